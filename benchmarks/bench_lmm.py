@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -27,7 +28,10 @@ import statsmodels.formula.api as smf
 
 from rehabstats.models import lmm
 
-CSV = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "rct" / "cimt_n20_3v.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reference"))
+from validation_data import unpack_validation
+
+CSV = unpack_validation() / "rct" / "cimt_n20_3v.csv"
 
 
 def _data() -> pd.DataFrame:

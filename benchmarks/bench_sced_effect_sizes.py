@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -19,7 +20,10 @@ import pandas as pd
 
 from rehabstats import sced
 
-VALIDATION = Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "sced"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reference"))
+from validation_data import unpack_validation
+
+VALIDATION = unpack_validation() / "sced"
 DATA = VALIDATION / "timing" / "ab_1000_series_10_15.csv"
 R_SECONDS = 6.63  # SingleCaseES batch_calc_ES, 6 indices, 1,000 series (TIMINGS.md)
 INDICES = ("nap", "tau", "tau_u", "tau_bc", "smd", "lrri")

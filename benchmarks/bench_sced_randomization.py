@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -36,7 +37,10 @@ import pandas as pd
 
 from rehabstats.sced._randomization import randomization_test, randomization_test_batch
 
-TIMING_DIR = Path(__file__).resolve().parents[2] / "shared" / "validation" / "sced" / "timing"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reference"))
+from validation_data import unpack_validation
+
+TIMING_DIR = unpack_validation() / "sced" / "timing"
 SCAN_AB30_PER_CALL = 0.00225
 SCAN_MBD_MC_10000 = 0.589
 SCAN_MBD_EXHAUSTIVE = 0.572

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "reference"))
+from validation_data import unpack_validation
 
 settings.register_profile(
     "ci",
@@ -22,8 +26,8 @@ settings.load_profile("ci")
 TESTS_DIR = Path(__file__).resolve().parent
 REFERENCE_DIR = TESTS_DIR / "reference"
 REPO_DIR = TESTS_DIR.parent
-#: ../shared/validation beside the repository (present on developer machines and in CI).
-VALIDATION_DIR = REPO_DIR.parent / "shared" / "validation"
+#: The vendored validation sets, unpacked from tests/reference/validation.tar.xz.
+VALIDATION_DIR = unpack_validation()
 
 
 def load_json(path: Path) -> Any:
@@ -40,9 +44,8 @@ def load_json(path: Path) -> Any:
 
 @pytest.fixture
 def validation_dir() -> Path:
-    """Path of ../shared/validation; skips the test only if it is absent."""
-    if not VALIDATION_DIR.is_dir():
-        pytest.skip("../shared/validation is not beside the repository")
+    """Path of the unpacked validation sets (always present: they are vendored)."""
+    assert VALIDATION_DIR.is_dir(), f"validation sets missing: {VALIDATION_DIR}"
     return VALIDATION_DIR
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import VALIDATION_DIR
 
 from rehabstats import sced
 from rehabstats.errors import DataError, DesignError, RehabStatsWarning
@@ -18,7 +19,7 @@ from rehabstats.sced._batch import COLUMNS, _fast_pairs
 from rehabstats.sced._data import phase_pairs, prepare_sced
 
 REPO = Path(__file__).resolve().parents[2]
-SCED_DIR = REPO.parent / "shared" / "validation" / "sced"
+SCED_DIR = VALIDATION_DIR / "sced"
 ES_NAMES = {"NAP": "nap", "Tau": "tau", "Tau-U": "tau_u", "Tau-BC": "tau_bc", "SMD": "smd",
             "LRRi": "lrri", "LRRd": "lrrd", "PND": "pnd", "PEM": "pem", "PAND": "pand",
             "IRD": "ird"}
@@ -122,8 +123,7 @@ def _batch_records() -> list[dict]:
 
 def test_batch_matches_singlecasees_batch_calc_es() -> None:
     recs = _batch_records()
-    if not recs:
-        pytest.skip("../shared/validation is not beside the repository")
+    assert recs, "vendored SingleCaseES batch records missing"
     failures = []
     n_checked = 0
     for rec in recs:
@@ -197,8 +197,7 @@ def test_missing_outcomes_are_dropped_with_warning() -> None:
 
 def test_benchmark_smoke_20_series() -> None:
     path = REPO / "benchmarks" / "bench_sced_effect_sizes.py"
-    if not (SCED_DIR / "timing" / "ab_1000_series_10_15.csv").is_file():
-        pytest.skip("../shared/validation is not beside the repository")
+    assert (SCED_DIR / "timing" / "ab_1000_series_10_15.csv").is_file()
     spec = importlib.util.spec_from_file_location("bench_sced_effect_sizes", path)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
@@ -230,8 +229,7 @@ def test_combine_phase_pairs_matches_batch_calc_es_aggregate() -> None:
     # the per-pair indices are computed with rs.sced's functions on those pairs
     # and combined with combine_phase_pairs, which is what is validated here.
     recs = _aggregate_records()
-    if not recs:
-        pytest.skip("../shared/validation is not beside the repository")
+    assert recs, "vendored SingleCaseES batch records missing"
     failures = []
     for rec in recs:
         args, inp = rec["arguments"], rec["input"]

@@ -29,7 +29,8 @@ SCAN_STATISTICS = {
 }
 
 REF = VALIDATION_DIR / "sced" / "reference"
-FILES = sorted(REF.glob("*.json")) if REF.is_dir() else []
+FILES = sorted(REF.glob("*.json"))
+assert FILES, f"no vendored reference files in {REF}"
 
 
 @functools.cache

@@ -23,7 +23,8 @@ from rehabstats.errors import DesignError
 from rehabstats.sced._regression import multilevel, piecewise_regression
 
 REF = VALIDATION_DIR / "sced" / "reference"
-FILES = sorted(REF.glob("*.json")) if REF.is_dir() else []
+FILES = sorted(REF.glob("*.json"))
+assert FILES, f"no vendored reference files in {REF}"
 
 
 @functools.cache
