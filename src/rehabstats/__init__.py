@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import change, datasets, effect_sizes, errors, measures, models, plot, sced
+from . import allocation, change, datasets, effect_sizes, errors, measures, models, plot, sced
 from .effect_sizes import (
     cliffs_delta,
     cohens_d,
@@ -48,6 +48,7 @@ __all__ = [
     "RehabStatsError",
     "RehabStatsWarning",
     "__version__",
+    "allocation",
     "ancova",
     "change",
     "cliffs_delta",

@@ -772,3 +772,9 @@ def gas_tscore(
     if kind == "frame":
         return pd.Series(t, index=index, name="gas_t")
     return t
+
+
+# Measurement studies (ICC, Bland-Altman) live in their own module and are part of rs.change.
+from ._reliability import BlandAltmanResult, ICCResult, bland_altman, icc  # noqa: E402
+
+__all__ += ["BlandAltmanResult", "ICCResult", "bland_altman", "icc"]
