@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import allocation, change, datasets, effect_sizes, errors, measures, models, plot, sced
+from . import allocation, change, data, datasets, effect_sizes, errors, measures, models, plot, sced
 from .effect_sizes import (
     cliffs_delta,
     cohens_d,
@@ -53,6 +53,7 @@ __all__ = [
     "change",
     "cliffs_delta",
     "cohens_d",
+    "data",
     "d_to_odds_ratio",
     "d_to_r",
     "datasets",
