@@ -10,7 +10,19 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import allocation, change, data, datasets, effect_sizes, errors, measures, models, plot, sced
+from . import (
+    allocation,
+    change,
+    data,
+    datasets,
+    effect_sizes,
+    errors,
+    measures,
+    models,
+    plot,
+    sced,
+    tables,
+)
 from .effect_sizes import (
     cliffs_delta,
     cohens_d,
@@ -81,4 +93,5 @@ __all__ = [
     "smd_from_summary",
     "smd_from_t",
     "standardized_mean_change",
+    "tables",
 ]
