@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-import rehabstats as rs  # noqa: E402
-from rehabstats.errors import DataError, DesignError  # noqa: E402
+import rehabstats as rs
+from rehabstats.errors import DataError, DesignError
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +21,7 @@ def test_points_and_intervals_are_the_emmeans(fit) -> None:  # type: ignore[no-u
     fig = rs.plot.emmeans(fit, dodge=0.0, ci=0.9)
     ax = fig.axes[0]
     table = fit.emmeans("arm", by="visit", ci=0.9)
-    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 3]
+    lines = [c.lines[0] for c in ax.containers]
     assert len(lines) == 2
     for line, arm in zip(lines, ["control", "cimt"], strict=True):
         want = table[table["arm"] == arm]["estimate"].to_numpy()
