@@ -503,3 +503,14 @@ def threshold(
     )
     raise DataError(f"{len(found)} {statistic!r} thresholds for {m.name!r} match; choose one "
                     f"with population=, level= or method=. Choices: {choices}.")
+
+
+# Functional classification systems (GMFCS, MACS, CFCS) live in their own module.
+from ._classifications import (  # noqa: E402
+    Classification,
+    as_levels,
+    classification,
+    classification_names,
+)
+
+__all__ += ["Classification", "as_levels", "classification", "classification_names"]
