@@ -158,3 +158,33 @@ def test_cimt_leg_mbd_script_reproduces_both_copies() -> None:
     for path in (SAMPLE_DIR / "cimt_leg_mbd.csv", PACKAGE_DIR / "cimt_leg_mbd.csv"):
         assert path.read_text(encoding="utf-8") == text, path
     assert "SIMULATED" in datasets.codebook("cimt_leg_mbd")
+
+
+def test_cimt_ms_export_script_reproduces_both_copies_and_cleans_to_cimt_ms() -> None:
+    spec = importlib.util.spec_from_file_location("make_cimt_ms_export",
+                                                  SAMPLE_DIR / "make_cimt_ms_export.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.csv_text(module.make())
+    for path in (SAMPLE_DIR / "cimt_ms_export.csv", PACKAGE_DIR / "cimt_ms_export.csv"):
+        assert path.read_text(encoding="utf-8") == text, path
+    import warnings
+
+    import rehabstats as rs
+
+    wide = datasets.load("cimt_ms_export")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rs.RehabStatsWarning)
+        long = rs.data.to_long(wide, id="record_id", arm="group", measures={"mal": "mal"},
+                               visits=["pre", "post", "6m"], normalize_labels=True)
+        long = rs.data.check_outcome(long, outcome="mal", subject="record_id",
+                                     measure="mal_aou", action="missing")
+    ref = datasets.load("cimt_ms")
+    got = long["mal"].to_numpy()
+    want = ref.sort_values(["subject", "visit"])["mal_aou"].to_numpy().copy()
+    p04_6m = 3 * 3 + 2
+    assert np.isnan(got[p04_6m]) and not np.isnan(want[p04_6m])
+    want[p04_6m] = np.nan
+    np.testing.assert_array_equal(got, want)
+    assert sorted(long["group"].unique()) == ["CIMT", "Control"]
