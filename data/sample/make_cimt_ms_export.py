@@ -28,9 +28,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1].parent
 SOURCE = ROOT / "src" / "rehabstats" / "datasets" / "data" / "cimt_ms.csv"
 VISITS = {"pre": "pre", "post": "post", "followup": "6m"}
-# the arm as it was typed, by participant (the mess is deliberate)
-ARM_SPELLING = {"P03": "cimt ", "P05": "CIMT", "P09": "Cimt", "P02": "control",
-                "P06": "Control "}
+# how the arm was typed for some participants of each arm, by their rank within the arm
+# (the mess is deliberate; every other participant has the arm's usual spelling)
+USUAL = {"cimt": "CIMT", "control": "Control"}
+VARIANTS = {"cimt": {1: "cimt ", 3: "Cimt"}, "control": {0: "control", 2: "Control "}}
 
 
 def make() -> pd.DataFrame:
@@ -38,9 +39,9 @@ def make() -> pd.DataFrame:
     wide = long.pivot(index="subject", columns="visit", values=["mal_aou", "wmft_time"])
     out = pd.DataFrame({"record_id": wide.index})
     first = long.drop_duplicates("subject").set_index("subject")
-    arm = first.loc[out["record_id"], "arm"].map({"cimt": "CIMT", "control": "Control"})
-    out["group"] = [ARM_SPELLING.get(pid, a) for pid, a in zip(out["record_id"], arm,
-                                                                strict=True)]
+    arm = first.loc[out["record_id"], "arm"].to_numpy()
+    rank = pd.Series(arm).groupby(arm).cumcount().to_numpy()
+    out["group"] = [VARIANTS[a].get(r, USUAL[a]) for a, r in zip(arm, rank, strict=True)]
     out["age"] = first.loc[out["record_id"], "age"].to_numpy()
     for measure, stub in (("mal_aou", "mal"), ("wmft_time", "wmft")):
         for visit, label in VISITS.items():
