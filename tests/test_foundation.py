@@ -106,3 +106,25 @@ def test_cli_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--version"])
     assert "0.1.0" in capsys.readouterr().out
+
+
+def test_import_is_lazy_and_the_public_names_resolve() -> None:
+    """`import rehabstats` loads no heavy dependency; every public name still resolves."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rehabstats; print(sorted(m for m in ('matplotlib', 'scipy.stats', "
+            "'statsmodels', 'patsy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+    import rehabstats as rs
+
+    assert set(rs.__all__) == {*rs._SUBMODULES, *rs._FUNCTIONS, "ConvergenceWarning",
+                               "DataError", "DesignError", "RehabStatsError",
+                               "RehabStatsWarning", "__version__", "errors"}
+    for name in rs.__all__:
+        assert getattr(rs, name) is not None, name
+    assert rs.hedges_g is rs.effect_sizes.hedges_g and rs.mmrm is rs.models.mmrm
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        rs.nope  # noqa: B018

@@ -3,47 +3,18 @@
 Import as ``import rehabstats as rs``. Effect sizes and the repeated-measures
 models are available at the top level (``rs.hedges_g``, ``rs.mmrm``); the
 other capabilities live in their modules: ``rs.change``, ``rs.measures``,
-``rs.sced``, ``rs.plot``, ``rs.datasets``.
+``rs.sced``, ``rs.data``, ``rs.tables``, ``rs.allocation``, ``rs.plot``, ``rs.datasets``.
+
+Submodules and top-level functions are imported on first use (PEP 562), so that
+``import rehabstats`` is fast and matplotlib or the model code load only when needed.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from . import (
-    allocation,
-    change,
-    data,
-    datasets,
-    effect_sizes,
-    errors,
-    measures,
-    models,
-    plot,
-    sced,
-    tables,
-)
-from .effect_sizes import (
-    cliffs_delta,
-    cohens_d,
-    d_to_odds_ratio,
-    d_to_r,
-    glass_delta,
-    hedges_g,
-    nnt,
-    odds_ratio,
-    odds_ratio_to_d,
-    ppc_smd,
-    ppc_smd_from_summary,
-    prob_superiority,
-    r_to_d,
-    rank_biserial,
-    risk_difference,
-    risk_ratio,
-    smd_from_summary,
-    smd_from_t,
-    standardized_mean_change,
-)
+from . import errors
 from .errors import (
     ConvergenceWarning,
     DataError,
@@ -51,7 +22,93 @@ from .errors import (
     RehabStatsError,
     RehabStatsWarning,
 )
-from .models import ancova, lmm, mixed_anova, mmrm
+
+__version__ = "0.1.0"
+
+#: Public submodules, imported when first used.
+_SUBMODULES = (
+    "allocation", "change", "data", "datasets", "effect_sizes", "measures", "models", "plot",
+    "sced", "tables",
+)
+#: Top-level functions and the submodule that defines them.
+_FUNCTIONS: dict[str, str] = {
+    "cliffs_delta": "effect_sizes",
+    "cohens_d": "effect_sizes",
+    "d_to_odds_ratio": "effect_sizes",
+    "d_to_r": "effect_sizes",
+    "glass_delta": "effect_sizes",
+    "hedges_g": "effect_sizes",
+    "nnt": "effect_sizes",
+    "odds_ratio": "effect_sizes",
+    "odds_ratio_to_d": "effect_sizes",
+    "ppc_smd": "effect_sizes",
+    "ppc_smd_from_summary": "effect_sizes",
+    "prob_superiority": "effect_sizes",
+    "r_to_d": "effect_sizes",
+    "rank_biserial": "effect_sizes",
+    "risk_difference": "effect_sizes",
+    "risk_ratio": "effect_sizes",
+    "smd_from_summary": "effect_sizes",
+    "smd_from_t": "effect_sizes",
+    "standardized_mean_change": "effect_sizes",
+    "ancova": "models",
+    "lmm": "models",
+    "mixed_anova": "models",
+    "mmrm": "models",
+}
+
+if TYPE_CHECKING:  # what static tools see: the eager imports
+    from . import (
+        allocation,
+        change,
+        data,
+        datasets,
+        effect_sizes,
+        measures,
+        models,
+        plot,
+        sced,
+        tables,
+    )
+    from .effect_sizes import (
+        cliffs_delta,
+        cohens_d,
+        d_to_odds_ratio,
+        d_to_r,
+        glass_delta,
+        hedges_g,
+        nnt,
+        odds_ratio,
+        odds_ratio_to_d,
+        ppc_smd,
+        ppc_smd_from_summary,
+        prob_superiority,
+        r_to_d,
+        rank_biserial,
+        risk_difference,
+        risk_ratio,
+        smd_from_summary,
+        smd_from_t,
+        standardized_mean_change,
+    )
+    from .models import ancova, lmm, mixed_anova, mmrm
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    if name in _FUNCTIONS:
+        value = getattr(importlib.import_module(f".{_FUNCTIONS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rehabstats' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ConvergenceWarning",
