@@ -80,6 +80,20 @@ def canonical_adjust(adjust: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- distributions
+def _f_sf(x: np.ndarray, d1: np.ndarray | float, d2: np.ndarray) -> np.ndarray:
+    """Upper tail of F(d1, d2), with d2 = inf meaning chi-square(d1) / d1 (scipy gives nan)."""
+    x, d1, d2 = np.broadcast_arrays(np.asarray(x, float), np.asarray(d1, float),
+                                    np.asarray(d2, float))
+    inf = np.isinf(d2)
+    return np.where(inf, stats.chi2.sf(x * d1, d1), stats.f.sf(x, d1, np.where(inf, 1.0, d2)))
+
+
+def _f_ppf(p: float, d1: np.ndarray | float, d2: np.ndarray) -> np.ndarray:
+    d1, d2 = np.broadcast_arrays(np.asarray(d1, float), np.asarray(d2, float))
+    inf = np.isinf(d2)
+    return np.where(inf, stats.chi2.ppf(p, d1) / d1, stats.f.ppf(p, d1, np.where(inf, 1.0, d2)))
+
+
 def _ptukey_sf(q: np.ndarray, nmeans: float, df: np.ndarray) -> np.ndarray:
     q, df = np.broadcast_arrays(np.asarray(q, float), np.asarray(df, float))
     out = np.ones(q.shape)
@@ -118,7 +132,7 @@ def pdunnx(x: np.ndarray, k: float, df: np.ndarray) -> np.ndarray:
     w = (k - 1) / k
     nm = (1 + math.sqrt(1 + 8 * k)) / 2
     tuk = 1.0 - _ptukey_sf(math.sqrt(2) * x, nm, df)
-    sid = stats.f.cdf(x * x, 1, df) ** k
+    sid = (1.0 - _f_sf(x * x, 1.0, df)) ** k
     return np.asarray(w * tuk + (1 - w) * sid, dtype=float)
 
 
@@ -128,7 +142,7 @@ def _dunnx_sf(x: np.ndarray, k: float, df: np.ndarray) -> np.ndarray:
     nm = (1 + math.sqrt(1 + 8 * k)) / 2
     tuk = _ptukey_sf(math.sqrt(2) * np.asarray(x, float), nm, df)
     with np.errstate(divide="ignore"):
-        sid = -np.expm1(k * np.log1p(-stats.f.sf(np.asarray(x, float) ** 2, 1, df)))
+        sid = -np.expm1(k * np.log1p(-_f_sf(np.asarray(x, float) ** 2, 1.0, df)))
     return np.clip(w * tuk + (1 - w) * sid, 0.0, 1.0)
 
 
@@ -185,7 +199,7 @@ def qdunnx(level: float, k: float, df: float) -> float:
     if k < 1.005:
         return float(stats.t.ppf(1 - 0.5 * (1 - level), df))
     xtuk = qtukey(level, (1 + math.sqrt(1 + 8 * k)) / 2, df) / math.sqrt(2)
-    xsid = math.sqrt(float(stats.f.ppf(level ** (1 / k), 1, df)))
+    xsid = math.sqrt(float(_f_ppf(level ** (1 / k), 1.0, np.asarray(df))))
     if abs(xtuk - xsid) < 5e-4:
         return xtuk
     lo, hi = min(xtuk, xsid), max(xtuk, xsid)
@@ -282,7 +296,7 @@ def adjust_family(t: np.ndarray, df: np.ndarray, groups: np.ndarray, *, adjust: 
         p = _ptukey_sf(math.sqrt(2) * abst, n_means, _zapsmall(df))
     elif adjust == "scheffe":
         r = np.asarray(ranks, float)
-        p = stats.f.sf(t * t / r, r, df)
+        p = _f_sf(t * t / r, r, df)
     elif adjust == "dunnettx":
         p = _dunnx_sf(abst, fam, df)
     else:
@@ -314,9 +328,12 @@ def _critical(level: float, df: np.ndarray, how: str, fam: int, n_means: int,
         return np.asarray(stats.t.ppf(1 - (1 - level) / fam / 2, df), float)
     if how == "scheffe":
         r = np.asarray(ranks, float)
-        return np.sqrt(r * stats.f.ppf(level, r, df))
-    # tukey / dunnettx: one root per distinct df
-    uniq, inv = np.unique(df, return_inverse=True)
+        return np.sqrt(r * _f_ppf(level, r, df))
+    # tukey / dunnettx: one root per distinct df; df equal to 10 significant digits (e.g.
+    # the same Satterthwaite df computed for two rows) share it (error < 1e-12)
+    key = np.array([float(f"{d:.10g}") if math.isfinite(d) else d for d in df])
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    uniq = df[first]
     if how == "tukey":
         vals = np.array([qtukey(level, n_means, d) / math.sqrt(2) for d in uniq])
     else:
