@@ -247,6 +247,16 @@ def test_zapsmall_and_p_adjust_are_r():
                     rtol=1e-12)
 
 
+def test_nan_t_gives_nan_p_for_every_adjustment():
+    t = np.array([np.nan, 1.0, 2.5])
+    for adjust in ADJUST_METHODS:
+        adj, _ = adjust_family(t, np.full(3, 30.0), np.zeros(3), adjust=adjust, n_means=3,
+                               pairs=True, level=0.95, ranks=np.full(3, 2))
+        assert np.isnan(adj.p[0]) and np.isfinite(adj.p[1:]).all(), adjust
+    # R: p.adjust(c(NA, .01, .04), "holm") -> NA, 0.02, 0.04 (n = 2 non-missing)
+    assert_allclose(_p_adjust(np.array([np.nan, 0.01, 0.04]), "holm")[1:], [0.02, 0.04])
+
+
 # ----------------------------------------------------------------------------- behaviour
 def test_signs_labels_and_defaults(fits):
     m = fits["lmm"]

@@ -96,7 +96,7 @@ def _f_ppf(p: float, d1: np.ndarray | float, d2: np.ndarray) -> np.ndarray:
 
 def _ptukey_sf(q: np.ndarray, nmeans: float, df: np.ndarray) -> np.ndarray:
     q, df = np.broadcast_arrays(np.asarray(q, float), np.asarray(df, float))
-    out = np.ones(q.shape)
+    out = np.where(np.isnan(q), np.nan, 1.0)
     pos = q > 0
     if pos.any():
         out[pos] = stats.studentized_range.sf(q[pos], nmeans, df[pos])
@@ -223,7 +223,12 @@ def _zapsmall(x: np.ndarray, digits: int = 7) -> np.ndarray:
 
 
 def _p_adjust(p: np.ndarray, method: str) -> np.ndarray:
-    """R's ``p.adjust`` for one family."""
+    """R's ``p.adjust`` for one family; NaN p values stay NaN and do not count in ``n``."""
+    ok = ~np.isnan(p)
+    if not ok.all():
+        out = np.full(len(p), np.nan)
+        out[ok] = _p_adjust(p[ok], method)
+        return out
     n = len(p)
     if n == 0:
         return p

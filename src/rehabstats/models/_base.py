@@ -124,7 +124,7 @@ def _ref_index(ref: Any, method: str, level_names: list[str],
                         f"levels {level_names}.")
     if isinstance(ref, str) and ref in level_names:
         return level_names.index(ref)
-    if raw_levels is not None:
+    if raw_levels is not None and np.isscalar(ref):
         for i, v in enumerate(raw_levels):
             if v == ref:
                 return i
@@ -313,8 +313,9 @@ class LinearModelResult(Result):
         --------
         >>> import numpy as np, pandas as pd, rehabstats as rs
         >>> rng = np.random.default_rng(1)
-        >>> d = pd.DataFrame({"arm": np.repeat(["control", "low", "high"], 10),
-        ...                   "b": rng.normal(50, 5, 30)})
+        >>> arm = pd.Categorical(np.repeat(["control", "low", "high"], 10),
+        ...                      categories=["control", "low", "high"])
+        >>> d = pd.DataFrame({"arm": arm, "b": rng.normal(50, 5, 30)})
         >>> d["y"] = d["b"] + np.repeat([0.0, 2.0, 4.0], 10) + rng.normal(0, 2, 30)
         >>> fit = rs.ancova(d, outcome="y", arm="arm", baseline="b")
         >>> tab = fit.contrasts("arm")
