@@ -54,6 +54,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import optimize, stats
@@ -103,6 +104,7 @@ def _ptukey_sf(q: np.ndarray, nmeans: float, df: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
+@lru_cache(maxsize=4096)
 def qtukey(level: float, nmeans: float, df: float) -> float:
     """Quantile of the studentized range (R's ``qtukey(level, nmeans, df)``), solved to 1e-12.
 
@@ -194,6 +196,7 @@ def _zeroin(f: Callable[[float], float], a: float, b: float, fa: float, fb: floa
     return b  # pragma: no cover - 1000 Brent steps never run out here
 
 
+@lru_cache(maxsize=4096)
 def qdunnx(level: float, k: float, df: float) -> float:
     """emmeans' Dunnett quantile (``.qdunnx``): root of ``pdunnx(x) = level`` to uniroot's 5e-4."""
     if k < 1.005:
@@ -340,9 +343,9 @@ def _critical(level: float, df: np.ndarray, how: str, fam: int, n_means: int,
     _, first, inv = np.unique(key, return_index=True, return_inverse=True)
     uniq = df[first]
     if how == "tukey":
-        vals = np.array([qtukey(level, n_means, d) / math.sqrt(2) for d in uniq])
+        vals = np.array([qtukey(level, float(n_means), float(d)) / math.sqrt(2) for d in uniq])
     else:
-        vals = np.array([qdunnx(level, fam, d) for d in uniq])
+        vals = np.array([qdunnx(level, float(fam), float(d)) for d in uniq])
     return vals[inv.reshape(-1)]
 
 
