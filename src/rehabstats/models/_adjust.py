@@ -299,7 +299,8 @@ def adjust_family(t: np.ndarray, df: np.ndarray, groups: np.ndarray, *, adjust: 
     if adjust == "none":
         p = p_unadj
     elif adjust == "sidak":
-        p = -np.expm1(fam * np.log1p(-np.minimum(p_unadj, 1.0)))
+        with np.errstate(divide="ignore"):  # p_unadj = 1 (t = 0): log1p(-1) = -inf, p = 1
+            p = -np.expm1(fam * np.log1p(-np.minimum(p_unadj, 1.0)))
     elif adjust == "tukey":
         p = _ptukey_sf(math.sqrt(2) * abst, n_means, _zapsmall(df))
     elif adjust == "scheffe":
