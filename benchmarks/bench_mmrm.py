@@ -72,7 +72,7 @@ def _median_time(fn: Callable[[], object], repeats: int) -> float:
 
 def run_rehabstats(data: pd.DataFrame) -> pd.DataFrame:
     fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit", covariance="us")
-    return fit.contrasts("arm", by="visit", df_method="satterthwaite")
+    return fit.contrasts("arm", by="visit", method="trt.vs.ctrl", df_method="satterthwaite")
 
 
 def run_statsmodels(data: pd.DataFrame) -> None:

@@ -200,11 +200,13 @@ def _mmrm_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: list[
     fit = mmrm("outcome ~ arm * visit", model_data, subject="subject", visit="visit",
                covariance="us", df_method="satterthwaite")
     con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl", ci=ci)
+    adjustment = (f"multiplicity adjustment: {con.attrs['adjust']} for "
+                  f"{con.attrs['family_size']} contrast(s) per visit")
     con["visit"] = con["visit"].astype(str)
     f_con, h_con = _write_table(
         con, out, "mmrm_contrasts.csv",
         f"MMRM ({outcome} ~ arm * visit, unstructured covariance, REML, Satterthwaite df): "
-        "arm differences at each visit")
+        f"arm differences from {arms[0]} at each visit; {adjustment}")
     fig = forest(con, ci_level=ci, title=f"MMRM arm difference, {outcome}",
                  xlabel=f"Difference in {outcome}")
     f_fig = _save(fig, out, "forest_mmrm.png")

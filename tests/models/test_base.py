@@ -65,10 +65,15 @@ def test_emmeans_equal_weights_and_covariate_mean():
 
 def test_contrast_order_and_labels_match_emmeans():
     C, names = contrast_matrix(["control", "low", "high"], "pairwise")
+    assert names == ["control - low", "control - high", "low - high"]
+    assert_allclose(C, [[1, -1, 0], [1, 0, -1], [0, 1, -1]])
+    C, names = contrast_matrix(["control", "low", "high"], "revpairwise")
     assert names == ["low - control", "high - control", "high - low"]
     assert_allclose(C, [[-1, 1, 0], [-1, 0, 1], [0, -1, 1]])
     _, names = contrast_matrix(["a", "b", "c", "d"], "trt.vs.ctrl")
     assert names == ["b - a", "c - a", "d - a"]
+    _, names = contrast_matrix(["a", "b", "c", "d"], "trt.vs.ctrl", ref=2)
+    assert names == ["a - c", "b - c", "d - c"]
     d = trial()
     m = rsm.lmm("y ~ arm * visit", d, subject="subject")
     con = m.contrasts("arm", by="visit", method="trt.vs.ctrl")
@@ -114,6 +119,8 @@ def test_bad_specs_and_options():
         m.emmeans("arm", by="arm")
     with pytest.raises(DataError, match="'method'"):
         m.contrasts("arm", method="tukey")
+    with pytest.raises(DataError, match="'adjust'"):
+        m.contrasts("arm", adjust="dunnett")
     with pytest.raises(DataError, match="'ci'"):
         m.coef(ci=95)
     with pytest.raises(DataError, match="df_method"):

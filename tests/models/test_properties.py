@@ -98,7 +98,7 @@ def df_methods(res: Any) -> list[str]:
 
 def arm_contrasts(res: Any, df_method: str) -> pd.DataFrame:
     by = "visit" if "visit" in res._grid().levels else None
-    return res.contrasts("arm", by=by, df_method=df_method)
+    return res.contrasts("arm", by=by, method="trt.vs.ctrl", df_method=df_method)
 
 
 def fit_kind(kind: str, d: pd.DataFrame, reml: bool = True) -> Any:
@@ -169,7 +169,7 @@ def test_outcome_shift_invariance(seed: int, n: int, missing: bool, kind: str,
 def test_ancova_outcome_shift_invariance(seed: int, n: int, c: float) -> None:
     w = make_wide(seed, n)
     a, b = fit_ancova(w), fit_ancova(w.assign(y=w["y"] + c))
-    ca, cb = a.contrasts("arm"), b.contrasts("arm")
+    ca, cb = (r.contrasts("arm", method="trt.vs.ctrl") for r in (a, b))
     assert_allclose(cb["estimate"], ca["estimate"], rtol=1e-8, atol=1e-9 * (1 + abs(c)))
     assert_allclose(cb[["se", "df"]], ca[["se", "df"]], rtol=1e-8)
     assert_allclose(b.emmeans("arm")["estimate"], a.emmeans("arm")["estimate"] + c,
@@ -208,7 +208,7 @@ def test_ancova_scale_equivariance(seed: int, n: int, k: float) -> None:
     w = make_wide(seed, n)
     # outcome and baseline both rescaled (same instrument): the baseline SD scales too
     a, b = fit_ancova(w), fit_ancova(w.assign(y=w["y"] * k, baseline=w["baseline"] * k))
-    ca, cb = a.contrasts("arm"), b.contrasts("arm")
+    ca, cb = (r.contrasts("arm", method="trt.vs.ctrl") for r in (a, b))
     assert_allclose(cb[["estimate", "se"]], k * ca[["estimate", "se"]], rtol=1e-8)
     assert_allclose(cb[["df", "t", "p"]], ca[["df", "t", "p"]], rtol=1e-8)
     assert_allclose(b.effect_sizes()["estimate"], a.effect_sizes()["estimate"], rtol=1e-8)
@@ -243,17 +243,18 @@ def test_row_order_and_subject_labels_invariance(seed: int, n: int, missing: boo
 def test_ci_excludes_zero_iff_p_below_alpha(seed: int, n: int, kind: str, ci: float) -> None:
     res = fit_ancova(make_wide(seed, n)) if kind == "ancova" else fit_kind(kind,
                                                                            make_trial(seed, n))
+    by = "visit" if kind != "ancova" else None
     for m in df_methods(res):
-        for tab in (res.contrasts("arm", by="visit" if kind != "ancova" else None,
+        for tab in (res.contrasts("arm", by=by, method="trt.vs.ctrl",
                                   df_method=m, ci=ci),
                     res.coef(df_method=m, ci=ci)):
             covers = (tab["ci_low"] < 0) & (tab["ci_high"] > 0)
             assert (covers == (tab["p"] > 1 - ci)).all(), tab
         # at level 1 - p the interval touches 0 (closed form given the df: rtol 1e-6)
-        row = res.contrasts("arm", by="visit" if kind != "ancova" else None,
+        row = res.contrasts("arm", by=by, method="trt.vs.ctrl",
                             df_method=m).iloc[-1]
         if 1e-6 < row["p"] < 1 - 1e-6:
-            t2 = res.contrasts("arm", by="visit" if kind != "ancova" else None,
+            t2 = res.contrasts("arm", by=by, method="trt.vs.ctrl",
                                df_method=m, ci=1 - row["p"]).iloc[-1]
             bound = t2["ci_low"] if row["estimate"] > 0 else t2["ci_high"]
             assert abs(bound) < 1e-6 * row["se"], (m, row.to_dict(), t2.to_dict())

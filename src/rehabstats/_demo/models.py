@@ -48,12 +48,13 @@ def _tables() -> dict[str, pd.DataFrame]:
     fit = lmm("mal_aou ~ arm * visit", observed, subject="subject")
     parts = []
     for method in ("satterthwaite", "kenward-roger", "asymptotic"):
-        parts.append(fit.contrasts("arm", by="visit", df_method=method).assign(df_method=method))
+        parts.append(fit.contrasts("arm", by="visit", method="trt.vs.ctrl",
+                                   df_method=method).assign(df_method=method))
     lmm_tab = pd.concat(parts, ignore_index=True)
     mm = mmrm("mal_aou ~ arm * visit", observed, subject="subject", visit="visit",
               covariance="us")
     mm_tab = pd.concat(
-        [mm.contrasts("arm", by="visit", df_method=m).assign(df_method=m)
+        [mm.contrasts("arm", by="visit", method="trt.vs.ctrl", df_method=m).assign(df_method=m)
          for m in ("satterthwaite", "kenward-roger")], ignore_index=True)
     return {"models_ancova.csv": anc, "models_lmm_arm_differences.csv": lmm_tab,
             "models_lmm_anova.csv": fit.anova(), "models_mmrm_arm_differences.csv": mm_tab}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._ancova import AncovaResult, ancova
 from ._base import DF_METHODS, LinearModelResult
+from ._emmeans import ContrastTable
 from ._lmm import LMMResult, lmm
 from ._mixed_anova import MixedAnovaResult, mixed_anova
 from ._mmrm import MMRMResult, mmrm
@@ -16,6 +17,7 @@ from ._mmrm import MMRMResult, mmrm
 __all__ = [
     "DF_METHODS",
     "AncovaResult",
+    "ContrastTable",
     "LMMResult",
     "LinearModelResult",
     "MMRMResult",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,8 +41,16 @@ from scipy import stats
 
 from .._results import Result, format_number
 from .._validate import check_ci, check_option
-from ..errors import DataError, RehabStatsError
-from ._emmeans import ReferenceGrid, contrast_matrix, emm_rows, reference_grid
+from ..errors import DataError, RehabStatsError, RehabStatsWarning
+from ._adjust import ADJUST_METHODS, adjust_family, canonical_adjust
+from ._emmeans import (
+    CONTRAST_METHODS,
+    ContrastTable,
+    ReferenceGrid,
+    contrast_matrix,
+    emm_rows,
+    reference_grid,
+)
 from ._type3 import type3_hypotheses
 
 __all__ = ["DF_METHODS", "LinearModelResult", "r_coef_names"]
@@ -83,6 +92,46 @@ def _t_table(est: np.ndarray, se: np.ndarray, df: np.ndarray, ci: float) -> pd.D
     })
 
 
+def _adjust_name(adjust: str | None, method: str) -> str:
+    """emmeans' default adjustment for the method, or the canonical name of ``adjust``."""
+    if adjust is None:
+        return "dunnettx" if method == "trt.vs.ctrl" else "tukey"
+    name = canonical_adjust(adjust)
+    if name is None:
+        raise DataError(f"The 'adjust' argument must be one of {list(ADJUST_METHODS)}; "
+                        f"got {adjust!r}.")
+    return name
+
+
+def _ref_index(ref: Any, method: str, level_names: list[str],
+               raw_levels: list[Any] | None) -> int:
+    """0-based position of the trt.vs.ctrl control level (a name or a 0-based position)."""
+    if method != "trt.vs.ctrl":
+        if ref is not None:
+            raise DataError(f"'ref' applies only to method='trt.vs.ctrl'; method is {method!r}.")
+        return 0
+    if ref is None:
+        return 0
+    k = len(level_names)
+    if isinstance(ref, (int, np.integer)) and not isinstance(ref, (bool, np.bool_)):
+        if raw_levels is not None and any(not isinstance(v, str) for v in raw_levels):
+            raise DataError(f"'ref' is the number {int(ref)}, ambiguous with numeric levels "
+                            f"{level_names}: give the level as a string (e.g. "
+                            f"ref={level_names[0]!r}).")
+        if 0 <= int(ref) < k:
+            return int(ref)
+        raise DataError(f"'ref' is position {int(ref)}, outside 0..{k - 1} (0-based) of the "
+                        f"levels {level_names}.")
+    if isinstance(ref, str) and ref in level_names:
+        return level_names.index(ref)
+    if raw_levels is not None and np.isscalar(ref):
+        for i, v in enumerate(raw_levels):
+            if v == ref:
+                return i
+    raise DataError(f"'ref' is {ref!r}, which is not a level; the levels are {level_names} "
+                    f"(or give a 0-based position).")
+
+
 def _as_list(x: str | Sequence[str] | None, name: str) -> list[str]:
     if x is None:
         return []
@@ -103,8 +152,11 @@ class LinearModelResult(Result):
       matrix (see :mod:`rehabstats.models._type3`) and calls ``_contrast_md``.
     * ``emmeans`` averages reference-grid predictions with equal weights over
       the factors not in ``specs``; numeric covariates sit at their mean.
-    * ``contrasts`` labels differences as emmeans' ``pairs(reverse = TRUE)``:
-      ``"cimt - control"``.
+    * ``contrasts`` follows emmeans' ``contrast()``: ``pairwise`` is earlier
+      minus later level (``"control - cimt"``), ``revpairwise`` and
+      ``trt.vs.ctrl`` later minus earlier / level minus control
+      (``"cimt - control"``), adjusted within each ``by`` group with emmeans'
+      default (tukey / dunnettx), the adjustment stated in the table's ``attrs``.
     * ``effect_sizes`` divides the adjusted arm difference, its SE and its
       t-based confidence limits by one standard deviation (the standardizer is
       treated as known, so the interval is the contrast's interval rescaled).
@@ -201,16 +253,80 @@ class LinearModelResult(Result):
         return pd.concat([labels.reset_index(drop=True), table], axis=1)
 
     def contrasts(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
-                  method: str = "pairwise", df_method: str | None = None,
-                  ci: float = 0.95) -> pd.DataFrame:
-        """Differences between marginal means, within each ``by`` group.
+                  method: str = "pairwise", ref: Any = None, adjust: str | None = None,
+                  df_method: str | None = None, ci: float = 0.95) -> ContrastTable:
+        """Differences between marginal means within each ``by`` group, as emmeans' ``contrast()``.
 
-        ``method="pairwise"`` gives every ``later - earlier`` difference (emmeans'
-        ``pairs(reverse = TRUE)``); ``"trt.vs.ctrl"`` compares each level with
-        the first (reference). No multiplicity adjustment. Columns:
-        ``contrast``, one per ``by`` factor, ``estimate, se, df, t, p, ci_low, ci_high``.
+        Parameters
+        ----------
+        specs : str or list of str
+            The factor(s) whose marginal means are compared (several factors:
+            their level combinations, labelled ``"control pre"``, first factor
+            varying fastest as in emmeans).
+        by : str or list of str, optional
+            Compare within each level of these factors (e.g. per visit).
+        method : {"pairwise", "revpairwise", "trt.vs.ctrl"}
+            ``"pairwise"`` (emmeans' ``pairs()``): every earlier level minus
+            every later level in model order, ``"control - low", "control -
+            high", "low - high"``; ``"revpairwise"`` (``pairs(reverse =
+            TRUE)``): later minus earlier, ``"low - control", "high - control",
+            "high - low"``; ``"trt.vs.ctrl"``: every other level minus the
+            reference level ``ref`` (``"low - control", "high - control"``).
+        ref : str or int, optional
+            The control level of ``"trt.vs.ctrl"``: a level name, or its
+            0-based position among the levels (Python's convention; emmeans'
+            ``ref`` is 1-based). Default the first level, which is the
+            model's reference arm.
+        adjust : str, optional
+            Multiplicity adjustment within each ``by`` group, emmeans' names:
+            ``"tukey", "dunnettx", "sidak", "bonferroni", "scheffe", "holm",
+            "hochberg", "BH", "BY", "fdr", "none"``. Default emmeans':
+            ``"tukey"`` for pairwise and revpairwise, ``"dunnettx"`` for
+            trt.vs.ctrl. A family of one contrast (two levels) is never
+            adjusted; ``"tukey"`` on trt.vs.ctrl contrasts becomes ``"sidak"``
+            with a :class:`~rehabstats.errors.RehabStatsWarning`; confidence
+            limits of holm, hochberg, BH, BY and fdr use bonferroni (as
+            emmeans). Formulas: :mod:`rehabstats.models._adjust`.
+        df_method : str, optional
+            Small-sample df method (the model's ``df_methods``; default the first).
+        ci : float
+            Confidence level of the limits.
+
+        Returns
+        -------
+        ContrastTable
+            A DataFrame with columns ``contrast``, one per ``by`` factor,
+            ``estimate, se, df, t, p, ci_low, ci_high``; ``p`` and the limits are
+            the adjusted ones (as emmeans prints them). ``.attrs`` holds
+            ``method, ref, adjust, ci_adjust, family_size, n_means, level,
+            df_method, by`` and ``note``, the statement printed below the table
+            (``"P value adjustment: tukey method for comparing a family of 3
+            estimates"``).
+
+        Raises
+        ------
+        DataError
+            Unknown ``method``, ``adjust``, ``ref`` (the message lists the
+            choices), factor names or ``df_method``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, rehabstats as rs
+        >>> rng = np.random.default_rng(1)
+        >>> arm = pd.Categorical(np.repeat(["control", "low", "high"], 10),
+        ...                      categories=["control", "low", "high"])
+        >>> d = pd.DataFrame({"arm": arm, "b": rng.normal(50, 5, 30)})
+        >>> d["y"] = d["b"] + np.repeat([0.0, 2.0, 4.0], 10) + rng.normal(0, 2, 30)
+        >>> fit = rs.ancova(d, outcome="y", arm="arm", baseline="b")
+        >>> tab = fit.contrasts("arm")
+        >>> list(tab["contrast"])
+        ['control - low', 'control - high', 'low - high']
+        >>> tab.attrs["adjust"], tab.attrs["family_size"]
+        ('tukey', 3)
+        >>> list(fit.contrasts("arm", method="trt.vs.ctrl", ref="high")["contrast"])
+        ['control - high', 'low - high']
         """
-        check_option(method, "method", ("pairwise", "trt.vs.ctrl"))
+        check_option(method, "method", CONTRAST_METHODS)
         dfm = self._df_method(df_method)
         ci = check_ci(ci)
         spec_l, by_l = _as_list(specs, "specs"), _as_list(by, "by")
@@ -219,19 +335,51 @@ class LinearModelResult(Result):
         labels, L = emm_rows(self._grid(), spec_l, by_l)
         n_by = int(np.prod([len(self._grid().levels[b]) for b in by_l])) if by_l else 1
         k = len(labels) // n_by
-        level_names = [
-            " ".join(str(v) for v in row) for row in labels[spec_l].iloc[:k].itertuples(index=False)
-        ]
-        C, names = contrast_matrix(level_names, method)
+        spec_levels = labels[spec_l].iloc[:k]
+        level_names = [" ".join(str(v) for v in row)
+                       for row in spec_levels.itertuples(index=False)]
+        ref_idx = _ref_index(ref, method, level_names,
+                             list(spec_levels[spec_l[0]]) if len(spec_l) == 1 else None)
+        adj_name = _adjust_name(adjust, method)
+        C, names = contrast_matrix(level_names, method, ref_idx)
         blocks: list[np.ndarray] = []
         meta: list[dict[str, Any]] = []
+        ranks: list[int] = []
         for g in range(n_by):
-            blocks.append(C @ L[g * k:(g + 1) * k])
+            block = C @ L[g * k:(g + 1) * k]
+            blocks.append(block)
             by_vals = labels[by_l].iloc[g * k].to_dict() if by_l else {}
             meta.extend({"contrast": n, **by_vals} for n in names)
+            if adj_name == "scheffe":
+                r = int(np.linalg.matrix_rank(np.round(block, 10))) if len(block) else 0
+                ranks.extend([r] * len(names))
         Lc = np.vstack(blocks) if blocks else np.zeros((0, L.shape[1]))
-        table = self._rows_table(Lc, dfm, ci)
-        return pd.concat([pd.DataFrame(meta, columns=["contrast", *by_l]), table], axis=1)
+        res = np.array([self._contrast_1d(row, dfm) for row in Lc], dtype=float).reshape(-1, 3)
+        est, se, df = res[:, 0], res[:, 1], res[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = est / se
+        groups = np.repeat(np.arange(n_by), len(names))
+        adj, changed = adjust_family(t, df, groups, adjust=adj_name, n_means=k,
+                                     pairs=method in ("pairwise", "revpairwise"), level=ci,
+                                     ranks=np.array(ranks) if adj_name == "scheffe" else None)
+        if changed:
+            warnings.warn(changed, RehabStatsWarning, stacklevel=2)
+        body = pd.DataFrame({"estimate": est, "se": se, "df": df, "t": t, "p": adj.p,
+                             "ci_low": est - adj.crit * se, "ci_high": est + adj.crit * se})
+        table = ContrastTable(pd.concat(
+            [pd.DataFrame(meta, columns=["contrast", *by_l]), body], axis=1))
+        ref_name = level_names[ref_idx] if method == "trt.vs.ctrl" and level_names else None
+        table.attrs.update({
+            "method": method, "ref": ref_name, "adjust": adj.adjust,
+            "ci_adjust": adj.ci_adjust, "family_size": adj.family_size, "n_means": k,
+            "level": ci, "df_method": dfm, "by": tuple(by_l),
+            "note": (f"Contrasts: {method}"
+                     + (f" (control: {ref_name})" if ref_name is not None else "")
+                     + (f", within each level of {', '.join(by_l)}" if by_l else "")
+                     + f"; {adj.family_size} contrast{'s' if adj.family_size != 1 else ''}"
+                     + f" of {k} means per family; df method: {dfm}\n" + adj.note),
+        })
+        return table
 
     def effect_sizes(self, standardizer: str = "baseline_sd", *, arm: str | None = None,
                      by: str | Sequence[str] | None = None, ci: float = 0.95) -> pd.DataFrame:
@@ -261,11 +409,11 @@ class LinearModelResult(Result):
             by_l = [f for f in grid.levels if f != arm]
         else:
             by_l = _as_list(by, "by")
-        con = self.contrasts(arm, by=by_l or None, method="trt.vs.ctrl", ci=ci)
+        con = self.contrasts(arm, by=by_l or None, method="trt.vs.ctrl", adjust="none", ci=ci)
         sd = float(self._standardizer(standardizer))
         if not (math.isfinite(sd) and sd > 0):
             raise DataError(f"The {standardizer} standardizer is {sd!r}; it must be positive.")
-        out = con[["contrast", *by_l]].copy()
+        out = pd.DataFrame({c: con[c].to_numpy() for c in ["contrast", *by_l]})
         for c in ("estimate", "se", "ci_low", "ci_high"):
             out[c] = con[c] / sd
         out["ci_level"] = ci

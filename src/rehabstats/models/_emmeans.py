@@ -14,6 +14,7 @@ doi:10.1080/00031305.1980.10483031; Lenth, R. emmeans (R package).
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ import patsy
 from ..errors import DataError
 
 __all__ = [
+    "CONTRAST_METHODS",
+    "ContrastTable",
     "ReferenceGrid",
     "contrast_matrix",
     "emm_rows",
@@ -101,9 +104,12 @@ def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str]
              ) -> tuple[pd.DataFrame, np.ndarray]:
     """Linear functions of the fixed effects giving the marginal means.
 
-    Returns a DataFrame of the ``by`` then ``specs`` levels (ordered by the
-    ``by`` groups, then spec levels in model order) and the matching rows of
-    ``L`` (equal-weight average of grid rows over the other factors).
+    Returns a DataFrame of the ``by`` then ``specs`` levels and the matching
+    rows of ``L`` (equal-weight average of grid rows over the other factors).
+    Rows are in emmeans' order: grouped by ``by`` (the first ``by`` factor
+    varying fastest), and within a group the combinations of the ``specs``
+    levels with the first factor varying fastest (``control pre, low pre, ...,
+    control post``), each factor's levels in model order.
     """
     for name in [*specs, *by]:
         if name not in rg.levels:
@@ -114,44 +120,85 @@ def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str]
     if len(set(specs) | set(by)) != len(specs) + len(by):
         raise DataError(f"'specs' {specs} and 'by' {by} must name different factors.")
     keys = [*by, *specs]
-    combos = list(itertools.product(*(rg.levels[k] for k in keys)))
-    labels = pd.DataFrame(combos, columns=keys)
+    # slowest first: the by factors from last to first, then the specs from last to first
+    slow_to_fast = [*reversed(by), *reversed(specs)]
+    combos = [
+        dict(zip(slow_to_fast, c, strict=True))
+        for c in itertools.product(*(rg.levels[k] for k in slow_to_fast))
+    ]
+    labels = pd.DataFrame([[c[k] for k in keys] for c in combos], columns=keys)
     L = np.empty((len(combos), rg.X.shape[1]))
     grid_vals = {k: rg.grid[k].astype(object).to_numpy() for k in keys}
     for i, combo in enumerate(combos):
         mask = np.ones(len(rg.grid), dtype=bool)
-        for k, v in zip(keys, combo, strict=True):
-            mask &= grid_vals[k] == v
+        for k in keys:
+            mask &= grid_vals[k] == combo[k]
         L[i] = rg.X[mask].mean(axis=0)
     return labels, L
 
 
-def contrast_matrix(levels: list[str], method: str) -> tuple[np.ndarray, list[str]]:
-    """emmeans' ``revpairwise`` (``pairs(reverse = TRUE)``) or ``trt.vs.ctrl`` contrasts.
+CONTRAST_METHODS = ("pairwise", "revpairwise", "trt.vs.ctrl")
 
-    ``pairwise`` gives ``later - earlier`` for every pair, ordered as emmeans
-    does with ``reverse = TRUE`` (``b - a, c - a, c - b``); ``trt.vs.ctrl``
-    compares every level with the first (``b - a, c - a``).
+
+def contrast_matrix(levels: list[str], method: str, ref: int = 0
+                    ) -> tuple[np.ndarray, list[str]]:
+    """emmeans' ``pairwise``, ``revpairwise`` and ``trt.vs.ctrl`` contrast coefficients.
+
+    With levels ``a, b, c`` in model order:
+
+    * ``pairwise`` (emmeans' ``pairs()``): earlier minus later, ``a - b, a - c, b - c``;
+    * ``revpairwise`` (``pairs(reverse = TRUE)``): later minus earlier, ordered
+      ``b - a, c - a, c - b`` (for each later level, every earlier one);
+    * ``trt.vs.ctrl``: every other level minus the reference ``levels[ref]``
+      (0-based), in level order: ``b - a, c - a``.
+
+    Returns the ``(n_contrasts, k)`` coefficient matrix and the labels.
     """
     k = len(levels)
-    rows: list[np.ndarray] = []
-    names: list[str] = []
     if method == "pairwise":
-        pairs = _revpairwise_order(k)
+        pairs = [(i, j) for i in range(k - 1) for j in range(i + 1, k)]
+    elif method == "revpairwise":
+        pairs = [(j, i) for j in range(1, k) for i in range(j)]
+    elif method == "trt.vs.ctrl":
+        pairs = [(j, ref) for j in range(k) if j != ref]
     else:
-        pairs = [(j, 0) for j in range(1, k)]
-    for j, i in pairs:
-        c = np.zeros(k)
-        c[j], c[i] = 1.0, -1.0
-        rows.append(c)
-        names.append(f"{levels[j]} - {levels[i]}")
-    return (np.vstack(rows) if rows else np.zeros((0, k))), names
+        raise DataError(f"'method' must be one of {list(CONTRAST_METHODS)}; got {method!r}.")
+    C = np.zeros((len(pairs), k))
+    names: list[str] = []
+    for r, (plus, minus) in enumerate(pairs):
+        C[r, plus], C[r, minus] = 1.0, -1.0
+        names.append(f"{levels[plus]} - {levels[minus]}")
+    return C, names
 
 
-def _revpairwise_order(k: int) -> list[tuple[int, int]]:
-    """(later, earlier) index pairs in emmeans' revpairwise order.
+class ContrastTable(pd.DataFrame):
+    """A table of contrasts (a :class:`pandas.DataFrame`) that states its multiplicity adjustment.
 
-    emmeans' ``revpairwise.emmc`` lists, for each later level j = 2..k, the
-    differences with every earlier level i = 1..j-1: ``2-1, 3-1, 3-2, 4-1, ...``.
+    ``attrs`` holds ``method``, ``ref`` (the control level of ``trt.vs.ctrl``,
+    else None), ``adjust`` (the p-value adjustment applied), ``ci_adjust``
+    (that of the confidence limits), ``family_size`` (contrasts per ``by``
+    group), ``n_means`` (means compared per group), ``level``, ``df_method``,
+    ``by`` and ``note`` (the statement printed under the table, as emmeans'
+    footnotes).
     """
-    return [(j, i) for j in range(1, k) for i in range(j)]
+
+    @property
+    def _constructor(self) -> type[ContrastTable]:
+        return ContrastTable
+
+    def _note(self) -> str:
+        note = self.attrs.get("note")
+        return note if isinstance(note, str) else ""
+
+    def __repr__(self) -> str:
+        base = super().__repr__()
+        note = self._note()
+        return f"{base}\n\n{note}" if note else base
+
+    def _repr_html_(self) -> str | None:
+        base = super()._repr_html_()
+        note = self._note()
+        if base is None or not note:
+            return base
+        lines = "<br>".join(html.escape(n) for n in note.splitlines())
+        return f"{base}<p><small>{lines}</small></p>"
