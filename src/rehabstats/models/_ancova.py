@@ -96,7 +96,7 @@ class AncovaResult(LinearModelResult):
     @property
     def differences(self) -> pd.DataFrame:
         """Adjusted differences of each arm from the reference arm."""
-        return self.contrasts(self.arm_name or "", method="trt.vs.ctrl")
+        return self.contrasts(self.arm_name or "", method="trt.vs.ctrl", adjust="none")
 
     @property
     def adjusted_means(self) -> pd.DataFrame:

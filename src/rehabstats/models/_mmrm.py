@@ -351,7 +351,7 @@ def mmrm(
     >>> fit = mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
     >>> fit.converged
     True
-    >>> tab = fit.contrasts("arm", by="visit")
+    >>> tab = fit.contrasts("arm", by="visit", method="trt.vs.ctrl")
     >>> row = tab[tab["visit"] == "month6"].iloc[0]
     >>> row["contrast"], round(float(row["estimate"]), 2), round(float(row["df"]), 1)
     ('active - placebo', 2.83, 101.9)
