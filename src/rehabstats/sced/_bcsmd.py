@@ -237,7 +237,13 @@ def default_times(d: SCDData) -> tuple[float, float]:
     np.maximum.at(t_max, units[tr], d.session[tr])
     span = t_max - t_min + 1.0
     a = float(base_last.min())
-    b = a + float(span[base_last == a].min())
+    at_a = (base_last == a) & np.isfinite(span)
+    if not at_a.any():
+        raise DesignError(
+            f"The default times cannot be set: the case(s) whose baseline ends first (at "
+            f"session {a:g}) are never treated; give 'a' and 'b' explicitly."
+        )
+    b = a + float(span[at_a].min())
     return a, b
 
 
@@ -416,7 +422,8 @@ def bc_smd(
         raise DesignError("'fe_trt' must include a treatment term (0 = change in level).")
 
     d = prepare_bcsmd_data(data, outcome=outcome, phase=phase, session=session, case=case,
-                           treatment_phase=treatment_phase, series=series, cluster=cluster)
+                           treatment_phase=treatment_phase, series=series, cluster=cluster,
+                           allow_untreated=design != "TR")
     s_int = np.round(d.session)
     if np.any(s_int != d.session):
         warnings.warn(f"Column {session!r} has non-integer sessions; they were rounded to "

@@ -61,6 +61,7 @@ def prepare_bcsmd_data(
     cluster: str | None = None,
     extra_columns: dict[str, str] | None = None,
     min_units: int = 2,
+    allow_untreated: bool = False,
 ) -> SCDData:
     """Check the columns and the two-phase structure; return sorted arrays.
 
@@ -131,12 +132,16 @@ def prepare_bcsmd_data(
     n_units = int(unit_codes.max()) + 1
     has_trt = np.bincount(unit_codes, weights=trt, minlength=n_units) > 0
     has_base = np.bincount(unit_codes, weights=1.0 - trt, minlength=n_units) > 0
-    for flag, lab in ((has_base, base_label), (has_trt, trt_label)):
+    checks = [(has_base, base_label)]
+    if not allow_untreated:
+        checks.append((has_trt, trt_label))
+    for flag, lab in checks:
         if not flag.all():
             bad = unit_names[int(np.flatnonzero(~flag)[0])]
+            need = ("a baseline phase" if allow_untreated
+                    else "a baseline and a treatment phase")
             raise DesignError(
-                f"Case {bad!r} has no {lab!r} phase; every case needs a baseline and a "
-                "treatment phase."
+                f"Case {bad!r} has no {lab!r} phase; every case needs {need}."
             )
     n_top = int(top_codes.max()) + 1
     if n_top < min_units or n_units < min_units:

@@ -379,21 +379,31 @@ class REMLModel:
         message = ""
         lam = 0.0
         stalled = 0
+        diag_pos = self._diag_positions()
+        floor = {k: u0[k] - 12.0 for k in diag_pos}
+        active = np.ones(len(u), dtype=bool)
         for it in range(1, max_iter + 1):  # noqa: B007
-            gu = jac.T @ grad
-            iu = jac.T @ info @ jac
+            # a random-effect SD heading to zero is frozen there (the boundary)
+            for k in diag_pos:
+                if active[k] and u[k] < floor[k] and (jac.T @ grad)[k] < 0:
+                    active[k] = False
+            gu = (jac.T @ grad)[active]
+            iu = (jac.T @ info @ jac)[np.ix_(active, active)]
             scale = np.sqrt(np.maximum(np.diag(iu), 1e-300))
             iu_s = iu / np.outer(scale, scale)
             gu_s = gu / scale
-            try:
-                step = np.linalg.solve(iu_s + lam * np.eye(len(u)), gu_s) / scale
-            except np.linalg.LinAlgError:
-                lam = max(lam * 10.0, 1e-6)
-                continue
-            decrement = float(gu @ step)
+            step0 = np.linalg.lstsq(iu_s, gu_s, rcond=1e-12)[0]
+            decrement = float(gu_s @ step0)
             if abs(decrement) < tol and (np.max(np.abs(gu_s)) < 1e-4 or abs(decrement) < tol * 1e-3):
                 converged = True
                 break
+            try:
+                step_a = np.linalg.solve(iu_s + lam * np.eye(len(gu)), gu_s) / scale
+            except np.linalg.LinAlgError:
+                lam = max(lam * 10.0, 1e-6)
+                continue
+            step = np.zeros(len(u))
+            step[active] = step_a
             biggest = float(np.max(np.abs(step)))
             if biggest > max_step:
                 step = step * (max_step / biggest)
@@ -416,7 +426,8 @@ class REMLModel:
             lam = lam / 10.0 if lam > 1e-8 else 0.0
             ll_new, g_new, i_new, _ = self.evaluate(th_new)
             assert g_new is not None and i_new is not None
-            stalled = stalled + 1 if ll_new - ll < 1e-12 * max(1.0, abs(ll)) else 0
+            stalled = stalled + 1 if (t == 1.0 and lam == 0.0
+                                       and ll_new - ll < 1e-12 * max(1.0, abs(ll))) else 0
             u, theta, jac, ll, grad, info = u_new, th_new, jac_new, ll_new, g_new, i_new
             if stalled >= 4:
                 converged = True
