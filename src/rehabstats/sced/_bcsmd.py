@@ -191,10 +191,11 @@ def _powers(value: Any, name: str, allow_none: bool) -> tuple[int, ...]:
         vals = [value]
     out = []
     for v in vals:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or v != int(v) or v < 0:
+        fv = float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool) else math.nan
+        if not math.isfinite(fv) or fv != round(fv) or fv < 0:
             raise DataError(f"The '{name}' argument must hold non-negative integers (0 = level, "
                             f"1 = linear trend, ...); got {value!r}.")
-        out.append(int(v))
+        out.append(round(fv))
     if not out and not allow_none:
         raise DataError(f"The '{name}' argument must not be empty.")
     return tuple(sorted(set(out)))

@@ -102,7 +102,7 @@ class REMLModel:
         self.mask[blk, pos] = True
 
         def pad(a: np.ndarray) -> np.ndarray:
-            out = np.zeros((g, m) + a.shape[1:], dtype=float)
+            out = np.zeros((g, m, *a.shape[1:]), dtype=float)
             out[blk, pos] = a
             return out
 
@@ -235,7 +235,7 @@ class REMLModel:
             dlam = None
         resid = lam * r
         v = tau_part + sigma_sq * resid + self.pad_eye
-        dv = np.empty((self.n_theta,) + v.shape)
+        dv = np.empty((self.n_theta, *v.shape))
         if nt:
             dv[:nt] = self.re_templates
         k = nt
