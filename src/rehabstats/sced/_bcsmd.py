@@ -33,16 +33,21 @@ Design = Literal["MBP", "TR", "RMBB", "CMB"]
 Powers = int | Sequence[int] | None
 
 
+_CONTROLLER: list[Any] = []
+
+
 @contextlib.contextmanager
 def _single_thread_blas() -> Iterator[None]:
     """Run with one BLAS thread: the batched matrices are small, and threaded
     BLAS on small matrices is many times slower on a busy machine."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - optional
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
         yield
 
 
@@ -550,7 +555,9 @@ def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndar
         df=nu, delta_unadjusted=delta, kappa=math.sqrt(kappa_sq), j_nu=jn, phi=fit.phi,
         var_param=fit.delta, rho=float(rho), rho_level3=float(rho3), a=a_val, b=b_val,
         converged=fit.converged, design=design, sigma_sq=fit.sigma_sq, loglik=fit.loglik,
-        n_obs=int(model.n), n_cases=len(d.unit_labels), n_omitted=d.n_omitted,
+        n_obs=int(model.n),
+        n_cases=len(d.top_labels) if design == "RMBB" else len(d.unit_labels),
+        n_omitted=d.n_omitted,
         fixed_effects=pd.Series(fit.beta, index=x_names),
         fixed_se=pd.Series(np.sqrt(np.diag(fit.vcov_beta)), index=x_names),
         variance_components=pd.Series(theta, index=names),
