@@ -119,6 +119,7 @@ class REMLModel:
         t = np.zeros((g, m), dtype=np.int64)
         t[blk, pos] = time
         self.lag = np.abs(t[:, :, None] - t[:, None, :]) * same_unit.astype(np.int64)
+        self.max_lag = int(self.lag.max())
         tr = pad(trt.astype(float))
         self.trt_sum = tr[:, :, None] + tr[:, None, :]
         # random-effect "dV" templates for every unique element of each T
@@ -205,8 +206,11 @@ class REMLModel:
         lag = self.lag
         su = self.same_unit
         if self.cor_struct == "AR1":
-            r = np.power(phi, lag) * su
-            dr = np.where(lag > 0, lag * np.power(phi, np.maximum(lag - 1, 0)), 0.0) * su
+            ks = np.arange(self.max_lag + 1)
+            pw = np.power(phi, ks)
+            dpw = np.r_[0.0, ks[1:] * np.power(phi, ks[1:] - 1)]
+            r = pw[lag] * su
+            dr = dpw[lag] * su
         elif self.cor_struct == "MA1":
             c1 = phi / (1.0 + phi * phi)
             d1 = (1.0 - phi * phi) / (1.0 + phi * phi) ** 2
@@ -283,18 +287,19 @@ class REMLModel:
         extra = {"beta": beta, "vcov": mmat}
         if need == 0:
             return ll, None, None, extra
+        kk = dv.shape[0]
         av = vinv[None] @ dv  # V^-1 dV_i, (K, G, m, m)
         c = dv @ w[None]  # dV_i V^-1 X, (K, G, m, p)
-        bmat = np.einsum("gmp,kgmq->kpq", w, c)  # X'V^-1 dV_i V^-1 X
+        bmat = (np.swapaxes(w, 1, 2)[None] @ c).sum(axis=1)  # X'V^-1 dV_i V^-1 X
         tr_vdv = np.einsum("kgii->k", av)
         tr_mb = np.einsum("pq,kqp->k", mmat, bmat)
-        quad_d = np.einsum("gi,kgij,gj->k", a, dv, a, optimize=True)
+        quad_d = ((dv @ a[None, :, :, None])[..., 0] * a[None]).sum(axis=(1, 2))
         grad = -0.5 * (tr_vdv - tr_mb) + 0.5 * quad_d
         if need == 1:
             return ll, grad, None, extra
-        term1 = np.einsum("kgab,lgba->kl", av, av)
+        term1 = av.reshape(kk, -1) @ np.swapaxes(av, 2, 3).reshape(kk, -1).T
         d = av @ w[None]  # V^-1 dV_j V^-1 X
-        term2 = -2.0 * np.einsum("pq,kgnq,lgnp->kl", mmat, c, d, optimize=True)
+        term2 = -2.0 * ((c @ mmat).reshape(kk, -1) @ d.reshape(kk, -1).T)
         mb = mmat[None] @ bmat  # M B_i
         term3 = np.einsum("kab,lba->kl", mb, mb)
         info = 0.5 * (term1 + term2 + term3)
