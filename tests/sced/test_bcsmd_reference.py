@@ -24,11 +24,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import REFERENCE_DIR, VALIDATION_DIR, load_json
 
 import rehabstats as rs
+from rehabstats.sced import _bcsmd
 
 REF = "bcsmd/reference"
 EXTRA = REFERENCE_DIR / "bcsmd" / "lme_extra.json"
@@ -258,3 +260,47 @@ def test_lme_extra(key: str) -> None:
         theta = out["theta"]
         theta = list(theta.values()) if isinstance(theta, dict) else theta
         assert res.variance_components.to_numpy() == pytest.approx(theta, rel=1e-4)
+
+
+def _theta_vector(theta: dict[str, Any]) -> list[float]:
+    vals: list[float] = []
+    for level in theta["Tau"].values():
+        vals.extend(level.values())
+    for key in ("cor_params", "var_params"):
+        if theta.get(key) is not None:
+            vals.append(theta[key])
+    vals.append(theta["sigma_sq"])
+    return vals
+
+
+LIKELIHOOD_CHECKS = [
+    # nlme reported convergence, our optimiser went higher
+    ("CaseHarrisGraham", "CaseHarrisGraham__calc_BCSMD__M3_RI_Rtrt"),
+    ("Saddler", "Saddler__writing_quality__calc_BCSMD__M3_RI_Rtrt"),
+    ("Salazar", "Salazar__AFQ_Y__calc_BCSMD__M2_RI_RT_trends"),
+    ("Musser", "Musser__calc_BCSMD__M2_RI_RT_trends"),
+    # nlme's iteration limit
+    ("Laski", "Laski__calc_BCSMD__M2_RI_RT_trends"),
+    ("Lambert", "Lambert__academic_response__calc_BCSMD__T2_RI_Rtrt"),
+    # nested designs
+    ("Bryant2018", "Bryant2018__calc_BCSMD__C2_trends"),
+    ("Thiemann2004", "Thiemann2004__calc_BCSMD__R2_trends"),
+]
+
+
+@pytest.mark.parametrize(("dataset", "record_id"), LIKELIHOOD_CHECKS)
+def test_loglik_at_nlme_estimates_equals_nlme(validation_dir: Path, dataset: str,
+                                              record_id: str) -> None:
+    """Our restricted likelihood, evaluated at nlme's estimates, is nlme's logLik (so a
+    higher maximum is a genuinely better fit, not a different objective)."""
+    rec = _get(validation_dir, dataset, record_id)
+    kw = _bcsmd_kwargs(rec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rs.errors.RehabStatsWarning)
+        spec = _bcsmd._build(pd.DataFrame(rec["input"]), a=None, b=None, var_struct="hom",
+                             ci=0.95, re_base_2=kw.pop("re_base_2", 0), re_trt_2=None,
+                             series=kw.pop("series", None), cluster=kw.pop("cluster", None),
+                             **kw)
+    theta = _theta_vector(rec["g_mlm_detail"]["theta"])
+    ll = spec["model"].evaluate(np.array(theta), need=0)[0]
+    assert ll == pytest.approx(rec["fitted_model"]["REML_logLik"], abs=1e-6)

@@ -391,6 +391,47 @@ def bc_smd(
     >>> round(res.estimate, 1) > 3
     True
     """
+    spec = _build(data, outcome=outcome, phase=phase, session=session, case=case,
+                  design=design, fe_base=fe_base, re_base=re_base, fe_trt=fe_trt,
+                  re_trt=re_trt, cor_struct=cor_struct, var_struct=var_struct, center=center,
+                  a=a, b=b, series=series, cluster=cluster, treatment_phase=treatment_phase,
+                  ci=ci, re_base_2=re_base_2, re_trt_2=re_trt_2)
+    model = spec["model"]
+    design, ci, center, var_struct = spec["design"], spec["ci"], spec["center"], spec["var_struct"]
+    a_val, b_val, re_powers = spec["a"], spec["b"], spec["re_powers"]
+    try:
+        with _single_thread_blas():
+            fit = model.fit()
+    except np.linalg.LinAlgError as exc:  # pragma: no cover - defensive
+        raise DesignError(f"The model cannot be fitted to these data ({exc}).") from exc
+    if not fit.converged:
+        warnings.warn(f"The REML fit of the BC-SMD model did not converge "
+                      f"({fit.message or 'iteration limit'}); results may be unreliable.",
+                      ConvergenceWarning, stacklevel=2)
+
+    # r_const: baseline variance at time B, in lmeInfo's parameter order
+    r_const: list[float] = []
+    for powers_base, powers_trt in re_powers:
+        bc = np.array([(b_val - center) ** k if design != "TR" else 1.0 for k in powers_base])
+        bc_mat = 2.0 * np.outer(bc, bc) - np.diag(bc**2)
+        q = len(powers_base) + len(powers_trt)
+        consts = np.zeros(q * (q + 1) // 2)
+        for e, (i, j) in enumerate(upper_pairs(q)):
+            if j < len(powers_base):
+                consts[e] = bc_mat[i, j]
+        r_const.extend(consts.tolist())
+    r_const.extend([0.0] * model.n_cor + [0.0] * int(var_struct == "het") + [1.0])
+    return _g_mlm(fit, model, np.array(spec["p_const"]), np.array(r_const), spec["x_names"],
+                  spec["z_names"], spec["level_names"], design, ci, a_val, b_val, spec["data"],
+                  var_struct == "het")
+
+
+def _build(data: pd.DataFrame, *, outcome: str, phase: str, session: str, case: str,
+           design: Any, fe_base: Powers, re_base: Powers, fe_trt: Powers, re_trt: Powers,
+           cor_struct: Any, var_struct: Any, center: Any, a: Any, b: Any,
+           series: str | None, cluster: str | None, treatment_phase: Any, ci: Any,
+           re_base_2: Powers, re_trt_2: Powers) -> dict[str, Any]:
+    """Check the arguments and data and set up the model of :func:`bc_smd` (unfitted)."""
     design = check_option(design, "design", ("MBP", "TR", "RMBB", "CMB"))
     cor_struct = check_option(cor_struct, "cor_struct", ("AR1", "MA1", "IID"))
     var_struct = check_option(var_struct, "var_struct", ("hom", "het"))
@@ -434,7 +475,7 @@ def bc_smd(
     if np.any(s_int != d.session):
         warnings.warn(f"Column {session!r} has non-integer sessions; they were rounded to "
                       "integers (as scdhlm does) for the trends and the correlation lags.",
-                      RehabStatsWarning, stacklevel=2)
+                      RehabStatsWarning, stacklevel=3)
     n_units = int(d.unit.max()) + 1
     first_trt = np.full(n_units, np.inf)
     np.minimum.at(first_trt, d.unit[d.trt == 1], s_int[d.trt == 1])
@@ -484,30 +525,9 @@ def bc_smd(
 
     model = REMLModel(y, x, d.top[keep], d.unit[keep], s_int[keep].astype(np.int64), trt,
                       z_levels, cor_struct, var_struct == "het")
-    try:
-        with _single_thread_blas():
-            fit = model.fit()
-    except np.linalg.LinAlgError as exc:  # pragma: no cover - defensive
-        raise DesignError(f"The model cannot be fitted to these data ({exc}).") from exc
-    if not fit.converged:
-        warnings.warn(f"The REML fit of the BC-SMD model did not converge "
-                      f"({fit.message or 'iteration limit'}); results may be unreliable.",
-                      ConvergenceWarning, stacklevel=2)
-
-    # r_const: baseline variance at time B, in lmeInfo's parameter order
-    r_const: list[float] = []
-    for powers_base, powers_trt in re_powers:
-        bc = np.array([(b_val - center) ** k if design != "TR" else 1.0 for k in powers_base])
-        bc_mat = 2.0 * np.outer(bc, bc) - np.diag(bc**2)
-        q = len(powers_base) + len(powers_trt)
-        consts = np.zeros(q * (q + 1) // 2)
-        for e, (i, j) in enumerate(upper_pairs(q)):
-            if j < len(powers_base):
-                consts[e] = bc_mat[i, j]
-        r_const.extend(consts.tolist())
-    r_const.extend([0.0] * model.n_cor + [0.0] * int(var_struct == "het") + [1.0])
-    return _g_mlm(fit, model, np.array(p_const), np.array(r_const), x_names, z_names,
-                  level_names, design, ci, a_val, b_val, d, var_struct == "het")
+    return {"model": model, "x_names": x_names, "z_names": z_names, "level_names": level_names,
+            "re_powers": re_powers, "p_const": p_const, "design": design, "ci": ci,
+            "center": center, "var_struct": var_struct, "a": a_val, "b": b_val, "data": d}
 
 
 def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndarray,
