@@ -369,6 +369,14 @@ def bc_smd(
     fits used by scdhlm 0.7.4 to at least 1e-5 where nlme converged, and the
     information matrix equals lmeInfo 0.3.2's ``Fisher_info(type = "expected")``.
 
+    With ``var_struct="het"`` the reference variance :math:`\sigma^2` (the one in
+    :math:`r'\theta`) is always the baseline phase's. nlme's ``varIdent`` takes
+    the phase of the first row of the first case instead, so scdhlm differs for
+    designs that start in the treatment phase (e.g. B-A-B); elsewhere they agree.
+    For nested designs ``rho`` is the level-2 share (scdhlm prints both shares
+    as text; ``rho_level3`` is the outer one). A case that is never treated is
+    kept as a control case (as in scdhlm).
+
     References
     ----------
     Pustejovsky, J. E., Hedges, L. V., & Shadish, W. R. (2014). Design-comparable

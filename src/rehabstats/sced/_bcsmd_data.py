@@ -68,7 +68,9 @@ def prepare_bcsmd_data(
     Raises :class:`DataError` for missing/non-numeric columns and repeated
     sessions, :class:`DesignError` for a phase structure the estimators cannot
     use (a treatment label absent from the data, more or fewer than two phase
-    labels, a case without both phases, fewer than ``min_units`` cases).
+    labels, a case without both phases -- without a baseline only, when
+    ``allow_untreated`` admits never-treated control cases -- or fewer than
+    ``min_units`` cases).
     """
     if case is None:
         raise DataError("'case' must name the column identifying the cases; got None.")
