@@ -191,6 +191,21 @@ def test_collinear_fixed_effects() -> None:
         rs.sced.bc_smd(short, fe_base=0, fe_trt=(0, 1, 2, 3), **KW)
 
 
+@pytest.mark.parametrize("fn", [rs.sced.bc_smd, rs.sced.bc_smd_hps])
+def test_constant_outcome(fn: Any) -> None:
+    data = mbd().assign(y=5.0)
+    with pytest.raises(DesignError, match="'y' \\('outcome'\\) is constant"):
+        fn(data, **KW)
+
+
+def test_hps_no_within_phase_variation() -> None:
+    data = mbd()
+    # each case-phase constant: no within-case variation left for phi / sigma_w
+    data["y"] = data.groupby(["case", "ph"])["y"].transform("mean")
+    with pytest.raises(DesignError, match="undefined"):
+        rs.sced.bc_smd_hps(data, **KW)
+
+
 def test_input_not_modified() -> None:
     data = mbd().sample(frac=1.0, random_state=0)
     before = data.copy()

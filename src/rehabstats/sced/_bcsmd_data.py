@@ -154,6 +154,12 @@ def prepare_bcsmd_data(
             f"{count} ({', '.join(repr(str(v)) for v in top_uniques)})."
         )
     keep = ~np.isnan(y)
+    observed = y[keep]
+    if observed.size == 0 or np.ptp(observed) == 0:
+        raise DesignError(
+            f"Column {outcome!r} ('outcome') is constant (or missing) in every session; "
+            "a standardized mean difference is undefined."
+        )
     n_missing = int((~keep).sum())
     if n_missing:
         warnings.warn(f"{n_missing} missing value(s) in column {outcome!r} were omitted.",

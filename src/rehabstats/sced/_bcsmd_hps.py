@@ -265,12 +265,13 @@ def bc_smd_hps(
         g0, g1, _ = _auto_ss(resid, ids)
         n_case = np.bincount(ids).astype(float)
         ok = n_case > 1
-        phi = float(g1[ok].sum() / g0[ok].sum() + ((cnt - 1) / cnt).sum() / (n - 2 * m))
+        phi = float(g1[ok].sum() / max(g0[ok].sum(), 1e-300)
+                    + ((cnt - 1) / cnt).sum() / (n - 2 * m))
         proj_case = _cell_projection(case_cell)
         corr = _ar_matrix(ids, t, 0.0, phi)
         correction = n - float((proj_case * corr).sum())
         sigma_sq_w = float(g0[ok].sum() / correction)
-        rho = max(0.0, 1.0 - sigma_sq_w / s_sq)
+        rho = max(0.0, 1.0 - sigma_sq_w / s_sq) if s_sq > 0 else math.nan
         a_mat = np.eye(n) - _cell_projection(time_cell)
         v_mat = _ar_matrix(ids, t, rho, phi)
         av = a_mat @ v_mat
@@ -320,16 +321,24 @@ def bc_smd_hps(
         s_sq = float(((yi - pc_means[pc_codes]) ** 2).sum() / (k * (m - 1))) if m > 1 else math.nan
         g0, g1, nn = _auto_ss(y, cp)
         ok = nn > 1
-        phi = float(g1[ok].sum() / g0[ok].sum() + (1.0 - 1.0 / nn).sum() / (nn - 1.0).sum())
+        phi = float(g1[ok].sum() / max(g0[ok].sum(), 1e-300)
+                    + (1.0 - 1.0 / nn).sum() / (nn - 1.0).sum())
         proj = _cell_projection(cp)
         corr = _ar_matrix(ids, point.astype(float), 0.0, phi)
         correction = n - float((proj * corr).sum())
         sigma_sq_w = float(g0[ok].sum() / correction)
-        rho = max(0.0, 1.0 - sigma_sq_w / s_sq)
+        rho = max(0.0, 1.0 - sigma_sq_w / s_sq) if s_sq > 0 else math.nan
         v_mat = _ar_matrix(ids, t, rho, phi)
         a_mat = np.eye(int(include.sum())) - _cell_projection(pc_codes)
         av = a_mat @ v_mat[np.ix_(include, include)]
         nu = (k * (m - 1)) ** 2 / float((av * av.T).sum())
+    total_ss = float(((y - y.mean()) ** 2).sum())
+    if not (s_sq > 1e-12 * total_ss / n and float(g0[ok].sum()) > 1e-12 * total_ss
+            and math.isfinite(phi) and math.isfinite(sigma_sq_w)):
+        raise DesignError(
+            "The outcome does not vary within the session-by-phase cells or within the "
+            "cases' phases; the HPS variance components are undefined for these data."
+        )
     v_full = _ar_matrix(ids, t, rho, phi)
     kappa = math.sqrt(float(contrast @ v_full @ contrast)) / n_d
     delta_unadj = d_bar / math.sqrt(s_sq)
