@@ -364,15 +364,17 @@ class REMLModel:
             u2 = u_best.copy()
             for k in low:
                 u2[k] = u_start[k]
-            alt, u_alt = self._fit_from(u2, max_iter)
+            alt, u_alt = self._fit_from(u2, 60, polish=False)
             if alt.loglik > best.loglik + 1e-9 * max(1.0, abs(best.loglik)):
+                if not alt.converged:
+                    alt, u_alt = self._fit_from(u_alt, max_iter)
                 best, u_best = alt, u_alt
             else:
                 break
         return best
 
     def _fit_from(self, u0: np.ndarray, max_iter: int = 200, tol: float = 1e-10,
-                  max_step: float = 2.0) -> tuple[REMLFit, np.ndarray]:
+                  max_step: float = 2.0, polish: bool = True) -> tuple[REMLFit, np.ndarray]:
         """Fisher scoring (BFGS fallback) from ``u0``; returns the fit and final u."""
         u = u0.copy()
         theta, jac = self.theta_from_u(u)
@@ -437,7 +439,7 @@ class REMLModel:
             if stalled >= 4:
                 converged = True
                 break
-        if not converged:
+        if not converged and polish:
             # fall back to quasi-Newton polishing from the best point so far
             def negll(uu: np.ndarray) -> tuple[float, np.ndarray]:
                 th, jj = self.theta_from_u(uu)
