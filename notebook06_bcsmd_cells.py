@@ -24,14 +24,23 @@
 # bundled with scdhlm).
 
 # %%
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 import rehabstats as rs
 
-BCSMD_DATA = (Path(rs.__file__).resolve().parents[3] / "shared" / "validation" / "bcsmd"
-              / "datasets")
+# the published single-case data bundled with scdhlm travel with the repository's
+# validation sets (tests/reference); fall back to ../shared/validation beside it
+REPO = Path(rs.__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "reference"))
+try:
+    from validation_data import unpack_validation
+    VALIDATION = unpack_validation()
+except ImportError:
+    VALIDATION = REPO.parent / "shared" / "validation"
+BCSMD_DATA = VALIDATION / "bcsmd" / "datasets"
 laski = pd.read_csv(BCSMD_DATA / "Laski.csv")
 keys = dict(outcome="outcome", phase="condition", session="session", case="case")
 laski.groupby(["case", "condition"]).size().unstack()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -26,8 +27,15 @@ import pandas as pd
 
 from rehabstats import sced
 
-DATA = (Path(__file__).resolve().parents[1].parent / "shared" / "validation" / "bcsmd"
-        / "datasets" / "Rodriguez.csv")
+_REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(_REPO / "tests" / "reference"))
+try:  # the vendored validation archive, once merged
+    from validation_data import unpack_validation
+
+    VALIDATION = unpack_validation()
+except ImportError:  # pragma: no cover - developer checkout beside ../shared
+    VALIDATION = _REPO.parent / "shared" / "validation"
+DATA = VALIDATION / "bcsmd" / "datasets" / "Rodriguez.csv"
 R_RECORDED = (0.03, 0.09)  # scdhlm calc_BCSMD per design (issue 9)
 
 
