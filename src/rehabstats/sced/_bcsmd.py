@@ -595,4 +595,3 @@ def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndar
     )
 
 
-_ = RehabStatsWarning  # re-exported name used in docstrings
