@@ -84,3 +84,9 @@ __all__ = [
     "tau_u_table",
     "two_sd_band",
 ]
+
+# --- design-comparable SMD (evidence synthesis, issue 9)
+from ._bcsmd import BCSMDResult, bc_smd
+from ._bcsmd_hps import HPSResult, bc_smd_hps
+
+__all__ += ["BCSMDResult", "HPSResult", "bc_smd", "bc_smd_hps"]
