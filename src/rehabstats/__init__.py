@@ -3,21 +3,23 @@
 Import as ``import rehabstats as rs``. Effect sizes and the repeated-measures
 models are available at the top level (``rs.hedges_g``, ``rs.mmrm``); the
 other capabilities live in their modules: ``rs.change``, ``rs.measures``,
-``rs.sced``, ``rs.plot``, ``rs.datasets``.
+``rs.sced``, ``rs.meta``, ``rs.plot``, ``rs.datasets``.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import change, datasets, effect_sizes, errors, measures, models, plot, sced
+from . import change, datasets, effect_sizes, errors, measures, meta, models, plot, sced
 from .effect_sizes import (
+    check_ci,
     cliffs_delta,
     cohens_d,
     d_to_odds_ratio,
     d_to_r,
     glass_delta,
     hedges_g,
+    mean_sd_from_median,
     nnt,
     odds_ratio,
     odds_ratio_to_d,
@@ -28,6 +30,9 @@ from .effect_sizes import (
     rank_biserial,
     risk_difference,
     risk_ratio,
+    sd_from_ci,
+    se_from_ci,
+    se_from_p,
     smd_from_summary,
     smd_from_t,
     standardized_mean_change,
@@ -50,6 +55,7 @@ __all__ = [
     "__version__",
     "ancova",
     "change",
+    "check_ci",
     "cliffs_delta",
     "cohens_d",
     "d_to_odds_ratio",
@@ -60,7 +66,9 @@ __all__ = [
     "glass_delta",
     "hedges_g",
     "lmm",
+    "mean_sd_from_median",
     "measures",
+    "meta",
     "mixed_anova",
     "mmrm",
     "models",
@@ -76,6 +84,9 @@ __all__ = [
     "risk_difference",
     "risk_ratio",
     "sced",
+    "sd_from_ci",
+    "se_from_ci",
+    "se_from_p",
     "smd_from_summary",
     "smd_from_t",
     "standardized_mean_change",
