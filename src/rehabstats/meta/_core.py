@@ -12,8 +12,10 @@ the formulas, not translated:
   ``control=list(threshold=1e-5)``), then metafor's check that the likelihood
   at tau^2 = 0 is not higher;
 - PM and the Q-profile interval as roots of the generalised Q statistic, which
-  is strictly decreasing in tau^2; solved by vectorised bisection to machine
-  precision (metafor uses ``uniroot`` with tolerance 1.2e-4).
+  is strictly decreasing in tau^2, found by a vectorised Brent zeroin (the
+  algorithm of R's ``uniroot``) on metafor's search ranges with metafor's
+  tolerance (``.Machine$double.eps^0.25``), so the values are metafor's; a
+  smaller ``tol`` gives the exact roots.
 """
 
 from __future__ import annotations
@@ -81,18 +83,88 @@ def q_gen(tau2: Array, yi: Array, vi: Array) -> Array:
 
 
 def root_decreasing(target: Array, yi: Array, vi: Array, lower: Array, upper: Array,
-                    iterations: int = 200) -> Array:
-    """Solve ``q_gen(tau2) = target`` on ``[lower, upper]`` by bisection (bracket assumed)."""
-    lo = lower.astype(float).copy()
-    hi = upper.astype(float).copy()
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        above = q_gen(mid, yi, vi) > target  # still left of the root
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-        if np.all(hi - lo <= 4 * _EPS * np.maximum(hi, 1e-300)):
+                    tol: float = _UNIROOT_TOL, maxiter: int = 1000) -> Array:
+    """Solve ``q_gen(tau2) = target`` on a bracketing ``[lower, upper]`` by Brent's method.
+
+    Brent's (1973) zeroin, the algorithm behind R's ``uniroot``, run for all rows
+    at once: each row keeps its own bracket ``[b, c]``, takes an inverse quadratic
+    (or secant) step when it stays inside the bracket and shrinks fast enough,
+    otherwise bisects, and stops when half the bracket is below
+    ``2 eps |b| + tol / 2``. With metafor's ``tol`` (1.2e-4) this returns the value
+    metafor reports; a small ``tol`` gives the root to machine precision.
+    """
+
+    def f(x: Array, rows: NDArray[np.intp]) -> Array:
+        return q_gen(x, yi[rows], vi[rows]) - target[rows]
+
+    n = target.shape[0]
+    rows_all = np.arange(n)
+    a = lower.astype(float).copy()
+    b = upper.astype(float).copy()
+    fa = f(a, rows_all)
+    fb = f(b, rows_all)
+    c, fc = a.copy(), fa.copy()
+    out = np.full(n, np.nan)
+    active = np.ones(n, dtype=bool)
+    hit = fa == 0
+    out[hit] = a[hit]
+    active &= ~hit
+    hit = active & (fb == 0)
+    out[hit] = b[hit]
+    active &= ~hit
+    for _ in range(maxiter + 1):
+        if not active.any():
             break
-    return 0.5 * (lo + hi)
+        idx = np.flatnonzero(active)
+        A, B, C = a[idx], b[idx], c[idx]
+        FA, FB, FC = fa[idx], fb[idx], fc[idx]
+        prev_step = B - A
+        swap = np.abs(FC) < np.abs(FB)
+        A = np.where(swap, B, A)
+        B = np.where(swap, C, B)
+        C = np.where(swap, A, C)
+        FA = np.where(swap, FB, FA)
+        FB = np.where(swap, FC, FB)
+        FC = np.where(swap, FA, FC)
+        tol_act = 2 * _EPS * np.abs(B) + tol / 2
+        new_step = (C - B) / 2
+        done = (np.abs(new_step) <= tol_act) | (FB == 0)
+        out[idx[done]] = B[done]
+        # interpolation where the previous step was large enough and |f| decreased
+        interp = ~done & (np.abs(prev_step) >= tol_act) & (np.abs(FA) > np.abs(FB))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cb = C - B
+            secant = A == C
+            t1s = FB / FA
+            p_sec, q_sec = cb * t1s, 1.0 - t1s
+            qq, t1, t2 = FA / FC, FB / FC, FB / FA
+            p_iq = t2 * (cb * qq * (qq - t1) - (B - A) * (t1 - 1.0))
+            q_iq = (qq - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            p = np.where(secant, p_sec, p_iq)
+            q = np.where(secant, q_sec, q_iq)
+            q = np.where(p > 0, -q, q)
+            p = np.abs(p)
+            accept = interp & (p < 0.75 * cb * q - np.abs(tol_act * q) / 2) & \
+                (p < np.abs(prev_step * q / 2))
+            new_step = np.where(accept, p / q, new_step)
+        small = np.abs(new_step) < tol_act
+        new_step = np.where(small, np.where(new_step > 0, tol_act, -tol_act), new_step)
+        A, FA = B.copy(), FB.copy()
+        B = B + new_step
+        keep = ~done
+        FB_new = FB.copy()
+        if keep.any():
+            FB_new[keep] = f(B[keep], idx[keep])
+        FB = FB_new
+        same = ((FB > 0) & (FC > 0)) | ((FB < 0) & (FC < 0))
+        C = np.where(same, A, C)
+        FC = np.where(same, FA, FC)
+        a[idx], b[idx], c[idx], fa[idx], fb[idx], fc[idx] = A, B, C, FA, FB, FC
+        active[idx[done]] = False
+    # rows that ran out of iterations keep the current best point
+    left = active & np.isnan(out)
+    out[left] = b[left]
+    return out
 
 
 def _p_matrix(w: Array) -> Array:
@@ -178,6 +250,7 @@ def fit_batch(
     threshold: float = 1e-5,
     maxiter: int = 100,
     stepadj: float = 1.0,
+    tol: float = _UNIROOT_TOL,
     tau2_ci: bool = True,
 ) -> FitArrays:
     """Fit ``B`` intercept-only meta-analyses (rows of ``yi``/``vi``) with one method."""
@@ -233,13 +306,17 @@ def fit_batch(
         tau2 = np.zeros(b)
         if positive.any():
             y, v = yi[positive], vi[positive]
-            upper = np.maximum(100.0, 10.0 * ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(1))
+            # metafor's search range: [0, max(100, 10 mad(yi)^2)] (R's mad, constant 1.4826)
+            med = np.median(y, axis=1, keepdims=True)
+            mad = 1.4826 * np.median(np.abs(y - med), axis=1)
+            upper = np.maximum(100.0, 10.0 * mad**2)
             for _ in range(200):  # expand until the bracket holds the root
                 short = q_gen(upper, y, v) > k - 1
                 if not short.any():
                     break
                 upper = np.where(short, upper * 10.0, upper)
-            tau2[positive] = root_decreasing(target[positive], y, v, np.zeros(len(y)), upper)
+            tau2[positive] = root_decreasing(target[positive], y, v, np.zeros(len(y)), upper,
+                                             tol=tol)
         w = 1.0 / (vi + tau2[:, None])
         se_tau2 = np.sqrt(2.0 * k**2 / (k - 1)) / w.sum(axis=1)
     elif method in ITERATIVE:
@@ -302,7 +379,7 @@ def fit_batch(
     t_lo, t_hi = nan.copy(), nan.copy()
     bounded = np.zeros(b, dtype=bool)
     if tau2_ci and k > 1 and method != "EE":
-        t_lo, t_hi, bounded = _q_profile(yi, vi, tau2, ci, q_df=k - 1)
+        t_lo, t_hi, bounded = _q_profile(yi, vi, tau2, ci, q_df=k - 1, tol=tol)
     with np.errstate(divide="ignore", invalid="ignore"):
         i2_lo, i2_hi = 100.0 * t_lo / (vt + t_lo), 100.0 * t_hi / (vt + t_hi)
         h2_lo, h2_hi = t_lo / vt + 1.0, t_hi / vt + 1.0
@@ -326,8 +403,8 @@ def fit_batch(
     )
 
 
-def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float,
-               q_df: int) -> tuple[Array, Array, NDArray[np.bool_]]:
+def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float, q_df: int,
+               tol: float = _UNIROOT_TOL) -> tuple[Array, Array, NDArray[np.bool_]]:
     """Q-profile limits (Viechtbauer 2007) with metafor's search range [0, max(100, 10 tau2)].
 
     Returns the limits and a flag for rows whose upper limit is the end of the
@@ -351,7 +428,7 @@ def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float,
     bounded |= at_max
     if solve.any():
         hi[solve] = root_decreasing(np.full(int(solve.sum()), crit_l), yi[solve], vi[solve],
-                                    zeros[solve], t_max[solve])
+                                    zeros[solve], t_max[solve], tol=tol)
     # lower limit: Q(tau2) = upper chi-square quantile
     both_max = q_max > crit_u
     lo[both_max] = t_max[both_max]
@@ -360,5 +437,5 @@ def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float,
     solve = ~both_max & ~(q_min < crit_u)
     if solve.any():
         lo[solve] = root_decreasing(np.full(int(solve.sum()), crit_u), yi[solve], vi[solve],
-                                    zeros[solve], t_max[solve])
+                                    zeros[solve], t_max[solve], tol=tol)
     return lo, hi, bounded
