@@ -22,7 +22,8 @@ __all__ = ["meta_analysis", "meta_analysis_batch"]
 
 _TESTS = ("z", "hksj")
 _PREDICTIONS = ("metafor", "higgins")
-_CONTROL_DEFAULTS: dict[str, float] = {"threshold": 1e-5, "maxiter": 100, "stepadj": 1.0}
+_CONTROL_DEFAULTS: dict[str, float] = {"threshold": 1e-5, "maxiter": 100, "stepadj": 1.0,
+                                       "tol": float(np.finfo(float).eps) ** 0.25}
 
 
 def _check_method(method: Any) -> str:
@@ -203,8 +204,12 @@ def meta_analysis(
         Name of the effect measure (taken from a :func:`study_effects` table);
         ``ROM``, ``RR`` and ``OR`` enable the ``*_exp`` views.
     control : dict, optional
-        Fisher scoring settings for REML/ML, metafor's names and defaults:
-        ``threshold`` (1e-5), ``maxiter`` (100), ``stepadj`` (1).
+        metafor's ``control`` settings and defaults: Fisher scoring for REML/ML
+        stops when tau² changes by less than ``threshold`` (1e-5) or after
+        ``maxiter`` (100) steps, each step multiplied by ``stepadj`` (1); PM and
+        the Q-profile limits are found by Brent's method (R's ``uniroot``) to
+        ``tol`` (``eps**0.25`` ≈ 1.2e-4, metafor's value; give e.g. 1e-12 for
+        the exact roots).
 
     Returns
     -------
@@ -286,7 +291,7 @@ def meta_analysis(
         notes.append("The Higgins prediction interval needs k >= 3 (t with k - 2 df).")
     fit = fit_batch(y[None, :], v[None, :], method=method, test=test, ci=level,
                     prediction=prediction, threshold=ctl["threshold"],
-                    maxiter=int(ctl["maxiter"]), stepadj=ctl["stepadj"])
+                    maxiter=int(ctl["maxiter"]), stepadj=ctl["stepadj"], tol=ctl["tol"])
     _warn_fit(fit, method, stacklevel=3)
     if fit.reset_to_zero[0]:
         notes.append("Fisher scoring reached a lower likelihood than tau^2 = 0; tau^2 set to 0.")
@@ -423,7 +428,7 @@ def meta_analysis_batch(
                         f"{v[b, j]!r}.")
     fit = fit_batch(y, v, method=method, test=test, ci=level, prediction=prediction,
                     threshold=ctl["threshold"], maxiter=int(ctl["maxiter"]),
-                    stepadj=ctl["stepadj"], tau2_ci=bool(tau2_ci))
+                    stepadj=ctl["stepadj"], tol=ctl["tol"], tau2_ci=bool(tau2_ci))
     _warn_fit(fit, method, stacklevel=3)
     out = pd.DataFrame({c: getattr(fit, c) for c in BATCH_COLUMNS})
     out.insert(0, "test", test)
