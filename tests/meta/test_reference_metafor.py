@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REFERENCE_DIR, load_json
 from numpy.testing import assert_allclose
 
 import rehabstats as rs
 from rehabstats.errors import RehabStatsWarning
 
-from conftest import REFERENCE_DIR, load_json
 from ._ref import CI_FIELDS, FIELDS, close
 
 FIXTURE = REFERENCE_DIR / "meta" / "metafor_reference.json"

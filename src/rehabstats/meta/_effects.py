@@ -30,7 +30,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "SMCR": ("mean_pre", "mean_post", "sd_pre", "n", "r"),
     "SMCC": ("mean_pre", "mean_post", "sd_pre", "sd_post", "n", "r"),
     "PPC": ("mean_pre_t", "mean_post_t", "sd_pre_t", "n_t",
-            "mean_pre_c", "mean_post_c", "sd_pre_c", "n_c"),
+            "mean_pre_c", "mean_post_c", "sd_pre_c", "n_c", "r"),
 }
 _SD = {"sd_t", "sd_c", "sd_pre", "sd_post", "sd_pre_t", "sd_pre_c"}
 _N = {"n_t", "n_c", "n"}

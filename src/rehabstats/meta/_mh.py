@@ -11,7 +11,7 @@ from scipy import stats
 
 from .._results import Result, format_number
 from .._validate import check_ci, check_option
-from ..errors import DataError, DesignError
+from ..errors import DesignError
 from ._effects import _column, study_effects
 
 __all__ = ["MantelHaenszelResult", "mantel_haenszel"]
@@ -153,10 +153,10 @@ def mantel_haenszel(
     """
     measure = str(check_option(measure, "measure", ("RR", "OR", "RD")))
     level = check_ci(ci)
-    cols = dict(events_t=events_t, n_t=n_t, events_c=events_c, n_c=n_c)
     # study effects with rma.mh's escalc settings (add 1/2 to the cells of studies with a zero
     # cell, double-zero studies dropped) give Q; this also validates the counts
-    eff = study_effects(data, measure, **cols, add=0.5, to="only0", drop00=True)
+    eff = study_effects(data, measure, events_t=events_t, n_t=n_t, events_c=events_c,
+                        n_c=n_c, add=0.5, to="only0", drop00=True)
     k = len(eff)
     a = _column(data, "events_t", events_t, k)
     n1 = _column(data, "n_t", n_t, k)
