@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 __all__ = ["FitArrays", "fit_batch", "q_gen", "root_decreasing"]
 
@@ -98,6 +98,9 @@ def root_decreasing(target: Array, yi: Array, vi: Array, lower: Array, upper: Ar
         return q_gen(x, yi[rows], vi[rows]) - target[rows]
 
     n = target.shape[0]
+    if n == 1:  # one meta-analysis: the same algorithm on Python floats (no array overhead)
+        return np.array([_zeroin_scalar(yi[0], vi[0], float(target[0]), float(lower[0]),
+                                        float(upper[0]), tol, maxiter)])
     rows_all = np.arange(n)
     a = lower.astype(float).copy()
     b = upper.astype(float).copy()
@@ -165,6 +168,57 @@ def root_decreasing(target: Array, yi: Array, vi: Array, lower: Array, upper: Ar
     left = active & np.isnan(out)
     out[left] = b[left]
     return out
+
+
+def _zeroin_scalar(y: Array, v: Array, target: float, ax: float, bx: float, tol: float,
+                   maxiter: int) -> float:
+    """Brent's zeroin for one root of ``q_gen - target`` (the scalar twin of the batch code)."""
+
+    def f(t: float) -> float:
+        w = 1.0 / (v + t)
+        mu = float(w @ y) / float(w.sum())
+        r = y - mu
+        return float(w @ (r * r)) - target
+
+    a, b = ax, bx
+    fa, fb = f(a), f(b)
+    c, fc = a, fa
+    if fa == 0:
+        return a
+    if fb == 0:
+        return b
+    for _ in range(maxiter + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * _EPS * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:
+                t1 = fb / fa
+                p, q = cb * t1, 1.0 - t1
+            else:
+                q, t1, t2 = fa / fc, fb / fc, fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < 0.75 * cb * q - abs(tol_act * q) / 2 and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = f(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b
 
 
 def _p_matrix(w: Array) -> Array:
@@ -268,7 +322,7 @@ def fit_batch(
     mu_fe = (w_fe * yi).sum(axis=1) / sw_fe
     if k > 1:
         q = np.maximum(0.0, (w_fe * (yi - mu_fe[:, None]) ** 2).sum(axis=1))
-        q_p = stats.chi2.sf(q, k - 1)
+        q_p = special.chdtrc(k - 1, q)
         tr_p_fe = sw_fe - (w_fe**2).sum(axis=1) / sw_fe
         vt = (k - 1) / tr_p_fe
     else:
@@ -352,15 +406,15 @@ def fit_batch(
         with np.errstate(divide="ignore", invalid="ignore"):
             stat = est / se
         if k > 1:
-            p_value = 2 * stats.t.sf(np.abs(stat), k - 1)
-            crit = float(stats.t.isf(alpha / 2, k - 1))
+            p_value = 2 * special.stdtr(k - 1, -np.abs(stat))
+            crit = float(-special.stdtrit(k - 1, alpha / 2))
         else:
             p_value, crit = nan.copy(), np.nan
     else:
         df = nan.copy()
         stat = est / se
-        p_value = 2 * stats.norm.sf(np.abs(stat))
-        crit = float(stats.norm.isf(alpha / 2))
+        p_value = 2 * special.ndtr(-np.abs(stat))
+        crit = float(-special.ndtri(alpha / 2))
     ci_low, ci_high = est - crit * se, est + crit * se
 
     # heterogeneity summaries (metafor: I^2 from Q for the common-effect model)
@@ -386,11 +440,11 @@ def fit_batch(
 
     # prediction interval (predict.rma; Higgins et al. 2009 with t(k - 2) as an option)
     if prediction == "higgins":
-        pcrit = float(stats.t.isf(alpha / 2, k - 2)) if k > 2 else np.nan
+        pcrit = float(-special.stdtrit(k - 2, alpha / 2)) if k > 2 else np.nan
     elif test == "hksj":
         pcrit = crit
     else:
-        pcrit = float(stats.norm.isf(alpha / 2))
+        pcrit = float(-special.ndtri(alpha / 2))
     half = pcrit * np.sqrt(se**2 + tau2)
     weights = 100.0 * w / sw[:, None]
     return FitArrays(
@@ -412,8 +466,8 @@ def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float, q_df: int,
     """
     b = yi.shape[0]
     alpha = 1.0 - ci
-    crit_u = float(stats.chi2.isf(alpha / 2, q_df))
-    crit_l = float(stats.chi2.ppf(alpha / 2, q_df))
+    crit_u = float(special.chdtri(q_df, alpha / 2))
+    crit_l = float(special.chdtri(q_df, 1.0 - alpha / 2))
     t_max = np.maximum(100.0, 10.0 * tau2)
     zeros = np.zeros(b)
     q_min = q_gen(zeros, yi, vi)

@@ -66,6 +66,9 @@ def _values(arg: str, spec: Any, data: pd.DataFrame | None) -> NDArray[np.float6
         spec = data[spec]
     if isinstance(spec, (str, bytes)):
         raise DataError(f"'{arg}' must be numbers (or a column of 'data'); got {spec!r}.")
+    raw = np.asarray(spec)
+    if raw.dtype.kind in "fiu" and raw.ndim <= 1:  # fast path for numeric arrays
+        return np.atleast_1d(raw.astype(float))
     try:
         arr = np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(np.asarray(spec, dtype=object))
                                                  .ravel()), errors="raise"), dtype=float)
