@@ -249,6 +249,27 @@ def _he(yi: Array, vi: Array) -> tuple[Array, Array]:
     return (rss - tr_pv) / (k - 1), tr_pv
 
 
+def _halve_to_nonnegative(t: Array, adj: Array) -> Array:
+    """metafor's step halving ``while (tau2 + adj < 0) adj <- adj / 2``, without the loop.
+
+    Halving is exact in binary floating point, so the fewest halvings m with
+    ``t + adj / 2^m >= 0`` is found from log2 (then checked); at t = 0 the halving runs
+    down to adj = 0.
+    """
+    neg = t + adj < 0
+    if not neg.any():
+        return adj
+    pos = neg & (t > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(pos, np.ceil(np.log2(np.abs(adj)) - np.log2(np.where(t > 0, t, 1.0))), 1.0)
+    m = np.maximum(np.nan_to_num(m, nan=1.0, posinf=1100.0), 1.0).astype(int)
+    for _fix in range(4):  # guard the rounding of log2 either way
+        lower = np.maximum(m - 1, 1)
+        m = np.where(pos & (m > 1) & (t + np.ldexp(adj, -lower) >= 0), lower, m)
+        m = np.where(pos & (t + np.ldexp(adj, -m) < 0), m + 1, m)
+    return np.asarray(np.where(neg, np.where(t > 0, np.ldexp(adj, -m), 0.0), adj), dtype=float)
+
+
 def _fisher_scoring(yi: Array, vi: Array, start: Array, reml: bool, threshold: float,
                     maxiter: int, stepadj: float = 1.0,
                     ) -> tuple[Array, NDArray[np.int64], NDArray[np.bool_]]:
@@ -275,12 +296,7 @@ def _fisher_scoring(yi: Array, vi: Array, start: Array, reml: bool, threshold: f
         else:
             adj = (ypp - sw) / (w**2).sum(axis=1)
         adj = np.where(np.isfinite(adj), adj, 0.0) * stepadj
-        # step halving keeps tau2 >= 0 (metafor: while (tau2 + adj < tau2.min) adj <- adj/2)
-        for _h in range(1100):
-            neg = t + adj < 0
-            if not neg.any():
-                break
-            adj = np.where(neg, adj / 2.0, adj)
+        adj = _halve_to_nonnegative(t, adj)
         new = t + adj
         idx = np.flatnonzero(active)
         iters[idx] += 1
