@@ -214,3 +214,12 @@ def test_mantel_haenszel_degenerate() -> None:
                                 n_c=[10, 10])
     with pytest.raises(DataError, match="'measure'"):
         rs.meta.mantel_haenszel(None, "HR", events_t=[1], n_t=[10], events_c=[2], n_c=[10])
+
+
+def test_hksj_with_common_effect_warns() -> None:
+    with pytest.warns(RehabStatsWarning, match="random-effects"):
+        res = rs.meta.meta_analysis(YI, VI, method="EE", test="hksj")
+    w = 1 / np.array(VI)
+    mu = (w * YI).sum() / w.sum()
+    s2w = (w * (np.array(YI) - mu) ** 2).sum() / 3
+    assert_allclose(res.se, np.sqrt(s2w / w.sum()), rtol=1e-13)

@@ -233,7 +233,8 @@ def meta_analysis(
     -----
     RehabStatsWarning
         One study (its effect is returned; τ² is not estimable and set to 0);
-        HKSJ with two studies (t with 1 df: the interval is very wide).
+        HKSJ with two studies (t with 1 df: the interval is very wide); HKSJ with
+        the common-effect model.
     ConvergenceWarning
         Fisher scoring did not converge, or converged to a point with a lower
         likelihood than τ² = 0 (then τ² = 0, as metafor).
@@ -284,6 +285,11 @@ def meta_analysis(
                       "tau^2 cannot be estimated and is set to 0.", RehabStatsWarning,
                       stacklevel=2)
         notes.append("k = 1: the study's own estimate; no heterogeneity can be estimated.")
+    if method == "EE" and test == "hksj":
+        warnings.warn("The Hartung-Knapp-Sidik-Jonkman test is meant for random-effects "
+                      "models; with method='EE' it rescales the common-effect SE by the "
+                      "observed dispersion (as metafor, which warns too).", RehabStatsWarning,
+                      stacklevel=2)
     if k == 2 and test == "hksj":
         crit = float(stats.t.isf((1 - level) / 2, 1))
         warnings.warn(f"HKSJ with k = 2 studies uses t with 1 df (critical value {crit:.1f}): "
