@@ -3,7 +3,7 @@
 Import as ``import rehabstats as rs``. Effect sizes and the repeated-measures
 models are available at the top level (``rs.hedges_g``, ``rs.mmrm``); the
 other capabilities live in their modules: ``rs.change``, ``rs.measures``,
-``rs.sced``, ``rs.data``, ``rs.tables``, ``rs.allocation``, ``rs.plot``, ``rs.datasets``.
+``rs.sced``, ``rs.meta``, ``rs.data``, ``rs.tables``, ``rs.allocation``, ``rs.plot``, ``rs.datasets``.
 
 Submodules and top-level functions are imported on first use (PEP 562), so that
 ``import rehabstats`` is fast and matplotlib or the model code load only when needed.
@@ -27,17 +27,28 @@ __version__ = "0.1.0"
 
 #: Public submodules, imported when first used.
 _SUBMODULES = (
-    "allocation", "change", "data", "datasets", "effect_sizes", "measures", "models", "plot",
-    "sced", "tables",
+    "allocation",
+    "change",
+    "data",
+    "datasets",
+    "effect_sizes",
+    "measures",
+    "meta",
+    "models",
+    "plot",
+    "sced",
+    "tables",
 )
 #: Top-level functions and the submodule that defines them.
 _FUNCTIONS: dict[str, str] = {
+    "check_ci": "effect_sizes",
     "cliffs_delta": "effect_sizes",
     "cohens_d": "effect_sizes",
     "d_to_odds_ratio": "effect_sizes",
     "d_to_r": "effect_sizes",
     "glass_delta": "effect_sizes",
     "hedges_g": "effect_sizes",
+    "mean_sd_from_median": "effect_sizes",
     "nnt": "effect_sizes",
     "odds_ratio": "effect_sizes",
     "odds_ratio_to_d": "effect_sizes",
@@ -48,6 +59,9 @@ _FUNCTIONS: dict[str, str] = {
     "rank_biserial": "effect_sizes",
     "risk_difference": "effect_sizes",
     "risk_ratio": "effect_sizes",
+    "sd_from_ci": "effect_sizes",
+    "se_from_ci": "effect_sizes",
+    "se_from_p": "effect_sizes",
     "smd_from_summary": "effect_sizes",
     "smd_from_t": "effect_sizes",
     "standardized_mean_change": "effect_sizes",
@@ -65,18 +79,21 @@ if TYPE_CHECKING:  # what static tools see: the eager imports
         datasets,
         effect_sizes,
         measures,
+        meta,
         models,
         plot,
         sced,
         tables,
     )
     from .effect_sizes import (
+        check_ci,
         cliffs_delta,
         cohens_d,
         d_to_odds_ratio,
         d_to_r,
         glass_delta,
         hedges_g,
+        mean_sd_from_median,
         nnt,
         odds_ratio,
         odds_ratio_to_d,
@@ -87,11 +104,19 @@ if TYPE_CHECKING:  # what static tools see: the eager imports
         rank_biserial,
         risk_difference,
         risk_ratio,
+        sd_from_ci,
+        se_from_ci,
+        se_from_p,
         smd_from_summary,
         smd_from_t,
         standardized_mean_change,
     )
-    from .models import ancova, lmm, mixed_anova, mmrm
+    from .models import (
+        ancova,
+        lmm,
+        mixed_anova,
+        mmrm,
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -120,6 +145,7 @@ __all__ = [
     "allocation",
     "ancova",
     "change",
+    "check_ci",
     "cliffs_delta",
     "cohens_d",
     "d_to_odds_ratio",
@@ -131,7 +157,9 @@ __all__ = [
     "glass_delta",
     "hedges_g",
     "lmm",
+    "mean_sd_from_median",
     "measures",
+    "meta",
     "mixed_anova",
     "mmrm",
     "models",
@@ -147,6 +175,9 @@ __all__ = [
     "risk_difference",
     "risk_ratio",
     "sced",
+    "sd_from_ci",
+    "se_from_ci",
+    "se_from_p",
     "smd_from_summary",
     "smd_from_t",
     "standardized_mean_change",

@@ -6,6 +6,8 @@ Between groups: :func:`cohens_d`, :func:`hedges_g`, :func:`glass_delta`,
 :func:`ppc_smd_from_summary` (Morris 2008). Rank-based: :func:`cliffs_delta`,
 :func:`rank_biserial`, :func:`prob_superiority`. Binary outcomes:
 :func:`risk_difference`, :func:`risk_ratio`, :func:`odds_ratio`, :func:`nnt`.
+From what papers print: :func:`se_from_ci`, :func:`sd_from_ci`,
+:func:`se_from_p`, :func:`mean_sd_from_median`, :func:`check_ci`.
 Conversions: :func:`d_to_r`, :func:`r_to_d`, :func:`d_to_odds_ratio`,
 :func:`odds_ratio_to_d`.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 from .._results import EffectSizeResult
 from ._binary import NNTResult, nnt, odds_ratio, risk_difference, risk_ratio
 from ._conversions import d_to_odds_ratio, d_to_r, odds_ratio_to_d, r_to_d
+from ._from_paper import MeanSD, check_ci, mean_sd_from_median, sd_from_ci, se_from_ci, se_from_p
 from ._intervals import ncp_limits
 from ._nonparametric import cliffs_delta, prob_superiority, rank_biserial
 from ._ppc import ppc_smd, ppc_smd_from_summary
@@ -28,13 +31,16 @@ from ._within import standardized_mean_change
 
 __all__ = [
     "EffectSizeResult",
+    "MeanSD",
     "NNTResult",
+    "check_ci",
     "cliffs_delta",
     "cohens_d",
     "d_to_odds_ratio",
     "d_to_r",
     "glass_delta",
     "hedges_g",
+    "mean_sd_from_median",
     "ncp_limits",
     "nnt",
     "odds_ratio",
@@ -46,6 +52,9 @@ __all__ = [
     "rank_biserial",
     "risk_difference",
     "risk_ratio",
+    "sd_from_ci",
+    "se_from_ci",
+    "se_from_p",
     "smd_from_summary",
     "smd_from_t",
     "standardized_mean_change",

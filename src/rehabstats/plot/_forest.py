@@ -96,7 +96,10 @@ def forest(
         Effect-size results, or a tidy table with columns ``estimate``,
         ``ci_low``, ``ci_high`` (names changeable below), such as the output of
         :func:`rehabstats.sced.effect_sizes` or a model's ``contrasts()`` /
-        ``effect_sizes()``. Not modified.
+        ``effect_sizes()``. Not modified. A
+        :class:`~rehabstats.meta.MetaAnalysisResult` is drawn as a meta-analysis
+        forest plot (weights, pooled diamond, prediction interval; see
+        :func:`rehabstats.plot._forest_meta.forest_meta`).
     labels : sequence of str, optional
         Row labels, one per row. Default: each result's ``measure``; for a
         table, the columns named by ``label``.
@@ -139,6 +142,13 @@ def forest(
     >>> len(fig.axes[0].get_yticklabels())
     2
     """
+    from ..meta._result import MetaAnalysisResult
+
+    if isinstance(results, MetaAnalysisResult):  # studies, pooled diamond, prediction interval
+        from ._forest_meta import forest_meta
+
+        return forest_meta(results, labels=labels, ax=ax, xlabel=None if xlabel == "Effect size"
+                           else xlabel, title=title, digits=digits, null_value=null_value)
     if isinstance(results, EffectSizeResult):
         results = [results]
     if isinstance(results, pd.DataFrame):
