@@ -76,7 +76,7 @@ def _namespace(pkg: registry.Package) -> dict[str, Any]:
     ns: dict[str, Any] = {"pd": pd, "np": np, "rs": rs, "json": json,
                           "VALIDATION": validation_dir(), "REFERENCE": REFERENCE}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. the rows dropped for missing outcomes
+        warnings.simplefilter("error")
         exec(pkg.setup, ns)  # noqa: S102 - the registry's own code
     return ns
 
@@ -94,7 +94,7 @@ def run_snippet(snippet: str, ns: dict[str, Any]) -> float:
         if start:
             exec("\n".join(lines[:start]), ns)  # noqa: S102
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("error")
             return float(eval(code, ns))  # noqa: S307
     raise SyntaxError(f"snippet does not end with an expression: {snippet!r}")
 
