@@ -16,8 +16,8 @@ import pytest
 from conftest import REPO_DIR, VALIDATION_DIR
 
 sys.path.insert(0, str(REPO_DIR / "docs" / "coming_from_r"))
-import build  # noqa: E402
-import rows as registry  # noqa: E402
+import build
+import rows as registry
 
 ROWS = [(pkg, row) for pkg in registry.PACKAGES for row in pkg.rows]
 IDS = [f"{pkg.name}-{i}" for pkg in registry.PACKAGES for i in range(len(pkg.rows))]

@@ -13,7 +13,7 @@ import math
 import sys
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ def fixture_path(fixture: str) -> Path:
     return REFERENCE / fixture
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(fixture: str) -> Any:
     text = fixture_path(fixture).read_text(encoding="utf-8")
     return json.loads(text)
@@ -77,7 +77,7 @@ def _namespace(pkg: registry.Package) -> dict[str, Any]:
                           "VALIDATION": validation_dir(), "REFERENCE": REFERENCE}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        exec(pkg.setup, ns)  # noqa: S102 - the registry's own code
+        exec(pkg.setup, ns)
     return ns
 
 
@@ -92,10 +92,10 @@ def run_snippet(snippet: str, ns: dict[str, Any]) -> float:
         except SyntaxError:
             continue
         if start:
-            exec("\n".join(lines[:start]), ns)  # noqa: S102
+            exec("\n".join(lines[:start]), ns)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            return float(eval(code, ns))  # noqa: S307
+            return float(eval(code, ns))
     raise SyntaxError(f"snippet does not end with an expression: {snippet!r}")
 
 
