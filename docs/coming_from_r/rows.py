@@ -117,11 +117,14 @@ METAFOR = Package(
     name="metafor",
     title="metafor `escalc`",
     versions="metafor 3.8-1 (R 4.2.2)",
-    intro="`escalc()` on the final-visit summaries (`SMD`) and, per arm, on the pre/final pairs "
-          "of the subjects observed at both (`SMCR`, `SMCC`).",
+    intro="`escalc()` on the final-visit summaries (`SMD`), per arm on the pre/final pairs "
+          "of the subjects observed at both (`SMCR`, `SMCC`), and on a 2 x 2 table "
+          "(`tests/reference/effect_sizes/`).",
     setup=CIMT_FINAL + """
 wide = cimt.pivot(index=["subject", "arm"], columns="visit", values="outcome").reset_index()
-ctl, trt = wide[wide["arm"] == "control"], wide[wide["arm"] == "cimt"]""",
+ctl, trt = wide[wide["arm"] == "control"], wide[wide["arm"] == "cimt"]
+# a 2 x 2 table: 12/20 events under treatment, 5/20 under control
+ai, n1i, ci, n2i = 12, 20, 5, 20""",
     rows=(
         Row('escalc("SMD", m1i, sd1i, n1i, m2i, sd2i, n2i)$yi', "rs.hedges_g(x, y).estimate",
             RCT, _out("metafor.SMD_LS", 0, "yi")),
@@ -143,6 +146,12 @@ ctl, trt = wide[wide["arm"] == "control"], wide[wide["arm"] == "cimt"]""",
             'rs.standardized_mean_change(ctl["pre"], ctl["followup"],\n'
             '                            standardizer="change").se ** 2',
             RCT, _out("metafor.SMCC", "control", "vi")),
+        Row('escalc("RR", ai = 12, n1i = 20, ci = 5, n2i = 20)$yi',
+            "np.log(rs.risk_ratio(ai, n1i, ci, n2i).estimate)", ES_FIX, ("binary", 0, "rr", "yi")),
+        Row('escalc("OR", ai = 12, n1i = 20, ci = 5, n2i = 20)$vi',
+            "rs.odds_ratio(ai, n1i, ci, n2i).se ** 2", ES_FIX, ("binary", 0, "or", "vi")),
+        Row('escalc("RD", ai = 12, n1i = 20, ci = 5, n2i = 20)$vi',
+            "rs.risk_difference(ai, n1i, ci, n2i).se ** 2", ES_FIX, ("binary", 0, "rd", "vi")),
     ),
 )
 
@@ -351,9 +360,15 @@ SCAN = Package(
     name="scan",
     title="scan",
     versions="scan 0.67.1 (R 4.2.2)",
-    intro="`FUN(scdf)` on the same first A-B pair of Parker (2009), case 1. scan reports "
-          "percentages where rehabstats reports proportions.",
-    setup=SCED_SETUP,
+    intro="`FUN(scdf)` on the same first A-B pair of Parker (2009), case 1, and `scdf2` = "
+          "its second A-B pair (`ab2`) for `plm` and `rand_test`. scan reports percentages "
+          "where rehabstats reports proportions.",
+    setup=SCED_SETUP + """
+ab2 = p09[p09["phase"].isin(["A2", "B2"])]                       # second A-B pair
+plm = rs.sced.piecewise_regression(ab2, outcome="outcome", phase="phase",
+                                   session="session").to_frame()
+rt = rs.sced.randomization_test(ab2, outcome="outcome", phase="phase", session="session",
+                                baseline_phase="A2", treatment_phase="B2", min_phase_length=4)""",
     rows=(
         Row("nap(scdf)$nap$NAP", "100 * rs.sced.nap(A, B).estimate", SCED,
             _rec(_scan("nap", 13833), "NAP")),
@@ -381,6 +396,14 @@ SCAN = Package(
             'rs.sced.describe(p09[p09["phase"].isin(["A1", "B1"])], outcome="outcome",\n'
             '                 phase="phase", session="session").transitions.loc[0, "trend_change"]',
             SCED, _rec(_scan("overlap", 13829), "Diff_trend")),
+        Row('plm(scdf2)  # model "W": level effect', 'plm.loc[2, "estimate"]', SCED,
+            _rec(_scan("plm", 13920), "coefficients", 2, "estimate")),
+        Row('plm(scdf2)  # p of the slope effect', 'plm.loc[3, "p"]', SCED,
+            _rec(_scan("plm", 13920), "coefficients", 3, "p")),
+        Row('rand_test(scdf2, statistic = "Mean B-A", limit = 4, complete = TRUE)$p.value',
+            "rt.p_value", SCED, _rec(_scan("rand_test", 13924), "p_value")),
+        Row('rand_test(scdf2, ...)  # observed statistic', "rt.statistic", SCED,
+            _rec(_scan("rand_test", 13924), "observed_statistic")),
     ),
 )
 
