@@ -9,15 +9,20 @@ generator's output, so the page cannot drift from the numbers.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
 
 import pytest
 from conftest import REPO_DIR, VALIDATION_DIR
 
-sys.path.insert(0, str(REPO_DIR / "docs" / "coming_from_r"))
-import build
-import rows as registry
+_spec = importlib.util.spec_from_file_location(
+    "rehabstats_docs_coming_from_r_build", REPO_DIR / "docs" / "coming_from_r" / "build.py")
+assert _spec is not None and _spec.loader is not None
+build = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = build
+_spec.loader.exec_module(build)
+registry = build.registry
 
 ROWS = [(pkg, row) for pkg in registry.PACKAGES for row in pkg.rows]
 IDS = [f"{pkg.name}-{i}" for pkg in registry.PACKAGES for i in range(len(pkg.rows))]

@@ -8,6 +8,7 @@ numbers (at each row's tolerance) and that the committed page equals this output
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import sys
@@ -22,10 +23,24 @@ REPO = HERE.parents[1]
 REFERENCE = REPO / "tests" / "reference"
 PAGE = REPO / "docs" / "coming_from_r.md"
 
-sys.path.insert(0, str(HERE))
-import rows as registry  # noqa: E402
 
 
+def _load_module(name: str, path: Path) -> Any:
+    """Import ``path`` under a unique module name (no clash with other ``rows`` modules)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+registry = _load_module("rehabstats_docs_coming_from_r_rows", HERE / "rows.py")
+
+
+@lru_cache(maxsize=1)
 def validation_dir() -> Path:
     """The unpacked vendored validation sets (unpacked on first use)."""
     sys.path.insert(0, str(REFERENCE))
