@@ -110,6 +110,11 @@ pre, post = gain["paired"]["gain"]["pre"], gain["paired"]["gain"]["post"]""",
         Row("hedges_g(post, pre, paired = TRUE)  # CI upper",
             "rs.hedges_g(post, pre, paired=True).ci_high", ES_FIX,
             ("paired", "gain", "hedges_g_paired", "ci_high"), rtol=1e-5),
+        Row("d_to_r(0.5)", "float(rs.d_to_r(0.5))", ES_FIX, ("conversions", "d_to_r", 4)),
+        Row("oddsratio_to_d(4)", "float(rs.odds_ratio_to_d(4))", ES_FIX,
+            ("conversions", "oddsratio_to_d", 4)),
+        Row("d_to_oddsratio(0.8)", "float(rs.d_to_odds_ratio(0.8))", ES_FIX,
+            ("conversions", "d_to_oddsratio", 5)),
     ),
 )
 
@@ -199,7 +204,8 @@ EMMEANS = Package(
     versions="emmeans 1.8.4-1 (R 4.2.2)",
     intro="On the lmer fit `m` above (`cimt`), and on the three-arm trial (`threearm`: "
           "control / low / high) with `fit <- lm(outcome ~ arm + baseline, data = week24)` and "
-          "`m3 <- lmer(outcome ~ arm * visit + (1 | subject))`: the default adjustments.",
+          "`m3 <- lmer(outcome ~ arm * visit + (1 | subject))` (and its unstructured MMRM `g3`): "
+          "the default adjustments.",
     setup=CIMT + """
 m = rs.lmm("outcome ~ arm * visit", cimt, subject="subject")
 threearm = pd.read_csv(VALIDATION / "rct/threearm_n45_4v.csv")
@@ -210,7 +216,8 @@ fit = rs.ancova(week24, outcome="outcome", arm="arm", baseline="baseline")
 two = week24[week24["arm"] != "low"].copy()
 two["arm"] = two["arm"].cat.remove_unused_categories()
 fit2 = rs.ancova(two, outcome="outcome", arm="arm", baseline="baseline")
-m3 = rs.lmm("outcome ~ arm * visit", threearm, subject="subject")""",
+m3 = rs.lmm("outcome ~ arm * visit", threearm, subject="subject")
+g3 = rs.mmrm("outcome ~ arm * visit", threearm, subject="subject", visit="visit")""",
     rows=(
         Row('emmeans(m, ~ arm | visit, lmer.df = "satterthwaite")  # cimt at post',
             'm.emmeans("arm", by="visit").loc[3, "estimate"]', RCT,
@@ -241,6 +248,11 @@ m3 = rs.lmm("outcome ~ arm * visit", threearm, subject="subject")""",
             'm3.contrasts("arm", by="visit", method="revpairwise").loc[7, "p"]', CON,
             ("lmm", "satterthwaite", "revpairwise", "default", "p", 7), rtol=1e-4,
             note="tukey per visit; Satterthwaite df"),
+        Row('pairs(emmeans(gls_fit, ~ arm | visit, mode = "asymptotic"), reverse = TRUE)  # p',
+            'g3.contrasts("arm", by="visit", method="revpairwise",\n'
+            '             df_method="asymptotic").loc[3, "p"]', CON,
+            ("mmrm", "asymptotic", "revpairwise", "default", "p", 3), rtol=1e-4,
+            note="gls_fit = nlme::gls(corSymm, varIdent), the unstructured MMRM"),
     ),
 )
 
