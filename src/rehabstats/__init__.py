@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import change, datasets, effect_sizes, errors, measures, models, plot, sced
+from . import design, power
 from .effect_sizes import (
     cliffs_delta,
     cohens_d,
@@ -55,6 +56,7 @@ __all__ = [
     "d_to_odds_ratio",
     "d_to_r",
     "datasets",
+    "design",
     "effect_sizes",
     "errors",
     "glass_delta",
@@ -68,6 +70,7 @@ __all__ = [
     "odds_ratio",
     "odds_ratio_to_d",
     "plot",
+    "power",
     "ppc_smd",
     "ppc_smd_from_summary",
     "prob_superiority",
