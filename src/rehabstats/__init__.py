@@ -11,7 +11,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import change, datasets, effect_sizes, errors, measures, models, plot, sced
-from . import design, power
 from .effect_sizes import (
     cliffs_delta,
     cohens_d,
@@ -41,6 +40,9 @@ from .errors import (
     RehabStatsWarning,
 )
 from .models import ancova, lmm, mixed_anova, mmrm
+
+# isort: split
+from . import design, power  # planning: designs that simulate data, power
 
 __all__ = [
     "ConvergenceWarning",
