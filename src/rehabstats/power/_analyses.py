@@ -269,17 +269,27 @@ def _fast_sced(design: SingleCaseDesign, options: dict[str, Any],
         obs = obs_cases[:, 0]
         if how == "rms":
             dist, obs = np.abs(dist), np.abs(obs)
+        finite = np.isfinite(obs) & np.isfinite(dist).all(axis=1)
+        spread = np.maximum(np.abs(obs), np.abs(dist).max(axis=1))
+        count = (dist >= (obs - 1e-10 * spread)[:, None]).sum(axis=1)
+        total = dist.shape[1]
     else:
         sizes = [t.shape[1] for t in tables]
-        grids = np.meshgrid(*[np.arange(k) for k in sizes], indexing="ij")
-        combo = np.stack([t[:, g.ravel()] for t, g in zip(tables, grids, strict=True)], -1)
-        dist = _agg(combo, how)
+        grids = [g.ravel() for g in np.meshgrid(*[np.arange(k) for k in sizes], indexing="ij")]
+        total = grids[0].size
         obs = _agg(obs_cases[:, None, :], how)[:, 0]
-    finite = np.isfinite(obs) & np.isfinite(dist).all(axis=1)
-    spread = np.maximum(np.abs(obs), np.abs(dist).max(axis=1))
-    count = (dist >= (obs - 1e-10 * spread)[:, None]).sum(axis=1)
+        count = np.zeros(S)
+        finite = np.isfinite(obs)
+        block = max(1, 4_000_000 // total)  # bounded memory for large designs
+        for a in range(0, S, block):
+            sl = slice(a, min(a + block, S))
+            combo = np.stack([t[sl][:, g] for t, g in zip(tables, grids, strict=True)], -1)
+            dist = _agg(combo, how)
+            finite[sl] &= np.isfinite(dist).all(axis=1)
+            spread = np.maximum(np.abs(obs[sl]), np.abs(dist).max(axis=1))
+            count[sl] = (dist >= (obs[sl] - 1e-10 * spread)[:, None]).sum(axis=1)
     out = _empty(S)
-    out["p"] = np.where(finite, count / dist.shape[1], np.nan)
+    out["p"] = np.where(finite, count / total, np.nan)
     out["estimate"] = obs * _REPORT_SCALE.get(stat, 1.0)
     out["failed"] = ~finite
     out["converged"] = finite

@@ -312,9 +312,11 @@ def fit_batch(
         return out
     bs = batch_stats(Y[good], O[good], X if baseline is None else X[good])
     batch = _Batch(st, m, reml)
-    theta, conv = _newton(batch, np.broadcast_to(theta0, (good.size, theta0.size)).copy(), bs)
-    ev = batch.evaluate(theta, bs)
-    H, _dS, B = batch.hessian(theta, ev, bs)
+    with np.errstate(all="ignore"):  # trial steps may overflow; such points are rejected
+        theta, conv = _newton(batch, np.broadcast_to(theta0, (good.size, theta0.size)).copy(),
+                              bs)
+        ev = batch.evaluate(theta, bs)
+        H, _dS, B = batch.hessian(theta, ev, bs)
     V = ev["Ainv"]
     est = ev["beta"] @ l
     se = np.sqrt(np.einsum("p,spq,q->s", l, V, l))
@@ -334,11 +336,11 @@ def fit_batch(
         df = bs.nobs - p
     res = {"estimate": est, "se": se, "df": df}
     # trials the batch iteration did not settle: refit with the engine itself
-    for i in np.flatnonzero(~conv):
-        s = int(good[i])
+    for j in np.flatnonzero(~conv).tolist():
+        s = int(good[j])
         r = _engine_fit(Y[s], O[s], X[0] if baseline is None else X[s], m, st, reml,
                         theta0, l, df_method)
-        res["estimate"][i], res["se"][i], res["df"][i], conv[i] = r
+        res["estimate"][j], res["se"][j], res["df"][j], conv[j] = r
     for key in ("estimate", "se", "df"):
         out[key][good] = res[key]
     tval = out["estimate"] / out["se"]

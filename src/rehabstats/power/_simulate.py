@@ -273,7 +273,7 @@ def _normalise(design: Any, analysis: Any, options: Any) -> tuple[str | Callable
     if analysis not in SCED_ANALYSES:
         raise DataError(f"'analysis' for a SingleCaseDesign must be 'randomization_test' or a "
                         f"callable; got {analysis!r}.")
-    from ..sced._randomization import STATISTICS
+    from ..sced._randomization import MAX_EXHAUSTIVE, STATISTICS
 
     unknown = [k for k in opts if k not in _SCED_OPTIONS]
     if unknown:
@@ -290,7 +290,7 @@ def _normalise(design: Any, analysis: Any, options: Any) -> tuple[str | Callable
     if opts.get("improvement", "increase") not in ("increase", "decrease"):
         raise DataError(f"'improvement' must be 'increase' or 'decrease'; "
                         f"got {opts.get('improvement')!r}.")
-    fast = design.n_assignments <= 50_000
+    fast = design.n_assignments <= MAX_EXHAUSTIVE  # beyond, rs.sced samples assignments
     return analysis, opts, fast
 
 
@@ -629,13 +629,13 @@ def sample_size(
         return results[n]
 
     found: int | None
-    if at(hi).power < target:
+    if at(lo).power >= target:
+        found = lo
+    elif at(hi).power < target:
         found = None
         warnings.warn(f"Target power {target:g} is not reached for {param} up to {hi} "
                       f"(simulated power {results[hi].power:.3f}); widen n_range.",
                       RehabStatsWarning, stacklevel=2)
-    elif at(lo).power >= target:
-        found = lo
     else:
         a, b = lo, hi  # power(a) < target <= power(b)
         while b - a > 1:
