@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -219,8 +219,14 @@ class SingleCaseDesign:
 
     # ------------------------------------------------------------------ simulation
     def _draw(self, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Outcomes (n_cases, n_sessions), treatment mask and the index of each case's
-        drawn assignment among its admissible ones.
+        """Outcomes (n_cases, n_sessions), treatment mask and each case's drawn assignment."""
+        y, treat, chosen = self._draw_many([seed])
+        return y[0], treat[0], chosen[0]
+
+    def _draw_many(self, seeds: Sequence[np.random.SeedSequence]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Outcomes (S, n_cases, n_sessions), treatment masks and, per case, the index
+        of the drawn assignment among its admissible ones (S, n_cases).
 
         One generator per study draws a ``(n_cases, 2 n_sessions + 1)`` block of
         uniforms (start point, errors by the inverse normal CDF, count draws by
@@ -228,27 +234,26 @@ class SingleCaseDesign:
         are the same whatever ``n_cases`` (common random numbers).
         """
         n, cases = int(self.n_sessions), int(self.n_cases)
-        U = np.random.default_rng(seed).random((cases, 2 * n + 1))
+        U = np.stack([np.random.default_rng(s).random((cases, 2 * n + 1)) for s in seeds])
         sizes = np.array([len(c) for c in self._cps])
-        chosen = np.minimum((U[:, 0] * sizes).astype(np.intp), sizes - 1)
-        cps = np.stack([self._cps[c][chosen[c]] for c in range(cases)])
+        chosen = np.minimum((U[:, :, 0] * sizes).astype(np.intp), sizes - 1)  # (S, cases)
+        cps = np.stack([self._cps[c][chosen[:, c]] for c in range(cases)], axis=1)  # (S, C, r-1)
         t = np.arange(n)
-        run = (t[None, :, None] >= cps[:, None, :]).sum(axis=2)  # (cases, n)
+        run = (t[None, None, :, None] >= cps[:, :, None, :]).sum(axis=3)  # (S, C, n)
         treat = run % 2 == 1
-        starts = np.concatenate([np.zeros((cases, 1), dtype=np.intp), cps], axis=1)
-        since = t[None, :] - np.take_along_axis(starts, run, axis=1)
-        mu = self._base + np.where(
-            treat, self.level_effect + self.slope_effect * since, 0.0)
+        starts = np.concatenate([np.zeros((*cps.shape[:2], 1), dtype=np.intp), cps], axis=2)
+        since = t - np.take_along_axis(starts, run, axis=2)
+        mu = self._base + np.where(treat, self.level_effect + self.slope_effect * since, 0.0)
         phi, s = float(self.ar), float(self.sd)
-        w = math.sqrt(1.0 - phi * phi) * s * ndtri(U[:, 1:n + 1])
-        w[:, 0] /= math.sqrt(1.0 - phi * phi)  # stationary start: e_1 ~ N(0, sd^2)
-        e = lfilter([1.0], [1.0, -phi], w, axis=1) if phi != 0 else w
+        w = math.sqrt(1.0 - phi * phi) * s * ndtri(U[..., 1:n + 1])
+        w[..., 0] = s * ndtri(U[..., 1])  # stationary start: e_1 ~ N(0, sd^2)
+        e = lfilter([1.0], [1.0, -phi], w, axis=-1) if phi != 0 else w
         if self.distribution == "normal":
             y = mu + e
         elif self.distribution == "poisson":
-            y = stats.poisson.ppf(U[:, n + 1:], np.maximum(mu + e, 0.0))
+            y = stats.poisson.ppf(U[..., n + 1:], np.maximum(mu + e, 0.0))
         else:
-            y = stats.binom.ppf(U[:, n + 1:], int(self.trials or 1), np.clip(mu + e, 0.0, 1.0))
+            y = stats.binom.ppf(U[..., n + 1:], int(self.trials or 1), np.clip(mu + e, 0.0, 1.0))
         return np.asarray(y, dtype=float), treat, chosen
 
     def _frame(self, y: np.ndarray, treat: np.ndarray) -> pd.DataFrame:

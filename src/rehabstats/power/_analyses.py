@@ -253,9 +253,7 @@ def _fast_sced(design: SingleCaseDesign, options: dict[str, Any],
 
     stat = options.get("statistic", "mean_difference")
     sign = 1.0 if options.get("improvement", "increase") == "increase" else -1.0
-    draws = [design._draw(s) for s in seeds]
-    Y = np.stack([d[0] for d in draws])  # (S, cases, n)
-    idx = np.stack([d[2] for d in draws])  # (S, cases) index of the drawn assignment
+    Y, _, idx = design._draw_many(seeds)  # (S, cases, n); (S, cases) drawn assignment
     S, C, n = Y.shape
     tables = []
     for c in range(C):

@@ -138,12 +138,20 @@ class _Batch:
         return {"f": f, "ok": ok, "Omega": Omega, "A": A, "Ainv": Ainv, "beta": beta,
                 "OmO": OmO, "OMO": OMO, "G": G, "XXb": XXb}
 
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """``dSigma/dtheta`` (S, k, m, m): analytic for ``us``, else the structure's."""
+        if self.st.name == "us":
+            return _us_derivatives(theta, self.m)[0]
+        return np.asarray(self.st.jacobian(theta, self.m))
+
     def gradient(self, theta: np.ndarray, ev: dict[str, np.ndarray]) -> np.ndarray:
-        dS = self.st.jacobian(theta, self.m)
+        dS = self.jacobian(theta)
         return np.asarray(np.einsum("sab,siab->si", ev["G"], dS))
 
     def d2sigma(self, theta: np.ndarray) -> np.ndarray:
-        """Batched version of ``CovarianceStructure.hessian`` (same steps)."""
+        """Batched version of ``CovarianceStructure.hessian`` (same steps; analytic for us)."""
+        if self.st.name == "us":
+            return _us_derivatives(theta, self.m)[1]
         k = theta.shape[1]
         steps = 1e-5 * np.maximum(1.0, np.abs(theta))
         shift = np.eye(k)[None] * steps[:, :, None]
@@ -156,8 +164,11 @@ class _Batch:
     def hessian(self, theta: np.ndarray, ev: dict[str, np.ndarray], bs: BatchStats
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact Hessian of ``-2 log L`` (engine formulas), plus dS and the B matrices."""
-        dS = self.st.jacobian(theta, self.m)
-        d2S = self.d2sigma(theta)
+        if self.st.name == "us":
+            dS, d2S = _us_derivatives(theta, self.m)
+        else:
+            dS = self.st.jacobian(theta, self.m)
+            d2S = self.d2sigma(theta)
         Omega = ev["Omega"]
         H = np.einsum("sab,sijab->sij", ev["G"], d2S)
         E = -bs.c[:, :, None, None] * Omega + 2.0 * ev["OmO"]
@@ -181,14 +192,47 @@ class _Batch:
         return 0.5 * (H + np.swapaxes(H, 1, 2)), dS, B
 
 
+def _us_derivatives(theta: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and second derivatives of the unstructured ``Sigma = C C'`` (mmrm's
+    log-Cholesky parametrisation, :func:`rehabstats.models._covariance._us`), exact.
+
+    ``C = diag(exp(theta[:m])) Lw`` with ``Lw`` unit lower triangular holding
+    ``theta[m:]`` row by row: ``dC/dtheta_i = E_ii C`` (``i < m``) and
+    ``dC/dtheta_{m+k} = exp(theta_r) e_r e_c'`` for the ``k``-th ``(r, c)``.
+    """
+    S, k = theta.shape
+    sd = np.exp(theta[:, :m])
+    rows, cols = np.tril_indices(m, -1)
+    low = np.zeros((S, m, m))
+    low[:, np.arange(m), np.arange(m)] = 1.0
+    low[:, rows, cols] = theta[:, m:]
+    C = sd[:, :, None] * low
+    dC = np.zeros((S, k, m, m))
+    ar = np.arange(m)
+    dC[:, ar, ar, :] = C[:, ar, :]
+    off = np.arange(m, k)
+    dC[:, off, rows, cols] = sd[:, rows]
+    Ct = np.swapaxes(C, -1, -2)
+    dS = dC @ Ct[:, None]
+    dS = dS + np.swapaxes(dS, -1, -2)
+    d2C = np.zeros((S, k, k, m, m))
+    d2C[:, ar, ar] = dC[:, ar]
+    d2C[:, rows, off, rows, cols] = sd[:, rows]
+    d2C[:, off, rows, rows, cols] = sd[:, rows]
+    T = d2C @ Ct[:, None, None]
+    cross = dC[:, :, None] @ np.swapaxes(dC, -1, -2)[:, None, :]
+    d2S = T + np.swapaxes(T, -1, -2) + cross + np.swapaxes(cross, -1, -2)
+    return dS, d2S
+
+
 def _chol(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched Cholesky; failing members get the identity and ``good = False``."""
     try:
         return np.linalg.cholesky(A), np.ones(A.shape[0], dtype=bool)
     except np.linalg.LinAlgError:
-        good = np.array([np.all(np.linalg.eigvalsh(a) > 0) if np.isfinite(a).all() else False
-                         for a in A])
         eye = np.broadcast_to(np.eye(A.shape[-1]), A.shape)
+        finite = np.isfinite(A).all(axis=(1, 2))
+        good = finite & (np.linalg.eigvalsh(np.where(finite[:, None, None], A, eye))[:, 0] > 0)
         safe = np.where(good[:, None, None], A, eye)
         try:
             return np.linalg.cholesky(safe), good
@@ -214,18 +258,12 @@ def _newton(batch: _Batch, theta0: np.ndarray, bs: BatchStats, max_iter: int = 6
         g = batch.gradient(th, ev)
         H, _, _ = batch.hessian(th, ev, sub)
         k = th.shape[1]
-        try:
-            cH = np.linalg.cholesky(H)
-            pd = np.ones(act.size, dtype=bool)
-        except np.linalg.LinAlgError:
-            pd = np.array([np.isfinite(h).all() and np.linalg.eigvalsh(h).min() > 0 for h in H])
-        Hs = H.copy()
-        if not pd.all():
-            for i in np.flatnonzero(~pd):  # only trials far from the optimum
-                w = np.linalg.eigvalsh(Hs[i]) if np.isfinite(Hs[i]).all() else np.array([-1.0])
-                Hs[i] = Hs[i] + (abs(w.min()) + 1e-3 * max(1.0, abs(w).max())) * np.eye(k) \
-                    if np.isfinite(Hs[i]).all() else np.eye(k)
-        cH = np.linalg.cholesky(Hs)
+        finite = np.isfinite(H).all(axis=(1, 2))
+        Hf = np.where(finite[:, None, None], H, np.eye(k))
+        w = np.linalg.eigvalsh(Hf)  # (S, k), batched
+        pd = finite & (w[:, 0] > 1e-10 * np.maximum(1.0, np.abs(w).max(axis=1)))
+        shift = np.where(pd, 0.0, np.abs(w[:, 0]) + 1e-3 * np.maximum(1.0, np.abs(w).max(axis=1)))
+        Hs = Hf + shift[:, None, None] * np.eye(k)
         step = np.linalg.solve(Hs, g[..., None])[..., 0]
         dec = np.einsum("si,si->s", g, step)
         gmax = np.abs(g).max(axis=1)
@@ -259,7 +297,6 @@ def _newton(batch: _Batch, theta0: np.ndarray, bs: BatchStats, max_iter: int = 6
             conv[act[s_idx[near]]] = True
             done[act[s_idx]] = True
         theta[act[mi[accepted]]] = new[accepted]
-        del cH
     return theta, conv
 
 
