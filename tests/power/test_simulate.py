@@ -394,3 +394,20 @@ def test_design_analysis_mismatches() -> None:
     with pytest.raises(DesignError, match="n_range"):
         rs.power.sample_size(SingleCaseDesign(design="AB", n_sessions=20), "randomization_test",
                              n_range=(2, 30), n_sims=20, rng=1)
+
+
+def test_single_case_index_analysis() -> None:
+    d = SingleCaseDesign(design="AB", n_sessions=20, level_effect=1.5)
+    res = rs.power.simulate(d, "nap", n_sims=40, rng=3)
+    assert res.method == "general"
+    # the same numbers by hand: NAP of the simulated series, Wald z against 0.5
+    seeds = child_seeds(to_seed_sequence(3), 40)
+    y, treat, _ = d._draw(seeds[0])
+    r = rs.sced.nap(y[0][~treat[0]], y[0][treat[0]])
+    p = 2 * (1 - __import__("scipy").stats.norm.cdf(abs((r.estimate - 0.5) / r.se)))
+    assert res.estimates["estimate"].iloc[0] == pytest.approx(r.estimate, rel=1e-12)
+    assert res.estimates["p"].iloc[0] == pytest.approx(p, rel=1e-9)
+    assert res.power > 0.5
+    null = rs.power.simulate(SingleCaseDesign(design="MBD", n_sessions=15, n_cases=2), "smd",
+                             n_sims=20, rng=1)
+    assert null.estimates["p"].between(0, 1).all()

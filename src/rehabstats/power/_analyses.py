@@ -24,7 +24,10 @@ from ..errors import ConvergenceWarning
 __all__ = ["PARALLEL_ANALYSES", "SCED_ANALYSES", "run_chunk"]
 
 PARALLEL_ANALYSES = ("ttest", "ancova", "change_ttest", "mmrm", "lmm", "mixed_anova")
-SCED_ANALYSES = ("randomization_test",)
+#: Single-case indices usable as analyses (Wald test of the index against its null value).
+SCED_INDEX_NULL = {"nap": 0.5, "tau": 0.0, "tau_u": 0.0, "tau_bc": 0.0, "smd": 0.0,
+                   "lrrd": 0.0, "lrri": 0.0}
+SCED_ANALYSES = ("randomization_test", *SCED_INDEX_NULL)
 
 Chunk = dict[str, np.ndarray]
 
@@ -311,7 +314,10 @@ def _general_sced(design: SingleCaseDesign, analysis: str | Callable[..., Any],
     for i, seed in enumerate(seeds):
         y, treat, _ = design._draw(seed)
         data = design._frame(y, treat)
-        if isinstance(analysis, str):
+        if isinstance(analysis, str) and analysis in SCED_INDEX_NULL:
+            def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
+                return _index_test(str(analysis), d, options)
+        elif isinstance(analysis, str):
             def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
                 kw = dict(options)
                 kw.setdefault("min_phase_length", design.min_phase_length)
@@ -327,6 +333,25 @@ def _general_sced(design: SingleCaseDesign, analysis: str | Callable[..., Any],
                 return _call(analysis, d, options)
         _record(out, i, fn)
     return out
+
+
+def _index_test(name: str, data: pd.DataFrame, options: dict[str, Any]
+                ) -> tuple[float, float, float, float]:
+    """Index per case (A = baseline, B = treatment), averaged over cases; Wald z test."""
+    from .. import sced
+
+    fn = getattr(sced, name)
+    ests, ses = [], []
+    for _, grp in data.groupby("case", sort=False):
+        yc = grp["outcome"].to_numpy()
+        tc = (grp["phase"] == "B").to_numpy()
+        r = fn(yc[~tc], yc[tc], **options)
+        ests.append(float(r.estimate))
+        ses.append(float(r.se))
+    est = float(np.mean(ests))
+    se = float(np.sqrt(np.sum(np.square(ses))) / len(ses))
+    z = (est - SCED_INDEX_NULL[name]) / se
+    return est, se, math.inf, float(2 * stats.norm.sf(abs(z)))
 
 
 def run_chunk(design: Any, analysis: str | Callable[..., Any], options: dict[str, Any],

@@ -271,8 +271,10 @@ def _normalise(design: Any, analysis: Any, options: Any) -> tuple[str | Callable
             return analysis, opts, fast
         return analysis, opts, analysis in ("ttest", "ancova", "change_ttest")
     if analysis not in SCED_ANALYSES:
-        raise DataError(f"'analysis' for a SingleCaseDesign must be 'randomization_test' or a "
-                        f"callable; got {analysis!r}.")
+        raise DataError(f"'analysis' for a SingleCaseDesign must be one of "
+                        f"{', '.join(map(repr, SCED_ANALYSES))} or a callable; got {analysis!r}.")
+    if analysis != "randomization_test":
+        return analysis, opts, False  # index options are passed to the index function
     from ..sced._randomization import MAX_EXHAUSTIVE, STATISTICS
 
     unknown = [k for k in opts if k not in _SCED_OPTIONS]
@@ -428,7 +430,7 @@ def simulate(
     progress: bool = False,
     analysis_options: Mapping[str, Any] | None = None,
 ) -> PowerResult:
-    """Power of an analysis under a design, by simulation.
+    r"""Power of an analysis under a design, by simulation.
 
     Parameters
     ----------
@@ -447,7 +449,12 @@ def simulate(
 
         For a :class:`~rehabstats.design.SingleCaseDesign`:
         ``"randomization_test"`` (``analysis_options``: ``statistic``,
-        ``improvement``), exhaustive over the design's admissible assignments.
+        ``improvement``), exhaustive over the design's admissible assignments;
+        or a single-case index (``"nap", "tau", "tau_u", "tau_bc", "smd",
+        "lrrd", "lrri"``) with its Wald test: the index per case (options go to
+        the index function, e.g. ``improvement``), averaged over cases with
+        SE :math:`\sqrt{\sum se_c^2}/C`, ``z`` against the index's null value
+        (0.5 for NAP, 0 otherwise).
         Or any callable ``f(data, **analysis_options)`` returning ``p``,
         ``(estimate, p)`` or ``(estimate, se, p)``.
     n_sims : int, optional
