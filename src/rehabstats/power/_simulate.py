@@ -67,6 +67,8 @@ class PowerResult(Result):
         admissible assignments; 0 otherwise).
     note : str
         E.g. why the power is 0 by construction.
+    design_size : dict or None
+        Subjects per arm of a ParallelTrial (None for single-case designs).
     """
 
     power: float
@@ -391,9 +393,6 @@ def _summarise(raw: dict[str, np.ndarray], design: Any, analysis: Any, alpha: fl
                          stats.norm.ppf(1 - alpha / 2))
             cov = float(np.mean(np.abs(raw["estimate"][ok] - truth) <= q * se[ok]))
     name = analysis if isinstance(analysis, str) else getattr(analysis, "__name__", "callable")
-    if name == "randomization_test" and isinstance(design, SingleCaseDesign):
-        # the statistic's name helps readers of the summary
-        pass
     min_p = _min_p(design, analysis)
     note = ""
     if min_p > alpha:
