@@ -411,3 +411,10 @@ def test_single_case_index_analysis() -> None:
     null = rs.power.simulate(SingleCaseDesign(design="MBD", n_sessions=15, n_cases=2), "smd",
                              n_sims=20, rng=1)
     assert null.estimates["p"].between(0, 1).all()
+
+
+def test_sample_size_default_range_for_sessions() -> None:
+    d = SingleCaseDesign(design="AB", n_sessions=20, min_phase_length=3, level_effect=2.5)
+    res = rs.power.sample_size(d, "randomization_test", target=0.5, n_sims=100, rng=1)
+    assert res.parameter == "n_sessions"
+    assert res.curve["n"].min() == 6 and res.n is not None and res.n > 6

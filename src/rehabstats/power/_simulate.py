@@ -552,7 +552,7 @@ def sample_size(
     analysis: str | Callable[..., Any],
     *,
     target: float = 0.8,
-    n_range: tuple[int, int] = (4, 400),
+    n_range: tuple[int, int] | None = None,
     n_sims: int = 1000,
     alpha: float = 0.05,
     rng: Any = None,
@@ -577,7 +577,9 @@ def sample_size(
     target : float, optional
         Power to reach.
     n_range : (int, int), optional
-        Smallest and largest size to consider.
+        Smallest and largest size to consider; default ``(4, 400)`` subjects per
+        arm, ``(2, 20)`` cases, or from the shortest admissible series to 100
+        sessions.
     parameter : str, optional
         What to vary: ``"n_per_arm"`` (ParallelTrial, equal arms), or
         ``"n_sessions"`` / ``"n_cases"`` (SingleCaseDesign; default
@@ -604,6 +606,14 @@ def sample_size(
     True
     """
     param = _parameter(design, parameter)
+    if n_range is None:
+        if param == "n_per_arm":
+            n_range = (4, 400)
+        elif param == "n_cases":
+            n_range = (2, 20)
+        elif isinstance(design, SingleCaseDesign):
+            shortest = design.n_runs * int(design.min_phase_length)
+            n_range = (shortest, max(100, shortest + 1))
     if (not isinstance(n_range, (tuple, list)) or len(n_range) != 2
             or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in n_range)
             or not 1 <= n_range[0] < n_range[1]):
