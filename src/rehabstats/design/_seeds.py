@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import DataError
 
-__all__ = ["child_seeds", "stream", "to_seed_sequence"]
+__all__ = ["child_seeds", "to_seed_sequence"]
 
 
 def to_seed_sequence(rng: Any) -> np.random.SeedSequence:
@@ -38,14 +38,3 @@ def child_seeds(root: np.random.SeedSequence, n: int) -> list[np.random.SeedSequ
         np.random.SeedSequence(entropy=root.entropy, spawn_key=(*root.spawn_key, i))
         for i in range(n)
     ]
-
-
-def stream(seed: np.random.SeedSequence, *key: int) -> np.random.Generator:
-    """An independent generator for sub-stream ``key`` of ``seed`` (e.g. per arm).
-
-    Sub-streams keep common random numbers nested: arm ``a``'s first subjects get
-    the same draws whatever the number of subjects per arm.
-    """
-    return np.random.default_rng(
-        np.random.SeedSequence(entropy=seed.entropy, spawn_key=(*seed.spawn_key, *key))
-    )
