@@ -274,7 +274,14 @@ def _newton(batch: _Batch, theta0: np.ndarray, bs: BatchStats, max_iter: int = 6
         move = ~finished & ~bad
         if not move.any():
             continue
-        mi = np.flatnonzero(move)
+        # close to the optimum (small Newton decrement, positive definite Hessian) the
+        # full Newton step is taken directly; elsewhere a backtracking line search
+        near = move & pd & (dec < 1e-4)
+        ni = np.flatnonzero(near)
+        theta[act[ni]] = th[ni] - step[ni]
+        mi = np.flatnonzero(move & ~near)
+        if mi.size == 0:
+            continue
         f0 = ev["f"][mi]
         t = np.ones(mi.size)
         accepted = np.zeros(mi.size, dtype=bool)
