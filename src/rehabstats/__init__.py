@@ -3,7 +3,7 @@
 Import as ``import rehabstats as rs``. Effect sizes and the repeated-measures
 models are available at the top level (``rs.hedges_g``, ``rs.mmrm``); the
 other capabilities live in their modules: ``rs.change``, ``rs.measures``,
-``rs.sced``, ``rs.meta``, ``rs.data``, ``rs.tables``, ``rs.allocation``, ``rs.plot``, ``rs.datasets``.
+``rs.sced``, ``rs.meta``, ``rs.design``, ``rs.power``, ``rs.data``, ``rs.tables``, ``rs.allocation``, ``rs.plot``, ``rs.datasets``.
 
 Submodules and top-level functions are imported on first use (PEP 562), so that
 ``import rehabstats`` is fast and matplotlib or the model code load only when needed.
@@ -31,11 +31,13 @@ _SUBMODULES = (
     "change",
     "data",
     "datasets",
+    "design",
     "effect_sizes",
     "measures",
     "meta",
     "models",
     "plot",
+    "power",
     "sced",
     "tables",
 )
@@ -77,11 +79,13 @@ if TYPE_CHECKING:  # what static tools see: the eager imports
         change,
         data,
         datasets,
+        design,
         effect_sizes,
         measures,
         meta,
         models,
         plot,
+        power,
         sced,
         tables,
     )
@@ -135,6 +139,7 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
+
 __all__ = [
     "ConvergenceWarning",
     "DataError",
@@ -152,6 +157,7 @@ __all__ = [
     "d_to_r",
     "data",
     "datasets",
+    "design",
     "effect_sizes",
     "errors",
     "glass_delta",
@@ -167,6 +173,7 @@ __all__ = [
     "odds_ratio",
     "odds_ratio_to_d",
     "plot",
+    "power",
     "ppc_smd",
     "ppc_smd_from_summary",
     "prob_superiority",

@@ -21,7 +21,7 @@ from .._results import format_number
 __all__ = ["SECTIONS", "DemoSection", "frame_to_html", "run_demo"]
 
 #: Section modules in report order (``rehabstats._demo.<name>``).
-SECTIONS: tuple[str, ...] = ("effect_sizes", "models", "sced", "meta")
+SECTIONS: tuple[str, ...] = ("effect_sizes", "models", "sced", "meta", "planning")
 
 
 @dataclass(frozen=True)

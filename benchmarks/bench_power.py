@@ -1,0 +1,147 @@
+"""Benchmark: power by simulation (``rs.power.simulate``) against its peers, as ratios.
+
+All ratios come from one run on one machine:
+
+1. 1,000 simulated 20-person, 3-visit trials (10 per arm) analysed by ANCOVA
+   (follow-up on pre): ``simulate(..., "ancova")`` vs a loop of statsmodels
+   ``smf.ols`` fits on the same 1,000 data sets. Goal >= 20x.
+2. The same 1,000 trials by MMRM (unstructured, REML, Satterthwaite):
+   ``simulate(..., "mmrm")`` on one core vs a loop of statsmodels ``MixedLM``
+   (random intercept, REML) fits, goal >= 10x; and vs ``mixedlm.powerSim``
+   (PyPI ``mixedlm``, an lme4 port: simulates and refits a random-intercept LMM
+   on the same design), goal >= 2x. The peer loops are timed on a subset and
+   scaled to 1,000 (stated in the output).
+3. Power of 1,000 single-case A-B series (30 sessions, min. phase 5, 21
+   admissible starts, mean difference) vs 1,000 calls of scan's ``rand_test``
+   at 2.25 ms a call (../shared/validation/sced/TIMINGS.md). Goal >= 30x.
+4. 400 MMRM trials on a dask ``LocalCluster`` with 2 worker processes vs one
+   process (results identical, checked). Goal >= 1.6x.
+
+Run: ``python benchmarks/bench_power.py`` (``--smoke`` for a quick check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from typing import Any
+
+import pandas as pd
+
+import rehabstats as rs
+from rehabstats.design._seeds import child_seeds, to_seed_sequence
+
+SCAN_RAND_TEST_PER_CALL = 0.00225
+
+
+def _trial() -> rs.design.ParallelTrial:
+    return rs.design.ParallelTrial(
+        n_per_arm=10, visits=["pre", "post", "followup"],
+        mean={"control": [2.0, 2.3, 2.3], "cimt": [2.0, 3.3, 3.1]},
+        sd=[0.6, 1.0, 1.05], correlation=("cs", 0.6), retention=[1, 1, 1],
+    )
+
+
+def _timed(fn: Any) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def _warm() -> None:
+    import rehabstats as rs_
+
+    rs_.power.simulate(_trial(), "mmrm", n_sims=20, rng=0)
+
+
+def main(smoke: bool = False) -> None:
+    n_sims = 100 if smoke else 1000
+    n_peer = 10 if smoke else 100
+    trial = _trial()
+    seeds = child_seeds(to_seed_sequence(1), n_sims)
+    frames = [trial._frame(*trial._draw(s)) for s in seeds[:n_peer]]
+    rows = []
+
+    # 1. ANCOVA
+    import statsmodels.formula.api as smf
+
+    t_ours, _ = _timed(lambda: rs.power.simulate(trial, "ancova", n_sims=n_sims, rng=1))
+
+    def ols_loop() -> None:
+        for d in frames:
+            wide = d.pivot(index="subject", columns="visit", values="outcome")
+            wide["arm"] = d.groupby("subject")["arm"].first()
+            wide.columns = [str(c) for c in wide.columns]
+            smf.ols("followup ~ arm + pre", wide).fit()
+
+    t_peer, _ = _timed(ols_loop)
+    t_peer *= n_sims / n_peer
+    rows.append(("ancova, 1,000 trials", "statsmodels ols loop", t_ours, t_peer, 20))
+
+    # 2. MMRM
+    t_mmrm, res = _timed(lambda: rs.power.simulate(trial, "mmrm", n_sims=n_sims, rng=1))
+
+    def mixedlm_loop() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for d in frames:
+                d = d.assign(visit=d["visit"].astype(str), arm=d["arm"].astype(str))
+                smf.mixedlm("outcome ~ arm * visit", d, groups=d["subject"]).fit(reml=True)
+
+    t_peer, _ = _timed(mixedlm_loop)
+    t_peer *= n_sims / n_peer
+    rows.append(("mmrm (us, Satterthwaite), 1,000 trials", "statsmodels MixedLM loop",
+                 t_mmrm, t_peer, 10))
+    try:
+        import mixedlm
+
+        d0 = frames[0].assign(visit=frames[0]["visit"].astype(str),
+                              arm=frames[0]["arm"].astype(str))
+        fit = mixedlm.lmer("outcome ~ arm * visit + (1|subject)", d0)
+        t_ps, _ = _timed(lambda: mixedlm.powerSim(fit, nsim=n_peer, seed=1))
+        t_ps *= n_sims / n_peer
+        rows.append(("mmrm (us, Satterthwaite), 1,000 trials",
+                     f"mixedlm {mixedlm.__version__} powerSim", t_mmrm, t_ps, 2))
+    except ImportError:
+        print("mixedlm is not installed (pip install mixedlm); powerSim not compared")
+
+    # 3. single-case A-B power
+    ab = rs.design.SingleCaseDesign(design="AB", n_sessions=30, min_phase_length=5,
+                                    level_effect=1.0)
+    t_sc, sres = _timed(lambda: rs.power.simulate(ab, "randomization_test", n_sims=n_sims,
+                                                  rng=1))
+    assert sres.min_attainable_p == 1 / 21
+    rows.append(("A-B randomization-test power, 1,000 series", "scan rand_test x 1,000",
+                 t_sc, SCAN_RAND_TEST_PER_CALL * n_sims, 30))
+
+    # 4. dask LocalCluster, 2 workers, 400 MMRM trials
+    n_dask = 100 if smoke else 400
+    try:
+        from dask.distributed import Client, LocalCluster
+
+        t_one, ref = _timed(lambda: rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5))
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            client.run(_warm)  # imports and a first fit on every worker, not timed
+            t_two, got = _timed(lambda: rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5,
+                                                          backend="dask"))
+        pd.testing.assert_frame_equal(ref.estimates, got.estimates)
+        rows.append(("mmrm, 400 trials, dask LocalCluster(2 processes)", "one process",
+                     t_two, t_one, 1.6))
+    except ImportError:
+        print("dask.distributed is not installed; the cluster comparison is skipped")
+
+    table = pd.DataFrame(rows, columns=["task", "peer", "rehabstats_s", "peer_s", "goal_x"])
+    table["ratio_x"] = table["peer_s"] / table["rehabstats_s"]
+    table["meets_goal"] = table["ratio_x"] >= table["goal_x"]
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"(peer loops timed on {n_peer} data sets and scaled to {n_sims}; "
+          f"simulated MMRM power {res.power:.3f}, n_failed {res.n_failed})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="small sizes, quick check")
+    main(smoke=parser.parse_args().smoke)
