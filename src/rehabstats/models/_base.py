@@ -272,6 +272,9 @@ class LinearModelResult(Result):
         out["standardizer"] = standardizer
         out["sd"] = sd
         out["df"] = con["df"]
+        info = getattr(self, "_standardizer_info", None)
+        if info is not None:  # which SD was used, in words (e.g. "pooled within-arm SD of ...")
+            out["standardizer_source"] = info(standardizer)[1]
         return out
 
     def to_frame(self) -> pd.DataFrame:
@@ -285,6 +288,13 @@ class LinearModelResult(Result):
             f"{type(self).__name__}: {getattr(self, 'formula', '')}".rstrip(": "),
             f"n = {self.nobs}; logLik = {fmt(self.loglik)}; AIC = {fmt(self.aic)}; "
             f"BIC = {fmt(self.bic)}; df method = {self.df_methods[0]}",
+        ]
+        if getattr(self, "arm_name", None) is not None and getattr(self, "reference_arm", None) is not None:
+            head.append(f"reference arm: {self.reference_arm} (column {self.arm_name!r})")
+        if getattr(self, "visit_levels", None):
+            head.append(f"visit order ({getattr(self, 'visit_name', 'visit')!r}): "
+                        + " < ".join(str(v) for v in self.visit_levels))
+        head += [
             "",
             self.coef().to_string(index=False, float_format=fmt, na_rep="NA"),
         ]
