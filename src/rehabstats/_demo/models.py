@@ -12,6 +12,8 @@ Writes into the output folder:
     Type III F tests of the LMM (Satterthwaite).
 ``models_mmrm_arm_differences.csv``
     MMRM with an unstructured covariance (Satterthwaite and Kenward-Roger).
+    Arm differences are CIMT minus control: "control" is recognised as the
+    reference arm (the library's rule), whatever the category order.
 ``models_trajectories.png``
     Mean MAL per arm and visit with 95% confidence intervals.
 
@@ -48,12 +50,13 @@ def _tables() -> dict[str, pd.DataFrame]:
     fit = lmm("mal_aou ~ arm * visit", observed, subject="subject")
     parts = []
     for method in ("satterthwaite", "kenward-roger", "asymptotic"):
-        parts.append(fit.contrasts("arm", by="visit", df_method=method).assign(df_method=method))
+        parts.append(fit.contrasts("arm", by="visit", method="trt.vs.ctrl", df_method=method)
+                     .assign(df_method=method))
     lmm_tab = pd.concat(parts, ignore_index=True)
     mm = mmrm("mal_aou ~ arm * visit", observed, subject="subject", visit="visit",
               covariance="us")
     mm_tab = pd.concat(
-        [mm.contrasts("arm", by="visit", df_method=m).assign(df_method=m)
+        [mm.contrasts("arm", by="visit", method="trt.vs.ctrl", df_method=m).assign(df_method=m)
          for m in ("satterthwaite", "kenward-roger")], ignore_index=True)
     return {"models_ancova.csv": anc, "models_lmm_arm_differences.csv": lmm_tab,
             "models_lmm_anova.csv": fit.anova(), "models_mmrm_arm_differences.csv": mm_tab}
@@ -68,7 +71,8 @@ def run(out_dir: Path) -> DemoSection:
     for name, table in tables.items():
         table.to_csv(out / name, index=False)
         files.append(name)
-    fig = trajectories(datasets.load("cimt_ms"), outcome="mal_aou", arm="arm", visit="visit",
+    observed = datasets.load("cimt_ms").dropna(subset=["mal_aou"])
+    fig = trajectories(observed, outcome="mal_aou", arm="arm", visit="visit",
                        subject="subject")
     fig.savefig(out / "models_trajectories.png", dpi=120)
     files.append("models_trajectories.png")
