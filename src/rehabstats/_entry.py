@@ -448,8 +448,8 @@ def drop_unobserved_visits(levels: Sequence[Any], observed: pd.Series, *, visit:
     for v in levels:
         if v not in seen:
             warnings.warn(
-                f"visit {show(v)} (column {visit!r}) has no observed outcome ({outcome!r}) "
-                "and was dropped.", RehabStatsWarning, stacklevel=stacklevel)
+                f"visit {show(v)} has no observed outcome and was dropped (column {visit!r}, "
+                f"outcome {outcome!r}).", RehabStatsWarning, stacklevel=stacklevel)
     return kept
 
 
