@@ -17,8 +17,8 @@ from .._entry import (
     check_labels,
     default_reference,
     model_frame,
-    resolve_visit_order,
     pooled_sd,
+    resolve_visit_order,
     show,
     show_list,
 )

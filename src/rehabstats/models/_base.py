@@ -121,6 +121,12 @@ class LinearModelResult(Result):
     nobs: int
     arm_name: str | None = None
     effect_by: tuple[str, ...] | None = None
+    # set by the data-entry layer (rehabstats._entry) where the model has them
+    reference_arm: Any = None
+    visit_name: str | None = None
+    visit_levels: list[Any] | None = None
+    baseline_name: str | None = None
+    _baseline_candidates: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ subclass API
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
@@ -289,10 +295,10 @@ class LinearModelResult(Result):
             f"n = {self.nobs}; logLik = {fmt(self.loglik)}; AIC = {fmt(self.aic)}; "
             f"BIC = {fmt(self.bic)}; df method = {self.df_methods[0]}",
         ]
-        if getattr(self, "arm_name", None) is not None and getattr(self, "reference_arm", None) is not None:
+        if self.arm_name is not None and self.reference_arm is not None:
             head.append(f"reference arm: {self.reference_arm} (column {self.arm_name!r})")
-        if getattr(self, "visit_levels", None):
-            head.append(f"visit order ({getattr(self, 'visit_name', 'visit')!r}): "
+        if self.visit_levels:
+            head.append(f"visit order ({self.visit_name!r}): "
                         + " < ".join(str(v) for v in self.visit_levels))
         head += [
             "",

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import Result
 from .._entry import check_finite, check_labels, model_frame, resolve_visit_order, show
+from .._results import Result
 from .._validate import check_columns, check_numeric_column, check_option
 from ..errors import DataError, DesignError, RehabStatsWarning
 from ._ancova import categorical_levels
