@@ -331,3 +331,12 @@ def test_no_pandas4_or_future_warnings() -> None:
         ancova(wide, outcome="y", arm="arm", baseline="base").summary()
         mixed_anova(d, outcome="y", arm="arm", visit="visit", subject="subject")
         trajectories(d, outcome="y", arm="arm", visit="visit", subject="subject")
+
+
+def test_report_sced_refuses_messy_phase_labels(tmp_path: Path) -> None:
+    d = pd.DataFrame({"t": range(1, 11), "ph": ["A"] * 4 + ["B", "b"] + ["B"] * 4,
+                      "y": [2, 3, 2, 3, 5, 6, 5, 7, 6, 7]})
+    d.to_csv(tmp_path / "ab.csv", index=False)
+    with pytest.raises(DataError, match="Column 'ph' has labels"):
+        run_report(tmp_path / "ab.csv", design="sced", out_dir=tmp_path / "o", outcome="y",
+                   phase="ph", session="t", log=lambda s: None)

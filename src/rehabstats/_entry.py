@@ -130,7 +130,8 @@ def check_labels(series: pd.Series, name: str) -> None:
     """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        values: list[Any] = [c for c in dtype.categories if (series == c).any()]
+        codes = series.cat.codes.to_numpy()
+        values: list[Any] = list(dtype.categories[np.unique(codes[codes >= 0])])
     elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return
     else:
@@ -463,7 +464,7 @@ def as_categorical(series: pd.Series, levels: Sequence[Any]) -> pd.Categorical:
     """
     values = series.astype(object).to_numpy()
     known = set(levels)
-    outside = [v for v in pd.unique(series.dropna().astype(object)) if v not in known]
+    outside = [v for v in pd.unique(values) if not pd.isna(v) and v not in known]
     if outside:  # pragma: no cover - callers pass every level present
         raise DataError(f"Values {show_list(outside)} are not among the levels {show_list(levels)}.")
     return pd.Categorical(values, categories=list(levels))

@@ -243,6 +243,9 @@ def _sced_sections(
     improvement = check_improvement(improvement)
     check_columns(data, {"outcome": outcome, "phase": phase, "session": session, "case": case})
     check_numeric_column(data, outcome, "outcome")
+    for col in (phase, case):
+        if col is not None:
+            check_labels(data[col], col)
     sections: list[DemoSection] = []
     kw: dict[str, Any] = {"outcome": outcome, "phase": phase, "session": session, "case": case}
 
