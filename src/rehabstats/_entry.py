@@ -341,9 +341,12 @@ def resolve_visit_order(data: pd.DataFrame, visit: Hashable, subject: Hashable |
        agree with one order and together fix it (subjects may miss visits);
     6. otherwise a :class:`~rehabstats.errors.DesignError` asking for ``visit_order=``.
 
-    Row order alone never decides (rule 5 needs ``subject`` and the agreement of
-    every subject), so shuffling whole rows never silently reorders visits: it
-    either leaves the order unchanged (rules 1-4) or raises.
+    Row order alone never decides: rule 5 needs ``subject`` and the agreement of
+    every subject, and the merged sequence must fix one order. Shuffled rows
+    leave rules 1-4 unchanged and almost always make rule 5 raise; with very
+    few subjects a shuffle can by chance still agree on a wrong order, so pass
+    ``visit_order`` (or a Categorical) whenever rows are not in time order
+    within subjects.
 
     Parameters
     ----------
