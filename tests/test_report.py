@@ -105,12 +105,21 @@ def test_rct_report_matches_r(rct_csv: Path, tmp_path: Path, validation_dir: Pat
     assert "forest_mmrm.png" in page
 
 
-def test_rct_default_reference_is_first_sorted_arm(rct_csv: Path, tmp_path: Path) -> None:
+def test_rct_default_reference_is_the_control_arm(rct_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     run_report(rct_csv, design="rct", out_dir=out, baseline_visit="pre", log=_quiet, **RCT_KW)
     g = pd.read_csv(out / "effect_sizes.csv")
-    assert set(g["contrast"]) == {"control - cimt"}  # R's level order: "cimt" < "control"
-    assert (g["estimate"] < 0).all()
+    # "control" is recognised although "cimt" sorts first (issue 7 section 4)
+    assert set(g["contrast"]) == {"cimt - control"}
+    assert (g["estimate"] > 0).all()
+    # without a recognised control label: the first arm in sorted order
+    data = pd.read_csv(rct_csv)
+    data["group"] = data["group"].map({"cimt": "b_cimt", "control": "a_cmt"})
+    data.to_csv(tmp_path / "ab.csv", index=False)
+    run_report(tmp_path / "ab.csv", design="rct", out_dir=tmp_path / "o2",
+               baseline_visit="pre", log=_quiet, **RCT_KW)
+    g2 = pd.read_csv(tmp_path / "o2" / "effect_sizes.csv")
+    assert set(g2["contrast"]) == {"b_cimt - a_cmt"}
 
 
 def test_rct_missing_outcomes_are_counted(rct_csv: Path, tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import html
+import keyword
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ._demo import _CSS, DemoSection, frame_to_html
+from ._entry import (
+    arm_levels,
+    check_finite,
+    check_labels,
+    default_reference,
+    model_frame,
+    resolve_visit_order,
+    show,
+    show_list,
+)
 from ._results import EffectSizeResult
 from ._validate import (
     check_ci,
@@ -62,14 +73,6 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     return data
 
 
-def _order(values: pd.Series) -> list[Any]:
-    """Levels in R's order for numbers (sorted) and in order of first appearance otherwise."""
-    levels = pd.unique(values.dropna())
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return sorted(levels.tolist())
-    return list(levels)
-
-
 def _save(fig: Figure, out: Path, name: str) -> str:
     fig.savefig(out / name, dpi=150)
     return name
@@ -87,42 +90,50 @@ def _write_table(frame: pd.DataFrame, out: Path, name: str, caption: str) -> tup
 # ----------------------------------------------------------------------------- RCT
 def _rct_sections(
     data: pd.DataFrame, out: Path, *, outcome: str, arm: str, visit: str, subject: str,
-    baseline_visit: Any, reference: Any, ci: float,
+    baseline_visit: Any, reference: Any, ci: float, visit_order: Sequence[Any] | None = None,
 ) -> list[DemoSection]:
     check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject})
-    y = check_numeric_column(data, outcome, "outcome")
-    for col, arg in ((arm, "arm"), (visit, "visit"), (subject, "subject")):
-        if data[col].isna().any():
-            n_na = int(data[col].isna().sum())
-            raise DataError(f"Column {col!r} ('{arg}') has {n_na} missing value(s); every row "
-                            "needs an arm, a visit and a subject.")
-    frame = pd.DataFrame({"subject": data[subject].astype(str), "arm": data[arm],
-                          "visit": data[visit], "outcome": y})
-    # levels are compared as text so "--reference 1" matches an integer-coded arm
-    arms = [str(a) for a in sorted(frame["arm"].unique().tolist())]
-    visits = [str(v) for v in _order(frame["visit"])]
-    frame["arm"] = frame["arm"].astype(str)
-    frame["visit"] = frame["visit"].astype(str)
-    if len(arms) < 2:
-        raise DataError(f"Column {arm!r} ('arm') must hold at least two arms; found {arms}.")
-    if len(visits) < 2:
+    if len({outcome, arm, visit, subject}) < 4:
+        raise DataError("The --outcome, --arm, --visit and --subject options must name four "
+                        f"different columns; got {outcome!r}, {arm!r}, {visit!r}, {subject!r}.")
+    raw = model_frame(data, [subject, arm, visit, outcome])
+    raw[outcome] = check_numeric_column(raw, outcome, "outcome")
+    check_finite(raw, [outcome], {outcome: "outcome"})
+    for col, argname in ((arm, "arm"), (visit, "visit"), (subject, "subject")):
+        if raw[col].isna().any():
+            n_na = int(raw[col].isna().sum())
+            raise DataError(f"Column {col!r} ('{argname}') has {n_na} missing value(s); every "
+                            "row needs an arm, a visit and a subject.")
+    check_labels(raw[arm], arm)
+    # one visit rule (visit_order, Categorical, numbers, numbered labels, row sequences)
+    visit_levels = resolve_visit_order(raw, visit, subject, visit_order)
+    arm_lv = arm_levels(raw[arm])
+    if len(arm_lv) < 2:
+        raise DataError(f"Column {arm!r} ('arm') must hold at least two arms; found "
+                        f"{show_list(arm_lv)}.")
+    if len(visit_levels) < 2:
         raise DataError(f"Column {visit!r} ('visit') must hold at least two visits (a baseline "
-                        f"and a later one); found {visits}.")
-    ref = arms[0] if reference is None else str(reference)
-    if ref not in arms:
-        raise DataError(f"The 'reference' arm {reference!r} is not in column {arm!r}; "
-                        f"arms present: {', '.join(map(repr, arms))}.")
+                        f"and a later one); found {show_list(visit_levels)}.")
+    ref_level = default_reference(arm_lv, reference, name=arm, stacklevel=4)
+    # levels are handled as text from here on ("--reference 1" matches an integer-coded arm)
+    ref = str(ref_level)
+    arms = [ref, *[str(a) for a in arm_lv if a != ref_level]]
+    visits = [str(v) for v in visit_levels]
     base = visits[0] if baseline_visit is None else str(baseline_visit)
     if base not in visits:
-        raise DataError(f"The 'baseline_visit' {baseline_visit!r} is not in column {visit!r}; "
-                        f"visits present: {', '.join(map(repr, visits))}.")
+        raise DataError(f"The 'baseline_visit' {show(baseline_visit)} is not in column "
+                        f"{visit!r}; visits present: {show_list(visits)}.")
+    frame = pd.DataFrame({"subject": raw[subject].astype(str), "arm": raw[arm].astype(str),
+                          "visit": raw[visit].astype(str), "outcome": raw[outcome]})
     dup = frame.duplicated(["subject", "visit"])
     if dup.any():
         row = frame.loc[dup].iloc[0]
-        raise DataError(f"Subject {row['subject']!r} has more than one row at visit "
-                        f"{row['visit']!r}; the data must have one row per subject and visit.")
-    arms = [ref, *[a for a in arms if a != ref]]
-    visits = [base, *[v for v in visits if v != base]]
+        raise DataError(f"Subject {row['subject']!r} (column {subject!r}) has more than one row "
+                        f"at visit {row['visit']!r} (column {visit!r}); the data must have one "
+                        "row per subject and visit.")
+    order = list(visits)  # time order: the plot and the model
+    visits = [base, *[v for v in visits if v != base]]  # tables: the baseline visit first
+    names = {"subject": subject, "arm": arm, "visit": visit, "outcome": outcome}
     sections: list[DemoSection] = []
 
     # 1. descriptives per arm x visit (observed cases; missing outcomes counted)
@@ -137,14 +148,14 @@ def _rct_sections(
     desc = desc[["visit", "arm", "n", "n_missing", "mean", "sd"]]
     f_desc, h_desc = _write_table(desc, out, "descriptives.csv",
                                   f"{outcome}: n, mean and SD by visit and arm (observed cases)")
-    # trajectories: categorical arm/visit give the report's order; original names label the axes
-    plot_data = pd.DataFrame({
-        subject: frame["subject"], outcome: frame["outcome"],
-        arm: pd.Categorical(frame["arm"], categories=arms),
-        visit: pd.Categorical(frame["visit"], categories=visits),
-    })
+    # trajectories of the observed outcomes (the missing ones are counted in the table);
+    # the user's column names label the axes
+    observed = frame.dropna(subset=["outcome"])
+    plot_data = pd.DataFrame({subject: observed["subject"], outcome: observed["outcome"],
+                              arm: observed["arm"], visit: observed["visit"]})
     f_means = _save(trajectories(plot_data, outcome=outcome, arm=arm, visit=visit,
-                                 subject=subject, ci=ci), out, "trajectories.png")
+                                 subject=subject, ci=ci, visit_order=order, reference=ref),
+                    out, "trajectories.png")
     sections.append(DemoSection(
         title="Descriptive statistics",
         html=h_desc + _img(f_means, "mean trajectories by arm"),
@@ -181,7 +192,7 @@ def _rct_sections(
 
     # 3. MMRM on every observed visit (unstructured covariance, Satterthwaite df)
     try:
-        sections.append(_mmrm_section(frame, out, arms, visits, outcome, ci))
+        sections.append(_mmrm_section(frame, out, arms, order, names, ci))
     except RehabStatsError as exc:
         # the descriptive and effect-size results stand on their own: say why, go on
         sections.append(DemoSection(
@@ -191,22 +202,29 @@ def _rct_sections(
 
 
 def _mmrm_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: list[str],
-                  outcome: str, ci: float) -> DemoSection:
+                  names: dict[str, str], ci: float) -> DemoSection:
     from .models import mmrm  # imported here: fitting code is not needed for the sced report
 
-    model_data = frame.dropna(subset=["outcome"]).copy()  # MMRM uses every observed visit
-    model_data["arm"] = pd.Categorical(model_data["arm"], categories=arms)
-    model_data["visit"] = pd.Categorical(model_data["visit"], categories=visits)
-    fit = mmrm("outcome ~ arm * visit", model_data, subject="subject", visit="visit",
-               covariance="us", df_method="satterthwaite")
-    con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl", ci=ci)
+    outcome = names["outcome"]
+    # the model sees the user's column names, so its messages name them too
+    cols = {k: (v if v.isidentifier() and not keyword.iskeyword(v) else k)
+            for k, v in names.items()}
+    model_data = frame.dropna(subset=["outcome"]).rename(columns=cols)
+    model_data[cols["arm"]] = pd.Categorical(model_data[cols["arm"]], categories=arms)
+    fit = mmrm(f"{cols['outcome']} ~ {cols['arm']} * {cols['visit']}", model_data,
+               subject=cols["subject"], visit=cols["visit"], covariance="us",
+               df_method="satterthwaite", visit_order=visits, arm=cols["arm"],
+               reference=arms[0])
+    con = fit.contrasts(cols["arm"], by=cols["visit"], method="trt.vs.ctrl", ci=ci)
     adjustment = (f"multiplicity adjustment: {con.attrs['adjust']} for "
                   f"{con.attrs['family_size']} contrast(s) per visit")
+    con = con.rename(columns={cols["visit"]: "visit"})
     con["visit"] = con["visit"].astype(str)
     f_con, h_con = _write_table(
         con, out, "mmrm_contrasts.csv",
-        f"MMRM ({outcome} ~ arm * visit, unstructured covariance, REML, Satterthwaite df): "
-        f"arm differences from {arms[0]} at each visit; {adjustment}")
+        f"MMRM ({outcome} ~ {names['arm']} * {names['visit']}, unstructured covariance, REML, "
+        f"Satterthwaite df): arm differences at each visit; reference arm: {arms[0]}; "
+        f"visit order: {' < '.join(map(str, fit.visit_levels))}; {adjustment}")
     fig = forest(con, ci_level=ci, title=f"MMRM arm difference, {outcome}",
                  xlabel=f"Difference in {outcome}")
     f_fig = _save(fig, out, "forest_mmrm.png")
@@ -227,6 +245,9 @@ def _sced_sections(
     improvement = check_improvement(improvement)
     check_columns(data, {"outcome": outcome, "phase": phase, "session": session, "case": case})
     check_numeric_column(data, outcome, "outcome")
+    for col in (phase, case):
+        if col is not None:
+            check_labels(data[col], col)
     sections: list[DemoSection] = []
     kw: dict[str, Any] = {"outcome": outcome, "phase": phase, "session": session, "case": case}
 
@@ -286,6 +307,7 @@ def run_report(
     treatment_phase: str = "B",
     ci: float = 0.95,
     log: Callable[[str], None] = print,
+    visit_order: Sequence[Any] | None = None,
 ) -> Path:
     """Analyse a user's CSV and write tables, figures and ``index.html`` into ``out_dir``.
 
@@ -297,10 +319,15 @@ def run_report(
     every observed visit, unstructured covariance, REML, Satterthwaite df)
     with the arm difference at each visit. A comparison or model that cannot
     be computed (e.g. one subject in an arm) is reported as such in the page
-    instead of stopping the report. Arms are ordered
-    as R orders factor levels (sorted), so the reference arm defaults to the
-    first sorted label; visits are in order of first appearance in the file
-    (sorted when numeric), and the baseline visit defaults to the first.
+    instead of stopping the report. The reference arm is ``reference``, else a
+    recognised control label (control, usual care, sham, placebo, TAU,
+    waitlist, ...), else the first arm in sorted order. Visits follow the
+    library's one visit rule (:func:`rehabstats._entry.resolve_visit_order`:
+    ``visit_order``, numbers sorted, numbered labels in natural order
+    ``week4 < week12``, else the order every subject's rows agree on, else an
+    error asking for ``--visit-order``); the baseline visit defaults to the
+    first. Labels differing only in case or surrounding whitespace are an
+    error. Messages name the file's own columns.
 
     ``design="sced"`` (one row per session; needs ``outcome, phase, session``,
     optionally ``case``): per-phase descriptives, NAP, Tau-U, Tau-BC and SMD
@@ -320,6 +347,8 @@ def run_report(
         Column names (see above for which design needs which).
     baseline_visit, reference : str, optional
         RCT: the baseline visit label and the reference (control) arm label.
+    visit_order : sequence of str, optional
+        RCT: the visit labels in time order (``--visit-order a,b,c``).
     improvement : {"increase", "decrease"}, optional
         SCED: direction of therapeutic change.
     baseline_phase, treatment_phase : str, optional
@@ -370,7 +399,7 @@ def run_report(
         assert arm is not None and visit is not None and subject is not None  # checked above
         sections = _rct_sections(data, out, outcome=outcome, arm=arm, visit=visit,
                                  subject=subject, baseline_visit=baseline_visit,
-                                 reference=reference, ci=float(ci))
+                                 reference=reference, ci=float(ci), visit_order=visit_order)
     else:
         assert phase is not None and session is not None  # checked above
         sections = _sced_sections(data, out, outcome=outcome, phase=phase, session=session,
@@ -404,6 +433,14 @@ def format_level(ci: float) -> str:
     return f"{pct:.0f}%" if math.isclose(pct, round(pct)) else f"{pct:g}%"
 
 
+def _comma_list(text: str) -> list[str]:
+    """``"pre, post,6m"`` -> ``["pre", "post", "6m"]`` (for ``--visit-order``)."""
+    items = [t.strip() for t in text.split(",")]
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"expected comma-separated labels, got {text!r}")
+    return items
+
+
 def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``report`` sub-command on an ``argparse`` subparsers object."""
     p: argparse.ArgumentParser = subparsers.add_parser(
@@ -422,8 +459,13 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     rct.add_argument("--visit", help="visit column")
     rct.add_argument("--subject", help="subject column")
     rct.add_argument("--baseline-visit", help="baseline visit label (default: the first visit)")
-    rct.add_argument("--reference", help="reference (control) arm label (default: the first "
-                     "arm in sorted order)")
+    rct.add_argument("--reference", help="reference (control) arm label (default: a "
+                     "recognised control label such as control, usual care, sham, placebo, "
+                     "TAU or waitlist, else the first arm in sorted order)")
+    rct.add_argument("--visit-order", type=_comma_list, metavar="V1,V2,...",
+                     help="visit labels in time order, comma-separated (default: numbers "
+                     "sorted, numbered labels in natural order, else the order every "
+                     "subject's rows agree on)")
     sced = p.add_argument_group("single-case columns (--design sced)")
     sced.add_argument("--phase", help="phase column")
     sced.add_argument("--session", help="session-number column")
@@ -451,5 +493,6 @@ def main_report(args: argparse.Namespace) -> int:
         baseline_visit=args.baseline_visit, reference=args.reference, phase=args.phase,
         session=args.session, case=args.case, improvement=args.improvement,
         baseline_phase=args.baseline_phase, treatment_phase=args.treatment_phase, ci=args.ci,
+        visit_order=args.visit_order,
     )
     return 0

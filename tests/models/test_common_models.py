@@ -15,6 +15,7 @@ from rehabstats.models import LinearModelResult, ancova, lmm, mixed_anova, mmrm
 
 NUM = ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
 COVARIANCES = ["us", "cs", "csh", "ar1", "ar1h", "toep", "toeph"]
+VISITS = ["base", "w4", "w8"]
 
 
 def long_trial(categorical: bool = True, seed: int = 11, n_per_arm: int = 8) -> pd.DataFrame:
@@ -130,17 +131,19 @@ CALLS: dict[str, tuple[Callable[[pd.DataFrame], Any], Callable[[], pd.DataFrame]
     "ancova": (lambda d: ancova(d, outcome="y", arm="arm", baseline="baseline",
                                 covariates=["age"]),
                lambda: _with_missing(wide_trial(), "y", [3])),
-    "lmm": (lambda d: lmm("y ~ arm * visit", d, subject="subject"),
+    # shuffled string visits: only visit_order= fixes their order (the rows cannot)
+    "lmm": (lambda d: lmm("y ~ arm * visit", d, subject="subject", visit_order=VISITS),
             lambda: _with_missing(long_trial(categorical=False), "y", [4, 11])),
     "lmm_slope": (lambda d: lmm("y ~ arm * visit", d, subject="subject", random="1 + time"),
                   lambda: _with_missing(long_trial(categorical=True), "y", [5])),
-    "mmrm": (lambda d: mmrm("y ~ arm * visit", d, subject="subject", visit="visit"),
+    "mmrm": (lambda d: mmrm("y ~ arm * visit", d, subject="subject", visit="visit",
+                            visit_order=VISITS),
              lambda: _with_missing(long_trial(categorical=False), "y", [4, 11])),
     "mmrm_cat": (lambda d: mmrm("y ~ arm * visit", d, subject="subject", visit="visit",
                                 covariance="cs"),
                  lambda: _with_missing(long_trial(categorical=True), "y", [7])),
     "mixed_anova": (lambda d: mixed_anova(d, outcome="y", arm="arm", visit="visit",
-                                          subject="subject"),
+                                          subject="subject", visit_order=VISITS),
                     lambda: _with_missing(long_trial(categorical=False), "y", [4])),
 }
 

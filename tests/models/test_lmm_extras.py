@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from rehabstats.errors import DataError
+from rehabstats.errors import DataError, RehabStatsWarning
 from rehabstats.plot._trajectories import trajectories, trajectory_summary
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_lmm.py"
@@ -29,8 +29,9 @@ def _long():
 
 def test_trajectory_summary_is_mean_and_t_interval():
     d = _long()
-    s = trajectory_summary(d, outcome="y", arm="arm", visit="visit", ci=0.9)
-    assert list(s["visit"][:3]) == ["pre", "post", "fu"]           # order of appearance
+    with pytest.warns(RehabStatsWarning, match="1 missing"):
+        s = trajectory_summary(d, outcome="y", arm="arm", visit="visit", ci=0.9, subject="id")
+    assert list(s["visit"][:3]) == ["pre", "post", "fu"]   # every subject's row sequence
     cell = np.array([3.0, 4.0])                                        # ctl at fu, one missing
     row = s[(s["arm"] == "ctl") & (s["visit"] == "fu")].iloc[0]
     assert row["n"] == 2
@@ -40,7 +41,8 @@ def test_trajectory_summary_is_mean_and_t_interval():
 
 
 def test_trajectories_returns_figure_with_one_line_per_arm():
-    fig = trajectories(_long(), outcome="y", arm="arm", visit="visit", subject="id")
+    with pytest.warns(RehabStatsWarning, match="1 missing"):
+        fig = trajectories(_long(), outcome="y", arm="arm", visit="visit", subject="id")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["pre", "post", "fu"]

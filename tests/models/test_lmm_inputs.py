@@ -85,14 +85,15 @@ def test_visit_with_single_observation():
     d = trial()
     d.loc[0, "visit"] = "extra"
     with pytest.raises(DesignError, match="'extra' of 'visit' has a single observation"):
-        rsm.lmm("y ~ arm + visit", d, subject="subject")
+        rsm.lmm("y ~ arm + visit", d, subject="subject",
+                visit_order=["extra", "pre", "post", "fu"])
 
 
 def test_arm_with_one_subject():
     d = trial()
     d.loc[d["subject"] == "S0", "arm"] = "sham"
     with pytest.raises(DesignError, match="'sham'.*single subject"):
-        rsm.lmm("y ~ arm * visit", d, subject="subject")
+        rsm.lmm("y ~ arm * visit", d, subject="subject", reference="control")
 
 
 def test_missing_outcomes_dropped_with_warning_and_input_untouched():
@@ -118,9 +119,13 @@ def test_singular_fit_warns_and_flags():
 
 def test_row_order_does_not_matter():
     d = trial(seed=8)
+    order = ["pre", "post", "fu"]  # shuffled string visits need visit_order (rows cannot tell)
     a = rsm.lmm("y ~ arm * visit", d, subject="subject")
     perm = d.sample(frac=1.0, random_state=np.random.default_rng(1).integers(1 << 31))
-    b = rsm.lmm("y ~ arm * visit", perm, subject="subject")
+    with pytest.raises(DesignError, match="visit_order"):
+        rsm.lmm("y ~ arm * visit", perm, subject="subject")
+    b = rsm.lmm("y ~ arm * visit", perm, subject="subject", visit_order=order)
+    assert a.visit_levels == b.visit_levels == order
     np.testing.assert_allclose(b.loglik, a.loglik, rtol=1e-10)
     np.testing.assert_allclose(b.coef()["df"], a.coef()["df"], rtol=1e-5)
     np.testing.assert_allclose(b.coef()["se"], a.coef()["se"], rtol=1e-6)

@@ -92,11 +92,15 @@ def test_result_attributes_and_effect_sizes(validation_dir: Path) -> None:
     corr = fit.correlation_matrix.to_numpy()
     assert_allclose(np.diag(corr), 1.0, rtol=1e-12)
     sd = np.sqrt(np.diag(fit.covariance_matrix.to_numpy()))
-    assert_allclose(fit._standardizer("baseline_sd"), sd[0], rtol=1e-12)
+    # baseline_sd: pooled within-arm SD of the observed outcome at the first visit
+    pre = fit.frame[fit.frame["visit"] == "pre"]
+    sd0 = np.sqrt(pre.groupby("arm", observed=True)["outcome"].var().mean())
+    assert_allclose(fit._standardizer("baseline_sd"), sd0, rtol=1e-12)
     assert_allclose(fit._standardizer("residual_sd"), sd.mean(), rtol=1e-12)
     es = fit.effect_sizes("baseline_sd")
     con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl")
-    assert_allclose(es["estimate"], con["estimate"] / sd[0], rtol=1e-12)
+    assert_allclose(es["estimate"], con["estimate"] / sd0, rtol=1e-12)
+    assert es["standardizer_source"].iloc[0].startswith("pooled within-arm SD of 'outcome'")
     assert fit.arm_name == "arm"
     assert "MMRMResult" in repr(fit)
     assert "Type III" in fit.summary()
@@ -118,11 +122,11 @@ def test_row_order_and_input_untouched(validation_dir: Path) -> None:
     assert_allclose(b["df"], a["df"], rtol=1e-6)
 
 
-def test_visit_order_of_appearance_for_strings() -> None:
+def test_visit_order_from_within_subject_sequence() -> None:
     data = _toy()
     data["visit"] = data["visit"].map({"t0": "pre", "t1": "post", "t2": "followup"})
     fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit")
-    # not alphabetical (followup < post < pre): order of first appearance
+    # not alphabetical (followup < post < pre): every subject's rows agree on one order
     assert list(fit.covariance_matrix.index) == ["pre", "post", "followup"]
     assert "visitpost" in fit.coef_names and "visitfollowup" in fit.coef_names
 

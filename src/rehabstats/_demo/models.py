@@ -12,6 +12,8 @@ Writes into the output folder:
     Type III F tests of the LMM (Satterthwaite).
 ``models_mmrm_arm_differences.csv``
     MMRM with an unstructured covariance (Satterthwaite and Kenward-Roger).
+    Arm differences are CIMT minus control: "control" is recognised as the
+    reference arm (the library's rule), whatever the category order.
 ``models_trajectories.png``
     Mean MAL per arm and visit with 95% confidence intervals.
 
@@ -69,7 +71,8 @@ def run(out_dir: Path) -> DemoSection:
     for name, table in tables.items():
         table.to_csv(out / name, index=False)
         files.append(name)
-    fig = trajectories(datasets.load("cimt_ms"), outcome="mal_aou", arm="arm", visit="visit",
+    observed = datasets.load("cimt_ms").dropna(subset=["mal_aou"])
+    fig = trajectories(observed, outcome="mal_aou", arm="arm", visit="visit",
                        subject="subject")
     fig.savefig(out / "models_trajectories.png", dpi=120)
     files.append("models_trajectories.png")

@@ -10,6 +10,18 @@ import pandas as pd
 import patsy
 import statsmodels.formula.api as smf
 
+from .._entry import (
+    arm_levels,
+    as_categorical,
+    check_finite,
+    check_labels,
+    default_reference,
+    model_frame,
+    pooled_sd,
+    resolve_visit_order,
+    show,
+    show_list,
+)
 from .._validate import check_columns, check_numeric_column, drop_missing_rows
 from ..errors import DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
@@ -85,13 +97,16 @@ class AncovaResult(LinearModelResult):
         return F, float(q), self._df_resid
 
     def _standardizer(self, kind: str) -> float:
+        return self._standardizer_info(kind)[0]
+
+    def _standardizer_info(self, kind: str) -> tuple[float, str]:
+        """(SD, which SD it is): the adjusted residual SD, or the pooled within-arm
+        SD of the baseline column (the rows analysed)."""
         if kind == "residual_sd":
-            return self.sigma
-        # pooled within-arm SD of the baseline measurement
-        groups = self.frame.groupby(self.arm_name, observed=True)[self.baseline_name]
-        ss = groups.apply(lambda s: float(((s - s.mean()) ** 2).sum())).sum()
-        dof = int(groups.count().sum() - groups.ngroups)
-        return float(np.sqrt(ss / dof))
+            return self.sigma, f"residual SD of the ANCOVA (df = {self._df_resid:g})"
+        sd, dof = pooled_sd(self.frame[self.baseline_name], self.frame[self.arm_name])
+        return sd, (f"pooled within-arm SD of the baseline column {self.baseline_name!r} "
+                    f"({len(self.frame)} subjects, df = {dof})")
 
     @property
     def differences(self) -> pd.DataFrame:
@@ -123,12 +138,18 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     covariates : sequence of str, optional
         Extra adjustment columns (numeric or categorical).
     reference : optional
-        The reference arm; default the first level (a Categorical's first
-        category, else the first in sorted order, as R).
+        The reference arm; default a recognised control label (control, usual
+        care, sham, placebo, TAU, waitlist, ...; see
+        :data:`rehabstats._entry.CONTROL_LABELS`), otherwise the first level
+        (a Categorical's first category, else the first in sorted order, as R).
+        Differences are each arm minus the reference; ``reference_arm`` and
+        the summary name it.
     visit, at : optional
         For long data: the visit column and the visit to analyse (default the
-        last category of a Categorical, else the last visit in order of
-        appearance).
+        last visit by the library's visit rule,
+        :func:`rehabstats._entry.resolve_visit_order`: a Categorical's last
+        category present, the largest number, the last of numbered labels;
+        otherwise ``at`` is required).
 
     Returns
     -------
@@ -139,7 +160,9 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     Raises
     ------
     DataError
-        Missing columns, a non-numeric outcome or baseline, an unknown reference.
+        Missing columns, a non-numeric or infinite outcome or baseline, a column
+        with no observed values, arm labels differing only in case or
+        whitespace, an unknown reference.
     DesignError
         Fewer than two arms, an arm with a single subject, more parameters than rows.
 
@@ -166,33 +189,43 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     df = data
     if visit is not None:
         if at is None:
-            col = data[visit]
-            if isinstance(col.dtype, pd.CategoricalDtype):
-                at = col.cat.categories[-1]
-            else:
-                at = pd.unique(col.dropna())[-1]
+            try:
+                at = resolve_visit_order(data, visit)[-1]
+            except DesignError as exc:
+                raise DesignError(f"{exc} Or name the visit to analyse with at=....") from None
         if not (data[visit] == at).any():
             raise DataError(f"No rows have {visit!r} equal to {at!r} (the 'at' visit).")
         df = data.loc[data[visit] == at]
     used = [outcome, arm, baseline, *covariates]
-    work, n_omitted = drop_missing_rows(df[used], used, stacklevel=3)
-    work[outcome] = check_numeric_column(work, outcome, "outcome")
-    work[baseline] = check_numeric_column(work, baseline, "baseline")
-    levels = categorical_levels(work[arm])
-    if reference is not None:
-        if reference not in levels:
-            raise DataError(f"'reference' is {reference!r}, which is not an arm; arms: {levels}.")
-        levels = [reference] + [v for v in levels if v != reference]
+    frame = model_frame(df, used)
+    for col, role in ((outcome, "outcome"), (baseline, "baseline")):
+        frame[col] = check_numeric_column(frame, col, role)
+    check_finite(frame, used, {outcome: "outcome", baseline: "baseline"})
+    for col in [arm, *covariates]:
+        check_labels(frame[col], col)
+    empty = [f"{c!r} ({role})" for c, role in
+             [(outcome, "outcome"), (baseline, "baseline"), (arm, "arm"),
+              *[(c, "covariate") for c in covariates]] if frame[c].isna().all()]
+    if empty:
+        raise DataError(f"Column(s) {', '.join(empty)} have no observed values"
+                        + (f" at {visit!r} = {show(at)}" if visit is not None else "") + ".")
+    work, n_omitted = drop_missing_rows(frame, used, stacklevel=3)
+    if len(work) == 0:
+        raise DataError(f"No row has all of {', '.join(map(repr, used))} observed.")
+    all_levels = arm_levels(work[arm])
+    ref = default_reference(all_levels, reference, name=arm, stacklevel=3)
+    levels = [ref, *[v for v in all_levels if v != ref]] if ref is not None else []
     if len(levels) < 2:
-        raise DesignError(f"ANCOVA needs at least two arms in column {arm!r}; got {levels}.")
+        raise DesignError(f"ANCOVA needs at least two arms in column {arm!r}; got "
+                          f"{show_list(levels) or 'none'}.")
     counts = work[arm].value_counts()
     small = [lvl for lvl in levels if counts.get(lvl, 0) < 2]
     if small:
         raise DesignError(
-            f"Each arm needs at least two subjects with complete data; arm(s) {small} in "
-            f"column {arm!r} have fewer."
+            f"Each arm needs at least two subjects with complete data; arm(s) {show_list(small)} "
+            f"in column {arm!r} have fewer."
         )
-    work[arm] = pd.Categorical(work[arm], categories=levels)
+    work[arm] = as_categorical(work[arm], levels)
     rhs = " + ".join(_q(c) for c in [arm, baseline, *covariates])
     formula = f"{_q(outcome)} ~ {rhs}"
     model = smf.ols(formula, data=work)
@@ -203,6 +236,8 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
             "columns); it needs more rows than parameters and a full-rank design."
         )
     fit = model.fit()
-    return AncovaResult(ols=fit, frame=work, design_info=model.data.model_spec, arm=arm,
-                        baseline=baseline, outcome=outcome, formula=formula,
-                        n_omitted=n_omitted)
+    res = AncovaResult(ols=fit, frame=work, design_info=model.data.model_spec, arm=arm,
+                       baseline=baseline, outcome=outcome, formula=formula,
+                       n_omitted=n_omitted)
+    res.reference_arm = ref
+    return res

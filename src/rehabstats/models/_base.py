@@ -173,6 +173,12 @@ class LinearModelResult(Result):
     nobs: int
     arm_name: str | None = None
     effect_by: tuple[str, ...] | None = None
+    # set by the data-entry layer (rehabstats._entry) where the model has them
+    reference_arm: Any = None
+    visit_name: str | None = None
+    visit_levels: list[Any] | None = None
+    baseline_name: str | None = None
+    _baseline_candidates: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ subclass API
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
@@ -420,6 +426,9 @@ class LinearModelResult(Result):
         out["standardizer"] = standardizer
         out["sd"] = sd
         out["df"] = con["df"]
+        info = getattr(self, "_standardizer_info", None)
+        if info is not None:  # which SD was used, in words (e.g. "pooled within-arm SD of ...")
+            out["standardizer_source"] = info(standardizer)[1]
         return out
 
     def to_frame(self) -> pd.DataFrame:
@@ -433,6 +442,13 @@ class LinearModelResult(Result):
             f"{type(self).__name__}: {getattr(self, 'formula', '')}".rstrip(": "),
             f"n = {self.nobs}; logLik = {fmt(self.loglik)}; AIC = {fmt(self.aic)}; "
             f"BIC = {fmt(self.bic)}; df method = {self.df_methods[0]}",
+        ]
+        if self.arm_name is not None and self.reference_arm is not None:
+            head.append(f"reference arm: {self.reference_arm} (column {self.arm_name!r})")
+        if self.visit_levels:
+            head.append(f"visit order ({self.visit_name!r}): "
+                        + " < ".join(str(v) for v in self.visit_levels))
+        head += [
             "",
             self.coef().to_string(index=False, float_format=fmt, na_rep="NA"),
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,26 @@ import pandas as pd
 import patsy
 from scipy import linalg, optimize
 
-from .._validate import check_columns, check_numeric_column, drop_missing_rows
-from ..errors import ConvergenceWarning, DataError, DesignError
+from .._entry import (
+    arm_levels,
+    as_categorical,
+    baseline_sd,
+    check_finite,
+    check_labels,
+    default_reference,
+    drop_unobserved_visits,
+    model_frame,
+    resolve_visit_order,
+    show,
+)
+from .._validate import (
+    NanPolicy,
+    check_columns,
+    check_nan_policy,
+    check_numeric_column,
+    drop_missing_rows,
+)
+from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
 from ._base import LinearModelResult, r_coef_names
 from ._emmeans import factor_variables
 from ._kenward_roger import KRComponents, kr_components, kr_test
@@ -376,19 +395,21 @@ class LMMResult(LinearModelResult):
         return F, float(q), float(self.nobs - self._rank) if df_method == "residual" else np.inf
 
     def _standardizer(self, kind: str) -> float:
+        return self._standardizer_info(kind)[0]
+
+    def _standardizer_info(self, kind: str) -> tuple[float, str]:
+        """(SD, which SD it is) for :meth:`effect_sizes`; see :func:`lmm` Notes."""
         if kind == "residual_sd":
             # total within-arm SD implied by the model: random intercept + residual
-            return float(np.sqrt(self.G[0, 0] + self.sigma2))
-        first = self.frame
-        categorical, _ = factor_variables(self.design_info, self.frame)
-        arm = self.arm_name
-        others = [c for c in categorical if c != arm]
-        if others:
-            first = self.frame[self.frame[others[0]] == categorical[others[0]][0]]
-        y = first[self.outcome_name]
-        groups = y.groupby(first[arm], observed=True) if arm else y.groupby(np.zeros(len(y)))
-        ss = groups.apply(lambda s: float(((s - s.mean()) ** 2).sum())).sum()
-        return float(np.sqrt(ss / (groups.count().sum() - groups.ngroups)))
+            sd = float(np.sqrt(self.G[0, 0] + self.sigma2))
+            where = f" (at {self.re_names[1]} = 0)" if len(self.re_names) > 1 else ""
+            return sd, ("model SD sqrt(var(random intercept) + var(residual))" + where)
+        levels = getattr(self, "visit_levels", None)
+        return baseline_sd(self.frame, outcome=self.outcome_name, subject=self.subject,
+                           visit=getattr(self, "visit_name", None),
+                           first_visit=levels[0] if levels else None, arm=self.arm_name,
+                           baseline=getattr(self, "baseline_name", None),
+                           candidates=getattr(self, "_baseline_candidates", ()))
 
 
 # --------------------------------------------------------------------------- front end
@@ -435,7 +456,9 @@ def _parse_random(random: Any, data: pd.DataFrame) -> list[str]:
 
 
 def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
-        reml: bool = True) -> LMMResult:
+        reml: bool = True, nan_policy: NanPolicy = "omit", visit: str | None = None,
+        visit_order: Sequence[Any] | None = None, arm: str | None = None,
+        reference: Any = None, baseline: str | None = None) -> LMMResult:
     r"""Linear mixed model with per-subject random effects, with lmerTest-style inference.
 
     Fits :math:`y = X\beta + Z u + \varepsilon`, :math:`u_i \sim N(0, G)` per
@@ -467,15 +490,40 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
         (unstructured 2 x 2 covariance, as ``(1 + time | subject)``).
     reml : bool
         REML (default) or maximum likelihood.
+    nan_policy : {"omit", "raise"}, optional
+        Rows with a missing value in a model column are dropped and announced
+        with a ``RehabStatsWarning`` (``"omit"``), or raise a ``DataError``.
+    visit : str, optional
+        The visit column. Default: the formula's column named ``"visit"``, if
+        any. Its labels are ordered by the library's one visit rule (as
+        :func:`mmrm`: ``visit_order``, a Categorical's order, numbers sorted,
+        natural order of numbered labels, else the agreed within-subject
+        sequence, else a ``DesignError``), so the first visit is the reference
+        level of the visit factor. Other string factors are sorted, as R.
+        Rows repeating a subject-visit pair are kept as replicates (a
+        ``RehabStatsWarning`` says so).
+    visit_order : sequence, optional
+        The visit labels in order.
+    arm : str, optional
+        The arm factor (default: the first formula factor constant within
+        subjects, other than the visit).
+    reference : optional
+        The reference arm; default a recognised control label (control, usual
+        care, sham, placebo, TAU, waitlist, ...), else the first level.
+    baseline : str, optional
+        A baseline covariate (one value per subject) defining the
+        ``"baseline_sd"`` standardiser.
 
     Returns
     -------
     LMMResult
+        Also ``visit_levels`` (the visit order used, or None), ``reference_arm``.
 
     Raises
     ------
     DataError
-        Missing columns, a non-numeric outcome, a bad ``random`` spec.
+        Missing columns, a non-numeric or infinite outcome, no complete rows,
+        a bad ``random`` or ``reml``, labels differing only in case/whitespace.
     DesignError
         A rank-deficient fixed design, more parameters than observations, or as
         many random effects as observations (lme4's refusal).
@@ -489,6 +537,14 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
 
     Notes
     -----
+    ``effect_sizes("baseline_sd")`` divides by the pooled within-arm SD of the
+    baseline: the ``baseline`` covariate (one value per subject) or, without
+    it, the observed outcome at the first visit (a ``DesignError`` when the
+    model adjusts for a numeric subject-level covariate, since the first
+    visit is then not a baseline); ``"residual_sd"`` by the model SD
+    :math:`\sqrt{G_{11} + \sigma^2}`. The table's ``standardizer_source``
+    column says which.
+
     Satterthwaite: :math:`\nu = 2 (L C L^\top)^2 / (g^\top A g)` with
     :math:`A = 2 H^{-1}`, :math:`H` the Hessian of the REML deviance in
     lmerTest's parametrisation (theta, sigma), obtained analytically in the
@@ -520,7 +576,10 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     """
     if not isinstance(formula, str) or "~" not in formula:
         raise DataError(f"'formula' must be a string like 'outcome ~ arm * visit'; got {formula!r}.")
-    check_columns(data, {"subject": subject})
+    if not isinstance(reml, (bool, np.bool_)):
+        raise DataError(f"The 'reml' argument must be True or False; got {reml!r}.")
+    nan_policy = check_nan_policy(nan_policy)
+    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline})
     slope_cols = _parse_random(random, data)
     lhs, rhs = formula.split("~", 1)
     outcome = lhs.strip()
@@ -530,26 +589,97 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot parse the formula {formula!r}: {exc}") from exc
     used = {outcome, subject, *slope_cols}
+    in_formula: set[str] = set()
     for term in rhs_desc.rhs_termlist:
         for factor in term.factors:
             names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9.]*", factor.code))
             missing_here = [n for n in names if n in data.columns]
-            used.update(missing_here)
+            in_formula.update(missing_here)
             bare = factor.code.strip()
             if bare.isidentifier() and bare not in data.columns:
                 raise DataError(
                     f"The formula names column {bare!r}, which is not in the data. "
                     f"Available columns: {', '.join(map(repr, data.columns))}."
                 )
+    used |= in_formula
+    if visit is None and "visit" in in_formula:
+        visit = "visit"  # a formula factor named "visit" is the visit (documented)
+    if arm is not None and arm not in in_formula:
+        raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
     used_cols = [c for c in data.columns if c in used]
-    work, n_omitted = drop_missing_rows(data[used_cols], used_cols, stacklevel=3)
-    work[outcome] = check_numeric_column(work, outcome, "outcome")
+    extra = [c for c in (visit, baseline) if c is not None and c not in used]
+    frame = model_frame(data, [*used_cols, *extra])
+    frame[outcome] = check_numeric_column(frame, outcome, "outcome")
+    check_finite(frame, [c for c in frame.columns if c != subject], {outcome: "outcome"})
+    for c in frame.columns:
+        if c not in (outcome, subject):
+            check_labels(frame[c], c)
+    visit_levels: list[Any] | None = None
+    all_visits: list[Any] | None = None
+    if visit is not None:
+        all_visits = resolve_visit_order(frame, visit, subject, visit_order)
+    elif visit_order is not None:
+        raise DataError("'visit_order' was given without a visit column: pass visit=... "
+                        "(the column whose labels it orders).")
+    work, n_omitted = drop_missing_rows(frame, used_cols, nan_policy=nan_policy, stacklevel=3)
+    if len(work) == 0:
+        raise DataError(
+            f"No complete rows remain: every row misses {outcome!r} or another column of the "
+            f"model ({', '.join(map(repr, used_cols))})."
+        )
     for c in slope_cols:
         work[c] = check_numeric_column(work, c, "random")
+    if visit is not None and all_visits is not None:
+        visit_levels = drop_unobserved_visits(all_visits, work[visit], visit=visit,
+                                              outcome=outcome, stacklevel=3)
+        numeric_visit = (pd.api.types.is_numeric_dtype(work[visit].dtype)
+                         and not isinstance(work[visit].dtype, pd.CategoricalDtype))
+        if not numeric_visit:
+            work[visit] = as_categorical(work[visit], visit_levels)
+        dup = work.duplicated([subject, visit])
+        if dup.any():
+            warnings.warn(
+                f"{int(dup.sum())} row(s) repeat a subject-visit combination (column "
+                f"{visit!r}); they are kept as replicate measurements, which a linear mixed "
+                "model allows (mmrm() refuses them).", RehabStatsWarning, stacklevel=2)
     for c in work.columns:
         if c not in (outcome, subject, *slope_cols) and not pd.api.types.is_numeric_dtype(
                 work[c].dtype) and not isinstance(work[c].dtype, pd.CategoricalDtype):
-            work[c] = pd.Categorical(work[c])
+            work[c] = as_categorical(work[c], arm_levels(work[c]))
+    subject_factors = [
+        c for c in work.columns
+        if c in in_formula and c not in (outcome, subject, visit)
+        and isinstance(work[c].dtype, pd.CategoricalDtype)
+        and bool((work.groupby(subject, observed=True)[c].nunique() <= 1).all())
+    ]
+    if arm is None:
+        arm = subject_factors[0] if subject_factors else None
+    elif not isinstance(work[arm].dtype, pd.CategoricalDtype):
+        raise DataError(f"The 'arm' column {arm!r} is numeric; code the arms as labels "
+                        "(strings or a Categorical) so that they form a factor.")
+    ref_arm = None
+    if arm is not None:
+        lv = arm_levels(work[arm])
+        ref_arm = default_reference(lv, reference, name=arm, stacklevel=3)
+        work[arm] = as_categorical(work[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
+    elif reference is not None:
+        raise DataError("'reference' was given but the formula has no arm factor (a "
+                        "subject-level factor); name it with arm=....")
+    if baseline is not None:
+        work[baseline] = check_numeric_column(work, baseline, "baseline")
+        varies = work.groupby(subject, observed=True)[baseline].nunique() > 1
+        if varies.any():
+            raise DataError(
+                f"The baseline column {baseline!r} must hold one value per subject; subject "
+                f"{show(varies.index[varies.to_numpy()][0])} has several."
+            )
+    candidates = tuple(
+        c for c in work.columns
+        if c in in_formula and c not in (subject, visit, baseline, arm, *slope_cols)
+        and pd.api.types.is_numeric_dtype(work[c].dtype)
+        and not isinstance(work[c].dtype, pd.CategoricalDtype)
+        and bool((work.groupby(subject, observed=True)[c].nunique() <= 1).all())
+    )
     work = work.reset_index(drop=True)
     try:
         X_mat = patsy.dmatrix(rhs_desc, work, NA_action="raise", return_type="matrix")
@@ -591,6 +721,12 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
                     frame=work, formula=formula, random=random, re_names=re_names,
                     subject=subject, reml=reml, gradient=gnorm,
                     n_omitted=n_omitted, outcome=outcome)
+    res.arm_name = arm
+    res.reference_arm = ref_arm
+    res.visit_name = visit
+    res.visit_levels = visit_levels
+    res.baseline_name = baseline
+    res._baseline_candidates = candidates
     if res.singular:
         warnings.warn(
             f"Singular fit: a random-effect variance of ({random} | {subject}) is estimated "

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._entry import check_finite, check_labels, model_frame, resolve_visit_order, show
 from .._results import Result
 from .._validate import check_columns, check_numeric_column, check_option
 from ..errors import DataError, DesignError, RehabStatsWarning
@@ -36,6 +39,8 @@ class MixedAnovaResult(Result):
         Subjects dropped for missing an outcome at some visit.
     correction : str
         ``"gg"`` or ``"none"``.
+    visit_levels : tuple
+        The visit order used (see :func:`mixed_anova`).
     """
 
     table: pd.DataFrame
@@ -44,6 +49,7 @@ class MixedAnovaResult(Result):
     n_subjects: int
     n_dropped: int
     correction: str
+    visit_levels: tuple[Any, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The ANOVA table (columns ``term, num_df, den_df, MSE, F, ges, p, epsilon``)."""
@@ -54,12 +60,9 @@ class MixedAnovaResult(Result):
         head = (f"Mixed ANOVA (type III, {self.n_subjects} complete subjects, "
                 f"{self.n_dropped} dropped; correction = {self.correction}, "
                 f"GG epsilon = {self.gg_epsilon:.4f})")
+        if self.visit_levels:
+            head += "\nvisit order: " + " < ".join(str(v) for v in self.visit_levels)
         return head + "\n" + super().summary()
-
-
-def _show(value: object) -> object:
-    """A plain Python value for messages (numpy scalars print as np.int64(...))."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _orthonormal_contrasts(b: int) -> np.ndarray:
@@ -77,7 +80,8 @@ def _hypothesis_sscp(X: np.ndarray, Y: np.ndarray, L: np.ndarray) -> np.ndarray:
 
 
 def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subject: str,
-                correction: str = "gg") -> MixedAnovaResult:
+                correction: str = "gg",
+                visit_order: Sequence[Any] | None = None) -> MixedAnovaResult:
     r"""Mixed (split-plot) ANOVA with a Greenhouse-Geisser correction, as ``afex::aov_ez``.
 
     Subjects (nested in ``arm``) are measured at every level of ``visit``.
@@ -105,6 +109,10 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
         Column names.
     correction : {"gg", "none"}
         Greenhouse-Geisser correction of the within-subject tests, or none.
+    visit_order : sequence, optional
+        The visit labels in order. The F tests do not depend on the order; it
+        orders ``visit_levels``. Default: the library's one visit rule
+        (:func:`rehabstats._entry.resolve_visit_order`).
 
     Returns
     -------
@@ -113,8 +121,9 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     Raises
     ------
     DataError
-        Missing columns, a non-numeric outcome, a subject with a visit listed
-        twice or in two arms.
+        Missing columns, a non-numeric or infinite outcome, a subject with a
+        visit listed twice or in two arms, labels differing only in case or
+        whitespace, a constant outcome.
     DesignError
         Fewer than two arms or visits, an arm with a single subject, or no more
         subjects than visits (the epsilon's covariance matrix would be singular).
@@ -137,33 +146,41 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     """
     correction = check_option(correction, "correction", ("gg", "none"))
     check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject})
-    work = data[[subject, arm, visit, outcome]].copy()
+    work = model_frame(data, [subject, arm, visit, outcome])
     work[outcome] = check_numeric_column(work, outcome, "outcome")
-    if work[[subject, arm, visit]].isna().any().any():
-        raise DataError(f"Columns {subject!r}, {arm!r} and {visit!r} must not contain missing values.")
+    check_finite(work, [outcome], {outcome: "outcome"})
+    for col, name in ((subject, "subject"), (arm, "arm"), (visit, "visit")):
+        if work[col].isna().any():
+            raise DataError(f"Column {col!r} ('{name}') has {int(work[col].isna().sum())} "
+                            "missing value(s); every row needs a subject, an arm and a visit.")
+    check_labels(work[arm], arm)
     dup = work.duplicated([subject, visit])
     if dup.any():
         row = work.loc[dup].iloc[0]
         raise DataError(
-            f"Subject {_show(row[subject])!r} has visit {_show(row[visit])!r} listed more "
+            f"Subject {show(row[subject])} has visit {show(row[visit])} listed more "
             "than once; "
             "each subject needs one row per visit."
         )
     arms_per_subject = work.groupby(subject)[arm].nunique()
     if (arms_per_subject > 1).any():
         raise DataError(
-            f"Subject {_show(arms_per_subject.index[arms_per_subject > 1][0])!r} appears in more than "
+            f"Subject {show(arms_per_subject.index[arms_per_subject > 1][0])} appears in more than "
             f"one arm (column {arm!r})."
         )
-    visits = categorical_levels(work[visit])
+    visits = resolve_visit_order(work, visit, subject, visit_order)
     arms = categorical_levels(work[arm])
     per_visit = work.dropna(subset=[outcome]).groupby(visit, observed=True).size()
     single = [v for v in visits if per_visit.get(v, 0) <= 1]
     if single:
         raise DesignError(
-            f"Visit {_show(single[0])!r} (column {visit!r}) has {per_visit.get(single[0], 0)} "
+            f"Visit {show(single[0])} (column {visit!r}) has {per_visit.get(single[0], 0)} "
             "observation(s); every visit needs at least two."
         )
+    observed = work[outcome].dropna()
+    if len(observed) and float(observed.max()) == float(observed.min()):
+        raise DataError(f"The outcome {outcome!r} is constant ({show(observed.iloc[0])}); "
+                        "the F tests are undefined (0/0).")
     wide = work.pivot(index=subject, columns=visit, values=outcome).reindex(columns=visits)
     complete = wide.notna().all(axis=1)
     n_dropped = int((~complete).sum())
@@ -213,6 +230,14 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     ss_visit = float(np.trace(_hypothesis_sscp(X, YP, L_int)))
     ss_inter = float(np.trace(_hypothesis_sscp(X, YP, L_arm)))
     sse_within = float(np.trace(E))
+    scale = float(np.sum((Y - Y.mean()) ** 2))
+    for what, sse in (("between-subject", sse_between), ("within-subject", sse_within)):
+        if not sse > 1e-12 * scale:
+            raise DesignError(
+                f"The {what} error sum of squares of {outcome!r} is zero (every subject "
+                f"{'has the same mean within its arm' if what == 'between-subject' else 'changes across visits exactly as its arm mean'}"
+                "); the F tests and the Greenhouse-Geisser epsilon are undefined (0/0)."
+            )
     eps = float(np.trace(E) ** 2 / ((b - 1) * np.trace(E @ E)))
     df_err_b = n - a
     df_err_w = (n - a) * (b - 1)
@@ -236,4 +261,4 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
 
     return MixedAnovaResult(table=table(correction == "gg"), uncorrected=table(False),
                             gg_epsilon=eps, n_subjects=n, n_dropped=n_dropped,
-                            correction=correction)
+                            correction=correction, visit_levels=tuple(visits))

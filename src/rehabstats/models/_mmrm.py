@@ -11,12 +11,26 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import patsy
 
+from .._entry import (
+    arm_levels,
+    as_categorical,
+    baseline_sd,
+    check_finite,
+    check_labels,
+    default_reference,
+    drop_unobserved_visits,
+    model_frame,
+    resolve_visit_order,
+    show,
+    show_list,
+)
 from .._validate import NanPolicy, check_columns, check_numeric_column, drop_missing_rows
 from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
@@ -65,9 +79,14 @@ class MMRMResult(LinearModelResult):
     Notes
     -----
     ``effect_sizes(standardizer=...)`` divides the arm differences by
-    ``"baseline_sd"``: the fitted SD at the first visit level,
-    ``sqrt(Sigma[0, 0])``; or ``"residual_sd"``: the mean of the fitted visit
-    SDs, ``mean(sqrt(diag(Sigma)))``. Both are treated as known.
+    ``"baseline_sd"``: the pooled within-arm SD of the baseline -- of the
+    covariate named by ``baseline=`` (one value per subject), or, without
+    it, of the observed outcome at the first visit; when the model adjusts
+    for a numeric subject-level covariate and ``baseline=`` is not given the
+    first modelled visit is not a baseline and a ``DesignError`` is raised --
+    or ``"residual_sd"``: the mean of the fitted visit SDs,
+    ``mean(sqrt(diag(Sigma)))``. Both are treated as known; the table's
+    ``standardizer_source`` column says which SD was used.
     ``vcov("kenward-roger")`` is the Kenward-Roger adjusted covariance
     (mmrm's ``beta_vcov_adj``); for one-row contrasts the Kenward-Roger df
     equal the Satterthwaite df (both use the unadjusted covariance and the
@@ -84,6 +103,9 @@ class MMRMResult(LinearModelResult):
     n_subjects: int
     n_omitted: int
     visit_levels: list[Any]
+    reference_arm: Any
+    baseline_name: str | None
+    _baseline_candidates: tuple[str, ...]
     outcome_name: str
     subject_name: str
     visit_name: str
@@ -174,15 +196,23 @@ class MMRMResult(LinearModelResult):
         return F, float(q), den
 
     def _standardizer(self, kind: str) -> float:
-        sd = np.sqrt(np.diag(self._sigma))
-        if kind == "baseline_sd":
-            return float(sd[0])
-        return float(np.mean(sd))
+        return self._standardizer_info(kind)[0]
+
+    def _standardizer_info(self, kind: str) -> tuple[float, str]:
+        """(SD, a sentence saying which SD it is) for :meth:`effect_sizes`."""
+        if kind == "residual_sd":
+            sd = np.sqrt(np.diag(self._sigma))
+            return float(np.mean(sd)), "mean of the model's SDs at the visits, mean(sqrt(diag(Sigma)))"
+        return baseline_sd(self.frame, outcome=self.outcome_name, subject=self.subject_name,
+                           visit=self.visit_name, first_visit=self.visit_levels[0],
+                           arm=self.arm_name, baseline=self.baseline_name,
+                           candidates=self._baseline_candidates)
 
     def __repr__(self) -> str:
+        ref = f" reference={self.reference_arm!r}" if self.reference_arm is not None else ""
         return (f"<MMRMResult {self.covariance} {'REML' if self.reml else 'ML'} "
                 f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
-                f"converged={self.converged}>")
+                f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
 
 
 # ---------------------------------------------------------------------- front end
@@ -225,15 +255,6 @@ def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
     return used
 
 
-def _visit_levels(series: pd.Series) -> list[Any]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        present = set(series.unique())
-        return [c for c in series.cat.categories if c in present]
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return sorted(series.unique().tolist())
-    return list(pd.unique(series))
-
-
 def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, visit: str
                            ) -> list[str]:
     out = []
@@ -258,6 +279,10 @@ def mmrm(
     reml: bool = True,
     df_method: str = "satterthwaite",
     nan_policy: NanPolicy = "omit",
+    visit_order: Sequence[Any] | None = None,
+    arm: str | None = None,
+    reference: Any = None,
+    baseline: str | None = None,
 ) -> MMRMResult:
     r"""Mixed model for repeated measures on all available visits.
 
@@ -282,11 +307,16 @@ def mmrm(
     subject : str
         Column identifying subjects.
     visit : str
-        Column of visit labels. Visit order (the order of ``Sigma``'s rows, and
-        the distance used by ``ar1``/``toep``: positions 0, 1, ...) is the
-        category order of a Categorical, the sorted values of a numeric
-        column, and otherwise **the order of first appearance in** ``data``
-        (so sort the data by visit first, or pass a Categorical).
+        Column of visit labels. Visit order (the order of ``Sigma``'s rows, the
+        reference visit, and the distance used by ``ar1``/``toep``: positions
+        0, 1, ...) follows one rule (:func:`rehabstats._entry.resolve_visit_order`):
+        ``visit_order`` if given; a Categorical's category order; numeric
+        visits sorted; labels that all carry a number in natural order
+        (``"week4" < "week12"``); otherwise the within-subject sequence of rows
+        when every subject agrees with one order; otherwise a ``DesignError``
+        asking for ``visit_order``. Row order alone never decides, and the fit
+        does not depend on the order of the rows. A visit with no observed
+        outcome is dropped with a ``RehabStatsWarning`` naming it.
     covariance : {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph"}, optional
         Covariance structure (``h`` = heterogeneous variances); default
         unstructured.
@@ -298,6 +328,21 @@ def mmrm(
     nan_policy : {"omit", "raise"}, optional
         Rows with a missing outcome or covariate are dropped and announced with
         a ``RehabStatsWarning`` (``"omit"``), or raise a ``DataError``.
+    visit_order : sequence, optional
+        The visit labels in order (every label in the data must be listed).
+    arm : str, optional
+        The treatment-arm factor of the formula (default: the first factor in
+        the formula that is constant within subjects).
+    reference : optional
+        The reference arm (first level of ``arm``; ``trt.vs.ctrl`` contrasts and
+        ``effect_sizes`` are each arm minus it). Default: a recognised control
+        label (control, usual care, sham, placebo, TAU, waitlist, ...; see
+        :data:`rehabstats._entry.CONTROL_LABELS`), otherwise the first level (a
+        Categorical's first category, else the first in sorted order).
+    baseline : str, optional
+        The baseline covariate (one value per subject), e.g. ``"base"`` in
+        ``"chg ~ base + arm * visit"``. It defines the ``"baseline_sd"``
+        standardiser of :meth:`~MMRMResult.effect_sizes`.
 
     Returns
     -------
@@ -309,15 +354,21 @@ def mmrm(
     Raises
     ------
     DataError
-        Unknown covariance or df method, missing columns, non-numeric outcome,
-        a subject with a visit listed twice.
+        Unknown covariance or df method, missing columns, non-numeric or
+        infinite outcome or covariate, labels differing only in case or
+        whitespace, a ``visit_order`` missing a visit, a subject with a visit
+        listed twice.
     DesignError
         A visit with a single observation, a subject-level factor level with
         one subject, a rank-deficient design, more parameters than
-        observations, Kenward-Roger with ML.
+        observations, Kenward-Roger with ML, a visit order that cannot be
+        determined.
 
     Warns
     -----
+    RehabStatsWarning
+        Rows with missing values dropped; a visit without observed outcomes
+        dropped; several arms that look like controls.
     ConvergenceWarning
         When no optimiser reaches a stationary point with a positive definite
         Hessian; ``converged`` is then False.
@@ -373,27 +424,45 @@ def mmrm(
             "use reml=True or df_method='satterthwaite'."
         )
     outcome, rhs = _formula_parts(formula)
-    check_columns(data, {"subject": subject, "visit": visit})
+    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline})
     if outcome not in data.columns:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError(f"The formula's outcome {outcome!r} is not a column of the data. "
                         f"Available columns: {available}.")
     rhs_cols = _rhs_columns(rhs, data)
+    if arm is not None and arm not in rhs_cols:
+        raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
     y_all = check_numeric_column(data, outcome, "outcome")
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
-    frame = data[cols].copy()
-    frame[outcome] = y_all
+    extra = [baseline] if baseline is not None and baseline not in cols else []
+    frame = model_frame(data, [*cols, *extra])
+    frame[outcome] = y_all.to_numpy()
+    check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
+    for c in [visit, *rhs_cols]:
+        check_labels(frame[c], c)
+    if baseline is not None:
+        frame[baseline] = check_numeric_column(frame, baseline, "baseline")
+    # the visit order comes from all rows (missing outcomes included), never row order alone
+    all_levels = resolve_visit_order(frame, visit, subject, visit_order)
     frame, n_omitted = drop_missing_rows(frame, [outcome, *cols], nan_policy=nan_policy,
                                          stacklevel=3)
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
-    levels = _visit_levels(frame[visit])
-    frame[visit] = pd.Categorical(frame[visit], categories=levels)
+    levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
+                                    stacklevel=3)
+    frame[visit] = as_categorical(frame[visit], levels)
+    if baseline is not None:
+        varies = frame.groupby(subject, observed=True)[baseline].nunique() > 1
+        if varies.any():
+            raise DataError(
+                f"The baseline column {baseline!r} must hold one value per subject; subject "
+                f"{show(varies.index[varies.to_numpy()][0])} has several."
+            )
     dup = frame.duplicated([subject, visit], keep=False)
     if dup.any():
         first = frame.loc[dup].iloc[0]
         raise DataError(
-            f"Subject {first[subject]!r} has visit {first[visit]!r} listed "
+            f"Subject {show(first[subject])} has visit {show(first[visit])} listed "
             f"{int(((frame[subject] == first[subject]) & (frame[visit] == first[visit])).sum())} "
             f"times; each subject needs at most one row per visit (column {visit!r})."
         )
@@ -401,17 +470,39 @@ def mmrm(
     single = [v for v in levels if counts[v] < 2]
     if single:
         raise DesignError(
-            f"Visit(s) {', '.join(repr(v) for v in single)} of column {visit!r} have a single "
+            f"Visit(s) {show_list(single)} of column {visit!r} have a single "
             "observation; the visit variance cannot be estimated. Drop or merge that visit."
         )
-    for fac in _subject_level_factors(frame, rhs_cols, subject, visit):
+    subject_factors = _subject_level_factors(frame, rhs_cols, subject, visit)
+    if arm is None:
+        arm = subject_factors[0] if subject_factors else None
+    elif pd.api.types.is_numeric_dtype(frame[arm].dtype) and not isinstance(
+            frame[arm].dtype, pd.CategoricalDtype):
+        raise DataError(f"The 'arm' column {arm!r} is numeric; code the arms as labels "
+                        "(strings or a Categorical) so that they form a factor.")
+    ref_arm = None
+    if arm is not None:
+        ref_arm = default_reference(arm_levels(frame[arm]), reference, name=arm, stacklevel=3)
+        lv = arm_levels(frame[arm])
+        frame[arm] = as_categorical(frame[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
+    elif reference is not None:
+        raise DataError("'reference' was given but the formula has no arm factor (a "
+                        "subject-level factor); name it with arm=....")
+    for fac in subject_factors:
         per_level = frame.groupby(fac, observed=True)[subject].nunique()
         lonely = per_level[per_level < 2]
         if len(lonely):
             raise DesignError(
-                f"Level {lonely.index[0]!r} of {fac!r} has a single subject; at least two "
+                f"Level {show(lonely.index[0])} of {fac!r} has a single subject; at least two "
                 "subjects per level are needed to separate its effect from the subject's."
             )
+    candidates = tuple(
+        c for c in rhs_cols
+        if c not in (subject, visit, baseline) and c != arm
+        and pd.api.types.is_numeric_dtype(frame[c].dtype)
+        and not isinstance(frame[c].dtype, pd.CategoricalDtype)
+        and bool((frame.groupby(subject, observed=True)[c].nunique() <= 1).all())
+    )
     try:
         dm = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
     except patsy.PatsyError as exc:
@@ -476,7 +567,6 @@ def mmrm(
     loglik = -0.5 * ev.f
     k = n_theta + (0 if reml else p)
     n_sub = engine.n_subjects
-    arm_candidates = _subject_level_factors(frame, rhs_cols, subject, visit)
     default_first = (df_method, *[mm for mm in methods if mm != df_method])
     allowed = tuple(mm for mm in default_first if reml or mm not in _KR)
     return MMRMResult(
@@ -489,7 +579,7 @@ def mmrm(
         aic=-2 * loglik + 2 * k,
         bic=-2 * loglik + k * math.log(n_sub),
         nobs=n,
-        arm_name=arm_candidates[0] if arm_candidates else None,
+        arm_name=arm,
         effect_by=(visit,) if visit in rhs_cols else (),
         formula=formula,
         covariance=covariance,
@@ -501,6 +591,9 @@ def mmrm(
         n_subjects=n_sub,
         n_omitted=n_omitted,
         visit_levels=list(levels),
+        reference_arm=ref_arm,
+        baseline_name=baseline,
+        _baseline_candidates=candidates,
         outcome_name=outcome,
         subject_name=subject,
         visit_name=visit,
