@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import rehabstats as rs
-from rehabstats.errors import DataError
+from rehabstats.errors import DataError, RehabStatsError
 
 VISITS = ["pre", "post", "followup"]
 
@@ -121,9 +121,14 @@ def test_outcome_table_ancova_and_without_fit(trial: pd.DataFrame) -> None:
                                     visit_order=VISITS, reference="control")
     assert list(plain.to_frame().columns) == ["Visit", "control: mean (SD)", "control: n",
                                               "cimt: mean (SD)", "cimt: n"]
-    with pytest.raises(DataError, match="visit_order"):
+    with pytest.raises(RehabStatsError, match="visit_order"):
         rs.tables.outcome_table(trial.assign(visit=trial["visit"].astype(str)),
                                 outcome="mal_aou", arm="arm", visit="visit")
+    # with the participants, their row sequence fixes the order (the library's visit rule)
+    by_rows = rs.tables.outcome_table(trial.assign(visit=trial["visit"].astype(str)),
+                                      outcome="mal_aou", arm="arm", visit="visit",
+                                      subject="subject")
+    assert by_rows.to_frame()["Visit"].tolist() == VISITS
 
 
 def test_results_sentence(trial: pd.DataFrame) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._entry import check_labels, resolve_visit_order
 from ._results import format_number
 from .errors import DataError, RehabStatsWarning
 
@@ -111,14 +112,14 @@ def clean_labels(values: Any, *, name: str = "labels", normalize: bool = False) 
     variants = {k: v for k, v in groups.items() if len(v) > 1}
     if not variants:
         return series
-    listed = "; ".join(" / ".join(repr(x) for x in v) for v in variants.values())
     if not normalize:
-        raise DataError(
-            f"Column '{name}' has labels that differ only in case or surrounding spaces: "
-            f"{listed}. They would be analysed as different groups. Correct them, or pass "
-            "normalize=True (normalize_labels=True / --normalize-labels) to merge each "
-            "group into its most frequent spelling."
-        )
+        try:  # the library's one label check gives the message
+            check_labels(series.rename(name), name)
+        except DataError as err:
+            raise DataError(
+                f"{err} They would be analysed as different groups; or pass normalize=True "
+                "(normalize_labels=True) to merge each group into its most frequent spelling."
+            ) from None
     counts = text.value_counts(sort=False)
     mapping: dict[str, str] = {}
     for labels in groups.values():
@@ -262,9 +263,11 @@ def to_wide(long: pd.DataFrame, *, id: str, visit: str, values: str | Sequence[s
             keep: Sequence[str] = ()) -> pd.DataFrame:
     """Reshape long data to one row per participant (``{value}{sep}{visit}`` columns).
 
-    The visit columns follow ``visit_order``, else the visit column's Categorical order,
-    else numeric order; string visits without an order are an error (row order is never
-    used). ``keep`` lists per-participant columns (arm, age) to carry along.
+    The visit columns follow the library's one visit-order rule: ``visit_order``, else the
+    visit column's Categorical order, numeric order, natural order of numbered labels
+    ("week4" < "week12"), or the within-participant row sequence when every participant
+    agrees; otherwise a DesignError asks for ``visit_order=`` (row order alone never
+    decides). ``keep`` lists per-participant columns (arm, age) to carry along.
 
     Examples
     --------
@@ -278,21 +281,8 @@ def to_wide(long: pd.DataFrame, *, id: str, visit: str, values: str | Sequence[s
     frame = _frame(long, "long")
     vals = [values] if isinstance(values, str) else list(values)
     _need(frame, [id, visit, *vals, *keep], "long")
-    vcol = frame[visit]
-    if visit_order is not None:
-        order = _check_visits(visit_order)
-        unknown = sorted({str(v) for v in vcol.dropna()} - {str(v) for v in order})
-        if unknown:
-            raise DataError(f"Visits {unknown} in '{visit}' are not in visit_order {order}.")
-    elif isinstance(vcol.dtype, pd.CategoricalDtype):
-        order = [c for c in vcol.cat.categories if (vcol == c).any()]
-    elif pd.api.types.is_numeric_dtype(vcol):
-        order = sorted(vcol.dropna().unique().tolist())
-    else:
-        raise DataError(
-            f"Column '{visit}' holds text labels with no order; pass visit_order=[...] "
-            "(the visits in time order) or make it an ordered Categorical."
-        )
+    order = resolve_visit_order(frame, visit, id,
+                                None if visit_order is None else _check_visits(visit_order))
     dup = frame.duplicated([id, visit], keep=False)
     if dup.any():
         raise DataError(f"Participants {_show(frame.loc[dup, id].unique().tolist())} have "

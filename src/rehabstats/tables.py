@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._entry import arm_levels, default_reference, resolve_visit_order
 from ._results import Result, format_number
 from .data import clean_labels
 from .errors import DataError, DesignError
@@ -139,36 +140,18 @@ def _need(data: Any, columns: Sequence[str | None]) -> pd.DataFrame:
 
 
 def _arm_levels(series: pd.Series, reference: Any) -> list[Any]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        levels = [c for c in series.cat.categories if (series == c).any()]
-    else:
-        levels = sorted(series.dropna().unique().tolist(), key=str)
+    """Arm levels with the reference arm first (the library's one reference-arm rule)."""
+    levels = arm_levels(series)
     if not levels:
         raise DataError(f"Column '{series.name}' has no arm labels.")
-    if reference is not None:
-        if reference not in levels:
-            raise DataError(f"reference={reference!r} is not an arm; arms are {levels}.")
-        levels = [reference, *[lv for lv in levels if lv != reference]]
-    return levels
+    ref = default_reference(levels, reference, name=str(series.name), stacklevel=4)
+    return [ref, *[lv for lv in levels if lv != ref]]
 
 
-def _visit_levels(series: pd.Series, visit_order: Sequence[Any] | None) -> list[Any]:
-    present = series.dropna().unique().tolist()
-    if visit_order is not None:
-        order = list(visit_order)
-        unknown = sorted({str(v) for v in present} - {str(v) for v in order})
-        if unknown:
-            raise DataError(f"Visits {unknown} in '{series.name}' are not in visit_order "
-                            f"{order}.")
-        return [v for v in order if any(str(v) == str(p) for p in present)]
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return [c for c in series.cat.categories if (series == c).any()]
-    if pd.api.types.is_numeric_dtype(series):
-        return sorted(present)
-    raise DataError(
-        f"Column '{series.name}' holds text visit labels with no order; pass "
-        "visit_order=[...] (the visits in time order) or make it an ordered Categorical."
-    )
+def _visit_levels(frame: pd.DataFrame, visit: str, subject: str | None,
+                  visit_order: Sequence[Any] | None) -> list[Any]:
+    """Visit order by the library's one rule (``rehabstats._entry.resolve_visit_order``)."""
+    return resolve_visit_order(frame, visit, subject, visit_order)
 
 
 def _fmt(v: float, digits: int) -> str:
@@ -206,7 +189,8 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
     overall : bool
         Add an "Overall" column.
     reference : optional
-        The arm shown first (otherwise Categorical order, else sorted labels).
+        The reference arm, shown first; otherwise a recognised control label (control,
+        usual care, sham, placebo, TAU, waitlist), else the first level.
     digits : int
         Decimals of means, SDs, medians and percentages.
     normalize_labels : bool
@@ -317,7 +301,7 @@ def _contrasts(fit: Any, arm: str, by: str | None, adjust: str | None) -> pd.Dat
 
 
 def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | None = None,
-                  fit: Any = None, visit_order: Sequence[Any] | None = None,
+                  fit: Any = None, subject: str | None = None, visit_order: Sequence[Any] | None = None,
                   reference: Any = None, effect_size: str | None = "baseline_sd",
                   adjust: str | None = None, digits: int = 2, ci: float = 0.95) -> Table:
     """Table 2: observed outcome by arm and visit, and the model's adjusted differences.
@@ -339,19 +323,15 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
     >>> t2.to_frame()["Visit"].tolist()
     ['pre', 'post', 'followup']
     """
-    frame = _need(data, [outcome, arm, visit])
+    frame = _need(data, [outcome, arm, visit, subject])
     y = pd.to_numeric(frame[outcome], errors="coerce").astype(float)
     arms = clean_labels(frame[arm], name=arm)
     arms.index = frame.index
     if fit is not None and reference is None:
-        grid_levels = getattr(fit, "_grid", None)
-        try:
-            reference = grid_levels().levels[fit.arm_name][0] if grid_levels else None
-        except (AttributeError, KeyError, TypeError):  # pragma: no cover - other models
-            reference = None
+        reference = getattr(fit, "reference_arm", None)  # the model's reference arm
     levels = _arm_levels(arms.rename(arm), reference)
     visits: list[Any] = ([None] if visit is None
-                         else _visit_levels(frame[visit].rename(visit), visit_order))
+                         else _visit_levels(frame, visit, subject, visit_order))
     rows, vals = [], []
     con = es = None
     model_arm = getattr(fit, "arm_name", None) if fit is not None else None
@@ -531,7 +511,7 @@ def consort_flow(data: pd.DataFrame, *, subject: str, arm: str, visit: str, outc
     if multi:
         raise DataError(f"Participants {multi[:10]} appear under more than one arm in '{arm}'.")
     levels = _arm_levels(arms.rename(arm), reference)
-    visits = _visit_levels(frame[visit].rename(visit), visit_order)
+    visits = _visit_levels(frame, visit, subject, visit_order)
     observed = pd.to_numeric(frame[outcome], errors="coerce").notna()
     pos = {str(v): i for i, v in enumerate(visits)}
     obs = pd.DataFrame({"s": frame[subject], "v": frame[visit].map(lambda v: pos[str(v)]),
