@@ -16,6 +16,7 @@ from .._validate import check_columns, check_numeric_column, drop_missing_rows
 from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
 from ._emmeans import factor_variables
+from ._rank import RankInfo, drop_aliased, pivoted_rank
 from .df import DFEngine, KRPieces, expected_information_w, kr_adjusted_vcov
 
 __all__ = ["LMMResult", "lmm"]
@@ -369,18 +370,26 @@ class LMMResult(LinearModelResult):
         Boundary fit (a variance at zero / perfect correlation); optimiser success.
     n_omitted : int
         Rows dropped for missing values.
+    aliased : tuple of str
+        Fixed-effect columns dropped because the design is rank deficient (as
+        lme4 drops them); ``coef_names`` and ``coef()`` hold the estimated ones.
     """
 
     def __init__(self, *, prob: _Problem, theta: np.ndarray, deviance: float,
                  design_info: patsy.DesignInfo, frame: pd.DataFrame, formula: str,
                  random: str, re_names: list[str], subject: str, reml: bool,
-                 gradient: float, n_omitted: int, outcome: str) -> None:
+                 gradient: float, n_omitted: int, outcome: str,
+                 rank_info: RankInfo | None = None) -> None:
         self._prob = prob
         self.outcome_name = outcome
         self.formula, self.random, self.subject, self.reml = formula, random, subject, reml
         self.design_info = design_info
         self.frame = frame
-        self.coef_names = r_coef_names(design_info)
+        names = r_coef_names(design_info)
+        self._rank_info = rank_info if rank_info is not None else pivoted_rank(
+            prob.X, names)
+        self.coef_names = self._rank_info.kept_names
+        self.aliased = self._rank_info.aliased
         self.theta = theta
         self.deviance = deviance
         self.nobs = prob.n
@@ -458,10 +467,16 @@ class LMMResult(LinearModelResult):
         return pd.DataFrame(rows)
 
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        return self._df.contrast_1d(L, df_method)
+        Lr = self._rank_info.reduce(L)
+        if not np.all(np.isfinite(Lr)):  # not estimable (an aliased combination)
+            return np.nan, np.nan, np.nan
+        return self._df.contrast_1d(Lr, df_method)
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        return self._df.contrast_md(L, df_method)
+        Lr = self._rank_info.reduce(np.atleast_2d(L))
+        if not np.all(np.isfinite(Lr)):
+            return np.nan, np.nan, np.nan
+        return self._df.contrast_md(Lr, df_method)
 
     def _standardizer(self, kind: str) -> float:
         if kind == "residual_sd":
@@ -565,13 +580,15 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     DataError
         Missing columns, a non-numeric outcome, a bad ``random`` spec.
     DesignError
-        A rank-deficient fixed design, more parameters than observations, or as
-        many random effects as observations (lme4's refusal).
+        More parameters than observations, or as many random effects as
+        observations (lme4's refusal).
 
     Warns
     -----
     RehabStatsWarning
-        Rows with missing values dropped.
+        Rows with missing values dropped; aliased fixed-effect columns of a
+        rank-deficient design dropped (named; see ``aliased`` and
+        :mod:`rehabstats.models._rank`), as lme4 does.
     ConvergenceWarning
         A singular fit (a variance at zero) or an optimiser that did not converge.
 
@@ -581,11 +598,20 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     :math:`A = 2 H^{-1}`, :math:`H` the Hessian of the REML deviance in
     lmerTest's parametrisation (theta, sigma), obtained analytically in the
     linear parametrisation (vech(G), sigma^2) and carried over by the chain rule
-    (including the gradient term, which matters at a boundary fit).
+    with the analytic Jacobian and second derivatives of that map (including the
+    gradient term, which matters at a boundary fit); no finite differences, so
+    e.g. the paired t test written as an LMM gives its n - 1 df to ~1e-11.
     Kenward-Roger: pbkrtest's ``vcovAdj`` (expected information, linear
     covariance structure, so the "linear" and the full KR coincide) and
-    ``Lb_ddf``/``KRmodcomp`` for the df and the F scaling. Inference uses dense
-    ``n x n`` matrices (fine for trial sizes); the fit works per subject block.
+    ``Lb_ddf``/``KRmodcomp`` for the df and the F scaling (see
+    :mod:`rehabstats.models.df.kenward_roger`). Everything (fit, derivatives,
+    Satterthwaite and KR pieces) is computed per subject block (the marginal
+    covariance is block diagonal), never as an ``N x N`` matrix.
+
+    Rank-deficient fixed effects (an empty cell, collinear covariates) are
+    handled as lme4: the aliased columns are dropped (pivoted QR, tolerance
+    1e-7) with a warning naming them, ``aliased`` lists them, and type III
+    tests use the estimable part (as lmerTest).
 
     References
     ----------
@@ -648,12 +674,8 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     X = np.asarray(X_mat, dtype=float)
     y = work[outcome].to_numpy(dtype=float)
     n, p = X.shape
-    rank = int(np.linalg.matrix_rank(X))
-    if rank < p:
-        raise DesignError(
-            f"The fixed-effects design of {formula!r} is rank deficient (rank {rank} < {p} "
-            "columns): some factor combination has no observations or columns are collinear."
-        )
+    X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
+    p = X.shape[1]
     Zs = np.column_stack([np.ones(n), *(work[c].to_numpy(float) for c in slope_cols)])
     q = Zs.shape[1]
     groups = work[subject].to_numpy()
@@ -678,7 +700,7 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     res = LMMResult(prob=prob, theta=theta, deviance=dev, design_info=design_info,
                     frame=work, formula=formula, random=random, re_names=re_names,
                     subject=subject, reml=reml, gradient=gnorm,
-                    n_omitted=n_omitted, outcome=outcome)
+                    n_omitted=n_omitted, outcome=outcome, rank_info=rank_info)
     if res.singular:
         warnings.warn(
             f"Singular fit: a random-effect variance of ({random} | {subject}) is estimated "

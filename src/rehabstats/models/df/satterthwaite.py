@@ -79,8 +79,9 @@ def fstat_ddf(nu: np.ndarray, tol: float = 1e-8) -> float:
 
     Examples
     --------
+    >>> import numpy as np
     >>> fstat_ddf(np.array([10.0, 10.0])), round(fstat_ddf(np.array([5.0, 20.0])), 6)
-    (10.0, 7.428571)
+    (10.0, 7.142857)
     """
     nu = np.asarray(nu, dtype=float)
     if nu.size == 1:
