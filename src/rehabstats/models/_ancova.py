@@ -207,13 +207,13 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     rhs = " + ".join(_q(c) for c in [arm, baseline, *covariates])
     formula = f"{_q(outcome)} ~ {rhs}"
     model = smf.ols(formula, data=work)
-    X, rank_info = drop_aliased(model.exog, r_coef_names(model.data.model_spec), stacklevel=2)
-    p = X.shape[1]
+    p = model.exog.shape[1]
     if len(work) <= p:
         raise DesignError(
             f"The ANCOVA has {p} parameters but only {len(work)} rows; it needs more rows "
             "than parameters."
         )
+    X, rank_info = drop_aliased(model.exog, r_coef_names(model.data.model_spec), stacklevel=2)
     fit = model.fit() if not rank_info.deficient else sm.OLS(model.endog, X).fit()
     return AncovaResult(ols=fit, frame=work, design_info=model.data.model_spec, arm=arm,
                         baseline=baseline, outcome=outcome, formula=formula,
