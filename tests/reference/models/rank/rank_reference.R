@@ -57,7 +57,7 @@ f <- lm(y ~ arm + baseline + baseline_pct + age, data = d)
 s <- summary(f)$coefficients
 out[["lm.ancova"]] <- list(
   call = "lm(y ~ arm + baseline + baseline_pct + age, data = ancova_aliased.csv)",
-  coef_with_na = as.list(coef(f)), aliased = names(which(is.na(coef(f)))),
+  coef_with_na = as.list(coef(f)), aliased = I(names(which(is.na(coef(f))))),
   coefficients = data.frame(term = rownames(s), estimate = s[, 1], se = s[, 2],
                             t = s[, 3], p = s[, 4], row.names = NULL),
   df_residual = f$df.residual, sigma = summary(f)$sigma, loglik = as.numeric(logLik(f)))
@@ -85,7 +85,7 @@ s <- summary(g)$tTable
 out[["mmrm.us"]] <- list(
   call = paste("nlme::gls(outcome ~ 0 + <lm's non-aliased columns of",
                "outcome ~ arm * visit + age + age_months>, corSymm + varIdent(~1|visit), REML)"),
-  aliased = names(which(is.na(coef(fl)))), kept = keep,
+  aliased = I(names(which(is.na(coef(fl))))), kept = keep,
   reml_loglik = as.numeric(logLik(g)),
   coefficients = data.frame(term = keep, estimate = s[, 1], se = s[, 2], row.names = NULL))
 
