@@ -333,7 +333,12 @@ def mmrm(
     (falling back to L-BFGS-B, BFGS and Nelder-Mead). Satterthwaite df use
     the Jacobian of :math:`V(\theta)=(X'\Sigma^{-1}X)^{-1}` and the inverse
     Hessian of :math:`-\ell`; Kenward-Roger uses the same ``W`` (mmrm's
-    choice; pbkrtest uses the expected information), so it matches SAS/mmrm.
+    choice; pbkrtest uses the expected information). ``"kenward-roger"`` is
+    R mmrm's default KR (equal to SAS ``DDFM=KR`` except for ``us``, where it
+    depends on the log-Cholesky parametrisation in visit order and can give
+    SEs below the unadjusted ones); ``"kenward-roger-linear"`` is SAS's
+    ``TYPE=UN DDFM=KR`` for ``us`` — see
+    :mod:`rehabstats.models.df.kenward_roger` for which variant equals which.
     ``"residual"`` uses ``n - p`` df, ``"asymptotic"`` a normal reference.
 
     References
