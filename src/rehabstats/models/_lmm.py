@@ -177,9 +177,14 @@ class _Problem:
         Py = np.einsum("mij,mj->mi", W, r)                  # P y = V^-1 (y - X beta)
         B = np.einsum("mij,amjk->amik", W, Va)              # W V_a
         T1 = np.einsum("amij,bmji->ab", B, B)               # tr(W V_a W V_b)
-        F = np.einsum("mip,amij->ampj", WX, Va)             # X' W V_a
-        K = np.einsum("ampj,mjq->apq", F, WX)               # X' W V_a W X
-        Q = np.einsum("ampj,bmjk,mkq->abpq", F, B, WX, optimize=True)  # X'W Va W Vb W X
+        p = self.p
+        VWX = Va @ WX                                       # V_a W X, (k, m, n, p)
+        BWX = B @ WX                                        # W V_a W X
+        # sums over subjects and rows as one matrix product each (BLAS)
+        Ft = VWX.transpose(0, 3, 1, 2).reshape(k * p, -1)   # rows (a, p), columns (m, n)
+        K = np.einsum("mip,amiq->apq", WX, VWX)             # X' W V_a W X
+        Q = (Ft @ BWX.transpose(1, 2, 0, 3).reshape(-1, k * p)).reshape(
+            k, p, k, p).transpose(0, 2, 1, 3)               # X'W Va W Vb W X
         CK = C @ K                                          # (k, p, p)
         trCQ = np.einsum("pq,abqp->ab", C, Q)
         trPVPV = T1 - 2 * trCQ + np.einsum("apq,bqp->ab", CK, CK)
