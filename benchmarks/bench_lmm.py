@@ -94,9 +94,25 @@ cat(median(t))
             return None
 
 
-def main(repeats: int = 20, with_r: bool = True) -> dict[str, float | None]:
+def simulate(n_subjects: int = 300, n_visits: int = 7, seed: int = 1) -> pd.DataFrame:
+    """Two-arm trial, random intercept, ``n_subjects x n_visits`` rows (issue 12's size)."""
+    rng = np.random.default_rng(seed)
+    arm = np.repeat(rng.permutation(["control", "cimt"] * (n_subjects // 2 + 1))[:n_subjects],
+                    n_visits)
+    d = pd.DataFrame({"subject": np.repeat(np.arange(n_subjects), n_visits),
+                      "arm": pd.Categorical(arm, categories=["control", "cimt"]),
+                      "visit": pd.Categorical(np.tile([f"v{j}" for j in range(n_visits)],
+                                                      n_subjects),
+                                              categories=[f"v{j}" for j in range(n_visits)])})
+    d["outcome"] = (rng.normal(size=len(d)) + np.repeat(rng.normal(size=n_subjects), n_visits)
+                    + 0.2 * (d["arm"] == "cimt") * d["visit"].cat.codes)
+    return d
+
+
+def main(repeats: int = 20, with_r: bool = True, data: pd.DataFrame | None = None
+         ) -> dict[str, float | None]:
     """Run the comparison; return the median times and ratios."""
-    d = _data()
+    d = _data() if data is None else data
     _rehabstats(d)  # warm-up (imports, patsy caches)
     t_rs = _median_time(lambda: _rehabstats(d), repeats)
     t_sm = _median_time(lambda: _statsmodels(d), repeats)
@@ -114,4 +130,9 @@ def main(repeats: int = 20, with_r: bool = True) -> dict[str, float | None]:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "large":   # 300 subjects x 7 visits
+        main(repeats=5, data=simulate(300, 7))
+    else:
+        main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 
 import rehabstats.models as rsm
 from rehabstats.errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
@@ -74,11 +75,16 @@ def test_more_parameters_than_data():
         rsm.lmm("y ~ arm * visit", d, subject="subject")
 
 
-def test_rank_deficient_design():
+def test_rank_deficient_design_drops_aliased_column():
     d = trial()
     d["x2"] = d["time"] * 2
-    with pytest.raises(DesignError, match="rank deficient"):
-        rsm.lmm("y ~ time + x2", d, subject="subject")
+    with pytest.warns(RehabStatsWarning, match=r"rank deficient.*'x2'"):
+        m = rsm.lmm("y ~ time + x2", d, subject="subject")
+    assert m.aliased == ("x2",) and m.coef_names == ("(Intercept)", "time")
+    ref = rsm.lmm("y ~ time", d, subject="subject")
+    # same fit as the model without the aliased column (exact same arithmetic path)
+    assert_allclose(m.coef()[["estimate", "se", "df"]], ref.coef()[["estimate", "se", "df"]],
+                    rtol=1e-10)
 
 
 def test_visit_with_single_observation():

@@ -221,11 +221,13 @@ def test_kenward_roger_with_ml_rejected_before_fitting() -> None:
              df_method="kenward-roger")
 
 
-def test_rank_deficient_design_rejected() -> None:
+def test_rank_deficient_design_drops_aliased_cell() -> None:
     data = _toy()
     data = data[~((data["arm"] == "trt") & (data["visit"] == "t2"))]
-    with pytest.raises(DesignError, match="rank deficient"):
-        mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit")
+    with pytest.warns(RehabStatsWarning, match=r"rank deficient.*'armtrt:visitt2'"):
+        fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit")
+    assert fit.aliased == ("armtrt:visitt2",)
+    assert "armtrt:visitt2" not in fit.coef()["term"].tolist()
 
 
 def test_missing_outcomes_announced_or_raised() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
+import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from .._entry import (
@@ -25,6 +26,7 @@ from .._entry import (
 from .._validate import check_columns, check_numeric_column, drop_missing_rows
 from ..errors import DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
+from ._rank import RankInfo, drop_aliased, pivoted_rank
 
 __all__ = ["AncovaResult", "ancova"]
 
@@ -60,16 +62,23 @@ class AncovaResult(LinearModelResult):
         Adjusted (covariate-mean) arm means.
     n_omitted : int
         Rows dropped for a missing outcome, baseline or covariate.
+    aliased : tuple of str
+        Columns dropped because the design is rank deficient (a covariate that
+        is a linear combination of others), as ``lm`` reports ``NA``.
     """
 
     df_methods = ("residual",)
 
     def __init__(self, *, ols: Any, frame: pd.DataFrame, design_info: patsy.DesignInfo,
-                 arm: str, baseline: str, outcome: str, formula: str, n_omitted: int) -> None:
+                 arm: str, baseline: str, outcome: str, formula: str, n_omitted: int,
+                 rank_info: RankInfo | None = None) -> None:
         self.ols = ols
         self.frame = frame
         self.design_info = design_info
-        self.coef_names = r_coef_names(design_info)
+        self._rank_info = rank_info if rank_info is not None else pivoted_rank(
+            np.asarray(ols.model.exog, dtype=float), r_coef_names(design_info))
+        self.coef_names = self._rank_info.kept_names
+        self.aliased = self._rank_info.aliased
         self.beta = np.asarray(ols.params, dtype=float)
         self._vcov = np.asarray(ols.cov_params(), dtype=float)
         self._df_resid = float(ols.df_resid)
@@ -86,11 +95,13 @@ class AncovaResult(LinearModelResult):
         self.n_omitted = n_omitted
 
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        L = np.asarray(L, dtype=float)
+        L = self._rank_info.reduce(np.asarray(L, dtype=float))
         return float(L @ self.beta), float(np.sqrt(L @ self._vcov @ L)), self._df_resid
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        L = np.atleast_2d(np.asarray(L, dtype=float))
+        L = self._rank_info.reduce(np.atleast_2d(np.asarray(L, dtype=float)))
+        if not np.all(np.isfinite(L)):
+            return np.nan, np.nan, self._df_resid
         q = int(np.linalg.matrix_rank(L))
         est = L @ self.beta
         F = float(est @ np.linalg.pinv(L @ self._vcov @ L.T) @ est) / q
@@ -230,14 +241,15 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     formula = f"{_q(outcome)} ~ {rhs}"
     model = smf.ols(formula, data=work)
     p = model.exog.shape[1]
-    if len(work) <= p or np.linalg.matrix_rank(model.exog) < p:
+    if len(work) <= p:
         raise DesignError(
-            f"The ANCOVA has {p} parameters but only {len(work)} rows (or collinear "
-            "columns); it needs more rows than parameters and a full-rank design."
+            f"The ANCOVA has {p} parameters but only {len(work)} rows; it needs more rows "
+            "than parameters."
         )
-    fit = model.fit()
+    X, rank_info = drop_aliased(model.exog, r_coef_names(model.data.model_spec), stacklevel=2)
+    fit = model.fit() if not rank_info.deficient else sm.OLS(model.endog, X).fit()
     res = AncovaResult(ols=fit, frame=work, design_info=model.data.model_spec, arm=arm,
                        baseline=baseline, outcome=outcome, formula=formula,
-                       n_omitted=n_omitted)
+                       n_omitted=n_omitted, rank_info=rank_info)
     res.reference_arm = ref
     return res

@@ -60,8 +60,38 @@ DF_METHODS = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residua
 _TABLE_COLS = ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
 
 
+_POLY_R = {"Constant": "^0", "Linear": ".L", "Quadratic": ".Q", "Cubic": ".C"}
+
+
 def r_coef_names(design_info: patsy.DesignInfo) -> tuple[str, ...]:
-    """Translate patsy column names into R's: ``arm[T.cimt]:visit[T.post]`` -> ``armcimt:visitpost``."""
+    """Translate patsy column names into R's.
+
+    Treatment coding: ``arm[T.cimt]:visit[T.post]`` -> ``armcimt:visitpost``.
+    Sum and Helmert coding are named as R's ``contr.sum``/``contr.helmert``
+    columns, by their number: ``C(arm, Sum)[S.active]`` -> ``arm1`` (``arm2``, ...
+    in the order of the levels that have a column). Polynomial coding as
+    ``contr.poly``: ``.L``, ``.Q``, ``.C``, ``^4``, ...
+
+    Examples
+    --------
+    >>> import pandas as pd, patsy
+    >>> d = pd.DataFrame({"arm": ["a", "b", "c", "a"], "x": [1.0, 2, 3, 4]})
+    >>> r_coef_names(patsy.dmatrix("C(arm, Sum) + x", d).design_info)
+    ('(Intercept)', 'arm1', 'arm2', 'x')
+    >>> r_coef_names(patsy.dmatrix("arm", d).design_info)
+    ('(Intercept)', 'armb', 'armc')
+    >>> r_coef_names(patsy.dmatrix("C(arm, Poly)", d).design_info)
+    ('(Intercept)', 'arm.L', 'arm.Q')
+    """
+    pattern = re.compile(r"(.*)\[(T\.|S\.|H\.)?(.*)\]")
+    numbered: dict[str, list[str]] = {}       # factor code -> levels with a column, in order
+    for name in design_info.column_names:
+        for piece in name.split(":"):
+            m = pattern.fullmatch(piece)
+            if m is not None and m.group(2) in ("S.", "H."):
+                seen = numbered.setdefault(m.group(1), [])
+                if m.group(3) not in seen:
+                    seen.append(m.group(3))
     out = []
     for name in design_info.column_names:
         if name == "Intercept":
@@ -69,13 +99,20 @@ def r_coef_names(design_info: patsy.DesignInfo) -> tuple[str, ...]:
             continue
         pieces = []
         for piece in name.split(":"):
-            m = re.fullmatch(r"(.*)\[(?:T\.|S\.)?(.*)\]", piece)
+            m = pattern.fullmatch(piece)
             if m is None:
+                pm = re.fullmatch(r"C\(\s*([A-Za-z_][A-Za-z_0-9.]*)\s*,\s*Poly.*\)"
+                                  r"(?:\.(Constant|Linear|Quadratic|Cubic)|(\^\d+))", piece)
+                if pm is not None:
+                    piece = pm.group(1) + (_POLY_R[pm.group(2)] if pm.group(2) else pm.group(3))
                 pieces.append(piece)
                 continue
-            code, level = m.group(1), m.group(2)
+            code, prefix, level = m.group(1), m.group(2), m.group(3)
             cm = re.fullmatch(r"C\(\s*([A-Za-z_][A-Za-z_0-9.]*)\s*(,.*)?\)", code)
-            pieces.append((cm.group(1) if cm else code) + level)
+            var = cm.group(1) if cm else code
+            if prefix in ("S.", "H."):
+                level = str(numbered[code].index(level) + 1)
+            pieces.append(var + level)
         out.append(":".join(pieces))
     return tuple(out)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import linalg, optimize
+from scipy import optimize
 
 from .._entry import (
     arm_levels,
@@ -34,8 +35,8 @@ from .._validate import (
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
 from ._base import LinearModelResult, r_coef_names
 from ._emmeans import factor_variables
-from ._kenward_roger import KRComponents, kr_components, kr_test
-from ._satterthwaite import satterthwaite_1d, satterthwaite_md
+from ._rank import RankInfo, drop_aliased, pivoted_rank
+from .df import DFEngine, KRPieces, expected_information_w, kr_adjusted_vcov
 
 __all__ = ["LMMResult", "lmm"]
 
@@ -54,6 +55,24 @@ def _blocks_from_theta(theta: np.ndarray, q: int) -> np.ndarray:
 
 def _theta_lower_bounds(q: int) -> list[float | None]:
     return [0.0 if i == j else None for j in range(q) for i in range(j, q)]
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """Derivatives of the deviance in phi = (vech(G), sigma^2) and KR pieces (per block).
+
+    ``K[a] = X'V^-1 V_a V^-1 X`` (so ``dC/dphi_a = C K[a] C`` and KR's ``P_a = -K[a]``),
+    ``Q[a, b] = X'V^-1 V_a V^-1 V_b V^-1 X``, ``T1[a, b] = tr(V^-1 V_a V^-1 V_b)``.
+    """
+
+    beta: np.ndarray
+    C: np.ndarray
+    K: np.ndarray
+    Q: np.ndarray
+    T1: np.ndarray
+    trPVPV: np.ndarray
+    grad: np.ndarray
+    H: np.ndarray
 
 
 class _Problem:
@@ -77,6 +96,7 @@ class _Problem:
         self.Zty = np.zeros((self.m, self.q))
         np.add.at(self.Zty, G, Zs * y[:, None])
         self.XtX, self.Xty, self.yty = X.T @ X, X.T @ y, float(y @ y)
+        self._pad()
 
     def _solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float] | None:
         """log|V0|, X'V0^-1 X, beta and the weighted RSS (V0 = I + Z Lam Lam' Z')."""
@@ -118,6 +138,106 @@ class _Problem:
         out = self._solve(theta)
         assert out is not None
         return out[3] / (self.n - self.p if self.reml else self.n)
+
+    # ---------------------------------------------------------------- block algebra
+    def _pad(self) -> None:
+        """Per-subject zero-padded copies of X, Z and y (subjects x max rows)."""
+        G = self.group_index
+        counts = np.bincount(G, minlength=self.m)
+        order = np.argsort(G, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        pos = np.empty(self.n, dtype=int)
+        pos[order] = np.arange(self.n) - np.repeat(starts, counts)
+        nmax = int(counts.max())
+        self.Xp = np.zeros((self.m, nmax, self.p))
+        self.Xp[G, pos] = self.X
+        self.Zp = np.zeros((self.m, nmax, self.q))
+        self.Zp[G, pos] = self.Zs
+        self.yp = np.zeros((self.m, nmax))
+        self.yp[G, pos] = self.y
+        self.mask = np.zeros((self.m, nmax))
+        self.mask[G, pos] = 1.0
+
+    def moments(self, G: np.ndarray, sigma2: float) -> _Moments:
+        """REML/ML derivatives in phi = (vech(G), sigma^2), subject block by block.
+
+        ``V_i = Z_i G Z_i' + sigma^2 I`` is linear in phi, ``V = sum_a phi_a V_a``;
+        with ``P = V^-1 - V^-1 X C X' V^-1`` and ``C = (X' V^-1 X)^-1`` the deviance
+        (``-2 log L``) has gradient ``tr(P V_a) - y' P V_a P y`` and Hessian
+        ``-tr(P V_a P V_b) + 2 y' P V_a P V_b P y`` (ML: ``V^-1`` for ``P`` in the
+        traces). Every term is a sum over subjects of n_i x n_i products plus
+        p x p corrections, so no N x N matrix is formed.
+        """
+        q, mask = self.q, self.mask
+        nmax = mask.shape[1]
+        # V_a per subject: Z S_a Z' (S_a = E_ij + E_ji, or E_ii) and diag(mask) for sigma^2
+        S = []
+        for j in range(q):
+            for i in range(j, q):
+                E = np.zeros((q, q))
+                E[i, j] = E[j, i] = 1.0
+                S.append(E)
+        k = len(S) + 1
+        Va = np.empty((k, self.m, nmax, nmax))
+        for a, Sa in enumerate(S):
+            Va[a] = self.Zp @ Sa @ self.Zp.transpose(0, 2, 1)
+        Va[-1] = mask[:, :, None] * np.eye(nmax)
+        V = np.einsum("a,amij->mij", np.array([G[i, j] for j in range(q) for i in range(j, q)]
+                                              + [sigma2]), Va)
+        V = V + (1.0 - mask)[:, :, None] * np.eye(nmax)      # identity on padded rows
+        W = np.linalg.inv(V)
+        W = (W * mask[:, :, None]) * mask[:, None, :]      # zero on padded rows/columns
+        WX = W @ self.Xp                                    # (m, n, p)
+        XWX = np.einsum("mip,miq->pq", self.Xp, WX)
+        C = np.linalg.inv(XWX)
+        C = (C + C.T) / 2
+        beta = C @ np.einsum("mip,mi->p", WX, self.yp)
+        r = self.yp - self.Xp @ beta
+        Py = np.einsum("mij,mj->mi", W, r)                  # P y = V^-1 (y - X beta)
+        B = np.einsum("mij,amjk->amik", W, Va)              # W V_a
+        T1 = np.einsum("amij,bmji->ab", B, B)               # tr(W V_a W V_b)
+        p = self.p
+        VWX = Va @ WX                                       # V_a W X, (k, m, n, p)
+        BWX = B @ WX                                        # W V_a W X
+        # sums over subjects and rows as one matrix product each (BLAS)
+        Ft = VWX.transpose(0, 3, 1, 2).reshape(k * p, -1)   # rows (a, p), columns (m, n)
+        K = np.einsum("mip,amiq->apq", WX, VWX)             # X' W V_a W X
+        Q = (Ft @ BWX.transpose(1, 2, 0, 3).reshape(-1, k * p)).reshape(
+            k, p, k, p).transpose(0, 2, 1, 3)               # X'W Va W Vb W X
+        CK = C @ K                                          # (k, p, p)
+        trCQ = np.einsum("pq,abqp->ab", C, Q)
+        trPVPV = T1 - 2 * trCQ + np.einsum("apq,bqp->ab", CK, CK)
+        u = np.einsum("amij,mj->ami", Va, Py)               # V_a P y
+        Xu = np.einsum("mip,ami->ap", WX, u)
+        quad = np.einsum("ami,mij,bmj->ab", u, W, u) - Xu @ C @ Xu.T
+        trWV = np.einsum("amii->a", B)
+        yPVPy = np.einsum("ami,ami->a", u, Py[None])
+        if self.reml:
+            grad = trWV - np.trace(CK, axis1=1, axis2=2) - yPVPy
+            H = -trPVPV + 2 * quad
+        else:
+            grad = trWV - yPVPy
+            H = -T1 + 2 * quad
+        return _Moments(beta=beta, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
+                        H=(H + H.T) / 2)
+
+    def varpar_derivatives(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian of the *profiled* deviance with respect to theta.
+
+        At sigma = sigma_hat(theta) the deviance is stationary in sigma, so the
+        gradient is the theta part of the full gradient and the Hessian the Schur
+        complement ``H_tt - H_ts H_ss^-1 H_st`` of the full Hessian in (theta, sigma).
+        """
+        sigma2 = self.sigma2(theta)
+        G = sigma2 * (lambda L: L @ L.T)(_blocks_from_theta(theta, self.q))
+        mom = self.moments(G, sigma2)
+        v = np.concatenate([theta, [np.sqrt(sigma2)]])
+        J, D2 = _phi_derivatives(v, self.q)
+        g = J.T @ mom.grad
+        Hv = J.T @ mom.H @ J + np.einsum("a,aij->ij", mom.grad, D2)
+        t = len(theta)
+        Hs = Hv[:t, :t] - np.outer(Hv[:t, t], Hv[t, :t]) / Hv[t, t]
+        return g[:t], (Hs + Hs.T) / 2
 
 
 def _num_grad(f: Any, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -169,29 +289,37 @@ def _optimize(prob: _Problem, start: np.ndarray) -> tuple[np.ndarray, float, flo
         candidates = [best, search(start * 0.3, "L-BFGS-B"), search(start * 3.0, "L-BFGS-B")]
         best = min(candidates, key=prob.deviance)
     theta = best
-    # Newton polish on the coordinates away from their bound
-    for _ in range(8):
+    # Newton polish on the coordinates away from their bound, with the analytic
+    # gradient and Hessian of the profiled deviance (finite differences of the
+    # deviance stall at a gradient of ~1e-7, which moves the df in the 7th digit)
+    for _ in range(20):
         free = theta > lo + 1e-6
         if not free.any():
             break
-        g = _num_grad(prob.deviance, theta)
-        if np.max(np.abs(g[free])) < 1e-8:
+        g, H = prob.varpar_derivatives(theta)
+        if np.max(np.abs(g[free])) < 1e-10:
             break
-        H = _num_hess(prob.deviance, theta)[np.ix_(free, free)]
         try:
-            step = np.linalg.solve(H, g[free])
+            step = np.linalg.solve(H[np.ix_(free, free)], g[free])
         except np.linalg.LinAlgError:
             break
-        cand = theta.copy()
-        cand[free] -= step
-        cand = np.maximum(cand, lo)
-        if prob.deviance(cand) <= prob.deviance(theta) + 1e-12:
-            theta = cand
-            if np.max(np.abs(step)) < 1e-10:
+        if not np.all(np.isfinite(step)):
+            break
+        f0 = prob.deviance(theta)
+        t = 1.0
+        while t > 1e-6:
+            cand = theta.copy()
+            cand[free] -= t * step
+            cand = np.maximum(cand, lo)
+            if prob.deviance(cand) <= f0 + 1e-12 * max(1.0, abs(f0)):
                 break
+            t /= 2
         else:
             break
-    g = _num_grad(prob.deviance, theta)
+        theta = cand
+        if np.max(np.abs(t * step)) < 1e-13 * max(1.0, float(np.max(np.abs(theta)))):
+            break
+    g, _ = prob.varpar_derivatives(theta)
     free = theta > lo + 1e-6
     gnorm = float(np.max(np.abs(g[free]))) if free.any() else 0.0
     return theta, float(prob.deviance(theta)), gnorm
@@ -204,27 +332,41 @@ def _phi_of_varpar(v: np.ndarray, q: int) -> np.ndarray:
     return np.array([G[i, j] for j in range(q) for i in range(j, q)] + [v[-1] ** 2])
 
 
-def _phi_derivatives(v: np.ndarray, q: int, h: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
-    """Jacobian (k x k) and Hessians (k x k x k) of phi(varpar).
+def _phi_derivatives(v: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Jacobian (k x k) and Hessians (k x k x k) of phi(varpar), analytically.
 
-    phi is a polynomial of degree 4, so central differences with ``h = 1e-4``
-    are accurate to about 1e-8 relative.
+    ``G = sigma^2 Lam Lam'`` with ``Lam`` linear in theta (``dLam/dtheta_t = E_t``):
+    ``dG/dtheta_t = sigma^2 (E_t Lam' + Lam E_t')``, ``dG/dsigma = 2 sigma Lam Lam'``,
+    ``d2G/dtheta_t dtheta_u = sigma^2 (E_t E_u' + E_u E_t')``,
+    ``d2G/dtheta_t dsigma = 2 sigma (E_t Lam' + Lam E_t')``, ``d2G/dsigma^2 = 2 Lam Lam'``;
+    ``d sigma^2 / d sigma = 2 sigma``, second derivative 2.
     """
-    k = v.size
-    J = np.empty((k, k))
-    D2 = np.empty((k, k, k))
-    f0 = _phi_of_varpar(v, q)
-    E = np.eye(k) * h
-    for i in range(k):
-        J[:, i] = (_phi_of_varpar(v + E[i], q) - _phi_of_varpar(v - E[i], q)) / (2 * h)
-        for j in range(i, k):
-            if i == j:
-                d2 = (_phi_of_varpar(v + E[i], q) - 2 * f0 + _phi_of_varpar(v - E[i], q)) / h**2
-            else:
-                d2 = (_phi_of_varpar(v + E[i] + E[j], q) - _phi_of_varpar(v + E[i] - E[j], q)
-                      - _phi_of_varpar(v - E[i] + E[j], q)
-                      + _phi_of_varpar(v - E[i] - E[j], q)) / (4 * h * h)
-            D2[:, i, j] = D2[:, j, i] = d2
+    theta, sigma = v[:-1], float(v[-1])
+    t = theta.size
+    k = t + 1
+    Lam = _blocks_from_theta(theta, q)
+    idx = [(i, j) for j in range(q) for i in range(j, q)]
+    E = np.zeros((t, q, q))
+    for n_, (i, j) in enumerate(idx):
+        E[n_, i, j] = 1.0
+
+    def vech(M: np.ndarray) -> np.ndarray:
+        return np.array([M[..., i, j] for (i, j) in idx]).T if M.ndim > 2 else np.array(
+            [M[i, j] for (i, j) in idx])
+
+    EL = E @ Lam.T + Lam @ E.transpose(0, 2, 1)              # (t, q, q)
+    J = np.zeros((k, k))
+    D2 = np.zeros((k, k, k))
+    J[:t, :t] = sigma**2 * vech(EL).reshape(t, t).T if t > 1 else sigma**2 * vech(EL[0])[:, None]
+    J[:t, t] = 2 * sigma * vech(Lam @ Lam.T)
+    J[t, t] = 2 * sigma
+    EE = np.einsum("aij,bkj->abik", E, E)                    # E_a E_b'
+    for a_ in range(t):
+        for b_ in range(t):
+            D2[:t, a_, b_] = sigma**2 * vech(EE[a_, b_] + EE[b_, a_])
+        D2[:t, a_, t] = D2[:t, t, a_] = 2 * sigma * vech(EL[a_])
+    D2[:t, t, t] = 2 * vech(Lam @ Lam.T)
+    D2[t, t, t] = 2.0
     return J, D2
 
 
@@ -252,18 +394,26 @@ class LMMResult(LinearModelResult):
         Boundary fit (a variance at zero / perfect correlation); optimiser success.
     n_omitted : int
         Rows dropped for missing values.
+    aliased : tuple of str
+        Fixed-effect columns dropped because the design is rank deficient (as
+        lme4 drops them); ``coef_names`` and ``coef()`` hold the estimated ones.
     """
 
     def __init__(self, *, prob: _Problem, theta: np.ndarray, deviance: float,
                  design_info: patsy.DesignInfo, frame: pd.DataFrame, formula: str,
                  random: str, re_names: list[str], subject: str, reml: bool,
-                 gradient: float, n_omitted: int, outcome: str) -> None:
+                 gradient: float, n_omitted: int, outcome: str,
+                 rank_info: RankInfo | None = None) -> None:
         self._prob = prob
         self.outcome_name = outcome
         self.formula, self.random, self.subject, self.reml = formula, random, subject, reml
         self.design_info = design_info
         self.frame = frame
-        self.coef_names = r_coef_names(design_info)
+        names = r_coef_names(design_info)
+        self._rank_info = rank_info if rank_info is not None else pivoted_rank(
+            prob.X, names)
+        self.coef_names = self._rank_info.kept_names
+        self.aliased = self._rank_info.aliased
         self.theta = theta
         self.deviance = deviance
         self.nobs = prob.n
@@ -290,64 +440,37 @@ class LMMResult(LinearModelResult):
 
     # the linear parametrisation phi = (vech(G), sigma^2): V = sum phi_k V_k
     def _inference(self) -> None:
+        """Fixed effects, their covariance and the Satterthwaite / KR ingredients.
+
+        All from per-subject blocks (:meth:`_Problem.moments`): no N x N matrix.
+        lmerTest differentiates in varpar = (theta, sigma); with the analytic
+        Jacobian J and second derivatives D2 of phi(varpar), the deviance Hessian
+        is ``H_v = J' H_phi J + sum_a grad_a D2_a`` (the last term vanishes at an
+        interior optimum, so the df are then parametrisation-free) and
+        ``A = 2 H_v^-1``; ``dC/dvarpar = sum_a (C K_a C) J[a, .]``.
+        """
         prob, q = self._prob, self._prob.q
-        same = prob.group_index[:, None] == prob.group_index[None, :]
-        Vk: list[np.ndarray] = []
-        for j in range(q):
-            for i in range(j, q):
-                zz = np.outer(prob.Zs[:, i], prob.Zs[:, j])
-                Vk.append(same * (zz + zz.T) if i != j else same * zz)
-        Vk.append(np.eye(prob.n))
-        phi = np.array([self.G[i, j] for j in range(q) for i in range(j, q)] + [self.sigma2])
-        V = sum(p * v for p, v in zip(phi, Vk, strict=True))
-        cho = linalg.cho_factor(V, lower=True)
-        Vinv = linalg.cho_solve(cho, np.eye(prob.n))
-        X, y = prob.X, prob.y
-        VinvX = Vinv @ X
-        C = np.linalg.inv(X.T @ VinvX)
-        C = (C + C.T) / 2
-        self.beta = C @ (VinvX.T @ y)
-        self.vcov = C
-        Pm = Vinv - VinvX @ C @ VinvX.T
-        Py = Pm @ y
-        PV = [Pm @ v for v in Vk]
-        k = len(Vk)
-        H = np.empty((k, k))
-        if self.reml:
-            for a in range(k):
-                for b in range(a, k):
-                    H[a, b] = H[b, a] = (-np.sum(PV[a] * PV[b].T)
-                                         + 2 * float(Py @ Vk[a] @ Pm @ Vk[b] @ Py))
-        else:
-            ViV = [Vinv @ v for v in Vk]
-            for a in range(k):
-                for b in range(a, k):
-                    H[a, b] = H[b, a] = (-np.sum(ViV[a] * ViV[b].T)
-                                         + 2 * float(Py @ Vk[a] @ Pm @ Vk[b] @ Py))
-        dC_phi = np.array([C @ (VinvX.T @ v @ VinvX) @ C for v in Vk])
-        # lmerTest differentiates in (theta, sigma); chain rule from phi = (vech G, sigma^2):
-        # H_v = J' H_phi J + sum_a grad_a * d2 phi_a (the last term vanishes at an
-        # interior optimum, so the df are then parametrisation-free).
-        if self.reml:
-            grad = np.array([np.trace(pv) for pv in PV]) - np.array(
-                [float(Py @ v @ Py) for v in Vk])
-        else:
-            grad = np.array([float(np.sum(Vinv * v)) for v in Vk]) - np.array(
-                [float(Py @ v @ Py) for v in Vk])
+        mom = prob.moments(self.G, self.sigma2)
+        self._moments = mom
+        self.beta = mom.beta
+        self.vcov = mom.C
+        dC_phi = np.einsum("pq,aqr,rs->aps", mom.C, mom.K, mom.C)
         varpar = np.concatenate([self.theta, [self.sigma]])
         J, D2 = _phi_derivatives(varpar, q)
-        Hv = J.T @ H @ J + np.einsum("a,aij->ij", grad, D2)
+        Hv = J.T @ mom.H @ J + np.einsum("a,aij->ij", mom.grad, D2)
         # covariance of the variance parameters: 2 H^-1 (H = Hessian of the deviance)
-        self._A = 2 * np.linalg.pinv(Hv)
+        self._A = 2 * np.linalg.pinv((Hv + Hv.T) / 2)
         self._dC = np.einsum("aij,ab->bij", dC_phi, J)
-        self._Vk, self._Vinv = Vk, Vinv
-        self._kr: KRComponents | None = None
-        self._rank = int(np.linalg.matrix_rank(X))
+        self._rank = int(prob.p)
+        self._df = DFEngine(beta=self.beta, C=self.vcov, dC=self._dC, A=self._A,
+                            resid_df=float(self.nobs - self._rank), kr=self._kr_pieces)
 
-    def _kr_components(self) -> KRComponents:
-        if self._kr is None:
-            self._kr = kr_components(self._prob.X, self._Vinv, self._Vk)
-        return self._kr
+    def _kr_pieces(self, method: str) -> KRPieces:
+        """pbkrtest's vcovAdj: expected-information W, V linear in phi (R = 0)."""
+        mom = self._moments
+        P = -mom.K
+        W = expected_information_w(mom.C, P, mom.Q, mom.T1)
+        return KRPieces(PhiA=kr_adjusted_vcov(mom.C, W, P, mom.Q), P=P, W=W)
 
     @property
     def variance_components(self) -> pd.DataFrame:
@@ -368,31 +491,16 @@ class LMMResult(LinearModelResult):
         return pd.DataFrame(rows)
 
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        L = np.asarray(L, dtype=float)
-        est = float(L @ self.beta)
-        if df_method == "satterthwaite":
-            v, df = satterthwaite_1d(L, self.vcov, self._dC, self._A)
-            return est, float(np.sqrt(v)), float(df)
-        if df_method == "kenward-roger":
-            kr = self._kr_components()
-            _, _, df2, _ = kr_test(L, self.beta, kr)
-            return est, float(np.sqrt(L @ kr.PhiA @ L)), df2
-        se = float(np.sqrt(L @ self.vcov @ L))
-        if df_method == "residual":
-            return est, se, float(self.nobs - self._rank)
-        return est, se, np.inf
+        Lr = self._rank_info.reduce(L)
+        if not np.all(np.isfinite(Lr)):  # not estimable (an aliased combination)
+            return np.nan, np.nan, np.nan
+        return self._df.contrast_1d(Lr, df_method)
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        L = np.atleast_2d(np.asarray(L, dtype=float))
-        if df_method == "satterthwaite":
-            return satterthwaite_md(L, self.beta, self.vcov, self._dC, self._A)
-        if df_method == "kenward-roger":
-            F, q, df2, _ = kr_test(L, self.beta, self._kr_components())
-            return F, q, df2
-        q = int(np.linalg.matrix_rank(L))
-        Lb = L @ self.beta
-        F = float(Lb @ np.linalg.pinv(L @ self.vcov @ L.T) @ Lb) / q
-        return F, float(q), float(self.nobs - self._rank) if df_method == "residual" else np.inf
+        Lr = self._rank_info.reduce(np.atleast_2d(L))
+        if not np.all(np.isfinite(Lr)):
+            return np.nan, np.nan, np.nan
+        return self._df.contrast_md(Lr, df_method)
 
     def _standardizer(self, kind: str) -> float:
         return self._standardizer_info(kind)[0]
@@ -525,13 +633,15 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
         Missing columns, a non-numeric or infinite outcome, no complete rows,
         a bad ``random`` or ``reml``, labels differing only in case/whitespace.
     DesignError
-        A rank-deficient fixed design, more parameters than observations, or as
-        many random effects as observations (lme4's refusal).
+        More parameters than observations, or as many random effects as
+        observations (lme4's refusal).
 
     Warns
     -----
     RehabStatsWarning
-        Rows with missing values dropped.
+        Rows with missing values dropped; aliased fixed-effect columns of a
+        rank-deficient design dropped (named; see ``aliased`` and
+        :mod:`rehabstats.models._rank`), as lme4 does.
     ConvergenceWarning
         A singular fit (a variance at zero) or an optimiser that did not converge.
 
@@ -549,11 +659,20 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     :math:`A = 2 H^{-1}`, :math:`H` the Hessian of the REML deviance in
     lmerTest's parametrisation (theta, sigma), obtained analytically in the
     linear parametrisation (vech(G), sigma^2) and carried over by the chain rule
-    (including the gradient term, which matters at a boundary fit).
+    with the analytic Jacobian and second derivatives of that map (including the
+    gradient term, which matters at a boundary fit); no finite differences, so
+    e.g. the paired t test written as an LMM gives its n - 1 df to ~1e-11.
     Kenward-Roger: pbkrtest's ``vcovAdj`` (expected information, linear
     covariance structure, so the "linear" and the full KR coincide) and
-    ``Lb_ddf``/``KRmodcomp`` for the df and the F scaling. Inference uses dense
-    ``n x n`` matrices (fine for trial sizes); the fit works per subject block.
+    ``Lb_ddf``/``KRmodcomp`` for the df and the F scaling (see
+    :mod:`rehabstats.models.df.kenward_roger`). Everything (fit, derivatives,
+    Satterthwaite and KR pieces) is computed per subject block (the marginal
+    covariance is block diagonal), never as an ``N x N`` matrix.
+
+    Rank-deficient fixed effects (an empty cell, collinear covariates) are
+    handled as lme4: the aliased columns are dropped (pivoted QR, tolerance
+    1e-7) with a warning naming them, ``aliased`` lists them, and type III
+    tests use the estimable part (as lmerTest).
 
     References
     ----------
@@ -690,12 +809,8 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     X = np.asarray(X_mat, dtype=float)
     y = work[outcome].to_numpy(dtype=float)
     n, p = X.shape
-    rank = int(np.linalg.matrix_rank(X))
-    if rank < p:
-        raise DesignError(
-            f"The fixed-effects design of {formula!r} is rank deficient (rank {rank} < {p} "
-            "columns): some factor combination has no observations or columns are collinear."
-        )
+    X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
+    p = X.shape[1]
     Zs = np.column_stack([np.ones(n), *(work[c].to_numpy(float) for c in slope_cols)])
     q = Zs.shape[1]
     groups = work[subject].to_numpy()
@@ -720,7 +835,7 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     res = LMMResult(prob=prob, theta=theta, deviance=dev, design_info=design_info,
                     frame=work, formula=formula, random=random, re_names=re_names,
                     subject=subject, reml=reml, gradient=gnorm,
-                    n_omitted=n_omitted, outcome=outcome)
+                    n_omitted=n_omitted, outcome=outcome, rank_info=rank_info)
     res.arm_name = arm
     res.reference_arm = ref_arm
     res.visit_name = visit

@@ -35,8 +35,9 @@ from .._validate import NanPolicy, check_columns, check_numeric_column, drop_mis
 from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
 from ._covariance import COVARIANCE_STRUCTURES, get_structure
-from ._mmrm_df import kr_adjusted_vcov, kr_df, satterthwaite_df_1d, satterthwaite_md
 from ._mmrm_fit import MMRMEngine, OptimizerInfo
+from ._rank import RankInfo, drop_aliased
+from .df import DFEngine, KRPieces, kr_adjusted_vcov
 
 __all__ = ["MMRMResult", "mmrm"]
 
@@ -75,6 +76,10 @@ class MMRMResult(LinearModelResult):
         for ML), as mmrm.
     nobs, n_subjects, n_omitted : int
         Observations used, subjects, rows dropped for missing values.
+    aliased : tuple of str
+        Fixed-effect columns dropped because the design is rank deficient (an
+        empty arm x visit cell, collinear covariates), as mmrm's
+        ``beta_aliased``; ``coef()`` lists the estimated coefficients only.
 
     Notes
     -----
@@ -114,6 +119,8 @@ class MMRMResult(LinearModelResult):
     _jac: np.ndarray
     _engine: MMRMEngine
     _kr_cache: dict[str, Any]
+    _rank_info: RankInfo
+    aliased: tuple[str, ...]
 
     def __init__(self, **kw: Any) -> None:
         for key, value in kw.items():
@@ -142,58 +149,51 @@ class MMRMResult(LinearModelResult):
 
     # ------------------------------------------------------------------ base hooks
     def _kr(self, method: str) -> tuple[np.ndarray, np.ndarray]:
-        """(adjusted vcov, P matrices), computed once per variant."""
+        """(adjusted vcov, P matrices) of a Kenward-Roger variant, computed once."""
+        kr = self._df().kr_pieces(method)
+        return kr.PhiA, kr.P
+
+    def _kr_pieces(self, method: str) -> KRPieces:
         cache: dict[str, Any] = self._kr_cache
-        if method not in cache:
-            if "PQR" not in cache:
-                eng: MMRMEngine = self._engine
-                ev = eng.evaluate(self.theta)
-                st, m = eng.structure, eng.m
-                dS = st.jacobian(self.theta, m)
-                d2S = st.hessian(self.theta, m)
-                ZZ = eng.zz(ev)
-                P = -eng.b_matrices(ev, dS, ZZ)
-                R = np.einsum("ijab,apbq->ijpq", d2S, ZZ.sum(axis=0), optimize=True)
-                Q = np.zeros_like(R)
-                for s in range(len(eng.patterns)):
-                    T = np.einsum("iab,bc,jcd->ijad", dS, ev.Omega[s], dS, optimize=True)
-                    Q += np.einsum("ijad,apdq->ijpq", T, ZZ[s], optimize=True)
-                cache["PQR"] = (P, Q, R)
-            P, Q, R = cache["PQR"]
-            adj = kr_adjusted_vcov(self._V, self.theta_vcov, P, Q, R,
-                                   linear=method == "kenward-roger-linear")
-            cache[method] = (adj, P)
-        out: tuple[np.ndarray, np.ndarray] = cache[method]
+        if "PQR" not in cache:
+            eng: MMRMEngine = self._engine
+            ev = eng.evaluate(self.theta)
+            st, m = eng.structure, eng.m
+            dS = st.jacobian(self.theta, m)
+            d2S = st.hessian(self.theta, m)
+            ZZ = eng.zz(ev)
+            P = -eng.b_matrices(ev, dS, ZZ)
+            R = np.einsum("ijab,apbq->ijpq", d2S, ZZ.sum(axis=0), optimize=True)
+            Q = np.zeros_like(R)
+            for s in range(len(eng.patterns)):
+                T = np.einsum("iab,bc,jcd->ijad", dS, ev.Omega[s], dS, optimize=True)
+                Q += np.einsum("ijad,apdq->ijpq", T, ZZ[s], optimize=True)
+            cache["PQR"] = (P, Q, R)
+        P, Q, R = cache["PQR"]
+        adj = kr_adjusted_vcov(self._V, self.theta_vcov, P, Q,
+                               None if method == "kenward-roger-linear" else R)
+        return KRPieces(PhiA=adj, P=P, W=self.theta_vcov)
+
+    def _df(self) -> DFEngine:
+        cache: dict[str, Any] = self._kr_cache
+        if "engine" not in cache:
+            cache["engine"] = DFEngine(
+                beta=self.beta, C=self._V, dC=self._jac, A=self.theta_vcov,
+                resid_df=float(self.nobs - len(self.beta)), kr=self._kr_pieces)
+        out: DFEngine = cache["engine"]
         return out
 
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        L = np.asarray(L, dtype=float)
-        est = float(L @ self.beta)
-        if df_method in _KR:
-            adj, P = self._kr(df_method)
-            m, _ = kr_df(L[None, :], self._V, self.theta_vcov, P)
-            return est, float(np.sqrt(L @ adj @ L)), m
-        se = float(np.sqrt(L @ self._V @ L))
-        if df_method == "satterthwaite":
-            return est, se, satterthwaite_df_1d(L, self._V, self._jac, self.theta_vcov)
-        if df_method == "residual":
-            return est, se, float(self.nobs - len(self.beta))
-        return est, se, math.inf
+        Lr = self._rank_info.reduce(L)
+        if not np.all(np.isfinite(Lr)):  # not estimable (an aliased combination)
+            return math.nan, math.nan, math.nan
+        return self._df().contrast_1d(Lr, df_method)
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
-        L = np.atleast_2d(np.asarray(L, dtype=float))
-        q = L.shape[0]
-        est = L @ self.beta
-        if df_method == "satterthwaite":
-            return satterthwaite_md(L, self.beta, self._V, self._jac, self.theta_vcov)
-        if df_method in _KR:
-            adj, P = self._kr(df_method)
-            m, lam = kr_df(L, self._V, self.theta_vcov, P)
-            F = float(est @ np.linalg.solve(L @ adj @ L.T, est)) / q
-            return lam * F, float(q), m
-        F = float(est @ np.linalg.solve(L @ self._V @ L.T, est)) / q
-        den = float(self.nobs - len(self.beta)) if df_method == "residual" else math.inf
-        return F, float(q), den
+        Lr = self._rank_info.reduce(np.atleast_2d(L))
+        if not np.all(np.isfinite(Lr)):
+            return math.nan, math.nan, math.nan
+        return self._df().contrast_md(Lr, df_method)
 
     def _standardizer(self, kind: str) -> float:
         return self._standardizer_info(kind)[0]
@@ -360,15 +360,16 @@ def mmrm(
         listed twice.
     DesignError
         A visit with a single observation, a subject-level factor level with
-        one subject, a rank-deficient design, more parameters than
-        observations, Kenward-Roger with ML, a visit order that cannot be
-        determined.
+        one subject, more parameters than observations, Kenward-Roger with ML, a
+        visit order that cannot be determined.
 
     Warns
     -----
     RehabStatsWarning
         Rows with missing values dropped; a visit without observed outcomes
-        dropped; several arms that look like controls.
+        dropped; several arms that look like controls; aliased columns of a
+        rank-deficient design dropped (named), as mmrm does; see ``aliased`` and
+        :mod:`rehabstats.models._rank`.
     ConvergenceWarning
         When no optimiser reaches a stationary point with a positive definite
         Hessian; ``converged`` is then False.
@@ -382,7 +383,12 @@ def mmrm(
     (falling back to L-BFGS-B, BFGS and Nelder-Mead). Satterthwaite df use
     the Jacobian of :math:`V(\theta)=(X'\Sigma^{-1}X)^{-1}` and the inverse
     Hessian of :math:`-\ell`; Kenward-Roger uses the same ``W`` (mmrm's
-    choice; pbkrtest uses the expected information), so it matches SAS/mmrm.
+    choice; pbkrtest uses the expected information). ``"kenward-roger"`` is
+    R mmrm's default KR (equal to SAS ``DDFM=KR`` except for ``us``, where it
+    depends on the log-Cholesky parametrisation in visit order and can give
+    SEs below the unadjusted ones); ``"kenward-roger-linear"`` is SAS's
+    ``TYPE=UN DDFM=KR`` for ``us`` — see
+    :mod:`rehabstats.models.df.kenward_roger` for which variant equals which.
     ``"residual"`` uses ``n - p`` df, ``"asymptotic"`` a normal reference.
 
     References
@@ -509,6 +515,7 @@ def mmrm(
         raise DataError(f"Cannot build the design matrix for {rhs!r}: {exc}") from None
     X = np.asarray(dm, dtype=float)
     design_info = dm.design_info
+    X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
     n, p = X.shape
     st = get_structure(covariance)
     m = len(levels)
@@ -521,16 +528,6 @@ def mmrm(
             f"The model has {p} fixed effects and {n_theta} covariance parameters "
             f"({covariance!r} over {m} visits) but only {n} observations; use a simpler "
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
-        )
-    # rank from the scaled cross-product (an SVD of the tall X is needlessly slow)
-    gram = X.T @ X
-    scale = np.sqrt(np.where(np.diag(gram) > 0, np.diag(gram), 1.0))
-    eig = np.linalg.eigvalsh(gram / np.outer(scale, scale))
-    rank = int(np.sum(eig > max(float(eig.max()), 1e-300) * 1e-10))
-    if rank < p:
-        raise DesignError(
-            f"The fixed-effects design of {rhs!r} is rank deficient (rank {rank} < {p} "
-            "columns): some arm x visit cells are empty or terms are collinear."
         )
     subj_codes = pd.factorize(frame[subject])[0]
     visit_codes = frame[visit].cat.codes.to_numpy()
@@ -570,7 +567,9 @@ def mmrm(
     default_first = (df_method, *[mm for mm in methods if mm != df_method])
     allowed = tuple(mm for mm in default_first if reml or mm not in _KR)
     return MMRMResult(
-        coef_names=r_coef_names(design_info),
+        coef_names=rank_info.kept_names,
+        aliased=rank_info.aliased,
+        _rank_info=rank_info,
         beta=ev.beta.copy(),
         design_info=design_info,
         frame=frame,

@@ -19,12 +19,15 @@ lmerTest, *J. Stat. Softw.* 82(13), doi:10.18637/jss.v082.i13.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import patsy
 
-from ..errors import DesignError
+from ..errors import DesignError, RehabStatsWarning
 from ._emmeans import _columns_in_code
+from ._rank import pivoted_rank
 
 __all__ = ["term_label", "type3_hypotheses"]
 
@@ -102,6 +105,13 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
     user's coding by ``X_treat^+ X``. The rows matter beyond their span: the
     Satterthwaite F-test df depends on them through the eigen-decomposition.
 
+    A rank-deficient design is handled as lmerTest does: the model's design and
+    the treatment-coded design are both reduced to the columns kept by R's
+    pivoted QR (:func:`rehabstats.models._rank.pivoted_rank`), the hypotheses
+    are built on the reduced treatment-coded design (so each term is tested on
+    its estimable part; a term with no estimable direction gets an empty ``L``)
+    and mapped to the model's reduced coefficients.
+
     Parameters
     ----------
     design_info : patsy.DesignInfo
@@ -112,23 +122,39 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
     Returns
     -------
     dict
-        ``{term label: L}`` with ``L`` of shape ``(q, p)`` in the user's coding.
+        ``{term label: L}`` with ``L`` of shape ``(q, rank)`` in the user's coding
+        (the coefficients the model estimated).
     """
     X_user = np.asarray(patsy.build_design_matrices([design_info], frame)[0], dtype=float)
-    X, tinfo, tterms = _recode(design_info, frame, "Treatment")
-    p = X.shape[1]
-    if p != X_user.shape[1] or np.linalg.matrix_rank(X) < p:
+    X_full, tinfo, tterms = _recode(design_info, frame, "Treatment")
+    if X_full.shape[1] != X_user.shape[1]:
         raise DesignError(
-            "Type III tests need a full-rank design; the treatment-coded design has "
-            f"{X.shape[1]} columns of rank {np.linalg.matrix_rank(X)} and the model "
-            f"{X_user.shape[1]}."
+            "Type III tests need the treatment-coded design to have as many columns as "
+            f"the model's: {X_full.shape[1]} vs {X_user.shape[1]}."
         )
+    # rank-deficient designs: the model was fitted on the columns kept by R's
+    # pivoted QR (models._rank); the hypotheses are built on the estimable part
+    # (lmerTest: ensure_full_rank of the treatment-coded design, then mapped to
+    # the fitted, reduced design by ginv(X) %*% Xorig)
+    user_rank = pivoted_rank(X_user)
+    X_user = X_user[:, user_rank.keep]
+    treat_rank = pivoted_rank(X_full)
+    X = X_full[:, treat_rank.keep]
+    if treat_rank.rank != user_rank.rank:
+        raise DesignError(
+            "Cannot map the design to type III contrasts: the treatment-coded design has "
+            f"rank {treat_rank.rank}, the model's {user_rank.rank}."
+        )
+    p = X.shape[1]
+    col_term = np.empty(X_full.shape[1], dtype=int)
+    for t, tt in enumerate(tterms):
+        col_term[tinfo.term_slices[tt]] = t
+    col_term = col_term[treat_rank.keep]
     term_cols: list[np.ndarray] = []      # X columns of each term
     rd_blocks: list[np.ndarray] = []
     info: list[tuple[set[str], set[str]]] = []
-    for term, tt in zip(design_info.terms, tterms, strict=True):
-        sl = tinfo.term_slices[tt]
-        term_cols.append(np.arange(p)[sl])
+    for t, term in enumerate(design_info.terms):
+        term_cols.append(np.flatnonzero(col_term == t))
         if not term.factors:
             rd_blocks.append(np.ones((len(frame), 1)))
             info.append((set(), set()))
@@ -137,7 +163,7 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
         rd_blocks.append(blocks[0])
         info.append((variables, numerics))
     rdX = np.hstack(rd_blocks)
-    Xpinv = np.linalg.pinv(X)
+    Xpinv = np.linalg.pinv(X)                     # X has full column rank
     L0 = _zapsmall((Xpinv @ rdX).T)               # rows: rdX columns; columns: X columns
     # rows of L0 that correspond to the model's coefficients (same column vectors)
     offsets = np.cumsum([0] + [b.shape[1] for b in rd_blocks])
@@ -159,13 +185,22 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
             continue
         contains = [b for b in range(len(labels)) if b != a and design_info.terms[b].factors
                     and va <= info[b][0] and info[b][0] - va and na == info[b][1]]
-        if contains:
+        if contains and term_cols[a].size:
             Z = L0[:, np.concatenate([term_cols[b] for b in contains])]
             Y = L0[:, term_cols[a]]
-            coef, *_ = np.linalg.lstsq(Z, Y, rcond=None)
-            L0[:, term_cols[a]] = _zapsmall(Y - Z @ coef)
+            if Z.shape[1]:
+                coef, *_ = np.linalg.lstsq(Z, Y, rcond=None)
+                L0[:, term_cols[a]] = _zapsmall(Y - Z @ coef)
     L = L0[rows, :]
     mapping = _zapsmall(Xpinv @ X_user)
+    empty = [labels[t] for t, tt in enumerate(tterms)
+             if design_info.terms[t].factors and X_full[:, tinfo.term_slices[tt]].shape[1] == 0]
+    if empty:
+        warnings.warn(
+            f"Term(s) {', '.join(repr(e) for e in empty)} have no column in the design "
+            "(a factor with a single level in the data, e.g. one arm): nothing to test, so "
+            "their type III rows are NaN with num_df 0.",
+            RehabStatsWarning, stacklevel=3)
     out: dict[str, np.ndarray] = {}
     for t, term in enumerate(design_info.terms):
         if not term.factors:
