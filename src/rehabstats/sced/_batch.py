@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_improvement, check_option
-from ..errors import DataError, DesignError
+from ..errors import DataError, DesignError, RehabStatsWarning
 from ._common import check_optional_ci, zcrit
 from ._data import check_phase_labels, prepare_sced
 from ._nonoverlap import (
@@ -18,6 +19,7 @@ from ._nonoverlap import (
     _ird_from_pand,
     _nap_core,
     _newcombe_ci,
+    _newcombe_interior,
     _orient,
     _pand_minimum_core,
     _pand_sort_core,
@@ -111,7 +113,7 @@ def _vectorised(
     if name == "ird":
         return _ird_from_pand(_pand_minimum_core(oa, ob), m, n), nan, nan, nan, "none"
     if name == "tau_u":
-        if opts["tau_u_method"] != "parker":
+        if opts["tau_u_method"] != "parker" or opts["tau_u_ci"] != "none":
             return None
         return _tau_u_parker_core(oa, ob), nan, nan, nan, "none"
     if name in ("nap", "tau", "tau_bc"):
@@ -127,14 +129,20 @@ def _vectorised(
         est, se = _nap_core(oa, ob, opts["se_method"])
         if level is not None:
             lo, hi = _newcombe_ci(est, m, n, level)
+            if opts["nap_ci_method"] == "score":
+                for r in np.flatnonzero((est == 0) | (est == 1)):
+                    lo[r], hi[r] = _newcombe_interior(float(est[r]), m, n, level)
         else:
             lo = hi = nan
         if name == "nap":
-            return est, se, lo, hi, "newcombe"
-        return 2 * est - 1, 2 * se, 2 * lo - 1, 2 * hi - 1, "newcombe"
+            return est, se, lo, hi, opts["nap_ci_method"]
+        return 2 * est - 1, 2 * se, 2 * lo - 1, 2 * hi - 1, opts["nap_ci_method"]
     if name == "smd":
         d, se, _ = _smd_core(a, b, improvement, opts["standardizer"], opts["bias_correct"])
     elif name in ("lrrd", "lrri"):
+        upper = {"percentage": 100.0, "proportion": 1.0}.get(opts["scale"], math.inf)
+        if np.any((a < 0) | (a > upper)) or np.any((b < 0) | (b > upper)):
+            return None  # the per-series call raises the informative error
         dc = opts["d_const"] if opts["d_const"] is not None else _trunc_constant(
             opts["scale"], opts["observation_length"], opts["intervals"])
         d, se = _lrr_core(a, b, version=name[-1], improvement=improvement, scale=opts["scale"],
@@ -163,12 +171,15 @@ def _call_single(name: str, a: np.ndarray, b: np.ndarray, improvement: str,
     f = INDICES[name]
     kw: dict[str, Any] = {"improvement": improvement}
     if name in ("nap", "tau"):
-        kw.update(ci=opts["ci"], se_method=opts["se_method"])
+        kw.update(ci=opts["ci"], se_method=opts["se_method"], ci_method=opts["nap_ci_method"])
     elif name == "tau_bc":
         kw.update(ci=opts["ci"], se_method=opts["se_method"], kendall=opts["kendall"],
                   pretest_trend=opts["pretest_trend"])
     elif name == "tau_u":
-        kw.update(method=opts["tau_u_method"], ci=opts["ci"])
+        if opts["tau_u_ci"] == "none":
+            kw.update(method=opts["tau_u_method"], ci=None)
+        else:
+            kw.update(method=opts["tau_u_method"], ci=opts["ci"], ci_method=opts["tau_u_ci"])
     elif name == "pand":
         kw.update(method=opts["pand_method"])
     elif name == "smd":
@@ -202,7 +213,9 @@ def effect_sizes(
     improvement: str = "increase",
     ci: float | None = 0.95,
     se_method: str = "unbiased",
+    nap_ci_method: Literal["newcombe", "score"] = "newcombe",
     tau_u_method: Literal["parker", "complete", "tarlow"] = "parker",
+    tau_u_ci: Literal["none", "s", "z", "tau"] | None = None,
     pand_method: Literal["minimum", "sort"] = "minimum",
     pretest_trend: bool | float = False,
     kendall: bool = False,
@@ -243,10 +256,18 @@ def effect_sizes(
         Confidence level of every interval.
     se_method : {"unbiased", "hanley", "null"}
         NAP / Tau / Tau-BC standard error.
+    nap_ci_method : {"newcombe", "score"}
+        NAP / Tau interval (:func:`rehabstats.sced.nap`): ``"newcombe"`` as
+        SingleCaseES (degenerate [1, 1] at NAP = 1), ``"score"`` the same score
+        interval with its interior limit there (never zero width).
     tau_u_method : {"parker", "complete", "tarlow"}
-        Tau-U variant (:func:`rehabstats.sced.tau_u`). With "parker" (the
-        SingleCaseES default) Tau-U has no standard error or interval, as in
-        SingleCaseES; the scan variants carry scan's Fisher-z interval.
+        Tau-U variant (:func:`rehabstats.sced.tau_u`).
+    tau_u_ci : {"none", "s", "z", "tau"}, optional
+        Tau-U interval (``ci_method`` of :func:`rehabstats.sced.tau_u`, with the
+        standard error that belongs to it). Default: ``"none"`` for "parker"
+        (SingleCaseES reports no Tau-U standard error) and ``"z"`` (scan's
+        Fisher-z interval) for the scan variants. ``"s"`` is the interval on
+        the scale of Kendall's S, defined also when Parker's Tau-U exceeds 1.
     pand_method : {"minimum", "sort"}
         PAND variant (:func:`rehabstats.sced.pand`).
     pretest_trend, kendall
@@ -274,6 +295,14 @@ def effect_sizes(
     DesignError
         A phase label is absent or a case has no baseline-treatment pair.
 
+    Warns
+    -----
+    RehabStatsWarning
+        One warning per index (and reason) that names every case and pair whose
+        estimate, standard error or interval is not finite -- a constant
+        baseline for SMD, a one-observation phase for NAP's unbiased SE, and so
+        on -- the same conditions the single-index functions warn about.
+
     Examples
     --------
     >>> import pandas as pd
@@ -298,7 +327,12 @@ def effect_sizes(
         "bias_correct": bool(check_option(bias_correct, "bias_correct", (True, False))),
         "delta_method": check_option(delta_method, "delta_method", (True, False)),
         "goal": goal,
+        "nap_ci_method": check_option(nap_ci_method, "nap_ci_method", ("newcombe", "score")),
     }
+    tau_u_ci = check_option(tau_u_ci, "tau_u_ci", (None, "none", "s", "z", "tau"))
+    if tau_u_ci is None:
+        tau_u_ci = "none" if opts["tau_u_method"] == "parker" else "z"
+    opts["tau_u_ci"] = tau_u_ci
     sc, iv, ol, dc = _check_lrr_args(
         check_option(scale, "scale", _SCALES), intervals, observation_length, d_const, bias_correct
     )
@@ -315,6 +349,8 @@ def effect_sizes(
     lo = est.copy()
     hi = est.copy()
     method = np.full((n_pairs, n_idx), "none", dtype=object)
+    # warnings of the per-series calls, collected to be announced once per index
+    messages: dict[tuple[int, int], str] = {}
     keys = pairs.a_len * 100000 + pairs.b_len
     for key in np.unique(keys):
         rows = np.flatnonzero(keys == key)
@@ -327,12 +363,20 @@ def effect_sizes(
                 out = _vectorised(name, a, b, improvement, opts)
             if out is None:
                 for r_i, r in enumerate(rows):
-                    e, s, lw, hg, cm = _call_single(name, a[r_i], b[r_i], improvement, opts)
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always", RehabStatsWarning)
+                        e, s, lw, hg, cm = _call_single(name, a[r_i], b[r_i], improvement, opts)
+                    for w in caught:
+                        if issubclass(w.category, RehabStatsWarning):
+                            messages.setdefault((int(r), j), str(w.message))
+                        else:  # pragma: no cover - foreign warnings pass through
+                            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                     est[r, j], se[r, j], lo[r, j], hi[r, j], method[r, j] = e, s, lw, hg, cm
             else:
                 est[rows, j], se[rows, j], lo[rows, j], hi[rows, j] = out[:4]
                 method[rows, j] = out[4]
     has_ci = method != "none"
+    _announce(names, pairs, est, se, lo, hi, has_ci, messages, opts)
     result = pd.DataFrame({
         "case": np.repeat(pairs.case, n_idx),
         "pair": np.repeat(pairs.pair, n_idx),
@@ -350,6 +394,59 @@ def effect_sizes(
     })
     result.attrs["n_omitted"] = frame.attrs.get("n_omitted", 0)
     return result
+
+
+#: indices with a standard error (NaN there is a degenerate case, not "no SE")
+_HAS_SE = {"nap", "tau", "tau_bc", "smd", "lrrd", "lrri", "lor", "lrm", "pogo"}
+#: why an index is not finite, when the vectorised core gave no message
+_REASONS = {
+    "nap": "a phase has one observation, so the unbiased variance divides by 0 (use "
+           "se_method='hanley' or 'null')",
+    "tau": "a phase has one observation, so the unbiased variance divides by 0 (use "
+           "se_method='hanley' or 'null')",
+    "tau_bc": "a phase has one observation, so the unbiased variance divides by 0 (use "
+              "se_method='hanley' or 'null')",
+    "smd": "the standardising SD is 0 (the outcome does not vary) or a phase has fewer "
+           "than 2 observations",
+    "lrrd": "a phase has fewer than 2 observations, or a phase mean is 0 without a "
+            "truncation constant",
+    "lrri": "a phase has fewer than 2 observations, or a phase mean is 0 without a "
+            "truncation constant",
+    "lor": "a phase has fewer than 2 observations, or a phase mean is 0 or 100% without a "
+           "truncation constant",
+    "lrm": "a phase has fewer than 2 observations or a median of 0",
+    "pogo": "a phase has fewer than 2 observations",
+    "tau_u": "the Tau-U interval is undefined for these data (see rehabstats.sced.tau_u)",
+}
+
+
+def _announce(names: list[str], pairs: _Pairs, est: np.ndarray, se: np.ndarray,
+              lo: np.ndarray, hi: np.ndarray, has_ci: np.ndarray,
+              messages: dict[tuple[int, int], str], opts: dict[str, Any]) -> None:
+    """One RehabStatsWarning per index and reason, naming every case/pair affected."""
+    for j, name in enumerate(names):
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(est[:, j])
+            if name in _HAS_SE or (name == "tau_u" and opts["tau_u_ci"] != "none"):
+                bad |= ~np.isfinite(se[:, j])
+            bad |= has_ci[:, j] & ~(np.isfinite(lo[:, j]) & np.isfinite(hi[:, j]))
+        rows = {int(r) for r in np.flatnonzero(bad)} | {r for (r, jj) in messages if jj == j}
+        if not rows:
+            continue
+        by_reason: dict[str, list[int]] = {}
+        for r in sorted(rows):
+            why = messages.get((r, j)) or f"{name}: not finite ({_REASONS.get(name, 'degenerate data')})."
+            by_reason.setdefault(why, []).append(r)
+        for why, rs_ in by_reason.items():
+            where = ", ".join(f"case {_plain(pairs.case[r])!r} pair {int(pairs.pair[r])}"
+                              for r in rs_[:10])
+            more = f" and {len(rs_) - 10} more" if len(rs_) > 10 else ""
+            warnings.warn(f"effect_sizes: {why} Affected: {where}{more}.", RehabStatsWarning,
+                          stacklevel=3)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 _WEIGHTINGS = ("equal", "1/V", "nA", "nB", "nA*nB", "1/nA+1/nB")
@@ -392,6 +489,16 @@ def combine_phase_pairs(
         One row per case and index: ``case, index, estimate, se, ci_low,
         ci_high, ci_level, n_pairs``.
 
+    Raises
+    ------
+    DataError
+        ``table`` is not an :func:`effect_sizes` table, or it has no rows.
+
+    Warns
+    -----
+    RehabStatsWarning
+        A combined estimate is not finite (named by case and index).
+
     Examples
     --------
     >>> import pandas as pd
@@ -407,6 +514,8 @@ def combine_phase_pairs(
     if not isinstance(table, pd.DataFrame) or not {"case", "index", "estimate", "se",
                                                    "n_baseline", "n_treatment"} <= set(table):
         raise DataError("'table' must be the DataFrame returned by rehabstats.sced.effect_sizes.")
+    if len(table) == 0:
+        raise DataError("'table' has no rows: there are no phase pairs to combine.")
     na = table["n_baseline"].to_numpy(float)
     nb = table["n_treatment"].to_numpy(float)
     se = table["se"].to_numpy(float)
@@ -440,4 +549,16 @@ def combine_phase_pairs(
     out["ci_level"] = np.where(np.isnan(se_c) | (level is None), np.nan,
                                level if level is not None else np.nan)
     out["n_pairs"] = counts.to_numpy()
+    bad = ~np.isfinite(est)
+    if bad.any():
+        where = ", ".join(f"case {_plain(c)!r} index {i!r}"
+                          for c, i in zip(out["case"][bad][:10], out["index"][bad][:10],
+                                          strict=True))
+        warnings.warn(
+            f"combine_phase_pairs: the combined estimate is not finite for {where}"
+            f"{' and more' if bad.sum() > 10 else ''}: a phase pair's estimate is not finite"
+            + (", or an index without a standard error was weighted by 1/V"
+               if weighting == "1/V" else "") + ".",
+            RehabStatsWarning, stacklevel=2,
+        )
     return out
