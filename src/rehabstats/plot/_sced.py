@@ -72,7 +72,11 @@ def sced(
     Raises
     ------
     DataError
-        Unknown overlay, ``ax`` with several cases, bad columns.
+        Unknown overlay, ``ax`` with several cases, bad columns, a
+        ``baseline_phase`` that is not a phase label of the data (the message
+        lists the labels present), and every data error of
+        :func:`rehabstats.sced._data.prepare_sced` (infinite outcomes, labels that
+        differ only in case or whitespace, ...).
 
     Examples
     --------
@@ -93,6 +97,13 @@ def sced(
         raise DataError(f"'overlays' entries must be among {', '.join(map(repr, OVERLAYS))}; "
                         f"got {bad[0]!r}.")
     frame = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
+    labels = [str(v) for v in pd.unique(frame["phase"])]
+    if str(baseline_phase) not in labels:
+        raise DataError(
+            f"'baseline_phase' is {baseline_phase!r}, but the data have no phase with that "
+            f"label; phase labels present: {', '.join(map(repr, labels))}."
+        )
+    baseline_phase = str(baseline_phase)
     cases = list(pd.unique(frame["case"]))
     if ax is not None and len(cases) > 1:
         raise DataError(f"'ax' can only be given for a single case; the data have {len(cases)} "

@@ -14,7 +14,7 @@ from .._results import EffectSizeResult
 from .._validate import as_float_array, check_ci, check_improvement
 from ..errors import DataError, RehabStatsWarning
 
-__all__ = ["as_phase_arrays", "check_optional_ci", "make_result", "zcrit"]
+__all__ = ["as_phase_arrays", "check_optional_ci", "make_result", "pow2_unit", "sd", "zcrit"]
 
 
 def as_phase_arrays(
@@ -36,6 +36,27 @@ def as_phase_arrays(
                 f"got {arr.size}."
             )
     return a, b, improvement, na + nb
+
+
+def pow2_unit(*arrays: np.ndarray) -> float:
+    """A power of two near the largest |value| of the arrays (1.0 when all are 0).
+
+    Dividing by it is exact, so scale-free statistics computed in these units
+    change no digit at ordinary magnitudes while data of magnitude 1e300 (1e-300)
+    no longer overflow (underflow) when squared.
+    """
+    big = max((float(np.max(np.abs(x))) for x in arrays if np.size(x)), default=0.0)
+    if not big > 0 or not math.isfinite(big):
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(big)[1])))
+
+
+def sd(x: np.ndarray) -> float:
+    """Sample SD (n - 1), overflow-safe for data of any magnitude; NaN below 2 values."""
+    if x.size < 2:
+        return math.nan
+    unit = pow2_unit(x)
+    return float(np.std(x / unit, ddof=1)) * unit
 
 
 def check_optional_ci(ci: Any) -> float | None:

@@ -399,7 +399,13 @@ def pand(
     -------
     EffectSizeResult
         ``measure="pand"`` as a proportion (scan reports percent);
-        ``details["method"]``.
+        ``details["method"]`` and ``details["overlaps"]`` (observations
+        removed). With ``method="sort"`` also scan's ``pand()$phi`` and its tests:
+        ``details["phi"]`` (``sqrt(chi^2 / N)`` of the 2 x 2 table of data
+        phase by sorted phase, ``matrix_counts``), ``chi_square`` and ``chi_p``
+        (Pearson, no continuity correction, 1 df), ``fisher_p`` and
+        ``fisher_odds_ratio`` (Fisher's exact test, conditional MLE odds ratio,
+        as R's ``fisher.test``). phi is unsigned, as in scan.
 
     References
     ----------
@@ -412,18 +418,69 @@ def pand(
     >>> from rehabstats.sced import pand
     >>> round(pand([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.8889
+    >>> res = pand([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29], method="sort")
+    >>> round(100 * res.estimate, 5), round(res.details["phi"], 4)  # scan's tests: 84.61538, 0.6905
+    (84.61538, 0.6905)
     """
     method = check_option(method, "method", ("minimum", "sort"))
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     if method == "minimum":
         est = _pand_minimum_core(a2, b2)[0]
+        details: dict[str, Any] = {
+            "method": method, "overlaps": int(round((1 - est) * (a.size + b.size)))}
     else:
-        est = _pand_sort_core(a2, b2, improvement == "decrease")[0]
+        counts = _pand_sort_counts(a2, b2, improvement == "decrease")
+        est = (counts[0, 0] + counts[1, 1]) / counts.sum()
+        details = {"method": method, **_pand_phi(counts)}
     return make_result(
         "pand", est, n_baseline=a.size, n_treatment=b.size, n_omitted=omitted,
-        details={"method": method},
+        details=details,
     )
+
+
+def _pand_sort_counts(a: np.ndarray, b: np.ndarray, decrease: bool) -> np.ndarray:
+    """scan's 2 x 2 table of ``pand(method = "sort")``, summed over the rows (series).
+
+    Rows: the phase of each position in the data (A, B); columns: the phase found
+    at that position once the values are sorted. ``[A, B]`` counts treatment
+    points among the lowest ``n_A`` ranks, ``[B, A]`` baseline points among the
+    highest ``n_B`` ranks (the overlaps).
+    """
+    m = a.shape[1]
+    n = b.shape[1]
+    k = a.shape[0]
+    values = np.concatenate([a, b], axis=1)
+    is_b = np.concatenate([np.zeros((k, m), bool), np.ones((k, n), bool)], axis=1)
+    if decrease:
+        pos = np.broadcast_to(-np.arange(m + n), values.shape)
+        order = np.lexsort((pos, values), axis=1)
+    else:
+        order = np.argsort(values, axis=1, kind="stable")
+    sorted_b = np.take_along_axis(is_b, order, axis=1)
+    b_low = int(np.sum(sorted_b[:, :m]))
+    a_high = int(np.sum(~sorted_b[:, m:]))
+    return np.array([[k * m - b_low, b_low], [a_high, k * n - a_high]], dtype=float)
+
+
+def _pand_phi(counts: np.ndarray) -> dict[str, Any]:
+    """phi, Pearson's chi-square (no continuity correction) and Fisher's exact test of the
+    PAND 2 x 2 table, as scan's ``pand()`` (``chisq.test(correct = FALSE)``,
+    ``fisher.test``)."""
+    total = counts.sum()
+    rows = counts.sum(axis=1)
+    cols = counts.sum(axis=0)
+    det = counts[0, 0] * counts[1, 1] - counts[0, 1] * counts[1, 0]
+    chi2 = float(total * det**2 / (rows[0] * rows[1] * cols[0] * cols[1]))
+    table = counts.astype(np.int64)
+    fisher_p = float(stats.fisher_exact(table).pvalue)
+    odds = float(stats.contingency.odds_ratio(table, kind="conditional").statistic)
+    return {
+        "phi": math.sqrt(chi2 / total), "chi_square": chi2,
+        "chi_p": float(stats.chi2.sf(chi2, 1)), "fisher_p": fisher_p,
+        "fisher_odds_ratio": odds, "overlaps": int(counts[0, 1] + counts[1, 0]),
+        "matrix_counts": table,
+    }
 
 
 def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
