@@ -10,6 +10,8 @@ import pandas as pd
 
 from .._validate import check_improvement
 from ..errors import DataError
+from ..sced._common import pow2_unit
+from ..sced._common import sd as _sd
 from ..sced._data import prepare_sced
 
 __all__ = ["OVERLAYS", "sced"]
@@ -175,14 +177,15 @@ def _draw_case(ax: Any, grp: pd.DataFrame, overlays: Sequence[str],
             ax.hlines(np.median(y), x.min(), x.max(), color="tab:green", linewidth=1.2,
                       linestyle="-.", label="_overlay_median")
         if "trend" in overlays and len(x) >= 2:
-            b, a = np.polyfit(x, y, 1)
+            unit = pow2_unit(y)  # exact rescaling: no overflow for huge outcomes
+            b, a = np.polyfit(x, y / unit, 1) * unit
             ax.plot(x, a + b * x, color="tab:orange", linewidth=1.1, label="_overlay_trend")
     base = grp[grp["phase"] == baseline_phase]
     first_base = base[base["run"] == base["run"].min()] if len(base) else base
     rest = grp[grp["session"] > first_base["session"].max()] if len(first_base) else grp.iloc[:0]
     if "band" in overlays and len(first_base) >= 2:
         m = first_base["outcome"].mean()
-        sd = first_base["outcome"].std(ddof=1)
+        sd = _sd(first_base["outcome"].to_numpy(dtype=float))
         ax.axhspan(m - 2 * sd, m + 2 * sd, color="tab:purple", alpha=0.12, zorder=0,
                    label="_overlay_band")
         ax.axhline(m, color="tab:purple", linewidth=0.8, alpha=0.6, label="_overlay_band_mean")

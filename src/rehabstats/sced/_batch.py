@@ -12,7 +12,8 @@ import pandas as pd
 
 from .._validate import check_improvement, check_option
 from ..errors import DataError, DesignError, RehabStatsWarning
-from ._common import check_optional_ci, zcrit
+from .._results import EffectSizeResult
+from ._common import check_optional_ci, make_result, zcrit
 from ._data import check_phase_labels, prepare_sced
 from ._nonoverlap import (
     _SE_METHODS,
@@ -31,7 +32,7 @@ from ._nonoverlap import (
 from ._parametric import _SCALES, _check_lrr_args, _lor_core, _lrr_core, _smd_core, _trunc_constant
 from ._registry import INDICES, check_indices
 
-__all__ = ["combine_phase_pairs", "effect_sizes"]
+__all__ = ["combine_phase_pairs", "effect_sizes", "ird_pooled", "pand_pooled"]
 
 COLUMNS = [
     "case", "pair", "baseline_phase", "treatment_phase", "index", "estimate", "se", "ci_low",
@@ -562,3 +563,187 @@ def combine_phase_pairs(
             RehabStatsWarning, stacklevel=2,
         )
     return out
+
+
+def _first_pairs(data: pd.DataFrame, outcome: str, phase: str, session: str, case: str | None,
+                 baseline_phase: str, treatment_phase: str
+                 ) -> tuple[list[str], list[np.ndarray], list[np.ndarray], int]:
+    frame = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
+    pairs = _fast_pairs(frame, str(baseline_phase), str(treatment_phase))
+    y = frame["outcome"].to_numpy()
+    first = np.flatnonzero(pairs.pair == 1)
+    labels = [str(_plain(pairs.case[r])) for r in first]
+    a = [y[pairs.a_start[r]:pairs.a_start[r] + pairs.a_len[r]] for r in first]
+    b = [y[pairs.b_start[r]:pairs.b_start[r] + pairs.b_len[r]] for r in first]
+    return labels, a, b, int(frame.attrs.get("n_omitted", 0))
+
+
+def pand_pooled(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    phase: str,
+    session: str,
+    case: str | None = None,
+    baseline_phase: str = "A",
+    treatment_phase: str = "B",
+    improvement: str = "increase",
+    method: Literal["minimum", "sort"] = "minimum",
+) -> EffectSizeResult:
+    """PAND pooled over the cases of a multiple-baseline design, as scan's ``pand()``.
+
+    Each case contributes its first baseline run followed directly by a
+    treatment run (scan's default ``phases = c(1, 2)``). ``method="minimum"``:
+    the cases' non-overlapping counts (:func:`rehabstats.sced.pand`) are summed
+    and divided by the total number of observations,
+    ``PAND = sum_i nonoverlap_i / sum_i (n_Ai + n_Bi)``. ``method="sort"``: the
+    cases' 2 x 2 tables of data phase by sorted phase are summed, PAND is the
+    share on the diagonal, and phi, the chi-square and Fisher tests are those of
+    the pooled table (scan's ``pand()$phi``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Tidy long data, one row per session. Not modified.
+    outcome, phase, session, case : str
+        Column names (``case`` optional: one case).
+    baseline_phase, treatment_phase : str
+        Phase labels compared.
+    improvement : {"increase", "decrease"}
+        Direction of therapeutic change (scan's ``decreasing``).
+    method : {"minimum", "sort"}
+        As in :func:`rehabstats.sced.pand`.
+
+    Returns
+    -------
+    EffectSizeResult
+        ``measure="pand_pooled"`` (a proportion; scan prints percent), ``n_x`` /
+        ``n_y`` the total treatment / baseline observations; ``details`` holds
+        ``n_cases``, ``overlaps``, ``cases`` (per-case n and PAND) and, for
+        "sort", ``phi, chi_square, chi_p, fisher_p, fisher_odds_ratio,
+        matrix_counts``.
+
+    References
+    ----------
+    Parker, R. I., Hagan-Burke, S., & Vannest, K. (2007). Percentage of all
+    non-overlapping data (PAND): An alternative to PND. *The Journal of Special
+    Education, 40*(4), 194-204. doi:10.1177/00224669070400040101
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rehabstats.sced import pand_pooled
+    >>> df = pd.DataFrame({"case": ["x"] * 6 + ["y"] * 6, "t": list(range(1, 7)) * 2,
+    ...                    "ph": list("AAABBB") + list("AABBBB"),
+    ...                    "y": [1, 2, 4, 3, 5, 6, 2, 3, 2, 5, 6, 7]})
+    >>> round(pand_pooled(df, outcome="y", phase="ph", session="t", case="case").estimate, 4)
+    0.8333
+    """
+    from ._nonoverlap import _pand_phi, _pand_sort_counts
+
+    improvement = check_improvement(improvement)
+    method = check_option(method, "method", ("minimum", "sort"))
+    labels, a_list, b_list, omitted = _first_pairs(data, outcome, phase, session, case,
+                                                   baseline_phase, treatment_phase)
+    na = np.array([x.size for x in a_list])
+    nb = np.array([x.size for x in b_list])
+    total = int(na.sum() + nb.sum())
+    rows = []
+    counts = np.zeros((2, 2))
+    keep = 0.0
+    for lab, a, b in zip(labels, a_list, b_list, strict=True):
+        oa, ob = _orient(a[None, :], b[None, :], improvement)
+        if method == "minimum":
+            p_i = float(_pand_minimum_core(oa, ob)[0])
+            keep += round(p_i * (a.size + b.size))
+        else:
+            c_i = _pand_sort_counts(oa, ob, improvement == "decrease")
+            counts += c_i
+            p_i = float((c_i[0, 0] + c_i[1, 1]) / c_i.sum())
+        rows.append({"case": lab, "n_baseline": a.size, "n_treatment": b.size, "pand": p_i})
+    details: dict[str, Any] = {"method": method, "n_cases": len(labels),
+                               "cases": pd.DataFrame(rows)}
+    if method == "minimum":
+        est = keep / total
+        details["overlaps"] = int(total - keep)
+    else:
+        est = float((counts[0, 0] + counts[1, 1]) / counts.sum())
+        details.update(_pand_phi(counts))
+    return make_result("pand_pooled", est, n_baseline=int(na.sum()), n_treatment=int(nb.sum()),
+                       n_omitted=omitted, details=details)
+
+
+def ird_pooled(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    phase: str,
+    session: str,
+    case: str | None = None,
+    baseline_phase: str = "A",
+    treatment_phase: str = "B",
+    improvement: str = "increase",
+) -> EffectSizeResult:
+    """Robust IRD pooled over the cases of a multiple-baseline design, as scan's ``ird()``.
+
+    From the pooled PAND (:func:`pand_pooled`, ``method="minimum"``) and the
+    total phase lengths ``N_A = sum n_Ai``, ``N_B = sum n_Bi``, ``N = N_A + N_B``:
+
+    ``IRD = 1 - N^2 / (2 N_A N_B) (1 - PAND)``
+
+    (scan 0.67, ``R/ird.R``). With one case this equals
+    :func:`rehabstats.sced.ird`. It is not the average of the case IRDs: cases
+    weigh by their number of observations.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Tidy long data, one row per session. Not modified.
+    outcome, phase, session, case : str
+        Column names (``case`` optional: one case).
+    baseline_phase, treatment_phase : str
+        Phase labels compared; each case contributes its first baseline run
+        followed directly by a treatment run.
+    improvement : {"increase", "decrease"}
+        Direction of therapeutic change.
+
+    Returns
+    -------
+    EffectSizeResult
+        ``measure="ird_pooled"``; ``details`` holds ``pand`` (pooled),
+        ``n_cases`` and ``cases`` (per-case n, PAND and IRD).
+
+    References
+    ----------
+    Parker, R. I., Vannest, K. J., & Brown, L. (2009). The improvement rate
+    difference for single-case research. *Exceptional Children, 75*(2),
+    135-150. doi:10.1177/001440290907500201
+
+    Pustejovsky, J. E. (2019). Procedural sensitivities of effect sizes for
+    single-case designs with directly observed behavioral outcome measures.
+    *Psychological Methods, 24*(2), 217-235. doi:10.1037/met0000179
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rehabstats.sced import ird_pooled
+    >>> df = pd.DataFrame({"case": ["x"] * 6 + ["y"] * 6, "t": list(range(1, 7)) * 2,
+    ...                    "ph": list("AAABBB") + list("AABBBB"),
+    ...                    "y": [1, 2, 4, 3, 5, 6, 2, 3, 2, 5, 6, 7]})
+    >>> round(ird_pooled(df, outcome="y", phase="ph", session="t", case="case").estimate, 4)
+    0.6571
+    """
+    pooled = pand_pooled(data, outcome=outcome, phase=phase, session=session, case=case,
+                         baseline_phase=baseline_phase, treatment_phase=treatment_phase,
+                         improvement=improvement, method="minimum")
+    n_a, n_b = int(pooled.n_y or 0), int(pooled.n_x or 0)
+    total = n_a + n_b
+    est = 1 - total**2 / (2 * n_a * n_b) * (1 - pooled.estimate)
+    cases = pooled.details["cases"].copy()
+    cases["ird"] = _ird_from_pand(cases["pand"].to_numpy(float),
+                                  cases["n_baseline"].to_numpy(float),
+                                  cases["n_treatment"].to_numpy(float))
+    return make_result("ird_pooled", est, n_baseline=n_a, n_treatment=n_b,
+                       n_omitted=pooled.n_omitted,
+                       details={"pand": pooled.estimate, "n_cases": pooled.details["n_cases"],
+                                "cases": cases})

@@ -1146,7 +1146,7 @@ def combine_tau_u(
     --------
     >>> from rehabstats.sced import combine_tau_u, tau_u_table
     >>> t1 = tau_u_table([2, 3, 5, 3], [4, 5, 5, 7, 6])
-    >>> t2 = tau_u_table([1, 2, 1, 3, 2], [4, 4, 6, 5, 6, 7])
+    >>> t2 = tau_u_table([1, 2, 1, 3, 2], [4, 4, 6, 5, 6, 2])
     >>> list(combine_tau_u([t1, t2])["model"])[:2]
     ['A vs. B', 'A vs. B - Trend A']
     """

@@ -26,6 +26,7 @@ import pandas as pd
 from .._results import Result, format_number
 from .._validate import check_improvement, check_option, normalize_rng
 from ..errors import DataError, DesignError, RehabStatsWarning
+from ._common import pow2_unit
 from ._data import prepare_sced
 
 __all__ = ["RandomizationResult", "randomization_test", "randomization_test_batch"]
@@ -551,6 +552,11 @@ def randomization_test(
         raise DataError(f"'progress' must be True or False; got {progress!r}.")
     gen = normalize_rng(rng)  # checked now, also when enumeration makes it unused
     frame = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
+    # Built-in statistics are scale free (nap, smd) or linear in the outcome: compute
+    # them in units of a power of two near the largest |value| (exact), so outcomes of
+    # magnitude 1e300 do not overflow when squared, and restore the unit afterwards.
+    unit = 1.0 if callable(stat) else pow2_unit(frame["outcome"].to_numpy())
+    frame = frame.assign(outcome=frame["outcome"] / unit)
     cases = _cases_from_frame(frame, str(baseline_phase), str(treatment_phase))
     if stat == "slope_difference" and any(len(c.runs) > 2 for c in cases):
         raise DesignError(
@@ -605,6 +611,8 @@ def randomization_test(
             stacklevel=2,
         )
     scale = 1.0 if callable(stat) else _REPORT_SCALE.get(stat, 1.0)
+    if stat in ("mean_difference", "median_difference", "slope_difference"):
+        scale *= unit
     if len(cases) > 1:
         design = "multiple baseline"
     else:
