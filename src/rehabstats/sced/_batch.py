@@ -10,9 +10,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._results import EffectSizeResult
 from .._validate import check_improvement, check_option
 from ..errors import DataError, DesignError, RehabStatsWarning
-from .._results import EffectSizeResult
 from ._common import check_optional_ci, make_result, zcrit
 from ._data import check_phase_labels, prepare_sced
 from ._nonoverlap import (

@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .._results import EffectSizeResult
-from .._results import format_number
+from .._results import EffectSizeResult, format_number
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
@@ -428,7 +427,7 @@ def pand(
     if method == "minimum":
         est = _pand_minimum_core(a2, b2)[0]
         details: dict[str, Any] = {
-            "method": method, "overlaps": int(round((1 - est) * (a.size + b.size)))}
+            "method": method, "overlaps": round((1 - est) * (a.size + b.size))}
     else:
         counts = _pand_sort_counts(a2, b2, improvement == "decrease")
         est = (counts[0, 0] + counts[1, 1]) / counts.sum()
