@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import rehabstats as rs
 from rehabstats import sced
@@ -553,3 +555,21 @@ def test_design_errors_still_design_errors() -> None:
     with pytest.raises(DesignError):
         sced.effect_sizes(_ab([1.0, 2, 3, 4], 2), outcome="y", phase="ph", session="t",
                           treatment_phase="C")
+
+
+@given(st.integers(min_value=-300, max_value=300),
+       st.lists(st.floats(0.5, 50), min_size=3, max_size=8),
+       st.lists(st.floats(0.5, 50), min_size=3, max_size=8))
+def test_scale_free_indices_at_every_magnitude(exponent: int, a: list[float],
+                                               b: list[float]) -> None:
+    """SMD, LRR ("other"), PoGO and the randomization SMD do not depend on the unit."""
+    if np.ptp(a) == 0:
+        a = [*a[:-1], a[-1] + 1.0]
+    k = 10.0**exponent
+    ak, bk = [v * k for v in a], [v * k for v in b]
+    for f, kw in ((sced.smd, {}), (sced.lrri, {"scale": "other"}),
+                  (sced.pogo, {"goal": 60.0})):
+        r0 = f(a, b, **kw)
+        r1 = f(ak, bk, **({"goal": 60.0 * k} if "goal" in kw else kw))
+        assert r1.estimate == pytest.approx(r0.estimate, rel=1e-9, abs=1e-12)
+        assert r1.se == pytest.approx(r0.se, rel=1e-9, abs=1e-12)
