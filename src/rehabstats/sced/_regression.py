@@ -445,7 +445,7 @@ def _fit_stats(label: str, y: np.ndarray, x: np.ndarray, fit: _Fit, ar: int,
         loglik = fit.loglik
     loglik -= n * math.log(unit)  # the likelihood of y, not of y / unit
     aic = -2 * loglik + 2 * (p + 1 + ar)
-    if tss == 0 or not r2 < 1:
+    if tss == 0 or (df2 > 0 and not r2 < 1):  # (n == p is announced by the caller)
         what = "the outcome is constant" if tss == 0 else "the model fits every observation"
         warnings.warn(f"Case {label!r}: {what}, so R², the F test (and with a perfect fit the "
                       "log-likelihood) are undefined (NaN/Inf).", RehabStatsWarning,
