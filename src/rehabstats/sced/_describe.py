@@ -90,7 +90,12 @@ def describe(
     Returns
     -------
     SCEDDescription
-        ``.phases``, ``.transitions`` and ``.consistency`` tables.
+        ``.phases``, ``.transitions`` and ``.consistency`` tables. A statistic
+        that is undefined for a run is NaN by definition (as in scan): the SD,
+        trend and trend change of a one-observation run, and the
+        variability ratio when the earlier run has SD 0. SDs and trends are
+        computed in units of a power of two near the largest value, so outcomes
+        of magnitude 1e300 do not overflow.
 
     Examples
     --------
