@@ -99,13 +99,17 @@ def test_one_observation_in_baseline() -> None:
     # SingleCaseES test-short-phase-behavior.R: NAP/Tau SE infinite, PND = PEM = NAP,
     # Tau = Tau-U, parametric indices warn.
     a1, b3 = [40.0], [20.0, 13.3, 25.0]
-    nap = sced.nap(a1, b3, improvement="decrease", ci=None)
+    # the unbiased SE is Inf (as SingleCaseES) and announced (issue 7)
+    with pytest.warns(RehabStatsWarning, match="unbiased variance divides"):
+        nap = sced.nap(a1, b3, improvement="decrease", ci=None)
     assert math.isinf(nap.se)
-    assert math.isinf(sced.tau(a1, b3, improvement="decrease", ci=None).se)
+    with pytest.warns(RehabStatsWarning, match="unbiased variance divides"):
+        assert math.isinf(sced.tau(a1, b3, improvement="decrease", ci=None).se)
+    assert math.isfinite(sced.nap(a1, b3, ci=None, se_method="hanley").se)
     assert sced.pnd(a1, b3, improvement="decrease").estimate == nap.estimate
     assert sced.pem(a1, b3, improvement="decrease").estimate == nap.estimate
     assert sced.tau_u(a1, b3, improvement="decrease").estimate == pytest.approx(
-        sced.tau(a1, b3, improvement="decrease").estimate)
+        sced.tau(a1, b3, improvement="decrease", se_method="null").estimate)
     for name in ("smd", "lrrd", "lrri", "lor"):
         with pytest.warns(RehabStatsWarning, match="fewer than 2 observations"):
             _call(name, a1, b3, improvement="decrease", **({"scale": "percentage"}
@@ -116,7 +120,8 @@ def test_one_observation_in_each_phase() -> None:
     with pytest.warns(RehabStatsWarning, match="baseline and treatment phase"):
         res = sced.lrri([40.0], [20.0], scale="percentage", improvement="decrease")
     assert math.isnan(res.estimate) and math.isnan(res.se)
-    assert math.isinf(sced.nap([40.0], [20.0], ci=None).se)
+    with pytest.warns(RehabStatsWarning, match="unbiased variance divides"):
+        assert math.isinf(sced.nap([40.0], [20.0], ci=None).se)
     with pytest.raises(DataError, match="at least 2 baseline observations"):
         sced.tau_bc([1.0], [2.0, 3.0])
 

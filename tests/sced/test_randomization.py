@@ -152,8 +152,9 @@ def test_batch_equals_single():
 
 
 def test_degenerate_constant_series_gives_nan_p():
-    res = randomization_test(ab([5.0] * 12), outcome="y", phase="ph", session="t",
-                             statistic="smd")
+    with pytest.warns(RehabStatsWarning, match="p-value is undefined"):
+        res = randomization_test(ab([5.0] * 12), outcome="y", phase="ph", session="t",
+                                 statistic="smd")
     assert np.isnan(res.statistic) and np.isnan(res.p_value)
     # mean difference of a constant series is 0 everywhere: every assignment ties
     res = randomization_test(ab([5.0] * 12), outcome="y", phase="ph", session="t")
@@ -165,8 +166,10 @@ def test_one_observation_phases_allowed_with_min_length_one():
                              session="t", min_phase_length=1)
     assert res.n_assignments == 3
     # slope of a one-observation phase is undefined: p is NaN, not an error
-    res = randomization_test(ab([1.0, 2, 3, 9], n_a=1), outcome="y", phase="ph",
-                             session="t", min_phase_length=1, statistic="slope_difference")
+    with pytest.warns(RehabStatsWarning, match="p-value is undefined"):
+        res = randomization_test(ab([1.0, 2, 3, 9], n_a=1), outcome="y", phase="ph",
+                                 session="t", min_phase_length=1,
+                                 statistic="slope_difference")
     assert np.isnan(res.p_value)
 
 

@@ -120,7 +120,9 @@ def test_singlecasees_records(dataset: str, function: str) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RehabStatsWarning)
             res = _compute(function, a, b, args)
-        ours = [w for w in caught if issubclass(w.category, RehabStatsWarning)]
+        # rs.sced announces non-finite results that R returns silently (issue 7)
+        ours = [w for w in caught if issubclass(w.category, RehabStatsWarning)
+                and "is not finite" not in str(w.message)]
         if ours and not rec["warnings"]:
             failures.append(f"{rec['record_id']}: unexpected warning {ours[0].message}")
         for name, got, want, rtol, atol in _checks(function, res, rec["output"], args):

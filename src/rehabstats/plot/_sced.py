@@ -10,6 +10,8 @@ import pandas as pd
 
 from .._validate import check_improvement
 from ..errors import DataError
+from ..sced._common import pow2_unit
+from ..sced._common import sd as _sd
 from ..sced._data import prepare_sced
 
 __all__ = ["OVERLAYS", "sced"]
@@ -72,7 +74,11 @@ def sced(
     Raises
     ------
     DataError
-        Unknown overlay, ``ax`` with several cases, bad columns.
+        Unknown overlay, ``ax`` with several cases, bad columns, a
+        ``baseline_phase`` that is not a phase label of the data (the message
+        lists the labels present), and every data error of
+        :func:`rehabstats.sced._data.prepare_sced` (infinite outcomes, labels that
+        differ only in case or whitespace, ...).
 
     Examples
     --------
@@ -93,6 +99,13 @@ def sced(
         raise DataError(f"'overlays' entries must be among {', '.join(map(repr, OVERLAYS))}; "
                         f"got {bad[0]!r}.")
     frame = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
+    labels = [str(v) for v in pd.unique(frame["phase"])]
+    if str(baseline_phase) not in labels:
+        raise DataError(
+            f"'baseline_phase' is {baseline_phase!r}, but the data have no phase with that "
+            f"label; phase labels present: {', '.join(map(repr, labels))}."
+        )
+    baseline_phase = str(baseline_phase)
     cases = list(pd.unique(frame["case"]))
     if ax is not None and len(cases) > 1:
         raise DataError(f"'ax' can only be given for a single case; the data have {len(cases)} "
@@ -164,14 +177,15 @@ def _draw_case(ax: Any, grp: pd.DataFrame, overlays: Sequence[str],
             ax.hlines(np.median(y), x.min(), x.max(), color="tab:green", linewidth=1.2,
                       linestyle="-.", label="_overlay_median")
         if "trend" in overlays and len(x) >= 2:
-            b, a = np.polyfit(x, y, 1)
+            unit = pow2_unit(y)  # exact rescaling: no overflow for huge outcomes
+            b, a = np.polyfit(x, y / unit, 1) * unit
             ax.plot(x, a + b * x, color="tab:orange", linewidth=1.1, label="_overlay_trend")
     base = grp[grp["phase"] == baseline_phase]
     first_base = base[base["run"] == base["run"].min()] if len(base) else base
     rest = grp[grp["session"] > first_base["session"].max()] if len(first_base) else grp.iloc[:0]
     if "band" in overlays and len(first_base) >= 2:
         m = first_base["outcome"].mean()
-        sd = first_base["outcome"].std(ddof=1)
+        sd = _sd(first_base["outcome"].to_numpy(dtype=float))
         ax.axhspan(m - 2 * sd, m + 2 * sd, color="tab:purple", alpha=0.12, zorder=0,
                    label="_overlay_band")
         ax.axhline(m, color="tab:purple", linewidth=0.8, alpha=0.6, label="_overlay_band_mean")

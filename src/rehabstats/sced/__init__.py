@@ -9,7 +9,7 @@ randomization tests.
 
 from __future__ import annotations
 
-from ._batch import combine_phase_pairs, effect_sizes
+from ._batch import combine_phase_pairs, effect_sizes, ird_pooled, pand_pooled
 from ._describe import SCEDDescription, describe
 from ._nonoverlap import (
     combine_tau_u,
@@ -64,6 +64,7 @@ __all__ = [
     "effect_sizes",
     "index_names",
     "ird",
+    "ird_pooled",
     "lor",
     "lrm",
     "lrrd",
@@ -71,6 +72,7 @@ __all__ = [
     "multilevel",
     "nap",
     "pand",
+    "pand_pooled",
     "pem",
     "piecewise_regression",
     "pnd",

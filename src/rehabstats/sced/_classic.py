@@ -21,6 +21,8 @@ from scipy import stats
 from .._results import Result, format_number
 from .._validate import as_float_array, check_improvement, check_option
 from ..errors import DataError, RehabStatsWarning
+from ._common import pow2_unit
+from ._common import sd as _sd
 
 __all__ = [
     "CStatisticResult",
@@ -182,7 +184,7 @@ def two_sd_band(
     a, _ = as_float_array(baseline, "baseline", min_size=2)
     b, _ = as_float_array(treatment, "treatment", min_size=1)
     mean = float(a.mean())
-    sd = float(a.std(ddof=1))
+    sd = _sd(a)
     if sd == 0:
         warnings.warn(
             "The baseline has zero variance: the band has zero width, so any treatment value "
@@ -518,6 +520,7 @@ def c_statistic(
     x, _ = as_float_array(values, "values", min_size=3)
     n = x.size
     se = math.sqrt((n - 2) / ((n - 1) * (n + 1)))
+    x = x / pow2_unit(x)  # C is scale free: exact rescaling keeps 1e300 data finite
     ss = float(((x - x.mean()) ** 2).sum())
     if ss == 0:
         warnings.warn("The series is constant: the C statistic is undefined (NaN).",

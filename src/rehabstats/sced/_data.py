@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import NanPolicy, check_columns, check_nan_policy, check_numeric_column
+from .._validate import NanPolicy, check_columns, check_nan_policy
 from ..errors import DataError, DesignError, RehabStatsWarning
 
 __all__ = ["PhasePair", "check_phase_labels", "iter_phase_pairs", "phase_pairs", "prepare_sced"]
@@ -65,8 +65,11 @@ def prepare_sced(
     Raises
     ------
     DataError
-        Missing columns, non-numeric outcome or session, missing phase labels or
-        sessions, sessions duplicated or not increasing within a case.
+        Missing columns, non-numeric outcome or session, an infinite outcome or
+        session, an outcome column with no observed value, missing phase labels or
+        sessions, sessions duplicated or not increasing within a case, phase or
+        case labels that differ only in letter case or surrounding whitespace
+        (``"A"``, ``"a "``: the message lists them).
 
     Examples
     --------
@@ -78,31 +81,43 @@ def prepare_sced(
     """
     nan_policy = check_nan_policy(nan_policy)
     check_columns(data, {"outcome": outcome, "phase": phase, "session": session, "case": case})
-    y = check_numeric_column(data, outcome, "outcome")
-    t = check_numeric_column(data, session, "session")
-    if t.isna().any():
-        row = t.index[t.isna()][0]
-        raise DataError(f"Column {session!r} ('session') has a missing value in row {row!r}.")
+    y = _numeric_column(data, outcome, "outcome")
+    t = _numeric_column(data, session, "session")
+    if np.isnan(t).any():
+        raise DataError(f"Column {session!r} ('session') has a missing value in row "
+                        f"{_row(data, np.isnan(t))}.")
+    if np.isinf(t).any():
+        raise DataError(f"Column {session!r} ('session') has an infinite value in row "
+                        f"{_row(data, np.isinf(t))}.")
+    if np.isinf(y).any():
+        raise DataError(f"Column {outcome!r} ('outcome') has an infinite value in row "
+                        f"{_row(data, np.isinf(y))}; single-case indices need finite "
+                        "measurements.")
+    if np.isnan(y).all():
+        raise DataError(f"Column {outcome!r} ('outcome') has no observed (non-missing) value.")
     ph = data[phase]
     if ph.isna().any():
-        row = ph.index[ph.isna()][0]
-        raise DataError(f"Column {phase!r} ('phase') has a missing label in row {row!r}.")
+        raise DataError(f"Column {phase!r} ('phase') has a missing label in row "
+                        f"{_row(data, ph.isna().to_numpy())}.")
+    phase_labels = ph.astype(str).to_numpy(dtype=object)
+    _check_confusable(phase_labels, phase, "phase")
     if case is None:
         cases = np.full(len(data), "1", dtype=object)
     else:
         if data[case].isna().any():
-            row = data.index[data[case].isna()][0]
-            raise DataError(f"Column {case!r} ('case') has a missing value in row {row!r}.")
+            raise DataError(f"Column {case!r} ('case') has a missing value in row "
+                            f"{_row(data, data[case].isna().to_numpy())}.")
         cases = data[case].astype(str).to_numpy(dtype=object)
+        _check_confusable(cases, case, "case")
     # Work on numpy arrays (this runs once per call of every SCED function).
     # Group the rows of each case together (stable: keeps the given order within a
     # case, so long data interleaved by session are fine).
     case_codes = pd.factorize(cases)[0]
     order = np.argsort(case_codes, kind="stable")
     case_codes, cases = case_codes[order], cases[order]
-    sess = t.to_numpy(dtype=float)[order]
-    phases = ph.astype(str).to_numpy(dtype=object)[order]
-    values = y.to_numpy(dtype=float)[order]
+    sess = t[order]
+    phases = phase_labels[order]
+    values = y[order]
     # Sessions must be strictly increasing within each case, in the order given:
     # silently sorting would hide data-entry errors. A step counts only inside a case.
     steps = np.diff(sess)
@@ -154,6 +169,52 @@ def prepare_sced(
     )
     frame.attrs["n_omitted"] = n_omitted
     return frame
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (so messages show ``32``, not ``np.int64(32)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _row(data: pd.DataFrame, mask: np.ndarray) -> str:
+    """The index label of the first flagged row, as plain text for a message."""
+    return repr(_plain(data.index[np.flatnonzero(mask)[0]]))
+
+
+def _numeric_column(data: pd.DataFrame, column: str, arg: str) -> np.ndarray:
+    """A column as a float array (pandas nullable and Categorical dtypes included).
+
+    Booleans count as 0/1. A non-numeric value raises a DataError naming it and
+    its row.
+    """
+    series = data[column]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    converted = pd.to_numeric(series.astype(object), errors="coerce")
+    bad = (converted.isna() & series.notna()).to_numpy()
+    if bad.any():
+        value = _plain(series.iloc[int(np.flatnonzero(bad)[0])])
+        raise DataError(f"Column {column!r} ('{arg}') must be numeric; found {value!r} in row "
+                        f"{_row(data, bad)}.")
+    return converted.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _check_confusable(labels: np.ndarray, column: str, arg: str) -> None:
+    """Raise when labels differ only in letter case or surrounding whitespace ("A", "a ")."""
+    distinct = pd.unique(labels)
+    groups: dict[str, list[str]] = {}
+    for lab in distinct:
+        groups.setdefault(str(lab).strip().casefold(), []).append(str(lab))
+    clashes = [g for g in groups.values() if len(g) > 1]
+    if clashes:
+        shown = "; ".join(", ".join(repr(v) for v in g) for g in clashes)
+        raise DataError(
+            f"Column {column!r} ('{arg}') has labels that differ only in letter case or "
+            f"surrounding whitespace: {shown}. They would be analysed as different {arg}s; "
+            "recode them to one spelling first."
+        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import pandas as pd
 
 from .._results import Result
 from .._validate import check_improvement
+from ._common import pow2_unit
+from ._common import sd as _sd
 from ._data import prepare_sced
 from ._nonoverlap import _nap_core, _orient, _pnd_core
 
@@ -51,8 +53,9 @@ class SCEDDescription(Result):
 def _slope(t: np.ndarray, y: np.ndarray) -> float:
     if y.size < 2:
         return float("nan")
+    unit = pow2_unit(y)
     tc = t - t.mean()
-    return float(np.sum(tc * (y - y.mean())) / np.sum(tc**2))
+    return float(np.sum(tc * (y / unit - y.mean() / unit)) / np.sum(tc**2)) * unit
 
 
 def describe(
@@ -87,7 +90,12 @@ def describe(
     Returns
     -------
     SCEDDescription
-        ``.phases``, ``.transitions`` and ``.consistency`` tables.
+        ``.phases``, ``.transitions`` and ``.consistency`` tables. A statistic
+        that is undefined for a run is NaN by definition (as in scan): the SD,
+        trend and trend change of a one-observation run, and the
+        variability ratio when the earlier run has SD 0. SDs and trends are
+        computed in units of a power of two near the largest value, so outcomes
+        of magnitude 1e300 do not overflow.
 
     Examples
     --------
@@ -111,7 +119,7 @@ def describe(
             t = g["session"].to_numpy()
             ph = str(g["phase"].iat[0])
             runs.append((int(run), ph, t, y))
-            sd = float(np.std(y, ddof=1)) if y.size > 1 else float("nan")
+            sd = _sd(y)
             phase_rows.append({
                 "case": label, "run": int(run), "phase": ph, "n": int(y.size),
                 "mean": float(y.mean()), "median": float(np.median(y)), "sd": sd,
@@ -122,9 +130,7 @@ def describe(
             oa, ob = _orient(y1[None, :], y2[None, :], improvement)
             with np.errstate(all="ignore"):
                 nap_v = float(_nap_core(oa, ob, "null")[0][0])
-                sd1 = np.std(y1, ddof=1) if y1.size > 1 else np.nan
-                sd2 = np.std(y2, ddof=1) if y2.size > 1 else np.nan
-                ratio = float(sd2 / sd1)
+                ratio = float(np.float64(_sd(y2)) / _sd(y1))
             trans_rows.append({
                 "case": label, "from_run": r1, "to_run": r2, "from_phase": p1, "to_phase": p2,
                 "level_change": float(y2.mean() - y1.mean()),

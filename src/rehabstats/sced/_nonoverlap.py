@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .._results import EffectSizeResult
+from .._results import EffectSizeResult, format_number
 from .._validate import check_option
-from ..errors import DataError
+from ..errors import DataError, RehabStatsWarning
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
 
 __all__ = [
@@ -397,7 +398,13 @@ def pand(
     -------
     EffectSizeResult
         ``measure="pand"`` as a proportion (scan reports percent);
-        ``details["method"]``.
+        ``details["method"]`` and ``details["overlaps"]`` (observations
+        removed). With ``method="sort"`` also scan's ``pand()$phi`` and its tests:
+        ``details["phi"]`` (``sqrt(chi^2 / N)`` of the 2 x 2 table of data
+        phase by sorted phase, ``matrix_counts``), ``chi_square`` and ``chi_p``
+        (Pearson, no continuity correction, 1 df), ``fisher_p`` and
+        ``fisher_odds_ratio`` (Fisher's exact test, conditional MLE odds ratio,
+        as R's ``fisher.test``). phi is unsigned, as in scan.
 
     References
     ----------
@@ -410,18 +417,69 @@ def pand(
     >>> from rehabstats.sced import pand
     >>> round(pand([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.8889
+    >>> res = pand([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29], method="sort")
+    >>> round(100 * res.estimate, 5), round(res.details["phi"], 4)  # scan's tests: 84.61538, 0.6905
+    (84.61538, 0.6905)
     """
     method = check_option(method, "method", ("minimum", "sort"))
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     if method == "minimum":
         est = _pand_minimum_core(a2, b2)[0]
+        details: dict[str, Any] = {
+            "method": method, "overlaps": round((1 - est) * (a.size + b.size))}
     else:
-        est = _pand_sort_core(a2, b2, improvement == "decrease")[0]
+        counts = _pand_sort_counts(a2, b2, improvement == "decrease")
+        est = (counts[0, 0] + counts[1, 1]) / counts.sum()
+        details = {"method": method, **_pand_phi(counts)}
     return make_result(
         "pand", est, n_baseline=a.size, n_treatment=b.size, n_omitted=omitted,
-        details={"method": method},
+        details=details,
     )
+
+
+def _pand_sort_counts(a: np.ndarray, b: np.ndarray, decrease: bool) -> np.ndarray:
+    """scan's 2 x 2 table of ``pand(method = "sort")``, summed over the rows (series).
+
+    Rows: the phase of each position in the data (A, B); columns: the phase found
+    at that position once the values are sorted. ``[A, B]`` counts treatment
+    points among the lowest ``n_A`` ranks, ``[B, A]`` baseline points among the
+    highest ``n_B`` ranks (the overlaps).
+    """
+    m = a.shape[1]
+    n = b.shape[1]
+    k = a.shape[0]
+    values = np.concatenate([a, b], axis=1)
+    is_b = np.concatenate([np.zeros((k, m), bool), np.ones((k, n), bool)], axis=1)
+    if decrease:
+        pos = np.broadcast_to(-np.arange(m + n), values.shape)
+        order = np.lexsort((pos, values), axis=1)
+    else:
+        order = np.argsort(values, axis=1, kind="stable")
+    sorted_b = np.take_along_axis(is_b, order, axis=1)
+    b_low = int(np.sum(sorted_b[:, :m]))
+    a_high = int(np.sum(~sorted_b[:, m:]))
+    return np.array([[k * m - b_low, b_low], [a_high, k * n - a_high]], dtype=float)
+
+
+def _pand_phi(counts: np.ndarray) -> dict[str, Any]:
+    """phi, Pearson's chi-square (no continuity correction) and Fisher's exact test of the
+    PAND 2 x 2 table, as scan's ``pand()`` (``chisq.test(correct = FALSE)``,
+    ``fisher.test``)."""
+    total = counts.sum()
+    rows = counts.sum(axis=1)
+    cols = counts.sum(axis=0)
+    det = counts[0, 0] * counts[1, 1] - counts[0, 1] * counts[1, 0]
+    chi2 = float(total * det**2 / (rows[0] * rows[1] * cols[0] * cols[1]))
+    table = counts.astype(np.int64)
+    fisher_p = float(stats.fisher_exact(table).pvalue)
+    odds = float(stats.contingency.odds_ratio(table, kind="conditional").statistic)
+    return {
+        "phi": math.sqrt(chi2 / total), "chi_square": chi2,
+        "chi_p": float(stats.chi2.sf(chi2, 1)), "fisher_p": fisher_p,
+        "fisher_odds_ratio": odds, "overlaps": int(counts[0, 1] + counts[1, 0]),
+        "matrix_counts": table,
+    }
 
 
 def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
@@ -471,6 +529,7 @@ def nap(
     improvement: str = "increase",
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
+    ci_method: Literal["newcombe", "score"] = "newcombe",
 ) -> EffectSizeResult:
     """Non-overlap of all pairs (Parker & Vannest, 2009).
 
@@ -484,30 +543,44 @@ def nap(
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
     ci : float or None
-        Confidence level of the Newcombe (2006) method-5 score interval (the
-        SingleCaseES interval); ``None`` for no interval.
+        Confidence level of the interval; ``None`` for no interval.
     se_method : {"unbiased", "hanley", "null"}
         Standard error: the exactly unbiased variance estimator (Sen, 1967;
         Mee, 1990), Hanley & McNeil (1982), or the null variance
         ``(m + n + 1) / (12 m n)``. The first two use NAP truncated to
         ``[0.5/(m n), 1 - 0.5/(m n)]`` in ``NAP (1 - NAP)`` (SingleCaseES 0.7).
+    ci_method : {"newcombe", "score"}
+        Both are the Newcombe (2006) method-5 score interval, the roots of
+        ``m n (NAP - x)^2 (2 - x)(1 + x) = z^2 x (1 - x)(2 + h + (1 + 2h) x (1 - x))``,
+        ``h = (m + n)/2 - 1``. ``"newcombe"`` (default) reproduces SingleCaseES
+        exactly, including its degenerate interval at NAP = 1 (0), see Notes.
+        ``"score"`` takes the root strictly inside (0, 1) there, Newcombe's own
+        limit, so the interval never collapses (e.g. [0.643, 1] for NAP = 1 with
+        5 + 5 observations); it equals ``"newcombe"`` whenever 0 < NAP < 1.
 
     Returns
     -------
     EffectSizeResult
-        ``measure="nap"``, ``ci_method="newcombe"``; ``details["trunc"]`` is the
-        truncation constant ``0.5/(m n)``.
+        ``measure="nap"``, ``ci_method`` as requested; ``details["trunc"]`` is
+        the truncation constant ``0.5/(m n)``.
+
+    Warns
+    -----
+    RehabStatsWarning
+        The standard error is not finite: with one observation in a phase the
+        unbiased variance divides by ``(m - 1)(n - 1) = 0``. The value is then
+        what SingleCaseES reports (``Inf``, or NaN for 0/0); ``se_method="hanley"``
+        or ``"null"`` give a finite standard error.
 
     Notes
     -----
-    With one observation in a phase the unbiased variance divides by zero and
-    the standard error is infinite (as in SingleCaseES).
-
-    At NAP = 1 (or 0) the score equation is exactly zero at the end of the
-    search interval, and SingleCaseES (R's ``uniroot``) reports the degenerate
-    interval [1, 1] ([0, 0]); this function does the same so that results
-    agree. The solution inside the interval (the genuine lower limit) is
-    ``details["ci_low_interior"]``.
+    At NAP = 1 (or 0) the score equation is also zero at the end of the search
+    interval, and SingleCaseES (R's ``uniroot`` on ``[0, NAP]``) reports the
+    degenerate interval [1, 1] ([0, 0]); ``ci_method="newcombe"`` does the same so
+    that results agree with SingleCaseES. That zero-width interval is an artefact
+    of the root search, not a statement of certainty: report
+    ``ci_method="score"`` (whose lower limit is also stored as
+    ``details["ci_low_interior"]`` under the default).
 
     References
     ----------
@@ -525,8 +598,12 @@ def nap(
     >>> res = nap([4, 3, 4, 3, 4, 7, 5, 2, 3, 2], [5, 9, 7, 9, 7, 5, 9, 11, 11, 10, 9])
     >>> round(res.estimate, 4)
     0.9636
+    >>> full = nap([1, 2, 3, 2, 1], [5, 6, 7, 6, 5], ci_method="score")
+    >>> full.estimate, round(full.ci_low, 3), full.ci_high
+    (1.0, 0.643, 1.0)
     """
     se_method = check_option(se_method, "se_method", _SE_METHODS)
+    ci_method = check_option(ci_method, "ci_method", ("newcombe", "score"))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
@@ -539,9 +616,17 @@ def nap(
         if est[0] in (0.0, 1.0):
             lo_i, hi_i = _newcombe_interior(float(est[0]), a.size, b.size, level)
             details.update(ci_low_interior=lo_i, ci_high_interior=hi_i)
+            if ci_method == "score":
+                interval = (lo_i, hi_i)
+    reason = None
+    if min(a.size, b.size) < 2 and se_method == "unbiased":
+        reason = ("a phase has one observation, so the unbiased variance divides by "
+                  "(m - 1)(n - 1) = 0 (SingleCaseES reports the same value); use "
+                  "se_method='hanley' or 'null' for a finite standard error")
     return make_result(
-        "nap", est[0], se=se[0], ci=interval, ci_level=level, ci_method="newcombe",
+        "nap", est[0], se=se[0], ci=interval, ci_level=level, ci_method=ci_method,
         n_baseline=a.size, n_treatment=b.size, n_omitted=omitted, details=details,
+        reason=reason,
     )
 
 
@@ -552,6 +637,7 @@ def tau(
     improvement: str = "increase",
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
+    ci_method: Literal["newcombe", "score"] = "newcombe",
 ) -> EffectSizeResult:
     """Tau (non-overlap), the linear rescaling ``Tau = 2 NAP - 1`` (Parker et al., 2011).
 
@@ -570,6 +656,8 @@ def tau(
         Confidence level (Newcombe method 5 via NAP); ``None`` for none.
     se_method : {"unbiased", "hanley", "null"}
         As in :func:`nap`.
+    ci_method : {"newcombe", "score"}
+        As in :func:`nap` (``"score"`` does not collapse at Tau = 1 or -1).
 
     Returns
     -------
@@ -588,7 +676,8 @@ def tau(
     >>> round(tau([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.8
     """
-    res = nap(baseline, treatment, improvement=improvement, ci=ci, se_method=se_method)
+    res = nap(baseline, treatment, improvement=improvement, ci=ci, se_method=se_method,
+              ci_method=ci_method)
     return _nap_to_tau(res, "tau")
 
 
@@ -600,6 +689,7 @@ def _nap_to_tau(res: EffectSizeResult, measure: str) -> EffectSizeResult:
         ci_level=res.ci_level if has_ci else None, ci_method=res.ci_method,
         n_baseline=res.n_y or 0, n_treatment=res.n_x or 0, n_omitted=res.n_omitted,
         details={**res.details, "trunc": 2 * res.details.get("trunc", math.nan)},
+        warn=False,  # nap() has already warned
     )
 
 
@@ -752,6 +842,14 @@ def tau_u_table(
     pandas.DataFrame
         One row per model.
 
+    Warns
+    -----
+    RehabStatsWarning
+        Some ``Tau``, ``Z``, ``p`` or interval values are undefined (listed by
+        model): no within-phase pairs (a phase with one observation), a zero
+        denominator or SD of S (ties), or ``|Tau| >= 1`` for a Fisher-z interval.
+        The values are kept as scan computes them (NaN).
+
     References
     ----------
     Parker, R. I., Vannest, K. J., Davis, J. L., & Sauber, S. B. (2011).
@@ -771,7 +869,22 @@ def tau_u_table(
     continuity_correction = check_option(continuity_correction, "continuity_correction", (True, False))
     level = check_optional_ci(ci)
     a, b, _, _ = as_phase_arrays(baseline, treatment, "increase", min_size=1)
-    return _tau_u_table_arrays(a, b, method, tau_method, bool(continuity_correction), level, ci_method)
+    tab = _tau_u_table_arrays(a, b, method, tau_method, bool(continuity_correction), level,
+                              ci_method)
+    cols = ["Tau", "Z", "p"] + (["ci_low", "ci_high"] if level is not None else [])
+    bad = ~np.isfinite(tab[cols].to_numpy(dtype=float))
+    if bad.any():
+        rows = [f"{tab['model'].iat[i]!r} ({', '.join(dict.fromkeys(c for c, x in zip(cols, bad[i], strict=True) if x))})"
+                for i in np.flatnonzero(bad.any(axis=1))]
+        warnings.warn(
+            "Tau-U table: undefined (NaN or infinite) values in " + "; ".join(rows) + ". A phase "
+            "with fewer than 2 observations has no within-phase pairs (its trend rows are 0/0), "
+            "tied values can make the tau-b denominator or the SD of S zero, and the Fisher-z "
+            "limits are undefined at |Tau| >= 1; scan reports the same values.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
+    return tab
 
 
 def _tau_u_table_arrays(
@@ -913,15 +1026,32 @@ def tau_u(
         Confidence level; ``None`` (default, as SingleCaseES, which reports
         the estimate only) gives no standard error and no interval.
     ci_method : {"z", "tau", "s"}
-        scan's interval methods (Fisher z with ``1/sqrt(N-3)``, Fisher z with
-        ``sqrt(0.437/(N-4))``, or ``(S -/+ z SD_S)/D``); with an interval,
-        ``se`` is scan's ``SE_Tau = Tau / Z``.
+        scan's interval methods: Fisher z with ``se_z = 1/sqrt(N-3)`` (``"z"``),
+        Fisher z with ``se_z = sqrt(0.437/(N-4))`` (``"tau"``), or
+        ``(S -/+ z SD_S)/D`` (``"s"``). The limits are scan's.
 
     Returns
     -------
     EffectSizeResult
         ``measure="tau_u"``; ``details`` holds ``S, D, pairs, Z, p, model,
-        method, tau_method``.
+        method, tau_method`` and ``se_null`` (scan's ``SE_Tau = Tau / Z``, the
+        standard error under the null hypothesis that goes with the z test).
+
+    Notes
+    -----
+    The standard error is the one that belongs to the reported interval, so
+    ``se`` and ``ci`` are coherent: for the Fisher-z intervals the delta-method
+    SE ``(1 - Tau^2) se_z`` (the interval is ``tanh(atanh(Tau) -/+ z se_z)``);
+    for ``"s"`` the SE ``SD_S / D`` of Tau under the null variance of S (the
+    interval is ``Tau -/+ z SE``, shifted by ``-1/D`` with continuity
+    correction). scan prints its null-hypothesis ``SE_Tau`` beside the Fisher
+    interval; that value is ``details["se_null"]``.
+
+    The Fisher-z interval is undefined when ``|Tau-U| >= 1`` (possible for
+    ``method="parker"``, whose A vs. B - Trend A can exceed 1, and at complete
+    non-overlap) or when N is too small: the interval and SE are then NaN with
+    a :class:`~rehabstats.errors.RehabStatsWarning`; ``ci_method="s"`` gives an
+    interval in those cases.
 
     References
     ----------
@@ -948,9 +1078,28 @@ def tau_u(
     with np.errstate(divide="ignore", invalid="ignore"):
         tab = _tau_u_table_arrays(a2, b2, method, tau_method, bool(continuity_correction), level, ci_method)
     row = tab.iloc[list(_TAU_U_MODELS).index(_TAU_U_MODEL_KEYS[key])]
+    est = float(row["Tau"])
+    se: float | None = None
+    interval = None
+    reason = None
+    if level is not None:
+        if ci_method == "s":
+            se = float(row["SD_S"] / row["D"]) if row["D"] > 0 else math.nan
+            reason = "the null SD of S or the denominator is 0 or undefined for these data"
+        else:
+            n_row = float(row["n"])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                se_z = math.sqrt(0.437 / (n_row - 4)) if ci_method == "tau" and n_row > 4 else (
+                    1 / math.sqrt(n_row - 3) if ci_method == "z" and n_row > 3 else math.nan)
+            se = (1 - est**2) * se_z if abs(est) < 1 else math.nan
+            reason = (f"the Fisher-z interval needs |Tau-U| < 1 (here {format_number(est)}) "
+                      f"and enough observations (N = {int(n_row)}); ci_method='s' gives an "
+                      "interval on the scale of S")
+        interval = (float(row["ci_low"]), float(row["ci_high"]))
+        if not (math.isfinite(interval[0]) and math.isfinite(interval[1])):
+            se = math.nan
     return make_result(
-        "tau_u", row["Tau"], se=row["SE_Tau"] if level is not None else math.nan,
-        ci=(row["ci_low"], row["ci_high"]) if level is not None else None,
+        "tau_u", est, se=se, ci=interval,
         ci_level=level, ci_method=f"fisher_{ci_method}" if ci_method != "s" else "s",
         n_baseline=a.size, n_treatment=b.size, n_omitted=omitted,
         details={
@@ -958,7 +1107,9 @@ def tau_u(
             "Z": float(row["Z"]), "p": float(row["p"]), "model": _TAU_U_MODEL_KEYS[key],
             "method": method,
             "tau_method": "a" if method != "complete" else tau_method,
+            "se_null": float(row["SE_Tau"]),
         },
+        reason=reason if level is not None else "no pairs to compare for this model",
     )
 
 
@@ -994,7 +1145,7 @@ def combine_tau_u(
     --------
     >>> from rehabstats.sced import combine_tau_u, tau_u_table
     >>> t1 = tau_u_table([2, 3, 5, 3], [4, 5, 5, 7, 6])
-    >>> t2 = tau_u_table([1, 2, 1, 3, 2], [4, 4, 6, 5, 6, 7])
+    >>> t2 = tau_u_table([1, 2, 1, 3, 2], [4, 4, 6, 5, 6, 2])
     >>> list(combine_tau_u([t1, t2])["model"])[:2]
     ['A vs. B', 'A vs. B - Trend A']
     """
@@ -1163,6 +1314,7 @@ def tau_bc(
         ci=out.ci if level is not None else None, ci_level=level, ci_method=out.ci_method,
         n_baseline=m, n_treatment=n, n_omitted=omitted,
         details={**details, "kendall": False, "se_method": se_method},
+        warn=False,  # nap() has already warned
     )
 
 
@@ -1313,4 +1465,6 @@ def corrected_tau(
         details={"p": chosen[2], "z": chosen[1], "correction_applied": applied,
                  "slope": slope, "intercept": icpt, "table": table, "tau_method": tau_method,
                  "repeated": bool(repeated)},
+        reason="all (corrected) values are tied, so Kendall's tau and its z test are 0/0; "
+               "scan reports NaN too",
     )

@@ -36,7 +36,7 @@ def _mean_var(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, x.var(axis=1, ddof=1)
 
 
-def _warn_short(a: np.ndarray, b: np.ndarray, measure: str) -> None:
+def _warn_short(a: np.ndarray, b: np.ndarray, measure: str) -> bool:
     """Warn (as SingleCaseES does) when a phase has fewer than 2 observations."""
     short = [name for name, x in (("baseline", a), ("treatment", b)) if x.size < 2]
     if short:
@@ -45,6 +45,31 @@ def _warn_short(a: np.ndarray, b: np.ndarray, measure: str) -> None:
             "variance cannot be estimated (standard error and possibly estimate are NaN).",
             RehabStatsWarning,
             stacklevel=4,
+        )
+    return bool(short)
+
+
+def _pow2_scale(*blocks: np.ndarray) -> np.ndarray:
+    """Per-row power of two near the largest |value| (1 when all are 0).
+
+    Dividing by a power of two is exact, so standardising by it changes no digit
+    at ordinary scales, while data of magnitude 1e300 (or 1e-300) no longer
+    overflow (underflow) when squared.
+    """
+    big = np.max(np.concatenate([np.abs(x) for x in blocks], axis=1), axis=1)
+    _, expo = np.frexp(np.where(big > 0, big, 1.0))
+    return np.ldexp(1.0, expo)
+
+
+def _check_range(values: np.ndarray, measure: str, scale: str) -> None:
+    """Values outside the range of the measurement scale raise a DataError naming one."""
+    upper = {"percentage": 100.0, "proportion": 1.0}.get(scale, math.inf)
+    bad = (values < 0) | (values > upper)
+    if bad.any():
+        rng = f"between 0 and {upper:g}" if math.isfinite(upper) else "0 or more"
+        raise DataError(
+            f"{measure} with scale={scale!r} needs values {rng} (a ratio scale); found "
+            f"{float(values[bad][0])!r}."
         )
 
 
@@ -64,8 +89,11 @@ def _smd_core(
     a: np.ndarray, b: np.ndarray, improvement: str, standardizer: str, bias_correct: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m, n = a.shape[1], b.shape[1]
-    ma, va = _mean_var(a)
-    mb, vb = _mean_var(b)
+    # The SMD is scale free: standardise by a power of two first, so that squaring
+    # data of magnitude 1e300 does not overflow (nor 1e-300 underflow).
+    unit = _pow2_scale(a, b)
+    ma, va = _mean_var(a / unit[:, None])
+    mb, vb = _mean_var(b / unit[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         if standardizer == "baseline":
             df = m - 1
@@ -80,7 +108,7 @@ def _smd_core(
         if improvement == "decrease":
             d = -d
         se = j * np.sqrt(sv1 + d**2 / (2 * df))
-    return d, se, np.sqrt(s_sq)
+    return d, se, np.sqrt(s_sq) * unit
 
 
 def smd(
@@ -118,8 +146,15 @@ def smd(
     -------
     EffectSizeResult
         ``measure="smd"``, ``ci_method="normal"``; ``details["sd"]`` is the
-        standardizer. A zero SD gives an infinite or NaN estimate and a
-        :class:`~rehabstats.errors.RehabStatsWarning`.
+        standardizer. A zero SD gives an infinite or NaN estimate (as
+        SingleCaseES) and a :class:`~rehabstats.errors.RehabStatsWarning`.
+
+    Notes
+    -----
+    The data are divided by a power of two near their largest magnitude before
+    the variances are formed (exact, and the SMD does not depend on the unit),
+    so outcomes of any magnitude (1e300, 1e-300) give the same SMD as at unit
+    scale.
 
     References
     ----------
@@ -137,21 +172,17 @@ def smd(
     bias_correct = check_option(bias_correct, "bias_correct", (True, False))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _warn_short(a, b, "SMD")
+    short = _warn_short(a, b, "SMD")
     d, se, sd = _smd_core(a[None, :], b[None, :], improvement, standardizer, bias_correct)
-    if sd[0] == 0:
-        warnings.warn(
-            f"The {standardizer} standard deviation is 0: the outcome does not vary, "
-            "so the SMD is not defined (estimate is infinite or NaN).",
-            RehabStatsWarning,
-            stacklevel=2,
-        )
     lo, hi = _normal_ci(d, se, level)
     return make_result(
         "smd", d[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
         ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
         n_omitted=omitted,
         details={"sd": float(sd[0]), "standardizer": standardizer, "bias_correct": bias_correct},
+        reason=f"the {standardizer} standard deviation is 0: the outcome does not vary, so "
+               "the SMD is not defined",
+        warn=not short or sd[0] == 0,
     )
 
 
@@ -202,6 +233,14 @@ def _lrr_core(
     bias_correct: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     m, n = a.shape[1], b.shape[1]
+    dc: float | np.ndarray = d_const
+    if scale not in ("percentage", "proportion"):
+        # The LRR is scale free: work in units of a power of two near the largest
+        # value (exact), with the truncation constant rescaled to match, so that
+        # counts of magnitude 1e300 do not overflow when squared.
+        unit = _pow2_scale(a, b)
+        a, b = a / unit[:, None], b / unit[:, None]
+        dc = d_const * unit
     ma, va = _mean_var(a)
     mb, vb = _mean_var(b)
     mean = np.stack([ma, mb])
@@ -215,8 +254,8 @@ def _lrr_core(
             mean = 1 - mean
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if d_const > 0:
-            mean = np.maximum(1 / (2 * d_const * nn), mean)
-            var = np.maximum(1 / (d_const**2 * nn**3), var)
+            mean = np.maximum(1 / (2 * dc * nn), mean)
+            var = np.maximum(1 / (dc**2 * nn**3), var)
         if bias_correct:
             bc = np.log(mean) + var / (2 * nn * mean**2)
         else:
@@ -245,7 +284,8 @@ def _lrr(
     )
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement, stacklevel=5)
-    _warn_short(a, b, "LRR")
+    _check_range(np.r_[a, b], f"LRR{version}", scale)
+    short = _warn_short(a, b, "LRR")
     dc = d_user if d_user is not None else _trunc_constant(scale, observation_length, intervals)
     est, se = _lrr_core(
         a[None, :], b[None, :], version=version, improvement=improvement, scale=scale,
@@ -261,6 +301,10 @@ def _lrr(
         ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
         n_omitted=omitted,
         details={"scale": scale, "d_const": dc, "bias_correct": bool(bias_correct), **pct},
+        reason="a phase mean is 0 and no truncation constant applies (scale='other', or the "
+               "intervals / observation_length are missing); give d_const or the scale "
+               "information to truncate the means",
+        warn=not short,
     )
 
 
@@ -272,7 +316,12 @@ _LRR_DOC = """
     ``1 / (D^2 n^3)``, with ``D`` = 1 for counts, the session length for
     rates, the number of intervals for proportions and intervals / 100 for
     percentages (Inf: no truncation, for "other" or when the information is
-    missing), unless ``d_const`` is given. ``SE = sqrt(sum V / (n M^2))``,
+    missing), unless ``d_const`` is given. The outcome must be on a ratio scale:
+    negative values (and percentages above 100, proportions above 1) raise a
+    :class:`~rehabstats.errors.DataError`; a zero phase mean without truncation
+    gives an infinite LRR with a :class:`~rehabstats.errors.RehabStatsWarning`.
+    Count, rate and "other" data are handled in units of a power of two near
+    their largest value (exact), so magnitudes such as 1e300 do not overflow. ``SE = sqrt(sum V / (n M^2))``,
     normal interval. LRRi is oriented so that positive values are
     improvements, LRRd so that negative values are; for percentages and
     proportions the complement ``100 - M`` (``1 - M``) is used when the
@@ -423,14 +472,8 @@ def lor(
     sc, intervals, _, d_user = _check_lrr_args(scale, intervals, None, d_const, bias_correct)
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _warn_short(a, b, "LOR")
-    upper = 100.0 if sc == "percentage" else 1.0
-    allv = np.r_[a, b]
-    if np.any((allv < 0) | (allv > upper)):
-        bad = allv[(allv < 0) | (allv > upper)][0]
-        raise DataError(
-            f"LOR with scale={sc!r} needs values between 0 and {upper:g}; found {bad!r}."
-        )
+    _check_range(np.r_[a, b], "LOR", sc)
+    short = _warn_short(a, b, "LOR")
     dc = d_user if d_user is not None else _trunc_constant(sc, None, intervals)
     est, se = _lor_core(a[None, :], b[None, :], improvement, sc, dc, bool(bias_correct))
     lo, hi = _normal_ci(est, se, level)
@@ -438,6 +481,9 @@ def lor(
         "lor", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
         ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
         n_omitted=omitted, details={"scale": sc, "d_const": dc},
+        reason="a phase mean is 0 or 100% and no truncation constant applies; give "
+               "intervals or d_const to truncate the means",
+        warn=not short,
     )
 
 
@@ -483,7 +529,7 @@ def _log_median_stats(x: np.ndarray, delta_method: bool) -> tuple[float, float]:
     lo, hi = y[o1 - 1], y[o2 - 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         if delta_method:
-            var = ((hi - lo) / (2 * z0)) ** 2 / med**2
+            var = ((hi - lo) / (2 * z0 * med)) ** 2  # one ratio: no overflow at 1e300
         else:
             var = ((np.log(hi) - np.log(lo)) / (2 * z0)) ** 2
         return float(np.log(med)), float(var)
@@ -509,7 +555,8 @@ def lrm(
     Parameters
     ----------
     baseline, treatment : array_like
-        Positive observations of the two phases.
+        Positive observations of the two phases (negative values raise a
+        DataError; a zero median gives an infinite LRM with a warning).
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
     delta_method : bool
@@ -537,7 +584,8 @@ def lrm(
     delta_method = check_option(delta_method, "delta_method", (True, False))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _warn_short(a, b, "LRM")
+    _check_range(np.r_[a, b], "LRM", "count")
+    short = _warn_short(a, b, "LRM")
     la, va = _log_median_stats(a, bool(delta_method))
     lb, vb = _log_median_stats(b, bool(delta_method))
     with np.errstate(invalid="ignore"):
@@ -550,6 +598,9 @@ def lrm(
         "lrm", est, se=se, ci=(lo[0], hi[0]) if level is not None else None, ci_level=level,
         ci_method="normal", n_baseline=a.size, n_treatment=b.size, n_omitted=omitted,
         details={"delta_method": bool(delta_method)},
+        reason="a phase median (or an order statistic of its interval) is 0, so its log is "
+               "-Inf; the LRM needs positive values",
+        warn=not short,
     )
 
 
@@ -589,6 +640,11 @@ def pogo(
     EffectSizeResult
         ``measure="pogo"`` in percent.
 
+    Raises
+    ------
+    DataError
+        The goal equals the baseline mean (PoGO divides by ``goal - mean_A``).
+
     References
     ----------
     Ferron, J., Goldstein, H., Olszewski, A., & Rohrer, L. (2020). Indexing
@@ -607,17 +663,26 @@ def pogo(
         raise DataError(f"The 'goal' argument must be a finite number (the goal level); got {goal!r}.")
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _warn_short(a, b, "PoGO")
-    ma, va = _mean_var(a[None, :])
-    mb, vb = _mean_var(b[None, :])
+    short = _warn_short(a, b, "PoGO")
     g = float(goal)
+    # PoGO is a ratio: work in units of a power of two (exact) so 1e300 data do not overflow
+    unit = float(_pow2_scale(a[None, :], b[None, :], np.array([[g]]))[0])
+    ma, va = _mean_var(a[None, :] / unit)
+    mb, vb = _mean_var(b[None, :] / unit)
+    gap = g / unit - ma
+    if float(gap[0]) == 0:
+        raise DataError(
+            f"PoGO divides by goal - baseline mean, and the goal {g:g} equals the baseline "
+            "mean: the percent of goal obtained is undefined. Give the goal the intervention "
+            "aims at (different from the baseline level)."
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
-        est = 100 * (mb - ma) / (g - ma)
-        var = (va / a.size + vb / b.size + (est / 100) ** 2 * va / a.size) / (g - ma) ** 2
+        est = 100 * (mb - ma) / gap
+        var = (va / a.size + vb / b.size + (est / 100) ** 2 * va / a.size) / gap**2
         se = 100 * np.sqrt(var)
     lo, hi = _normal_ci(est, se, level)
     return make_result(
         "pogo", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
         ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
-        n_omitted=omitted, details={"goal": g},
+        n_omitted=omitted, details={"goal": g}, warn=not short,
     )

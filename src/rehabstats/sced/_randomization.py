@@ -26,6 +26,7 @@ import pandas as pd
 from .._results import Result, format_number
 from .._validate import check_improvement, check_option, normalize_rng
 from ..errors import DataError, DesignError, RehabStatsWarning
+from ._common import pow2_unit
 from ._data import prepare_sced
 
 __all__ = ["RandomizationResult", "randomization_test", "randomization_test_batch"]
@@ -99,7 +100,7 @@ class RandomizationResult(Result):
     observed_admissible: bool = True
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: ``statistic_name, statistic, p_value, n_assignments, n_possible, method, design, n_cases, min_phase_length, improvement``."""
+        """One row: ``statistic_name, statistic, p_value, n_assignments, n_possible, method, design, n_cases, min_phase_length, improvement, min_p``."""
         return pd.DataFrame(
             [
                 {
@@ -113,17 +114,37 @@ class RandomizationResult(Result):
                     "n_cases": self.n_cases,
                     "min_phase_length": self.min_phase_length,
                     "improvement": self.improvement,
+                    "min_p": self.min_p,
                 }
             ]
         )
 
-    def summary(self) -> str:
-        """One line, e.g. ``randomization test (mean_difference, exhaustive): ...``."""
-        return (
+    @property
+    def min_p(self) -> float:
+        """Smallest attainable p-value, ``1 / n_possible`` (the observed assignment alone).
+
+        With Monte Carlo sampling the sampled p can be as small as
+        ``1 / n_assignments``, but the design itself cannot justify a p below
+        ``1 / n_possible``.
+        """
+        return 1.0 / self.n_possible if self.n_possible else math.nan
+
+    def summary(self, alpha: float = 0.05) -> str:
+        """Text: the test, the observed statistic, p, and the smallest attainable p.
+
+        When the smallest attainable p (``1 / n_possible``) exceeds ``alpha``, the
+        summary says that the design cannot reach significance at that level.
+        """
+        text = (
             f"randomization test ({self.statistic_name}, {self.method}, {self.design}): "
             f"observed = {format_number(self.statistic)}, p = {format_number(self.p_value)} "
-            f"({self.n_assignments} of {self.n_possible} admissible assignments)"
+            f"({self.n_assignments} of {self.n_possible} admissible assignments); "
+            f"smallest attainable p = 1/{self.n_possible} = {format_number(self.min_p)}"
         )
+        if self.min_p > alpha:
+            text += (f" > alpha = {format_number(alpha, 2)}: this design cannot reach "
+                     f"p <= {format_number(alpha, 2)} whatever the data")
+        return text
 
     def __repr__(self) -> str:
         return f"<RandomizationResult {self.summary()}>"
@@ -487,14 +508,16 @@ def randomization_test(
     -----
     RehabStatsWarning
         The observed assignment is not admissible (a phase shorter than
-        ``min_phase_length``).
+        ``min_phase_length``); or the statistic is not finite for the observed
+        or some enumerated assignment (p is then NaN).
 
     Notes
     -----
     With Monte Carlo sampling p is the share of sampled assignments, as in scan
     (the observed assignment is not added). scan's ``exclude.equal`` is FALSE here.
-    The smallest attainable p-value is ``1 / n_possible``: an A-B series with
-    fewer than 20 admissible start points can never reach p < 0.05.
+    The smallest attainable p-value is ``1 / n_possible`` (``result.min_p``,
+    stated by ``summary()``, which also says when it exceeds alpha): an A-B
+    series with fewer than 20 admissible start points can never reach p < 0.05.
 
     References
     ----------
@@ -525,7 +548,15 @@ def randomization_test(
         raise DataError(f"'n_samples' must be None or a whole number >= 1; got {n_samples!r}.")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
         raise DataError(f"'n_jobs' must be a nonzero whole number (-1 = all cores); got {n_jobs!r}.")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise DataError(f"'progress' must be True or False; got {progress!r}.")
+    gen = normalize_rng(rng)  # checked now, also when enumeration makes it unused
     frame = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
+    # Built-in statistics are scale free (nap, smd) or linear in the outcome: compute
+    # them in units of a power of two near the largest |value| (exact), so outcomes of
+    # magnitude 1e300 do not overflow when squared, and restore the unit afterwards.
+    unit = 1.0 if callable(stat) else pow2_unit(frame["outcome"].to_numpy())
+    frame = frame.assign(outcome=frame["outcome"] / unit)
     cases = _cases_from_frame(frame, str(baseline_phase), str(treatment_phase))
     if stat == "slope_difference" and any(len(c.runs) > 2 for c in cases):
         raise DesignError(
@@ -554,12 +585,23 @@ def randomization_test(
         method = "exhaustive"
     else:
         draws = DEFAULT_SAMPLES if n_samples is None else int(n_samples)
-        gen = normalize_rng(rng)
         idx = [gen.integers(0, s, size=draws) for s in sizes]
         dist = _monte_carlo(tables, idx, how, progress=progress, n_jobs=int(n_jobs))
         method = "monte carlo"
     observed = float(_aggregate(np.asarray(observed_vals)[None, :], how)[0])
     p = _p_value(dist, observed)
+    if math.isnan(p):
+        name = getattr(stat, "__name__", "callable") if callable(stat) else stat
+        n_bad = int(np.count_nonzero(~np.isfinite(dist)))
+        warnings.warn(
+            f"randomization test: the statistic {name!r} is not finite for the observed "
+            f"assignment ({format_number(observed)}) or for {n_bad} of {dist.size} assignments "
+            "(e.g. 'smd' with a phase of constant values, whose SD is 0), so the p-value is "
+            "undefined (NaN). Use a statistic that is defined for these data, such as "
+            "'mean_difference'.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     if not all(admissible):
         bad = [c.label for c, ok in zip(cases, admissible, strict=True) if not ok]
         warnings.warn(
@@ -569,6 +611,8 @@ def randomization_test(
             stacklevel=2,
         )
     scale = 1.0 if callable(stat) else _REPORT_SCALE.get(stat, 1.0)
+    if stat in ("mean_difference", "median_difference", "slope_difference"):
+        scale *= unit
     if len(cases) > 1:
         design = "multiple baseline"
     else:
@@ -697,11 +741,19 @@ def randomization_test_batch(
         row = int(np.flatnonzero(~np.isfinite(y).all(axis=1))[0])
         raise DataError(f"'values' row {row} has a missing or infinite value.")
     m, n = y.shape
-    nb = np.broadcast_to(np.asarray(n_baseline), (m,))
-    if not np.issubdtype(nb.dtype, np.integer) or (nb < 1).any() or (nb > n - 1).any():
+    raw_nb = np.asarray(n_baseline)
+    if raw_nb.ndim > 1 or (raw_nb.ndim == 1 and raw_nb.size not in (1, m)):
+        raise DataError(
+            f"'n_baseline' must be one whole number or one per series ({m} values, one per row "
+            f"of 'values'); got {raw_nb.size} values."
+        )
+    nb = np.broadcast_to(raw_nb.reshape(-1) if raw_nb.ndim else raw_nb, (m,))
+    if nb.dtype.kind == "b" or not np.issubdtype(nb.dtype, np.integer) or (nb < 1).any() \
+            or (nb > n - 1).any():
+        shown = raw_nb.tolist() if raw_nb.size <= 10 else f"{raw_nb.size} values"
         raise DataError(
             f"'n_baseline' must be whole numbers between 1 and {n - 1} (series length {n}); "
-            f"got {n_baseline!r}."
+            f"got {shown!r}."
         )
     if n < 2 * min_len:
         raise DesignError(
@@ -721,6 +773,24 @@ def randomization_test_batch(
     spread = np.maximum(np.abs(obs), np.abs(dist).max(axis=1))
     count = (dist >= (obs - 1e-10 * spread)[:, None]).sum(axis=1)
     p = np.where(finite, count / dist.shape[1], np.nan)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        warnings.warn(
+            f"randomization_test_batch: the statistic {stat!r} is not finite for series "
+            f"{', '.join(str(int(r)) for r in rows[:10])}{' and more' if rows.size > 10 else ''}"
+            " (e.g. 'smd' with a phase of constant values), so their p-values are NaN.",
+            RehabStatsWarning, stacklevel=2,
+        )
+    off = (nb < min_len) | (nb > n - min_len)
+    if off.any():
+        rows = np.flatnonzero(off)
+        warnings.warn(
+            f"randomization_test_batch: series {', '.join(str(int(r)) for r in rows[:10])}"
+            f"{' and more' if rows.size > 10 else ''}: the observed assignment has a phase "
+            f"shorter than min_phase_length={min_len}, so it is not among the admissible "
+            "assignments.",
+            RehabStatsWarning, stacklevel=2,
+        )
     return pd.DataFrame(
         {
             "series": np.arange(m),

@@ -29,6 +29,7 @@ from scipy import linalg, optimize, stats
 from .._results import Result, format_number
 from .._validate import check_option
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
+from ._common import pow2_unit
 from ._data import prepare_sced
 
 __all__ = [
@@ -246,6 +247,13 @@ def _check_ci(ci: Any) -> float:
     return float(ci)
 
 
+def _check_flag(value: Any, name: str, hint: str = "") -> bool:
+    """A True/False option (numbers and strings such as 95 or "yes" are refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise DataError(f"'{name}' must be True or False; got {value!r}.{hint}")
+    return bool(value)
+
+
 def piecewise_regression(
     data: pd.DataFrame,
     *,
@@ -340,6 +348,10 @@ def piecewise_regression(
     if isinstance(ar, bool) or not isinstance(ar, (int, np.integer)) or ar < 0:
         raise DataError(f"'ar' must be a whole number >= 0; got {ar!r}.")
     ci = _check_ci(ci)
+    trend = _check_flag(trend, "trend", " It says whether the model has a baseline trend term.")
+    level = _check_flag(level, "level", " It says whether the model has level-change terms; "
+                        "the confidence level is 'ci' (e.g. ci=0.95).")
+    slope = _check_flag(slope, "slope", " It says whether the model has slope-change terms.")
     frame = _full_frame(data, outcome, phase, session, case)
     n_omitted_total = int(frame.attrs.get("n_omitted", 0))
     coef_rows: list[dict[str, Any]] = []
@@ -353,6 +365,10 @@ def piecewise_regression(
         y = grp["outcome"].to_numpy(dtype=float)
         keep = ~np.isnan(y)
         x, y = x[keep], y[keep]
+        # The fit is equivariant in the outcome's unit: work in units of a power of two
+        # near its largest value (exact), so 1e300 data do not overflow when squared.
+        unit = pow2_unit(y)
+        y = y / unit
         n, p = x.shape
         if n < p or (ar > 0 and n <= p + ar):
             need = p if ar == 0 else p + ar + 1
@@ -369,7 +385,8 @@ def piecewise_regression(
         if not fit.converged:
             warnings.warn(f"Case {label!r}: the AR({ar}) maximum likelihood fit did not "
                           "converge.", ConvergenceWarning, stacklevel=2)
-        se = np.sqrt(np.diag(fit.cov))
+        se = np.sqrt(np.diag(fit.cov)) * unit
+        fit.beta = fit.beta * unit
         df = fit.df_resid
         with np.errstate(divide="ignore", invalid="ignore"):
             t = fit.beta / se
@@ -381,7 +398,7 @@ def piecewise_regression(
                 "estimate": fit.beta[j], "se": se[j], "df": float(df), "t": t[j], "p": pval[j],
                 "ci_low": fit.beta[j] - q * se[j], "ci_high": fit.beta[j] + q * se[j],
             })
-        fit_rows.append(_fit_stats(str(label), y, x, fit, int(ar)))
+        fit_rows.append(_fit_stats(str(label), y, x, fit, int(ar), unit))
     coefficients = pd.DataFrame(coef_rows)
     fit_frame = pd.DataFrame(fit_rows)
     fit_frame.attrs["n_omitted"] = n_omitted_total
@@ -400,7 +417,7 @@ def _full_frame(data: pd.DataFrame, outcome: str, phase: str, session: str,
     observed = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
     if not observed.attrs.get("n_omitted", 0):
         return observed
-    placeholder = data[[c for c in (phase, session, case) if c is not None]].assign(
+    placeholder = data[list(dict.fromkeys(c for c in (phase, session, case) if c is not None))].assign(
         _placeholder_outcome=0.0)
     full = prepare_sced(placeholder, outcome="_placeholder_outcome", phase=phase,
                         session=session, case=case)
@@ -410,9 +427,11 @@ def _full_frame(data: pd.DataFrame, outcome: str, phase: str, session: str,
     return full
 
 
-def _fit_stats(label: str, y: np.ndarray, x: np.ndarray, fit: _Fit, ar: int) -> dict[str, Any]:
+def _fit_stats(label: str, y: np.ndarray, x: np.ndarray, fit: _Fit, ar: int,
+               unit: float = 1.0) -> dict[str, Any]:
+    """Fit statistics; ``y`` is in units of ``unit`` (``fit.beta`` in data units)."""
     n, p = x.shape
-    resid = y - x @ fit.beta
+    resid = y - x @ (fit.beta / unit)
     rss = float(resid @ resid)
     tss = float(((y - y.mean()) ** 2).sum())
     df1, df2 = p - 1, n - p
@@ -421,12 +440,18 @@ def _fit_stats(label: str, y: np.ndarray, x: np.ndarray, fit: _Fit, ar: int) -> 
     f = (r2 / df1) / ((1 - r2) / df2) if df1 > 0 and df2 > 0 and r2 < 1 else math.nan
     f_p = float(stats.f.sf(f, df1, df2)) if math.isfinite(f) else math.nan
     if ar == 0:
-        loglik = -0.5 * n * (math.log(2 * math.pi * rss / n) + 1)
+        loglik = -0.5 * n * (math.log(2 * math.pi * rss / n) + 1) if rss > 0 else math.inf
     else:
         loglik = fit.loglik
+    loglik -= n * math.log(unit)  # the likelihood of y, not of y / unit
     aic = -2 * loglik + 2 * (p + 1 + ar)
+    if tss == 0 or (df2 > 0 and not r2 < 1):  # (n == p is announced by the caller)
+        what = "the outcome is constant" if tss == 0 else "the model fits every observation"
+        warnings.warn(f"Case {label!r}: {what}, so R², the F test (and with a perfect fit the "
+                      "log-likelihood) are undefined (NaN/Inf).", RehabStatsWarning,
+                      stacklevel=3)
     return {"case": label, "n": n, "r2": r2, "r2_adj": r2_adj, "f": f, "f_df1": df1,
-            "f_df2": df2, "f_p": f_p, "sigma": fit.sigma, "loglik": loglik, "aic": aic,
+            "f_df2": df2, "f_p": f_p, "sigma": fit.sigma * unit, "loglik": loglik, "aic": aic,
             "ar": tuple(float(v) for v in fit.phi)}
 
 
@@ -674,6 +699,9 @@ def multilevel(
         Bad option or column.
     DesignError
         Fewer than two cases, or cases with different phase sequences.
+    DataError
+        Also: a constant outcome, or one whose magnitude (above 1e150 or below
+        1e-150) makes the variance components unrepresentable.
 
     Warns
     -----
@@ -728,6 +756,16 @@ def multilevel(
         raise DesignError(f"multilevel() needs at least two cases; got {n_cases}.")
     x_all = np.vstack(blocks)
     y_all = np.concatenate(ys)
+    big = float(np.max(np.abs(y_all))) if y_all.size else 0.0
+    if big > 1e150 or 0 < big < 1e-150:
+        raise DataError(
+            f"Column {outcome!r} ('outcome') has values of magnitude {big:.3g}: the variance "
+            "components (squared units) are not representable in double precision. Rescale "
+            "the outcome (e.g. to other units) first."
+        )
+    if np.ptp(y_all) == 0:
+        raise DataError(f"Column {outcome!r} ('outcome') is constant: a multilevel model "
+                        "needs variation in the outcome.")
     p = x_all.shape[1]
     z_all = x_all if random_slopes else np.ones((len(y_all), 1))
     fit = _fit_lme(y_all, x_all, z_all, np.asarray(groups), method == "REML")
