@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._validate import show_value
 from ..errors import DataError
 
 __all__ = ["d_to_odds_ratio", "d_to_r", "odds_ratio_to_d", "r_to_d"]
@@ -17,7 +18,7 @@ def _as_values(value: Any, name: str) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"'{name}' must be numeric; got {value!r}.") from exc
+        raise DataError(f"'{name}' must be numeric; got {show_value(value)}.") from exc
     return arr
 
 
@@ -34,10 +35,10 @@ def _h(n1: float | None, n2: float | None) -> float:
     assert n1 is not None and n2 is not None  # for mypy; both set above
     for name, v in (("n1", n1), ("n2", n2)):
         if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) or v < 1:
-            raise DataError(f"The '{name}' argument must be a sample size >= 1; got {v!r}.")
+            raise DataError(f"The '{name}' argument must be a sample size >= 1; got {show_value(v)}.")
     m = n1 + n2 - 2.0
     if m <= 0:
-        raise DataError(f"'n1' + 'n2' must exceed 2; got {n1!r} + {n2!r}.")
+        raise DataError(f"'n1' + 'n2' must exceed 2; got {show_value(n1)} + {show_value(n2)}.")
     return m / n1 + m / n2
 
 
@@ -68,7 +69,7 @@ def r_to_d(r: ArrayLike, n1: float | None = None, n2: float | None = None) -> An
     """
     arr = _as_values(r, "r")
     if np.any(np.abs(arr[~np.isnan(arr)]) > 1):
-        raise DataError(f"'r' must lie in [-1, 1]; got {r!r}.")
+        raise DataError(f"'r' must lie in [-1, 1]; got {show_value(r)}.")
     with np.errstate(divide="ignore"):
         return _out(math.sqrt(_h(n1, n2)) * arr / np.sqrt(1.0 - arr**2))
 
@@ -100,6 +101,6 @@ def odds_ratio_to_d(odds_ratio: ArrayLike, *, log: bool = False) -> Any:
     arr = _as_values(odds_ratio, "odds_ratio")
     if not log and np.any(arr[~np.isnan(arr)] <= 0):
         raise DataError(f"'odds_ratio' must be positive (use log=True for log odds ratios); "
-                        f"got {odds_ratio!r}.")
+                        f"got {show_value(odds_ratio)}.")
     log_or = arr if log else np.log(arr)
     return _out(log_or * math.sqrt(3.0) / math.pi)
