@@ -139,7 +139,8 @@ SCALAR_CASES: dict[str, Callable[[Any], Any]] = {
     "strings": lambda s: "3",
     "none": lambda s: None,
     "pd_NA": lambda s: NA,
-    "numpy_int": lambda s: np.int64(s) if float(s).is_integer() else np.float64(s),
+    "numpy_int": lambda s: (np.int64(1) if not isinstance(s, (int, float)) else np.int64(s)
+                            if float(s).is_integer() else np.float64(s)),
 }
 
 #: hostile replacements of a name (measure, data set)
@@ -431,7 +432,7 @@ REGISTRY: list[Entry] = [
     # ---- plots
     Entry("plot.forest", rs.plot.forest, (FOREST_TABLE,),
           {"estimate": "est", "ci_low": "lo", "ci_high": "hi", "label": "study"},
-          (F(0, "est", "est", "estimate"), L(0, "study", "study", "label"),
+          (F(0, "est", "est", "estimate", "results"), L(0, "study", "study", "label"),
            S("digits", "digits"))),
     Entry("plot.trajectories", rs.plot.trajectories, (TRIAL,),
           {"outcome": "score", "arm": "group", "visit": "visit", "subject": "pid"},

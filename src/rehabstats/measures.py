@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from ._validate import show_value
@@ -402,8 +403,21 @@ def _select(measure: Measure, statistic: str | None, population: str | None,
             raise DataError(f"'population' must be a string; got {show_value(population)}.")
         out = [t for t in out if t.population.lower() == population.strip().lower()]
     if level is not None:
-        out = [t for t in out if t.level is not None and abs(t.level - level) < 1e-12]
+        lv = _check_level(level)
+        out = [t for t in out if t.level is not None and abs(t.level - lv) < 1e-12]
     return out
+
+
+def _check_level(level: object) -> float:
+    """An MDC confidence level: a number strictly between 0 and 1 (0.90, 0.95 are stored)."""
+    stored = sorted({t.level for m in _MEASURES for t in m.thresholds if t.level is not None})
+    if (isinstance(level, bool) or not isinstance(level, (int, float, np.number))
+            or not 0 < float(level) < 1):
+        choices = ", ".join(format(v, "g") for v in stored)
+        raise DataError(f"The 'level' argument is the confidence level of an MDC record, a "
+                        f"number between 0 and 1; the registry holds levels {choices} (or "
+                        f"use None for every level); got {show_value(level)}.")
+    return float(level)
 
 
 def thresholds(
@@ -484,6 +498,12 @@ def threshold(
     3.2
     """
     m = get(name)
+    if statistic is None:
+        raise DataError("threshold() returns one record, so 'statistic' must be one of "
+                        f"{', '.join(map(repr, _STATISTICS))}; got None (use thresholds() for "
+                        "every statistic).")
+    if method is not None and not isinstance(method, str):
+        raise DataError(f"'method' must be a string; got {show_value(method)}.")
     found = _select(m, statistic, population, level)
     if method is not None:
         found = [t for t in found if method.lower() in t.method.lower()]
