@@ -36,19 +36,21 @@ import re
 import signal
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 matplotlib.use("Agg")
 
-import rehabstats as rs  # noqa: E402
-from rehabstats._results import EffectSizeResult  # noqa: E402
-from rehabstats.errors import RehabStatsError, RehabStatsWarning  # noqa: E402
+import rehabstats as rs
+from rehabstats._results import EffectSizeResult
+from rehabstats.errors import RehabStatsError, RehabStatsWarning
 
 # --------------------------------------------------------------------------- valid data
 X = [5.1, 6.3, 7.0, 6.2, 8.4, 7.7, 6.9]
@@ -261,23 +263,23 @@ class Entry:
     scale_free: bool = False
 
 
-def V(arg: int | str, *names: str, paired: bool = False, wrap: Any = None) -> Slot:  # noqa: N802
+def V(arg: int | str, *names: str, paired: bool = False, wrap: Any = None) -> Slot:
     return Slot("vector", arg, names, paired=paired, wrap=wrap)
 
 
-def S(arg: int | str, *names: str) -> Slot:  # noqa: N802
+def S(arg: int | str, *names: str) -> Slot:
     return Slot("scalar", arg, names)
 
 
-def N(arg: int | str, *names: str) -> Slot:  # noqa: N802
+def N(arg: int | str, *names: str) -> Slot:
     return Slot("name", arg, names)
 
 
-def F(arg: int | str, column: str, *names: str, wrap: Any = None) -> Slot:  # noqa: N802
+def F(arg: int | str, column: str, *names: str, wrap: Any = None) -> Slot:
     return Slot("frame", arg, names, column=column, wrap=wrap)
 
 
-def L(arg: int | str, column: str, *names: str) -> Slot:  # noqa: N802
+def L(arg: int | str, column: str, *names: str) -> Slot:
     return Slot("labels", arg, names, column=column)
 
 
@@ -463,10 +465,139 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
 
 
 # --------------------------------------------------------------------------- known open
-#: (registry entry, case id) pairs that fail today in areas fixed on other branches.
-#: Mirrored with one line each in /work/hostile_open.md. Nothing of effect_sizes,
-#: change, measures, datasets or plot.forest may appear here.
-KNOWN_OPEN: dict[tuple[str, str], str] = {}
+#: (registry entry, case id) -> the branch expected to fix it: calls that break the contract
+#: today in areas other helpers are fixing concurrently (models: visits / inference; single
+#: case: sced). Expected failures (``xfail(strict=False)``) until those branches merge; the
+#: list with one-line descriptions is /work/hostile_open.md. Nothing of effect_sizes, change,
+#: measures, datasets or plot.forest may appear here (checked below).
+KNOWN_OPEN: dict[tuple[str, str], str] = {
+    ("sced.nap", "0=one_observation"): "sced",
+    ("sced.nap", "1=one_observation"): "sced",
+    ("sced.tau", "0=one_observation"): "sced",
+    ("sced.tau", "1=one_observation"): "sced",
+    ("sced.tau_bc", "1=one_observation"): "sced",
+    ("sced.smd", "*=scale_1e300"): "sced",
+    ("sced.smd", "0=scale_1e300"): "sced",
+    ("sced.smd", "1=scale_1e300"): "sced",
+    ("sced.lrrd", "*=scale_1e300"): "sced",
+    ("sced.lrrd", "0=scale_1e300"): "sced",
+    ("sced.lrrd", "1=scale_1e300"): "sced",
+    ("sced.lrri", "*=scale_1e300"): "sced",
+    ("sced.lrri", "0=scale_1e300"): "sced",
+    ("sced.lrri", "1=scale_1e300"): "sced",
+    ("sced.lor", "0=scale_1e300"): "sced",
+    ("sced.lor", "1=scale_1e300"): "sced",
+    ("sced.lrm", "0=negative_zero"): "sced",
+    ("sced.lrm", "0=bool"): "sced",
+    ("sced.lrm", "1=negative_zero"): "sced",
+    ("sced.lrm", "1=bool"): "sced",
+    ("sced.pogo", "0=scale_1e300"): "sced",
+    ("sced.pogo", "1=scale_1e300"): "sced",
+    ("sced.tau_u_table", "0=one_observation"): "sced",
+    ("sced.tau_u_table", "0=constant"): "sced",
+    ("sced.tau_u_table", "0=bool"): "sced",
+    ("sced.tau_u_table", "1=one_observation"): "sced",
+    ("sced.tau_u_table", "1=constant"): "sced",
+    ("sced.tau_u_table", "1=scale_1e300"): "sced",
+    ("sced.tau_u_table", "1=bool"): "sced",
+    ("sced.two_sd_band", "0=scale_1e300"): "sced",
+    ("sced.c_statistic", "0=scale_1e300"): "sced",
+    ("sced.effect_sizes", "0[y]=constant"): "sced",
+    ("sced.effect_sizes", "0[y]=inf"): "sced",
+    ("sced.effect_sizes", "0[y]=-inf"): "sced",
+    ("sced.effect_sizes", "0[y]=scale_1e300"): "sced",
+    ("sced.effect_sizes", "0[unit]=stray_spaces"): "sced",
+    ("sced.effect_sizes", "0[unit]=case_variants"): "sced",
+    ("sced.describe", "0[y]=one_observation"): "sced",
+    ("sced.describe", "0[y]=inf"): "sced",
+    ("sced.describe", "0[y]=-inf"): "sced",
+    ("sced.describe", "0[y]=scale_1e300"): "sced",
+    ("sced.describe", "0[stage]=stray_spaces"): "sced",
+    ("sced.combine_phase_pairs", "0[estimate]=nan"): "sced",
+    ("sced.combine_phase_pairs", "0[estimate]=all_nan"): "sced",
+    ("sced.combine_phase_pairs", "0[estimate]=inf"): "sced",
+    ("sced.combine_phase_pairs", "0[estimate]=-inf"): "sced",
+    ("sced.combine_phase_pairs", "0[estimate]=strings"): "sced",
+    ("sced.combine_phase_pairs", "0[estimate]=Float64_NA"): "sced",
+    ("sced.combine_phase_pairs", "0[estimate]=Int64_NA"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=nan"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=all_nan"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=inf"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=-inf"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=scale_1e300"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=strings"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=Float64_NA"): "sced",
+    ("sced.combine_phase_pairs", "0[se]=Int64_NA"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=empty"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=one_observation"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=all_nan"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=scale_1e300"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=bool"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=strings"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=Int64_NA"): "sced",
+    ("sced.combine_tau_u", "0[Tau]=not_a_frame"): "sced",
+    ("sced.piecewise_regression", "0[y]=one_observation"): "sced",
+    ("sced.piecewise_regression", "0[y]=all_nan"): "sced",
+    ("sced.piecewise_regression", "0[y]=inf"): "sced",
+    ("sced.piecewise_regression", "0[y]=-inf"): "sced",
+    ("sced.piecewise_regression", "0[y]=scale_1e300"): "sced",
+    ("sced.multilevel", "0[y]=one_observation"): "sced",
+    ("sced.multilevel", "0[y]=constant"): "sced",
+    ("sced.multilevel", "0[y]=all_nan"): "sced",
+    ("sced.multilevel", "0[y]=inf"): "sced",
+    ("sced.multilevel", "0[y]=-inf"): "sced",
+    ("sced.multilevel", "0[y]=scale_1e300"): "sced",
+    ("sced.multilevel", "0[unit]=one_arm"): "sced",
+    ("sced.randomization_test", "0[y]=inf"): "sced",
+    ("sced.randomization_test", "0[y]=-inf"): "sced",
+    ("sced.randomization_test_batch", "0=empty"): "sced",
+    ("sced.randomization_test_batch", "0=one_observation"): "sced",
+    ("ancova", "0[score]=all_nan"): "visits",
+    ("ancova", "0[score]=inf"): "visits",
+    ("ancova", "0[score]=-inf"): "visits",
+    ("ancova", "0[score]=scale_1e300"): "visits",
+    ("ancova", "0[base]=constant"): "visits",
+    ("ancova", "0[base]=all_nan"): "visits",
+    ("ancova", "0[base]=inf"): "visits",
+    ("ancova", "0[base]=-inf"): "visits",
+    ("ancova", "0[base]=scale_1e300"): "visits",
+    ("ancova", "0[base]=bool"): "visits",
+    ("lmm", "1[score]=constant"): "visits",
+    ("lmm", "1[score]=all_nan"): "visits",
+    ("lmm", "1[score]=inf"): "visits",
+    ("lmm", "1[score]=-inf"): "visits",
+    ("lmm", "1[score]=scale_1e300"): "visits",
+    ("lmm", "1[score]=bool"): "visits",
+    ("lmm", "1[score]=shuffled_rows"): "visits",
+    ("lmm", "1[group]=one_arm"): "inference",
+    ("mmrm", "1[score]=inf"): "visits",
+    ("mmrm", "1[score]=-inf"): "visits",
+    ("mmrm", "1[score]=scale_1e300"): "visits",
+    ("mmrm", "1[score]=shuffled_rows"): "visits",
+    ("mmrm", "1[score]=index_named_like_column"): "visits",
+    ("mmrm", "1[group]=one_arm"): "inference",
+    ("mmrm", "1[visit]=one_arm"): "inference",
+    ("mixed_anova", "0[score]=all_nan"): "visits",
+    ("mixed_anova", "0[score]=inf"): "visits",
+    ("mixed_anova", "0[score]=-inf"): "visits",
+    ("mixed_anova", "0[score]=scale_1e300"): "visits",
+    ("mixed_anova", "0[score]=index_named_like_column"): "visits",
+    ("mixed_anova", "0[visit]=one_arm"): "inference",
+    ("plot.trajectories", "0[score]=inf"): "visits",
+    ("plot.trajectories", "0[score]=-inf"): "visits",
+    ("plot.trajectories", "0[score]=scale_1e300"): "visits",
+    ("plot.trajectories", "0[score]=index_named_like_column"): "visits",
+    ("plot.trajectory_summary", "0[score]=one_observation"): "visits",
+    ("plot.trajectory_summary", "0[score]=all_nan"): "visits",
+    ("plot.trajectory_summary", "0[score]=inf"): "visits",
+    ("plot.trajectory_summary", "0[score]=-inf"): "visits",
+    ("plot.trajectory_summary", "0[score]=scale_1e300"): "visits",
+    ("plot.trajectory_summary", "0[score]=shuffled_rows"): "visits",
+    ("plot.sced", "0[y]=all_nan"): "sced",
+}
+
+#: the KNOWN_OPEN calls that do not return within TIME_LIMIT seconds
+KNOWN_HANGS = {("sced.multilevel", "0[y]=all_nan")}
 
 
 # --------------------------------------------------------------------------- machinery
@@ -610,8 +741,14 @@ class Hang(Exception):
     """A call ran past ``TIME_LIMIT`` seconds."""
 
 
-#: seconds one call may take (the valid calls take well under 0.5 s)
-TIME_LIMIT = 5
+#: seconds one call may take before it counts as a hang (the valid calls take well under
+#: 0.5 s; a loaded machine can make a slow but finishing fit take a few seconds)
+TIME_LIMIT = 20
+
+
+def _no_layout(self: Figure, *args: Any, **kwargs: Any) -> None:
+    """Stand-in for ``Figure.tight_layout`` while fuzzing: layout only moves artists, and it
+    is most of the time a plot takes."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
@@ -627,8 +764,9 @@ def _run(entry: Entry, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Outcome
             previous = signal.signal(signal.SIGALRM, _alarm)
             signal.alarm(TIME_LIMIT)
         try:
-            out.result = entry.func(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - classified below
+            with mock.patch.object(Figure, "tight_layout", _no_layout):
+                out.result = entry.func(*args, **kwargs)
+        except Exception as exc:
             out.error = exc
         finally:
             if use_alarm:
@@ -637,7 +775,7 @@ def _run(entry: Entry, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Outcome
         if out.error is None and hasattr(out.result, "summary"):
             try:
                 out.result.summary()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 out.summary_error = exc
     for w in caught:
         if issubclass(w.category, RehabStatsWarning):
@@ -688,6 +826,11 @@ def _problems(entry: Entry, slot: Slot, case: str) -> list[str]:
             if case in ("empty", "not_a_frame", "index_named_like_column") or slot.kind in (
                     "frame", "labels"):
                 names.add("data")
+            if case in ("empty", "one_observation") and slot.kind == "frame":
+                # with (almost) no rows left, any column may be the first to run short
+                frame = _get(entry, slot.arg)
+                frame = frame[0] if slot.wrap is not None else frame
+                names.update(str(c) for c in frame.columns)
             msg = str(err)
             if names and not any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9_])",
                                            msg, re.IGNORECASE) for n in names):
@@ -712,13 +855,16 @@ def _problems(entry: Entry, slot: Slot, case: str) -> list[str]:
             break
     if case in ("shuffled_rows", "shuffled_index") and base.error is None:
         for key, arr in ref.items():
-            if key in nums and not _close(arr, nums[key]):
+            # 1e-6: iterative fits (REML) agree to their convergence tolerance, not to rounding
+            if key in nums and not _close(arr, nums[key], 1e-6):
                 problems.append(f"{key} changed with the row order: {arr} vs {nums[key]}")
                 break
-    if slot is ALL_VECTORS:
-        est, ref_est = nums.get("estimate"), ref.get("estimate")
-        if est is None or ref_est is None or not _close(est, ref_est, 1e-6):
-            problems.append(f"estimate {est} with every vector x 1e300 differs from {ref_est}")
+    if slot is ALL_VECTORS and base.error is None:
+        for key, arr in ref.items():
+            if key not in nums or not _close(arr, nums[key], 1e-6):
+                problems.append(f"{key} {nums.get(key)} with every vector x 1e300 differs "
+                                f"from {arr}")
+                break
     return problems
 
 
@@ -729,8 +875,10 @@ def _all_params() -> list[Any]:
             cid = _case_id(slot, case)
             marks = []
             if (entry.name, cid) in KNOWN_OPEN:
-                marks.append(pytest.mark.xfail(reason=KNOWN_OPEN[(entry.name, cid)],
-                                               strict=False))
+                # a known hang is not run (it would cost TIME_LIMIT seconds every time)
+                marks.append(pytest.mark.xfail(
+                    reason=f"fixed on branch {KNOWN_OPEN[(entry.name, cid)]}", strict=False,
+                    run=(entry.name, cid) not in KNOWN_HANGS))
             params.append(pytest.param(entry, slot, case, id=f"{entry.name}:{cid}",
                                        marks=marks))
     return params
@@ -745,9 +893,16 @@ def test_registry_covers_every_public_function() -> None:
 
 
 def test_known_open_entries_exist() -> None:
-    """Every KNOWN_OPEN key names a real (entry, case) pair, so stale entries are noticed."""
+    """Every KNOWN_OPEN key names a real (entry, case) pair, so stale entries are noticed,
+    and none belongs to the areas whose hostile-input failures are fixed here."""
     ids = {(e.name, _case_id(s, c)) for e in REGISTRY for s, c in _cases(e)}
     assert set(KNOWN_OPEN) <= ids, sorted(set(KNOWN_OPEN) - ids)
+    assert KNOWN_HANGS <= set(KNOWN_OPEN)
+    own = ("effect_sizes.", "change.", "measures.", "datasets.", "plot.forest")
+    es_names = {n for n in es.__all__}
+    mine = [k for k in KNOWN_OPEN if k[0].startswith(own) or k[0].split("[")[0] in es_names]
+    assert not mine, mine
+    assert set(KNOWN_OPEN.values()) <= {"visits", "inference", "contrasts", "sced"}
 
 
 @pytest.mark.parametrize("entry", REGISTRY, ids=[e.name for e in REGISTRY])
