@@ -10,11 +10,11 @@ from numpy.testing import assert_allclose
 
 import rehabstats.effect_sizes as es
 from rehabstats._results import EffectSizeResult
-from rehabstats.errors import RehabStatsWarning
 from rehabstats.effect_sizes._binary import _newcombe_core
 from rehabstats.effect_sizes._intervals import ncp_limits
 from rehabstats.effect_sizes._nonparametric import _cliffs_delta_core
 from rehabstats.effect_sizes._standardized import _hedges_g_core
+from rehabstats.errors import RehabStatsWarning
 
 
 def test_hedges_core_equals_public_function():

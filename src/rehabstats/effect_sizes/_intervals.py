@@ -196,7 +196,7 @@ def ncp_limits(t: ArrayLike, df: ArrayLike, ci: float) -> tuple[_FloatArray, _Fl
     >>> import rehabstats as rs
     >>> low, high = rs.effect_sizes.ncp_limits(2.0, 8, 0.95)
     >>> round(float(low), 4), round(float(high), 4)
-    (-0.0958, 4.0354)
+    (-0.2331, 4.1349)
     """
     ci = check_ci(ci)
     t_arr = _finite_array(t, "t")
