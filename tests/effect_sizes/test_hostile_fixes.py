@@ -216,3 +216,20 @@ def test_show_value_and_messages_without_numpy_reprs() -> None:
     with pytest.raises(DataError) as err:
         es.smd_from_summary(1.0, 1.0, np.int64(1), 2.0, 1.0, 5)
     assert "np." not in str(err.value) and "got 1." in str(err.value)
+
+
+def test_option_arguments_are_checked() -> None:
+    with pytest.raises(DataError, match="'log'"):
+        es.d_to_odds_ratio(0.5, log="yes")
+    with pytest.raises(DataError, match="'log'"):
+        es.odds_ratio_to_d(2.0, log="yes")
+    res = [es.hedges_g(X, Y)]
+    with pytest.raises(DataError, match="'ax'"):
+        rs.plot.forest(res, ax="left")
+    with pytest.raises(DataError, match="'labels'"):
+        rs.plot.forest(res, labels=3)
+    with pytest.raises(DataError, match="'estimate'"):
+        rs.plot.forest(pd.DataFrame({"estimate": [0.1], "ci_low": [0.0], "ci_high": [0.2]}),
+                       estimate=None)
+    with pytest.raises(DataError, match="'null_value'"):
+        rs.plot.forest(res, null_value=math.nan)

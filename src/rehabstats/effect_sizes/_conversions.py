@@ -52,6 +52,12 @@ def _warn_infinite(out: np.ndarray, what: str) -> None:
                       stacklevel=3)
 
 
+def _check_log(log: Any) -> bool:
+    if not isinstance(log, (bool, np.bool_)):
+        raise DataError(f"The 'log' argument must be True or False; got {show_value(log)}.")
+    return bool(log)
+
+
 def _out(arr: np.ndarray) -> Any:
     return float(arr) if arr.ndim == 0 else arr
 
@@ -126,6 +132,7 @@ def d_to_odds_ratio(d: ArrayLike, *, log: bool = False) -> Any:
     >>> round(rs.effect_sizes.d_to_odds_ratio(0.5), 4)
     2.4766
     """
+    log = _check_log(log)
     log_or = _as_values(d, "d") * math.pi / math.sqrt(3.0)
     if log:
         return _out(log_or)
@@ -144,6 +151,7 @@ def odds_ratio_to_d(odds_ratio: ArrayLike, *, log: bool = False) -> Any:
     >>> round(rs.effect_sizes.odds_ratio_to_d(2.4766), 3)
     0.5
     """
+    log = _check_log(log)
     arr = _as_values(odds_ratio, "odds_ratio")
     if not log and np.any(arr[~np.isnan(arr)] <= 0):
         raise DataError(f"'odds_ratio' must be positive (use log=True for log odds ratios); "

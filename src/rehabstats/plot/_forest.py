@@ -156,6 +156,20 @@ def forest(
             or not math.isfinite(float(null_value))):
         raise DataError("The 'null_value' argument must be a finite number or None; got "
                         f"{show_value(null_value)}.")
+    if ax is not None and not isinstance(ax, Axes):
+        raise DataError(f"'ax' must be a matplotlib Axes or None; got {type(ax).__name__}.")
+    for arg, col in (("estimate", estimate), ("ci_low", ci_low), ("ci_high", ci_high)):
+        if not isinstance(col, str):
+            raise DataError(f"'{arg}' names a table column and must be a string; got "
+                            f"{show_value(col)}.")
+    if label is not None and not isinstance(label, str) and not (
+            isinstance(label, Sequence) and all(isinstance(c, str) for c in label)):
+        raise DataError("'label' must be a column name or a list of column names; got "
+                        f"{show_value(label)}.")
+    if labels is not None and not isinstance(labels, str) and not (
+            hasattr(labels, "__len__") and hasattr(labels, "__iter__")):
+        raise DataError("'labels' must be a list of row labels; got "
+                        f"{show_value(labels)}.")
     if isinstance(results, EffectSizeResult):
         results = [results]
     if isinstance(results, pd.DataFrame):
