@@ -15,7 +15,7 @@ arguments) that a hostile value replaces. Every call must honour one contract:
    Cliff's delta), or non-finite with a ``RehabStatsWarning`` saying why; or
 2. it raises a :class:`rehabstats.errors.RehabStatsError` whose message names
    the argument or the column at fault;
-3. never any other exception type (also not from ``summary()`` of the result);
+3. never any other exception type (also not from ``summary()``/``to_frame()``);
 4. never a modified input (every argument is compared with a deep copy);
 5. shuffled rows (or a shuffled Series index) give the valid call's numbers,
    and for scale-free indices values of size 1e300 give the valid estimate.
@@ -735,6 +735,7 @@ class Outcome:
     warned: list[str] = field(default_factory=list)
     foreign_warnings: list[str] = field(default_factory=list)
     summary_error: BaseException | None = None
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Hang(Exception):
@@ -772,9 +773,11 @@ def _run(entry: Entry, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Outcome
             if use_alarm:
                 signal.alarm(0)
                 signal.signal(signal.SIGALRM, previous)
-        if out.error is None and hasattr(out.result, "summary"):
-            try:
-                out.result.summary()
+        if out.error is None:
+            try:  # rendering and tabulating a result are part of the contract too
+                if hasattr(out.result, "summary"):
+                    out.result.summary()
+                out.numbers = _numbers(out.result)
             except Exception as exc:
                 out.summary_error = exc
     for w in caught:
@@ -839,10 +842,10 @@ def _problems(entry: Entry, slot: Slot, case: str) -> list[str]:
                 problems.append(f"numpy repr in message: {msg!r}")
         return problems
     if got.summary_error is not None:
-        problems.append(f"summary() raised {type(got.summary_error).__name__}: "
+        problems.append(f"summary()/to_frame() raised {type(got.summary_error).__name__}: "
                         f"{got.summary_error}")
-    nums = _numbers(got.result)
-    ref = _numbers(base.result) if base.error is None else {}
+    nums = got.numbers
+    ref = base.numbers if base.error is None else {}
     for key, arr in nums.items():
         bad = ~np.isfinite(arr)
         if not bad.any():

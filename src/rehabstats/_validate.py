@@ -68,7 +68,7 @@ def show_value(value: Any, *, limit: int = 80) -> str:
 def check_option(value: Any, name: str, allowed: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``allowed``; otherwise raise a DataError naming ``name``."""
     allowed = tuple(allowed)
-    if not isinstance(value, (str, int, float, bool, type(None))) or value not in allowed:
+    if not isinstance(value, (str, numbers.Number, type(None))) or value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
         raise DataError(f"The '{name}' argument must be one of {choices}; got {show_value(value)}.")
     return value
