@@ -88,7 +88,7 @@ REGISTRY: list[Case] = [
     Case("smd_from_t", es.smd_from_t, (3.2, 7, 7)),
     Case("smd_from_t_one_sample", es.smd_from_t, (3.2, 10)),
     Case("ppc_smd_from_summary", es.ppc_smd_from_summary,
-         (4.9, 6.8, 0.8, 7, 5.0, 5.1, 0.7, 7)),
+         (4.9, 6.8, 0.8, 7, 5.0, 5.1, 0.7, 7), {"r": 0.5}),
     Case("risk_difference", es.risk_difference, (12, 20, 5, 20)),
     Case("risk_ratio", es.risk_ratio, (12, 20, 5, 20)),
     Case("odds_ratio", es.odds_ratio, (12, 20, 5, 20)),

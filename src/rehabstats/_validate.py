@@ -28,18 +28,49 @@ __all__ = [
     "check_positive",
     "drop_missing_rows",
     "normalize_rng",
+    "show_value",
 ]
 
 NanPolicy = Literal["omit", "raise"]
 _NAN_POLICIES = ("omit", "raise")
 
 
+def show_value(value: Any, *, limit: int = 80) -> str:
+    """A value as a user wrote it, for error messages: ``32`` not ``np.int64(32)``.
+
+    numpy scalars and 0-d arrays become Python scalars, ``pd.NA``/``NaT`` print
+    as ``<NA>``/``NaT``, lists, tuples and arrays are shown element by element
+    (shortened past ``limit`` characters); everything else is ``repr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rehabstats._validate import show_value
+    >>> show_value(np.int64(32)), show_value(np.str_("A")), show_value([np.float64(1.5), 2])
+    ('32', "'A'", '[1.5, 2]')
+    """
+    if isinstance(value, np.ndarray):
+        value = value.item() if value.ndim == 0 else value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA:
+        return "<NA>"
+    if value is pd.NaT:
+        return "NaT"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(show_value(v, limit=limit) for v in value)
+        text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_option(value: Any, name: str, allowed: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``allowed``; otherwise raise a DataError naming ``name``."""
     allowed = tuple(allowed)
-    if not isinstance(value, (str, int, float, bool, type(None))) or value not in allowed:
+    if not isinstance(value, (str, numbers.Number, type(None))) or value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
-        raise DataError(f"The '{name}' argument must be one of {choices}; got {value!r}.")
+        raise DataError(f"The '{name}' argument must be one of {choices}; got {show_value(value)}.")
     return value
 
 
@@ -48,7 +79,7 @@ def check_ci(ci: Any, name: str = "ci") -> float:
     if isinstance(ci, bool) or not isinstance(ci, numbers.Real) or not 0 < float(ci) < 1:
         raise DataError(
             f"The '{name}' argument is the confidence level and must be a number strictly "
-            f"between 0 and 1 (e.g. 0.95); got {ci!r}."
+            f"between 0 and 1 (e.g. 0.95); got {show_value(ci)}."
         )
     return float(ci)
 
@@ -66,21 +97,21 @@ def check_nan_policy(nan_policy: Any) -> NanPolicy:
 def check_positive(value: Any, name: str, *, allow_zero: bool = False, integer: bool = False) -> float:
     """Check a finite positive (or non-negative) scalar such as an SD or a sample size."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.number)):
-        raise DataError(f"The '{name}' argument must be a number; got {value!r}.")
+        raise DataError(f"The '{name}' argument must be a number; got {show_value(value)}.")
     v = float(value)
     if not np.isfinite(v):
-        raise DataError(f"The '{name}' argument must be finite; got {value!r}.")
+        raise DataError(f"The '{name}' argument must be finite; got {show_value(value)}.")
     if integer and not float(v).is_integer():
-        raise DataError(f"The '{name}' argument must be a whole number; got {value!r}.")
+        raise DataError(f"The '{name}' argument must be a whole number; got {show_value(value)}.")
     if v < 0 or (v == 0 and not allow_zero):
         bound = "zero or more" if allow_zero else "greater than zero"
-        raise DataError(f"The '{name}' argument must be {bound}; got {value!r}.")
+        raise DataError(f"The '{name}' argument must be {bound}; got {show_value(value)}.")
     return v
 
 
 def _to_numeric_1d(values: Any, name: str) -> np.ndarray:
     if isinstance(values, (str, bytes)):
-        raise DataError(f"'{name}' must be a sequence of numbers; got a string {values!r}.")
+        raise DataError(f"'{name}' must be a sequence of numbers; got a string {show_value(values)}.")
     if isinstance(values, pd.DataFrame):
         if values.shape[1] != 1:
             raise DataError(f"'{name}' must be one-dimensional; got a DataFrame with "
@@ -102,7 +133,7 @@ def _to_numeric_1d(values: Any, name: str) -> np.ndarray:
         if len(bad):
             pos = int(np.flatnonzero((converted.isna() & series.notna()).to_numpy())[0])
             raise DataError(
-                f"'{name}' must be numeric; found non-numeric value {bad.iloc[0]!r} "
+                f"'{name}' must be numeric; found non-numeric value {show_value(bad.iloc[0])} "
                 f"at position {pos}."
             )
         series = converted
@@ -204,9 +235,9 @@ def check_columns(data: Any, columns: dict[str, str | None]) -> pd.DataFrame:
         if col is None:
             continue
         if not isinstance(col, str) and not isinstance(col, numbers.Integral):
-            problems.append(f"'{arg}' must be a column name; got {col!r}")
+            problems.append(f"'{arg}' must be a column name; got {show_value(col)}")
         elif col not in data.columns:
-            problems.append(f"'{arg}' names column {col!r}, which is not in the data")
+            problems.append(f"'{arg}' names column {show_value(col)}, which is not in the data")
     if problems:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError("; ".join(problems) + f". Available columns: {available}.")
@@ -224,8 +255,8 @@ def check_numeric_column(data: pd.DataFrame, column: str, arg: str = "outcome") 
     bad = series[converted.isna() & series.notna()]
     if len(bad):
         raise DataError(
-            f"Column {column!r} ('{arg}') must be numeric; found {bad.iloc[0]!r} "
-            f"in row {bad.index[0]!r}."
+            f"Column {show_value(column)} ('{arg}') must be numeric; found {show_value(bad.iloc[0])} "
+            f"in row {show_value(bad.index[0])}."
         )
     return converted.astype(float)
 
@@ -249,9 +280,9 @@ def drop_missing_rows(
 def normalize_rng(rng: Any) -> np.random.Generator:
     """Turn ``rng`` (None, an int seed or a Generator) into a :class:`numpy.random.Generator`."""
     if isinstance(rng, bool):
-        raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {rng!r}.")
+        raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {show_value(rng)}.")
     if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
         return np.random.default_rng(rng)
     if isinstance(rng, numbers.Integral):
         return np.random.default_rng(int(rng))
-    raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {rng!r}.")
+    raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {show_value(rng)}.")

@@ -57,13 +57,13 @@ def _param_array(value: Any, name: str) -> tuple[_FloatArray, bool]:
     """Scalar or array-like parameter -> (float array, was_scalar); rejects NaN/inf/non-numbers."""
     if isinstance(value, bool) or isinstance(value, (str, bytes)):
         raise DataError(f"The '{name}' argument must be a number or an array of numbers; "
-                        f"got {value!r}.")
+                        f"got {_v.show_value(value)}.")
     scalar = isinstance(value, (numbers.Real, np.number))
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise DataError(f"The '{name}' argument must be a number or an array of numbers; "
-                        f"got {value!r}.") from None
+                        f"got {_v.show_value(value)}.") from None
     if arr.dtype.kind == "b":  # pragma: no cover - asarray(dtype=float) never gives bool
         raise DataError(f"The '{name}' argument must be numeric; got booleans.")
     if arr.size == 0:
@@ -71,7 +71,7 @@ def _param_array(value: Any, name: str) -> tuple[_FloatArray, bool]:
     if not np.isfinite(arr).all():
         bad = arr[~np.isfinite(arr)].flat[0]
         raise DataError(f"The '{name}' argument must be finite (no NaN or infinity); "
-                        f"got {bad!r}.")
+                        f"got {_v.show_value(bad)}.")
     return arr, scalar or arr.ndim == 0
 
 
@@ -80,7 +80,7 @@ def _check_sd(sd: Any, name: str = "sd") -> tuple[_FloatArray, bool]:
     if (arr < 0).any():
         bad = arr[arr < 0].flat[0]
         raise DataError(f"The '{name}' argument is a standard deviation and must be zero or "
-                        f"more; got {bad!r}.")
+                        f"more; got {_v.show_value(bad)}.")
     return arr, scalar
 
 
@@ -90,7 +90,7 @@ def _check_reliability(reliability: Any) -> tuple[_FloatArray, bool]:
     if bad.any():
         raise DataError(
             "The 'reliability' argument (an ICC or test-retest correlation) must be in "
-            f"[0, 1): a reliability of 1 means no measurement error; got {arr[bad].flat[0]!r}."
+            f"[0, 1): a reliability of 1 means no measurement error; got {_v.show_value(arr[bad].flat[0])}."
         )
     return arr, scalar
 
@@ -357,7 +357,7 @@ def reliable_change(
     else:
         if sd_diff is not None:
             raise DataError("'sd_diff' is only used with denominator='sd_diff'; "
-                            f"got sd_diff={sd_diff!r} with denominator='se_diff'.")
+                            f"got sd_diff={_v.show_value(sd_diff)} with denominator='se_diff'.")
         if sd is None or reliability is None:
             raise DataError("'sd' and 'reliability' are required with denominator='se_diff'.")
         s_pre = _scalar_param(sd, "sd", allow_zero=False)
@@ -589,7 +589,7 @@ def responders(
         implied = _measures.improvement(measure)
         if improvement is not None and _v.check_improvement(improvement) != implied:
             raise DataError(
-                f"improvement={improvement!r} contradicts measure={measure!r}, for which "
+                f"improvement={_v.show_value(improvement)} contradicts measure={_v.show_value(measure)}, for which "
                 f"improvement is a {implied}."
             )
         improvement = implied
@@ -600,7 +600,7 @@ def responders(
     if (isinstance(mcid, (numbers.Real, np.number)) and not isinstance(mcid, bool)
             and float(mcid) <= 0):
         raise DataError(f"The 'mcid' argument is a magnitude and must be greater than zero "
-                        f"(the direction comes from 'improvement'/'measure'); got {mcid!r}.")
+                        f"(the direction comes from 'improvement'/'measure'); got {_v.show_value(mcid)}.")
     mcid_v = _v.check_positive(mcid, "mcid")
 
     values, index = _numeric_vector(change, "change")
@@ -708,7 +708,7 @@ def gas_tscore(
     """
     rho_v = _v.check_positive(rho, "rho", allow_zero=True)
     if rho_v > 1:
-        raise DataError(f"The 'rho' argument is a correlation and must be in [0, 1]; got {rho!r}.")
+        raise DataError(f"The 'rho' argument is a correlation and must be in [0, 1]; got {_v.show_value(rho)}.")
     nan_policy = _v.check_nan_policy(nan_policy)
 
     kind: str
@@ -721,7 +721,7 @@ def gas_tscore(
         x = np.column_stack([c.to_numpy(dtype=float) for c in cols])
     else:
         if isinstance(scores, (str, bytes)):
-            raise DataError(f"'scores' must be numbers in -2..2; got a string {scores!r}.")
+            raise DataError(f"'scores' must be numbers in -2..2; got a string {_v.show_value(scores)}.")
         raw = np.asarray(scores.to_numpy() if isinstance(scores, pd.Series) else scores)
         if raw.ndim <= 1:
             kind = "vector"
@@ -744,7 +744,7 @@ def gas_tscore(
     if bad.any():
         raise DataError(
             "Goal attainment scores must be one of -2, -1, 0, 1, 2; "
-            f"got {finite[bad][0]!r}."
+            f"got {_v.show_value(finite[bad][0])}."
         )
     n_missing = int(np.isnan(x).sum())
     if n_missing:

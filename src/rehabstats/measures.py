@@ -35,8 +35,10 @@ import re
 from dataclasses import dataclass, fields
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
+from ._validate import show_value
 from .errors import DataError
 
 __all__ = [
@@ -364,12 +366,12 @@ def get(name: str) -> Measure:
     ('bbs', 56.0)
     """
     if not isinstance(name, str):
-        raise DataError(f"The measure name must be a string; got {name!r}.")
+        raise DataError(f"The measure name must be a string; got {show_value(name)}.")
     try:
         return _LOOKUP[_key(name)]
     except KeyError:
         raise DataError(
-            f"Unknown measure {name!r}. Known measures: {', '.join(names())}."
+            f"Unknown measure {show_value(name)}. Known measures: {', '.join(names())}."
         ) from None
 
 
@@ -394,15 +396,28 @@ def _select(measure: Measure, statistic: str | None, population: str | None,
     if statistic is not None:
         if statistic not in _STATISTICS:
             raise DataError(f"The 'statistic' argument must be one of "
-                            f"{', '.join(map(repr, _STATISTICS))}, or None; got {statistic!r}.")
+                            f"{', '.join(map(repr, _STATISTICS))}, or None; got {show_value(statistic)}.")
         out = [t for t in out if t.statistic == statistic]
     if population is not None:
         if not isinstance(population, str):
-            raise DataError(f"'population' must be a string; got {population!r}.")
+            raise DataError(f"'population' must be a string; got {show_value(population)}.")
         out = [t for t in out if t.population.lower() == population.strip().lower()]
     if level is not None:
-        out = [t for t in out if t.level is not None and abs(t.level - level) < 1e-12]
+        lv = _check_level(level)
+        out = [t for t in out if t.level is not None and abs(t.level - lv) < 1e-12]
     return out
+
+
+def _check_level(level: object) -> float:
+    """An MDC confidence level: a number strictly between 0 and 1 (0.90, 0.95 are stored)."""
+    stored = sorted({t.level for m in _MEASURES for t in m.thresholds if t.level is not None})
+    if (isinstance(level, bool) or not isinstance(level, (int, float, np.number))
+            or not 0 < float(level) < 1):
+        choices = ", ".join(format(v, "g") for v in stored)
+        raise DataError(f"The 'level' argument is the confidence level of an MDC record, a "
+                        f"number between 0 and 1; the registry holds levels {choices} (or "
+                        f"use None for every level); got {show_value(level)}.")
+    return float(level)
 
 
 def thresholds(
@@ -483,6 +498,12 @@ def threshold(
     3.2
     """
     m = get(name)
+    if statistic is None:
+        raise DataError("threshold() returns one record, so 'statistic' must be one of "
+                        f"{', '.join(map(repr, _STATISTICS))}; got None (use thresholds() for "
+                        "every statistic).")
+    if method is not None and not isinstance(method, str):
+        raise DataError(f"'method' must be a string; got {show_value(method)}.")
     found = _select(m, statistic, population, level)
     if method is not None:
         found = [t for t in found if method.lower() in t.method.lower()]
@@ -491,17 +512,17 @@ def threshold(
     if not found:
         available = _select(m, statistic, None, None)
         pops = sorted({t.population for t in available})
-        hint = (f" Populations with a {statistic!r} record: {'; '.join(pops)}." if pops
-                else f" {m.label} has no {statistic!r} record in the registry.")
-        raise DataError(f"No {statistic!r} threshold for {m.name!r} matches "
-                        f"population={population!r}, level={level!r}, method={method!r}.{hint}")
+        hint = (f" Populations with a {show_value(statistic)} record: {'; '.join(pops)}." if pops
+                else f" {m.label} has no {show_value(statistic)} record in the registry.")
+        raise DataError(f"No {show_value(statistic)} threshold for {show_value(m.name)} matches "
+                        f"population={show_value(population)}, level={show_value(level)}, method={show_value(method)}.{hint}")
     choices = "; ".join(
-        f"population={t.population!r}, method={t.method!r}, value={t.value}"
+        f"population={show_value(t.population)}, method={show_value(t.method)}, value={t.value}"
         + (f"-{t.value_upper}" if t.value_upper is not None else "")
         + (f", level={t.level}" if t.level is not None else "")
         for t in found
     )
-    raise DataError(f"{len(found)} {statistic!r} thresholds for {m.name!r} match; choose one "
+    raise DataError(f"{len(found)} {show_value(statistic)} thresholds for {show_value(m.name)} match; choose one "
                     f"with population=, level= or method=. Choices: {choices}.")
 
 

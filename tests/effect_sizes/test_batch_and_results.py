@@ -14,6 +14,7 @@ from rehabstats.effect_sizes._binary import _newcombe_core
 from rehabstats.effect_sizes._intervals import ncp_limits
 from rehabstats.effect_sizes._nonparametric import _cliffs_delta_core
 from rehabstats.effect_sizes._standardized import _hedges_g_core
+from rehabstats.errors import RehabStatsWarning
 
 
 def test_hedges_core_equals_public_function():
@@ -81,11 +82,12 @@ def test_nnt_benefit_harm_and_infinity():
     assert unclear.details["ci_through_infinity"]
     assert unclear.ci_low < 0 < unclear.ci_high
     assert unclear.details["ci_text"].startswith("NNTH") and "to ∞ to NNTB" in unclear.details["ci_text"]
-    none = es.nnt(5, 20, 5, 20)
+    with pytest.warns(RehabStatsWarning, match="risk difference is 0"):
+        none = es.nnt(5, 20, 5, 20)
     assert math.isinf(none.estimate)
 
 
-@pytest.mark.parametrize("standardizer", ["pre", "change", "average", "rm"])
+@pytest.mark.parametrize("standardizer", ["pre", "change", "average", "average_var", "rm"])
 def test_smc_sign_and_ci(standardizer):
     pre = [10, 12, 9, 14, 11, 13, 10, 15]
     post = [13, 15, 10, 18, 12, 15, 14, 16]

@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import rehabstats.effect_sizes as es
+from rehabstats.errors import RehabStatsWarning
 
 TREAT = {
     "m_pre": [30.6, 23.5, 0.5, 53.4, 35.6],
@@ -56,7 +57,8 @@ def test_fifth_study_is_044() -> None:
 
 
 def test_without_r_no_interval() -> None:
-    res = es.ppc_smd_from_summary(35.6, 36.0, 4.7, 14, 34.8, 33.4, 3.1, 14)
+    with pytest.warns(RehabStatsWarning, match="no pre-post correlation 'r'"):
+        res = es.ppc_smd_from_summary(35.6, 36.0, 4.7, 14, 34.8, 33.4, 3.1, 14)
     assert np.isnan(res.se) and np.isnan(res.ci_low) and res.ci_method == "none"
 
 

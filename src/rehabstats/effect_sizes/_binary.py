@@ -281,7 +281,8 @@ def nnt(
         set passes through infinity: ``details["ci_through_infinity"]`` is True,
         ``ci_low`` (negative) is the NNTH limit and ``ci_high`` the NNTB limit,
         and ``details["ci_text"]`` reads e.g. "NNTH 9.5 to ∞ to NNTB 2.1".
-        A zero risk difference gives ``estimate = inf``.
+        A zero risk difference gives ``estimate = inf`` with a
+        ``RehabStatsWarning`` (treatment and control rates are equal).
 
     References
     ----------
@@ -300,6 +301,11 @@ def nnt(
     sign = 1.0 if improvement == "increase" else -1.0
     rd = sign * rd_res.estimate
     lo_rd, hi_rd = sorted((sign * rd_res.ci_low, sign * rd_res.ci_high))
+    if rd == 0:
+        warnings.warn(
+            f"nnt: the risk difference is 0 (events_x/n_x = events_y/n_y = "
+            f"{format_number(rd_res.details['p_x'])}), so the number needed to treat is "
+            "infinite (estimate = inf): neither arm benefits.", RehabStatsWarning, stacklevel=2)
     est = math.inf if rd == 0 else 1.0 / rd
     through = lo_rd <= 0.0 <= hi_rd
     with np.errstate(divide="ignore"):

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_float_array, as_paired_arrays, check_ci
+from .._validate import NanPolicy, as_float_array, as_paired_arrays, check_ci, show_value
 from ..errors import DataError
 from ._common import scalar
 from ._intervals import z_quantile
@@ -126,7 +126,7 @@ def rank_biserial(
     """
     ci = check_ci(ci)
     if not isinstance(paired, (bool, np.bool_)):
-        raise DataError(f"The 'paired' argument must be True or False; got {paired!r}.")
+        raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
     if not paired:
         r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
         return EffectSizeResult(measure="rank_biserial", estimate=r, se=math.nan, ci_low=lo,

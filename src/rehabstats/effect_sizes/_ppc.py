@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_paired_arrays, check_ci
-from ..errors import DataError
-from ._common import check_summary, scalar
+from .._validate import NanPolicy, as_paired_arrays, check_ci, show_value
+from ..errors import DataError, RehabStatsWarning
+from ._common import check_summary, mean_sd, pow2, scalar
 from ._intervals import normal_limits
 
 __all__ = ["_ppc_core", "ppc_smd", "ppc_smd_from_summary"]
@@ -24,28 +25,46 @@ def _ppc_core(
 ) -> tuple[float, float, float, float, dict[str, Any]]:
     """d_ppc2, its eq. 25 SE and normal limits (NaN SE/limits when ``r`` is None)."""
     m = n_x + n_y - 2.0
-    sd_pool = math.sqrt(((n_x - 1.0) * sd_pre_x**2 + (n_y - 1.0) * sd_pre_y**2) / m)
+    top = max(sd_pre_x, sd_pre_y)
+    # pooled SD without squaring an extreme SD (sd**2 overflowed for SDs near 1e300)
+    sd_pool = (top * math.sqrt(((n_x - 1.0) * (sd_pre_x / top) ** 2
+                                + (n_y - 1.0) * (sd_pre_y / top) ** 2) / m)) if top > 0 else 0.0
     if sd_pool == 0:
         raise DataError("d_ppc2 is undefined: the pooled pre-test SD is zero (both groups "
                         "constant at baseline).")
     c_p = 1.0 - 3.0 / (4.0 * m - 1.0)
     diff = (mean_post_x - mean_pre_x) - (mean_post_y - mean_pre_y)
     d = c_p * diff / sd_pool
+    if not math.isfinite(d):
+        raise DataError("d_ppc2 is not representable: the difference in mean change "
+                        f"({show_value(diff)}) over the pooled pre-test SD "
+                        f"({show_value(sd_pool)}) overflows.")
     details: dict[str, Any] = {"c_P": c_p, "sd_pre_pooled": sd_pool, "diff_in_change": diff,
                                "df": m}
     if r is None:
         return d, math.nan, math.nan, math.nan, details
     k = (n_x + n_y) / (n_x * n_y)
-    # Morris (2008) eq. 25 with delta replaced by its estimate.
-    if n_x + n_y - 4.0 <= 0:
-        var = math.nan
+    # Morris (2008) eq. 25 with delta replaced by its estimate, written as A + B d^2
+    # (A = 2 c^2 (1 - r) k m / (N - 4), B = c^2 m / (N - 4) - 1) so that no square overflows.
+    n_tot = n_x + n_y
+    if n_tot - 4.0 <= 0:
+        se = math.nan
+        why = (f"needs n_x + n_y > 4 (got {show_value(n_x)} + {show_value(n_y)})")
     else:
-        var = (2.0 * c_p**2 * (1.0 - r) * k * (m / (n_x + n_y - 4.0))
-               * (1.0 + d**2 / (2.0 * (1.0 - r) * k)) - d**2)
-    se = math.sqrt(var) if var > 0 else math.nan
+        a_coef = 2.0 * c_p**2 * (1.0 - r) * k * m / (n_tot - 4.0)
+        b_coef = c_p**2 * m / (n_tot - 4.0) - 1.0
+        if b_coef >= 0:
+            se = math.hypot(math.sqrt(a_coef), math.sqrt(b_coef) * abs(d))
+        else:
+            var = a_coef + b_coef * d * d
+            se = math.sqrt(var) if var > 0 else math.nan
+        why = "gives a non-positive variance for this estimate"
+    if math.isnan(se):
+        warnings.warn(f"d_ppc2: Morris's (2008) eq. 25 variance {why}; the SE and the "
+                      "confidence interval are NaN.", RehabStatsWarning, stacklevel=3)
     lo, hi = normal_limits(d, se, ci)
     details["r"] = r
-    details["var_large_sample"] = 2.0 * (1.0 - r) * k + d**2 / (2.0 * (n_x + n_y))
+    details["var_large_sample"] = 2.0 * (1.0 - r) * k + d * d / (2.0 * n_tot)
     return d, se, scalar(lo), scalar(hi), details
 
 
@@ -114,13 +133,24 @@ def ppc_smd(
                                            nan_policy=nan_policy, min_size=2)
     n_x, n_y = float(a_pre.size), float(b_pre.size)
     m = n_x + n_y - 2.0
-    var_pre = ((n_x - 1) * a_pre.var(ddof=1) + (n_y - 1) * b_pre.var(ddof=1)) / m
-    var_post = ((n_x - 1) * a_post.var(ddof=1) + (n_y - 1) * b_post.var(ddof=1)) / m
-    cov = ((n_x - 1) * np.cov(a_pre, a_post)[0, 1] + (n_y - 1) * np.cov(b_pre, b_post)[0, 1]) / m
+    # means, SDs and the correlation without squaring values of size 1e300: each sample is
+    # divided by its own power of two (exact) and the correlation is scale-free
+    (mx_pre, sx_pre), (mx_post, _) = mean_sd(a_pre), mean_sd(a_post)
+    (my_pre, sy_pre), (my_post, _) = mean_sd(b_pre), mean_sd(b_post)
+    c_pre = pow2(max(np.abs(a_pre).max(), np.abs(b_pre).max()))
+    c_post = pow2(max(np.abs(a_post).max(), np.abs(b_post).max()))
+    ap, bp, aq, bq = a_pre / c_pre, b_pre / c_pre, a_post / c_post, b_post / c_post
+    var_pre = ((n_x - 1) * ap.var(ddof=1) + (n_y - 1) * bp.var(ddof=1)) / m
+    var_post = ((n_x - 1) * aq.var(ddof=1) + (n_y - 1) * bq.var(ddof=1)) / m
+    cov = ((n_x - 1) * np.cov(ap, aq)[0, 1] + (n_y - 1) * np.cov(bp, bq)[0, 1]) / m
     r = float(cov / math.sqrt(var_pre * var_post)) if var_pre > 0 and var_post > 0 else None
-    d, se, lo, hi, details = _ppc_core(
-        float(a_pre.mean()), float(a_post.mean()), float(a_pre.std(ddof=1)), n_x,
-        float(b_pre.mean()), float(b_post.mean()), float(b_pre.std(ddof=1)), n_y, r, ci)
+    d, se, lo, hi, details = _ppc_core(mx_pre, mx_post, sx_pre, n_x, my_pre, my_post, sy_pre,
+                                       n_y, r, ci)
+    if r is None:
+        warnings.warn("d_ppc2: the pooled pre-post correlation is undefined because the "
+                      "post-test scores are constant in both groups ('post_x', 'post_y'); the "
+                      "SE and the confidence interval are NaN.", RehabStatsWarning,
+                      stacklevel=2)
     return EffectSizeResult(measure="d_ppc2", estimate=d, se=se, ci_low=lo, ci_high=hi,
                             ci_level=ci, ci_method="normal" if r is not None else "none",
                             n_x=int(n_x), n_y=int(n_y), n_omitted=om_x + om_y,
@@ -144,7 +174,8 @@ def ppc_smd_from_summary(
 
     Same estimate and eq. 25 interval as :func:`ppc_smd`; ``r`` is the
     (pooled) pre-post correlation. Without ``r`` the estimate is returned with
-    NaN SE and no interval (``ci_method="none"``), because eq. 25 needs it.
+    NaN SE and no interval (``ci_method="none"``), because eq. 25 needs it, and a
+    ``RehabStatsWarning`` says so.
 
     Examples
     --------
@@ -165,11 +196,15 @@ def ppc_smd_from_summary(
     if r is not None:
         rr = check_summary(r, "r", kind="mean")
         if not -1.0 <= rr < 1.0:
-            raise DataError(f"The 'r' argument is a correlation and must be in [-1, 1); got {r!r}.")
+            raise DataError(f"The 'r' argument is a correlation and must be in [-1, 1); got {show_value(r)}.")
     d, se, lo, hi, details = _ppc_core(
         vals["mean_pre_x"], vals["mean_post_x"], vals["sd_pre_x"], vals["n_x"],
         vals["mean_pre_y"], vals["mean_post_y"], vals["sd_pre_y"], vals["n_y"],
         None if r is None else rr, ci)
+    if r is None:
+        warnings.warn("d_ppc2: no pre-post correlation 'r' was given, so the SE and the "
+                      "confidence interval (Morris 2008 eq. 25) are NaN.", RehabStatsWarning,
+                      stacklevel=2)
     return EffectSizeResult(measure="d_ppc2", estimate=d, se=se, ci_low=lo, ci_high=hi,
                             ci_level=ci, ci_method="normal" if r is not None else "none",
                             n_x=int(vals["n_x"]), n_y=int(vals["n_y"]), details=details)

@@ -23,10 +23,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_float_array, as_paired_arrays, check_ci, check_option
+from .._validate import (
+    NanPolicy,
+    as_float_array,
+    as_paired_arrays,
+    check_ci,
+    check_option,
+    show_value,
+)
 from ..errors import DataError
-from ._common import check_summary, hedges_j, scalar
-from ._intervals import ncp_limits
+from ._common import check_summary, hedges_j, mean_sd, pow2, scalar
+from ._intervals import _ncp_limits
 
 __all__ = [
     "_hedges_g_core",
@@ -62,6 +69,10 @@ def _smd_core(
     """
     mx, sx, nx = (np.asarray(a, dtype=float) for a in (mean_x, sd_x, n_x))
     my, sy, ny = (np.asarray(a, dtype=float) for a in (mean_y, sd_y, n_y))
+    # Work in units of a power of two near the largest summary (exact, so ordinary data give
+    # bit-identical results) so that no variance of data of size 1e300 overflows.
+    unit = pow2(np.maximum.reduce([np.abs(mx), np.abs(my), sx, sy]))
+    mx, my, sx, sy = mx / unit, my / unit, sx / unit, sy / unit
     diff = mx - my
     vx, vy = sx**2, sy**2
     if kind == "delta":
@@ -82,28 +93,33 @@ def _smd_core(
             se1, se2 = vx / nx, vy / ny
             df = (se1 + se2) ** 2 / (se1**2 / (nx - 1.0) + se2**2 / (ny - 1.0))
         var_const = 2.0 * df
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         d = diff / s
         t = d / np.sqrt(hn)
-    lo, hi = ncp_limits(t, df, ci)
+    lo, hi = _ncp_limits(t, df, ci)
     root_hn = np.sqrt(hn)
     lo, hi = lo * root_hn, hi * root_hn
     j = hedges_j(df) if kind == "g" else np.ones_like(d)
     est = d * j
     # Large-sample SE (Hedges & Olkin 1985; metafor's vtype "LS" for the pooled case).
-    se = np.sqrt(hn + est**2 / var_const)
+    se = np.hypot(np.sqrt(hn), est / np.sqrt(var_const))  # no overflow for extreme est
     return {
         "estimate": est,
         "se": se,
         "ci_low": lo * j,
         "ci_high": hi * j,
         "t": t,
-        "df": np.asarray(df, dtype=float) + 0.0 * d,
-        "hn": hn + 0.0 * d,
+        "df": _like(np.asarray(df, dtype=float), d),
+        "hn": _like(hn, d),
         "J": j,
-        "sd": s + 0.0 * d,
-        "mean_diff": diff,
+        "sd": _like(s * unit, d),
+        "mean_diff": diff * unit,
     }
+
+
+def _like(values: ArrayLike, d: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``values`` broadcast to the shape of ``d`` (a float array)."""
+    return np.array(np.broadcast_to(np.asarray(values, dtype=float), np.shape(d)))
 
 
 def _hedges_g_core(
@@ -125,27 +141,29 @@ def _paired_smd_core(
 ) -> _Arrays:
     """Vectorised d_z = mean(diff) / sd(diff) (x J(n - 1) when ``correction``)."""
     md, sd, nn = (np.asarray(a, dtype=float) for a in (mean_diff, sd_diff, n))
+    unit = pow2(np.maximum(np.abs(md), sd))  # exact; avoids overflow at extreme scale
+    md, sd = md / unit, sd / unit
     df = nn - 1.0
     hn = 1.0 / nn
     with np.errstate(divide="ignore", invalid="ignore"):
         d = md / sd
         t = d / np.sqrt(hn)
-    lo, hi = ncp_limits(t, df, ci)
+    lo, hi = _ncp_limits(t, df, ci)
     j = hedges_j(df) if correction else np.ones_like(d)
     est = d * j
     root_hn = np.sqrt(hn)
     return {
         "estimate": est,
         # metafor SMCC, vtype "LS": 1/n + yi^2 / (2n)
-        "se": np.sqrt(hn + est**2 / (2.0 * nn)),
+        "se": np.hypot(np.sqrt(hn), est / np.sqrt(2.0 * nn)),
         "ci_low": lo * root_hn * j,
         "ci_high": hi * root_hn * j,
         "t": t,
-        "df": df + 0.0 * d,
-        "hn": hn + 0.0 * d,
+        "df": _like(df, d),
+        "hn": _like(hn, d),
         "J": j,
-        "sd": sd + 0.0 * d,
-        "mean_diff": md,
+        "sd": _like(sd * unit, d),
+        "mean_diff": md * unit,
     }
 
 
@@ -178,20 +196,25 @@ def _standardized(
 ) -> EffectSizeResult:
     ci = check_ci(ci)
     if not isinstance(pooled_sd, (bool, np.bool_)):
-        raise DataError(f"The 'pooled_sd' argument must be True or False; got {pooled_sd!r}.")
+        raise DataError(f"The 'pooled_sd' argument must be True or False; got {show_value(pooled_sd)}.")
     if not isinstance(paired, (bool, np.bool_)):
-        raise DataError(f"The 'paired' argument must be True or False; got {paired!r}.")
+        raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
     a, b, n_omitted = _two_samples(x, y, nan_policy, bool(paired))
     measure = {"d": "cohens_d", "g": "hedges_g", "delta": "glass_delta"}[kind]
     if paired:
-        diff = a - b
-        sd = float(np.std(diff, ddof=1))
+        with np.errstate(over="ignore"):
+            diff = a - b
+        if not np.isfinite(diff).all():
+            raise DataError(f"The paired differences 'x' - 'y' overflow double precision "
+                            f"(values up to {show_value(max(np.abs(a).max(), np.abs(b).max()))}).")
+        m_diff, sd = mean_sd(diff)
         if sd == 0.0:
             raise DataError(
                 f"{measure} is undefined: the paired differences x - y have zero variance "
-                f"(all equal to {diff[0]!r}), so there is no SD to standardise by."
+                f"(all equal to {show_value(diff[0])}), so there is no SD to standardise by."
             )
-        out = _paired_smd_core(diff.mean(), sd, diff.size, correction=kind == "g", ci=ci)
+        out = _paired_smd_core(m_diff, sd, diff.size, correction=kind == "g", ci=ci)
+        _check_finite_out(out, measure)
         return EffectSizeResult(
             measure=measure,
             estimate=scalar(out["estimate"]),
@@ -206,7 +229,7 @@ def _standardized(
             details=_details(out, ("df", "t", "J", "sd", "mean_diff"), paired=True,
                              standardizer="sd of the differences (d_z)"),
         )
-    sx, sy = float(np.std(a, ddof=1)), float(np.std(b, ddof=1))
+    (mx, sx), (my, sy) = mean_sd(a), mean_sd(b)  # no overflow at extreme scale
     if kind == "delta" and sy == 0.0:
         raise DataError(
             "glass_delta is undefined: 'y' (the control group) has zero variance, so its SD "
@@ -217,8 +240,8 @@ def _standardized(
             f"{measure} is undefined: both 'x' and 'y' have zero variance (constant values), "
             "so the standardiser is zero."
         )
-    out = _smd_core(a.mean(), sx, a.size, b.mean(), sy, b.size, kind=kind,
-                    pooled=bool(pooled_sd), ci=ci)
+    out = _smd_core(mx, sx, a.size, my, sy, b.size, kind=kind, pooled=bool(pooled_sd), ci=ci)
+    _check_finite_out(out, measure)
     standardizer = ("sd of y (control)" if kind == "delta"
                     else "pooled sd" if pooled_sd else "root mean of the two variances")
     extra: dict[str, Any] = {"paired": False, "pooled_sd": bool(pooled_sd) if kind != "delta"
@@ -228,7 +251,8 @@ def _standardized(
         j = scalar(out["J"])
         g = scalar(out["estimate"])
         # metafor escalc(SMD, vtype = "UB"): unbiased variance estimate (Hedges 1983).
-        extra["var_unbiased"] = scalar(out["hn"]) + (1.0 - (m - 2.0) / (m * j**2)) * g**2
+        extra["var_unbiased"] = float(scalar(out["hn"]) + (1.0 - (m - 2.0) / (m * j**2))
+                                      * np.square(g))
     return EffectSizeResult(
         measure=measure,
         estimate=scalar(out["estimate"]),
@@ -242,6 +266,16 @@ def _standardized(
         n_omitted=n_omitted,
         details=_details(out, ("df", "t", "J", "hn", "sd", "mean_diff"), **extra),
     )
+
+
+def _check_finite_out(out: _Arrays, measure: str, names: str = "'x' and 'y'") -> None:
+    """Finite summaries must give finite results; say so when double precision cannot."""
+    if not all(np.isfinite(out[k]).all() for k in ("estimate", "se", "ci_low", "ci_high")):
+        raise DataError(
+            f"{measure} cannot be computed in double precision for these data: the mean "
+            f"difference ({show_value(scalar(out['mean_diff']))}) and the spread of {names} "
+            "differ by too many orders of magnitude."
+        )
 
 
 def cohens_d(
@@ -426,6 +460,8 @@ def smd_from_summary(
                         "are both zero.")
     kind = "g" if correction == "hedges" else "d"
     out = _smd_core(mx, sx, nx, my, sy, ny, kind=kind, pooled=True, ci=ci)
+    _check_finite_out(out, "the standardized mean difference",
+                      "'mean_x'/'mean_y' and 'sd_x'/'sd_y'")
     return EffectSizeResult(
         measure="hedges_g" if kind == "g" else "cohens_d",
         estimate=scalar(out["estimate"]),
@@ -468,10 +504,10 @@ def smd_from_t(
         ny = check_summary(n_y, "n_y", kind="n")
         df, hn = nx + ny - 2.0, 1.0 / nx + 1.0 / ny
         nx_i, ny_i = int(nx), int(ny)
-    lo, hi = ncp_limits(tt, df, ci)
+    lo, hi = _ncp_limits(tt, df, ci)
     d = tt * math.sqrt(hn)
     n_tot = 1.0 / hn if n_y is None else float(nx_i + (ny_i or 0))
-    se = math.sqrt(hn + d**2 / (2.0 * n_tot))
+    se = math.hypot(math.sqrt(hn), d / math.sqrt(2.0 * n_tot))  # no overflow for huge t
     return EffectSizeResult(
         measure="cohens_d",
         estimate=d,

@@ -9,14 +9,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_paired_arrays, check_ci, check_option
+from .._validate import NanPolicy, as_paired_arrays, check_ci, check_option, show_value
 from ..errors import DataError
-from ._common import hedges_j, scalar
-from ._intervals import ncp_limits, normal_limits
+from ._common import hedges_j, mean_sd, pow2, scalar
+from ._intervals import _ncp_limits, normal_limits
 
 __all__ = ["standardized_mean_change"]
 
-_STANDARDIZERS = ("pre", "change", "average", "rm")
+_STANDARDIZERS = ("pre", "change", "average", "average_var", "rm")
 
 
 def standardized_mean_change(
@@ -34,10 +34,17 @@ def standardized_mean_change(
     ----------
     pre, post : array_like
         Paired measurements (same length; a pair with a missing value is dropped).
-    standardizer : {"pre", "change", "average", "rm"}, optional
+    standardizer : {"pre", "change", "average", "average_var", "rm"}, optional
         ``"pre"``: SD of the pre-test (raw-score metric; metafor ``SMCR``).
         ``"change"``: SD of the differences (:math:`d_z`; metafor ``SMCC``).
-        ``"average"``: :math:`(s_{pre} + s_{post})/2` (:math:`d_{av}`, Lakens 2013 eq. 10).
+        ``"average"``: the mean of the two SDs, :math:`(s_{pre} + s_{post})/2`
+        (Lakens' :math:`d_{av}`, Lakens 2013 eq. 10).
+        ``"average_var"``: the root of the mean of the two variances,
+        :math:`\sqrt{(s_{pre}^2 + s_{post}^2)/2}` (Cumming 2013; Westfall's
+        :math:`d_a`); this is what R's ``effectsize::rm_d(post, pre, method = "av")``
+        calls :math:`d_{av}`, and the result equals that call (estimate, SE and
+        interval; ``correction`` = its ``adjust``). The two "average" standardisers
+        differ whenever the SDs differ (the mean SD is the smaller).
         ``"rm"``: :math:`d_{rm} = d_z\sqrt{2(1-r)}` (Lakens 2013 eq. 9).
     correction : bool, optional
         Multiply by the exact J(n - 1) (Hedges' small-sample correction, as
@@ -63,6 +70,10 @@ def standardized_mean_change(
     * ``"change"``: :math:`y = J\bar D / s_D`; SE from :math:`1/n + y^2/(2n)`
       (metafor SMCC); noncentral-t interval on the paired t (``"ncp"``), as
       ``effectsize::cohens_d(paired = TRUE)``.
+    * ``"average_var"``: :math:`y = J\bar D / s_a`, :math:`s_a = \sqrt{(s_{pre}^2 +
+      s_{post}^2)/2}`, SE :math:`J s_D / (\sqrt{n}\, s_a)` (Algina & Keselman 2003
+      eq. 4, the SE of effectsize's ``rm_d(method = "av")``), Wald interval
+      :math:`y \pm z\,SE` (``ci_method="normal"``), as effectsize computes it.
     * ``"average"`` and ``"rm"``: the estimate is :math:`d_z` times the fixed
       ratio :math:`s_D / s_{av}` or :math:`\sqrt{2(1-r)}`; the SE and the
       noncentral-t limits of :math:`d_z` are scaled by the same ratio
@@ -76,6 +87,9 @@ def standardized_mean_change(
     Stat Psychol 41(2):257-278. doi:10.1111/j.2044-8317.1988.tb00901.x
     Lakens D (2013). Calculating and reporting effect sizes. Front Psychol 4:863.
     doi:10.3389/fpsyg.2013.00863
+    Cumming G (2013). *Understanding the New Statistics*. Routledge, p. 291.
+    Algina J, Keselman HJ (2003). Approximate confidence intervals for effect sizes.
+    Educ Psychol Meas 63(4):537-553. doi:10.1177/0013164403256358
 
     Examples
     --------
@@ -87,16 +101,22 @@ def standardized_mean_change(
     ci = check_ci(ci)
     check_option(standardizer, "standardizer", _STANDARDIZERS)
     if not isinstance(correction, (bool, np.bool_)):
-        raise DataError(f"The 'correction' argument must be True or False; got {correction!r}.")
+        raise DataError(f"The 'correction' argument must be True or False; got {show_value(correction)}.")
     a, b, n_omitted = as_paired_arrays(pre, post, ("pre", "post"), nan_policy=nan_policy,
                                        min_size=2)
     n = int(a.size)
-    diff = b - a
-    m_pre, m_post = float(a.mean()), float(b.mean())
-    s_pre, s_post = float(a.std(ddof=1)), float(b.std(ddof=1))
-    s_diff = float(diff.std(ddof=1))
-    mean_diff = float(diff.mean())
-    r = float(np.corrcoef(a, b)[0, 1]) if s_pre > 0 and s_post > 0 else math.nan
+    # means and SDs without squaring values of size 1e300 (exact power-of-two scaling)
+    (m_pre, s_pre), (m_post, s_post) = mean_sd(a), mean_sd(b)
+    with np.errstate(over="ignore"):
+        diff = b - a
+    if not np.isfinite(diff).all():
+        raise DataError("The differences 'post' - 'pre' overflow double precision (values up "
+                        f"to {show_value(max(np.abs(a).max(), np.abs(b).max()))}).")
+    mean_diff, s_diff = mean_sd(diff)
+    if s_pre > 0 and s_post > 0:
+        r = float(np.corrcoef(a / pow2(np.abs(a).max()), b / pow2(np.abs(b).max()))[0, 1])
+    else:
+        r = math.nan
     df = n - 1.0
     j = scalar(hedges_j(df)) if correction else 1.0
     details: dict[str, Any] = {
@@ -115,16 +135,26 @@ def standardized_mean_change(
                             "pre-post correlation, which is undefined because 'post' is "
                             "constant.")
         y = j * mean_diff / s_pre
-        vi = 2.0 * (1.0 - r) / n + y**2 / (2.0 * n)
-        lo, hi = normal_limits(y, math.sqrt(vi), ci)
-        return EffectSizeResult(measure=measure, estimate=y, se=math.sqrt(vi),
+        # sqrt(2(1-r)/n + y^2/(2n)) without forming y^2 (no overflow for extreme y)
+        se_pre = math.hypot(math.sqrt(2.0 * (1.0 - r) / n), y / math.sqrt(2.0 * n))
+        lo, hi = normal_limits(y, se_pre, ci)
+        return EffectSizeResult(measure=measure, estimate=y, se=se_pre,
                                 ci_low=scalar(lo), ci_high=scalar(hi), ci_level=ci,
                                 ci_method="normal", n_x=n, n_y=None, n_omitted=n_omitted,
                                 details=details)
 
     if s_diff == 0:
-        raise DataError(f"The standardized mean change with standardizer={standardizer!r} is "
+        raise DataError(f"The standardized mean change with standardizer={show_value(standardizer)} is "
                         "undefined: the differences post - pre have zero variance.")
+    if standardizer == "average_var":
+        s_a = math.hypot(s_pre, s_post) / math.sqrt(2.0)
+        y = j * mean_diff / s_a
+        se = j * s_diff / (math.sqrt(n) * s_a)
+        lo, hi = normal_limits(y, se, ci)
+        details["sd_average_var"] = s_a
+        return EffectSizeResult(measure=measure, estimate=y, se=se, ci_low=scalar(lo),
+                                ci_high=scalar(hi), ci_level=ci, ci_method="normal", n_x=n,
+                                n_y=None, n_omitted=n_omitted, details=details)
     if standardizer == "change":
         scale = 1.0
         method = "ncp"
@@ -144,10 +174,10 @@ def standardized_mean_change(
         method = "ncp (scaled from d_z)"
     d_z = mean_diff / s_diff
     t = d_z * math.sqrt(n)
-    lo_ncp, hi_ncp = ncp_limits(t, df, ci)
+    lo_ncp, hi_ncp = _ncp_limits(t, df, ci)
     y = j * d_z * scale
     yz = j * d_z
-    se = math.sqrt(1.0 / n + yz**2 / (2.0 * n)) * scale
+    se = math.hypot(1.0, yz / math.sqrt(2.0)) / math.sqrt(n) * scale
     details.update({"t": t, "scale": scale})
     return EffectSizeResult(
         measure=measure,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .._results import EffectSizeResult, format_number
-from .._validate import check_ci, check_columns, check_numeric_column
+from .._validate import check_ci, check_columns, check_numeric_column, show_value
 from ..errors import DataError
 
 __all__ = ["forest"]
@@ -42,6 +43,11 @@ def _frame_from_results(results: Sequence[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Label columns as plain strings, a missing label as ``NA``."""
+    return frame.astype(object).map(lambda v: "NA" if pd.isna(v) else str(v))
+
+
 def _default_labels(frame: pd.DataFrame) -> list[str]:
     """Join the label columns that vary between rows (``"Case 1, nap"``)."""
     present = [c for c in LABEL_COLUMNS if c in frame.columns]
@@ -49,7 +55,7 @@ def _default_labels(frame: pd.DataFrame) -> list[str]:
     cols = varying or present[:1]
     if not cols:
         return [str(i + 1) for i in range(len(frame))]
-    parts = frame[cols].astype(str)
+    parts = _as_text(frame[cols])
     if "pair" in cols:  # a bare number says little on its own
         parts["pair"] = "pair " + parts["pair"]
     return [", ".join(row) for row in parts.itertuples(index=False)]
@@ -131,7 +137,8 @@ def forest(
     ------
     DataError
         Empty input, elements that are not effect-size results, missing or
-        non-numeric columns, or ``labels`` of the wrong length.
+        non-numeric columns, ``labels`` of the wrong length, ``digits`` that is not
+        a whole number from 0 to 15, or a non-finite ``null_value``.
 
     Examples
     --------
@@ -142,6 +149,30 @@ def forest(
     >>> len(fig.axes[0].get_yticklabels())
     2
     """
+    if isinstance(digits, (bool, np.bool_)) or not isinstance(digits, numbers.Integral) or not (
+            0 <= int(digits) <= 15):
+        raise DataError("The 'digits' argument is the number of decimals printed and must be a "
+                        f"whole number from 0 to 15; got {show_value(digits)}.")
+    digits = int(digits)
+    if null_value is not None and (
+            isinstance(null_value, (bool, np.bool_)) or not isinstance(null_value, numbers.Real)
+            or not math.isfinite(float(null_value))):
+        raise DataError("The 'null_value' argument must be a finite number or None; got "
+                        f"{show_value(null_value)}.")
+    if ax is not None and not isinstance(ax, Axes):
+        raise DataError(f"'ax' must be a matplotlib Axes or None; got {type(ax).__name__}.")
+    for arg, col in (("estimate", estimate), ("ci_low", ci_low), ("ci_high", ci_high)):
+        if not isinstance(col, str):
+            raise DataError(f"'{arg}' names a table column and must be a string; got "
+                            f"{show_value(col)}.")
+    if label is not None and not isinstance(label, str) and not (
+            isinstance(label, Sequence) and all(isinstance(c, str) for c in label)):
+        raise DataError("'label' must be a column name or a list of column names; got "
+                        f"{show_value(label)}.")
+    if labels is not None and not isinstance(labels, str) and not (
+            hasattr(labels, "__len__") and hasattr(labels, "__iter__")):
+        raise DataError("'labels' must be a list of row labels; got "
+                        f"{show_value(labels)}.")
     from ..meta._result import MetaAnalysisResult
 
     if isinstance(results, MetaAnalysisResult):  # studies, pooled diamond, prediction interval
@@ -164,7 +195,7 @@ def forest(
         if label is not None:
             cols = [label] if isinstance(label, str) else list(label)
             check_columns(results, {f"label[{i}]": c for i, c in enumerate(cols)})
-            default = [", ".join(r) for r in source[cols].astype(str).itertuples(index=False)]
+            default = [", ".join(r) for r in _as_text(source[cols]).itertuples(index=False)]
         else:
             default = _default_labels(source)
         levels = results["ci_level"].dropna().unique() if "ci_level" in results else []

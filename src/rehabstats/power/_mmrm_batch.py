@@ -11,7 +11,7 @@ with array operations and no pandas or patsy: a damped Newton iteration per
 trial, started at the true covariance, with a trial-by-trial convergence
 test (Newton decrement); trials that do not converge are refitted by the
 engine itself. Satterthwaite df are computed as in
-:func:`rehabstats.models._mmrm_df.satterthwaite_df_1d`. The numbers equal
+:func:`rehabstats.models.df.satterthwaite.satterthwaite_1d`. The numbers equal
 ``rs.mmrm(...)`` on the same data (tested to 1e-6).
 """
 
@@ -25,8 +25,8 @@ import numpy as np
 from scipy import stats
 
 from ..models._covariance import CovarianceStructure
-from ..models._mmrm_df import satterthwaite_df_1d
 from ..models._mmrm_fit import MMRMEngine
+from ..models.df.satterthwaite import satterthwaite_1d
 
 __all__ = ["BatchStats", "fit_batch"]
 
@@ -375,7 +375,7 @@ def fit_batch(
                 W = 2.0 * np.linalg.pinv(H[i])
                 conv[i] = False
             jac = np.einsum("ab,ibc,cd->iad", V[i], B[i], V[i])
-            df[i] = satterthwaite_df_1d(l, V[i], jac, W)
+            df[i] = satterthwaite_1d(l, V[i], jac, W)[1]
     elif df_method == "residual":
         df = bs.nobs - p
     res = {"estimate": est, "se": se, "df": df}
@@ -422,7 +422,7 @@ def _engine_fit(y: np.ndarray, o: np.ndarray, X: np.ndarray, m: int, st: Covaria
         dS = st.jacobian(theta, m)
         B = eng.b_matrices(ev, dS)
         jac = np.einsum("ab,ibc,cd->iad", V, B, V)
-        df = satterthwaite_df_1d(l, V, jac, W)
+        df = satterthwaite_1d(l, V, jac, W)[1]
     elif df_method == "residual":
         df = float(int(o.sum()) - X.shape[-1])
     else:
