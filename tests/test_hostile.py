@@ -94,6 +94,10 @@ SCED_ONE = SCED[SCED["unit"] == "c1"].reset_index(drop=True)
 ES_TABLE = rs.sced.effect_sizes(SCED, outcome="y", phase="stage", session="sess", case="unit",
                                 indices=("nap", "smd"))
 TAU_TABLE = rs.sced.tau_u_table(BASE, TRT)
+ICC_LONG = pd.DataFrame([(f"p{i}", f"s{j}", v) for i, row in enumerate(
+    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
+    for j, v in enumerate(row)], columns=["pid", "session", "y"])
+EMM_FIT = rs.ancova(WIDE, outcome="score", arm="group", baseline="base")
 FOREST_TABLE = pd.DataFrame({"study": ["s1", "s2", "s3"], "est": [0.4, 0.1, 0.7],
                              "lo": [0.1, -0.3, 0.2], "hi": [0.7, 0.5, 1.2]})
 
@@ -444,8 +448,34 @@ REGISTRY: list[Entry] = [
           (F(0, "score", *TRIAL_NAMES), L(0, "group", "group", "arm"))),
     Entry("plot.sced", rs.plot.sced, (SCED,), SCED_KW,
           (F(0, "y", "y", "outcome"), L(0, "stage", "stage", "phase"))),
+    # ---- measurement studies, from-paper effect sizes, classifications (merged later)
+    Entry("change.icc", rs.change.icc, (ICC_LONG,), {"subject": "pid", "rater": "session",
+                                                     "score": "y"},
+          (F(0, "y", "y", "score"), L(0, "session", "session", "rater"))),
+    Entry("change.bland_altman", rs.change.bland_altman, (X, Y), {},
+          (V(0, "x", paired=True), V(1, "y", paired=True))),
+    Entry("effect_sizes.se_from_ci", es.se_from_ci, (1.2, 3.4), {}, (S(0, "low"), S(1, "high"))),
+    Entry("effect_sizes.sd_from_ci", es.sd_from_ci, (2.2, 3.2, 10), {},
+          (S(0, "low"), S(1, "high"), S(2, "n"))),
+    Entry("effect_sizes.se_from_p", es.se_from_p, (2.0, 0.03), {},
+          (S(0, "estimate"), S(1, "p"))),
+    Entry("effect_sizes.mean_sd_from_median", es.mean_sd_from_median, (30.0,),
+          {"q1": 25.0, "q3": 36.0, "n": 20}, (S(0, "median"), S("q1", "q1"))),
+    Entry("effect_sizes.check_ci", es.check_ci, (2.7, 2.2, 3.2), {},
+          (S(0, "estimate"), S(1, "low"))),
+    Entry("measures.classification", rs.measures.classification, ("gmfcs",), {}),
+    Entry("measures.classification_names", rs.measures.classification_names),
+    Entry("measures.as_levels", rs.measures.as_levels, ([1, "II", 3], "gmfcs"), {}),
+    Entry("sced.pand_pooled", rs.sced.pand_pooled, (SCED,), SCED_KW,
+          (F(0, "y", "y", "outcome"), L(0, "unit", "unit", "case"))),
+    Entry("sced.ird_pooled", rs.sced.ird_pooled, (SCED,), SCED_KW,
+          (F(0, "y", "y", "outcome"), L(0, "unit", "unit", "case"))),
+    Entry("sced.bc_smd_hps", rs.sced.bc_smd_hps, (SCED,), SCED_KW,
+          (F(0, "y", "y", "outcome"), L(0, "unit", "unit", "case"))),
+    Entry("sced.bc_smd", rs.sced.bc_smd, (SCED,), SCED_KW,
+          (F(0, "y", "y", "outcome"),)),
+    Entry("plot.emmeans", rs.plot.emmeans, (EMM_FIT,), {}),
 ]
-
 #: Public callables that take no data (classes and result types are not functions).
 MODULES = {
     "rs": rs, "effect_sizes": rs.effect_sizes, "change": rs.change, "measures": rs.measures,
@@ -471,55 +501,15 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
 #: list with one-line descriptions is /work/hostile_open.md. Nothing of effect_sizes, change,
 #: measures, datasets or plot.forest may appear here (checked below).
 KNOWN_OPEN: dict[tuple[str, str], str] = {
-    ("sced.nap", "0=one_observation"): "sced",
-    ("sced.nap", "1=one_observation"): "sced",
-    ("sced.tau", "0=one_observation"): "sced",
-    ("sced.tau", "1=one_observation"): "sced",
-    ("sced.tau_bc", "1=one_observation"): "sced",
-    ("sced.smd", "*=scale_1e300"): "sced",
-    ("sced.smd", "0=scale_1e300"): "sced",
-    ("sced.smd", "1=scale_1e300"): "sced",
-    ("sced.lrrd", "*=scale_1e300"): "sced",
-    ("sced.lrrd", "0=scale_1e300"): "sced",
-    ("sced.lrrd", "1=scale_1e300"): "sced",
-    ("sced.lrri", "*=scale_1e300"): "sced",
-    ("sced.lrri", "0=scale_1e300"): "sced",
-    ("sced.lrri", "1=scale_1e300"): "sced",
+    # still open after the merges: a 0/1 outcome gives a non-converged unstructured MMRM
+    # (ConvergenceWarning), after which a numpy RuntimeWarning escapes from the inference
+    ("mmrm", "1[score]=bool"): "open",
     ("sced.lor", "0=scale_1e300"): "sced",
     ("sced.lor", "1=scale_1e300"): "sced",
-    ("sced.lrm", "0=negative_zero"): "sced",
-    ("sced.lrm", "0=bool"): "sced",
-    ("sced.lrm", "1=negative_zero"): "sced",
-    ("sced.lrm", "1=bool"): "sced",
-    ("sced.pogo", "0=scale_1e300"): "sced",
     ("sced.pogo", "1=scale_1e300"): "sced",
-    ("sced.tau_u_table", "0=one_observation"): "sced",
-    ("sced.tau_u_table", "0=constant"): "sced",
-    ("sced.tau_u_table", "0=bool"): "sced",
-    ("sced.tau_u_table", "1=one_observation"): "sced",
-    ("sced.tau_u_table", "1=constant"): "sced",
-    ("sced.tau_u_table", "1=scale_1e300"): "sced",
     ("sced.tau_u_table", "1=bool"): "sced",
-    ("sced.two_sd_band", "0=scale_1e300"): "sced",
-    ("sced.c_statistic", "0=scale_1e300"): "sced",
-    ("sced.effect_sizes", "0[y]=constant"): "sced",
-    ("sced.effect_sizes", "0[y]=inf"): "sced",
-    ("sced.effect_sizes", "0[y]=-inf"): "sced",
-    ("sced.effect_sizes", "0[y]=scale_1e300"): "sced",
-    ("sced.effect_sizes", "0[unit]=stray_spaces"): "sced",
-    ("sced.effect_sizes", "0[unit]=case_variants"): "sced",
     ("sced.describe", "0[y]=one_observation"): "sced",
-    ("sced.describe", "0[y]=inf"): "sced",
-    ("sced.describe", "0[y]=-inf"): "sced",
-    ("sced.describe", "0[y]=scale_1e300"): "sced",
-    ("sced.describe", "0[stage]=stray_spaces"): "sced",
-    ("sced.combine_phase_pairs", "0[estimate]=nan"): "sced",
-    ("sced.combine_phase_pairs", "0[estimate]=all_nan"): "sced",
-    ("sced.combine_phase_pairs", "0[estimate]=inf"): "sced",
-    ("sced.combine_phase_pairs", "0[estimate]=-inf"): "sced",
     ("sced.combine_phase_pairs", "0[estimate]=strings"): "sced",
-    ("sced.combine_phase_pairs", "0[estimate]=Float64_NA"): "sced",
-    ("sced.combine_phase_pairs", "0[estimate]=Int64_NA"): "sced",
     ("sced.combine_phase_pairs", "0[se]=nan"): "sced",
     ("sced.combine_phase_pairs", "0[se]=all_nan"): "sced",
     ("sced.combine_phase_pairs", "0[se]=inf"): "sced",
@@ -537,63 +527,25 @@ KNOWN_OPEN: dict[tuple[str, str], str] = {
     ("sced.combine_tau_u", "0[Tau]=Int64_NA"): "sced",
     ("sced.combine_tau_u", "0[Tau]=not_a_frame"): "sced",
     ("sced.piecewise_regression", "0[y]=one_observation"): "sced",
-    ("sced.piecewise_regression", "0[y]=all_nan"): "sced",
-    ("sced.piecewise_regression", "0[y]=inf"): "sced",
-    ("sced.piecewise_regression", "0[y]=-inf"): "sced",
-    ("sced.piecewise_regression", "0[y]=scale_1e300"): "sced",
     ("sced.multilevel", "0[y]=one_observation"): "sced",
-    ("sced.multilevel", "0[y]=constant"): "sced",
     ("sced.multilevel", "0[y]=all_nan"): "sced",
-    ("sced.multilevel", "0[y]=inf"): "sced",
-    ("sced.multilevel", "0[y]=-inf"): "sced",
-    ("sced.multilevel", "0[y]=scale_1e300"): "sced",
     ("sced.multilevel", "0[unit]=one_arm"): "sced",
-    ("sced.randomization_test", "0[y]=inf"): "sced",
-    ("sced.randomization_test", "0[y]=-inf"): "sced",
     ("sced.randomization_test_batch", "0=empty"): "sced",
     ("sced.randomization_test_batch", "0=one_observation"): "sced",
-    ("ancova", "0[score]=all_nan"): "visits",
-    ("ancova", "0[score]=inf"): "visits",
-    ("ancova", "0[score]=-inf"): "visits",
     ("ancova", "0[score]=scale_1e300"): "visits",
     ("ancova", "0[base]=constant"): "visits",
-    ("ancova", "0[base]=all_nan"): "visits",
-    ("ancova", "0[base]=inf"): "visits",
-    ("ancova", "0[base]=-inf"): "visits",
     ("ancova", "0[base]=scale_1e300"): "visits",
     ("ancova", "0[base]=bool"): "visits",
     ("lmm", "1[score]=constant"): "visits",
-    ("lmm", "1[score]=all_nan"): "visits",
-    ("lmm", "1[score]=inf"): "visits",
-    ("lmm", "1[score]=-inf"): "visits",
     ("lmm", "1[score]=scale_1e300"): "visits",
     ("lmm", "1[score]=bool"): "visits",
-    ("lmm", "1[score]=shuffled_rows"): "visits",
-    ("lmm", "1[group]=one_arm"): "inference",
-    ("mmrm", "1[score]=inf"): "visits",
-    ("mmrm", "1[score]=-inf"): "visits",
     ("mmrm", "1[score]=scale_1e300"): "visits",
-    ("mmrm", "1[score]=shuffled_rows"): "visits",
-    ("mmrm", "1[score]=index_named_like_column"): "visits",
-    ("mmrm", "1[group]=one_arm"): "inference",
-    ("mmrm", "1[visit]=one_arm"): "inference",
     ("mixed_anova", "0[score]=all_nan"): "visits",
-    ("mixed_anova", "0[score]=inf"): "visits",
-    ("mixed_anova", "0[score]=-inf"): "visits",
     ("mixed_anova", "0[score]=scale_1e300"): "visits",
-    ("mixed_anova", "0[score]=index_named_like_column"): "visits",
     ("mixed_anova", "0[visit]=one_arm"): "inference",
-    ("plot.trajectories", "0[score]=inf"): "visits",
-    ("plot.trajectories", "0[score]=-inf"): "visits",
     ("plot.trajectories", "0[score]=scale_1e300"): "inference",
-    ("plot.trajectories", "0[score]=index_named_like_column"): "visits",
     ("plot.trajectory_summary", "0[score]=one_observation"): "inference",
-    ("plot.trajectory_summary", "0[score]=all_nan"): "visits",
-    ("plot.trajectory_summary", "0[score]=inf"): "visits",
-    ("plot.trajectory_summary", "0[score]=-inf"): "visits",
     ("plot.trajectory_summary", "0[score]=scale_1e300"): "inference",
-    ("plot.trajectory_summary", "0[score]=shuffled_rows"): "visits",
-    ("plot.sced", "0[y]=all_nan"): "sced",
 }
 
 #: the KNOWN_OPEN calls that do not return within TIME_LIMIT seconds
@@ -705,8 +657,9 @@ def _numbers(result: Any) -> dict[str, np.ndarray]:
     if isinstance(result, EffectSizeResult):
         return {k: np.array([getattr(result, k)], dtype=float)
                 for k in ("estimate", "se", "ci_low", "ci_high")}
-    if isinstance(result, tuple):
-        return {f"[{i}]": np.asarray(r, dtype=float).reshape(-1) for i, r in enumerate(result)}
+    if isinstance(result, tuple):  # numeric fields of a tuple (a NamedTuple may carry labels)
+        return {f"[{i}]": np.asarray(r, dtype=float).reshape(-1) for i, r in enumerate(result)
+                if not isinstance(r, str)}
     if isinstance(result, (float, int, np.floating, np.integer)) and not isinstance(result, bool):
         return {"value": np.array([float(result)])}
     if isinstance(result, np.ndarray) and result.dtype.kind in "fiu":
@@ -905,7 +858,7 @@ def test_known_open_entries_exist() -> None:
     es_names = {n for n in es.__all__}
     mine = [k for k in KNOWN_OPEN if k[0].startswith(own) or k[0].split("[")[0] in es_names]
     assert not mine, mine
-    assert set(KNOWN_OPEN.values()) <= {"visits", "inference", "contrasts", "sced"}
+    assert set(KNOWN_OPEN.values()) <= {"visits", "inference", "contrasts", "sced", "open"}
 
 
 @pytest.mark.parametrize("entry", REGISTRY, ids=[e.name for e in REGISTRY])

@@ -62,6 +62,9 @@ def _score_matrix(data: Any, subject: str, rater: str, score: str, nan_policy: s
     if np.isinf(values).any():
         bad = frame.loc[np.isinf(values), subject].tolist()
         raise DataError(f"Column '{score}' has infinite scores (subjects {bad}).")
+    from ._entry import check_labels
+
+    check_labels(frame[rater], rater)
     if frame[subject].isna().any() or frame[rater].isna().any():
         raise DataError(f"Columns '{subject}' and '{rater}' must not have missing labels.")
     work = pd.DataFrame({"s": frame[subject].to_numpy(), "r": frame[rater].to_numpy(),
@@ -90,7 +93,8 @@ def _score_matrix(data: Any, subject: str, rater: str, score: str, nan_policy: s
     if k < 2:
         raise DesignError(f"ICC needs at least two raters/sessions in '{rater}'; got {k}.")
     if n < 2:
-        raise DesignError(f"ICC needs at least two subjects with complete scores; got {n}.")
+        raise DesignError(f"ICC needs at least two subjects ('{subject}') with a complete set of "
+                          f"scores in '{score}' from every rater ('{rater}'); got {n}.")
     return wide.to_numpy(dtype=float), int(incomplete.sum())
 
 
@@ -214,6 +218,11 @@ def icc(data: pd.DataFrame, *, subject: str, rater: str, score: str, ci: float =
     policy = check_nan_policy(nan_policy)
     Y, n_omitted = _score_matrix(data, subject, rater, score, policy)
     n, k = Y.shape
+    # work in units of a power of two (exact) so that squares cannot overflow; the ICCs,
+    # F and p are scale-free, the SD and mean squares are scaled back
+    top = float(np.abs(Y).max())
+    unit = 2.0 ** round(np.log2(top)) if top > 0 else 1.0
+    Y = Y / unit
     grand = Y.mean()
     ss_rows = k * ((Y.mean(axis=1) - grand) ** 2).sum()
     ss_cols = n * ((Y.mean(axis=0) - grand) ** 2).sum()
@@ -276,9 +285,9 @@ def icc(data: pd.DataFrame, *, subject: str, rater: str, score: str, ci: float =
     table.insert(1, "description", [_ICC_DESCRIPTION[t] for t in table["type"]])
     return ICCResult(
         table=table, n_subjects=n, n_raters=k, n_omitted=n_omitted, ci_level=level,
-        mean_squares={"rows": float(msr), "columns": float(msc), "error": float(mse),
-                      "within": float(msw)},
-        sd=float(Y.std(ddof=1)),
+        mean_squares={k_: float(v) * unit * unit for k_, v in
+                      (("rows", msr), ("columns", msc), ("error", mse), ("within", msw))},
+        sd=float(Y.std(ddof=1)) * unit,
     )
 
 

@@ -86,6 +86,10 @@ def prepare_bcsmd_data(
     if np.isinf(t).any() or np.isinf(y).any():
         which, col = ("session", session) if np.isinf(t).any() else ("outcome", outcome)
         raise DataError(f"Column {col!r} ('{which}') has an infinite value; finite numbers expected.")
+    big = np.nanmax(np.abs(y)) if np.isfinite(y).any() else 0.0
+    if big > 1e150:  # the REML variances (squares of the outcome) could not be represented
+        raise DataError(f"Column {outcome!r} ('outcome') has values of magnitude "
+                        f"{big:.3g}; rescale it (e.g. to other units) below 1e150.")
     ph = _labels(data, phase, "phase")
     cs = _labels(data, case, "case")
     labels = sorted(set(ph))
