@@ -832,7 +832,7 @@ def _all_params() -> list[Any]:
             if (entry.name, cid) in KNOWN_OPEN:
                 # a known hang is not run (it would cost TIME_LIMIT seconds every time)
                 marks.append(pytest.mark.xfail(
-                    reason=f"fixed on branch {KNOWN_OPEN[(entry.name, cid)]}", strict=False,
+                    reason="known open hostile-input defect (KNOWN_OPEN)", strict=False,
                     run=(entry.name, cid) not in KNOWN_HANGS))
             params.append(pytest.param(entry, slot, case, id=f"{entry.name}:{cid}",
                                        marks=marks))
