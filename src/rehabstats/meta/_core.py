@@ -26,6 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from .._roots import zeroin
+
 __all__ = ["FitArrays", "fit_batch", "q_gen", "root_decreasing"]
 
 Array = NDArray[np.float64]
@@ -180,45 +182,7 @@ def _zeroin_scalar(y: Array, v: Array, target: float, ax: float, bx: float, tol:
         r = y - mu
         return float(w @ (r * r)) - target
 
-    a, b = ax, bx
-    fa, fb = f(a), f(b)
-    c, fc = a, fa
-    if fa == 0:
-        return a
-    if fb == 0:
-        return b
-    for _ in range(maxiter + 1):
-        prev_step = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2 * _EPS * abs(b) + tol / 2
-        new_step = (c - b) / 2
-        if abs(new_step) <= tol_act or fb == 0:
-            return b
-        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
-            cb = c - b
-            if a == c:
-                t1 = fb / fa
-                p, q = cb * t1, 1.0 - t1
-            else:
-                q, t1, t2 = fa / fc, fb / fc, fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if p < 0.75 * cb * q - abs(tol_act * q) / 2 and p < abs(prev_step * q / 2):
-                new_step = p / q
-        if abs(new_step) < tol_act:
-            new_step = tol_act if new_step > 0 else -tol_act
-        a, fa = b, fb
-        b += new_step
-        fb = f(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b
+    return zeroin(f, ax, bx, f(ax), f(bx), tol, maxiter)
 
 
 def _p_matrix(w: Array) -> Array:

@@ -52,12 +52,13 @@ doi:10.1080/01621459.1955.10501294; Lenth, R. emmeans (R package); Brent (1973),
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from scipy import optimize, stats
+
+from .._roots import zeroin
 
 __all__ = ["ADJUST_METHODS", "Adjusted", "adjust_family", "canonical_adjust", "pdunnx", "qdunnx",
            "qtukey"]
@@ -148,54 +149,6 @@ def _dunnx_sf(x: np.ndarray, k: float, df: np.ndarray) -> np.ndarray:
     return np.clip(w * tuk + (1 - w) * sid, 0.0, 1.0)
 
 
-def _zeroin(f: Callable[[float], float], a: float, b: float, fa: float, fb: float,
-            tol: float, maxit: int = 1000) -> float:
-    """Brent's (1973) zeroin, in the form R's ``uniroot`` uses (same steps, same stopping rule).
-
-    Replicated so that emmeans' deliberately loose Dunnett quantile is reproduced.
-    """
-    c, fc = a, fa
-    if fa == 0:
-        return a
-    if fb == 0:
-        return b
-    for _ in range(maxit + 1):
-        prev_step = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2 * _EPS * abs(b) + tol / 2
-        new_step = (c - b) / 2
-        if abs(new_step) <= tol_act or fb == 0:
-            return b
-        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
-            cb = c - b
-            if a == c:  # secant
-                t1 = fb / fa
-                p = cb * t1
-                q = 1.0 - t1
-            else:  # inverse quadratic interpolation
-                q = fa / fc
-                t1 = fb / fc
-                t2 = fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
-                new_step = p / q
-        if abs(new_step) < tol_act:
-            new_step = tol_act if new_step > 0 else -tol_act
-        a, fa = b, fb
-        b += new_step
-        fb = f(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b  # pragma: no cover - 1000 Brent steps never run out here
-
-
 @lru_cache(maxsize=4096)
 def qdunnx(level: float, k: float, df: float) -> float:
     """emmeans' Dunnett quantile (``.qdunnx``): root of ``pdunnx(x) = level`` to uniroot's 5e-4."""
@@ -210,7 +163,7 @@ def qdunnx(level: float, k: float, df: float) -> float:
     def f(x: float) -> float:
         return float(pdunnx(np.array(x), k, np.array(df))) - level
 
-    return _zeroin(f, lo, hi, f(lo), f(hi), 5e-4)
+    return zeroin(f, lo, hi, f(lo), f(hi), 5e-4)
 
 
 def _zapsmall(x: np.ndarray, digits: int = 7) -> np.ndarray:
