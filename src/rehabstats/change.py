@@ -282,7 +282,7 @@ def reliable_change(
     improvement : {"increase", "decrease"}, optional
         Direction of therapeutic change (``"decrease"`` for times such as TUG).
     ci : float, optional
-        Confidence level of the reliability criterion (0.95 -> |RCI| > 1.96).
+        Confidence level of the reliability criterion (0.95 -> ``|RCI| > 1.96``).
     denominator : {"se_diff", "sd_diff"}, optional
         ``"se_diff"`` (default): the standard error of the difference of ``method``;
         ``"sd_diff"``: the observed SD of difference scores given as ``sd_diff``.

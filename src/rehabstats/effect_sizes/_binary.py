@@ -229,8 +229,8 @@ class NNTResult(EffectSizeResult):
     """Number needed to treat, signed: positive = benefit (NNTB), negative = harm (NNTH).
 
     When ``details["ci_through_infinity"]`` is True the confidence set is
-    ``(-inf, ci_low] U [ci_high, inf)`` on the signed scale, i.e. "NNTH |ci_low|
-    to infinity to NNTB ci_high" (Altman 1998).
+    ``(-inf, ci_low] U [ci_high, inf)`` on the signed scale, i.e. "NNTH ``|ci_low|``
+    to infinity to NNTB ``ci_high``" (Altman 1998).
     """
 
     def summary(self) -> str:

@@ -627,7 +627,7 @@ def pand_pooled(
     ----------
     Parker, R. I., Hagan-Burke, S., & Vannest, K. (2007). Percentage of all
     non-overlapping data (PAND): An alternative to PND. *The Journal of Special
-    Education, 40*(4), 194-204. doi:10.1177/00224669070400040101
+    Education*, 40(4), 194-204. doi:10.1177/00224669070400040101
 
     Examples
     --------
@@ -716,12 +716,12 @@ def ird_pooled(
     References
     ----------
     Parker, R. I., Vannest, K. J., & Brown, L. (2009). The improvement rate
-    difference for single-case research. *Exceptional Children, 75*(2),
+    difference for single-case research. *Exceptional Children*, 75(2),
     135-150. doi:10.1177/001440290907500201
 
     Pustejovsky, J. E. (2019). Procedural sensitivities of effect sizes for
     single-case designs with directly observed behavioral outcome measures.
-    *Psychological Methods, 24*(2), 217-235. doi:10.1037/met0000179
+    *Psychological Methods*, 24(2), 217-235. doi:10.1037/met0000179
 
     Examples
     --------

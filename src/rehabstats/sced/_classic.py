@@ -163,7 +163,7 @@ def two_sd_band(
     References
     ----------
     Nourbakhsh, M. R., & Ottenbacher, K. J. (1994). The statistical analysis of
-    single-subject data: a comparative examination. *Physical Therapy, 74*(8),
+    single-subject data: a comparative examination. *Physical Therapy*, 74(8),
     768-776. https://doi.org/10.1093/ptj/74.8.768
 
     Ottenbacher, K. J. (1986). *Evaluating clinical change: Strategies for
@@ -355,7 +355,7 @@ def celeration_line(
     Bloom, M., Fischer, J., & Orme, J. G. (2009). *Evaluating practice:
     Guidelines for the accountable professional* (6th ed.). Pearson.
 
-    Nourbakhsh, M. R., & Ottenbacher, K. J. (1994). *Physical Therapy, 74*(8),
+    Nourbakhsh, M. R., & Ottenbacher, K. J. (1994). *Physical Therapy*, 74(8),
     768-776. https://doi.org/10.1093/ptj/74.8.768
 
     Examples
@@ -503,11 +503,11 @@ def c_statistic(
     References
     ----------
     Tryon, W. W. (1982). A simplified time-series analysis for evaluating
-    treatment interventions. *Journal of Applied Behavior Analysis, 15*(3),
+    treatment interventions. *Journal of Applied Behavior Analysis*, 15(3),
     423-429. https://doi.org/10.1901/jaba.1982.15-423
 
     Young, L. C. (1941). On randomness in ordered sequences. *Annals of
-    Mathematical Statistics, 12*(3), 293-300. https://doi.org/10.1214/aoms/1177731711
+    Mathematical Statistics*, 12(3), 293-300. https://doi.org/10.1214/aoms/1177731711
 
     Examples
     --------

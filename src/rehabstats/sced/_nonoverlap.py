@@ -300,8 +300,8 @@ def pnd(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     References
     ----------
     Scruggs, T. E., Mastropieri, M. A., & Casto, G. (1987). The quantitative
-    synthesis of single-subject research. *Remedial and Special Education,
-    8*(2), 24-33. doi:10.1177/074193258700800206
+    synthesis of single-subject research. *Remedial and Special Education*,
+    8(2), 24-33. doi:10.1177/074193258700800206
 
     Examples
     --------
@@ -346,7 +346,7 @@ def pem(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     ----------
     Ma, H.-H. (2006). An alternative method for quantitative synthesis of
     single-subject researches: Percentage of data points exceeding the median.
-    *Behavior Modification, 30*(5), 598-617. doi:10.1177/0145445504272974
+    *Behavior Modification*, 30(5), 598-617. doi:10.1177/0145445504272974
 
     Examples
     --------
@@ -410,7 +410,7 @@ def pand(
     ----------
     Parker, R. I., Hagan-Burke, S., & Vannest, K. (2007). Percentage of all
     non-overlapping data (PAND): An alternative to PND. *The Journal of Special
-    Education, 40*(4), 194-204. doi:10.1177/00224669070400040101
+    Education*, 40(4), 194-204. doi:10.1177/00224669070400040101
 
     Examples
     --------
@@ -503,7 +503,7 @@ def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     References
     ----------
     Parker, R. I., Vannest, K. J., & Brown, L. (2009). The improvement rate
-    difference for single-case research. *Exceptional Children, 75*(2),
+    difference for single-case research. *Exceptional Children*, 75(2),
     135-150. doi:10.1177/001440290907500201
 
     Examples
@@ -585,12 +585,12 @@ def nap(
     References
     ----------
     Parker, R. I., & Vannest, K. (2009). An improved effect size for
-    single-case research: Nonoverlap of all pairs. *Behavior Therapy, 40*(4),
+    single-case research: Nonoverlap of all pairs. *Behavior Therapy*, 40(4),
     357-367. doi:10.1016/j.beth.2008.10.006
 
     Newcombe, R. G. (2006). Confidence intervals for an effect size measure
-    based on the Mann-Whitney statistic. Part 2. *Statistics in Medicine,
-    25*(4), 559-573. doi:10.1002/sim.2324
+    based on the Mann-Whitney statistic. Part 2. *Statistics in Medicine*,
+    25(4), 559-573. doi:10.1002/sim.2324
 
     Examples
     --------
@@ -668,7 +668,7 @@ def tau(
     ----------
     Parker, R. I., Vannest, K. J., Davis, J. L., & Sauber, S. B. (2011).
     Combining nonoverlap and trend for single-case research: Tau-U. *Behavior
-    Therapy, 42*(2), 284-299. doi:10.1016/j.beth.2010.08.006
+    Therapy*, 42(2), 284-299. doi:10.1016/j.beth.2010.08.006
 
     Examples
     --------
@@ -854,7 +854,7 @@ def tau_u_table(
     ----------
     Parker, R. I., Vannest, K. J., Davis, J. L., & Sauber, S. B. (2011).
     Combining nonoverlap and trend for single-case research: Tau-U. *Behavior
-    Therapy, 42*(2), 284-299. doi:10.1016/j.beth.2010.08.006
+    Therapy*, 42(2), 284-299. doi:10.1016/j.beth.2010.08.006
 
     Examples
     --------
@@ -1057,7 +1057,7 @@ def tau_u(
     ----------
     Parker, R. I., Vannest, K. J., Davis, J. L., & Sauber, S. B. (2011).
     Combining nonoverlap and trend for single-case research: Tau-U. *Behavior
-    Therapy, 42*(2), 284-299. doi:10.1016/j.beth.2010.08.006
+    Therapy*, 42(2), 284-299. doi:10.1016/j.beth.2010.08.006
 
     Examples
     --------
@@ -1240,8 +1240,8 @@ def tau_bc(
     References
     ----------
     Tarlow, K. R. (2017). An improved rank correlation effect size statistic
-    for single-case designs: Baseline corrected Tau. *Behavior Modification,
-    41*(4), 427-467. doi:10.1177/0145445516676750
+    for single-case designs: Baseline corrected Tau. *Behavior Modification*,
+    41(4), 427-467. doi:10.1177/0145445516676750
 
     Examples
     --------
@@ -1402,8 +1402,8 @@ def corrected_tau(
     References
     ----------
     Tarlow, K. R. (2017). An improved rank correlation effect size statistic
-    for single-case designs: Baseline corrected Tau. *Behavior Modification,
-    41*(4), 427-467. doi:10.1177/0145445516676750
+    for single-case designs: Baseline corrected Tau. *Behavior Modification*,
+    41(4), 427-467. doi:10.1177/0145445516676750
 
     Examples
     --------

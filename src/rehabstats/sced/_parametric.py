@@ -159,8 +159,8 @@ def smd(
     References
     ----------
     Pustejovsky, J. E. (2015). Measurement-comparable effect sizes for
-    single-case studies of free-operant behavior. *Psychological Methods,
-    20*(3), 342-359. doi:10.1037/met0000019
+    single-case studies of free-operant behavior. *Psychological Methods*,
+    20(3), 342-359. doi:10.1037/met0000019
 
     Examples
     --------
@@ -356,7 +356,7 @@ _LRR_DOC = """
     ----------
     Pustejovsky, J. E. (2018). Using response ratios for meta-analyzing
     single-case designs with behavioral outcomes. *Journal of School
-    Psychology, 68*, 99-112. doi:10.1016/j.jsp.2018.02.003
+    Psychology*, 68, 99-112. doi:10.1016/j.jsp.2018.02.003
 """
 
 
@@ -458,8 +458,8 @@ def lor(
     References
     ----------
     Pustejovsky, J. E. (2015). Measurement-comparable effect sizes for
-    single-case studies of free-operant behavior. *Psychological Methods,
-    20*(3), 342-359. doi:10.1037/met0000019
+    single-case studies of free-operant behavior. *Psychological Methods*,
+    20(3), 342-359. doi:10.1037/met0000019
 
     Examples
     --------
@@ -572,8 +572,8 @@ def lrm(
     References
     ----------
     Bonett, D. G., & Price, R. M. (2020). Confidence intervals for ratios of
-    means and medians. *Journal of Educational and Behavioral Statistics,
-    45*(6), 750-770. doi:10.3102/1076998620934125
+    means and medians. *Journal of Educational and Behavioral Statistics*,
+    45(6), 750-770. doi:10.3102/1076998620934125
 
     Examples
     --------
@@ -649,8 +649,8 @@ def pogo(
     ----------
     Ferron, J., Goldstein, H., Olszewski, A., & Rohrer, L. (2020). Indexing
     effects in single-case experimental designs by estimating the percent of
-    goal obtained. *Evidence-Based Communication Assessment and Intervention,
-    14*(1-2), 6-27. doi:10.1080/17489539.2020.1732024
+    goal obtained. *Evidence-Based Communication Assessment and Intervention*,
+    14(1-2), 6-27. doi:10.1080/17489539.2020.1732024
 
     Examples
     --------

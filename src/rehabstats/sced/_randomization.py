@@ -522,11 +522,11 @@ def randomization_test(
     References
     ----------
     Bulte, I., & Onghena, P. (2009). Randomization tests for multiple-baseline
-    designs: An extension of the SCRT-R package. *Behavior Research Methods, 41*,
+    designs: An extension of the SCRT-R package. *Behavior Research Methods*, 41,
     477-485. https://doi.org/10.3758/BRM.41.2.477
 
     Edgington, E. S. (1975). Randomization tests for one-subject operant
-    experiments. *Journal of Psychology, 90*, 57-68.
+    experiments. *Journal of Psychology*, 90, 57-68.
     https://doi.org/10.1080/00223980.1975.9923926
 
     Examples

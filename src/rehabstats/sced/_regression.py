@@ -327,11 +327,11 @@ def piecewise_regression(
     ----------
     Huitema, B. E., & McKean, J. W. (2000). Design specification issues in
     time-series intervention models. *Educational and Psychological
-    Measurement, 60*(1), 38-58. https://doi.org/10.1177/00131640021970358
+    Measurement*, 60(1), 38-58. https://doi.org/10.1177/00131640021970358
 
     Beretvas, S. N., & Chung, H. (2008). An evaluation of modified R2-change
     effect size indices for single-subject experimental designs. *Evidence-Based
-    Communication Assessment and Intervention, 2*(3), 120-128.
+    Communication Assessment and Intervention*, 2(3), 120-128.
     https://doi.org/10.1080/17489530802446328
 
     Examples
@@ -713,7 +713,7 @@ def multilevel(
     ----------
     Van den Noortgate, W., & Onghena, P. (2003). Hierarchical linear models for
     the quantitative integration of effect sizes in single-case research.
-    *Behavior Research Methods, Instruments, & Computers, 35*(1), 1-10.
+    *Behavior Research Methods, Instruments, & Computers*, 35(1), 1-10.
     https://doi.org/10.3758/BF03195492
 
     Examples
