@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
-pytest.importorskip("sphinx", reason="the docs build needs the test extra (sphinx)")
+pytestmark = pytest.mark.slow
+
+import sphinx  # noqa: E402,F401  (the test extra installs it; a missing sphinx is a failure)
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +79,40 @@ def test_no_broken_local_links(site: Path) -> None:
             if not target.exists():
                 broken.append(f"{page.relative_to(site)} -> {href}")
     assert not broken, broken[:20]
+
+
+def _chromium() -> str:
+    """The headless browser, or a skip where none is installed.
+
+    ``.ci/run`` installs Debian's ``chromium`` and sets ``REHABSTATS_REQUIRE_BROWSER``, so
+    on CI a missing browser is a failure, not a skip.
+    """
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("REHABSTATS_REQUIRE_BROWSER"):
+            pytest.fail("REHABSTATS_REQUIRE_BROWSER is set but no chromium is on PATH")
+        pytest.skip("no chromium on PATH (CI installs Debian's chromium)")
+    return path
+
+
+@pytest.mark.parametrize("page", ["index.html", "math/mmrm.html", "gallery.html"])
+def test_pages_render_in_a_real_browser(site: Path, page: str, tmp_path: Path) -> None:
+    browser = _chromium()
+    url = (site / page).as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html = dom.stdout
+    assert "<title>" in html and "rehabstats" in html
+    # the theme's JavaScript ran in the browser: it sets the colour mode on <html>
+    assert re.search(r'<html[^>]*data-mode="[a-z]+"', html), html[:500]
+    if page == "math/mmrm.html":
+        # the TeX reaches the page inside MathJax's classes (MathJax itself loads from its
+        # CDN, which this check does not require)
+        assert html.count('class="math notranslate nohighlight"') > 20
+    shot = tmp_path / "page.png"
+    subprocess.run([browser, *flags, "--window-size=1200,900", f"--screenshot={shot}", url],
+                   capture_output=True, timeout=120, check=False)
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000  # a drawn page, not blank

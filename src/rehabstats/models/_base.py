@@ -57,9 +57,6 @@ __all__ = ["DF_METHODS", "LinearModelResult", "r_coef_names"]
 
 DF_METHODS = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic")
 
-_TABLE_COLS = ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
-
-
 _POLY_R = {"Constant": "^0", "Linear": ".L", "Quadratic": ".Q", "Cubic": ".C"}
 
 

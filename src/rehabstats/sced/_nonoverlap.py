@@ -270,11 +270,6 @@ def _mann_kendall_p(a: np.ndarray) -> float:
 # public functions
 # ---------------------------------------------------------------------------
 
-_IMPROVEMENT_DOC = """improvement : {"increase", "decrease"}
-        Direction of therapeutic change. With ``"decrease"`` both phases are
-        multiplied by -1 first, so that larger index values always mean improvement."""
-
-
 def pnd(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
     """Percentage of non-overlapping data (Scruggs, Mastropieri & Casto, 1987).
 
