@@ -128,3 +128,27 @@ def test_import_is_lazy_and_the_public_names_resolve() -> None:
     assert rs.hedges_g is rs.effect_sizes.hedges_g and rs.mmrm is rs.models.mmrm
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         rs.nope  # noqa: B018
+
+
+def test_results_module_holds_every_result_class() -> None:
+    """``rs.results`` is the one public home of the result classes: each resolves to the
+    class its module defines, and no ``*Result`` class of the package is missing."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import rehabstats
+    from rehabstats import results
+
+    for name in results.__all__:
+        assert inspect.isclass(getattr(results, name)), name
+    defined = set()
+    for info in pkgutil.walk_packages(rehabstats.__path__, "rehabstats."):
+        if info.name.startswith("rehabstats._demo"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (inspect.isclass(obj) and name.endswith("Result")
+                    and obj.__module__ == info.name):
+                defined.add(name)
+    assert defined <= set(results.__all__), sorted(defined - set(results.__all__))

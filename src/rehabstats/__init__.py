@@ -38,6 +38,7 @@ _SUBMODULES = (
     "models",
     "plot",
     "power",
+    "results",
     "sced",
     "tables",
 )
@@ -179,6 +180,7 @@ __all__ = [
     "prob_superiority",
     "r_to_d",
     "rank_biserial",
+    "results",
     "risk_difference",
     "risk_ratio",
     "sced",
