@@ -568,14 +568,18 @@ def _responder_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: 
         for v in visits[1:]:
             for a in arms:
                 sel = ch.loc[(ch[visit] == v) & (ch[arm] == a), change_col]
-                try:
-                    r = responders(sel, mcid=value, improvement=improvement, ci=ci)  # type: ignore[arg-type]
-                    rows.append({"visit": v, "arm": a, "n_responders": r.n_responders,
-                                 "n": r.n, "proportion": r.proportion, "ci_low": r.ci_low,
-                                 "ci_high": r.ci_high, "n_omitted": r.n_omitted, "note": ""})
-                except RehabStatsError as exc:
-                    rows.append({"visit": v, "arm": a, "n_responders": 0, "n": 0,
-                                 "proportion": math.nan, "note": str(exc)})
+                with notes.collect() as cell:
+                    try:
+                        r = responders(sel, mcid=value, ci=ci,
+                                       improvement=improvement)  # type: ignore[arg-type]
+                        rows.append({"visit": v, "arm": a, "n_responders": r.n_responders,
+                                     "n": r.n, "proportion": r.proportion,
+                                     "ci_low": r.ci_low, "ci_high": r.ci_high,
+                                     "n_omitted": r.n_omitted, "note": ""})
+                    except RehabStatsError as exc:
+                        rows.append({"visit": v, "arm": a, "n_responders": 0, "n": 0,
+                                     "proportion": math.nan, "note": str(exc)})
+                got.extend(f"responders at {v}, arm {a}: {n}" for n in cell)
     table = pd.DataFrame(rows)
     sign = ">= " if improvement == "increase" else "<= -"
     f_t, h_t = _write_table(
@@ -946,23 +950,18 @@ def run_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     notes = _Notes()
-    if design == "rct":
-        assert arm is not None and visit is not None and subject is not None  # checked above
-        sections = _rct_sections(data, out, outcome=outcome, arm=arm, visit=visit,
-                                 subject=subject, baseline_visit=baseline_visit,
-                                 reference=reference, ci=float(ci), visit_order=visit_order,
-                                 wide=wide, visits=visits, normalize_labels=normalize_labels,
-                                 measure=measure, invalid=invalid, improvement=improvement,
-                                 mcid=mcid, mcid_population=mcid_population,
-                                 covariance=covariance, df_method=df_method, notes=notes)
-    else:
-        assert phase is not None and session is not None  # checked above
-        sections = _sced_sections(data, out, outcome=outcome, phase=phase, session=session,
-                                  case=case, improvement=improvement,
-                                  baseline_phase=baseline_phase,
-                                  treatment_phase=treatment_phase, ci=float(ci),
-                                  measure=measure, invalid=invalid,
-                                  normalize_labels=normalize_labels, seed=seed, notes=notes)
+    with notes.collect() as late:
+        sections = _sections(data, out, design=design, outcome=outcome, arm=arm, visit=visit,
+                             subject=subject, baseline_visit=baseline_visit,
+                             reference=reference, ci=float(ci), visit_order=visit_order,
+                             wide=wide, visits=visits, normalize_labels=normalize_labels,
+                             measure=measure, invalid=invalid, improvement=improvement,
+                             mcid=mcid, mcid_population=mcid_population,
+                             covariance=covariance, df_method=df_method, phase=phase,
+                             session=session, case=case, baseline_phase=baseline_phase,
+                             treatment_phase=treatment_phase, seed=seed, notes=notes)
+    if late:  # anything the sections did not show themselves
+        sections.append(DemoSection(title="Notes", html=_notes_html(late)))
     for s in sections:
         log(f"{s.title}: wrote {', '.join(s.files) or 'no files'}")
     for n in notes.items:
@@ -985,6 +984,22 @@ def run_report(
     index.write_text(page, encoding="utf-8")
     log(f"report: {index}")
     return index
+
+
+def _sections(data: pd.DataFrame, out: Path, *, design: str, outcome: str,
+              arm: str | None, visit: str | None, subject: str | None, phase: str | None,
+              session: str | None, case: str | None, baseline_phase: str,
+              treatment_phase: str, seed: int, notes: _Notes, **kw: Any) -> list[DemoSection]:
+    if design == "rct":
+        assert arm is not None and visit is not None and subject is not None  # checked above
+        return _rct_sections(data, out, outcome=outcome, arm=arm, visit=visit,
+                             subject=subject, notes=notes, **kw)
+    assert phase is not None and session is not None  # checked above
+    return _sced_sections(data, out, outcome=outcome, phase=phase, session=session,
+                          case=case, improvement=kw["improvement"],
+                          baseline_phase=baseline_phase, treatment_phase=treatment_phase,
+                          ci=kw["ci"], measure=kw["measure"], invalid=kw["invalid"],
+                          normalize_labels=kw["normalize_labels"], seed=seed, notes=notes)
 
 
 def format_level(ci: float) -> str:
