@@ -159,7 +159,8 @@ class _Notes:
         self.items: list[str] = []
 
     @contextlib.contextmanager
-    def collect(self) -> Iterator[list[str]]:
+    def collect(self, keep: bool = True) -> Iterator[list[str]]:
+        """Record the warnings raised inside; ``keep`` adds them to :attr:`items`."""
         got: list[str] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RehabStatsWarning)
@@ -169,7 +170,13 @@ class _Notes:
                 got.append(str(w.message))
             else:  # pragma: no cover - not ours: pass it on
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        self.items.extend(got)
+        if keep:
+            self.items.extend(got)
+
+    def add(self, got: list[str], lines: Sequence[str]) -> None:
+        """Add ``lines`` to a section's list ``got`` and to :attr:`items`."""
+        got.extend(lines)
+        self.items.extend(lines)
 
 
 @contextlib.contextmanager
@@ -484,7 +491,7 @@ def _ancova_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: lis
                                f"{html.escape(str(exc))}</p>")
     for v in visits[1:]:
         at = post[post[visit] == v]
-        with notes.collect() as at_v:
+        with notes.collect(keep=False) as at_v:
             try:
                 fit = ancova(at, outcome=outcome, arm=arm, baseline=bname, reference=arms[0])
                 con = fit.contrasts(arm, method="trt.vs.ctrl", ci=ci)
@@ -497,7 +504,7 @@ def _ancova_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: lis
             except RehabStatsError as exc:
                 rows.extend({"visit": v, "contrast": f"{a} - {arms[0]}", "estimate": math.nan,
                              "note": str(exc)} for a in arms[1:])
-        got.extend(f"ANCOVA at {v}: {n}" for n in at_v)
+        notes.add(got, [f"ANCOVA at {v}: {n}" for n in at_v])
     table = pd.DataFrame(rows)
     f_t, h_t = _write_table(
         table, out, "ancova.csv",
@@ -568,7 +575,7 @@ def _responder_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: 
         for v in visits[1:]:
             for a in arms:
                 sel = ch.loc[(ch[visit] == v) & (ch[arm] == a), change_col]
-                with notes.collect() as cell:
+                with notes.collect(keep=False) as cell:
                     try:
                         r = responders(sel, mcid=value, ci=ci,
                                        improvement=improvement)  # type: ignore[arg-type]
@@ -579,7 +586,7 @@ def _responder_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: 
                     except RehabStatsError as exc:
                         rows.append({"visit": v, "arm": a, "n_responders": 0, "n": 0,
                                      "proportion": math.nan, "note": str(exc)})
-                got.extend(f"responders at {v}, arm {a}: {n}" for n in cell)
+                got.extend(f"responders at {v}, arm {a}: {n}" for n in cell)  # kept by got
     table = pd.DataFrame(rows)
     sign = ">= " if improvement == "increase" else "<= -"
     f_t, h_t = _write_table(
