@@ -362,8 +362,8 @@ def _rct_sections(
     g_table = pd.DataFrame(rows)
     f_g, h_g = _write_table(g_table, out, "effect_sizes.csv",
                             "Hedges' g (treatment minus reference arm, observed cases, "
-                            f"noncentral-t CI) at each post-baseline visit; {better} {outcome} "
-                            "is better")
+                            f"noncentral-t CI) at each post-baseline visit; reference arm: "
+                            f"{ref}; {better} {outcome} is better")
     g_fig = forest(g_table, title=f"Hedges' g, {outcome}", xlabel="Hedges' g")
     f_gfig = _save(g_fig, out, "forest_hedges_g.png")
     sections.append(DemoSection(title="Between-arm effect sizes", html=h_g + _img(f_gfig, "g"),
@@ -592,7 +592,7 @@ def _responder_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: 
     f_t, h_t = _write_table(
         table, out, "responders.csv",
         f"Responders: change in {outcome} from {base} {sign}{format_number(value)}, per arm "
-        f"and visit (Wilson {format_level(ci)} CI)")
+        f"and visit (Wilson {format_level(ci)} CI); reference arm: {arms[0]}")
     text = f"<p>{html.escape(source)}.</p>"
     return DemoSection(title=title, html=text + h_t + _notes_html(got), files=(f_t,))
 
