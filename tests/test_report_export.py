@@ -147,6 +147,19 @@ def test_export_report_equals_the_clean_analysis(export_run: Path,
                         [r.proportion, r.ci_low, r.ci_high], rtol=1e-10)
     assert resp.loc[("6m", "CIMT"), "n_omitted"] == 1
 
+    # report.md: the same sections, tables and numbers as the HTML page
+    md = (export_run / "report.md").read_text(encoding="utf-8")
+    titles = [t for t in (
+        "Data", "Descriptive statistics", "Between-arm effect sizes",
+        "Mixed model for repeated measures", "ANCOVA at each follow-up visit",
+        "MCID responders") if f"\n## {t}\n" in md]
+    assert len(titles) == 6 and "<" not in md.replace("pre < post < 6m", "")
+    for v in ("post", "6m"):
+        cells = f"| {v} " + "| CIMT - Control | " + rs._results.format_number(
+            anc.loc[v, "estimate"])
+        assert cells.replace(" ", "") in md.replace(" ", "")
+    assert "P04 (-99.0)" in md and "![ANCOVA differences](forest_ancova.png)" in md
+
 
 class _nothing:
     def __enter__(self) -> None:

@@ -14,6 +14,7 @@ import html
 import importlib.util
 import keyword
 import math
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -740,7 +741,7 @@ def _sced_classic_section(data: pd.DataFrame, out: Path, kw: dict[str, Any], *,
     f_t, h_t = _write_table(
         table, out, "sced_classic.csv",
         f"Classic visual-analysis aids, {treatment_phase} against {baseline_phase}: two-SD band "
-        f"(baseline mean +- 2 SD; effect when at least 2 consecutive treatment points lie "
+        f"(baseline mean ± 2 SD; effect when at least 2 consecutive treatment points lie "
         f"{side} it) and the split-middle celeration line of the baseline extended into the "
         f"treatment phase (binomial test of the treatment points {side} it against the "
         "baseline's share p0)")
@@ -821,6 +822,8 @@ def run_report(
     seed: int = 1,
 ) -> Path:
     """Analyse a user's CSV or Excel file and write tables, figures and ``index.html``.
+
+    The same page is written as Markdown (``report.md``, tables as pipe tables).
 
     Every number comes from the library's functions; the page lists what was checked
     and changed (labels merged, values set to missing) before the results.
@@ -1011,8 +1014,48 @@ def run_report(
     )
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
+    intro = (f"Design: {label}; outcome column `{outcome}`; {len(data)} rows{layout}; "
+             f"{format_level(ci)} confidence intervals.")
+    (out / "report.md").write_text(
+        f"# rehabstats report: {Path(path).name}\n\n{intro}\n\n"
+        + "\n".join(_section_markdown(s, out) for s in sections), encoding="utf-8")
     log(f"report: {index}")
     return index
+
+
+_TABLE = re.compile(r"<p class='caption'>(.*?) \(([^()]+\.csv)\)</p>\s*<table.*?</table>",
+                    re.S)
+
+
+def _frame_to_markdown(frame: pd.DataFrame) -> str:
+    """A table as Markdown, numbers rendered as in the HTML page (NaN as NA)."""
+    shown = frame.astype(object).map(lambda v: v if isinstance(v, str) else format_number(v))
+    return str(shown.to_markdown(index=False, disable_numparse=True))
+
+
+def _section_markdown(section: DemoSection, out: Path) -> str:
+    """One section of ``report.md``: the same text, tables and figures as the HTML."""
+    tables: list[str] = []
+
+    def table(m: re.Match[str]) -> str:
+        caption, name = html.unescape(m.group(1)), m.group(2)
+        frame = pd.read_csv(out / name)
+        for col in frame.columns:  # text cells left empty in the HTML stay empty here
+            if col == "note" or not pd.api.types.is_numeric_dtype(frame[col]):
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
+        tables.append(f"**{caption}** ({name})\n\n{_frame_to_markdown(frame)}")
+        return f"\n\n\x00{len(tables) - 1}\x00\n\n"
+
+    text = _TABLE.sub(table, section.html)
+    text = re.sub(r"<img src='([^']*)' alt='([^']*)'>", r"\n\n![\2](\1)\n\n", text)
+    text = re.sub(r"<a href='([^']*)'>([^<]*)</a>", r"[\2](\1)", text)
+    text = re.sub(r"<li>", "\n- ", text)
+    text = re.sub(r"<br>|</p>|</ul>", "\n", text)
+    text = re.sub(r"<code>|</code>", "`", text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    text = re.sub(r"\x00(\d+)\x00", lambda m: tables[int(m.group(1))], text)
+    body = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return f"## {section.title}\n\n{body}\n"
 
 
 def _sections(data: pd.DataFrame, out: Path, *, design: str, outcome: str,
