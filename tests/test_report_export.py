@@ -78,9 +78,12 @@ def test_export_is_refused_with_the_problems_listed(export_csv: Path, tmp_path: 
     assert not (tmp_path / "o" / "index.html").exists()
 
 
-def test_export_report_equals_the_clean_analysis(export_run: Path,
+def test_export_report_equals_the_clean_analysis(export_run: Path, export_csv: Path,
                                                  clean: pd.DataFrame) -> None:
     page = html.unescape((export_run / "index.html").read_text(encoding="utf-8"))
+    # the input file is not modified
+    assert export_csv.read_text(
+        encoding="utf-8") == rs.datasets.load("cimt_ms_export").to_csv(index=False)
     assert "'CIMT' / 'cimt ' / 'Cimt' -> 'CIMT'" in page  # the merge is reported
     assert "P04 (-99.0)" in page and "reference arm: Control" in page
     assert "pre < post < 6m" in page and "responders at 6m, arm CIMT: 1 missing" in page
@@ -336,8 +339,19 @@ def test_wide_is_for_rct_and_outcome_defaults_to_measure(tmp_path: Path) -> None
     assert (out / "responders.csv").is_file()
 
 
-def test_excel_input(export_csv: Path, export_run: Path, tmp_path: Path,
-                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_excel_without_openpyxl_is_a_clear_error(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    xlsx = tmp_path / "export.xlsx"
+    xlsx.write_bytes(b"PK")  # never opened: the missing engine is found first
+    monkeypatch.setattr(_report, "_excel_engine_available", lambda: False)
+    with pytest.raises(DataError, match=r"openpyxl.*rehabstats\[excel\]"):
+        _report.read_data(xlsx)
+    with pytest.raises(DataError, match="openpyxl"):
+        run_report(xlsx, design="sced", out_dir=tmp_path / "o", outcome="y", phase="p",
+                   session="s", log=_quiet)
+
+
+def test_excel_input(export_csv: Path, export_run: Path, tmp_path: Path) -> None:
     pytest.importorskip("openpyxl", reason="the optional 'excel' extra (CI installs it)")
     xlsx = tmp_path / "export.xlsx"
     with pd.ExcelWriter(xlsx) as writer:
@@ -361,9 +375,6 @@ def test_excel_input(export_csv: Path, export_run: Path, tmp_path: Path,
         _report.read_data(tmp_path / "old.xls")
     with pytest.raises(DataError, match="--sheet is for Excel"):
         _report.read_data(export_csv, sheet="data")
-    monkeypatch.setattr(_report, "_excel_engine_available", lambda: False)
-    with pytest.raises(DataError, match=r"openpyxl.*rehabstats\[excel\]"):
-        _report.read_data(xlsx)
 
 
 def _sced_frame() -> pd.DataFrame:
