@@ -150,7 +150,8 @@ def test_sced_report_equals_library_calls(sced_csv: Path, tmp_path: Path) -> Non
     assert len(table) == 3 * 4
     assert set(table["index"]) == {"nap", "tau_u", "tau_bc", "smd"}
     direct = sced.effect_sizes(_sced_frame(), outcome="steps", phase="phase", session="session",
-                               case="participant", indices=["nap", "tau_u", "tau_bc", "smd"])
+                               case="participant", indices=["nap", "tau_u", "tau_bc", "smd"],
+                               tau_u_ci="s")
     assert_allclose(table["estimate"], direct["estimate"], rtol=1e-12)
     assert_allclose(table["ci_low"], direct["ci_low"], rtol=1e-12)
     for name in ("sced_effect_sizes.csv", "sced_describe.csv", "forest_sced.png",
@@ -197,7 +198,7 @@ def test_parser_rejects_unknown_design() -> None:
         (None, {"path": "nope.csv"}, "does not exist"),
         ("empty", {}, "is empty"),
         ("header", {}, "no rows"),
-        ("text_outcome", {}, "'MAL amount'.*numeric.*'lots'"),
+        ("text_outcome", {}, "'MAL amount'.*not numbers.*'lots'"),
         (None, {"outcome": "MAL"}, "'outcome' names column 'MAL'.*Available columns"),
         (None, {"arm": None}, "--arm"),
         (None, {"reference": "placebo"}, "'reference' arm 'placebo'"),
@@ -251,7 +252,7 @@ def test_sced_bad_input(sced_csv: Path, tmp_path: Path) -> None:
     data.loc[3, "steps"] = "n/a?"
     bad = tmp_path / "bad.csv"
     data.to_csv(bad, index=False)
-    with pytest.raises(DataError, match="numeric"):
+    with pytest.raises(DataError, match="not numbers: P1"):
         run_report(bad, design="sced", out_dir=tmp_path, log=_quiet, **kw)
 
 
