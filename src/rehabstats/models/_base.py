@@ -482,6 +482,9 @@ class LinearModelResult(Result):
         if self.visit_levels:
             head.append(f"visit order ({self.visit_name!r}): "
                         + " < ".join(str(v) for v in self.visit_levels))
+        from ._summary import summary_details  # the model-specific lines (sample, fit, variances)
+
+        head += summary_details(self)
         head += [
             "",
             self.coef().to_string(index=False, float_format=fmt, na_rep="NA"),
