@@ -62,7 +62,10 @@ def _lmm(fit: Any) -> list[str]:
             rows.append((r.group, f"cor({r.var1}, {r.var2})", "", "", _fmt(r.sd_or_cor)))
     width = [max(len(str(x[i])) for x in [("Groups", "Name", "Variance", "Std.Dev.", "Corr"),
                                              *rows]) for i in range(5)]
-    line = lambda x: "  ".join(str(c).ljust(w) for c, w in zip(x, width)).rstrip()  # noqa: E731
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, width, strict=True)).rstrip()
+
     k_aic = len(fit.beta) + len(fit.theta) + 1
     state = "converged" if fit.converged else "NOT converged"
     if getattr(fit, "gradient_norm", None) is not None and np.isfinite(fit.gradient_norm):
