@@ -67,3 +67,18 @@ def test_ancova_summary(trial: pd.DataFrame) -> None:
     text = fit.summary()
     assert "residual SD = 0.793 on 17 df" in text
     assert fit.aic == pytest.approx(-2 * fit.loglik + 2 * _k(text), rel=1e-12)  # R lm: 52.25284
+
+
+def test_emmeans_and_contrast_tables_print_whole(trial: pd.DataFrame) -> None:
+    fit = rs.mmrm("mal_aou ~ arm * visit", trial, subject="subject", visit="visit")
+    for table in (fit.emmeans("arm", by="visit"),
+                  fit.contrasts("arm", by="visit", method="trt.vs.ctrl")):
+        text = repr(table)
+        assert "..." not in text and "rows x" not in text
+        assert "ci_high" in text and "Confidence level used: 0.95" in text
+
+
+def test_report_is_the_results_sentence(trial: pd.DataFrame) -> None:
+    fit = rs.mmrm("mal_aou ~ arm * visit", trial, subject="subject", visit="visit")
+    assert fit.report(visit="post") == rs.tables.results_sentence(fit, visit="post")
+    assert fit.report().startswith("The adjusted difference (cimt - control) at followup")

@@ -277,7 +277,7 @@ class LinearModelResult(Result):
         return pd.DataFrame(rows, columns=["term", "num_df", "den_df", "F", "p"])
 
     def emmeans(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
-                df_method: str | None = None, ci: float = 0.95) -> pd.DataFrame:
+                df_method: str | None = None, ci: float = 0.95) -> ContrastTable:
         """Estimated marginal means (emmeans' defaults: equal weights, covariates at means).
 
         Columns: one per factor in ``by`` and ``specs``, then
@@ -290,7 +290,12 @@ class LinearModelResult(Result):
             raise DataError("'specs' must name at least one factor.")
         labels, L = emm_rows(self._grid(), spec_l, by_l)
         table = self._rows_table(L, method, ci)
-        return pd.concat([labels.reset_index(drop=True), table], axis=1)
+        # a DataFrame that prints whole, with emmeans' footnote on what was averaged
+        out = ContrastTable(pd.concat([labels.reset_index(drop=True), table], axis=1))
+        out.attrs.update(method="emmeans", level=ci, df_method=method, by=by_l, note=(
+            f"Degrees-of-freedom method: {method}. Confidence level used: {ci:g}.\n"
+            "Means averaged over the other factors with equal weights (emmeans' default)."))
+        return out
 
     def contrasts(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
                   method: str = "pairwise", ref: Any = None, adjust: str | None = None,
@@ -464,6 +469,29 @@ class LinearModelResult(Result):
         if info is not None:  # which SD was used, in words (e.g. "pooled within-arm SD of ...")
             out["standardizer_source"] = info(standardizer)[1]
         return out
+
+    def report(self, visit: Any = None, *, unit: str = "points",
+               effect_size: str | None = "baseline_sd", ci: float = 0.95,
+               digits: int = 1) -> str:
+        """The APA/CONSORT-style sentence for the adjusted arm difference.
+
+        Same as :func:`rehabstats.tables.results_sentence` (which documents the
+        arguments): the difference of each arm from the reference arm at ``visit``
+        (default the last visit), its confidence interval and p value, and the
+        standardised difference.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> trial = rs.datasets.load("cimt_ms").dropna(subset=["mal_aou"])
+        >>> fit = rs.mmrm("mal_aou ~ arm * visit", trial, subject="subject", visit="visit")
+        >>> fit.report(visit="post").startswith("The adjusted difference (cimt - control)")
+        True
+        """
+        from ..tables import results_sentence
+
+        return results_sentence(self, visit=visit, unit=unit, effect_size=effect_size, ci=ci,
+                                digits=digits)
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table (:meth:`coef` with the default df method)."""

@@ -191,7 +191,9 @@ class ContrastTable(pd.DataFrame):
         return note if isinstance(note, str) else ""
 
     def __repr__(self) -> str:
-        base = super().__repr__()
+        # whole, however wide (pandas would print "[6 rows x 9 columns]" with "..." columns);
+        # very long tables keep pandas' truncation
+        base = self.to_string() if len(self) <= 200 else super().__repr__()
         note = self._note()
         return f"{base}\n\n{note}" if note else base
 
