@@ -284,5 +284,8 @@ def normalize_rng(rng: Any) -> np.random.Generator:
     if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
         return np.random.default_rng(rng)
     if isinstance(rng, numbers.Integral):
+        if int(rng) < 0:
+            raise DataError(f"'rng' must be None, a non-negative int seed or a numpy Generator; "
+                            f"got {show_value(rng)}.")
         return np.random.default_rng(int(rng))
     raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {show_value(rng)}.")
