@@ -113,7 +113,8 @@ def test_k2_hksj_warns_and_weights_are_positive() -> None:
 
 
 def test_identical_studies() -> None:
-    res = rs.meta.meta_analysis([0.3, 0.3, 0.3], [0.1, 0.2, 0.1], test="hksj")
+    with pytest.warns(RehabStatsWarning, match="HKSJ scale factor is 0"):
+        res = rs.meta.meta_analysis([0.3, 0.3, 0.3], [0.1, 0.2, 0.1], test="hksj")
     assert res.tau2 == 0 and res.q == 0
     assert res.se == 0  # metafor sets the HKSJ factor to 0 when all yi are equal
 
