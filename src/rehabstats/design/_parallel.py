@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from .._entry import arm_levels, default_reference, resolve_visit_order
 from .._results import format_number
+from .._validate import show_value
 from ..errors import DataError, DesignError
 from ._seeds import to_seed_sequence
 
@@ -110,9 +111,13 @@ def _vector(value: Any, name: str, m: int) -> np.ndarray:
     if arr.ndim == 0:
         arr = np.full(m, float(arr))
     if arr.shape != (m,):
-        raise DesignError(f"'{name}' must be one number or one per visit ({m}); got {value!r}.")
+        raise DesignError(f"'{name}' must be one number or one per visit ({m} in 'visits'); "
+                          f"got {show_value(value)}.")
     if not np.isfinite(arr).all():
-        raise DesignError(f"'{name}' has missing or infinite values: {value!r}.")
+        raise DesignError(f"'{name}' has missing or infinite values: {show_value(value)}.")
+    if (np.abs(arr) > 1e150).any():  # squares (variances) would overflow
+        raise DesignError(f"'{name}' has a value above 1e150 in magnitude: "
+                          f"{show_value(value)}; rescale (e.g. other units).")
     return arr
 
 
@@ -477,6 +482,8 @@ class ParallelTrial:
         subject: str,
         covariance: str = "us",
         n_per_arm: Any = None,
+        visit_order: Sequence[Any] | None = None,
+        reference: Any = None,
     ) -> ParallelTrial:
         """Estimate a design (means, SDs, correlation, retention) from pilot data.
 
@@ -491,13 +498,21 @@ class ParallelTrial:
         data : pandas.DataFrame
             Long pilot data (not modified).
         outcome, arm, visit, subject : str
-            Column names. Visit order: a Categorical's order, numeric values
-            sorted, labels that all carry a number in natural order
-            ("week4" < "week12"), otherwise the order of first appearance.
+            Column names. Visit order: the library's one rule
+            (``visit_order``, a Categorical's order, numeric values sorted,
+            labels that all carry a number in natural order ("week4" <
+            "week12"), else the within-subject row sequence when every subject
+            agrees, else a DesignError asking for ``visit_order``). Reference
+            arm: ``reference``, else a recognised control label ("control",
+            "usual care", "sham", ...), else the first level.
         covariance : str, optional
             Covariance structure of the MMRM (``"us"``, ``"cs"``, ``"ar1"``, ...).
         n_per_arm : int or dict, optional
             Size of the planned trial; default the pilot's arm sizes.
+        visit_order : sequence, optional
+            The visit labels in time order.
+        reference : optional
+            The reference (control) arm.
 
         Returns
         -------
@@ -513,22 +528,36 @@ class ParallelTrial:
         >>> trial.arm_labels, list(trial.visits)
         (['control', 'cimt'], ['pre', 'post', 'followup'])
         """
-        from .._validate import check_columns
+        from .._entry import check_finite, check_labels, model_frame
+        from .._validate import check_columns, check_magnitude, check_numeric_column
         from ..models import mmrm
 
         frame = check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit,
                                      "subject": subject})
+        frame = model_frame(frame, [outcome, arm, visit, subject])
+        y = check_numeric_column(frame, outcome, "outcome")
+        check_finite(y.to_frame(), [outcome], {outcome: "outcome"})
+        check_magnitude(y.dropna(), outcome, unit="row")
+        for col, role in ((arm, "arm"), (visit, "visit"), (subject, "subject")):
+            if frame[col].isna().any():
+                raise DataError(f"Column {col!r} ('{role}') has missing labels; every row "
+                                "needs one.")
+            check_labels(frame[col], str(col))
         work = pd.DataFrame({
-            "y": pd.to_numeric(frame[outcome], errors="coerce"),
+            "y": y.to_numpy(),
             "arm": frame[arm].to_numpy(),
             "visit": frame[visit].to_numpy(),
             "subject": frame[subject].to_numpy(),
         })
-        if frame[outcome].notna().sum() != work["y"].notna().sum():
-            raise DataError(f"Column {outcome!r} ('outcome') must be numeric.")
-        levels = _visit_order(frame[visit], frame[subject])
+        levels = resolve_visit_order(frame, visit, subject, visit_order)
         work["visit"] = pd.Categorical(work["visit"], categories=levels, ordered=True)
-        arms = _arm_order(frame[arm])
+        arm_lv = arm_levels(frame[arm])
+        if len(arm_lv) < 2:
+            raise DesignError(f"Column {arm!r} ('arm') has {len(arm_lv)} arm(s) "
+                              f"({', '.join(map(str, arm_lv))}); a parallel trial needs two "
+                              "or more.")
+        ref = default_reference(arm_lv, reference, name=str(arm))
+        arms = [ref, *[a for a in arm_lv if a != ref]]
         work["arm"] = pd.Categorical(work["arm"], categories=arms)
         n_sub = work.groupby("arm", observed=True)["subject"].nunique()
         observed = work.dropna(subset=["y"])
@@ -566,33 +595,3 @@ class ParallelTrial:
             mean={a: means.loc[a].tolist() for a in arms}, sd=sd.tolist(),
             correlation=R, retention=ret.tolist(), arms=arms, pilot=pilot,
         )
-
-
-_NUM = re.compile(r"(\d+(?:\.\d+)?)")
-_CONTROL = ("control", "usual care", "sham", "placebo", "tau", "waitlist")
-
-
-def _visit_order(series: pd.Series, subjects: pd.Series) -> list[Any]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        present = set(series.dropna().unique())
-        return [c for c in series.cat.categories if c in present]
-    values = list(pd.unique(series.dropna()))
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return sorted(values)
-    nums = [_NUM.findall(str(v)) for v in values]
-    if all(len(n) == 1 for n in nums):
-        keys = [float(n[0]) for n in nums]
-        if len(set(keys)) == len(keys):
-            return [v for _, v in sorted(zip(keys, values, strict=True))]
-    return values
-
-
-def _arm_order(series: pd.Series) -> list[Any]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        levels = [c for c in series.cat.categories if c in set(series.dropna())]
-    else:
-        levels = sorted(pd.unique(series.dropna()).tolist(), key=str)
-    for i, lab in enumerate(levels):
-        if str(lab).strip().lower() in _CONTROL:
-            return [lab, *levels[:i], *levels[i + 1:]]
-    return levels
