@@ -635,7 +635,7 @@ REGISTRY: list[Entry] = [
           (S("n_per_arm", "n_per_arm"), S("delta", "delta"), S("sd", "sd"), S("rho", "rho"),
            S("alpha", "alpha"))),
     Entry("power.mmrm_phi", rs.power.mmrm_phi, (("cs", 0.5), [1.0, 0.9, 0.8]), {},
-          (V(1, "retention"),)),
+          (S(0, "correlation"), V(1, "retention"))),
     Entry("power.mmrm_power", rs.power.mmrm_power, (),
           {"n_per_arm": 30, "correlation": ("ar1", 0.5), "retention": [1.0, 0.9, 0.85],
            "sd": 1.0, "delta": 0.8},
@@ -893,6 +893,8 @@ def _numbers(result: Any) -> dict[str, np.ndarray]:
         frame = result
     elif isinstance(result, pd.Series) and result.dtype.kind in "fiu":
         return {"value": result.to_numpy(dtype=float)}
+    elif isinstance(getattr(result, "values", None), pd.DataFrame):
+        frame = result.values  # a publication table: the numbers behind its printed cells
     elif hasattr(result, "to_frame"):
         frame = result.to_frame()
     if frame is None:

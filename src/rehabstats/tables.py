@@ -23,6 +23,8 @@ Schulz KF, Altman DG, Moher D, for the CONSORT Group (2010). CONSORT 2010 Statem
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,7 +35,7 @@ import pandas as pd
 from ._entry import arm_levels, check_finite, default_reference, resolve_visit_order
 from ._results import Result, format_number
 from .data import clean_labels
-from .errors import DataError, DesignError
+from .errors import DataError, DesignError, RehabStatsWarning
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -202,6 +204,36 @@ def _mean_sd(v: np.ndarray) -> tuple[float, float]:
             scale * float(u.std(ddof=1)) if v.size > 1 else math.nan)
 
 
+def _values_frame(vals: list[dict[str, Any]], title: str, stacklevel: int = 3) -> pd.DataFrame:
+    """The numbers behind a table; statistics that cannot be computed (a mean of no values,
+    an SD of one) are NaN, printed "NA", and listed in one RehabStatsWarning."""
+    frame = pd.DataFrame(vals)
+    if "level" in frame.columns:
+        frame["level"] = frame["level"].astype(object)  # labels, even when they are numbers
+    if len(frame) and "value" in frame.columns:
+        v = pd.to_numeric(frame["value"], errors="coerce")
+        na = frame[v.isna().to_numpy()]
+        if len(na):
+            keys = [c for c in ("variable", "visit", "arm", "group", "level", "statistic")
+                    if c in na.columns]
+            shown = ["/".join(str(r[c]) for c in keys if r[c] is not None and r[c] == r[c])
+                     for _, r in na.head(6).iterrows()]
+            more = f" and {len(na) - 6} more" if len(na) > 6 else ""
+            warnings.warn(f"{title}: {len(na)} statistic(s) cannot be computed (no values, or "
+                          f"an SD of fewer than two) and are shown as NA: {'; '.join(shown)}"
+                          f"{more}.", RehabStatsWarning, stacklevel=stacklevel)
+    return frame
+
+
+def _is_number_column(col: pd.Series) -> bool:
+    """An object column holding only real numbers (an export's numbers kept as objects)."""
+    if col.dtype != object:
+        return False
+    present = col.dropna()
+    return bool(len(present)) and all(
+        isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in present)
+
+
 def _fmt(v: float, digits: int) -> str:
     return "NA" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
@@ -291,7 +323,8 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
         col = frame[var]
         shown = names.get(var, var)
         is_cat = (var in cat_set or isinstance(col.dtype, pd.CategoricalDtype)
-                  or not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+                  or (not pd.api.types.is_numeric_dtype(col) and not _is_number_column(col))
+                  or pd.api.types.is_bool_dtype(col))
         if is_cat:
             cats = (list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype)
                     else sorted(col.dropna().unique().tolist(), key=str))
@@ -335,7 +368,7 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
     notes = ("Percentages are of the participants with a value; no significance tests of "
              "baseline differences (CONSORT 2010).",)
     return Table(title="Table 1. Baseline characteristics", frame=pd.DataFrame(rows),
-                 values=pd.DataFrame(vals), notes=notes)
+                 values=_values_frame(vals, "Table 1"), notes=notes)
 
 
 def _contrasts(fit: Any, arm: str, by: str | None, adjust: str | None) -> pd.DataFrame:
@@ -438,7 +471,7 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
         notes.append(f"Effect size: adjusted difference / {effect_size.replace('_', ' ')} "
                      f"(sd = {format_number(float(es['sd'].iloc[0]))}).")
     return Table(title=f"Table 2. {outcome} by arm and visit", frame=pd.DataFrame(rows),
-                 values=pd.DataFrame(vals), notes=tuple(notes))
+                 values=_values_frame(vals, f"Table 2 ({outcome})"), notes=tuple(notes))
 
 
 def results_sentence(fit: Any, *, visit: Any = None, unit: str = "points",

@@ -237,7 +237,7 @@ def _check_n_values(n_values: Any) -> list[int]:
     raw = list(n_values.tolist() if hasattr(n_values, "tolist") else n_values)
     for v in raw:
         ok = (not isinstance(v, (bool, np.bool_)) and isinstance(v, numbers.Real)
-              and math.isfinite(v) and float(v).is_integer() and 1 <= v <= _MAX_N)
+              and math.isfinite(v) and float(v).is_integer() and 1 <= float(v) <= _MAX_N)
         if not ok:
             raise DataError(f"'n_values' must be whole numbers from 1 to {_MAX_N}; got "
                             f"{show_value(v)} in {show_value(raw)}.")
