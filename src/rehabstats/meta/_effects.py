@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from scipy import stats
 
 from .._validate import check_ci, check_magnitude, check_option, show_value
 from ..effect_sizes._common import hedges_j
-from ..errors import DataError
+from ..errors import DataError, RehabStatsWarning
 
 __all__ = ["LOG_MEASURES", "MEASURES", "study_effects"]
 
@@ -368,6 +369,12 @@ def _compute(measure: str, x: dict[str, NDArray[np.float64]], *, vtype: str, add
         return d, np.full_like(d, np.nan)
     kk = (n1 + n2) / (n1 * n2)
     rr = x["r"]
-    var = 2 * cp**2 * (1 - rr) * kk * (m / (n1 + n2 - 4)) * (1 + d**2 / (2 * (1 - rr) * kk)) \
-        - d**2
+    # 2 cp^2 (1 - r) k M (1 + d^2 / (2 (1 - r) k)) - d^2 with M = m / (n - 4), multiplied
+    # out so that r = 1 is no division by zero
+    var = cp**2 * (m / (n1 + n2 - 4)) * (2 * (1 - rr) * kk + d**2) - d**2
+    if (var <= 0).any():
+        bad = [int(i) + 1 for i in np.flatnonzero(var <= 0)]
+        warnings.warn(f"measure='PPC': the sampling variance of study(ies) {bad} is not "
+                      "positive (Morris 2008, eq. 25, with this r); their vi is NaN.",
+                      RehabStatsWarning, stacklevel=3)
     return d, np.where(var > 0, var, np.nan)
