@@ -373,8 +373,8 @@ def _compute(measure: str, x: dict[str, NDArray[np.float64]], *, vtype: str, add
     # out so that r = 1 is no division by zero
     var = cp**2 * (m / (n1 + n2 - 4)) * (2 * (1 - rr) * kk + d**2) - d**2
     if (var <= 0).any():
-        bad = [int(i) + 1 for i in np.flatnonzero(var <= 0)]
-        warnings.warn(f"measure='PPC': the sampling variance of study(ies) {bad} is not "
+        studies = [int(i) + 1 for i in np.flatnonzero(var <= 0)]
+        warnings.warn(f"measure='PPC': the sampling variance of study(ies) {studies} is not "
                       "positive (Morris 2008, eq. 25, with this r); their vi is NaN.",
                       RehabStatsWarning, stacklevel=3)
     return d, np.where(var > 0, var, np.nan)
