@@ -250,3 +250,13 @@ def test_results_sentence_digits(digits: object) -> None:
     fit = rs.ancova(post, outcome="y", arm="arm", baseline="base")
     with pytest.raises(DataError, match="'digits'"):
         rs.tables.results_sentence(fit, digits=digits)  # type: ignore[arg-type]
+
+
+def test_consort_flow_refuses_subject_variants_and_missing_arms() -> None:
+    d = _small_trial()
+    with pytest.raises(DataError, match="'pid' has labels that differ only"):  # not 2 people
+        rs.tables.consort_flow(d.assign(pid=d["pid"].where(d.index != 1, "p0 ")),
+                               subject="pid", arm="arm", visit="visit", outcome="y")
+    with pytest.raises(DataError, match="'arm' has missing labels"):
+        rs.tables.outcome_table(d.assign(arm=d["arm"].where(d.index != 1, None)),
+                                outcome="y", arm="arm", visit="visit")

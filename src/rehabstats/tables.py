@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._entry import arm_levels, check_finite, default_reference, resolve_visit_order
+from ._entry import (
+    arm_levels,
+    check_finite,
+    check_labels,
+    default_reference,
+    resolve_visit_order,
+)
 from ._results import Result, format_number
 from .data import clean_labels
 from .errors import DataError, DesignError, RehabStatsWarning
@@ -184,12 +190,16 @@ def _outcome_values(frame: pd.DataFrame, column: str, arg: str) -> pd.Series:
 
 
 def _labels_present(frame: pd.DataFrame, columns: Sequence[str | None]) -> None:
-    """Subject and visit labels: every row needs one."""
+    """Subject, arm and visit labels: every row needs one, and no two may differ only in
+    case or surrounding spaces ("p01" and "p01 " would count as two participants)."""
     for col in columns:
-        if col is not None and frame[col].isna().any():
+        if col is None:
+            continue
+        if frame[col].isna().any():
             rows = [int(i) for i in np.flatnonzero(frame[col].isna().to_numpy())][:10]
             raise DataError(f"Column '{col}' has missing labels (rows {rows}); every row "
                             "needs one.")
+        check_labels(frame[col], str(col))
 
 
 def _mean_sd(v: np.ndarray) -> tuple[float, float]:
@@ -406,7 +416,7 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
     from ._validate import check_ci
 
     ci = check_ci(ci)
-    _labels_present(frame, [visit, subject])
+    _labels_present(frame, [visit, subject, arm])
     y = _outcome_values(frame, outcome, "outcome")
     arms = clean_labels(frame[arm], name=arm)
     arms.index = frame.index
@@ -592,7 +602,7 @@ def consort_flow(data: pd.DataFrame, *, subject: str, arm: str, visit: str, outc
     'Stage'
     """
     frame = _need(data, [subject, arm, visit, outcome])
-    _labels_present(frame, [subject, visit])
+    _labels_present(frame, [subject, visit, arm])
     observed = _outcome_values(frame, outcome, "outcome").notna()
     arms = clean_labels(frame[arm], name=arm)
     arms.index = frame.index
