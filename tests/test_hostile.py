@@ -282,6 +282,14 @@ def _minimise(participants: pd.DataFrame, *, factors: Any, arms: Any, rng: Any =
     return m.allocations
 
 
+def _clean_column(frame: pd.DataFrame, column: str = "group",
+                  normalize: bool = False) -> pd.Series:
+    """clean_labels on a column of a frame (so that the label catalogue reaches it)."""
+    if not isinstance(frame, pd.DataFrame):
+        return rs.data.clean_labels(frame, name="data", normalize=normalize)
+    return rs.data.clean_labels(frame[column], name=column, normalize=normalize)
+
+
 def _parallel_simulate(design: Any, rng: Any = 1) -> pd.DataFrame:
     """ParallelTrial.simulate."""
     return design.simulate(rng=rng)
@@ -566,6 +574,10 @@ REGISTRY: list[Entry] = [
           passes_missing=True),
     Entry("data.clean_labels", rs.data.clean_labels, (["CIMT", "control", "CIMT"],),
           {"name": "arm"}, (N("name", "name"),)),
+    Entry("data.clean_labels[column]", _clean_column, (TRIAL,), {},
+          (L(0, "group", "group", "labels"),)),
+    Entry("data.clean_labels[normalize]", _clean_column, (TRIAL,), {"normalize": True},
+          (L(0, "group", "group", "labels"),)),
     Entry("data.to_long", rs.data.to_long, (TRIAL_WIDE,),
           {"id": "pid", "measures": {"score": "score"}, "visits": ["week0", "week4", "week12"],
            "arm": "group"},
