@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -194,3 +196,22 @@ def test_export_concealed(tmp_path: object) -> None:
 
 def test_top_level_module() -> None:
     assert rs.allocation.permuted_blocks is al.permuted_blocks
+
+
+def test_balance_and_export_check_labels(tmp_path: Path) -> None:
+    a = pd.DataFrame({"gmfcs": ["I", "I ", "II", "II"], "arm": ["a", "b", "a", "a"]})
+    with pytest.raises(rs.DataError, match="'gmfcs' has labels that differ only"):
+        rs.allocation.balance(a, ["gmfcs"])
+    with pytest.raises(rs.DataError, match="'arm' of 'allocations' has missing labels"):
+        rs.allocation.balance(a.assign(gmfcs="I", arm=["a", None, "b", "a"]), ["gmfcs"])
+    alloc = rs.allocation.permuted_blocks(8, arms=["a", "b"], block_sizes=[4], rng=2)
+    alloc = alloc.astype({"arm": str})
+    path = tmp_path / "key.csv"
+    with pytest.raises(rs.DataError, match="'arm' has labels that differ only"):
+        rs.allocation.export_concealed(alloc.assign(arm=alloc["arm"].where(
+            alloc.index != 0, "A")), path)
+    with pytest.raises(rs.DataError, match="'prefix'"):
+        rs.allocation.export_concealed(alloc, path, prefix=3)  # type: ignore[arg-type]
+    assert not path.exists()  # nothing written before the checks pass
+    with pytest.raises(rs.DataError, match="'rng'.*non-negative"):
+        rs.allocation.permuted_blocks(8, arms=["a", "b"], rng=-1)

@@ -176,3 +176,49 @@ def test_baseline_missing_and_errors() -> None:
     with pytest.raises(DataError, match="already has a column 'y'"):
         rs.data.baseline_as_covariate(long, outcome="y", visit="visit", subject="id",
                                       baseline_visit="pre", name="y")
+
+
+def _long() -> pd.DataFrame:
+    return pd.DataFrame({"pid": ["p1", "p1", "p2", "p2", "p3", "p3"],
+                         "visit": ["pre", "post"] * 3, "y": [1.0, 2.0, 1.5, 2.5, 1.2, 3.0]})
+
+
+def test_reshaping_refuses_label_variants_missing_labels_text_and_inf() -> None:
+    d = _long()
+    with pytest.raises(DataError, match="differ only in case"):
+        rs.data.to_wide(d.assign(pid=["p1", "p1 ", "p2", "p2", "p3", "p3"]), id="pid",
+                        visit="visit", values="y", visit_order=["pre", "post"])
+    with pytest.raises(DataError, match="'visit'.*missing labels"):
+        rs.data.to_wide(d.assign(visit=["pre", None, "pre", "post", "pre", "post"]),
+                        id="pid", visit="visit", values="y", visit_order=["pre", "post"])
+    with pytest.raises(DataError, match="infinite"):
+        rs.data.to_wide(d.assign(y=[1.0, np.inf, 1.5, 2.5, 1.2, 3.0]), id="pid",
+                        visit="visit", values="y", visit_order=["pre", "post"])
+    with pytest.raises(DataError, match="numeric.*'s0'"):  # not silently a missing baseline
+        rs.data.baseline_as_covariate(d.assign(y=[f"s{i}" for i in range(6)]), outcome="y",
+                                      visit="visit", subject="pid", baseline_visit="pre")
+    with pytest.raises(DataError, match="differ only in case"):
+        rs.data.change_scores(d.assign(visit=["pre", "post", "Pre", "post", "pre", "post"]),
+                              outcome="y", visit="visit", subject="pid", baseline_visit="pre")
+    with pytest.raises(DataError, match="'baseline_visit'"):
+        rs.data.change_scores(d, outcome="y", visit="visit", subject="pid",
+                              baseline_visit="week0")
+    wide = pd.DataFrame({"pid": ["a", "b"], "y_pre": [1.0, -np.inf], "y_post": [2.0, 3.0]})
+    with pytest.raises(DataError, match="infinite"):
+        rs.data.to_long(wide, id="pid", measures={"y": "y"}, visits=["pre", "post"])
+
+
+def test_check_outcome_infinite_values() -> None:
+    d = pd.DataFrame({"pid": ["p1", "p2", "p3"], "y": [2.0, np.inf, 3.0]})
+    with pytest.raises(DataError, match="infinite values: p2"):
+        rs.data.check_outcome(d, outcome="y", subject="pid")
+    with pytest.warns(RehabStatsWarning, match="infinite"):
+        out = rs.data.check_outcome(d, outcome="y", subject="pid", action="missing")
+    assert np.isnan(out["y"].iloc[1]) and np.isinf(d["y"].iloc[1])
+
+
+def test_bool_outcome_change_scores() -> None:
+    d = _long().assign(y=[False, True, True, True, False, False])
+    out = rs.data.change_scores(d, outcome="y", visit="visit", subject="pid",
+                                baseline_visit="pre")
+    assert out["change"].tolist() == [1.0, 0.0, 0.0]

@@ -189,3 +189,74 @@ def test_consort_refuses_two_arms_for_one_participant(trial: pd.DataFrame) -> No
     with pytest.raises(DataError, match="more than one arm"):
         rs.tables.consort_flow(data, subject="subject", arm="arm", visit="visit",
                                outcome="mal_aou", visit_order=VISITS)
+
+
+def _small_trial() -> pd.DataFrame:
+    rows = [{"pid": f"p{i}", "arm": "usual" if i % 2 else "cimt", "visit": v,
+             "y": 10.0 + i + 2 * t + (i % 2)} for i in range(6)
+            for t, v in enumerate(["week0", "week4"])]
+    return pd.DataFrame(rows)
+
+
+def test_tables_refuse_text_infinite_and_unlabelled_rows() -> None:
+    d = _small_trial()
+    with pytest.raises(DataError, match="'y'.*numeric.*'n/a'"):  # not silently "missing"
+        rs.tables.outcome_table(d.assign(y=d["y"].astype(object).where(d.index != 3, "n/a")),
+                                outcome="y", arm="arm", visit="visit")
+    with pytest.raises(DataError, match="infinite"):
+        rs.tables.outcome_table(d.assign(y=d["y"].where(d.index != 3, np.inf)),
+                                outcome="y", arm="arm", visit="visit")
+    with pytest.raises(DataError, match="'visit' has missing labels"):
+        rs.tables.consort_flow(d.assign(visit=d["visit"].where(d.index != 0, None)),
+                               subject="pid", arm="arm", visit="visit", outcome="y")
+    with pytest.raises(DataError, match="numeric"):
+        rs.tables.consort_flow(d.assign(y=d["y"].astype(object).where(d.index != 3, "x")),
+                               subject="pid", arm="arm", visit="visit", outcome="y")
+
+
+def test_tables_huge_values_and_na_statistics() -> None:
+    d = _small_trial()
+    big = rs.tables.outcome_table(d.assign(y=d["y"] * 1e300), outcome="y", arm="arm",
+                                  visit="visit").values
+    unit = rs.tables.outcome_table(d, outcome="y", arm="arm", visit="visit").values
+    np.testing.assert_allclose(big["value"][unit["statistic"] != "n"] / 1e300,
+                               unit["value"][unit["statistic"] != "n"], rtol=1e-12)
+    one = d[(d["pid"] != "p1") & (d["pid"] != "p3")]  # one 'usual' participant left
+    with pytest.warns(rs.RehabStatsWarning, match="cannot be computed.*usual/sd"):
+        t = rs.tables.outcome_table(one, outcome="y", arm="arm", visit="visit")
+    assert "NA" in t.to_frame().to_string()
+
+
+def test_baseline_table_numbers_stored_as_objects_are_numbers() -> None:
+    d = _small_trial()
+    d = d[d["visit"] == "week0"]
+    as_obj = rs.tables.baseline_table(d.assign(y=d["y"].astype(object)), arm="arm",
+                                      variables=["y"])
+    plain = rs.tables.baseline_table(d, arm="arm", variables=["y"])
+    pd.testing.assert_frame_equal(as_obj.to_frame(), plain.to_frame())
+
+
+@pytest.mark.parametrize("p", [-0.03, 1.5, "0.03", True, np.inf])
+def test_format_p_refuses_what_is_not_a_p_value(p: object) -> None:
+    with pytest.raises(DataError, match="'p' must be a p value"):
+        rs.tables.format_p(p)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("digits", [-1, 7, 1.5, True, None])
+def test_results_sentence_digits(digits: object) -> None:
+    d = _small_trial()
+    post = d[d["visit"] == "week4"].merge(
+        d.loc[d["visit"] == "week0", ["pid", "y"]].rename(columns={"y": "base"}), on="pid")
+    fit = rs.ancova(post, outcome="y", arm="arm", baseline="base")
+    with pytest.raises(DataError, match="'digits'"):
+        rs.tables.results_sentence(fit, digits=digits)  # type: ignore[arg-type]
+
+
+def test_consort_flow_refuses_subject_variants_and_missing_arms() -> None:
+    d = _small_trial()
+    with pytest.raises(DataError, match="'pid' has labels that differ only"):  # not 2 people
+        rs.tables.consort_flow(d.assign(pid=d["pid"].where(d.index != 1, "p0 ")),
+                               subject="pid", arm="arm", visit="visit", outcome="y")
+    with pytest.raises(DataError, match="'arm' has missing labels"):
+        rs.tables.outcome_table(d.assign(arm=d["arm"].where(d.index != 1, None)),
+                                outcome="y", arm="arm", visit="visit")

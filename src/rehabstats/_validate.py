@@ -22,6 +22,7 @@ __all__ = [
     "check_ci",
     "check_columns",
     "check_improvement",
+    "check_magnitude",
     "check_nan_policy",
     "check_numeric_column",
     "check_option",
@@ -107,6 +108,37 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False, integer: 
         bound = "zero or more" if allow_zero else "greater than zero"
         raise DataError(f"The '{name}' argument must be {bound}; got {show_value(value)}.")
     return v
+
+
+#: the largest magnitude accepted where values are squared (1e150 ** 2 = 1e300 < 1.8e308)
+MAX_MAGNITUDE = 1e150
+
+
+def check_magnitude(values: Any, name: str, *, limit: float = MAX_MAGNITUDE,
+                    unit: str = "position", offset: int = 0) -> None:
+    """Raise a DataError when a value is larger in magnitude than ``limit``.
+
+    Sums of squares of values above 1e150 overflow (or lose every digit), so a
+    variance, an SD or a sample-size formula would give ``inf``/``nan`` or a wrong
+    finite number. The message names the argument, the position (``unit`` and
+    ``offset``, e.g. ``"study"`` counted from 1) and the value.
+
+    >>> check_magnitude([1.0, 2e3], "yi")
+    >>> check_magnitude([1.0, 2e200], "yi", unit="study", offset=1)
+    Traceback (most recent call last):
+    ...
+    rehabstats.errors.DataError: 'yi' holds a value of magnitude 2e+200 (study 2); values above 1e+150 cannot be squared in floating point: rescale them (e.g. other units).
+    """
+    arr = np.asarray(values, dtype=float).reshape(-1)
+    with np.errstate(invalid="ignore"):
+        big = np.abs(arr) > limit
+    if big.any():
+        pos = int(np.flatnonzero(big)[0])
+        raise DataError(
+            f"'{name}' holds a value of magnitude {abs(arr[pos]):.3g} ({unit} {pos + offset}); "
+            f"values above {limit:.0e} cannot be squared in floating point: rescale them "
+            "(e.g. other units)."
+        )
 
 
 def _to_numeric_1d(values: Any, name: str) -> np.ndarray:
@@ -284,5 +316,8 @@ def normalize_rng(rng: Any) -> np.random.Generator:
     if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
         return np.random.default_rng(rng)
     if isinstance(rng, numbers.Integral):
+        if int(rng) < 0:
+            raise DataError(f"'rng' must be None, a non-negative int seed or a numpy Generator; "
+                            f"got {show_value(rng)}.")
         return np.random.default_rng(int(rng))
     raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {show_value(rng)}.")

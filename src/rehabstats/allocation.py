@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validate import check_option, normalize_rng
+from ._entry import check_labels
+from ._validate import check_option, normalize_rng, show_value
 from .errors import DataError, DesignError
 
 __all__ = ["Minimisation", "balance", "export_concealed", "minimisation", "permuted_blocks"]
@@ -361,6 +362,15 @@ def minimisation(*, factors: Mapping[str, Sequence[Any]], arms: Sequence[str],
                         imbalance=imbalance, rng=rng)
 
 
+def _check_label_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Arm, factor and stratum labels: present in every row, no case/space variants."""
+    for col in columns:
+        if frame[col].isna().any():
+            rows = [int(i) for i in np.flatnonzero(frame[col].isna().to_numpy())][:10]
+            raise DataError(f"Column {col!r} of 'allocations' has missing labels (rows {rows}).")
+        check_labels(frame[col], str(col))
+
+
 def balance(allocations: pd.DataFrame, factors: Sequence[str], *, arm: str = "arm"
             ) -> pd.DataFrame:
     """Counts per factor level and arm, with the imbalance (max − min) of each level.
@@ -395,6 +405,7 @@ def balance(allocations: pd.DataFrame, factors: Sequence[str], *, arm: str = "ar
         raise DataError(
             f"Column(s) {missing} not in the allocations; columns are {list(allocations.columns)}."
         )
+    _check_label_columns(allocations, [arm, *cols])
     arms_col = allocations[arm]
     arm_levels = (list(arms_col.cat.categories) if isinstance(arms_col.dtype, pd.CategoricalDtype)
                   else sorted(arms_col.dropna().unique(), key=str))
@@ -434,12 +445,21 @@ def export_concealed(allocations: pd.DataFrame, path: str | Path, *,
     if not isinstance(allocations, pd.DataFrame) or "arm" not in allocations.columns:
         raise DataError("'allocations' must be a DataFrame with an 'arm' column "
                         "(as permuted_blocks returns).")
+    if not isinstance(prefix, str):
+        raise DataError(f"'prefix' must be text (e.g. 'R'); got {show_value(prefix)}.")
+    _check_label_columns(allocations, ["arm", *(["stratum"] if "stratum" in allocations
+                                                 else [])])
+    if "sequence" in allocations.columns:
+        q = pd.to_numeric(allocations["sequence"], errors="coerce")
+        if q.isna().any() or not (q == np.round(q)).all():
+            raise DataError("Column 'sequence' of 'allocations' must hold whole numbers (the "
+                            "order within a stratum).")
     frame = allocations.copy()
     if "stratum" in frame.columns:
         s_codes = pd.factorize(frame["stratum"])[0] + 1
     else:
         s_codes = np.ones(len(frame), dtype=int)
-    seq = (frame["sequence"].to_numpy() if "sequence" in frame.columns
+    seq = (frame["sequence"].to_numpy().astype(int) if "sequence" in frame.columns
            else np.arange(1, len(frame) + 1))
     frame.insert(0, "code", [f"{prefix}-s{s}-{q:03d}" for s, q in zip(s_codes, seq, strict=True)])
     frame.to_csv(path, index=False)

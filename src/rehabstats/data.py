@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._entry import check_labels, resolve_visit_order
+from ._entry import check_finite, check_labels, resolve_visit_order
 from ._results import format_number
 from .errors import DataError, RehabStatsWarning
 
@@ -44,8 +44,30 @@ DEFAULT_SENTINELS: tuple[Any, ...] = (-99, -999, -9999, 999, 9999, ".", "NA", "N
 
 def _frame(data: Any, what: str = "data") -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"'{what}' must be a pandas DataFrame; got {type(data).__name__}.")
+        role = "" if what == "data" else " (the data)"
+        raise DataError(f"'{what}'{role} must be a pandas DataFrame; got {type(data).__name__}.")
     return data
+
+
+def _check_keys(frame: pd.DataFrame, columns: Sequence[str], what: str = "data") -> None:
+    """Identifier and visit columns: no missing labels, no case/space variants."""
+    for col in columns:
+        series = frame[col]
+        if series.isna().any():
+            rows = [int(i) for i in np.flatnonzero(series.isna().to_numpy())][:10]
+            raise DataError(f"Column '{col}' of '{what}' has missing labels (rows {rows}); "
+                            "every row needs one.")
+        check_labels(series, str(col))
+
+
+def _numeric(frame: pd.DataFrame, col: str, what: str = "data") -> pd.Series:
+    """A numeric (float) copy of an outcome column: text is an error naming the value,
+    ``inf`` an error naming the row; missing values stay missing."""
+    from ._validate import check_numeric_column
+
+    values = check_numeric_column(frame, col, "outcome")
+    check_finite(values.to_frame(), [col])
+    return values
 
 
 def _need(frame: pd.DataFrame, columns: Sequence[str], what: str = "data") -> None:
@@ -236,10 +258,13 @@ def to_long(wide: pd.DataFrame, *, id: str, measures: Mapping[str, Any],
     if ids.isna().any():
         rows = [int(i) for i in np.flatnonzero(ids.isna().to_numpy())][:10]
         raise DataError(f"Column '{id}' has missing participant ids (rows {rows}).")
+    check_labels(ids, str(id))
     dup = ids[ids.duplicated(keep=False)].unique().tolist()
     if dup:
         raise DataError(f"Column '{id}' must identify one row per participant; repeated: "
                         f"{_show(dup)}.")
+    check_finite(frame, [c for mcols in cols.values() for c in mcols],
+                 {c: m for m, mcols in cols.items() for c in mcols})
     n, k = len(frame), len(labels)
     out = pd.DataFrame({id: np.repeat(ids.to_numpy(), k)})
     if arm:
@@ -281,6 +306,8 @@ def to_wide(long: pd.DataFrame, *, id: str, visit: str, values: str | Sequence[s
     frame = _frame(long, "long")
     vals = [values] if isinstance(values, str) else list(values)
     _need(frame, [id, visit, *vals, *keep], "long")
+    _check_keys(frame, [id, visit], "long")
+    check_finite(frame, vals, {v: "values" for v in vals})
     order = resolve_visit_order(frame, visit, id,
                                 None if visit_order is None else _check_visits(visit_order))
     dup = frame.duplicated([id, visit], keep=False)
@@ -353,6 +380,9 @@ def check_outcome(data: pd.DataFrame, *, outcome: str, subject: str | None = Non
     problems: list[tuple[str, pd.Series]] = []
     if is_sentinel.any():
         problems.append(("missing-data codes", is_sentinel))
+    infinite = np.isinf(numeric) & ~is_sentinel
+    if infinite.any():
+        problems.append(("infinite values", infinite))
     if measure is not None:
         m = _measures.get(measure)
         low = -np.inf if m.lower is None else m.lower
@@ -388,18 +418,20 @@ def check_outcome(data: pd.DataFrame, *, outcome: str, subject: str | None = Non
 def _baseline_values(frame: pd.DataFrame, outcome: str, visit: str, subject: str,
                      baseline_visit: Any) -> tuple[pd.Series, pd.Series]:
     _need(frame, [outcome, visit, subject])
+    _check_keys(frame, [visit, subject], "long")
+    _numeric(frame, outcome, "long")
     vcol = frame[visit]
     is_base = vcol.map(str) == str(baseline_visit)
     if not is_base.any():
         present = (list(vcol.cat.categories) if isinstance(vcol.dtype, pd.CategoricalDtype)
                    else vcol.dropna().unique().tolist())
-        raise DataError(f"Baseline visit {baseline_visit!r} is not in '{visit}'; visits are "
-                        f"{present}.")
+        raise DataError(f"The 'baseline_visit' {baseline_visit!r} is not in the visit column "
+                        f"'{visit}'; visits are {present}.")
     base_rows = frame[is_base]
     dup = base_rows[subject][base_rows[subject].duplicated()].unique().tolist()
     if dup:
         raise DataError(f"Participants {_show(dup)} have more than one baseline row.")
-    values = pd.to_numeric(base_rows[outcome], errors="coerce")
+    values = _numeric(base_rows, outcome, "long")
     return pd.Series(values.to_numpy(), index=base_rows[subject].to_numpy()), is_base
 
 
@@ -456,5 +488,5 @@ def change_scores(long: pd.DataFrame, *, outcome: str, visit: str, subject: str,
                                 baseline_visit=baseline_visit)
     if name in long.columns:
         raise DataError(f"'long' already has a column '{name}'; choose another name=.")
-    out[name] = pd.to_numeric(out[outcome], errors="coerce") - out["baseline"]
+    out[name] = _numeric(out, outcome, "long") - out["baseline"]
     return out

@@ -23,6 +23,8 @@ Schulz KF, Altman DG, Moher D, for the CONSORT Group (2010). CONSORT 2010 Statem
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,10 +32,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._entry import arm_levels, default_reference, resolve_visit_order
+from ._entry import (
+    arm_levels,
+    check_finite,
+    check_labels,
+    default_reference,
+    resolve_visit_order,
+)
 from ._results import Result, format_number
 from .data import clean_labels
-from .errors import DataError, DesignError
+from .errors import DataError, DesignError, RehabStatsWarning
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -55,8 +63,16 @@ def format_p(p: float) -> str:
     >>> format_p(0.0004), format_p(0.0213), format_p(0.5)
     ('p < .001', 'p = .021', 'p = .500')
     """
-    if p is None or not math.isfinite(p):
+    if p is None or p is pd.NA:
         return "p = NA"
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise DataError(f"'p' must be a p value (a number from 0 to 1); got {p!r}.")
+    if not math.isfinite(p):
+        if math.isnan(p):
+            return "p = NA"
+        raise DataError(f"'p' must be a p value (a number from 0 to 1); got {float(p)!r}.")
+    if not 0 <= p <= 1 + 1e-12:
+        raise DataError(f"'p' must be a p value (a number from 0 to 1); got {float(p)!r}.")
     if p < 0.001:
         return "p < .001"
     return "p = " + f"{p:.3f}".lstrip("0")
@@ -154,6 +170,80 @@ def _visit_levels(frame: pd.DataFrame, visit: str, subject: str | None,
     return resolve_visit_order(frame, visit, subject, visit_order)
 
 
+def _check_digits(digits: Any) -> int:
+    from ._validate import show_value
+
+    if (isinstance(digits, bool) or not isinstance(digits, (int, np.integer))
+            or not 0 <= digits <= 6):
+        raise DataError(f"'digits' must be a whole number from 0 to 6; got "
+                        f"{show_value(digits)}.")
+    return int(digits)
+
+
+def _outcome_values(frame: pd.DataFrame, column: str, arg: str) -> pd.Series:
+    """A numeric column as float: text is an error naming the value, +/-inf naming the row."""
+    from ._validate import check_numeric_column
+
+    values = check_numeric_column(frame, column, arg)
+    check_finite(values.to_frame(), [column], {column: arg})
+    return values
+
+
+def _labels_present(frame: pd.DataFrame, columns: Sequence[str | None]) -> None:
+    """Subject, arm and visit labels: every row needs one, and no two may differ only in
+    case or surrounding spaces ("p01" and "p01 " would count as two participants)."""
+    for col in columns:
+        if col is None:
+            continue
+        if frame[col].isna().any():
+            rows = [int(i) for i in np.flatnonzero(frame[col].isna().to_numpy())][:10]
+            raise DataError(f"Column '{col}' has missing labels (rows {rows}); every row "
+                            "needs one.")
+        check_labels(frame[col], str(col))
+
+
+def _mean_sd(v: np.ndarray) -> tuple[float, float]:
+    """Mean and SD (n - 1), scaled by the largest magnitude so that squares cannot overflow."""
+    if not v.size:
+        return math.nan, math.nan
+    scale = float(np.max(np.abs(v)))
+    if scale == 0:
+        return 0.0, (0.0 if v.size > 1 else math.nan)
+    u = v / scale
+    return (scale * float(u.mean()),
+            scale * float(u.std(ddof=1)) if v.size > 1 else math.nan)
+
+
+def _values_frame(vals: list[dict[str, Any]], title: str, stacklevel: int = 3) -> pd.DataFrame:
+    """The numbers behind a table; statistics that cannot be computed (a mean of no values,
+    an SD of one) are NaN, printed "NA", and listed in one RehabStatsWarning."""
+    frame = pd.DataFrame(vals)
+    if "level" in frame.columns:
+        frame["level"] = frame["level"].astype(object)  # labels, even when they are numbers
+    if len(frame) and "value" in frame.columns:
+        v = pd.to_numeric(frame["value"], errors="coerce")
+        na = frame[v.isna().to_numpy()]
+        if len(na):
+            keys = [c for c in ("variable", "visit", "arm", "group", "level", "statistic")
+                    if c in na.columns]
+            shown = ["/".join(str(r[c]) for c in keys if r[c] is not None and r[c] == r[c])
+                     for _, r in na.head(6).iterrows()]
+            more = f" and {len(na) - 6} more" if len(na) > 6 else ""
+            warnings.warn(f"{title}: {len(na)} statistic(s) cannot be computed (no values, or "
+                          f"an SD of fewer than two) and are shown as NA: {'; '.join(shown)}"
+                          f"{more}.", RehabStatsWarning, stacklevel=stacklevel)
+    return frame
+
+
+def _is_number_column(col: pd.Series) -> bool:
+    """An object column holding only real numbers (an export's numbers kept as objects)."""
+    if col.dtype != object:
+        return False
+    present = col.dropna()
+    return bool(len(present)) and all(
+        isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in present)
+
+
 def _fmt(v: float, digits: int) -> str:
     return "NA" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
@@ -243,7 +333,8 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
         col = frame[var]
         shown = names.get(var, var)
         is_cat = (var in cat_set or isinstance(col.dtype, pd.CategoricalDtype)
-                  or not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+                  or (not pd.api.types.is_numeric_dtype(col) and not _is_number_column(col))
+                  or pd.api.types.is_bool_dtype(col))
         if is_cat:
             cats = (list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype)
                     else sorted(col.dropna().unique().tolist(), key=str))
@@ -261,9 +352,7 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
                                  "statistic": "percent", "value": pct})
                 add(f"  {c}", cells)
         else:
-            x = pd.to_numeric(col, errors="coerce").astype(float)
-            if np.isinf(x).any():
-                raise DataError(f"Column '{var}' has infinite values.")
+            x = _outcome_values(frame, var, "variables")
             cells = []
             for gname, mask in groups:
                 v = x[mask].dropna().to_numpy()
@@ -273,8 +362,7 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
                                  f"{_fmt(q[2], digits)}]")
                     stats_ = {"median": q[1], "q1": q[0], "q3": q[2]}
                 else:
-                    m = float(v.mean()) if v.size else math.nan
-                    s = float(v.std(ddof=1)) if v.size > 1 else math.nan
+                    m, s = _mean_sd(v)
                     cells.append(f"{_fmt(m, digits)} ({_fmt(s, digits)})")
                     stats_ = {"mean": m, "sd": s}
                 for k_, val in {**stats_, "n": int(v.size)}.items():
@@ -290,7 +378,7 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
     notes = ("Percentages are of the participants with a value; no significance tests of "
              "baseline differences (CONSORT 2010).",)
     return Table(title="Table 1. Baseline characteristics", frame=pd.DataFrame(rows),
-                 values=pd.DataFrame(vals), notes=notes)
+                 values=_values_frame(vals, "Table 1"), notes=notes)
 
 
 def _contrasts(fit: Any, arm: str, by: str | None, adjust: str | None) -> pd.DataFrame:
@@ -324,7 +412,12 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
     ['pre', 'post', 'followup']
     """
     frame = _need(data, [outcome, arm, visit, subject])
-    y = pd.to_numeric(frame[outcome], errors="coerce").astype(float)
+    digits = _check_digits(digits)
+    from ._validate import check_ci
+
+    ci = check_ci(ci)
+    _labels_present(frame, [visit, subject, arm])
+    y = _outcome_values(frame, outcome, "outcome")
     arms = clean_labels(frame[arm], name=arm)
     arms.index = frame.index
     if fit is not None and reference is None:
@@ -348,8 +441,7 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
         row: dict[str, str] = {} if v is None else {"Visit": str(v)}
         for lv in levels:
             yy = y[vmask & (arms == lv)].dropna().to_numpy()
-            m = float(yy.mean()) if yy.size else math.nan
-            s = float(yy.std(ddof=1)) if yy.size > 1 else math.nan
+            m, s = _mean_sd(yy)
             row[f"{lv}: mean (SD)"] = f"{_fmt(m, digits)} ({_fmt(s, digits)})"
             row[f"{lv}: n"] = str(yy.size)
             vals += [{"visit": v, "arm": lv, "statistic": k, "value": val}
@@ -389,7 +481,7 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
         notes.append(f"Effect size: adjusted difference / {effect_size.replace('_', ' ')} "
                      f"(sd = {format_number(float(es['sd'].iloc[0]))}).")
     return Table(title=f"Table 2. {outcome} by arm and visit", frame=pd.DataFrame(rows),
-                 values=pd.DataFrame(vals), notes=tuple(notes))
+                 values=_values_frame(vals, f"Table 2 ({outcome})"), notes=tuple(notes))
 
 
 def results_sentence(fit: Any, *, visit: Any = None, unit: str = "points",
@@ -410,6 +502,12 @@ def results_sentence(fit: Any, *, visit: Any = None, unit: str = "points",
     ...     "The adjusted difference (cimt - control) at post was 2.0 points")
     True
     """
+    from ._validate import check_ci
+
+    digits = _check_digits(digits)
+    ci = check_ci(ci)
+    if not isinstance(unit, str):
+        raise DataError(f"'unit' must be text (e.g. 'points'); got {unit!r}.")
     arm = getattr(fit, "arm_name", None)
     if arm is None:
         raise DesignError("The fit has no arm factor to describe.")
@@ -504,6 +602,8 @@ def consort_flow(data: pd.DataFrame, *, subject: str, arm: str, visit: str, outc
     'Stage'
     """
     frame = _need(data, [subject, arm, visit, outcome])
+    _labels_present(frame, [subject, visit, arm])
+    observed = _outcome_values(frame, outcome, "outcome").notna()
     arms = clean_labels(frame[arm], name=arm)
     arms.index = frame.index
     per_subject = pd.DataFrame({"s": frame[subject], "a": arms}).drop_duplicates()
@@ -512,7 +612,6 @@ def consort_flow(data: pd.DataFrame, *, subject: str, arm: str, visit: str, outc
         raise DataError(f"Participants {multi[:10]} appear under more than one arm in '{arm}'.")
     levels = _arm_levels(arms.rename(arm), reference)
     visits = _visit_levels(frame, visit, subject, visit_order)
-    observed = pd.to_numeric(frame[outcome], errors="coerce").notna()
     pos = {str(v): i for i, v in enumerate(visits)}
     obs = pd.DataFrame({"s": frame[subject], "v": frame[visit].map(lambda v: pos[str(v)]),
                         "o": observed})

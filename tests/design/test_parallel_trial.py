@@ -178,3 +178,45 @@ def test_from_pilot_bad_columns() -> None:
     with pytest.raises(rs.DataError, match="nope"):
         ParallelTrial.from_pilot(pilot, outcome="nope", arm="arm", visit="visit",
                                  subject="subject")
+
+
+def test_from_pilot_uses_the_shared_visit_and_reference_rules() -> None:
+    """The visit order and the reference arm come from the library's one rule each
+    (rehabstats._entry), not from the row order or a private list of control labels."""
+    pilot = rs.datasets.load("cimt_ms")
+    pilot = pilot.assign(arm=pilot["arm"].astype(str).map({"control": "usual", "cimt": "cimt"}),
+                         visit=pilot["visit"].astype(str))  # plain labels, not Categoricals
+    shuffled = pilot.sample(frac=1.0, random_state=3)
+    with pytest.raises(DesignError, match="visit_order"):  # rows no longer in time order
+        ParallelTrial.from_pilot(shuffled, outcome="mal_aou", arm="arm", visit="visit",
+                                 subject="subject")
+    order = ["pre", "post", "followup"]
+    a = ParallelTrial.from_pilot(pilot, outcome="mal_aou", arm="arm", visit="visit",
+                                 subject="subject")
+    b = ParallelTrial.from_pilot(shuffled, outcome="mal_aou", arm="arm", visit="visit",
+                                 subject="subject", visit_order=order)
+    assert a.arm_labels == b.arm_labels == ["usual", "cimt"]  # "usual" is a control label
+    assert list(a.visits) == list(b.visits) == order
+    np.testing.assert_allclose(a.covariance_matrix, b.covariance_matrix, rtol=1e-6)
+    c = ParallelTrial.from_pilot(pilot, outcome="mal_aou", arm="arm", visit="visit",
+                                 subject="subject", reference="cimt")
+    assert c.arm_labels == ["cimt", "usual"]
+
+
+def test_from_pilot_hostile_outcomes() -> None:
+    pilot = rs.datasets.load("cimt_ms")
+    kw = {"outcome": "mal_aou", "arm": "arm", "visit": "visit", "subject": "subject"}
+    with pytest.raises(rs.DataError, match="infinite"):
+        ParallelTrial.from_pilot(pilot.assign(mal_aou=pilot["mal_aou"].replace(
+            pilot["mal_aou"].iloc[0], np.inf)), **kw)
+    with pytest.raises(rs.DataError, match="numeric"):
+        ParallelTrial.from_pilot(pilot.assign(mal_aou=pilot["mal_aou"].astype(str)
+                                              .where(pilot.index != 2, "n/a")), **kw)
+    with pytest.raises(rs.DataError, match="1e\\+150"):
+        ParallelTrial.from_pilot(pilot.assign(mal_aou=pilot["mal_aou"] * 1e300), **kw)
+    with pytest.raises(rs.DataError, match="differ only in case"):
+        ParallelTrial.from_pilot(pilot.assign(arm=pilot["arm"].astype(str).where(
+            pilot.index != 0, "Control")), **kw)
+    with pytest.raises(DesignError, match="one per visit .3 in 'visits'"):
+        ParallelTrial(n_per_arm=5, visits=[0, 4, 12], mean={"a": [0, 0], "b": [0, 1]},
+                      sd=1.0, correlation=("cs", 0.5))

@@ -113,7 +113,8 @@ def test_k2_hksj_warns_and_weights_are_positive() -> None:
 
 
 def test_identical_studies() -> None:
-    res = rs.meta.meta_analysis([0.3, 0.3, 0.3], [0.1, 0.2, 0.1], test="hksj")
+    with pytest.warns(RehabStatsWarning, match="HKSJ scale factor is 0"):
+        res = rs.meta.meta_analysis([0.3, 0.3, 0.3], [0.1, 0.2, 0.1], test="hksj")
     assert res.tau2 == 0 and res.q == 0
     assert res.se == 0  # metafor sets the HKSJ factor to 0 when all yi are equal
 
@@ -223,3 +224,21 @@ def test_hksj_with_common_effect_warns() -> None:
     mu = (w * YI).sum() / w.sum()
     s2w = (w * (np.array(YI) - mu) ** 2).sum() / 3
     assert_allclose(res.se, np.sqrt(s2w / w.sum()), rtol=1e-13)
+
+
+def test_ppc_variance_at_r_one_and_scaled_inputs() -> None:
+    kw = {"mean_pre_t": [20.1, 18.4], "mean_post_t": [24.3, 21.9], "sd_pre_t": [4.1, 3.8],
+          "n_t": [15, 12], "mean_pre_c": [19.8, 18.9], "mean_post_c": [21.0, 19.2],
+          "sd_pre_c": [4.3, 3.5], "n_c": [14, 12]}
+    at_one = rs.meta.study_effects(None, "PPC", **kw, r=[1.0, 1.0])
+    near = rs.meta.study_effects(None, "PPC", **kw, r=[1 - 1e-9, 1 - 1e-9])
+    assert np.isfinite(at_one["vi"]).all()  # no 0/0 at r = 1: the formula multiplied out
+    assert_allclose(at_one["vi"], near["vi"], rtol=1e-6)
+    with pytest.raises(DataError, match="'mean_t' holds a value of magnitude"):
+        rs.meta.study_effects(None, "MD", mean_t=[1e200, 2.0], sd_t=[1.0, 1.0], n_t=[5, 5],
+                              mean_c=[1.0, 1.0], sd_c=[1.0, 1.0], n_c=[5, 5])
+    with pytest.raises(DataError, match="'sd_t' has 1 values but 'mean_t' has 2"):
+        rs.meta.study_effects(None, "MD", mean_t=[1.0, 2.0], sd_t=[1.0], n_t=[5, 5],
+                              mean_c=[1.0, 1.0], sd_c=[1.0, 1.0], n_c=[5, 5])
+    with pytest.raises(DataError, match="'se' .the variances. has 1"):
+        rs.meta.meta_analysis([0.1, 0.2], se=[0.1])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from .._entry import arm_levels, default_reference, resolve_visit_order
 from .._results import format_number
+from .._validate import show_value
 from ..errors import DataError, DesignError
 from ._seeds import to_seed_sequence
 
@@ -22,7 +23,7 @@ __all__ = ["ParallelTrial", "PilotEstimates"]
 
 def _whole(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise DesignError(f"'{name}' must be a whole number >= {minimum}; got {value!r}.")
+        raise DesignError(f"'{name}' must be a whole number >= {minimum}; got {show_value(value)}.")
     return int(value)
 
 
@@ -37,29 +38,29 @@ def _correlation_matrix(spec: Any, m: int) -> np.ndarray:
             if not lo < r < 1:
                 raise DesignError(
                     f"'correlation' ('cs', r) needs {lo:.4g} < r < 1 for {m} visits (otherwise "
-                    f"the matrix is not positive definite); got r = {value!r}."
+                    f"the matrix is not positive definite); got r = {show_value(value)}."
                 )
             R = np.where(lag == 0, 1.0, r)
         elif kind == "ar1":
             rho = _finite(value, "correlation")
             if not -1 < rho < 1:
-                raise DesignError(f"'correlation' ('ar1', rho) needs -1 < rho < 1; got {value!r}.")
+                raise DesignError(f"'correlation' ('ar1', rho) needs -1 < rho < 1; got {show_value(value)}.")
             R = rho ** lag.astype(float)
         elif kind == "toep":
             try:
                 rs = np.asarray(value, dtype=float).ravel()
             except (TypeError, ValueError):
-                raise DesignError(f"'correlation' ('toep', [r1, ...]) needs numbers; got {value!r}.") from None
+                raise DesignError(f"'correlation' ('toep', [r1, ...]) needs numbers; got {show_value(value)}.") from None
             if rs.size != m - 1 or not np.isfinite(rs).all():
                 raise DesignError(
                     f"'correlation' ('toep', [r1, ...]) needs {m - 1} finite lag correlations "
-                    f"for {m} visits; got {value!r}."
+                    f"for {m} visits; got {show_value(value)}."
                 )
             R = np.concatenate([[1.0], rs])[lag]
         else:
             raise DesignError(
                 f"'correlation' must be ('cs', r), ('ar1', rho), ('toep', [r1, ...]) or a full "
-                f"correlation matrix; got the structure {kind!r}."
+                f"correlation matrix; got the structure {show_value(kind)}."
             )
     else:
         try:
@@ -67,7 +68,7 @@ def _correlation_matrix(spec: Any, m: int) -> np.ndarray:
         except (TypeError, ValueError):
             raise DesignError(
                 "'correlation' must be ('cs', r), ('ar1', rho), ('toep', [r1, ...]) or a full "
-                f"correlation matrix; got {spec!r}."
+                f"correlation matrix; got {show_value(spec)}."
             ) from None
         if R.shape != (m, m):
             raise DesignError(
@@ -79,8 +80,8 @@ def _correlation_matrix(spec: Any, m: int) -> np.ndarray:
         if not np.allclose(R, R.T, rtol=0, atol=1e-12):
             i, j = np.unravel_index(int(np.argmax(np.abs(R - R.T))), R.shape)
             raise DesignError(
-                f"'correlation' is not symmetric: entry [{i}, {j}] = {R[i, j]!r} but "
-                f"[{j}, {i}] = {R[j, i]!r}."
+                f"'correlation' is not symmetric: entry [{i}, {j}] = {show_value(R[i, j])} but "
+                f"[{j}, {i}] = {show_value(R[j, i])}."
             )
         if not np.allclose(np.diag(R), 1.0, rtol=0, atol=1e-12):
             raise DesignError(
@@ -98,7 +99,7 @@ def _correlation_matrix(spec: Any, m: int) -> np.ndarray:
 
 def _finite(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise DesignError(f"'{name}' needs a finite number; got {value!r}.")
+        raise DesignError(f"'{name}' needs a finite number; got {show_value(value)}.")
     return float(value)
 
 
@@ -106,13 +107,17 @@ def _vector(value: Any, name: str, m: int) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise DesignError(f"'{name}' must be numbers; got {value!r}.") from None
+        raise DesignError(f"'{name}' must be numbers; got {show_value(value)}.") from None
     if arr.ndim == 0:
         arr = np.full(m, float(arr))
     if arr.shape != (m,):
-        raise DesignError(f"'{name}' must be one number or one per visit ({m}); got {value!r}.")
+        raise DesignError(f"'{name}' must be one number or one per visit ({m} in 'visits'); "
+                          f"got {show_value(value)}.")
     if not np.isfinite(arr).all():
-        raise DesignError(f"'{name}' has missing or infinite values: {value!r}.")
+        raise DesignError(f"'{name}' has missing or infinite values: {show_value(value)}.")
+    if (np.abs(arr) > 1e150).any():  # squares (variances) would overflow
+        raise DesignError(f"'{name}' has a value above 1e150 in magnitude: "
+                          f"{show_value(value)}; rescale (e.g. other units).")
     return arr
 
 
@@ -132,7 +137,7 @@ class PilotEstimates:
         """Plain-text account of the estimates."""
         lines = [
             f"Design estimated from a pilot ({', '.join(f'{a}: {n}' for a, n in self.n_per_arm.items())} "
-            f"subjects) by an MMRM with {self.covariance!r} covariance (REML):",
+            f"subjects) by an MMRM with {show_value(self.covariance)} covariance (REML):",
             "Means per arm and visit (model-based):",
             self.means.to_string(float_format=format_number),
             "SD per visit: " + ", ".join(f"{v}: {format_number(s)}" for v, s in self.sd.items()),
@@ -243,14 +248,14 @@ class ParallelTrial:
     def __post_init__(self) -> None:
         visits = list(self.visits) if not isinstance(self.visits, str) else None
         if visits is None or len(visits) < 1:
-            raise DesignError(f"'visits' must be a list of visit labels in time order; got {self.visits!r}.")
+            raise DesignError(f"'visits' must be a list of visit labels in time order; got {show_value(self.visits)}.")
         if len(set(map(str, visits))) != len(visits):
-            raise DesignError(f"'visits' has repeated labels: {visits!r}.")
+            raise DesignError(f"'visits' has repeated labels: {show_value(visits)}.")
         m = len(visits)
         if not isinstance(self.mean, Mapping) or len(self.mean) < 2:
             raise DesignError(
                 "'mean' must be a dict arm -> list of means per visit, for at least two arms; "
-                f"got {self.mean!r}."
+                f"got {show_value(self.mean)}."
             )
         if self.arms is None:
             arms = list(self.mean)
@@ -258,22 +263,22 @@ class ParallelTrial:
             arms = list(self.arms)
             if set(map(str, arms)) != set(map(str, self.mean)) or len(arms) != len(self.mean):
                 raise DesignError(
-                    f"'arms' {arms!r} must list exactly the arms of 'mean' ({list(self.mean)!r})."
+                    f"'arms' {show_value(arms)} must list exactly the arms of 'mean' ({show_value(list(self.mean))})."
                 )
-        means = np.vstack([_vector(self.mean[a], f"mean[{a!r}]", m) for a in arms])
+        means = np.vstack([_vector(self.mean[a], f"mean[{show_value(a)}]", m) for a in arms])
         if isinstance(self.n_per_arm, Mapping):
             if set(map(str, self.n_per_arm)) != set(map(str, arms)):
                 raise DesignError(
-                    f"'n_per_arm' as a dict must give every arm ({arms!r}); got "
-                    f"{list(self.n_per_arm)!r}."
+                    f"'n_per_arm' as a dict must give every arm ({show_value(arms)}); got "
+                    f"{show_value(list(self.n_per_arm))}."
                 )
             lookup = {str(k): v for k, v in self.n_per_arm.items()}
-            ns = [_whole(lookup[str(a)], f"n_per_arm[{a!r}]", 2) for a in arms]
+            ns = [_whole(lookup[str(a)], f"n_per_arm[{show_value(a)}]", 2) for a in arms]
         else:
             ns = [_whole(self.n_per_arm, "n_per_arm", 2)] * len(arms)
         sd = _vector(self.sd, "sd", m)
         if (sd <= 0).any():
-            raise DesignError(f"'sd' must be positive at every visit; got {self.sd!r}.")
+            raise DesignError(f"'sd' must be positive at every visit; got {show_value(self.sd)}.")
         R = _correlation_matrix(self.correlation, m)
         if self.retention is None:
             ret = np.ones(m)
@@ -281,18 +286,18 @@ class ParallelTrial:
             ret = _vector(self.retention, "retention", m)
             if (ret > 1).any() or (ret <= 0).any():
                 raise DesignError(
-                    f"'retention' must be proportions in (0, 1] at every visit; got {self.retention!r}."
+                    f"'retention' must be proportions in (0, 1] at every visit; got {show_value(self.retention)}."
                 )
             if ret[0] != 1:
                 raise DesignError(
                     f"'retention' must start at 1 (everyone is observed at the first visit); "
-                    f"got {self.retention!r}."
+                    f"got {show_value(self.retention)}."
                 )
             if (np.diff(ret) > 0).any():
                 j = int(np.flatnonzero(np.diff(ret) > 0)[0]) + 1
                 raise DesignError(
                     f"'retention' must be non-increasing (monotone dropout); it rises at visit "
-                    f"{visits[j]!r} ({ret[j - 1]} -> {ret[j]})."
+                    f"{show_value(visits[j])} ({ret[j - 1]} -> {ret[j]})."
                 )
         drop = self.dropout
         if isinstance(drop, tuple) and len(drop) == 2 and drop[0] == "mar":
@@ -300,10 +305,10 @@ class ParallelTrial:
         elif drop in ("mcar", "mar"):
             kind, gamma = str(drop), (-1.0 if drop == "mar" else 0.0)
         else:
-            raise DesignError(f"'dropout' must be 'mcar', 'mar' or ('mar', gamma); got {drop!r}.")
+            raise DesignError(f"'dropout' must be 'mcar', 'mar' or ('mar', gamma); got {show_value(drop)}.")
         if not isinstance(self.baseline_covariate, (bool, np.bool_)):
             raise DesignError(
-                f"'baseline_covariate' must be True or False; got {self.baseline_covariate!r}."
+                f"'baseline_covariate' must be True or False; got {show_value(self.baseline_covariate)}."
             )
         if self.baseline_covariate and m < 2:
             raise DesignError("'baseline_covariate=True' needs at least two visits.")
@@ -451,7 +456,7 @@ class ParallelTrial:
         """Plain-text description of the design."""
         lines = [
             f"Parallel trial: {', '.join(f'{a} n={n}' for a, n in zip(self._arms, self._ns, strict=True))} "
-            f"(reference {self._arms[0]!r}); visits {', '.join(map(str, self._visits))}.",
+            f"(reference {show_value(self._arms[0])}); visits {', '.join(map(str, self._visits))}.",
             "Means: " + "; ".join(
                 f"{a}: " + ", ".join(format_number(v) for v in row)
                 for a, row in zip(self._arms, self._means, strict=True)
@@ -477,6 +482,8 @@ class ParallelTrial:
         subject: str,
         covariance: str = "us",
         n_per_arm: Any = None,
+        visit_order: Sequence[Any] | None = None,
+        reference: Any = None,
     ) -> ParallelTrial:
         """Estimate a design (means, SDs, correlation, retention) from pilot data.
 
@@ -491,13 +498,21 @@ class ParallelTrial:
         data : pandas.DataFrame
             Long pilot data (not modified).
         outcome, arm, visit, subject : str
-            Column names. Visit order: a Categorical's order, numeric values
-            sorted, labels that all carry a number in natural order
-            ("week4" < "week12"), otherwise the order of first appearance.
+            Column names. Visit order: the library's one rule
+            (``visit_order``, a Categorical's order, numeric values sorted,
+            labels that all carry a number in natural order ("week4" <
+            "week12"), else the within-subject row sequence when every subject
+            agrees, else a DesignError asking for ``visit_order``). Reference
+            arm: ``reference``, else a recognised control label ("control",
+            "usual care", "sham", ...), else the first level.
         covariance : str, optional
             Covariance structure of the MMRM (``"us"``, ``"cs"``, ``"ar1"``, ...).
         n_per_arm : int or dict, optional
             Size of the planned trial; default the pilot's arm sizes.
+        visit_order : sequence, optional
+            The visit labels in time order.
+        reference : optional
+            The reference (control) arm.
 
         Returns
         -------
@@ -513,28 +528,42 @@ class ParallelTrial:
         >>> trial.arm_labels, list(trial.visits)
         (['control', 'cimt'], ['pre', 'post', 'followup'])
         """
-        from .._validate import check_columns
+        from .._entry import check_finite, check_labels, model_frame
+        from .._validate import check_columns, check_magnitude, check_numeric_column
         from ..models import mmrm
 
         frame = check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit,
                                      "subject": subject})
+        frame = model_frame(frame, [outcome, arm, visit, subject])
+        y = check_numeric_column(frame, outcome, "outcome")
+        check_finite(y.to_frame(), [outcome], {outcome: "outcome"})
+        check_magnitude(y.dropna(), outcome, unit="row")
+        for col, role in ((arm, "arm"), (visit, "visit"), (subject, "subject")):
+            if frame[col].isna().any():
+                raise DataError(f"Column {show_value(col)} ('{role}') has missing labels; every row "
+                                "needs one.")
+            check_labels(frame[col], str(col))
         work = pd.DataFrame({
-            "y": pd.to_numeric(frame[outcome], errors="coerce"),
+            "y": y.to_numpy(),
             "arm": frame[arm].to_numpy(),
             "visit": frame[visit].to_numpy(),
             "subject": frame[subject].to_numpy(),
         })
-        if frame[outcome].notna().sum() != work["y"].notna().sum():
-            raise DataError(f"Column {outcome!r} ('outcome') must be numeric.")
-        levels = _visit_order(frame[visit], frame[subject])
+        levels = resolve_visit_order(frame, visit, subject, visit_order)
         work["visit"] = pd.Categorical(work["visit"], categories=levels, ordered=True)
-        arms = _arm_order(frame[arm])
+        arm_lv = arm_levels(frame[arm])
+        if len(arm_lv) < 2:
+            raise DesignError(f"Column {show_value(arm)} ('arm') has {len(arm_lv)} arm(s) "
+                              f"({', '.join(map(str, arm_lv))}); a parallel trial needs two "
+                              "or more.")
+        ref = default_reference(arm_lv, reference, name=str(arm))
+        arms = [ref, *[a for a in arm_lv if a != ref]]
         work["arm"] = pd.Categorical(work["arm"], categories=arms)
         n_sub = work.groupby("arm", observed=True)["subject"].nunique()
         observed = work.dropna(subset=["y"])
         notes: list[str] = []
         if len(observed) < len(work):
-            notes.append(f"{len(work) - len(observed)} row(s) with a missing {outcome!r} left out "
+            notes.append(f"{len(work) - len(observed)} row(s) with a missing {show_value(outcome)} left out "
                          "of the fit (they count as dropout).")
         fit = mmrm("y ~ arm * visit", observed, subject="subject", visit="visit",
                    covariance=covariance)
@@ -566,33 +595,3 @@ class ParallelTrial:
             mean={a: means.loc[a].tolist() for a in arms}, sd=sd.tolist(),
             correlation=R, retention=ret.tolist(), arms=arms, pilot=pilot,
         )
-
-
-_NUM = re.compile(r"(\d+(?:\.\d+)?)")
-_CONTROL = ("control", "usual care", "sham", "placebo", "tau", "waitlist")
-
-
-def _visit_order(series: pd.Series, subjects: pd.Series) -> list[Any]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        present = set(series.dropna().unique())
-        return [c for c in series.cat.categories if c in present]
-    values = list(pd.unique(series.dropna()))
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return sorted(values)
-    nums = [_NUM.findall(str(v)) for v in values]
-    if all(len(n) == 1 for n in nums):
-        keys = [float(n[0]) for n in nums]
-        if len(set(keys)) == len(keys):
-            return [v for _, v in sorted(zip(keys, values, strict=True))]
-    return values
-
-
-def _arm_order(series: pd.Series) -> list[Any]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        levels = [c for c in series.cat.categories if c in set(series.dropna())]
-    else:
-        levels = sorted(pd.unique(series.dropna()).tolist(), key=str)
-    for i, lab in enumerate(levels):
-        if str(lab).strip().lower() in _CONTROL:
-            return [lab, *levels[:i], *levels[i + 1:]]
-    return levels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,9 +11,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from .._validate import check_ci, check_option
+from .._validate import check_ci, check_magnitude, check_option, show_value
 from ..effect_sizes._common import hedges_j
-from ..errors import DataError
+from ..errors import DataError, RehabStatsWarning
 
 __all__ = ["LOG_MEASURES", "MEASURES", "study_effects"]
 
@@ -37,8 +38,12 @@ _N = {"n_t", "n_c", "n"}
 _COUNTS = {"events_t", "events_c"}
 
 
-def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None) -> NDArray[np.float64]:
-    """Values of one input: a column of ``data`` (``spec`` is its name) or an array."""
+def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None,
+            k_from: str | None = None) -> NDArray[np.float64]:
+    """Values of one input: a column of ``data`` (``spec`` is its name) or an array.
+
+    ``k`` is the number of studies so far, set by the input ``k_from`` (None: the rows of
+    ``data``)."""
     if data is not None:
         if not isinstance(spec, str):
             raise DataError(f"'{arg}' must name a column of 'data'; got {spec!r}.")
@@ -58,7 +63,9 @@ def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None) -> ND
     if arr.ndim != 1:
         raise DataError(f"'{arg}' must be one-dimensional; got shape {arr.shape}.")
     if k is not None and arr.size != k:
-        raise DataError(f"'{arg}' has {arr.size} values; the other inputs have {k}.")
+        other = f"'{k_from}' has {k}" if k_from else f"'data' has {k} rows"
+        raise DataError(f"'{arg}' has {arr.size} values but {other}; give one value per "
+                        "study.")
     if np.isnan(arr).any():
         pos = int(np.flatnonzero(np.isnan(arr))[0])
         raise DataError(f"'{arg}' is missing for study {pos + 1} (row {pos}); give every study "
@@ -66,21 +73,25 @@ def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None) -> ND
     if np.isinf(arr).any():
         pos = int(np.flatnonzero(np.isinf(arr))[0])
         raise DataError(f"'{arg}' is infinite for study {pos + 1} (row {pos}).")
+    if arg in _N | _COUNTS:
+        check_magnitude(arr, arg, limit=2.0**53, unit="study", offset=1)
+    else:
+        check_magnitude(arr, arg, unit="study", offset=1)
     if arg in _SD and (arr < 0).any():
         pos = int(np.flatnonzero(arr < 0)[0])
         raise DataError(f"'{arg}' is a standard deviation and cannot be negative; study "
-                        f"{pos + 1} has {arr[pos]!r}.")
+                        f"{pos + 1} has {show_value(arr[pos])}.")
     if arg in _N | _COUNTS:
         bad = (arr != np.round(arr)) | (arr < (0 if arg in _COUNTS else 1))
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             what = "an event count (a whole number >= 0)" if arg in _COUNTS else \
                 "a sample size (a whole number >= 1)"
-            raise DataError(f"'{arg}' must be {what}; study {pos + 1} has {arr[pos]!r}.")
+            raise DataError(f"'{arg}' must be {what}; study {pos + 1} has {show_value(arr[pos])}.")
     if arg == "r" and ((arr < -1) | (arr > 1)).any():
         pos = int(np.flatnonzero((arr < -1) | (arr > 1))[0])
         raise DataError(f"'r' is a pre-post correlation and must lie in [-1, 1]; study "
-                        f"{pos + 1} has {arr[pos]!r}.")
+                        f"{pos + 1} has {show_value(arr[pos])}.")
     return arr
 
 
@@ -241,19 +252,19 @@ def study_effects(
 
     if yi is not None:
         y = _column(data, "yi", yi, k)
-        k = y.size
+        k, k_from = y.size, "yi"
         if (vi is None) == (se is None):
             raise DataError("With precomputed 'yi' give exactly one of 'vi' or 'se'.")
         if vi is not None:
-            v = _column(data, "vi", vi, k)
+            v = _column(data, "vi", vi, k, k_from)
         else:
-            s = _column(data, "se", se, k)
+            s = _column(data, "se", se, k, k_from)
             v = s**2
             if (s < 0).any():
                 raise DataError("'se' must be >= 0 for every study.")
         if (v < 0).any():
             pos = int(np.flatnonzero(v < 0)[0])
-            raise DataError(f"'vi' must be >= 0; study {pos + 1} has {v[pos]!r}.")
+            raise DataError(f"'vi' must be >= 0; study {pos + 1} has {show_value(v[pos])}.")
     else:
         if measure == "GEN":
             raise DataError("measure='GEN' means precomputed effects: give 'yi' with 'vi' or "
@@ -265,10 +276,13 @@ def study_effects(
             raise DataError(f"measure={measure!r} needs {', '.join(repr(a) for a in needs)}; "
                             f"missing {', '.join(repr(a) for a in missing)}.")
         vals: dict[str, NDArray[np.float64]] = {}
+        k_from = None
         for a in needs:
             if given[a] is None:
                 continue
-            vals[a] = _column(data, a, given[a], k)
+            vals[a] = _column(data, a, given[a], k, k_from)
+            if k_from is None and data is None:
+                k_from = a
             k = vals[a].size
         y, v = _compute(measure, vals, vtype=vtype, add=float(add), to=to, drop00=bool(drop00))
     assert k is not None
@@ -355,6 +369,12 @@ def _compute(measure: str, x: dict[str, NDArray[np.float64]], *, vtype: str, add
         return d, np.full_like(d, np.nan)
     kk = (n1 + n2) / (n1 * n2)
     rr = x["r"]
-    var = 2 * cp**2 * (1 - rr) * kk * (m / (n1 + n2 - 4)) * (1 + d**2 / (2 * (1 - rr) * kk)) \
-        - d**2
+    # 2 cp^2 (1 - r) k M (1 + d^2 / (2 (1 - r) k)) - d^2 with M = m / (n - 4), multiplied
+    # out so that r = 1 is no division by zero
+    var = cp**2 * (m / (n1 + n2 - 4)) * (2 * (1 - rr) * kk + d**2) - d**2
+    if (var <= 0).any():
+        studies = [int(i) + 1 for i in np.flatnonzero(var <= 0)]
+        warnings.warn(f"measure='PPC': the sampling variance of study(ies) {studies} is not "
+                      "positive (Morris 2008, eq. 25, with this r); their vi is NaN.",
+                      RehabStatsWarning, stacklevel=3)
     return d, np.where(var > 0, var, np.nan)

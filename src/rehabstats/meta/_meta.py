@@ -13,7 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from .._validate import check_ci, check_option
+from .._validate import check_ci, check_magnitude, check_option, show_value
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
 from ._core import METHODS, FitArrays, fit_batch
 from ._result import MetaAnalysisResult
@@ -81,21 +81,24 @@ def _values(arg: str, spec: Any, data: pd.DataFrame | None) -> NDArray[np.float6
 
 
 def _check_study_values(y: NDArray[np.float64], v: NDArray[np.float64],
-                        labels: Sequence[str] | None = None) -> None:
+                        labels: Sequence[str] | None = None, vname: str = "vi") -> None:
     def name(i: int) -> str:
         return f"study {labels[i]!r}" if labels is not None else f"study {i + 1}"
 
-    for arr, what in ((y, "yi"), (v, "vi")):
+    shown_v = np.sqrt(v) if vname == "se" else v
+    for arr, what in ((y, "yi"), (shown_v, vname)):
         bad = ~np.isfinite(arr)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"'{what}' is missing or infinite for {name(i)} ({arr[i]!r}); "
-                            "drop the study or supply its value.")
+            raise DataError(f"'{what}' is missing or infinite for {name(i)} "
+                            f"({show_value(arr[i])}); drop the study or supply its value.")
+    check_magnitude(y, "yi", unit="study", offset=1)
+    check_magnitude(v, "vi" if vname == "vi" else "se (squared)", unit="study", offset=1)
     bad = v <= 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(f"The sampling variance must be > 0 for every study; {name(i)} has "
-                        f"vi = {v[i]!r}.")
+                        f"{vname} = {show_value(shown_v[i])}.")
 
 
 def _inputs(yi: Any, vi: Any, se: Any, data: Any, labels: Any, measure: str | None
@@ -138,23 +141,28 @@ def _inputs(yi: Any, vi: Any, se: Any, data: Any, labels: Any, measure: str | No
             s = _values("se", se, data)
             if (s < 0).any():
                 i = int(np.flatnonzero(s < 0)[0])
-                raise DataError(f"'se' must be >= 0; study {i + 1} has {s[i]!r}.")
+                raise DataError(f"'se' must be >= 0; study {i + 1} has {show_value(s[i])}.")
+            check_magnitude(s, "se", limit=1e75, unit="study", offset=1)
             v = s**2
         if data is not None and isinstance(labels, str):
             if labels not in data.columns:
                 raise DataError(f"'labels': column {labels!r} is not in 'data'.")
             labels = data[labels].astype(str).tolist()
+    vname = "se" if (se is not None and vi is None) else "vi"
     if y.size != v.size:
-        raise DataError(f"'yi' has {y.size} values but the variances have {v.size}.")
+        raise DataError(f"'yi' has {y.size} values but '{vname}' (the variances) has "
+                        f"{v.size}.")
     if y.size == 0:
-        raise DataError("There are no studies to pool (empty 'yi').")
+        where = "'data' has no rows" if isinstance(data, pd.DataFrame) else \
+            f"'yi' and '{vname}' are empty"
+        raise DataError(f"There are no studies to pool ({where}).")
     if labels is None:
         labs = tuple(f"Study {i + 1}" for i in range(y.size))
     else:
         if isinstance(labels, str) or len(labels) != y.size:
             raise DataError(f"'labels' must give one label per study ({y.size}).")
         labs = tuple(str(x) for x in labels)
-    _check_study_values(y, v, labs)
+    _check_study_values(y, v, labs, vname)
     return y, v, labs, measure
 
 
@@ -302,6 +310,9 @@ def meta_analysis(
                     prediction=prediction, threshold=ctl["threshold"],
                     maxiter=int(ctl["maxiter"]), stepadj=ctl["stepadj"], tol=ctl["tol"])
     _warn_fit(fit, method, stacklevel=3)
+    if test == "hksj" and k > 1 and fit.s2w[0] == 0:
+        warnings.warn(_HKSJ_ZERO, RehabStatsWarning, stacklevel=2)
+        notes.append("HKSJ scale factor 0 (identical study effects): SE 0, statistic infinite.")
     if fit.reset_to_zero[0]:
         notes.append("Fisher scoring reached a lower likelihood than tau^2 = 0; tau^2 set to 0.")
     if not fit.converged[0]:
@@ -327,6 +338,11 @@ def meta_analysis(
         converged=bool(fit.converged[0]), iterations=int(fit.iterations[0]),
         tau2_ci_bounded=bounded, notes=tuple(notes),
     )
+
+
+_HKSJ_ZERO = ("The study effects are identical (weighted residual sum of squares 0), so the "
+              "HKSJ scale factor is 0: the SE is 0, the statistic infinite and the confidence "
+              "interval has zero width (as metafor's test='knha').")
 
 
 def _warn_fit(fit: FitArrays, method: str, stacklevel: int) -> None:
@@ -421,24 +437,39 @@ def meta_analysis_batch(
     y = _as_2d("yi", yi)
     if (vi is None) == (se is None):
         raise DataError("Give exactly one of 'vi' (sampling variances) or 'se'.")
-    v = _as_2d("vi", vi) if vi is not None else _as_2d("se", se) ** 2
+    vname = "vi" if vi is not None else "se"
+    v = _as_2d("vi", vi) if vi is not None else _as_2d("se", se)
+    if vname == "se":
+        if (v < 0).any():
+            b, j = (int(x[0]) for x in np.nonzero(v < 0))
+            raise DataError(f"'se' must be >= 0; row {b}, study {j} has "
+                            f"{show_value(v[b, j])}.")
+        check_magnitude(v, "se", limit=1e75)
+        v = v**2
     if y.shape != v.shape:
-        raise DataError(f"'yi' has shape {y.shape} but the variances have shape {v.shape}.")
+        raise DataError(f"'yi' has shape {y.shape} but '{vname}' (the variances) has shape "
+                        f"{v.shape}.")
     if y.shape[1] < 2:
         raise DataError(f"Each meta-analysis needs at least 2 studies; got k = {y.shape[1]}.")
-    for arr, name in ((y, "yi"), (v, "vi")):
+    for arr, name in ((y, "yi"), (v, vname)):
         bad = ~np.isfinite(arr)
         if bad.any():
             b, j = (int(x[0]) for x in np.nonzero(bad))
             raise DataError(f"'{name}' is missing or infinite at row {b}, study {j}.")
+    check_magnitude(y, "yi", unit="value")
+    check_magnitude(v, vname, unit="value")
     if (v <= 0).any():
         b, j = (int(x[0]) for x in np.nonzero(v <= 0))
-        raise DataError(f"The sampling variances must be > 0; row {b}, study {j} has "
-                        f"{v[b, j]!r}.")
+        raise DataError(f"The sampling variances '{vname}' must be > 0; row {b}, study {j} "
+                        f"has {show_value(v[b, j])}.")
     fit = fit_batch(y, v, method=method, test=test, ci=level, prediction=prediction,
                     threshold=ctl["threshold"], maxiter=int(ctl["maxiter"]),
                     stepadj=ctl["stepadj"], tol=ctl["tol"], tau2_ci=bool(tau2_ci))
     _warn_fit(fit, method, stacklevel=3)
+    n_zero = int((np.asarray(fit.s2w) == 0).sum()) if test == "hksj" else 0
+    if n_zero:
+        warnings.warn(f"{n_zero} meta-analys{'is' if n_zero == 1 else 'es'}: " + _HKSJ_ZERO,
+                      RehabStatsWarning, stacklevel=2)
     out = pd.DataFrame({c: getattr(fit, c) for c in BATCH_COLUMNS})
     out.insert(0, "test", test)
     out.insert(0, "method", method)

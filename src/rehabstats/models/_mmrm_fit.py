@@ -314,7 +314,10 @@ class MMRMEngine:
                 warnings.simplefilter("ignore")
                 try:
                     res = optimize.minimize(self.objective, best_x, method=method, **kwargs)
-                except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+                # UnboundLocalError: scipy's trust-exact subproblem solver on a non-finite
+                # Hessian (scipy/optimize/_trustregion_exact.py, 'p' never assigned)
+                except (ValueError, np.linalg.LinAlgError, FloatingPointError,
+                        UnboundLocalError) as exc:
                     attempts.append(f"{method}: failed ({exc})")
                     continue
             if math.isfinite(res.fun) and res.fun <= best_f:

@@ -9,27 +9,46 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .._validate import show_value
 from ..errors import DesignError
 
 __all__ = ["ancova_power", "mmrm_phi", "mmrm_power", "mmrm_sample_size", "ttest_power"]
 
 
-def _positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise DesignError(f"'{name}' must be a finite number; got {value!r}.")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise DesignError(f"'{name}' must be {'>= 0' if allow_zero else '> 0'}; got {value!r}.")
+def _finite(value: Any, name: str) -> float:
+    """A finite real number (not a bool, text or missing value)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value):
+        raise DesignError(f"'{name}' must be a finite number; got {show_value(value)}.")
     return float(value)
+
+
+def _positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    v = _finite(value, name)
+    if v < 0 or (v == 0 and not allow_zero):
+        raise DesignError(f"'{name}' must be {'>= 0' if allow_zero else '> 0'}; got "
+                          f"{show_value(value)}.")
+    return v
 
 
 def _alpha(alpha: Any) -> float:
     a = _positive(alpha, "alpha")
     if not 0 < a < 1:
-        raise DesignError(f"'alpha' must be between 0 and 1; got {alpha!r}.")
+        raise DesignError(f"'alpha' must be between 0 and 1; got {show_value(alpha)}.")
     return a
 
 
 def _noncentral_t_power(ncp: float, df: float, alpha: float) -> float:
+    """Two-sided power of the t test; ``|ncp| > 1e4`` is power 1 to double precision (for
+    df >= 1 the miss probability is below 1e-300) and df > 1e7 uses the normal limit, where
+    scipy's noncentral t returns NaN."""
+    if not math.isfinite(ncp):  # pragma: no cover - inputs are checked finite and below 1e308
+        raise DesignError("The standardised difference delta / (sd * sqrt(2 / n)) is not finite.")
+    if abs(ncp) > 1e4:
+        return 1.0
+    if df > 1e7:
+        z = float(stats.norm.isf(alpha / 2))
+        return float(stats.norm.sf(z - ncp) + stats.norm.cdf(-z - ncp))
     crit = stats.t.ppf(1 - alpha / 2, df)
     return float(stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp))
 
@@ -66,11 +85,11 @@ def ttest_power(*, n_per_arm: Any, delta: float, sd: float = 1.0, alpha: float =
     """
     n = _positive(n_per_arm, "n_per_arm")
     if n < 2:
-        raise DesignError(f"'n_per_arm' must be at least 2; got {n_per_arm!r}.")
-    d = float(delta)
+        raise DesignError(f"'n_per_arm' must be at least 2; got {show_value(n_per_arm)}.")
+    d = _finite(delta, "delta")
     s = _positive(sd, "sd")
     a = _alpha(alpha)
-    return _noncentral_t_power(d / (s * math.sqrt(2.0 / n)), 2 * n - 2, a)
+    return _noncentral_t_power((d / s) * math.sqrt(n / 2.0), 2 * n - 2, a)
 
 
 def ancova_power(*, n_per_arm: Any, delta: float, sd: float = 1.0, rho: float,
@@ -109,11 +128,12 @@ def ancova_power(*, n_per_arm: Any, delta: float, sd: float = 1.0, rho: float,
     """
     n = _positive(n_per_arm, "n_per_arm")
     if n < 2:
-        raise DesignError(f"'n_per_arm' must be at least 2; got {n_per_arm!r}.")
+        raise DesignError(f"'n_per_arm' must be at least 2; got {show_value(n_per_arm)}.")
+    d = _finite(delta, "delta")
     if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not -1 < rho < 1:
-        raise DesignError(f"'rho' must be a correlation between -1 and 1 (exclusive); got {rho!r}.")
+        raise DesignError(f"'rho' must be a correlation between -1 and 1 (exclusive); got {show_value(rho)}.")
     s = _positive(sd, "sd") * math.sqrt(1.0 - float(rho) ** 2)
-    return _noncentral_t_power(float(delta) / (s * math.sqrt(2.0 / n)), 2 * n - 3, _alpha(alpha))
+    return _noncentral_t_power((d / s) * math.sqrt(n / 2.0), 2 * n - 3, _alpha(alpha))
 
 
 def _corr_retention(correlation: Any, retention: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -122,14 +142,14 @@ def _corr_retention(correlation: Any, retention: Any) -> tuple[np.ndarray, np.nd
     try:
         ret = np.asarray(retention, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise DesignError(f"'retention' must be proportions; got {retention!r}.") from None
+        raise DesignError(f"'retention' must be proportions; got {show_value(retention)}.") from None
     m = ret.size
     if m < 1 or not np.isfinite(ret).all():
-        raise DesignError(f"'retention' must be finite proportions per visit; got {retention!r}.")
+        raise DesignError(f"'retention' must be finite proportions per visit; got {show_value(retention)}.")
     if ret[0] != 1 or (ret > 1).any() or (ret <= 0).any():
-        raise DesignError(f"'retention' must start at 1 and stay in (0, 1]; got {retention!r}.")
+        raise DesignError(f"'retention' must start at 1 and stay in (0, 1]; got {show_value(retention)}.")
     if (np.diff(ret) > 0).any():
-        raise DesignError(f"'retention' must be non-increasing (monotone dropout); got {retention!r}.")
+        raise DesignError(f"'retention' must be non-increasing (monotone dropout); got {show_value(retention)}.")
     R = _correlation_matrix(correlation, m)
     return R, ret
 
@@ -166,11 +186,11 @@ def _sd_last(sd: Any, m: int) -> float:
     try:
         arr = np.asarray(sd, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise DesignError(f"'sd' must be a positive number; got {sd!r}.") from None
+        raise DesignError(f"'sd' must be a positive number; got {show_value(sd)}.") from None
     if arr.size == 1:
         return _positive(float(arr[0]), "sd")
     raise DesignError(
-        f"'sd' must be one number (the SD at the last visit, as longpower's sigmaa); got {sd!r}."
+        f"'sd' must be one number (the SD at the last visit, as longpower's sigmaa); got {show_value(sd)}."
     )
 
 
@@ -227,9 +247,10 @@ def mmrm_power(*, n_per_arm: Any, correlation: Any, retention: Any, sd: float, d
     R, ret = _corr_retention(correlation, retention)
     s = _sd_last(sd, ret.size)
     a = _alpha(alpha)
-    d = abs(float(delta))
+    d = abs(_finite(delta, "delta"))
     phi = _phi(R, ret)
-    return float(stats.norm.cdf(math.sqrt(n * d * d / (2.0 * phi * s * s)) - stats.norm.ppf(1 - a / 2)))
+    # (d / s) sqrt(n / (2 phi)): the ratio first, so that no square can overflow
+    return float(stats.norm.cdf((d / s) * math.sqrt(n / (2.0 * phi)) - stats.norm.ppf(1 - a / 2)))
 
 
 def mmrm_sample_size(*, power: float, correlation: Any, retention: Any, sd: float, delta: float,
@@ -250,13 +271,17 @@ def mmrm_sample_size(*, power: float, correlation: Any, retention: Any, sd: floa
     """
     p = _positive(power, "power")
     if not 0 < p < 1:
-        raise DesignError(f"'power' must be between 0 and 1; got {power!r}.")
+        raise DesignError(f"'power' must be between 0 and 1; got {show_value(power)}.")
     R, ret = _corr_retention(correlation, retention)
     s = _sd_last(sd, ret.size)
     a = _alpha(alpha)
-    d = abs(float(delta))
+    d = abs(_finite(delta, "delta"))
     if d == 0:
         raise DesignError("'delta' must be nonzero: no sample size detects a zero difference.")
     phi = _phi(R, ret)
     z = stats.norm.ppf(1 - a / 2) + stats.norm.ppf(p)
-    return float(2.0 * phi * z * z * s * s / (d * d))
+    ratio = s / d
+    if ratio > 1e150:
+        raise DesignError(f"'sd' / 'delta' = {ratio:.3g}: the sample size would exceed the "
+                          "floating-point range; check the units of sd and delta.")
+    return float(2.0 * phi * z * z * ratio * ratio)

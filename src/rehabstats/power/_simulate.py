@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from .._results import Result, format_number
+from .._validate import show_value
 from ..design._parallel import ParallelTrial
 from ..design._seeds import child_seeds, to_seed_sequence
 from ..design._single_case import SingleCaseDesign
@@ -216,6 +217,33 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise DataError(f"'{name}' must be a whole number >= {minimum}; got {value!r}.")
     return int(value)
+
+
+#: the largest simulated sample size (per arm, or sessions): larger data sets do not fit in memory
+_MAX_N = 10**6
+
+
+def _check_target(target: Any) -> float:
+    if isinstance(target, bool) or not isinstance(target, numbers.Real) \
+            or not 0 < float(target) < 1:
+        raise DataError(f"'target' must be a power between 0 and 1; got {show_value(target)}.")
+    return float(target)
+
+
+def _check_n_values(n_values: Any) -> list[int]:
+    """Distinct whole numbers from 1 to ``_MAX_N``, sorted."""
+    if isinstance(n_values, (str, bytes)) or not hasattr(n_values, "__iter__"):
+        raise DataError(f"'n_values' must be a list of whole numbers; got {show_value(n_values)}.")
+    raw = list(n_values.tolist() if hasattr(n_values, "tolist") else n_values)
+    for v in raw:
+        ok = (not isinstance(v, (bool, np.bool_)) and isinstance(v, numbers.Real)
+              and math.isfinite(v) and float(v).is_integer() and 1 <= float(v) <= _MAX_N)
+        if not ok:
+            raise DataError(f"'n_values' must be whole numbers from 1 to {_MAX_N}; got "
+                            f"{show_value(v)} in {show_value(raw)}.")
+    if not raw:
+        raise DataError("'n_values' is empty.")
+    return sorted({int(v) for v in raw})
 
 
 def _check_alpha(alpha: Any) -> float:
@@ -616,12 +644,10 @@ def sample_size(
             n_range = (shortest, max(100, shortest + 1))
     if (not isinstance(n_range, (tuple, list)) or len(n_range) != 2
             or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in n_range)
-            or not 1 <= n_range[0] < n_range[1]):
-        raise DataError(f"'n_range' must be two whole numbers (low, high) with 1 <= low < high; "
-                        f"got {n_range!r}.")
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) \
-            or not 0 < float(target) < 1:
-        raise DataError(f"'target' must be a power between 0 and 1; got {target!r}.")
+            or not 1 <= n_range[0] < n_range[1] or n_range[1] > _MAX_N):
+        raise DataError(f"'n_range' must be two whole numbers (low, high) with 1 <= low < high "
+                        f"<= {_MAX_N}; got {show_value(n_range)}.")
+    target = _check_target(target)
     n_sims = _check_int(n_sims, "n_sims", 1)
     alpha = _check_alpha(alpha)
     an, opts, _ = _normalise(design, analysis, analysis_options)
@@ -708,19 +734,20 @@ def power_curve(
     [10, 20]
     """
     param = _parameter(design, parameter)
-    try:
-        values = sorted({int(v) for v in n_values})
-    except (TypeError, ValueError):
-        raise DataError(f"'n_values' must be whole numbers; got {n_values!r}.") from None
-    if not values:
-        raise DataError("'n_values' is empty.")
+    values = _check_n_values(n_values)
+    target = _check_target(target)
     n_sims = _check_int(n_sims, "n_sims", 1)
     alpha = _check_alpha(alpha)
     an, opts, _ = _normalise(design, analysis, analysis_options)
     seeds = child_seeds(to_seed_sequence(rng), n_sims)
     results: dict[int, PowerResult] = {}
     for n in values:
-        d = design.with_n(n) if isinstance(design, ParallelTrial) else design.with_n(**{param: n})
+        try:
+            d = design.with_n(n) if isinstance(design, ParallelTrial) else \
+                design.with_n(**{param: n})
+        except (DataError, DesignError) as exc:
+            raise DesignError(f"{param} = {n} (from n_values) is not a valid design: "
+                              f"{exc}") from None
         _, _, f = _normalise(d, an, opts)
         raw = _execute(d, an, opts, seeds, f, int(n_jobs), backend, False)
         with warnings.catch_warnings():
