@@ -34,7 +34,12 @@ from .._entry import (
 from .._validate import NanPolicy, check_columns, check_numeric_column, drop_missing_rows
 from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
-from ._covariance import COVARIANCE_STRUCTURES, get_structure
+from ._covariance import (
+    COVARIANCE_STRUCTURES,
+    SPATIAL_STRUCTURES,
+    CovarianceStructure,
+    get_structure,
+)
 from ._mmrm_fit import MMRMEngine, OptimizerInfo
 from ._rank import RankInfo, drop_aliased
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
@@ -114,6 +119,9 @@ class MMRMResult(LinearModelResult):
     outcome_name: str
     subject_name: str
     visit_name: str
+    time_name: str | None
+    time_points: list[float] | None
+    _grid_codes: np.ndarray
     _sigma: np.ndarray
     _V: np.ndarray
     _jac: np.ndarray
@@ -130,15 +138,24 @@ class MMRMResult(LinearModelResult):
     # ------------------------------------------------------------------ MMRM API
     @property
     def covariance_matrix(self) -> pd.DataFrame:
-        """Estimated ``Sigma`` over the visit levels (visit x visit)."""
-        return pd.DataFrame(self._sigma, index=self.visit_levels, columns=self.visit_levels)
+        """Estimated ``Sigma`` over the visit levels (visit x visit).
+
+        Spatial structures: over the distinct values of the ``time`` column.
+        """
+        labels = self._grid_labels
+        return pd.DataFrame(self._sigma, index=labels, columns=labels)
 
     @property
     def correlation_matrix(self) -> pd.DataFrame:
         """Estimated within-subject correlation matrix over the visit levels."""
         sd = np.sqrt(np.diag(self._sigma))
-        return pd.DataFrame(self._sigma / np.outer(sd, sd), index=self.visit_levels,
-                            columns=self.visit_levels)
+        labels = self._grid_labels
+        return pd.DataFrame(self._sigma / np.outer(sd, sd), index=labels, columns=labels)
+
+    @property
+    def _grid_labels(self) -> list[Any]:
+        labels = getattr(self, "time_points", None)
+        return list(self.visit_levels) if labels is None else list(labels)
 
     def vcov(self, df_method: str | None = None) -> pd.DataFrame:
         """Covariance of the fixed effects: model-based, or KR-adjusted for
@@ -269,6 +286,35 @@ def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, v
     return out
 
 
+_MAX_SPATIAL_POINTS = 60
+
+
+def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str, time: str
+                  ) -> tuple[CovarianceStructure, np.ndarray, list[float]]:
+    """Bind a spatial structure to the distinct observation times.
+
+    Returns the bound structure, each row's index into the grid of distinct
+    times and the grid itself (sorted).
+    """
+    tvals = frame[time].to_numpy(float)
+    grid, codes = np.unique(tvals, return_inverse=True)
+    dup = frame.duplicated([subject, time], keep=False).to_numpy()
+    if dup.any():
+        first = frame.loc[dup].iloc[0]
+        raise DesignError(
+            f"Subject {show(first[subject])} has two observations at time "
+            f"{show(first[time])} (column {time!r}); at distance 0 the spatial correlation is "
+            "1 and the covariance matrix is singular. Give each observation its own time."
+        )
+    if len(grid) > _MAX_SPATIAL_POINTS:
+        raise DesignError(
+            f"The column {time!r} has {len(grid)} distinct times; spatial structures support at "
+            f"most {_MAX_SPATIAL_POINTS} (the covariance is kept over the grid of distinct "
+            "times). Round the times to a coarser grid."
+        )
+    return st.bind(grid), codes, [float(g) for g in grid]
+
+
 def mmrm(
     formula: str,
     data: pd.DataFrame,
@@ -283,6 +329,7 @@ def mmrm(
     arm: str | None = None,
     reference: Any = None,
     baseline: str | None = None,
+    time: str | None = None,
 ) -> MMRMResult:
     r"""Mixed model for repeated measures on all available visits.
 
@@ -317,9 +364,12 @@ def mmrm(
         asking for ``visit_order``. Row order alone never decides, and the fit
         does not depend on the order of the rows. A visit with no observed
         outcome is dropped with a ``RehabStatsWarning`` naming it.
-    covariance : {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph"}, optional
-        Covariance structure (``h`` = heterogeneous variances); default
-        unstructured.
+    covariance : {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph", "ad", "adh", "sp_exp", "sp_gau"}, optional
+        Covariance structure (``h`` = heterogeneous variances; ``ad`` =
+        first-order ante-dependence; ``sp_exp`` / ``sp_gau`` = spatial
+        exponential / Gaussian, ``Sigma_ij = sigma^2 rho^d_ij`` /
+        ``sigma^2 rho^(d_ij^2)`` with ``d_ij`` the distance between the
+        ``time`` values of two observations); default unstructured.
     reml : bool, optional
         REML (default) or maximum likelihood.
     df_method : {"satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic"}, optional
@@ -343,6 +393,14 @@ def mmrm(
         The baseline covariate (one value per subject), e.g. ``"base"`` in
         ``"chg ~ base + arm * visit"``. It defines the ``"baseline_sd"``
         standardiser of :meth:`~MMRMResult.effect_sizes`.
+    time : str, optional
+        Spatial structures only (and required by them): the numeric column
+        of observation times whose absolute differences are the distances
+        ``d_ij`` (as mmrm's ``sp_exp(time | subject)``). Times may differ
+        between subjects (unequally spaced or subject-specific); the
+        covariance grid is the set of distinct times (at most 60), and a
+        subject may not have two rows at the same time. ``visit`` still
+        identifies the rows.
 
     Returns
     -------
@@ -420,6 +478,15 @@ def mmrm(
         raise DataError(f"The 'covariance' argument must be one of {valid}; got {covariance!r}.")
     if not isinstance(reml, (bool, np.bool_)):
         raise DataError(f"The 'reml' argument must be True or False; got {reml!r}.")
+    spatial = bool(COVARIANCE_STRUCTURES[covariance].spatial)
+    if spatial and time is None:
+        raise DataError(f"covariance={covariance!r} is a spatial structure: name the numeric "
+                        "column of observation times with time=... (the distances between "
+                        "a subject's observations are the differences of its times).")
+    if time is not None and not spatial:
+        spatial_names = ", ".join(repr(c) for c in SPATIAL_STRUCTURES)
+        raise DataError(f"The 'time' argument applies to the spatial covariance structures "
+                        f"({spatial_names}) only; covariance is {covariance!r}.")
     methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic")
     if not isinstance(df_method, str) or df_method not in methods:
         raise DataError(f"The 'df_method' argument must be one of "
@@ -430,7 +497,8 @@ def mmrm(
             "use reml=True or df_method='satterthwaite'."
         )
     outcome, rhs = _formula_parts(formula)
-    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline})
+    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
+                         "time": time})
     if outcome not in data.columns:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError(f"The formula's outcome {outcome!r} is not a column of the data. "
@@ -440,7 +508,7 @@ def mmrm(
         raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
     y_all = check_numeric_column(data, outcome, "outcome")
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
-    extra = [baseline] if baseline is not None and baseline not in cols else []
+    extra = [c for c in dict.fromkeys([baseline, time]) if c is not None and c not in cols]
     frame = model_frame(data, [*cols, *extra])
     frame[outcome] = y_all.to_numpy()
     check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
@@ -448,9 +516,12 @@ def mmrm(
         check_labels(frame[c], c)
     if baseline is not None:
         frame[baseline] = check_numeric_column(frame, baseline, "baseline")
+    if time is not None:
+        frame[time] = check_numeric_column(frame, time, "time")
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
-    frame, n_omitted = drop_missing_rows(frame, [outcome, *cols], nan_policy=nan_policy,
+    frame, n_omitted = drop_missing_rows(frame, [outcome, *cols, *([time] if time else [])],
+                                         nan_policy=nan_policy,
                                          stacklevel=3)
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
@@ -474,7 +545,7 @@ def mmrm(
         )
     counts = frame[visit].value_counts()
     single = [v for v in levels if counts[v] < 2]
-    if single:
+    if single and not spatial:
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
             "observation; the visit variance cannot be estimated. Drop or merge that visit."
@@ -518,10 +589,18 @@ def mmrm(
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
     n, p = X.shape
     st = get_structure(covariance)
-    m = len(levels)
+    time_points: list[float] | None = None
+    if spatial:
+        assert time is not None
+        st, grid_codes, time_points = _spatial_grid(frame, st, subject=subject, time=time)
+        m = len(time_points)
+    else:
+        grid_codes = frame[visit].cat.codes.to_numpy()
+        m = len(levels)
     if m < st.min_visits:
-        raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} visit levels; "
-                          f"column {visit!r} has {m}.")
+        what = f"distinct times (column {time!r})" if spatial else f"visit levels (column {visit!r})"
+        raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} {what}; "
+                          f"the data have {m}.")
     n_theta = st.n_theta(m)
     if n_theta + p > n:
         raise DesignError(
@@ -530,8 +609,7 @@ def mmrm(
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
         )
     subj_codes = pd.factorize(frame[subject])[0]
-    visit_codes = frame[visit].cat.codes.to_numpy()
-    engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, visit_codes, m, st, reml)
+    engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st, reml)
     theta, info = engine.fit()
     ev = engine.evaluate(theta)
     converged = info.converged
@@ -596,6 +674,9 @@ def mmrm(
         outcome_name=outcome,
         subject_name=subject,
         visit_name=visit,
+        time_name=time,
+        time_points=time_points,
+        _grid_codes=np.asarray(grid_codes),
         _sigma=ev.sigma.copy(),
         _V=V,
         _jac=jac,
