@@ -8,7 +8,6 @@ mmrm's (testthat 3e / waldo) rule: ``mean(|x - y|) / mean(|y|) < tol``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import warnings
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from conftest import load_json
 
+from models._mmrm13_helpers import fev_data
 from rehabstats.errors import RehabStatsWarning
 from rehabstats.models._mmrm import MMRMResult, mmrm
 
@@ -27,14 +26,6 @@ HERE = Path(__file__).resolve().parent
 FIXTURE = load_json(HERE.parent / "reference" / "mmrm13" / "sas_fev.json")
 CASES = [c for c in FIXTURE["cases"] if "_pred_" not in c["id"]]
 _FITS: dict[tuple[Any, ...], MMRMResult] = {}
-
-
-def fev_data(vdir: Path) -> pd.DataFrame:
-    d = pd.read_csv(vdir / "peer_data" / "mmrm__fev_data.csv")
-    levels = json.loads((vdir / "peer_data" / "mmrm__fev_data.levels.json").read_text())
-    for col, lv in levels.items():
-        d[col] = pd.Categorical(d[col], categories=lv)
-    return d
 
 
 def fit_case(vdir: Path, case: dict[str, Any]) -> MMRMResult:
@@ -129,3 +120,31 @@ def test_fixture_covers_the_new_structures() -> None:
     covs = {c["cov"] for c in CASES}
     assert {"ad", "adh", "sp_exp", "sp_gau"} <= covs
     assert sum(len(c["checks"]) for c in CASES) >= 100
+
+
+NLME = load_json(HERE.parent / "reference" / "mmrm13" / "nlme_spatial.json")["fits"]
+
+
+@pytest.mark.parametrize("ref", NLME, ids=[f"{r['cov']}-{r['time']}-{'reml' if r['reml'] else 'ml'}"
+                                           for r in NLME])
+def test_spatial_against_nlme_gls(validation_dir: Path, ref: dict[str, Any]) -> None:
+    """sp_exp = nlme corExp, sp_gau = corGaus (nlme_spatial.R), incl. subject-specific times."""
+    d = fev_data(validation_dir)
+    num = d["USUBJID"].astype(str).str.replace("PT", "").astype(int)
+    d["TSHIFT"] = d["VISITN"] + (num % 3 - 1) * 0.25
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RehabStatsWarning)
+        fit = mmrm("FEV1 ~ ARMCD", d, subject="USUBJID", visit="AVISIT", covariance=ref["cov"],
+                   reml=ref["reml"], time=ref["time"])
+    assert fit.converged
+    assert fit.nobs == ref["nobs"]
+    assert len(fit.covariance_matrix) == (4 if ref["time"] == "VISITN" else 12)
+    # REML/ML fits: 1e-5 relative on the parameters, 1e-8 on the log-likelihood
+    np.testing.assert_allclose(fit.loglik, ref["loglik"], rtol=1e-8)
+    np.testing.assert_allclose(fit.beta, ref["coef"], rtol=1e-5)
+    se = np.sqrt(np.diag(fit.vcov().to_numpy()))
+    if not ref["reml"]:  # nlme's ML vcov(gls) is scaled by N / (N - p); mmrm's (and ours) is not
+        se = se * math.sqrt(fit.nobs / (fit.nobs - len(fit.beta)))
+    np.testing.assert_allclose(se, ref["se"], rtol=1e-5)
+    np.testing.assert_allclose(math.exp(fit.theta[0]), ref["sigma2"], rtol=1e-5)
+    np.testing.assert_allclose(1 / (1 + math.exp(-fit.theta[1])), ref["rho"], rtol=1e-5)
