@@ -110,3 +110,81 @@ def test_time_argument_errors() -> None:
     many = d.assign(t=np.arange(len(d), dtype=float))
     with pytest.raises(DesignError, match=r"120 distinct times.*at most 60"):
         _fit(many, covariance="sp_exp", time="t")
+
+
+# ---------------------------------------------------------------- fit.test / anova(type=)
+@pytest.fixture(scope="module")
+def toy_fit() -> MMRMResult:
+    return _fit(_toy(), covariance="us")
+
+
+@pytest.mark.parametrize("method", ["satterthwaite", "kenward-roger", "residual", "asymptotic"])
+def test_test_one_row_equals_coef_row(toy_fit: MMRMResult, method: str) -> None:
+    coef = toy_fit.coef(df_method=method).set_index("term")
+    name = "armtrt:visitv2"
+    for L in ({name: 1.0}, pd.Series({name: 1.0}),
+              (np.array(toy_fit.coef_names) == name).astype(float)):
+        row = toy_fit.test(L, df_method=method).iloc[0]
+        for col in ("estimate", "se", "df", "t", "p", "ci_low", "ci_high"):
+            assert row[col] == pytest.approx(coef.loc[name, col], rel=1e-12)
+
+
+def test_test_several_rows_equals_anova_term(toy_fit: MMRMResult) -> None:
+    names = list(toy_fit.coef_names)
+    inter = [n for n in names if ":" in n]
+    L = pd.DataFrame(np.eye(len(inter)), columns=inter)
+    row = toy_fit.test(L).iloc[0]
+    an = toy_fit.anova(type=3).set_index("term").loc["arm:visit"]
+    for a, b in (("num_df", "num_df"), ("den_df", "den_df"), ("F", "F"), ("p", "p")):
+        assert row[a] == pytest.approx(an[b], rel=1e-10)
+    # the highest-order term is the same hypothesis under type II and III
+    an2 = toy_fit.anova(type="II").set_index("term").loc["arm:visit"]
+    assert an2["F"] == pytest.approx(an["F"], rel=1e-10)
+
+
+def test_test_redundant_rows_reduced_to_rank(toy_fit: MMRMResult) -> None:
+    p = len(toy_fit.coef_names)
+    e1, e2 = np.eye(p)[1], np.eye(p)[2]
+    full = toy_fit.test(np.vstack([e1, e2])).iloc[0]
+    red = toy_fit.test(np.vstack([e1, e2, e1 + e2])).iloc[0]
+    assert red["num_df"] == 2
+    assert red["F"] == pytest.approx(full["F"], rel=1e-10)
+
+
+def test_test_and_anova_errors(toy_fit: MMRMResult) -> None:
+    p = len(toy_fit.coef_names)
+    with pytest.raises(DataError, match=rf"'L' must have {p} entries per row"):
+        toy_fit.test([1.0, 0.0])
+    with pytest.raises(DataError, match=r"'L' names coefficient\(s\) \['armx'\]"):
+        toy_fit.test({"armx": 1.0})
+    with pytest.raises(DataError, match=r"'L' must be finite"):
+        toy_fit.test([np.nan] * p)
+    with pytest.raises(DataError, match=r"'L' must be numeric"):
+        toy_fit.test(["a"] * p)
+    with pytest.raises(DataError, match=r"'df_method'"):
+        toy_fit.test(np.eye(p)[1], df_method="bogus")
+    with pytest.raises(DataError, match=r"'type' argument must be 2 or 3"):
+        toy_fit.anova(type=1)
+    with pytest.raises(DataError, match=r"'type' argument must be 2 or 3"):
+        toy_fit.anova(type=True)
+
+
+def test_type2_needs_an_intercept() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RehabStatsWarning)
+        f0 = mmrm("y ~ 0 + arm + visit", _toy(), subject="subject", visit="visit",
+                  covariance="cs")
+    with pytest.raises(DesignError, match=r"Type II tests need a model with an intercept"):
+        f0.anova(type=2)
+
+
+def test_test_available_on_ancova() -> None:
+    import rehabstats as rs
+
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"arm": np.repeat(["control", "trt"], 15), "b": rng.normal(size=30)})
+    d["y"] = d["b"] + (d["arm"] == "trt") + rng.normal(size=30)
+    fit = rs.ancova(d, outcome="y", arm="arm", baseline="b")
+    name = [n for n in fit.coef_names if n.startswith("arm")][0]
+    row = fit.test({name: 1.0}).iloc[0]
+    assert row["estimate"] == pytest.approx(fit.coef().set_index("term").loc[name, "estimate"])

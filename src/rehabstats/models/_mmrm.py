@@ -261,7 +261,8 @@ def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
                 if name in data.columns:
                     if name not in used:
                         used.append(name)
-                elif name not in _FORMULA_FUNCS and name not in quoted and name not in missing:
+                elif (name not in _FORMULA_FUNCS and name.split(".")[0] not in _FORMULA_FUNCS
+                      and name not in quoted and name not in missing):
                     missing.append(name)
     if missing:
         available = ", ".join(repr(c) for c in data.columns)

@@ -207,6 +207,49 @@ PRED = [
 ]
 
 
+# mmrm's own values (testthat snapshots, full precision): anova type II / III
+# (Satterthwaite) and Kenward-Roger df_1d / df_md. (snapshot file, literal, case)
+SNAPS = [
+    {"id": "anova3_get_mmrm", "snap": "interop-car.md", "lit": "36.9114313439291, 0.375714493693753, 31.6630556880263",
+     "rhs": "RACE + SEX + ARMCD * AVISIT", "cov": "us", "type": 3,
+     "terms": ["RACE", "SEX", "ARMCD", "AVISIT", "ARMCD:AVISIT"], "num_df": [2, 1, 1, 3, 3],
+     "den_df": [165.663091950489, 166.132390274796, 168.517347862674, 150.27935903331, 150.218537341506],
+     "F": [36.9114313439291, 0.375714493693753, 31.6630556880263, 142.112225163936, 0.258059683823142],
+     "p": [5.52657561571804e-14, 0.540743930456335, 7.50169682381283e-08, 1.11521289925283e-43,
+           0.855495765990094]},
+    {"id": "anova3_get_mmrm_trans", "snap": "interop-car.md", "lit": "24.3786559829693, \n    39.6855702345423",
+     "rhs": "np.log(FEV1_BL) + ARMCD * AVISIT", "cov": "ar1", "type": 3,
+     "terms": ["np.log(FEV1_BL)", "ARMCD", "AVISIT", "ARMCD:AVISIT"], "num_df": [1, 1, 3, 3],
+     "den_df": [204.598069467616, 177.332876562674, 347.570877428911, 347.710159082832],
+     "F": [24.3786559829693, 39.6855702345423, 122.816025583016, 0.404902734286199],
+     "p": [1.63992367599562e-06, 2.28527514227412e-09, 3.03611956324799e-54, 0.749568888649195]},
+    {"id": "anova2_get_mmrm", "snap": "interop-car.md", "lit": "165.555271036152, \n    166.132390274796, 169.118081341052",
+     "rhs": "RACE + SEX + ARMCD * AVISIT", "cov": "us", "type": 2,
+     "terms": ["RACE", "SEX", "ARMCD", "AVISIT", "ARMCD:AVISIT"], "num_df": [2, 1, 1, 3, 3],
+     "den_df": [165.555271036152, 166.132390274796, 169.118081341052, 148.651576899468, 147.914553164601],
+     "F": [36.9114313439291, 0.375714493693753, 31.4209157299747, 142.822149813409, 0.258059683823141],
+     "p": [5.54457484361994e-14, 0.540743930456335, 8.29557548465617e-08, 1.38538296396102e-43,
+           0.855493665048657]},
+    {"id": "anova2_get_mmrm_trans", "snap": "interop-car.md", "lit": "177.031664765275",
+     "rhs": "np.log(FEV1_BL) + ARMCD * AVISIT", "cov": "ar1", "type": 2,
+     "terms": ["np.log(FEV1_BL)", "ARMCD", "AVISIT", "ARMCD:AVISIT"], "num_df": [1, 1, 3, 3],
+     "den_df": [204.598069467616, 177.031664765275, 338.757188084037, 337.796986533425],
+     "F": [24.3786559829693, 39.9226532710277, 123.044964588839, 0.404902734286199],
+     "p": [1.63992367599562e-06, 2.07599124936334e-09, 6.50377681330269e-54, 0.749571535192762]},
+    {"id": "kr_df_1d_c01", "snap": "kenwardroger.md", "lit": "est = 4.22574283798881",
+     "rhs": "ARMCD", "cov": "ar1", "L": [0, 1], "df_method": "kenward-roger",
+     "est": 4.22574283798881, "se": 0.958582835484051, "df": 188.469542953831,
+     "t": 4.40832308024267, "p_t": 1.74717113178929e-05},
+    {"id": "kr_df_1d_c11", "snap": "kenwardroger.md", "lit": "est = 44.5138538316888",
+     "rhs": "ARMCD", "cov": "ar1", "L": [1, 1], "df_method": "kenward-roger",
+     "est": 44.5138538316888, "se": 0.690340153834085, "df": 183.109526300275,
+     "t": 64.4810439961561, "p_t": 8.00428173980469e-128},
+    {"id": "kr_df_md", "snap": "kenwardroger.md", "lit": "denom_df = 188.648444482487",
+     "rhs": "ARMCD", "cov": "ar1", "L": [[0, 1], [1, 0]], "df_method": "kenward-roger",
+     "num_df": 2, "den_df": 188.648444482487, "F": 3913.7241325595, "p_F": 2.57603724255367e-154},
+]
+
+
 def _line(text: str, literal: str, after: int = 0) -> int:
     pos = text.find(literal, after)
     if pos < 0:
@@ -284,7 +327,15 @@ def main(git_dir: str) -> None:
                 {"quantity": f"pred_se_rows_1_3:{method}", "expected": list(se), "tolerance": tol,
                  "source": f"tests/testthat/test-tmb-methods.R:{lse}"},
             ]})
+    snaps = []
+    for sn in SNAPS:
+        t = text(f"_snaps/{sn['snap']}")
+        lit = sn["lit"].replace("\\n", "\n")
+        snaps.append({**{k: v for k, v in sn.items() if k not in ("lit", "snap")},
+                      "tolerance": 1e-4,
+                      "source": f"tests/testthat/_snaps/{sn['snap']}:{_line(t, lit)}"})
     out = {"source": "openpharma/mmrm 0.3.18, tests/testthat", "commit": COMMIT,
+           "snapshots": snaps,
            "data": "peer_data/mmrm__fev_data.csv (+ .levels.json)",
            "tolerance_rule": "testthat 3e / waldo: mean(|x - y|) / mean(|y|) < tolerance",
            "cases": cases}
