@@ -185,6 +185,6 @@ def test_test_available_on_ancova() -> None:
     d = pd.DataFrame({"arm": np.repeat(["control", "trt"], 15), "b": rng.normal(size=30)})
     d["y"] = d["b"] + (d["arm"] == "trt") + rng.normal(size=30)
     fit = rs.ancova(d, outcome="y", arm="arm", baseline="b")
-    name = [n for n in fit.coef_names if n.startswith("arm")][0]
+    name = next(n for n in fit.coef_names if n.startswith("arm"))
     row = fit.test({name: 1.0}).iloc[0]
     assert row["estimate"] == pytest.approx(fit.coef().set_index("term").loc[name, "estimate"])
