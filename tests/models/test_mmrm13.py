@@ -188,3 +188,152 @@ def test_test_available_on_ancova() -> None:
     name = next(n for n in fit.coef_names if n.startswith("arm"))
     row = fit.test({name: 1.0}).iloc[0]
     assert row["estimate"] == pytest.approx(fit.coef().set_index("term").loc[name, "estimate"])
+
+
+# ---------------------------------------------------------------- fitted / residuals / predict / simulate
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _with_gaps(seed: int, frac: float) -> pd.DataFrame:
+    d = _toy(n=24, k=4, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    drop = rng.random(len(d)) < frac
+    drop[d.index % 4 == 0] = False  # keep every first visit
+    d.loc[drop, "y"] = np.nan
+    return d
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), frac=st.floats(0.05, 0.4),
+       cov=st.sampled_from(["us", "cs", "ar1h", "adh"]))
+def test_conditional_predictions_of_observed_values_equal_the_data(seed: int, frac: float,
+                                                                    cov: str) -> None:
+    d = _with_gaps(seed, frac)
+    fit = _fit(d.dropna(subset=["y"]), covariance=cov)
+    pred = fit.predict(d, interval="prediction")
+    obs = d["y"].notna()
+    np.testing.assert_array_equal(pred.loc[obs, "estimate"], d.loc[obs, "y"])
+    np.testing.assert_array_equal(pred.loc[obs, "se"], 0.0)
+    assert (pred.loc[~obs, "se"] > 0).all()
+    # with newdata=None: the rows used, again equal to the data
+    np.testing.assert_array_equal(fit.predict()["estimate"], fit.frame["y"])
+
+
+def test_conditional_prediction_is_the_gaussian_conditional_mean() -> None:
+    d = _with_gaps(7, 0.3)
+    fit = _fit(d.dropna(subset=["y"]), covariance="us")
+    pred = fit.predict(d, interval="confidence")
+    S = fit.covariance_matrix.to_numpy()
+    V = fit.vcov().to_numpy()
+    X = np.asarray(__import__("patsy").build_design_matrices([fit.design_info], d)[0])
+    mu = X @ fit.beta
+    sub = d.groupby("subject").filter(lambda g: g["y"].isna().any() and g["y"].notna().any())
+    g = sub[sub["subject"] == sub["subject"].iloc[0]]
+    o = np.flatnonzero(g["y"].notna().to_numpy())
+    u = np.flatnonzero(g["y"].isna().to_numpy())
+    vis = g["visit"].map({v: i for i, v in enumerate(fit.visit_levels)}).to_numpy()
+    rows = g.index.to_numpy()
+    ss = S[np.ix_(vis[u], vis[o])] @ np.linalg.inv(S[np.ix_(vis[o], vis[o])])
+    expect = mu[rows[u]] + ss @ (g["y"].to_numpy()[o] - mu[rows[o]])
+    np.testing.assert_allclose(pred.loc[rows[u], "estimate"], expect, rtol=1e-10)
+    Z = X[rows[u]] - ss @ X[rows[o]]
+    np.testing.assert_allclose(pred.loc[rows[u], "se"], np.sqrt(np.diag(Z @ V @ Z.T)),
+                               rtol=1e-10)
+
+
+def test_unconditional_prediction_and_fitted() -> None:
+    d = _with_gaps(3, 0.2)
+    fit = _fit(d.dropna(subset=["y"]), covariance="cs")
+    fitted = fit.fitted()
+    marg = fit.predict(conditional=False, interval="prediction")
+    np.testing.assert_allclose(marg["estimate"], fitted, rtol=1e-12)
+    sd = np.sqrt(np.diag(fit.covariance_matrix.to_numpy()))[0]
+    assert (marg["se"] > sd).all()
+    np.testing.assert_allclose(fit.residuals("response"), fit.frame["y"] - fitted, rtol=1e-12)
+    np.testing.assert_allclose(fit.residuals("pearson"), fit.residuals("response") / sd,
+                               rtol=1e-10)
+
+
+def test_normalized_residuals_whiten_each_subject() -> None:
+    d = _with_gaps(11, 0.3)
+    fit = _fit(d.dropna(subset=["y"]), covariance="us")
+    r = fit.residuals("response")
+    z = fit.residuals("normalized")
+    S = fit.covariance_matrix.to_numpy()
+    lv = {v: i for i, v in enumerate(fit.visit_levels)}
+    for _, g in fit.frame.groupby("subject"):
+        vis = g["visit"].map(lv).to_numpy().astype(int)
+        Si = S[np.ix_(vis, vis)]
+        ri = r.loc[g.index].to_numpy()
+        zi = z.loc[g.index].to_numpy()
+        assert zi @ zi == pytest.approx(ri @ np.linalg.solve(Si, ri), rel=1e-10)
+        np.testing.assert_allclose(np.linalg.cholesky(Si) @ zi, ri, rtol=1e-10, atol=1e-12)
+
+
+def test_simulate_reproduces_the_model_moments() -> None:
+    d = _toy(n=20, k=3, seed=4)
+    fit = _fit(d, covariance="us")
+    sims = fit.simulate(4000, rng=123)
+    again = fit.simulate(4000, rng=123)
+    pd.testing.assert_frame_equal(sims, again)
+    assert sims.shape == (len(d), 4000)
+    first = sims.loc[d["subject"] == "s00"].to_numpy()  # the subject's 3 visits x sims
+    S = fit.covariance_matrix.to_numpy()
+    # Monte Carlo error of a covariance from 4000 draws: well under 10% of the scale here
+    np.testing.assert_allclose(np.cov(first), S, atol=0.1 * float(np.max(np.diag(S))))
+    np.testing.assert_allclose(first.mean(axis=1), fit.fitted().loc[d["subject"] == "s00"],
+                               atol=4 * np.sqrt(np.max(np.diag(S)) / 4000))
+    # newdata: a new subject with one visit
+    new = pd.DataFrame({"subject": ["z"], "arm": ["trt"], "visit": ["v2"]})
+    assert fit.simulate(2, newdata=new, rng=1).shape == (1, 2)
+
+
+def test_predict_new_subject_without_outcomes_is_marginal() -> None:
+    d = _toy()
+    fit = _fit(d, covariance="ar1")
+    new = pd.DataFrame({"subject": ["z", "z"], "arm": ["ctl", "ctl"], "visit": ["v0", "v3"]})
+    a = fit.predict(new, interval="prediction")
+    b = fit.predict(new, conditional=False, interval="prediction")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_predict_and_simulate_errors() -> None:
+    d = _toy()
+    fit = _fit(d, covariance="cs")
+    with pytest.raises(DataError, match=r"'interval' argument must be one of"):
+        fit.predict(interval="pred")
+    with pytest.raises(DataError, match=r"'level'"):
+        fit.predict(interval="confidence", level=95)
+    with pytest.raises(DataError, match=r"'conditional' argument must be True or False"):
+        fit.predict(conditional="yes")  # type: ignore[arg-type]
+    with pytest.raises(DataError, match=r"'newdata' must be a pandas DataFrame"):
+        fit.predict([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(DataError, match=r"'visit'"):
+        fit.predict(d.drop(columns="visit"))
+    with pytest.raises(DataError, match=r"Column 'visit' of 'newdata' has value 'v9', not one of the fitted"):
+        fit.predict(d.assign(visit="v9"))
+    with pytest.raises(DataError, match=r"Column 'arm' of 'newdata' has value 'xyz'"):
+        fit.predict(d.assign(arm="xyz"))
+    with pytest.raises(DataError, match=r"has a visit listed twice in 'newdata'"):
+        fit.predict(pd.concat([d.iloc[:1], d.iloc[:1]]))
+    with pytest.raises(DataError, match=r"'type' argument must be one of"):
+        fit.residuals("studentized")
+    with pytest.raises(DataError, match=r"'n' argument must be a positive integer"):
+        fit.simulate(0)
+    with pytest.raises(DataError, match=r"'rng'"):
+        fit.simulate(2, rng="seed")
+    assert d.equals(_toy())  # inputs are not modified
+
+
+def test_spatial_predict_at_new_times() -> None:
+    d = _toy()
+    fit = _fit(d, covariance="sp_exp", time="t")
+    assert np.array_equal(fit.predict()["estimate"], fit.frame["y"])
+    # a missing observation at a time between the grid points is predicted from the others
+    new = d[d["subject"] == "s00"].copy()
+    new.loc[new.index[1], ["y", "t"]] = [np.nan, 1.5]
+    pred = fit.predict(new, interval="prediction")
+    assert np.isfinite(pred["estimate"].iloc[1]) and pred["se"].iloc[1] > 0
+    with pytest.raises(DataError, match=r"Column 't' of 'newdata' must be numeric"):
+        fit.predict(new.assign(t=np.nan))

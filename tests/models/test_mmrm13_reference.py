@@ -221,3 +221,35 @@ def test_type2_balanced_equals_sequential_lm_anova() -> None:
     np.testing.assert_allclose(tab["F"], bal["sequential"]["F"], rtol=1e-8)
     # with balance type II = type III for this 2 x 2 design too
     np.testing.assert_allclose(fit.anova(type=3, df_method="residual")["F"], tab["F"], rtol=1e-8)
+
+
+PRED_CASES = [c for c in FIXTURE["cases"] if "_pred_" in c["id"]]
+
+
+@pytest.mark.parametrize("case", PRED_CASES, ids=[c["id"] for c in PRED_CASES])
+def test_predict_against_sas(validation_dir: Path, case: dict[str, Any]) -> None:
+    """Conditional predictions of PT1's missing VIS1 and VIS3 (fev_data rows 1 and 3)."""
+    fit = fit_case(validation_dir, case)
+    full = fev_data(validation_dir)
+    (pc, sc) = case["checks"]
+    method = sc["quantity"].split(":")[1]
+    pred = fit.predict(full, interval="prediction", df_method=method)
+    rows = pred.iloc[[0, 2]]
+    assert full["FEV1"].iloc[[0, 2]].isna().all()
+    # mmrm's tolerance against SAS (mean relative difference)
+    d_fit = mean_rel_diff(rows["estimate"].to_numpy(), np.array(pc["expected"]), pc["tolerance"])
+    d_se = mean_rel_diff(rows["se"].to_numpy(), np.array(sc["expected"]), sc["tolerance"])
+    assert d_fit < pc["tolerance"], (pc["source"], d_fit)
+    assert d_se < sc["tolerance"], (sc["source"], d_se)
+
+
+RESID = FIXTURE["residuals"]
+
+
+@pytest.mark.parametrize("ref", RESID, ids=[r["id"] for r in RESID])
+def test_residuals_against_mmrm(validation_dir: Path, ref: dict[str, Any]) -> None:
+    fit = fit_case(validation_dir, ref)
+    for kind, values in ref["values"].items():
+        ours = fit.residuals(kind).to_numpy()[:5]
+        d = mean_rel_diff(ours, np.asarray(values), ref["tolerance"])
+        assert d < ref["tolerance"], (kind, ref["sources"][kind], ours, values, d)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
+from scipy import stats
 
 from .._entry import (
     arm_levels,
@@ -31,7 +32,15 @@ from .._entry import (
     show,
     show_list,
 )
-from .._validate import NanPolicy, check_columns, check_numeric_column, drop_missing_rows
+from .._validate import (
+    NanPolicy,
+    check_ci,
+    check_columns,
+    check_numeric_column,
+    check_option,
+    drop_missing_rows,
+    normalize_rng,
+)
 from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
 from ._covariance import (
@@ -164,6 +173,295 @@ class MMRMResult(LinearModelResult):
         V = self._kr(method)[0] if method in _KR else self._V
         return pd.DataFrame(V, index=list(self.coef_names), columns=list(self.coef_names))
 
+    # ------------------------------------------------------------------ fitted values
+    def fitted(self) -> pd.Series:
+        r"""Marginal fitted values :math:`X\hat\beta` of the rows used in the fit.
+
+        As R mmrm's ``fitted()`` (the population mean, not conditional on the
+        subject's other observations).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed like :attr:`frame`.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> bool(abs(fit.fitted().mean() - df["alsfrs"].mean()) < 1.0)
+        True
+        """
+        X = self._fit_design()
+        return pd.Series(X @ self.beta, index=self.frame.index, name="fitted")
+
+    def residuals(self, type: str = "response") -> pd.Series:
+        r"""Residuals of the rows used in the fit, as R mmrm's ``residuals()``.
+
+        With :math:`r_i = y_i - X_i\hat\beta` (subject ``i``'s observed visits,
+        in visit order) and :math:`\Sigma_i` the fitted covariance of those
+        visits:
+
+        * ``"response"``: :math:`r_i`;
+        * ``"pearson"``: :math:`r_{ij} / \sqrt{\Sigma_{i,jj}}`;
+        * ``"normalized"``: :math:`L_i^{-1} r_i` with :math:`\Sigma_i = L_i L_i'`
+          the lower Cholesky factor (mmrm's ``epsilonTilde``; independent
+          standard normal under the model).
+
+        Source: mmrm 0.3.18 ``residuals.mmrm_tmb`` and ``src/mmrm.cpp``.
+
+        Parameters
+        ----------
+        type : {"response", "pearson", "normalized"}
+
+        Returns
+        -------
+        pandas.Series
+            Indexed like :attr:`frame`.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> r = fit.residuals("normalized")
+        >>> bool(0.8 < r.std() < 1.2)
+        True
+        """
+        check_option(type, "type", ("response", "pearson", "normalized"))
+        y = self.frame[self.outcome_name].to_numpy(float)
+        r = y - self._fit_design() @ self.beta
+        codes = np.asarray(self._grid_codes)
+        if type == "pearson":
+            r = r / np.sqrt(np.diag(self._sigma))[codes]
+        elif type == "normalized":
+            subj = pd.factorize(self.frame[self.subject_name])[0]
+            out = np.empty_like(r)
+            for rows in _pattern_blocks(subj, codes, self._sigma.shape[0]):
+                S = self._sigma[np.ix_(codes[rows[0]], codes[rows[0]])]
+                Lc = np.linalg.cholesky(S)
+                out[rows] = np.linalg.solve(Lc, r[rows].T).T
+            r = out
+        return pd.Series(r, index=self.frame.index, name=f"residuals_{type}")
+
+    def predict(self, newdata: pd.DataFrame | None = None, *, conditional: bool = True,
+                interval: str = "none", level: float = 0.95,
+                df_method: str | None = None) -> pd.DataFrame:
+        r"""Predictions, conditional on each subject's observed outcomes.
+
+        For a subject with observed visits ``o`` and visits to predict ``u``
+        (rows of ``newdata`` whose outcome is missing or absent), the
+        conditional Gaussian mean and variance are
+
+        .. math:: \hat y_u = X_u\hat\beta + \Sigma_{uo}\Sigma_{oo}^{-1}(y_o - X_o\hat\beta),
+           \qquad Z = X_u - \Sigma_{uo}\Sigma_{oo}^{-1}X_o,
+
+        ``conf_var = diag(Z V Z')`` (the uncertainty of :math:`\hat\beta`,
+        ``V`` = :meth:`vcov`) and ``var = conf_var + diag(Sigma_uu - Sigma_uo
+        Sigma_oo^{-1} Sigma_ou)``. Rows with an observed outcome are predicted
+        by the outcome itself (variance 0). ``conditional=False`` gives
+        :math:`X\hat\beta` with ``conf_var = diag(X V X')`` and ``var =
+        conf_var + diag(Sigma)``. This is mmrm's ``predict.cpp`` (equal to SAS
+        PROC MIXED's predicted values of missing visits); mmrm's own
+        ``interval = "prediction"`` averages ``var`` over simulated thetas,
+        rehabstats uses the plug-in ``var`` (SAS's). Limits are
+        ``estimate -/+ z_{1 - alpha/2} se`` with the normal quantile, as mmrm.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Rows to predict, with the model's covariates, ``subject`` and
+            ``visit`` (and ``time`` for spatial structures); an outcome column
+            (if any) supplies the observed values conditioned on. Default: the
+            rows used in the fit (then every prediction equals the data when
+            ``conditional=True``).
+        conditional : bool
+            Condition on the subject's observed outcomes (default) or not.
+        interval : {"none", "confidence", "prediction"}
+            ``"confidence"``: ``se = sqrt(conf_var)``; ``"prediction"``: ``se
+            = sqrt(var)``.
+        level : float
+            Level of the interval.
+        df_method : str, optional
+            Selects ``V``: the Kenward-Roger adjusted covariance for
+            ``"kenward-roger"`` / ``"kenward-roger-linear"``, else the
+            model-based one (default: the model's default df method).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``newdata``: ``estimate`` and, with an interval,
+            ``se, ci_low, ci_high``.
+
+        Raises
+        ------
+        DataError
+            Missing columns, a visit (or subject-visit pair) not usable, a
+            covariate value outside the fitted levels, bad options.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline")
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df.dropna(subset=["alsfrs"]),
+        ...               subject="subject", visit="visit")
+        >>> pred = fit.predict(df, interval="prediction")
+        >>> obs = df["alsfrs"].notna()
+        >>> bool((pred.loc[obs, "estimate"] == df.loc[obs, "alsfrs"]).all())
+        True
+        >>> bool((pred.loc[~obs, "se"] > 0).all())
+        True
+        """
+        if not isinstance(conditional, (bool, np.bool_)):
+            raise DataError(f"The 'conditional' argument must be True or False; got {conditional!r}.")
+        check_option(interval, "interval", ("none", "confidence", "prediction"))
+        level = check_ci(level, "level")
+        V = self.vcov(df_method).to_numpy()
+        X, subj, codes, y, index, S = self._new_rows(newdata)
+        mu = X @ self.beta
+        est = mu.copy()
+        conf_var = np.einsum("np,pq,nq->n", X, V, X)
+        var = conf_var + np.diag(S)[codes]
+        if conditional:
+            obs = np.isfinite(y)
+            est[obs], conf_var[obs], var[obs] = y[obs], 0.0, 0.0
+            for rows in _pattern_blocks(subj, codes, S.shape[0], obs):
+                o_rows, u_rows = rows
+                if o_rows.shape[1] == 0 or u_rows.shape[1] == 0:
+                    continue
+                o, u = codes[o_rows[0]], codes[u_rows[0]]
+                ss = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, u)]).T  # S_uo S_oo^-1
+                est[u_rows] = mu[u_rows] + (y[o_rows] - mu[o_rows]) @ ss.T
+                Z = X[u_rows] - np.einsum("uo,nop->nup", ss, X[o_rows])
+                cv = np.einsum("nup,pq,nuq->nu", Z, V, Z)
+                cond = np.diag(S[np.ix_(u, u)] - ss @ S[np.ix_(o, u)])
+                conf_var[u_rows], var[u_rows] = cv, cv + cond
+        out = pd.DataFrame({"estimate": est}, index=index)
+        if interval != "none":
+            se = np.sqrt(conf_var if interval == "confidence" else var)
+            z = float(stats.norm.ppf(0.5 + level / 2))
+            out["se"] = se
+            out["ci_low"], out["ci_high"] = est - z * se, est + z * se
+        return out
+
+    def simulate(self, n: int = 1, *, newdata: pd.DataFrame | None = None,
+                 rng: Any = None) -> pd.DataFrame:
+        r"""Simulate outcomes from the fitted model.
+
+        Each simulation draws every subject's outcomes at its rows from
+        :math:`N(X_i\hat\beta, \Sigma_i)` with the estimated ``beta`` and
+        ``Sigma`` (R mmrm's ``simulate(method = "conditional")``: conditional
+        on the estimates, not on the observed outcomes).
+
+        Parameters
+        ----------
+        n : int
+            Number of simulated data sets.
+        newdata : pandas.DataFrame, optional
+            Rows to simulate (covariates, ``subject``, ``visit``); default the
+            rows used in the fit.
+        rng : int, numpy.random.Generator or None
+            Seed or generator.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per simulation (``sim_1``, ...), indexed like the rows.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> sims = fit.simulate(3, rng=1)
+        >>> sims.shape == (len(fit.frame), 3)
+        True
+        """
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise DataError(f"The 'n' argument must be a positive integer; got {n!r}.")
+        gen = normalize_rng(rng)
+        X, subj, codes, _, index, S = self._new_rows(newdata)
+        mu = X @ self.beta
+        out = np.empty((len(mu), int(n)))
+        for rows in _pattern_blocks(subj, codes, S.shape[0]):
+            c = codes[rows[0]]
+            Lc = np.linalg.cholesky(S[np.ix_(c, c)])
+            z = gen.standard_normal((rows.shape[0], int(n), len(c)))
+            out[rows] = mu[rows][:, :, None] + np.einsum("ab,snb->san", Lc, z)
+        return pd.DataFrame(out, index=index, columns=[f"sim_{k + 1}" for k in range(int(n))])
+
+    def _fit_design(self) -> np.ndarray:
+        cache: dict[str, Any] = self._kr_cache
+        if "X" not in cache:
+            X = np.asarray(patsy.build_design_matrices([self.design_info], self.frame)[0],
+                           dtype=float)
+            cache["X"] = X[:, self._rank_info.keep]
+        out: np.ndarray = cache["X"]
+        return out
+
+    def _new_rows(self, newdata: pd.DataFrame | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+        """(X, subject codes, grid codes, outcome or NaN, index, Sigma over the grid)."""
+        if newdata is None:
+            subj = pd.factorize(self.frame[self.subject_name])[0]
+            y = self.frame[self.outcome_name].to_numpy(float)
+            return (self._fit_design(), subj, np.asarray(self._grid_codes), y,
+                    self.frame.index, self._sigma)
+        if not isinstance(newdata, pd.DataFrame):
+            raise DataError(f"'newdata' must be a pandas DataFrame; got {type(newdata).__name__}.")
+        need = [self.subject_name, self.visit_name,
+                *([self.time_name] if self.time_name else [])]
+        check_columns(newdata, dict(zip(("subject", "visit", "time"), need, strict=False)))
+        frame = newdata.copy()
+        for c in self.frame.columns:
+            if c in frame.columns and isinstance(self.frame[c].dtype, pd.CategoricalDtype):
+                cats = list(self.frame[c].cat.categories)
+                bad = ~frame[c].isin(cats) & frame[c].notna()
+                if bad.any():
+                    raise DataError(f"Column {c!r} of 'newdata' has value "
+                                    f"{show(frame.loc[bad, c].iloc[0])}, not one of the fitted "
+                                    f"levels {show_list(cats)}.")
+                frame[c] = pd.Categorical(frame[c], categories=cats)
+        if frame[[self.subject_name, self.visit_name]].isna().any().any():
+            raise DataError(f"'newdata' has missing {self.subject_name!r} or "
+                            f"{self.visit_name!r} values.")
+        try:
+            X = np.asarray(patsy.build_design_matrices([self.design_info], frame,
+                                                       NA_action="raise")[0], dtype=float)
+        except patsy.PatsyError as exc:
+            raise DataError(f"Cannot build the design for 'newdata' (a covariate is missing or "
+                            f"not usable): {exc}") from None
+        X = X[:, self._rank_info.keep]
+        if self.outcome_name in frame.columns:
+            y = pd.to_numeric(frame[self.outcome_name], errors="coerce").to_numpy(float)
+        else:
+            y = np.full(len(frame), np.nan)
+        subj = pd.factorize(frame[self.subject_name])[0]
+        if self.time_name is not None:
+            t = pd.to_numeric(frame[self.time_name], errors="coerce").to_numpy(float)
+            if not np.all(np.isfinite(t)):
+                raise DataError(f"Column {self.time_name!r} of 'newdata' must be numeric and "
+                                "finite.")
+            grid, codes = np.unique(t, return_inverse=True)
+            S = get_structure(self.covariance).bind(grid).sigma(self.theta, len(grid))
+            dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
+        else:
+            codes = frame[self.visit_name].cat.codes.to_numpy() if isinstance(
+                frame[self.visit_name].dtype, pd.CategoricalDtype) else np.array(
+                [self.visit_levels.index(v) if v in self.visit_levels else -1
+                 for v in frame[self.visit_name]])
+            if (codes < 0).any():
+                bad = frame[self.visit_name].to_numpy()[codes < 0][0]
+                raise DataError(f"Visit {show(bad)} of 'newdata' is not a fitted visit level "
+                                f"{show_list(self.visit_levels)}.")
+            S = self._sigma
+            dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
+        if dup.any():
+            raise DataError(f"Subject {show(frame[self.subject_name].to_numpy()[dup][0])} has a "
+                            "visit listed twice in 'newdata'.")
+        return X, subj, np.asarray(codes), y, frame.index, S
+
     # ------------------------------------------------------------------ base hooks
     def _kr(self, method: str) -> tuple[np.ndarray, np.ndarray]:
         """(adjusted vcov, P matrices) of a Kenward-Roger variant, computed once."""
@@ -230,6 +528,40 @@ class MMRMResult(LinearModelResult):
         return (f"<MMRMResult {self.covariance} {'REML' if self.reml else 'ML'} "
                 f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
+
+
+def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
+                    split: np.ndarray | None = None) -> list[Any]:
+    """Row indices of the subjects grouped by their set of visits (grid positions).
+
+    Without ``split``: a list of ``(n_subjects_in_pattern, k)`` arrays of row
+    indices, columns in grid order. With a boolean ``split`` per row: a list of
+    pairs ``(rows where split, rows where not)`` grouped by both sets.
+    """
+    n_sub = int(subj.max()) + 1 if len(subj) else 0
+    idx = np.full((n_sub, m), -1)
+    idx[subj, codes] = np.arange(len(subj))
+    present = idx >= 0
+    if split is None:
+        _, inv = np.unique(present.astype(np.uint8), axis=0, return_inverse=True)
+        inv = np.asarray(inv).ravel()
+        out: list[Any] = []
+        for g in np.unique(inv):
+            members = np.flatnonzero(inv == g)
+            out.append(idx[np.ix_(members, np.flatnonzero(present[members[0]]))])
+        return out
+    flag = np.zeros((n_sub, m), dtype=bool)
+    flag[subj, codes] = split
+    a, b = present & flag, present & ~flag
+    pairs = np.concatenate([a, b], axis=1).astype(np.uint8)
+    _, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    res: list[Any] = []
+    for g in np.unique(inverse):
+        members = np.flatnonzero(inverse == g)
+        ca, cb = np.flatnonzero(a[members[0]]), np.flatnonzero(b[members[0]])
+        res.append((idx[np.ix_(members, ca)], idx[np.ix_(members, cb)]))
+    return res
 
 
 # ---------------------------------------------------------------------- front end

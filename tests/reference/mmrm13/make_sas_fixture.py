@@ -250,6 +250,21 @@ SNAPS = [
 ]
 
 
+# mmrm's own residuals (first 5 rows, tolerance 1e-3), tests/testthat/test-tmb-methods.R
+RESID = [
+    {"id": "resid_get_mmrm", "block": 'test_that("residuals works as expected", {',
+     "rhs": "RACE + SEX + ARMCD * AVISIT", "cov": "us",
+     "values": {"response": [-1.2349, -31.6025, -4.1618, -4.2406, 2.9770],
+                "pearson": [-0.23957, -3.23296, -0.80740, -1.09871, 0.30455],
+                "normalized": [-0.23957, -3.23322, -0.80740, -0.99548, 0.43232]}},
+    {"id": "resid_spatial", "block": 'test_that("residuals works as expected with a model using spatial',
+     "rhs": "ARMCD", "cov": "sp_exp", "time": "VISITN",
+     # the test's third check calls type = "normalized" again (labelled pearson): not used
+     "values": {"response": [-4.5428, -24.0301, -8.8329, -3.4092, 8.5200],
+                "normalized": [-0.4943, -2.5698, -0.9613, 0.0046, 1.1645]}},
+]
+
+
 def _line(text: str, literal: str, after: int = 0) -> int:
     pos = text.find(literal, after)
     if pos < 0:
@@ -334,8 +349,18 @@ def main(git_dir: str) -> None:
         snaps.append({**{k: v for k, v in sn.items() if k not in ("lit", "snap")},
                       "tolerance": 1e-4,
                       "source": f"tests/testthat/_snaps/{sn['snap']}:{_line(t, lit)}"})
+    resid = []
+    t = text("test-tmb-methods.R")
+    for r in RESID:
+        start = t.find(r["block"])
+        if start < 0:
+            raise SystemExit(f"{r['id']}: block not found")
+        lines = {k: f"tests/testthat/test-tmb-methods.R:{_line(t, repr(v[1]), start)}"
+                 for k, v in r["values"].items()}
+        resid.append({**{k: v for k, v in r.items() if k != "block"}, "reml": True,
+                      "tolerance": 1e-3, "sources": lines})
     out = {"source": "openpharma/mmrm 0.3.18, tests/testthat", "commit": COMMIT,
-           "snapshots": snaps,
+           "snapshots": snaps, "residuals": resid,
            "data": "peer_data/mmrm__fev_data.csv (+ .levels.json)",
            "tolerance_rule": "testthat 3e / waldo: mean(|x - y|) / mean(|y|) < tolerance",
            "cases": cases}
