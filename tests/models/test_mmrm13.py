@@ -337,3 +337,30 @@ def test_spatial_predict_at_new_times() -> None:
     assert np.isfinite(pred["estimate"].iloc[1]) and pred["se"].iloc[1] > 0
     with pytest.raises(DataError, match=r"Column 't' of 'newdata' must be numeric"):
         fit.predict(new.assign(t=np.nan))
+
+
+def test_proportional_weights_by_hand_and_balanced() -> None:
+    d = _toy()
+    d["sex"] = np.where(np.arange(len(d)) // 4 % 3 == 0, "f", "m")  # 1/3 f, subject-level
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RehabStatsWarning)
+        f2 = mmrm("y ~ arm * visit + sex", d, subject="subject", visit="visit", arm="arm",
+                  covariance="cs")
+    prop = f2.emmeans("arm", weights="proportional").set_index("arm")["estimate"]
+    grid = f2._grid()
+    # by hand: average over visit x sex cells weighted by their frequencies in the data
+    cnt = d.groupby(["visit", "sex"]).size()
+    for a in ("ctl", "trt"):
+        rows = grid.grid["arm"].astype(str) == a
+        w = np.array([cnt[(v, s)] for v, s in zip(grid.grid.loc[rows, "visit"],
+                                                   grid.grid.loc[rows, "sex"], strict=True)])
+        expect = w @ (grid.X[rows.to_numpy()] @ f2.beta) / w.sum()
+        assert prop[a] == pytest.approx(expect, rel=1e-12)
+    # balanced in visit (every subject has every visit): visit weights are equal
+    f3 = _fit(d, covariance="cs")
+    np.testing.assert_allclose(f3.emmeans("arm", weights="proportional")["estimate"],
+                               f3.emmeans("arm")["estimate"], rtol=1e-12)
+    tab = f3.contrasts("arm", method="trt.vs.ctrl", weights="proportional")
+    assert len(tab) == 1
+    with pytest.raises(DataError, match=r"'weights' argument must be one of"):
+        f3.emmeans("arm", weights="cells")

@@ -408,24 +408,43 @@ class LinearModelResult(Result):
         return Lm
 
     def emmeans(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
-                df_method: str | None = None, ci: float = 0.95) -> pd.DataFrame:
+                df_method: str | None = None, ci: float = 0.95,
+                weights: str = "equal") -> pd.DataFrame:
         """Estimated marginal means (emmeans' defaults: equal weights, covariates at means).
+
+        ``weights="proportional"`` (emmeans' ``weights = "proportional"``)
+        weights each combination of the factors averaged over by its
+        frequency in the data used in the fit instead of equally (numeric
+        covariates stay at their means); see
+        :func:`rehabstats.models._emmeans.emm_rows`.
 
         Columns: one per factor in ``by`` and ``specs``, then
         ``estimate, se, df, t, p, ci_low, ci_high`` (``t`` tests mean = 0).
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> eq = fit.emmeans("arm")["estimate"]
+        >>> prop = fit.emmeans("arm", weights="proportional")["estimate"]
+        >>> bool((eq != prop).any())
+        True
         """
         method = self._df_method(df_method)
         ci = check_ci(ci)
+        check_option(weights, "weights", ("equal", "proportional"))
         spec_l, by_l = _as_list(specs, "specs"), _as_list(by, "by")
         if not spec_l:
             raise DataError("'specs' must name at least one factor.")
-        labels, L = emm_rows(self._grid(), spec_l, by_l)
+        labels, L = emm_rows(self._grid(), spec_l, by_l, weights, self.frame)
         table = self._rows_table(L, method, ci)
         return pd.concat([labels.reset_index(drop=True), table], axis=1)
 
     def contrasts(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
                   method: str = "pairwise", ref: Any = None, adjust: str | None = None,
-                  df_method: str | None = None, ci: float = 0.95) -> ContrastTable:
+                  df_method: str | None = None, ci: float = 0.95,
+                  weights: str = "equal") -> ContrastTable:
         """Differences between marginal means within each ``by`` group, as emmeans' ``contrast()``.
 
         Parameters
@@ -462,6 +481,8 @@ class LinearModelResult(Result):
             Small-sample df method (the model's ``df_methods``; default the first).
         ci : float
             Confidence level of the limits.
+        weights : {"equal", "proportional"}
+            Weights of the marginal means compared (see :meth:`emmeans`).
 
         Returns
         -------
@@ -498,12 +519,13 @@ class LinearModelResult(Result):
         ['control - high', 'low - high']
         """
         check_option(method, "method", CONTRAST_METHODS)
+        check_option(weights, "weights", ("equal", "proportional"))
         dfm = self._df_method(df_method)
         ci = check_ci(ci)
         spec_l, by_l = _as_list(specs, "specs"), _as_list(by, "by")
         if not spec_l:
             raise DataError("'specs' must name at least one factor.")
-        labels, L = emm_rows(self._grid(), spec_l, by_l)
+        labels, L = emm_rows(self._grid(), spec_l, by_l, weights, self.frame)
         n_by = int(np.prod([len(self._grid().levels[b]) for b in by_l])) if by_l else 1
         k = len(labels) // n_by
         spec_levels = labels[spec_l].iloc[:k]
