@@ -502,13 +502,49 @@ class MMRMResult(LinearModelResult):
         Lr = self._rank_info.reduce(L)
         if not np.all(np.isfinite(Lr)):  # not estimable (an aliased combination)
             return math.nan, math.nan, math.nan
+        if df_method == "between-within":
+            est, se, _ = self._df().contrast_1d(Lr, "residual")
+            return est, se, self._bw_df(np.atleast_2d(Lr))
         return self._df().contrast_1d(Lr, df_method)
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
         Lr = self._rank_info.reduce(np.atleast_2d(L))
         if not np.all(np.isfinite(Lr)):
             return math.nan, math.nan, math.nan
+        if df_method == "between-within":
+            F, q, _ = self._df().contrast_md(Lr, "residual")
+            return F, q, (self._bw_df(Lr) if q > 0 else math.nan)
         return self._df().contrast_md(Lr, df_method)
+
+    def _bw_df(self, L: np.ndarray) -> float:
+        """Between-within df of a contrast (mmrm's ``h_df_min_bw``).
+
+        Each coefficient is "between" when its column is constant within every
+        subject, else "within" (the intercept counts as within); ``ddf_between
+        = N - p_between - 1``, ``ddf_within = n - N - p_within``; a contrast
+        gets the smallest df of the coefficients it involves (Schluchter &
+        Elashoff 1990, doi:10.1080/00949659008811282; SAS ``DDFM=BW``).
+        """
+        cache: dict[str, Any] = self._kr_cache
+        if "bw" not in cache:
+            X = self._fit_design()
+            subj = pd.factorize(self.frame[self.subject_name])[0]
+            kinds = []
+            for j, name in enumerate(self.coef_names):
+                if name == "(Intercept)":
+                    kinds.append("intercept")
+                    continue
+                pairs = pd.DataFrame({"x": X[:, j], "s": subj}).drop_duplicates()
+                kinds.append("within" if len(pairs) > self.n_subjects else "between")
+            kind_arr = np.array(kinds)
+            n_between = int(np.sum(kind_arr == "between"))
+            n_within = int(np.sum(kind_arr == "within"))
+            n_icpt = int(np.sum(kind_arr == "intercept"))
+            ddf_b = self.n_subjects - n_between - n_icpt
+            ddf_w = self.nobs - self.n_subjects - n_within
+            cache["bw"] = np.where(kind_arr == "between", ddf_b, ddf_w).astype(float)
+        involved = np.any(np.atleast_2d(L) != 0, axis=0)
+        return float(np.min(cache["bw"][involved])) if involved.any() else math.nan
 
     def _standardizer(self, kind: str) -> float:
         return self._standardizer_info(kind)[0]
@@ -705,9 +741,11 @@ def mmrm(
         ``time`` values of two observations); default unstructured.
     reml : bool, optional
         REML (default) or maximum likelihood.
-    df_method : {"satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic"}, optional
+    df_method : {"satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic", "between-within"}, optional
         Default df method of the result's tables. Kenward-Roger requires REML
-        and is rejected before fitting otherwise (as mmrm).
+        and is rejected before fitting otherwise (as mmrm). ``"between-within"``
+        is mmrm's (and SAS ``DDFM=BW``): ``N - p_between - 1`` df for contrasts
+        of subject-level coefficients only, else ``n - N - p_within``.
     nan_policy : {"omit", "raise"}, optional
         Rows with a missing outcome or covariate are dropped and announced with
         a ``RehabStatsWarning`` (``"omit"``), or raise a ``DataError``.
@@ -820,7 +858,8 @@ def mmrm(
         spatial_names = ", ".join(repr(c) for c in SPATIAL_STRUCTURES)
         raise DataError(f"The 'time' argument applies to the spatial covariance structures "
                         f"({spatial_names}) only; covariance is {covariance!r}.")
-    methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic")
+    methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic",
+               "between-within")
     if not isinstance(df_method, str) or df_method not in methods:
         raise DataError(f"The 'df_method' argument must be one of "
                         f"{', '.join(repr(m) for m in methods)}; got {df_method!r}.")

@@ -265,6 +265,27 @@ RESID = [
 ]
 
 
+# between-within df, tests/testthat/test-between-within.R (exact integers; F at 1e-3)
+BW = [
+    {"id": "bw_intercept_only", "block": 'test_that("h_df_1d_bw works as expected for a model with only',
+     "rhs": "1", "cov": "us", "L": [1], "est": 42.8338, "se": 0.3509, "df": 340,
+     "t": 122.07, "lit": "340L"},
+    {"id": "bw_race_contrast", "block": 'test_that("h_df_1d_bw works as expected for univariate',
+     "rhs": "ARMCD + RACE", "cov": "us", "L": [0, 0, 1, -1], "df": 193, "lit": "193L"},
+    {"id": "bw_race_with_intercept", "block": 'contrast <- c(1, 0, -1, 0)',
+     "rhs": "ARMCD + RACE", "cov": "us", "L": [1, 0, -1, 0], "df": 193, "lit": "193L"},
+    {"id": "bw_md_between", "block": 'test_that("h_df_md_bw works as expected - between effect',
+     "rhs": "RACE + SEX + ARMCD * AVISIT", "cov": "us", "L_md": [[2, 3]], "num_df": 2,
+     "den_df": 192, "F": 36.91, "lit": "36.91"},
+    {"id": "bw_md_within", "block": 'test_that("h_df_md_bw works as expected - within effect',
+     "rhs": "RACE + SEX + ARMCD * AVISIT", "cov": "us", "L_md": [[6, 7]], "num_df": 2,
+     "den_df": 334, "F": 80.96, "lit": "80.96"},
+    {"id": "bw_md_both", "block": 'test_that("h_df_md_bw works as expected - both effects',
+     "rhs": "RACE + SEX + ARMCD * AVISIT", "cov": "us", "L_md": [[2, 3], [6, 7]], "num_df": 2,
+     "den_df": 192, "F": 117.65, "lit": "117.65"},
+]
+
+
 def _line(text: str, literal: str, after: int = 0) -> int:
     pos = text.find(literal, after)
     if pos < 0:
@@ -359,8 +380,16 @@ def main(git_dir: str) -> None:
                  for k, v in r["values"].items()}
         resid.append({**{k: v for k, v in r.items() if k != "block"}, "reml": True,
                       "tolerance": 1e-3, "sources": lines})
+    bw = []
+    t = text("test-between-within.R")
+    for b in BW:
+        start = t.find(b["block"])
+        if start < 0:
+            raise SystemExit(f"{b['id']}: block not found")
+        bw.append({**{k: v for k, v in b.items() if k not in ("block", "lit")}, "reml": True,
+                   "source": f"tests/testthat/test-between-within.R:{_line(t, b['lit'], start)}"})
     out = {"source": "openpharma/mmrm 0.3.18, tests/testthat", "commit": COMMIT,
-           "snapshots": snaps, "residuals": resid,
+           "snapshots": snaps, "residuals": resid, "between_within": bw,
            "data": "peer_data/mmrm__fev_data.csv (+ .levels.json)",
            "tolerance_rule": "testthat 3e / waldo: mean(|x - y|) / mean(|y|) < tolerance",
            "cases": cases}
