@@ -364,3 +364,34 @@ def test_proportional_weights_by_hand_and_balanced() -> None:
     assert len(tab) == 1
     with pytest.raises(DataError, match=r"'weights' argument must be one of"):
         f3.emmeans("arm", weights="cells")
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000),
+       kind=st.sampled_from(["empirical", "empirical-jackknife", "empirical-bias-reduced"]))
+def test_sandwich_is_invariant_to_subject_relabelling_and_row_order(seed: int, kind: str) -> None:
+    d = _with_gaps(seed, 0.2).dropna(subset=["y"])
+    rng = np.random.default_rng(seed)
+    names = {s: f"p{i:03d}" for i, s in enumerate(rng.permutation(d["subject"].unique()))}
+    d2 = d.assign(subject=d["subject"].map(names)).sample(frac=1.0, random_state=seed)
+    a = _fit(d, covariance="cs", vcov=kind, df_method="residual")
+    b = _fit(d2, covariance="cs", vcov=kind, df_method="residual")
+    np.testing.assert_allclose(a.vcov().to_numpy(), b.vcov().to_numpy(), rtol=1e-7)
+
+
+def test_sandwich_options_and_errors() -> None:
+    d = _toy()
+    emp = _fit(d, covariance="us", vcov="empirical", df_method="asymptotic")
+    assert emp.df_methods == ("asymptotic", "residual", "between-within")
+    assert not np.allclose(emp.vcov().to_numpy(), emp._V)
+    jk = _fit(d, covariance="us", vcov="empirical-jackknife", df_method="residual")
+    # jackknife inflates the plain sandwich (each (I - H_ii)^-1 >= I)
+    assert np.all(np.diag(jk.vcov().to_numpy()) > np.diag(emp.vcov().to_numpy()))
+    with pytest.raises(DataError, match=r"'vcov' argument must be None"):
+        _fit(d, vcov="sandwich", df_method="residual")
+    with pytest.raises(DesignError, match=r"Kenward-Roger uses its own adjusted covariance"):
+        _fit(d, vcov="empirical", df_method="kenward-roger")
+    with pytest.raises(DesignError, match=r"Satterthwaite df of a sandwich covariance"):
+        _fit(d, vcov="empirical")
+    with pytest.raises(DataError, match=r"'df_method'"):
+        emp.coef(df_method="satterthwaite")

@@ -30,11 +30,13 @@ _FITS: dict[tuple[Any, ...], MMRMResult] = {}
 
 
 def fit_case(vdir: Path, case: dict[str, Any]) -> MMRMResult:
-    key = (case["rhs"], case["cov"], case["reml"], case.get("time"))
+    key = (case["rhs"], case["cov"], case["reml"], case.get("time"), case.get("vcov"))
     if key not in _FITS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RehabStatsWarning)  # rows with missing FEV1
-            kw = {"time": case["time"]} if case.get("time") else {}
+            kw: dict[str, Any] = {"time": case["time"]} if case.get("time") else {}
+            if case.get("vcov"):
+                kw.update(vcov=case["vcov"], df_method="residual")
             _FITS[key] = mmrm(f"FEV1 ~ {case['rhs']}", fev_data(vdir), subject="USUBJID",
                               visit="AVISIT", covariance=case["cov"], reml=case["reml"], **kw)
     return _FITS[key]
@@ -300,3 +302,19 @@ def test_between_within_against_mmrm_tests(validation_dir: Path, ref: dict[str, 
         assert row["num_df"] == ref["num_df"]
         assert row["den_df"] == ref["den_df"]
         assert mean_rel_diff(np.array([row["F"]]), np.array([ref["F"]]), 1e-3) < 1e-3
+
+
+EMP = FIXTURE["empirical"]
+
+
+@pytest.mark.parametrize("ref", EMP, ids=[e["id"] for e in EMP])
+def test_sandwich_vcov_against_sas_and_mmrm(validation_dir: Path, ref: dict[str, Any]) -> None:
+    fit = fit_case(validation_dir, ref)
+    assert fit.vcov_type == ref["vcov"]
+    ours = fit.vcov().to_numpy().ravel(order="F")
+    d = mean_rel_diff(ours, np.asarray(ref["expected"]), ref["tolerance"])
+    assert d < ref["tolerance"], (ref["source"], ours, d)  # mmrm's tolerance, 1e-4
+    # the tables use the sandwich: SE of ARMCDTRT, residual df n - p
+    row = fit.coef().set_index("term").loc["ARMCDTRT"]
+    assert row["se"] == pytest.approx(math.sqrt(fit.vcov().to_numpy()[1, 1]), rel=1e-12)
+    assert row["df"] == fit.nobs - 2

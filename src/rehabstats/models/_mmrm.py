@@ -130,6 +130,8 @@ class MMRMResult(LinearModelResult):
     visit_name: str
     time_name: str | None
     time_points: list[float] | None
+    vcov_type: str | None
+    _V_emp: np.ndarray | None
     _grid_codes: np.ndarray
     _sigma: np.ndarray
     _V: np.ndarray
@@ -170,8 +172,14 @@ class MMRMResult(LinearModelResult):
         """Covariance of the fixed effects: model-based, or KR-adjusted for
         ``df_method="kenward-roger"`` / ``"kenward-roger-linear"``."""
         method = self._df_method(df_method)
-        V = self._kr(method)[0] if method in _KR else self._V
+        V = self._kr(method)[0] if method in _KR else self._C
         return pd.DataFrame(V, index=list(self.coef_names), columns=list(self.coef_names))
+
+    @property
+    def _C(self) -> np.ndarray:
+        """The covariance of beta the tables use: model-based, or the sandwich of ``vcov=``."""
+        emp = getattr(self, "_V_emp", None)
+        return self._V if emp is None else emp
 
     # ------------------------------------------------------------------ fitted values
     def fitted(self) -> pd.Series:
@@ -493,7 +501,7 @@ class MMRMResult(LinearModelResult):
         cache: dict[str, Any] = self._kr_cache
         if "engine" not in cache:
             cache["engine"] = DFEngine(
-                beta=self.beta, C=self._V, dC=self._jac, A=self.theta_vcov,
+                beta=self.beta, C=self._C, dC=self._jac, A=self.theta_vcov,
                 resid_df=float(self.nobs - len(self.beta)), kr=self._kr_pieces)
         out: DFEngine = cache["engine"]
         return out
@@ -600,6 +608,34 @@ def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
     return res
 
 
+def _sandwich(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray, sigma: np.ndarray,
+              subj: np.ndarray, codes: np.ndarray, m: int, kind: str) -> np.ndarray:
+    """Sandwich covariance of beta (see ``vcov=`` of :func:`mmrm`), by missingness pattern."""
+    r = y - X @ beta
+    meat = np.zeros_like(V)
+    eps = float(np.finfo(float).eps)
+    for rows in _pattern_blocks(subj, codes, m):
+        c = codes[rows[0]]
+        Winv = np.linalg.inv(np.linalg.cholesky(sigma[np.ix_(c, c)]))   # L^-1
+        Xt = np.einsum("ab,nbp->nap", Winv, X[rows])                    # (n, k, p)
+        rt = np.einsum("ab,nb->na", Winv, r[rows])                      # (n, k)
+        if kind != "empirical":
+            k = len(c)
+            IH = np.eye(k) - np.einsum("nap,pq,nbq->nab", Xt, V, Xt)
+            if kind == "empirical-jackknife":
+                rt = np.linalg.solve(IH, rt[..., None])[..., 0]
+            else:  # symmetric pseudo-inverse square root (mmrm's pseudoInverseSqrt)
+                d, U = np.linalg.eigh(IH)
+                tol = eps * k * np.max(np.abs(d), axis=1, keepdims=True)
+                inv_sqrt = np.where(d > tol, 1.0 / np.sqrt(np.where(d > tol, d, 1.0)), 0.0)
+                A = np.einsum("nab,nb,ncb->nac", U, inv_sqrt, U)
+                rt = np.einsum("nab,nb->na", A, rt)
+        z = np.einsum("nap,na->np", Xt, rt)
+        meat += z.T @ z
+    out: np.ndarray = V @ meat @ V
+    return 0.5 * (out + out.T)
+
+
 # ---------------------------------------------------------------------- front end
 def _formula_parts(formula: Any) -> tuple[str, str]:
     if not isinstance(formula, str) or formula.count("~") != 1:
@@ -699,6 +735,7 @@ def mmrm(
     reference: Any = None,
     baseline: str | None = None,
     time: str | None = None,
+    vcov: str | None = None,
 ) -> MMRMResult:
     r"""Mixed model for repeated measures on all available visits.
 
@@ -772,6 +809,20 @@ def mmrm(
         covariance grid is the set of distinct times (at most 60), and a
         subject may not have two rows at the same time. ``visit`` still
         identifies the rows.
+    vcov : {None, "empirical", "empirical-jackknife", "empirical-bias-reduced"}, optional
+        Covariance of the fixed effects used by every table: model-based
+        (default) or a sandwich estimator, as mmrm's ``vcov =`` /
+        SAS ``EMPIRICAL``: :math:`V (\sum_i z_i z_i') V` with
+        :math:`z_i = \tilde X_i' A_i \tilde r_i`, :math:`\tilde X_i =
+        L_i^{-1} X_i`, :math:`\tilde r_i = L_i^{-1} r_i`, :math:`\Sigma_i = L_i
+        L_i'`, :math:`A_i = I` (``"empirical"``, Liang & Zeger 1986),
+        :math:`(I - H_{ii})^{-1}` (``"empirical-jackknife"``, MacKinnon & White
+        1985) or :math:`(I - H_{ii})^{-1/2}` (``"empirical-bias-reduced"``,
+        Bell & McCaffrey 2002), :math:`H_{ii} = \tilde X_i V \tilde X_i'`
+        (mmrm's ``src/empirical.cpp``). With a sandwich ``df_method`` must be
+        ``"residual"``, ``"asymptotic"`` or ``"between-within"`` (Kenward-Roger
+        is rejected, as in mmrm; mmrm's Satterthwaite df for sandwich
+        covariances is not implemented yet and is rejected too).
 
     Returns
     -------
@@ -868,6 +919,17 @@ def mmrm(
             f"df_method={df_method!r} is defined for REML fits only (as in mmrm and SAS); "
             "use reml=True or df_method='satterthwaite'."
         )
+    vcov_types = ("empirical", "empirical-jackknife", "empirical-bias-reduced")
+    if vcov is not None:
+        if not isinstance(vcov, str) or vcov not in vcov_types:
+            raise DataError(f"The 'vcov' argument must be None (model-based) or one of "
+                            f"{', '.join(repr(v) for v in vcov_types)}; got {vcov!r}.")
+        if df_method not in ("residual", "asymptotic", "between-within"):
+            why = ("Kenward-Roger uses its own adjusted covariance (mmrm rejects it with a "
+                   "sandwich too)" if df_method in _KR else
+                   "the Satterthwaite df of a sandwich covariance are not implemented yet")
+            raise DesignError(f"vcov={vcov!r} needs df_method='residual', 'asymptotic' or "
+                              f"'between-within'; got df_method={df_method!r}: {why}.")
     outcome, rhs = _formula_parts(formula)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
                          "time": time})
@@ -1016,6 +1078,11 @@ def mmrm(
     n_sub = engine.n_subjects
     default_first = (df_method, *[mm for mm in methods if mm != df_method])
     allowed = tuple(mm for mm in default_first if reml or mm not in _KR)
+    V_emp = None
+    if vcov is not None:
+        allowed = tuple(mm for mm in allowed if mm in ("residual", "asymptotic", "between-within"))
+        V_emp = _sandwich(frame[outcome].to_numpy(float), X, ev.beta, V, ev.sigma, subj_codes,
+                          np.asarray(grid_codes), m, vcov)
     return MMRMResult(
         coef_names=rank_info.kept_names,
         aliased=rank_info.aliased,
@@ -1049,6 +1116,8 @@ def mmrm(
         time_name=time,
         time_points=time_points,
         _grid_codes=np.asarray(grid_codes),
+        vcov_type=vcov,
+        _V_emp=V_emp,
         _sigma=ev.sigma.copy(),
         _V=V,
         _jac=jac,

@@ -286,6 +286,25 @@ BW = [
 ]
 
 
+# sandwich covariances, tests/testthat/test-empirical.R (SAS EMPIRICAL, unweighted, method
+# "Residual"; tolerance 1e-4) and _snaps/empirical.md (mmrm's own, ar1; tolerance 1e-4):
+# vcov of (Intercept), ARMCDTRT in FEV1 ~ ARMCD + <cov>(AVISIT | USUBJID), column-major
+EMP_SAS = {
+    "ar1": [0.27666930670945, -0.27666930670945, -0.27666930670945, 0.68196697308307],
+    "ar1h": [0.19106397930347, -0.19106397930347, -0.19106397930347, 0.46203608554929],
+    "cs": None, "csh": None, "toep": None, "toeph": None, "adh": None,
+    "us": [0.16725909903518, -0.16725909903518, -0.16725909903518, 0.40908637028234],
+}
+EMP_SNAP = [
+    ("empirical", "# h_get_empirical obtain empirical covariance",
+     [0.276669200825678, -0.276669200825678, -0.276669200825678, 0.681966674143019]),
+    ("empirical-jackknife", "# h_get_empirical obtain jackknife covariance",
+     [0.282126502688394, -0.282126502688394, -0.282126502688394, 0.696645916580453]),
+    ("empirical-bias-reduced", "0.27938383855849",
+     [0.27938383855849, -0.27938383855849, -0.27938383855849, 0.689265455017577]),
+]
+
+
 def _line(text: str, literal: str, after: int = 0) -> int:
     pos = text.find(literal, after)
     if pos < 0:
@@ -388,8 +407,26 @@ def main(git_dir: str) -> None:
             raise SystemExit(f"{b['id']}: block not found")
         bw.append({**{k: v for k, v in b.items() if k not in ("block", "lit")}, "reml": True,
                    "source": f"tests/testthat/test-between-within.R:{_line(t, b['lit'], start)}"})
+    emp = []
+    t = text("test-empirical.R")
+    for cov in EMP_SAS:
+        start = t.find(f'test_that("empirical covariance are the same with SAS result for {cov}"')
+        mpos = t.find("expected <- matrix(", start)
+        line = _line(t, "c(", mpos)
+        body = t[t.find("c(", mpos) + 2:t.find(")", t.find("c(", mpos))]
+        vals = [float(v) for v in body.split(",")]
+        if EMP_SAS[cov] is not None and EMP_SAS[cov] != vals:
+            raise SystemExit(f"{cov}: transcription differs from the file")
+        emp.append({"id": f"emp_sas_{cov}", "rhs": "ARMCD", "cov": cov, "reml": True,
+                    "vcov": "empirical", "expected": vals, "tolerance": 1e-4,
+                    "source": f"tests/testthat/test-empirical.R:{line}"})
+    t = text("_snaps/empirical.md")
+    for kind, lit, vals in EMP_SNAP:
+        emp.append({"id": f"emp_snap_{kind}", "rhs": "ARMCD", "cov": "ar1", "reml": True,
+                    "vcov": kind, "expected": vals, "tolerance": 1e-4,
+                    "source": f"tests/testthat/_snaps/empirical.md:{_line(t, repr(vals[0]), t.find(lit))}"})
     out = {"source": "openpharma/mmrm 0.3.18, tests/testthat", "commit": COMMIT,
-           "snapshots": snaps, "residuals": resid, "between_within": bw,
+           "snapshots": snaps, "residuals": resid, "between_within": bw, "empirical": emp,
            "data": "peer_data/mmrm__fev_data.csv (+ .levels.json)",
            "tolerance_rule": "testthat 3e / waldo: mean(|x - y|) / mean(|y|) < tolerance",
            "cases": cases}
