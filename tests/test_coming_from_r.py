@@ -54,7 +54,7 @@ def test_committed_page_equals_generator_output() -> None:
 
 def test_every_package_has_rows_and_tolerances_are_stated() -> None:
     names = [pkg.name for pkg in registry.PACKAGES]
-    assert names == ["effectsize", "metafor", "lme4", "emmeans", "mmrm", "afex",
+    assert names == ["effectsize", "metafor", "lme4", "emmeans", "mmrm", "mmrm_fev", "afex",
                      "SingleCaseES", "scan", "psych"]
     for pkg in registry.PACKAGES:
         assert 4 <= len(pkg.rows) <= 14, pkg.name

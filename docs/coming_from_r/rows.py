@@ -446,5 +446,52 @@ icc = rs.change.icc(ratings, subject="subject", rater="rater", score="score").to
     ),
 )
 
-PACKAGES: tuple[Package, ...] = (EFFECTSIZE, METAFOR, LME4, EMMEANS, MMRM_PKG, AFEX,
+MMRM13 = "mmrm13/sas_fev.json"
+
+
+def _sas(case: str, quantity: str, i: int = 0) -> Key:
+    return ("cases", {"id": case}, "checks", {"quantity": quantity}, "expected", i)
+
+
+MMRM_FEV = Package(
+    name="mmrm_fev",
+    title="mmrm on fev_data (SAS values in mmrm's tests)",
+    versions="mmrm 0.3.18 tests/testthat (SAS PROC MIXED; mmrm snapshots)",
+    intro="mmrm's own `fev_data`; the numbers are the SAS PROC MIXED values and mmrm snapshots "
+          "written in mmrm's test files (source line in the fixture), at mmrm's tolerances.",
+    setup="""
+import json
+fev = pd.read_csv(VALIDATION / "peer_data/mmrm__fev_data.csv")
+for k, v in json.loads((VALIDATION / "peer_data/mmrm__fev_data.levels.json").read_text()).items():
+    fev[k] = pd.Categorical(fev[k], categories=v)
+obs = fev.dropna(subset=["FEV1"])
+kw = dict(subject="USUBJID", visit="AVISIT")
+fit_ad = rs.mmrm("FEV1 ~ 1", obs, covariance="ad", **kw)
+fit_ar1 = rs.mmrm("FEV1 ~ ARMCD", obs, covariance="ar1", **kw)
+fit_sp = rs.mmrm("FEV1 ~ 1", obs, covariance="sp_exp", time="VISITN", **kw)
+fit_us = rs.mmrm("FEV1 ~ RACE + SEX + ARMCD * AVISIT", obs, **kw)
+fit_cs = rs.mmrm("FEV1 ~ ARMCD", obs, covariance="cs", **kw)""",
+    rows=(
+        Row("deviance(mmrm(FEV1 ~ ad(AVISIT | USUBJID)))", "-2 * fit_ad.loglik", MMRM13,
+            _sas("ad_reml", "deviance"), rtol=1e-8),
+        Row("deviance(mmrm(FEV1 ~ sp_exp(VISITN | USUBJID)))", "-2 * fit_sp.loglik", MMRM13,
+            _sas("sp_exp_reml", "deviance"), rtol=1e-8),
+        Row('df_1d(mmrm(FEV1 ~ ARMCD + ar1(AVISIT | USUBJID), method = "Kenward-Roger"), '
+            'c(0, 1))$se',
+            'fit_ar1.test([0, 1], df_method="kenward-roger")["se"].iloc[0]', MMRM13,
+            _sas("ar1_kr", "kr_se"), rtol=1e-4),
+        Row('car::Anova(fit, type = "II")  # F of RACE, fit = FEV1 ~ RACE + SEX + ARMCD * '
+            'AVISIT + us(AVISIT | USUBJID)',
+            'fit_us.anova(type=2).set_index("term").loc["RACE", "F"]', MMRM13,
+            ("snapshots", {"id": "anova2_get_mmrm"}, "F", 0), rtol=1e-4,
+            note="mmrm's snapshot comes from its default (not tightened) nlminb fit"),
+        Row("predict(fit, fev_data, conditional = TRUE)  # PT1 at VIS1 (FEV1 missing), "
+            "fit = FEV1 ~ ARMCD + cs(AVISIT | USUBJID)",
+            'fit_cs.predict(fev, interval="prediction")["estimate"].iloc[0]', MMRM13,
+            ("cases", {"id": "cs_pred_satterthwaite"}, "checks", {"quantity": "pred_rows_1_3"},
+             "expected", 0), rtol=1e-4),
+    ),
+)
+
+PACKAGES: tuple[Package, ...] = (EFFECTSIZE, METAFOR, LME4, EMMEANS, MMRM_PKG, MMRM_FEV, AFEX,
                                  SINGLECASEES, SCAN, PSYCH)

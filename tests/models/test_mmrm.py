@@ -203,7 +203,8 @@ def test_unknown_covariance_lists_valid_ones() -> None:
                                         r"'toep', 'toeph'.*'unstructured'"):
         mmrm("outcome ~ arm * visit", _toy(), subject="subject", visit="visit",
              covariance="unstructured")
-    assert set(COVARIANCE_STRUCTURES) == {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph"}
+    assert set(COVARIANCE_STRUCTURES) == {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph",
+                                          "ad", "adh", "sp_exp", "sp_gau"}
 
 
 def test_more_parameters_than_data_rejected() -> None:

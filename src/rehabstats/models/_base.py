@@ -51,6 +51,7 @@ from ._emmeans import (
     emm_rows,
     reference_grid,
 )
+from ._type2 import type2_hypotheses
 from ._type3 import type3_hypotheses
 
 __all__ = ["DF_METHODS", "LinearModelResult", "r_coef_names"]
@@ -261,45 +262,193 @@ class LinearModelResult(Result):
         table.insert(0, "term", list(self.coef_names))
         return table
 
-    def anova(self, df_method: str | None = None) -> pd.DataFrame:
-        """Type III F tests of every term (as ``lmerTest::anova(type = "III")``).
+    def anova(self, df_method: str | None = None, type: int | str = 3) -> pd.DataFrame:
+        """Type III (default) or type II F tests of every term.
 
-        Columns: ``term, num_df, den_df, F, p``.
+        Parameters
+        ----------
+        df_method : str, optional
+            Small-sample df method (the model's ``df_methods``; default the first).
+        type : {3, 2}
+            ``3``: each term's coding-invariant type III hypothesis (as
+            ``lmerTest::anova(type = "III")`` and mmrm's ``car::Anova(type =
+            "III")``, :mod:`rehabstats.models._type3`). ``2``: each term tested
+            after all terms that do not contain it (as mmrm's ``car::Anova(type
+            = "II")``, :mod:`rehabstats.models._type2`); ``"II"``/``"III"`` are
+            accepted too.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``term, num_df, den_df, F, p``, main effects first; the
+            type is in ``.attrs["type"]``.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> list(fit.anova(type=2)["term"])
+        ['arm', 'visit', 'arm:visit']
         """
         method = self._df_method(df_method)
+        kind = {3: 3, 2: 2, "3": 3, "2": 2, "III": 3, "II": 2}.get(type, None) \
+            if isinstance(type, (int, str)) and not isinstance(type, bool) else None
+        if kind is None:
+            raise DataError(f"The 'type' argument must be 2 or 3 (or 'II' / 'III'); got {type!r}.")
         rows = []
-        hyps = type3_hypotheses(self.design_info, self.frame)
+        hyps = (type3_hypotheses if kind == 3 else type2_hypotheses)(self.design_info, self.frame)
         # R's order: main effects, then two-way interactions, ... (formula order within)
         for term, L in sorted(hyps.items(), key=lambda kv: kv[0].count(":")):
             F, num_df, den_df = self._contrast_md(L, method)
             rows.append({"term": term, "num_df": num_df, "den_df": den_df, "F": F,
                          "p": float(stats.f.sf(F, num_df, den_df))})
-        return pd.DataFrame(rows, columns=["term", "num_df", "den_df", "F", "p"])
+        out = pd.DataFrame(rows, columns=["term", "num_df", "den_df", "F", "p"])
+        out.attrs["type"] = kind
+        return out
 
-    def emmeans(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
-                df_method: str | None = None, ci: float = 0.95) -> ContrastTable:
-        """Estimated marginal means (emmeans' defaults: equal weights, covariates at means).
+    def test(self, L: Any, df_method: str | None = None, ci: float = 0.95) -> pd.DataFrame:
+        r"""Test the linear combination(s) ``L beta`` of the fixed effects.
 
-        Columns: one per factor in ``by`` and ``specs``, then
-        ``estimate, se, df, t, p, ci_low, ci_high`` (``t`` tests mean = 0).
+        One row: a t test of ``L beta = 0`` (mmrm's ``df_1d``); several rows:
+        the F test of ``L beta = 0`` (mmrm's ``df_md``), with the requested
+        small-sample df. For Satterthwaite (Satterthwaite 1946; Christensen
+        2018, lmerTest) the one-row df are
+        :math:`2 (L C L')^2 / (g' W g)` with :math:`g = \partial (L C L') /
+        \partial\theta`; several rows are tested as the mean of the
+        eigen-decomposed one-row ``t^2`` with the df of Fai & Cornelius
+        (1996). Kenward-Roger uses the adjusted covariance and the scaled F of
+        Kenward & Roger (1997), doi:10.2307/2533558. Rows that are linearly
+        dependent are reduced to the hypothesis' rank first.
+
+        Parameters
+        ----------
+        L : array-like, pandas.Series, dict or pandas.DataFrame
+            A vector with one entry per coefficient of :meth:`coef` (in its
+            order), a matrix with one row per hypothesis, or weights keyed by
+            coefficient name (a dict / Series, or a DataFrame whose columns are
+            coefficient names; names not given get weight 0).
+        df_method : str, optional
+            One of the model's ``df_methods`` (default the first).
+        ci : float
+            Confidence level of the limits of a one-row test.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row. One-row ``L``: ``estimate, se, df, t, p, ci_low,
+            ci_high``; several rows: ``num_df, den_df, F, p``.
+
+        Raises
+        ------
+        DataError
+            ``L`` of the wrong length, not finite, empty or naming an unknown
+            coefficient; an unknown ``df_method``.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm + visit", df, subject="subject", visit="visit")
+        >>> one = fit.test({"armactive": 1.0})
+        >>> bool(abs(one["estimate"].iloc[0] - fit.coef().set_index("term").loc["armactive", "estimate"]) < 1e-12)
+        True
+        >>> two = fit.test([[0, 1] + [0] * 6, [0, 0, 1] + [0] * 5])
+        >>> list(two.columns), float(two["num_df"].iloc[0])
+        (['num_df', 'den_df', 'F', 'p'], 2.0)
         """
         method = self._df_method(df_method)
         ci = check_ci(ci)
+        Lm = self._contrast_rows(L)
+        if Lm.shape[0] == 1:
+            est, se, df = self._contrast_1d(Lm[0], method)
+            return _t_table(np.array([est]), np.array([se]), np.array([df]), ci)
+        F, num_df, den_df = self._contrast_md(Lm, method)
+        p = float(stats.f.sf(F, num_df, den_df)) if num_df > 0 else math.nan
+        return pd.DataFrame({"num_df": [num_df], "den_df": [den_df], "F": [F], "p": [p]})
+
+    def _contrast_rows(self, L: Any) -> np.ndarray:
+        """``L`` as a finite ``(q, p)`` float matrix in the coefficient order."""
+        names = list(self.coef_names)
+        p = len(names)
+
+        def from_named(keys: list[Any], values: np.ndarray) -> np.ndarray:
+            unknown = [k for k in keys if k not in names]
+            if unknown:
+                raise DataError(f"'L' names coefficient(s) {unknown}, which the model does not "
+                                f"have; the coefficients are {names}.")
+            out = np.zeros((values.shape[0], p))
+            for j, k in enumerate(keys):
+                out[:, names.index(k)] = values[:, j]
+            return out
+
+        try:
+            if isinstance(L, pd.DataFrame):
+                Lm = from_named(list(L.columns), L.to_numpy(dtype=float))
+            elif isinstance(L, (pd.Series, dict)):
+                ser = pd.Series(L, dtype=float)
+                Lm = from_named(list(ser.index), ser.to_numpy()[None, :])
+            else:
+                Lm = np.array(L, dtype=float)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"'L' must be numeric: a vector of {p} weights, a matrix with {p} "
+                            f"columns, or weights keyed by coefficient name; got {L!r}.") from None
+        if Lm.ndim == 1:
+            Lm = Lm[None, :]
+        if Lm.ndim != 2 or Lm.shape[1] != p or Lm.shape[0] == 0:
+            raise DataError(f"'L' must have {p} entries per row (one per coefficient: {names}); "
+                            f"got shape {np.shape(Lm)}.")
+        if not np.all(np.isfinite(Lm)):
+            raise DataError("'L' must be finite (no NaN or infinite weights).")
+        return Lm
+
+    def emmeans(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
+                df_method: str | None = None, ci: float = 0.95,
+                weights: str = "equal") -> ContrastTable:
+        """Estimated marginal means (emmeans' defaults: equal weights, covariates at means).
+
+        ``weights="proportional"`` (emmeans' ``weights = "proportional"``)
+        weights each combination of the factors averaged over by its
+        frequency in the data used in the fit instead of equally (numeric
+        covariates stay at their means); see
+        :func:`rehabstats.models._emmeans.emm_rows`.
+
+        Columns: one per factor in ``by`` and ``specs``, then
+        ``estimate, se, df, t, p, ci_low, ci_high`` (``t`` tests mean = 0).
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> eq = fit.emmeans("arm")["estimate"]
+        >>> prop = fit.emmeans("arm", weights="proportional")["estimate"]
+        >>> bool((eq != prop).any())
+        True
+        """
+        method = self._df_method(df_method)
+        ci = check_ci(ci)
+        check_option(weights, "weights", ("equal", "proportional"))
         spec_l, by_l = _as_list(specs, "specs"), _as_list(by, "by")
         if not spec_l:
             raise DataError("'specs' must name at least one factor.")
-        labels, L = emm_rows(self._grid(), spec_l, by_l)
+        labels, L = emm_rows(self._grid(), spec_l, by_l, weights, self.frame)
         table = self._rows_table(L, method, ci)
         # a DataFrame that prints whole, with emmeans' footnote on what was averaged
         out = ContrastTable(pd.concat([labels.reset_index(drop=True), table], axis=1))
         out.attrs.update(method="emmeans", level=ci, df_method=method, by=by_l, note=(
             f"Degrees-of-freedom method: {method}. Confidence level used: {ci:g}.\n"
-            "Means averaged over the other factors with equal weights (emmeans' default)."))
+            "Means averaged over the other factors with "
+            + ("equal weights (emmeans' default)." if weights == "equal"
+               else "weights proportional to their frequencies in the data.")))
         return out
 
     def contrasts(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
                   method: str = "pairwise", ref: Any = None, adjust: str | None = None,
-                  df_method: str | None = None, ci: float = 0.95) -> ContrastTable:
+                  df_method: str | None = None, ci: float = 0.95,
+                  weights: str = "equal") -> ContrastTable:
         """Differences between marginal means within each ``by`` group, as emmeans' ``contrast()``.
 
         Parameters
@@ -336,6 +485,8 @@ class LinearModelResult(Result):
             Small-sample df method (the model's ``df_methods``; default the first).
         ci : float
             Confidence level of the limits.
+        weights : {"equal", "proportional"}
+            Weights of the marginal means compared (see :meth:`emmeans`).
 
         Returns
         -------
@@ -372,12 +523,13 @@ class LinearModelResult(Result):
         ['control - high', 'low - high']
         """
         check_option(method, "method", CONTRAST_METHODS)
+        check_option(weights, "weights", ("equal", "proportional"))
         dfm = self._df_method(df_method)
         ci = check_ci(ci)
         spec_l, by_l = _as_list(specs, "specs"), _as_list(by, "by")
         if not spec_l:
             raise DataError("'specs' must name at least one factor.")
-        labels, L = emm_rows(self._grid(), spec_l, by_l)
+        labels, L = emm_rows(self._grid(), spec_l, by_l, weights, self.frame)
         n_by = int(np.prod([len(self._grid().levels[b]) for b in by_l])) if by_l else 1
         k = len(labels) // n_by
         spec_levels = labels[spec_l].iloc[:k]

@@ -16,8 +16,22 @@ agree with mmrm):
     ``rho = t / sqrt(1 + t^2)``, ``corr[i, j] = rho^|i - j|``.
 ``toep`` / ``toeph``
     one ``rho_d = t_d / sqrt(1 + t_d^2)`` per lag ``d = 1..m-1``.
+``ad`` / ``adh`` (first-order ante-dependence)
+    ``rho_k = t_k / sqrt(1 + t_k^2)`` between visits ``k`` and ``k + 1``
+    (``k = 1..m-1``), ``corr[i, j] = prod_{k=j}^{i-1} rho_k`` for ``j < i``
+    (mmrm's ``corr_fun_ante_dependence``; covariance vignette, Gabriel 1962).
+``sp_exp`` / ``sp_gau`` (spatial exponential / Gaussian)
+    ``Sigma[i, j] = exp(theta[0]) * rho^d_ij`` (``sp_gau``: ``rho^(d_ij^2)``),
+    ``rho = plogis(theta[1])`` in (0, 1), ``d_ij`` the Euclidean distance
+    between the time coordinates of the two observations. Note that
+    ``theta[0]`` is the log *variance*: mmrm's ``get_spatial_exponential``
+    multiplies the correlation matrix by ``exp(theta[0])`` before taking its
+    Cholesky factor (its covariance vignette writes ``log(sigma)``; the code
+    is what fixes ``theta`` and hence Kenward-Roger). A spatial structure is
+    bound to the coordinates of the covariance grid with
+    :meth:`CovarianceStructure.bind`.
 
-Homogeneous structures start with ``log(sd)``; heterogeneous ones with the
+Homogeneous structures start with ``log(sd)`` (spatial ones with the log variance); heterogeneous ones with the
 ``m`` visit log-SDs. The distance between visits is the position of the visit
 level (0, 1, ..., m - 1), as in mmrm.
 
@@ -29,11 +43,11 @@ method (exact to rounding error) for first derivatives; second derivatives
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["COVARIANCE_STRUCTURES", "CovarianceStructure", "get_structure"]
+__all__ = ["COVARIANCE_STRUCTURES", "SPATIAL_STRUCTURES", "CovarianceStructure", "get_structure"]
 
 
 def _map_to_cor(t: np.ndarray) -> np.ndarray:
@@ -95,6 +109,30 @@ def _toep(theta: np.ndarray, m: int, hetero: bool) -> np.ndarray:
     return _scale(_corr_from_lags(_map_to_cor(theta[..., nsd:]), m), theta, m, hetero)
 
 
+def _ad(theta: np.ndarray, m: int, hetero: bool) -> np.ndarray:
+    nsd = m if hetero else 1
+    rho = _map_to_cor(theta[..., nsd:])  # (..., m - 1): visit k to k + 1
+    corr = np.ones((*theta.shape[:-1], m, m), dtype=theta.dtype)
+    for i in range(1, m):
+        for j in range(i):
+            corr[..., i, j] = corr[..., j, i] = np.prod(rho[..., j:i], axis=-1)
+    return _scale(corr, theta, m, hetero)
+
+
+def _spatial(theta: np.ndarray, dist: np.ndarray, power: int) -> np.ndarray:
+    # log(plogis(t)) = -log(1 + exp(-t)), written so complex steps pass through
+    log_rho = -np.log(1.0 + np.exp(-theta[..., 1:2]))
+    var = np.exp(theta[..., 0:1])
+    return var[..., None] * np.exp(dist**power * log_rho[..., None])
+
+
+def _distances(coords: np.ndarray) -> np.ndarray:
+    c = np.asarray(coords, dtype=float).reshape(len(coords), -1)
+    diff = c[:, None, :] - c[None, :, :]
+    out: np.ndarray = np.sqrt(np.sum(diff * diff, axis=-1))
+    return out
+
+
 def _start_sd(s: np.ndarray, hetero: bool) -> np.ndarray:
     sd = np.sqrt(np.maximum(np.diag(s), 1e-8 * max(float(np.mean(np.diag(s))), 1e-300)))
     return np.log(sd) if hetero else np.array([np.log(np.sqrt(np.mean(sd**2)))])
@@ -138,6 +176,27 @@ def _start_toep(s: np.ndarray, m: int, hetero: bool) -> np.ndarray:
     return np.concatenate([_start_sd(s, hetero), _cor_to_map(0.5 * lags + 0.5 * ar)])
 
 
+def _start_ad(s: np.ndarray, m: int, hetero: bool) -> np.ndarray:
+    corr = _empirical_corr(s)
+    lag1 = np.clip(np.diag(corr, -1), -0.9, 0.9)
+    return np.concatenate([_start_sd(s, hetero), _cor_to_map(lag1)])
+
+
+def _start_spatial(s: np.ndarray, dist: np.ndarray, power: int) -> np.ndarray:
+    var = float(np.mean(np.diag(s)))
+    corr = np.clip(_empirical_corr(s), 0.05, 0.95)
+    rows, cols = np.tril_indices(len(s), -1)
+    d = dist[rows, cols] ** power
+    keep = d > 0
+    rho = float(np.exp(np.mean(np.log(corr[rows, cols][keep]) / d[keep]))) if keep.any() else 0.5
+    rho = min(max(rho, 0.05), 0.95)
+    return np.array([np.log(max(var, 1e-300)), np.log(rho / (1.0 - rho))])
+
+
+def _unbound(theta: np.ndarray, m: int) -> np.ndarray:
+    raise ValueError("a spatial covariance structure needs coordinates: use .bind(coords)")
+
+
 @dataclass(frozen=True)
 class CovarianceStructure:
     """One entry of the registry.
@@ -158,6 +217,12 @@ class CovarianceStructure:
         ``start(S, m)``: starting ``theta`` from an empirical covariance ``S``.
     min_visits : int
         Smallest number of visit levels for which the structure is identified.
+    spatial : int
+        0 for structures over visit levels; for spatial structures the power
+        of the distance in ``rho^(d^power)`` (1 exponential, 2 Gaussian).
+    coordinates : numpy.ndarray or None
+        Spatial structures: the ``(m, dims)`` coordinates of the covariance
+        grid, set by :meth:`bind`.
     """
 
     name: str
@@ -167,6 +232,27 @@ class CovarianceStructure:
     build: Callable[[np.ndarray, int], np.ndarray]
     start: Callable[[np.ndarray, int], np.ndarray]
     min_visits: int
+    spatial: int = 0
+    coordinates: np.ndarray | None = None
+
+    def bind(self, coordinates: np.ndarray) -> CovarianceStructure:
+        """A spatial structure over the points ``coordinates`` (shape ``(m,)`` or ``(m, dims)``).
+
+        ``build(theta, m)`` of the result gives the covariance between those
+        ``m`` points (their Euclidean distances); non-spatial structures are
+        returned unchanged.
+        """
+        if not self.spatial:
+            return self
+        coords = np.asarray(coordinates, dtype=float)
+        dist = _distances(coords)
+        power = self.spatial
+        return replace(
+            self,
+            build=lambda t, m: _spatial(t, dist, power),
+            start=lambda s, m: _start_spatial(s, dist, power),
+            coordinates=coords,
+        )
 
     def sigma(self, theta: np.ndarray, m: int) -> np.ndarray:
         """The covariance matrix at ``theta``."""
@@ -228,7 +314,23 @@ COVARIANCE_STRUCTURES: dict[str, CovarianceStructure] = {
         "toeph", "heterogeneous Toeplitz", True, lambda m: 2 * m - 1,
         lambda t, m: _toep(t, m, True), lambda s, m: _start_toep(s, m, True), 2,
     ),
+    "ad": CovarianceStructure(
+        "ad", "ante-dependence", False, lambda m: m,
+        lambda t, m: _ad(t, m, False), lambda s, m: _start_ad(s, m, False), 2,
+    ),
+    "adh": CovarianceStructure(
+        "adh", "heterogeneous ante-dependence", True, lambda m: 2 * m - 1,
+        lambda t, m: _ad(t, m, True), lambda s, m: _start_ad(s, m, True), 2,
+    ),
+    "sp_exp": CovarianceStructure(
+        "sp_exp", "spatial exponential", False, lambda m: 2, _unbound, _unbound, 2, spatial=1,
+    ),
+    "sp_gau": CovarianceStructure(
+        "sp_gau", "spatial Gaussian", False, lambda m: 2, _unbound, _unbound, 2, spatial=2,
+    ),
 }
+
+SPATIAL_STRUCTURES = tuple(k for k, v in COVARIANCE_STRUCTURES.items() if v.spatial)
 
 
 def get_structure(name: str) -> CovarianceStructure:

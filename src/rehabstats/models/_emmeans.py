@@ -100,12 +100,17 @@ def reference_grid(design_info: patsy.DesignInfo, frame: pd.DataFrame) -> Refere
     return ReferenceGrid(grid=grid, X=X, levels=categorical)
 
 
-def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str]
-             ) -> tuple[pd.DataFrame, np.ndarray]:
+def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str], weights: str = "equal",
+             frame: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Linear functions of the fixed effects giving the marginal means.
 
     Returns a DataFrame of the ``by`` then ``specs`` levels and the matching
-    rows of ``L`` (equal-weight average of grid rows over the other factors).
+    rows of ``L``: the average of the grid rows over the other factors, with
+    equal weights (``weights="equal"``, emmeans' default) or, for
+    ``weights="proportional"``, each combination of the other factors
+    weighted by its frequency among the rows of ``frame`` (the data used in
+    the fit; emmeans' ``weights = "proportional"``: the marginal frequencies
+    of the factors averaged over, the same for every ``specs`` level).
     Rows are in emmeans' order: grouped by ``by`` (the first ``by`` factor
     varying fastest), and within a group the combinations of the ``specs``
     levels with the first factor varying fastest (``control pre, low pre, ...,
@@ -129,11 +134,24 @@ def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str]
     labels = pd.DataFrame([[c[k] for k in keys] for c in combos], columns=keys)
     L = np.empty((len(combos), rg.X.shape[1]))
     grid_vals = {k: rg.grid[k].astype(object).to_numpy() for k in keys}
+    w = np.ones(len(rg.grid))
+    if weights == "proportional":
+        others = [k for k in rg.levels if k not in keys]
+        if others:
+            if frame is None:
+                raise ValueError("weights='proportional' needs the data frame")
+            counts = frame[others].astype(object).value_counts()
+            cells = [tuple(r) for r in rg.grid[others].astype(object).itertuples(index=False)]
+            w = np.array([float(counts.get(c, 0)) for c in cells])
+    elif weights != "equal":
+        raise DataError(f"The 'weights' argument must be 'equal' or 'proportional'; "
+                        f"got {weights!r}.")
     for i, combo in enumerate(combos):
         mask = np.ones(len(rg.grid), dtype=bool)
         for k in keys:
             mask &= grid_vals[k] == combo[k]
-        L[i] = rg.X[mask].mean(axis=0)
+        wm = w[mask]
+        L[i] = wm @ rg.X[mask] / wm.sum()
     return labels, L
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
+from scipy import stats
 
 from .._entry import (
     arm_levels,
@@ -31,10 +32,23 @@ from .._entry import (
     show,
     show_list,
 )
-from .._validate import NanPolicy, check_columns, check_numeric_column, drop_missing_rows
+from .._validate import (
+    NanPolicy,
+    check_ci,
+    check_columns,
+    check_numeric_column,
+    check_option,
+    drop_missing_rows,
+    normalize_rng,
+)
 from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
-from ._covariance import COVARIANCE_STRUCTURES, get_structure
+from ._covariance import (
+    COVARIANCE_STRUCTURES,
+    SPATIAL_STRUCTURES,
+    CovarianceStructure,
+    get_structure,
+)
 from ._mmrm_fit import MMRMEngine, OptimizerInfo
 from ._rank import RankInfo, drop_aliased
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
@@ -114,6 +128,11 @@ class MMRMResult(LinearModelResult):
     outcome_name: str
     subject_name: str
     visit_name: str
+    time_name: str | None
+    time_points: list[float] | None
+    vcov_type: str | None
+    _V_emp: np.ndarray | None
+    _grid_codes: np.ndarray
     _sigma: np.ndarray
     _V: np.ndarray
     _jac: np.ndarray
@@ -130,22 +149,326 @@ class MMRMResult(LinearModelResult):
     # ------------------------------------------------------------------ MMRM API
     @property
     def covariance_matrix(self) -> pd.DataFrame:
-        """Estimated ``Sigma`` over the visit levels (visit x visit)."""
-        return pd.DataFrame(self._sigma, index=self.visit_levels, columns=self.visit_levels)
+        """Estimated ``Sigma`` over the visit levels (visit x visit).
+
+        Spatial structures: over the distinct values of the ``time`` column.
+        """
+        labels = self._grid_labels
+        return pd.DataFrame(self._sigma, index=labels, columns=labels)
 
     @property
     def correlation_matrix(self) -> pd.DataFrame:
         """Estimated within-subject correlation matrix over the visit levels."""
         sd = np.sqrt(np.diag(self._sigma))
-        return pd.DataFrame(self._sigma / np.outer(sd, sd), index=self.visit_levels,
-                            columns=self.visit_levels)
+        labels = self._grid_labels
+        return pd.DataFrame(self._sigma / np.outer(sd, sd), index=labels, columns=labels)
+
+    @property
+    def _grid_labels(self) -> list[Any]:
+        labels = getattr(self, "time_points", None)
+        return list(self.visit_levels) if labels is None else list(labels)
 
     def vcov(self, df_method: str | None = None) -> pd.DataFrame:
         """Covariance of the fixed effects: model-based, or KR-adjusted for
         ``df_method="kenward-roger"`` / ``"kenward-roger-linear"``."""
         method = self._df_method(df_method)
-        V = self._kr(method)[0] if method in _KR else self._V
+        V = self._kr(method)[0] if method in _KR else self._C
         return pd.DataFrame(V, index=list(self.coef_names), columns=list(self.coef_names))
+
+    @property
+    def _C(self) -> np.ndarray:
+        """The covariance of beta the tables use: model-based, or the sandwich of ``vcov=``."""
+        emp = getattr(self, "_V_emp", None)
+        return self._V if emp is None else emp
+
+    # ------------------------------------------------------------------ fitted values
+    def fitted(self) -> pd.Series:
+        r"""Marginal fitted values :math:`X\hat\beta` of the rows used in the fit.
+
+        As R mmrm's ``fitted()`` (the population mean, not conditional on the
+        subject's other observations).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed like :attr:`frame`.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> bool(abs(fit.fitted().mean() - df["alsfrs"].mean()) < 1.0)
+        True
+        """
+        X = self._fit_design()
+        return pd.Series(X @ self.beta, index=self.frame.index, name="fitted")
+
+    def residuals(self, type: str = "response") -> pd.Series:
+        r"""Residuals of the rows used in the fit, as R mmrm's ``residuals()``.
+
+        With :math:`r_i = y_i - X_i\hat\beta` (subject ``i``'s observed visits,
+        in visit order) and :math:`\Sigma_i` the fitted covariance of those
+        visits:
+
+        * ``"response"``: :math:`r_i`;
+        * ``"pearson"``: :math:`r_{ij} / \sqrt{\Sigma_{i,jj}}`;
+        * ``"normalized"``: :math:`L_i^{-1} r_i` with :math:`\Sigma_i = L_i L_i'`
+          the lower Cholesky factor (mmrm's ``epsilonTilde``; independent
+          standard normal under the model).
+
+        Source: mmrm 0.3.18 ``residuals.mmrm_tmb`` and ``src/mmrm.cpp``.
+
+        Parameters
+        ----------
+        type : {"response", "pearson", "normalized"}
+
+        Returns
+        -------
+        pandas.Series
+            Indexed like :attr:`frame`.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> r = fit.residuals("normalized")
+        >>> bool(0.8 < r.std() < 1.2)
+        True
+        """
+        check_option(type, "type", ("response", "pearson", "normalized"))
+        y = self.frame[self.outcome_name].to_numpy(float)
+        r = y - self._fit_design() @ self.beta
+        codes = np.asarray(self._grid_codes)
+        if type == "pearson":
+            r = r / np.sqrt(np.diag(self._sigma))[codes]
+        elif type == "normalized":
+            subj = pd.factorize(self.frame[self.subject_name])[0]
+            out = np.empty_like(r)
+            for rows in _pattern_blocks(subj, codes, self._sigma.shape[0]):
+                S = self._sigma[np.ix_(codes[rows[0]], codes[rows[0]])]
+                Lc = np.linalg.cholesky(S)
+                out[rows] = np.linalg.solve(Lc, r[rows].T).T
+            r = out
+        return pd.Series(r, index=self.frame.index, name=f"residuals_{type}")
+
+    def predict(self, newdata: pd.DataFrame | None = None, *, conditional: bool = True,
+                interval: str = "none", level: float = 0.95,
+                df_method: str | None = None) -> pd.DataFrame:
+        r"""Predictions, conditional on each subject's observed outcomes.
+
+        For a subject with observed visits ``o`` and visits to predict ``u``
+        (rows of ``newdata`` whose outcome is missing or absent), the
+        conditional Gaussian mean and variance are
+
+        .. math:: \hat y_u = X_u\hat\beta + \Sigma_{uo}\Sigma_{oo}^{-1}(y_o - X_o\hat\beta),
+           \qquad Z = X_u - \Sigma_{uo}\Sigma_{oo}^{-1}X_o,
+
+        ``conf_var = diag(Z V Z')`` (the uncertainty of :math:`\hat\beta`,
+        ``V`` = :meth:`vcov`) and ``var = conf_var + diag(Sigma_uu - Sigma_uo
+        Sigma_oo^{-1} Sigma_ou)``. Rows with an observed outcome are predicted
+        by the outcome itself (variance 0). ``conditional=False`` gives
+        :math:`X\hat\beta` with ``conf_var = diag(X V X')`` and ``var =
+        conf_var + diag(Sigma)``. This is mmrm's ``predict.cpp`` (equal to SAS
+        PROC MIXED's predicted values of missing visits); mmrm's own
+        ``interval = "prediction"`` averages ``var`` over simulated thetas,
+        rehabstats uses the plug-in ``var`` (SAS's). Limits are
+        ``estimate -/+ z_{1 - alpha/2} se`` with the normal quantile, as mmrm.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Rows to predict, with the model's covariates, ``subject`` and
+            ``visit`` (and ``time`` for spatial structures); an outcome column
+            (if any) supplies the observed values conditioned on. Default: the
+            rows used in the fit (then every prediction equals the data when
+            ``conditional=True``).
+        conditional : bool
+            Condition on the subject's observed outcomes (default) or not.
+        interval : {"none", "confidence", "prediction"}
+            ``"confidence"``: ``se = sqrt(conf_var)``; ``"prediction"``: ``se
+            = sqrt(var)``.
+        level : float
+            Level of the interval.
+        df_method : str, optional
+            Selects ``V``: the Kenward-Roger adjusted covariance for
+            ``"kenward-roger"`` / ``"kenward-roger-linear"``, else the
+            model-based one (default: the model's default df method).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``newdata``: ``estimate`` and, with an interval,
+            ``se, ci_low, ci_high``.
+
+        Raises
+        ------
+        DataError
+            Missing columns, a visit (or subject-visit pair) not usable, a
+            covariate value outside the fitted levels, bad options.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline")
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df.dropna(subset=["alsfrs"]),
+        ...               subject="subject", visit="visit")
+        >>> pred = fit.predict(df, interval="prediction")
+        >>> obs = df["alsfrs"].notna()
+        >>> bool((pred.loc[obs, "estimate"] == df.loc[obs, "alsfrs"]).all())
+        True
+        >>> bool((pred.loc[~obs, "se"] > 0).all())
+        True
+        """
+        if not isinstance(conditional, (bool, np.bool_)):
+            raise DataError(f"The 'conditional' argument must be True or False; got {conditional!r}.")
+        check_option(interval, "interval", ("none", "confidence", "prediction"))
+        level = check_ci(level, "level")
+        V = self.vcov(df_method).to_numpy()
+        X, subj, codes, y, index, S = self._new_rows(newdata)
+        mu = X @ self.beta
+        est = mu.copy()
+        conf_var = np.einsum("np,pq,nq->n", X, V, X)
+        var = conf_var + np.diag(S)[codes]
+        if conditional:
+            obs = np.isfinite(y)
+            est[obs], conf_var[obs], var[obs] = y[obs], 0.0, 0.0
+            for rows in _pattern_blocks(subj, codes, S.shape[0], obs):
+                o_rows, u_rows = rows
+                if o_rows.shape[1] == 0 or u_rows.shape[1] == 0:
+                    continue
+                o, u = codes[o_rows[0]], codes[u_rows[0]]
+                ss = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, u)]).T  # S_uo S_oo^-1
+                est[u_rows] = mu[u_rows] + (y[o_rows] - mu[o_rows]) @ ss.T
+                Z = X[u_rows] - np.einsum("uo,nop->nup", ss, X[o_rows])
+                cv = np.einsum("nup,pq,nuq->nu", Z, V, Z)
+                cond = np.diag(S[np.ix_(u, u)] - ss @ S[np.ix_(o, u)])
+                conf_var[u_rows], var[u_rows] = cv, cv + cond
+        out = pd.DataFrame({"estimate": est}, index=index)
+        if interval != "none":
+            se = np.sqrt(conf_var if interval == "confidence" else var)
+            z = float(stats.norm.ppf(0.5 + level / 2))
+            out["se"] = se
+            out["ci_low"], out["ci_high"] = est - z * se, est + z * se
+        return out
+
+    def simulate(self, n: int = 1, *, newdata: pd.DataFrame | None = None,
+                 rng: Any = None) -> pd.DataFrame:
+        r"""Simulate outcomes from the fitted model.
+
+        Each simulation draws every subject's outcomes at its rows from
+        :math:`N(X_i\hat\beta, \Sigma_i)` with the estimated ``beta`` and
+        ``Sigma`` (R mmrm's ``simulate(method = "conditional")``: conditional
+        on the estimates, not on the observed outcomes).
+
+        Parameters
+        ----------
+        n : int
+            Number of simulated data sets.
+        newdata : pandas.DataFrame, optional
+            Rows to simulate (covariates, ``subject``, ``visit``); default the
+            rows used in the fit.
+        rng : int, numpy.random.Generator or None
+            Seed or generator.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per simulation (``sim_1``, ...), indexed like the rows.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> sims = fit.simulate(3, rng=1)
+        >>> sims.shape == (len(fit.frame), 3)
+        True
+        """
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise DataError(f"The 'n' argument must be a positive integer; got {n!r}.")
+        gen = normalize_rng(rng)
+        X, subj, codes, _, index, S = self._new_rows(newdata)
+        mu = X @ self.beta
+        out = np.empty((len(mu), int(n)))
+        for rows in _pattern_blocks(subj, codes, S.shape[0]):
+            c = codes[rows[0]]
+            Lc = np.linalg.cholesky(S[np.ix_(c, c)])
+            z = gen.standard_normal((rows.shape[0], int(n), len(c)))
+            out[rows] = mu[rows][:, :, None] + np.einsum("ab,snb->san", Lc, z)
+        return pd.DataFrame(out, index=index, columns=[f"sim_{k + 1}" for k in range(int(n))])
+
+    def _fit_design(self) -> np.ndarray:
+        cache: dict[str, Any] = self._kr_cache
+        if "X" not in cache:
+            X = np.asarray(patsy.build_design_matrices([self.design_info], self.frame)[0],
+                           dtype=float)
+            cache["X"] = X[:, self._rank_info.keep]
+        out: np.ndarray = cache["X"]
+        return out
+
+    def _new_rows(self, newdata: pd.DataFrame | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+        """(X, subject codes, grid codes, outcome or NaN, index, Sigma over the grid)."""
+        if newdata is None:
+            subj = pd.factorize(self.frame[self.subject_name])[0]
+            y = self.frame[self.outcome_name].to_numpy(float)
+            return (self._fit_design(), subj, np.asarray(self._grid_codes), y,
+                    self.frame.index, self._sigma)
+        if not isinstance(newdata, pd.DataFrame):
+            raise DataError(f"'newdata' must be a pandas DataFrame; got {type(newdata).__name__}.")
+        need = [self.subject_name, self.visit_name,
+                *([self.time_name] if self.time_name else [])]
+        check_columns(newdata, dict(zip(("subject", "visit", "time"), need, strict=False)))
+        frame = newdata.copy()
+        for c in self.frame.columns:
+            if c in frame.columns and isinstance(self.frame[c].dtype, pd.CategoricalDtype):
+                cats = list(self.frame[c].cat.categories)
+                bad = ~frame[c].isin(cats) & frame[c].notna()
+                if bad.any():
+                    raise DataError(f"Column {c!r} of 'newdata' has value "
+                                    f"{show(frame.loc[bad, c].iloc[0])}, not one of the fitted "
+                                    f"levels {show_list(cats)}.")
+                frame[c] = pd.Categorical(frame[c], categories=cats)
+        if frame[[self.subject_name, self.visit_name]].isna().any().any():
+            raise DataError(f"'newdata' has missing {self.subject_name!r} or "
+                            f"{self.visit_name!r} values.")
+        try:
+            X = np.asarray(patsy.build_design_matrices([self.design_info], frame,
+                                                       NA_action="raise")[0], dtype=float)
+        except patsy.PatsyError as exc:
+            raise DataError(f"Cannot build the design for 'newdata' (a covariate is missing or "
+                            f"not usable): {exc}") from None
+        X = X[:, self._rank_info.keep]
+        if self.outcome_name in frame.columns:
+            y = pd.to_numeric(frame[self.outcome_name], errors="coerce").to_numpy(float)
+        else:
+            y = np.full(len(frame), np.nan)
+        subj = pd.factorize(frame[self.subject_name])[0]
+        if self.time_name is not None:
+            t = pd.to_numeric(frame[self.time_name], errors="coerce").to_numpy(float)
+            if not np.all(np.isfinite(t)):
+                raise DataError(f"Column {self.time_name!r} of 'newdata' must be numeric and "
+                                "finite.")
+            grid, codes = np.unique(t, return_inverse=True)
+            S = get_structure(self.covariance).bind(grid).sigma(self.theta, len(grid))
+            dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
+        else:
+            codes = frame[self.visit_name].cat.codes.to_numpy() if isinstance(
+                frame[self.visit_name].dtype, pd.CategoricalDtype) else np.array(
+                [self.visit_levels.index(v) if v in self.visit_levels else -1
+                 for v in frame[self.visit_name]])
+            if (codes < 0).any():
+                bad = frame[self.visit_name].to_numpy()[codes < 0][0]
+                raise DataError(f"Visit {show(bad)} of 'newdata' is not a fitted visit level "
+                                f"{show_list(self.visit_levels)}.")
+            S = self._sigma
+            dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
+        if dup.any():
+            raise DataError(f"Subject {show(frame[self.subject_name].to_numpy()[dup][0])} has a "
+                            "visit listed twice in 'newdata'.")
+        return X, subj, np.asarray(codes), y, frame.index, S
 
     # ------------------------------------------------------------------ base hooks
     def _kr(self, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +501,7 @@ class MMRMResult(LinearModelResult):
         cache: dict[str, Any] = self._kr_cache
         if "engine" not in cache:
             cache["engine"] = DFEngine(
-                beta=self.beta, C=self._V, dC=self._jac, A=self.theta_vcov,
+                beta=self.beta, C=self._C, dC=self._jac, A=self.theta_vcov,
                 resid_df=float(self.nobs - len(self.beta)), kr=self._kr_pieces)
         out: DFEngine = cache["engine"]
         return out
@@ -187,13 +510,49 @@ class MMRMResult(LinearModelResult):
         Lr = self._rank_info.reduce(L)
         if not np.all(np.isfinite(Lr)):  # not estimable (an aliased combination)
             return math.nan, math.nan, math.nan
+        if df_method == "between-within":
+            est, se, _ = self._df().contrast_1d(Lr, "residual")
+            return est, se, self._bw_df(np.atleast_2d(Lr))
         return self._df().contrast_1d(Lr, df_method)
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
         Lr = self._rank_info.reduce(np.atleast_2d(L))
         if not np.all(np.isfinite(Lr)):
             return math.nan, math.nan, math.nan
+        if df_method == "between-within":
+            F, q, _ = self._df().contrast_md(Lr, "residual")
+            return F, q, (self._bw_df(Lr) if q > 0 else math.nan)
         return self._df().contrast_md(Lr, df_method)
+
+    def _bw_df(self, L: np.ndarray) -> float:
+        """Between-within df of a contrast (mmrm's ``h_df_min_bw``).
+
+        Each coefficient is "between" when its column is constant within every
+        subject, else "within" (the intercept counts as within); ``ddf_between
+        = N - p_between - 1``, ``ddf_within = n - N - p_within``; a contrast
+        gets the smallest df of the coefficients it involves (Schluchter &
+        Elashoff 1990, doi:10.1080/00949659008811282; SAS ``DDFM=BW``).
+        """
+        cache: dict[str, Any] = self._kr_cache
+        if "bw" not in cache:
+            X = self._fit_design()
+            subj = pd.factorize(self.frame[self.subject_name])[0]
+            kinds = []
+            for j, name in enumerate(self.coef_names):
+                if name == "(Intercept)":
+                    kinds.append("intercept")
+                    continue
+                pairs = pd.DataFrame({"x": X[:, j], "s": subj}).drop_duplicates()
+                kinds.append("within" if len(pairs) > self.n_subjects else "between")
+            kind_arr = np.array(kinds)
+            n_between = int(np.sum(kind_arr == "between"))
+            n_within = int(np.sum(kind_arr == "within"))
+            n_icpt = int(np.sum(kind_arr == "intercept"))
+            ddf_b = self.n_subjects - n_between - n_icpt
+            ddf_w = self.nobs - self.n_subjects - n_within
+            cache["bw"] = np.where(kind_arr == "between", ddf_b, ddf_w).astype(float)
+        involved = np.any(np.atleast_2d(L) != 0, axis=0)
+        return float(np.min(cache["bw"][involved])) if involved.any() else math.nan
 
     def _standardizer(self, kind: str) -> float:
         return self._standardizer_info(kind)[0]
@@ -213,6 +572,68 @@ class MMRMResult(LinearModelResult):
         return (f"<MMRMResult {self.covariance} {'REML' if self.reml else 'ML'} "
                 f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
+
+
+def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
+                    split: np.ndarray | None = None) -> list[Any]:
+    """Row indices of the subjects grouped by their set of visits (grid positions).
+
+    Without ``split``: a list of ``(n_subjects_in_pattern, k)`` arrays of row
+    indices, columns in grid order. With a boolean ``split`` per row: a list of
+    pairs ``(rows where split, rows where not)`` grouped by both sets.
+    """
+    n_sub = int(subj.max()) + 1 if len(subj) else 0
+    idx = np.full((n_sub, m), -1)
+    idx[subj, codes] = np.arange(len(subj))
+    present = idx >= 0
+    if split is None:
+        _, inv = np.unique(present.astype(np.uint8), axis=0, return_inverse=True)
+        inv = np.asarray(inv).ravel()
+        out: list[Any] = []
+        for g in np.unique(inv):
+            members = np.flatnonzero(inv == g)
+            out.append(idx[np.ix_(members, np.flatnonzero(present[members[0]]))])
+        return out
+    flag = np.zeros((n_sub, m), dtype=bool)
+    flag[subj, codes] = split
+    a, b = present & flag, present & ~flag
+    pairs = np.concatenate([a, b], axis=1).astype(np.uint8)
+    _, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    res: list[Any] = []
+    for g in np.unique(inverse):
+        members = np.flatnonzero(inverse == g)
+        ca, cb = np.flatnonzero(a[members[0]]), np.flatnonzero(b[members[0]])
+        res.append((idx[np.ix_(members, ca)], idx[np.ix_(members, cb)]))
+    return res
+
+
+def _sandwich(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray, sigma: np.ndarray,
+              subj: np.ndarray, codes: np.ndarray, m: int, kind: str) -> np.ndarray:
+    """Sandwich covariance of beta (see ``vcov=`` of :func:`mmrm`), by missingness pattern."""
+    r = y - X @ beta
+    meat = np.zeros_like(V)
+    eps = float(np.finfo(float).eps)
+    for rows in _pattern_blocks(subj, codes, m):
+        c = codes[rows[0]]
+        Winv = np.linalg.inv(np.linalg.cholesky(sigma[np.ix_(c, c)]))   # L^-1
+        Xt = np.einsum("ab,nbp->nap", Winv, X[rows])                    # (n, k, p)
+        rt = np.einsum("ab,nb->na", Winv, r[rows])                      # (n, k)
+        if kind != "empirical":
+            k = len(c)
+            IH = np.eye(k) - np.einsum("nap,pq,nbq->nab", Xt, V, Xt)
+            if kind == "empirical-jackknife":
+                rt = np.linalg.solve(IH, rt[..., None])[..., 0]
+            else:  # symmetric pseudo-inverse square root (mmrm's pseudoInverseSqrt)
+                d, U = np.linalg.eigh(IH)
+                tol = eps * k * np.max(np.abs(d), axis=1, keepdims=True)
+                inv_sqrt = np.where(d > tol, 1.0 / np.sqrt(np.where(d > tol, d, 1.0)), 0.0)
+                A = np.einsum("nab,nb,ncb->nac", U, inv_sqrt, U)
+                rt = np.einsum("nab,nb->na", A, rt)
+        z = np.einsum("nap,na->np", Xt, rt)
+        meat += z.T @ z
+    out: np.ndarray = V @ meat @ V
+    return 0.5 * (out + out.T)
 
 
 # ---------------------------------------------------------------------- front end
@@ -244,7 +665,8 @@ def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
                 if name in data.columns:
                     if name not in used:
                         used.append(name)
-                elif name not in _FORMULA_FUNCS and name not in quoted and name not in missing:
+                elif (name not in _FORMULA_FUNCS and name.split(".")[0] not in _FORMULA_FUNCS
+                      and name not in quoted and name not in missing):
                     missing.append(name)
     if missing:
         available = ", ".join(repr(c) for c in data.columns)
@@ -269,6 +691,35 @@ def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, v
     return out
 
 
+_MAX_SPATIAL_POINTS = 60
+
+
+def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str, time: str
+                  ) -> tuple[CovarianceStructure, np.ndarray, list[float]]:
+    """Bind a spatial structure to the distinct observation times.
+
+    Returns the bound structure, each row's index into the grid of distinct
+    times and the grid itself (sorted).
+    """
+    tvals = frame[time].to_numpy(float)
+    grid, codes = np.unique(tvals, return_inverse=True)
+    dup = frame.duplicated([subject, time], keep=False).to_numpy()
+    if dup.any():
+        first = frame.loc[dup].iloc[0]
+        raise DesignError(
+            f"Subject {show(first[subject])} has two observations at time "
+            f"{show(first[time])} (column {time!r}); at distance 0 the spatial correlation is "
+            "1 and the covariance matrix is singular. Give each observation its own time."
+        )
+    if len(grid) > _MAX_SPATIAL_POINTS:
+        raise DesignError(
+            f"The column {time!r} has {len(grid)} distinct times; spatial structures support at "
+            f"most {_MAX_SPATIAL_POINTS} (the covariance is kept over the grid of distinct "
+            "times). Round the times to a coarser grid."
+        )
+    return st.bind(grid), codes, [float(g) for g in grid]
+
+
 def mmrm(
     formula: str,
     data: pd.DataFrame,
@@ -283,6 +734,8 @@ def mmrm(
     arm: str | None = None,
     reference: Any = None,
     baseline: str | None = None,
+    time: str | None = None,
+    vcov: str | None = None,
 ) -> MMRMResult:
     r"""Mixed model for repeated measures on all available visits.
 
@@ -317,14 +770,19 @@ def mmrm(
         asking for ``visit_order``. Row order alone never decides, and the fit
         does not depend on the order of the rows. A visit with no observed
         outcome is dropped with a ``RehabStatsWarning`` naming it.
-    covariance : {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph"}, optional
-        Covariance structure (``h`` = heterogeneous variances); default
-        unstructured.
+    covariance : {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph", "ad", "adh", "sp_exp", "sp_gau"}, optional
+        Covariance structure (``h`` = heterogeneous variances; ``ad`` =
+        first-order ante-dependence; ``sp_exp`` / ``sp_gau`` = spatial
+        exponential / Gaussian, ``Sigma_ij = sigma^2 rho^d_ij`` /
+        ``sigma^2 rho^(d_ij^2)`` with ``d_ij`` the distance between the
+        ``time`` values of two observations); default unstructured.
     reml : bool, optional
         REML (default) or maximum likelihood.
-    df_method : {"satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic"}, optional
+    df_method : {"satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic", "between-within"}, optional
         Default df method of the result's tables. Kenward-Roger requires REML
-        and is rejected before fitting otherwise (as mmrm).
+        and is rejected before fitting otherwise (as mmrm). ``"between-within"``
+        is mmrm's (and SAS ``DDFM=BW``): ``N - p_between - 1`` df for contrasts
+        of subject-level coefficients only, else ``n - N - p_within``.
     nan_policy : {"omit", "raise"}, optional
         Rows with a missing outcome or covariate are dropped and announced with
         a ``RehabStatsWarning`` (``"omit"``), or raise a ``DataError``.
@@ -343,6 +801,28 @@ def mmrm(
         The baseline covariate (one value per subject), e.g. ``"base"`` in
         ``"chg ~ base + arm * visit"``. It defines the ``"baseline_sd"``
         standardiser of :meth:`~MMRMResult.effect_sizes`.
+    time : str, optional
+        Spatial structures only (and required by them): the numeric column
+        of observation times whose absolute differences are the distances
+        ``d_ij`` (as mmrm's ``sp_exp(time | subject)``). Times may differ
+        between subjects (unequally spaced or subject-specific); the
+        covariance grid is the set of distinct times (at most 60), and a
+        subject may not have two rows at the same time. ``visit`` still
+        identifies the rows.
+    vcov : {None, "empirical", "empirical-jackknife", "empirical-bias-reduced"}, optional
+        Covariance of the fixed effects used by every table: model-based
+        (default) or a sandwich estimator, as mmrm's ``vcov =`` /
+        SAS ``EMPIRICAL``: :math:`V (\sum_i z_i z_i') V` with
+        :math:`z_i = \tilde X_i' A_i \tilde r_i`, :math:`\tilde X_i =
+        L_i^{-1} X_i`, :math:`\tilde r_i = L_i^{-1} r_i`, :math:`\Sigma_i = L_i
+        L_i'`, :math:`A_i = I` (``"empirical"``, Liang & Zeger 1986),
+        :math:`(I - H_{ii})^{-1}` (``"empirical-jackknife"``, MacKinnon & White
+        1985) or :math:`(I - H_{ii})^{-1/2}` (``"empirical-bias-reduced"``,
+        Bell & McCaffrey 2002), :math:`H_{ii} = \tilde X_i V \tilde X_i'`
+        (mmrm's ``src/empirical.cpp``). With a sandwich ``df_method`` must be
+        ``"residual"``, ``"asymptotic"`` or ``"between-within"`` (Kenward-Roger
+        is rejected, as in mmrm; mmrm's Satterthwaite df for sandwich
+        covariances is not implemented yet and is rejected too).
 
     Returns
     -------
@@ -420,7 +900,17 @@ def mmrm(
         raise DataError(f"The 'covariance' argument must be one of {valid}; got {covariance!r}.")
     if not isinstance(reml, (bool, np.bool_)):
         raise DataError(f"The 'reml' argument must be True or False; got {reml!r}.")
-    methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic")
+    spatial = bool(COVARIANCE_STRUCTURES[covariance].spatial)
+    if spatial and time is None:
+        raise DataError(f"covariance={covariance!r} is a spatial structure: name the numeric "
+                        "column of observation times with time=... (the distances between "
+                        "a subject's observations are the differences of its times).")
+    if time is not None and not spatial:
+        spatial_names = ", ".join(repr(c) for c in SPATIAL_STRUCTURES)
+        raise DataError(f"The 'time' argument applies to the spatial covariance structures "
+                        f"({spatial_names}) only; covariance is {covariance!r}.")
+    methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic",
+               "between-within")
     if not isinstance(df_method, str) or df_method not in methods:
         raise DataError(f"The 'df_method' argument must be one of "
                         f"{', '.join(repr(m) for m in methods)}; got {df_method!r}.")
@@ -429,8 +919,20 @@ def mmrm(
             f"df_method={df_method!r} is defined for REML fits only (as in mmrm and SAS); "
             "use reml=True or df_method='satterthwaite'."
         )
+    vcov_types = ("empirical", "empirical-jackknife", "empirical-bias-reduced")
+    if vcov is not None:
+        if not isinstance(vcov, str) or vcov not in vcov_types:
+            raise DataError(f"The 'vcov' argument must be None (model-based) or one of "
+                            f"{', '.join(repr(v) for v in vcov_types)}; got {vcov!r}.")
+        if df_method not in ("residual", "asymptotic", "between-within"):
+            why = ("Kenward-Roger uses its own adjusted covariance (mmrm rejects it with a "
+                   "sandwich too)" if df_method in _KR else
+                   "the Satterthwaite df of a sandwich covariance are not implemented yet")
+            raise DesignError(f"vcov={vcov!r} needs df_method='residual', 'asymptotic' or "
+                              f"'between-within'; got df_method={df_method!r}: {why}.")
     outcome, rhs = _formula_parts(formula)
-    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline})
+    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
+                         "time": time})
     if outcome not in data.columns:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError(f"The formula's outcome {outcome!r} is not a column of the data. "
@@ -440,7 +942,7 @@ def mmrm(
         raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
     y_all = check_numeric_column(data, outcome, "outcome")
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
-    extra = [baseline] if baseline is not None and baseline not in cols else []
+    extra = [c for c in dict.fromkeys([baseline, time]) if c is not None and c not in cols]
     frame = model_frame(data, [*cols, *extra])
     frame[outcome] = y_all.to_numpy()
     check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
@@ -448,9 +950,12 @@ def mmrm(
         check_labels(frame[c], c)
     if baseline is not None:
         frame[baseline] = check_numeric_column(frame, baseline, "baseline")
+    if time is not None:
+        frame[time] = check_numeric_column(frame, time, "time")
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
-    frame, n_omitted = drop_missing_rows(frame, [outcome, *cols], nan_policy=nan_policy,
+    frame, n_omitted = drop_missing_rows(frame, [outcome, *cols, *([time] if time else [])],
+                                         nan_policy=nan_policy,
                                          stacklevel=3)
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
@@ -474,7 +979,7 @@ def mmrm(
         )
     counts = frame[visit].value_counts()
     single = [v for v in levels if counts[v] < 2]
-    if single:
+    if single and not spatial:
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
             "observation; the visit variance cannot be estimated. Drop or merge that visit."
@@ -518,10 +1023,18 @@ def mmrm(
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
     n, p = X.shape
     st = get_structure(covariance)
-    m = len(levels)
+    time_points: list[float] | None = None
+    if spatial:
+        assert time is not None
+        st, grid_codes, time_points = _spatial_grid(frame, st, subject=subject, time=time)
+        m = len(time_points)
+    else:
+        grid_codes = frame[visit].cat.codes.to_numpy()
+        m = len(levels)
     if m < st.min_visits:
-        raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} visit levels; "
-                          f"column {visit!r} has {m}.")
+        what = f"distinct times (column {time!r})" if spatial else f"visit levels (column {visit!r})"
+        raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} {what}; "
+                          f"the data have {m}.")
     n_theta = st.n_theta(m)
     if n_theta + p > n:
         raise DesignError(
@@ -530,8 +1043,7 @@ def mmrm(
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
         )
     subj_codes = pd.factorize(frame[subject])[0]
-    visit_codes = frame[visit].cat.codes.to_numpy()
-    engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, visit_codes, m, st, reml)
+    engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st, reml)
     theta, info = engine.fit()
     ev = engine.evaluate(theta)
     converged = info.converged
@@ -566,6 +1078,11 @@ def mmrm(
     n_sub = engine.n_subjects
     default_first = (df_method, *[mm for mm in methods if mm != df_method])
     allowed = tuple(mm for mm in default_first if reml or mm not in _KR)
+    V_emp = None
+    if vcov is not None:
+        allowed = tuple(mm for mm in allowed if mm in ("residual", "asymptotic", "between-within"))
+        V_emp = _sandwich(frame[outcome].to_numpy(float), X, ev.beta, V, ev.sigma, subj_codes,
+                          np.asarray(grid_codes), m, vcov)
     return MMRMResult(
         coef_names=rank_info.kept_names,
         aliased=rank_info.aliased,
@@ -596,6 +1113,11 @@ def mmrm(
         outcome_name=outcome,
         subject_name=subject,
         visit_name=visit,
+        time_name=time,
+        time_points=time_points,
+        _grid_codes=np.asarray(grid_codes),
+        vcov_type=vcov,
+        _V_emp=V_emp,
         _sigma=ev.sigma.copy(),
         _V=V,
         _jac=jac,
