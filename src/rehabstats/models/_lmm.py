@@ -14,6 +14,7 @@ import patsy
 from scipy import optimize
 
 from .._entry import (
+    check_exact_fit,
     arm_levels,
     as_categorical,
     baseline_sd,
@@ -810,6 +811,7 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     y = work[outcome].to_numpy(dtype=float)
     n, p = X.shape
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
+    check_exact_fit(y, X, outcome, model="lmm()")
     p = X.shape[1]
     Zs = np.column_stack([np.ones(n), *(work[c].to_numpy(float) for c in slope_cols)])
     q = Zs.shape[1]

@@ -19,6 +19,7 @@ import pandas as pd
 import patsy
 
 from .._entry import (
+    check_exact_fit,
     arm_levels,
     as_categorical,
     baseline_sd,
@@ -516,6 +517,7 @@ def mmrm(
     X = np.asarray(dm, dtype=float)
     design_info = dm.design_info
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
+    check_exact_fit(frame[outcome].to_numpy(float), X, outcome, model="mmrm()")
     n, p = X.shape
     st = get_structure(covariance)
     m = len(levels)
