@@ -12,6 +12,7 @@ import argparse
 import html
 import keyword
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from ._validate import (
     check_option,
 )
 from .effect_sizes import hedges_g
-from .errors import DataError, RehabStatsError
+from .errors import DataError, RehabStatsError, RehabStatsWarning
 from .plot._forest import forest
 from .plot._sced import sced as sced_plot
 from .plot._trajectories import trajectories
@@ -153,9 +154,12 @@ def _rct_sections(
     observed = frame.dropna(subset=["outcome"])
     plot_data = pd.DataFrame({subject: observed["subject"], outcome: observed["outcome"],
                               arm: observed["arm"], visit: observed["visit"]})
-    f_means = _save(trajectories(plot_data, outcome=outcome, arm=arm, visit=visit,
-                                 subject=subject, ci=ci, visit_order=order, reference=ref),
-                    out, "trajectories.png")
+    with warnings.catch_warnings():  # cells with n < 2: the descriptives table shows n, sd
+        warnings.filterwarnings("ignore", message=r"\d+ cell\(s\) of .* fewer than two",
+                                category=RehabStatsWarning)
+        f_means = _save(trajectories(plot_data, outcome=outcome, arm=arm, visit=visit,
+                                     subject=subject, ci=ci, visit_order=order, reference=ref),
+                        out, "trajectories.png")
     sections.append(DemoSection(
         title="Descriptive statistics",
         html=h_desc + _img(f_means, "mean trajectories by arm"),

@@ -14,10 +14,10 @@ import patsy
 from scipy import optimize
 
 from .._entry import (
-    check_exact_fit,
     arm_levels,
     as_categorical,
     baseline_sd,
+    check_exact_fit,
     check_finite,
     check_labels,
     default_reference,

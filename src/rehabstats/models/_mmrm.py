@@ -19,10 +19,10 @@ import pandas as pd
 import patsy
 
 from .._entry import (
-    check_exact_fit,
     arm_levels,
     as_categorical,
     baseline_sd,
+    check_exact_fit,
     check_finite,
     check_labels,
     default_reference,

@@ -451,8 +451,6 @@ def _plain(value: Any) -> Any:
 
 
 _WEIGHTINGS = ("equal", "1/V", "nA", "nB", "nA*nB", "1/nA+1/nB")
-#: indices without a standard error (their ``se`` is NaN by definition)
-_NO_SE = ("pnd", "pem", "pand", "ird", "tau_u")
 
 
 def combine_phase_pairs(
@@ -541,7 +539,7 @@ def combine_phase_pairs(
     index = table["index"].to_numpy()
     # a missing or infinite SE of an index that has one (not PND, PEM, PAND, IRD, Tau-U)
     # makes the case's combined SE and interval non-finite, as in SingleCaseES: announce it
-    lost = ~np.isfinite(se) & ~np.isin(index.astype(str), _NO_SE)
+    lost = ~np.isfinite(se) & np.isin(index.astype(str), sorted(_HAS_SE))
     # scale-safe: each case-index group's SEs are divided by their largest finite value,
     # so SEs of any magnitude (1e300) neither overflow when squared nor underflow in 1/V
     finite_se = np.where(np.isfinite(se) & (se > 0), se, np.nan)

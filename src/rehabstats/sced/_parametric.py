@@ -61,16 +61,19 @@ def _pow2_scale(*blocks: np.ndarray) -> np.ndarray:
     return np.ldexp(1.0, expo)
 
 
-def _check_range(values: np.ndarray, measure: str, scale: str) -> None:
-    """Values outside the range of the measurement scale raise a DataError naming one."""
+def _check_range(a: np.ndarray, b: np.ndarray, measure: str, scale: str) -> None:
+    """Values outside the range of the measurement scale raise a DataError naming the phase
+    ('baseline' or 'treatment'), the position and the value."""
     upper = {"percentage": 100.0, "proportion": 1.0}.get(scale, math.inf)
-    bad = (values < 0) | (values > upper)
-    if bad.any():
-        rng = f"between 0 and {upper:g}" if math.isfinite(upper) else "0 or more"
-        raise DataError(
-            f"{measure} with scale={scale!r} needs values {rng} (a ratio scale); found "
-            f"{float(values[bad][0])!r}."
-        )
+    for name, values in (("baseline", a), ("treatment", b)):
+        bad = (values < 0) | (values > upper)
+        if bad.any():
+            rng = f"between 0 and {upper:g}" if math.isfinite(upper) else "0 or more"
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{measure} with scale={scale!r} needs values {rng} (a ratio scale); "
+                f"'{name}' has {float(values[pos])!r} at position {pos}."
+            )
 
 
 def _normal_ci(est: np.ndarray, se: np.ndarray, level: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -284,7 +287,7 @@ def _lrr(
     )
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement, stacklevel=5)
-    _check_range(np.r_[a, b], f"LRR{version}", scale)
+    _check_range(a, b, f"LRR{version}", scale)
     short = _warn_short(a, b, "LRR")
     dc = d_user if d_user is not None else _trunc_constant(scale, observation_length, intervals)
     est, se = _lrr_core(
@@ -472,7 +475,7 @@ def lor(
     sc, intervals, _, d_user = _check_lrr_args(scale, intervals, None, d_const, bias_correct)
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _check_range(np.r_[a, b], "LOR", sc)
+    _check_range(a, b, "LOR", sc)
     short = _warn_short(a, b, "LOR")
     dc = d_user if d_user is not None else _trunc_constant(sc, None, intervals)
     est, se = _lor_core(a[None, :], b[None, :], improvement, sc, dc, bool(bias_correct))
@@ -584,7 +587,7 @@ def lrm(
     delta_method = check_option(delta_method, "delta_method", (True, False))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _check_range(np.r_[a, b], "LRM", "count")
+    _check_range(a, b, "LRM", "count")
     short = _warn_short(a, b, "LRM")
     la, va = _log_median_stats(a, bool(delta_method))
     lb, vb = _log_median_stats(b, bool(delta_method))
@@ -676,13 +679,18 @@ def pogo(
             "mean: the percent of goal obtained is undefined. Give the goal the intervention "
             "aims at (different from the baseline level)."
         )
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         est = 100 * (mb - ma) / gap
-        var = (va / a.size + vb / b.size + (est / 100) ** 2 * va / a.size) / gap**2
-        se = 100 * np.sqrt(var)
+        # se = 100 sqrt(V_A/n_A + V_B/n_B + (PoGO/100)^2 V_A/n_A) / |gap|, as a hypot of
+        # two terms so that only a standard error beyond double precision is infinite
+        t1 = np.sqrt(va / a.size + vb / b.size) / np.abs(gap)
+        t2 = np.abs(est / 100) * (np.sqrt(va / a.size) / np.abs(gap))
+        se = 100 * np.hypot(t1, t2)
     lo, hi = _normal_ci(est, se, level)
     return make_result(
         "pogo", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
         ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
         n_omitted=omitted, details={"goal": g}, warn=not short,
+        reason="the goal is so close to the baseline mean, relative to the spread of the "
+               "data, that PoGO or its standard error exceeds double precision",
     )
