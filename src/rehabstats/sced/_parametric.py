@@ -20,6 +20,7 @@ from .._results import EffectSizeResult
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
+from ._common import sd as _sd
 
 __all__ = ["lor", "lrm", "lrrd", "lrri", "pogo", "smd"]
 
@@ -95,23 +96,30 @@ def _smd_core(
     # The SMD is scale free: standardise by a power of two first, so that squaring
     # data of magnitude 1e300 does not overflow (nor 1e-300 underflow).
     unit = _pow2_scale(a, b)
-    ma, va = _mean_var(a / unit[:, None])
-    mb, vb = _mean_var(b / unit[:, None])
-    with np.errstate(divide="ignore", invalid="ignore"):
+    ma = _mean_var(a / unit[:, None])[0]
+    mb = _mean_var(b / unit[:, None])[0]
+    # each phase's SD in its own power-of-two unit, then in the common one: a phase far
+    # smaller than the other (baseline ~1, treatment ~1e300) keeps its SD instead of a
+    # variance that underflows to 0; no variance or squared ratio is formed below
+    ua, ub = _pow2_scale(a), _pow2_scale(b)
+    sa = np.sqrt(_mean_var(a / ua[:, None])[1]) * (ua / unit)
+    sb = np.sqrt(_mean_var(b / ub[:, None])[1]) * (ub / unit)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if standardizer == "baseline":
             df = m - 1
-            s_sq = va
-            sv1 = 1 / m + vb / (n * va)
+            s = sa
+            sv1 = np.hypot(1 / math.sqrt(m), sb / sa / math.sqrt(n))  # sqrt(1/m + sB^2/(n sA^2))
         else:
             df = m + n - 2
-            s_sq = (np.nan_to_num((m - 1) * va) + np.nan_to_num((n - 1) * vb)) / df
-            sv1 = np.full_like(ma, 1 / m + 1 / n)
+            s = np.hypot(np.nan_to_num(math.sqrt(m - 1) * sa),
+                         np.nan_to_num(math.sqrt(n - 1) * sb)) / math.sqrt(df)
+            sv1 = np.full_like(ma, math.sqrt(1 / m + 1 / n))
         j = 1 - 3 / (4 * df - 1) if bias_correct else 1.0
-        d = j * (mb - ma) / np.sqrt(s_sq)
+        d = j * (mb - ma) / s
         if improvement == "decrease":
             d = -d
-        se = j * np.sqrt(sv1 + d**2 / (2 * df))
-    return d, se, np.sqrt(s_sq) * unit
+        se = j * np.hypot(sv1, d / math.sqrt(2 * df))
+    return d, se, s * unit
 
 
 def smd(
@@ -670,8 +678,8 @@ def pogo(
     g = float(goal)
     # PoGO is a ratio: work in units of a power of two (exact) so 1e300 data do not overflow
     unit = float(_pow2_scale(a[None, :], b[None, :], np.array([[g]]))[0])
-    ma, va = _mean_var(a[None, :] / unit)
-    mb, vb = _mean_var(b[None, :] / unit)
+    ma = _mean_var(a[None, :] / unit)[0]
+    mb = _mean_var(b[None, :] / unit)[0]
     gap = g / unit - ma
     if float(gap[0]) == 0:
         raise DataError(
@@ -681,11 +689,13 @@ def pogo(
         )
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         est = 100 * (mb - ma) / gap
-        # se = 100 sqrt(V_A/n_A + V_B/n_B + (PoGO/100)^2 V_A/n_A) / |gap|, as a hypot of
-        # two terms so that only a standard error beyond double precision is infinite
-        t1 = np.sqrt(va / a.size + vb / b.size) / np.abs(gap)
-        t2 = np.abs(est / 100) * (np.sqrt(va / a.size) / np.abs(gap))
-        se = 100 * np.hypot(t1, t2)
+        # se = 100 sqrt(V_A/n_A + V_B/n_B + (PoGO/100)^2 V_A/n_A) / |gap| from the SDs
+        # (overflow-safe, in the same unit) as a hypot of three terms: neither a variance
+        # of data far below the unit (which underflows) nor a square of PoGO (which
+        # overflows) is formed, so only an SE beyond double precision is infinite
+        ea = _sd(a) / unit / math.sqrt(a.size) / np.abs(gap)
+        eb = _sd(b) / unit / math.sqrt(b.size) / np.abs(gap)
+        se = 100 * np.hypot(np.hypot(ea, eb), np.abs(est / 100) * ea)
     lo, hi = _normal_ci(est, se, level)
     return make_result(
         "pogo", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
