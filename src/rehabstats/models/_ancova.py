@@ -198,7 +198,9 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     DataError
         Missing columns, a non-numeric or infinite outcome or baseline, a column
         with no observed values, arm labels differing only in case or
-        whitespace, an unknown reference.
+        whitespace, an unknown reference; a numeric column of magnitude above
+        1e150; a baseline that is constant or determined by the arm (its slope
+        is not estimable).
     DesignError
         Fewer than two arms, an arm with a single subject, more parameters than rows.
 

@@ -632,7 +632,10 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     ------
     DataError
         Missing columns, a non-numeric or infinite outcome, no complete rows,
-        a bad ``random`` or ``reml``, labels differing only in case/whitespace.
+        a bad ``random`` or ``reml``, labels differing only in case/whitespace;
+        a numeric column of magnitude above 1e150 (its squares overflow); an
+        outcome that is constant or fitted exactly by the fixed effects (no
+        residual variation: the variance parameters are not identifiable).
     DesignError
         More parameters than observations, or as many random effects as
         observations (lme4's refusal).

@@ -130,7 +130,8 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     DataError
         Missing columns, a non-numeric or infinite outcome, a subject with a
         visit listed twice or in two arms, labels differing only in case or
-        whitespace, a constant outcome.
+        whitespace, a constant outcome, an outcome without observed values or of
+        magnitude above 1e150.
     DesignError
         Fewer than two arms or visits, an arm with a single subject, or no more
         subjects than visits (the epsilon's covariance matrix would be singular).

@@ -358,7 +358,9 @@ def mmrm(
         Unknown covariance or df method, missing columns, non-numeric or
         infinite outcome or covariate, labels differing only in case or
         whitespace, a ``visit_order`` missing a visit, a subject with a visit
-        listed twice.
+        listed twice; a numeric column of magnitude above 1e150 (its squares
+        overflow); an outcome that is constant or fitted exactly by the fixed
+        effects (refused before the optimiser runs).
     DesignError
         A visit with a single observation, a subject-level factor level with
         one subject, more parameters than observations, Kenward-Roger with ML, a

@@ -160,8 +160,8 @@ def describe(
             })
     single = [r for r in phase_rows if r["n"] < 2]
     if single:
-        where = ", ".join(f"case {show_value(r['case'])} run {r['run']} (phase {r['phase']!r})"
-                          for r in single[:10])
+        where = ", ".join((f"case {show_value(r['case'])} " if case is not None else "")
+                          + f"run {r['run']} (phase {r['phase']!r})" for r in single[:10])
         warnings.warn(
             f"describe: {len(single)} phase run(s) have a single observation: {where}"
             f"{' and more' if len(single) > 10 else ''}. Their SD and trend (and the trend "
