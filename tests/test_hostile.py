@@ -736,56 +736,10 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
 #: single-case functions; see the closing note of issue 7). Expected failures
 #: (``xfail(strict=False)``); an entry that starts passing must be removed. Nothing of
 #: effect_sizes, change, measures, datasets or plot.forest may appear here (checked below).
-KNOWN_OPEN: dict[tuple[str, str], str] = {
-    # still open after the merges: a 0/1 outcome gives a non-converged unstructured MMRM
-    # (ConvergenceWarning), after which a numpy RuntimeWarning escapes from the inference
-    ("mmrm", "1[score]=bool"): "open",
-    ("sced.lor", "0=scale_1e300"): "open",
-    ("sced.lor", "1=scale_1e300"): "open",
-    ("sced.pogo", "1=scale_1e300"): "open",
-    ("sced.tau_u_table", "1=bool"): "open",
-    ("sced.describe", "0[y]=one_observation"): "open",
-    ("sced.combine_phase_pairs", "0[estimate]=strings"): "open",
-    ("sced.combine_phase_pairs", "0[se]=nan"): "open",
-    ("sced.combine_phase_pairs", "0[se]=all_nan"): "open",
-    ("sced.combine_phase_pairs", "0[se]=inf"): "open",
-    ("sced.combine_phase_pairs", "0[se]=-inf"): "open",
-    ("sced.combine_phase_pairs", "0[se]=scale_1e300"): "open",
-    ("sced.combine_phase_pairs", "0[se]=strings"): "open",
-    ("sced.combine_phase_pairs", "0[se]=Float64_NA"): "open",
-    ("sced.combine_phase_pairs", "0[se]=Int64_NA"): "open",
-    ("sced.combine_tau_u", "0[Tau]=empty"): "open",
-    ("sced.combine_tau_u", "0[Tau]=one_observation"): "open",
-    ("sced.combine_tau_u", "0[Tau]=all_nan"): "open",
-    ("sced.combine_tau_u", "0[Tau]=scale_1e300"): "open",
-    ("sced.combine_tau_u", "0[Tau]=bool"): "open",
-    ("sced.combine_tau_u", "0[Tau]=strings"): "open",
-    ("sced.combine_tau_u", "0[Tau]=Int64_NA"): "open",
-    ("sced.combine_tau_u", "0[Tau]=not_a_frame"): "open",
-    ("sced.piecewise_regression", "0[y]=one_observation"): "open",
-    ("sced.multilevel", "0[y]=one_observation"): "open",
-    ("sced.multilevel", "0[y]=all_nan"): "open",
-    ("sced.multilevel", "0[unit]=one_arm"): "open",
-    ("sced.randomization_test_batch", "0=empty"): "open",
-    ("sced.randomization_test_batch", "0=one_observation"): "open",
-    ("ancova", "0[score]=scale_1e300"): "open",
-    ("ancova", "0[base]=constant"): "open",
-    ("ancova", "0[base]=scale_1e300"): "open",
-    ("ancova", "0[base]=bool"): "open",
-    ("lmm", "1[score]=constant"): "open",
-    ("lmm", "1[score]=scale_1e300"): "open",
-    ("lmm", "1[score]=bool"): "open",
-    ("mmrm", "1[score]=scale_1e300"): "open",
-    ("mixed_anova", "0[score]=all_nan"): "open",
-    ("mixed_anova", "0[score]=scale_1e300"): "open",
-    ("mixed_anova", "0[visit]=one_arm"): "open",
-    ("plot.trajectories", "0[score]=scale_1e300"): "open",
-    ("plot.trajectory_summary", "0[score]=one_observation"): "open",
-    ("plot.trajectory_summary", "0[score]=scale_1e300"): "open",
-}
+KNOWN_OPEN: dict[tuple[str, str], str] = {}
 
 #: the KNOWN_OPEN calls that do not return within TIME_LIMIT seconds
-KNOWN_HANGS = {("sced.multilevel", "0[y]=all_nan")}
+KNOWN_HANGS: set[tuple[str, str]] = set()
 
 
 # --------------------------------------------------------------------------- machinery

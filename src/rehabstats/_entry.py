@@ -27,7 +27,9 @@ from .errors import DataError, DesignError, RehabStatsWarning
 
 __all__ = [
     "CONTROL_LABELS",
+    "MAX_MAGNITUDE",
     "arm_levels",
+    "check_exact_fit",
     "check_finite",
     "check_labels",
     "default_reference",
@@ -72,9 +74,29 @@ def model_frame(data: pd.DataFrame, columns: Sequence[Hashable]) -> pd.DataFrame
     return frame
 
 
+#: the largest magnitude a numeric model column may hold: the models square their data
+#: (sums of squares, cross-products, variances), and ``1e150 ** 2`` is near the largest
+#: double (1.8e308); below ``1 / MAX_MAGNITUDE`` every square underflows to zero
+MAX_MAGNITUDE = 1e150
+
+
 def check_finite(frame: pd.DataFrame, columns: Iterable[Hashable],
                  args: dict[Hashable, str] | None = None) -> None:
-    """Raise a DataError naming the column and the first row holding ``inf`` or ``-inf``."""
+    """Raise a DataError naming the column and the first row holding ``inf`` or ``-inf``,
+    or a column whose values cannot be squared in double precision.
+
+    A column whose largest absolute value exceeds :data:`MAX_MAGNITUDE` (1e150), or
+    is non-zero but below ``1e-150``, would overflow (underflow) in the sums of
+    squares of every model: the error asks for other units instead of returning
+    an ``inf``/``0`` variance.
+
+    >>> import pandas as pd
+    >>> check_finite(pd.DataFrame({"y": [1.0, 2.0]}), ["y"])
+    >>> check_finite(pd.DataFrame({"y": [1e300, 2e300]}), ["y"], {"y": "outcome"})
+    Traceback (most recent call last):
+    ...
+    rehabstats.errors.DataError: Column 'y' ('outcome') holds values of magnitude 2e+300 (row 1); their squares are not representable in double precision. Rescale the column (e.g. to other units) so that its values lie between 1e-150 and 1e150.
+    """
     args = args or {}
     for col in columns:
         s = frame[col]
@@ -92,6 +114,59 @@ def check_finite(frame: pd.DataFrame, columns: Iterable[Hashable],
                 f"{show(s.index[pos])} ({int(bad.sum())} in all); outcomes and covariates "
                 "must be finite (code missing values as NaN)."
             )
+        absval = np.abs(vals)
+        if not np.isfinite(absval).any():
+            continue
+        pos = int(np.nanargmax(absval))
+        big = float(absval[pos])
+        if big > MAX_MAGNITUDE or 0 < big < 1 / MAX_MAGNITUDE:
+            role = f" ('{args[col]}')" if col in args else ""
+            raise DataError(
+                f"Column {col!r}{role} holds values of magnitude {big:.3g} (row "
+                f"{show(s.index[pos])}); their squares are not representable in double "
+                "precision. Rescale the column (e.g. to other units) so that its values lie "
+                "between 1e-150 and 1e150."
+            )
+
+
+def check_exact_fit(y: np.ndarray, X: np.ndarray, outcome: Hashable, *,
+                    model: str = "the model") -> None:
+    """Raise a DataError when the fixed effects reproduce the outcome exactly.
+
+    A constant outcome, or one that the fixed-effects design fits without
+    residual (a 0/1 outcome that is a function of arm and visit), leaves every
+    variance parameter at zero: REML has no interior optimum, the optimisers
+    wander for seconds and the inference divides by zero. One least-squares
+    fit (``X`` of full column rank) detects it before any of that: the residual
+    norm is at most ``1e-10`` times the norm of the centred outcome.
+
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), [0, 1, 0, 1]])
+    >>> check_exact_fit(np.array([1.0, 2.0, 1.5, 2.5]), X, "y")
+    >>> check_exact_fit(np.array([1.0, 2.0, 1.0, 2.0]), X, "y", model="lmm()")
+    Traceback (most recent call last):
+    ...
+    rehabstats.errors.DataError: The outcome 'y' is fitted exactly by the fixed effects of lmm() (no residual variation; 4 observations): the variance parameters are not identifiable. Check the outcome column (a copy of a design column, or a constant?).
+    """
+    y = np.asarray(y, dtype=float)
+    if y.size == 0:
+        return
+    if np.ptp(y) == 0:
+        raise DataError(
+            f"The outcome {outcome!r} is constant ({show(float(y[0]))} in all {y.size} "
+            f"observations): {model} needs variation in the outcome to estimate its "
+            "variance parameters."
+        )
+    centred = float(np.linalg.norm(y - y.mean()))
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    resid = float(np.linalg.norm(y - X @ beta))
+    if resid <= 1e-10 * centred:
+        raise DataError(
+            f"The outcome {outcome!r} is fitted exactly by the fixed effects of {model} "
+            f"(no residual variation; {y.size} observations): the variance parameters are "
+            "not identifiable. Check the outcome column (a copy of a design column, or a "
+            "constant?)."
+        )
 
 
 # ----------------------------------------------------------------------------- labels

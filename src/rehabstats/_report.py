@@ -332,9 +332,12 @@ def _rct_sections(
     observed = frame.dropna(subset=["outcome"])
     plot_data = pd.DataFrame({subject: observed["subject"], outcome: observed["outcome"],
                               arm: observed["arm"], visit: observed["visit"]})
-    f_means = _save(trajectories(plot_data, outcome=outcome, arm=arm, visit=visit,
-                                 subject=subject, ci=ci, visit_order=order, reference=ref),
-                    out, "trajectories.png")
+    with warnings.catch_warnings():  # cells with n < 2: the descriptives table shows n, sd
+        warnings.filterwarnings("ignore", message=r"\d+ cell\(s\) of .* fewer than two",
+                                category=RehabStatsWarning)
+        f_means = _save(trajectories(plot_data, outcome=outcome, arm=arm, visit=visit,
+                                     subject=subject, ci=ci, visit_order=order, reference=ref),
+                        out, "trajectories.png")
     sections.append(DemoSection(
         title="Descriptive statistics",
         html=h_desc + _img(f_means, "mean trajectories by arm"),

@@ -27,6 +27,7 @@ __all__ = [
     "check_numeric_column",
     "check_option",
     "check_positive",
+    "check_table_column",
     "drop_missing_rows",
     "normalize_rng",
     "show_value",
@@ -291,6 +292,58 @@ def check_numeric_column(data: pd.DataFrame, column: str, arg: str = "outcome") 
             f"in row {show_value(bad.index[0])}."
         )
     return converted.astype(float)
+
+
+def check_table_column(table: pd.DataFrame, column: str, what: str = "'table'", *,
+                       allow_nan: bool = True, allow_inf: bool = True,
+                       minimum: float | None = None) -> np.ndarray:
+    """A numeric column of a result table (an input such as an ``effect_sizes`` table)
+    as a new float array, ``pd.NA`` as NaN.
+
+    Raises a :class:`DataError` naming the column, ``what`` (the table) and the
+    row for booleans, non-numeric values, and -- as asked -- missing values,
+    infinite values or values below ``minimum``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_table_column(pd.DataFrame({"se": [0.1, None]}), "se").tolist()
+    [0.1, nan]
+    >>> check_table_column(pd.DataFrame({"se": [0.1, "x"]}), "se")
+    Traceback (most recent call last):
+    ...
+    rehabstats.errors.DataError: Column 'se' of 'table' must hold numbers; found 'x' in row 1.
+    """
+    series = table[column]
+    if isinstance(series, pd.DataFrame):
+        raise DataError(f"{what} has several columns named {column!r}.")
+    if pd.api.types.is_bool_dtype(series.dtype) or (
+            series.dtype == object and series.map(lambda v: isinstance(v, (bool, np.bool_))).any()):
+        raise DataError(f"Column {column!r} of {what} holds booleans (True/False); it must hold "
+                        "numbers.")
+    if isinstance(series.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
+            series.dtype):
+        converted = pd.to_numeric(series.astype(object), errors="coerce")
+        bad = converted.isna() & series.notna()
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"Column {column!r} of {what} must hold numbers; found "
+                            f"{show_value(series.iloc[pos])} in row {show_value(series.index[pos])}.")
+        series = converted
+    arr = series.to_numpy(dtype=float, na_value=np.nan).copy()
+    checks = []
+    if not allow_nan:
+        checks.append((np.isnan(arr), "a missing value"))
+    if not allow_inf:
+        checks.append((np.isinf(arr), "an infinite value"))
+    if minimum is not None:
+        checks.append((arr < minimum, f"a value below {minimum:g}"))
+    for mask, label in checks:
+        if mask.any():
+            pos = int(np.flatnonzero(mask)[0])
+            raise DataError(f"Column {column!r} of {what} holds {label} "
+                            f"({show_value(arr[pos])}) in row {show_value(series.index[pos])}.")
+    return arr
 
 
 def drop_missing_rows(

@@ -82,7 +82,7 @@ def test_non_numeric_outcome():
 def test_arm_with_one_subject():
     d = _long()
     d.loc[d["id"] == 0, "arm"] = "c"
-    with pytest.raises(DesignError, match=r"at least two complete subjects; arm\(s\) \['c'\]"):
+    with pytest.raises(DesignError, match=r"at least two complete subjects; arm\(s\) 'c' in column 'arm'"):
         rsm.mixed_anova(d, **KW)
 
 

@@ -545,7 +545,9 @@ def test_hostile_catalogue_covers_every_public_function() -> None:
 
 def test_describe_nan_only_where_defined_so() -> None:
     d = _ab([1.0, 3, 4, 5], 1)
-    out = sced.describe(d, outcome="y", phase="ph", session="t")
+    with pytest.warns(RehabStatsWarning, match=r"1 phase run\(s\) have a single observation: "
+                                               r"run 1 \(phase 'A'\)"):
+        out = sced.describe(d, outcome="y", phase="ph", session="t")
     row = out.phases.iloc[0]
     assert row["n"] == 1 and math.isnan(row["sd"]) and math.isnan(row["trend"])
     assert math.isfinite(out.phases.iloc[1]["sd"])

@@ -44,6 +44,8 @@ from ._reference_records import REF_DIR, cases, records, split_phases
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Tau-U table. undefined:rehabstats.errors.RehabStatsWarning"),
     pytest.mark.filterwarnings("ignore:.*is not finite:rehabstats.errors.RehabStatsWarning"),
+    pytest.mark.filterwarnings("ignore:combine_tau_u. .*no finite Fisher z"
+                               ":rehabstats.errors.RehabStatsWarning"),
 ]
 
 FUNCTIONS = ("nap", "pnd", "pem", "pand", "ird", "smd", "tau_u", "corrected_tau", "overlap",

@@ -130,6 +130,31 @@ class AncovaResult(LinearModelResult):
         return self.emmeans(self.arm_name or "")
 
 
+def _check_baseline_estimable(model: Any, work: pd.DataFrame, baseline: str, arm: str) -> None:
+    """Raise a DataError naming the baseline when its slope is not estimable: a constant
+    baseline (aliased with the intercept) or one that the arm (and the covariates before
+    it) determine, e.g. a 0/1 baseline equal to the arm indicator. An ANCOVA without an
+    estimable baseline slope is not the analysis asked for, so it is refused rather than
+    fitted with the baseline dropped."""
+    values = work[baseline]
+    if values.nunique() <= 1:
+        raise DataError(
+            f"Column {baseline!r} ('baseline') is constant ({show(values.iloc[0])} in all "
+            f"{len(values)} analysed rows): the baseline slope of the ANCOVA is not "
+            "estimable. Use a baseline that varies between subjects, or compare the arms "
+            "without it."
+        )
+    info = pivoted_rank(np.asarray(model.exog, dtype=float), r_coef_names(model.data.model_spec))
+    term = next((sl for t, sl in model.data.model_spec.term_slices.items()
+                 if t.name() == _q(baseline)), None)
+    if term is not None and not np.isin(np.arange(term.start, term.stop), info.keep).all():
+        raise DataError(
+            f"Column {baseline!r} ('baseline') is a linear combination of the arm column "
+            f"{arm!r} (and the terms before it): the baseline slope of the ANCOVA is not "
+            "estimable. Check that the baseline column holds the baseline measurement."
+        )
+
+
 def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
            covariates: Sequence[str] = (), reference: Any = None,
            visit: str | None = None, at: Any = None) -> AncovaResult:
@@ -173,7 +198,9 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     DataError
         Missing columns, a non-numeric or infinite outcome or baseline, a column
         with no observed values, arm labels differing only in case or
-        whitespace, an unknown reference.
+        whitespace, an unknown reference; a numeric column of magnitude above
+        1e150; a baseline that is constant or determined by the arm (its slope
+        is not estimable).
     DesignError
         Fewer than two arms, an arm with a single subject, more parameters than rows.
 
@@ -246,6 +273,7 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
             f"The ANCOVA has {p} parameters but only {len(work)} rows; it needs more rows "
             "than parameters."
         )
+    _check_baseline_estimable(model, work, baseline, arm)
     X, rank_info = drop_aliased(model.exog, r_coef_names(model.data.model_spec), stacklevel=2)
     fit = model.fit() if not rank_info.deficient else sm.OLS(model.endog, X).fit()
     res = AncovaResult(ols=fit, frame=work, design_info=model.data.model_spec, arm=arm,

@@ -17,6 +17,7 @@ from .._entry import (
     arm_levels,
     as_categorical,
     baseline_sd,
+    check_exact_fit,
     check_finite,
     check_labels,
     default_reference,
@@ -631,7 +632,10 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     ------
     DataError
         Missing columns, a non-numeric or infinite outcome, no complete rows,
-        a bad ``random`` or ``reml``, labels differing only in case/whitespace.
+        a bad ``random`` or ``reml``, labels differing only in case/whitespace;
+        a numeric column of magnitude above 1e150 (its squares overflow); an
+        outcome that is constant or fitted exactly by the fixed effects (no
+        residual variation: the variance parameters are not identifiable).
     DesignError
         More parameters than observations, or as many random effects as
         observations (lme4's refusal).
@@ -810,6 +814,7 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     y = work[outcome].to_numpy(dtype=float)
     n, p = X.shape
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
+    check_exact_fit(y, X, outcome, model="lmm()")
     p = X.shape[1]
     Zs = np.column_stack([np.ones(n), *(work[c].to_numpy(float) for c in slope_cols)])
     q = Zs.shape[1]

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._entry import check_finite, check_labels, model_frame, resolve_visit_order, show
+from .._entry import (
+    check_finite,
+    check_labels,
+    model_frame,
+    resolve_visit_order,
+    show,
+    show_list,
+)
 from .._results import Result
 from .._validate import check_columns, check_numeric_column, check_option
 from ..errors import DataError, DesignError, RehabStatsWarning
@@ -123,7 +130,8 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     DataError
         Missing columns, a non-numeric or infinite outcome, a subject with a
         visit listed twice or in two arms, labels differing only in case or
-        whitespace, a constant outcome.
+        whitespace, a constant outcome, an outcome without observed values or of
+        magnitude above 1e150.
     DesignError
         Fewer than two arms or visits, an arm with a single subject, or no more
         subjects than visits (the epsilon's covariance matrix would be singular).
@@ -170,12 +178,17 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
         )
     visits = resolve_visit_order(work, visit, subject, visit_order)
     arms = categorical_levels(work[arm])
+    if work[outcome].isna().all():
+        raise DataError(f"Column {outcome!r} ('outcome') has no observed values.")
+    if len(visits) < 2:
+        raise DesignError(f"mixed_anova needs at least two visits in column {visit!r}; got "
+                          f"{show_list(visits) or 'none'}.")
     per_visit = work.dropna(subset=[outcome]).groupby(visit, observed=True).size()
     single = [v for v in visits if per_visit.get(v, 0) <= 1]
     if single:
         raise DesignError(
             f"Visit {show(single[0])} (column {visit!r}) has {per_visit.get(single[0], 0)} "
-            "observation(s); every visit needs at least two."
+            f"observed outcome(s) (column {outcome!r}); every visit needs at least two."
         )
     observed = work[outcome].dropna()
     if len(observed) and float(observed.max()) == float(observed.min()):
@@ -193,13 +206,13 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     arms = [a for a in arms if (subj_arm == a).any()]
     counts = subj_arm.value_counts()
     if len(arms) < 2:
-        raise DesignError(f"mixed_anova needs at least two arms with complete data; got {arms}.")
-    if len(visits) < 2:
-        raise DesignError(f"mixed_anova needs at least two visits; got {visits}.")
+        raise DesignError(f"mixed_anova needs at least two arms with complete data in column "
+                          f"{arm!r}; got {show_list(arms) or 'none'}.")
     small = [a for a in arms if counts.get(a, 0) < 2]
     if small:
         raise DesignError(
-            f"Each arm needs at least two complete subjects; arm(s) {small} in column {arm!r} "
+            f"Each arm needs at least two complete subjects; arm(s) {show_list(small)} in "
+            f"column {arm!r} "
             "have fewer."
         )
     n, b, a = len(wide), len(visits), len(arms)

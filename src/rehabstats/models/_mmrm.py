@@ -23,6 +23,7 @@ from .._entry import (
     arm_levels,
     as_categorical,
     baseline_sd,
+    check_exact_fit,
     check_finite,
     check_labels,
     default_reference,
@@ -837,7 +838,9 @@ def mmrm(
         Unknown covariance or df method, missing columns, non-numeric or
         infinite outcome or covariate, labels differing only in case or
         whitespace, a ``visit_order`` missing a visit, a subject with a visit
-        listed twice.
+        listed twice; a numeric column of magnitude above 1e150 (its squares
+        overflow); an outcome that is constant or fitted exactly by the fixed
+        effects (refused before the optimiser runs).
     DesignError
         A visit with a single observation, a subject-level factor level with
         one subject, more parameters than observations, Kenward-Roger with ML, a
@@ -1021,6 +1024,7 @@ def mmrm(
     X = np.asarray(dm, dtype=float)
     design_info = dm.design_info
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
+    check_exact_fit(frame[outcome].to_numpy(float), X, outcome, model="mmrm()")
     n, p = X.shape
     st = get_structure(covariance)
     time_points: list[float] | None = None

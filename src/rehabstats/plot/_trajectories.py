@@ -18,6 +18,7 @@ from .._entry import (
     default_reference,
     model_frame,
     resolve_visit_order,
+    show,
 )
 from .._validate import (
     NanPolicy,
@@ -68,6 +69,8 @@ def trajectory_summary(data: pd.DataFrame, *, outcome: str, arm: str, visit: str
     string visits without numbers need ``subject`` or ``visit_order``); the
     reference arm (``reference``, else a recognised control label, else the
     first level) comes first. Columns: ``arm, visit, n, mean, sd, ci_low, ci_high``.
+    Cells with fewer than two observed values have a NaN SD and interval,
+    announced with a ``RehabStatsWarning``.
     """
     ci = check_ci(ci)
     frame, visits, arms, _ = _prepare(data, outcome=outcome, arm=arm, visit=visit,
@@ -85,7 +88,23 @@ def trajectory_summary(data: pd.DataFrame, *, outcome: str, arm: str, visit: str
             half = float(stats.t.ppf(0.5 + ci / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
             rows.append({"arm": a, "visit": v, "n": n, "mean": mean, "sd": sd,
                          "ci_low": mean - half, "ci_high": mean + half})
-    return pd.DataFrame(rows, columns=["arm", "visit", "n", "mean", "sd", "ci_low", "ci_high"])
+    table = pd.DataFrame(rows, columns=["arm", "visit", "n", "mean", "sd", "ci_low", "ci_high"])
+    _warn_thin_cells(table, arm=arm, visit=visit, outcome=outcome)
+    return table
+
+
+def _warn_thin_cells(table: pd.DataFrame, *, arm: str, visit: str, outcome: str) -> None:
+    """Warn once about arm-visit cells with fewer than two observed outcomes (their SD and
+    CI are NaN, their mean too when empty)."""
+    thin = table[table["n"] < 2]
+    if len(thin) == 0:
+        return
+    cells = ", ".join(f"{show(a)} at {show(v)} (n = {int(n)})"
+                      for a, v, n in thin[["arm", "visit", "n"]].itertuples(index=False))
+    warnings.warn(
+        f"{len(thin)} cell(s) of {arm!r} by {visit!r} have fewer than two observed "
+        f"{outcome!r} values: {cells}; their SD and confidence interval are NaN (and the "
+        "mean too when no value is observed).", RehabStatsWarning, stacklevel=4)
 
 
 def trajectories(data: pd.DataFrame, *, outcome: str, arm: str, visit: str,
@@ -140,6 +159,7 @@ def trajectories(data: pd.DataFrame, *, outcome: str, arm: str, visit: str,
         summary = trajectory_summary(frame, outcome=outcome, arm=arm, visit=visit, ci=ci,
                                      subject=subject, visit_order=visits, reference=arms[0]
                                      if arms else None)
+    _warn_thin_cells(summary, arm=arm, visit=visit, outcome=outcome)
     if not visits or not arms:
         raise DataError("The data have no visits or arms to plot.")
     pos = {v: i for i, v in enumerate(visits)}

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import EffectSizeResult
-from .._validate import check_improvement, check_option
+from .._validate import check_improvement, check_option, check_table_column
 from ..errors import DataError, DesignError, RehabStatsWarning
 from ._common import check_optional_ci, make_result, zcrit
 from ._data import check_phase_labels, prepare_sced
@@ -490,15 +490,28 @@ def combine_phase_pairs(
         One row per case and index: ``case, index, estimate, se, ci_low,
         ci_high, ci_level, n_pairs``.
 
+    Missing and infinite values: a phase pair's ``se`` that is NaN (``pd.NA``)
+    or ``inf`` for an index that has a standard error (every index but PND,
+    PEM, PAND, IRD and Tau-U) is kept, as SingleCaseES keeps it: the case's
+    combined ``se`` and interval are then not finite (with ``"1/V"`` also the
+    estimate), and a ``RehabStatsWarning`` names the case, index, row and
+    value. Pairs are never dropped silently, since that would change the
+    average the user asked for. The SEs are combined scale-safely (each case's
+    SEs divided by their largest), so SEs of any magnitude give finite results.
+
     Raises
     ------
     DataError
-        ``table`` is not an :func:`effect_sizes` table, or it has no rows.
+        ``table`` is not an :func:`effect_sizes` table, or it has no rows; a
+        column ``estimate``, ``se``, ``n_baseline`` or ``n_treatment`` holds
+        non-numbers or booleans (named with the row), an ``se`` is negative, or
+        a phase length is missing, infinite or below 1.
 
     Warns
     -----
     RehabStatsWarning
-        A combined estimate is not finite (named by case and index).
+        A combined estimate is not finite (named by case and index); a phase
+        pair's ``se`` is missing or infinite (above).
 
     Examples
     --------
@@ -517,31 +530,58 @@ def combine_phase_pairs(
         raise DataError("'table' must be the DataFrame returned by rehabstats.sced.effect_sizes.")
     if len(table) == 0:
         raise DataError("'table' has no rows: there are no phase pairs to combine.")
-    na = table["n_baseline"].to_numpy(float)
-    nb = table["n_treatment"].to_numpy(float)
-    se = table["se"].to_numpy(float)
+    est_k = check_table_column(table, "estimate", "'table'")
+    se = check_table_column(table, "se", "'table'", minimum=0)
+    na = check_table_column(table, "n_baseline", "'table'", allow_nan=False, allow_inf=False,
+                            minimum=1)
+    nb = check_table_column(table, "n_treatment", "'table'", allow_nan=False, allow_inf=False,
+                            minimum=1)
+    index = table["index"].to_numpy()
+    # a missing or infinite SE of an index that has one (not PND, PEM, PAND, IRD, Tau-U)
+    # makes the case's combined SE and interval non-finite, as in SingleCaseES: announce it
+    lost = ~np.isfinite(se) & np.isin(index.astype(str), sorted(_HAS_SE))
+    # scale-safe: each case-index group's SEs are divided by their largest finite value,
+    # so SEs of any magnitude (1e300) neither overflow when squared nor underflow in 1/V
+    finite_se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
+    unit = pd.Series(finite_se).groupby([table["case"].to_numpy(), index],
+                                        sort=False).transform("max").to_numpy()
+    unit = np.where(np.isfinite(unit), unit, 1.0)
+    se_r = se / unit
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         w = {
-            "equal": np.ones_like(na), "1/V": 1 / se**2, "nA": na, "nB": nb, "nA*nB": na * nb,
+            "equal": np.ones_like(na), "1/V": 1 / se_r**2, "nA": na, "nB": nb, "nA*nB": na * nb,
             "1/nA+1/nB": 1 / na + 1 / nb,
         }[weighting]
     with np.errstate(invalid="ignore", over="ignore"):
         work = pd.DataFrame({
-            "case": table["case"].to_numpy(), "index": table["index"].to_numpy(),
-            "w": w, "we": w * table["estimate"].to_numpy(float), "w2v": w**2 * se**2,
+            "case": table["case"].to_numpy(), "index": index,
+            "w": w, "we": w * est_k, "w2v": (w * se_r) ** 2, "unit": unit,
         })
     grouped = work.groupby(["case", "index"], sort=False)
     sums = grouped[["w", "we", "w2v"]].agg(lambda v: v.sum(skipna=False))
+    units = grouped["unit"].first().to_numpy()
     counts = grouped.size()
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         est = (sums["we"] / sums["w"]).to_numpy()
-        se_c = (np.sqrt(sums["w2v"]) / sums["w"]).to_numpy()
+        se_c = (np.sqrt(sums["w2v"]) / sums["w"]).to_numpy() * units
     if level is not None:
         z = zcrit(level)
         with np.errstate(invalid="ignore"):
             lo, hi = est - z * se_c, est + z * se_c
     else:
         lo = hi = np.full_like(est, np.nan)
+    if lost.any():
+        rows = table.index[lost]
+        where = ", ".join(f"case {_plain(c)!r} index {i!r} (row {_plain(r)!r}: se = {v!r})"
+                          for c, i, r, v in list(zip(table["case"][lost], index[lost], rows,
+                                                     se[lost].tolist(), strict=True))[:10])
+        warnings.warn(
+            f"combine_phase_pairs: {int(lost.sum())} phase pair(s) have a missing or infinite "
+            f"'se': {where}{' and more' if lost.sum() > 10 else ''}. The combined se and "
+            "confidence interval of those cases are not finite (as in SingleCaseES)"
+            + (", nor is the 1/V-weighted estimate" if weighting == "1/V" else "") + ".",
+            RehabStatsWarning, stacklevel=2,
+        )
     out = sums.reset_index()[["case", "index"]]
     out["estimate"] = est
     out["se"] = se_c

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .._results import Result
-from .._validate import check_improvement
+from .._validate import check_improvement, show_value
+from ..errors import RehabStatsWarning
 from ._common import pow2_unit
 from ._common import sd as _sd
 from ._data import prepare_sced
@@ -93,7 +95,8 @@ def describe(
         ``.phases``, ``.transitions`` and ``.consistency`` tables. A statistic
         that is undefined for a run is NaN by definition (as in scan): the SD,
         trend and trend change of a one-observation run, and the
-        variability ratio when the earlier run has SD 0. SDs and trends are
+        variability ratio when the earlier run has SD 0; runs with a single
+        observation are announced with a ``RehabStatsWarning``. SDs and trends are
         computed in units of a power of two near the largest value, so outcomes
         of magnitude 1e300 do not overflow.
 
@@ -155,6 +158,15 @@ def describe(
                 "range_of_means": float(means.max() - means.min()),
                 "sd_of_trends": float(np.std(trends, ddof=1)),
             })
+    single = [r for r in phase_rows if r["n"] < 2]
+    if single:
+        where = ", ".join((f"case {show_value(r['case'])} " if case is not None else "")
+                          + f"run {r['run']} (phase {r['phase']!r})" for r in single[:10])
+        warnings.warn(
+            f"describe: {len(single)} phase run(s) have a single observation: {where}"
+            f"{' and more' if len(single) > 10 else ''}. Their SD and trend (and the trend "
+            "change and variability ratio of the transitions they take part in) are NaN by "
+            "definition, as in scan.", RehabStatsWarning, stacklevel=2)
     trans_cols = ["case", "from_run", "to_run", "from_phase", "to_phase", "level_change",
                   "median_change", "trend_change", "variability_ratio", "immediacy", "pnd", "nap"]
     cons_cols = ["case", "phase", "n_runs", "mean_of_means", "sd_of_means", "range_of_means",

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .._results import EffectSizeResult, format_number
-from .._validate import check_option
+from .._validate import check_option, check_table_column
 from ..errors import DataError, RehabStatsWarning
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
 
@@ -840,9 +840,10 @@ def tau_u_table(
     Warns
     -----
     RehabStatsWarning
-        Some ``Tau``, ``Z``, ``p`` or interval values are undefined (listed by
-        model): no within-phase pairs (a phase with one observation), a zero
-        denominator or SD of S (ties), or ``|Tau| >= 1`` for a Fisher-z interval.
+        Some ``Tau``, ``Z``, ``p``, ``SE_Tau`` or interval values are undefined
+        (listed by model): no within-phase pairs (a phase with one observation),
+        a zero denominator or SD of S (ties), ``S = 0`` (``SE_Tau = 0/0``), or
+        ``|Tau| >= 1`` for a Fisher-z interval.
         The values are kept as scan computes them (NaN).
 
     References
@@ -866,7 +867,7 @@ def tau_u_table(
     a, b, _, _ = as_phase_arrays(baseline, treatment, "increase", min_size=1)
     tab = _tau_u_table_arrays(a, b, method, tau_method, bool(continuity_correction), level,
                               ci_method)
-    cols = ["Tau", "Z", "p"] + (["ci_low", "ci_high"] if level is not None else [])
+    cols = ["Tau", "Z", "p", "SE_Tau"] + (["ci_low", "ci_high"] if level is not None else [])
     bad = ~np.isfinite(tab[cols].to_numpy(dtype=float))
     if bad.any():
         rows = [f"{tab['model'].iat[i]!r} ({', '.join(dict.fromkeys(c for c, x in zip(cols, bad[i], strict=True) if x))})"
@@ -874,8 +875,9 @@ def tau_u_table(
         warnings.warn(
             "Tau-U table: undefined (NaN or infinite) values in " + "; ".join(rows) + ". A phase "
             "with fewer than 2 observations has no within-phase pairs (its trend rows are 0/0), "
-            "tied values can make the tau-b denominator or the SD of S zero, and the Fisher-z "
-            "limits are undefined at |Tau| >= 1; scan reports the same values.",
+            "tied values can make the tau-b denominator or the SD of S zero, SE_Tau = Tau / Z is "
+            "0/0 when S = 0, and the Fisher-z limits are undefined at |Tau| >= 1; scan "
+            "reports the same values.",
             RehabStatsWarning,
             stacklevel=2,
         )
@@ -1108,6 +1110,33 @@ def tau_u(
     )
 
 
+def _check_tau_u_tables(tables: Any, models: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The Tau and n of every table (rows) and model (columns), checked: a list of
+    :func:`tau_u_table` outputs whose ``Tau`` and ``n`` columns are numbers."""
+    if isinstance(tables, pd.DataFrame) or not isinstance(tables, (list, tuple)):
+        raise DataError("'tables' must be a list of Tau-U tables (outputs of tau_u_table), "
+                        f"one per case; got {type(tables).__name__}.")
+    if not tables:
+        raise DataError("'tables' must hold at least one Tau-U table.")
+    tau = np.empty((len(tables), len(models)))
+    n = np.empty_like(tau)
+    for i, t in enumerate(tables):
+        what = f"tables[{i}]"
+        if not isinstance(t, pd.DataFrame) or not {"model", "Tau", "n"} <= set(t.columns):
+            raise DataError(f"{what} must be a DataFrame returned by tau_u_table (with columns "
+                            f"'model', 'Tau' and 'n'); got {type(t).__name__}.")
+        labels = t["model"].astype(object).to_numpy()
+        tv = check_table_column(t, "Tau", what, allow_inf=False)
+        nv = check_table_column(t, "n", what, allow_inf=False)
+        for j, model in enumerate(models):
+            hit = np.flatnonzero(labels == model)
+            if hit.size == 0:
+                raise DataError(f"{what} has no row for model {model!r} (column 'model'); "
+                                "pass the complete tables returned by tau_u_table.")
+            tau[i, j], n[i, j] = tv[hit[0]], nv[hit[0]]
+    return tau, np.where(np.isnan(n), 0.0, n)
+
+
 def combine_tau_u(
     tables: list[pd.DataFrame], *, weights: Literal["z", "tau"] = "z", ci: float = 0.95
 ) -> pd.DataFrame:
@@ -1136,6 +1165,22 @@ def combine_tau_u(
     pandas.DataFrame
         Columns ``model, tau_u, se, ci_low, ci_high, z, p``.
 
+    Raises
+    ------
+    DataError
+        ``tables`` is not a non-empty list of :func:`tau_u_table` outputs, a
+        table lacks a model row, or its ``Tau``/``n`` column holds
+        non-numbers, booleans or infinite values (named with the row).
+
+    Warns
+    -----
+    RehabStatsWarning
+        A case's Tau is missing or its ``n`` too small for the weight
+        (``n <= 3`` with ``"z"``, ``n <= 4`` with ``"tau"``): the case is left
+        out of that model (a model without cases is NaN); a case's
+        ``|Tau| >= 1`` has no finite Fisher z (the pooled Tau-U is +/-1 with an
+        infinite z at 1, NaN beyond).
+
     Examples
     --------
     >>> from rehabstats.sced import combine_tau_u, tau_u_table
@@ -1147,14 +1192,36 @@ def combine_tau_u(
     weights = check_option(weights, "weights", ("z", "tau"))
     level = check_optional_ci(ci)
     assert level is not None
-    if not tables:
-        raise DataError("'tables' must hold at least one Tau-U table.")
+    models = ("A vs. B", "A vs. B - Trend A", "A vs. B + Trend B", "A vs. B + Trend B - Trend A")
+    tau_all, n_all = _check_tau_u_tables(tables, models)
+    n_min = 5 if weights == "tau" else 4
+    problems: list[str] = []
+    for j, model in enumerate(models):
+        for i in np.flatnonzero(np.isnan(tau_all[:, j])):
+            problems.append(f"tables[{i}] {model!r}: Tau is missing (left out)")
+        for i in np.flatnonzero(n_all[:, j] < n_min):
+            problems.append(f"tables[{i}] {model!r}: n = {n_all[i, j]:g} < {n_min}, so its "
+                            f"weight is undefined (left out)")
+        for i in np.flatnonzero(np.abs(tau_all[:, j]) >= 1):
+            problems.append(f"tables[{i}] {model!r}: |Tau| = {abs(tau_all[i, j]):g} >= 1 has "
+                            "no finite Fisher z")
+    if problems:
+        warnings.warn(
+            "combine_tau_u: " + "; ".join(problems[:12]) + (" and more" if len(problems) > 12
+                                                           else "")
+            + ". A model whose cases are all left out is NaN; a case with |Tau| = 1 makes the "
+            "pooled Tau-U +/-1 with an infinite z, one with |Tau| > 1 makes it NaN.",
+            RehabStatsWarning, stacklevel=2)
     zc = zcrit(level)
     rows = []
-    for model in ("A vs. B", "A vs. B - Trend A", "A vs. B + Trend B", "A vs. B + Trend B - Trend A"):
-        pos = [int(np.flatnonzero(t["model"].to_numpy() == model)[0]) for t in tables]
-        tv = np.array([t["Tau"].to_numpy(dtype=float)[i] for t, i in zip(tables, pos, strict=True)])
-        nv = np.array([t["n"].to_numpy(dtype=float)[i] for t, i in zip(tables, pos, strict=True)])
+    for j, model in enumerate(models):
+        keep = ~np.isnan(tau_all[:, j]) & (n_all[:, j] >= n_min)
+        tv, nv = tau_all[keep, j], n_all[keep, j]
+        if not keep.any():
+            rows.append({"model": model, "tau_u": math.nan, "se": math.nan,
+                         "ci_low": math.nan, "ci_high": math.nan, "z": math.nan,
+                         "p": math.nan})
+            continue
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             tz = 0.5 * np.log((1 + tv) / (1 - tv))
             se_z = np.sqrt(0.437 / (nv - 4)) if weights == "tau" else 1 / np.sqrt(nv - 3)
@@ -1163,12 +1230,7 @@ def combine_tau_u(
             se = math.sqrt(1 / np.sum(w))
 
             def inv(u: float) -> float:
-                if u == math.inf:
-                    return 1.0
-                if u == -math.inf:
-                    return -1.0
-                e = np.exp(2 * u)
-                return float((e - 1) / (e + 1))
+                return float(np.tanh(u))  # +/-1 at +/-inf, no overflow for large u
 
             rows.append({
                 "model": model, "tau_u": inv(te), "se": se, "ci_low": inv(te - zc * se),

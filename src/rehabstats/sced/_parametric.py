@@ -20,6 +20,7 @@ from .._results import EffectSizeResult
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
+from ._common import sd as _sd
 
 __all__ = ["lor", "lrm", "lrrd", "lrri", "pogo", "smd"]
 
@@ -61,16 +62,19 @@ def _pow2_scale(*blocks: np.ndarray) -> np.ndarray:
     return np.ldexp(1.0, expo)
 
 
-def _check_range(values: np.ndarray, measure: str, scale: str) -> None:
-    """Values outside the range of the measurement scale raise a DataError naming one."""
+def _check_range(a: np.ndarray, b: np.ndarray, measure: str, scale: str) -> None:
+    """Values outside the range of the measurement scale raise a DataError naming the phase
+    ('baseline' or 'treatment'), the position and the value."""
     upper = {"percentage": 100.0, "proportion": 1.0}.get(scale, math.inf)
-    bad = (values < 0) | (values > upper)
-    if bad.any():
-        rng = f"between 0 and {upper:g}" if math.isfinite(upper) else "0 or more"
-        raise DataError(
-            f"{measure} with scale={scale!r} needs values {rng} (a ratio scale); found "
-            f"{float(values[bad][0])!r}."
-        )
+    for name, values in (("baseline", a), ("treatment", b)):
+        bad = (values < 0) | (values > upper)
+        if bad.any():
+            rng = f"between 0 and {upper:g}" if math.isfinite(upper) else "0 or more"
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{measure} with scale={scale!r} needs values {rng} (a ratio scale); "
+                f"'{name}' has {float(values[pos])!r} at position {pos}."
+            )
 
 
 def _normal_ci(est: np.ndarray, se: np.ndarray, level: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -92,23 +96,30 @@ def _smd_core(
     # The SMD is scale free: standardise by a power of two first, so that squaring
     # data of magnitude 1e300 does not overflow (nor 1e-300 underflow).
     unit = _pow2_scale(a, b)
-    ma, va = _mean_var(a / unit[:, None])
-    mb, vb = _mean_var(b / unit[:, None])
-    with np.errstate(divide="ignore", invalid="ignore"):
+    ma = _mean_var(a / unit[:, None])[0]
+    mb = _mean_var(b / unit[:, None])[0]
+    # each phase's SD in its own power-of-two unit, then in the common one: a phase far
+    # smaller than the other (baseline ~1, treatment ~1e300) keeps its SD instead of a
+    # variance that underflows to 0; no variance or squared ratio is formed below
+    ua, ub = _pow2_scale(a), _pow2_scale(b)
+    sa = np.sqrt(_mean_var(a / ua[:, None])[1]) * (ua / unit)
+    sb = np.sqrt(_mean_var(b / ub[:, None])[1]) * (ub / unit)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if standardizer == "baseline":
             df = m - 1
-            s_sq = va
-            sv1 = 1 / m + vb / (n * va)
+            s = sa
+            sv1 = np.hypot(1 / math.sqrt(m), sb / sa / math.sqrt(n))  # sqrt(1/m + sB^2/(n sA^2))
         else:
             df = m + n - 2
-            s_sq = (np.nan_to_num((m - 1) * va) + np.nan_to_num((n - 1) * vb)) / df
-            sv1 = np.full_like(ma, 1 / m + 1 / n)
+            s = np.hypot(np.nan_to_num(math.sqrt(m - 1) * sa),
+                         np.nan_to_num(math.sqrt(n - 1) * sb)) / math.sqrt(df)
+            sv1 = np.full_like(ma, math.sqrt(1 / m + 1 / n))
         j = 1 - 3 / (4 * df - 1) if bias_correct else 1.0
-        d = j * (mb - ma) / np.sqrt(s_sq)
+        d = j * (mb - ma) / s
         if improvement == "decrease":
             d = -d
-        se = j * np.sqrt(sv1 + d**2 / (2 * df))
-    return d, se, np.sqrt(s_sq) * unit
+        se = j * np.hypot(sv1, d / math.sqrt(2 * df))
+    return d, se, s * unit
 
 
 def smd(
@@ -284,7 +295,7 @@ def _lrr(
     )
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement, stacklevel=5)
-    _check_range(np.r_[a, b], f"LRR{version}", scale)
+    _check_range(a, b, f"LRR{version}", scale)
     short = _warn_short(a, b, "LRR")
     dc = d_user if d_user is not None else _trunc_constant(scale, observation_length, intervals)
     est, se = _lrr_core(
@@ -472,7 +483,7 @@ def lor(
     sc, intervals, _, d_user = _check_lrr_args(scale, intervals, None, d_const, bias_correct)
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _check_range(np.r_[a, b], "LOR", sc)
+    _check_range(a, b, "LOR", sc)
     short = _warn_short(a, b, "LOR")
     dc = d_user if d_user is not None else _trunc_constant(sc, None, intervals)
     est, se = _lor_core(a[None, :], b[None, :], improvement, sc, dc, bool(bias_correct))
@@ -584,7 +595,7 @@ def lrm(
     delta_method = check_option(delta_method, "delta_method", (True, False))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
-    _check_range(np.r_[a, b], "LRM", "count")
+    _check_range(a, b, "LRM", "count")
     short = _warn_short(a, b, "LRM")
     la, va = _log_median_stats(a, bool(delta_method))
     lb, vb = _log_median_stats(b, bool(delta_method))
@@ -667,8 +678,8 @@ def pogo(
     g = float(goal)
     # PoGO is a ratio: work in units of a power of two (exact) so 1e300 data do not overflow
     unit = float(_pow2_scale(a[None, :], b[None, :], np.array([[g]]))[0])
-    ma, va = _mean_var(a[None, :] / unit)
-    mb, vb = _mean_var(b[None, :] / unit)
+    ma = _mean_var(a[None, :] / unit)[0]
+    mb = _mean_var(b[None, :] / unit)[0]
     gap = g / unit - ma
     if float(gap[0]) == 0:
         raise DataError(
@@ -676,13 +687,20 @@ def pogo(
             "mean: the percent of goal obtained is undefined. Give the goal the intervention "
             "aims at (different from the baseline level)."
         )
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         est = 100 * (mb - ma) / gap
-        var = (va / a.size + vb / b.size + (est / 100) ** 2 * va / a.size) / gap**2
-        se = 100 * np.sqrt(var)
+        # se = 100 sqrt(V_A/n_A + V_B/n_B + (PoGO/100)^2 V_A/n_A) / |gap| from the SDs
+        # (overflow-safe, in the same unit) as a hypot of three terms: neither a variance
+        # of data far below the unit (which underflows) nor a square of PoGO (which
+        # overflows) is formed, so only an SE beyond double precision is infinite
+        ea = _sd(a) / unit / math.sqrt(a.size) / np.abs(gap)
+        eb = _sd(b) / unit / math.sqrt(b.size) / np.abs(gap)
+        se = 100 * np.hypot(np.hypot(ea, eb), np.abs(est / 100) * ea)
     lo, hi = _normal_ci(est, se, level)
     return make_result(
         "pogo", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
         ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
         n_omitted=omitted, details={"goal": g}, warn=not short,
+        reason="the goal is so close to the baseline mean, relative to the spread of the "
+               "data, that PoGO or its standard error exceeds double precision",
     )

@@ -741,6 +741,9 @@ def randomization_test_batch(
         row = int(np.flatnonzero(~np.isfinite(y).all(axis=1))[0])
         raise DataError(f"'values' row {row} has a missing or infinite value.")
     m, n = y.shape
+    if n < 2:
+        raise DataError(f"'values' must hold series of at least two sessions (one baseline and "
+                        f"one treatment observation); got {n} session(s) per series.")
     raw_nb = np.asarray(n_baseline)
     if raw_nb.ndim > 1 or (raw_nb.ndim == 1 and raw_nb.size not in (1, m)):
         raise DataError(

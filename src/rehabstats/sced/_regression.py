@@ -361,7 +361,7 @@ def piecewise_regression(
             x, names, scan_names = _design(grp["session"].to_numpy(dtype=float),
                                            grp["phase"].to_numpy(), model, trend, level, slope)
         except DesignError as exc:
-            raise DesignError(f"Case {label!r}: {exc}") from None
+            raise DesignError(f"Case {label!r}: {exc} (phase column {phase!r})") from None
         y = grp["outcome"].to_numpy(dtype=float)
         keep = ~np.isnan(y)
         x, y = x[keep], y[keep]
@@ -741,7 +741,7 @@ def multilevel(
             x, nm, snm = _design(grp["session"].to_numpy(dtype=float), grp["phase"].to_numpy(),
                                  model)
         except DesignError as exc:
-            raise DesignError(f"Case {label!r}: {exc}") from None
+            raise DesignError(f"Case {label!r}: {exc} (phase column {phase!r})") from None
         if names and list(nm) != list(names):
             raise DesignError(f"Case {label!r} has phases {snm[2:]} but the first case has "
                               f"{list(scan_names)[2:]}; all cases need the same phase sequence.")
@@ -753,7 +753,8 @@ def multilevel(
         groups += [str(label)] * int(keep.sum())
     n_cases = len(blocks)
     if n_cases < 2:
-        raise DesignError(f"multilevel() needs at least two cases; got {n_cases}.")
+        raise DesignError(f"multilevel() needs at least two cases (column {case!r}); got "
+                          f"{n_cases}.")
     x_all = np.vstack(blocks)
     y_all = np.concatenate(ys)
     big = float(np.max(np.abs(y_all))) if y_all.size else 0.0

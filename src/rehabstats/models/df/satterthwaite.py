@@ -82,15 +82,30 @@ def fstat_ddf(nu: np.ndarray, tol: float = 1e-8) -> float:
     >>> import numpy as np
     >>> fstat_ddf(np.array([10.0, 10.0])), round(fstat_ddf(np.array([5.0, 20.0])), 6)
     (10.0, 7.142857)
+
+    A component df of ``inf`` (a direction whose variance does not depend on
+    the variance parameters) enters ``E`` with its limit ``nu / (nu - 2) = 1``;
+    all ``inf`` give ``inf`` and any NaN gives NaN (R's ``get_Fstat_ddf`` stops
+    with an error on ``Inf``).
+
+    >>> fstat_ddf(np.array([np.inf, np.inf])), round(fstat_ddf(np.array([10.0, np.inf])), 6)
+    (inf, 18.0)
     """
     nu = np.asarray(nu, dtype=float)
     if nu.size == 1:
         return float(nu[0])
-    if np.all(np.abs(np.diff(nu)) < tol):
+    if np.isnan(nu).any():
+        return math.nan
+    finite = np.isfinite(nu)
+    if not finite.any():
+        return math.inf
+    if finite.all() and np.all(np.abs(np.diff(nu)) < tol):
         return float(nu.mean())
     if np.any(nu <= 2):
         return 2.0
-    E = float(np.sum(nu / (nu - 2)))
+    terms = np.ones_like(nu)
+    terms[finite] = nu[finite] / (nu[finite] - 2)
+    E = float(np.sum(terms))
     return 2 * E / (E - nu.size)
 
 
