@@ -17,8 +17,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_float_array, as_paired_arrays, check_ci, show_value
+from .._validate import (
+    NanPolicy,
+    as_float_array,
+    as_paired_arrays,
+    check_ci,
+    check_nan_policy,
+    show_value,
+)
 from ..errors import DataError
 from ._common import scalar
 from ._intervals import z_quantile
@@ -52,6 +61,22 @@ def _cliffs_delta_core(x: ArrayLike, y: ArrayLike, *, ci: float = 0.95) -> _Arra
     return {"estimate": delta, "se_z": np.full_like(delta, se_z), "ci_low": lo, "ci_high": hi}
 
 
+def _rank_batch(measure: str, x: Any, y: Any, *, paired: bool, ci: float,
+                nan_policy: NanPolicy, axis: int,
+                one_sample: Any) -> BatchEffectSizeResult:
+    from ._batch import paired_rank_kernel, rank_kernel, run_batch
+
+    check_nan_policy(nan_policy)
+    constants: dict[str, Any] = {"paired": paired} if measure == "rank_biserial" else {}
+    ci_method = ("normal (Fisher z of Cliff's delta, transformed)"
+                 if measure == "prob_superiority" else "normal (Fisher z)")
+    return run_batch(measure, [x, y], ("x", "y"), axis=axis, paired=paired,
+                     nan_policy=nan_policy,
+                     kernel=paired_rank_kernel(ci) if paired else rank_kernel(measure, ci),
+                     one_sample=one_sample, check=("estimate", "ci_low", "ci_high"),
+                     ci_level=ci, ci_method=ci_method, constants=constants)
+
+
 def _independent(x: Any, y: Any, ci: float, nan_policy: NanPolicy) -> tuple[float, float, float, float, int, int, int]:
     a, na = as_float_array(x, "x", nan_policy=nan_policy, min_size=1, stacklevel=4)
     b, nb = as_float_array(y, "y", nan_policy=nan_policy, min_size=1, stacklevel=4)
@@ -72,7 +97,8 @@ def rank_biserial(
     paired: bool = False,
     ci: float = 0.95,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Rank-biserial correlation (independent or paired samples).
 
     Independent: :math:`r = (U_1 - U_2)/(n_x n_y)` from mid-ranks of the pooled
@@ -127,6 +153,13 @@ def rank_biserial(
     ci = check_ci(ci)
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        return _rank_batch("rank_biserial", x, y, paired=bool(paired), ci=ci,
+                           nan_policy=nan_policy, axis=int(axis),
+                           one_sample=lambda a, b: rank_biserial(a, b, paired=paired, ci=ci,
+                                                                 nan_policy=nan_policy))
     if not paired:
         r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
         return EffectSizeResult(measure="rank_biserial", estimate=r, se=math.nan, ci_low=lo,
@@ -154,8 +187,9 @@ def rank_biserial(
 
 
 def cliffs_delta(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit"
-) -> EffectSizeResult:
+    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Cliff's delta :math:`P(X > Y) - P(X < Y)` for two independent samples.
 
     Identical to the independent :func:`rank_biserial` (as in effectsize, whose
@@ -174,6 +208,12 @@ def cliffs_delta(
     0.8888888888888888
     """
     ci = check_ci(ci)
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        return _rank_batch("cliffs_delta", x, y, paired=False, ci=ci, nan_policy=nan_policy,
+                           axis=int(axis),
+                           one_sample=lambda a, b: cliffs_delta(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="cliffs_delta", estimate=r, se=math.nan, ci_low=lo,
                             ci_high=hi, ci_level=ci, ci_method="normal (Fisher z)", n_x=n_x,
@@ -181,8 +221,9 @@ def cliffs_delta(
 
 
 def prob_superiority(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit"
-) -> EffectSizeResult:
+    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Probability of superiority :math:`P(X > Y) + P(X = Y)/2` (common-language ES, AUC).
 
     Equals ``(cliffs_delta + 1) / 2``. The interval is Cliff's delta's
@@ -204,6 +245,12 @@ def prob_superiority(
     0.9444
     """
     ci = check_ci(ci)
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        return _rank_batch("prob_superiority", x, y, paired=False, ci=ci, nan_policy=nan_policy,
+                           axis=int(axis),
+                           one_sample=lambda a, b: prob_superiority(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="prob_superiority", estimate=(r + 1.0) / 2.0, se=math.nan,
                             ci_low=(lo + 1.0) / 2.0, ci_high=(hi + 1.0) / 2.0, ci_level=ci,

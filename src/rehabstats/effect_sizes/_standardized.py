@@ -22,12 +22,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import (
     NanPolicy,
     as_float_array,
     as_paired_arrays,
     check_ci,
+    check_nan_policy,
     check_option,
     show_value,
 )
@@ -193,14 +196,33 @@ def _standardized(
     pooled_sd: bool,
     paired: bool,
     nan_policy: NanPolicy,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     ci = check_ci(ci)
     if not isinstance(pooled_sd, (bool, np.bool_)):
         raise DataError(f"The 'pooled_sd' argument must be True or False; got {show_value(pooled_sd)}.")
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
-    a, b, n_omitted = _two_samples(x, y, nan_policy, bool(paired))
     measure = {"d": "cohens_d", "g": "hedges_g", "delta": "glass_delta"}[kind]
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        from ._batch import run_batch, standardized_kernel
+
+        check_nan_policy(nan_policy)
+        constants: dict[str, Any] = (
+            {"paired": True, "standardizer": "sd of the differences (d_z)"} if paired else
+            {"paired": False, "pooled_sd": bool(pooled_sd) if kind != "delta" else False,
+             "standardizer": "sd of y (control)" if kind == "delta"
+             else "pooled sd" if pooled_sd else "root mean of the two variances"})
+        return run_batch(
+            measure, [x, y], ("x", "y"), axis=int(axis), paired=bool(paired),
+            nan_policy=nan_policy,
+            kernel=standardized_kernel(kind, bool(pooled_sd), bool(paired), ci),
+            one_sample=lambda a, b: _standardized(a, b, kind=kind, ci=ci, pooled_sd=pooled_sd,
+                                                  paired=paired, nan_policy=nan_policy),
+            ci_level=ci, ci_method="ncp", constants=constants)
+    a, b, n_omitted = _two_samples(x, y, nan_policy, bool(paired))
     if paired:
         with np.errstate(over="ignore"):
             diff = a - b
@@ -286,7 +308,8 @@ def cohens_d(
     pooled_sd: bool = True,
     paired: bool = False,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Cohen's d for two samples, with the noncentral-t confidence interval.
 
     Parameters
@@ -341,7 +364,7 @@ def cohens_d(
     1.2649
     """
     return _standardized(x, y, kind="d", ci=ci, pooled_sd=pooled_sd, paired=paired,
-                         nan_policy=nan_policy)
+                         nan_policy=nan_policy, axis=axis)
 
 
 def hedges_g(
@@ -352,7 +375,8 @@ def hedges_g(
     paired: bool = False,
     pooled_sd: bool = True,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Hedges' g: Cohen's d times the exact small-sample correction J(df).
 
     :math:`J(m) = \Gamma(m/2) / (\sqrt{m/2}\,\Gamma((m-1)/2))` with the df of
@@ -377,12 +401,13 @@ def hedges_g(
     1.1418
     """
     return _standardized(x, y, kind="g", ci=ci, pooled_sd=pooled_sd, paired=paired,
-                         nan_policy=nan_policy)
+                         nan_policy=nan_policy, axis=axis)
 
 
 def glass_delta(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit"
-) -> EffectSizeResult:
+    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Glass's delta: the mean difference standardised by the SD of ``y`` (control).
 
     :math:`\Delta = (\bar{x} - \bar{y}) / s_y`; the interval is effectsize's
@@ -408,7 +433,7 @@ def glass_delta(
     1.2649
     """
     return _standardized(x, y, kind="delta", ci=ci, pooled_sd=True, paired=False,
-                         nan_policy=nan_policy)
+                         nan_policy=nan_policy, axis=axis)
 
 
 def smd_from_summary(

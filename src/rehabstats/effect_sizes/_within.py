@@ -8,8 +8,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_paired_arrays, check_ci, check_option, show_value
+from .._validate import (
+    NanPolicy,
+    as_paired_arrays,
+    check_ci,
+    check_nan_policy,
+    check_option,
+    show_value,
+)
 from ..errors import DataError
 from ._common import hedges_j, mean_sd, pow2, scalar
 from ._intervals import _ncp_limits, normal_limits
@@ -27,7 +36,8 @@ def standardized_mean_change(
     correction: bool = True,
     ci: float = 0.95,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Standardized mean change ``post - pre`` of one group.
 
     Parameters
@@ -102,6 +112,22 @@ def standardized_mean_change(
     check_option(standardizer, "standardizer", _STANDARDIZERS)
     if not isinstance(correction, (bool, np.bool_)):
         raise DataError(f"The 'correction' argument must be True or False; got {show_value(correction)}.")
+    if axis is None:
+        pre, post = ravel_inputs([pre, post])
+    elif is_batch([pre, post], axis):
+        from ._batch import run_batch, smc_kernel
+
+        check_nan_policy(nan_policy)
+        method = {"pre": "normal", "average_var": "normal", "change": "ncp"}.get(
+            standardizer, "ncp (scaled from d_z)")
+        return run_batch(
+            f"smc_{standardizer}", [pre, post], ("pre", "post"), axis=int(axis), paired=True,
+            nan_policy=nan_policy, kernel=smc_kernel(standardizer, bool(correction), ci),
+            one_sample=lambda a, b: standardized_mean_change(
+                a, b, standardizer=standardizer, correction=correction, ci=ci,
+                nan_policy=nan_policy),
+            ci_level=ci, ci_method=method, constants={"standardizer": standardizer},
+            stacklevel=4)
     a, b, n_omitted = as_paired_arrays(pre, post, ("pre", "post"), nan_policy=nan_policy,
                                        min_size=2)
     n = int(a.size)
