@@ -24,9 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult, format_number
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
+from ._axis import sced_batch
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
 
 __all__ = [
@@ -275,7 +278,9 @@ _IMPROVEMENT_DOC = """improvement : {"increase", "decrease"}
         multiplied by -1 first, so that larger index values always mean improvement."""
 
 
-def pnd(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
+def pnd(
+    baseline: Any, treatment: Any, *, improvement: str = "increase", axis: int | None = 0
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percentage of non-overlapping data (Scruggs, Mastropieri & Casto, 1987).
 
     PND is the proportion of treatment observations that exceed the highest
@@ -309,13 +314,20 @@ def pnd(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     >>> pnd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate
     0.7142857142857143
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pnd", pnd, baseline, treatment, axis=int(axis),
+                          improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     est = _pnd_core(a2, b2)[0]
     return make_result("pnd", est, n_baseline=a.size, n_treatment=b.size, n_omitted=omitted)
 
 
-def pem(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
+def pem(
+    baseline: Any, treatment: Any, *, improvement: str = "increase", axis: int | None = 0
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percentage of treatment observations exceeding the baseline median (Ma, 2006).
 
     ``PEM = mean(1[B_j > median(A)] + 0.5 * 1[B_j = median(A)])``: ties with the
@@ -354,6 +366,11 @@ def pem(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     >>> pem([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate
     1.0
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pem", pem, baseline, treatment, axis=int(axis),
+                          improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     est = _pem_core(a2, b2)[0]
@@ -374,7 +391,8 @@ def pand(
     *,
     improvement: str = "increase",
     method: Literal["minimum", "sort"] = "minimum",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percentage of all non-overlapping data (Parker, Hagan-Burke & Vannest, 2007).
 
     Parameters
@@ -421,6 +439,11 @@ def pand(
     >>> round(100 * res.estimate, 5), round(res.details["phi"], 4)  # scan's tests: 84.61538, 0.6905
     (84.61538, 0.6905)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pand", pand, baseline, treatment, axis=int(axis),
+                          improvement=improvement, method=method)
     method = check_option(method, "method", ("minimum", "sort"))
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
@@ -482,7 +505,9 @@ def _pand_phi(counts: np.ndarray) -> dict[str, Any]:
     }
 
 
-def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
+def ird(
+    baseline: Any, treatment: Any, *, improvement: str = "increase", axis: int | None = 0
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Robust improvement rate difference (Parker, Vannest & Brown, 2009).
 
     Computed from PAND ("minimum") as in SingleCaseES and scan:
@@ -512,6 +537,11 @@ def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     >>> round(ird([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.775
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("ird", ird, baseline, treatment, axis=int(axis),
+                          improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     est = _ird_from_pand(_pand_minimum_core(a2, b2), a.size, b.size)[0]
@@ -530,7 +560,8 @@ def nap(
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
     ci_method: Literal["newcombe", "score"] = "newcombe",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Non-overlap of all pairs (Parker & Vannest, 2009).
 
     ``NAP = (1 / (m n)) sum_i sum_j [1(B_j > A_i) + 0.5 * 1(B_j = A_i)]`` with
@@ -602,6 +633,11 @@ def nap(
     >>> full.estimate, round(full.ci_low, 3), full.ci_high
     (1.0, 0.643, 1.0)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("nap", nap, baseline, treatment, axis=int(axis),
+                          improvement=improvement, ci=ci, se_method=se_method, ci_method=ci_method)
     se_method = check_option(se_method, "se_method", _SE_METHODS)
     ci_method = check_option(ci_method, "ci_method", ("newcombe", "score"))
     level = check_optional_ci(ci)
@@ -638,7 +674,8 @@ def tau(
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
     ci_method: Literal["newcombe", "score"] = "newcombe",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Tau (non-overlap), the linear rescaling ``Tau = 2 NAP - 1`` (Parker et al., 2011).
 
     Equals the sum over all pairs of ``sign(B_j - A_i)`` divided by ``m n``
@@ -676,8 +713,14 @@ def tau(
     >>> round(tau([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.8
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("tau", tau, baseline, treatment, axis=int(axis),
+                          improvement=improvement, ci=ci, se_method=se_method, ci_method=ci_method)
     res = nap(baseline, treatment, improvement=improvement, ci=ci, se_method=se_method,
               ci_method=ci_method)
+    assert isinstance(res, EffectSizeResult)  # one series here (batches returned above)
     return _nap_to_tau(res, "tau")
 
 
@@ -993,7 +1036,8 @@ def tau_u(
     model: str = "ab_minus_trend_a",
     ci: float | None = None,
     ci_method: Literal["z", "tau", "s"] = "z",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Tau-U: A vs. B non-overlap corrected for baseline trend (Parker et al., 2011).
 
     Default (``method="parker"``, ``model="ab_minus_trend_a"``) is SingleCaseES
@@ -1065,6 +1109,13 @@ def tau_u(
     >>> tau_u([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate
     0.65
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("tau_u", tau_u, baseline, treatment, axis=int(axis),
+                          improvement=improvement, method=method, tau_method=tau_method,
+                          continuity_correction=continuity_correction, model=model, ci=ci,
+                          ci_method=ci_method)
     key = check_option(model, "model", tuple(_TAU_U_MODEL_KEYS))
     method = check_option(method, "method", ("parker", "complete", "tarlow"))
     tau_method = check_option(tau_method, "tau_method", ("a", "b"))
@@ -1195,7 +1246,8 @@ def tau_bc(
     kendall: bool = False,
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Baseline-corrected Tau (Tarlow, 2017), as SingleCaseES ``Tau_BC``.
 
     1. Optionally test the baseline trend (``pretest_trend = alpha``): Kendall's
@@ -1250,6 +1302,12 @@ def tau_bc(
     >>> round(res.details["slope"], 3)
     0.6
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("tau_bc", tau_bc, baseline, treatment, axis=int(axis),
+                          improvement=improvement, pretest_trend=pretest_trend,
+                          kendall=kendall, ci=ci, se_method=se_method)
     se_method = check_option(se_method, "se_method", _SE_METHODS)
     kendall = check_option(kendall, "kendall", (True, False))
     level = check_optional_ci(ci)
@@ -1308,6 +1366,7 @@ def tau_bc(
             details={**details, "kendall": True},
         )
     res = nap(ra, rb, improvement=improvement, ci=level, se_method=se_method)
+    assert isinstance(res, EffectSizeResult)  # one series here
     out = _nap_to_tau(res, "tau_bc")
     return make_result(
         "tau_bc", out.estimate, se=out.se,

@@ -16,9 +16,12 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
+from ._axis import sced_batch
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
 
 __all__ = ["lor", "lrm", "lrrd", "lrri", "pogo", "smd"]
@@ -119,7 +122,8 @@ def smd(
     standardizer: Literal["baseline", "pooled"] = "baseline",
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Within-case standardized mean difference (Busk & Serlin 1992; Pustejovsky 2015).
 
     ``d = J (mean_B - mean_A) / s`` with ``s`` the baseline SD
@@ -168,6 +172,12 @@ def smd(
     >>> round(smd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     1.6499
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("smd", smd, baseline, treatment, axis=int(axis),
+                          improvement=improvement, standardizer=standardizer,
+                          bias_correct=bias_correct, ci=ci)
     standardizer = check_option(standardizer, "standardizer", ("baseline", "pooled"))
     bias_correct = check_option(bias_correct, "bias_correct", (True, False))
     level = check_optional_ci(ci)
@@ -371,7 +381,15 @@ def lrrd(
     d_const: float | None = None,
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lrrd", lrrd, baseline, treatment, axis=int(axis),
+                          improvement=improvement, scale=scale, intervals=intervals,
+                          observation_length=observation_length, d_const=d_const,
+                          bias_correct=bias_correct, ci=ci)
     return _lrr("d", baseline, treatment, improvement, scale, intervals, observation_length,
                 d_const, bias_correct, ci)
 
@@ -387,7 +405,15 @@ def lrri(
     d_const: float | None = None,
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lrri", lrri, baseline, treatment, axis=int(axis),
+                          improvement=improvement, scale=scale, intervals=intervals,
+                          observation_length=observation_length, d_const=d_const,
+                          bias_correct=bias_correct, ci=ci)
     return _lrr("i", baseline, treatment, improvement, scale, intervals, observation_length,
                 d_const, bias_correct, ci)
 
@@ -423,7 +449,8 @@ def lor(
     d_const: float | None = None,
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Log odds ratio for percentage or proportion outcomes (Pustejovsky, 2015).
 
     ``LOR = logit(M_B) - logit(M_A)`` with means truncated to
@@ -468,6 +495,12 @@ def lor(
     >>> round(res.estimate, 4)
     0.2853
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lor", lor, baseline, treatment, axis=int(axis),
+                          improvement=improvement, scale=scale, intervals=intervals,
+                          d_const=d_const, bias_correct=bias_correct, ci=ci)
     check_option(scale, "scale", ("percentage", "proportion"))
     sc, intervals, _, d_user = _check_lrr_args(scale, intervals, None, d_const, bias_correct)
     level = check_optional_ci(ci)
@@ -542,7 +575,8 @@ def lrm(
     improvement: str = "increase",
     delta_method: bool = False,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Log ratio of medians (Bonett & Price, 2020), as SingleCaseES ``LRM``.
 
     ``LRM = log(median_B) - log(median_A)``. Each log median's variance uses
@@ -581,6 +615,11 @@ def lrm(
     >>> round(lrm([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     0.2187
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lrm", lrm, baseline, treatment, axis=int(axis),
+                          improvement=improvement, delta_method=delta_method, ci=ci)
     delta_method = check_option(delta_method, "delta_method", (True, False))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
@@ -614,7 +653,8 @@ def pogo(
     goal: float,
     improvement: str = "increase",
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percent of goal obtained (Ferron et al., 2020), as SingleCaseES ``PoGO``.
 
     ``PoGO = 100 (mean_B - mean_A) / (goal - mean_A)``, with the Dunlap &
@@ -658,6 +698,11 @@ def pogo(
     >>> round(pogo([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29], goal=30).estimate, 2)
     66.88
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pogo", pogo, baseline, treatment, axis=int(axis),
+                          goal=goal, improvement=improvement, ci=ci)
     if goal is None or isinstance(goal, bool) or not isinstance(goal, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(goal)):
         raise DataError(f"The 'goal' argument must be a finite number (the goal level); got {goal!r}.")
