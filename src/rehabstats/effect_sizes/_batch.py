@@ -256,6 +256,9 @@ def smc_kernel(standardizer: str, correction: bool, ci: float) -> _Kernel:
         c_bb = np.einsum("ij,ij->i", xb, xb) / (n - 1)
         r = np.clip(c_ab / np.sqrt(c_aa) / np.sqrt(c_bb), -1.0, 1.0)
         r = np.where((s_pre > 0) & (s_post > 0), r, np.nan)
+        # sqrt(1 - r) magnifies the last-bit difference from np.corrcoef near |r| = 1:
+        # those elements are recomputed by the one-sample call
+        near_one = np.abs(np.abs(r) - 1.0) < 1e-6
         df = n - 1.0
         j = scalar(hedges_j(df)) if correction else 1.0
         out: dict[str, Any] = {
@@ -266,7 +269,8 @@ def smc_kernel(standardizer: str, correction: bool, ci: float) -> _Kernel:
             y = j * mean_diff / s_pre
             se = np.hypot(np.sqrt(2.0 * (1.0 - r) / n), y / math.sqrt(2.0 * n))
             lo, hi = normal_limits(y, se, ci)
-            out.update(estimate=y, se=se, ci_low=lo, ci_high=hi, _bad=bad | np.isnan(r))
+            out.update(estimate=y, se=se, ci_low=lo, ci_high=hi,
+                       _bad=bad | np.isnan(r) | near_one)
             return out
         bad |= s_diff == 0
         if standardizer == "average_var":
@@ -284,7 +288,7 @@ def smc_kernel(standardizer: str, correction: bool, ci: float) -> _Kernel:
             scale = s_diff / s_av
             out["sd_average"] = s_av
         else:  # "rm"
-            bad |= np.isnan(r)
+            bad |= np.isnan(r) | near_one
             scale = np.sqrt(2.0 * (1.0 - r))
         d_z = mean_diff / s_diff
         t = d_z * math.sqrt(n)
