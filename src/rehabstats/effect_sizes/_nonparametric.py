@@ -120,6 +120,17 @@ def rank_biserial(
         Confidence level.
     nan_policy : {"omit", "raise"}, optional
         Missing values dropped, counted and announced.
+    axis : int or None, optional
+        Axis of the inputs that holds the observations when an input has two or
+        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
+        length-1 axes prepended so the inputs have the same number of dimensions,
+        every other axis broadcast). The result is then a
+        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
+        element ``i`` equals this function called on element ``i`` (missing values
+        dropped per element under ``nan_policy``; an element whose one-sample call
+        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
+        ``None`` ravels each input into one sample. One-dimensional input (or a
+        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
 
     Raises
     ------
@@ -149,6 +160,11 @@ def rank_biserial(
     >>> import rehabstats as rs
     >>> rs.effect_sizes.rank_biserial([3, 4, 5], [1, 2, 3]).estimate
     0.8888888888888888
+    >>> import numpy as np
+    >>> batch = rs.effect_sizes.rank_biserial(np.array([[3, 4, 5], [1, 2, 6]]),
+    ...                                       np.array([[1, 2, 3], [2, 3, 4]]), axis=1)
+    >>> batch.estimate.round(4).tolist()
+    [0.8889, -0.2222]
     """
     ci = check_ci(ci)
     if not isinstance(paired, (bool, np.bool_)):
@@ -196,6 +212,9 @@ def cliffs_delta(
     ``cliffs_delta`` calls ``rank_biserial``), including the Fisher-z interval.
     Values lie in [-1, 1]; ties count zero.
 
+    ``nan_policy`` and ``axis`` (batches of samples, one result per element) are
+    as in :func:`rank_biserial` and :func:`~rehabstats.effect_sizes.cohens_d`.
+
     References
     ----------
     Cliff N (1993). Dominance statistics. Psychol Bull 114(3):494-509.
@@ -206,6 +225,10 @@ def cliffs_delta(
     >>> import rehabstats as rs
     >>> rs.effect_sizes.cliffs_delta([3, 4, 5], [1, 2, 3]).estimate
     0.8888888888888888
+    >>> import numpy as np
+    >>> rs.effect_sizes.cliffs_delta(np.array([[3, 4, 5], [1, 2, 6]]),
+    ...                              np.array([[1, 2, 3], [2, 3, 4]]), axis=1).shape
+    (2,)
     """
     ci = check_ci(ci)
     if axis is None:
@@ -232,6 +255,9 @@ def prob_superiority(
     the effectsize rank-biserial interval; Vargha & Delaney 2000 call this
     statistic A).
 
+    ``nan_policy`` and ``axis`` (batches of samples, one result per element) are
+    as in :func:`rank_biserial` and :func:`~rehabstats.effect_sizes.cohens_d`.
+
     References
     ----------
     Vargha A, Delaney HD (2000). A critique and improvement of the CL common
@@ -243,6 +269,11 @@ def prob_superiority(
     >>> import rehabstats as rs
     >>> round(rs.effect_sizes.prob_superiority([3, 4, 5], [1, 2, 3]).estimate, 4)
     0.9444
+    >>> import numpy as np
+    >>> batch = rs.effect_sizes.prob_superiority(np.array([[3, 4, 5], [1, 2, 6]]),
+    ...                                          np.array([[1, 2, 3], [2, 3, 4]]), axis=1)
+    >>> batch.estimate.round(4).tolist()
+    [0.9444, 0.3889]
     """
     ci = check_ci(ci)
     if axis is None:

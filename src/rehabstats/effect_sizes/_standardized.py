@@ -326,11 +326,23 @@ def cohens_d(
     nan_policy : {"omit", "raise"}, optional
         Missing values are dropped (pairs dropped whole when ``paired``),
         counted in ``n_omitted`` and announced with a ``RehabStatsWarning``.
+    axis : int or None, optional
+        Axis of the inputs that holds the observations when an input has two or
+        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
+        length-1 axes prepended so the inputs have the same number of dimensions,
+        every other axis broadcast). The result is then a
+        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
+        element ``i`` equals this function called on element ``i`` (missing values
+        dropped per element under ``nan_policy``; an element whose one-sample call
+        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
+        ``None`` ravels each input into one sample. One-dimensional input (or a
+        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
 
     Returns
     -------
-    EffectSizeResult
-        ``details`` holds ``df``, ``t``, ``sd`` (the standardiser) and ``mean_diff``.
+    EffectSizeResult or BatchEffectSizeResult
+        ``details`` holds ``df``, ``t``, ``sd`` (the standardiser) and ``mean_diff``
+        (one array per key for a batch).
 
     Raises
     ------
@@ -362,6 +374,12 @@ def cohens_d(
     >>> res = rs.effect_sizes.cohens_d([5, 6, 7, 8, 9], [3, 4, 5, 6, 7])
     >>> round(res.estimate, 4)
     1.2649
+    >>> import numpy as np
+    >>> x = np.array([[5, 6, 7, 8, 9], [2, 4, 3, 6, 5]])  # two pairs of samples, one per row
+    >>> y = np.array([[3, 4, 5, 6, 7], [1, 3, 2, 2, 4]])
+    >>> batch = rs.effect_sizes.cohens_d(x, y, axis=1)
+    >>> batch.shape, round(float(batch.estimate[0]), 4), round(batch[1].ci_low, 4)
+    ((2,), 1.2649, -0.2286)
     """
     return _standardized(x, y, kind="d", ci=ci, pooled_sd=pooled_sd, paired=paired,
                          nan_policy=nan_policy, axis=axis)
@@ -386,7 +404,7 @@ def hedges_g(
     ``escalc(measure = "SMD", vtype = "LS")``; ``details["var_unbiased"]`` is
     its ``vtype = "UB"`` variance.
 
-    Parameters and errors are those of :func:`cohens_d`.
+    Parameters (``axis=`` batches included) and errors are those of :func:`cohens_d`.
 
     References
     ----------
@@ -399,6 +417,12 @@ def hedges_g(
     >>> res = rs.effect_sizes.hedges_g([5, 6, 7, 8, 9], [3, 4, 5, 6, 7])
     >>> round(res.estimate, 4)
     1.1418
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> g = rs.effect_sizes.hedges_g(rng.normal(1, 1, (1000, 10)), rng.normal(0, 1, (1000, 10)),
+    ...                              axis=1)  # 1,000 pairs of 10 vs 10, with CIs
+    >>> g.shape, bool(np.all(g.ci_low < g.estimate))
+    ((1000,), True)
     """
     return _standardized(x, y, kind="g", ci=ci, pooled_sd=pooled_sd, paired=paired,
                          nan_policy=nan_policy, axis=axis)
@@ -420,6 +444,8 @@ def glass_delta(
         When ``y`` is constant (zero SD), and for the input problems of
         :func:`cohens_d`.
 
+    ``nan_policy`` and ``axis`` (batches of samples) are as in :func:`cohens_d`.
+
     References
     ----------
     Glass GV (1976). Primary, secondary, and meta-analysis of research.
@@ -430,6 +456,11 @@ def glass_delta(
     >>> import rehabstats as rs
     >>> res = rs.effect_sizes.glass_delta([5, 6, 7, 8, 9], [3, 4, 5, 6, 7])
     >>> round(res.estimate, 4)
+    1.2649
+    >>> import numpy as np
+    >>> batch = rs.effect_sizes.glass_delta(np.array([[5, 6, 7, 8, 9]]).T,
+    ...                                     np.array([[3, 4, 5, 6, 7]]).T)  # axis=0
+    >>> round(float(batch.estimate[0]), 4)
     1.2649
     """
     return _standardized(x, y, kind="delta", ci=ci, pooled_sd=True, paired=False,

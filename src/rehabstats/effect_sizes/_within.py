@@ -63,6 +63,17 @@ def standardized_mean_change(
         Confidence level.
     nan_policy : {"omit", "raise"}, optional
         Incomplete pairs are dropped, counted and announced.
+    axis : int or None, optional
+        Axis of the inputs that holds the observations when an input has two or
+        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
+        length-1 axes prepended so the inputs have the same number of dimensions,
+        every other axis broadcast). The result is then a
+        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
+        element ``i`` equals this function called on element ``i`` (missing values
+        dropped per element under ``nan_policy``; an element whose one-sample call
+        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
+        ``None`` ravels each input into one sample. One-dimensional input (or a
+        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
 
     Returns
     -------
@@ -107,6 +118,12 @@ def standardized_mean_change(
     >>> res = rs.effect_sizes.standardized_mean_change([10, 12, 9, 14, 11], [13, 15, 10, 18, 12])
     >>> res.measure
     'smc_pre'
+    >>> import numpy as np
+    >>> pre = np.array([[10, 12, 9, 14, 11], [20, 22, 25, 21, 24]])
+    >>> post = np.array([[13, 15, 10, 18, 12], [21, 25, 26, 24, 24]])
+    >>> batch = rs.effect_sizes.standardized_mean_change(pre, post, axis=1)
+    >>> batch.shape, batch.measure
+    ((2,), 'smc_pre')
     """
     ci = check_ci(ci)
     check_option(standardizer, "standardizer", _STANDARDIZERS)

@@ -297,6 +297,15 @@ def pnd(
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -313,6 +322,11 @@ def pnd(
     >>> from rehabstats.sced import pnd
     >>> pnd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate
     0.7142857142857143
+    >>> import numpy as np
+    >>> batch = pnd(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == pnd([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -341,6 +355,15 @@ def pem(
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -365,6 +388,11 @@ def pem(
     >>> from rehabstats.sced import pem
     >>> pem([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate
     1.0
+    >>> import numpy as np
+    >>> batch = pem(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == pem([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -412,6 +440,15 @@ def pand(
         share of baseline points among the top ``n_B`` ranks plus treatment
         points among the bottom ``n_A`` ranks.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -438,6 +475,11 @@ def pand(
     >>> res = pand([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29], method="sort")
     >>> round(100 * res.estimate, 5), round(res.details["phi"], 4)  # scan's tests: 84.61538, 0.6905
     (84.61538, 0.6905)
+    >>> import numpy as np
+    >>> batch = pand(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == pand([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -520,6 +562,15 @@ def ird(
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -536,6 +587,11 @@ def ird(
     >>> from rehabstats.sced import ird
     >>> round(ird([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.775
+    >>> import numpy as np
+    >>> batch = ird(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == ird([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -589,6 +645,15 @@ def nap(
         limit, so the interval never collapses (e.g. [0.643, 1] for NAP = 1 with
         5 + 5 observations); it equals ``"newcombe"`` whenever 0 < NAP < 1.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -632,6 +697,11 @@ def nap(
     >>> full = nap([1, 2, 3, 2, 1], [5, 6, 7, 6, 5], ci_method="score")
     >>> full.estimate, round(full.ci_low, 3), full.ci_high
     (1.0, 0.643, 1.0)
+    >>> import numpy as np
+    >>> batch = nap(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == nap([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -696,6 +766,15 @@ def tau(
     ci_method : {"newcombe", "score"}
         As in :func:`nap` (``"score"`` does not collapse at Tau = 1 or -1).
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -712,6 +791,11 @@ def tau(
     >>> from rehabstats.sced import tau
     >>> round(tau([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.8
+    >>> import numpy as np
+    >>> batch = tau(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == tau([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -1074,6 +1158,15 @@ def tau_u(
         Fisher z with ``se_z = sqrt(0.437/(N-4))`` (``"tau"``), or
         ``(S -/+ z SD_S)/D`` (``"s"``). The limits are scan's.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -1108,6 +1201,11 @@ def tau_u(
     >>> from rehabstats.sced import tau_u
     >>> tau_u([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate
     0.65
+    >>> import numpy as np
+    >>> batch = tau_u(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == tau_u([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -1283,6 +1381,15 @@ def tau_bc(
         Standard error when ``kendall=False`` (as :func:`nap`); the standard
         errors ignore the uncertainty of the trend correction.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -1301,6 +1408,11 @@ def tau_bc(
     >>> res = tau_bc([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29])
     >>> round(res.details["slope"], 3)
     0.6
+    >>> import numpy as np
+    >>> batch = tau_bc(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == tau_bc([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])

@@ -146,6 +146,15 @@ def smd(
     ci : float or None
         Confidence level; ``None`` for none.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -171,6 +180,11 @@ def smd(
     >>> from rehabstats.sced import smd
     >>> round(smd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     1.6499
+    >>> import numpy as np
+    >>> batch = smd(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == smd([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -356,6 +370,15 @@ _LRR_DOC = """
     ci : float or None
         Confidence level; ``None`` for none.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -426,6 +449,12 @@ lrrd.__doc__ = (
     >>> from rehabstats.sced import lrrd
     >>> round(lrrd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     0.1954
+
+    >>> import numpy as np
+    >>> batch = lrrd(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == lrrd([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
 )
 lrri.__doc__ = (
@@ -435,6 +464,12 @@ lrri.__doc__ = (
     >>> from rehabstats.sced import lrri
     >>> round(lrri([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     0.1954
+
+    >>> import numpy as np
+    >>> batch = lrri(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == lrri([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
 )
 
@@ -477,6 +512,15 @@ def lor(
     ci : float or None
         Confidence level.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -494,6 +538,11 @@ def lor(
     >>> res = lor([20, 20, 25, 25, 20, 25], [30, 25, 25, 25, 35, 30, 25], intervals=20)
     >>> round(res.estimate, 4)
     0.2853
+    >>> import numpy as np
+    >>> batch = lor(np.array([[20, 30, 50, 30], [10, 20, 30, 20]]),
+    ...     np.array([[40, 50, 50, 70, 60], [50, 60, 70, 60, 50]]), axis=1, intervals=10)
+    >>> batch.shape, bool(batch[1].estimate == lor([10, 20, 30, 20], [50, 60, 70, 60, 50], intervals=10).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -598,6 +647,15 @@ def lrm(
     ci : float or None
         Confidence level.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -614,6 +672,11 @@ def lrm(
     >>> from rehabstats.sced import lrm
     >>> round(lrm([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     0.2187
+    >>> import numpy as np
+    >>> batch = lrm(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == lrm([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
@@ -675,6 +738,15 @@ def pogo(
     ci : float or None
         Confidence level.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -697,6 +769,11 @@ def pogo(
     >>> from rehabstats.sced import pogo
     >>> round(pogo([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29], goal=30).estimate, 2)
     66.88
+    >>> import numpy as np
+    >>> batch = pogo(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1, goal=9)
+    >>> batch.shape, bool(batch[1].estimate == pogo([1, 2, 3, 2], [5, 6, 7, 6, 5], goal=9).estimate)
+    ((2,), True)
     """
     if axis is None:
         baseline, treatment = ravel_inputs([baseline, treatment])
