@@ -157,7 +157,12 @@ def sced_batch(name: str, func: Callable[..., Any], baseline: Any, treatment: An
     methods: list[str] = []
     has_se = name in _HAS_SE and (name != "tau_u" or level is not None)
     msgs = RowMessages(name, inp.shape)
-    for rows, (a, b) in groups:
+    chunked = []
+    for rows, (a, b) in groups:  # the pairwise cores use (k, n_A, n_B) arrays: bound k
+        step = max(1, (1 << 22) // max(1, a.shape[1] * b.shape[1]))
+        chunked += [(rows[s:s + step], (a[s:s + step], b[s:s + step]))
+                    for s in range(0, rows.size, step)]
+    for rows, (a, b) in chunked:
         n_a[rows], n_b[rows] = a.shape[1], b.shape[1]
         out: tuple[Any, ...] | None = None
         if opts is not None and a.shape[1] >= 1 and b.shape[1] >= 1:
