@@ -117,7 +117,9 @@ def test_mismatched_pairs():
 
 
 def test_two_dimensional_input():
-    with pytest.raises(DataError, match="one-dimensional"):
+    # 2-D input is a batch (axis=0, scipy's rule); shapes that do not broadcast outside
+    # the axis raise a DataError naming both arguments
+    with pytest.raises(DataError, match="'x' \\(3, 2\\), 'y' \\(6,\\)"):
         es.cohens_d(np.ones((3, 2)), Y)
 
 

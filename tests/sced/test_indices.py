@@ -216,7 +216,8 @@ def test_combine_tau_u_bad_input() -> None:
 
 
 def test_two_dimensional_input_rejected() -> None:
-    with pytest.raises(DataError, match="one-dimensional"):
+    # 2-D input is a batch (axis=0); shapes that do not broadcast outside the axis raise
+    with pytest.raises(DataError, match="'baseline' \\(2, 2\\), 'treatment'"):
         sced.nap([[1, 2], [3, 4]], B)
     with pytest.raises(DataError, match="infinite"):
         sced.nap([1, np.inf], B)

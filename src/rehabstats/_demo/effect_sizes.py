@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import change, datasets, measures
 from .. import effect_sizes as es
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from . import DemoSection, frame_to_html
 
@@ -48,7 +49,7 @@ def _wide(trial: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return wide.join(arm)
 
 
-def _row(res: EffectSizeResult, **labels: object) -> dict[str, object]:
+def _row(res: EffectSizeResult | BatchEffectSizeResult, **labels: object) -> dict[str, object]:
     return {**labels, "measure": res.measure,
             **{k: getattr(res, k) for k in _ES_COLUMNS}}
 

@@ -17,8 +17,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_float_array, as_paired_arrays, check_ci, show_value
+from .._validate import (
+    NanPolicy,
+    as_float_array,
+    as_paired_arrays,
+    check_ci,
+    check_nan_policy,
+    show_value,
+)
 from ..errors import DataError
 from ._common import scalar
 from ._intervals import z_quantile
@@ -52,6 +61,22 @@ def _cliffs_delta_core(x: ArrayLike, y: ArrayLike, *, ci: float = 0.95) -> _Arra
     return {"estimate": delta, "se_z": np.full_like(delta, se_z), "ci_low": lo, "ci_high": hi}
 
 
+def _rank_batch(measure: str, x: Any, y: Any, *, paired: bool, ci: float,
+                nan_policy: NanPolicy, axis: int,
+                one_sample: Any) -> BatchEffectSizeResult:
+    from ._batch import paired_rank_kernel, rank_kernel, run_batch
+
+    check_nan_policy(nan_policy)
+    constants: dict[str, Any] = {"paired": paired} if measure == "rank_biserial" else {}
+    ci_method = ("normal (Fisher z of Cliff's delta, transformed)"
+                 if measure == "prob_superiority" else "normal (Fisher z)")
+    return run_batch(measure, [x, y], ("x", "y"), axis=axis, paired=paired,
+                     nan_policy=nan_policy,
+                     kernel=paired_rank_kernel(ci) if paired else rank_kernel(measure, ci),
+                     one_sample=one_sample, check=("estimate", "ci_low", "ci_high"),
+                     ci_level=ci, ci_method=ci_method, constants=constants)
+
+
 def _independent(x: Any, y: Any, ci: float, nan_policy: NanPolicy) -> tuple[float, float, float, float, int, int, int]:
     a, na = as_float_array(x, "x", nan_policy=nan_policy, min_size=1, stacklevel=4)
     b, nb = as_float_array(y, "y", nan_policy=nan_policy, min_size=1, stacklevel=4)
@@ -72,7 +97,8 @@ def rank_biserial(
     paired: bool = False,
     ci: float = 0.95,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Rank-biserial correlation (independent or paired samples).
 
     Independent: :math:`r = (U_1 - U_2)/(n_x n_y)` from mid-ranks of the pooled
@@ -94,6 +120,17 @@ def rank_biserial(
         Confidence level.
     nan_policy : {"omit", "raise"}, optional
         Missing values dropped, counted and announced.
+    axis : int or None, optional
+        Axis of the inputs that holds the observations when an input has two or
+        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
+        length-1 axes prepended so the inputs have the same number of dimensions,
+        every other axis broadcast). The result is then a
+        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
+        element ``i`` equals this function called on element ``i`` (missing values
+        dropped per element under ``nan_policy``; an element whose one-sample call
+        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
+        ``None`` ravels each input into one sample. One-dimensional input (or a
+        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
 
     Raises
     ------
@@ -123,10 +160,22 @@ def rank_biserial(
     >>> import rehabstats as rs
     >>> rs.effect_sizes.rank_biserial([3, 4, 5], [1, 2, 3]).estimate
     0.8888888888888888
+    >>> import numpy as np
+    >>> batch = rs.effect_sizes.rank_biserial(np.array([[3, 4, 5], [1, 2, 6]]),
+    ...                                       np.array([[1, 2, 3], [2, 3, 4]]), axis=1)
+    >>> batch.estimate.round(4).tolist()
+    [0.8889, -0.2222]
     """
     ci = check_ci(ci)
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        return _rank_batch("rank_biserial", x, y, paired=bool(paired), ci=ci,
+                           nan_policy=nan_policy, axis=int(axis),
+                           one_sample=lambda a, b: rank_biserial(a, b, paired=paired, ci=ci,
+                                                                 nan_policy=nan_policy))
     if not paired:
         r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
         return EffectSizeResult(measure="rank_biserial", estimate=r, se=math.nan, ci_low=lo,
@@ -154,13 +203,17 @@ def rank_biserial(
 
 
 def cliffs_delta(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit"
-) -> EffectSizeResult:
+    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Cliff's delta :math:`P(X > Y) - P(X < Y)` for two independent samples.
 
     Identical to the independent :func:`rank_biserial` (as in effectsize, whose
     ``cliffs_delta`` calls ``rank_biserial``), including the Fisher-z interval.
     Values lie in [-1, 1]; ties count zero.
+
+    ``nan_policy`` and ``axis`` (batches of samples, one result per element) are
+    as in :func:`rank_biserial` and :func:`~rehabstats.effect_sizes.cohens_d`.
 
     References
     ----------
@@ -172,8 +225,18 @@ def cliffs_delta(
     >>> import rehabstats as rs
     >>> rs.effect_sizes.cliffs_delta([3, 4, 5], [1, 2, 3]).estimate
     0.8888888888888888
+    >>> import numpy as np
+    >>> rs.effect_sizes.cliffs_delta(np.array([[3, 4, 5], [1, 2, 6]]),
+    ...                              np.array([[1, 2, 3], [2, 3, 4]]), axis=1).shape
+    (2,)
     """
     ci = check_ci(ci)
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        return _rank_batch("cliffs_delta", x, y, paired=False, ci=ci, nan_policy=nan_policy,
+                           axis=int(axis),
+                           one_sample=lambda a, b: cliffs_delta(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="cliffs_delta", estimate=r, se=math.nan, ci_low=lo,
                             ci_high=hi, ci_level=ci, ci_method="normal (Fisher z)", n_x=n_x,
@@ -181,8 +244,9 @@ def cliffs_delta(
 
 
 def prob_superiority(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit"
-) -> EffectSizeResult:
+    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Probability of superiority :math:`P(X > Y) + P(X = Y)/2` (common-language ES, AUC).
 
     Equals ``(cliffs_delta + 1) / 2``. The interval is Cliff's delta's
@@ -190,6 +254,9 @@ def prob_superiority(
     the two always agree and the limits stay in [0, 1] (a transformation of
     the effectsize rank-biserial interval; Vargha & Delaney 2000 call this
     statistic A).
+
+    ``nan_policy`` and ``axis`` (batches of samples, one result per element) are
+    as in :func:`rank_biserial` and :func:`~rehabstats.effect_sizes.cohens_d`.
 
     References
     ----------
@@ -202,8 +269,19 @@ def prob_superiority(
     >>> import rehabstats as rs
     >>> round(rs.effect_sizes.prob_superiority([3, 4, 5], [1, 2, 3]).estimate, 4)
     0.9444
+    >>> import numpy as np
+    >>> batch = rs.effect_sizes.prob_superiority(np.array([[3, 4, 5], [1, 2, 6]]),
+    ...                                          np.array([[1, 2, 3], [2, 3, 4]]), axis=1)
+    >>> batch.estimate.round(4).tolist()
+    [0.9444, 0.3889]
     """
     ci = check_ci(ci)
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        return _rank_batch("prob_superiority", x, y, paired=False, ci=ci, nan_policy=nan_policy,
+                           axis=int(axis),
+                           one_sample=lambda a, b: prob_superiority(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="prob_superiority", estimate=(r + 1.0) / 2.0, se=math.nan,
                             ci_low=(lo + 1.0) / 2.0, ci_high=(hi + 1.0) / 2.0, ci_level=ci,

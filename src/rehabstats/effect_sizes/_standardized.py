@@ -22,12 +22,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import (
     NanPolicy,
     as_float_array,
     as_paired_arrays,
     check_ci,
+    check_nan_policy,
     check_option,
     show_value,
 )
@@ -193,14 +196,33 @@ def _standardized(
     pooled_sd: bool,
     paired: bool,
     nan_policy: NanPolicy,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     ci = check_ci(ci)
     if not isinstance(pooled_sd, (bool, np.bool_)):
         raise DataError(f"The 'pooled_sd' argument must be True or False; got {show_value(pooled_sd)}.")
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
-    a, b, n_omitted = _two_samples(x, y, nan_policy, bool(paired))
     measure = {"d": "cohens_d", "g": "hedges_g", "delta": "glass_delta"}[kind]
+    if axis is None:
+        x, y = ravel_inputs([x, y])
+    elif is_batch([x, y], axis):
+        from ._batch import run_batch, standardized_kernel
+
+        check_nan_policy(nan_policy)
+        constants: dict[str, Any] = (
+            {"paired": True, "standardizer": "sd of the differences (d_z)"} if paired else
+            {"paired": False, "pooled_sd": bool(pooled_sd) if kind != "delta" else False,
+             "standardizer": "sd of y (control)" if kind == "delta"
+             else "pooled sd" if pooled_sd else "root mean of the two variances"})
+        return run_batch(
+            measure, [x, y], ("x", "y"), axis=int(axis), paired=bool(paired),
+            nan_policy=nan_policy,
+            kernel=standardized_kernel(kind, bool(pooled_sd), bool(paired), ci),
+            one_sample=lambda a, b: _standardized(a, b, kind=kind, ci=ci, pooled_sd=pooled_sd,
+                                                  paired=paired, nan_policy=nan_policy),
+            ci_level=ci, ci_method="ncp", constants=constants)
+    a, b, n_omitted = _two_samples(x, y, nan_policy, bool(paired))
     if paired:
         with np.errstate(over="ignore"):
             diff = a - b
@@ -286,7 +308,8 @@ def cohens_d(
     pooled_sd: bool = True,
     paired: bool = False,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Cohen's d for two samples, with the noncentral-t confidence interval.
 
     Parameters
@@ -303,11 +326,23 @@ def cohens_d(
     nan_policy : {"omit", "raise"}, optional
         Missing values are dropped (pairs dropped whole when ``paired``),
         counted in ``n_omitted`` and announced with a ``RehabStatsWarning``.
+    axis : int or None, optional
+        Axis of the inputs that holds the observations when an input has two or
+        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
+        length-1 axes prepended so the inputs have the same number of dimensions,
+        every other axis broadcast). The result is then a
+        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
+        element ``i`` equals this function called on element ``i`` (missing values
+        dropped per element under ``nan_policy``; an element whose one-sample call
+        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
+        ``None`` ravels each input into one sample. One-dimensional input (or a
+        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
 
     Returns
     -------
-    EffectSizeResult
-        ``details`` holds ``df``, ``t``, ``sd`` (the standardiser) and ``mean_diff``.
+    EffectSizeResult or BatchEffectSizeResult
+        ``details`` holds ``df``, ``t``, ``sd`` (the standardiser) and ``mean_diff``
+        (one array per key for a batch).
 
     Raises
     ------
@@ -339,9 +374,15 @@ def cohens_d(
     >>> res = rs.effect_sizes.cohens_d([5, 6, 7, 8, 9], [3, 4, 5, 6, 7])
     >>> round(res.estimate, 4)
     1.2649
+    >>> import numpy as np
+    >>> x = np.array([[5, 6, 7, 8, 9], [2, 4, 3, 6, 5]])  # two pairs of samples, one per row
+    >>> y = np.array([[3, 4, 5, 6, 7], [1, 3, 2, 2, 4]])
+    >>> batch = rs.effect_sizes.cohens_d(x, y, axis=1)
+    >>> batch.shape, round(float(batch.estimate[0]), 4), round(batch[1].ci_low, 4)
+    ((2,), 1.2649, -0.2286)
     """
     return _standardized(x, y, kind="d", ci=ci, pooled_sd=pooled_sd, paired=paired,
-                         nan_policy=nan_policy)
+                         nan_policy=nan_policy, axis=axis)
 
 
 def hedges_g(
@@ -352,7 +393,8 @@ def hedges_g(
     paired: bool = False,
     pooled_sd: bool = True,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Hedges' g: Cohen's d times the exact small-sample correction J(df).
 
     :math:`J(m) = \Gamma(m/2) / (\sqrt{m/2}\,\Gamma((m-1)/2))` with the df of
@@ -362,7 +404,7 @@ def hedges_g(
     ``escalc(measure = "SMD", vtype = "LS")``; ``details["var_unbiased"]`` is
     its ``vtype = "UB"`` variance.
 
-    Parameters and errors are those of :func:`cohens_d`.
+    Parameters (``axis=`` batches included) and errors are those of :func:`cohens_d`.
 
     References
     ----------
@@ -375,14 +417,21 @@ def hedges_g(
     >>> res = rs.effect_sizes.hedges_g([5, 6, 7, 8, 9], [3, 4, 5, 6, 7])
     >>> round(res.estimate, 4)
     1.1418
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> g = rs.effect_sizes.hedges_g(rng.normal(1, 1, (1000, 10)), rng.normal(0, 1, (1000, 10)),
+    ...                              axis=1)  # 1,000 pairs of 10 vs 10, with CIs
+    >>> g.shape, bool(np.all(g.ci_low < g.estimate))
+    ((1000,), True)
     """
     return _standardized(x, y, kind="g", ci=ci, pooled_sd=pooled_sd, paired=paired,
-                         nan_policy=nan_policy)
+                         nan_policy=nan_policy, axis=axis)
 
 
 def glass_delta(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit"
-) -> EffectSizeResult:
+    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Glass's delta: the mean difference standardised by the SD of ``y`` (control).
 
     :math:`\Delta = (\bar{x} - \bar{y}) / s_y`; the interval is effectsize's
@@ -395,6 +444,8 @@ def glass_delta(
         When ``y`` is constant (zero SD), and for the input problems of
         :func:`cohens_d`.
 
+    ``nan_policy`` and ``axis`` (batches of samples) are as in :func:`cohens_d`.
+
     References
     ----------
     Glass GV (1976). Primary, secondary, and meta-analysis of research.
@@ -406,9 +457,14 @@ def glass_delta(
     >>> res = rs.effect_sizes.glass_delta([5, 6, 7, 8, 9], [3, 4, 5, 6, 7])
     >>> round(res.estimate, 4)
     1.2649
+    >>> import numpy as np
+    >>> batch = rs.effect_sizes.glass_delta(np.array([[5, 6, 7, 8, 9]]).T,
+    ...                                     np.array([[3, 4, 5, 6, 7]]).T)  # axis=0
+    >>> round(float(batch.estimate[0]), 4)
+    1.2649
     """
     return _standardized(x, y, kind="delta", ci=ci, pooled_sd=True, paired=False,
-                         nan_policy=nan_policy)
+                         nan_policy=nan_policy, axis=axis)
 
 
 def smd_from_summary(

@@ -8,8 +8,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
-from .._validate import NanPolicy, as_paired_arrays, check_ci, check_option, show_value
+from .._validate import (
+    NanPolicy,
+    as_paired_arrays,
+    check_ci,
+    check_nan_policy,
+    check_option,
+    show_value,
+)
 from ..errors import DataError
 from ._common import hedges_j, mean_sd, pow2, scalar
 from ._intervals import _ncp_limits, normal_limits
@@ -27,7 +36,8 @@ def standardized_mean_change(
     correction: bool = True,
     ci: float = 0.95,
     nan_policy: NanPolicy = "omit",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Standardized mean change ``post - pre`` of one group.
 
     Parameters
@@ -53,6 +63,17 @@ def standardized_mean_change(
         Confidence level.
     nan_policy : {"omit", "raise"}, optional
         Incomplete pairs are dropped, counted and announced.
+    axis : int or None, optional
+        Axis of the inputs that holds the observations when an input has two or
+        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
+        length-1 axes prepended so the inputs have the same number of dimensions,
+        every other axis broadcast). The result is then a
+        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
+        element ``i`` equals this function called on element ``i`` (missing values
+        dropped per element under ``nan_policy``; an element whose one-sample call
+        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
+        ``None`` ravels each input into one sample. One-dimensional input (or a
+        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
 
     Returns
     -------
@@ -97,11 +118,33 @@ def standardized_mean_change(
     >>> res = rs.effect_sizes.standardized_mean_change([10, 12, 9, 14, 11], [13, 15, 10, 18, 12])
     >>> res.measure
     'smc_pre'
+    >>> import numpy as np
+    >>> pre = np.array([[10, 12, 9, 14, 11], [20, 22, 25, 21, 24]])
+    >>> post = np.array([[13, 15, 10, 18, 12], [21, 25, 26, 24, 24]])
+    >>> batch = rs.effect_sizes.standardized_mean_change(pre, post, axis=1)
+    >>> batch.shape, batch.measure
+    ((2,), 'smc_pre')
     """
     ci = check_ci(ci)
     check_option(standardizer, "standardizer", _STANDARDIZERS)
     if not isinstance(correction, (bool, np.bool_)):
         raise DataError(f"The 'correction' argument must be True or False; got {show_value(correction)}.")
+    if axis is None:
+        pre, post = ravel_inputs([pre, post])
+    elif is_batch([pre, post], axis):
+        from ._batch import run_batch, smc_kernel
+
+        check_nan_policy(nan_policy)
+        method = {"pre": "normal", "average_var": "normal", "change": "ncp"}.get(
+            standardizer, "ncp (scaled from d_z)")
+        return run_batch(
+            f"smc_{standardizer}", [pre, post], ("pre", "post"), axis=int(axis), paired=True,
+            nan_policy=nan_policy, kernel=smc_kernel(standardizer, bool(correction), ci),
+            one_sample=lambda a, b: standardized_mean_change(
+                a, b, standardizer=standardizer, correction=correction, ci=ci,
+                nan_policy=nan_policy),
+            ci_level=ci, ci_method=method, constants={"standardizer": standardizer},
+            stacklevel=4)
     a, b, n_omitted = as_paired_arrays(pre, post, ("pre", "post"), nan_policy=nan_policy,
                                        min_size=2)
     n = int(a.size)

@@ -5,6 +5,12 @@ packages SingleCaseES 0.7.4 and scan 0.67.1, a batch function over tidy
 long data, descriptive/visual-analysis summaries and (from the companion
 modules) classic visual-analysis aids, piecewise regression and
 randomization tests.
+
+The index functions also take batches of series, scipy style: ``nap(baseline,
+treatment, axis=1)`` with arrays of shape ``(n_series, n_A)`` and ``(n_series,
+n_B)`` returns a :class:`~rehabstats._batch_results.BatchEffectSizeResult` whose
+element i equals ``nap(baseline[i], treatment[i])``, computed by the vectorised
+cores of :func:`effect_sizes`.
 """
 
 from __future__ import annotations

@@ -24,9 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult, format_number
 from .._validate import check_option, check_table_column
 from ..errors import DataError, RehabStatsWarning
+from ._axis import sced_batch
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
 
 __all__ = [
@@ -270,7 +273,9 @@ def _mann_kendall_p(a: np.ndarray) -> float:
 # public functions
 # ---------------------------------------------------------------------------
 
-def pnd(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
+def pnd(
+    baseline: Any, treatment: Any, *, improvement: str = "increase", axis: int | None = 0
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percentage of non-overlapping data (Scruggs, Mastropieri & Casto, 1987).
 
     PND is the proportion of treatment observations that exceed the highest
@@ -286,6 +291,15 @@ def pnd(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
         order; missing values are dropped with a warning.
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
+
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
 
     Returns
     -------
@@ -303,14 +317,26 @@ def pnd(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     >>> from rehabstats.sced import pnd
     >>> pnd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate
     0.7142857142857143
+    >>> import numpy as np
+    >>> batch = pnd(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == pnd([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pnd", pnd, baseline, treatment, axis=int(axis),
+                          improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     est = _pnd_core(a2, b2)[0]
     return make_result("pnd", est, n_baseline=a.size, n_treatment=b.size, n_omitted=omitted)
 
 
-def pem(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
+def pem(
+    baseline: Any, treatment: Any, *, improvement: str = "increase", axis: int | None = 0
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percentage of treatment observations exceeding the baseline median (Ma, 2006).
 
     ``PEM = mean(1[B_j > median(A)] + 0.5 * 1[B_j = median(A)])``: ties with the
@@ -323,6 +349,15 @@ def pem(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
         Observations of the two phases in session order.
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
+
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
 
     Returns
     -------
@@ -348,7 +383,17 @@ def pem(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     >>> from rehabstats.sced import pem
     >>> pem([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate
     1.0
+    >>> import numpy as np
+    >>> batch = pem(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == pem([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pem", pem, baseline, treatment, axis=int(axis),
+                          improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     est = _pem_core(a2, b2)[0]
@@ -369,7 +414,8 @@ def pand(
     *,
     improvement: str = "increase",
     method: Literal["minimum", "sort"] = "minimum",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percentage of all non-overlapping data (Parker, Hagan-Burke & Vannest, 2007).
 
     Parameters
@@ -388,6 +434,15 @@ def pand(
         ranked together (ties by session order), and PAND is one minus the
         share of baseline points among the top ``n_B`` ranks plus treatment
         points among the bottom ``n_A`` ranks.
+
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
 
     Returns
     -------
@@ -415,7 +470,17 @@ def pand(
     >>> res = pand([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29], method="sort")
     >>> round(100 * res.estimate, 5), round(res.details["phi"], 4)  # scan's tests: 84.61538, 0.6905
     (84.61538, 0.6905)
+    >>> import numpy as np
+    >>> batch = pand(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == pand([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pand", pand, baseline, treatment, axis=int(axis),
+                          improvement=improvement, method=method)
     method = check_option(method, "method", ("minimum", "sort"))
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
@@ -477,7 +542,9 @@ def _pand_phi(counts: np.ndarray) -> dict[str, Any]:
     }
 
 
-def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> EffectSizeResult:
+def ird(
+    baseline: Any, treatment: Any, *, improvement: str = "increase", axis: int | None = 0
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Robust improvement rate difference (Parker, Vannest & Brown, 2009).
 
     Computed from PAND ("minimum") as in SingleCaseES and scan:
@@ -489,6 +556,15 @@ def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
         Observations of the two phases in session order.
     improvement : {"increase", "decrease"}
         Direction of therapeutic change.
+
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
 
     Returns
     -------
@@ -506,7 +582,17 @@ def ird(baseline: Any, treatment: Any, *, improvement: str = "increase") -> Effe
     >>> from rehabstats.sced import ird
     >>> round(ird([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.775
+    >>> import numpy as np
+    >>> batch = ird(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == ird([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("ird", ird, baseline, treatment, axis=int(axis),
+                          improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = _orient(a[None, :], b[None, :], improvement)
     est = _ird_from_pand(_pand_minimum_core(a2, b2), a.size, b.size)[0]
@@ -525,7 +611,8 @@ def nap(
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
     ci_method: Literal["newcombe", "score"] = "newcombe",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Non-overlap of all pairs (Parker & Vannest, 2009).
 
     ``NAP = (1 / (m n)) sum_i sum_j [1(B_j > A_i) + 0.5 * 1(B_j = A_i)]`` with
@@ -552,6 +639,15 @@ def nap(
         ``"score"`` takes the root strictly inside (0, 1) there, Newcombe's own
         limit, so the interval never collapses (e.g. [0.643, 1] for NAP = 1 with
         5 + 5 observations); it equals ``"newcombe"`` whenever 0 < NAP < 1.
+
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
 
     Returns
     -------
@@ -596,7 +692,17 @@ def nap(
     >>> full = nap([1, 2, 3, 2, 1], [5, 6, 7, 6, 5], ci_method="score")
     >>> full.estimate, round(full.ci_low, 3), full.ci_high
     (1.0, 0.643, 1.0)
+    >>> import numpy as np
+    >>> batch = nap(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == nap([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("nap", nap, baseline, treatment, axis=int(axis),
+                          improvement=improvement, ci=ci, se_method=se_method, ci_method=ci_method)
     se_method = check_option(se_method, "se_method", _SE_METHODS)
     ci_method = check_option(ci_method, "ci_method", ("newcombe", "score"))
     level = check_optional_ci(ci)
@@ -633,7 +739,8 @@ def tau(
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
     ci_method: Literal["newcombe", "score"] = "newcombe",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Tau (non-overlap), the linear rescaling ``Tau = 2 NAP - 1`` (Parker et al., 2011).
 
     Equals the sum over all pairs of ``sign(B_j - A_i)`` divided by ``m n``
@@ -654,6 +761,15 @@ def tau(
     ci_method : {"newcombe", "score"}
         As in :func:`nap` (``"score"`` does not collapse at Tau = 1 or -1).
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -670,9 +786,20 @@ def tau(
     >>> from rehabstats.sced import tau
     >>> round(tau([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate, 4)
     0.8
+    >>> import numpy as np
+    >>> batch = tau(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == tau([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("tau", tau, baseline, treatment, axis=int(axis),
+                          improvement=improvement, ci=ci, se_method=se_method, ci_method=ci_method)
     res = nap(baseline, treatment, improvement=improvement, ci=ci, se_method=se_method,
               ci_method=ci_method)
+    assert isinstance(res, EffectSizeResult)  # one series here (batches returned above)
     return _nap_to_tau(res, "tau")
 
 
@@ -990,7 +1117,8 @@ def tau_u(
     model: str = "ab_minus_trend_a",
     ci: float | None = None,
     ci_method: Literal["z", "tau", "s"] = "z",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Tau-U: A vs. B non-overlap corrected for baseline trend (Parker et al., 2011).
 
     Default (``method="parker"``, ``model="ab_minus_trend_a"``) is SingleCaseES
@@ -1027,6 +1155,15 @@ def tau_u(
         Fisher z with ``se_z = sqrt(0.437/(N-4))`` (``"tau"``), or
         ``(S -/+ z SD_S)/D`` (``"s"``). The limits are scan's.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -1061,7 +1198,19 @@ def tau_u(
     >>> from rehabstats.sced import tau_u
     >>> tau_u([2, 3, 5, 3], [4, 5, 5, 7, 6]).estimate
     0.65
+    >>> import numpy as np
+    >>> batch = tau_u(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == tau_u([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("tau_u", tau_u, baseline, treatment, axis=int(axis),
+                          improvement=improvement, method=method, tau_method=tau_method,
+                          continuity_correction=continuity_correction, model=model, ci=ci,
+                          ci_method=ci_method)
     key = check_option(model, "model", tuple(_TAU_U_MODEL_KEYS))
     method = check_option(method, "method", ("parker", "complete", "tarlow"))
     tau_method = check_option(tau_method, "tau_method", ("a", "b"))
@@ -1252,7 +1401,8 @@ def tau_bc(
     kendall: bool = False,
     ci: float | None = 0.95,
     se_method: SEMethod = "unbiased",
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Baseline-corrected Tau (Tarlow, 2017), as SingleCaseES ``Tau_BC``.
 
     1. Optionally test the baseline trend (``pretest_trend = alpha``): Kendall's
@@ -1288,6 +1438,15 @@ def tau_bc(
         Standard error when ``kendall=False`` (as :func:`nap`); the standard
         errors ignore the uncertainty of the trend correction.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -1306,7 +1465,18 @@ def tau_bc(
     >>> res = tau_bc([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29])
     >>> round(res.details["slope"], 3)
     0.6
+    >>> import numpy as np
+    >>> batch = tau_bc(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == tau_bc([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("tau_bc", tau_bc, baseline, treatment, axis=int(axis),
+                          improvement=improvement, pretest_trend=pretest_trend,
+                          kendall=kendall, ci=ci, se_method=se_method)
     se_method = check_option(se_method, "se_method", _SE_METHODS)
     kendall = check_option(kendall, "kendall", (True, False))
     level = check_optional_ci(ci)
@@ -1365,6 +1535,7 @@ def tau_bc(
             details={**details, "kendall": True},
         )
     res = nap(ra, rb, improvement=improvement, ci=level, se_method=se_method)
+    assert isinstance(res, EffectSizeResult)  # one series here
     out = _nap_to_tau(res, "tau_bc")
     return make_result(
         "tau_bc", out.estimate, se=out.se,

@@ -16,9 +16,12 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
+from .._axis import is_batch, ravel_inputs
+from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
+from ._axis import sced_batch
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
 from ._common import sd as _sd
 
@@ -130,7 +133,8 @@ def smd(
     standardizer: Literal["baseline", "pooled"] = "baseline",
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Within-case standardized mean difference (Busk & Serlin 1992; Pustejovsky 2015).
 
     ``d = J (mean_B - mean_A) / s`` with ``s`` the baseline SD
@@ -152,6 +156,15 @@ def smd(
         Apply Hedges' small-sample correction.
     ci : float or None
         Confidence level; ``None`` for none.
+
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
 
     Returns
     -------
@@ -178,7 +191,18 @@ def smd(
     >>> from rehabstats.sced import smd
     >>> round(smd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     1.6499
+    >>> import numpy as np
+    >>> batch = smd(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == smd([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("smd", smd, baseline, treatment, axis=int(axis),
+                          improvement=improvement, standardizer=standardizer,
+                          bias_correct=bias_correct, ci=ci)
     standardizer = check_option(standardizer, "standardizer", ("baseline", "pooled"))
     bias_correct = check_option(bias_correct, "bias_correct", (True, False))
     level = check_optional_ci(ci)
@@ -357,6 +381,15 @@ _LRR_DOC = """
     ci : float or None
         Confidence level; ``None`` for none.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -382,7 +415,15 @@ def lrrd(
     d_const: float | None = None,
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lrrd", lrrd, baseline, treatment, axis=int(axis),
+                          improvement=improvement, scale=scale, intervals=intervals,
+                          observation_length=observation_length, d_const=d_const,
+                          bias_correct=bias_correct, ci=ci)
     return _lrr("d", baseline, treatment, improvement, scale, intervals, observation_length,
                 d_const, bias_correct, ci)
 
@@ -398,7 +439,15 @@ def lrri(
     d_const: float | None = None,
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lrri", lrri, baseline, treatment, axis=int(axis),
+                          improvement=improvement, scale=scale, intervals=intervals,
+                          observation_length=observation_length, d_const=d_const,
+                          bias_correct=bias_correct, ci=ci)
     return _lrr("i", baseline, treatment, improvement, scale, intervals, observation_length,
                 d_const, bias_correct, ci)
 
@@ -411,6 +460,12 @@ lrrd.__doc__ = (
     >>> from rehabstats.sced import lrrd
     >>> round(lrrd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     0.1954
+
+    >>> import numpy as np
+    >>> batch = lrrd(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == lrrd([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
 )
 lrri.__doc__ = (
@@ -420,6 +475,12 @@ lrri.__doc__ = (
     >>> from rehabstats.sced import lrri
     >>> round(lrri([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     0.1954
+
+    >>> import numpy as np
+    >>> batch = lrri(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == lrri([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
 )
 
@@ -434,7 +495,8 @@ def lor(
     d_const: float | None = None,
     bias_correct: bool = True,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Log odds ratio for percentage or proportion outcomes (Pustejovsky, 2015).
 
     ``LOR = logit(M_B) - logit(M_A)`` with means truncated to
@@ -461,6 +523,15 @@ def lor(
     ci : float or None
         Confidence level.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -478,7 +549,18 @@ def lor(
     >>> res = lor([20, 20, 25, 25, 20, 25], [30, 25, 25, 25, 35, 30, 25], intervals=20)
     >>> round(res.estimate, 4)
     0.2853
+    >>> import numpy as np
+    >>> batch = lor(np.array([[20, 30, 50, 30], [10, 20, 30, 20]]),
+    ...     np.array([[40, 50, 50, 70, 60], [50, 60, 70, 60, 50]]), axis=1, intervals=10)
+    >>> batch.shape, bool(batch[1].estimate == lor([10, 20, 30, 20], [50, 60, 70, 60, 50], intervals=10).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lor", lor, baseline, treatment, axis=int(axis),
+                          improvement=improvement, scale=scale, intervals=intervals,
+                          d_const=d_const, bias_correct=bias_correct, ci=ci)
     check_option(scale, "scale", ("percentage", "proportion"))
     sc, intervals, _, d_user = _check_lrr_args(scale, intervals, None, d_const, bias_correct)
     level = check_optional_ci(ci)
@@ -553,7 +635,8 @@ def lrm(
     improvement: str = "increase",
     delta_method: bool = False,
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Log ratio of medians (Bonett & Price, 2020), as SingleCaseES ``LRM``.
 
     ``LRM = log(median_B) - log(median_A)``. Each log median's variance uses
@@ -575,6 +658,15 @@ def lrm(
     ci : float or None
         Confidence level.
 
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+
     Returns
     -------
     EffectSizeResult
@@ -591,7 +683,17 @@ def lrm(
     >>> from rehabstats.sced import lrm
     >>> round(lrm([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 4)
     0.2187
+    >>> import numpy as np
+    >>> batch = lrm(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1)
+    >>> batch.shape, bool(batch[1].estimate == lrm([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("lrm", lrm, baseline, treatment, axis=int(axis),
+                          improvement=improvement, delta_method=delta_method, ci=ci)
     delta_method = check_option(delta_method, "delta_method", (True, False))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
@@ -625,7 +727,8 @@ def pogo(
     goal: float,
     improvement: str = "increase",
     ci: float | None = 0.95,
-) -> EffectSizeResult:
+    axis: int | None = 0,
+) -> EffectSizeResult | BatchEffectSizeResult:
     """Percent of goal obtained (Ferron et al., 2020), as SingleCaseES ``PoGO``.
 
     ``PoGO = 100 (mean_B - mean_A) / (goal - mean_A)``, with the Dunlap &
@@ -645,6 +748,15 @@ def pogo(
         Direction of therapeutic change (checked, not used in the formula).
     ci : float or None
         Confidence level.
+
+    axis : int or None, optional
+        Axis holding the observations when ``baseline``/``treatment`` have two or
+        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
+        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
+        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
+        whose element ``i`` equals this function on series ``i`` (missing values
+        dropped per series; a series whose call warns or raises is named in one
+        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
 
     Returns
     -------
@@ -668,7 +780,17 @@ def pogo(
     >>> from rehabstats.sced import pogo
     >>> round(pogo([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29], goal=30).estimate, 2)
     66.88
+    >>> import numpy as np
+    >>> batch = pogo(np.array([[2, 3, 5, 3], [1, 2, 3, 2]]),
+    ...     np.array([[4, 5, 5, 7, 6], [5, 6, 7, 6, 5]]), axis=1, goal=9)
+    >>> batch.shape, bool(batch[1].estimate == pogo([1, 2, 3, 2], [5, 6, 7, 6, 5], goal=9).estimate)
+    ((2,), True)
     """
+    if axis is None:
+        baseline, treatment = ravel_inputs([baseline, treatment])
+    elif is_batch([baseline, treatment], axis):
+        return sced_batch("pogo", pogo, baseline, treatment, axis=int(axis),
+                          goal=goal, improvement=improvement, ci=ci)
     if goal is None or isinstance(goal, bool) or not isinstance(goal, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(goal)):
         raise DataError(f"The 'goal' argument must be a finite number (the goal level); got {goal!r}.")
