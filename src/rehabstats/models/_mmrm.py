@@ -158,9 +158,8 @@ class MMRMResult(LinearModelResult):
         if "PQR" not in cache:
             eng: MMRMEngine = self._engine
             ev = eng.evaluate(self.theta)
-            st, m = eng.structure, eng.m
-            dS = st.jacobian(self.theta, m)
-            d2S = st.hessian(self.theta, m)
+            dS = eng.jacobian(self.theta)
+            d2S = eng.sigma_hessian(self.theta)
             ZZ = eng.zz(ev)
             P = -eng.b_matrices(ev, dS, ZZ)
             R = np.einsum("ijab,apbq->ijpq", d2S, ZZ.sum(axis=0), optimize=True)
@@ -558,9 +557,9 @@ def mmrm(
         info = OptimizerInfo(info.method, False, info.n_iterations, info.max_abs_gradient,
                              info.hessian_pd, info.message, info.attempts)
     V = ev.Ainv
-    dS = st.jacobian(theta, m)
+    dS = engine.jacobian(theta)
     B = engine.b_matrices(ev, dS)
-    jac = np.einsum("ab,ibc,cd->iad", V, B, V)
+    jac = np.matmul(np.matmul(V, B), V)
     loglik = -0.5 * ev.f
     k = n_theta + (0 if reml else p)
     n_sub = engine.n_subjects
