@@ -9,7 +9,6 @@ Satterthwaite and Kenward-Roger inference as R's mmrm 0.3.18.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -31,17 +30,23 @@ from .._entry import (
     show,
     show_list,
 )
-from .._validate import NanPolicy, check_columns, check_numeric_column, drop_missing_rows
+from .._validate import (
+    NanPolicy,
+    check_columns,
+    check_nan_policy,
+    check_numeric_column,
+    drop_missing_rows,
+)
 from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
 from ._covariance import COVARIANCE_STRUCTURES, get_structure
+from ._design_cache import design_matrix, formula_factor_codes
 from ._mmrm_fit import MMRMEngine, OptimizerInfo
 from ._rank import RankInfo, drop_aliased
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
 
 __all__ = ["MMRMResult", "mmrm"]
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*")
 _FORMULA_FUNCS = {"C", "Q", "I", "np", "log", "exp", "sqrt", "center", "standardize",
                   "scale", "Treatment", "Sum", "Poly", "Diff", "Helmert", "bs", "cr", "cc",
                   "te", "levels", "reference", "Reference"}
@@ -229,22 +234,19 @@ def _formula_parts(formula: Any) -> tuple[str, str]:
 
 def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
     try:
-        desc = patsy.ModelDesc.from_formula(rhs)
+        factors = formula_factor_codes(rhs)
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot parse the formula terms {rhs!r}: {exc}") from None
     used: list[str] = []
     missing: list[str] = []
-    for term in desc.rhs_termlist:
-        for factor in term.factors:
-            code = factor.code
-            quoted = re.findall(r"Q\(\s*['\"](.+?)['\"]\s*\)", code)
-            names = set(quoted) | set(_IDENT.findall(re.sub(r"['\"].*?['\"]", "", code)))
-            for name in names:
-                if name in data.columns:
-                    if name not in used:
-                        used.append(name)
-                elif name not in _FORMULA_FUNCS and name not in quoted and name not in missing:
-                    missing.append(name)
+    columns = data.columns
+    for _code, quoted, idents in factors:
+        for name in set(quoted) | set(idents):
+            if name in columns:
+                if name not in used:
+                    used.append(name)
+            elif name not in _FORMULA_FUNCS and name not in quoted and name not in missing:
+                missing.append(name)
     if missing:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError(
@@ -254,8 +256,27 @@ def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
     return used
 
 
-def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, visit: str
-                           ) -> list[str]:
+def _codes_of(series: pd.Series) -> np.ndarray:
+    """Integer codes of a column (-1 for missing)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return np.asarray(series.cat.codes.to_numpy(), dtype=np.int64)
+    return np.asarray(pd.factorize(series, use_na_sentinel=True)[0], dtype=np.int64)
+
+
+def _n_distinct_within(groups: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the number of distinct non-missing codes."""
+    ok = codes >= 0
+    g, c = groups[ok], codes[ok]
+    width = int(c.max()) + 1 if c.size else 1
+    pairs = np.unique(g * width + c)
+    return np.bincount(pairs // width, minlength=n_groups)
+
+
+def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, visit: str,
+                           subj_codes: np.ndarray | None = None) -> list[str]:
+    if subj_codes is None:
+        subj_codes = _codes_of(frame[subject])
+    n_sub = int(subj_codes.max()) + 1 if subj_codes.size else 0
     out = []
     for c in cols:
         if c in (subject, visit):
@@ -263,9 +284,37 @@ def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, v
         s = frame[c]
         if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
             continue
-        if (frame.groupby(subject, observed=True)[c].nunique() <= 1).all():
+        if (_n_distinct_within(subj_codes, _codes_of(s), n_sub) <= 1).all():
             out.append(c)
     return out
+
+
+def _present_levels(series: pd.Series) -> list[Any]:
+    """:func:`arm_levels` (a Categorical's categories that occur, else sorted values)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        return list(series.cat.categories[np.unique(codes[codes >= 0])])
+    return arm_levels(series)
+
+
+def _as_categorical(series: pd.Series, levels: list[Any]) -> Any:
+    """:func:`as_categorical`, skipped when ``series`` already is that Categorical."""
+    dt = series.dtype
+    if (isinstance(dt, pd.CategoricalDtype) and not dt.ordered
+            and len(dt.categories) == len(levels) and list(dt.categories) == list(levels)):
+        return series
+    return as_categorical(series, levels)
+
+
+def _has_missing(frame: pd.DataFrame, cols: list[str]) -> bool:
+    for c in cols:
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            if (s.cat.codes.to_numpy() < 0).any():
+                return True
+        elif bool(pd.isna(s.to_numpy()).any()):
+            return True
+    return False
 
 
 def mmrm(
@@ -449,13 +498,17 @@ def mmrm(
         frame[baseline] = check_numeric_column(frame, baseline, "baseline")
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
-    frame, n_omitted = drop_missing_rows(frame, [outcome, *cols], nan_policy=nan_policy,
-                                         stacklevel=3)
+    if _has_missing(frame, [outcome, *cols]):
+        frame, n_omitted = drop_missing_rows(frame, [outcome, *cols], nan_policy=nan_policy,
+                                             stacklevel=3)
+    else:
+        check_nan_policy(nan_policy)
+        n_omitted = 0
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
     levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
                                     stacklevel=3)
-    frame[visit] = as_categorical(frame[visit], levels)
+    frame[visit] = _as_categorical(frame[visit], levels)
     if baseline is not None:
         varies = frame.groupby(subject, observed=True)[baseline].nunique() > 1
         if varies.any():
@@ -463,22 +516,25 @@ def mmrm(
                 f"The baseline column {baseline!r} must hold one value per subject; subject "
                 f"{show(varies.index[varies.to_numpy()][0])} has several."
             )
-    dup = frame.duplicated([subject, visit], keep=False)
-    if dup.any():
+    subj_codes = np.asarray(pd.factorize(frame[subject])[0], dtype=np.int64)  # dense 0..N-1
+    visit_codes = frame[visit].cat.codes.to_numpy()
+    m_lev = len(levels)
+    if np.unique(subj_codes * m_lev + visit_codes).size < len(frame):
+        dup = frame.duplicated([subject, visit], keep=False)
         first = frame.loc[dup].iloc[0]
         raise DataError(
             f"Subject {show(first[subject])} has visit {show(first[visit])} listed "
             f"{int(((frame[subject] == first[subject]) & (frame[visit] == first[visit])).sum())} "
             f"times; each subject needs at most one row per visit (column {visit!r})."
         )
-    counts = frame[visit].value_counts()
-    single = [v for v in levels if counts[v] < 2]
+    counts = np.bincount(visit_codes, minlength=m_lev)
+    single = [v for i, v in enumerate(levels) if counts[i] < 2]
     if single:
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
             "observation; the visit variance cannot be estimated. Drop or merge that visit."
         )
-    subject_factors = _subject_level_factors(frame, rhs_cols, subject, visit)
+    subject_factors = _subject_level_factors(frame, rhs_cols, subject, visit, subj_codes)
     if arm is None:
         arm = subject_factors[0] if subject_factors else None
     elif pd.api.types.is_numeric_dtype(frame[arm].dtype) and not isinstance(
@@ -487,13 +543,19 @@ def mmrm(
                         "(strings or a Categorical) so that they form a factor.")
     ref_arm = None
     if arm is not None:
-        ref_arm = default_reference(arm_levels(frame[arm]), reference, name=arm, stacklevel=3)
-        lv = arm_levels(frame[arm])
-        frame[arm] = as_categorical(frame[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
+        lv = _present_levels(frame[arm])
+        ref_arm = default_reference(lv, reference, name=arm, stacklevel=3)
+        frame[arm] = _as_categorical(frame[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
     elif reference is not None:
         raise DataError("'reference' was given but the formula has no arm factor (a "
                         "subject-level factor); name it with arm=....")
+    n_sub_all = int(subj_codes.max()) + 1
     for fac in subject_factors:
+        fcodes = _codes_of(frame[fac])
+        n_lev = int(fcodes.max()) + 1
+        present = np.bincount(fcodes[fcodes >= 0], minlength=n_lev) > 0
+        if (_n_distinct_within(fcodes, subj_codes, n_lev)[present] >= 2).all():
+            continue
         per_level = frame.groupby(fac, observed=True)[subject].nunique()
         lonely = per_level[per_level < 2]
         if len(lonely):
@@ -506,14 +568,12 @@ def mmrm(
         if c not in (subject, visit, baseline) and c != arm
         and pd.api.types.is_numeric_dtype(frame[c].dtype)
         and not isinstance(frame[c].dtype, pd.CategoricalDtype)
-        and bool((frame.groupby(subject, observed=True)[c].nunique() <= 1).all())
+        and bool((_n_distinct_within(subj_codes, _codes_of(frame[c]), n_sub_all) <= 1).all())
     )
     try:
-        dm = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
+        X, design_info = design_matrix(rhs, frame, rhs_cols)
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot build the design matrix for {rhs!r}: {exc}") from None
-    X = np.asarray(dm, dtype=float)
-    design_info = dm.design_info
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
     n, p = X.shape
     st = get_structure(covariance)
@@ -528,8 +588,6 @@ def mmrm(
             f"({covariance!r} over {m} visits) but only {n} observations; use a simpler "
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
         )
-    subj_codes = pd.factorize(frame[subject])[0]
-    visit_codes = frame[visit].cat.codes.to_numpy()
     engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, visit_codes, m, st, reml)
     theta, info = engine.fit()
     ev = engine.evaluate(theta)

@@ -249,7 +249,7 @@ class MMRMEngine:
         # residual cross-products per pattern: sum_n r_n r_n'
         S = len(self.patterns)
         XyB = (self._Xyflat @ beta).reshape(S, m, m)
-        XXBB = ((self._XXflat @ np.kron(beta, beta))).reshape(S, m, m)
+        XXBB = (self._XXflat @ np.kron(beta, beta)).reshape(S, m, m)
         RR = self.yy - XyB - XyB.transpose(0, 2, 1) + XXBB
         quad = float(Of @ RR.reshape(-1))
         f = logdet + quad
