@@ -74,10 +74,19 @@ class _UnstructuredDerivatives(SigmaDerivatives):
         # pairs (a, b) in the same row with a non-zero dL_ab: (l_i, t_ij)
         self._lt_a = rows  # index of l_i
         self._lt_b = m + np.arange(rows.size)
+        self._last: tuple[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _pieces(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        m = self.m
         theta = np.asarray(theta, dtype=float)
+        key = theta.tobytes()
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        out = self._compute_pieces(theta)
+        self._last = (key, out)
+        return out
+
+    def _compute_pieces(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m = self.m
         sd = np.exp(theta[:m])
         L = np.eye(m)
         L[self._rows, self._cols] = theta[m:]

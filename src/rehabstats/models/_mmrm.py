@@ -41,7 +41,7 @@ from ..errors import ConvergenceWarning, DataError, DesignError
 from ._base import LinearModelResult, r_coef_names
 from ._covariance import COVARIANCE_STRUCTURES, get_structure
 from ._design_cache import design_matrix, formula_factor_codes
-from ._mmrm_fit import MMRMEngine, OptimizerInfo
+from ._mmrm_fit import MMRMEngine, OptimizerInfo, single_thread_blas
 from ._rank import RankInfo, drop_aliased
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
 
@@ -158,21 +158,26 @@ class MMRMResult(LinearModelResult):
         kr = self._df().kr_pieces(method)
         return kr.PhiA, kr.P
 
+    def _pqr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Kenward-Roger's ``P_i``, ``Q_ij`` and ``R_ij`` at the estimate."""
+        eng: MMRMEngine = self._engine
+        ev = eng.evaluate(self.theta)
+        dS = eng.jacobian(self.theta)
+        d2S = eng.sigma_hessian(self.theta)
+        ZZ = eng.zz(ev)
+        P = -eng.b_matrices(ev, dS, ZZ)
+        R = np.einsum("ijab,apbq->ijpq", d2S, ZZ.sum(axis=0), optimize=True)
+        Q = np.zeros_like(R)
+        for s in range(len(eng.patterns)):
+            T = np.einsum("iab,bc,jcd->ijad", dS, ev.Omega[s], dS, optimize=True)
+            Q += np.einsum("ijad,apdq->ijpq", T, ZZ[s], optimize=True)
+        return P, Q, R
+
     def _kr_pieces(self, method: str) -> KRPieces:
         cache: dict[str, Any] = self._kr_cache
         if "PQR" not in cache:
-            eng: MMRMEngine = self._engine
-            ev = eng.evaluate(self.theta)
-            dS = eng.jacobian(self.theta)
-            d2S = eng.sigma_hessian(self.theta)
-            ZZ = eng.zz(ev)
-            P = -eng.b_matrices(ev, dS, ZZ)
-            R = np.einsum("ijab,apbq->ijpq", d2S, ZZ.sum(axis=0), optimize=True)
-            Q = np.zeros_like(R)
-            for s in range(len(eng.patterns)):
-                T = np.einsum("iab,bc,jcd->ijad", dS, ev.Omega[s], dS, optimize=True)
-                Q += np.einsum("ijad,apdq->ijpq", T, ZZ[s], optimize=True)
-            cache["PQR"] = (P, Q, R)
+            with single_thread_blas():
+                cache["PQR"] = self._pqr()
         P, Q, R = cache["PQR"]
         adj = kr_adjusted_vcov(self._V, self.theta_vcov, P, Q,
                                None if method == "kenward-roger-linear" else R)
@@ -588,36 +593,37 @@ def mmrm(
             f"({covariance!r} over {m} visits) but only {n} observations; use a simpler "
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
         )
-    engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, visit_codes, m, st, reml)
-    theta, info = engine.fit()
-    ev = engine.evaluate(theta)
-    converged = info.converged
-    if not ev.ok:
-        raise DesignError("The model could not be fitted: the covariance matrix is not "
-                          f"positive definite at any point tried ({info.message}).")
-    H = engine.hessian(theta)
-    try:
-        W = 2.0 * np.linalg.inv(H)
-        if not np.all(np.isfinite(W)) or np.linalg.eigvalsh(H).min() <= 0:
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        W = 2.0 * np.linalg.pinv(H)
-        converged = False
-    if not converged:
-        warnings.warn(
-            f"The MMRM fit ({covariance}, {'REML' if reml else 'ML'}) did not converge: "
-            f"max |gradient| = {info.max_abs_gradient:.3g}, Hessian positive definite: "
-            f"{info.hessian_pd}. Attempts: {'; '.join(info.attempts)}. Results are "
-            "unreliable; try a simpler covariance structure.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-        info = OptimizerInfo(info.method, False, info.n_iterations, info.max_abs_gradient,
-                             info.hessian_pd, info.message, info.attempts)
-    V = ev.Ainv
-    dS = engine.jacobian(theta)
-    B = engine.b_matrices(ev, dS)
-    jac = np.matmul(np.matmul(V, B), V)
+    with single_thread_blas():  # small matrices: threaded BLAS only slows them
+        engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, visit_codes, m, st, reml)
+        theta, info = engine.fit()
+        ev = engine.evaluate(theta)
+        converged = info.converged
+        if not ev.ok:
+            raise DesignError("The model could not be fitted: the covariance matrix is not "
+                              f"positive definite at any point tried ({info.message}).")
+        H = engine.hessian(theta)
+        try:
+            W = 2.0 * np.linalg.inv(H)
+            if not np.all(np.isfinite(W)) or np.linalg.eigvalsh(H).min() <= 0:
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            W = 2.0 * np.linalg.pinv(H)
+            converged = False
+        if not converged:
+            warnings.warn(
+                f"The MMRM fit ({covariance}, {'REML' if reml else 'ML'}) did not converge: "
+                f"max |gradient| = {info.max_abs_gradient:.3g}, Hessian positive definite: "
+                f"{info.hessian_pd}. Attempts: {'; '.join(info.attempts)}. Results are "
+                "unreliable; try a simpler covariance structure.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+            info = OptimizerInfo(info.method, False, info.n_iterations, info.max_abs_gradient,
+                                 info.hessian_pd, info.message, info.attempts)
+        V = ev.Ainv
+        dS = engine.jacobian(theta)
+        B = engine.b_matrices(ev, dS)
+        jac = np.matmul(np.matmul(V, B), V)
     loglik = -0.5 * ev.f
     k = n_theta + (0 if reml else p)
     n_sub = engine.n_subjects

@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -179,26 +180,56 @@ class MMRMEngine:
         yf[r_sub, visit_codes] = y
         Xf[r_sub, visit_codes] = X
         starts = np.concatenate([[0], np.cumsum(counts)])
-        XXab = np.empty((S, m, m, p, p))
-        Xyab = np.empty((S, m, m, p))
-        yy = np.empty((S, m, m))
-        for s in range(S):
-            Xs = Xf[starts[s]:starts[s + 1]]
-            ys = yf[starts[s]:starts[s + 1]]
-            X2 = Xs.reshape(len(Xs), m * p)
-            XXab[s] = (X2.T @ X2).reshape(m, p, m, p).transpose(0, 2, 1, 3)
-            Xyab[s] = (X2.T @ ys).reshape(m, p, m).transpose(0, 2, 1)
-            yy[s] = ys.T @ ys
-        self.XXab, self.Xyab, self.yy = XXab, Xyab, yy
-        self._XXflat = XXab.reshape(S * m * m, p * p)
-        self._Xyflat = Xyab.reshape(S * m * m, p)
+        yy = np.zeros((S, m, m))
+        self._ix = [np.ix_(o, o) for o in self.patterns]
+        XXcs: list[np.ndarray] = []
+        Xycs: list[np.ndarray] = []
+        cidx: list[np.ndarray] = []
+        for s, o in enumerate(self.patterns):
+            ms = len(o)
+            Xs = Xf[starts[s]:starts[s + 1]][:, o]  # (n_s, m_s, p): observed visits only
+            ys = yf[starts[s]:starts[s + 1]][:, o]
+            X2 = Xs.reshape(len(Xs), ms * p)
+            XXcs.append((X2.T @ X2).reshape(ms, p, ms, p).transpose(0, 2, 1, 3)
+                        .reshape(ms * ms, p * p))
+            Xycs.append((X2.T @ ys).reshape(ms, p, ms).transpose(0, 2, 1).reshape(ms * ms, p))
+            yy[s][self._ix[s]] = ys.T @ ys
+            cidx.append((s * m * m + o[:, None] * m + o[None, :]).ravel())
+        self.yy = yy
+        # the statistics of every pattern restricted to its observed visits (the rest is
+        # zero), stacked: rows are the (s, a, b) in self._cidx of the padded S x m x m space
+        self._cidx = np.concatenate(cidx)
+        self._XXcat = np.concatenate(XXcs)
+        self._Xycat = np.concatenate(Xycs)
+        offs = np.concatenate([[0], np.cumsum([len(o) ** 2 for o in self.patterns])])
+        self._XXc = [self._XXcat[offs[s]:offs[s + 1]].reshape(len(o), len(o) * p * p)
+                     for s, o in enumerate(self.patterns)]
+        self._Xyc = [self._Xycat[offs[s]:offs[s + 1]].reshape(len(o), len(o), p)
+                     for s, o in enumerate(self.patterns)]
         self._mask2 = bits[:, :, None] & bits[:, None, :]  # (S, m, m) observed pairs
         self._pad = np.where(bits[:, :, None] | bits[:, None, :], 0.0,
                              np.eye(m)[None])  # identity on unobserved visits
-        self._cache: dict[bytes, _Eval] = {}
-        self._hess_cache: dict[bytes, np.ndarray] = {}
+        self._cache: OrderedDict[bytes, _Eval] = OrderedDict()
+        self._hess_cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     # ------------------------------------------------------------------ layouts
+    def _padded(self, cat: np.ndarray) -> np.ndarray:
+        S, m = len(self.patterns), self.m
+        out = np.zeros((S * m * m, cat.shape[1]))
+        out[self._cidx] = cat
+        return out.reshape(S, m, m, *cat.shape[1:])
+
+    @property
+    def XXab(self) -> np.ndarray:
+        """``XX[s, a, b, p, q]`` zero-padded (built on request; the engine uses the compact form)."""
+        return self._padded(self._XXcat).reshape(len(self.patterns), self.m, self.m, self.p,
+                                                 self.p)
+
+    @property
+    def Xyab(self) -> np.ndarray:
+        """``Xy[s, a, b, p]`` zero-padded (built on request)."""
+        return self._padded(self._Xycat)
+
     @property
     def XX(self) -> np.ndarray:
         """``XX[s, a, p, b, q]`` (a view of the stored statistics)."""
@@ -216,6 +247,7 @@ class MMRMEngine:
         key = theta.tobytes()
         hit = self._cache.get(key)
         if hit is not None:
+            self._cache.move_to_end(key)
             return hit
         ev = _Eval(theta)
         m, p = self.m, self.p
@@ -236,9 +268,10 @@ class MMRMEngine:
         Omega = np.matmul(inv_chol.transpose(0, 2, 1), inv_chol)
         Omega *= self._mask2
         Of = Omega.reshape(-1)
-        A = (Of @ self._XXflat).reshape(p, p)
+        Oc = Of[self._cidx]
+        A = (Oc @ self._XXcat).reshape(p, p)
         A = 0.5 * (A + A.T)
-        b = Of @ self._Xyflat
+        b = Oc @ self._Xycat
         try:
             cA = np.linalg.cholesky(A)
         except np.linalg.LinAlgError:
@@ -247,10 +280,7 @@ class MMRMEngine:
         Ainv = 0.5 * (Ainv + Ainv.T)
         beta = np.linalg.solve(A, b)
         # residual cross-products per pattern: sum_n r_n r_n'
-        S = len(self.patterns)
-        XyB = (self._Xyflat @ beta).reshape(S, m, m)
-        XXBB = (self._XXflat @ np.kron(beta, beta)).reshape(S, m, m)
-        RR = self.yy - XyB - XyB.transpose(0, 2, 1) + XXBB
+        RR = self._resid_cp(beta)
         quad = float(Of @ RR.reshape(-1))
         f = logdet + quad
         if self.reml:
@@ -263,6 +293,17 @@ class MMRMEngine:
         ev.Omega, ev.RR = Omega, RR
         return self._store(key, ev)
 
+    def _resid_cp(self, beta: np.ndarray) -> np.ndarray:
+        """``sum_n r_n r_n'`` per pattern (zero padded), ``r = y - X beta``."""
+        S, m = len(self.patterns), self.m
+        cp = np.zeros(S * m * m)
+        cp[self._cidx] = self._Xycat @ beta
+        XyB = cp.reshape(S, m, m)
+        XXBB = np.zeros(S * m * m)
+        XXBB[self._cidx] = self._XXcat @ np.outer(beta, beta).reshape(-1)
+        out: np.ndarray = self.yy - XyB - XyB.transpose(0, 2, 1) + XXBB.reshape(S, m, m)
+        return out
+
     def _gradient_pieces(self, ev: _Eval) -> np.ndarray:
         """``G = df/dSigma`` (symmetric ``m x m``), with ``M``, ``S`` filled in."""
         if ev.G is None:
@@ -271,7 +312,9 @@ class MMRMEngine:
             OmO = np.matmul(np.matmul(Omega, ev.RR), Omega)
             G = np.einsum("s,sab->ab", self.n_per_pattern, Omega) - OmO.sum(axis=0)
             if self.reml:
-                M = (self._XXflat @ ev.Ainv.reshape(-1)).reshape(S, m, m)
+                Mf = np.zeros(S * m * m)
+                Mf[self._cidx] = self._XXcat @ ev.Ainv.reshape(-1)
+                M = Mf.reshape(S, m, m)
                 OMO = np.matmul(np.matmul(Omega, M), Omega)
                 G -= OMO.sum(axis=0)
                 ev.M, ev.OMO = M, OMO
@@ -285,9 +328,9 @@ class MMRMEngine:
         return ev.J
 
     def _store(self, key: bytes, ev: _Eval) -> _Eval:
-        if len(self._cache) > 8:
-            self._cache.clear()
         self._cache[key] = ev
+        if len(self._cache) > 6:  # least recently used out
+            self._cache.popitem(last=False)
         return ev
 
     def objective(self, theta: np.ndarray) -> float:
@@ -321,10 +364,11 @@ class MMRMEngine:
         if ev.ZZsum is None:
             m, p = self.m, self.p
             out = np.zeros((m, m, p * p))
-            for s in range(len(self.patterns)):
-                Om = ev.Omega[s]
-                Y1 = (Om @ self.XXab[s].reshape(m, m * p * p)).reshape(m, m, p * p)
-                out += np.matmul(Om, Y1)  # [a, b, x] (Omega symmetric)
+            for s, o in enumerate(self.patterns):
+                ix, ms = self._ix[s], len(o)
+                Om = ev.Omega[s][ix]
+                Y1 = (Om @ self._XXc[s]).reshape(ms, ms, p * p)
+                out[ix] += np.matmul(Om, Y1)  # [a, b, x] (Omega symmetric)
             ev.ZZsum = out.reshape(m, m, p, p)
         return ev.ZZsum
 
@@ -345,9 +389,11 @@ class MMRMEngine:
         key = np.asarray(theta, dtype=float).tobytes()
         cached = self._hess_cache.get(key)
         if cached is None:
-            if len(self._hess_cache) > 8:
-                self._hess_cache.clear()
             cached = self._hess_cache[key] = self._hessian(theta)
+            if len(self._hess_cache) > 4:
+                self._hess_cache.popitem(last=False)
+        else:
+            self._hess_cache.move_to_end(key)
         return cached.copy()
 
     def _hessian(self, theta: np.ndarray) -> np.ndarray:
@@ -372,10 +418,12 @@ class MMRMEngine:
         K = T.transpose(3, 0, 1, 2).reshape(m * m, m * m)
         H += Jf @ K @ Jf.T
         # e_i = X' Omega Sigma_i Omega r
-        XR = self.Xyab - self.XXab @ ev.beta  # [s, a, b, p]
-        XRt = XR.transpose(0, 3, 1, 2)  # [s, p, a, b]
-        Om = ev.Omega[:, None]
-        ZR = np.matmul(np.matmul(Om, XRt), Om).sum(axis=0)  # [p, a, b]
+        ZR = np.zeros((p, m, m))
+        for s, o in enumerate(self.patterns):
+            ix, ms = self._ix[s], len(o)
+            XR = self._Xyc[s] - self._XXc[s].reshape(ms, ms, p, p) @ ev.beta  # [a, b, p]
+            Om = ev.Omega[s][ix]
+            ZR[:, o[:, None], o[None, :]] += np.matmul(np.matmul(Om, XR.transpose(2, 0, 1)), Om)
         e = Jf @ ZR.reshape(p, m * m).T  # (k, p)
         H -= 2.0 * e @ ev.Ainv @ e.T
         if self.reml:
@@ -389,14 +437,11 @@ class MMRMEngine:
     def start(self) -> np.ndarray:
         """Starting theta from the covariance of OLS residuals (pairwise complete)."""
         m = self.m
-        idx = np.arange(m)
-        A = self.XXab[:, idx, idx].sum(axis=(0, 1))
-        b = self.Xyab[:, idx, idx].sum(axis=(0, 1))
+        diag = (self._cidx % (m * m)) % (m + 1) == 0  # rows with a == b
+        A = self._XXcat[diag].sum(axis=0).reshape(self.p, self.p)
+        b = self._Xycat[diag].sum(axis=0)
         beta = np.linalg.lstsq(A, b, rcond=None)[0]
-        S = len(self.patterns)
-        XyB = (self._Xyflat @ beta).reshape(S, m, m)
-        XXBB = (self._XXflat @ np.kron(beta, beta)).reshape(S, m, m)
-        RR = (self.yy - XyB - XyB.transpose(0, 2, 1) + XXBB).sum(axis=0)
+        RR = self._resid_cp(beta).sum(axis=0)
         cnt = np.einsum("s,sab->ab", self.n_per_pattern, self._mask2.astype(float))
         with np.errstate(invalid="ignore", divide="ignore"):
             cov = RR / cnt
