@@ -511,8 +511,9 @@ def mmrm(
         n_omitted = 0
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
+    # every level of all_levels occurs in the rows; only dropped rows can remove one
     levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
-                                    stacklevel=3)
+                                    stacklevel=3) if n_omitted else list(all_levels)
     frame[visit] = _as_categorical(frame[visit], levels)
     if baseline is not None:
         varies = frame.groupby(subject, observed=True)[baseline].nunique() > 1

@@ -63,6 +63,7 @@ __all__ = ["MMRMEngine", "OptimizerInfo", "single_thread_blas"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 _CONTROLLER: list[Any] = []
+_DEPTH = [0]
 
 
 @contextlib.contextmanager
@@ -78,10 +79,17 @@ def single_thread_blas() -> Iterator[None]:
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
         yield
         return
+    if _DEPTH[0]:  # already inside: nothing to change
+        yield
+        return
     if not _CONTROLLER:
         _CONTROLLER.append(ThreadpoolController())
-    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
-        yield
+    _DEPTH[0] += 1
+    try:
+        with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        _DEPTH[0] -= 1
 
 
 @dataclass(frozen=True)
