@@ -217,6 +217,7 @@ class MMRMEngine:
         self._mask2 = bits[:, :, None] & bits[:, None, :]  # (S, m, m) observed pairs
         self._pad = np.where(bits[:, :, None] | bits[:, None, :], 0.0,
                              np.eye(m)[None])  # identity on unobserved visits
+        self._XXpad: np.ndarray | None = None
         self._cache: OrderedDict[bytes, _Eval] = OrderedDict()
         self._hess_cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
@@ -371,6 +372,14 @@ class MMRMEngine:
         """``sum_n (Omega X_n)[a, p] (Omega X_n)[b, q]`` over all subjects, ``[a, b, p, q]``."""
         if ev.ZZsum is None:
             m, p = self.m, self.p
+            S = len(self.patterns)
+            if S * m**3 * p * p <= 4_000_000:  # small: one batched product on padded arrays
+                if self._XXpad is None:
+                    self._XXpad = self._padded(self._XXcat).reshape(S, m, m * p * p)
+                Om = ev.Omega
+                Y1 = np.matmul(Om, self._XXpad).reshape(S, m, m, p * p)
+                ev.ZZsum = np.matmul(Om[:, None], Y1).sum(axis=0).reshape(m, m, p, p)
+                return ev.ZZsum
             out = np.zeros((m, m, p * p))
             for s, o in enumerate(self.patterns):
                 ix, ms = self._ix[s], len(o)
@@ -426,12 +435,11 @@ class MMRMEngine:
         K = T.transpose(3, 0, 1, 2).reshape(m * m, m * m)
         H += Jf @ K @ Jf.T
         # e_i = X' Omega Sigma_i Omega r
-        ZR = np.zeros((p, m, m))
-        for s, o in enumerate(self.patterns):
-            ix, ms = self._ix[s], len(o)
-            XR = self._Xyc[s] - self._XXc[s].reshape(ms, ms, p, p) @ ev.beta  # [a, b, p]
-            Om = ev.Omega[s][ix]
-            ZR[:, o[:, None], o[None, :]] += np.matmul(np.matmul(Om, XR.transpose(2, 0, 1)), Om)
+        XR = np.zeros((S * m * m, p))  # sum_n X_n[a, p] r_n[b], zero padded
+        XR[self._cidx] = self._Xycat - (self._XXcat.reshape(-1, p) @ ev.beta).reshape(-1, p)
+        XRt = XR.reshape(S, m, m, p).transpose(0, 3, 1, 2)  # [s, p, a, b]
+        Om = ev.Omega[:, None]
+        ZR = np.matmul(np.matmul(Om, XRt), Om).sum(axis=0)  # [p, a, b]
         e = Jf @ ZR.reshape(p, m * m).T  # (k, p)
         H -= 2.0 * e @ ev.Ainv @ e.T
         if self.reml:
