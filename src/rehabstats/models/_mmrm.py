@@ -432,8 +432,9 @@ def mmrm(
     Parametrisations of :math:`\Sigma` follow mmrm (log-Cholesky for ``us``,
     see :mod:`rehabstats.models._covariance`). The REML objective, its exact
     gradient and exact Hessian are computed from per-missingness-pattern
-    sufficient statistics; the optimiser is a trust-region Newton method
-    (falling back to L-BFGS-B, BFGS and Nelder-Mead). Satterthwaite df use
+    sufficient statistics; the optimiser is a damped Newton method with that
+    exact Hessian (falling back to scipy's trust-region Newton, L-BFGS-B, BFGS
+    and Nelder-Mead). Satterthwaite df use
     the Jacobian of :math:`V(\theta)=(X'\Sigma^{-1}X)^{-1}` and the inverse
     Hessian of :math:`-\ell`; Kenward-Roger uses the same ``W`` (mmrm's
     choice; pbkrtest uses the expected information). ``"kenward-roger"`` is
@@ -497,8 +498,9 @@ def mmrm(
     frame = model_frame(data, [*cols, *extra])
     frame[outcome] = y_all.to_numpy()
     check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
-    for c in [visit, *rhs_cols]:
-        check_labels(frame[c], c)
+    for c in rhs_cols:  # the visit column is checked by resolve_visit_order below
+        if c != visit:
+            check_labels(frame[c], c)
     if baseline is not None:
         frame[baseline] = check_numeric_column(frame, baseline, "baseline")
     # the visit order comes from all rows (missing outcomes included), never row order alone
