@@ -69,9 +69,10 @@ def _schema(frame: pd.DataFrame, cols: list[str]) -> tuple[Any, ...] | None:
 
 
 def _codes(series: pd.Series, categories: tuple[Any, ...]) -> np.ndarray | None:
-    dt = series.dtype
-    if isinstance(dt, pd.CategoricalDtype) and tuple(dt.categories) == tuple(categories):
-        codes = series.cat.codes.to_numpy()
+    arr = series.array
+    if isinstance(arr, pd.Categorical) and len(arr.categories) == len(categories) and all(
+            a == b for a, b in zip(arr.categories, categories, strict=True)):
+        codes = arr.codes
     else:
         codes = pd.Categorical(series.to_numpy(), categories=list(categories)).codes
     if codes.size and codes.min() < 0:
@@ -83,16 +84,20 @@ def _numpy_build(design_info: Any, frame: pd.DataFrame) -> np.ndarray | None:
     """The design matrix by numpy, or None when a factor is not a plain column."""
     n = len(frame)
     blocks: list[np.ndarray] = []
+    columns = frame.columns
+    codes_of: dict[str, np.ndarray | None] = {}
     for subterms in design_info.term_codings.values():
         for sub in subterms:
             block = np.ones((n, 1))
             for f in sub.factors:
                 fi = design_info.factor_infos[f]
                 code = f.code
-                if code not in frame.columns:
+                if code not in columns:
                     return None
                 if fi.type == "categorical":
-                    codes = _codes(frame[code], fi.categories)
+                    if code not in codes_of:
+                        codes_of[code] = _codes(frame[code], fi.categories)
+                    codes = codes_of[code]
                     if codes is None:
                         return None
                     M = np.asarray(sub.contrast_matrices[f].matrix, dtype=float)[codes]
