@@ -164,13 +164,19 @@ class MMRMResult(LinearModelResult):
         ev = eng.evaluate(self.theta)
         dS = eng.jacobian(self.theta)
         d2S = eng.sigma_hessian(self.theta)
-        ZZ = eng.zz(ev)
-        P = -eng.b_matrices(ev, dS, ZZ)
-        R = np.einsum("ijab,apbq->ijpq", d2S, ZZ.sum(axis=0), optimize=True)
-        Q = np.zeros_like(R)
-        for s in range(len(eng.patterns)):
-            T = np.einsum("iab,bc,jcd->ijad", dS, ev.Omega[s], dS, optimize=True)
-            Q += np.einsum("ijad,apdq->ijpq", T, ZZ[s], optimize=True)
+        k, m, p = dS.shape[0], eng.m, eng.p
+        P = -eng.b_matrices(ev, dS)
+        ZZ = eng.zz_sum(ev).reshape(m * m, p * p)
+        R = (d2S.reshape(k * k, m * m) @ ZZ).reshape(k, k, p, p)
+        # Q_ij = sum_s sum_ad (Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
+        Q = np.zeros((k * k, p * p))
+        for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
+            ms = len(o)
+            Jo = dS[:, o][:, :, o]  # (k, ms, ms)
+            T = (Jo @ ev.Omega[s][np.ix_(o, o)]).reshape(k * ms, ms)
+            TT = (T @ Jo.transpose(1, 0, 2).reshape(ms, k * ms)).reshape(k, ms, k, ms)
+            Q += TT.transpose(0, 2, 1, 3).reshape(k * k, ms * ms) @ Zs.reshape(ms * ms, p * p)
+        Q = Q.reshape(k, k, p, p)
         return P, Q, R
 
     def _kr_pieces(self, method: str) -> KRPieces:

@@ -389,6 +389,16 @@ class MMRMEngine:
             ev.ZZsum = out.reshape(m, m, p, p)
         return ev.ZZsum
 
+    def zz_blocks(self, ev: _Eval) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Per pattern: (observed visits ``o``, ``sum_n (Omega X_n)[a, p] (Omega X_n)[b, q]``
+        on ``o``, shape ``(m_s, m_s, p * p)``, ``[a, b, (p, q)]``)."""
+        p = self.p
+        for s, o in enumerate(self.patterns):
+            ms = len(o)
+            Om = ev.Omega[s][self._ix[s]]
+            Y1 = (Om @ self._XXc[s]).reshape(ms, ms, p * p)
+            yield o, np.matmul(Om, Y1)
+
     def b_matrices(self, ev: _Eval, dS: np.ndarray, ZZ: np.ndarray | None = None) -> np.ndarray:
         """``B_i = X' Omega Sigma_i Omega X``, shape ``(k, p, p)``.
 
