@@ -1,32 +1,49 @@
-"""Benchmark: MMRM (unstructured covariance, REML) + Satterthwaite contrasts.
+"""Benchmark: MMRM (unstructured covariance, REML) with Satterthwaite inference, by size.
 
-Times ``rs.mmrm(..., covariance="us")`` followed by the treatment-minus-control
-contrast at every visit with Satterthwaite df, on a simulated trial of
-``n`` subjects x 7 visits with monotone dropout (seeded), against
+Default run (``python benchmarks/bench_mmrm.py``): for 20 x 3, 20 x 7, 300 x 7,
+300 x 10 and 300 x 14 (subjects x visits; simulated two-arm trials, seeded,
+monotone dropout except at 20 x 3, which is complete like R's ``cimt_n20_3v``
+set) it times
 
-* statsmodels ``MixedLM`` random intercept, REML (a simpler model: the only
-  mixed model Python has; reference 0.58 s at 300 x 7), and
-* ``nlme::gls`` with ``corSymm`` + ``varIdent`` (the same unstructured model;
-  reference 12.2 s at 300 x 7), through ``Rscript`` when R is installed.
+* ``fit``: ``rs.mmrm(..., covariance="us")`` followed by ``fit.coef()``
+  (Satterthwaite df), and
+* ``fit+contrasts``: the same plus the treatment-minus-control contrast at every
+  visit with Satterthwaite df (R: ``mmrm()`` + ``df_1d`` per visit),
 
-R's mmrm 0.3.18 takes 0.247 s for the same fit + df_1d at 300 x 7
-(``/work/shared/validation/rct/TIMINGS.md``). Ratios printed are the peer's
-time over rehabstats' time (> 1: rehabstats is faster).
+reports peak memory of one ``fit+contrasts`` call (``tracemalloc`` peak; and for
+300 x 14 the growth of the peak resident set size over the resident set before
+the call, in a fresh subprocess with imports done),
+the ratios against **R mmrm figures recorded earlier on this machine type (not
+measured in this run; R's mmrm is not installed here)**, and the log-log slope
+of the time in the number of visits (7, 10, 14 at 300 subjects), with the
+goal slope <= 1.6 (R mmrm's is 1.9). Ratios are peer time / ours (> 1: rehabstats
+is faster).
 
-Run: ``python benchmarks/bench_mmrm.py [--n 300] [--repeats 5] [--no-r]``
+``--n N``: the older single-size comparison (``N`` subjects x 7 visits) against
+statsmodels ``MixedLM`` (random intercept, a simpler model) and ``nlme::gls``
+with ``corSymm`` + ``varIdent`` through ``Rscript`` when R is installed.
+
+Run: ``python benchmarks/bench_mmrm.py [--repeats 5] [--n 300 [--no-r]]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
+import resource
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+import tracemalloc
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,9 +51,19 @@ import pandas as pd
 from rehabstats.models._mmrm import mmrm
 
 R_MMRM_300x7 = 0.247  # seconds, mmrm 0.3.18 fit + df_1d (TIMINGS.md)
+# R mmrm 0.3.18 (TMB), fit + df_1d, recorded on this machine type (issue 12 and
+# /work/shared/validation/rct/TIMINGS.md); NOT measured in this run.
+R_RECORDED: dict[tuple[int, int], tuple[float, float | None]] = {
+    (20, 3): (0.011, None),
+    (20, 7): (0.028, None),
+    (300, 7): (0.247, None),
+    (300, 14): (0.73, 94.0),  # seconds, MiB
+}
+R_SLOPE = 1.9
+GOAL_SLOPE = 1.6
 
 
-def simulate(n: int, k: int = 7, seed: int = 300) -> pd.DataFrame:
+def simulate(n: int, k: int = 7, seed: int = 300, dropout: bool = True) -> pd.DataFrame:
     """Two arms, k visits, AR-like correlation, monotone dropout (observed rows only)."""
     rng = np.random.default_rng(seed)
     t = np.arange(k)
@@ -46,7 +73,7 @@ def simulate(n: int, k: int = 7, seed: int = 300) -> pd.DataFrame:
     arm = np.where(np.arange(n) < n // 2, "control", "active")
     y = 38 - t[None, :] + np.where(arm == "active", 0.4, 0.0)[:, None] * t[None, :]
     y = y + rng.standard_normal((n, k)) @ np.linalg.cholesky(cov).T
-    last = np.minimum(rng.geometric(0.12, n), k)  # visits attended
+    last = np.minimum(rng.geometric(0.12, n), k) if dropout else np.full(n, k)  # attended
     keep = t[None, :] < last[:, None]
     frame = pd.DataFrame({
         "subject": np.repeat([f"S{i:04d}" for i in range(n)], k),
@@ -111,12 +138,8 @@ def run_gls(data: pd.DataFrame) -> float | None:
     return float(out.stdout.split()[-1])
 
 
-def main(argv: list[str] | None = None) -> dict[str, float | None]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300, help="subjects (default 300)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs (median)")
-    parser.add_argument("--no-r", action="store_true", help="skip nlme::gls via Rscript")
-    args = parser.parse_args(argv)
+def legacy_main(args: argparse.Namespace) -> dict[str, float | None]:
+    """The single-size comparison against statsmodels and nlme::gls."""
     data = simulate(args.n)
     print(f"data: {args.n} subjects x 7 visits, {len(data)} observed rows")
     t_rs = _median_time(lambda: run_rehabstats(data), args.repeats)
@@ -132,6 +155,148 @@ def main(argv: list[str] | None = None) -> dict[str, float | None]:
         print(f"R mmrm 0.3.18 fit + df_1d (TIMINGS.md):        {R_MMRM_300x7:.3f} s  "
               f"(ratio {R_MMRM_300x7 / t_rs:.1f}x)")
     return {"rehabstats": t_rs, "statsmodels": t_sm, "gls": t_gls}
+
+
+SIZES = [(20, 3), (20, 7), (300, 7), (300, 10), (300, 14)]
+
+
+def _data(n: int, k: int) -> pd.DataFrame:
+    return simulate(n, k, dropout=(n, k) != (20, 3))
+
+
+def run_fit(data: pd.DataFrame) -> pd.DataFrame:
+    fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit", covariance="us")
+    return fit.coef()
+
+
+def _batch_time(fn: Callable[[], object], repeats: int, batch: int) -> tuple[float, float]:
+    """Median (wall, CPU) seconds per call.
+
+    CPU time (``time.process_time``) is reported beside the wall time because the
+    machine is shared: on a loaded machine the wall time of this single-threaded
+    code grows with the load, its CPU time hardly.
+    """
+    fn()  # warm-up (formula/design cache, BLAS thread limiter)
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(batch):
+            fn()
+        walls.append((time.perf_counter() - w0) / batch)
+        cpus.append((time.process_time() - c0) / batch)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _traced_peak_mib(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+_RSS_CHILD = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from bench_mmrm import _data, run_rehabstats
+
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(key))
+
+n, k = int(sys.argv[2]), int(sys.argv[3])
+data = _data(n, k)
+run_rehabstats(_data(20, 3))  # imports and caches loaded
+with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to the current RSS
+    fh.write("5")
+before = status("VmRSS:")
+run_rehabstats(data)
+print(json.dumps({"before_kib": before, "after_kib": status("VmHWM:")}))
+"""
+
+
+def _rss_delta_mib(n: int, k: int) -> float | None:
+    if not Path("/proc/self/clear_refs").exists():
+        return None
+    here = str(Path(__file__).resolve().parent)
+    out = subprocess.run([sys.executable, "-c", _RSS_CHILD, here, str(n), str(k)],
+                         capture_output=True, text=True, check=False, timeout=600,
+                         env={**os.environ})
+    if out.returncode != 0:
+        return None
+    rec = json.loads(out.stdout.strip().splitlines()[-1])
+    return (rec["after_kib"] - rec["before_kib"]) / 1024
+
+
+def loglog_slope(x: list[float], y: list[float]) -> float:
+    """Least-squares slope of log(y) on log(x)."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    return float(np.polyfit(lx, ly, 1)[0])
+
+
+def suite(repeats: int) -> dict[str, Any]:
+    """Times, memory and ratios for every size in :data:`SIZES`."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    print(f"MMRM us, REML, Satterthwaite; median of {repeats} runs; "
+          f"load average {load:.2f} on {os.cpu_count()} cores; "
+          f"self max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print("R mmrm 0.3.18 figures are RECORDED earlier on this machine type (issue 12, "
+          "TIMINGS.md), not measured in this run.")
+    print(f"{'size':>9} {'rows':>5} | {'fit+coef':>17} | {'fit+contrasts':>17} | "
+          f"{'peak':>7} | {'R mmrm':>7} | {'R / ours (cpu; wall)':>24}")
+    print(f"{'':>9} {'':>5} | {'wall':>8} {'cpu':>8} | {'wall':>8} {'cpu':>8} | {'MiB':>7} | "
+          f"{'rec.':>7} | {'fit+coef':>11} {'fit+contr.':>12}")
+    results: dict[str, dict[str, float]] = {}
+    for n, k in SIZES:
+        data = _data(n, k)
+        batch = 20 if n <= 20 else 1
+        w_fit, c_fit = _batch_time(lambda: run_fit(data), repeats, batch)  # noqa: B023
+        w_all, c_all = _batch_time(lambda: run_rehabstats(data), repeats, batch)  # noqa: B023
+        peak = _traced_peak_mib(lambda: run_rehabstats(data))  # noqa: B023
+        r = R_RECORDED.get((n, k))
+        r_txt = f"{r[0] * 1000:.0f} ms" if r else "-"
+        rat1 = f"{r[0] / c_fit:.2f}; {r[0] / w_fit:.2f}" if r else "-"
+        rat2 = f"{r[0] / c_all:.2f}; {r[0] / w_all:.2f}" if r else "-"
+        print(f"{n:>4} x {k:<2} {len(data):>5} | {w_fit * 1e3:>5.1f} ms {c_fit * 1e3:>5.1f} ms | "
+              f"{w_all * 1e3:>5.1f} ms {c_all * 1e3:>5.1f} ms | {peak:>7.1f} | {r_txt:>7} | "
+              f"{rat1:>11} {rat2:>12}")
+        results[f"{n}x{k}"] = {"fit": w_fit, "fit_cpu": c_fit, "fit_contrasts": w_all,
+                               "fit_contrasts_cpu": c_all, "peak_mib": peak}
+    ks = [7, 10, 14]
+    slopes = {}
+    for kind in ("fit_contrasts", "fit_contrasts_cpu"):
+        slopes[kind] = loglog_slope(ks, [results[f"300x{k}"][kind] for k in ks])
+    slope = slopes["fit_contrasts_cpu"]
+    verdict = "PASS" if slope <= GOAL_SLOPE else "FAIL"
+    print(f"visit scaling at 300 subjects (7, 10, 14 visits), fit+contrasts: log-log slope "
+          f"{slope:.2f} in CPU time ({slopes['fit_contrasts']:.2f} in wall time); goal <= "
+          f"{GOAL_SLOPE}, R mmrm {R_SLOPE} (recorded): {verdict}")
+    rss = _rss_delta_mib(300, 14)
+    r14 = R_RECORDED[(300, 14)]
+    t14 = results["300x14"]["fit_contrasts_cpu"]
+    print(f"300 x 14: {t14:.3f} s CPU vs R mmrm {r14[0]:.2f} s (recorded): ratio "
+          f"{r14[0] / t14:.2f}x; peak memory {results['300x14']['peak_mib']:.1f} MiB (tracemalloc), "
+          f"peak-RSS growth {'n/a' if rss is None else f'{rss:.1f}'} MiB (fresh subprocess, "
+          "VmHWM after clear_refs) "
+          f"vs R {r14[1]:.0f} MiB (recorded); goal <= 100 MiB")
+    return {"sizes": results, "slope": slope, "slope_wall": slopes["fit_contrasts"],
+            "rss_delta_mib": rss}
+
+
+def main(argv: list[str] | None = None) -> dict[str, float | None]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=None,
+                        help="single size N x 7 against statsmodels / nlme::gls")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs (median)")
+    parser.add_argument("--no-r", action="store_true", help="skip nlme::gls via Rscript")
+    args = parser.parse_args(argv)
+    if args.n is not None:
+        return legacy_main(args)
+    res = suite(args.repeats)
+    return {"rehabstats": float(res["sizes"]["300x14"]["fit_contrasts"]),
+            "slope": float(res["slope"])}
 
 
 if __name__ == "__main__":

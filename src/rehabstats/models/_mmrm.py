@@ -9,7 +9,6 @@ Satterthwaite and Kenward-Roger inference as R's mmrm 0.3.18.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +36,7 @@ from .._validate import (
     NanPolicy,
     check_ci,
     check_columns,
+    check_nan_policy,
     check_numeric_column,
     check_option,
     drop_missing_rows,
@@ -50,13 +50,13 @@ from ._covariance import (
     CovarianceStructure,
     get_structure,
 )
-from ._mmrm_fit import MMRMEngine, OptimizerInfo
+from ._design_cache import design_matrix, formula_factor_codes
+from ._mmrm_fit import MMRMEngine, OptimizerInfo, single_thread_blas
 from ._rank import RankInfo, drop_aliased
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
 
 __all__ = ["MMRMResult", "mmrm"]
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*")
 _FORMULA_FUNCS = {"C", "Q", "I", "np", "log", "exp", "sqrt", "center", "standardize",
                   "scale", "Treatment", "Sum", "Poly", "Diff", "Helmert", "bs", "cr", "cc",
                   "te", "levels", "reference", "Reference"}
@@ -477,22 +477,32 @@ class MMRMResult(LinearModelResult):
         kr = self._df().kr_pieces(method)
         return kr.PhiA, kr.P
 
+    def _pqr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Kenward-Roger's ``P_i``, ``Q_ij`` and ``R_ij`` at the estimate."""
+        eng: MMRMEngine = self._engine
+        ev = eng.evaluate(self.theta)
+        dS = eng.jacobian(self.theta)
+        d2S = eng.sigma_hessian(self.theta)
+        k, m, p = dS.shape[0], eng.m, eng.p
+        P = -eng.b_matrices(ev, dS)
+        ZZ = eng.zz_sum(ev).reshape(m * m, p * p)
+        R = (d2S.reshape(k * k, m * m) @ ZZ).reshape(k, k, p, p)
+        # Q_ij = sum_s sum_ad (Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
+        Q = np.zeros((k * k, p * p))
+        for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
+            ms = len(o)
+            Jo = dS[:, o][:, :, o]  # (k, ms, ms)
+            T = (Jo @ ev.Omega[s][np.ix_(o, o)]).reshape(k * ms, ms)
+            TT = (T @ Jo.transpose(1, 0, 2).reshape(ms, k * ms)).reshape(k, ms, k, ms)
+            Q += TT.transpose(0, 2, 1, 3).reshape(k * k, ms * ms) @ Zs.reshape(ms * ms, p * p)
+        Q = Q.reshape(k, k, p, p)
+        return P, Q, R
+
     def _kr_pieces(self, method: str) -> KRPieces:
         cache: dict[str, Any] = self._kr_cache
         if "PQR" not in cache:
-            eng: MMRMEngine = self._engine
-            ev = eng.evaluate(self.theta)
-            st, m = eng.structure, eng.m
-            dS = st.jacobian(self.theta, m)
-            d2S = st.hessian(self.theta, m)
-            ZZ = eng.zz(ev)
-            P = -eng.b_matrices(ev, dS, ZZ)
-            R = np.einsum("ijab,apbq->ijpq", d2S, ZZ.sum(axis=0), optimize=True)
-            Q = np.zeros_like(R)
-            for s in range(len(eng.patterns)):
-                T = np.einsum("iab,bc,jcd->ijad", dS, ev.Omega[s], dS, optimize=True)
-                Q += np.einsum("ijad,apdq->ijpq", T, ZZ[s], optimize=True)
-            cache["PQR"] = (P, Q, R)
+            with single_thread_blas():
+                cache["PQR"] = self._pqr()
         P, Q, R = cache["PQR"]
         adj = kr_adjusted_vcov(self._V, self.theta_vcov, P, Q,
                                None if method == "kenward-roger-linear" else R)
@@ -652,23 +662,20 @@ def _formula_parts(formula: Any) -> tuple[str, str]:
 
 def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
     try:
-        desc = patsy.ModelDesc.from_formula(rhs)
+        factors = formula_factor_codes(rhs)
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot parse the formula terms {rhs!r}: {exc}") from None
     used: list[str] = []
     missing: list[str] = []
-    for term in desc.rhs_termlist:
-        for factor in term.factors:
-            code = factor.code
-            quoted = re.findall(r"Q\(\s*['\"](.+?)['\"]\s*\)", code)
-            names = set(quoted) | set(_IDENT.findall(re.sub(r"['\"].*?['\"]", "", code)))
-            for name in names:
-                if name in data.columns:
-                    if name not in used:
-                        used.append(name)
-                elif (name not in _FORMULA_FUNCS and name.split(".")[0] not in _FORMULA_FUNCS
-                      and name not in quoted and name not in missing):
-                    missing.append(name)
+    columns = data.columns
+    for _code, quoted, idents in factors:
+        for name in set(quoted) | set(idents):
+            if name in columns:
+                if name not in used:
+                    used.append(name)
+            elif (name not in _FORMULA_FUNCS and name.split(".")[0] not in _FORMULA_FUNCS
+                  and name not in quoted and name not in missing):
+                missing.append(name)
     if missing:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError(
@@ -678,8 +685,27 @@ def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
     return used
 
 
-def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, visit: str
-                           ) -> list[str]:
+def _codes_of(series: pd.Series) -> np.ndarray:
+    """Integer codes of a column (-1 for missing)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return np.asarray(series.cat.codes.to_numpy(), dtype=np.int64)
+    return np.asarray(pd.factorize(series, use_na_sentinel=True)[0], dtype=np.int64)
+
+
+def _n_distinct_within(groups: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the number of distinct non-missing codes."""
+    ok = codes >= 0
+    g, c = groups[ok], codes[ok]
+    width = int(c.max()) + 1 if c.size else 1
+    pairs = np.unique(g * width + c)
+    return np.bincount(pairs // width, minlength=n_groups)
+
+
+def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, visit: str,
+                           subj_codes: np.ndarray | None = None) -> list[str]:
+    if subj_codes is None:
+        subj_codes = _codes_of(frame[subject])
+    n_sub = int(subj_codes.max()) + 1 if subj_codes.size else 0
     out = []
     for c in cols:
         if c in (subject, visit):
@@ -687,7 +713,7 @@ def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, v
         s = frame[c]
         if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
             continue
-        if (frame.groupby(subject, observed=True)[c].nunique() <= 1).all():
+        if (_n_distinct_within(subj_codes, _codes_of(s), n_sub) <= 1).all():
             out.append(c)
     return out
 
@@ -719,6 +745,34 @@ def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str,
             "times). Round the times to a coarser grid."
         )
     return st.bind(grid), codes, [float(g) for g in grid]
+
+
+def _present_levels(series: pd.Series) -> list[Any]:
+    """:func:`arm_levels` (a Categorical's categories that occur, else sorted values)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        return list(series.cat.categories[np.unique(codes[codes >= 0])])
+    return arm_levels(series)
+
+
+def _as_categorical(series: pd.Series, levels: list[Any]) -> Any:
+    """:func:`as_categorical`, skipped when ``series`` already is that Categorical."""
+    dt = series.dtype
+    if (isinstance(dt, pd.CategoricalDtype) and not dt.ordered
+            and len(dt.categories) == len(levels) and list(dt.categories) == list(levels)):
+        return series
+    return as_categorical(series, levels)
+
+
+def _has_missing(frame: pd.DataFrame, cols: list[str]) -> bool:
+    for c in cols:
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            if (s.cat.codes.to_numpy() < 0).any():
+                return True
+        elif bool(pd.isna(s.to_numpy()).any()):
+            return True
+    return False
 
 
 def mmrm(
@@ -862,8 +916,9 @@ def mmrm(
     Parametrisations of :math:`\Sigma` follow mmrm (log-Cholesky for ``us``,
     see :mod:`rehabstats.models._covariance`). The REML objective, its exact
     gradient and exact Hessian are computed from per-missingness-pattern
-    sufficient statistics; the optimiser is a trust-region Newton method
-    (falling back to L-BFGS-B, BFGS and Nelder-Mead). Satterthwaite df use
+    sufficient statistics; the optimiser is a damped Newton method with that
+    exact Hessian (falling back to scipy's trust-region Newton, L-BFGS-B, BFGS
+    and Nelder-Mead). Satterthwaite df use
     the Jacobian of :math:`V(\theta)=(X'\Sigma^{-1}X)^{-1}` and the inverse
     Hessian of :math:`-\ell`; Kenward-Roger uses the same ``W`` (mmrm's
     choice; pbkrtest uses the expected information). ``"kenward-roger"`` is
@@ -949,22 +1004,28 @@ def mmrm(
     frame = model_frame(data, [*cols, *extra])
     frame[outcome] = y_all.to_numpy()
     check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
-    for c in [visit, *rhs_cols]:
-        check_labels(frame[c], c)
+    for c in rhs_cols:  # the visit column is checked by resolve_visit_order below
+        if c != visit:
+            check_labels(frame[c], c)
     if baseline is not None:
         frame[baseline] = check_numeric_column(frame, baseline, "baseline")
     if time is not None:
         frame[time] = check_numeric_column(frame, time, "time")
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
-    frame, n_omitted = drop_missing_rows(frame, [outcome, *cols, *([time] if time else [])],
-                                         nan_policy=nan_policy,
-                                         stacklevel=3)
+    needed = [outcome, *cols, *([time] if time else [])]
+    if _has_missing(frame, needed):
+        frame, n_omitted = drop_missing_rows(frame, needed, nan_policy=nan_policy,
+                                             stacklevel=3)
+    else:
+        check_nan_policy(nan_policy)
+        n_omitted = 0
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
+    # every level of all_levels occurs in the rows; only dropped rows can remove one
     levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
-                                    stacklevel=3)
-    frame[visit] = as_categorical(frame[visit], levels)
+                                    stacklevel=3) if n_omitted else list(all_levels)
+    frame[visit] = _as_categorical(frame[visit], levels)
     if baseline is not None:
         varies = frame.groupby(subject, observed=True)[baseline].nunique() > 1
         if varies.any():
@@ -972,22 +1033,25 @@ def mmrm(
                 f"The baseline column {baseline!r} must hold one value per subject; subject "
                 f"{show(varies.index[varies.to_numpy()][0])} has several."
             )
-    dup = frame.duplicated([subject, visit], keep=False)
-    if dup.any():
+    subj_codes = np.asarray(pd.factorize(frame[subject])[0], dtype=np.int64)  # dense 0..N-1
+    visit_codes = frame[visit].cat.codes.to_numpy()
+    m_lev = len(levels)
+    if np.unique(subj_codes * m_lev + visit_codes).size < len(frame):
+        dup = frame.duplicated([subject, visit], keep=False)
         first = frame.loc[dup].iloc[0]
         raise DataError(
             f"Subject {show(first[subject])} has visit {show(first[visit])} listed "
             f"{int(((frame[subject] == first[subject]) & (frame[visit] == first[visit])).sum())} "
             f"times; each subject needs at most one row per visit (column {visit!r})."
         )
-    counts = frame[visit].value_counts()
-    single = [v for v in levels if counts[v] < 2]
+    counts = np.bincount(visit_codes, minlength=m_lev)
+    single = [v for i, v in enumerate(levels) if counts[i] < 2]
     if single and not spatial:
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
             "observation; the visit variance cannot be estimated. Drop or merge that visit."
         )
-    subject_factors = _subject_level_factors(frame, rhs_cols, subject, visit)
+    subject_factors = _subject_level_factors(frame, rhs_cols, subject, visit, subj_codes)
     if arm is None:
         arm = subject_factors[0] if subject_factors else None
     elif pd.api.types.is_numeric_dtype(frame[arm].dtype) and not isinstance(
@@ -996,13 +1060,19 @@ def mmrm(
                         "(strings or a Categorical) so that they form a factor.")
     ref_arm = None
     if arm is not None:
-        ref_arm = default_reference(arm_levels(frame[arm]), reference, name=arm, stacklevel=3)
-        lv = arm_levels(frame[arm])
-        frame[arm] = as_categorical(frame[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
+        lv = _present_levels(frame[arm])
+        ref_arm = default_reference(lv, reference, name=arm, stacklevel=3)
+        frame[arm] = _as_categorical(frame[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
     elif reference is not None:
         raise DataError("'reference' was given but the formula has no arm factor (a "
                         "subject-level factor); name it with arm=....")
+    n_sub_all = int(subj_codes.max()) + 1
     for fac in subject_factors:
+        fcodes = _codes_of(frame[fac])
+        n_lev = int(fcodes.max()) + 1
+        present = np.bincount(fcodes[fcodes >= 0], minlength=n_lev) > 0
+        if (_n_distinct_within(fcodes, subj_codes, n_lev)[present] >= 2).all():
+            continue
         per_level = frame.groupby(fac, observed=True)[subject].nunique()
         lonely = per_level[per_level < 2]
         if len(lonely):
@@ -1015,14 +1085,12 @@ def mmrm(
         if c not in (subject, visit, baseline) and c != arm
         and pd.api.types.is_numeric_dtype(frame[c].dtype)
         and not isinstance(frame[c].dtype, pd.CategoricalDtype)
-        and bool((frame.groupby(subject, observed=True)[c].nunique() <= 1).all())
+        and bool((_n_distinct_within(subj_codes, _codes_of(frame[c]), n_sub_all) <= 1).all())
     )
     try:
-        dm = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
+        X, design_info = design_matrix(rhs, frame, rhs_cols)
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot build the design matrix for {rhs!r}: {exc}") from None
-    X = np.asarray(dm, dtype=float)
-    design_info = dm.design_info
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
     check_exact_fit(frame[outcome].to_numpy(float), X, outcome, model="mmrm()")
     n, p = X.shape
@@ -1046,37 +1114,38 @@ def mmrm(
             f"({covariance!r} over {m} visits) but only {n} observations; use a simpler "
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
         )
-    subj_codes = pd.factorize(frame[subject])[0]
-    engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st, reml)
-    theta, info = engine.fit()
-    ev = engine.evaluate(theta)
-    converged = info.converged
-    if not ev.ok:
-        raise DesignError("The model could not be fitted: the covariance matrix is not "
-                          f"positive definite at any point tried ({info.message}).")
-    H = engine.hessian(theta)
-    try:
-        W = 2.0 * np.linalg.inv(H)
-        if not np.all(np.isfinite(W)) or np.linalg.eigvalsh(H).min() <= 0:
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
-        W = 2.0 * np.linalg.pinv(H)
-        converged = False
-    if not converged:
-        warnings.warn(
-            f"The MMRM fit ({covariance}, {'REML' if reml else 'ML'}) did not converge: "
-            f"max |gradient| = {info.max_abs_gradient:.3g}, Hessian positive definite: "
-            f"{info.hessian_pd}. Attempts: {'; '.join(info.attempts)}. Results are "
-            "unreliable; try a simpler covariance structure.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-        info = OptimizerInfo(info.method, False, info.n_iterations, info.max_abs_gradient,
-                             info.hessian_pd, info.message, info.attempts)
-    V = ev.Ainv
-    dS = st.jacobian(theta, m)
-    B = engine.b_matrices(ev, dS)
-    jac = np.einsum("ab,ibc,cd->iad", V, B, V)
+    with single_thread_blas():  # small matrices: threaded BLAS only slows them
+        engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st,
+                            reml)
+        theta, info = engine.fit()
+        ev = engine.evaluate(theta)
+        converged = info.converged
+        if not ev.ok:
+            raise DesignError("The model could not be fitted: the covariance matrix is not "
+                              f"positive definite at any point tried ({info.message}).")
+        H = engine.hessian(theta)
+        try:
+            W = 2.0 * np.linalg.inv(H)
+            if not np.all(np.isfinite(W)) or np.linalg.eigvalsh(H).min() <= 0:
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            W = 2.0 * np.linalg.pinv(H)
+            converged = False
+        if not converged:
+            warnings.warn(
+                f"The MMRM fit ({covariance}, {'REML' if reml else 'ML'}) did not converge: "
+                f"max |gradient| = {info.max_abs_gradient:.3g}, Hessian positive definite: "
+                f"{info.hessian_pd}. Attempts: {'; '.join(info.attempts)}. Results are "
+                "unreliable; try a simpler covariance structure.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+            info = OptimizerInfo(info.method, False, info.n_iterations, info.max_abs_gradient,
+                                 info.hessian_pd, info.message, info.attempts)
+        V = ev.Ainv
+        dS = engine.jacobian(theta)
+        B = engine.b_matrices(ev, dS)
+        jac = np.matmul(np.matmul(V, B), V)
     loglik = -0.5 * ev.f
     k = n_theta + (0 if reml else p)
     n_sub = engine.n_subjects

@@ -8,12 +8,14 @@ zero-padded in the full ``m``-visit space, so one evaluation costs
 - ``XX[s, a, p, b, q] = sum_n X[n, a, p] X[n, b, q]``
 - ``Xy[s, a, p, b] = sum_n X[n, a, p] y[n, b]``, ``yy[s, a, b] = sum_n y[n, a] y[n, b]``
 
-With ``Omega_s`` the inverse of ``Sigma`` restricted to pattern ``s`` (zero
-padded), ``A = X' Omega X`` and the REML projection ``P``, the objective is
+(stored visit-pair first, ``[s, a, b, p, q]``, so that contractions with the
+``m x m`` matrices are matrix products). With ``Omega_s`` the inverse of
+``Sigma`` restricted to pattern ``s`` (zero padded), ``A = X' Omega X`` and the
+REML projection ``P``, the objective is
 ``f = -2 log L = sum log|Sigma_i| + log|A| + r' Omega r + (n - p) log(2 pi)``
 (ML: without ``log|A|`` and with ``n log(2 pi)``). Its exact derivatives are
 
-``df/dtheta_i = tr(P Sigma_i) - y' P Sigma_i P y``
+``df/dtheta_i = tr(P Sigma_i) - y' P Sigma_i P y = <G, Sigma_i>``
 
 ``d2f/dtheta_i dtheta_j = tr(P Sigma_ij) - tr(P Sigma_i P Sigma_j)
 + 2 y' P Sigma_i P Sigma_j P y - y' P Sigma_ij P y``
@@ -21,23 +23,73 @@ padded), ``A = X' Omega X`` and the REML projection ``P``, the objective is
 (the ML versions replace ``P`` by ``Omega`` in the trace terms), evaluated from
 the pattern statistics. See Kenward & Roger (1997), doi:10.2307/2533558, and
 mmrm's algorithm vignette.
+
+The Hessian is assembled without any array of size ``k x k x m x m`` (``k``
+covariance parameters):
+
+``H = <G, Sigma_ij> + vec(Sigma_i)' K vec(Sigma_j) - 2 e_i' A^-1 e_j
+- tr(A^-1 B_i A^-1 B_j)``
+
+with the ``m^2 x m^2`` matrix ``K[(a, b), (c, d)] = sum_s Omega_s[b, c] E_s[d, a]``
+(``E_s = -n_s Omega_s + 2 Omega_s R_s Omega_s + 2 Omega_s M_s Omega_s``),
+``e_i = X' Omega Sigma_i Omega r`` and ``B_i = X' Omega Sigma_i Omega X``; the
+first term uses the closed forms of :mod:`rehabstats.models._cov_derivs` (for
+``us``: ``O(k^2 m)``). One Newton step therefore costs
+``O(patterns * m^3 p^2 + k m^4 + k^2 (m^2 + p^2))``.
+
+The optimiser is a damped Newton method with the exact Hessian (a
+modified-Cholesky step where the Hessian is indefinite, backtracking line
+search); should it not converge, scipy's trust-region Newton, L-BFGS-B, BFGS and
+Nelder-Mead are tried in turn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy import optimize
 
+from ._cov_derivs import SigmaDerivatives, derivatives_for
 from ._covariance import CovarianceStructure
 
-__all__ = ["MMRMEngine", "OptimizerInfo"]
+__all__ = ["MMRMEngine", "OptimizerInfo", "single_thread_blas"]
 
 _LOG2PI = math.log(2.0 * math.pi)
+_CONTROLLER: list[Any] = []
+_DEPTH = [0]
+
+
+@contextlib.contextmanager
+def single_thread_blas() -> Iterator[None]:
+    """Run with one BLAS thread.
+
+    The engine's matrices are small (at most a few hundred rows); threaded
+    BLAS on them is slower even on an idle machine and many times slower on a
+    busy one (threads spinning for a core).
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        yield
+        return
+    if _DEPTH[0]:  # already inside: nothing to change
+        yield
+        return
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    _DEPTH[0] += 1
+    try:
+        with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        _DEPTH[0] -= 1
 
 
 @dataclass(frozen=True)
@@ -54,21 +106,31 @@ class OptimizerInfo:
 
 
 class _Eval:
-    """Quantities at one theta (internal)."""
+    """Quantities at one theta (internal); gradient pieces are filled in lazily."""
 
-    __slots__ = ("A", "Ainv", "G", "M", "Omega", "RR", "S", "beta", "f", "ok", "sigma", "theta")
+    __slots__ = ("A", "Ainv", "G", "J", "M", "OMO", "Omega", "RR", "S", "ZZsum", "beta",
+                 "f", "ok", "sigma", "theta")
     A: np.ndarray
     Ainv: np.ndarray
-    G: np.ndarray
-    M: np.ndarray
+    G: np.ndarray | None
+    J: np.ndarray | None
+    M: np.ndarray | None
+    OMO: np.ndarray | None
     Omega: np.ndarray
     RR: np.ndarray
-    S: np.ndarray
+    S: np.ndarray | None
+    ZZsum: np.ndarray | None
     beta: np.ndarray
     f: float
     ok: bool
     sigma: np.ndarray
     theta: np.ndarray
+
+    def __init__(self, theta: np.ndarray) -> None:
+        self.theta = theta
+        self.ok = False
+        self.f = math.inf
+        self.G = self.J = self.M = self.OMO = self.S = self.ZZsum = None
 
 
 class MMRMEngine:
@@ -95,70 +157,130 @@ class MMRMEngine:
         structure: CovarianceStructure,
         reml: bool = True,
     ) -> None:
-        self.m = int(m)
+        self.m = m = int(m)
         self.structure = structure
+        self.derivs: SigmaDerivatives = derivatives_for(structure, m)
         self.reml = bool(reml)
         self.n_obs, self.p = X.shape
+        p = self.p
+        subject_codes = np.asarray(subject_codes, dtype=np.int64)
+        visit_codes = np.asarray(visit_codes, dtype=np.int64)
         n_sub = int(subject_codes.max()) + 1
         self.n_subjects = n_sub
-        # full (subject x visit) padded arrays
-        yf = np.zeros((n_sub, self.m))
-        Xf = np.zeros((n_sub, self.m, self.p))
-        mask = np.zeros((n_sub, self.m), dtype=bool)
-        yf[subject_codes, visit_codes] = y
-        Xf[subject_codes, visit_codes] = X
+        # subject-level visit masks -> missingness patterns
+        mask = np.zeros((n_sub, m), dtype=bool)
         mask[subject_codes, visit_codes] = True
-        keys = mask.astype(np.int64) @ (np.int64(1) << np.arange(self.m, dtype=np.int64))
+        keys = mask.astype(np.int64) @ (np.int64(1) << np.arange(m, dtype=np.int64))
         uniq, inverse = np.unique(keys, return_inverse=True)
-        self.patterns = [np.flatnonzero((int(u) >> np.arange(self.m)) & 1) for u in uniq]
-        order = np.argsort(inverse, kind="stable")
-        counts = np.bincount(inverse, minlength=len(uniq))
-        self.n_per_pattern = counts.astype(float)
-        starts = np.concatenate([[0], np.cumsum(counts)])
+        bits = ((uniq[:, None] >> np.arange(m)) & 1).astype(bool)  # (S, m)
+        self.patterns = [np.flatnonzero(b) for b in bits]
         S = len(uniq)
-        XX = np.empty((S, self.m, self.p, self.m, self.p))
-        Xy = np.empty((S, self.m, self.p, self.m))
-        yy = np.empty((S, self.m, self.m))
-        for s in range(S):
-            rows = order[starts[s] : starts[s + 1]]
-            Xs, ys = Xf[rows], yf[rows]
-            XX[s] = np.einsum("nap,nbq->apbq", Xs, Xs, optimize=True)
-            Xy[s] = np.einsum("nap,nb->apb", Xs, ys, optimize=True)
-            yy[s] = ys.T @ ys
-        self.XX, self.Xy, self.yy = XX, Xy, yy
-        self._cache: dict[bytes, _Eval] = {}
-        self._hess_cache: dict[bytes, np.ndarray] = {}
+        counts = np.bincount(inverse, minlength=S)
+        self.n_per_pattern = counts.astype(float)
+        # rows sorted by (pattern, subject, visit): each pattern a contiguous block
+        # of whole subjects; padded (subject x visit) arrays per pattern
+        order = np.argsort(inverse, kind="stable")
+        rank = np.empty(n_sub, dtype=np.int64)
+        rank[order] = np.arange(n_sub)
+        yf = np.zeros((n_sub, m))
+        Xf = np.zeros((n_sub, m, p))
+        r_sub = rank[subject_codes]
+        yf[r_sub, visit_codes] = y
+        Xf[r_sub, visit_codes] = X
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        yy = np.zeros((S, m, m))
+        self._ix = [np.ix_(o, o) for o in self.patterns]
+        XXcs: list[np.ndarray] = []
+        Xycs: list[np.ndarray] = []
+        cidx: list[np.ndarray] = []
+        for s, o in enumerate(self.patterns):
+            ms = len(o)
+            Xs = Xf[starts[s]:starts[s + 1]][:, o]  # (n_s, m_s, p): observed visits only
+            ys = yf[starts[s]:starts[s + 1]][:, o]
+            X2 = Xs.reshape(len(Xs), ms * p)
+            XXcs.append((X2.T @ X2).reshape(ms, p, ms, p).transpose(0, 2, 1, 3)
+                        .reshape(ms * ms, p * p))
+            Xycs.append((X2.T @ ys).reshape(ms, p, ms).transpose(0, 2, 1).reshape(ms * ms, p))
+            yy[s][self._ix[s]] = ys.T @ ys
+            cidx.append((s * m * m + o[:, None] * m + o[None, :]).ravel())
+        self.yy = yy
+        # the statistics of every pattern restricted to its observed visits (the rest is
+        # zero), stacked: rows are the (s, a, b) in self._cidx of the padded S x m x m space
+        self._cidx = np.concatenate(cidx)
+        self._XXcat = np.concatenate(XXcs)
+        self._Xycat = np.concatenate(Xycs)
+        offs = np.concatenate([[0], np.cumsum([len(o) ** 2 for o in self.patterns])])
+        self._XXc = [self._XXcat[offs[s]:offs[s + 1]].reshape(len(o), len(o) * p * p)
+                     for s, o in enumerate(self.patterns)]
+        self._Xyc = [self._Xycat[offs[s]:offs[s + 1]].reshape(len(o), len(o), p)
+                     for s, o in enumerate(self.patterns)]
+        self._mask2 = bits[:, :, None] & bits[:, None, :]  # (S, m, m) observed pairs
+        self._pad = np.where(bits[:, :, None] | bits[:, None, :], 0.0,
+                             np.eye(m)[None])  # identity on unobserved visits
+        self._XXpad: np.ndarray | None = None
+        self._cache: OrderedDict[bytes, _Eval] = OrderedDict()
+        self._hess_cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+    # ------------------------------------------------------------------ layouts
+    def _padded(self, cat: np.ndarray) -> np.ndarray:
+        S, m = len(self.patterns), self.m
+        out = np.zeros((S * m * m, cat.shape[1]))
+        out[self._cidx] = cat
+        return out.reshape(S, m, m, *cat.shape[1:])
+
+    @property
+    def XXab(self) -> np.ndarray:
+        """``XX[s, a, b, p, q]`` zero-padded (built on request; the engine uses the compact form)."""
+        return self._padded(self._XXcat).reshape(len(self.patterns), self.m, self.m, self.p,
+                                                 self.p)
+
+    @property
+    def Xyab(self) -> np.ndarray:
+        """``Xy[s, a, b, p]`` zero-padded (built on request)."""
+        return self._padded(self._Xycat)
+
+    @property
+    def XX(self) -> np.ndarray:
+        """``XX[s, a, p, b, q]`` (a view of the stored statistics)."""
+        return self.XXab.transpose(0, 1, 3, 2, 4)
+
+    @property
+    def Xy(self) -> np.ndarray:
+        """``Xy[s, a, p, b]`` (a view of the stored statistics)."""
+        return self.Xyab.transpose(0, 1, 3, 2)
 
     # ------------------------------------------------------------------ objective
     def evaluate(self, theta: np.ndarray) -> _Eval:
         """Objective pieces at ``theta`` (cached for the last few thetas)."""
-        theta = np.asarray(theta, dtype=float)
+        theta = np.array(theta, dtype=float)
         key = theta.tobytes()
         hit = self._cache.get(key)
         if hit is not None:
+            self._cache.move_to_end(key)
             return hit
-        ev = _Eval()
-        ev.theta = theta
-        ev.ok = False
-        ev.f = math.inf
-        sigma = self.structure.sigma(theta, self.m)
+        ev = _Eval(theta)
+        m, p = self.m, self.p
+        sigma = self.structure.sigma(theta, m)
         ev.sigma = sigma
         if not np.all(np.isfinite(sigma)):
             return self._store(key, ev)
-        S = len(self.patterns)
-        Omega = np.zeros((S, self.m, self.m))
-        logdet = 0.0
-        for s, idx in enumerate(self.patterns):
-            sub = sigma[np.ix_(idx, idx)]
-            try:
-                chol = np.linalg.cholesky(sub)
-            except np.linalg.LinAlgError:
-                return self._store(key, ev)
-            inv_chol = np.linalg.inv(chol)
-            Omega[s][np.ix_(idx, idx)] = inv_chol.T @ inv_chol
-            logdet += self.n_per_pattern[s] * 2.0 * float(np.sum(np.log(np.diag(chol))))
-        A = np.einsum("sab,sapbq->pq", Omega, self.XX, optimize=True)
-        b = np.einsum("sab,sapb->p", Omega, self.Xy, optimize=True)
+        Sp = np.where(self._mask2, sigma[None], self._pad)
+        try:
+            chol = np.linalg.cholesky(Sp)
+        except np.linalg.LinAlgError:
+            return self._store(key, ev)
+        diag = np.diagonal(chol, axis1=1, axis2=2)
+        if not np.all(diag > 0):
+            return self._store(key, ev)
+        logdet = 2.0 * float(self.n_per_pattern @ np.log(diag).sum(axis=1))
+        inv_chol = np.linalg.inv(chol)
+        Omega = np.matmul(inv_chol.transpose(0, 2, 1), inv_chol)
+        Omega *= self._mask2
+        Of = Omega.reshape(-1)
+        Oc = Of[self._cidx]
+        A = (Oc @ self._XXcat).reshape(p, p)
+        A = 0.5 * (A + A.T)
+        b = Oc @ self._Xycat
         try:
             cA = np.linalg.cholesky(A)
         except np.linalg.LinAlgError:
@@ -167,31 +289,57 @@ class MMRMEngine:
         Ainv = 0.5 * (Ainv + Ainv.T)
         beta = np.linalg.solve(A, b)
         # residual cross-products per pattern: sum_n r_n r_n'
-        XyB = np.einsum("sapb,p->sab", self.Xy, beta)
-        RR = self.yy - XyB - XyB.transpose(0, 2, 1) + np.einsum(
-            "sapbq,p,q->sab", self.XX, beta, beta, optimize=True
-        )
-        quad = float(np.einsum("sab,sab->", Omega, RR))
+        RR = self._resid_cp(beta)
+        quad = float(Of @ RR.reshape(-1))
         f = logdet + quad
         if self.reml:
-            f += 2.0 * float(np.sum(np.log(np.diag(cA)))) + (self.n_obs - self.p) * _LOG2PI
+            f += 2.0 * float(np.sum(np.log(np.diag(cA)))) + (self.n_obs - p) * _LOG2PI
         else:
             f += self.n_obs * _LOG2PI
         if not math.isfinite(f):
             return self._store(key, ev)
-        M = np.einsum("sapbq,pq->sab", self.XX, Ainv, optimize=True)
-        OmO = Omega @ RR @ Omega
-        G = np.einsum("s,sab->ab", self.n_per_pattern, Omega) - OmO.sum(axis=0)
-        if self.reml:
-            G -= (Omega @ M @ Omega).sum(axis=0)
         ev.f, ev.ok, ev.A, ev.Ainv, ev.beta = f, True, A, Ainv, beta
-        ev.Omega, ev.RR, ev.M, ev.G, ev.S = Omega, RR, M, G, OmO
+        ev.Omega, ev.RR = Omega, RR
         return self._store(key, ev)
 
+    def _resid_cp(self, beta: np.ndarray) -> np.ndarray:
+        """``sum_n r_n r_n'`` per pattern (zero padded), ``r = y - X beta``."""
+        S, m = len(self.patterns), self.m
+        cp = np.zeros(S * m * m)
+        cp[self._cidx] = self._Xycat @ beta
+        XyB = cp.reshape(S, m, m)
+        XXBB = np.zeros(S * m * m)
+        XXBB[self._cidx] = self._XXcat @ np.outer(beta, beta).reshape(-1)
+        out: np.ndarray = self.yy - XyB - XyB.transpose(0, 2, 1) + XXBB.reshape(S, m, m)
+        return out
+
+    def _gradient_pieces(self, ev: _Eval) -> np.ndarray:
+        """``G = df/dSigma`` (symmetric ``m x m``), with ``M``, ``S`` filled in."""
+        if ev.G is None:
+            S, m = len(self.patterns), self.m
+            Omega = ev.Omega
+            OmO = np.matmul(np.matmul(Omega, ev.RR), Omega)
+            G = np.einsum("s,sab->ab", self.n_per_pattern, Omega) - OmO.sum(axis=0)
+            if self.reml:
+                Mf = np.zeros(S * m * m)
+                Mf[self._cidx] = self._XXcat @ ev.Ainv.reshape(-1)
+                M = Mf.reshape(S, m, m)
+                OMO = np.matmul(np.matmul(Omega, M), Omega)
+                G -= OMO.sum(axis=0)
+                ev.M, ev.OMO = M, OMO
+            ev.S = OmO
+            ev.G = 0.5 * (G + G.T)
+        return ev.G
+
+    def _jac(self, ev: _Eval) -> np.ndarray:
+        if ev.J is None:
+            ev.J = self.derivs.jacobian(ev.theta)
+        return ev.J
+
     def _store(self, key: bytes, ev: _Eval) -> _Eval:
-        if len(self._cache) > 8:
-            self._cache.clear()
         self._cache[key] = ev
+        if len(self._cache) > 6:  # least recently used out
+            self._cache.popitem(last=False)
         return ev
 
     def objective(self, theta: np.ndarray) -> float:
@@ -203,27 +351,76 @@ class MMRMEngine:
         ev = self.evaluate(theta)
         if not ev.ok:
             return np.full(np.size(theta), np.nan)
-        dS = self.structure.jacobian(ev.theta, self.m)
-        return np.einsum("ab,iab->i", ev.G, dS)
+        G = self._gradient_pieces(ev)
+        J = self._jac(ev)
+        out: np.ndarray = J.reshape(J.shape[0], -1) @ G.reshape(-1)
+        return out
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """``dSigma/dtheta_i``, shape ``(k, m, m)`` (closed form where available)."""
+        return self.derivs.jacobian(np.asarray(theta, dtype=float))
+
+    def sigma_hessian(self, theta: np.ndarray) -> np.ndarray:
+        """``d2Sigma/dtheta_i dtheta_j``, shape ``(k, k, m, m)``."""
+        return self.derivs.hessian(np.asarray(theta, dtype=float))
 
     def zz(self, ev: _Eval) -> np.ndarray:
-        """``sum_n (Omega X_n)[a, p] (Omega X_n)[b, q]`` per pattern."""
+        """``sum_n (Omega X_n)[a, p] (Omega X_n)[b, q]`` per pattern, ``[s, a, p, b, q]``."""
         return np.einsum("sac,scpdq,sbd->sapbq", ev.Omega, self.XX, ev.Omega, optimize=True)
 
+    def zz_sum(self, ev: _Eval) -> np.ndarray:
+        """``sum_n (Omega X_n)[a, p] (Omega X_n)[b, q]`` over all subjects, ``[a, b, p, q]``."""
+        if ev.ZZsum is None:
+            m, p = self.m, self.p
+            S = len(self.patterns)
+            if S * m**3 * p * p <= 4_000_000:  # small: one batched product on padded arrays
+                if self._XXpad is None:
+                    self._XXpad = self._padded(self._XXcat).reshape(S, m, m * p * p)
+                Om = ev.Omega
+                Y1 = np.matmul(Om, self._XXpad).reshape(S, m, m, p * p)
+                ev.ZZsum = np.matmul(Om[:, None], Y1).sum(axis=0).reshape(m, m, p, p)
+                return ev.ZZsum
+            out = np.zeros((m, m, p * p))
+            for s, o in enumerate(self.patterns):
+                ix, ms = self._ix[s], len(o)
+                Om = ev.Omega[s][ix]
+                Y1 = (Om @ self._XXc[s]).reshape(ms, ms, p * p)
+                out[ix] += np.matmul(Om, Y1)  # [a, b, x] (Omega symmetric)
+            ev.ZZsum = out.reshape(m, m, p, p)
+        return ev.ZZsum
+
+    def zz_blocks(self, ev: _Eval) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Per pattern: (observed visits ``o``, ``sum_n (Omega X_n)[a, p] (Omega X_n)[b, q]``
+        on ``o``, shape ``(m_s, m_s, p * p)``, ``[a, b, (p, q)]``)."""
+        p = self.p
+        for s, o in enumerate(self.patterns):
+            ms = len(o)
+            Om = ev.Omega[s][self._ix[s]]
+            Y1 = (Om @ self._XXc[s]).reshape(ms, ms, p * p)
+            yield o, np.matmul(Om, Y1)
+
     def b_matrices(self, ev: _Eval, dS: np.ndarray, ZZ: np.ndarray | None = None) -> np.ndarray:
-        """``B_i = X' Omega Sigma_i Omega X``, shape ``(k, p, p)``."""
-        if ZZ is None:
-            ZZ = self.zz(ev)
-        return np.einsum("iab,apbq->ipq", dS, ZZ.sum(axis=0), optimize=True)
+        """``B_i = X' Omega Sigma_i Omega X``, shape ``(k, p, p)``.
+
+        ``ZZ`` is the per-pattern array of :meth:`zz` (optional).
+        """
+        k, p, m = dS.shape[0], self.p, self.m
+        if ZZ is not None:
+            out: np.ndarray = np.einsum("iab,apbq->ipq", dS, ZZ.sum(axis=0), optimize=True)
+            return out
+        Z = self.zz_sum(ev).reshape(m * m, p * p)
+        return (dS.reshape(k, m * m) @ Z).reshape(k, p, p)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """Exact Hessian of :meth:`objective` (see the module docstring)."""
         key = np.asarray(theta, dtype=float).tobytes()
         cached = self._hess_cache.get(key)
         if cached is None:
-            if len(self._hess_cache) > 8:
-                self._hess_cache.clear()
             cached = self._hess_cache[key] = self._hessian(theta)
+            if len(self._hess_cache) > 4:
+                self._hess_cache.popitem(last=False)
+        else:
+            self._hess_cache.move_to_end(key)
         return cached.copy()
 
     def _hessian(self, theta: np.ndarray) -> np.ndarray:
@@ -231,44 +428,47 @@ class MMRMEngine:
         if not ev.ok:
             k = np.size(theta)
             return np.full((k, k), np.nan)
-        st, m = self.structure, self.m
-        dS = st.jacobian(ev.theta, m)
-        d2S = st.hessian(ev.theta, m)
-        H = np.einsum("ab,ijab->ij", ev.G, d2S)
+        m, p = self.m, self.p
+        G = self._gradient_pieces(ev)
+        J = self._jac(ev)
+        k = J.shape[0]
+        Jf = J.reshape(k, m * m)
+        H = self.derivs.contract_hessian(G, ev.theta)
+        assert ev.S is not None
         E = -self.n_per_pattern[:, None, None] * ev.Omega + 2.0 * ev.S
         if self.reml:
-            E = E + 2.0 * (ev.Omega @ ev.M @ ev.Omega)
-        for s in range(len(self.patterns)):
-            U = dS @ ev.Omega[s]
-            W2 = dS @ E[s]
-            H += np.einsum("iac,jca->ij", U, W2)
-        ZZ = self.zz(ev)
+            assert ev.OMO is not None
+            E = E + 2.0 * ev.OMO
+        S = len(self.patterns)
+        # K[(a, b), (c, d)] = sum_s Omega_s[b, c] E_s[d, a]
+        T = (ev.Omega.reshape(S, m * m).T @ E.reshape(S, m * m)).reshape(m, m, m, m)
+        K = T.transpose(3, 0, 1, 2).reshape(m * m, m * m)
+        H += Jf @ K @ Jf.T
         # e_i = X' Omega Sigma_i Omega r
-        XR = self.Xy - np.einsum("sapbq,q->sapb", self.XX, ev.beta, optimize=True)
-        ZR = np.einsum("sac,scpd,sbd->sapb", ev.Omega, XR, ev.Omega, optimize=True).sum(axis=0)
-        e = np.einsum("iab,apb->ip", dS, ZR)
+        XR = np.zeros((S * m * m, p))  # sum_n X_n[a, p] r_n[b], zero padded
+        XR[self._cidx] = self._Xycat - (self._XXcat.reshape(-1, p) @ ev.beta).reshape(-1, p)
+        XRt = XR.reshape(S, m, m, p).transpose(0, 3, 1, 2)  # [s, p, a, b]
+        Om = ev.Omega[:, None]
+        ZR = np.matmul(np.matmul(Om, XRt), Om).sum(axis=0)  # [p, a, b]
+        e = Jf @ ZR.reshape(p, m * m).T  # (k, p)
         H -= 2.0 * e @ ev.Ainv @ e.T
         if self.reml:
-            B = self.b_matrices(ev, dS, ZZ)
-            AB = ev.Ainv @ B  # (k, p, p)
-            H -= np.einsum("ipq,jqp->ij", AB, AB)
+            B = self.b_matrices(ev, J)
+            C = np.linalg.cholesky(ev.Ainv)
+            CB = np.matmul(np.matmul(C.T, B), C).reshape(k, p * p)
+            H -= CB @ CB.T
         return 0.5 * (H + H.T)
 
     # ------------------------------------------------------------------ fitting
     def start(self) -> np.ndarray:
         """Starting theta from the covariance of OLS residuals (pairwise complete)."""
-        XX = self.XX.sum(axis=(0,))
-        A = np.einsum("apaq->pq", XX)
-        b = np.einsum("apa->p", self.Xy.sum(axis=0))
+        m = self.m
+        diag = (self._cidx % (m * m)) % (m + 1) == 0  # rows with a == b
+        A = self._XXcat[diag].sum(axis=0).reshape(self.p, self.p)
+        b = self._Xycat[diag].sum(axis=0)
         beta = np.linalg.lstsq(A, b, rcond=None)[0]
-        XyB = np.einsum("sapb,p->sab", self.Xy, beta)
-        RR = (
-            self.yy - XyB - XyB.transpose(0, 2, 1)
-            + np.einsum("sapbq,p,q->sab", self.XX, beta, beta, optimize=True)
-        ).sum(axis=0)
-        cnt = np.zeros((self.m, self.m))
-        for s, idx in enumerate(self.patterns):
-            cnt[np.ix_(idx, idx)] += self.n_per_pattern[s]
+        RR = self._resid_cp(beta).sum(axis=0)
+        cnt = np.einsum("s,sab->ab", self.n_per_pattern, self._mask2.astype(float))
         with np.errstate(invalid="ignore", divide="ignore"):
             cov = RR / cnt
         dof = max(1.0 - self.p / max(self.n_obs, 1), 0.1)
@@ -277,7 +477,7 @@ class MMRMEngine:
         good = diag > 0
         fill = float(np.mean(diag[good])) if good.any() else 1.0
         diag[~good] = fill
-        cov[np.diag_indices(self.m)] = diag
+        cov[np.diag_indices(m)] = diag
         # shrink off-diagonals until positive definite
         d = np.sqrt(diag)
         corr = cov / np.outer(d, d)
@@ -285,14 +485,25 @@ class MMRMEngine:
         corr = np.clip(corr, -0.95, 0.95)
         np.fill_diagonal(corr, 1.0)
         for shrink in (1.0, 0.8, 0.5, 0.2, 0.0):
-            c = shrink * corr + (1 - shrink) * np.eye(self.m)
+            c = shrink * corr + (1 - shrink) * np.eye(m)
             if np.linalg.eigvalsh(c).min() > 1e-6:
                 break
         cov = c * np.outer(d, d)
-        return np.asarray(self.structure.start(cov, self.m), dtype=float)
+        return np.asarray(self.structure.start(cov, m), dtype=float)
 
-    def fit(self, theta0: np.ndarray | None = None) -> tuple[np.ndarray, OptimizerInfo]:
-        """Minimise the objective; try a chain of optimisers until one converges."""
+    def fit(self, theta0: np.ndarray | None = None, method: str = "newton"
+            ) -> tuple[np.ndarray, OptimizerInfo]:
+        """Minimise the objective (with one BLAS thread, see :func:`single_thread_blas`).
+
+        ``method="newton"`` (default): the engine's damped Newton iteration with
+        the exact Hessian, then, should it fail, the scipy chain below.
+        ``method="trust-exact"``: only the scipy chain (trust-region Newton,
+        L-BFGS-B, BFGS, Nelder-Mead), each started where the previous stopped.
+        """
+        with single_thread_blas():
+            return self._fit(theta0, method)
+
+    def _fit(self, theta0: np.ndarray | None, method: str) -> tuple[np.ndarray, OptimizerInfo]:
         x0 = self.start() if theta0 is None else np.asarray(theta0, dtype=float)
         if not math.isfinite(self.objective(x0)):
             x0 = np.zeros_like(x0)
@@ -301,6 +512,16 @@ class MMRMEngine:
             )
         attempts: list[str] = []
         best_x, best_f, best_method, best_nit = x0, self.objective(x0), "start", 0
+        if method == "newton" and math.isfinite(best_f):
+            x, nit, msg = self._newton(x0)
+            fx = self.objective(x)
+            if math.isfinite(fx) and fx <= best_f:
+                best_x, best_f, best_method, best_nit = x, fx, "newton", nit
+            ok, gmax, pd = self._check(best_x)
+            attempts.append(f"newton: {msg} (max|grad| = {gmax:.2g})")
+            if ok:
+                return best_x, OptimizerInfo("newton", True, nit, gmax, pd, msg,
+                                             tuple(attempts))
         chain: list[tuple[str, dict[str, Any]]] = [
             ("trust-exact", {"jac": self.gradient, "hess": self.hessian,
                              "options": {"gtol": 1e-9, "maxiter": 150}}),
@@ -309,21 +530,21 @@ class MMRMEngine:
             ("BFGS", {"jac": self.gradient, "options": {"gtol": 1e-8, "maxiter": 2000}}),
             ("Nelder-Mead", {"options": {"xatol": 1e-10, "fatol": 1e-12, "maxfev": 3000}}),
         ]
-        for method, kwargs in chain:
+        for name, kwargs in chain:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    res = optimize.minimize(self.objective, best_x, method=method, **kwargs)
+                    res = optimize.minimize(self.objective, best_x, method=name, **kwargs)
                 # UnboundLocalError: scipy's trust-exact subproblem solver on a non-finite
                 # Hessian (scipy/optimize/_trustregion_exact.py, 'p' never assigned)
                 except (ValueError, np.linalg.LinAlgError, FloatingPointError,
                         UnboundLocalError) as exc:
-                    attempts.append(f"{method}: failed ({exc})")
+                    attempts.append(f"{name}: failed ({exc})")
                     continue
             if math.isfinite(res.fun) and res.fun <= best_f:
-                best_x, best_f, best_method, best_nit = res.x, float(res.fun), method, int(res.nit)
+                best_x, best_f, best_method, best_nit = res.x, float(res.fun), name, int(res.nit)
             ok, gmax, pd = self._check(best_x)
-            attempts.append(f"{method}: {res.message} (max|grad| = {gmax:.2g})")
+            attempts.append(f"{name}: {res.message} (max|grad| = {gmax:.2g})")
             if ok:
                 # polish with Newton steps using the exact Hessian
                 best_x = self._newton_polish(best_x)
@@ -333,6 +554,64 @@ class MMRMEngine:
         ok, gmax, pd = self._check(best_x)
         return best_x, OptimizerInfo(best_method, False, best_nit, gmax, pd,
                                      "; ".join(attempts), tuple(attempts))
+
+    def _newton(self, x0: np.ndarray, maxiter: int = 200) -> tuple[np.ndarray, int, str]:
+        """Damped Newton with the exact Hessian; returns (theta, iterations, message).
+
+        Where the Hessian is not positive definite the step uses its absolute
+        eigenvalues (floored); steps are capped at 5 units in any coordinate
+        (theta is on log / Fisher-z-like scales) and backtracked until the
+        objective decreases (Armijo). Stops when the Newton decrement falls
+        below 1e-14 with a positive definite Hessian, or after 6 consecutive
+        steps once it is below 1e-8.
+        """
+        x = np.asarray(x0, dtype=float)
+        f = self.objective(x)
+        close = 0
+        for it in range(1, maxiter + 1):
+            g = self.gradient(x)
+            H = self.hessian(x)
+            if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+                return x, it, "non-finite derivatives"
+            pd = True
+            try:
+                c = np.linalg.cholesky(H)
+                step = np.linalg.solve(c.T, np.linalg.solve(c, g))
+            except np.linalg.LinAlgError:
+                pd = False
+                w, U = np.linalg.eigh(H)
+                floor = 1e-8 * max(1.0, float(np.max(np.abs(w))))
+                step = U @ ((U.T @ g) / np.maximum(np.abs(w), floor))
+            dec = float(g @ step)
+            if pd and dec < 1e-14:
+                return x, it, "converged (Newton decrement < 1e-14)"
+            if pd and dec < 1e-8:
+                close += 1
+                if close > 6:
+                    return x, it, "converged (Newton decrement < 1e-8)"
+                xn = x - step
+                fn = self.objective(xn)
+                if not fn <= f + 1e-12 * abs(f):
+                    return x, it, "converged (no further decrease)"
+                x, f = xn, fn
+                continue
+            big = float(np.max(np.abs(step)))
+            if big > 5.0:
+                step = step * (5.0 / big)
+                dec = float(g @ step)
+            if not dec > 0:
+                return x, it, "no descent direction"
+            t = 1.0
+            while True:
+                xn = x - t * step
+                fn = self.objective(xn)
+                if fn <= f - 1e-4 * t * dec:
+                    break
+                t *= 0.5
+                if t < 1e-10:
+                    return x, it, "line search failed"
+            x, f = xn, fn
+        return x, maxiter, "iteration limit"
 
     def _check(self, theta: np.ndarray) -> tuple[bool, float, bool]:
         ev = self.evaluate(theta)

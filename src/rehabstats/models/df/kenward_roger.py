@@ -116,11 +116,14 @@ def kr_adjusted_vcov(Phi: np.ndarray, W: np.ndarray, P: np.ndarray, Q: np.ndarra
     ...                  np.full((1, 1, 1, 1), 0.25))
     array([[1.5]])
     """
-    PVP = np.einsum("iab,bc,jcd->ijad", P, Phi, P)
-    inner = Q - PVP
+    k, p = P.shape[0], Phi.shape[0]
+    # sum_ij W_ij (Q_ij - P_i Phi P_j - R_ij / 4), without a (k, k, p, p) temporary
+    Wf = np.asarray(W, dtype=float).reshape(k * k)
+    S = (Wf @ Q.reshape(k * k, p * p)).reshape(p, p)
     if R is not None:
-        inner = inner - 0.25 * R
-    S = np.einsum("ij,ijab->ab", W, inner)
+        S = S - 0.25 * (Wf @ R.reshape(k * k, p * p)).reshape(p, p)
+    PW = np.tensordot(W, P, axes=(1, 0))  # sum_j W_ij P_j, (k, p, p)
+    S = S - np.matmul(np.matmul(P, Phi), PW).sum(axis=0)
     adj = Phi + 2.0 * Phi @ S @ Phi
     out: np.ndarray = 0.5 * (adj + adj.T)
     return out
@@ -143,10 +146,12 @@ def kr_df(L: np.ndarray, Phi: np.ndarray, W: np.ndarray, P: np.ndarray) -> tuple
     q = L.shape[0]
     theta_mat = L.T @ np.linalg.solve(L @ Phi @ L.T, L)
     MV = theta_mat @ Phi
-    mvpv = np.einsum("ab,ibc,cd->iad", MV, P, Phi)
+    mvpv = np.matmul(np.matmul(MV, P), Phi)  # (k, p, p)
+    k = mvpv.shape[0]
     tr = np.einsum("iaa->i", mvpv)
     a1 = float(tr @ W @ tr)
-    a2 = float(np.einsum("ij,iab,jba->", W, mvpv, mvpv))
+    # sum_ij W_ij tr(mvpv_i mvpv_j)
+    a2 = float(np.sum(W * (mvpv.reshape(k, -1) @ mvpv.transpose(0, 2, 1).reshape(k, -1).T)))
     if not a2 > 0:
         return math.inf, 1.0
     b = (a1 + 6.0 * a2) / (2.0 * q)
