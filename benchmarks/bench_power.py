@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 import rehabstats as rs
-from rehabstats.design._seeds import child_seeds, to_seed_sequence
+from rehabstats.design._seeds import to_seed_sequence
 
 SCAN_RAND_TEST_PER_CALL = 0.00225
 
@@ -59,8 +59,8 @@ def main(smoke: bool = False) -> None:
     n_sims = 100 if smoke else 1000
     n_peer = 10 if smoke else 100
     trial = _trial()
-    seeds = child_seeds(to_seed_sequence(1), n_sims)
-    frames = [trial._frame(*trial._draw(s)) for s in seeds[:n_peer]]
+    Y, O = trial._draw_range(to_seed_sequence(1), 0, n_peer)  # the data sets simulate() analyses
+    frames = [trial._frame(Y[i], O[i]) for i in range(n_peer)]
     rows = []
 
     # 1. ANCOVA

@@ -17,7 +17,7 @@ import pytest
 
 import rehabstats as rs
 from rehabstats.design import ParallelTrial, SingleCaseDesign
-from rehabstats.design._seeds import child_seeds, to_seed_sequence
+from rehabstats.design._seeds import SIMS_PER_BLOCK, to_seed_sequence
 from rehabstats.errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
 from rehabstats.power._analyses import run_chunk
 
@@ -42,7 +42,12 @@ def test_ttest_power_within_4_mc_se_of_noncentral_t() -> None:
     res = rs.power.simulate(two_visit(), "ttest", n_sims=4000, rng=20261201)
     exact = rs.power.ttest_power(n_per_arm=15, delta=0.8, sd=1.0)
     assert abs(res.power - exact) < 4 * math.sqrt(exact * (1 - exact) / 4000)
-    assert res.ci_low < exact < res.ci_high
+    # Clopper-Pearson interval of the simulated power (a 95% interval: whether it covers the
+    # exact power is a 95% event for any one seed, so it is checked against scipy instead)
+    from scipy import stats
+
+    cp = stats.binomtest(round(res.power * 4000), 4000).proportion_ci(method="exact")
+    assert (res.ci_low, res.ci_high) == pytest.approx((cp.low, cp.high), rel=1e-10)
     assert res.coverage == pytest.approx(0.95, abs=4 * math.sqrt(0.95 * 0.05 / 4000))
     assert abs(res.bias) < 4 * res.empirical_se / math.sqrt(4000)
     assert res.empirical_se == pytest.approx(math.sqrt(2 / 15), rel=0.05)
@@ -78,9 +83,9 @@ def test_mmrm_power_with_mcar_dropout_near_lu_luo_chen() -> None:
 @pytest.mark.parametrize("baseline", [False, True])
 def test_closed_form_fast_paths_equal_general_path(analysis: str, baseline: bool) -> None:
     t = three_visit(baseline_covariate=baseline)
-    seeds = child_seeds(to_seed_sequence(5), 6)
-    fast = run_chunk(t, analysis, {}, seeds, True)
-    slow = run_chunk(t, analysis, {}, seeds, False)
+    root = to_seed_sequence(5)
+    fast = run_chunk(t, analysis, {}, root, 0, 6, True)
+    slow = run_chunk(t, analysis, {}, root, 0, 6, False)
     for key in ("estimate", "se", "df", "p"):
         np.testing.assert_allclose(fast[key], slow[key], rtol=1e-10, err_msg=key)
 
@@ -97,11 +102,12 @@ def test_closed_form_fast_paths_equal_general_path(analysis: str, baseline: bool
 )
 def test_mmrm_fast_path_equals_rs_mmrm(kw: dict[str, object], options: dict[str, object]) -> None:
     t = three_visit(**kw)
-    seeds = child_seeds(to_seed_sequence(8), 6)
-    fast = run_chunk(t, "mmrm", options, seeds, True)
+    root = to_seed_sequence(8)
+    fast = run_chunk(t, "mmrm", options, root, 0, 6, True)
     formula = "outcome ~ baseline + arm * visit" if t.baseline_covariate else "outcome ~ arm * visit"
-    for i, seed in enumerate(seeds):
-        data = t._frame(*t._draw(seed))
+    Y, O = t._draw_range(root, 0, 6)
+    for i in range(6):
+        data = t._frame(Y[i], O[i])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             fit = rs.mmrm(formula, data, subject="subject", visit="visit",
@@ -141,6 +147,48 @@ def test_same_rng_same_result_any_n_jobs() -> None:
     g2 = rs.power.simulate(t, "lmm", n_sims=25, rng=np.random.default_rng(3), n_jobs=2,
                            backend="threading")
     pd.testing.assert_frame_equal(g1.estimates, g2.estimates)
+
+
+def test_seeding_rule_blocks_of_simulations() -> None:
+    """Data set i depends only on the seed and i: not on n_sims, the task split or n_jobs."""
+    t = three_visit()
+    root = to_seed_sequence(17)
+    n = 2 * SIMS_PER_BLOCK + 30
+    whole = run_chunk(t, "ancova", {}, root, 0, n, True)
+    cuts = [0, 37, SIMS_PER_BLOCK + 1, 2 * SIMS_PER_BLOCK, n]
+    parts = [run_chunk(t, "ancova", {}, root, a, b, True) for a, b in zip(cuts, cuts[1:])]
+    for key in ("estimate", "p"):
+        np.testing.assert_array_equal(whole[key], np.concatenate([p[key] for p in parts]))
+    short = rs.power.simulate(t, "ancova", n_sims=150, rng=17)
+    pd.testing.assert_frame_equal(short.estimates,
+                                  rs.power.simulate(t, "ancova", n_sims=n, rng=17).estimates
+                                  .iloc[:150])
+    # block b is drawn from the b-th child of the root seed
+    Y, O = t._draw_range(root, SIMS_PER_BLOCK, SIMS_PER_BLOCK + 3)
+    Yb, Ob = t._draw_block(np.random.SeedSequence(17, spawn_key=(1,)), SIMS_PER_BLOCK)
+    np.testing.assert_array_equal(Y, Yb[:3])
+    np.testing.assert_array_equal(O, Ob[:3])
+    # single-case designs: the same under joblib workers
+    d = SingleCaseDesign(design="MBD", n_sessions=12, n_cases=2, level_effect=1.0, ar=0.3)
+    a = rs.power.simulate(d, "randomization_test", n_sims=250, rng=4)
+    b = rs.power.simulate(d, "randomization_test", n_sims=250, rng=4, n_jobs=2)
+    pd.testing.assert_frame_equal(a.estimates, b.estimates)
+
+
+def test_single_case_common_random_numbers_are_nested() -> None:
+    root = to_seed_sequence(6)
+    kw = {"sd": 1.0, "ar": 0.5, "level_effect": 0.0}
+    y2, _, c2 = SingleCaseDesign(design="MBD", n_sessions=14, n_cases=2, **kw)._draw_range(
+        root, 0, 150)
+    y3, _, c3 = SingleCaseDesign(design="MBD", n_sessions=14, n_cases=3, **kw)._draw_range(
+        root, 0, 150)
+    np.testing.assert_array_equal(y2, y3[:, :2])  # the first cases whatever n_cases
+    np.testing.assert_array_equal(c2, c3[:, :2])
+    y20, _, _ = SingleCaseDesign(design="AB", n_sessions=20, **kw)._draw_range(root, 0, 150)
+    y30, _, _ = SingleCaseDesign(design="AB", n_sessions=30, **kw)._draw_range(root, 0, 150)
+    # no effect: the series is the AR(1) error, whose first 20 sessions are shared
+    np.testing.assert_allclose(y20, y30[:, :, :20], rtol=1e-13, atol=1e-13)
+    assert abs(np.corrcoef(y30[:, 0, 1:].ravel(), y30[:, 0, :-1].ravel())[0, 1] - 0.5) < 0.05
 
 
 def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,10 +234,10 @@ def test_dask_without_client_is_a_clear_error() -> None:
 )
 def test_randomization_fast_path_equals_randomization_test(design: SingleCaseDesign,
                                                            stat: str) -> None:
-    seeds = child_seeds(to_seed_sequence(4), 5)
+    root = to_seed_sequence(4)
     opts = {"statistic": stat}
-    fast = run_chunk(design, "randomization_test", opts, seeds, True)
-    slow = run_chunk(design, "randomization_test", opts, seeds, False)
+    fast = run_chunk(design, "randomization_test", opts, root, 95, 105, True)  # two blocks
+    slow = run_chunk(design, "randomization_test", opts, root, 95, 105, False)
     np.testing.assert_allclose(fast["p"], slow["p"], rtol=1e-12)
     np.testing.assert_allclose(fast["estimate"], slow["estimate"], rtol=1e-10)
 
@@ -401,8 +449,8 @@ def test_single_case_index_analysis() -> None:
     res = rs.power.simulate(d, "nap", n_sims=40, rng=3)
     assert res.method == "general"
     # the same numbers by hand: NAP of the simulated series, Wald z against 0.5
-    seeds = child_seeds(to_seed_sequence(3), 40)
-    y, treat, _ = d._draw(seeds[0])
+    Y, T, _ = d._draw_range(to_seed_sequence(3), 0, 1)
+    y, treat = Y[0], T[0]
     r = rs.sced.nap(y[0][~treat[0]], y[0][treat[0]])
     p = 2 * (1 - __import__("scipy").stats.norm.cdf(abs((r.estimate - 0.5) / r.se)))
     assert res.estimates["estimate"].iloc[0] == pytest.approx(r.estimate, rel=1e-12)

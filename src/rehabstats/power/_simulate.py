@@ -15,15 +15,15 @@ from scipy import stats
 
 from .._results import Result, format_number
 from ..design._parallel import ParallelTrial
-from ..design._seeds import child_seeds, to_seed_sequence
+from ..design._seeds import SIMS_PER_BLOCK, to_seed_sequence
 from ..design._single_case import SingleCaseDesign
 from ..errors import DataError, DesignError, RehabStatsWarning
 from ._analyses import PARALLEL_ANALYSES, SCED_ANALYSES, run_chunk
 
 __all__ = ["PowerResult", "SampleSizeResult", "sample_size", "simulate"]
 
-#: Simulations per task for the vectorised fast paths and the general path.
-_CHUNK_FAST = 100
+#: Simulations per task for the vectorised fast paths (one seed block) and the general path.
+_CHUNK_FAST = SIMS_PER_BLOCK
 _CHUNK_GENERAL = 20
 
 
@@ -305,40 +305,65 @@ def _truth(design: Any, analysis: Any) -> float:
 
 
 # --------------------------------------------------------------------------- execution
-def _execute(design: Any, analysis: Any, opts: dict[str, Any], seeds: list[Any], fast: bool,
-             n_jobs: int, backend: str | None, progress: bool) -> dict[str, np.ndarray]:
+def _execute(design: Any, analysis: Any, opts: dict[str, Any], root: np.random.SeedSequence,
+             n_sims: int, fast: bool, n_jobs: int, backend: str | None, progress: bool
+             ) -> dict[str, np.ndarray]:
+    """Run simulations ``0 .. n_sims - 1`` of ``root`` in tasks of fixed ranges.
+
+    How the range is split into tasks changes nothing in the results (the data
+    of simulation ``i`` depend only on ``root`` and ``i``); it only sets the
+    granularity of the parallel work.
+    """
     size = _CHUNK_FAST if fast else _CHUNK_GENERAL
-    chunks = [seeds[i:i + size] for i in range(0, len(seeds), size)]
-    args = [(design, analysis, opts, ch, fast) for ch in chunks]
+    ranges = [(lo, min(lo + size, n_sims)) for lo in range(0, n_sims, size)]
     bar: Any = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(seeds), desc="simulating", unit="sim")
-    results: list[Any] = [None] * len(chunks)
+        bar = tqdm(total=n_sims, desc="simulating", unit="sim")
+    results: list[Any] = [None] * len(ranges)
     try:
         if backend == "dask":
-            results = _run_dask(args, bar)
+            results = _run_dask((design, analysis, opts), root, ranges, fast, bar)
         elif n_jobs == 1 and backend is None:
-            for i, a in enumerate(args):
-                results[i] = run_chunk(*a)
+            for i, (lo, hi) in enumerate(ranges):
+                results[i] = run_chunk(design, analysis, opts, root, lo, hi, fast)
                 if bar is not None:
-                    bar.update(len(a[3]))
+                    bar.update(hi - lo)
         else:
             from joblib import Parallel, delayed
 
             par = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-            for i, res in enumerate(par(delayed(run_chunk)(*a) for a in args)):
+            jobs = (delayed(run_chunk)(design, analysis, opts, root, lo, hi, fast)
+                    for lo, hi in ranges)
+            for i, res in enumerate(par(jobs)):
                 results[i] = res
                 if bar is not None:
-                    bar.update(len(args[i][3]))
+                    bar.update(ranges[i][1] - ranges[i][0])
     finally:
         if bar is not None:
             bar.close()
     return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
 
 
-def _run_dask(args: list[Any], bar: Any) -> list[Any]:
+def _dask_task(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequence,
+               lo: int, hi: int, fast: bool) -> dict[str, np.ndarray]:
+    """One dask task: a range of simulations, with BLAS limited to one thread.
+
+    A worker process runs one task per thread; letting BLAS start its own
+    threads as well would oversubscribe the cores.
+    """
+    design, analysis, opts = payload
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with joblib's dependencies
+        return run_chunk(design, analysis, opts, root, lo, hi, fast)
+    with threadpool_limits(limits=1):
+        return run_chunk(design, analysis, opts, root, lo, hi, fast)
+
+
+def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequence,
+              ranges: list[tuple[int, int]], fast: bool, bar: Any) -> list[Any]:
     try:
         from dask.distributed import as_completed, get_client
     except ImportError:  # pragma: no cover - the dask extra is not installed
@@ -349,14 +374,20 @@ def _run_dask(args: list[Any], bar: Any) -> list[Any]:
     except ValueError:
         raise DataError("backend='dask' runs on the current dask.distributed Client; create "
                         "one first, e.g. Client('scheduler:8786') or Client(LocalCluster()).") from None
-    futures = [client.submit(run_chunk, *a, pure=False) for a in args]
+    # the design, analysis and options go to every worker once, not with every task
+    shared = client.scatter(payload, broadcast=True, hash=False)
+    futures = [client.submit(_dask_task, shared, root, lo, hi, fast, pure=False)
+               for lo, hi in ranges]
     order = {f.key: i for i, f in enumerate(futures)}
-    results: list[Any] = [None] * len(args)
-    for fut in as_completed(futures):
-        i = order[fut.key]
-        results[i] = fut.result()
-        if bar is not None:
-            bar.update(len(args[i][3]))
+    results: list[Any] = [None] * len(ranges)
+    try:
+        for fut in as_completed(futures):
+            i = order[fut.key]
+            results[i] = fut.result()
+            if bar is not None:
+                bar.update(ranges[i][1] - ranges[i][0])
+    finally:
+        client.cancel([*futures, shared])
     return results
 
 
@@ -461,9 +492,12 @@ def simulate(
     alpha : float, optional
         Two-sided significance level.
     rng : None, int, numpy.random.Generator or SeedSequence
-        One :class:`~numpy.random.SeedSequence` is made from it and data set
-        ``i`` uses its ``i``-th child, so results are identical whatever
-        ``n_jobs`` and ``backend``.
+        One :class:`~numpy.random.SeedSequence` is made from it. The data sets
+        are drawn in blocks of 100 (``i // 100`` is the block of data set
+        ``i``), block ``b`` by array operations from the ``b``-th child of
+        that SeedSequence. Data set ``i`` thus depends only on the seed and
+        ``i`` (not on ``n_sims``), and results are identical whatever
+        ``n_jobs``, ``backend`` and the split of the work into tasks.
     n_jobs : int, optional
         joblib workers (``-1``: every core).
     backend : str, optional
@@ -527,8 +561,7 @@ def simulate(
         raise DataError(f"'progress' must be True or False; got {progress!r}.")
     an, opts, fast = _normalise(design, analysis, analysis_options)
     root = to_seed_sequence(rng)
-    seeds = child_seeds(root, n_sims)
-    raw = _execute(design, an, opts, seeds, fast, int(n_jobs), backend, bool(progress))
+    raw = _execute(design, an, opts, root, n_sims, fast, int(n_jobs), backend, bool(progress))
     return _summarise(raw, design, an, alpha, fast)
 
 
@@ -626,7 +659,6 @@ def sample_size(
     alpha = _check_alpha(alpha)
     an, opts, _ = _normalise(design, analysis, analysis_options)
     root = to_seed_sequence(rng)
-    seeds = child_seeds(root, n_sims)
     lo, hi = int(n_range[0]), int(n_range[1])
     results: dict[int, PowerResult] = {}
 
@@ -638,7 +670,7 @@ def sample_size(
             except DesignError as exc:
                 raise DesignError(f"{param} = {n} (from n_range) is not a valid design: {exc}") from None
             _, _, f = _normalise(d, an, opts)
-            raw = _execute(d, an, opts, seeds, f, int(n_jobs), backend, bool(progress))
+            raw = _execute(d, an, opts, root, n_sims, f, int(n_jobs), backend, bool(progress))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RehabStatsWarning)
                 results[n] = _summarise(raw, d, an, alpha, f)
@@ -717,12 +749,12 @@ def power_curve(
     n_sims = _check_int(n_sims, "n_sims", 1)
     alpha = _check_alpha(alpha)
     an, opts, _ = _normalise(design, analysis, analysis_options)
-    seeds = child_seeds(to_seed_sequence(rng), n_sims)
+    root = to_seed_sequence(rng)
     results: dict[int, PowerResult] = {}
     for n in values:
         d = design.with_n(n) if isinstance(design, ParallelTrial) else design.with_n(**{param: n})
         _, _, f = _normalise(d, an, opts)
-        raw = _execute(d, an, opts, seeds, f, int(n_jobs), backend, False)
+        raw = _execute(d, an, opts, root, n_sims, f, int(n_jobs), backend, False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RehabStatsWarning)
             results[n] = _summarise(raw, d, an, alpha, f)
