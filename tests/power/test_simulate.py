@@ -3,6 +3,7 @@ reproducibility across workers, failure accounting, validation."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -156,7 +157,7 @@ def test_seeding_rule_blocks_of_simulations() -> None:
     n = 2 * SIMS_PER_BLOCK + 30
     whole = run_chunk(t, "ancova", {}, root, 0, n, True)
     cuts = [0, 37, SIMS_PER_BLOCK + 1, 2 * SIMS_PER_BLOCK, n]
-    parts = [run_chunk(t, "ancova", {}, root, a, b, True) for a, b in zip(cuts, cuts[1:])]
+    parts = [run_chunk(t, "ancova", {}, root, a, b, True) for a, b in itertools.pairwise(cuts)]
     for key in ("estimate", "p"):
         np.testing.assert_array_equal(whole[key], np.concatenate([p[key] for p in parts]))
     short = rs.power.simulate(t, "ancova", n_sims=150, rng=17)
