@@ -99,6 +99,11 @@ def test_closed_form_fast_paths_equal_general_path(analysis: str, baseline: bool
         ({}, {"covariance": "cs"}),
         ({"correlation": ("cs", 0.5), "retention": [1, 0.7, 0.5]}, {"covariance": "ar1"}),
         ({}, {"df_method": "residual"}),
+        ({}, {"df_method": "kenward-roger"}),
+        ({"baseline_covariate": True, "retention": [1, 0.8, 0.6]},
+         {"df_method": "kenward-roger-linear"}),
+        ({"retention": [1, 0.7, 0.5]}, {"covariance": "cs", "df_method": "kenward-roger"}),
+        ({"correlation": ("cs", 0.5)}, {"covariance": "ar1", "df_method": "kenward-roger"}),
     ],
 )
 def test_mmrm_fast_path_equals_rs_mmrm(kw: dict[str, object], options: dict[str, object]) -> None:
@@ -121,13 +126,27 @@ def test_mmrm_fast_path_equals_rs_mmrm(kw: dict[str, object], options: dict[str,
             assert fast[key][i] == pytest.approx(float(row[key]), rel=1e-6, abs=1e-9), key
 
 
-def test_mmrm_general_path_for_kenward_roger() -> None:
+def test_mmrm_kenward_roger_fast_path() -> None:
     t = three_visit()
     res = rs.power.simulate(t, "mmrm", n_sims=20, rng=1,
                             analysis_options={"df_method": "kenward-roger"})
-    assert res.method == "general"
+    assert res.method == "vectorised" and res.n_failed == 0
     sat = rs.power.simulate(t, "mmrm", n_sims=20, rng=1)
-    np.testing.assert_allclose(res.estimates["estimate"], sat.estimates["estimate"], rtol=1e-6)
+    # the same fits: same estimates; for one contrast KR's df (computed with the unadjusted
+    # covariance, K&R eq. A1-A3) equal Satterthwaite's; the SEs are KR-adjusted: R mmrm's
+    # full variant with the log-Cholesky "us" can fall below the unadjusted SE (documented in
+    # rehabstats.models.df.kenward_roger), the linear (SAS) variant does not here
+    np.testing.assert_allclose(res.estimates["estimate"], sat.estimates["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(res.estimates["df"], sat.estimates["df"], rtol=1e-8)
+    assert (abs(res.estimates["se"] / sat.estimates["se"] - 1) > 1e-4).all()
+    lin = rs.power.simulate(t, "mmrm", n_sims=20, rng=1,
+                            analysis_options={"df_method": "kenward-roger-linear"})
+    assert (lin.estimates["se"] > sat.estimates["se"] * (1 + 1e-4)).all()
+    # ML fits have no Kenward-Roger df in rs.mmrm: the general path, every fit failed
+    with pytest.warns(RehabStatsWarning, match="failed"):
+        ml = rs.power.simulate(t, "mmrm", n_sims=3, rng=1,
+                               analysis_options={"df_method": "kenward-roger", "reml": False})
+    assert ml.method == "general" and ml.n_failed == 3
 
 
 def test_lmm_and_mixed_anova_general_path() -> None:
@@ -344,10 +363,15 @@ def test_mmrm_non_convergence_is_reported(monkeypatch: pytest.MonkeyPatch) -> No
     t = three_visit()
     # the batch iteration "fails": every trial is refitted by the engine, same numbers
     res = rs.power.simulate(t, "mmrm", n_sims=5, rng=3)
+    kr_opts = {"df_method": "kenward-roger"}
+    kr = rs.power.simulate(t, "mmrm", n_sims=5, rng=3, analysis_options=kr_opts)
     monkeypatch.undo()
     ref = rs.power.simulate(t, "mmrm", n_sims=5, rng=3)
     np.testing.assert_allclose(res.estimates["estimate"], ref.estimates["estimate"], rtol=1e-6)
     np.testing.assert_allclose(res.estimates["p"], ref.estimates["p"], rtol=1e-5)
+    kr_ref = rs.power.simulate(t, "mmrm", n_sims=5, rng=3, analysis_options=kr_opts)
+    for key in ("se", "df", "p"):  # the engine's Kenward-Roger = the batch's
+        np.testing.assert_allclose(kr.estimates[key], kr_ref.estimates[key], rtol=1e-5)
 
 
 # ----------------------------------------------------------------- sample size and results

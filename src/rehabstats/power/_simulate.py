@@ -274,7 +274,10 @@ def _normalise(design: Any, analysis: Any, options: Any) -> tuple[str | Callable
             if dfm not in methods:
                 raise DataError(f"'df_method' must be one of {', '.join(map(repr, methods))}; "
                                 f"got {dfm!r}.")
-            fast = dfm in ("satterthwaite", "residual", "asymptotic")
+            # Kenward-Roger needs REML (rs.mmrm refuses it for ML fits: the general path
+            # then reports every fit as failed, as rs.mmrm would)
+            fast = dfm in ("satterthwaite", "residual", "asymptotic") or \
+                bool(opts.get("reml", True))
             return analysis, opts, fast
         return analysis, opts, analysis in ("ttest", "ancova", "change_ttest")
     if analysis not in SCED_ANALYSES:
@@ -540,8 +543,8 @@ def simulate(
     Notes
     -----
     Fast paths: the t tests and ANCOVA are computed in closed form for all
-    simulations of a chunk at once; the MMRM (Satterthwaite, residual or
-    asymptotic df) reuses one design matrix and the missingness-pattern
+    simulations of a chunk at once; the MMRM (every ``df_method``;
+    Kenward-Roger with REML) reuses one design matrix and the missingness-pattern
     statistics across simulations, starts at the true covariance, and equals
     ``rs.mmrm`` on the same data; the randomization test computes the
     statistic for every admissible assignment of every series at once. Other
