@@ -361,7 +361,7 @@ def test_mmrm_non_convergence_is_reported(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(_mmrm_batch, "_newton", never)
     t = three_visit()
-    # the batch iteration "fails": every trial is refitted by the engine, same numbers
+    # the batch iteration "fails": every trial is refitted by rs.mmrm, same numbers
     res = rs.power.simulate(t, "mmrm", n_sims=5, rng=3)
     kr_opts = {"df_method": "kenward-roger"}
     kr = rs.power.simulate(t, "mmrm", n_sims=5, rng=3, analysis_options=kr_opts)
@@ -370,7 +370,7 @@ def test_mmrm_non_convergence_is_reported(monkeypatch: pytest.MonkeyPatch) -> No
     np.testing.assert_allclose(res.estimates["estimate"], ref.estimates["estimate"], rtol=1e-6)
     np.testing.assert_allclose(res.estimates["p"], ref.estimates["p"], rtol=1e-5)
     kr_ref = rs.power.simulate(t, "mmrm", n_sims=5, rng=3, analysis_options=kr_opts)
-    for key in ("se", "df", "p"):  # the engine's Kenward-Roger = the batch's
+    for key in ("se", "df", "p"):  # rs.mmrm's Kenward-Roger = the batch's
         np.testing.assert_allclose(kr.estimates[key], kr_ref.estimates[key], rtol=1e-5)
 
 

@@ -124,9 +124,23 @@ def _fast_parallel(design: ParallelTrial, analysis: str, options: dict[str, Any]
         start_cov = design.covariance_matrix
     m = Yv.shape[2]
     theta0 = np.asarray(st.start(start_cov, m), dtype=float)
+
+    def refit(s: int) -> tuple[float, float, float, bool]:
+        """Trial ``s`` by rs.mmrm itself (for the trials the batch does not settle)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            try:
+                est, se, df, _ = _named_parallel(design, "mmrm", options,
+                                                 design._frame(Y[s], O[s]))
+            except _NotConverged as exc:
+                return exc.values[0], exc.values[1], exc.values[2], False
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+                return math.nan, math.nan, math.nan, False
+        return est, se, df, True
+
     res = fit_batch(Yv, Ov, arm, len(design.arm_labels), base, st, theta0,
                     reml=bool(options.get("reml", True)),
-                    df_method=options.get("df_method", "satterthwaite"))
+                    df_method=options.get("df_method", "satterthwaite"), refit=refit)
     return res
 
 
