@@ -179,8 +179,9 @@ def main(smoke: bool = False, repeats: int = 3) -> None:
     # 3. single-case A-B power
     ab = rs.design.SingleCaseDesign(design="AB", n_sessions=30, min_phase_length=5,
                                     level_effect=1.0)
-    t_sc, sres = _timed(lambda: rs.power.simulate(ab, "randomization_test", n_sims=n_sims,
-                                                  rng=1))
+    # best of `repeats` (the peer figure is a recorded clean measurement)
+    t_sc, sres = _best(lambda: rs.power.simulate(ab, "randomization_test", n_sims=n_sims,
+                                                 rng=1), repeats)
     assert sres.min_attainable_p == 1 / 21
     rows.append(("A-B randomization-test power, 1,000 series", "scan rand_test x 1,000",
                  t_sc, SCAN_RAND_TEST_PER_CALL * n_sims, 30))
