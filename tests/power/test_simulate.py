@@ -217,16 +217,24 @@ def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_equals_one_process() -> None:
+def test_dask_local_cluster_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     distributed = pytest.importorskip("dask.distributed")
+    from rehabstats.power import _simulate
+
     t = three_visit()
     ref = rs.power.simulate(t, "mmrm", n_sims=200, rng=9)
+    sc = SingleCaseDesign(design="AB", n_sessions=20, level_effect=1.0)
+    sc_ref = rs.power.simulate(sc, "randomization_test", n_sims=150, rng=9)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster):
         res = rs.power.simulate(t, "mmrm", n_sims=200, rng=9, backend="dask", progress=True)
-    pd.testing.assert_frame_equal(ref.estimates, res.estimates)
+        monkeypatch.setattr(_simulate, "_SCATTER_BYTES", 0)  # the scatter-once path
+        sc_res = rs.power.simulate(sc, "randomization_test", n_sims=150, rng=9,
+                                   backend="dask")
+    pd.testing.assert_frame_equal(ref.estimates, res.estimates, check_exact=True)
     assert res.power == ref.power
+    pd.testing.assert_frame_equal(sc_ref.estimates, sc_res.estimates, check_exact=True)
 
 
 def test_dask_without_client_is_a_clear_error() -> None:

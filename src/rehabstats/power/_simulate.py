@@ -30,6 +30,8 @@ __all__ = ["PowerResult", "SampleSizeResult", "sample_size", "simulate"]
 _CHUNK_FAST = SIMS_PER_BLOCK
 _CHUNK_MMRM = SIMS_PER_BLOCK // 2
 _CHUNK_GENERAL = 20
+#: Payloads (design, analysis, options) larger than this are scattered to the dask workers once.
+_SCATTER_BYTES = 256 * 1024
 
 
 def _clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -385,8 +387,14 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
     except ValueError:
         raise DataError("backend='dask' runs on the current dask.distributed Client; create "
                         "one first, e.g. Client('scheduler:8786') or Client(LocalCluster()).") from None
-    # the design, analysis and options go to every worker once, not with every task
-    shared = client.scatter(payload, broadcast=True, hash=False)
+    # A large payload (e.g. a callable analysis holding data) goes to every worker once
+    # instead of with every task; a small one (a design pickles to about 1 kB) travels with
+    # the tasks, which saves the round trip of a scatter before the first task can start.
+    import cloudpickle  # a dask dependency; pickles lambdas and closures as dask does
+
+    shared: Any = payload
+    if len(cloudpickle.dumps(payload)) > _SCATTER_BYTES:
+        shared = client.scatter(payload, broadcast=True, hash=False)
     futures = [client.submit(_dask_task, shared, root, lo, hi, fast, pure=False)
                for lo, hi in ranges]
     order = {f.key: i for i, f in enumerate(futures)}
@@ -398,7 +406,7 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
             if bar is not None:
                 bar.update(ranges[i][1] - ranges[i][0])
     finally:
-        client.cancel([*futures, shared])
+        client.cancel([*futures, *([shared] if shared is not payload else [])])
     return results
 
 
