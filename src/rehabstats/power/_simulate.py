@@ -395,10 +395,12 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
     order = {f.key: i for i, f in enumerate(futures)}
     results: list[Any] = [None] * len(ranges)
     try:
-        for fut in as_completed(futures):
-            i = order[fut.key]
-            results[i] = fut.result()
-            if bar is not None:
+        if bar is None:  # one gather: one round trip for all results
+            results = list(client.gather(futures))
+        else:
+            for fut, res in as_completed(futures, with_results=True):
+                i = order[fut.key]
+                results[i] = res
                 bar.update(ranges[i][1] - ranges[i][0])
     finally:
         client.cancel([*futures, *([shared] if shared is not payload else [])])
