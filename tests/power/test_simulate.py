@@ -3,6 +3,7 @@ reproducibility across workers, failure accounting, validation."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -17,7 +18,7 @@ import pytest
 
 import rehabstats as rs
 from rehabstats.design import ParallelTrial, SingleCaseDesign
-from rehabstats.design._seeds import child_seeds, to_seed_sequence
+from rehabstats.design._seeds import SIMS_PER_BLOCK, to_seed_sequence
 from rehabstats.errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
 from rehabstats.power._analyses import run_chunk
 
@@ -42,7 +43,12 @@ def test_ttest_power_within_4_mc_se_of_noncentral_t() -> None:
     res = rs.power.simulate(two_visit(), "ttest", n_sims=4000, rng=20261201)
     exact = rs.power.ttest_power(n_per_arm=15, delta=0.8, sd=1.0)
     assert abs(res.power - exact) < 4 * math.sqrt(exact * (1 - exact) / 4000)
-    assert res.ci_low < exact < res.ci_high
+    # Clopper-Pearson interval of the simulated power (a 95% interval: whether it covers the
+    # exact power is a 95% event for any one seed, so it is checked against scipy instead)
+    from scipy import stats
+
+    cp = stats.binomtest(round(res.power * 4000), 4000).proportion_ci(method="exact")
+    assert (res.ci_low, res.ci_high) == pytest.approx((cp.low, cp.high), rel=1e-10)
     assert res.coverage == pytest.approx(0.95, abs=4 * math.sqrt(0.95 * 0.05 / 4000))
     assert abs(res.bias) < 4 * res.empirical_se / math.sqrt(4000)
     assert res.empirical_se == pytest.approx(math.sqrt(2 / 15), rel=0.05)
@@ -78,9 +84,9 @@ def test_mmrm_power_with_mcar_dropout_near_lu_luo_chen() -> None:
 @pytest.mark.parametrize("baseline", [False, True])
 def test_closed_form_fast_paths_equal_general_path(analysis: str, baseline: bool) -> None:
     t = three_visit(baseline_covariate=baseline)
-    seeds = child_seeds(to_seed_sequence(5), 6)
-    fast = run_chunk(t, analysis, {}, seeds, True)
-    slow = run_chunk(t, analysis, {}, seeds, False)
+    root = to_seed_sequence(5)
+    fast = run_chunk(t, analysis, {}, root, 0, 6, True)
+    slow = run_chunk(t, analysis, {}, root, 0, 6, False)
     for key in ("estimate", "se", "df", "p"):
         np.testing.assert_allclose(fast[key], slow[key], rtol=1e-10, err_msg=key)
 
@@ -93,15 +99,21 @@ def test_closed_form_fast_paths_equal_general_path(analysis: str, baseline: bool
         ({}, {"covariance": "cs"}),
         ({"correlation": ("cs", 0.5), "retention": [1, 0.7, 0.5]}, {"covariance": "ar1"}),
         ({}, {"df_method": "residual"}),
+        ({}, {"df_method": "kenward-roger"}),
+        ({"baseline_covariate": True, "retention": [1, 0.8, 0.6]},
+         {"df_method": "kenward-roger-linear"}),
+        ({"retention": [1, 0.7, 0.5]}, {"covariance": "cs", "df_method": "kenward-roger"}),
+        ({"correlation": ("cs", 0.5)}, {"covariance": "ar1", "df_method": "kenward-roger"}),
     ],
 )
 def test_mmrm_fast_path_equals_rs_mmrm(kw: dict[str, object], options: dict[str, object]) -> None:
     t = three_visit(**kw)
-    seeds = child_seeds(to_seed_sequence(8), 6)
-    fast = run_chunk(t, "mmrm", options, seeds, True)
+    root = to_seed_sequence(8)
+    fast = run_chunk(t, "mmrm", options, root, 0, 6, True)
     formula = "outcome ~ baseline + arm * visit" if t.baseline_covariate else "outcome ~ arm * visit"
-    for i, seed in enumerate(seeds):
-        data = t._frame(*t._draw(seed))
+    Y, O = t._draw_range(root, 0, 6)
+    for i in range(6):
+        data = t._frame(Y[i], O[i])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             fit = rs.mmrm(formula, data, subject="subject", visit="visit",
@@ -114,13 +126,27 @@ def test_mmrm_fast_path_equals_rs_mmrm(kw: dict[str, object], options: dict[str,
             assert fast[key][i] == pytest.approx(float(row[key]), rel=1e-6, abs=1e-9), key
 
 
-def test_mmrm_general_path_for_kenward_roger() -> None:
+def test_mmrm_kenward_roger_fast_path() -> None:
     t = three_visit()
     res = rs.power.simulate(t, "mmrm", n_sims=20, rng=1,
                             analysis_options={"df_method": "kenward-roger"})
-    assert res.method == "general"
+    assert res.method == "vectorised" and res.n_failed == 0
     sat = rs.power.simulate(t, "mmrm", n_sims=20, rng=1)
-    np.testing.assert_allclose(res.estimates["estimate"], sat.estimates["estimate"], rtol=1e-6)
+    # the same fits: same estimates; for one contrast KR's df (computed with the unadjusted
+    # covariance, K&R eq. A1-A3) equal Satterthwaite's; the SEs are KR-adjusted: R mmrm's
+    # full variant with the log-Cholesky "us" can fall below the unadjusted SE (documented in
+    # rehabstats.models.df.kenward_roger), the linear (SAS) variant does not here
+    np.testing.assert_allclose(res.estimates["estimate"], sat.estimates["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(res.estimates["df"], sat.estimates["df"], rtol=1e-8)
+    assert (abs(res.estimates["se"] / sat.estimates["se"] - 1) > 1e-4).all()
+    lin = rs.power.simulate(t, "mmrm", n_sims=20, rng=1,
+                            analysis_options={"df_method": "kenward-roger-linear"})
+    assert (lin.estimates["se"] > sat.estimates["se"] * (1 + 1e-4)).all()
+    # ML fits have no Kenward-Roger df in rs.mmrm: the general path, every fit failed
+    with pytest.warns(RehabStatsWarning, match="failed"):
+        ml = rs.power.simulate(t, "mmrm", n_sims=3, rng=1,
+                               analysis_options={"df_method": "kenward-roger", "reml": False})
+    assert ml.method == "general" and ml.n_failed == 3
 
 
 def test_lmm_and_mixed_anova_general_path() -> None:
@@ -143,22 +169,72 @@ def test_same_rng_same_result_any_n_jobs() -> None:
     pd.testing.assert_frame_equal(g1.estimates, g2.estimates)
 
 
+def test_seeding_rule_blocks_of_simulations() -> None:
+    """Data set i depends only on the seed and i: not on n_sims, the task split or n_jobs."""
+    t = three_visit()
+    root = to_seed_sequence(17)
+    n = 2 * SIMS_PER_BLOCK + 30
+    whole = run_chunk(t, "ancova", {}, root, 0, n, True)
+    cuts = [0, 37, SIMS_PER_BLOCK + 1, 2 * SIMS_PER_BLOCK, n]
+    parts = [run_chunk(t, "ancova", {}, root, a, b, True) for a, b in itertools.pairwise(cuts)]
+    for key in ("estimate", "p"):
+        np.testing.assert_array_equal(whole[key], np.concatenate([p[key] for p in parts]))
+    short = rs.power.simulate(t, "ancova", n_sims=150, rng=17)
+    pd.testing.assert_frame_equal(short.estimates,
+                                  rs.power.simulate(t, "ancova", n_sims=n, rng=17).estimates
+                                  .iloc[:150])
+    # block b is drawn from the b-th child of the root seed
+    Y, O = t._draw_range(root, SIMS_PER_BLOCK, SIMS_PER_BLOCK + 3)
+    Yb, Ob = t._draw_block(np.random.SeedSequence(17, spawn_key=(1,)), SIMS_PER_BLOCK)
+    np.testing.assert_array_equal(Y, Yb[:3])
+    np.testing.assert_array_equal(O, Ob[:3])
+    # single-case designs: the same under joblib workers
+    d = SingleCaseDesign(design="MBD", n_sessions=12, n_cases=2, level_effect=1.0, ar=0.3)
+    a = rs.power.simulate(d, "randomization_test", n_sims=250, rng=4)
+    b = rs.power.simulate(d, "randomization_test", n_sims=250, rng=4, n_jobs=2)
+    pd.testing.assert_frame_equal(a.estimates, b.estimates)
+
+
+def test_single_case_common_random_numbers_are_nested() -> None:
+    root = to_seed_sequence(6)
+    kw = {"sd": 1.0, "ar": 0.5, "level_effect": 0.0}
+    y2, _, c2 = SingleCaseDesign(design="MBD", n_sessions=14, n_cases=2, **kw)._draw_range(
+        root, 0, 150)
+    y3, _, c3 = SingleCaseDesign(design="MBD", n_sessions=14, n_cases=3, **kw)._draw_range(
+        root, 0, 150)
+    np.testing.assert_array_equal(y2, y3[:, :2])  # the first cases whatever n_cases
+    np.testing.assert_array_equal(c2, c3[:, :2])
+    y20, _, _ = SingleCaseDesign(design="AB", n_sessions=20, **kw)._draw_range(root, 0, 150)
+    y30, _, _ = SingleCaseDesign(design="AB", n_sessions=30, **kw)._draw_range(root, 0, 150)
+    # no effect: the series is the AR(1) error, whose first 20 sessions are shared
+    np.testing.assert_allclose(y20, y30[:, :, :20], rtol=1e-13, atol=1e-13)
+    assert abs(np.corrcoef(y30[:, 0, 1:].ravel(), y30[:, 0, :-1].ravel())[0, 1] - 0.5) < 0.05
+
+
 def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
     rs.power.simulate(two_visit(), "ttest", n_sims=250, rng=1, progress=True)
     assert "simulating" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_equals_one_process() -> None:
+def test_dask_local_cluster_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     distributed = pytest.importorskip("dask.distributed")
+    from rehabstats.power import _simulate
+
     t = three_visit()
     ref = rs.power.simulate(t, "mmrm", n_sims=200, rng=9)
+    sc = SingleCaseDesign(design="AB", n_sessions=20, level_effect=1.0)
+    sc_ref = rs.power.simulate(sc, "randomization_test", n_sims=150, rng=9)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster):
         res = rs.power.simulate(t, "mmrm", n_sims=200, rng=9, backend="dask", progress=True)
-    pd.testing.assert_frame_equal(ref.estimates, res.estimates)
+        monkeypatch.setattr(_simulate, "_SCATTER_BYTES", 0)  # the scatter-once path
+        sc_res = rs.power.simulate(sc, "randomization_test", n_sims=150, rng=9,
+                                   backend="dask")
+    pd.testing.assert_frame_equal(ref.estimates, res.estimates, check_exact=True)
     assert res.power == ref.power
+    pd.testing.assert_frame_equal(sc_ref.estimates, sc_res.estimates, check_exact=True)
 
 
 def test_dask_without_client_is_a_clear_error() -> None:
@@ -186,10 +262,10 @@ def test_dask_without_client_is_a_clear_error() -> None:
 )
 def test_randomization_fast_path_equals_randomization_test(design: SingleCaseDesign,
                                                            stat: str) -> None:
-    seeds = child_seeds(to_seed_sequence(4), 5)
+    root = to_seed_sequence(4)
     opts = {"statistic": stat}
-    fast = run_chunk(design, "randomization_test", opts, seeds, True)
-    slow = run_chunk(design, "randomization_test", opts, seeds, False)
+    fast = run_chunk(design, "randomization_test", opts, root, 95, 105, True)  # two blocks
+    slow = run_chunk(design, "randomization_test", opts, root, 95, 105, False)
     np.testing.assert_allclose(fast["p"], slow["p"], rtol=1e-12)
     np.testing.assert_allclose(fast["estimate"], slow["estimate"], rtol=1e-10)
 
@@ -293,12 +369,17 @@ def test_mmrm_non_convergence_is_reported(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(_mmrm_batch, "_newton", never)
     t = three_visit()
-    # the batch iteration "fails": every trial is refitted by the engine, same numbers
+    # the batch iteration "fails": every trial is refitted by rs.mmrm, same numbers
     res = rs.power.simulate(t, "mmrm", n_sims=5, rng=3)
+    kr_opts = {"df_method": "kenward-roger"}
+    kr = rs.power.simulate(t, "mmrm", n_sims=5, rng=3, analysis_options=kr_opts)
     monkeypatch.undo()
     ref = rs.power.simulate(t, "mmrm", n_sims=5, rng=3)
     np.testing.assert_allclose(res.estimates["estimate"], ref.estimates["estimate"], rtol=1e-6)
     np.testing.assert_allclose(res.estimates["p"], ref.estimates["p"], rtol=1e-5)
+    kr_ref = rs.power.simulate(t, "mmrm", n_sims=5, rng=3, analysis_options=kr_opts)
+    for key in ("se", "df", "p"):  # rs.mmrm's Kenward-Roger = the batch's
+        np.testing.assert_allclose(kr.estimates[key], kr_ref.estimates[key], rtol=1e-5)
 
 
 # ----------------------------------------------------------------- sample size and results
@@ -401,8 +482,8 @@ def test_single_case_index_analysis() -> None:
     res = rs.power.simulate(d, "nap", n_sims=40, rng=3)
     assert res.method == "general"
     # the same numbers by hand: NAP of the simulated series, Wald z against 0.5
-    seeds = child_seeds(to_seed_sequence(3), 40)
-    y, treat, _ = d._draw(seeds[0])
+    Y, T, _ = d._draw_range(to_seed_sequence(3), 0, 1)
+    y, treat = Y[0], T[0]
     r = rs.sced.nap(y[0][~treat[0]], y[0][treat[0]])
     p = 2 * (1 - __import__("scipy").stats.norm.cdf(abs((r.estimate - 0.5) / r.se)))
     assert res.estimates["estimate"].iloc[0] == pytest.approx(r.estimate, rel=1e-12)

@@ -16,7 +16,7 @@ from .._entry import arm_levels, default_reference, resolve_visit_order
 from .._results import format_number
 from .._validate import show_value
 from ..errors import DataError, DesignError
-from ._seeds import to_seed_sequence
+from ._seeds import draw_range, to_seed_sequence
 
 __all__ = ["ParallelTrial", "PilotEstimates"]
 
@@ -361,27 +361,32 @@ class ParallelTrial:
     # ------------------------------------------------------------------ simulation
     def _draw(self, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
         """Outcomes ``(N, m)`` and the observed mask of one data set."""
-        Y, O = self._draw_many([seed])
+        Y, O = self._draw_block(seed, 1)
         return Y[0], O[0]
 
-    def _draw_many(self, seeds: Sequence[np.random.SeedSequence]) -> tuple[np.ndarray, np.ndarray]:
-        """Outcomes ``(S, N, m)`` and observed masks for one seed per data set.
+    def _draw_range(self, root: np.random.SeedSequence, lo: int, hi: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Simulations ``lo .. hi - 1`` of a power simulation (the rule of :mod:`._seeds`)."""
+        return draw_range(self._draw_block, root, lo, hi)
 
-        Each data set's generator draws a ``(max n, arms, 2m)`` block of
-        uniforms: subject ``i`` of every arm gets row ``i`` (normals by the
-        inverse normal CDF, then the dropout uniforms), so common random
-        numbers stay nested: the first subjects of each arm are the same
-        whatever ``n_per_arm``. Subjects are ordered arm by arm.
+    def _draw_block(self, seed: np.random.SeedSequence, size: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Outcomes ``(size, N, m)`` and observed masks of ``size`` data sets from one seed.
+
+        One generator draws a ``(max n, arms, size, 2m)`` array of uniforms:
+        subject ``i`` of every arm gets row ``i`` (normals by the inverse
+        normal CDF, then the dropout uniforms), so common random numbers stay
+        nested: the first subjects of each arm are the same whatever
+        ``n_per_arm``. Subjects are ordered arm by arm.
         """
         ns = self._ns
         m = self.n_visits
         A = len(ns)
-        shape = (max(ns), A, 2 * m)
-        U = np.stack([np.random.default_rng(s).random(shape) for s in seeds])
+        U = np.random.default_rng(seed).random((max(ns), A, size, 2 * m))
         if all(n == ns[0] for n in ns):
-            U = np.swapaxes(U, 1, 2).reshape(len(seeds), A * ns[0], 2 * m)
+            U = U.transpose(2, 1, 0, 3).reshape(size, A * ns[0], 2 * m)
         else:
-            U = np.concatenate([U[:, :n, a] for a, n in enumerate(ns)], axis=1)
+            U = np.concatenate([U[:n, a].transpose(1, 0, 2) for a, n in enumerate(ns)], axis=1)
         arm = self.arm_codes()
         y = self._means[arm] + ndtri(U[..., :m]) @ self._chol.T
         return y, self._observe(y, U[..., m:], arm)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,7 +15,7 @@ from scipy.signal import lfilter
 from scipy.special import ndtri
 
 from ..errors import DesignError
-from ._seeds import to_seed_sequence
+from ._seeds import block_seed, draw_range, to_seed_sequence
 
 __all__ = ["SingleCaseDesign"]
 
@@ -220,23 +220,34 @@ class SingleCaseDesign:
     # ------------------------------------------------------------------ simulation
     def _draw(self, seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Outcomes (n_cases, n_sessions), treatment mask and each case's drawn assignment."""
-        y, treat, chosen = self._draw_many([seed])
+        y, treat, chosen = self._draw_block(seed, 1)
         return y[0], treat[0], chosen[0]
 
-    def _draw_many(self, seeds: Sequence[np.random.SeedSequence]
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Outcomes (S, n_cases, n_sessions), treatment masks and, per case, the index
-        of the drawn assignment among its admissible ones (S, n_cases).
+    def _draw_range(self, root: np.random.SeedSequence, lo: int, hi: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Simulations ``lo .. hi - 1`` of a power simulation (the rule of :mod:`._seeds`)."""
+        return draw_range(self._draw_block, root, lo, hi)
 
-        One generator per study draws a ``(n_cases, 2 n_sessions + 1)`` block of
-        uniforms (start point, errors by the inverse normal CDF, count draws by
-        the inverse Poisson / binomial CDF); cases are rows, so the first cases
-        are the same whatever ``n_cases`` (common random numbers).
+    def _draw_block(self, seed: np.random.SeedSequence, size: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Outcomes (size, n_cases, n_sessions), treatment masks and, per case, the
+        index of the drawn assignment among its admissible ones (size, n_cases).
+
+        Case ``c`` has its own generator (child ``c`` of ``seed``), which draws
+        a ``(2 n_sessions + 1, size)`` array of uniforms: row 0 the start point,
+        then per session the error (inverse normal CDF) and the count draw
+        (inverse Poisson / binomial CDF). Common random numbers stay nested: the
+        first cases, and the first sessions' errors, are the same whatever
+        ``n_cases`` and ``n_sessions``. AR(1) errors by a linear filter along
+        the sessions, for all series at once.
         """
         n, cases = int(self.n_sessions), int(self.n_cases)
-        U = np.stack([np.random.default_rng(s).random((cases, 2 * n + 1)) for s in seeds])
+        U = np.stack([np.random.default_rng(block_seed(seed, c)).random((2 * n + 1, size))
+                      for c in range(cases)], axis=1)  # (2n + 1, cases, size)
+        U = U.transpose(2, 1, 0)  # (size, cases, 2n + 1): start, then (error, count) per session
+        start, err, cnt = U[..., 0], U[..., 1::2], U[..., 2::2]
         sizes = np.array([len(c) for c in self._cps])
-        chosen = np.minimum((U[:, :, 0] * sizes).astype(np.intp), sizes - 1)  # (S, cases)
+        chosen = np.minimum((start * sizes).astype(np.intp), sizes - 1)  # (S, cases)
         cps = np.stack([self._cps[c][chosen[:, c]] for c in range(cases)], axis=1)  # (S, C, r-1)
         t = np.arange(n)
         run = (t[None, None, :, None] >= cps[:, :, None, :]).sum(axis=3)  # (S, C, n)
@@ -245,15 +256,16 @@ class SingleCaseDesign:
         since = t - np.take_along_axis(starts, run, axis=2)
         mu = self._base + np.where(treat, self.level_effect + self.slope_effect * since, 0.0)
         phi, s = float(self.ar), float(self.sd)
-        w = math.sqrt(1.0 - phi * phi) * s * ndtri(U[..., 1:n + 1])
-        w[..., 0] = s * ndtri(U[..., 1])  # stationary start: e_1 ~ N(0, sd^2)
+        z = ndtri(err)
+        w = math.sqrt(1.0 - phi * phi) * s * z
+        w[..., 0] = s * z[..., 0]  # stationary start: e_1 ~ N(0, sd^2)
         e = lfilter([1.0], [1.0, -phi], w, axis=-1) if phi != 0 else w
         if self.distribution == "normal":
             y = mu + e
         elif self.distribution == "poisson":
-            y = stats.poisson.ppf(U[..., n + 1:], np.maximum(mu + e, 0.0))
+            y = stats.poisson.ppf(cnt, np.maximum(mu + e, 0.0))
         else:
-            y = stats.binom.ppf(U[..., n + 1:], int(self.trials or 1), np.clip(mu + e, 0.0, 1.0))
+            y = stats.binom.ppf(cnt, int(self.trials or 1), np.clip(mu + e, 0.0, 1.0))
         return np.asarray(y, dtype=float), treat, chosen
 
     def _frame(self, y: np.ndarray, treat: np.ndarray) -> pd.DataFrame:

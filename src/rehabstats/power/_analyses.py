@@ -1,16 +1,18 @@
 """Analyses of simulated data sets: vectorised fast paths and the general path.
 
-A *chunk* is a fixed block of simulations (its seeds); every function here
-maps a chunk to arrays ``estimate, se, df, p, converged, failed`` (one entry
-per simulation). The chunk layout depends only on ``n_sims``, so results do
-not depend on ``n_jobs`` or the backend.
+A *chunk* is a range ``lo .. hi - 1`` of simulations of one root
+SeedSequence; every function here maps a chunk to arrays ``estimate, se, df,
+p, converged, failed`` (one entry per simulation). The data of simulation ``i``
+depend only on the root seed and ``i`` (blocks of simulations drawn together
+from one child seed each, :mod:`rehabstats.design._seeds`), so results do not
+depend on how the simulations are split into chunks, ``n_jobs`` or the backend.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -40,11 +42,6 @@ def _empty(S: int) -> Chunk:
 
 
 # --------------------------------------------------------------------------- parallel trials
-def _draw_parallel(design: ParallelTrial, seeds: Sequence[np.random.SeedSequence]
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    return design._draw_many(seeds)
-
-
 def _two_sample(v: np.ndarray, ok: np.ndarray, arm: np.ndarray) -> Chunk:
     """Student t of arm 1 - arm 0 for every row of ``v`` (S, N) with masks ``ok``."""
     S = v.shape[0]
@@ -101,8 +98,8 @@ def _ancova(y: np.ndarray, base: np.ndarray, ok: np.ndarray, arm: np.ndarray) ->
 
 
 def _fast_parallel(design: ParallelTrial, analysis: str, options: dict[str, Any],
-                   seeds: Sequence[np.random.SeedSequence]) -> Chunk:
-    Y, O = _draw_parallel(design, seeds)
+                   root: np.random.SeedSequence, lo: int, hi: int) -> Chunk:
+    Y, O = design._draw_range(root, lo, hi)
     arm = design.arm_codes()
     if analysis == "ttest":
         return _two_sample(Y[:, :, -1], O[:, :, -1], arm)
@@ -127,17 +124,33 @@ def _fast_parallel(design: ParallelTrial, analysis: str, options: dict[str, Any]
         start_cov = design.covariance_matrix
     m = Yv.shape[2]
     theta0 = np.asarray(st.start(start_cov, m), dtype=float)
+
+    def refit(s: int) -> tuple[float, float, float, bool]:
+        """Trial ``s`` by rs.mmrm itself (for the trials the batch does not settle)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            try:
+                est, se, df, _ = _named_parallel(design, "mmrm", options,
+                                                 design._frame(Y[s], O[s]))
+            except _NotConverged as exc:
+                return exc.values[0], exc.values[1], exc.values[2], False
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+                return math.nan, math.nan, math.nan, False
+        return est, se, df, True
+
     res = fit_batch(Yv, Ov, arm, len(design.arm_labels), base, st, theta0,
                     reml=bool(options.get("reml", True)),
-                    df_method=options.get("df_method", "satterthwaite"))
+                    df_method=options.get("df_method", "satterthwaite"), refit=refit)
     return res
 
 
 def _general_parallel(design: ParallelTrial, analysis: str | Callable[..., Any],
-                      options: dict[str, Any], seeds: Sequence[np.random.SeedSequence]) -> Chunk:
-    out = _empty(len(seeds))
-    for i, seed in enumerate(seeds):
-        data = design._frame(*design._draw(seed))
+                      options: dict[str, Any], root: np.random.SeedSequence, lo: int, hi: int
+                      ) -> Chunk:
+    out = _empty(hi - lo)
+    Y, O = design._draw_range(root, lo, hi)
+    for i in range(hi - lo):
+        data = design._frame(Y[i], O[i])
         def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
             if isinstance(analysis, str):
                 return _named_parallel(design, analysis, options, d)
@@ -251,12 +264,12 @@ def _record(out: Chunk, i: int, fn: Callable[[], tuple[float, float, float, floa
 
 # --------------------------------------------------------------------------- single-case
 def _fast_sced(design: SingleCaseDesign, options: dict[str, Any],
-               seeds: Sequence[np.random.SeedSequence]) -> Chunk:
+               root: np.random.SeedSequence, lo: int, hi: int) -> Chunk:
     from ..sced._randomization import _AGGREGATE, _REPORT_SCALE, _STAT_FUNCS, _masks
 
     stat = options.get("statistic", "mean_difference")
     sign = 1.0 if options.get("improvement", "increase") == "increase" else -1.0
-    Y, _, idx = design._draw_many(seeds)  # (S, cases, n); (S, cases) drawn assignment
+    Y, _, idx = design._draw_range(root, lo, hi)  # (S, cases, n); (S, cases) assignment
     S, C, n = Y.shape
     tables = []
     for c in range(C):
@@ -307,13 +320,14 @@ def _agg(values: np.ndarray, how: str) -> np.ndarray:
 
 
 def _general_sced(design: SingleCaseDesign, analysis: str | Callable[..., Any],
-                  options: dict[str, Any], seeds: Sequence[np.random.SeedSequence]) -> Chunk:
+                  options: dict[str, Any], root: np.random.SeedSequence, lo: int, hi: int
+                  ) -> Chunk:
     from ..sced import randomization_test
 
-    out = _empty(len(seeds))
-    for i, seed in enumerate(seeds):
-        y, treat, _ = design._draw(seed)
-        data = design._frame(y, treat)
+    out = _empty(hi - lo)
+    Y, T, _ = design._draw_range(root, lo, hi)
+    for i in range(hi - lo):
+        data = design._frame(Y[i], T[i])
         if isinstance(analysis, str) and analysis in SCED_INDEX_NULL:
             def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
                 return _index_test(str(analysis), d, options)
@@ -355,12 +369,12 @@ def _index_test(name: str, data: pd.DataFrame, options: dict[str, Any]
 
 
 def run_chunk(design: Any, analysis: str | Callable[..., Any], options: dict[str, Any],
-              seeds: Sequence[np.random.SeedSequence], fast: bool) -> Chunk:
-    """Analyse the simulations of one chunk (module-level, so it pickles for workers)."""
+              root: np.random.SeedSequence, lo: int, hi: int, fast: bool) -> Chunk:
+    """Analyse simulations ``lo .. hi - 1`` of ``root`` (module-level, so it pickles)."""
     if isinstance(design, ParallelTrial):
         if fast and isinstance(analysis, str):
-            return _fast_parallel(design, analysis, options, seeds)
-        return _general_parallel(design, analysis, options, seeds)
+            return _fast_parallel(design, analysis, options, root, lo, hi)
+        return _general_parallel(design, analysis, options, root, lo, hi)
     if fast and isinstance(analysis, str):
-        return _fast_sced(design, options, seeds)
-    return _general_sced(design, analysis, options, seeds)
+        return _fast_sced(design, options, root, lo, hi)
+    return _general_sced(design, analysis, options, root, lo, hi)

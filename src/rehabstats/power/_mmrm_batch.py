@@ -9,23 +9,27 @@ gradient and exact Hessian are those of :class:`rehabstats.models._mmrm_fit.MMRM
 :mod:`rehabstats.models._covariance`), evaluated for a whole batch of trials
 with array operations and no pandas or patsy: a damped Newton iteration per
 trial, started at the true covariance, with a trial-by-trial convergence
-test (Newton decrement); trials that do not converge are refitted by the
-engine itself. Satterthwaite df are computed as in
-:func:`rehabstats.models.df.satterthwaite.satterthwaite_1d`. The numbers equal
+test (Newton decrement); trials that do not converge are refitted by
+``rs.mmrm`` itself. Satterthwaite df are computed as in
+:func:`rehabstats.models.df.satterthwaite.satterthwaite_1d`; Kenward-Roger
+(full and linear) from the same per-pattern statistics: ``P``, ``Q``, ``R`` of
+:meth:`rehabstats.models._mmrm.MMRMResult._kr_pieces` batched, then
+:func:`~rehabstats.models.df.kenward_roger.kr_adjusted_vcov` and
+:func:`~rehabstats.models.df.kenward_roger.kr_df`. The numbers equal
 ``rs.mmrm(...)`` on the same data (tested to 1e-6).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 from ..models._covariance import CovarianceStructure
-from ..models._mmrm_fit import MMRMEngine
+from ..models.df.kenward_roger import kr_adjusted_vcov, kr_df
 from ..models.df.satterthwaite import satterthwaite_1d
 
 __all__ = ["BatchStats", "fit_batch"]
@@ -307,6 +311,33 @@ def _newton(batch: _Batch, theta0: np.ndarray, bs: BatchStats, max_iter: int = 6
     return theta, conv
 
 
+_KR = ("kenward-roger", "kenward-roger-linear")
+
+
+def _kr_pieces(batch: _Batch, theta: np.ndarray, ev: dict[str, np.ndarray], bs: BatchStats,
+               linear: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Kenward-Roger ``P`` (S, k, p, p), ``Q`` and ``R`` (S, k, k, p, p) of every trial.
+
+    As :meth:`rehabstats.models._mmrm.MMRMResult._kr_pieces`, per pattern ``s``:
+    ``ZZ_s = Omega_s X_s' X_s Omega_s`` (summed over subjects), ``P_i = -dSigma_i : ZZ``,
+    ``Q_ij = sum_s (dSigma_i Omega_s dSigma_j) : ZZ_s``, ``R_ij = d2Sigma_ij : ZZ``
+    (``R`` None for the linear variant).
+    """
+    if batch.st.name == "us":
+        dS, d2S = _us_derivatives(theta, batch.m)
+    else:
+        dS = np.asarray(batch.st.jacobian(theta, batch.m))
+        d2S = batch.d2sigma(theta)
+    Omega = ev["Omega"]
+    ZZk = np.einsum("skac,skcpdq,skbd->skapbq", Omega, bs.XX, Omega, optimize=True)
+    ZZ = ZZk.sum(axis=1)
+    P = -np.einsum("siab,sapbq->sipq", dS, ZZ, optimize=True)
+    T = np.einsum("siab,skbc,sjcd->skijad", dS, Omega, dS, optimize=True)
+    Q = np.einsum("skijad,skapdq->sijpq", T, ZZk, optimize=True)
+    R = None if linear else np.einsum("sijab,sapbq->sijpq", d2S, ZZ, optimize=True)
+    return ev["Ainv"], P, Q, R
+
+
 def fit_batch(
     Y: np.ndarray,
     O: np.ndarray,
@@ -318,6 +349,7 @@ def fit_batch(
     *,
     reml: bool = True,
     df_method: str = "satterthwaite",
+    refit: Callable[[int], tuple[float, float, float, bool]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit ``outcome ~ arm * visit (+ baseline)`` MMRMs to a batch of trials.
 
@@ -327,6 +359,9 @@ def fit_batch(
     arm : (N,) arm codes (0 = reference); the contrast is arm 1 - arm 0 at the last visit.
     baseline : (S, N) baseline covariate or None.
     theta0 : start (the true covariance's theta).
+    refit : ``s -> (estimate, se, df, converged)`` by ``rs.mmrm`` for trial ``s``, for
+        the trials the batch iteration does not settle (without it they stay
+        not converged, with the batch's values).
 
     Returns
     -------
@@ -365,7 +400,17 @@ def fit_batch(
     est = ev["beta"] @ l
     se = np.sqrt(np.einsum("p,spq,q->s", l, V, l))
     df = np.full(good.size, np.inf)
-    if df_method == "satterthwaite":
+    if df_method in _KR:
+        _, P, Q, R = _kr_pieces(batch, theta, ev, bs, df_method == "kenward-roger-linear")
+        for i in range(good.size):  # small k x k algebra per trial, as rs.mmrm
+            W = _theta_vcov(H[i])
+            if W is None:
+                conv[i] = False  # refitted by rs.mmrm below
+                continue
+            adj = kr_adjusted_vcov(V[i], W, P[i], Q[i], None if R is None else R[i])
+            se[i] = math.sqrt(l @ adj @ l)
+            df[i] = kr_df(l[None, :], V[i], W, P[i])[0]
+    elif df_method == "satterthwaite":
         for i in range(good.size):  # small k x k algebra per trial, as rs.mmrm
             try:
                 W = 2.0 * np.linalg.inv(H[i])
@@ -379,12 +424,10 @@ def fit_batch(
     elif df_method == "residual":
         df = bs.nobs - p
     res = {"estimate": est, "se": se, "df": df}
-    # trials the batch iteration did not settle: refit with the engine itself
-    for j in np.flatnonzero(~conv).tolist():
-        s = int(good[j])
-        r = _engine_fit(Y[s], O[s], X[0] if baseline is None else X[s], m, st, reml,
-                        theta0, l, df_method)
-        res["estimate"][j], res["se"][j], res["df"][j], conv[j] = r
+    # trials the batch iteration did not settle: refit by rs.mmrm itself
+    if refit is not None:
+        for j in np.flatnonzero(~conv).tolist():
+            res["estimate"][j], res["se"][j], res["df"][j], conv[j] = refit(int(good[j]))
     for key in ("estimate", "se", "df"):
         out[key][good] = res[key]
     tval = out["estimate"] / out["se"]
@@ -395,36 +438,12 @@ def fit_batch(
     return out
 
 
-def _engine_fit(y: np.ndarray, o: np.ndarray, X: np.ndarray, m: int, st: CovarianceStructure,
-                reml: bool, theta0: np.ndarray, l: np.ndarray, df_method: str
-                ) -> tuple[float, float, float, bool]:
-    subj, vis = np.nonzero(o)
-    eng = MMRMEngine(y[subj, vis], X[subj, vis], subj, vis, m, st, reml)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theta, info = eng.fit()
-    ev = eng.evaluate(theta)
-    if not ev.ok:
-        return math.nan, math.nan, math.nan, False
-    V = ev.Ainv
-    est = float(l @ ev.beta)
-    se = float(np.sqrt(l @ V @ l))
-    conv = info.converged
-    if df_method == "satterthwaite":
-        H = eng.hessian(theta)
-        try:
-            W = 2.0 * np.linalg.inv(H)
-            if not np.all(np.isfinite(W)) or np.linalg.eigvalsh(H).min() <= 0:
-                raise np.linalg.LinAlgError
-        except np.linalg.LinAlgError:
-            W = 2.0 * np.linalg.pinv(H)
-            conv = False
-        dS = st.jacobian(theta, m)
-        B = eng.b_matrices(ev, dS)
-        jac = np.einsum("ab,ibc,cd->iad", V, B, V)
-        df = satterthwaite_1d(l, V, jac, W)[1]
-    elif df_method == "residual":
-        df = float(int(o.sum()) - X.shape[-1])
-    else:
-        df = math.inf
-    return est, se, df, bool(conv)
+def _theta_vcov(H: np.ndarray) -> np.ndarray | None:
+    """``W = 2 H^-1`` as rs.mmrm takes it; None when ``H`` is not positive definite."""
+    try:
+        W = 2.0 * np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(W)) or np.linalg.eigvalsh(H).min() <= 0:
+        return None
+    return W
