@@ -175,7 +175,7 @@ class _Problem:
         theta = np.asarray(theta, dtype=float)
         key = theta.tobytes()
         if self._last is not None and self._last[0] == key:
-            return self._last[1]  # type: ignore[no-any-return]
+            return self._last[1]
         out = self._solve_uncached(theta)
         self._last = (key, out)
         return out
