@@ -713,20 +713,42 @@ class LMMResult(LinearModelResult):
 
 
 # --------------------------------------------------------------------------- front end
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column's distinct values (missing values get -1)."""
+    codes: np.ndarray = pd.factorize(values, use_na_sentinel=True)[0]
+    return codes
+
+
+def _constant_within(subject_codes: np.ndarray, values: pd.Series) -> bool:
+    """Whether ``values`` takes at most one (non-missing) value within every subject
+    (``groupby(subject)[col].nunique() <= 1`` for all subjects, without pandas)."""
+    codes = _codes(values)
+    ok = codes >= 0
+    pairs = np.unique(subject_codes[ok].astype(np.int64) * (int(codes.max()) + 2) + codes[ok])
+    return len(pairs) == len(np.unique(subject_codes[ok]))
+
+
 def _check_levels(design_info: patsy.DesignInfo, work: pd.DataFrame, subject: str) -> None:
     """Every factor level needs two observations; a between-subject level two subjects."""
     categorical, _ = factor_variables(design_info, work)
+    subj = _codes(work[subject])
     for col, levels in categorical.items():
-        counts = work[col].value_counts()
+        values = work[col]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        keys = list(uniques)
+        ok = codes >= 0
+        n_obs = np.bincount(codes[ok], minlength=len(keys))
+        counts = dict(zip(keys, n_obs.tolist(), strict=True))
         single = [lv for lv in levels if counts.get(lv, 0) == 1]
         if single:
             raise DesignError(
                 f"Level {single[0]!r} of {col!r} has a single observation; each level needs "
                 "at least two (merge or drop it)."
             )
-        between = bool((work.groupby(subject, observed=True)[col].nunique() <= 1).all())
-        if between:
-            n_subj = work.groupby(col, observed=True)[subject].nunique()
+        if _constant_within(subj, values):
+            pairs = np.unique(np.column_stack([codes[ok], subj[ok]]), axis=0)
+            n_s = np.bincount(pairs[:, 0], minlength=len(keys))
+            n_subj = dict(zip(keys, n_s.tolist(), strict=True))
             lonely = [lv for lv in levels if n_subj.get(lv, 0) == 1]
             if lonely:
                 raise DesignError(
@@ -957,11 +979,12 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
         if c not in (outcome, subject, *slope_cols) and not pd.api.types.is_numeric_dtype(
                 work[c].dtype) and not isinstance(work[c].dtype, pd.CategoricalDtype):
             work[c] = as_categorical(work[c], arm_levels(work[c]))
+    subject_codes = _codes(work[subject])
     subject_factors = [
         c for c in work.columns
         if c in in_formula and c not in (outcome, subject, visit)
         and isinstance(work[c].dtype, pd.CategoricalDtype)
-        and bool((work.groupby(subject, observed=True)[c].nunique() <= 1).all())
+        and _constant_within(subject_codes, work[c])
     ]
     if arm is None:
         arm = subject_factors[0] if subject_factors else None
@@ -989,7 +1012,7 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
         if c in in_formula and c not in (subject, visit, baseline, arm, *slope_cols)
         and pd.api.types.is_numeric_dtype(work[c].dtype)
         and not isinstance(work[c].dtype, pd.CategoricalDtype)
-        and bool((work.groupby(subject, observed=True)[c].nunique() <= 1).all())
+        and _constant_within(subject_codes, work[c])
     )
     work = work.reset_index(drop=True)
     try:
