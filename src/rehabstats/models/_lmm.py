@@ -258,6 +258,8 @@ class _Problem:
             Ut = U.transpose(0, 2, 1)
             xh, th = Ut @ self.Xt, Ut @ self.T
             yh = (Ut @ self.yt[:, :, None])[:, :, 0]
+        # batched products of per-subject q x q by q x r matrices (q = 1: a broadcast)
+        mm: Any = (lambda A_, B_: A_ * B_) if q == 1 else np.matmul
         e1 = 1.0 / (d + s)
         e2 = e1 * e1
         e3 = e2 * e1
@@ -267,15 +269,15 @@ class _Problem:
         C = (C + C.T) / 2
         beta = C @ XWy
         rd = self.yd - self.Xd @ beta                              # within residuals
-        rh = yh - xh @ beta                                        # (m, q)
+        rh = yh - (xh.reshape(-1, p) @ beta).reshape(m, q)          # (m, q)
         rdrd = float(rd @ rd)
         thT = th.transpose(0, 2, 1)
-        ZWX = thT @ (e1[:, :, None] * xh)                          # Z'V^-1 X   (m, q, p)
-        ZW2X = thT @ (e2[:, :, None] * xh)                         # Z'V^-2 X
-        ZWZ = thT @ (e1[:, :, None] * th)                          # Z'V^-1 Z   (m, q, q)
-        ZW2Z = thT @ (e2[:, :, None] * th)
-        z = (thT @ (e1 * rh)[:, :, None])[:, :, 0]                 # Z'P y
-        ZWPy = (thT @ (e2 * rh)[:, :, None])[:, :, 0]              # Z'V^-1 P y
+        ZWX = mm(thT, (e1[:, :, None] * xh))  # Z'V^-1 X   (m, q, p)
+        ZW2X = mm(thT, (e2[:, :, None] * xh))  # Z'V^-2 X
+        ZWZ = mm(thT, (e1[:, :, None] * th))  # Z'V^-1 Z   (m, q, q)
+        ZW2Z = mm(thT, (e2[:, :, None] * th))
+        z = mm(thT, (e1 * rh)[:, :, None])[:, :, 0]                 # Z'P y
+        ZWPy = mm(thT, (e2 * rh)[:, :, None])[:, :, 0]              # Z'V^-1 P y
         XW2X = self.XdXd / s**2 + _bsum(xh * e2[:, :, None], xh)
         XW3X = self.XdXd / s**3 + _bsum(xh * e3[:, :, None], xh)
         nq = self.n - m * q
@@ -296,7 +298,7 @@ class _Problem:
         trCQ = np.empty((k, k))
         if full:
             Us = S[:, None] @ ZWX[None]                            # S_a Z'V^-1 X
-            BU = ZWZ[None] @ Us
+            BU = mm(ZWZ[None], Us)
             Q = np.empty((k, k, p, p))
             Q[:nG, :nG] = np.tensordot(Us, BU, axes=([1, 2], [1, 2])).transpose(0, 2, 1, 3)
             QGs = _sandwich(S, ZWX, ZW2X)
@@ -305,20 +307,21 @@ class _Problem:
             Q[nG, nG] = XW3X
             trCQ[:] = np.einsum("pq,abqp->ab", C, Q)
         else:
-            ZWXC = ZWX @ C
-            Y = ZWXC @ ZWX.transpose(0, 2, 1)                      # Z'V^-1 X C X'V^-1 Z
+            ZWXC = (ZWX.reshape(-1, p) @ C).reshape(m, q, p)
+            Y = (np.sum(ZWXC * ZWX, axis=2)[:, :, None] if q == 1
+                 else ZWXC @ ZWX.transpose(0, 2, 1))    # Z'V^-1 X C X'V^-1 Z
             trCQ[:nG, :nG] = np.einsum("aij,bkl,jkli->ab", S, S, _pair4(ZWZ, Y))
-            Y2 = np.einsum("mip,mjp->ij", ZW2X @ C, ZWX)
+            Y2 = np.einsum("mip,mjp->ij", (ZW2X.reshape(-1, p) @ C).reshape(m, q, p), ZWX)
             trCQ[:nG, nG] = trCQ[nG, :nG] = np.einsum("aij,ji->a", S, Y2)
             trCQ[nG, nG] = float(np.sum(C * XW3X))
         CK = C @ K
         trPVPV = T1 - 2 * trCQ + np.einsum("apq,bqp->ab", CK, CK)
-        sz = (S[:, None] @ z[None, :, :, None])[..., 0]           # S_a Z'P y  (nG, m, q)
+        sz = mm(S[:, None], z[None, :, :, None])[..., 0]           # S_a Z'P y  (nG, m, q)
         Xu = np.empty((k, p))
         Xu[:nG] = np.tensordot(sz, ZWX, axes=([1, 2], [0, 1]))
         Xu[nG] = XWPy
         uWu = np.empty((k, k))
-        Bsz = (ZWZ[None] @ sz[..., None])[..., 0]
+        Bsz = mm(ZWZ[None], sz[..., None])[..., 0]
         uWu[:nG, :nG] = np.tensordot(sz, Bsz, axes=([1, 2], [1, 2]))
         uWu[:nG, nG] = uWu[nG, :nG] = np.tensordot(sz, ZWPy, axes=([1, 2], [0, 1]))
         uWu[nG, nG] = PyWPy
