@@ -152,10 +152,12 @@ def _row(label: str, t_rs: float, peers: dict[str, float | None]) -> dict[str, f
     return out
 
 
-def main(repeats: int = 20, with_r: bool = True, quick: bool = False
-         ) -> dict[str, dict[str, float | None]]:
-    """Run every comparison; return the median times and ratios per design."""
-    results: dict[str, dict[str, float | None]] = {}
+def main(repeats: int = 20, with_r: bool = True, quick: bool = False) -> dict[str, Any]:
+    """Run every comparison; return the median times and ratios per design (the 20 x 3
+    figures also at the top level: ``rehabstats``, ``ratio_statsmodels``, ...).
+    ``repeats <= 1`` is a smoke run (``quick``)."""
+    quick = quick or repeats <= 1
+    results: dict[str, Any] = {}
     small = _data()
     big = simulate(300, 7)
     sloped = simulate(300, 7, slope_sd=0.3)
@@ -169,6 +171,9 @@ def main(repeats: int = 20, with_r: bool = True, quick: bool = False
         "mixedlm": _median_time(lambda: _mixedlm(small), r),
         "statsmodels": _median_time(lambda: _statsmodels(small), r),
         "lmertest": _lmertest(small, r) if with_r else None})
+    for peer in ("mixedlm", "statsmodels", "lmertest"):
+        if results["20x3"].get(f"ratio_{peer}") is not None:
+            print(f"20 x 3: ratio {peer} / rehabstats : {results['20x3'][f'ratio_{peer}']:8.2f}")
     r = 2 if quick else 5
     results["300x7"] = _row("300 x 7, intercept", _median_time(lambda: _rehabstats(big), r), {
         "mixedlm": _median_time(lambda: _mixedlm(big), r),
@@ -198,7 +203,7 @@ def main(repeats: int = 20, with_r: bool = True, quick: bool = False
     print(f"log-log slope of time in subjects ({sizes[0]}-{sizes[-1]}): rehabstats "
           f"{slope_ours:.2f} (goal <= 1.1), mixedlm {slope_peer:.2f}")
     results["scaling"] = {"slope_rehabstats": slope_ours, "slope_mixedlm": slope_peer}
-    return results
+    return {**results["20x3"], **results}
 
 
 if __name__ == "__main__":
