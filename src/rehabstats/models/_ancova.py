@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,8 @@ from .._entry import (
 )
 from .._validate import check_columns, check_numeric_column, drop_missing_rows
 from ..errors import DataError, DesignError
-from ._base import LinearModelResult, r_coef_names
+from ._base import LinearModelResult, _contrast_table, r_coef_names
+from ._emmeans import ReferenceGrid
 from ._rank import RankInfo, drop_aliased, pivoted_rank
 
 __all__ = ["AncovaResult", "ancova"]
@@ -72,9 +73,11 @@ class AncovaResult(LinearModelResult):
     def __init__(self, *, ols: Any, frame: pd.DataFrame, design_info: patsy.DesignInfo,
                  arm: str, baseline: str, outcome: str, formula: str, n_omitted: int,
                  rank_info: RankInfo | None = None) -> None:
-        self.ols = ols
-        self.frame = frame
-        self.design_info = design_info
+        self._ols = ols
+        self._frame: pd.DataFrame | None = frame
+        self._design_info: patsy.DesignInfo | None = design_info
+        self._frame_builder: Callable[[], pd.DataFrame] | None = None
+        self._fast_grid: tuple[list[Any], list[str], np.ndarray] | None = None
         self._rank_info = rank_info if rank_info is not None else pivoted_rank(
             np.asarray(ols.model.exog, dtype=float), r_coef_names(design_info))
         self.coef_names = self._rank_info.kept_names
@@ -93,6 +96,94 @@ class AncovaResult(LinearModelResult):
         self.bic = float(ols.bic) + np.log(self.nobs)
         self.sigma = float(np.sqrt(ols.scale))
         self.n_omitted = n_omitted
+
+    @classmethod
+    def _from_arrays(cls, *, X: np.ndarray, y: np.ndarray, rank_info: RankInfo,
+                     frame_builder: Callable[[], pd.DataFrame], levels: list[Any],
+                     numeric: list[str], arm: str, baseline: str, outcome: str,
+                     formula: str) -> AncovaResult:
+        """The numpy path: OLS by QR on a full-rank design; ``ols``, ``frame`` and
+        ``design_info`` are built only when asked for."""
+        self = cls.__new__(cls)
+        n, p = X.shape
+        Qm, R = np.linalg.qr(X)
+        beta = np.linalg.solve(R, Qm.T @ y)
+        resid = y - X @ beta
+        rss = float(resid @ resid)
+        dof = n - p
+        Rinv = np.linalg.inv(R)
+        scale = rss / dof
+        self._ols = None
+        self._frame = None
+        self._design_info = None
+        self._frame_builder = frame_builder
+        means = X[:, len(levels):].mean(axis=0)
+        self._fast_grid = (levels, numeric, means)
+        self._rank_info = rank_info
+        self.coef_names = rank_info.kept_names
+        self.aliased = rank_info.aliased
+        self.beta = beta
+        self._vcov = scale * (Rinv @ Rinv.T)
+        self._df_resid = float(dof)
+        self.arm_name = arm
+        self.effect_by = ()
+        self.baseline_name = baseline
+        self.outcome_name = outcome
+        self.formula = formula
+        self.nobs = n
+        # statsmodels' llf, aic = -2 llf + 2 p, bic = -2 llf + p log n; R adds sigma
+        self.loglik = -0.5 * n * (np.log(2 * np.pi) + np.log(rss / n) + 1.0)
+        self.aic = -2 * self.loglik + 2.0 * (p + 1)
+        self.bic = -2 * self.loglik + np.log(n) * (p + 1)
+        self.sigma = float(np.sqrt(scale))
+        self.n_omitted = 0
+        return self
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows analysed (outcome, arm as a Categorical, baseline, covariates)."""
+        if self._frame is None:
+            assert self._frame_builder is not None
+            self._frame = self._frame_builder()
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame) -> None:
+        self._frame = value
+
+    @property
+    def design_info(self) -> patsy.DesignInfo:
+        """The patsy design of the fixed effects."""
+        if self._design_info is None:
+            self._design_info = self.ols.model.data.model_spec
+        return self._design_info
+
+    @design_info.setter
+    def design_info(self, value: patsy.DesignInfo) -> None:
+        self._design_info = value
+
+    @property
+    def ols(self) -> Any:
+        """The fitted statsmodels OLS model (built on first use on the numpy path)."""
+        if self._ols is None:
+            self._ols = smf.ols(self.formula, data=self.frame).fit()
+        return self._ols
+
+    def _grid(self) -> ReferenceGrid:
+        """The reference grid; on the numpy path built directly (arm x covariate means)."""
+        cached = self.__dict__.get("_cached_grid")
+        if cached is None and self._fast_grid is not None:
+            levels, numeric, means = self._fast_grid
+            k = len(levels)
+            grid = pd.DataFrame({self.arm_name: pd.Categorical(levels, categories=levels)})
+            for name, value in zip(numeric, means, strict=True):
+                grid[name] = float(value)
+            Xg = np.column_stack([np.ones(k), np.eye(k)[:, 1:],
+                                  np.broadcast_to(means, (k, len(means)))])
+            cached = ReferenceGrid(grid=grid, X=Xg, levels={self.arm_name or "": list(levels)})
+            object.__setattr__(self, "_cached_grid", cached)
+            return cached
+        return super()._grid()
 
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
         L = self._rank_info.reduce(np.asarray(L, dtype=float))
@@ -122,7 +213,18 @@ class AncovaResult(LinearModelResult):
     @property
     def differences(self) -> pd.DataFrame:
         """Adjusted differences of each arm from the reference arm."""
-        return self.contrasts(self.arm_name or "", method="trt.vs.ctrl", adjust="none")
+        if self._fast_grid is None:
+            return self.contrasts(self.arm_name or "", method="trt.vs.ctrl", adjust="none")
+        # numpy path: arm j minus the reference is the coefficient of arm j (treatment
+        # coding, covariates at their means cancel), the table as contrasts() builds it
+        levels = self._fast_grid[0]
+        k = len(levels)
+        res = np.column_stack([self.beta[1:k], np.sqrt(np.diag(self._vcov)[1:k]),
+                               np.full(k - 1, self._df_resid)])
+        names = [f"{lv} - {levels[0]}" for lv in levels[1:]]
+        meta: list[dict[str, Any]] = [{"contrast": n} for n in names]
+        return _contrast_table(res, meta, [], 1, len(names), k, "trt.vs.ctrl", str(levels[0]),
+                               "none", "residual", 0.95, [])
 
     @property
     def adjusted_means(self) -> pd.DataFrame:
@@ -224,6 +326,11 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
                                    "visit": visit}
     cols.update({f"covariates[{i}]": c for i, c in enumerate(covariates)})
     check_columns(data, cols)
+    if visit is None:
+        fast = _fast_ancova(data, outcome=outcome, arm=arm, baseline=baseline,
+                            covariates=covariates, reference=reference)
+        if fast is not None:
+            return fast
     df = data
     if visit is not None:
         if at is None:
@@ -279,5 +386,75 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     res = AncovaResult(ols=fit, frame=work, design_info=model.data.model_spec, arm=arm,
                        baseline=baseline, outcome=outcome, formula=formula,
                        n_omitted=n_omitted, rank_info=rank_info)
+    res.reference_arm = ref
+    return res
+
+
+def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
+                 covariates: list[str], reference: Any) -> AncovaResult | None:
+    """The numpy path for the common design: string arm labels, numeric baseline and
+    covariates, no missing or infinite value, a full-rank design, every arm with two
+    or more rows. Anything else returns None and takes the general (patsy) path,
+    which also raises the errors and warnings."""
+    names = [outcome, arm, baseline, *covariates]
+    if len(set(names)) != len(names) or not all(
+            isinstance(c, str) and c.isidentifier() for c in names):
+        return None
+    numeric = [baseline, *covariates]
+    values = []
+    for c in [outcome, *numeric]:
+        dt = data[c].dtype
+        if not (isinstance(dt, np.dtype) and dt.kind in "fiu"):
+            return None
+        v = data[c].to_numpy(dtype=float)
+        if not np.all(np.isfinite(v)):
+            return None
+        values.append(v)
+    a = data[arm]
+    if isinstance(a.dtype, pd.CategoricalDtype):
+        if not all(isinstance(c, str) for c in a.cat.categories):
+            return None
+        labels = a.to_numpy(dtype=object)
+    elif a.dtype == object or pd.api.types.is_string_dtype(a.dtype):
+        labels = a.to_numpy(dtype=object)
+    else:
+        return None
+    if not all(isinstance(v, str) for v in labels):   # also rules out missing labels
+        return None
+    check_labels(a, arm)
+    present = set(labels)
+    if isinstance(a.dtype, pd.CategoricalDtype):     # as arm_levels(), without pandas
+        all_levels = [c for c in a.cat.categories if c in present]
+    else:
+        all_levels = sorted(present)
+    position = {lv: i for i, lv in enumerate(all_levels)}
+    codes0 = np.fromiter((position[v] for v in labels), dtype=np.intp, count=len(labels))
+    counts = np.bincount(codes0, minlength=len(all_levels))
+    n = len(labels)
+    p = len(all_levels) + len(numeric)
+    if len(all_levels) < 2 or counts.min() < 2 or n <= p:
+        return None
+    ref = default_reference(all_levels, reference, name=arm, stacklevel=4)
+    levels = [ref, *[v for v in all_levels if v != ref]]
+    remap = np.array([levels.index(v) for v in all_levels])
+    codes = remap[codes0]
+    X = np.column_stack([np.ones(n), *(codes == j for j in range(1, len(levels))),
+                         *values[1:]]).astype(float)
+    coef_names = ("(Intercept)", *(f"{arm}{lv}" for lv in levels[1:]), *numeric)
+    rank_info = pivoted_rank(X, coef_names)
+    if rank_info.deficient:
+        return None
+    y = values[0]
+    index = data.index
+
+    def frame_builder() -> pd.DataFrame:
+        cols: dict[str, Any] = {outcome: y, arm: pd.Categorical(labels, categories=levels)}
+        cols.update({c: data[c].to_numpy() for c in numeric})
+        return pd.DataFrame(cols, index=index.set_names([None] * index.nlevels))
+
+    formula = f"{outcome} ~ {' + '.join([arm, *numeric])}"
+    res = AncovaResult._from_arrays(X=X, y=y, rank_info=rank_info, frame_builder=frame_builder,
+                                    levels=levels, numeric=numeric, arm=arm, baseline=baseline,
+                                    outcome=outcome, formula=formula)
     res.reference_arm = ref
     return res

@@ -177,6 +177,36 @@ def _as_list(x: str | Sequence[str] | None, name: str) -> list[str]:
     raise DataError(f"'{name}' must be a factor name or a list of factor names; got {x!r}.")
 
 
+def _contrast_table(res: np.ndarray, meta: list[dict[str, Any]], by_l: list[str], n_by: int,
+                    n_names: int, k: int, method: str, ref_name: str | None, adj_name: str,
+                    dfm: str, ci: float, ranks: list[int]) -> ContrastTable:
+    """The contrast table of :meth:`LinearModelResult.contrasts` from its ``(est, se, df)`` rows."""
+    est, se, df = res[:, 0], res[:, 1], res[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = est / se
+    groups = np.repeat(np.arange(n_by), n_names)
+    adj, changed = adjust_family(t, df, groups, adjust=adj_name, n_means=k,
+                                 pairs=method in ("pairwise", "revpairwise"), level=ci,
+                                 ranks=np.array(ranks) if adj_name == "scheffe" else None)
+    if changed:
+        warnings.warn(changed, RehabStatsWarning, stacklevel=3)
+    body = pd.DataFrame({"estimate": est, "se": se, "df": df, "t": t, "p": adj.p,
+                         "ci_low": est - adj.crit * se, "ci_high": est + adj.crit * se})
+    table = ContrastTable(pd.concat(
+        [pd.DataFrame(meta, columns=["contrast", *by_l]), body], axis=1))
+    table.attrs.update({
+        "method": method, "ref": ref_name, "adjust": adj.adjust,
+        "ci_adjust": adj.ci_adjust, "family_size": adj.family_size, "n_means": k,
+        "level": ci, "df_method": dfm, "by": tuple(by_l),
+        "note": (f"Contrasts: {method}"
+                 + (f" (control: {ref_name})" if ref_name is not None else "")
+                 + (f", within each level of {', '.join(by_l)}" if by_l else "")
+                 + f"; {adj.family_size} contrast{'s' if adj.family_size != 1 else ''}"
+                 + f" of {k} means per family; df method: {dfm}\n" + adj.note),
+    })
+    return table
+
+
 class LinearModelResult(Result):
     """Base of every fitted linear model: coefficient table, type III tests, EMMs.
 
@@ -552,31 +582,9 @@ class LinearModelResult(Result):
                 ranks.extend([r] * len(names))
         Lc = np.vstack(blocks) if blocks else np.zeros((0, L.shape[1]))
         res = np.array([self._contrast_1d(row, dfm) for row in Lc], dtype=float).reshape(-1, 3)
-        est, se, df = res[:, 0], res[:, 1], res[:, 2]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = est / se
-        groups = np.repeat(np.arange(n_by), len(names))
-        adj, changed = adjust_family(t, df, groups, adjust=adj_name, n_means=k,
-                                     pairs=method in ("pairwise", "revpairwise"), level=ci,
-                                     ranks=np.array(ranks) if adj_name == "scheffe" else None)
-        if changed:
-            warnings.warn(changed, RehabStatsWarning, stacklevel=2)
-        body = pd.DataFrame({"estimate": est, "se": se, "df": df, "t": t, "p": adj.p,
-                             "ci_low": est - adj.crit * se, "ci_high": est + adj.crit * se})
-        table = ContrastTable(pd.concat(
-            [pd.DataFrame(meta, columns=["contrast", *by_l]), body], axis=1))
         ref_name = level_names[ref_idx] if method == "trt.vs.ctrl" and level_names else None
-        table.attrs.update({
-            "method": method, "ref": ref_name, "adjust": adj.adjust,
-            "ci_adjust": adj.ci_adjust, "family_size": adj.family_size, "n_means": k,
-            "level": ci, "df_method": dfm, "by": tuple(by_l),
-            "note": (f"Contrasts: {method}"
-                     + (f" (control: {ref_name})" if ref_name is not None else "")
-                     + (f", within each level of {', '.join(by_l)}" if by_l else "")
-                     + f"; {adj.family_size} contrast{'s' if adj.family_size != 1 else ''}"
-                     + f" of {k} means per family; df method: {dfm}\n" + adj.note),
-        })
-        return table
+        return _contrast_table(res, meta, by_l, n_by, len(names), k, method, ref_name,
+                               adj_name, dfm, ci, ranks)
 
     def effect_sizes(self, standardizer: str = "baseline_sd", *, arm: str | None = None,
                      by: str | Sequence[str] | None = None, ci: float = 0.95) -> pd.DataFrame:
