@@ -196,7 +196,9 @@ def test_covariance_and_df_method_reach_the_mmrm(export_csv: Path, tmp_path: Pat
 
 
 def test_covariance_choices_are_the_models() -> None:
-    assert list(_report.COVARIANCES) == list(COVARIANCE_STRUCTURES)
+    # the spatial structures need a time column, which the command line does not take
+    assert list(_report.COVARIANCES) == [k for k, v in COVARIANCE_STRUCTURES.items()
+                                         if not v.spatial]
 
 
 def test_lower_is_better_measure_sets_the_responder_direction(export_csv: Path,

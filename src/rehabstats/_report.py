@@ -64,9 +64,10 @@ _SCED_TITLES = {"nap": "NAP (no effect = 0.5)", "tau_u": "Tau-U (Parker)",
 
 # ----------------------------------------------------------------------------- helpers
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-#: the MMRM covariance structures (``rehabstats.models._covariance.COVARIANCE_STRUCTURES``;
-#: listed here so that the command line does not import the model code to build its help)
-COVARIANCES = ("us", "cs", "csh", "ar1", "ar1h", "toep", "toeph")
+#: the MMRM covariance structures that need no time column (the non-spatial entries of
+#: ``rehabstats.models._covariance.COVARIANCE_STRUCTURES``; listed here so that the command
+#: line does not import the model code to build its help)
+COVARIANCES = ("us", "cs", "csh", "ar1", "ar1h", "toep", "toeph", "ad", "adh")
 DF_METHODS = ("satterthwaite", "kenward-roger", "kenward-roger-linear")
 INVALID_ACTIONS = ("refuse", "missing")
 _IMPROVEMENT_WORDS = {"increase": "increase", "decrease": "decrease",

@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and linters; at run time the classes load lazily
+    from ._batch_results import BatchEffectSizeResult
     from ._reliability import BlandAltmanResult, ICCResult
     from ._results import EffectSizeResult, Result
     from .change import ResponderResult
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # for type checkers and linters; at run time the classes load
 _WHERE: dict[str, str] = {
     "Result": "._results",
     "EffectSizeResult": "._results",
+    "BatchEffectSizeResult": "._batch_results",
     "NNTResult": ".effect_sizes._binary",
     "MeanSD": ".effect_sizes._from_paper",
     "ResponderResult": ".change",
@@ -73,12 +75,34 @@ _WHERE: dict[str, str] = {
 }
 
 __all__ = [
-    "AncovaResult", "BCSMDResult", "BlandAltmanResult", "CStatisticResult",
-    "CelerationLineResult", "ContrastTable", "EffectSizeResult", "HPSResult", "ICCResult",
-    "LMMResult", "LinearModelResult", "MMRMResult", "MantelHaenszelResult", "MeanSD",
-    "MetaAnalysisResult", "MixedAnovaResult", "MultilevelResult", "NNTResult",
-    "PiecewiseRegressionResult", "PilotEstimates", "PowerResult", "RandomizationResult",
-    "ResponderResult", "Result", "SCEDDescription", "SampleSizeResult", "Table",
+    "AncovaResult",
+    "BCSMDResult",
+    "BatchEffectSizeResult",
+    "BlandAltmanResult",
+    "CStatisticResult",
+    "CelerationLineResult",
+    "ContrastTable",
+    "EffectSizeResult",
+    "HPSResult",
+    "ICCResult",
+    "LMMResult",
+    "LinearModelResult",
+    "MMRMResult",
+    "MantelHaenszelResult",
+    "MeanSD",
+    "MetaAnalysisResult",
+    "MixedAnovaResult",
+    "MultilevelResult",
+    "NNTResult",
+    "PiecewiseRegressionResult",
+    "PilotEstimates",
+    "PowerResult",
+    "RandomizationResult",
+    "ResponderResult",
+    "Result",
+    "SCEDDescription",
+    "SampleSizeResult",
+    "Table",
     "TwoSDBandResult",
 ]
 

@@ -12,6 +12,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from .._entry import (
+    MAX_MAGNITUDE,
     arm_levels,
     as_categorical,
     check_finite,
@@ -408,6 +409,9 @@ def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
             return None
         v = data[c].to_numpy(dtype=float)
         if not np.all(np.isfinite(v)):
+            return None
+        big = float(np.max(np.abs(v))) if v.size else 0.0
+        if big > MAX_MAGNITUDE or 0.0 < big < 1.0 / MAX_MAGNITUDE:  # refused by check_finite
             return None
         values.append(v)
     a = data[arm]
