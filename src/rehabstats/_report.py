@@ -638,7 +638,6 @@ def _sced_sections(
 
     fig = sced_plot(data, overlays=("mean", "trend", "band", "celeration"),
                     improvement=improvement, baseline_phase=baseline_phase, **kw)
-    _sced_legend(fig)
     f_plot = _save(fig, out, "sced_plot.png")
     sections.append(DemoSection(
         title="Single-case graph",
@@ -679,27 +678,6 @@ def _sced_sections(
                                                 baseline_phase=baseline_phase,
                                                 treatment_phase=treatment_phase, seed=seed))
     return sections
-
-
-def _sced_legend(fig: Figure) -> None:
-    """A legend for the overlays of :func:`rehabstats.plot.sced` (same colours and styles)."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    handles = [
-        Line2D([], [], color="black", marker="o", markerfacecolor="black", linewidth=1.2,
-               label="baseline"),
-        Line2D([], [], color="black", marker="o", markerfacecolor="white", linewidth=1.2,
-               label="treatment"),
-        Line2D([], [], color="tab:blue", linewidth=1.2, label="phase mean"),
-        Line2D([], [], color="tab:orange", linewidth=1.1, label="phase trend (OLS)"),
-        Patch(facecolor="tab:purple", alpha=0.25, label="baseline mean ± 2 SD"),
-        Line2D([], [], color="tab:red", linestyle=":", linewidth=1.4,
-               label="celeration line"),
-    ]
-    fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.0) + 0.06)
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
 
 
 def _sced_classic_section(data: pd.DataFrame, out: Path, kw: dict[str, Any], *,

@@ -30,11 +30,14 @@ def sced(
     session: str,
     case: str | None = None,
     overlays: Sequence[Overlay] = (),
-    improvement: Literal["increase", "decrease"] = "increase",
+    improvement: Literal["increase", "decrease"] | None = None,
     ax: Any = None,
     baseline_phase: str = "A",
     ylabel: str | None = None,
     title: str | None = None,
+    measure: str | None = None,
+    legend: bool = True,
+    sharey: bool = False,
 ) -> Any:
     """Plot single-case data the way single-case papers do.
 
@@ -58,14 +61,28 @@ def sced(
         SD band extended across the treatment phase (:func:`~rehabstats.sced._classic.two_sd_band`);
         ``"celeration"``: the baseline split-middle line extended across the
         series (:func:`~rehabstats.sced._classic.celeration_line`).
-    improvement : {"increase", "decrease"}
-        Direction of improvement, noted in the y-axis label.
+    improvement : {"increase", "decrease"}, optional
+        Direction of improvement, noted above the first panel. Default: the
+        direction of ``measure`` when given, otherwise ``"increase"``.
     ax : matplotlib Axes, optional
         Axes to draw on (single case only). A new figure is created otherwise.
     baseline_phase : str
         Label of the baseline phase (used by the band and celeration overlays).
     ylabel, title : str, optional
-        Axis label (default: the outcome column) and figure title.
+        Axis label and figure title. Default label: the measure's name and unit
+        (``measure``), otherwise the outcome column.
+    measure : str, optional
+        A name known to :mod:`rehabstats.measures` (e.g. ``"tug"``, ``"6mwt"``):
+        gives the y-axis label with its unit ("Timed Up and Go (s)") and the
+        direction of improvement; a conflicting ``improvement`` is an error.
+    legend : bool, optional
+        A legend below the panels naming the baseline (filled) and intervention
+        (open) points and every overlay drawn (phase means, trends, band,
+        celeration line).
+    sharey : bool, optional
+        One y-axis scale for every case's panel (multiple-baseline designs are
+        easier to compare on a common scale; the default scales each panel to its
+        own data).
 
     Returns
     -------
@@ -92,7 +109,10 @@ def sced(
     """
     import matplotlib.pyplot as plt
 
-    improvement = check_improvement(improvement)
+    improvement, measure_label = _from_measure(measure, improvement)
+    if not isinstance(legend, bool) or not isinstance(sharey, bool):
+        raise DataError("'legend' and 'sharey' must be True or False; got "
+                        f"legend={legend!r}, sharey={sharey!r}.")
     chosen: tuple[str, ...] = (overlays,) if isinstance(overlays, str) else tuple(overlays)
     bad = [o for o in chosen if o not in OVERLAYS]
     if bad:
@@ -111,7 +131,7 @@ def sced(
         raise DataError(f"'ax' can only be given for a single case; the data have {len(cases)} "
                         "cases (one panel each).")
     if ax is None:
-        fig, axes = plt.subplots(len(cases), 1, sharex=True, squeeze=False,
+        fig, axes = plt.subplots(len(cases), 1, sharex=True, sharey=sharey, squeeze=False,
                                  figsize=(7.5, 1.0 + 2.1 * len(cases)))
         axes = axes[:, 0]
     else:
@@ -125,7 +145,8 @@ def sced(
             panel.text(1.01, 0.5, str(label), transform=panel.transAxes, rotation=270,
                        va="center", ha="left", fontsize=10)
         panel.spines[["top", "right"]].set_visible(False)
-        panel.set_ylabel(ylabel or outcome if k == len(cases) // 2 or len(cases) == 1 else "")
+        label_y = ylabel or measure_label or outcome
+        panel.set_ylabel(label_y if k == len(cases) // 2 or len(cases) == 1 else "")
     from matplotlib.ticker import MaxNLocator
 
     axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -137,9 +158,56 @@ def sced(
     axes[0].annotate(note, xy=(0, 1.14), xycoords="axes fraction", fontsize=8, color="0.35")
     if title:
         fig.suptitle(title)
+    handles = _legend_handles(chosen, baseline_phase) if legend else []
     if ax is None:
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.06 if handles else 0, 1, 1))
+    if handles:
+        if ax is None:
+            fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4),
+                       fontsize=8, frameon=False)
+        else:
+            ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
     return fig
+
+
+def _from_measure(measure: str | None, improvement: str | None) -> tuple[Any, str | None]:
+    """The direction of improvement and the y-axis label ("name (unit)") of ``measure``."""
+    if measure is None:
+        return check_improvement("increase" if improvement is None else improvement), None
+    from ..measures import get
+
+    m = get(measure)
+    if improvement is not None and check_improvement(improvement) != m.improvement:
+        raise DataError(f"'improvement' is {improvement!r}, but {m.label} ({measure!r}) "
+                        f"improves by {m.improvement}; leave 'improvement' out or fix it.")
+    label = f"{m.label} ({m.unit})" if m.unit else m.label
+    return m.improvement, label
+
+
+#: Legend entries of the overlays: (overlay, label, style) — the styles of _draw_case.
+_LEGEND: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("mean", "phase mean", {"color": "tab:blue", "linewidth": 1.2}),
+    ("median", "phase median", {"color": "tab:green", "linewidth": 1.2, "linestyle": "-."}),
+    ("trend", "phase trend (OLS)", {"color": "tab:orange", "linewidth": 1.1}),
+    ("celeration", "baseline celeration line", {"color": "tab:red", "linestyle": ":",
+                                                "linewidth": 1.4}),
+)
+
+
+def _legend_handles(overlays: Sequence[str], baseline_phase: str) -> list[Any]:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    point: dict[str, Any] = {"color": "black", "marker": "o", "markersize": 4.5, "linewidth": 1.2}
+    handles: list[Any] = [
+        Line2D([], [], markerfacecolor="black", label=f"baseline ({baseline_phase})", **point),
+        Line2D([], [], markerfacecolor="white", label="intervention", **point),
+    ]
+    handles += [Line2D([], [], label=label, **style)
+                for name, label, style in _LEGEND if name in overlays]
+    if "band" in overlays:
+        handles.append(Patch(color="tab:purple", alpha=0.12, label="baseline mean ± 2 SD"))
+    return handles
 
 
 def _draw_case(ax: Any, grp: pd.DataFrame, overlays: Sequence[str],
