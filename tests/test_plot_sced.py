@@ -92,3 +92,27 @@ def test_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(DataError, match=match):
         sced(mbd(), **args)
+
+
+def test_legend_sharey_and_measure_label() -> None:
+    """Issue 10: the graph names its overlays, can share the y scale, and takes the axis
+    label, unit and direction from the measure registry."""
+    import rehabstats as rs
+
+    data = rs.datasets.load("cimt_leg_mbd")
+    fig = rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
+                       case="participant", overlays=("mean", "band", "celeration"),
+                       measure="tug", sharey=True)
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert labels == ["baseline (A)", "intervention", "phase mean",
+                      "baseline celeration line", "baseline mean ± 2 SD"]
+    ylims = {ax.get_ylim() for ax in fig.axes}
+    assert len(ylims) == 1  # one scale for every panel
+    assert any(ax.get_ylabel() == "Timed Up and Go (s)" for ax in fig.axes)
+    assert any("lower = better" in t.get_text() for ax in fig.axes for t in ax.texts)
+    own = rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
+                       case="participant", legend=False)
+    assert not own.legends and len({ax.get_ylim() for ax in own.axes}) > 1
+    with pytest.raises(rs.DataError, match="improves by decrease"):
+        rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
+                     case="participant", measure="tug", improvement="increase")
