@@ -19,7 +19,8 @@ from numpy.testing import assert_allclose
 
 import rehabstats.models as rsm
 from rehabstats.errors import RehabStatsWarning
-from rehabstats.models._lmm import _phi_derivatives, _phi_of_varpar
+from rehabstats.models._lmm_engine import phi_derivatives as _phi_derivatives
+from rehabstats.models._lmm_engine import phi_of_varpar as _phi_of_varpar
 from rehabstats.models._type3 import type3_hypotheses
 from rehabstats.models.df import kr_test
 

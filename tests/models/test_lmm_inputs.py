@@ -140,13 +140,13 @@ def test_row_order_does_not_matter():
 def test_non_convergence_warns_and_flags(monkeypatch):
     import rehabstats.models._lmm as lmm_mod
 
-    real = lmm_mod._optimize
+    real = lmm_mod.optimize_theta
 
     def stalled(prob, start):
         theta, dev, _ = real(prob, start)
         return theta, dev, 0.5          # pretend the optimiser stopped with |gradient| 0.5
 
-    monkeypatch.setattr(lmm_mod, "_optimize", stalled)
+    monkeypatch.setattr(lmm_mod, "optimize_theta", stalled)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         fit = rsm.lmm("y ~ arm * visit", trial(), subject="subject")
     assert not fit.converged and fit.gradient_norm == 0.5

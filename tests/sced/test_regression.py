@@ -204,7 +204,7 @@ def test_multilevel_random_slopes_nests_random_intercept():
 
 
 def test_fold_keeps_covariance():
-    from rehabstats.models._lmm import _blocks_from_theta
+    from rehabstats.models._lmm_engine import blocks_from_theta as _blocks_from_theta
     from rehabstats.sced._regression import _fold
 
     theta = np.array([-1.5, 0.3, -0.2, 0.7, 2.0, 0.4, 0.1, -0.8, 0.5, 1.1])

@@ -29,6 +29,13 @@ from scipy import linalg, optimize, stats
 from .._results import Result, format_number
 from .._validate import check_option
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
+from ..models._lmm_engine import (
+    LMMProblem,
+    blocks_from_theta,
+    num_grad,
+    num_hess,
+    optimize_theta,
+)
 from ._common import pow2_unit
 from ._data import prepare_sced
 
@@ -495,8 +502,6 @@ def _optimize_general(prob: Any, start: np.ndarray) -> tuple[np.ndarray, float, 
     between-case variances), then Newton steps polish the best point to a
     gradient of ~1e-8.
     """
-    from ..models._lmm import _num_grad, _num_hess
-
     q = prob.q
     diag = np.array([i == j for j in range(q) for i in range(j, q)])
     best_x, best_f = start, prob.deviance(start)
@@ -525,10 +530,10 @@ def _optimize_general(prob: Any, start: np.ndarray) -> tuple[np.ndarray, float, 
         # positive definite, step halving); a diagonal element at zero is a
         # boundary (variance 0) and is held fixed
         free = ~diag | (theta > 1e-6)
-        g = _num_grad(prob.deviance, theta)[free]
+        g = num_grad(prob.deviance, theta)[free]
         if np.max(np.abs(g)) < 1e-8:
             break
-        h = _num_hess(prob.deviance, theta)[np.ix_(free, free)]
+        h = num_hess(prob.deviance, theta)[np.ix_(free, free)]
         ev_min = float(np.linalg.eigvalsh(h).min())
         if ev_min <= 1e-8 * max(1.0, float(np.abs(h).max())):
             h = h + (abs(ev_min) + 1e-6 * max(1.0, float(np.abs(h).max()))) * np.eye(len(g))
@@ -551,7 +556,7 @@ def _optimize_general(prob: Any, start: np.ndarray) -> tuple[np.ndarray, float, 
         if moved < 1e-12:
             break
     free = ~diag | (theta > 1e-6)
-    g = _num_grad(prob.deviance, theta)
+    g = num_grad(prob.deviance, theta)
     gnorm = float(np.max(np.abs(g[free]))) if free.any() else 0.0
     return theta, float(prob.deviance(theta)), gnorm
 
@@ -560,34 +565,32 @@ def _fit_lme(y: np.ndarray, x: np.ndarray, z: np.ndarray, groups: np.ndarray,
              reml: bool) -> _LmeFit:
     """ML/REML fit of y = X b + Z u_i + e with u_i ~ N(0, G) (G unstructured).
 
-    Reuses the LMM engine of :mod:`rehabstats.models._lmm`: it minimises lme4's
+    Reuses the LMM engine of :mod:`rehabstats.models._lmm_engine`: it minimises lme4's
     profiled deviance over the relative Cholesky factor Lambda (G = sigma^2
     Lambda Lambda') and polishes to a small gradient. This is the likelihood
     nlme's ``lme`` maximises (in another parametrisation), so where both reach
     the optimum the estimates agree; nlme's ``optim`` sometimes stops short.
     """
-    from ..models._lmm import _blocks_from_theta, _optimize, _Problem
-
-    prob = _Problem(y, x, z, groups, reml)
+    prob = LMMProblem(y, x, z, groups, reml)
     q = z.shape[1]
     start = np.array([1.0 if i == j else 0.0 for j in range(q) for i in range(j, q)])
     if q == 1:
-        best = _optimize(prob, start)
+        best = optimize_theta(prob, start)
     else:
         best = _optimize_general(prob, start)
         if best[2] > 1e-6:
             # BFGS lost its way on a flat likelihood: the engine's (slower) bounded
             # Powell search, keeping the better optimum
-            cand = _optimize(prob, start)
+            cand = optimize_theta(prob, start)
             if cand[1] < best[1]:
                 best = cand
     theta, dev, gnorm = best
-    out = prob._solve(theta)
+    out = prob.solve(theta)
     if out is None or not np.isfinite(dev):
         raise DesignError("The multilevel model could not be fitted (singular design).")
     _, xvx, beta, _ = out
     sigma2 = prob.sigma2(theta)
-    lam = _blocks_from_theta(theta, q)
+    lam = blocks_from_theta(theta, q)
     return _LmeFit(beta=np.asarray(beta), xvx=np.asarray(xvx), cov_re=sigma2 * lam @ lam.T,
                    sigma2=float(sigma2), loglik=-0.5 * float(dev), gradient=float(gnorm))
 
