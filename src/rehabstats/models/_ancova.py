@@ -8,8 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 
 from .._entry import (
     MAX_MAGNITUDE,
@@ -167,6 +165,8 @@ class AncovaResult(LinearModelResult):
     def ols(self) -> Any:
         """The fitted statsmodels OLS model (built on first use on the numpy path)."""
         if self._ols is None:
+            import statsmodels.formula.api as smf  # lazy: statsmodels costs ~1 s to import
+
             self._ols = smf.ols(self.formula, data=self.frame).fit()
         return self._ols
 
@@ -374,6 +374,9 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     work[arm] = as_categorical(work[arm], levels)
     rhs = " + ".join(_q(c) for c in [arm, baseline, *covariates])
     formula = f"{_q(outcome)} ~ {rhs}"
+    import statsmodels.api as sm  # lazy: the fast path and import rehabstats do without it
+    import statsmodels.formula.api as smf
+
     model = smf.ols(formula, data=work)
     p = model.exog.shape[1]
     if len(work) <= p:
