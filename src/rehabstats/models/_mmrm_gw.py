@@ -26,7 +26,7 @@ import pandas as pd
 from .._entry import show, show_list
 from ..errors import DataError, DesignError
 
-__all__ = ["group_codes", "check_group", "check_weights", "weights_of"]
+__all__ = ["check_group", "check_weights", "group_codes", "weights_of"]
 
 
 def check_weights(frame: pd.DataFrame, weights: str) -> np.ndarray:
@@ -85,13 +85,12 @@ def check_group(frame: pd.DataFrame, group: str, *, subject: str, visit: str,
 
 def group_codes(series: pd.Series, levels: list[Any], group: str) -> np.ndarray:
     """Index of each value of ``series`` in ``levels`` (DataError for a value not in them)."""
-    cat = pd.Categorical(series.to_numpy(), categories=list(levels))
-    codes = np.asarray(cat.codes, dtype=np.int64)
-    if (codes < 0).any():
-        bad = series.to_numpy()[codes < 0][0]
-        raise DataError(f"Column {group!r} has value {show(bad)}, not one of the group levels "
-                        f"{show_list(levels)}.")
-    return codes
+    values = series.to_numpy()
+    known = pd.Series(values).isin(list(levels)).to_numpy()
+    if not known.all():
+        raise DataError(f"Column {group!r} has value {show(values[~known][0])}, not one of the "
+                        f"group levels {show_list(levels)}.")
+    return np.asarray(pd.Categorical(values, categories=list(levels)).codes, dtype=np.int64)
 
 
 def weights_of(frame: pd.DataFrame, name: str | None) -> np.ndarray | None:
