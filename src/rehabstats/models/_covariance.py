@@ -365,9 +365,8 @@ def grouped_structure(base: CovarianceStructure, n_groups: int) -> CovarianceStr
     --------
     >>> import numpy as np
     >>> st = grouped_structure(get_structure("cs"), 2)
-    >>> st.n_theta(8), st.sigma(np.array([0.0, 0.0, np.log(2.0), 0.0]), 8)[4:6, 4:6]
-    (4, array([[4., 1.],
-           [1., 4.]]))
+    >>> st.n_theta(8), np.diag(st.sigma(np.array([0.0, 0.0, np.log(2.0), 0.0]), 8))
+    (4, array([1., 1., 1., 1., 4., 4., 4., 4.]))
     """
     G = int(n_groups)
     if G < 2:

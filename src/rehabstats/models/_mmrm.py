@@ -939,6 +939,33 @@ def mmrm(
         ``"residual"``, ``"asymptotic"`` or ``"between-within"`` (Kenward-Roger
         is rejected, as in mmrm; mmrm's Satterthwaite df for sandwich
         covariances is not implemented yet and is rejected too).
+    group : str, optional
+        A column constant within subject (e.g. the arm): a separate covariance
+        matrix of the same structure for each of its levels, as mmrm's
+        ``us(visit | group / subject)`` and SAS PROC MIXED's ``REPEATED ... /
+        GROUP=``. ``theta`` is the concatenation of the groups' parameters in
+        the order of the levels (a Categorical's categories, else sorted
+        values; mmrm's order), the likelihood is the sum over subjects with
+        each subject's rows using its group's :math:`\Sigma_g`, and every df
+        method (Satterthwaite, both Kenward-Roger variants, ...) uses the full
+        ``theta``. ``covariance_matrix`` then has a ``(group, visit)``
+        MultiIndex (``fit.covariance_matrix.loc[level]``). Each group needs two
+        or more subjects and (non-spatial structures) two or more observations
+        at every visit. The fixed effects are not split by group: use e.g.
+        ``arm * visit`` in the formula for arm-specific means.
+    weights : str, optional
+        A column of positive, finite observation weights ``w`` (per row), as
+        mmrm's ``weights =`` and SAS's ``WEIGHT`` statement: subject ``i``'s
+        covariance is :math:`W_i^{-1/2}\Sigma W_i^{-1/2}` with
+        :math:`W_i = \mathrm{diag}(w_{ij})`, i.e. ``Var(y_ij) = Sigma[j, j] /
+        w_ij``; the log-likelihood is that of this Gaussian model (mmrm's
+        constant), equal to the unweighted one of :math:`\sqrt{w}y` on
+        :math:`\sqrt{w}X` plus :math:`\tfrac12\sum\log w`. Rows with a
+        missing weight are dropped as for other columns (``nan_policy``).
+        ``residuals("pearson" | "normalized")``, ``predict`` and ``simulate``
+        use the weighted :math:`\Sigma_i`; for ``newdata`` the weights come
+        from its weights column if present, else 1 (mmrm uses 1 in
+        ``predict`` and ``simulate``).
 
     Returns
     -------
@@ -998,6 +1025,11 @@ def mmrm(
     Kenward, M. G. & Roger, J. H. (1997). Small sample inference for fixed
     effects from restricted maximum likelihood. *Biometrics* 53, 983-997.
     doi:10.2307/2533558
+    Sabanés Bové, D. et al. (2024). mmrm: Mixed models for repeated measures
+    (R package 0.3), covariance vignette (grouped covariance, weights).
+    https://openpharma.github.io/mmrm/
+    SAS Institute (2015). SAS/STAT 14.1 User's Guide, The MIXED Procedure:
+    REPEATED statement GROUP= option; WEIGHT statement.
 
     Examples
     --------
@@ -1013,6 +1045,18 @@ def mmrm(
     ('active - placebo', 2.83, 101.9)
     >>> fit.covariance_matrix.shape
     (7, 7)
+
+    A separate unstructured covariance per arm (mmrm ``us(visit | arm /
+    subject)``), and observation weights:
+
+    >>> by_arm = mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit",
+    ...               group="arm")
+    >>> by_arm.group_levels, by_arm.covariance_matrix.loc["active"].shape, len(by_arm.theta)
+    (['placebo', 'active'], (7, 7), 56)
+    >>> w = df.assign(w=1.0 + (df["visit"] == "month0"))
+    >>> fit_w = mmrm("alsfrs ~ arm * visit", w, subject="subject", visit="visit", weights="w")
+    >>> bool(fit_w.converged)
+    True
     """
     if not isinstance(covariance, str) or covariance not in COVARIANCE_STRUCTURES:
         valid = ", ".join(repr(c) for c in COVARIANCE_STRUCTURES)
