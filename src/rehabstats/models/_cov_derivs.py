@@ -59,6 +59,11 @@ class SigmaDerivatives:
         out: np.ndarray = np.einsum("ab,ijab->ij", G, self.hessian(theta))
         return out
 
+    def hessian_blocks(self, theta: np.ndarray) -> list[tuple[slice, slice, np.ndarray]]:
+        """The non-zero blocks of :meth:`hessian`: ``(theta slice, visit slice,
+        d2Sigma of that block)``; here one block, everything."""
+        return [(slice(None), slice(None), self.hessian(theta))]
+
 
 class _UnstructuredDerivatives(SigmaDerivatives):
     """Closed forms for ``us`` (see the module docstring)."""
@@ -175,6 +180,10 @@ class _GroupedDerivatives(SigmaDerivatives):
         for ts, vs, d in self._blocks():
             H[ts, ts, vs, vs] = d.hessian(theta[ts])
         return H
+
+    def hessian_blocks(self, theta: np.ndarray) -> list[tuple[slice, slice, np.ndarray]]:
+        theta = np.asarray(theta, dtype=float)
+        return [(ts, vs, d.hessian(theta[ts])) for ts, vs, d in self._blocks()]
 
     def contract_hessian(self, G: np.ndarray, theta: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)

@@ -541,11 +541,16 @@ class MMRMResult(LinearModelResult):
         eng: MMRMEngine = self._engine
         ev = eng.evaluate(self.theta)
         dS = eng.jacobian(self.theta)
-        d2S = eng.sigma_hessian(self.theta)
-        k, m, p = dS.shape[0], eng.m, eng.p
+        k, p = dS.shape[0], eng.p
         P = -eng.b_matrices(ev, dS)
-        ZZ = eng.zz_sum(ev).reshape(m * m, p * p)
-        R = (d2S.reshape(k * k, m * m) @ ZZ).reshape(k, k, p, p)
+        ZZ4 = eng.zz_sum(ev)
+        # second derivatives block by block (one block per group of a grouped structure:
+        # never the (k, k, m, m) array over all groups)
+        R = np.zeros((k, k, p, p))
+        for ts, vs, d2 in eng.derivs.hessian_blocks(np.asarray(self.theta, dtype=float)):
+            kb, mb = d2.shape[0], d2.shape[2]
+            Zb = ZZ4[vs, vs].reshape(mb * mb, p * p)
+            R[ts, ts] = (d2.reshape(kb * kb, mb * mb) @ Zb).reshape(kb, kb, p, p)
         # Q_ij = sum_s sum_ad (Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
         Q = np.zeros((k * k, p * p))
         for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
