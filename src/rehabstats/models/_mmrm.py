@@ -556,9 +556,13 @@ class MMRMResult(LinearModelResult):
         for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
             ms = len(o)
             Jo = dS[:, o][:, :, o]  # (k, ms, ms)
-            T = (Jo @ ev.Omega[s][np.ix_(o, o)]).reshape(k * ms, ms)
-            TT = (T @ Jo.transpose(1, 0, 2).reshape(ms, k * ms)).reshape(k, ms, k, ms)
-            Q += TT.transpose(0, 2, 1, 3).reshape(k * k, ms * ms) @ Zs.reshape(ms * ms, p * p)
+            # only the parameters acting on these visits (with groups: the pattern's group)
+            act = np.flatnonzero(np.abs(Jo).reshape(k, -1).max(axis=1) > 0)
+            ka, Ja = len(act), Jo[act]
+            T = (Ja @ ev.Omega[s][np.ix_(o, o)]).reshape(ka * ms, ms)
+            TT = (T @ Ja.transpose(1, 0, 2).reshape(ms, ka * ms)).reshape(ka, ms, ka, ms)
+            Q[(act[:, None] * k + act[None, :]).ravel()] += (
+                TT.transpose(0, 2, 1, 3).reshape(ka * ka, ms * ms) @ Zs.reshape(ms * ms, p * p))
         Q = Q.reshape(k, k, p, p)
         return P, Q, R
 
