@@ -507,3 +507,31 @@ def test_inputs_not_modified_and_newdata_group_checked() -> None:
         f.predict(d.drop(columns="grp"))
     with pytest.raises(DataError, match="'grp'.*'Z'|'Z'.*grp"):
         f.predict(d.assign(grp="Z"))
+
+
+@pytest.mark.parametrize("kw", [{"covariance": "sp_exp", "time": "t"},
+                                {"covariance": "us", "vcov": "empirical", "df_method": "residual"},
+                                {"covariance": "ar1", "df_method": "between-within"}])
+def test_identical_groups_spatial_sandwich_and_bw(kw: dict[str, Any]) -> None:
+    d = _two_copies(_long(21, 12, 4, True))
+    d["t"] = d["visit"].str[1:].astype(float) ** 1.5  # unequally spaced times
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = mmrm("y ~ grp * visit", d, subject="subject", visit="visit", group="grp", **kw)
+        u = mmrm("y ~ grp * visit", d, subject="subject", visit="visit", **kw)
+    assert g.converged and u.converged
+    assert g.loglik == pytest.approx(u.loglik, rel=1e-9)
+    # Satterthwaite df differ (each group's theta is estimated from half the subjects);
+    # the sandwich, residual and between-within df do not depend on theta's covariance
+    cols = ["estimate", "se"] + (["df"] if "df_method" in kw else [])
+    np.testing.assert_allclose(g.coef()[cols].to_numpy(), u.coef()[cols].to_numpy(), rtol=1e-6,
+                               atol=1e-9)
+    np.testing.assert_allclose(g.covariance_matrix.loc["B"].to_numpy(),
+                               u.covariance_matrix.to_numpy(), rtol=1e-5, atol=1e-8)
+    # predictions and simulations over the grouped grid (newdata with the group column)
+    new = d.copy()
+    new.loc[new.index[::5], "y"] = np.nan
+    np.testing.assert_allclose(g.predict(new, interval="prediction").to_numpy(),
+                               u.predict(new, interval="prediction").to_numpy(), rtol=1e-5,
+                               atol=1e-8)
+    assert g.simulate(2, newdata=new, rng=1).shape == (len(new), 2)
