@@ -112,7 +112,8 @@ class MMRMResult(LinearModelResult):
     for a numeric subject-level covariate and ``baseline=`` is not given the
     first modelled visit is not a baseline and a ``DesignError`` is raised --
     or ``"residual_sd"``: the mean of the fitted visit SDs,
-    ``mean(sqrt(diag(Sigma)))``. Both are treated as known; the table's
+    ``mean(sqrt(diag(Sigma)))`` (with ``group=``: over all groups' visits; with
+    ``weights=``: of the unit-weight ``Sigma``). Both are treated as known; the table's
     ``standardizer_source`` column says which SD was used.
     ``vcov("kenward-roger")`` is the Kenward-Roger adjusted covariance
     (mmrm's ``beta_vcov_adj``); for one-row contrasts the Kenward-Roger df
@@ -648,7 +649,10 @@ class MMRMResult(LinearModelResult):
 
     def __repr__(self) -> str:
         ref = f" reference={self.reference_arm!r}" if self.reference_arm is not None else ""
-        return (f"<MMRMResult {self.covariance} {'REML' if self.reml else 'ML'} "
+        grp = getattr(self, "group_levels", None)
+        by = f" by {self.group_name}={[*map(str, grp)]}" if grp is not None else ""
+        wt = f" weights={self.weights_name!r}" if getattr(self, "weights_name", None) else ""
+        return (f"<MMRMResult {self.covariance}{by}{wt} {'REML' if self.reml else 'ML'} "
                 f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
 
