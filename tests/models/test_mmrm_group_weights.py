@@ -535,3 +535,27 @@ def test_identical_groups_spatial_sandwich_and_bw(kw: dict[str, Any]) -> None:
                                u.predict(new, interval="prediction").to_numpy(), rtol=1e-5,
                                atol=1e-8)
     assert g.simulate(2, newdata=new, rng=1).shape == (len(new), 2)
+
+
+@pytest.mark.parametrize("cov", ["us", "ar1", "csh"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_grouped_df_equal_separate_fits_per_arm(validation_dir: Path, cov: str,
+                                                weighted: bool) -> None:
+    """With the mean fully interacted with the group, theta's covariance, X'V^-1X and the
+    Kenward-Roger pieces are block diagonal, so each arm's visit means have the SE and the
+    Satterthwaite / Kenward-Roger df of the arm fitted on its own (validated ungrouped)."""
+    kw: dict[str, Any] = {"weights": "WEIGHT"} if weighted else {}
+    g = fit(validation_dir, "ARMCD * AVISIT", cov, group="ARMCD", **kw)
+    data = fev_data(validation_dir)
+    for arm in ("PBO", "TRT"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RehabStatsWarning)
+            s = mmrm("FEV1 ~ AVISIT", data[data["ARMCD"] == arm], subject="USUBJID",
+                     visit="AVISIT", covariance=cov, **kw)
+        for method in ("satterthwaite", "kenward-roger", "kenward-roger-linear"):
+            eg = g.emmeans(["ARMCD", "AVISIT"], df_method=method)
+            eg = eg[eg["ARMCD"] == arm]
+            es = s.emmeans("AVISIT", df_method=method)
+            np.testing.assert_allclose(eg["estimate"], es["estimate"], rtol=1e-7)
+            np.testing.assert_allclose(eg["se"], es["se"], rtol=1e-5)
+            np.testing.assert_allclose(eg["df"], es["df"], rtol=1e-5)
