@@ -182,7 +182,7 @@ def test_grouped_us_summary_against_mmrm_print(validation_dir: Path) -> None:
         ref, tol, line = s[key]
         np.testing.assert_allclose(ours, ref, rtol=0, atol=tol, err_msg=f"{key} (line {line})")
     # Sigma printed with round(, 1): all entries within half a unit except TRT's [1, 3] and
-    # [2, 4] (printed 2.8 and -4.8, optimum 2.745 and -4.750: nlme::gls on the TRT arm alone
+    # [2, 4] (printed 2.8 and -4.8, optimum 2.745 and -4.75: nlme::gls on the TRT arm alone
     # agrees with rehabstats to 1e-4, see test_grouped_equals_separate_gls_per_arm), so the
     # bound here is one printed unit.
     for g in ("PBO", "TRT"):
