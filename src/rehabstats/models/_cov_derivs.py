@@ -59,6 +59,11 @@ class SigmaDerivatives:
         out: np.ndarray = np.einsum("ab,ijab->ij", G, self.hessian(theta))
         return out
 
+    def hessian_blocks(self, theta: np.ndarray) -> list[tuple[slice, slice, np.ndarray]]:
+        """The non-zero blocks of :meth:`hessian`: ``(theta slice, visit slice,
+        d2Sigma of that block)``; here one block, everything."""
+        return [(slice(None), slice(None), self.hessian(theta))]
+
 
 class _UnstructuredDerivatives(SigmaDerivatives):
     """Closed forms for ``us`` (see the module docstring)."""
@@ -141,8 +146,58 @@ class _UnstructuredDerivatives(SigmaDerivatives):
         return out
 
 
+class _GroupedDerivatives(SigmaDerivatives):
+    """A grouped structure (:func:`~rehabstats.models._covariance.grouped_structure`):
+    each group's parameters act on its own diagonal block only, so the Jacobian
+    is block-sparse and the second derivatives are block-diagonal in both the
+    parameters and the visits; each group uses its base structure's provider
+    (closed forms for ``us``)."""
+
+    def __init__(self, structure: CovarianceStructure, m: int) -> None:
+        super().__init__(structure, m)
+        assert structure.base is not None
+        G = structure.groups
+        self.G, self.mg = G, self.m // G
+        self.kg = structure.base.n_theta(self.mg)
+        self._parts = [derivatives_for(structure.base, self.mg) for _ in range(G)]
+
+    def _blocks(self) -> list[tuple[slice, slice, SigmaDerivatives]]:
+        kg, mg = self.kg, self.mg
+        return [(slice(g * kg, (g + 1) * kg), slice(g * mg, (g + 1) * mg), d)
+                for g, d in enumerate(self._parts)]
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        J = np.zeros((self.G * self.kg, self.m, self.m))
+        for ts, vs, d in self._blocks():
+            J[ts, vs, vs] = d.jacobian(theta[ts])
+        return J
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        K = self.G * self.kg
+        H = np.zeros((K, K, self.m, self.m))
+        for ts, vs, d in self._blocks():
+            H[ts, ts, vs, vs] = d.hessian(theta[ts])
+        return H
+
+    def hessian_blocks(self, theta: np.ndarray) -> list[tuple[slice, slice, np.ndarray]]:
+        theta = np.asarray(theta, dtype=float)
+        return [(ts, vs, d.hessian(theta[ts])) for ts, vs, d in self._blocks()]
+
+    def contract_hessian(self, G: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        K = self.G * self.kg
+        out = np.zeros((K, K))
+        for ts, vs, d in self._blocks():
+            out[ts, ts] = d.contract_hessian(G[vs, vs], theta[ts])
+        return out
+
+
 def derivatives_for(structure: CovarianceStructure, m: int) -> SigmaDerivatives:
     """The derivative provider for ``structure`` (closed forms where available)."""
+    if structure.groups > 1 and structure.base is not None:
+        return _GroupedDerivatives(structure, m)
     if structure.name == "us" and structure.n_theta(m) == m * (m + 1) // 2:
         return _UnstructuredDerivatives(structure, m)
     return SigmaDerivatives(structure, m)

@@ -47,7 +47,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["COVARIANCE_STRUCTURES", "SPATIAL_STRUCTURES", "CovarianceStructure", "get_structure"]
+__all__ = ["COVARIANCE_STRUCTURES", "SPATIAL_STRUCTURES", "CovarianceStructure", "get_structure",
+           "grouped_structure"]
 
 
 def _map_to_cor(t: np.ndarray) -> np.ndarray:
@@ -223,6 +224,11 @@ class CovarianceStructure:
     coordinates : numpy.ndarray or None
         Spatial structures: the ``(m, dims)`` coordinates of the covariance
         grid, set by :meth:`bind`.
+    groups : int
+        1, or the number of groups of a grouped structure (see
+        :func:`grouped_structure`).
+    base : CovarianceStructure or None
+        A grouped structure's per-group structure.
     """
 
     name: str
@@ -234,6 +240,8 @@ class CovarianceStructure:
     min_visits: int
     spatial: int = 0
     coordinates: np.ndarray | None = None
+    groups: int = 1
+    base: CovarianceStructure | None = None
 
     def bind(self, coordinates: np.ndarray) -> CovarianceStructure:
         """A spatial structure over the points ``coordinates`` (shape ``(m,)`` or ``(m, dims)``).
@@ -331,6 +339,56 @@ COVARIANCE_STRUCTURES: dict[str, CovarianceStructure] = {
 }
 
 SPATIAL_STRUCTURES = tuple(k for k, v in COVARIANCE_STRUCTURES.items() if v.spatial)
+
+
+def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
+    lead = blocks[0].shape[:-2]
+    m = blocks[0].shape[-1]
+    g = len(blocks)
+    out = np.zeros((*lead, g * m, g * m), dtype=np.result_type(*blocks))
+    for i, b in enumerate(blocks):
+        out[..., i * m:(i + 1) * m, i * m:(i + 1) * m] = b
+    return out
+
+
+def grouped_structure(base: CovarianceStructure, n_groups: int) -> CovarianceStructure:
+    """A separate ``base`` covariance per group: mmrm's ``us(visit | group / subject)``.
+
+    The result lives on the grid of ``n_groups * m`` points (group ``g``'s
+    visit ``j`` is point ``g * m + j``) with the block-diagonal covariance
+    ``diag(Sigma_1, ..., Sigma_G)``; ``theta`` is the concatenation of the
+    groups' parameter vectors in group-level order (mmrm's order; SAS
+    ``GROUP=``). A subject only has points of its own group, so its
+    likelihood uses its group's ``Sigma``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> st = grouped_structure(get_structure("cs"), 2)
+    >>> st.n_theta(8), np.diag(st.sigma(np.array([0.0, 0.0, np.log(2.0), 0.0]), 8))
+    (4, array([1., 1., 1., 1., 4., 4., 4., 4.]))
+    """
+    G = int(n_groups)
+    if G < 2:
+        return base
+
+    def per_group(M: int) -> int:
+        if M % G:
+            raise ValueError(f"a grouped structure over {M} points needs a multiple of {G}")
+        return M // G
+
+    def build(theta: np.ndarray, M: int) -> np.ndarray:
+        m = per_group(M)
+        k = base.n_theta(m)
+        return _block_diag([base.build(theta[..., g * k:(g + 1) * k], m) for g in range(G)])
+
+    def start(S: np.ndarray, M: int) -> np.ndarray:
+        m = per_group(M)
+        return np.concatenate([np.asarray(base.start(S[g * m:(g + 1) * m, g * m:(g + 1) * m], m),
+                                          dtype=float) for g in range(G)])
+
+    return replace(base, n_theta=lambda M: G * base.n_theta(per_group(M)), build=build,
+                   start=start, groups=G, base=base)
 
 
 def get_structure(name: str) -> CovarianceStructure:

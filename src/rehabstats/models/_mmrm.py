@@ -49,9 +49,11 @@ from ._covariance import (
     SPATIAL_STRUCTURES,
     CovarianceStructure,
     get_structure,
+    grouped_structure,
 )
 from ._design_cache import design_matrix, formula_factor_codes
 from ._mmrm_fit import MMRMEngine, OptimizerInfo, single_thread_blas
+from ._mmrm_gw import check_group, check_weights, group_codes, weights_of
 from ._rank import RankInfo, drop_aliased
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
 
@@ -95,6 +97,11 @@ class MMRMResult(LinearModelResult):
         Fixed-effect columns dropped because the design is rank deficient (an
         empty arm x visit cell, collinear covariates), as mmrm's
         ``beta_aliased``; ``coef()`` lists the estimated coefficients only.
+    group_name, group_levels : str or None, list or None
+        ``group=`` column and its levels (the order of the groups in
+        ``theta`` and in :attr:`covariance_matrix`); None without groups.
+    weights_name : str or None
+        ``weights=`` column.
 
     Notes
     -----
@@ -105,7 +112,8 @@ class MMRMResult(LinearModelResult):
     for a numeric subject-level covariate and ``baseline=`` is not given the
     first modelled visit is not a baseline and a ``DesignError`` is raised --
     or ``"residual_sd"``: the mean of the fitted visit SDs,
-    ``mean(sqrt(diag(Sigma)))``. Both are treated as known; the table's
+    ``mean(sqrt(diag(Sigma)))`` (with ``group=``: over all groups' visits; with
+    ``weights=``: of the unit-weight ``Sigma``). Both are treated as known; the table's
     ``standardizer_source`` column says which SD was used.
     ``vcov("kenward-roger")`` is the Kenward-Roger adjusted covariance
     (mmrm's ``beta_vcov_adj``); for one-row contrasts the Kenward-Roger df
@@ -130,6 +138,11 @@ class MMRMResult(LinearModelResult):
     subject_name: str
     visit_name: str
     time_name: str | None
+    group_name: str | None
+    group_levels: list[Any] | None
+    weights_name: str | None
+    _weights: np.ndarray | None
+    _m_visits: int
     time_points: list[float] | None
     vcov_type: str | None
     _V_emp: np.ndarray | None
@@ -153,16 +166,35 @@ class MMRMResult(LinearModelResult):
         """Estimated ``Sigma`` over the visit levels (visit x visit).
 
         Spatial structures: over the distinct values of the ``time`` column.
+        With ``group=``: one matrix per group, stacked -- the rows are a
+        MultiIndex ``(group, visit)``, the columns the visits, so
+        ``fit.covariance_matrix.loc[level]`` is that group's ``Sigma`` (R
+        mmrm's ``VarCorr()`` list element). With ``weights=`` this is the
+        ``Sigma`` of unit weight; observation ``j`` of a subject has variance
+        ``Sigma[j, j] / w_j``.
         """
-        labels = self._grid_labels
-        return pd.DataFrame(self._sigma, index=labels, columns=labels)
+        return self._per_group(self._sigma)
 
     @property
     def correlation_matrix(self) -> pd.DataFrame:
-        """Estimated within-subject correlation matrix over the visit levels."""
+        """Estimated within-subject correlation matrix over the visit levels
+        (with ``group=``: stacked per group as :attr:`covariance_matrix`)."""
         sd = np.sqrt(np.diag(self._sigma))
+        return self._per_group(self._sigma / np.outer(sd, sd))
+
+    def _per_group(self, big: np.ndarray) -> pd.DataFrame:
         labels = self._grid_labels
-        return pd.DataFrame(self._sigma / np.outer(sd, sd), index=labels, columns=labels)
+        levels = getattr(self, "group_levels", None)
+        if levels is None:
+            return pd.DataFrame(big, index=labels, columns=labels)
+        m = len(labels)
+        blocks = [big[g * m:(g + 1) * m, g * m:(g + 1) * m] for g in range(len(levels))]
+        index = pd.MultiIndex.from_product([list(levels), labels],
+                                           names=[self.group_name, None])
+        return pd.DataFrame(np.vstack(blocks), index=index, columns=labels)
+
+    def _sqrt_weights(self, n: int, w: np.ndarray | None) -> np.ndarray:
+        return np.ones(n) if w is None else np.sqrt(w)
 
     @property
     def _grid_labels(self) -> list[Any]:
@@ -242,6 +274,8 @@ class MMRMResult(LinearModelResult):
         y = self.frame[self.outcome_name].to_numpy(float)
         r = y - self._fit_design() @ self.beta
         codes = np.asarray(self._grid_codes)
+        if type != "response":  # on the scale of sqrt(w) y, whose covariance is Sigma
+            r = r * self._sqrt_weights(len(r), getattr(self, "_weights", None))
         if type == "pearson":
             r = r / np.sqrt(np.diag(self._sigma))[codes]
         elif type == "normalized":
@@ -327,7 +361,9 @@ class MMRMResult(LinearModelResult):
         check_option(interval, "interval", ("none", "confidence", "prediction"))
         level = check_ci(level, "level")
         V = self.vcov(df_method).to_numpy()
-        X, subj, codes, y, index, S = self._new_rows(newdata)
+        X, subj, codes, y, index, S, sw = self._new_rows(newdata)
+        # weights: predict sqrt(w) y (covariance Sigma), then scale back
+        X, y = X * sw[:, None], y * sw
         mu = X @ self.beta
         est = mu.copy()
         conf_var = np.einsum("np,pq,nq->n", X, V, X)
@@ -346,6 +382,7 @@ class MMRMResult(LinearModelResult):
                 cv = np.einsum("nup,pq,nuq->nu", Z, V, Z)
                 cond = np.diag(S[np.ix_(u, u)] - ss @ S[np.ix_(o, u)])
                 conf_var[u_rows], var[u_rows] = cv, cv + cond
+        est, conf_var, var = est / sw, conf_var / sw**2, var / sw**2
         out = pd.DataFrame({"estimate": est}, index=index)
         if interval != "none":
             se = np.sqrt(conf_var if interval == "confidence" else var)
@@ -390,14 +427,15 @@ class MMRMResult(LinearModelResult):
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
             raise DataError(f"The 'n' argument must be a positive integer; got {n!r}.")
         gen = normalize_rng(rng)
-        X, subj, codes, _, index, S = self._new_rows(newdata)
-        mu = X @ self.beta
+        X, subj, codes, _, index, S, sw = self._new_rows(newdata)
+        mu = (X * sw[:, None]) @ self.beta  # sqrt(w) y ~ N(sqrt(w) X beta, Sigma)
         out = np.empty((len(mu), int(n)))
         for rows in _pattern_blocks(subj, codes, S.shape[0]):
             c = codes[rows[0]]
             Lc = np.linalg.cholesky(S[np.ix_(c, c)])
             z = gen.standard_normal((rows.shape[0], int(n), len(c)))
             out[rows] = mu[rows][:, :, None] + np.einsum("ab,snb->san", Lc, z)
+        out /= sw[:, None]
         return pd.DataFrame(out, index=index, columns=[f"sim_{k + 1}" for k in range(int(n))])
 
     def _fit_design(self) -> np.ndarray:
@@ -410,18 +448,23 @@ class MMRMResult(LinearModelResult):
         return out
 
     def _new_rows(self, newdata: pd.DataFrame | None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray]:
-        """(X, subject codes, grid codes, outcome or NaN, index, Sigma over the grid)."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray,
+                             np.ndarray]:
+        """(X, subject codes, grid codes, outcome or NaN, index, Sigma over the grid,
+        sqrt(weights)); rows of ``newdata`` without a weights column have weight 1."""
+        group, levels = getattr(self, "group_name", None), getattr(self, "group_levels", None)
+        wname = getattr(self, "weights_name", None)
         if newdata is None:
             subj = pd.factorize(self.frame[self.subject_name])[0]
             y = self.frame[self.outcome_name].to_numpy(float)
+            sw = self._sqrt_weights(len(y), getattr(self, "_weights", None))
             return (self._fit_design(), subj, np.asarray(self._grid_codes), y,
-                    self.frame.index, self._sigma)
+                    self.frame.index, self._sigma, sw)
         if not isinstance(newdata, pd.DataFrame):
             raise DataError(f"'newdata' must be a pandas DataFrame; got {type(newdata).__name__}.")
-        need = [self.subject_name, self.visit_name,
-                *([self.time_name] if self.time_name else [])]
-        check_columns(newdata, dict(zip(("subject", "visit", "time"), need, strict=False)))
+        need = {"subject": self.subject_name, "visit": self.visit_name, "time": self.time_name,
+                "group": group}
+        check_columns(newdata, need)
         frame = newdata.copy()
         for c in self.frame.columns:
             if c in frame.columns and isinstance(self.frame[c].dtype, pd.CategoricalDtype):
@@ -453,7 +496,14 @@ class MMRMResult(LinearModelResult):
                 raise DataError(f"Column {self.time_name!r} of 'newdata' must be numeric and "
                                 "finite.")
             grid, codes = np.unique(t, return_inverse=True)
-            S = get_structure(self.covariance).bind(grid).sigma(self.theta, len(grid))
+            st = get_structure(self.covariance).bind(grid)
+            n_grid = len(grid)
+            if levels is not None:
+                assert group is not None
+                st = grouped_structure(st, len(levels))
+                codes = group_codes(frame[group], levels, group) * len(grid) + codes
+                n_grid *= len(levels)
+            S = st.sigma(self.theta, n_grid)
             dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
         else:
             codes = frame[self.visit_name].cat.codes.to_numpy() if isinstance(
@@ -465,11 +515,21 @@ class MMRMResult(LinearModelResult):
                 raise DataError(f"Visit {show(bad)} of 'newdata' is not a fitted visit level "
                                 f"{show_list(self.visit_levels)}.")
             S = self._sigma
+            if levels is not None:
+                assert group is not None
+                codes = group_codes(frame[group], levels, group) * len(self.visit_levels) + codes
             dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
         if dup.any():
             raise DataError(f"Subject {show(frame[self.subject_name].to_numpy()[dup][0])} has a "
                             "visit listed twice in 'newdata'.")
-        return X, subj, np.asarray(codes), y, frame.index, S
+        if levels is not None:
+            assert group is not None
+            first = pd.Series(codes // (S.shape[0] // len(levels))).groupby(subj).nunique()
+            if (first > 1).any():
+                raise DataError(f"The group column {group!r} of 'newdata' must be constant "
+                                "within subject.")
+        sw = self._sqrt_weights(len(frame), weights_of(frame, wname))
+        return X, subj, np.asarray(codes), y, frame.index, S, sw
 
     # ------------------------------------------------------------------ base hooks
     def _kr(self, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -482,19 +542,28 @@ class MMRMResult(LinearModelResult):
         eng: MMRMEngine = self._engine
         ev = eng.evaluate(self.theta)
         dS = eng.jacobian(self.theta)
-        d2S = eng.sigma_hessian(self.theta)
-        k, m, p = dS.shape[0], eng.m, eng.p
+        k, p = dS.shape[0], eng.p
         P = -eng.b_matrices(ev, dS)
-        ZZ = eng.zz_sum(ev).reshape(m * m, p * p)
-        R = (d2S.reshape(k * k, m * m) @ ZZ).reshape(k, k, p, p)
+        ZZ4 = eng.zz_sum(ev)
+        # second derivatives block by block (one block per group of a grouped structure:
+        # never the (k, k, m, m) array over all groups)
+        R = np.zeros((k, k, p, p))
+        for ts, vs, d2 in eng.derivs.hessian_blocks(np.asarray(self.theta, dtype=float)):
+            kb, mb = d2.shape[0], d2.shape[2]
+            Zb = ZZ4[vs, vs].reshape(mb * mb, p * p)
+            R[ts, ts] = (d2.reshape(kb * kb, mb * mb) @ Zb).reshape(kb, kb, p, p)
         # Q_ij = sum_s sum_ad (Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
         Q = np.zeros((k * k, p * p))
         for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
             ms = len(o)
             Jo = dS[:, o][:, :, o]  # (k, ms, ms)
-            T = (Jo @ ev.Omega[s][np.ix_(o, o)]).reshape(k * ms, ms)
-            TT = (T @ Jo.transpose(1, 0, 2).reshape(ms, k * ms)).reshape(k, ms, k, ms)
-            Q += TT.transpose(0, 2, 1, 3).reshape(k * k, ms * ms) @ Zs.reshape(ms * ms, p * p)
+            # only the parameters acting on these visits (with groups: the pattern's group)
+            act = np.flatnonzero(np.abs(Jo).reshape(k, -1).max(axis=1) > 0)
+            ka, Ja = len(act), Jo[act]
+            T = (Ja @ ev.Omega[s][np.ix_(o, o)]).reshape(ka * ms, ms)
+            TT = (T @ Ja.transpose(1, 0, 2).reshape(ms, ka * ms)).reshape(ka, ms, ka, ms)
+            Q[(act[:, None] * k + act[None, :]).ravel()] += (
+                TT.transpose(0, 2, 1, 3).reshape(ka * ka, ms * ms) @ Zs.reshape(ms * ms, p * p))
         Q = Q.reshape(k, k, p, p)
         return P, Q, R
 
@@ -580,7 +649,10 @@ class MMRMResult(LinearModelResult):
 
     def __repr__(self) -> str:
         ref = f" reference={self.reference_arm!r}" if self.reference_arm is not None else ""
-        return (f"<MMRMResult {self.covariance} {'REML' if self.reml else 'ML'} "
+        grp = getattr(self, "group_levels", None)
+        by = f" by {self.group_name}={[*map(str, grp)]}" if grp is not None else ""
+        wt = f" weights={self.weights_name!r}" if getattr(self, "weights_name", None) else ""
+        return (f"<MMRMResult {self.covariance}{by}{wt} {'REML' if self.reml else 'ML'} "
                 f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
 
@@ -791,6 +863,8 @@ def mmrm(
     baseline: str | None = None,
     time: str | None = None,
     vcov: str | None = None,
+    group: str | None = None,
+    weights: str | None = None,
 ) -> MMRMResult:
     r"""Mixed model for repeated measures on all available visits.
 
@@ -878,6 +952,33 @@ def mmrm(
         ``"residual"``, ``"asymptotic"`` or ``"between-within"`` (Kenward-Roger
         is rejected, as in mmrm; mmrm's Satterthwaite df for sandwich
         covariances is not implemented yet and is rejected too).
+    group : str, optional
+        A column constant within subject (e.g. the arm): a separate covariance
+        matrix of the same structure for each of its levels, as mmrm's
+        ``us(visit | group / subject)`` and SAS PROC MIXED's ``REPEATED ... /
+        GROUP=``. ``theta`` is the concatenation of the groups' parameters in
+        the order of the levels (a Categorical's categories, else sorted
+        values; mmrm's order), the likelihood is the sum over subjects with
+        each subject's rows using its group's :math:`\Sigma_g`, and every df
+        method (Satterthwaite, both Kenward-Roger variants, ...) uses the full
+        ``theta``. ``covariance_matrix`` then has a ``(group, visit)``
+        MultiIndex (``fit.covariance_matrix.loc[level]``). Each group needs two
+        or more subjects and (non-spatial structures) two or more observations
+        at every visit. The fixed effects are not split by group: use e.g.
+        ``arm * visit`` in the formula for arm-specific means.
+    weights : str, optional
+        A column of positive, finite observation weights ``w`` (per row), as
+        mmrm's ``weights =`` and SAS's ``WEIGHT`` statement: subject ``i``'s
+        covariance is :math:`W_i^{-1/2}\Sigma W_i^{-1/2}` with
+        :math:`W_i = \mathrm{diag}(w_{ij})`, i.e. ``Var(y_ij) = Sigma[j, j] /
+        w_ij``; the log-likelihood is that of this Gaussian model (mmrm's
+        constant), equal to the unweighted one of :math:`\sqrt{w}y` on
+        :math:`\sqrt{w}X` plus :math:`\tfrac12\sum\log w`. Rows with a
+        missing weight are dropped as for other columns (``nan_policy``).
+        ``residuals("pearson" | "normalized")``, ``predict`` and ``simulate``
+        use the weighted :math:`\Sigma_i`; for ``newdata`` the weights come
+        from its weights column if present, else 1 (mmrm uses 1 in
+        ``predict`` and ``simulate``).
 
     Returns
     -------
@@ -937,6 +1038,11 @@ def mmrm(
     Kenward, M. G. & Roger, J. H. (1997). Small sample inference for fixed
     effects from restricted maximum likelihood. *Biometrics* 53, 983-997.
     doi:10.2307/2533558
+    Sabanés Bové, D. et al. (2024). mmrm: Mixed models for repeated measures
+    (R package 0.3), covariance vignette (grouped covariance, weights).
+    https://openpharma.github.io/mmrm/
+    SAS Institute (2015). SAS/STAT 14.1 User's Guide, The MIXED Procedure:
+    REPEATED statement GROUP= option; WEIGHT statement.
 
     Examples
     --------
@@ -952,6 +1058,18 @@ def mmrm(
     ('active - placebo', 2.83, 101.9)
     >>> fit.covariance_matrix.shape
     (7, 7)
+
+    A separate unstructured covariance per arm (mmrm ``us(visit | arm /
+    subject)``), and observation weights:
+
+    >>> by_arm = mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit",
+    ...               group="arm")
+    >>> by_arm.group_levels, by_arm.covariance_matrix.loc["active"].shape, len(by_arm.theta)
+    (['placebo', 'active'], (7, 7), 56)
+    >>> w = df.assign(w=1.0 + (df["visit"] == "month0"))
+    >>> fit_w = mmrm("alsfrs ~ arm * visit", w, subject="subject", visit="visit", weights="w")
+    >>> bool(fit_w.converged)
+    True
     """
     if not isinstance(covariance, str) or covariance not in COVARIANCE_STRUCTURES:
         valid = ", ".join(repr(c) for c in COVARIANCE_STRUCTURES)
@@ -990,7 +1108,7 @@ def mmrm(
                               f"'between-within'; got df_method={df_method!r}: {why}.")
     outcome, rhs = _formula_parts(formula)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
-                         "time": time})
+                         "time": time, "group": group, "weights": weights})
     if outcome not in data.columns:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError(f"The formula's outcome {outcome!r} is not a column of the data. "
@@ -1000,10 +1118,12 @@ def mmrm(
         raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
     y_all = check_numeric_column(data, outcome, "outcome")
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
-    extra = [c for c in dict.fromkeys([baseline, time]) if c is not None and c not in cols]
+    extra = [c for c in dict.fromkeys([baseline, time, group, weights])
+             if c is not None and c not in cols]
     frame = model_frame(data, [*cols, *extra])
     frame[outcome] = y_all.to_numpy()
-    check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
+    check_finite(frame, [outcome, *rhs_cols, *[c for c in extra if c != group]],
+                 {outcome: "outcome"})
     for c in rhs_cols:  # the visit column is checked by resolve_visit_order below
         if c != visit:
             check_labels(frame[c], c)
@@ -1013,7 +1133,7 @@ def mmrm(
         frame[time] = check_numeric_column(frame, time, "time")
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
-    needed = [outcome, *cols, *([time] if time else [])]
+    needed = [outcome, *cols, *[c for c in (time, group, weights) if c is not None]]
     if _has_missing(frame, needed):
         frame, n_omitted = drop_missing_rows(frame, needed, nan_policy=nan_policy,
                                              stacklevel=3)
@@ -1026,6 +1146,8 @@ def mmrm(
     levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
                                     stacklevel=3) if n_omitted else list(all_levels)
     frame[visit] = _as_categorical(frame[visit], levels)
+    # mmrm's group order: the levels as in the data (before the arm's reference is put first)
+    group_levels = _present_levels(frame[group]) if group is not None else None
     if baseline is not None:
         varies = frame.groupby(subject, observed=True)[baseline].nunique() > 1
         if varies.any():
@@ -1107,6 +1229,17 @@ def mmrm(
         what = f"distinct times (column {time!r})" if spatial else f"visit levels (column {visit!r})"
         raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} {what}; "
                           f"the data have {m}.")
+    m_visits = m
+    if group is not None:  # a separate Sigma per group: grid point g * m + j
+        assert group_levels is not None
+        gcodes = check_group(frame, group, subject=subject, visit=visit, subj_codes=subj_codes,
+                             visit_codes=np.asarray(grid_codes), n_visits=m,
+                             visit_levels=list(time_points) if spatial and time_points else
+                             list(levels), levels=group_levels, spatial=spatial)
+        grid_codes = gcodes * m + np.asarray(grid_codes)
+        st = grouped_structure(st, len(group_levels))
+        m = m * len(group_levels)
+    w_obs = check_weights(frame, weights) if weights is not None else None
     n_theta = st.n_theta(m)
     if n_theta + p > n:
         raise DesignError(
@@ -1116,7 +1249,7 @@ def mmrm(
         )
     with single_thread_blas():  # small matrices: threaded BLAS only slows them
         engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st,
-                            reml)
+                            reml, weights=w_obs)
         theta, info = engine.fit()
         ev = engine.evaluate(theta)
         converged = info.converged
@@ -1154,8 +1287,9 @@ def mmrm(
     V_emp = None
     if vcov is not None:
         allowed = tuple(mm for mm in allowed if mm in ("residual", "asymptotic", "between-within"))
-        V_emp = _sandwich(frame[outcome].to_numpy(float), X, ev.beta, V, ev.sigma, subj_codes,
-                          np.asarray(grid_codes), m, vcov)
+        sw = np.ones(n) if w_obs is None else np.sqrt(w_obs)
+        V_emp = _sandwich(frame[outcome].to_numpy(float) * sw, X * sw[:, None], ev.beta, V,
+                          ev.sigma, subj_codes, np.asarray(grid_codes), m, vcov)
     return MMRMResult(
         coef_names=rank_info.kept_names,
         aliased=rank_info.aliased,
@@ -1192,6 +1326,11 @@ def mmrm(
         vcov_type=vcov,
         _V_emp=V_emp,
         _sigma=ev.sigma.copy(),
+        group_name=group,
+        group_levels=group_levels,
+        weights_name=weights,
+        _weights=w_obs,
+        _m_visits=m_visits,
         _V=V,
         _jac=jac,
         _engine=engine,

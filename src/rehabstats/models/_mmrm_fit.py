@@ -143,8 +143,16 @@ class MMRMEngine:
     subject_codes : (n,) integer subject index 0..N-1.
     visit_codes : (n,) integer visit index 0..m-1 (unique within subject).
     m : number of visit levels.
-    structure : covariance structure.
+    structure : covariance structure (a grouped one, see
+        :func:`~rehabstats.models._covariance.grouped_structure`, for a separate
+        Sigma per group: then ``visit_codes`` index the ``groups * m_visits``
+        points, ``group * m_visits + visit``, and the patterns are keyed by
+        group and visits).
     reml : REML (True) or ML.
+    weights : (n,) positive observation weights, or None. As mmrm, the
+        covariance of subject ``i`` is ``W_i^{-1/2} Sigma W_i^{-1/2}``: the
+        engine fits ``sqrt(w) y`` on ``sqrt(w) X`` with covariance ``Sigma``
+        and adds ``-sum(log w)`` (the log Jacobian) to ``-2 log L``.
     """
 
     def __init__(
@@ -156,7 +164,15 @@ class MMRMEngine:
         m: int,
         structure: CovarianceStructure,
         reml: bool = True,
+        weights: np.ndarray | None = None,
     ) -> None:
+        self.log_weight_sum = 0.0
+        if weights is not None:
+            w = np.asarray(weights, dtype=float)
+            sw = np.sqrt(w)
+            y = np.asarray(y, dtype=float) * sw
+            X = np.asarray(X, dtype=float) * sw[:, None]
+            self.log_weight_sum = float(np.sum(np.log(w)))
         self.m = m = int(m)
         self.structure = structure
         self.derivs: SigmaDerivatives = derivatives_for(structure, m)
@@ -291,7 +307,7 @@ class MMRMEngine:
         # residual cross-products per pattern: sum_n r_n r_n'
         RR = self._resid_cp(beta)
         quad = float(Of @ RR.reshape(-1))
-        f = logdet + quad
+        f = logdet + quad - self.log_weight_sum
         if self.reml:
             f += 2.0 * float(np.sum(np.log(np.diag(cA)))) + (self.n_obs - p) * _LOG2PI
         else:

@@ -42,14 +42,25 @@ def _mmrm(fit: Any) -> list[str]:
              else f"NOT converged ({info.message}; max|gradient| = {info.max_abs_gradient:.1e})")
     k_aic = k if fit.reml else k + len(fit.beta)
     what = "covariance parameters" if fit.reml else "covariance parameters + fixed effects"
-    return [
+    levels = getattr(fit, "group_levels", None)
+    groups = (f" ({len(levels)} groups of {fit.group_name!r}: {k // len(levels)} each)"
+              if levels is not None else "")
+    weights = getattr(fit, "weights_name", None)
+    out = [
         _sample(fit),
-        f"covariance: {fit.covariance}, {k} parameters; {'REML' if fit.reml else 'ML'}; {state}",
+        f"covariance: {fit.covariance}, {k} parameters{groups}; "
+        f"{'REML' if fit.reml else 'ML'}; {state}",
+        *([f"weights: {weights!r} (Var(y_ij) = Sigma[j, j] / w_ij)"] if weights else []),
         f"AIC/BIC as R mmrm: k = {k_aic} {what}, BIC with log({fit.n_subjects} subjects)",
         "",
         "Estimated covariance matrix (visit x visit):",
-        fit.covariance_matrix.to_string(float_format=_fmt),
     ]
+    cov = fit.covariance_matrix
+    if levels is None:
+        return [*out, cov.to_string(float_format=_fmt)]
+    for lv in levels:
+        out += [f"Group: {lv}", cov.loc[lv].to_string(float_format=_fmt)]
+    return out
 
 
 def _lmm(fit: Any) -> list[str]:
