@@ -395,3 +395,77 @@ def test_sandwich_options_and_errors() -> None:
         _fit(d, vcov="empirical")
     with pytest.raises(DataError, match=r"'df_method'"):
         emp.coef(df_method="satterthwaite")
+
+
+# ---------------------------------------------------------------- several coordinates
+def _toy2d() -> pd.DataFrame:
+    d = _toy()
+    num = d["subject"].str[1:].astype(int)
+    return d.assign(ypos=((num + d["t"]) % 3) * 0.5)
+
+
+def test_two_coordinates_use_euclidean_distances() -> None:
+    d = _toy2d()
+    fit = _fit(d, covariance="sp_exp", time=["t", "ypos"])
+    assert fit.converged
+    pts = list(fit.covariance_matrix.index)
+    assert all(isinstance(p, tuple) and len(p) == 2 for p in pts)
+    rho = 1 / (1 + math.exp(-fit.theta[1]))
+    a, b = pts[0], pts[-1]
+    dist = math.hypot(a[0] - b[0], a[1] - b[1])
+    assert fit.correlation_matrix.loc[[a], [b]].to_numpy()[0, 0] == pytest.approx(rho**dist,
+                                                                                rel=1e-12)
+    # a constant second coordinate changes nothing: the same fit as time="t" (1e-10)
+    one = _fit(d, covariance="sp_exp", time="t")
+    flat = _fit(d.assign(ypos=2.0), covariance="sp_exp", time=["t", "ypos"])
+    assert flat.loglik == pytest.approx(one.loglik, rel=1e-10)
+    np.testing.assert_allclose(flat.theta, one.theta, rtol=1e-7, atol=1e-9)
+    # swapping the coordinate columns is a relabelling of the axes
+    swapped = _fit(d, covariance="sp_exp", time=["ypos", "t"])
+    assert swapped.loglik == pytest.approx(fit.loglik, rel=1e-10)
+
+
+def test_two_coordinates_predict_newdata_and_simulate() -> None:
+    d = _toy2d()
+    fit = _fit(d, covariance="sp_gau", time=["t", "ypos"])
+    new = d.head(8).copy()
+    new.loc[[1, 6], "y"] = np.nan  # predicted from the subject's other observations
+    pred = fit.predict(new, interval="prediction")
+    obs = new["y"].notna()
+    np.testing.assert_array_equal(pred.loc[obs, "estimate"], new.loc[obs, "y"])
+    # the Gaussian conditional mean over the 2-D grid (1e-10)
+    S = fit.covariance_matrix
+    for row in (1, 6):
+        sub = new[new["subject"] == new.loc[row, "subject"]]
+        pts = list(zip(sub["t"], sub["ypos"], strict=True))
+        X = np.asarray(__import__("patsy").build_design_matrices([fit.design_info], sub)[0])
+        r = (sub["y"] - X @ fit.beta).to_numpy()
+        o = sub["y"].notna().to_numpy()
+        me = pts[list(sub.index).index(row)]
+        s_mo = S.loc[[me], [p for p, k in zip(pts, o, strict=True) if k]].to_numpy()
+        s_oo = S.loc[[p for p, k in zip(pts, o, strict=True) if k],
+                     [p for p, k in zip(pts, o, strict=True) if k]].to_numpy()
+        i = list(sub.index).index(row)
+        mu = float(X[i] @ fit.beta + (s_mo @ np.linalg.solve(s_oo, r[o]))[0])
+        assert pred.loc[row, "estimate"] == pytest.approx(mu, rel=1e-10)
+    sims = fit.simulate(2, rng=1)
+    assert sims.shape == (len(d), 2)
+    with pytest.raises(DataError, match=r"'time\[1\]'.*'ypos'"):
+        fit.predict(d.drop(columns="ypos"))
+
+
+def test_two_coordinate_errors() -> None:
+    d = _toy2d()
+    with pytest.raises(DataError, match=r"non-empty list of column names"):
+        _fit(d, covariance="sp_exp", time=[])
+    with pytest.raises(DataError, match=r"name a column twice"):
+        _fit(d, covariance="sp_exp", time=["t", "t"])
+    with pytest.raises(DataError, match=r"'time\[1\]'.*'zz'"):
+        _fit(d, covariance="sp_exp", time=["t", "zz"])
+    dup = d.copy()
+    dup.loc[1, ["t", "ypos"]] = dup.loc[0, ["t", "ypos"]].to_numpy()
+    with pytest.raises(DesignError, match=r"two observations at coordinates .*columns"):
+        _fit(dup, covariance="sp_exp", time=["t", "ypos"])
+    many = d.assign(ypos=np.arange(len(d), dtype=float))
+    with pytest.raises(DesignError, match=r"120 distinct coordinate points.*at most 60"):
+        _fit(many, covariance="sp_exp", time=["t", "ypos"])

@@ -135,13 +135,17 @@ def test_spatial_against_nlme_gls(validation_dir: Path, ref: dict[str, Any]) -> 
     d = fev_data(validation_dir)
     num = d["USUBJID"].astype(str).str.replace("PT", "").astype(int)
     d["TSHIFT"] = d["VISITN"] + (num % 3 - 1) * 0.25
+    d["YPOS"] = ((num + d["VISITN"]) % 3) * 0.5  # a second coordinate varying within subject
+    time = ref["time"].split(" + ")  # "VISITN + YPOS": Euclidean distances in two coordinates
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
         fit = mmrm("FEV1 ~ ARMCD", d, subject="USUBJID", visit="AVISIT", covariance=ref["cov"],
-                   reml=ref["reml"], time=ref["time"])
+                   reml=ref["reml"], time=time if len(time) > 1 else time[0])
     assert fit.converged
     assert fit.nobs == ref["nobs"]
     assert len(fit.covariance_matrix) == (4 if ref["time"] == "VISITN" else 12)
+    if len(time) > 1:
+        assert all(isinstance(t, tuple) and len(t) == 2 for t in fit.covariance_matrix.index)
     # REML/ML fits: 1e-5 relative on the parameters, 1e-8 on the log-likelihood
     np.testing.assert_allclose(fit.loglik, ref["loglik"], rtol=1e-8)
     np.testing.assert_allclose(fit.beta, ref["coef"], rtol=1e-5)

@@ -137,13 +137,13 @@ class MMRMResult(LinearModelResult):
     outcome_name: str
     subject_name: str
     visit_name: str
-    time_name: str | None
+    time_name: str | list[str] | None
     group_name: str | None
     group_levels: list[Any] | None
     weights_name: str | None
     _weights: np.ndarray | None
     _m_visits: int
-    time_points: list[float] | None
+    time_points: list[Any] | None
     vcov_type: str | None
     _V_emp: np.ndarray | None
     _grid_codes: np.ndarray
@@ -165,7 +165,8 @@ class MMRMResult(LinearModelResult):
     def covariance_matrix(self) -> pd.DataFrame:
         """Estimated ``Sigma`` over the visit levels (visit x visit).
 
-        Spatial structures: over the distinct values of the ``time`` column.
+        Spatial structures: over the distinct values of the ``time`` column
+        (with several coordinate columns, over the distinct coordinate tuples).
         With ``group=``: one matrix per group, stacked -- the rows are a
         MultiIndex ``(group, visit)``, the columns the visits, so
         ``fit.covariance_matrix.loc[level]`` is that group's ``Sigma`` (R
@@ -462,9 +463,10 @@ class MMRMResult(LinearModelResult):
                     self.frame.index, self._sigma, sw)
         if not isinstance(newdata, pd.DataFrame):
             raise DataError(f"'newdata' must be a pandas DataFrame; got {type(newdata).__name__}.")
-        need = {"subject": self.subject_name, "visit": self.visit_name, "time": self.time_name,
-                "group": group}
-        check_columns(newdata, need)
+        time_cols = _time_columns(self.time_name)
+        check_columns(newdata, {"subject": self.subject_name, "visit": self.visit_name,
+                                **{f"time[{i}]" if len(time_cols) > 1 else "time": c
+                                   for i, c in enumerate(time_cols)}, "group": group})
         frame = newdata.copy()
         for c in self.frame.columns:
             if c in frame.columns and isinstance(self.frame[c].dtype, pd.CategoricalDtype):
@@ -490,12 +492,15 @@ class MMRMResult(LinearModelResult):
         else:
             y = np.full(len(frame), np.nan)
         subj = pd.factorize(frame[self.subject_name])[0]
-        if self.time_name is not None:
-            t = pd.to_numeric(frame[self.time_name], errors="coerce").to_numpy(float)
+        if time_cols:
+            t = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
+                                 for c in time_cols])
             if not np.all(np.isfinite(t)):
-                raise DataError(f"Column {self.time_name!r} of 'newdata' must be numeric and "
-                                "finite.")
-            grid, codes = np.unique(t, return_inverse=True)
+                bad = time_cols[int(np.argmin(np.isfinite(t).all(axis=0)))]
+                raise DataError(f"Column {bad!r} of 'newdata' must be numeric and finite.")
+            grid, codes = np.unique(t if t.shape[1] > 1 else t[:, 0], axis=0,
+                                    return_inverse=True)
+            codes = np.asarray(codes).reshape(-1)
             st = get_structure(self.covariance).bind(grid)
             n_grid = len(grid)
             if levels is not None:
@@ -793,30 +798,46 @@ def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, v
 _MAX_SPATIAL_POINTS = 60
 
 
-def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str, time: str
-                  ) -> tuple[CovarianceStructure, np.ndarray, list[float]]:
-    """Bind a spatial structure to the distinct observation times.
+def _time_columns(time: str | Sequence[str] | None) -> list[str]:
+    """The coordinate columns of a spatial structure: ``time`` as a list (empty if None)."""
+    if time is None:
+        return []
+    return [time] if isinstance(time, str) else list(time)
+
+
+def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str,
+                  time: list[str]) -> tuple[CovarianceStructure, np.ndarray, list[Any]]:
+    """Bind a spatial structure to the distinct observation times (or coordinate tuples).
 
     Returns the bound structure, each row's index into the grid of distinct
-    times and the grid itself (sorted).
+    points and the grid itself (sorted; floats for one coordinate, tuples for
+    several, whose Euclidean distances are the ``d_ij``).
     """
     tvals = frame[time].to_numpy(float)
-    grid, codes = np.unique(tvals, return_inverse=True)
-    dup = frame.duplicated([subject, time], keep=False).to_numpy()
+    one = tvals.shape[1] == 1
+    grid, codes = np.unique(tvals[:, 0] if one else tvals, axis=0, return_inverse=True)
+    codes = np.asarray(codes).reshape(-1)
+    dup = frame.duplicated([subject, *time], keep=False).to_numpy()
     if dup.any():
         first = frame.loc[dup].iloc[0]
+        at = (f"time {show(first[time[0]])} (column {time[0]!r})" if one else
+              f"coordinates {show(tuple(first[c] for c in time))} (columns {show_list(time)})")
         raise DesignError(
-            f"Subject {show(first[subject])} has two observations at time "
-            f"{show(first[time])} (column {time!r}); at distance 0 the spatial correlation is "
-            "1 and the covariance matrix is singular. Give each observation its own time."
+            f"Subject {show(first[subject])} has two observations at {at}; at distance 0 the "
+            "spatial correlation is 1 and the covariance matrix is singular. Give each "
+            "observation its own " + ("time." if one else "point.")
         )
     if len(grid) > _MAX_SPATIAL_POINTS:
+        what = (f"The column {time[0]!r} has {len(grid)} distinct times" if one else
+                f"The columns {show_list(time)} have {len(grid)} distinct coordinate points")
         raise DesignError(
-            f"The column {time!r} has {len(grid)} distinct times; spatial structures support at "
-            f"most {_MAX_SPATIAL_POINTS} (the covariance is kept over the grid of distinct "
-            "times). Round the times to a coarser grid."
+            f"{what}; spatial structures support at most {_MAX_SPATIAL_POINTS} (the covariance "
+            "is kept over the grid of distinct points; observation-specific coordinates, as in "
+            "mmrm's fev_data VISITN2, are not supported yet). Round them to a coarser grid."
         )
-    return st.bind(grid), codes, [float(g) for g in grid]
+    labels: list[Any] = ([float(g) for g in grid] if one
+                         else [tuple(float(v) for v in g) for g in grid])
+    return st.bind(grid), codes, labels
 
 
 def _present_levels(series: pd.Series) -> list[Any]:
@@ -861,7 +882,7 @@ def mmrm(
     arm: str | None = None,
     reference: Any = None,
     baseline: str | None = None,
-    time: str | None = None,
+    time: str | Sequence[str] | None = None,
     vcov: str | None = None,
     group: str | None = None,
     weights: str | None = None,
@@ -930,10 +951,12 @@ def mmrm(
         The baseline covariate (one value per subject), e.g. ``"base"`` in
         ``"chg ~ base + arm * visit"``. It defines the ``"baseline_sd"``
         standardiser of :meth:`~MMRMResult.effect_sizes`.
-    time : str, optional
+    time : str or list of str, optional
         Spatial structures only (and required by them): the numeric column
         of observation times whose absolute differences are the distances
-        ``d_ij`` (as mmrm's ``sp_exp(time | subject)``). Times may differ
+        ``d_ij`` (as mmrm's ``sp_exp(time | subject)``), or several coordinate
+        columns whose Euclidean distances are (mmrm's
+        ``sp_exp(x, y | subject)``). Times may differ
         between subjects (unequally spaced or subject-specific); the
         covariance grid is the set of distinct times (at most 60), and a
         subject may not have two rows at the same time. ``visit`` still
@@ -1085,6 +1108,14 @@ def mmrm(
         spatial_names = ", ".join(repr(c) for c in SPATIAL_STRUCTURES)
         raise DataError(f"The 'time' argument applies to the spatial covariance structures "
                         f"({spatial_names}) only; covariance is {covariance!r}.")
+    if time is not None and not isinstance(time, str):
+        if (not isinstance(time, Sequence) or len(time) == 0
+                or not all(isinstance(c, str) for c in time)):
+            raise DataError("The 'time' argument must be a column name or a non-empty list of "
+                            f"column names (the coordinates); got {time!r}.")
+        if len(set(time)) < len(time):
+            raise DataError(f"The 'time' columns {list(time)!r} name a column twice.")
+    time_cols = _time_columns(time)
     methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic",
                "between-within")
     if not isinstance(df_method, str) or df_method not in methods:
@@ -1108,7 +1139,8 @@ def mmrm(
                               f"'between-within'; got df_method={df_method!r}: {why}.")
     outcome, rhs = _formula_parts(formula)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
-                         "time": time, "group": group, "weights": weights})
+                         **{f"time[{i}]" if len(time_cols) > 1 else "time": c
+                            for i, c in enumerate(time_cols)}, "group": group, "weights": weights})
     if outcome not in data.columns:
         available = ", ".join(repr(c) for c in data.columns)
         raise DataError(f"The formula's outcome {outcome!r} is not a column of the data. "
@@ -1118,7 +1150,7 @@ def mmrm(
         raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
     y_all = check_numeric_column(data, outcome, "outcome")
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
-    extra = [c for c in dict.fromkeys([baseline, time, group, weights])
+    extra = [c for c in dict.fromkeys([baseline, *time_cols, group, weights])
              if c is not None and c not in cols]
     frame = model_frame(data, [*cols, *extra])
     frame[outcome] = y_all.to_numpy()
@@ -1129,11 +1161,11 @@ def mmrm(
             check_labels(frame[c], c)
     if baseline is not None:
         frame[baseline] = check_numeric_column(frame, baseline, "baseline")
-    if time is not None:
-        frame[time] = check_numeric_column(frame, time, "time")
+    for c in time_cols:
+        frame[c] = check_numeric_column(frame, c, "time")
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
-    needed = [outcome, *cols, *[c for c in (time, group, weights) if c is not None]]
+    needed = [outcome, *cols, *time_cols, *[c for c in (group, weights) if c is not None]]
     if _has_missing(frame, needed):
         frame, n_omitted = drop_missing_rows(frame, needed, nan_policy=nan_policy,
                                              stacklevel=3)
@@ -1217,16 +1249,15 @@ def mmrm(
     check_exact_fit(frame[outcome].to_numpy(float), X, outcome, model="mmrm()")
     n, p = X.shape
     st = get_structure(covariance)
-    time_points: list[float] | None = None
+    time_points: list[Any] | None = None
     if spatial:
-        assert time is not None
-        st, grid_codes, time_points = _spatial_grid(frame, st, subject=subject, time=time)
+        st, grid_codes, time_points = _spatial_grid(frame, st, subject=subject, time=time_cols)
         m = len(time_points)
     else:
         grid_codes = frame[visit].cat.codes.to_numpy()
         m = len(levels)
     if m < st.min_visits:
-        what = f"distinct times (column {time!r})" if spatial else f"visit levels (column {visit!r})"
+        what = f"distinct times (column(s) {show_list(time_cols)})" if spatial else f"visit levels (column {visit!r})"
         raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} {what}; "
                           f"the data have {m}.")
     m_visits = m
@@ -1320,7 +1351,7 @@ def mmrm(
         outcome_name=outcome,
         subject_name=subject,
         visit_name=visit,
-        time_name=time,
+        time_name=time if time is None or isinstance(time, str) else list(time),
         time_points=time_points,
         _grid_codes=np.asarray(grid_codes),
         vcov_type=vcov,

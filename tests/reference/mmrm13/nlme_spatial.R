@@ -1,7 +1,8 @@
 # nlme::gls references for rehabstats' spatial MMRM structures (sp_exp = corExp,
 # sp_gau = corGaus, homogeneous variance, no nugget) on mmrm's fev_data, with the
 # visit number as time and with subject-specific times (VISITN + a per-subject
-# shift of -0.25, 0 or 0.25, so the time grid has 12 points).
+# shift of -0.25, 0 or 0.25, so the time grid has 12 points), and with two coordinates
+# (VISITN, YPOS = 0, 0.5 or 1 varying within subject; Euclidean distances, a 12-point grid).
 # Run from this directory:  Rscript nlme_spatial.R /work/shared/validation/peer_data
 suppressPackageStartupMessages({library(nlme); library(jsonlite)})
 args <- commandArgs(TRUE)
@@ -12,8 +13,9 @@ for (v in names(lv)) d[[v]] <- factor(d[[v]], levels = lv[[v]])
 d <- d[!is.na(d$FEV1), ]
 num <- as.integer(sub("PT", "", as.character(d$USUBJID)))
 d$TSHIFT <- d$VISITN + ((num %% 3) - 1) * 0.25
+d$YPOS <- ((num + d$VISITN) %% 3) * 0.5
 out <- list()
-for (cs in c("sp_exp", "sp_gau")) for (tm in c("VISITN", "TSHIFT")) for (reml in c(TRUE, FALSE)) {
+for (cs in c("sp_exp", "sp_gau")) for (tm in c("VISITN", "TSHIFT", "VISITN + YPOS")) for (reml in c(TRUE, FALSE)) {
   form <- as.formula(paste("~", tm, "| USUBJID"))
   cor <- if (cs == "sp_exp") corExp(form = form) else corGaus(form = form)
   f <- gls(FEV1 ~ ARMCD, data = d, correlation = cor,
