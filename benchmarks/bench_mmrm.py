@@ -13,8 +13,10 @@ set) it times
 reports peak memory of one ``fit+contrasts`` call (``tracemalloc`` peak; and for
 300 x 14 the growth of the peak resident set size over the resident set before
 the call, in a fresh subprocess with imports done),
-the ratios against **R mmrm figures recorded earlier on this machine type (not
-measured in this run; R's mmrm is not installed here)**, and the log-log slope
+the ratios against R mmrm -- **measured in the same run on the same data** when
+``Rscript`` finds R's mmrm (``r/mmrm_timing.R``; point ``REHABSTATS_R_LIBS`` at the
+library it was built into), otherwise figures recorded earlier on this machine type --
+and the log-log slope
 of the time in the number of visits (7, 10, 14 at 300 subjects), with the
 goal slope <= 1.6 (R mmrm's is 1.9). Ratios are peer time / ours (> 1: rehabstats
 is faster).
@@ -230,6 +232,40 @@ def _rss_delta_mib(n: int, k: int) -> float | None:
     return (rec["after_kib"] - rec["before_kib"]) / 1024
 
 
+R_SCRIPT = Path(__file__).resolve().parent / "r" / "mmrm_timing.R"
+
+
+def run_r_mmrm(sizes: list[tuple[int, int]], repeats: int) -> dict[tuple[int, int], dict[str, Any]] | None:
+    """R mmrm on the same data sets in this run (``r/mmrm_timing.R``), or None.
+
+    Needs ``Rscript`` and R's mmrm (built from source; set ``R_LIBS`` or
+    ``REHABSTATS_R_LIBS`` to its library). Same work as :func:`run_rehabstats`:
+    ``mmrm(us)`` with Satterthwaite and ``df_1d`` of the arm difference per visit.
+    """
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    env = dict(os.environ)
+    if env.get("REHABSTATS_R_LIBS"):
+        env["R_LIBS"] = env["REHABSTATS_R_LIBS"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, k in sizes:
+            _data(n, k).to_csv(Path(tmp) / f"{n:05d}x{k:02d}.csv", index=False)
+        try:
+            out = subprocess.run([rscript, str(R_SCRIPT), tmp, str(repeats)], capture_output=True,
+                                 text=True, check=False, timeout=1800, env=env)
+        except subprocess.TimeoutExpired:
+            return None
+    if out.returncode != 0 or not out.stdout.strip():
+        return None
+    rec = json.loads(out.stdout.strip().splitlines()[-1])
+    res: dict[tuple[int, int], dict[str, Any]] = {}
+    for key, val in rec["sizes"].items():
+        n, k = (int(v) for v in key.split("x"))
+        res[(n, k)] = {**val, "version": rec["mmrm"]}
+    return res
+
+
 def loglog_slope(x: list[float], y: list[float]) -> float:
     """Least-squares slope of log(y) on log(x)."""
     lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
@@ -242,12 +278,21 @@ def suite(repeats: int) -> dict[str, Any]:
     print(f"MMRM us, REML, Satterthwaite; median of {repeats} runs; "
           f"load average {load:.2f} on {os.cpu_count()} cores; "
           f"self max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    print("R mmrm 0.3.18 figures are RECORDED earlier on this machine type (issue 12, "
-          "TIMINGS.md), not measured in this run.")
+    r_run = run_r_mmrm(SIZES, repeats)
+    if r_run:
+        version = next(iter(r_run.values()))["version"]
+        print(f"R mmrm {version} MEASURED in this run on the same data (r/mmrm_timing.R: "
+              "mmrm(us) + df_1d per visit; wall time, median of repeats).")
+        r_times = {key: (v["seconds"], v.get("rss_growth_mib")) for key, v in r_run.items()}
+    else:
+        print("R mmrm 0.3.18 figures are RECORDED earlier on this machine type (issue 12, "
+              "TIMINGS.md), not measured in this run (R's mmrm not installed).")
+        r_times = dict(R_RECORDED)
+    src = "meas." if r_run else "rec."
     print(f"{'size':>9} {'rows':>5} | {'fit+coef':>17} | {'fit+contrasts':>17} | "
           f"{'peak':>7} | {'R mmrm':>7} | {'R / ours (cpu; wall)':>24}")
     print(f"{'':>9} {'':>5} | {'wall':>8} {'cpu':>8} | {'wall':>8} {'cpu':>8} | {'MiB':>7} | "
-          f"{'rec.':>7} | {'fit+coef':>11} {'fit+contr.':>12}")
+          f"{src:>7} | {'fit+coef':>11} {'fit+contr.':>12}")
     results: dict[str, dict[str, float]] = {}
     for n, k in SIZES:
         data = _data(n, k)
@@ -255,7 +300,7 @@ def suite(repeats: int) -> dict[str, Any]:
         w_fit, c_fit = _batch_time(lambda: run_fit(data), repeats, batch)  # noqa: B023
         w_all, c_all = _batch_time(lambda: run_rehabstats(data), repeats, batch)  # noqa: B023
         peak = _traced_peak_mib(lambda: run_rehabstats(data))  # noqa: B023
-        r = R_RECORDED.get((n, k))
+        r = r_times.get((n, k))
         r_txt = f"{r[0] * 1000:.0f} ms" if r else "-"
         rat1 = f"{r[0] / c_fit:.2f}; {r[0] / w_fit:.2f}" if r else "-"
         rat2 = f"{r[0] / c_all:.2f}; {r[0] / w_all:.2f}" if r else "-"
@@ -270,17 +315,21 @@ def suite(repeats: int) -> dict[str, Any]:
         slopes[kind] = loglog_slope(ks, [results[f"300x{k}"][kind] for k in ks])
     slope = slopes["fit_contrasts_cpu"]
     verdict = "PASS" if slope <= GOAL_SLOPE else "FAIL"
+    r_slope_txt = f"{R_SLOPE} (recorded)"
+    if r_run and all((300, k) in r_run for k in ks):
+        r_slope_txt = (f"{loglog_slope(ks, [r_run[(300, k)]['seconds'] for k in ks]):.2f} "
+                       "(measured)")
     print(f"visit scaling at 300 subjects (7, 10, 14 visits), fit+contrasts: log-log slope "
           f"{slope:.2f} in CPU time ({slopes['fit_contrasts']:.2f} in wall time); goal <= "
-          f"{GOAL_SLOPE}, R mmrm {R_SLOPE} (recorded): {verdict}")
+          f"{GOAL_SLOPE}, R mmrm {r_slope_txt}: {verdict}")
     rss = _rss_delta_mib(300, 14)
-    r14 = R_RECORDED[(300, 14)]
+    r14 = r_times[(300, 14)]
     t14 = results["300x14"]["fit_contrasts_cpu"]
-    print(f"300 x 14: {t14:.3f} s CPU vs R mmrm {r14[0]:.2f} s (recorded): ratio "
+    print(f"300 x 14: {t14:.3f} s CPU vs R mmrm {r14[0]:.2f} s ({src}): ratio "
           f"{r14[0] / t14:.2f}x; peak memory {results['300x14']['peak_mib']:.1f} MiB (tracemalloc), "
           f"peak-RSS growth {'n/a' if rss is None else f'{rss:.1f}'} MiB (fresh subprocess, "
           "VmHWM after clear_refs) "
-          f"vs R {r14[1]:.0f} MiB (recorded); goal <= 100 MiB")
+          f"vs R {r14[1]:.0f} MiB ({src}, RSS growth); goal <= 100 MiB")
     return {"sizes": results, "slope": slope, "slope_wall": slopes["fit_contrasts"],
             "rss_delta_mib": rss}
 
