@@ -54,6 +54,7 @@ from ._design_cache import design_matrix, formula_factor_codes
 from ._mmrm_fit import MMRMEngine, OptimizerInfo, single_thread_blas
 from ._rank import RankInfo, drop_aliased
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
+from .df.empirical import EmpiricalDF
 
 __all__ = ["MMRMResult", "mmrm"]
 
@@ -61,6 +62,8 @@ _FORMULA_FUNCS = {"C", "Q", "I", "np", "log", "exp", "sqrt", "center", "standard
                   "scale", "Treatment", "Sum", "Poly", "Diff", "Helmert", "bs", "cr", "cc",
                   "te", "levels", "reference", "Reference"}
 _KR = ("kenward-roger", "kenward-roger-linear")
+#: df methods allowed with a sandwich ``vcov=`` (mmrm: Satterthwaite and Residual; plus ours)
+_EMPIRICAL_DF = ("satterthwaite", "residual", "asymptotic", "between-within")
 
 
 class MMRMResult(LinearModelResult):
@@ -133,6 +136,7 @@ class MMRMResult(LinearModelResult):
     time_points: list[float] | None
     vcov_type: str | None
     _V_emp: np.ndarray | None
+    _emp_df: EmpiricalDF | None
     _grid_codes: np.ndarray
     _sigma: np.ndarray
     _V: np.ndarray
@@ -524,6 +528,10 @@ class MMRMResult(LinearModelResult):
         if df_method == "between-within":
             est, se, _ = self._df().contrast_1d(Lr, "residual")
             return est, se, self._bw_df(np.atleast_2d(Lr))
+        emp = getattr(self, "_emp_df", None)
+        if df_method == "satterthwaite" and emp is not None:
+            est, se, _ = self._df().contrast_1d(Lr, "residual")
+            return est, se, emp.df_1d(Lr)
         return self._df().contrast_1d(Lr, df_method)
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
@@ -533,6 +541,9 @@ class MMRMResult(LinearModelResult):
         if df_method == "between-within":
             F, q, _ = self._df().contrast_md(Lr, "residual")
             return F, q, (self._bw_df(Lr) if q > 0 else math.nan)
+        emp = getattr(self, "_emp_df", None)
+        if df_method == "satterthwaite" and emp is not None:
+            return emp.test_md(Lr, self.beta, self._C)
         return self._df().contrast_md(Lr, df_method)
 
     def _bw_df(self, L: np.ndarray) -> float:
@@ -622,29 +633,42 @@ def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
 def _sandwich(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray, sigma: np.ndarray,
               subj: np.ndarray, codes: np.ndarray, m: int, kind: str) -> np.ndarray:
     """Sandwich covariance of beta (see ``vcov=`` of :func:`mmrm`), by missingness pattern."""
+    return _sandwich_pieces(y, X, beta, V, sigma, subj, codes, m, kind)[0]
+
+
+def _sandwich_pieces(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray,
+                     sigma: np.ndarray, subj: np.ndarray, codes: np.ndarray, m: int, kind: str
+                     ) -> tuple[np.ndarray, EmpiricalDF]:
+    """The sandwich covariance and its Bell-McCaffrey df engine (whitened rows, ``A_i X~_i``)."""
     r = y - X @ beta
     meat = np.zeros_like(V)
     eps = float(np.finfo(float).eps)
+    Xt_all = np.zeros_like(X, dtype=float)
+    AX_all = np.zeros_like(X, dtype=float)
     for rows in _pattern_blocks(subj, codes, m):
         c = codes[rows[0]]
         Winv = np.linalg.inv(np.linalg.cholesky(sigma[np.ix_(c, c)]))   # L^-1
         Xt = np.einsum("ab,nbp->nap", Winv, X[rows])                    # (n, k, p)
         rt = np.einsum("ab,nb->na", Winv, r[rows])                      # (n, k)
+        AXt = Xt
         if kind != "empirical":
             k = len(c)
             IH = np.eye(k) - np.einsum("nap,pq,nbq->nab", Xt, V, Xt)
             if kind == "empirical-jackknife":
-                rt = np.linalg.solve(IH, rt[..., None])[..., 0]
+                A = np.linalg.inv(IH)
             else:  # symmetric pseudo-inverse square root (mmrm's pseudoInverseSqrt)
                 d, U = np.linalg.eigh(IH)
                 tol = eps * k * np.max(np.abs(d), axis=1, keepdims=True)
                 inv_sqrt = np.where(d > tol, 1.0 / np.sqrt(np.where(d > tol, d, 1.0)), 0.0)
                 A = np.einsum("nab,nb,ncb->nac", U, inv_sqrt, U)
-                rt = np.einsum("nab,nb->na", A, rt)
-        z = np.einsum("nap,na->np", Xt, rt)
+            rt = np.einsum("nab,nb->na", A, rt)
+            AXt = np.einsum("nab,nbp->nap", A, Xt)
+        z = np.einsum("nap,na->np", Xt, rt)  # X~_i' A_i r~_i
         meat += z.T @ z
+        Xt_all[rows] = Xt
+        AX_all[rows] = AXt
     out: np.ndarray = V @ meat @ V
-    return 0.5 * (out + out.T)
+    return 0.5 * (out + out.T), EmpiricalDF(Xt_all, AX_all, np.asarray(subj, dtype=np.int64), V)
 
 
 # ---------------------------------------------------------------------- front end
@@ -875,9 +899,13 @@ def mmrm(
         1985) or :math:`(I - H_{ii})^{-1/2}` (``"empirical-bias-reduced"``,
         Bell & McCaffrey 2002), :math:`H_{ii} = \tilde X_i V \tilde X_i'`
         (mmrm's ``src/empirical.cpp``). With a sandwich ``df_method`` must be
-        ``"residual"``, ``"asymptotic"`` or ``"between-within"`` (Kenward-Roger
-        is rejected, as in mmrm; mmrm's Satterthwaite df for sandwich
-        covariances is not implemented yet and is rejected too).
+        ``"satterthwaite"``, ``"residual"``, ``"asymptotic"`` or
+        ``"between-within"`` (Kenward-Roger is rejected before fitting, as in
+        mmrm). ``"satterthwaite"`` is then not the model-based Satterthwaite
+        but Bell & McCaffrey's (2002) df of the sandwich variance, as mmrm
+        (``h_df_1d_sat_empirical``) and clubSandwich's ``df_Satt``: see
+        :mod:`rehabstats.models.df.empirical`; several rows combine the
+        eigen-directions' df as the model-based F test.
 
     Returns
     -------
@@ -982,12 +1010,11 @@ def mmrm(
         if not isinstance(vcov, str) or vcov not in vcov_types:
             raise DataError(f"The 'vcov' argument must be None (model-based) or one of "
                             f"{', '.join(repr(v) for v in vcov_types)}; got {vcov!r}.")
-        if df_method not in ("residual", "asymptotic", "between-within"):
-            why = ("Kenward-Roger uses its own adjusted covariance (mmrm rejects it with a "
-                   "sandwich too)" if df_method in _KR else
-                   "the Satterthwaite df of a sandwich covariance are not implemented yet")
-            raise DesignError(f"vcov={vcov!r} needs df_method='residual', 'asymptotic' or "
-                              f"'between-within'; got df_method={df_method!r}: {why}.")
+        if df_method not in _EMPIRICAL_DF:
+            raise DesignError(f"vcov={vcov!r} needs df_method='satterthwaite', 'residual', "
+                              f"'asymptotic' or 'between-within'; got df_method={df_method!r}: "
+                              "Kenward-Roger uses its own adjusted covariance (mmrm rejects it "
+                              "with a sandwich too).")
     outcome, rhs = _formula_parts(formula)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
                          "time": time})
@@ -1152,10 +1179,11 @@ def mmrm(
     default_first = (df_method, *[mm for mm in methods if mm != df_method])
     allowed = tuple(mm for mm in default_first if reml or mm not in _KR)
     V_emp = None
+    emp_df = None
     if vcov is not None:
-        allowed = tuple(mm for mm in allowed if mm in ("residual", "asymptotic", "between-within"))
-        V_emp = _sandwich(frame[outcome].to_numpy(float), X, ev.beta, V, ev.sigma, subj_codes,
-                          np.asarray(grid_codes), m, vcov)
+        allowed = tuple(mm for mm in allowed if mm in _EMPIRICAL_DF)
+        V_emp, emp_df = _sandwich_pieces(frame[outcome].to_numpy(float), X, ev.beta, V,
+                                         ev.sigma, subj_codes, np.asarray(grid_codes), m, vcov)
     return MMRMResult(
         coef_names=rank_info.kept_names,
         aliased=rank_info.aliased,
@@ -1191,6 +1219,7 @@ def mmrm(
         _grid_codes=np.asarray(grid_codes),
         vcov_type=vcov,
         _V_emp=V_emp,
+        _emp_df=emp_df,
         _sigma=ev.sigma.copy(),
         _V=V,
         _jac=jac,
