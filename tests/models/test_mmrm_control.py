@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models._mmrm13_helpers import fev_data
-from rehabstats.errors import DesignError, RehabStatsWarning
+from rehabstats.errors import DataError, DesignError, RehabStatsWarning
 from rehabstats.models._mmrm import MMRMResult, mmrm
 
 HERE = Path(__file__).resolve().parent
@@ -107,7 +107,7 @@ def test_empirical_satterthwaite_anova_and_contrasts(validation_dir: Path) -> No
 
 
 def test_empirical_kenward_roger_rejected(validation_dir: Path) -> None:
-    d = fev_data(validation_dir)
+    d = fev_data(validation_dir).dropna(subset=["FEV1"])
     with pytest.raises(DesignError, match="Kenward-Roger"):
         mmrm("FEV1 ~ ARMCD", d, subject="USUBJID", visit="AVISIT", vcov="empirical",
              df_method="kenward-roger")
@@ -134,3 +134,147 @@ def test_empirical_df_invariant_to_subject_relabelling(seed: int, kind: str) -> 
                 covariance="cs", vcov=kind)
     np.testing.assert_allclose(fit2.coef()["df"], fit.coef()["df"], rtol=1e-6)
     np.testing.assert_allclose(fit2.anova()["den_df"], fit.anova()["den_df"], rtol=1e-6)
+
+
+# ---------------------------------------------------------------------- fit control
+RHS = "RACE + SEX + ARMCD * AVISIT"
+
+
+@pytest.mark.parametrize("optimizer", ["L-BFGS-B", "BFGS", "CG", "nlminb", "trust-ncg", "newton",
+                                       ["L-BFGS-B", "BFGS", "CG", "nlminb"]])
+@pytest.mark.parametrize("start", [None, "std", "emp"])
+def test_optimizers_and_starts_reach_the_same_fit(validation_dir: Path, optimizer: Any,
+                                                  start: Any) -> None:
+    base = fev_fit(validation_dir, RHS)
+    fit = fev_fit(validation_dir, RHS, optimizer=tuple(optimizer) if isinstance(
+        optimizer, list) else optimizer, start=start)
+    assert fit.converged
+    first = optimizer if isinstance(optimizer, str) else optimizer[0]
+    assert fit.optimizer_info.method == {"nlminb": "trust-exact"}.get(first, first)
+    assert len(fit.optimizer_info.attempts) == 1  # the first converged: no refits
+    assert abs(fit.loglik - base.loglik) < 1e-8
+    np.testing.assert_allclose(fit.theta, base.theta, atol=1e-6)
+    np.testing.assert_allclose(fit.coef()["df"], base.coef()["df"], rtol=1e-5)
+
+
+def test_refit_multiple_optimizers_reports_every_attempt(validation_dir: Path) -> None:
+    base = fev_fit(validation_dir, RHS)
+    # Nelder-Mead from mmrm's std_start stops at its evaluation limit far from the optimum
+    fit = fev_fit(validation_dir, RHS, optimizer=("Nelder-Mead", "newton", "BFGS"), start="std")
+    att = fit.optimizer_info.attempts
+    assert [a.split(":")[0] for a in att] == ["Nelder-Mead", "newton", "BFGS"]
+    assert "not converged" in att[0] and att[1].endswith(", converged)")
+    assert fit.converged and fit.optimizer_info.method in ("newton", "BFGS")
+    assert abs(fit.loglik - base.loglik) < 1e-8
+    with pytest.warns(RehabStatsWarning, match="did not converge"):
+        bad = mmrm(f"FEV1 ~ {RHS}", fev_data(validation_dir).dropna(), subject="USUBJID",
+                   visit="AVISIT", optimizer="Nelder-Mead", start="std")
+    assert not bad.converged and bad.loglik < base.loglik
+
+
+def test_std_and_emp_start_values(validation_dir: Path) -> None:
+    from rehabstats.models._mmrm import emp_start, std_start
+
+    assert std_start("ar1", 4).tolist() == [0.0, 0.5]
+    assert std_start("us", 4).shape == (10,) and std_start("toeph", 4).shape == (7,)
+    assert std_start("cs", 4, n_groups=2).tolist() == [0.0, 0.0, 0.0, 0.0]
+    # emp_start: log-Cholesky of R's pairwise covariance of OLS residuals (hand-checked case)
+    y = np.array([1.0, 2.0, 4.0, 3.0, 5.0, 9.0])
+    X = np.ones((6, 1))
+    th = emp_start(y, X, np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 0, 1, 0, 1]), 2)
+    r = (y - y.mean()).reshape(3, 2)
+    S = np.cov(r.T)
+    Lc = np.linalg.cholesky(S)
+    np.testing.assert_allclose(th, [math.log(Lc[0, 0]), math.log(Lc[1, 1]), Lc[1, 0] / Lc[1, 1]],
+                               rtol=1e-12)
+
+
+@settings(max_examples=6, deadline=None)
+@given(cov=st.sampled_from(["us", "cs", "ar1h", "toep", "adh"]), seed=st.integers(0, 10**6))
+def test_start_at_the_optimum_reproduces_the_fit(cov: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, visits = 30, ["v1", "v2", "v3", "v4"]
+    d = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "visit": np.tile(visits, n),
+                      "arm": np.repeat(rng.permutation(["c", "t"] * (n // 2)), 4)})
+    d["y"] = rng.normal(size=n).repeat(4) + 0.3 * np.tile(np.arange(4), n) + rng.normal(
+        size=len(d))
+    d = d.drop(index=rng.choice(len(d), 10, replace=False))
+    fit = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov)
+    again = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov,
+                 start=fit.theta, optimizer="newton")
+    assert again.converged
+    np.testing.assert_allclose(again.theta, fit.theta, atol=1e-7)
+    assert abs(again.loglik - fit.loglik) < 1e-9
+    called: dict[str, Any] = {}
+
+    def my_start(**kw: Any) -> np.ndarray:
+        called.update(kw)
+        return np.asarray(fit.theta)
+
+    cb = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov, start=my_start)
+    assert called["cov_type"] == cov and called["n_visits"] == 4
+    assert called["x_matrix"].shape == (len(d), len(fit.beta))
+    np.testing.assert_allclose(cb.theta, fit.theta, atol=1e-7)
+
+
+def test_control_argument_errors(validation_dir: Path) -> None:
+    d = fev_data(validation_dir).dropna(subset=["FEV1"])
+    kw: dict[str, Any] = {"subject": "USUBJID", "visit": "AVISIT"}
+    with pytest.raises(DataError, match="'optimizer' argument must be.*'nlminb'.*got 'nlm'"):
+        mmrm("FEV1 ~ ARMCD", d, optimizer="nlm", **kw)
+    with pytest.raises(DataError, match=r"start values must be 10 finite numbers"):
+        mmrm("FEV1 ~ ARMCD", d, start=[0.0, 0.0], **kw)
+    with pytest.raises(DataError, match="not positive definite"):
+        mmrm("FEV1 ~ ARMCD", d, covariance="cs", start=[0.0, 50.0], **kw)
+    with pytest.raises(DataError, match="'start' argument must be"):
+        mmrm("FEV1 ~ ARMCD", d, start="zero", **kw)
+    with pytest.raises(DataError, match="'accept_singular' argument must be True or False"):
+        mmrm("FEV1 ~ ARMCD", d, accept_singular="no", **kw)
+    with pytest.raises(DataError, match="'drop_visit_levels' argument must be True or False"):
+        mmrm("FEV1 ~ ARMCD", d, drop_visit_levels=None, **kw)
+
+
+def test_accept_singular(validation_dir: Path) -> None:
+    d = fev_data(validation_dir).dropna(subset=["FEV1"]).assign(twice=lambda x: 2.0 * x["FEV1_BL"])
+    kw: dict[str, Any] = {"subject": "USUBJID", "visit": "AVISIT"}
+    with pytest.warns(RehabStatsWarning, match="aliased"):
+        fit = mmrm("FEV1 ~ ARMCD + FEV1_BL + twice", d, **kw)
+    assert fit.aliased == ("twice",)
+    with pytest.raises(DesignError, match=r"column\(s\) 'twice' are linear combinations.*"
+                                          r"accept_singular=False"):
+        mmrm("FEV1 ~ ARMCD + FEV1_BL + twice", d, accept_singular=False, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RehabStatsWarning)
+        full = mmrm("FEV1 ~ ARMCD + FEV1_BL", d, accept_singular=False, **kw)
+    assert full.aliased == ()
+
+
+def test_drop_visit_levels_against_gls(validation_dir: Path) -> None:
+    ref = load_json(REF / "drop_visit_levels.json")
+    d = fev_data(validation_dir)
+    d = d[d["AVISIT"] != "VIS2"]  # the Categorical keeps the level VIS2
+    kw: dict[str, Any] = {"subject": "USUBJID", "visit": "AVISIT", "covariance": ref["cov"]}
+    for flag, key in ((True, "dropped"), (False, "kept")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RehabStatsWarning)
+            fit = mmrm(f"FEV1 ~ {ref['rhs']}", d, drop_visit_levels=flag, **kw)
+        r = ref[key]
+        assert fit.visit_levels == (["VIS1", "VIS3", "VIS4"] if flag else
+                                    ["VIS1", "VIS2", "VIS3", "VIS4"])
+        corr = fit.correlation_matrix.to_numpy()
+        assert abs(fit.loglik - r["loglik"]) < 1e-6
+        assert abs(corr[0, 1] - r["rho"]) < 1e-5
+        if not flag:  # VIS1 to VIS3 is lag 2
+            assert abs(corr[0, 2] - r["rho"] ** 2) < 1e-5
+        np.testing.assert_allclose(fit.coef()["estimate"], r["beta"], rtol=1e-5)
+        np.testing.assert_allclose(fit.coef()["se"], r["se"], rtol=1e-5)
+    with pytest.raises(DesignError, match=r"keeps visit\(s\) 'VIS2'.*covariance='us'"):
+        mmrm("FEV1 ~ ARMCD", d.dropna(subset=["FEV1"]), subject="USUBJID", visit="AVISIT",
+             drop_visit_levels=False)
+    # visit_order lists a visit absent from the data: kept as well
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RehabStatsWarning)
+        vo = mmrm("FEV1 ~ ARMCD + FEV1_BL", d.assign(AVISIT=d["AVISIT"].astype(str)),
+                  drop_visit_levels=False, visit_order=["VIS1", "VIS2", "VIS3", "VIS4"], **kw)
+    assert vo.visit_levels == ["VIS1", "VIS2", "VIS3", "VIS4"]
+    assert abs(vo.loglik - ref["kept"]["loglik"]) < 1e-6

@@ -51,12 +51,18 @@ from ._covariance import (
     get_structure,
 )
 from ._design_cache import design_matrix, formula_factor_codes
-from ._mmrm_fit import MMRMEngine, OptimizerInfo, single_thread_blas
-from ._rank import RankInfo, drop_aliased
+from ._mmrm_fit import (
+    OPTIMIZERS,
+    MMRMEngine,
+    OptimizerInfo,
+    resolve_optimizers,
+    single_thread_blas,
+)
+from ._rank import RankInfo, drop_aliased, pivoted_rank
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
 from .df.empirical import EmpiricalDF
 
-__all__ = ["MMRMResult", "mmrm"]
+__all__ = ["MMRMResult", "emp_start", "mmrm", "std_start"]
 
 _FORMULA_FUNCS = {"C", "Q", "I", "np", "log", "exp", "sqrt", "center", "standardize",
                   "scale", "Treatment", "Sum", "Poly", "Diff", "Helmert", "bs", "cr", "cc",
@@ -799,6 +805,165 @@ def _has_missing(frame: pd.DataFrame, cols: list[str]) -> bool:
     return False
 
 
+# ---------------------------------------------------------------------- fit control
+def std_start(cov_type: str, n_visits: int, n_groups: int = 1, **_: Any) -> np.ndarray:
+    """mmrm's ``std_start``: fixed start values of ``theta`` by structure.
+
+    Zero (unit SDs, zero correlation on mmrm's scales) except the AR(1)
+    correlation parameter 0.5; repeated per group. Source: mmrm 0.3.18
+    ``R/utils.R`` ``std_start``.
+
+    Examples
+    --------
+    >>> std_start("ar1h", 3).tolist()
+    [0.0, 0.0, 0.0, 0.5]
+    """
+    m = int(n_visits)
+    base = {"us": np.zeros(m * (m + 1) // 2), "toep": np.zeros(m), "toeph": np.zeros(2 * m - 1),
+            "ar1": np.array([0.0, 0.5]), "ar1h": np.r_[np.zeros(m), 0.5], "ad": np.zeros(m),
+            "adh": np.zeros(2 * m - 1), "cs": np.zeros(2), "csh": np.zeros(m + 1),
+            "sp_exp": np.zeros(2), "sp_gau": np.zeros(2)}[cov_type]
+    return np.tile(base, int(n_groups))
+
+
+def emp_start(y_vector: np.ndarray, x_matrix: np.ndarray, subject_codes: np.ndarray,
+              visit_codes: np.ndarray, n_visits: int, cov_type: str = "us",
+              structure: CovarianceStructure | None = None, **_: Any) -> np.ndarray:
+    """mmrm's ``emp_start``: ``theta`` of the empirical covariance of OLS residuals.
+
+    The residuals of ``lm.fit(X, y)`` arranged subject x visit, their
+    pairwise-complete covariance (R's ``cov(use = "pairwise.complete.obs")``:
+    each pair centred at its own means, ``n_pair - 1`` denominator), missing
+    entries 0 and zero variances 1, made positive definite if needed (eigenvalues
+    floored; mmrm uses ``Matrix::nearPD``), then the log-Cholesky ``theta`` of
+    ``us`` (mmrm's ``h_get_theta_from_cov``). mmrm defines it for ``us`` only;
+    for the other structures rehabstats maps the same covariance to the
+    structure's parameters with its moment-based start. Source: mmrm 0.3.18
+    ``R/utils.R``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=30); X = np.ones((30, 1))
+    >>> emp_start(y, X, np.repeat(np.arange(10), 3), np.tile(np.arange(3), 10), 3).shape
+    (6,)
+    """
+    m = int(n_visits)
+    resid = y_vector - x_matrix @ np.linalg.lstsq(x_matrix, y_vector, rcond=None)[0]
+    n_sub = int(np.max(subject_codes)) + 1
+    R = np.full((n_sub, m), np.nan)
+    R[subject_codes, visit_codes] = resid
+    cov = np.zeros((m, m))
+    for a in range(m):
+        for b in range(a, m):
+            ok = np.isfinite(R[:, a]) & np.isfinite(R[:, b])
+            if ok.sum() > 1:
+                xa, xb = R[ok, a], R[ok, b]
+                cov[a, b] = cov[b, a] = float(np.sum((xa - xa.mean()) * (xb - xb.mean()))
+                                              / (ok.sum() - 1))
+    d = np.diag(cov).copy()
+    d[d == 0] = 1.0
+    np.fill_diagonal(cov, d)
+    if np.linalg.matrix_rank(cov) < m or np.linalg.eigvalsh(cov).min() <= 0:
+        w, U = np.linalg.eigh(cov)
+        cov = (U * np.maximum(w, 1e-8 * max(float(w.max()), 1e-300))) @ U.T
+    st = structure if structure is not None else get_structure(cov_type)
+    return np.asarray(st.start(cov, m), dtype=float)
+
+
+def _check_control(optimizer: Any, start: Any, accept_singular: Any,
+                   drop_visit_levels: Any) -> tuple[str, ...] | None:
+    """Validate the fit-control keywords of :func:`mmrm`; the optimiser names (or None)."""
+    for name, flag in (("accept_singular", accept_singular),
+                       ("drop_visit_levels", drop_visit_levels)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise DataError(f"The {name!r} argument must be True or False; got {flag!r}.")
+    if not (start is None or callable(start) or (isinstance(start, str) and start in
+                                                   ("default", "std", "emp"))
+            or (isinstance(start, (Sequence, np.ndarray)) and not isinstance(start, str))):
+        raise DataError("The 'start' argument must be None/'default', 'std' (mmrm's "
+                        "std_start), 'emp' (mmrm's emp_start), an array of theta or a "
+                        f"callable; got {start!r}.")
+    if optimizer is None or (isinstance(optimizer, str) and optimizer == "default"):
+        return None
+    try:
+        return resolve_optimizers(optimizer)
+    except (ValueError, TypeError):
+        valid = ", ".join(repr(o) for o in [*OPTIMIZERS, "nlminb"])
+        raise DataError(f"The 'optimizer' argument must be None ('default': the chain "
+                        f"newton -> trust-exact -> L-BFGS-B -> BFGS -> Nelder-Mead), one of "
+                        f"{valid} or a list of them; got {optimizer!r}.") from None
+
+
+def _start_values(start: Any, engine: MMRMEngine, covariance: str, m: int, y: np.ndarray,
+                  X: np.ndarray, subj_codes: np.ndarray, grid_codes: np.ndarray
+                  ) -> np.ndarray | None:
+    """theta0 for :meth:`MMRMEngine.fit` from ``start=`` (None: the engine's default)."""
+    if start is None or (isinstance(start, str) and start == "default"):
+        return None
+    k = engine.structure.n_theta(m)
+    if isinstance(start, str):
+        theta = (std_start(covariance, m) if start == "std" else
+                 emp_start(y, X, subj_codes, grid_codes, m, covariance, engine.structure))
+    else:
+        if callable(start):
+            out = start(cov_type=covariance, n_visits=m, n_groups=1, y_vector=y, x_matrix=X,
+                        subject_codes=subj_codes, visit_codes=grid_codes,
+                        structure=engine.structure)
+        else:
+            out = start
+        try:
+            theta = np.asarray(out, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise DataError(f"The start values must be numbers; got {out!r}.") from None
+    if theta.shape != (k,) or not np.all(np.isfinite(theta)):
+        raise DataError(f"The start values must be {k} finite numbers (theta of "
+                        f"covariance={covariance!r} over {m} visits, on mmrm's scale, see "
+                        f"`fit.theta`); got {theta.tolist()}.")
+    if not math.isfinite(engine.objective(theta)):
+        raise DataError(f"At the start values {theta.tolist()} the covariance matrix is not "
+                        "positive definite (or the likelihood is not finite); give other "
+                        "start values.")
+    return theta
+
+
+def _all_visit_levels(series: pd.Series, present: list[Any],
+                      visit_order: Sequence[Any] | None) -> list[Any]:
+    """Every visit level (``drop_visit_levels=False``): ``visit_order``, else a
+    Categorical's categories, else every label in the data (missing outcomes included)."""
+    if visit_order is not None:
+        out = []
+        for o in visit_order:
+            hit = next((v for v in present if v == o or str(v) == str(o)), o)
+            out.append(hit)
+        return out
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return list(series.cat.categories)
+    return list(present)
+
+
+def _check_empty_visits(levels: list[Any], counts: np.ndarray, covariance: str, visit: str,
+                        subj_codes: np.ndarray, visit_codes: np.ndarray) -> None:
+    """Kept visit levels without observations must leave ``Sigma``'s parameters identified."""
+    empty = [v for i, v in enumerate(levels) if counts[i] == 0]
+    if not empty:
+        return
+    ok = covariance in ("cs", "ar1")
+    if covariance == "toep":
+        m = len(levels)
+        mask = np.zeros((int(subj_codes.max()) + 1, m), dtype=bool)
+        mask[subj_codes, visit_codes] = True
+        ok = all(bool((mask[:, :-d] & mask[:, d:]).any()) for d in range(1, m))
+    if not ok:
+        raise DesignError(
+            f"drop_visit_levels=False keeps visit(s) {show_list(empty)} of column {visit!r}, "
+            f"which have no observation; with covariance={covariance!r} the variance or "
+            "correlation parameters of those visits cannot be estimated (mmrm fails to "
+            "converge there). Use drop_visit_levels=True, or a structure whose parameters "
+            "are shared across visits ('cs', 'ar1', or 'toep' with every lag observed).")
+
+
 def mmrm(
     formula: str,
     data: pd.DataFrame,
@@ -815,6 +980,10 @@ def mmrm(
     baseline: str | None = None,
     time: str | None = None,
     vcov: str | None = None,
+    optimizer: str | Sequence[str] | None = None,
+    start: Any = None,
+    accept_singular: bool = True,
+    drop_visit_levels: bool = True,
 ) -> MMRMResult:
     r"""Mixed model for repeated measures on all available visits.
 
@@ -906,6 +1075,51 @@ def mmrm(
         (``h_df_1d_sat_empirical``) and clubSandwich's ``df_Satt``: see
         :mod:`rehabstats.models.df.empirical`; several rows combine the
         eigen-directions' df as the model-based F test.
+    optimizer : str or list of str, optional
+        Default (``None`` or ``"default"``): rehabstats' chain -- damped
+        Newton with the exact Hessian, then, should it not converge, scipy's
+        trust-region Newton, L-BFGS-B, BFGS and Nelder-Mead, each started where
+        the previous stopped, stopping at the first that converges. A name or
+        a list of names (case-insensitive) runs mmrm's procedure instead: the
+        first optimiser from the start values; if it does not converge, each
+        of the others from where the first stopped (mmrm's
+        ``refit_multiple_optimizers``), keeping the converged run with the
+        largest likelihood; every run is listed in ``optimizer_info.attempts``.
+        Names (:data:`rehabstats.models._mmrm_fit.OPTIMIZERS`): ``"newton"``,
+        ``"trust-exact"``, ``"trust-ncg"``, ``"L-BFGS-B"``, ``"BFGS"``,
+        ``"CG"``, ``"Nelder-Mead"``, and ``"nlminb"``, which runs
+        ``"trust-exact"``: R's ``nlminb`` (PORT) is a trust-region Newton method
+        that mmrm gives the Hessian, but it is not the same code, so the path
+        (never the optimum) differs. ``"L-BFGS-B"``, ``"BFGS"`` and ``"CG"``
+        are scipy's implementations of R ``optim``'s methods, with the exact
+        gradient. mmrm's default is ``["L-BFGS-B", "BFGS", "CG", "nlminb"]``.
+        A run close to convergence (positive definite Hessian, max
+        ``|gradient|`` below 1e-2) is polished by up to five exact Newton steps.
+    start : None, "default", "std", "emp", array or callable, optional
+        Start values of ``theta`` (mmrm's parametrisation, as :attr:`theta`).
+        ``None``/``"default"``: rehabstats' moment start (the pairwise
+        covariance of OLS residuals mapped to the structure, shrunk to positive
+        definite); ``"std"``: mmrm's default :func:`std_start` (zeros, AR(1)
+        correlation 0.5); ``"emp"``: mmrm's :func:`emp_start`; an array of
+        ``len(theta)`` numbers; or a callable called with mmrm's keyword names
+        (``cov_type, n_visits, n_groups, y_vector, x_matrix``) plus
+        ``subject_codes, visit_codes, structure``, returning such an array.
+    accept_singular : bool, optional
+        ``True`` (default, mmrm's): aliased columns of a rank-deficient design
+        are dropped with a warning (see ``aliased``). ``False``: a
+        ``DesignError`` naming the aliased columns, before fitting.
+    drop_visit_levels : bool, optional
+        ``True`` (default, mmrm's): visit levels without an observed outcome
+        are dropped (with a warning). ``False``: every level of ``visit_order``
+        / of a Categorical ``visit`` (unused categories included) / in the data
+        is kept, so that it counts in the visit positions (``ar1``: ``VIS1`` to
+        ``VIS3`` is lag 2 when ``VIS2`` is kept), as mmrm's
+        ``drop_visit_levels = FALSE``. A kept visit without observations
+        leaves its own variance (and correlations) unidentified: only ``cs``,
+        ``ar1`` and ``toep`` with every lag observed are accepted, other
+        structures raise a ``DesignError`` (mmrm fails to converge there). The
+        visit's fixed-effect column is aliased (see ``accept_singular``).
+        Spatial structures ignore it (as mmrm).
 
     Returns
     -------
@@ -1015,6 +1229,7 @@ def mmrm(
                               f"'asymptotic' or 'between-within'; got df_method={df_method!r}: "
                               "Kenward-Roger uses its own adjusted covariance (mmrm rejects it "
                               "with a sandwich too).")
+    optimizers = _check_control(optimizer, start, accept_singular, drop_visit_levels)
     outcome, rhs = _formula_parts(formula)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
                          "time": time})
@@ -1050,8 +1265,11 @@ def mmrm(
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
     # every level of all_levels occurs in the rows; only dropped rows can remove one
-    levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
-                                    stacklevel=3) if n_omitted else list(all_levels)
+    if drop_visit_levels or spatial:
+        levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
+                                        stacklevel=3) if n_omitted else list(all_levels)
+    else:  # mmrm's drop_visit_levels = FALSE: keep every level (they count in the distances)
+        levels = _all_visit_levels(data[visit], all_levels, visit_order)
     frame[visit] = _as_categorical(frame[visit], levels)
     if baseline is not None:
         varies = frame.groupby(subject, observed=True)[baseline].nunique() > 1
@@ -1072,7 +1290,10 @@ def mmrm(
             f"times; each subject needs at most one row per visit (column {visit!r})."
         )
     counts = np.bincount(visit_codes, minlength=m_lev)
-    single = [v for i, v in enumerate(levels) if counts[i] < 2]
+    single = [v for i, v in enumerate(levels) if 0 < counts[i] < 2 or (counts[i] == 0
+              and (drop_visit_levels or spatial))]
+    if not (drop_visit_levels or spatial):
+        _check_empty_visits(levels, counts, covariance, visit, subj_codes, visit_codes)
     if single and not spatial:
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
@@ -1118,6 +1339,15 @@ def mmrm(
         X, design_info = design_matrix(rhs, frame, rhs_cols)
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot build the design matrix for {rhs!r}: {exc}") from None
+    if not accept_singular:
+        aliased = pivoted_rank(X, r_coef_names(design_info)).aliased
+        if aliased:
+            raise DesignError(
+                f"The fixed-effects design is rank deficient: column(s) "
+                f"{', '.join(repr(a) for a in aliased)} are linear combinations of the others "
+                "(an empty arm x visit cell, a constant or collinear covariate). "
+                "accept_singular=False refuses to drop them (mmrm's accept_singular = FALSE); "
+                "use accept_singular=True to drop them with a warning, or change the formula.")
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
     check_exact_fit(frame[outcome].to_numpy(float), X, outcome, model="mmrm()")
     n, p = X.shape
@@ -1144,7 +1374,9 @@ def mmrm(
     with single_thread_blas():  # small matrices: threaded BLAS only slows them
         engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st,
                             reml)
-        theta, info = engine.fit()
+        theta0 = _start_values(start, engine, covariance, m, frame[outcome].to_numpy(float), X,
+                               subj_codes, np.asarray(grid_codes))
+        theta, info = engine.fit(theta0, optimizers=optimizers)
         ev = engine.evaluate(theta)
         converged = info.converged
         if not ev.ok:
