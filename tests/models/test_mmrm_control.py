@@ -278,3 +278,73 @@ def test_drop_visit_levels_against_gls(validation_dir: Path) -> None:
                   drop_visit_levels=False, visit_order=["VIS1", "VIS2", "VIS3", "VIS4"], **kw)
     assert vo.visit_levels == ["VIS1", "VIS2", "VIS3", "VIS4"]
     assert abs(vo.loglik - ref["kept"]["loglik"]) < 1e-6
+
+
+# ---------------------------------------------------------------------- marginal effects
+def test_marginal_effect_population_matches_mmrm_gcomp(validation_dir: Path) -> None:
+    ref = load_json(REF / "mmrm_gcomp.json")
+    fit = fev_fit(validation_dir, ref["rhs"], covariance=ref["cov"])
+    m = fit.marginal_effect(type="means", variance="population")
+    assert list(m["ARMCD"]) == ["PBO", "TRT"] * 4
+    assert list(m["AVISIT"]) == [v for v in ["VIS1", "VIS2", "VIS3", "VIS4"] for _ in (0, 1)]
+    assert m.attrs["n_subjects"] == 200  # every subject of fev_data, as mmrm
+    assert rel(m["estimate"], ref["emmean"]) < ref["tolerance"]
+    assert rel(m["se"], ref["se"]) < ref["tolerance"]
+    # the correction only adds variance; without it the SEs are emmeans' conditional ones
+    cond = fit.marginal_effect(type="means")
+    assert np.all(m["se"] > cond["se"])
+    np.testing.assert_allclose(m["estimate"], cond["estimate"], rtol=1e-12)
+
+
+EMM = load_json(REF / "emmeans_marginal.json")
+
+
+@pytest.mark.parametrize("result", EMM["results"], ids=[r["how"] for r in EMM["results"]])
+def test_marginal_effect_conditional_matches_emmeans(validation_dir: Path,
+                                                     result: dict[str, Any]) -> None:
+    fit = fev_fit(validation_dir, EMM["rhs"], covariance=EMM["cov"])
+    assert abs(fit.loglik - EMM["loglik"]) < 1e-6
+    for kind, key in (("means", "means"), ("difference", "diffs")):
+        tab = fit.marginal_effect(type=kind, df_method="residual")
+        r = result[key]
+        assert list(tab["AVISIT"]) == r["visit"]
+        if kind == "difference":
+            assert list(tab["contrast"]) == r["contrast"]
+        np.testing.assert_allclose(tab["estimate"], r["estimate"], rtol=1e-6)
+        np.testing.assert_allclose(tab["se"], r["se"], rtol=1e-5)
+        # emmeans' gls df.error is n - p - (number of correlation parameters: 1 for cs)
+        np.testing.assert_array_equal(tab["df"], np.asarray(r["df"]) + 1)
+        assert np.all(tab["df"] == fit.nobs - len(fit.beta))
+
+
+def test_marginal_effect_properties(validation_dir: Path) -> None:
+    # no covariates: the marginal effect is emmeans' arm difference at each visit
+    plain = fev_fit(validation_dir, "ARMCD * AVISIT")
+    me = plain.marginal_effect()
+    con = plain.contrasts("ARMCD", by="AVISIT", method="trt.vs.ctrl")
+    for c in ("estimate", "se", "df"):
+        np.testing.assert_allclose(me[c], con[c], rtol=1e-10)
+    assert me.attrs["df_method"] == "satterthwaite"
+    # additive covariate: the correction leaves the differences' SE and df unchanged (mmrm test)
+    add = fev_fit(validation_dir, "FEV1_BL + ARMCD + AVISIT")
+    pop, cond = (add.marginal_effect(variance=v) for v in ("population", "conditional"))
+    np.testing.assert_allclose(pop["se"], cond["se"], rtol=1e-12)
+    np.testing.assert_allclose(pop["df"], cond["df"], rtol=1e-12)
+    # Satterthwaite df with the correction: scaled by (v_pop / v_cond)^2 (mmrm's df_md)
+    inter = fev_fit(validation_dir, EMM["rhs"], covariance="cs")
+    p2, c2 = (inter.marginal_effect(variance=v) for v in ("population", "conditional"))
+    np.testing.assert_allclose(p2["df"], c2["df"] * (p2["se"] / c2["se"]) ** 4, rtol=1e-12)
+    # the subjects in the fit only
+    fitonly = inter.marginal_effect(subjects="fit")
+    assert fitonly.attrs["n_subjects"] == inter.n_subjects < 200
+    assert not np.allclose(fitonly["estimate"], c2["estimate"])
+    # no visit term: one row per arm difference
+    novis = fev_fit(validation_dir, "FEV1_BL + ARMCD")
+    one = novis.marginal_effect()
+    assert list(one.columns[:2]) == ["contrast", "estimate"] and len(one) == 1
+    with pytest.raises(DataError, match="'type'"):
+        inter.marginal_effect(type="ratio")
+    with pytest.raises(DataError, match="'reference' is 'XYZ'"):
+        inter.marginal_effect(reference="XYZ")
+    with pytest.raises(DataError, match="'arm' must name"):
+        inter.marginal_effect(arm="FEV1_BL")

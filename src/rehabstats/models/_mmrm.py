@@ -42,8 +42,8 @@ from .._validate import (
     drop_missing_rows,
     normalize_rng,
 )
-from ..errors import ConvergenceWarning, DataError, DesignError
-from ._base import LinearModelResult, r_coef_names
+from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
+from ._base import LinearModelResult, _t_table, r_coef_names
 from ._covariance import (
     COVARIANCE_STRUCTURES,
     SPATIAL_STRUCTURES,
@@ -143,6 +143,7 @@ class MMRMResult(LinearModelResult):
     vcov_type: str | None
     _V_emp: np.ndarray | None
     _emp_df: EmpiricalDF | None
+    _subject_data: pd.DataFrame
     _grid_codes: np.ndarray
     _sigma: np.ndarray
     _V: np.ndarray
@@ -481,6 +482,163 @@ class MMRMResult(LinearModelResult):
                             "visit listed twice in 'newdata'.")
         return X, subj, np.asarray(codes), y, frame.index, S
 
+    # ------------------------------------------------------------------ G-computation
+    def marginal_effect(self, arm: str | None = None, *, reference: Any = None,
+                        type: str = "difference", subjects: str = "data",
+                        variance: str = "conditional", df_method: str | None = None,
+                        ci: float = 0.95) -> pd.DataFrame:
+        r"""Marginal (G-computation) arm means and differences at each visit.
+
+        For arm ``a`` and visit ``v`` the marginal mean is the model's
+        prediction for every subject with its own covariates, as if assigned
+        to ``a``, averaged over the subjects:
+
+        .. math:: \hat\mu_{a,v} = rac1N\sum_{i=1}^N x(a, v, z_i)'\hateta
+           = ar L_{a,v}\hateta,\qquad ar L_{a,v} = rac1N\sum_i x(a, v, z_i)',
+
+        and the marginal effect is :math:`\hat\mu_{a,v} - \hat\mu_{r,v}` (arm
+        minus the reference arm). The estimator is linear in
+        :math:`\hateta`, so the delta-method variance is exact:
+        ``variance="conditional"`` (default) gives :math:`ar L Car L'`
+        (``C`` = :meth:`vcov`), conditional on the covariates -- equal to
+        emmeans' ``counterfactuals`` grid and, the model being linear in its
+        covariates, to ``emmeans(weights = "proportional")`` on one row per
+        subject. ``variance="population"`` adds the sampling variance of the
+        covariates, :math:`\widehat{\mathrm{cov}}_i(\hat y_i(a, v))/N` over
+        the subjects' potential outcomes (R mmrm's G-computation correction,
+        ``emmeans_gcomp_vars``; Ye et al. 2023, doi:10.1080/01621459.2022.2049278),
+        which matters when the model has arm-by-covariate interactions (for
+        the differences) or any covariate (for the means). mmrm sets the
+        covariance between visits to zero; rehabstats keeps it (it enters
+        contrasts across visits only, never the per-visit rows).
+
+        The df are those of the row :math:`ar L` with ``df_method`` (the
+        model's default, e.g. Satterthwaite, as :meth:`test`); with
+        ``variance="population"`` the model-based Satterthwaite df are scaled
+        by :math:`(v_{pop}/v_{cond})^2` (mmrm's ``df_md`` with the corrected
+        variance and the model's gradient), the other methods keep theirs.
+        Limits use the t quantile with those df.
+
+        Parameters
+        ----------
+        arm : str, optional
+            The treatment factor (default the model's arm).
+        reference : optional
+            Arm subtracted (default the model's reference arm).
+        type : {"difference", "means"}
+            Arm differences (default) or the arm means.
+        subjects : {"data", "fit"}
+            Average over every subject of the data given to :func:`mmrm` whose
+            covariates are observed, outcomes missing or not (default; mmrm's
+            choice, the randomised population), or only the subjects in the
+            fit. Each subject contributes its first row with complete
+            covariates (for baseline covariates, constant within subject).
+        variance : {"conditional", "population"}
+            See above.
+        df_method : str, optional
+            One of the model's ``df_methods``.
+        ci : float
+            Confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``contrast`` (``"active - placebo"``) or the arm column, the visit
+            column (when the visit is a model term), ``estimate, se, df, t, p,
+            ci_low, ci_high``; ``attrs`` hold ``n_subjects``, ``variance``,
+            ``df_method``.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> me = fit.marginal_effect()
+        >>> con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl")
+        >>> bool(abs(me["estimate"] - con["estimate"]).max() < 1e-10)  # no covariates
+        True
+        """
+        check_option(type, "type", ("difference", "means"))
+        check_option(subjects, "subjects", ("data", "fit"))
+        check_option(variance, "variance", ("conditional", "population"))
+        method = self._df_method(df_method)
+        ci = check_ci(ci)
+        arm = arm if arm is not None else self.arm_name
+        if arm is None or arm not in self.frame.columns or not isinstance(
+                self.frame[arm].dtype, pd.CategoricalDtype):
+            raise DataError(f"'arm' must name the treatment factor of the model; got {arm!r}.")
+        arms = _present_levels(self.frame[arm])
+        ref = reference if reference is not None else (
+            self.reference_arm if arm == self.arm_name else arms[0])
+        if ref not in arms:
+            raise DataError(f"'reference' is {ref!r}, not one of the arms {show_list(arms)}.")
+        sub = self._gcomp_subjects(subjects, arm)
+        n = len(sub)
+        by_visit = self.visit_name in (self.effect_by or ())  # the visit is a model term
+        visits: list[Any] = list(self.visit_levels) if by_visit else [None]
+        cells = [(v, a) for v in visits for a in arms]
+        Lfull = np.empty((len(cells), len(self._rank_info.keep)))
+        vhat = np.empty((n, len(cells)))
+        keep = self._rank_info.keep
+        for k, (v, a) in enumerate(cells):
+            cf = sub.copy()
+            cf[arm] = pd.Categorical([a] * n, categories=self.frame[arm].cat.categories)
+            if by_visit:
+                cf[self.visit_name] = pd.Categorical([v] * n, categories=self.visit_levels)
+            X = np.asarray(patsy.build_design_matrices([self.design_info], cf)[0], dtype=float)
+            Lfull[k] = X.mean(axis=0)
+            vhat[:, k] = X[:, keep] @ self.beta
+        S = np.atleast_2d(np.cov(vhat, rowvar=False)) / n if (
+            variance == "population" and n > 1) else np.zeros((len(cells), len(cells)))
+        rows: list[dict[str, Any]] = []
+        for v in visits:
+            for a in arms:
+                if type == "difference" and a == ref:
+                    continue
+                d = np.zeros(len(cells))
+                d[cells.index((v, a))] = 1.0
+                if type == "difference":
+                    d[cells.index((v, ref))] = -1.0
+                est, se, df = self._contrast_1d(d @ Lfull, method)
+                extra = float(d @ S @ d)
+                if extra > 0 and math.isfinite(se):
+                    var_c = se * se + extra
+                    if method == "satterthwaite" and getattr(self, "_emp_df", None) is None:
+                        df = df * (var_c / (se * se)) ** 2
+                    se = math.sqrt(var_c)
+                lab: dict[str, Any] = ({"contrast": f"{a} - {ref}"} if type == "difference"
+                                       else {arm: a})
+                if by_visit:
+                    lab[self.visit_name] = v
+                rows.append({**lab, "estimate": est, "se": se, "df": df})
+        out = pd.DataFrame(rows)
+        tab = _t_table(out["estimate"].to_numpy(float), out["se"].to_numpy(float),
+                       out["df"].to_numpy(float), ci)
+        res = pd.concat([out.drop(columns=["estimate", "se", "df"]), tab], axis=1)
+        res.attrs.update(n_subjects=n, variance=variance, df_method=method, subjects=subjects,
+                         reference=ref, level=ci)
+        return res
+
+    def _gcomp_subjects(self, subjects: str, arm: str) -> pd.DataFrame:
+        """One row per subject with the model's covariates, coded as in the fit."""
+        if subjects == "fit":
+            sub = self.frame.drop_duplicates(self.subject_name).reset_index(drop=True)
+        else:
+            sub = self._subject_data.copy()
+        ok = np.ones(len(sub), dtype=bool)
+        for c in self.frame.columns:
+            if c in sub.columns and c not in (arm, self.visit_name) and isinstance(
+                    self.frame[c].dtype, pd.CategoricalDtype):
+                cats = self.frame[c].cat.categories
+                ok &= sub[c].isin(cats).to_numpy()
+                sub[c] = pd.Categorical(sub[c].astype(object), categories=cats)
+        if not ok.all():
+            warnings.warn(f"{int((~ok).sum())} subject(s) have a covariate level not in the "
+                          "fitted data and are left out of the marginal means.",
+                          RehabStatsWarning, stacklevel=3)
+            sub = sub.loc[ok].reset_index(drop=True)
+        return sub
+
     # ------------------------------------------------------------------ base hooks
     def _kr(self, method: str) -> tuple[np.ndarray, np.ndarray]:
         """(adjusted vcov, P matrices) of a Kenward-Roger variant, computed once."""
@@ -600,6 +758,14 @@ class MMRMResult(LinearModelResult):
         return (f"<MMRMResult {self.covariance} {'REML' if self.reml else 'ML'} "
                 f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
+
+
+def _subject_rows(frame: pd.DataFrame, subject: str, covariates: list[str]) -> pd.DataFrame:
+    """One row per subject: its first row with every covariate observed (mmrm's
+    ``h_get_subject_data`` takes the first row; time-varying covariates keep that value)."""
+    ok = ~frame[covariates].isna().any(axis=1) if covariates else pd.Series(True, frame.index)
+    rows = frame.loc[ok.to_numpy(), [subject, *covariates]]
+    return rows.drop_duplicates(subject).reset_index(drop=True)
 
 
 def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
@@ -1256,6 +1422,8 @@ def mmrm(
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
     needed = [outcome, *cols, *([time] if time else [])]
+    # every subject's covariates (outcome missing or not), for marginal_effect (G-computation)
+    subject_data = _subject_rows(frame, subject, [c for c in cols if c not in (subject, visit)])
     if _has_missing(frame, needed):
         frame, n_omitted = drop_missing_rows(frame, needed, nan_policy=nan_policy,
                                              stacklevel=3)
@@ -1452,6 +1620,7 @@ def mmrm(
         vcov_type=vcov,
         _V_emp=V_emp,
         _emp_df=emp_df,
+        _subject_data=subject_data,
         _sigma=ev.sigma.copy(),
         _V=V,
         _jac=jac,
