@@ -348,3 +348,58 @@ def test_marginal_effect_properties(validation_dir: Path) -> None:
         inter.marginal_effect(reference="XYZ")
     with pytest.raises(DataError, match="'arm' must name"):
         inter.marginal_effect(arm="FEV1_BL")
+
+
+# ---------------------------------------------------------------------- broom-style tables
+def test_tidy_glance_augment_mmrm(validation_dir: Path) -> None:
+    fit = fev_fit(validation_dir, "RACE + SEX + ARMCD * AVISIT", vcov="empirical")
+    td = fit.tidy()
+    coef = fit.coef()
+    assert list(td.columns) == ["term", "estimate", "std.error", "df", "statistic", "p.value",
+                                "conf.low", "conf.high"]
+    np.testing.assert_array_equal(td.iloc[:, 1:].to_numpy(), coef.iloc[:, 1:].to_numpy())
+    assert list(fit.tidy(conf_int=False).columns)[-1] == "p.value"
+    res = fit.tidy(df_method="residual", conf_level=0.9)
+    assert np.all(res["df"] == fit.nobs - len(fit.beta)) and res.attrs["df_method"] == "residual"
+    with pytest.raises(DataError, match="'conf_int'"):
+        fit.tidy(conf_int="yes")
+    g = fit.glance()
+    assert len(g) == 1
+    assert g.iloc[0].to_dict() == {
+        "logLik": fit.loglik, "AIC": fit.aic, "BIC": fit.bic, "deviance": -2 * fit.loglik,
+        "nobs": fit.nobs, "df.residual": fit.nobs - len(fit.beta), "n_subjects": 197,
+        "converged": True, "covariance": "us", "reml": True}
+    aug = fit.augment()
+    y = fit.frame["FEV1"].to_numpy()
+    np.testing.assert_allclose(aug[".fitted"], fit.fitted(), rtol=1e-14)
+    np.testing.assert_allclose(aug[".resid"], y - fit.fitted(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(aug[".pearson"], fit.residuals("pearson"), rtol=1e-12)
+    assert aug.index.equals(fit.frame.index) and "FEV1" in aug.columns
+    cond = fit.augment(conditional=True, interval="prediction")
+    np.testing.assert_allclose(cond[".fitted"], y, rtol=1e-14)  # observed: the data itself
+    assert {".se.fit", ".lower", ".upper"} <= set(cond.columns)
+    # newdata with missing outcomes: conditional predictions there, residuals NaN
+    d = fev_data(validation_dir)
+    aug2 = fit.augment(d, conditional=True, interval="confidence")
+    miss = d["FEV1"].isna().to_numpy()
+    assert aug2.loc[miss, ".resid"].isna().all() and aug2.loc[~miss, ".resid"].notna().all()
+    assert (aug2.loc[miss, ".se.fit"] > 0).all()
+    np.testing.assert_allclose(aug2.loc[~miss, ".resid"], aug[".resid"].to_numpy(), rtol=1e-12)
+    assert len(d.columns) + 6 == len(aug2.columns)  # input not modified, columns added
+
+
+def test_tidy_glance_other_models() -> None:
+    import rehabstats as rs
+
+    df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+    lm = rs.lmm("alsfrs ~ arm * visit", df, subject="subject")
+    g = lm.glance().iloc[0]
+    assert g["sigma"] == lm.sigma and g["converged"] == lm.converged and g["reml"]
+    assert list(lm.tidy()["term"]) == list(lm.coef_names)
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"arm": np.repeat(["control", "active"], 15), "b": rng.normal(50, 5, 30)})
+    d["y"] = d["b"] + np.repeat([0.0, 3.0], 15) + rng.normal(0, 2, 30)
+    an = rs.ancova(d, outcome="y", arm="arm", baseline="b")
+    ga = an.glance().iloc[0]
+    assert ga["df.residual"] == 27 and ga["sigma"] == an.sigma and "n_subjects" not in ga
+    np.testing.assert_allclose(an.tidy()["std.error"], an.coef()["se"], rtol=0)

@@ -482,6 +482,69 @@ class MMRMResult(LinearModelResult):
                             "visit listed twice in 'newdata'.")
         return X, subj, np.asarray(codes), y, frame.index, S
 
+    def augment(self, newdata: pd.DataFrame | None = None, *, conditional: bool = False,
+                interval: str = "none", level: float = 0.95) -> pd.DataFrame:
+        r"""The data with fitted values and residuals (``broom::augment``).
+
+        Columns added: ``.fitted`` -- the marginal :math:`X\hateta`
+        (:meth:`fitted`; with ``conditional=True`` the prediction conditional
+        on the subject's observed outcomes, :meth:`predict`, which equals the
+        outcome where it is observed), ``.resid`` (outcome minus
+        :math:`X\hateta`, :meth:`residuals` ``"response"``), ``.pearson``
+        (``.resid`` over the fitted SD at the visit) and, with an
+        ``interval``, ``.se.fit, .lower, .upper`` (:meth:`predict`'s ``se,
+        ci_low, ci_high``). R mmrm's ``augment.mmrm`` uses the conditional
+        prediction for ``.fitted``; broom's convention for models without random
+        effects (and the default here) is the marginal one.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Rows to augment (default: the rows used in the fit, :attr:`frame`);
+            residuals where ``newdata`` has an observed outcome, else NaN.
+        conditional : bool
+            See above.
+        interval : {"none", "confidence", "prediction"}
+            As :meth:`predict`.
+        level : float
+            Level of the interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of the rows with the added columns, same index.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> aug = fit.augment()
+        >>> bool(((aug[".fitted"] + aug[".resid"]) - aug["alsfrs"]).abs().max() < 1e-9)
+        True
+        """
+        if not isinstance(conditional, (bool, np.bool_)):
+            raise DataError(f"The 'conditional' argument must be True or False; got {conditional!r}.")
+        check_option(interval, "interval", ("none", "confidence", "prediction"))
+        rows = self.frame if newdata is None else newdata
+        out = rows.copy()
+        marg = self.predict(newdata, conditional=False)["estimate"].to_numpy(float)
+        pred = self.predict(newdata, conditional=conditional, interval=interval, level=level)
+        out[".fitted"] = pred["estimate"].to_numpy(float)
+        if self.outcome_name in rows.columns:
+            y = pd.to_numeric(rows[self.outcome_name], errors="coerce").to_numpy(float)
+        else:
+            y = np.full(len(rows), np.nan)
+        _, _, codes, _, _, S = self._new_rows(newdata)
+        resid = y - marg
+        out[".resid"] = resid
+        out[".pearson"] = resid / np.sqrt(np.diag(S))[codes]
+        if interval != "none":
+            out[".se.fit"] = pred["se"].to_numpy(float)
+            out[".lower"] = pred["ci_low"].to_numpy(float)
+            out[".upper"] = pred["ci_high"].to_numpy(float)
+        return out
+
     # ------------------------------------------------------------------ G-computation
     def marginal_effect(self, arm: str | None = None, *, reference: Any = None,
                         type: str = "difference", subjects: str = "data",
