@@ -486,11 +486,11 @@ class MMRMResult(LinearModelResult):
                 interval: str = "none", level: float = 0.95) -> pd.DataFrame:
         r"""The data with fitted values and residuals (``broom::augment``).
 
-        Columns added: ``.fitted`` -- the marginal :math:`X\hateta`
+        Columns added: ``.fitted`` -- the marginal :math:`X\hat\beta`
         (:meth:`fitted`; with ``conditional=True`` the prediction conditional
         on the subject's observed outcomes, :meth:`predict`, which equals the
         outcome where it is observed), ``.resid`` (outcome minus
-        :math:`X\hateta`, :meth:`residuals` ``"response"``), ``.pearson``
+        :math:`X\hat\beta`, :meth:`residuals` ``"response"``), ``.pearson``
         (``.resid`` over the fitted SD at the visit) and, with an
         ``interval``, ``.se.fit, .lower, .upper`` (:meth:`predict`'s ``se,
         ci_low, ci_high``). R mmrm's ``augment.mmrm`` uses the conditional
@@ -556,26 +556,27 @@ class MMRMResult(LinearModelResult):
         prediction for every subject with its own covariates, as if assigned
         to ``a``, averaged over the subjects:
 
-        .. math:: \hat\mu_{a,v} = rac1N\sum_{i=1}^N x(a, v, z_i)'\hateta
-           = ar L_{a,v}\hateta,\qquad ar L_{a,v} = rac1N\sum_i x(a, v, z_i)',
+        .. math:: \hat\mu_{a,v} = \frac1N\sum_{i=1}^N x(a, v, z_i)'\hat\beta
+           = \bar L_{a,v}\hat\beta,\qquad \bar L_{a,v} = \frac1N\sum_i x(a, v, z_i)',
 
         and the marginal effect is :math:`\hat\mu_{a,v} - \hat\mu_{r,v}` (arm
         minus the reference arm). The estimator is linear in
-        :math:`\hateta`, so the delta-method variance is exact:
-        ``variance="conditional"`` (default) gives :math:`ar L Car L'`
+        :math:`\hat\beta`, so the delta-method variance is exact:
+        ``variance="conditional"`` (default) gives :math:`\bar L C\bar L'`
         (``C`` = :meth:`vcov`), conditional on the covariates -- equal to
         emmeans' ``counterfactuals`` grid and, the model being linear in its
         covariates, to ``emmeans(weights = "proportional")`` on one row per
         subject. ``variance="population"`` adds the sampling variance of the
         covariates, :math:`\widehat{\mathrm{cov}}_i(\hat y_i(a, v))/N` over
         the subjects' potential outcomes (R mmrm's G-computation correction,
-        ``emmeans_gcomp_vars``; Ye et al. 2023, doi:10.1080/01621459.2022.2049278),
+        ``emmeans_gcomp_vars``; the covariate-sampling term of the variance in Ye et
+        al. 2023, doi:10.1080/01621459.2022.2049278),
         which matters when the model has arm-by-covariate interactions (for
         the differences) or any covariate (for the means). mmrm sets the
         covariance between visits to zero; rehabstats keeps it (it enters
         contrasts across visits only, never the per-visit rows).
 
-        The df are those of the row :math:`ar L` with ``df_method`` (the
+        The df are those of the row :math:`\bar L` with ``df_method`` (the
         model's default, e.g. Satterthwaite, as :meth:`test`); with
         ``variance="population"`` the model-based Satterthwaite df are scaled
         by :math:`(v_{pop}/v_{cond})^2` (mmrm's ``df_md`` with the corrected
