@@ -101,6 +101,7 @@ def test_empirical_satterthwaite_anova_and_contrasts(validation_dir: Path) -> No
     row = fit._contrast_rows(np.eye(len(fit.beta))[3])
     assert math.isclose(fit.test(row)["df"].iloc[0], fit.coef()["df"].iloc[3], rel_tol=1e-12)
     assert np.all(con["df"] < fit.nobs)
+    assert "empirical (sandwich" in fit.summary() and "Bell & McCaffrey" in fit.summary()
     # the model-based Satterthwaite df differ (a different variance and distribution)
     mb = fev_fit(validation_dir, "RACE + SEX + ARMCD * AVISIT", covariance="us")
     assert not np.allclose(mb.coef()["df"], fit.coef()["df"], rtol=1e-3)
@@ -212,6 +213,9 @@ def test_start_at_the_optimum_reproduces_the_fit(cov: str, seed: int) -> None:
         return np.asarray(fit.theta)
 
     cb = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov, start=my_start)
+    ser = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov,
+               start=pd.Series(fit.theta))
+    assert abs(ser.loglik - fit.loglik) < 1e-9
     assert called["cov_type"] == cov and called["n_visits"] == 4
     assert called["x_matrix"].shape == (len(d), len(fit.beta))
     np.testing.assert_allclose(cb.theta, fit.theta, atol=1e-7)

@@ -1109,9 +1109,9 @@ def _check_control(optimizer: Any, start: Any, accept_singular: Any,
                        ("drop_visit_levels", drop_visit_levels)):
         if not isinstance(flag, (bool, np.bool_)):
             raise DataError(f"The {name!r} argument must be True or False; got {flag!r}.")
-    if not (start is None or callable(start) or (isinstance(start, str) and start in
-                                                   ("default", "std", "emp"))
-            or (isinstance(start, (Sequence, np.ndarray)) and not isinstance(start, str))):
+    if (isinstance(start, (str, bytes)) and start not in ("default", "std", "emp")) or not (
+            start is None or callable(start) or isinstance(start, (str, Sequence, np.ndarray,
+                                                                   pd.Series))):
         raise DataError("The 'start' argument must be None/'default', 'std' (mmrm's "
                         "std_start), 'emp' (mmrm's emp_start), an array of theta or a "
                         f"callable; got {start!r}.")
@@ -1627,7 +1627,8 @@ def mmrm(
                 f"The MMRM fit ({covariance}, {'REML' if reml else 'ML'}) did not converge: "
                 f"max |gradient| = {info.max_abs_gradient:.3g}, Hessian positive definite: "
                 f"{info.hessian_pd}. Attempts: {'; '.join(info.attempts)}. Results are "
-                "unreliable; try a simpler covariance structure.",
+                "unreliable; try a simpler covariance structure, other start values (start=) "
+                "or optimizers (optimizer=[...]).",
                 ConvergenceWarning,
                 stacklevel=2,
             )

@@ -42,10 +42,15 @@ def _mmrm(fit: Any) -> list[str]:
              else f"NOT converged ({info.message}; max|gradient| = {info.max_abs_gradient:.1e})")
     k_aic = k if fit.reml else k + len(fit.beta)
     what = "covariance parameters" if fit.reml else "covariance parameters + fixed effects"
+    vc = getattr(fit, "vcov_type", None)
+    sandwich = ([f"fixed-effects covariance: {vc} (sandwich, as mmrm's vcov = \"{vc.title()}\")"
+                 + ("; Satterthwaite df: Bell & McCaffrey (2002)"
+                    if "satterthwaite" in fit.df_methods else "")] if vc else [])
     return [
         _sample(fit),
         f"covariance: {fit.covariance}, {k} parameters; {'REML' if fit.reml else 'ML'}; {state}",
         f"AIC/BIC as R mmrm: k = {k_aic} {what}, BIC with log({fit.n_subjects} subjects)",
+        *sandwich,
         "",
         "Estimated covariance matrix (visit x visit):",
         fit.covariance_matrix.to_string(float_format=_fmt),
