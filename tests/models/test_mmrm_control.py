@@ -275,6 +275,14 @@ def test_drop_visit_levels_against_gls(validation_dir: Path) -> None:
     with pytest.raises(DesignError, match=r"keeps visit\(s\) 'VIS2'.*covariance='us'"):
         mmrm("FEV1 ~ ARMCD", d.dropna(subset=["FEV1"]), subject="USUBJID", visit="AVISIT",
              drop_visit_levels=False)
+    obs = d.dropna(subset=["FEV1"])
+    with pytest.raises(DesignError, match=r"covariance='ad'"):
+        mmrm("FEV1 ~ ARMCD", obs, subject="USUBJID", visit="AVISIT", covariance="ad",
+             drop_visit_levels=False)
+    # toep: every lag (1: VIS3-VIS4, 2: VIS1-VIS3, 3: VIS1-VIS4) is observed, so it is accepted
+    toep = mmrm("FEV1 ~ ARMCD", obs, subject="USUBJID", visit="AVISIT", covariance="toep",
+                drop_visit_levels=False)
+    assert toep.converged and toep.covariance_matrix.shape == (4, 4)
     # visit_order lists a visit absent from the data: kept as well
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
