@@ -493,9 +493,9 @@ class MMRMResult(LinearModelResult):
         :math:`X\hat\beta`, :meth:`residuals` ``"response"``), ``.pearson``
         (``.resid`` over the fitted SD at the visit) and, with an
         ``interval``, ``.se.fit, .lower, .upper`` (:meth:`predict`'s ``se,
-        ci_low, ci_high``). R mmrm's ``augment.mmrm`` uses the conditional
-        prediction for ``.fitted``; broom's convention for models without random
-        effects (and the default here) is the marginal one.
+        ci_low, ci_high``). The default, marginal ``.fitted`` is R mmrm's
+        ``augment.mmrm`` (its ``predict`` has ``conditional = FALSE`` by
+        default) and broom's convention.
 
         Parameters
         ----------

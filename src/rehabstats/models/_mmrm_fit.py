@@ -576,6 +576,8 @@ class MMRMEngine:
     def _fit_listed(self, theta0: np.ndarray | None, names: tuple[str, ...]
                     ) -> tuple[np.ndarray, OptimizerInfo]:
         x0 = self.start() if theta0 is None else np.asarray(theta0, dtype=float)
+        if theta0 is None and not math.isfinite(self.objective(x0)):
+            x0 = self._fallback_start(x0)
         attempts: list[str] = []
         # (converged, objective, theta, name, iterations, message) of each run
         runs: list[tuple[bool, float, np.ndarray, str, int, str]] = []
@@ -623,13 +625,17 @@ class MMRMEngine:
         return x, OptimizerInfo(name, False, nit, gmax, pd, "; ".join(attempts),
                                 tuple(attempts))
 
+    def _fallback_start(self, x0: np.ndarray) -> np.ndarray:
+        """Unit correlations off, a common log-SD: used when ``x0`` gives no finite objective."""
+        out = np.zeros_like(x0)
+        out[: (self.m if self.structure.heterogeneous else 1)] = math.log(
+            max(float(np.std(self.yy.sum(axis=0).diagonal())) ** 0.25, 1e-3))
+        return out
+
     def _fit(self, theta0: np.ndarray | None, method: str) -> tuple[np.ndarray, OptimizerInfo]:
         x0 = self.start() if theta0 is None else np.asarray(theta0, dtype=float)
         if not math.isfinite(self.objective(x0)):
-            x0 = np.zeros_like(x0)
-            x0[: (self.m if self.structure.heterogeneous else 1)] = math.log(
-                max(float(np.std(self.yy.sum(axis=0).diagonal())) ** 0.25, 1e-3)
-            )
+            x0 = self._fallback_start(x0)
         attempts: list[str] = []
         best_x, best_f, best_method, best_nit = x0, self.objective(x0), "start", 0
         if method == "newton" and math.isfinite(best_f):
