@@ -415,3 +415,32 @@ def test_tidy_glance_other_models() -> None:
     ga = an.glance().iloc[0]
     assert ga["df.residual"] == 27 and ga["sigma"] == an.sigma and "n_subjects" not in ga
     np.testing.assert_allclose(an.tidy()["std.error"], an.coef()["se"], rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["empirical", "empirical-jackknife", "empirical-bias-reduced"])
+def test_empirical_df_shortcut_equals_mmrm_g_matrix(kind: str) -> None:
+    """G = D - Q'VQ equals mmrm's dense construction of src/empirical.cpp (g_mat)."""
+    rng = np.random.default_rng(11)
+    n_sub = 16
+    d = pd.DataFrame({"id": np.repeat(np.arange(n_sub), 3), "visit": np.tile(["a", "b", "c"],
+                                                                           n_sub),
+                      "arm": np.repeat(["c", "t"] * (n_sub // 2), 3),
+                      "x": np.repeat(rng.normal(size=n_sub), 3)})
+    d["y"] = d["x"] + rng.normal(size=len(d)) + rng.normal(size=n_sub).repeat(3)
+    d = d.drop(index=[1, 8, 20, 33]).reset_index(drop=True)
+    fit = mmrm("y ~ x + arm * visit", d, subject="id", visit="visit", covariance="csh",
+               vcov=kind)
+    emp = fit._emp_df
+    assert emp is not None
+    Xt, AX, subj, V = emp.Xt, emp.AX, emp.subject, emp.V
+    n, p = Xt.shape
+    IH = np.eye(n) - Xt @ V @ Xt.T
+    g = np.zeros((n, p * n_sub))                       # mmrm's g_mat
+    for i in range(n_sub):
+        rows = np.flatnonzero(subj == i)
+        g[:, i * p:(i + 1) * p] = IH[:, rows] @ (AX[rows] @ V)
+    for c in [np.eye(p)[1], rng.normal(size=p), np.eye(p)[p - 1]]:
+        C = np.kron(np.eye(n_sub), c[None, :])         # blockdiag(c', ..., c')
+        G = (g @ C.T).T @ (g @ C.T)
+        expected = np.trace(G) ** 2 / np.sum(G ** 2)
+        assert math.isclose(emp.df_1d(c), expected, rel_tol=1e-10)
