@@ -382,7 +382,7 @@ def test_sandwich_is_invariant_to_subject_relabelling_and_row_order(seed: int, k
 def test_sandwich_options_and_errors() -> None:
     d = _toy()
     emp = _fit(d, covariance="us", vcov="empirical", df_method="asymptotic")
-    assert emp.df_methods == ("asymptotic", "residual", "between-within")
+    assert emp.df_methods == ("asymptotic", "satterthwaite", "residual", "between-within")
     assert not np.allclose(emp.vcov().to_numpy(), emp._V)
     jk = _fit(d, covariance="us", vcov="empirical-jackknife", df_method="residual")
     # jackknife inflates the plain sandwich (each (I - H_ii)^-1 >= I)
@@ -391,10 +391,10 @@ def test_sandwich_options_and_errors() -> None:
         _fit(d, vcov="sandwich", df_method="residual")
     with pytest.raises(DesignError, match=r"Kenward-Roger uses its own adjusted covariance"):
         _fit(d, vcov="empirical", df_method="kenward-roger")
-    with pytest.raises(DesignError, match=r"Satterthwaite df of a sandwich covariance"):
-        _fit(d, vcov="empirical")
+    # Satterthwaite with a sandwich: Bell-McCaffrey df (tests/models/test_mmrm_control.py)
+    assert _fit(d, vcov="empirical").df_methods[0] == "satterthwaite"
     with pytest.raises(DataError, match=r"'df_method'"):
-        emp.coef(df_method="satterthwaite")
+        emp.coef(df_method="kenward-roger")
 
 
 # ---------------------------------------------------------------- several coordinates

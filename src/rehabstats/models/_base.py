@@ -657,6 +657,62 @@ class LinearModelResult(Result):
         """The coefficient table (:meth:`coef` with the default df method)."""
         return self.coef()
 
+    # ------------------------------------------------------------------ broom-style tables
+    def tidy(self, conf_int: bool = True, conf_level: float = 0.95,
+             df_method: str | None = None) -> pd.DataFrame:
+        """The coefficient table with broom's column names (``broom::tidy``).
+
+        Columns ``term, estimate, std.error, df, statistic, p.value`` and, with
+        ``conf_int=True`` (default), ``conf.low, conf.high``: :meth:`coef`
+        renamed (``statistic`` is the t, or z for ``df = inf``), as R mmrm's
+        ``tidy.mmrm`` and broom.mixed.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> list(fit.tidy().columns)
+        ['term', 'estimate', 'std.error', 'df', 'statistic', 'p.value', 'conf.low', 'conf.high']
+        """
+        if not isinstance(conf_int, (bool, np.bool_)):
+            raise DataError(f"The 'conf_int' argument must be True or False; got {conf_int!r}.")
+        tab = self.coef(df_method=df_method, ci=conf_level).rename(columns={
+            "se": "std.error", "t": "statistic", "p": "p.value", "ci_low": "conf.low",
+            "ci_high": "conf.high"})
+        if not conf_int:
+            tab = tab.drop(columns=["conf.low", "conf.high"])
+        tab.attrs["df_method"] = self._df_method(df_method)
+        return tab
+
+    def glance(self) -> pd.DataFrame:
+        """One row of fit statistics with broom's names (``broom::glance``).
+
+        ``logLik, AIC, BIC, deviance, nobs, df.residual`` (``nobs - rank``)
+        for every model; then, where the model has them, ``n_subjects,
+        converged, covariance, reml, sigma``. ``deviance`` is ``-2 logLik`` (as
+        mmrm's ``glance.mmrm``); AIC and BIC follow each model's R
+        counterpart (see the model's docs).
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> g = fit.glance()
+        >>> list(g.columns)[:6], bool(g["converged"].iloc[0]), g["covariance"].iloc[0]
+        (['logLik', 'AIC', 'BIC', 'deviance', 'nobs', 'df.residual'], True, 'us')
+        """
+        row: dict[str, Any] = {
+            "logLik": float(self.loglik), "AIC": float(self.aic), "BIC": float(self.bic),
+            "deviance": -2.0 * float(self.loglik), "nobs": int(self.nobs),
+            "df.residual": int(self.nobs) - len(self.beta)}
+        for name in ("n_subjects", "converged", "covariance", "reml", "sigma"):
+            value = getattr(self, name, None)
+            if value is not None and not callable(value):
+                row[name] = value
+        return pd.DataFrame([row])
+
     def summary(self) -> str:
         """Model description, fit statistics, coefficient table and type III tests."""
         fmt = lambda v: format_number(v, 3)  # noqa: E731

@@ -42,8 +42,8 @@ from .._validate import (
     drop_missing_rows,
     normalize_rng,
 )
-from ..errors import ConvergenceWarning, DataError, DesignError
-from ._base import LinearModelResult, r_coef_names
+from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
+from ._base import LinearModelResult, _t_table, r_coef_names
 from ._covariance import (
     COVARIANCE_STRUCTURES,
     SPATIAL_STRUCTURES,
@@ -52,17 +52,26 @@ from ._covariance import (
     grouped_structure,
 )
 from ._design_cache import design_matrix, formula_factor_codes
-from ._mmrm_fit import MMRMEngine, OptimizerInfo, single_thread_blas
+from ._mmrm_fit import (
+    OPTIMIZERS,
+    MMRMEngine,
+    OptimizerInfo,
+    resolve_optimizers,
+    single_thread_blas,
+)
 from ._mmrm_gw import check_group, check_weights, group_codes, weights_of
-from ._rank import RankInfo, drop_aliased
+from ._rank import RankInfo, drop_aliased, pivoted_rank
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
+from .df.empirical import EmpiricalDF
 
-__all__ = ["MMRMResult", "mmrm"]
+__all__ = ["MMRMResult", "emp_start", "mmrm", "std_start"]
 
 _FORMULA_FUNCS = {"C", "Q", "I", "np", "log", "exp", "sqrt", "center", "standardize",
                   "scale", "Treatment", "Sum", "Poly", "Diff", "Helmert", "bs", "cr", "cc",
                   "te", "levels", "reference", "Reference"}
 _KR = ("kenward-roger", "kenward-roger-linear")
+#: df methods allowed with a sandwich ``vcov=`` (mmrm: Satterthwaite and Residual; plus ours)
+_EMPIRICAL_DF = ("satterthwaite", "residual", "asymptotic", "between-within")
 
 
 class MMRMResult(LinearModelResult):
@@ -146,6 +155,8 @@ class MMRMResult(LinearModelResult):
     time_points: list[Any] | None
     vcov_type: str | None
     _V_emp: np.ndarray | None
+    _emp_df: EmpiricalDF | None
+    _subject_data: pd.DataFrame
     _grid_codes: np.ndarray
     _sigma: np.ndarray
     _V: np.ndarray
@@ -536,6 +547,227 @@ class MMRMResult(LinearModelResult):
         sw = self._sqrt_weights(len(frame), weights_of(frame, wname))
         return X, subj, np.asarray(codes), y, frame.index, S, sw
 
+    def augment(self, newdata: pd.DataFrame | None = None, *, conditional: bool = False,
+                interval: str = "none", level: float = 0.95) -> pd.DataFrame:
+        r"""The data with fitted values and residuals (``broom::augment``).
+
+        Columns added: ``.fitted`` -- the marginal :math:`X\hat\beta`
+        (:meth:`fitted`; with ``conditional=True`` the prediction conditional
+        on the subject's observed outcomes, :meth:`predict`, which equals the
+        outcome where it is observed), ``.resid`` (outcome minus
+        :math:`X\hat\beta`, :meth:`residuals` ``"response"``), ``.pearson``
+        (``.resid`` over the fitted SD at the visit) and, with an
+        ``interval``, ``.se.fit, .lower, .upper`` (:meth:`predict`'s ``se,
+        ci_low, ci_high``). The default, marginal ``.fitted`` is R mmrm's
+        ``augment.mmrm`` (its ``predict`` has ``conditional = FALSE`` by
+        default) and broom's convention.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Rows to augment (default: the rows used in the fit, :attr:`frame`);
+            residuals where ``newdata`` has an observed outcome, else NaN.
+        conditional : bool
+            See above.
+        interval : {"none", "confidence", "prediction"}
+            As :meth:`predict`.
+        level : float
+            Level of the interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of the rows with the added columns, same index.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> aug = fit.augment()
+        >>> bool(((aug[".fitted"] + aug[".resid"]) - aug["alsfrs"]).abs().max() < 1e-9)
+        True
+        """
+        if not isinstance(conditional, (bool, np.bool_)):
+            raise DataError(f"The 'conditional' argument must be True or False; got {conditional!r}.")
+        check_option(interval, "interval", ("none", "confidence", "prediction"))
+        rows = self.frame if newdata is None else newdata
+        out = rows.copy()
+        marg = self.predict(newdata, conditional=False)["estimate"].to_numpy(float)
+        pred = self.predict(newdata, conditional=conditional, interval=interval, level=level)
+        out[".fitted"] = pred["estimate"].to_numpy(float)
+        if self.outcome_name in rows.columns:
+            y = pd.to_numeric(rows[self.outcome_name], errors="coerce").to_numpy(float)
+        else:
+            y = np.full(len(rows), np.nan)
+        _, _, codes, _, _, S, sw = self._new_rows(newdata)
+        resid = y - marg
+        out[".resid"] = resid
+        out[".pearson"] = resid * sw / np.sqrt(np.diag(S))[codes]  # Var(y_ij) = S_jj / w_ij
+        if interval != "none":
+            out[".se.fit"] = pred["se"].to_numpy(float)
+            out[".lower"] = pred["ci_low"].to_numpy(float)
+            out[".upper"] = pred["ci_high"].to_numpy(float)
+        return out
+
+    # ------------------------------------------------------------------ G-computation
+    def marginal_effect(self, arm: str | None = None, *, reference: Any = None,
+                        type: str = "difference", subjects: str = "data",
+                        variance: str = "conditional", df_method: str | None = None,
+                        ci: float = 0.95) -> pd.DataFrame:
+        r"""Marginal (G-computation) arm means and differences at each visit.
+
+        For arm ``a`` and visit ``v`` the marginal mean is the model's
+        prediction for every subject with its own covariates, as if assigned
+        to ``a``, averaged over the subjects:
+
+        .. math:: \hat\mu_{a,v} = \frac1N\sum_{i=1}^N x(a, v, z_i)'\hat\beta
+           = \bar L_{a,v}\hat\beta,\qquad \bar L_{a,v} = \frac1N\sum_i x(a, v, z_i)',
+
+        and the marginal effect is :math:`\hat\mu_{a,v} - \hat\mu_{r,v}` (arm
+        minus the reference arm). The estimator is linear in
+        :math:`\hat\beta`, so the delta-method variance is exact:
+        ``variance="conditional"`` (default) gives :math:`\bar L C\bar L'`
+        (``C`` = :meth:`vcov`), conditional on the covariates -- equal to
+        emmeans' ``counterfactuals`` grid and, the model being linear in its
+        covariates, to ``emmeans(weights = "proportional")`` on one row per
+        subject. ``variance="population"`` adds the sampling variance of the
+        covariates, :math:`\widehat{\mathrm{cov}}_i(\hat y_i(a, v))/N` over
+        the subjects' potential outcomes (R mmrm's G-computation correction,
+        ``emmeans_gcomp_vars``; the covariate-sampling term of the variance in Ye et
+        al. 2023, doi:10.1080/01621459.2022.2049278),
+        which matters when the model has arm-by-covariate interactions (for
+        the differences) or any covariate (for the means). mmrm sets the
+        covariance between visits to zero; rehabstats keeps it (it enters
+        contrasts across visits only, never the per-visit rows).
+
+        The df are those of the row :math:`\bar L` with ``df_method`` (the
+        model's default, e.g. Satterthwaite, as :meth:`test`); with
+        ``variance="population"`` the model-based Satterthwaite df are scaled
+        by :math:`(v_{pop}/v_{cond})^2` (mmrm's ``df_md`` with the corrected
+        variance and the model's gradient), the other methods keep theirs.
+        Limits use the t quantile with those df.
+
+        Parameters
+        ----------
+        arm : str, optional
+            The treatment factor (default the model's arm).
+        reference : optional
+            Arm subtracted (default the model's reference arm).
+        type : {"difference", "means"}
+            Arm differences (default) or the arm means.
+        subjects : {"data", "fit"}
+            Average over every subject of the data given to :func:`mmrm` whose
+            covariates are observed, outcomes missing or not (default; mmrm's
+            choice, the randomised population), or only the subjects in the
+            fit. Each subject contributes its first row with complete
+            covariates (for baseline covariates, constant within subject).
+        variance : {"conditional", "population"}
+            See above.
+        df_method : str, optional
+            One of the model's ``df_methods``.
+        ci : float
+            Confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``contrast`` (``"active - placebo"``) or the arm column, the visit
+            column (when the visit is a model term), ``estimate, se, df, t, p,
+            ci_low, ci_high``; ``attrs`` hold ``n_subjects``, ``variance``,
+            ``df_method``.
+
+        Examples
+        --------
+        >>> import rehabstats as rs
+        >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+        >>> fit = rs.mmrm("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+        >>> me = fit.marginal_effect()
+        >>> con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl")
+        >>> bool(abs(me["estimate"] - con["estimate"]).max() < 1e-10)  # no covariates
+        True
+        """
+        check_option(type, "type", ("difference", "means"))
+        check_option(subjects, "subjects", ("data", "fit"))
+        check_option(variance, "variance", ("conditional", "population"))
+        method = self._df_method(df_method)
+        ci = check_ci(ci)
+        arm = arm if arm is not None else self.arm_name
+        if arm is None or arm not in self.frame.columns or not isinstance(
+                self.frame[arm].dtype, pd.CategoricalDtype):
+            raise DataError(f"'arm' must name the treatment factor of the model; got {arm!r}.")
+        arms = _present_levels(self.frame[arm])
+        ref = reference if reference is not None else (
+            self.reference_arm if arm == self.arm_name else arms[0])
+        if ref not in arms:
+            raise DataError(f"'reference' is {ref!r}, not one of the arms {show_list(arms)}.")
+        sub = self._gcomp_subjects(subjects, arm)
+        n = len(sub)
+        by_visit = self.visit_name in (self.effect_by or ())  # the visit is a model term
+        visits: list[Any] = list(self.visit_levels) if by_visit else [None]
+        cells = [(v, a) for v in visits for a in arms]
+        Lfull = np.empty((len(cells), len(self._rank_info.keep)))
+        vhat = np.empty((n, len(cells)))
+        keep = self._rank_info.keep
+        for k, (v, a) in enumerate(cells):
+            cf = sub.copy()
+            cf[arm] = pd.Categorical([a] * n, categories=self.frame[arm].cat.categories)
+            if by_visit:
+                cf[self.visit_name] = pd.Categorical([v] * n, categories=self.visit_levels)
+            X = np.asarray(patsy.build_design_matrices([self.design_info], cf)[0], dtype=float)
+            Lfull[k] = X.mean(axis=0)
+            vhat[:, k] = X[:, keep] @ self.beta
+        S = np.atleast_2d(np.cov(vhat, rowvar=False)) / n if (
+            variance == "population" and n > 1) else np.zeros((len(cells), len(cells)))
+        rows: list[dict[str, Any]] = []
+        for v in visits:
+            for a in arms:
+                if type == "difference" and a == ref:
+                    continue
+                d = np.zeros(len(cells))
+                d[cells.index((v, a))] = 1.0
+                if type == "difference":
+                    d[cells.index((v, ref))] = -1.0
+                est, se, df = self._contrast_1d(d @ Lfull, method)
+                extra = float(d @ S @ d)
+                if extra > 0 and math.isfinite(se):
+                    var_c = se * se + extra
+                    if method == "satterthwaite" and getattr(self, "_emp_df", None) is None:
+                        df = df * (var_c / (se * se)) ** 2
+                    se = math.sqrt(var_c)
+                lab: dict[str, Any] = ({"contrast": f"{a} - {ref}"} if type == "difference"
+                                       else {arm: a})
+                if by_visit:
+                    lab[self.visit_name] = v
+                rows.append({**lab, "estimate": est, "se": se, "df": df})
+        out = pd.DataFrame(rows)
+        tab = _t_table(out["estimate"].to_numpy(float), out["se"].to_numpy(float),
+                       out["df"].to_numpy(float), ci)
+        res = pd.concat([out.drop(columns=["estimate", "se", "df"]), tab], axis=1)
+        res.attrs.update(n_subjects=n, variance=variance, df_method=method, subjects=subjects,
+                         reference=ref, level=ci)
+        return res
+
+    def _gcomp_subjects(self, subjects: str, arm: str) -> pd.DataFrame:
+        """One row per subject with the model's covariates, coded as in the fit."""
+        if subjects == "fit":
+            sub = self.frame.drop_duplicates(self.subject_name).reset_index(drop=True)
+        else:
+            sub = self._subject_data.copy()
+        ok = np.ones(len(sub), dtype=bool)
+        for c in self.frame.columns:
+            if c in sub.columns and c not in (arm, self.visit_name) and isinstance(
+                    self.frame[c].dtype, pd.CategoricalDtype):
+                cats = self.frame[c].cat.categories
+                ok &= sub[c].isin(cats).to_numpy()
+                sub[c] = pd.Categorical(sub[c].astype(object), categories=cats)
+        if not ok.all():
+            warnings.warn(f"{int((~ok).sum())} subject(s) have a covariate level not in the "
+                          "fitted data and are left out of the marginal means.",
+                          RehabStatsWarning, stacklevel=3)
+            sub = sub.loc[ok].reset_index(drop=True)
+        return sub
+
     # ------------------------------------------------------------------ base hooks
     def _kr(self, method: str) -> tuple[np.ndarray, np.ndarray]:
         """(adjusted vcov, P matrices) of a Kenward-Roger variant, computed once."""
@@ -598,6 +830,10 @@ class MMRMResult(LinearModelResult):
         if df_method == "between-within":
             est, se, _ = self._df().contrast_1d(Lr, "residual")
             return est, se, self._bw_df(np.atleast_2d(Lr))
+        emp = getattr(self, "_emp_df", None)
+        if df_method == "satterthwaite" and emp is not None:
+            est, se, _ = self._df().contrast_1d(Lr, "residual")
+            return est, se, emp.df_1d(Lr)
         return self._df().contrast_1d(Lr, df_method)
 
     def _contrast_md(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
@@ -607,6 +843,9 @@ class MMRMResult(LinearModelResult):
         if df_method == "between-within":
             F, q, _ = self._df().contrast_md(Lr, "residual")
             return F, q, (self._bw_df(Lr) if q > 0 else math.nan)
+        emp = getattr(self, "_emp_df", None)
+        if df_method == "satterthwaite" and emp is not None:
+            return emp.test_md(Lr, self.beta, self._C)
         return self._df().contrast_md(Lr, df_method)
 
     def _bw_df(self, L: np.ndarray) -> float:
@@ -662,6 +901,14 @@ class MMRMResult(LinearModelResult):
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
 
 
+def _subject_rows(frame: pd.DataFrame, subject: str, covariates: list[str]) -> pd.DataFrame:
+    """One row per subject: its first row with every covariate observed (mmrm's
+    ``h_get_subject_data`` takes the first row; time-varying covariates keep that value)."""
+    ok = ~frame[covariates].isna().any(axis=1) if covariates else pd.Series(True, frame.index)
+    rows = frame.loc[ok.to_numpy(), [subject, *covariates]]
+    return rows.drop_duplicates(subject).reset_index(drop=True)
+
+
 def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
                     split: np.ndarray | None = None) -> list[Any]:
     """Row indices of the subjects grouped by their set of visits (grid positions).
@@ -699,29 +946,42 @@ def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
 def _sandwich(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray, sigma: np.ndarray,
               subj: np.ndarray, codes: np.ndarray, m: int, kind: str) -> np.ndarray:
     """Sandwich covariance of beta (see ``vcov=`` of :func:`mmrm`), by missingness pattern."""
+    return _sandwich_pieces(y, X, beta, V, sigma, subj, codes, m, kind)[0]
+
+
+def _sandwich_pieces(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray,
+                     sigma: np.ndarray, subj: np.ndarray, codes: np.ndarray, m: int, kind: str
+                     ) -> tuple[np.ndarray, EmpiricalDF]:
+    """The sandwich covariance and its Bell-McCaffrey df engine (whitened rows, ``A_i X~_i``)."""
     r = y - X @ beta
     meat = np.zeros_like(V)
     eps = float(np.finfo(float).eps)
+    Xt_all = np.zeros_like(X, dtype=float)
+    AX_all = np.zeros_like(X, dtype=float)
     for rows in _pattern_blocks(subj, codes, m):
         c = codes[rows[0]]
         Winv = np.linalg.inv(np.linalg.cholesky(sigma[np.ix_(c, c)]))   # L^-1
         Xt = np.einsum("ab,nbp->nap", Winv, X[rows])                    # (n, k, p)
         rt = np.einsum("ab,nb->na", Winv, r[rows])                      # (n, k)
+        AXt = Xt
         if kind != "empirical":
             k = len(c)
             IH = np.eye(k) - np.einsum("nap,pq,nbq->nab", Xt, V, Xt)
             if kind == "empirical-jackknife":
-                rt = np.linalg.solve(IH, rt[..., None])[..., 0]
+                A = np.linalg.inv(IH)
             else:  # symmetric pseudo-inverse square root (mmrm's pseudoInverseSqrt)
                 d, U = np.linalg.eigh(IH)
                 tol = eps * k * np.max(np.abs(d), axis=1, keepdims=True)
                 inv_sqrt = np.where(d > tol, 1.0 / np.sqrt(np.where(d > tol, d, 1.0)), 0.0)
                 A = np.einsum("nab,nb,ncb->nac", U, inv_sqrt, U)
-                rt = np.einsum("nab,nb->na", A, rt)
-        z = np.einsum("nap,na->np", Xt, rt)
+            rt = np.einsum("nab,nb->na", A, rt)
+            AXt = np.einsum("nab,nbp->nap", A, Xt)
+        z = np.einsum("nap,na->np", Xt, rt)  # X~_i' A_i r~_i
         meat += z.T @ z
+        Xt_all[rows] = Xt
+        AX_all[rows] = AXt
     out: np.ndarray = V @ meat @ V
-    return 0.5 * (out + out.T)
+    return 0.5 * (out + out.T), EmpiricalDF(Xt_all, AX_all, np.asarray(subj, dtype=np.int64), V)
 
 
 # ---------------------------------------------------------------------- front end
@@ -868,6 +1128,165 @@ def _has_missing(frame: pd.DataFrame, cols: list[str]) -> bool:
     return False
 
 
+# ---------------------------------------------------------------------- fit control
+def std_start(cov_type: str, n_visits: int, n_groups: int = 1, **_: Any) -> np.ndarray:
+    """mmrm's ``std_start``: fixed start values of ``theta`` by structure.
+
+    Zero (unit SDs, zero correlation on mmrm's scales) except the AR(1)
+    correlation parameter 0.5; repeated per group. Source: mmrm 0.3.18
+    ``R/utils.R`` ``std_start``.
+
+    Examples
+    --------
+    >>> std_start("ar1h", 3).tolist()
+    [0.0, 0.0, 0.0, 0.5]
+    """
+    m = int(n_visits)
+    base = {"us": np.zeros(m * (m + 1) // 2), "toep": np.zeros(m), "toeph": np.zeros(2 * m - 1),
+            "ar1": np.array([0.0, 0.5]), "ar1h": np.r_[np.zeros(m), 0.5], "ad": np.zeros(m),
+            "adh": np.zeros(2 * m - 1), "cs": np.zeros(2), "csh": np.zeros(m + 1),
+            "sp_exp": np.zeros(2), "sp_gau": np.zeros(2)}[cov_type]
+    return np.tile(base, int(n_groups))
+
+
+def emp_start(y_vector: np.ndarray, x_matrix: np.ndarray, subject_codes: np.ndarray,
+              visit_codes: np.ndarray, n_visits: int, cov_type: str = "us",
+              structure: CovarianceStructure | None = None, **_: Any) -> np.ndarray:
+    """mmrm's ``emp_start``: ``theta`` of the empirical covariance of OLS residuals.
+
+    The residuals of ``lm.fit(X, y)`` arranged subject x visit, their
+    pairwise-complete covariance (R's ``cov(use = "pairwise.complete.obs")``:
+    each pair centred at its own means, ``n_pair - 1`` denominator), missing
+    entries 0 and zero variances 1, made positive definite if needed (eigenvalues
+    floored; mmrm uses ``Matrix::nearPD``), then the log-Cholesky ``theta`` of
+    ``us`` (mmrm's ``h_get_theta_from_cov``). mmrm defines it for ``us`` only;
+    for the other structures rehabstats maps the same covariance to the
+    structure's parameters with its moment-based start. Source: mmrm 0.3.18
+    ``R/utils.R``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=30); X = np.ones((30, 1))
+    >>> emp_start(y, X, np.repeat(np.arange(10), 3), np.tile(np.arange(3), 10), 3).shape
+    (6,)
+    """
+    m = int(n_visits)
+    resid = y_vector - x_matrix @ np.linalg.lstsq(x_matrix, y_vector, rcond=None)[0]
+    n_sub = int(np.max(subject_codes)) + 1
+    R = np.full((n_sub, m), np.nan)
+    R[subject_codes, visit_codes] = resid
+    cov = np.zeros((m, m))
+    for a in range(m):
+        for b in range(a, m):
+            ok = np.isfinite(R[:, a]) & np.isfinite(R[:, b])
+            if ok.sum() > 1:
+                xa, xb = R[ok, a], R[ok, b]
+                cov[a, b] = cov[b, a] = float(np.sum((xa - xa.mean()) * (xb - xb.mean()))
+                                              / (ok.sum() - 1))
+    d = np.diag(cov).copy()
+    d[d == 0] = 1.0
+    np.fill_diagonal(cov, d)
+    if np.linalg.matrix_rank(cov) < m or np.linalg.eigvalsh(cov).min() <= 0:
+        w, U = np.linalg.eigh(cov)
+        cov = (U * np.maximum(w, 1e-8 * max(float(w.max()), 1e-300))) @ U.T
+    st = structure if structure is not None else get_structure(cov_type)
+    return np.asarray(st.start(cov, m), dtype=float)
+
+
+def _check_control(optimizer: Any, start: Any, accept_singular: Any,
+                   drop_visit_levels: Any) -> tuple[str, ...] | None:
+    """Validate the fit-control keywords of :func:`mmrm`; the optimiser names (or None)."""
+    for name, flag in (("accept_singular", accept_singular),
+                       ("drop_visit_levels", drop_visit_levels)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise DataError(f"The {name!r} argument must be True or False; got {flag!r}.")
+    if (isinstance(start, (str, bytes)) and start not in ("default", "std", "emp")) or not (
+            start is None or callable(start) or isinstance(start, (str, Sequence, np.ndarray,
+                                                                   pd.Series))):
+        raise DataError("The 'start' argument must be None/'default', 'std' (mmrm's "
+                        "std_start), 'emp' (mmrm's emp_start), an array of theta or a "
+                        f"callable; got {start!r}.")
+    if optimizer is None or (isinstance(optimizer, str) and optimizer == "default"):
+        return None
+    try:
+        return resolve_optimizers(optimizer)
+    except (ValueError, TypeError):
+        valid = ", ".join(repr(o) for o in [*OPTIMIZERS, "nlminb"])
+        raise DataError(f"The 'optimizer' argument must be None ('default': the chain "
+                        f"newton -> trust-exact -> L-BFGS-B -> BFGS -> Nelder-Mead), one of "
+                        f"{valid} or a list of them; got {optimizer!r}.") from None
+
+
+def _start_values(start: Any, engine: MMRMEngine, covariance: str, m: int, y: np.ndarray,
+                  X: np.ndarray, subj_codes: np.ndarray, grid_codes: np.ndarray
+                  ) -> np.ndarray | None:
+    """theta0 for :meth:`MMRMEngine.fit` from ``start=`` (None: the engine's default)."""
+    if start is None or (isinstance(start, str) and start == "default"):
+        return None
+    k = engine.structure.n_theta(m)
+    if isinstance(start, str):
+        theta = (std_start(covariance, m) if start == "std" else
+                 emp_start(y, X, subj_codes, grid_codes, m, covariance, engine.structure))
+    else:
+        if callable(start):
+            out = start(cov_type=covariance, n_visits=m, n_groups=1, y_vector=y, x_matrix=X,
+                        subject_codes=subj_codes, visit_codes=grid_codes,
+                        structure=engine.structure)
+        else:
+            out = start
+        try:
+            theta = np.asarray(out, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise DataError(f"The start values must be numbers; got {out!r}.") from None
+    if theta.shape != (k,) or not np.all(np.isfinite(theta)):
+        raise DataError(f"The start values must be {k} finite numbers (theta of "
+                        f"covariance={covariance!r} over {m} visits, on mmrm's scale, see "
+                        f"`fit.theta`); got {theta.tolist()}.")
+    if not math.isfinite(engine.objective(theta)):
+        raise DataError(f"At the start values {theta.tolist()} the covariance matrix is not "
+                        "positive definite (or the likelihood is not finite); give other "
+                        "start values.")
+    return theta
+
+
+def _all_visit_levels(series: pd.Series, present: list[Any],
+                      visit_order: Sequence[Any] | None) -> list[Any]:
+    """Every visit level (``drop_visit_levels=False``): ``visit_order``, else a
+    Categorical's categories, else every label in the data (missing outcomes included)."""
+    if visit_order is not None:
+        out = []
+        for o in visit_order:
+            hit = next((v for v in present if v == o or str(v) == str(o)), o)
+            out.append(hit)
+        return out
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return list(series.cat.categories)
+    return list(present)
+
+
+def _check_empty_visits(levels: list[Any], counts: np.ndarray, covariance: str, visit: str,
+                        subj_codes: np.ndarray, visit_codes: np.ndarray) -> None:
+    """Kept visit levels without observations must leave ``Sigma``'s parameters identified."""
+    empty = [v for i, v in enumerate(levels) if counts[i] == 0]
+    if not empty:
+        return
+    ok = covariance in ("cs", "ar1")
+    if covariance == "toep":
+        m = len(levels)
+        mask = np.zeros((int(subj_codes.max()) + 1, m), dtype=bool)
+        mask[subj_codes, visit_codes] = True
+        ok = all(bool((mask[:, :-d] & mask[:, d:]).any()) for d in range(1, m))
+    if not ok:
+        raise DesignError(
+            f"drop_visit_levels=False keeps visit(s) {show_list(empty)} of column {visit!r}, "
+            f"which have no observation; with covariance={covariance!r} the variance or "
+            "correlation parameters of those visits cannot be estimated (mmrm fails to "
+            "converge there). Use drop_visit_levels=True, or a structure whose parameters "
+            "are shared across visits ('cs', 'ar1', or 'toep' with every lag observed).")
+
+
 def mmrm(
     formula: str,
     data: pd.DataFrame,
@@ -886,6 +1305,10 @@ def mmrm(
     vcov: str | None = None,
     group: str | None = None,
     weights: str | None = None,
+    optimizer: str | Sequence[str] | None = None,
+    start: Any = None,
+    accept_singular: bool = True,
+    drop_visit_levels: bool = True,
 ) -> MMRMResult:
     r"""Mixed model for repeated measures on all available visits.
 
@@ -972,9 +1395,13 @@ def mmrm(
         1985) or :math:`(I - H_{ii})^{-1/2}` (``"empirical-bias-reduced"``,
         Bell & McCaffrey 2002), :math:`H_{ii} = \tilde X_i V \tilde X_i'`
         (mmrm's ``src/empirical.cpp``). With a sandwich ``df_method`` must be
-        ``"residual"``, ``"asymptotic"`` or ``"between-within"`` (Kenward-Roger
-        is rejected, as in mmrm; mmrm's Satterthwaite df for sandwich
-        covariances is not implemented yet and is rejected too).
+        ``"satterthwaite"``, ``"residual"``, ``"asymptotic"`` or
+        ``"between-within"`` (Kenward-Roger is rejected before fitting, as in
+        mmrm). ``"satterthwaite"`` is then not the model-based Satterthwaite
+        but Bell & McCaffrey's (2002) df of the sandwich variance, as mmrm
+        (``h_df_1d_sat_empirical``) and clubSandwich's ``df_Satt``: see
+        :mod:`rehabstats.models.df.empirical`; several rows combine the
+        eigen-directions' df as the model-based F test.
     group : str, optional
         A column constant within subject (e.g. the arm): a separate covariance
         matrix of the same structure for each of its levels, as mmrm's
@@ -1002,6 +1429,51 @@ def mmrm(
         use the weighted :math:`\Sigma_i`; for ``newdata`` the weights come
         from its weights column if present, else 1 (mmrm uses 1 in
         ``predict`` and ``simulate``).
+    optimizer : str or list of str, optional
+        Default (``None`` or ``"default"``): rehabstats' chain -- damped
+        Newton with the exact Hessian, then, should it not converge, scipy's
+        trust-region Newton, L-BFGS-B, BFGS and Nelder-Mead, each started where
+        the previous stopped, stopping at the first that converges. A name or
+        a list of names (case-insensitive) runs mmrm's procedure instead: the
+        first optimiser from the start values; if it does not converge, each
+        of the others from where the first stopped (mmrm's
+        ``refit_multiple_optimizers``), keeping the converged run with the
+        largest likelihood; every run is listed in ``optimizer_info.attempts``.
+        Names (:data:`rehabstats.models._mmrm_fit.OPTIMIZERS`): ``"newton"``,
+        ``"trust-exact"``, ``"trust-ncg"``, ``"L-BFGS-B"``, ``"BFGS"``,
+        ``"CG"``, ``"Nelder-Mead"``, and ``"nlminb"``, which runs
+        ``"trust-exact"``: R's ``nlminb`` (PORT) is a trust-region Newton method
+        that mmrm gives the Hessian, but it is not the same code, so the path
+        (never the optimum) differs. ``"L-BFGS-B"``, ``"BFGS"`` and ``"CG"``
+        are scipy's implementations of R ``optim``'s methods, with the exact
+        gradient. mmrm's default is ``["L-BFGS-B", "BFGS", "CG", "nlminb"]``.
+        A run close to convergence (positive definite Hessian, max
+        ``|gradient|`` below 1e-2) is polished by up to five exact Newton steps.
+    start : None, "default", "std", "emp", array or callable, optional
+        Start values of ``theta`` (mmrm's parametrisation, as :attr:`theta`).
+        ``None``/``"default"``: rehabstats' moment start (the pairwise
+        covariance of OLS residuals mapped to the structure, shrunk to positive
+        definite); ``"std"``: mmrm's default :func:`std_start` (zeros, AR(1)
+        correlation 0.5); ``"emp"``: mmrm's :func:`emp_start`; an array of
+        ``len(theta)`` numbers; or a callable called with mmrm's keyword names
+        (``cov_type, n_visits, n_groups, y_vector, x_matrix``) plus
+        ``subject_codes, visit_codes, structure``, returning such an array.
+    accept_singular : bool, optional
+        ``True`` (default, mmrm's): aliased columns of a rank-deficient design
+        are dropped with a warning (see ``aliased``). ``False``: a
+        ``DesignError`` naming the aliased columns, before fitting.
+    drop_visit_levels : bool, optional
+        ``True`` (default, mmrm's): visit levels without an observed outcome
+        are dropped (with a warning). ``False``: every level of ``visit_order``
+        / of a Categorical ``visit`` (unused categories included) / in the data
+        is kept, so that it counts in the visit positions (``ar1``: ``VIS1`` to
+        ``VIS3`` is lag 2 when ``VIS2`` is kept), as mmrm's
+        ``drop_visit_levels = FALSE``. A kept visit without observations
+        leaves its own variance (and correlations) unidentified: only ``cs``,
+        ``ar1`` and ``toep`` with every lag observed are accepted, other
+        structures raise a ``DesignError`` (mmrm fails to converge there). The
+        visit's fixed-effect column is aliased (see ``accept_singular``).
+        Spatial structures ignore it (as mmrm).
 
     Returns
     -------
@@ -1131,12 +1603,12 @@ def mmrm(
         if not isinstance(vcov, str) or vcov not in vcov_types:
             raise DataError(f"The 'vcov' argument must be None (model-based) or one of "
                             f"{', '.join(repr(v) for v in vcov_types)}; got {vcov!r}.")
-        if df_method not in ("residual", "asymptotic", "between-within"):
-            why = ("Kenward-Roger uses its own adjusted covariance (mmrm rejects it with a "
-                   "sandwich too)" if df_method in _KR else
-                   "the Satterthwaite df of a sandwich covariance are not implemented yet")
-            raise DesignError(f"vcov={vcov!r} needs df_method='residual', 'asymptotic' or "
-                              f"'between-within'; got df_method={df_method!r}: {why}.")
+        if df_method not in _EMPIRICAL_DF:
+            raise DesignError(f"vcov={vcov!r} needs df_method='satterthwaite', 'residual', "
+                              f"'asymptotic' or 'between-within'; got df_method={df_method!r}: "
+                              "Kenward-Roger uses its own adjusted covariance (mmrm rejects it "
+                              "with a sandwich too).")
+    optimizers = _check_control(optimizer, start, accept_singular, drop_visit_levels)
     outcome, rhs = _formula_parts(formula)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
                          **{f"time[{i}]" if len(time_cols) > 1 else "time": c
@@ -1166,6 +1638,8 @@ def mmrm(
     # the visit order comes from all rows (missing outcomes included), never row order alone
     all_levels = resolve_visit_order(frame, visit, subject, visit_order)
     needed = [outcome, *cols, *time_cols, *[c for c in (group, weights) if c is not None]]
+    # every subject's covariates (outcome missing or not), for marginal_effect (G-computation)
+    subject_data = _subject_rows(frame, subject, [c for c in cols if c not in (subject, visit)])
     if _has_missing(frame, needed):
         frame, n_omitted = drop_missing_rows(frame, needed, nan_policy=nan_policy,
                                              stacklevel=3)
@@ -1175,8 +1649,11 @@ def mmrm(
     if len(frame) == 0:
         raise DataError(f"No rows with an observed {outcome!r} remain.")
     # every level of all_levels occurs in the rows; only dropped rows can remove one
-    levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
-                                    stacklevel=3) if n_omitted else list(all_levels)
+    if drop_visit_levels or spatial:
+        levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
+                                        stacklevel=3) if n_omitted else list(all_levels)
+    else:  # mmrm's drop_visit_levels = FALSE: keep every level (they count in the distances)
+        levels = _all_visit_levels(data[visit], all_levels, visit_order)
     frame[visit] = _as_categorical(frame[visit], levels)
     # mmrm's group order: the levels as in the data (before the arm's reference is put first)
     group_levels = _present_levels(frame[group]) if group is not None else None
@@ -1199,7 +1676,10 @@ def mmrm(
             f"times; each subject needs at most one row per visit (column {visit!r})."
         )
     counts = np.bincount(visit_codes, minlength=m_lev)
-    single = [v for i, v in enumerate(levels) if counts[i] < 2]
+    single = [v for i, v in enumerate(levels) if 0 < counts[i] < 2 or (counts[i] == 0
+              and (drop_visit_levels or spatial))]
+    if not (drop_visit_levels or spatial):
+        _check_empty_visits(levels, counts, covariance, visit, subj_codes, visit_codes)
     if single and not spatial:
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
@@ -1245,6 +1725,15 @@ def mmrm(
         X, design_info = design_matrix(rhs, frame, rhs_cols)
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot build the design matrix for {rhs!r}: {exc}") from None
+    if not accept_singular:
+        aliased = pivoted_rank(X, r_coef_names(design_info)).aliased
+        if aliased:
+            raise DesignError(
+                f"The fixed-effects design is rank deficient: column(s) "
+                f"{', '.join(repr(a) for a in aliased)} are linear combinations of the others "
+                "(an empty arm x visit cell, a constant or collinear covariate). "
+                "accept_singular=False refuses to drop them (mmrm's accept_singular = FALSE); "
+                "use accept_singular=True to drop them with a warning, or change the formula.")
     X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
     check_exact_fit(frame[outcome].to_numpy(float), X, outcome, model="mmrm()")
     n, p = X.shape
@@ -1281,7 +1770,11 @@ def mmrm(
     with single_thread_blas():  # small matrices: threaded BLAS only slows them
         engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st,
                             reml, weights=w_obs)
-        theta, info = engine.fit()
+        sw_start = np.ones(n) if w_obs is None else np.sqrt(w_obs)  # the engine's scaled rows
+        theta0 = _start_values(start, engine, covariance, m,
+                               frame[outcome].to_numpy(float) * sw_start, X * sw_start[:, None],
+                               subj_codes, np.asarray(grid_codes))
+        theta, info = engine.fit(theta0, optimizers=optimizers)
         ev = engine.evaluate(theta)
         converged = info.converged
         if not ev.ok:
@@ -1300,7 +1793,8 @@ def mmrm(
                 f"The MMRM fit ({covariance}, {'REML' if reml else 'ML'}) did not converge: "
                 f"max |gradient| = {info.max_abs_gradient:.3g}, Hessian positive definite: "
                 f"{info.hessian_pd}. Attempts: {'; '.join(info.attempts)}. Results are "
-                "unreliable; try a simpler covariance structure.",
+                "unreliable; try a simpler covariance structure, other start values (start=) "
+                "or optimizers (optimizer=[...]).",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -1316,11 +1810,13 @@ def mmrm(
     default_first = (df_method, *[mm for mm in methods if mm != df_method])
     allowed = tuple(mm for mm in default_first if reml or mm not in _KR)
     V_emp = None
+    emp_df = None
     if vcov is not None:
-        allowed = tuple(mm for mm in allowed if mm in ("residual", "asymptotic", "between-within"))
+        allowed = tuple(mm for mm in allowed if mm in _EMPIRICAL_DF)
         sw = np.ones(n) if w_obs is None else np.sqrt(w_obs)
-        V_emp = _sandwich(frame[outcome].to_numpy(float) * sw, X * sw[:, None], ev.beta, V,
-                          ev.sigma, subj_codes, np.asarray(grid_codes), m, vcov)
+        V_emp, emp_df = _sandwich_pieces(frame[outcome].to_numpy(float) * sw, X * sw[:, None],
+                                         ev.beta, V, ev.sigma, subj_codes, np.asarray(grid_codes),
+                                         m, vcov)
     return MMRMResult(
         coef_names=rank_info.kept_names,
         aliased=rank_info.aliased,
@@ -1356,6 +1852,8 @@ def mmrm(
         _grid_codes=np.asarray(grid_codes),
         vcov_type=vcov,
         _V_emp=V_emp,
+        _emp_df=emp_df,
+        _subject_data=subject_data,
         _sigma=ev.sigma.copy(),
         group_name=group,
         group_levels=group_levels,

@@ -49,7 +49,7 @@ import contextlib
 import math
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +59,46 @@ from scipy import optimize
 from ._cov_derivs import SigmaDerivatives, derivatives_for
 from ._covariance import CovarianceStructure
 
-__all__ = ["MMRMEngine", "OptimizerInfo", "single_thread_blas"]
+__all__ = ["OPTIMIZERS", "MMRMEngine", "OptimizerInfo", "resolve_optimizers",
+           "single_thread_blas"]
+
+#: Optimiser names accepted by ``mmrm(optimizer=...)`` and what each runs.
+OPTIMIZERS: dict[str, str] = {
+    "newton": "damped Newton with the exact Hessian and backtracking line search (rehabstats)",
+    "trust-exact": "scipy trust-region Newton with the exact Hessian (closest to R's nlminb, "
+                   "a PORT trust-region method that mmrm runs with the Hessian)",
+    "trust-ncg": "scipy trust-region Newton-CG with the exact Hessian",
+    "L-BFGS-B": "scipy L-BFGS-B with the exact gradient (R optim's L-BFGS-B; mmrm's first)",
+    "BFGS": "scipy BFGS with the exact gradient (R optim's BFGS)",
+    "CG": "scipy nonlinear conjugate gradient with the exact gradient (R optim's CG)",
+    "Nelder-Mead": "scipy Nelder-Mead simplex, no derivatives (R optim's default)",
+}
+#: Aliases: R's ``nlminb`` runs as ``trust-exact``.
+_OPTIMIZER_ALIASES = {"nlminb": "trust-exact"}
+
+
+def resolve_optimizers(optimizer: str | Sequence[str]) -> tuple[str, ...]:
+    """Canonical names of ``optimizer`` (a name or a sequence of names); case-insensitive.
+
+    Raises ``ValueError`` naming the unknown entry.
+
+    Examples
+    --------
+    >>> resolve_optimizers(["l-bfgs-b", "nlminb"])
+    ('L-BFGS-B', 'trust-exact')
+    """
+    names = [optimizer] if isinstance(optimizer, str) else list(optimizer)
+    lower = {k.lower(): k for k in OPTIMIZERS} | _OPTIMIZER_ALIASES
+    out: list[str] = []
+    for nm in names:
+        key = lower.get(nm.lower()) if isinstance(nm, str) else None
+        if key is None:
+            raise ValueError(nm)
+        if key not in out:
+            out.append(key)
+    if not out:
+        raise ValueError(optimizer)
+    return tuple(out)
 
 _LOG2PI = math.log(2.0 * math.pi)
 _CONTROLLER: list[Any] = []
@@ -507,25 +546,112 @@ class MMRMEngine:
         cov = c * np.outer(d, d)
         return np.asarray(self.structure.start(cov, m), dtype=float)
 
-    def fit(self, theta0: np.ndarray | None = None, method: str = "newton"
-            ) -> tuple[np.ndarray, OptimizerInfo]:
+    def fit(self, theta0: np.ndarray | None = None, method: str = "newton",
+            optimizers: Sequence[str] | None = None) -> tuple[np.ndarray, OptimizerInfo]:
         """Minimise the objective (with one BLAS thread, see :func:`single_thread_blas`).
 
         ``method="newton"`` (default): the engine's damped Newton iteration with
         the exact Hessian, then, should it fail, the scipy chain below.
         ``method="trust-exact"``: only the scipy chain (trust-region Newton,
         L-BFGS-B, BFGS, Nelder-Mead), each started where the previous stopped.
+
+        ``optimizers`` (names of :data:`OPTIMIZERS`, see :func:`resolve_optimizers`)
+        replaces the chain by mmrm's procedure: the first optimiser runs from
+        ``theta0``; if it does not converge, every other one runs from where
+        the first stopped (mmrm's ``refit_multiple_optimizers``) and the
+        converged run with the smallest ``-2 log L`` is kept. Every run is
+        reported in ``attempts``.
         """
         with single_thread_blas():
+            if optimizers is not None:
+                return self._fit_listed(theta0, tuple(optimizers))
             return self._fit(theta0, method)
+
+    def _run_one(self, name: str, x0: np.ndarray) -> tuple[np.ndarray, float, int, str]:
+        """One optimiser from ``x0``: (theta, objective, iterations, message)."""
+        if name == "newton":
+            x, nit, msg = self._newton(x0)
+            return x, self.objective(x), nit, msg
+        table: dict[str, dict[str, Any]] = {
+            "trust-exact": {"jac": self.gradient, "hess": self.hessian,
+                            "options": {"gtol": 1e-9, "maxiter": 150}},
+            "trust-ncg": {"jac": self.gradient, "hess": self.hessian,
+                          "options": {"gtol": 1e-9, "maxiter": 300}},
+            "L-BFGS-B": {"jac": self.gradient,
+                         "options": {"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000}},
+            "BFGS": {"jac": self.gradient, "options": {"gtol": 1e-8, "maxiter": 2000}},
+            "CG": {"jac": self.gradient, "options": {"gtol": 1e-8, "maxiter": 5000}},
+            "Nelder-Mead": {"options": {"xatol": 1e-10, "fatol": 1e-12, "maxfev": 3000}},
+        }
+        kwargs = table[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = optimize.minimize(self.objective, x0, method=name, **kwargs)
+        return np.asarray(res.x, dtype=float), float(res.fun), int(res.nit), str(res.message)
+
+    def _fit_listed(self, theta0: np.ndarray | None, names: tuple[str, ...]
+                    ) -> tuple[np.ndarray, OptimizerInfo]:
+        x0 = self.start() if theta0 is None else np.asarray(theta0, dtype=float)
+        if theta0 is None and not math.isfinite(self.objective(x0)):
+            x0 = self._fallback_start(x0)
+        attempts: list[str] = []
+        # (converged, objective, theta, name, iterations, message) of each run
+        runs: list[tuple[bool, float, np.ndarray, str, int, str]] = []
+
+        def run(name: str, start: np.ndarray) -> bool:
+            try:
+                x, fx, nit, msg = self._run_one(name, start)
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError,
+                    UnboundLocalError) as exc:  # see _fit on scipy's trust-exact
+                attempts.append(f"{name}: failed ({exc})")
+                return False
+            if not math.isfinite(fx):
+                attempts.append(f"{name}: failed (non-finite objective; {msg})")
+                return False
+            ok, gmax, pd = self._check(x)
+            if not ok and pd and gmax < 1e-2:  # close: polish with exact Newton steps
+                x = self._newton_polish(x)
+                fx = self.objective(x)
+                ok, gmax, pd = self._check(x)
+            attempts.append(f"{name}: {msg} (-2logL = {fx:.10g}, max|grad| = {gmax:.2g}, "
+                            f"{'converged' if ok else 'not converged'})")
+            runs.append((ok, fx, x, name, nit, msg))
+            return ok
+
+        if not math.isfinite(self.objective(x0)):
+            attempts.append("start: Sigma is not positive definite at the start values")
+        elif run(names[0], x0):
+            _, _, x, name, nit, msg = runs[0]
+            _, gmax, pd = self._check(x)
+            return x, OptimizerInfo(name, True, nit, gmax, pd, msg, tuple(attempts))
+        restart = runs[0][2] if runs else x0
+        if math.isfinite(self.objective(restart)):
+            for name in names[1:]:
+                run(name, restart)
+        good = [r for r in runs if r[0]]
+        if good:
+            _, _, x, name, nit, msg = min(good, key=lambda r: r[1])
+            _, gmax, pd = self._check(x)
+            return x, OptimizerInfo(name, True, nit, gmax, pd, msg, tuple(attempts))
+        if runs:
+            _, _, x, name, nit, _ = min(runs, key=lambda r: r[1])
+        else:
+            x, name, nit = x0, "start", 0
+        _, gmax, pd = self._check(x)
+        return x, OptimizerInfo(name, False, nit, gmax, pd, "; ".join(attempts),
+                                tuple(attempts))
+
+    def _fallback_start(self, x0: np.ndarray) -> np.ndarray:
+        """Unit correlations off, a common log-SD: used when ``x0`` gives no finite objective."""
+        out = np.zeros_like(x0)
+        out[: (self.m if self.structure.heterogeneous else 1)] = math.log(
+            max(float(np.std(self.yy.sum(axis=0).diagonal())) ** 0.25, 1e-3))
+        return out
 
     def _fit(self, theta0: np.ndarray | None, method: str) -> tuple[np.ndarray, OptimizerInfo]:
         x0 = self.start() if theta0 is None else np.asarray(theta0, dtype=float)
         if not math.isfinite(self.objective(x0)):
-            x0 = np.zeros_like(x0)
-            x0[: (self.m if self.structure.heterogeneous else 1)] = math.log(
-                max(float(np.std(self.yy.sum(axis=0).diagonal())) ** 0.25, 1e-3)
-            )
+            x0 = self._fallback_start(x0)
         attempts: list[str] = []
         best_x, best_f, best_method, best_nit = x0, self.objective(x0), "start", 0
         if method == "newton" and math.isfinite(best_f):

@@ -46,12 +46,17 @@ def _mmrm(fit: Any) -> list[str]:
     groups = (f" ({len(levels)} groups of {fit.group_name!r}: {k // len(levels)} each)"
               if levels is not None else "")
     weights = getattr(fit, "weights_name", None)
+    vc = getattr(fit, "vcov_type", None)
+    sandwich = ([f"fixed-effects covariance: {vc} (sandwich, as mmrm's vcov = \"{vc.title()}\")"
+                 + ("; Satterthwaite df: Bell & McCaffrey (2002)"
+                    if "satterthwaite" in fit.df_methods else "")] if vc else [])
     out = [
         _sample(fit),
         f"covariance: {fit.covariance}, {k} parameters{groups}; "
         f"{'REML' if fit.reml else 'ML'}; {state}",
         *([f"weights: {weights!r} (Var(y_ij) = Sigma[j, j] / w_ij)"] if weights else []),
         f"AIC/BIC as R mmrm: k = {k_aic} {what}, BIC with log({fit.n_subjects} subjects)",
+        *sandwich,
         "",
         "Estimated covariance matrix (visit x visit):",
     ]
