@@ -294,13 +294,14 @@ def codes_of(series: pd.Series) -> np.ndarray:
     """Integer codes of a column's values (-1 for missing): a Categorical's codes,
     else first-appearance codes."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return np.asarray(series.cat.codes.to_numpy(), dtype=np.int64)
-    return np.asarray(pd.factorize(series, use_na_sentinel=True)[0], dtype=np.int64)
+        return np.asarray(series.array.codes, dtype=np.int64)
+    return np.asarray(pd.factorize(series.to_numpy(), use_na_sentinel=True)[0], dtype=np.int64)
 
 
 def subject_codes_of(series: pd.Series) -> np.ndarray:
     """Dense subject codes ``0 .. N-1`` in order of first appearance."""
-    return np.asarray(pd.factorize(series, use_na_sentinel=True)[0], dtype=np.int64)
+    values = series if isinstance(series.dtype, pd.CategoricalDtype) else series.to_numpy()
+    return np.asarray(pd.factorize(values, use_na_sentinel=True)[0], dtype=np.int64)
 
 
 def n_distinct_within(groups: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -328,8 +329,8 @@ def present_levels(series: pd.Series) -> list[Any]:
     """:func:`~rehabstats._entry.arm_levels` (a Categorical's categories that occur,
     else sorted values), without pandas' ``unique`` for Categoricals."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy()
-        return list(series.cat.categories[np.unique(codes[codes >= 0])])
+        codes = series.array.codes
+        return list(series.dtype.categories[np.unique(codes[codes >= 0])])
     return arm_levels(series)
 
 
@@ -343,12 +344,36 @@ def categorical_as(series: pd.Series, levels: list[Any]) -> Any:
     return as_categorical(series, levels)
 
 
+def _set_categorical(frame: pd.DataFrame, column: str, levels: list[Any]) -> None:
+    """Make ``frame[column]`` a Categorical with categories ``levels`` (in place; no
+    assignment when it already is one)."""
+    series = frame[column]
+    new = categorical_as(series, levels)
+    if new is not series:
+        frame[column] = new
+
+
+_COEF_NAMES: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
+
+def coef_names_of(design_info: Any) -> tuple[str, ...]:
+    """:func:`~rehabstats.models._base.r_coef_names`, once per (cached) DesignInfo."""
+    hit = _COEF_NAMES.get(id(design_info))
+    if hit is not None and hit[0] is design_info:
+        return hit[1]
+    names = tuple(r_coef_names(design_info))
+    if len(_COEF_NAMES) > 128:
+        _COEF_NAMES.clear()
+    _COEF_NAMES[id(design_info)] = (design_info, names)
+    return names
+
+
 def has_missing(frame: pd.DataFrame, cols: Sequence[str]) -> bool:
     """Whether any of ``cols`` holds a missing value (cheap: no row mask)."""
     for c in cols:
         s = frame[c]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            if (s.cat.codes.to_numpy() < 0).any():
+            if (s.array.codes < 0).any():
                 return True
         elif s.dtype.kind in "iub":
             continue
@@ -405,7 +430,7 @@ def choose_arm(frame: pd.DataFrame, arm: str | None, reference: Any,
     if arm is not None:
         lv = present_levels(frame[arm])
         ref_arm = default_reference(lv, reference, name=arm, stacklevel=stacklevel + 1)
-        frame[arm] = categorical_as(frame[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
+        _set_categorical(frame, arm, [ref_arm, *[v for v in lv if v != ref_arm]])
     elif reference is not None:
         raise DataError("'reference' was given but the formula has no arm factor (a "
                         "subject-level factor); name it with arm=....")
@@ -501,7 +526,7 @@ def _fixed_effects(rhs: str, frame: pd.DataFrame, cols: list[str], y: np.ndarray
         X, design_info = design_matrix(rhs, frame, cols)
     except patsy.PatsyError as exc:
         raise DataError(f"{parse_error}: {exc}") from None
-    X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=stacklevel + 1)
+    X, rank_info = drop_aliased(X, coef_names_of(design_info), stacklevel=stacklevel + 1)
     check_exact_fit(y, X, outcome, model=model)
     return X, design_info, rank_info
 
@@ -529,8 +554,9 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
     # validated columns outside the formula (a weights= column joins them here)
     extra = [c for c in dict.fromkeys([baseline, time]) if c is not None and c not in cols]
-    frame = model_frame(data, [*cols, *extra])
-    frame[outcome] = y_all.to_numpy()
+    frame = model_frame(data, [*cols, *extra, outcome])
+    if frame[outcome].dtype != np.float64:
+        frame[outcome] = y_all.to_numpy()
     check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
     for c in rhs_cols:  # the visit column is checked by resolve_visit_order below
         if c != visit:
@@ -548,11 +574,11 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
     # every level of all_levels occurs in the rows; only dropped rows can remove one
     levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
                                     stacklevel=stacklevel + 1) if n_omitted else list(all_levels)
-    frame[visit] = categorical_as(frame[visit], levels)
+    _set_categorical(frame, visit, levels)
     subj_codes = subject_codes_of(frame[subject])
     if baseline is not None:
         check_baseline(frame, baseline, subj_codes, subject)
-    visit_codes = np.asarray(frame[visit].cat.codes.to_numpy(), dtype=np.int64)
+    visit_codes = np.asarray(frame[visit].array.codes, dtype=np.int64)
     m_lev = len(levels)
     if np.unique(subj_codes * m_lev + visit_codes).size < len(frame):
         raise _duplicate_visit(frame, subject, visit)
@@ -632,8 +658,8 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
                                                outcome=outcome, stacklevel=stacklevel + 1)
                         if n_omitted else list(all_visits))
         if not is_plain_numeric(work[visit]):
-            work[visit] = categorical_as(work[visit], visit_levels)
-            visit_codes = np.asarray(work[visit].cat.codes.to_numpy(), dtype=np.int64)
+            _set_categorical(work, visit, visit_levels)
+            visit_codes = np.asarray(work[visit].array.codes, dtype=np.int64)
     subj_codes = subject_codes_of(work[subject])
     if visit is not None:
         vcodes = visit_codes if visit_codes is not None else codes_of(work[visit])
@@ -666,7 +692,7 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
     except patsy.PatsyError as exc:
         raise DataError(f"Cannot build the design of {formula!r}: {exc}") from None
     check_levels(design_info, work, subject, subj_codes)
-    X, rank_info = drop_aliased(X_full, r_coef_names(design_info), stacklevel=stacklevel + 1)
+    X, rank_info = drop_aliased(X_full, coef_names_of(design_info), stacklevel=stacklevel + 1)
     check_exact_fit(y, X, outcome, model="lmm()")
     n, p = X.shape
     q = 1 + len(slope_cols)
