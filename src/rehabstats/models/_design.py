@@ -486,10 +486,15 @@ def check_levels(design_info: Any, frame: pd.DataFrame, subject: str,
     """Every level of a formula factor needs two observations, and a level of a
     between-subject factor two subjects (the LMM's check)."""
     categorical, _ = factor_variables(design_info, frame)
+    n_sub = max(int(subject_codes.max()) + 1 if subject_codes.size else 0, 1)
     for col, levels in categorical.items():
         values = frame[col]
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        keys = list(uniques)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = np.asarray(values.array.codes, dtype=np.int64)
+            keys = list(values.dtype.categories)
+        else:
+            fcodes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+            codes, keys = np.asarray(fcodes, dtype=np.int64), list(uniques)
         ok = codes >= 0
         n_obs = np.bincount(codes[ok], minlength=len(keys))
         counts = dict(zip(keys, n_obs.tolist(), strict=True))
@@ -499,9 +504,11 @@ def check_levels(design_info: Any, frame: pd.DataFrame, subject: str,
                 f"Level {single[0]!r} of {col!r} has a single observation; each level needs "
                 "at least two (merge or drop it)."
             )
-        if constant_within(subject_codes, values):
-            pairs = np.unique(np.column_stack([codes[ok], subject_codes[ok]]), axis=0)
-            n_s = np.bincount(pairs[:, 0], minlength=len(keys))
+        c, g = codes[ok], subject_codes[ok]
+        width = len(keys) + 1
+        subj_pairs = np.unique(g * width + c)
+        if subj_pairs.size == np.unique(g).size:  # constant within every subject
+            n_s = np.bincount(np.unique(c * n_sub + g) // n_sub, minlength=len(keys))
             n_subj = dict(zip(keys, n_s.tolist(), strict=True))
             lonely = [lv for lv in levels if n_subj.get(lv, 0) == 1]
             if lonely:
