@@ -220,3 +220,16 @@ def test_design_is_reused_by_the_fits() -> None:
     assert fit.coef_names == design.coef_names
     assert_array_equal(fit._fit_design(), design.X)
     pd.testing.assert_frame_equal(fit.frame, design.frame)
+
+
+@pytest.mark.parametrize("fit", FITS)
+def test_stateful_transform_uses_the_rows_of_each_fit(fit: object) -> None:
+    """center(age) centres on the rows of the fit, also after a fit on other data
+    with the same columns (the design cache must not reuse the first fit's mean)."""
+    d = trial()
+    fit("y ~ arm + center(age) + visit", d)  # type: ignore[operator]
+    sub = d[d["subject"] != "S03"].reset_index(drop=True)
+    res = fit("y ~ arm + center(age) + visit", sub)  # type: ignore[operator]
+    sub = sub.assign(agec=sub["age"] - sub["age"].mean())
+    ref = fit("y ~ arm + agec + visit", sub)  # type: ignore[operator]
+    np.testing.assert_allclose(res.beta, ref.beta, rtol=1e-8, atol=1e-10)
