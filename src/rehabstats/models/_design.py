@@ -557,12 +557,13 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
     rhs_cols = rhs_columns(rhs, data)
     if arm is not None and arm not in rhs_cols:
         raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
-    y_all = check_numeric_column(data, outcome, "outcome")
+    y_dtype = data[outcome].dtype
+    y_all = None if y_dtype == np.float64 else check_numeric_column(data, outcome, "outcome")
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
     # validated columns outside the formula (a weights= column joins them here)
     extra = [c for c in dict.fromkeys([baseline, time]) if c is not None and c not in cols]
     frame = model_frame(data, [*cols, *extra, outcome])
-    if frame[outcome].dtype != np.float64:
+    if y_all is not None:
         frame[outcome] = y_all.to_numpy()
     check_finite(frame, [outcome, *rhs_cols, *extra], {outcome: "outcome"})
     for c in rhs_cols:  # the visit column is checked by resolve_visit_order below
@@ -639,7 +640,8 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
     used_cols = [c for c in data.columns if c in used]  # data order, as before
     extra = [c for c in (visit, baseline) if c is not None and c not in used]
     frame = model_frame(data, [*used_cols, *extra])
-    frame[outcome] = check_numeric_column(frame, outcome, "outcome")
+    if frame[outcome].dtype != np.float64:
+        frame[outcome] = check_numeric_column(frame, outcome, "outcome")
     check_finite(frame, [c for c in frame.columns if c != subject], {outcome: "outcome"})
     for c in frame.columns:
         if c not in (outcome, subject, visit):  # the visit: by resolve_visit_order
