@@ -313,10 +313,25 @@ def n_distinct_within(groups: np.ndarray, codes: np.ndarray, n_groups: int) -> n
     return np.bincount(pairs // width, minlength=n_groups)
 
 
+def per_subject_code(subject_codes: np.ndarray, codes: np.ndarray) -> np.ndarray | None:
+    """Each subject's code when ``codes`` is constant within every subject, else None.
+
+    Entry ``s + 1`` belongs to subject code ``s`` (entry 0 to a missing subject,
+    code -1); -1 marks a subject without a non-missing value. O(n), no sort: one
+    code per subject is written, and the codes are constant within subjects exactly
+    when every row agrees with its subject's.
+    """
+    ok = codes >= 0
+    s = subject_codes[ok] + 1
+    c = codes[ok]
+    first = np.full(int(s.max()) + 1 if len(s) else 0, -1, dtype=np.int64)
+    first[s] = c
+    return first if bool(np.all(first[s] == c)) else None
+
+
 def constant_within(subject_codes: np.ndarray, values: pd.Series) -> bool:
     """Whether ``values`` takes at most one non-missing value within every subject."""
-    n_sub = int(subject_codes.max()) + 1 if subject_codes.size else 0
-    return bool((n_distinct_within(subject_codes, codes_of(values), n_sub) <= 1).all())
+    return per_subject_code(subject_codes, codes_of(values)) is not None
 
 
 def is_plain_numeric(series: pd.Series) -> bool:
@@ -397,7 +412,6 @@ def drop_missing(frame: pd.DataFrame, cols: Sequence[str], nan_policy: NanPolicy
 def subject_level_factors(frame: pd.DataFrame, cols: Sequence[str], subject_codes: np.ndarray,
                           exclude: Sequence[str | None] = ()) -> list[str]:
     """The factor columns of ``cols`` (not numeric) constant within every subject."""
-    n_sub = int(subject_codes.max()) + 1 if subject_codes.size else 0
     out = []
     for c in cols:
         if c in exclude:
@@ -405,7 +419,7 @@ def subject_level_factors(frame: pd.DataFrame, cols: Sequence[str], subject_code
         s = frame[c]
         if is_plain_numeric(s):
             continue
-        if (n_distinct_within(subject_codes, codes_of(s), n_sub) <= 1).all():
+        if per_subject_code(subject_codes, codes_of(s)) is not None:
             out.append(c)
     return out
 
@@ -452,10 +466,13 @@ def check_subject_levels(frame: pd.DataFrame, factors: Sequence[str], subject: s
         fcodes = codes_of(frame[fac])
         n_lev = int(fcodes.max()) + 1
         present = np.bincount(fcodes[fcodes >= 0], minlength=n_lev) > 0
-        # subjects per level: distinct (level, subject) pairs
-        ok = fcodes >= 0
-        pairs = np.unique(fcodes[ok] * max(n_sub, 1) + subject_codes[ok])
-        per_level = np.bincount(pairs // max(n_sub, 1), minlength=n_lev)
+        per_subject = per_subject_code(subject_codes, fcodes)
+        if per_subject is not None:  # subjects per level
+            per_level = np.bincount(per_subject[per_subject >= 0], minlength=n_lev)
+        else:  # distinct (level, subject) pairs
+            ok = fcodes >= 0
+            pairs = np.unique(fcodes[ok] * max(n_sub, 1) + subject_codes[ok])
+            per_level = np.bincount(pairs // max(n_sub, 1), minlength=n_lev)
         lonely = np.flatnonzero(present & (per_level < 2))
         if lonely.size:
             s = frame[fac]
@@ -486,7 +503,6 @@ def check_levels(design_info: Any, frame: pd.DataFrame, subject: str,
     """Every level of a formula factor needs two observations, and a level of a
     between-subject factor two subjects (the LMM's check)."""
     categorical, _ = factor_variables(design_info, frame)
-    n_sub = max(int(subject_codes.max()) + 1 if subject_codes.size else 0, 1)
     for col, levels in categorical.items():
         values = frame[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
@@ -504,11 +520,9 @@ def check_levels(design_info: Any, frame: pd.DataFrame, subject: str,
                 f"Level {single[0]!r} of {col!r} has a single observation; each level needs "
                 "at least two (merge or drop it)."
             )
-        c, g = codes[ok], subject_codes[ok]
-        width = len(keys) + 1
-        subj_pairs = np.unique(g * width + c)
-        if subj_pairs.size == np.unique(g).size:  # constant within every subject
-            n_s = np.bincount(np.unique(c * n_sub + g) // n_sub, minlength=len(keys))
+        per_subject = per_subject_code(subject_codes, codes)
+        if per_subject is not None:  # a between-subject factor: count its subjects
+            n_s = np.bincount(per_subject[per_subject >= 0], minlength=len(keys))
             n_subj = dict(zip(keys, n_s.tolist(), strict=True))
             lonely = [lv for lv in levels if n_subj.get(lv, 0) == 1]
             if lonely:
