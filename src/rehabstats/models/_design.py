@@ -27,6 +27,11 @@ input gets the same error from either model):
 The model functions are then design -> fit -> assemble. A new validated column
 (weights, say) is one more entry of ``extra`` in the builder, checked where
 ``baseline`` and ``time`` are.
+
+The design is R's ``model.frame`` / ``model.matrix`` (Chambers, J. M. & Hastie,
+T. J. (1992), *Statistical Models in S*, ch. 2) with the checks R's mmrm makes in
+``h_mmrm_tmb_data`` (one row per subject and visit, aliased columns dropped) and
+lme4 in ``lFormula`` (more observations than random effects).
 """
 
 from __future__ import annotations
@@ -558,11 +563,38 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
                 arm: str | None = None, reference: Any = None, baseline: str | None = None,
                 time: str | None = None, single_visit_ok: bool = False,
                 stacklevel: int = 3) -> ModelDesign:
-    """The checked design of :func:`~rehabstats.models.mmrm` (see its Raises).
+    """The checked design of :func:`~rehabstats.models.mmrm` (step 1 of design -> fit -> assemble).
 
-    ``single_visit_ok`` skips the check that every visit has two observations
-    (spatial structures estimate one variance). ``stacklevel`` is that of the
-    warnings as seen from this function's caller's caller.
+    Parameters
+    ----------
+    formula, data, subject, visit, nan_policy, visit_order, arm, reference, baseline, time
+        As :func:`~rehabstats.models.mmrm` (``data`` is not modified).
+    single_visit_ok : bool
+        Skip the check that every visit has two observations (spatial
+        structures estimate one variance for all times).
+    stacklevel : int
+        Stack level of the warnings, counted from this function's caller's caller
+        (the user's call of ``mmrm()``).
+
+    Returns
+    -------
+    ModelDesign
+
+    Raises
+    ------
+    DataError, DesignError
+        As listed by :func:`~rehabstats.models.mmrm` for bad data (the option
+        checks of ``covariance``, ``df_method`` and ``vcov`` are the model's).
+
+    Examples
+    --------
+    >>> import rehabstats as rs
+    >>> df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
+    >>> design = mmrm_design("alsfrs ~ arm * visit", df, subject="subject", visit="visit")
+    >>> design.coef_names[:2], design.reference, design.n_omitted
+    (('(Intercept)', 'armactive'), 'placebo', 0)
+    >>> design.X.shape == (len(df), len(design.coef_names))
+    True
     """
     outcome, rhs = formula_parts(formula)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
@@ -633,12 +665,35 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
                visit_order: Sequence[Any] | None = None, arm: str | None = None,
                reference: Any = None, baseline: str | None = None,
                stacklevel: int = 3) -> ModelDesign:
-    """The checked design of :func:`~rehabstats.models.lmm` (see its Raises).
+    """The checked design of :func:`~rehabstats.models.lmm` (step 1 of design -> fit -> assemble).
 
     As :func:`mmrm_design`, except that the visit is optional (default: a
     formula column named ``"visit"``), rows repeating a subject-visit pair are
     kept as replicates (with a warning), every factor level needs two
     observations, and string factors outside the visit are sorted (as R).
+
+    Parameters
+    ----------
+    formula, data, subject, random, nan_policy, visit, visit_order, arm, reference, baseline
+        As :func:`~rehabstats.models.lmm` (``data`` is not modified).
+    stacklevel : int
+        Stack level of the warnings, counted from this function's caller's caller.
+
+    Returns
+    -------
+    ModelDesign
+        With ``slopes``, the random-slope columns.
+
+    Examples
+    --------
+    >>> import rehabstats as rs
+    >>> df = rs.datasets.load("als_decline")
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     design = lmm_design("alsfrs ~ arm * visit", df, subject="subject")
+    >>> design.visit, design.n_omitted == int(df["alsfrs"].isna().sum())
+    ('visit', True)
     """
     outcome, rhs = formula_parts(formula)
     nan_policy = check_nan_policy(nan_policy)
