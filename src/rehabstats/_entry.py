@@ -15,6 +15,7 @@ Everything here raises :mod:`rehabstats.errors` exceptions and never modifies it
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
@@ -69,8 +70,14 @@ def model_frame(data: pd.DataFrame, columns: Sequence[Hashable]) -> pd.DataFrame
     messages can name rows) but drops the index names.
     """
     cols = list(dict.fromkeys(columns))
-    frame = data.loc[:, cols].copy()
-    frame.index = frame.index.set_names([None] * frame.index.nlevels)
+    if data.columns.is_unique and all(c in data.columns for c in cols):
+        # copy-on-write (pandas >= 3): the selection is independent of ``data``, and
+        # reindex is about twice as fast as ``loc[:, cols].copy()`` on small frames
+        frame = data.reindex(columns=cols)
+    else:
+        frame = data.loc[:, cols].copy()
+    if any(name is not None for name in frame.index.names):
+        frame.index = frame.index.set_names([None] * frame.index.nlevels)
     return frame
 
 
@@ -105,6 +112,10 @@ def check_finite(frame: pd.DataFrame, columns: Iterable[Hashable],
         if pd.api.types.is_bool_dtype(s.dtype):
             continue
         vals = s.to_numpy(dtype=float, na_value=np.nan)
+        absval = np.abs(vals)
+        top = float(np.fmax.reduce(absval)) if absval.size else math.nan  # NaN ignored
+        if not (top == math.inf or top > MAX_MAGNITUDE or 0 < top < 1 / MAX_MAGNITUDE):
+            continue  # the common case: one pass, no error to locate
         bad = np.isinf(vals)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
@@ -114,9 +125,6 @@ def check_finite(frame: pd.DataFrame, columns: Iterable[Hashable],
                 f"{show(s.index[pos])} ({int(bad.sum())} in all); outcomes and covariates "
                 "must be finite (code missing values as NaN)."
             )
-        absval = np.abs(vals)
-        if not np.isfinite(absval).any():
-            continue
         pos = int(np.nanargmax(absval))
         big = float(absval[pos])
         if big > MAX_MAGNITUDE or 0 < big < 1 / MAX_MAGNITUDE:
@@ -205,12 +213,12 @@ def check_labels(series: pd.Series, name: str) -> None:
     """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy()
+        codes = series.array.codes
         values: list[Any] = list(dtype.categories[np.unique(codes[codes >= 0])])
     elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return
-    else:
-        values = list(pd.unique(series.dropna()))
+    else:  # missing values are not strings: the loop below skips them
+        values = list(pd.unique(series.to_numpy()))
     groups: dict[str, list[Any]] = {}
     for v in values:
         if isinstance(v, (str, np.str_)):
@@ -463,8 +471,8 @@ def resolve_visit_order(data: pd.DataFrame, visit: Hashable, subject: Hashable |
     series = data[visit]
     check_labels(series, str(visit))
     if isinstance(series.dtype, pd.CategoricalDtype):
-        present_set = set(series.dropna().unique())
-        present = [c for c in series.cat.categories if c in present_set]
+        codes = series.array.codes
+        present = list(series.dtype.categories[np.unique(codes[codes >= 0])])
     else:
         present = list(pd.unique(series.dropna()))
     if visit_order is not None:

@@ -10,6 +10,8 @@ plain column name (no function calls, no stateful transforms such as
 matrices and column order (left-most factor varying fastest, as patsy and R).
 The numpy matrix is checked against patsy's once, when the entry is created;
 any formula it does not cover is built by patsy from the cached ``DesignInfo``.
+Formulas with stateful transforms (``center(x)``, ``standardize(x)``, splines) are
+never cached: their state (a mean, knots) belongs to the data they were built on.
 """
 
 from __future__ import annotations
@@ -113,6 +115,14 @@ def _numpy_build(design_info: Any, frame: pd.DataFrame) -> np.ndarray | None:
     return X
 
 
+def _stateful(design_info: Any) -> bool:
+    """Whether a factor holds a stateful transform (``center``, ``standardize``, ``bs``,
+    ...): its state (a mean, knots) comes from the data, so its DesignInfo must not be
+    reused for other data with the same schema."""
+    return any(isinstance(fi.state, dict) and fi.state.get("transforms")
+               for fi in design_info.factor_infos.values())
+
+
 def design_matrix(rhs: str, frame: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, Any]:
     """``(X, design_info)`` for the right-hand side ``rhs`` on ``frame``.
 
@@ -134,7 +144,7 @@ def design_matrix(rhs: str, frame: pd.DataFrame, cols: list[str]) -> tuple[np.nd
     dm = patsy.dmatrix(rhs, frame, NA_action="raise")
     design_info = dm.design_info
     X = np.asarray(dm, dtype=float)
-    if key is not None:
+    if key is not None and not _stateful(design_info):
         Xf = _numpy_build(design_info, frame)
         fast = Xf is not None and Xf.shape == X.shape and bool(np.array_equal(Xf, X))
         _CACHE[key] = (design_info, fast)

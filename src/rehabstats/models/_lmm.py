@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -12,30 +11,17 @@ import pandas as pd
 import patsy
 
 from .._entry import (
-    arm_levels,
-    as_categorical,
     baseline_sd,
-    check_exact_fit,
-    check_finite,
-    check_labels,
-    default_reference,
-    drop_unobserved_visits,
-    model_frame,
-    resolve_visit_order,
-    show,
 )
 from .._validate import (
     NanPolicy,
-    check_columns,
-    check_nan_policy,
-    check_numeric_column,
-    drop_missing_rows,
 )
-from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
+from ..errors import ConvergenceWarning, DataError
 from ._base import LinearModelResult, r_coef_names
+from ._design import ModelDesign, lmm_design
 from ._emmeans import factor_variables
 from ._lmm_engine import LMMProblem, blocks_from_theta, optimize_theta, phi_derivatives
-from ._rank import RankInfo, drop_aliased, pivoted_rank
+from ._rank import RankInfo, pivoted_rank
 from .df import DFEngine, KRPieces, expected_information_w, kr_adjusted_vcov
 
 __all__ = ["LMMResult", "lmm"]
@@ -193,71 +179,7 @@ class LMMResult(LinearModelResult):
                            candidates=getattr(self, "_baseline_candidates", ()))
 
 
-# --------------------------------------------------------------------------- front end
-def _codes(values: pd.Series) -> np.ndarray:
-    """Integer codes of a column's distinct values (missing values get -1)."""
-    codes: np.ndarray = pd.factorize(values, use_na_sentinel=True)[0]
-    return codes
-
-
-def _constant_within(subject_codes: np.ndarray, values: pd.Series) -> bool:
-    """Whether ``values`` takes at most one (non-missing) value within every subject
-    (``groupby(subject)[col].nunique() <= 1`` for all subjects, without pandas)."""
-    codes = _codes(values)
-    ok = codes >= 0
-    pairs = np.unique(subject_codes[ok].astype(np.int64) * (int(codes.max()) + 2) + codes[ok])
-    return len(pairs) == len(np.unique(subject_codes[ok]))
-
-
-def _check_levels(design_info: patsy.DesignInfo, work: pd.DataFrame, subject: str) -> None:
-    """Every factor level needs two observations; a between-subject level two subjects."""
-    categorical, _ = factor_variables(design_info, work)
-    subj = _codes(work[subject])
-    for col, levels in categorical.items():
-        values = work[col]
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        keys = list(uniques)
-        ok = codes >= 0
-        n_obs = np.bincount(codes[ok], minlength=len(keys))
-        counts = dict(zip(keys, n_obs.tolist(), strict=True))
-        single = [lv for lv in levels if counts.get(lv, 0) == 1]
-        if single:
-            raise DesignError(
-                f"Level {single[0]!r} of {col!r} has a single observation; each level needs "
-                "at least two (merge or drop it)."
-            )
-        if _constant_within(subj, values):
-            pairs = np.unique(np.column_stack([codes[ok], subj[ok]]), axis=0)
-            n_s = np.bincount(pairs[:, 0], minlength=len(keys))
-            n_subj = dict(zip(keys, n_s.tolist(), strict=True))
-            lonely = [lv for lv in levels if n_subj.get(lv, 0) == 1]
-            if lonely:
-                raise DesignError(
-                    f"Level {lonely[0]!r} of the between-subject factor {col!r} has a single "
-                    f"subject; each level needs at least two subjects."
-                )
-
-
-_RANDOM_RE = re.compile(r"^\s*1\s*(?:\+\s*[A-Za-z_][A-Za-z_0-9.]*\s*)?$")
-
-
-def _parse_random(random: Any, data: pd.DataFrame) -> list[str]:
-    """Validate ``random`` ("1", "1 + time"); return the slope columns."""
-    if not isinstance(random, str) or not _RANDOM_RE.match(random):
-        raise DataError(
-            "The 'random' argument must be \"1\" (random intercept) or \"1 + <column>\" "
-            f"(random intercept and slope); got {random!r}."
-        )
-    cols = [t.strip() for t in random.split("+")[1:]]
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise DataError(
-            f"'random' names column(s) {missing} not in the data. Available columns: "
-            f"{', '.join(map(repr, data.columns))}."
-        )
-    return cols
-
-
+# --------------------------------------------------------------------------- model
 def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
         reml: bool = True, nan_policy: NanPolicy = "omit", visit: str | None = None,
         visit_order: Sequence[Any] | None = None, arm: str | None = None,
@@ -391,165 +313,51 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     >>> list(fit.anova()["term"])
     ['arm', 'visit', 'arm:visit']
     """
-    if not isinstance(formula, str) or "~" not in formula:
-        raise DataError(f"'formula' must be a string like 'outcome ~ arm * visit'; got {formula!r}.")
     if not isinstance(reml, (bool, np.bool_)):
         raise DataError(f"The 'reml' argument must be True or False; got {reml!r}.")
-    nan_policy = check_nan_policy(nan_policy)
-    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline})
-    slope_cols = _parse_random(random, data)
-    lhs, rhs = formula.split("~", 1)
-    outcome = lhs.strip()
-    check_columns(data, {"outcome (formula left-hand side)": outcome})
-    try:
-        rhs_desc = patsy.ModelDesc.from_formula(rhs)
-    except patsy.PatsyError as exc:
-        raise DataError(f"Cannot parse the formula {formula!r}: {exc}") from exc
-    used = {outcome, subject, *slope_cols}
-    in_formula: set[str] = set()
-    for term in rhs_desc.rhs_termlist:
-        for factor in term.factors:
-            names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9.]*", factor.code))
-            missing_here = [n for n in names if n in data.columns]
-            in_formula.update(missing_here)
-            bare = factor.code.strip()
-            if bare.isidentifier() and bare not in data.columns:
-                raise DataError(
-                    f"The formula names column {bare!r}, which is not in the data. "
-                    f"Available columns: {', '.join(map(repr, data.columns))}."
-                )
-    used |= in_formula
-    if visit is None and "visit" in in_formula:
-        visit = "visit"  # a formula factor named "visit" is the visit (documented)
-    if arm is not None and arm not in in_formula:
-        raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
-    used_cols = [c for c in data.columns if c in used]
-    extra = [c for c in (visit, baseline) if c is not None and c not in used]
-    frame = model_frame(data, [*used_cols, *extra])
-    frame[outcome] = check_numeric_column(frame, outcome, "outcome")
-    check_finite(frame, [c for c in frame.columns if c != subject], {outcome: "outcome"})
-    for c in frame.columns:
-        if c not in (outcome, subject):
-            check_labels(frame[c], c)
-    visit_levels: list[Any] | None = None
-    all_visits: list[Any] | None = None
-    if visit is not None:
-        all_visits = resolve_visit_order(frame, visit, subject, visit_order)
-    elif visit_order is not None:
-        raise DataError("'visit_order' was given without a visit column: pass visit=... "
-                        "(the column whose labels it orders).")
-    work, n_omitted = drop_missing_rows(frame, used_cols, nan_policy=nan_policy, stacklevel=3)
-    if len(work) == 0:
-        raise DataError(
-            f"No complete rows remain: every row misses {outcome!r} or another column of the "
-            f"model ({', '.join(map(repr, used_cols))})."
-        )
-    for c in slope_cols:
-        work[c] = check_numeric_column(work, c, "random")
-    if visit is not None and all_visits is not None:
-        visit_levels = drop_unobserved_visits(all_visits, work[visit], visit=visit,
-                                              outcome=outcome, stacklevel=3)
-        numeric_visit = (pd.api.types.is_numeric_dtype(work[visit].dtype)
-                         and not isinstance(work[visit].dtype, pd.CategoricalDtype))
-        if not numeric_visit:
-            work[visit] = as_categorical(work[visit], visit_levels)
-        dup = work.duplicated([subject, visit])
-        if dup.any():
-            warnings.warn(
-                f"{int(dup.sum())} row(s) repeat a subject-visit combination (column "
-                f"{visit!r}); they are kept as replicate measurements, which a linear mixed "
-                "model allows (mmrm() refuses them).", RehabStatsWarning, stacklevel=2)
-    for c in work.columns:
-        if c not in (outcome, subject, *slope_cols) and not pd.api.types.is_numeric_dtype(
-                work[c].dtype) and not isinstance(work[c].dtype, pd.CategoricalDtype):
-            work[c] = as_categorical(work[c], arm_levels(work[c]))
-    subject_codes = _codes(work[subject])
-    subject_factors = [
-        c for c in work.columns
-        if c in in_formula and c not in (outcome, subject, visit)
-        and isinstance(work[c].dtype, pd.CategoricalDtype)
-        and _constant_within(subject_codes, work[c])
-    ]
-    if arm is None:
-        arm = subject_factors[0] if subject_factors else None
-    elif not isinstance(work[arm].dtype, pd.CategoricalDtype):
-        raise DataError(f"The 'arm' column {arm!r} is numeric; code the arms as labels "
-                        "(strings or a Categorical) so that they form a factor.")
-    ref_arm = None
-    if arm is not None:
-        lv = arm_levels(work[arm])
-        ref_arm = default_reference(lv, reference, name=arm, stacklevel=3)
-        work[arm] = as_categorical(work[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
-    elif reference is not None:
-        raise DataError("'reference' was given but the formula has no arm factor (a "
-                        "subject-level factor); name it with arm=....")
-    if baseline is not None:
-        work[baseline] = check_numeric_column(work, baseline, "baseline")
-        varies = work.groupby(subject, observed=True)[baseline].nunique() > 1
-        if varies.any():
-            raise DataError(
-                f"The baseline column {baseline!r} must hold one value per subject; subject "
-                f"{show(varies.index[varies.to_numpy()][0])} has several."
-            )
-    candidates = tuple(
-        c for c in work.columns
-        if c in in_formula and c not in (subject, visit, baseline, arm, *slope_cols)
-        and pd.api.types.is_numeric_dtype(work[c].dtype)
-        and not isinstance(work[c].dtype, pd.CategoricalDtype)
-        and _constant_within(subject_codes, work[c])
-    )
-    work = work.reset_index(drop=True)
-    try:
-        X_mat = patsy.dmatrix(rhs_desc, work, NA_action="raise", return_type="matrix")
-    except patsy.PatsyError as exc:
-        raise DataError(f"Cannot build the design of {formula!r}: {exc}") from exc
-    design_info = X_mat.design_info
-    _check_levels(design_info, work, subject)
-    X = np.asarray(X_mat, dtype=float)
-    y = work[outcome].to_numpy(dtype=float)
-    n, p = X.shape
-    X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
-    check_exact_fit(y, X, outcome, model="lmm()")
-    p = X.shape[1]
-    Zs = np.column_stack([np.ones(n), *(work[c].to_numpy(float) for c in slope_cols)])
+    design = lmm_design(formula, data, subject=subject, random=random, nan_policy=nan_policy,
+                        visit=visit, visit_order=visit_order, arm=arm, reference=reference,
+                        baseline=baseline)
+    prob, theta, dev, gnorm = _fit(design, reml)
+    return _assemble(design, prob, theta, dev, gnorm, random=random, reml=reml)
+
+
+def _fit(design: ModelDesign, reml: bool) -> tuple[LMMProblem, np.ndarray, float, float]:
+    """The REML/ML fit of the design (step 2 of :func:`lmm`): problem, theta, deviance,
+    max |gradient|."""
+    frame, n = design.frame, design.nobs
+    Zs = np.column_stack([np.ones(n), *(frame[c].to_numpy(float) for c in design.slopes)])
     q = Zs.shape[1]
-    groups = work[subject].to_numpy()
-    m = len(pd.unique(groups))
-    if n <= q * m and q > 1:
-        raise DesignError(
-            f"number of observations (={n}) <= number of random effects (={q * m}) for "
-            f"({random} | {subject}): the random-effects parameters and the residual "
-            "variance are unidentifiable (lme4 refuses this model)."
-        )
-    n_var = q * (q + 1) // 2 + 1
-    if n <= p + n_var - 1 or n <= m:
-        raise DesignError(
-            f"The model has {p} fixed effects and {n_var} variance parameters but only "
-            f"{n} observations from {m} subjects; it needs more observations."
-        )
-    prob = LMMProblem(y, X, Zs, groups, reml)
-    re_names = ["(Intercept)", *slope_cols]
+    prob = LMMProblem(design.y, design.X, Zs, frame[design.subject].to_numpy(), reml)
     # lme4's default start: Lambda = identity
     start = np.array([1.0 if i == j else 0.0 for j in range(q) for i in range(j, q)])
     theta, dev, gnorm = optimize_theta(prob, start)
-    res = LMMResult(prob=prob, theta=theta, deviance=dev, design_info=design_info,
-                    frame=work, formula=formula, random=random, re_names=re_names,
-                    subject=subject, reml=reml, gradient=gnorm,
-                    n_omitted=n_omitted, outcome=outcome, rank_info=rank_info)
-    res.arm_name = arm
-    res.reference_arm = ref_arm
-    res.visit_name = visit
-    res.visit_levels = visit_levels
-    res.baseline_name = baseline
-    res._baseline_candidates = candidates
+    return prob, theta, dev, gnorm
+
+
+def _assemble(design: ModelDesign, prob: LMMProblem, theta: np.ndarray, dev: float,
+              gnorm: float, *, random: str, reml: bool) -> LMMResult:
+    """The result object of a fit (step 3 of :func:`lmm`)."""
+    subject = design.subject
+    res = LMMResult(prob=prob, theta=theta, deviance=dev, design_info=design.design_info,
+                    frame=design.frame, formula=design.formula, random=random,
+                    re_names=["(Intercept)", *design.slopes], subject=subject, reml=reml,
+                    gradient=gnorm, n_omitted=design.n_omitted, outcome=design.outcome,
+                    rank_info=design.rank_info)
+    res.arm_name = design.arm
+    res.reference_arm = design.reference
+    res.visit_name = design.visit
+    res.visit_levels = design.visit_levels
+    res.baseline_name = design.baseline
+    res._baseline_candidates = design.baseline_candidates
     if res.singular:
         warnings.warn(
             f"Singular fit: a random-effect variance of ({random} | {subject}) is estimated "
             "at (or next to) zero, or the random effects are perfectly correlated. "
             "Inference treats the variance parameters as interior; check `variance_components`.",
-            ConvergenceWarning, stacklevel=2)
+            ConvergenceWarning, stacklevel=3)
     if not res.converged:
         warnings.warn(
             f"The REML/ML optimiser did not converge (max |gradient| = {gnorm:.2g}).",
-            ConvergenceWarning, stacklevel=2)
+            ConvergenceWarning, stacklevel=3)
     return res

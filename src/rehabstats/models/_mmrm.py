@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,16 +20,7 @@ import patsy
 from scipy import stats
 
 from .._entry import (
-    arm_levels,
-    as_categorical,
     baseline_sd,
-    check_exact_fit,
-    check_finite,
-    check_labels,
-    default_reference,
-    drop_unobserved_visits,
-    model_frame,
-    resolve_visit_order,
     show,
     show_list,
 )
@@ -36,14 +28,11 @@ from .._validate import (
     NanPolicy,
     check_ci,
     check_columns,
-    check_nan_policy,
-    check_numeric_column,
     check_option,
-    drop_missing_rows,
     normalize_rng,
 )
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
-from ._base import LinearModelResult, _t_table, r_coef_names
+from ._base import LinearModelResult, _t_table
 from ._covariance import (
     COVARIANCE_STRUCTURES,
     SPATIAL_STRUCTURES,
@@ -51,7 +40,7 @@ from ._covariance import (
     get_structure,
     grouped_structure,
 )
-from ._design_cache import design_matrix, formula_factor_codes
+from ._design import ModelDesign, mmrm_design, present_levels
 from ._mmrm_fit import (
     OPTIMIZERS,
     MMRMEngine,
@@ -60,15 +49,12 @@ from ._mmrm_fit import (
     single_thread_blas,
 )
 from ._mmrm_gw import check_group, check_weights, group_codes, weights_of
-from ._rank import RankInfo, drop_aliased, pivoted_rank
+from ._rank import RankInfo
 from .df import DFEngine, KRPieces, kr_adjusted_vcov
 from .df.empirical import EmpiricalDF
 
 __all__ = ["MMRMResult", "emp_start", "mmrm", "std_start"]
 
-_FORMULA_FUNCS = {"C", "Q", "I", "np", "log", "exp", "sqrt", "center", "standardize",
-                  "scale", "Treatment", "Sum", "Poly", "Diff", "Helmert", "bs", "cr", "cc",
-                  "te", "levels", "reference", "Reference"}
 _KR = ("kenward-roger", "kenward-roger-linear")
 #: df methods allowed with a sandwich ``vcov=`` (mmrm: Satterthwaite and Residual; plus ours)
 _EMPIRICAL_DF = ("satterthwaite", "residual", "asymptotic", "between-within")
@@ -696,7 +682,7 @@ class MMRMResult(LinearModelResult):
         if arm is None or arm not in self.frame.columns or not isinstance(
                 self.frame[arm].dtype, pd.CategoricalDtype):
             raise DataError(f"'arm' must name the treatment factor of the model; got {arm!r}.")
-        arms = _present_levels(self.frame[arm])
+        arms = present_levels(self.frame[arm])
         ref = reference if reference is not None else (
             self.reference_arm if arm == self.arm_name else arms[0])
         if ref not in arms:
@@ -901,14 +887,6 @@ class MMRMResult(LinearModelResult):
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
 
 
-def _subject_rows(frame: pd.DataFrame, subject: str, covariates: list[str]) -> pd.DataFrame:
-    """One row per subject: its first row with every covariate observed (mmrm's
-    ``h_get_subject_data`` takes the first row; time-varying covariates keep that value)."""
-    ok = ~frame[covariates].isna().any(axis=1) if covariates else pd.Series(True, frame.index)
-    rows = frame.loc[ok.to_numpy(), [subject, *covariates]]
-    return rows.drop_duplicates(subject).reset_index(drop=True)
-
-
 def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
                     split: np.ndarray | None = None) -> list[Any]:
     """Row indices of the subjects grouped by their set of visits (grid positions).
@@ -984,77 +962,7 @@ def _sandwich_pieces(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarr
     return 0.5 * (out + out.T), EmpiricalDF(Xt_all, AX_all, np.asarray(subj, dtype=np.int64), V)
 
 
-# ---------------------------------------------------------------------- front end
-def _formula_parts(formula: Any) -> tuple[str, str]:
-    if not isinstance(formula, str) or formula.count("~") != 1:
-        raise DataError(
-            f"The 'formula' argument must be a string 'outcome ~ terms', e.g. "
-            f"'chg ~ arm * visit'; got {formula!r}."
-        )
-    lhs, rhs = (part.strip() for part in formula.split("~"))
-    if not lhs or not rhs:
-        raise DataError(f"The 'formula' {formula!r} needs an outcome left of '~' and terms right of it.")
-    return lhs, rhs
-
-
-def _rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
-    try:
-        factors = formula_factor_codes(rhs)
-    except patsy.PatsyError as exc:
-        raise DataError(f"Cannot parse the formula terms {rhs!r}: {exc}") from None
-    used: list[str] = []
-    missing: list[str] = []
-    columns = data.columns
-    for _code, quoted, idents in factors:
-        for name in set(quoted) | set(idents):
-            if name in columns:
-                if name not in used:
-                    used.append(name)
-            elif (name not in _FORMULA_FUNCS and name.split(".")[0] not in _FORMULA_FUNCS
-                  and name not in quoted and name not in missing):
-                missing.append(name)
-    if missing:
-        available = ", ".join(repr(c) for c in data.columns)
-        raise DataError(
-            f"The formula names column(s) {', '.join(repr(c) for c in missing)}, which are not "
-            f"in the data. Available columns: {available}."
-        )
-    return used
-
-
-def _codes_of(series: pd.Series) -> np.ndarray:
-    """Integer codes of a column (-1 for missing)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return np.asarray(series.cat.codes.to_numpy(), dtype=np.int64)
-    return np.asarray(pd.factorize(series, use_na_sentinel=True)[0], dtype=np.int64)
-
-
-def _n_distinct_within(groups: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group, the number of distinct non-missing codes."""
-    ok = codes >= 0
-    g, c = groups[ok], codes[ok]
-    width = int(c.max()) + 1 if c.size else 1
-    pairs = np.unique(g * width + c)
-    return np.bincount(pairs // width, minlength=n_groups)
-
-
-def _subject_level_factors(frame: pd.DataFrame, cols: list[str], subject: str, visit: str,
-                           subj_codes: np.ndarray | None = None) -> list[str]:
-    if subj_codes is None:
-        subj_codes = _codes_of(frame[subject])
-    n_sub = int(subj_codes.max()) + 1 if subj_codes.size else 0
-    out = []
-    for c in cols:
-        if c in (subject, visit):
-            continue
-        s = frame[c]
-        if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
-            continue
-        if (_n_distinct_within(subj_codes, _codes_of(s), n_sub) <= 1).all():
-            out.append(c)
-    return out
-
-
+# ---------------------------------------------------------------------- spatial grid
 _MAX_SPATIAL_POINTS = 60
 
 
@@ -1098,34 +1006,6 @@ def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str,
     labels: list[Any] = ([float(g) for g in grid] if one
                          else [tuple(float(v) for v in g) for g in grid])
     return st.bind(grid), codes, labels
-
-
-def _present_levels(series: pd.Series) -> list[Any]:
-    """:func:`arm_levels` (a Categorical's categories that occur, else sorted values)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy()
-        return list(series.cat.categories[np.unique(codes[codes >= 0])])
-    return arm_levels(series)
-
-
-def _as_categorical(series: pd.Series, levels: list[Any]) -> Any:
-    """:func:`as_categorical`, skipped when ``series`` already is that Categorical."""
-    dt = series.dtype
-    if (isinstance(dt, pd.CategoricalDtype) and not dt.ordered
-            and len(dt.categories) == len(levels) and list(dt.categories) == list(levels)):
-        return series
-    return as_categorical(series, levels)
-
-
-def _has_missing(frame: pd.DataFrame, cols: list[str]) -> bool:
-    for c in cols:
-        s = frame[c]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            if (s.cat.codes.to_numpy() < 0).any():
-                return True
-        elif bool(pd.isna(s.to_numpy()).any()):
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------- fit control
@@ -1249,21 +1129,6 @@ def _start_values(start: Any, engine: MMRMEngine, covariance: str, m: int, y: np
                         "positive definite (or the likelihood is not finite); give other "
                         "start values.")
     return theta
-
-
-def _all_visit_levels(series: pd.Series, present: list[Any],
-                      visit_order: Sequence[Any] | None) -> list[Any]:
-    """Every visit level (``drop_visit_levels=False``): ``visit_order``, else a
-    Categorical's categories, else every label in the data (missing outcomes included)."""
-    if visit_order is not None:
-        out = []
-        for o in visit_order:
-            hit = next((v for v in present if v == o or str(v) == str(o)), o)
-            out.append(hit)
-        return out
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return list(series.cat.categories)
-    return list(present)
 
 
 def _check_empty_visits(levels: list[Any], counts: np.ndarray, covariance: str, visit: str,
@@ -1566,6 +1431,32 @@ def mmrm(
     >>> bool(fit_w.converged)
     True
     """
+    methods = _check_options(covariance, reml, time, df_method, vcov)
+    optimizers = _check_control(optimizer, start, accept_singular, drop_visit_levels)
+    spatial = bool(COVARIANCE_STRUCTURES[covariance].spatial)
+    design = mmrm_design(formula, data, subject=subject, visit=visit, nan_policy=nan_policy,
+                         visit_order=visit_order, arm=arm, reference=reference,
+                         baseline=baseline, time=_time_columns(time) or None, group=group,
+                         weights=weights, drop_visit_levels=drop_visit_levels or spatial,
+                         accept_singular=accept_singular, single_visit_ok=spatial)
+    if not (drop_visit_levels or spatial):
+        assert design.visit_levels is not None and design.visit_codes is not None
+        counts = np.bincount(design.visit_codes, minlength=len(design.visit_levels))
+        _check_empty_visits(design.visit_levels, counts, covariance, visit,
+                            design.subject_codes, design.visit_codes)
+    fitted = _fit(design, covariance, reml, optimizers=optimizers, start=start)
+    return _assemble(design, fitted, covariance=covariance, reml=reml, df_method=df_method,
+                     methods=methods, vcov=vcov, time=time)
+
+
+_DF_METHODS = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual",
+               "asymptotic", "between-within")
+_VCOV_TYPES = ("empirical", "empirical-jackknife", "empirical-bias-reduced")
+
+
+def _check_options(covariance: Any, reml: Any, time: Any, df_method: Any,
+                   vcov: Any) -> tuple[str, ...]:
+    """Validate the model options (before any data check); return the df methods."""
     if not isinstance(covariance, str) or covariance not in COVARIANCE_STRUCTURES:
         valid = ", ".join(repr(c) for c in COVARIANCE_STRUCTURES)
         raise DataError(f"The 'covariance' argument must be one of {valid}; got {covariance!r}.")
@@ -1587,9 +1478,7 @@ def mmrm(
                             f"column names (the coordinates); got {time!r}.")
         if len(set(time)) < len(time):
             raise DataError(f"The 'time' columns {list(time)!r} name a column twice.")
-    time_cols = _time_columns(time)
-    methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual", "asymptotic",
-               "between-within")
+    methods = _DF_METHODS
     if not isinstance(df_method, str) or df_method not in methods:
         raise DataError(f"The 'df_method' argument must be one of "
                         f"{', '.join(repr(m) for m in methods)}; got {df_method!r}.")
@@ -1598,168 +1487,72 @@ def mmrm(
             f"df_method={df_method!r} is defined for REML fits only (as in mmrm and SAS); "
             "use reml=True or df_method='satterthwaite'."
         )
-    vcov_types = ("empirical", "empirical-jackknife", "empirical-bias-reduced")
     if vcov is not None:
-        if not isinstance(vcov, str) or vcov not in vcov_types:
+        if not isinstance(vcov, str) or vcov not in _VCOV_TYPES:
             raise DataError(f"The 'vcov' argument must be None (model-based) or one of "
-                            f"{', '.join(repr(v) for v in vcov_types)}; got {vcov!r}.")
+                            f"{', '.join(repr(v) for v in _VCOV_TYPES)}; got {vcov!r}.")
         if df_method not in _EMPIRICAL_DF:
             raise DesignError(f"vcov={vcov!r} needs df_method='satterthwaite', 'residual', "
                               f"'asymptotic' or 'between-within'; got df_method={df_method!r}: "
                               "Kenward-Roger uses its own adjusted covariance (mmrm rejects it "
                               "with a sandwich too).")
-    optimizers = _check_control(optimizer, start, accept_singular, drop_visit_levels)
-    outcome, rhs = _formula_parts(formula)
-    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
-                         **{f"time[{i}]" if len(time_cols) > 1 else "time": c
-                            for i, c in enumerate(time_cols)}, "group": group, "weights": weights})
-    if outcome not in data.columns:
-        available = ", ".join(repr(c) for c in data.columns)
-        raise DataError(f"The formula's outcome {outcome!r} is not a column of the data. "
-                        f"Available columns: {available}.")
-    rhs_cols = _rhs_columns(rhs, data)
-    if arm is not None and arm not in rhs_cols:
-        raise DataError(f"'arm' is {arm!r}, which is not a term of the formula {formula!r}.")
-    y_all = check_numeric_column(data, outcome, "outcome")
-    cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
-    extra = [c for c in dict.fromkeys([baseline, *time_cols, group, weights])
-             if c is not None and c not in cols]
-    frame = model_frame(data, [*cols, *extra])
-    frame[outcome] = y_all.to_numpy()
-    check_finite(frame, [outcome, *rhs_cols, *[c for c in extra if c != group]],
-                 {outcome: "outcome"})
-    for c in rhs_cols:  # the visit column is checked by resolve_visit_order below
-        if c != visit:
-            check_labels(frame[c], c)
-    if baseline is not None:
-        frame[baseline] = check_numeric_column(frame, baseline, "baseline")
-    for c in time_cols:
-        frame[c] = check_numeric_column(frame, c, "time")
-    # the visit order comes from all rows (missing outcomes included), never row order alone
-    all_levels = resolve_visit_order(frame, visit, subject, visit_order)
-    needed = [outcome, *cols, *time_cols, *[c for c in (group, weights) if c is not None]]
-    # every subject's covariates (outcome missing or not), for marginal_effect (G-computation)
-    subject_data = _subject_rows(frame, subject, [c for c in cols if c not in (subject, visit)])
-    if _has_missing(frame, needed):
-        frame, n_omitted = drop_missing_rows(frame, needed, nan_policy=nan_policy,
-                                             stacklevel=3)
-    else:
-        check_nan_policy(nan_policy)
-        n_omitted = 0
-    if len(frame) == 0:
-        raise DataError(f"No rows with an observed {outcome!r} remain.")
-    # every level of all_levels occurs in the rows; only dropped rows can remove one
-    if drop_visit_levels or spatial:
-        levels = drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
-                                        stacklevel=3) if n_omitted else list(all_levels)
-    else:  # mmrm's drop_visit_levels = FALSE: keep every level (they count in the distances)
-        levels = _all_visit_levels(data[visit], all_levels, visit_order)
-    frame[visit] = _as_categorical(frame[visit], levels)
-    # mmrm's group order: the levels as in the data (before the arm's reference is put first)
-    group_levels = _present_levels(frame[group]) if group is not None else None
-    if baseline is not None:
-        varies = frame.groupby(subject, observed=True)[baseline].nunique() > 1
-        if varies.any():
-            raise DataError(
-                f"The baseline column {baseline!r} must hold one value per subject; subject "
-                f"{show(varies.index[varies.to_numpy()][0])} has several."
-            )
-    subj_codes = np.asarray(pd.factorize(frame[subject])[0], dtype=np.int64)  # dense 0..N-1
-    visit_codes = frame[visit].cat.codes.to_numpy()
-    m_lev = len(levels)
-    if np.unique(subj_codes * m_lev + visit_codes).size < len(frame):
-        dup = frame.duplicated([subject, visit], keep=False)
-        first = frame.loc[dup].iloc[0]
-        raise DataError(
-            f"Subject {show(first[subject])} has visit {show(first[visit])} listed "
-            f"{int(((frame[subject] == first[subject]) & (frame[visit] == first[visit])).sum())} "
-            f"times; each subject needs at most one row per visit (column {visit!r})."
-        )
-    counts = np.bincount(visit_codes, minlength=m_lev)
-    single = [v for i, v in enumerate(levels) if 0 < counts[i] < 2 or (counts[i] == 0
-              and (drop_visit_levels or spatial))]
-    if not (drop_visit_levels or spatial):
-        _check_empty_visits(levels, counts, covariance, visit, subj_codes, visit_codes)
-    if single and not spatial:
-        raise DesignError(
-            f"Visit(s) {show_list(single)} of column {visit!r} have a single "
-            "observation; the visit variance cannot be estimated. Drop or merge that visit."
-        )
-    subject_factors = _subject_level_factors(frame, rhs_cols, subject, visit, subj_codes)
-    if arm is None:
-        arm = subject_factors[0] if subject_factors else None
-    elif pd.api.types.is_numeric_dtype(frame[arm].dtype) and not isinstance(
-            frame[arm].dtype, pd.CategoricalDtype):
-        raise DataError(f"The 'arm' column {arm!r} is numeric; code the arms as labels "
-                        "(strings or a Categorical) so that they form a factor.")
-    ref_arm = None
-    if arm is not None:
-        lv = _present_levels(frame[arm])
-        ref_arm = default_reference(lv, reference, name=arm, stacklevel=3)
-        frame[arm] = _as_categorical(frame[arm], [ref_arm, *[v for v in lv if v != ref_arm]])
-    elif reference is not None:
-        raise DataError("'reference' was given but the formula has no arm factor (a "
-                        "subject-level factor); name it with arm=....")
-    n_sub_all = int(subj_codes.max()) + 1
-    for fac in subject_factors:
-        fcodes = _codes_of(frame[fac])
-        n_lev = int(fcodes.max()) + 1
-        present = np.bincount(fcodes[fcodes >= 0], minlength=n_lev) > 0
-        if (_n_distinct_within(fcodes, subj_codes, n_lev)[present] >= 2).all():
-            continue
-        per_level = frame.groupby(fac, observed=True)[subject].nunique()
-        lonely = per_level[per_level < 2]
-        if len(lonely):
-            raise DesignError(
-                f"Level {show(lonely.index[0])} of {fac!r} has a single subject; at least two "
-                "subjects per level are needed to separate its effect from the subject's."
-            )
-    candidates = tuple(
-        c for c in rhs_cols
-        if c not in (subject, visit, baseline) and c != arm
-        and pd.api.types.is_numeric_dtype(frame[c].dtype)
-        and not isinstance(frame[c].dtype, pd.CategoricalDtype)
-        and bool((_n_distinct_within(subj_codes, _codes_of(frame[c]), n_sub_all) <= 1).all())
-    )
-    try:
-        X, design_info = design_matrix(rhs, frame, rhs_cols)
-    except patsy.PatsyError as exc:
-        raise DataError(f"Cannot build the design matrix for {rhs!r}: {exc}") from None
-    if not accept_singular:
-        aliased = pivoted_rank(X, r_coef_names(design_info)).aliased
-        if aliased:
-            raise DesignError(
-                f"The fixed-effects design is rank deficient: column(s) "
-                f"{', '.join(repr(a) for a in aliased)} are linear combinations of the others "
-                "(an empty arm x visit cell, a constant or collinear covariate). "
-                "accept_singular=False refuses to drop them (mmrm's accept_singular = FALSE); "
-                "use accept_singular=True to drop them with a warning, or change the formula.")
-    X, rank_info = drop_aliased(X, r_coef_names(design_info), stacklevel=2)
-    check_exact_fit(frame[outcome].to_numpy(float), X, outcome, model="mmrm()")
+    return methods
+
+
+@dataclass
+class _Fit:
+    """What :func:`_fit` computes: the REML/ML estimate and the inference pieces."""
+
+    engine: MMRMEngine
+    theta: np.ndarray
+    info: OptimizerInfo
+    converged: bool
+    ev: Any  # the engine's evaluation at theta (beta, sigma, Ainv, f)
+    W: np.ndarray  # 2 H^-1: covariance of theta
+    V: np.ndarray  # covariance of beta (model-based)
+    jac: np.ndarray  # dV / dtheta
+    grid_codes: np.ndarray
+    m: int  # grid points (groups x visits with group=)
+    m_visits: int  # visits (or spatial points) per group
+    n_theta: int
+    time_points: list[Any] | None
+    weights: np.ndarray | None
+
+
+def _fit(design: ModelDesign, covariance: str, reml: bool, *,
+         optimizers: Any = None, start: Any = None) -> _Fit:
+    """Fit the covariance parameters of the design (step 2 of :func:`mmrm`)."""
+    frame, X = design.frame, design.X
     n, p = X.shape
     st = get_structure(covariance)
     time_points: list[Any] | None = None
-    if spatial:
-        st, grid_codes, time_points = _spatial_grid(frame, st, subject=subject, time=time_cols)
+    if design.time is not None:
+        st, grid_codes, time_points = _spatial_grid(frame, st, subject=design.subject,
+                                                    time=list(design.time))
         m = len(time_points)
     else:
-        grid_codes = frame[visit].cat.codes.to_numpy()
-        m = len(levels)
+        assert design.visit_codes is not None and design.visit_levels is not None
+        grid_codes = design.visit_codes
+        m = len(design.visit_levels)
     if m < st.min_visits:
-        what = f"distinct times (column(s) {show_list(time_cols)})" if spatial else f"visit levels (column {visit!r})"
+        what = (f"distinct times (column(s) {show_list(list(design.time))})"
+                if design.time is not None else f"visit levels (column {design.visit!r})")
         raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} {what}; "
                           f"the data have {m}.")
     m_visits = m
-    if group is not None:  # a separate Sigma per group: grid point g * m + j
-        assert group_levels is not None
-        gcodes = check_group(frame, group, subject=subject, visit=visit, subj_codes=subj_codes,
+    if design.group is not None:  # a separate Sigma per group: grid point g * m + j
+        assert design.group_levels is not None and design.visit is not None
+        levels = (list(time_points) if time_points is not None
+                  else list(design.visit_levels or []))
+        gcodes = check_group(frame, design.group, subject=design.subject, visit=design.visit,
+                             subj_codes=design.subject_codes,
                              visit_codes=np.asarray(grid_codes), n_visits=m,
-                             visit_levels=list(time_points) if spatial and time_points else
-                             list(levels), levels=group_levels, spatial=spatial)
+                             visit_levels=levels, levels=design.group_levels,
+                             spatial=design.time is not None)
         grid_codes = gcodes * m + np.asarray(grid_codes)
-        st = grouped_structure(st, len(group_levels))
-        m = m * len(group_levels)
-    w_obs = check_weights(frame, weights) if weights is not None else None
+        st = grouped_structure(st, len(design.group_levels))
+        m = m * len(design.group_levels)
+    w_obs = check_weights(frame, design.weights) if design.weights is not None else None
     n_theta = st.n_theta(m)
     if n_theta + p > n:
         raise DesignError(
@@ -1768,12 +1561,11 @@ def mmrm(
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
         )
     with single_thread_blas():  # small matrices: threaded BLAS only slows them
-        engine = MMRMEngine(frame[outcome].to_numpy(float), X, subj_codes, grid_codes, m, st,
-                            reml, weights=w_obs)
-        sw_start = np.ones(n) if w_obs is None else np.sqrt(w_obs)  # the engine's scaled rows
-        theta0 = _start_values(start, engine, covariance, m,
-                               frame[outcome].to_numpy(float) * sw_start, X * sw_start[:, None],
-                               subj_codes, np.asarray(grid_codes))
+        engine = MMRMEngine(design.y, X, design.subject_codes, grid_codes, m, st, reml,
+                            weights=w_obs)
+        sw = np.ones(n) if w_obs is None else np.sqrt(w_obs)  # the engine's scaled rows
+        theta0 = _start_values(start, engine, covariance, m, design.y * sw, X * sw[:, None],
+                               design.subject_codes, np.asarray(grid_codes))
         theta, info = engine.fit(theta0, optimizers=optimizers)
         ev = engine.evaluate(theta)
         converged = info.converged
@@ -1796,7 +1588,7 @@ def mmrm(
                 "unreliable; try a simpler covariance structure, other start values (start=) "
                 "or optimizers (optimizer=[...]).",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             info = OptimizerInfo(info.method, False, info.n_iterations, info.max_abs_gradient,
                                  info.hessian_pd, info.message, info.attempts)
@@ -1804,63 +1596,76 @@ def mmrm(
         dS = engine.jacobian(theta)
         B = engine.b_matrices(ev, dS)
         jac = np.matmul(np.matmul(V, B), V)
+    return _Fit(engine=engine, theta=theta, info=info, converged=bool(converged), ev=ev, W=W,
+                V=V, jac=jac, grid_codes=np.asarray(grid_codes), m=m, m_visits=m_visits,
+                n_theta=n_theta, time_points=time_points, weights=w_obs)
+
+
+def _assemble(design: ModelDesign, fit: _Fit, *, covariance: str, reml: bool,
+              df_method: str, methods: tuple[str, ...], vcov: str | None,
+              time: str | Sequence[str] | None) -> MMRMResult:
+    """The result object of a fit (step 3 of :func:`mmrm`)."""
+    ev, V = fit.ev, fit.V
+    n, p = design.X.shape
     loglik = -0.5 * ev.f
-    k = n_theta + (0 if reml else p)
-    n_sub = engine.n_subjects
+    k = fit.n_theta + (0 if reml else p)
+    n_sub = fit.engine.n_subjects
     default_first = (df_method, *[mm for mm in methods if mm != df_method])
     allowed = tuple(mm for mm in default_first if reml or mm not in _KR)
     V_emp = None
     emp_df = None
     if vcov is not None:
         allowed = tuple(mm for mm in allowed if mm in _EMPIRICAL_DF)
-        sw = np.ones(n) if w_obs is None else np.sqrt(w_obs)
-        V_emp, emp_df = _sandwich_pieces(frame[outcome].to_numpy(float) * sw, X * sw[:, None],
-                                         ev.beta, V, ev.sigma, subj_codes, np.asarray(grid_codes),
-                                         m, vcov)
+        sw = np.ones(n) if fit.weights is None else np.sqrt(fit.weights)
+        V_emp, emp_df = _sandwich_pieces(design.y * sw, design.X * sw[:, None], ev.beta, V,
+                                         ev.sigma, design.subject_codes, fit.grid_codes, fit.m,
+                                         vcov)
+    visit = design.visit
+    assert visit is not None and design.visit_levels is not None
     return MMRMResult(
-        coef_names=rank_info.kept_names,
-        aliased=rank_info.aliased,
-        _rank_info=rank_info,
+        coef_names=design.coef_names,
+        aliased=design.rank_info.aliased,
+        _rank_info=design.rank_info,
         beta=ev.beta.copy(),
-        design_info=design_info,
-        frame=frame,
+        design_info=design.design_info,
+        frame=design.frame,
         df_methods=allowed,
         loglik=loglik,
         aic=-2 * loglik + 2 * k,
         bic=-2 * loglik + k * math.log(n_sub),
         nobs=n,
-        arm_name=arm,
-        effect_by=(visit,) if visit in rhs_cols else (),
-        formula=formula,
+        arm_name=design.arm,
+        effect_by=(visit,) if visit in design.columns else (),
+        formula=design.formula,
         covariance=covariance,
         reml=bool(reml),
-        theta=theta,
-        theta_vcov=W,
-        converged=bool(converged),
-        optimizer_info=info,
+        theta=fit.theta,
+        theta_vcov=fit.W,
+        converged=fit.converged,
+        optimizer_info=fit.info,
         n_subjects=n_sub,
-        n_omitted=n_omitted,
-        visit_levels=list(levels),
-        reference_arm=ref_arm,
-        baseline_name=baseline,
-        _baseline_candidates=candidates,
-        outcome_name=outcome,
-        subject_name=subject,
+        n_omitted=design.n_omitted,
+        visit_levels=list(design.visit_levels),
+        reference_arm=design.reference,
+        baseline_name=design.baseline,
+        _baseline_candidates=design.baseline_candidates,
+        outcome_name=design.outcome,
+        subject_name=design.subject,
         visit_name=visit,
         time_name=time if time is None or isinstance(time, str) else list(time),
-        time_points=time_points,
-        _grid_codes=np.asarray(grid_codes),
+        time_points=fit.time_points,
+        _grid_codes=fit.grid_codes,
         vcov_type=vcov,
         _V_emp=V_emp,
         _emp_df=emp_df,
-        _subject_data=subject_data,
+        _subject_data=design.subject_data,
         _sigma=ev.sigma.copy(),
-        group_name=group,
-        group_levels=group_levels,
-        weights_name=weights,
-        _weights=w_obs,
-        _m_visits=m_visits,
+        group_name=design.group,
+        group_levels=design.group_levels,
+        weights_name=design.weights,
+        _weights=fit.weights,
+        _m_visits=fit.m_visits,
         _V=V,
-        _jac=jac,
-        _engine=engine,
+        _jac=fit.jac,
+        _engine=fit.engine,
     )
