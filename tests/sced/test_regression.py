@@ -11,12 +11,8 @@ import pandas as pd
 import pytest
 
 from rehabstats.errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
-from rehabstats.sced._regression import (
-    MultilevelResult,
-    PiecewiseRegressionResult,
-    multilevel,
-    piecewise_regression,
-)
+from rehabstats.sced._multilevel import MultilevelResult, multilevel
+from rehabstats.sced._piecewise import PiecewiseRegressionResult, piecewise_regression
 
 Y = [3.0, 4, 3, 5, 4, 5, 8, 9, 9, 10, 11, 11, 12, 12]
 
@@ -205,7 +201,7 @@ def test_multilevel_random_slopes_nests_random_intercept():
 
 def test_fold_keeps_covariance():
     from rehabstats.models._lmm_engine import blocks_from_theta as _blocks_from_theta
-    from rehabstats.sced._regression import _fold
+    from rehabstats.sced._multilevel import _fold
 
     theta = np.array([-1.5, 0.3, -0.2, 0.7, 2.0, 0.4, 0.1, -0.8, 0.5, 1.1])
     folded = _fold(theta, 4)

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from .._axis import is_batch, ravel_inputs
+from .._axis import batch_axis
 from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import (
@@ -169,11 +169,10 @@ def rank_biserial(
     ci = check_ci(ci)
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
-    if axis is None:
-        x, y = ravel_inputs([x, y])
-    elif is_batch([x, y], axis):
+    (x, y), batch = batch_axis([x, y], axis)
+    if batch is not None:
         return _rank_batch("rank_biserial", x, y, paired=bool(paired), ci=ci,
-                           nan_policy=nan_policy, axis=int(axis),
+                           nan_policy=nan_policy, axis=batch,
                            one_sample=lambda a, b: rank_biserial(a, b, paired=paired, ci=ci,
                                                                  nan_policy=nan_policy))
     if not paired:
@@ -231,11 +230,10 @@ def cliffs_delta(
     (2,)
     """
     ci = check_ci(ci)
-    if axis is None:
-        x, y = ravel_inputs([x, y])
-    elif is_batch([x, y], axis):
+    (x, y), batch = batch_axis([x, y], axis)
+    if batch is not None:
         return _rank_batch("cliffs_delta", x, y, paired=False, ci=ci, nan_policy=nan_policy,
-                           axis=int(axis),
+                           axis=batch,
                            one_sample=lambda a, b: cliffs_delta(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="cliffs_delta", estimate=r, se=math.nan, ci_low=lo,
@@ -276,11 +274,10 @@ def prob_superiority(
     [0.9444, 0.3889]
     """
     ci = check_ci(ci)
-    if axis is None:
-        x, y = ravel_inputs([x, y])
-    elif is_batch([x, y], axis):
+    (x, y), batch = batch_axis([x, y], axis)
+    if batch is not None:
         return _rank_batch("prob_superiority", x, y, paired=False, ci=ci, nan_policy=nan_policy,
-                           axis=int(axis),
+                           axis=batch,
                            one_sample=lambda a, b: prob_superiority(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="prob_superiority", estimate=(r + 1.0) / 2.0, se=math.nan,

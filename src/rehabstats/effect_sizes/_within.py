@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._axis import is_batch, ravel_inputs
+from .._axis import batch_axis
 from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import (
@@ -129,16 +129,15 @@ def standardized_mean_change(
     check_option(standardizer, "standardizer", _STANDARDIZERS)
     if not isinstance(correction, (bool, np.bool_)):
         raise DataError(f"The 'correction' argument must be True or False; got {show_value(correction)}.")
-    if axis is None:
-        pre, post = ravel_inputs([pre, post])
-    elif is_batch([pre, post], axis):
+    (pre, post), batch = batch_axis([pre, post], axis)
+    if batch is not None:
         from ._batch import run_batch, smc_kernel
 
         check_nan_policy(nan_policy)
         method = {"pre": "normal", "average_var": "normal", "change": "ncp"}.get(
             standardizer, "ncp (scaled from d_z)")
         return run_batch(
-            f"smc_{standardizer}", [pre, post], ("pre", "post"), axis=int(axis), paired=True,
+            f"smc_{standardizer}", [pre, post], ("pre", "post"), axis=batch, paired=True,
             nan_policy=nan_policy, kernel=smc_kernel(standardizer, bool(correction), ci),
             one_sample=lambda a, b: standardized_mean_change(
                 a, b, standardizer=standardizer, correction=correction, ci=ci,

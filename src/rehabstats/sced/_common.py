@@ -14,7 +14,9 @@ from .._results import EffectSizeResult
 from .._validate import as_float_array, check_ci, check_improvement
 from ..errors import DataError, RehabStatsWarning
 
-__all__ = ["as_phase_arrays", "check_optional_ci", "make_result", "pow2_unit", "sd", "zcrit"]
+__all__ = [
+    "as_phase_arrays", "check_optional_ci", "make_result", "orient", "pow2_unit", "sd", "zcrit",
+]
 
 
 def as_phase_arrays(
@@ -36,6 +38,13 @@ def as_phase_arrays(
                 f"got {arr.size}."
             )
     return a, b, improvement, na + nb
+
+
+def orient(a: np.ndarray, b: np.ndarray, improvement: str) -> tuple[np.ndarray, np.ndarray]:
+    """Negate both phases when a decrease is the improvement (SingleCaseES convention)."""
+    if improvement == "decrease":
+        return -a, -b
+    return a, b
 
 
 def pow2_unit(*arrays: np.ndarray) -> float:
