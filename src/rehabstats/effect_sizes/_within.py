@@ -64,16 +64,10 @@ def standardized_mean_change(
     nan_policy : {"omit", "raise"}, optional
         Incomplete pairs are dropped, counted and announced.
     axis : int or None, optional
-        Axis of the inputs that holds the observations when an input has two or
-        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
-        length-1 axes prepended so the inputs have the same number of dimensions,
-        every other axis broadcast). The result is then a
-        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
-        element ``i`` equals this function called on element ``i`` (missing values
-        dropped per element under ``nan_policy``; an element whose one-sample call
-        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
-        ``None`` ravels each input into one sample. One-dimensional input (or a
-        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on element
+        ``i`` (the rule in full under :func:`~rehabstats.effect_sizes.cohens_d`).
+        ``None`` ravels each input into one sample.
 
     Returns
     -------

@@ -1,4 +1,14 @@
-"""Shared helpers of the single-case effect-size indices (input checks, result building)."""
+"""Shared helpers of the single-case effect-size indices (input checks, result building).
+
+Every index function (``_overlap``, ``_nap_tau``, ``_tau_u``, ``_tau_bc``,
+``_parametric``) takes the baseline (phase A) and treatment (phase B)
+observations in session order and returns an
+:class:`~rehabstats._results.EffectSizeResult` with ``n_x`` = number of
+treatment observations and ``n_y`` = number of baseline observations (the
+treatment/control convention of the whole library). Defaults reproduce the
+numbers of the R package SingleCaseES 0.7.4 (Pustejovsky, Chen, Swan & Grekov);
+options reproduce the variants of scan 0.67.1 (Wilbert & Lueke).
+"""
 
 from __future__ import annotations
 

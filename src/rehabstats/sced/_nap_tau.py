@@ -1,12 +1,7 @@
 """NAP and Tau (the Mann-Whitney family) for single-case designs.
 
-Every public function takes the baseline (phase A) and treatment (phase B)
-observations in session order and returns an
-:class:`~rehabstats._results.EffectSizeResult` with ``n_x`` = number of
-treatment observations and ``n_y`` = number of baseline observations (the
-treatment/control convention of the whole library). Defaults reproduce the
-numbers of the R package SingleCaseES 0.7.4 (Pustejovsky, Chen, Swan & Grekov);
-options reproduce the variants of scan 0.67.1 (Wilbert & Lueke).
+Conventions of every index function (phases, ``n_x`` / ``n_y``, SingleCaseES
+defaults and scan options): :mod:`rehabstats.sced._common`.
 
 ``_nap_core`` and the batch cores work on 2-D arrays holding many series of
 equal phase lengths (one series per row); Tau-BC reuses them on detrended data.
