@@ -208,3 +208,10 @@ def test_fold_keeps_covariance():
     lam, lam_f = _blocks_from_theta(theta, 4), _blocks_from_theta(folded, 4)
     np.testing.assert_allclose(lam_f @ lam_f.T, lam @ lam.T, rtol=1e-14)
     assert (np.diag(lam_f) >= 0).all() and not np.array_equal(folded, theta)
+
+
+@pytest.mark.parametrize("y", [[5.0] * 14, [float(v) for v in range(14)]])
+def test_ar_model_refuses_an_outcome_without_residual(y) -> None:
+    # constant, or fitted exactly by the piecewise terms: the AR likelihood is unbounded
+    with pytest.raises(DataError, match=r"outcome 'y' .*piecewise_regression\(ar=1\)"):
+        piecewise_regression(ab(y), outcome="y", phase="ph", session="t", ar=1)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
+from .._entry import check_exact_fit
 from .._results import Result, format_number
 from .._validate import check_option
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
@@ -377,6 +378,9 @@ def piecewise_regression(
         if np.linalg.matrix_rank(x) < p:
             raise DesignError(f"Case {label!r}: the design matrix is rank deficient (a phase "
                               "with a single observation cannot estimate its slope).")
+        if ar > 0:  # no residual: the AR likelihood is unbounded (log of a zero variance)
+            check_exact_fit(y * unit, x, outcome,
+                            model=f"piecewise_regression(ar={int(ar)}) for case {label!r}")
         fit = _fit(y, x, int(ar))
         if not fit.converged:
             warnings.warn(f"Case {label!r}: the AR({ar}) maximum likelihood fit did not "
