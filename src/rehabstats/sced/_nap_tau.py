@@ -284,13 +284,10 @@ def tau(
         As in :func:`nap` (``"score"`` does not collapse at Tau = 1 or -1).
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------

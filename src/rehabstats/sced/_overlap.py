@@ -89,13 +89,10 @@ def pnd(
         Direction of therapeutic change.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -146,13 +143,10 @@ def pem(
         Direction of therapeutic change.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -230,13 +224,10 @@ def pand(
         points among the bottom ``n_A`` ranks.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -351,13 +342,10 @@ def ird(
         Direction of therapeutic change.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------

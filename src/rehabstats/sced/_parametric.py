@@ -158,13 +158,10 @@ def smd(
         Confidence level; ``None`` for none.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -381,13 +378,10 @@ _LRR_DOC = """
         Confidence level; ``None`` for none.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -521,13 +515,10 @@ def lor(
         Confidence level.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -655,13 +646,10 @@ def lrm(
         Confidence level.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -745,13 +733,10 @@ def pogo(
         Confidence level.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
