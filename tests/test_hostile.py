@@ -50,6 +50,8 @@ from matplotlib.figure import Figure
 
 matplotlib.use("Agg")
 
+from _hostile_data import BASE, TRT, sced_frame, trial
+
 import rehabstats as rs
 from rehabstats._results import EffectSizeResult
 from rehabstats.errors import RehabStatsError, RehabStatsWarning
@@ -58,40 +60,14 @@ from rehabstats.errors import RehabStatsError, RehabStatsWarning
 X = [5.1, 6.3, 7.0, 6.2, 8.4, 7.7, 6.9]
 Y = [4.0, 5.2, 4.9, 5.8, 4.5, 5.3, 6.1]
 PRE = [3.9, 5.0, 5.1, 5.2, 4.4, 4.9, 5.5]
-BASE = [2.0, 3.0, 5.0, 3.0, 4.0]  # single-case baseline (positive counts)
-TRT = [5.0, 5.0, 7.0, 6.0, 8.0, 6.0, 9.0]
 PCT_BASE = [20.0, 30.0, 25.0, 35.0, 30.0]
 PCT_TRT = [50.0, 60.0, 55.0, 70.0, 65.0, 80.0, 75.0]
 GAS = [0.0, 1.0, -1.0, 2.0, 1.0]
 
 
-def _trial() -> pd.DataFrame:
-    """12 participants x 3 visits, two arms; column names differ from argument names."""
-    rng = np.random.default_rng(7)
-    rows = []
-    for i in range(12):
-        arm = "exercise" if i % 2 else "usual"
-        u = rng.normal()
-        base = round(30 + u + rng.normal(0, 0.5), 2)
-        for visit, t in (("week0", 0), ("week4", 4), ("week12", 12)):
-            slope = 0.3 if arm == "exercise" else 0.05
-            rows.append({"pid": f"p{i:02d}", "group": arm, "visit": visit, "base": base,
-                         "score": round(30 + u + slope * t + rng.normal(0, 0.7), 2)})
-    return pd.DataFrame(rows)
-
-
-def _sced_frame() -> pd.DataFrame:
-    """Two cases, A-B, 5 + 7 sessions; columns named unlike the arguments."""
-    rows = []
-    for c, shift in (("c1", 0.0), ("c2", 1.0)):
-        for s, (ph, v) in enumerate([("A", b) for b in BASE] + [("B", t) for t in TRT]):
-            rows.append({"unit": c, "stage": ph, "sess": s + 1, "y": v + shift})
-    return pd.DataFrame(rows)
-
-
-TRIAL = _trial()
+TRIAL = trial()
 WIDE = TRIAL[TRIAL["visit"] == "week12"].reset_index(drop=True)
-SCED = _sced_frame()
+SCED = sced_frame()
 SCED_ONE = SCED[SCED["unit"] == "c1"].reset_index(drop=True)
 ES_TABLE = rs.sced.effect_sizes(SCED, outcome="y", phase="stage", session="sess", case="unit",
                                 indices=("nap", "smd"))

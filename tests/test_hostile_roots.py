@@ -16,37 +16,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _hostile_data import BASE, TRT, sced_frame, trial
 
 import rehabstats as rs
 from rehabstats._entry import MAX_MAGNITUDE, check_exact_fit, check_finite
 from rehabstats._validate import check_table_column
 from rehabstats.errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
 from rehabstats.models.df.satterthwaite import fstat_ddf
-
-BASE = [2.0, 3.0, 5.0, 3.0, 4.0]
-TRT = [5.0, 5.0, 7.0, 6.0, 8.0, 6.0, 9.0]
-
-
-def _trial(n: int = 12) -> pd.DataFrame:
-    rng = np.random.default_rng(7)
-    rows = []
-    for i in range(n):
-        arm = "exercise" if i % 2 else "usual"
-        u = rng.normal()
-        base = round(30 + u + rng.normal(0, 0.5), 2)
-        for visit, t in (("week0", 0), ("week4", 4), ("week12", 12)):
-            slope = 0.3 if arm == "exercise" else 0.05
-            rows.append({"pid": f"p{i:02d}", "group": arm, "visit": visit, "base": base,
-                         "score": round(30 + u + slope * t + rng.normal(0, 0.7), 2)})
-    return pd.DataFrame(rows)
-
-
-def _sced() -> pd.DataFrame:
-    rows = []
-    for c, shift in (("c1", 0.0), ("c2", 1.0)):
-        for s, (ph, v) in enumerate([("A", b) for b in BASE] + [("B", t) for t in TRT]):
-            rows.append({"unit": c, "stage": ph, "sess": s + 1, "y": v + shift})
-    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------- shared entry layer
@@ -65,7 +41,7 @@ def test_check_finite_accepts_the_bounds() -> None:
 
 @pytest.mark.parametrize("call", ["ancova", "lmm", "mmrm", "mixed_anova", "trajectories"])
 def test_models_and_plots_name_a_huge_outcome(call: str) -> None:
-    d = _trial()
+    d = trial()
     d["score"] = d["score"] * 1e300
     with pytest.raises(DataError, match="'score' .* magnitude"):
         if call == "ancova":
@@ -91,7 +67,7 @@ def test_check_exact_fit() -> None:
 
 def _exact_fit_outcome() -> pd.DataFrame:
     """A 0/1 outcome that group x visit reproduces exactly (the hostile 'bool' case)."""
-    d = _trial()
+    d = trial()
     d["score"] = [bool(i % 2) for i in range(len(d))]
     return d
 
@@ -110,7 +86,7 @@ def test_exact_fit_is_a_quick_clear_error(fit: str) -> None:
 
 @pytest.mark.parametrize("fit", ["lmm", "mmrm"])
 def test_constant_outcome_is_refused(fit: str) -> None:
-    d = _trial().assign(score=29.81)
+    d = trial().assign(score=29.81)
     with pytest.raises(DataError, match=r"'score' is constant \(29\.81"):
         if fit == "lmm":
             rs.lmm("score ~ group * visit", d, subject="pid")
@@ -146,7 +122,7 @@ def test_fstat_ddf_with_infinite_components() -> None:
 
 # ----------------------------------------------------------------------- ANCOVA baseline
 def test_ancova_refuses_a_baseline_it_cannot_estimate() -> None:
-    wide = _trial()
+    wide = trial()
     wide = wide[wide["visit"] == "week12"].reset_index(drop=True)
     with pytest.raises(DataError, match=r"Column 'base' \('baseline'\) is constant"):
         rs.ancova(wide.assign(base=3.0), outcome="score", arm="group", baseline="base")
@@ -158,7 +134,7 @@ def test_ancova_refuses_a_baseline_it_cannot_estimate() -> None:
 
 # ----------------------------------------------------------------------- mixed ANOVA
 def test_mixed_anova_messages_name_the_columns() -> None:
-    d = _trial()
+    d = trial()
     with pytest.raises(DataError, match=r"Column 'score' \('outcome'\) has no observed values"):
         rs.mixed_anova(d.assign(score=np.nan), outcome="score", arm="group", visit="visit",
                        subject="pid")
@@ -169,7 +145,7 @@ def test_mixed_anova_messages_name_the_columns() -> None:
 
 # ----------------------------------------------------------------------- trajectories
 def test_trajectory_summary_warns_for_thin_cells() -> None:
-    d = _trial()
+    d = trial()
     with pytest.warns(RehabStatsWarning, match=r"1 cell\(s\) of 'group' by 'visit' .* "
                                                r"'usual' at 'week0' \(n = 1\)"):
         tab = rs.plot.trajectory_summary(d.iloc[:1], outcome="score", arm="group",
@@ -194,7 +170,7 @@ def test_check_table_column() -> None:
 
 
 def _es_table() -> pd.DataFrame:
-    return rs.sced.effect_sizes(_sced(), outcome="y", phase="stage", session="sess", case="unit",
+    return rs.sced.effect_sizes(sced_frame(), outcome="y", phase="stage", session="sess", case="unit",
                                 indices=("nap", "smd"))
 
 
@@ -234,7 +210,7 @@ def test_combine_phase_pairs_missing_or_bad_se() -> None:
                                         r"found 's0' in row 0"):
         rs.sced.combine_phase_pairs(tab.assign(estimate=[f"s{i}" for i in range(len(tab))]))
     # an index without a standard error (PND) stays silent, as documented
-    pnd = rs.sced.effect_sizes(_sced(), outcome="y", phase="stage", session="sess",
+    pnd = rs.sced.effect_sizes(sced_frame(), outcome="y", phase="stage", session="sess",
                                case="unit", indices="pnd")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -330,7 +306,7 @@ def test_pogo_se_is_the_formula_at_any_scale() -> None:
 
 
 def test_describe_warns_for_one_observation_runs() -> None:
-    d = _sced()
+    d = sced_frame()
     with pytest.warns(RehabStatsWarning, match=r"1 phase run\(s\) have a single observation: "
                                                r"case 'c1' run 1 \(phase 'A'\)"):
         out = rs.sced.describe(d.iloc[[0, 5, 6, 7]], outcome="y", phase="stage",
@@ -339,7 +315,7 @@ def test_describe_warns_for_one_observation_runs() -> None:
 
 
 def test_regression_messages_name_the_columns() -> None:
-    d = _sced()
+    d = sced_frame()
     with pytest.raises(DesignError, match="only phase 'A'.*phase column 'stage'"):
         rs.sced.piecewise_regression(d.iloc[:3], outcome="y", phase="stage", session="sess")
     with pytest.raises(DesignError, match=r"two cases \(column 'unit'\)"):

@@ -31,6 +31,7 @@ from .errors import DataError, RehabStatsWarning
 __all__ = [
     "BatchInput",
     "RowMessages",
+    "batch_axis",
     "check_axis",
     "element_label",
     "is_batch",
@@ -72,6 +73,22 @@ def is_batch(values: Sequence[Any], axis: Any) -> bool:
         raise DataError(f"The 'axis' argument is {ax}, but the inputs are one-dimensional "
                         "(axis 0 or -1).")
     return nd >= 2
+
+
+def batch_axis(values: Sequence[Any], axis: Any) -> tuple[list[Any], int | None]:
+    """The ``axis=`` hook of every batch-capable function, in one place.
+
+    Returns the inputs and the batch axis: ``axis=None`` ravels every input into
+    one sample (not a batch); input with two or more dimensions is a batch along
+    ``axis``; anything else is the one-sample call. A function starts with
+    ``(x, y), batch = batch_axis([x, y], axis)`` and hands a batch (``batch`` not
+    None) to its batch driver.
+    """
+    if axis is None:
+        return ravel_inputs(values), None
+    if is_batch(values, axis):
+        return list(values), int(axis)
+    return list(values), None
 
 
 def ravel_inputs(values: Sequence[Any]) -> list[Any]:

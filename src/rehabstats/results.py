@@ -37,8 +37,9 @@ if TYPE_CHECKING:  # for type checkers and linters; at run time the classes load
     from .sced._bcsmd_hps import HPSResult
     from .sced._classic import CelerationLineResult, CStatisticResult, TwoSDBandResult
     from .sced._describe import SCEDDescription
+    from .sced._multilevel import MultilevelResult
+    from .sced._piecewise import PiecewiseRegressionResult
     from .sced._randomization import RandomizationResult
-    from .sced._regression import MultilevelResult, PiecewiseRegressionResult
     from .tables import Table
 
 # class name -> module that defines it (relative to the package)
@@ -62,8 +63,8 @@ _WHERE: dict[str, str] = {
     "CelerationLineResult": ".sced._classic",
     "CStatisticResult": ".sced._classic",
     "RandomizationResult": ".sced._randomization",
-    "PiecewiseRegressionResult": ".sced._regression",
-    "MultilevelResult": ".sced._regression",
+    "PiecewiseRegressionResult": ".sced._piecewise",
+    "MultilevelResult": ".sced._multilevel",
     "BCSMDResult": ".sced._bcsmd",
     "HPSResult": ".sced._bcsmd_hps",
     "MetaAnalysisResult": ".meta._result",

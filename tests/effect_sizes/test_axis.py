@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _batch_checks import FIELDS, close, one_call
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -22,9 +23,6 @@ from rehabstats._batch_results import BatchEffectSizeResult
 from rehabstats._results import EffectSizeResult
 from rehabstats.effect_sizes import _intervals
 from rehabstats.errors import DataError, RehabStatsWarning
-
-TOL = 1e-12
-FIELDS = ("estimate", "se", "ci_low", "ci_high")
 
 #: (function, options) for every two-sample effect size with an axis= form
 CALLS = [
@@ -46,20 +44,8 @@ CALLS = [
 IDS = [f"{f.__name__}{kw}" for f, kw in CALLS]
 
 
-def _close(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return abs(a - b) <= TOL * (1.0 + abs(a))
-
-
-def _one(f, a, b, kw):
-    """The one-sample call (NaN values dropped as it drops them), or None if it raises."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RehabStatsWarning)
-        try:
-            return f(a, b, **kw)
-        except DataError:
-            return None
+_close = close
+_one = one_call  # the one-sample call drops NaN values as the batch does
 
 
 def _assert_rows_equal(f, x, y, kw, res, axis=1):

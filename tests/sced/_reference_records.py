@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -39,3 +40,16 @@ def split_phases(inp: dict[str, Any]) -> tuple[list[float], list[float]]:
     while k < len(ph) and ph[k] == ph[0]:
         k += 1
     return [v for v in y[:k] if v is not None], [v for v in y[k:] if v is not None]
+
+
+def close(got: Any, want: Any, rtol: float, atol: float = 0.0) -> bool:
+    """``got`` equals the reference ``want`` (None or NaN: NaN; inf: the same inf)."""
+    got = float(got)
+    if want is None:
+        return math.isnan(got)
+    want = float(want)
+    if math.isnan(want):
+        return math.isnan(got)
+    if math.isinf(want):
+        return got == want
+    return abs(got - want) <= atol + rtol * abs(want)

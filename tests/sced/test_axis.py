@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _batch_checks import FIELDS, close, one_call
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -20,9 +21,6 @@ from rehabstats import sced
 from rehabstats._batch_results import BatchEffectSizeResult
 from rehabstats._results import EffectSizeResult
 from rehabstats.errors import DataError, RehabStatsWarning
-
-TOL = 1e-12
-FIELDS = ("estimate", "se", "ci_low", "ci_high")
 
 CALLS = [
     ("pnd", {}), ("pem", {}), ("pand", {}), ("pand", {"method": "sort"}), ("ird", {}),
@@ -36,22 +34,11 @@ CALLS = [
 IDS = [f"{n}{kw}" for n, kw in CALLS]
 
 
-def _close(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    if math.isinf(a) or math.isinf(b):
-        return a == b
-    return abs(a - b) <= TOL * (1.0 + abs(a))
+_close = close
 
 
 def _one(f, a, b, kw):
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RehabStatsWarning)
-        try:
-            return f(a, b, **kw)
-        except DataError:
-            return None
+    return one_call(f, a[~np.isnan(a)], b[~np.isnan(b)], kw)
 
 
 def _check(name, kw, a, b, axis=1):

@@ -105,7 +105,8 @@ def test_batch_equals_single_calls(opts: dict) -> None:
             assert row["n_treatment"] == p.treatment.size
 
 
-def _batch_records() -> list[dict]:
+def _batch_calc_records(aggregate: bool) -> list[dict]:
+    """The ``batch_calc_ES`` records (one JSON object a line), with or without ``aggregate``."""
     ref = SCED_DIR / "reference"
     if not ref.is_dir():
         return []
@@ -116,9 +117,13 @@ def _batch_records() -> list[dict]:
             continue
         for line in text.splitlines():
             line = line.strip().rstrip(",")
-            if '"batch_calc_ES"' in line and '"aggregate"' not in line:
+            if '"batch_calc_ES"' in line and ('"aggregate"' in line) == aggregate:
                 out.append(json.loads(line))
     return out
+
+
+def _batch_records() -> list[dict]:
+    return _batch_calc_records(aggregate=False)
 
 
 def test_batch_matches_singlecasees_batch_calc_es() -> None:
@@ -218,19 +223,7 @@ def test_benchmark_smoke_20_series() -> None:
 
 
 def _aggregate_records() -> list[dict]:
-    ref = SCED_DIR / "reference"
-    if not ref.is_dir():
-        return []
-    out = []
-    for f in sorted(ref.glob("*.json")):
-        text = f.read_text(encoding="utf-8")
-        if '"aggregate"' not in text:
-            continue
-        for line in text.splitlines():
-            line = line.strip().rstrip(",")
-            if '"batch_calc_ES"' in line and '"aggregate"' in line:
-                out.append(json.loads(line))
-    return out
+    return _batch_calc_records(aggregate=True)
 
 
 def test_combine_phase_pairs_matches_batch_calc_es_aggregate() -> None:

@@ -26,7 +26,6 @@ Mapping (scan -> rs.sced):
 
 from __future__ import annotations
 
-import math
 import warnings
 from functools import lru_cache
 from typing import Any
@@ -37,7 +36,7 @@ import pytest
 from rehabstats import sced
 from rehabstats.errors import DataError, RehabStatsWarning
 
-from ._reference_records import REF_DIR, cases, records, split_phases
+from ._reference_records import REF_DIR, cases, close, records, split_phases
 
 #: scan returns these non-finite values silently; rs.sced computes the same values and
 #: announces them (issue 7), which is not a mismatch here
@@ -56,15 +55,7 @@ TAU_COLS = {"pairs": "pairs", "pos": "pos", "neg": "neg", "ties": "ties", "S": "
 
 
 def _close(got: Any, want: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
-    got = float(got)
-    if want is None:
-        return math.isnan(got)
-    want = float(want)
-    if math.isnan(want):
-        return math.isnan(got)
-    if math.isinf(want):
-        return got == want
-    return abs(got - want) <= atol + rtol * abs(want)
+    return close(got, want, rtol, atol)
 
 
 @lru_cache(maxsize=4096)

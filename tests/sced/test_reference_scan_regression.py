@@ -20,7 +20,8 @@ import pytest
 from conftest import VALIDATION_DIR, load_json
 
 from rehabstats.errors import DesignError
-from rehabstats.sced._regression import multilevel, piecewise_regression
+from rehabstats.sced._multilevel import multilevel
+from rehabstats.sced._piecewise import piecewise_regression
 
 REF = VALIDATION_DIR / "sced" / "reference"
 FILES = sorted(REF.glob("*.json"))

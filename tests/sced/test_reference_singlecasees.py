@@ -12,7 +12,6 @@ precision) 1e-6 relative.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 from rehabstats import sced
 from rehabstats.errors import RehabStatsError, RehabStatsWarning
 
-from ._reference_records import REF_DIR, cases, records, split_phases
+from ._reference_records import REF_DIR, cases, close, records, split_phases
 
 FUNCTIONS = ("NAP", "Tau", "Tau_U", "Tau_BC", "PND", "PEM", "PAND", "IRD", "SMD", "LRRd", "LRRi",
              "LOR", "LRM", "PoGO")
@@ -60,15 +59,6 @@ def _compute(fn: str, a: list[float], b: list[float], args: dict[str, Any]) -> A
     return sced.pogo(a, b, goal=args["goal"], improvement=imp, ci=args["confidence"])
 
 
-def _close(got: float, want: Any, rtol: float, atol: float = 0.0) -> bool:
-    if want is None:
-        return math.isnan(got)
-    want = float(want)
-    if math.isnan(want):
-        return math.isnan(got)
-    if math.isinf(want):
-        return got == want
-    return abs(got - want) <= atol + rtol * abs(want)
 
 
 def _checks(fn: str, res: Any, out: dict[str, Any], args: dict[str, Any]) -> list[tuple]:
@@ -126,7 +116,7 @@ def test_singlecasees_records(dataset: str, function: str) -> None:
         if ours and not rec["warnings"]:
             failures.append(f"{rec['record_id']}: unexpected warning {ours[0].message}")
         for name, got, want, rtol, atol in _checks(function, res, rec["output"], args):
-            if not _close(got, want, rtol, atol):
+            if not close(got, want, rtol, atol):
                 failures.append(f"{rec['record_id']}: {name} = {got!r}, SingleCaseES {want!r}")
     assert not failures, f"{len(failures)} mismatch(es):\n" + "\n".join(failures[:20])
 

@@ -11,12 +11,8 @@ import pandas as pd
 import pytest
 
 from rehabstats.errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
-from rehabstats.sced._regression import (
-    MultilevelResult,
-    PiecewiseRegressionResult,
-    multilevel,
-    piecewise_regression,
-)
+from rehabstats.sced._multilevel import MultilevelResult, multilevel
+from rehabstats.sced._piecewise import PiecewiseRegressionResult, piecewise_regression
 
 Y = [3.0, 4, 3, 5, 4, 5, 8, 9, 9, 10, 11, 11, 12, 12]
 
@@ -205,10 +201,17 @@ def test_multilevel_random_slopes_nests_random_intercept():
 
 def test_fold_keeps_covariance():
     from rehabstats.models._lmm_engine import blocks_from_theta as _blocks_from_theta
-    from rehabstats.sced._regression import _fold
+    from rehabstats.sced._multilevel import _fold
 
     theta = np.array([-1.5, 0.3, -0.2, 0.7, 2.0, 0.4, 0.1, -0.8, 0.5, 1.1])
     folded = _fold(theta, 4)
     lam, lam_f = _blocks_from_theta(theta, 4), _blocks_from_theta(folded, 4)
     np.testing.assert_allclose(lam_f @ lam_f.T, lam @ lam.T, rtol=1e-14)
     assert (np.diag(lam_f) >= 0).all() and not np.array_equal(folded, theta)
+
+
+@pytest.mark.parametrize("y", [[5.0] * 14, [float(v) for v in range(14)]])
+def test_ar_model_refuses_an_outcome_without_residual(y) -> None:
+    # constant, or fitted exactly by the piecewise terms: the AR likelihood is unbounded
+    with pytest.raises(DataError, match=r"outcome 'y' .*piecewise_regression\(ar=1\)"):
+        piecewise_regression(ab(y), outcome="y", phase="ph", session="t", ar=1)

@@ -26,8 +26,8 @@ import pandas as pd
 
 from .. import datasets
 from ..sced._classic import c_statistic, celeration_line, two_sd_band
+from ..sced._piecewise import piecewise_regression
 from ..sced._randomization import randomization_test
-from ..sced._regression import piecewise_regression
 from . import DemoSection, frame_to_html
 
 __all__ = ["DATASET", "OUTCOMES", "classic_table", "randomization_table", "run"]

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from .._axis import is_batch, ravel_inputs
+from .._axis import batch_axis
 from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import (
@@ -121,16 +121,10 @@ def rank_biserial(
     nan_policy : {"omit", "raise"}, optional
         Missing values dropped, counted and announced.
     axis : int or None, optional
-        Axis of the inputs that holds the observations when an input has two or
-        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
-        length-1 axes prepended so the inputs have the same number of dimensions,
-        every other axis broadcast). The result is then a
-        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
-        element ``i`` equals this function called on element ``i`` (missing values
-        dropped per element under ``nan_policy``; an element whose one-sample call
-        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
-        ``None`` ravels each input into one sample. One-dimensional input (or a
-        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on element
+        ``i`` (the rule in full under :func:`~rehabstats.effect_sizes.cohens_d`).
+        ``None`` ravels each input into one sample.
 
     Raises
     ------
@@ -169,11 +163,10 @@ def rank_biserial(
     ci = check_ci(ci)
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
-    if axis is None:
-        x, y = ravel_inputs([x, y])
-    elif is_batch([x, y], axis):
+    (x, y), batch = batch_axis([x, y], axis)
+    if batch is not None:
         return _rank_batch("rank_biserial", x, y, paired=bool(paired), ci=ci,
-                           nan_policy=nan_policy, axis=int(axis),
+                           nan_policy=nan_policy, axis=batch,
                            one_sample=lambda a, b: rank_biserial(a, b, paired=paired, ci=ci,
                                                                  nan_policy=nan_policy))
     if not paired:
@@ -231,11 +224,10 @@ def cliffs_delta(
     (2,)
     """
     ci = check_ci(ci)
-    if axis is None:
-        x, y = ravel_inputs([x, y])
-    elif is_batch([x, y], axis):
+    (x, y), batch = batch_axis([x, y], axis)
+    if batch is not None:
         return _rank_batch("cliffs_delta", x, y, paired=False, ci=ci, nan_policy=nan_policy,
-                           axis=int(axis),
+                           axis=batch,
                            one_sample=lambda a, b: cliffs_delta(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="cliffs_delta", estimate=r, se=math.nan, ci_low=lo,
@@ -276,11 +268,10 @@ def prob_superiority(
     [0.9444, 0.3889]
     """
     ci = check_ci(ci)
-    if axis is None:
-        x, y = ravel_inputs([x, y])
-    elif is_batch([x, y], axis):
+    (x, y), batch = batch_axis([x, y], axis)
+    if batch is not None:
         return _rank_batch("prob_superiority", x, y, paired=False, ci=ci, nan_policy=nan_policy,
-                           axis=int(axis),
+                           axis=batch,
                            one_sample=lambda a, b: prob_superiority(a, b, ci=ci, nan_policy=nan_policy))
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
     return EffectSizeResult(measure="prob_superiority", estimate=(r + 1.0) / 2.0, se=math.nan,

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._axis import is_batch, ravel_inputs
+from .._axis import batch_axis
 from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import (
@@ -204,9 +204,8 @@ def _standardized(
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
     measure = {"d": "cohens_d", "g": "hedges_g", "delta": "glass_delta"}[kind]
-    if axis is None:
-        x, y = ravel_inputs([x, y])
-    elif is_batch([x, y], axis):
+    (x, y), batch = batch_axis([x, y], axis)
+    if batch is not None:
         from ._batch import run_batch, standardized_kernel
 
         check_nan_policy(nan_policy)
@@ -216,7 +215,7 @@ def _standardized(
              "standardizer": "sd of y (control)" if kind == "delta"
              else "pooled sd" if pooled_sd else "root mean of the two variances"})
         return run_batch(
-            measure, [x, y], ("x", "y"), axis=int(axis), paired=bool(paired),
+            measure, [x, y], ("x", "y"), axis=batch, paired=bool(paired),
             nan_policy=nan_policy,
             kernel=standardized_kernel(kind, bool(pooled_sd), bool(paired), ci),
             one_sample=lambda a, b: _standardized(a, b, kind=kind, ci=ci, pooled_sd=pooled_sd,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._axis import is_batch, ravel_inputs
+from .._axis import batch_axis
 from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import (
@@ -64,16 +64,10 @@ def standardized_mean_change(
     nan_policy : {"omit", "raise"}, optional
         Incomplete pairs are dropped, counted and announced.
     axis : int or None, optional
-        Axis of the inputs that holds the observations when an input has two or
-        more dimensions (scipy's rule, as ``scipy.stats.ttest_ind``: default 0,
-        length-1 axes prepended so the inputs have the same number of dimensions,
-        every other axis broadcast). The result is then a
-        :class:`~rehabstats._batch_results.BatchEffectSizeResult` of arrays whose
-        element ``i`` equals this function called on element ``i`` (missing values
-        dropped per element under ``nan_policy``; an element whose one-sample call
-        raises, e.g. constant data, is NaN and named in one ``RehabStatsWarning``).
-        ``None`` ravels each input into one sample. One-dimensional input (or a
-        one-column DataFrame) gives the same :class:`EffectSizeResult` as before.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on element
+        ``i`` (the rule in full under :func:`~rehabstats.effect_sizes.cohens_d`).
+        ``None`` ravels each input into one sample.
 
     Returns
     -------
@@ -129,16 +123,15 @@ def standardized_mean_change(
     check_option(standardizer, "standardizer", _STANDARDIZERS)
     if not isinstance(correction, (bool, np.bool_)):
         raise DataError(f"The 'correction' argument must be True or False; got {show_value(correction)}.")
-    if axis is None:
-        pre, post = ravel_inputs([pre, post])
-    elif is_batch([pre, post], axis):
+    (pre, post), batch = batch_axis([pre, post], axis)
+    if batch is not None:
         from ._batch import run_batch, smc_kernel
 
         check_nan_policy(nan_policy)
         method = {"pre": "normal", "average_var": "normal", "change": "ncp"}.get(
             standardizer, "ncp (scaled from d_z)")
         return run_batch(
-            f"smc_{standardizer}", [pre, post], ("pre", "post"), axis=int(axis), paired=True,
+            f"smc_{standardizer}", [pre, post], ("pre", "post"), axis=batch, paired=True,
             nan_policy=nan_policy, kernel=smc_kernel(standardizer, bool(correction), ci),
             one_sample=lambda a, b: standardized_mean_change(
                 a, b, standardizer=standardizer, correction=correction, ci=ci,

@@ -17,21 +17,12 @@ from __future__ import annotations
 
 from ._batch import combine_phase_pairs, effect_sizes, ird_pooled, pand_pooled
 from ._describe import SCEDDescription, describe
-from ._nonoverlap import (
-    combine_tau_u,
-    corrected_tau,
-    ird,
-    nap,
-    pand,
-    pem,
-    pnd,
-    tau,
-    tau_bc,
-    tau_u,
-    tau_u_table,
-)
+from ._nap_tau import nap, tau
+from ._overlap import ird, pand, pem, pnd
 from ._parametric import lor, lrm, lrrd, lrri, pogo, smd
 from ._registry import INDICES, index_names
+from ._tau_bc import corrected_tau, tau_bc
+from ._tau_u import combine_tau_u, tau_u, tau_u_table
 
 # isort: split
 # --- companion SCED modules (the other SCED engineer): visual-analysis aids,
@@ -44,13 +35,9 @@ from ._classic import (
     celeration_line,
     two_sd_band,
 )
+from ._multilevel import MultilevelResult, multilevel
+from ._piecewise import PiecewiseRegressionResult, piecewise_regression
 from ._randomization import RandomizationResult, randomization_test, randomization_test_batch
-from ._regression import (
-    MultilevelResult,
-    PiecewiseRegressionResult,
-    multilevel,
-    piecewise_regression,
-)
 
 __all__ = [
     "INDICES",

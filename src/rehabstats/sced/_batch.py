@@ -13,24 +13,12 @@ import pandas as pd
 from .._results import EffectSizeResult
 from .._validate import check_improvement, check_option, check_table_column
 from ..errors import DataError, DesignError, RehabStatsWarning
-from ._common import check_optional_ci, make_result, zcrit
+from ._common import check_optional_ci, make_result, orient, zcrit
 from ._data import check_phase_labels, prepare_sced
-from ._nonoverlap import (
-    _SE_METHODS,
-    _ird_from_pand,
-    _nap_core,
-    _newcombe_ci,
-    _newcombe_interior,
-    _orient,
-    _pand_minimum_core,
-    _pand_sort_core,
-    _pem_core,
-    _pnd_core,
-    _tau_u_parker_core,
-    _theil_sen_core,
-)
-from ._parametric import _SCALES, _check_lrr_args, _lor_core, _lrr_core, _smd_core, _trunc_constant
-from ._registry import INDICES, check_indices
+from ._nap_tau import _SE_METHODS
+from ._overlap import _ird_from_pand, _pand_minimum_core, _pand_phi, _pand_sort_counts
+from ._parametric import _SCALES, _check_lrr_args
+from ._registry import HAS_SE, REGISTRY, check_indices
 
 __all__ = ["combine_phase_pairs", "effect_sizes", "ird_pooled", "pand_pooled"]
 
@@ -94,110 +82,11 @@ def _fast_pairs(frame: pd.DataFrame, baseline_phase: str, treatment_phase: str) 
     )
 
 
-def _vectorised(
-    name: str, a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str] | None:
-    """(estimate, se, ci_low, ci_high, ci_method) for a block of equal-length series, or None."""
-    k, m = a.shape
-    n = b.shape[1]
-    level = opts["ci"]
-    nan = np.full(k, np.nan)
-    oa, ob = _orient(a, b, improvement)
-    if name == "pnd":
-        return _pnd_core(oa, ob), nan, nan, nan, "none"
-    if name == "pem":
-        return _pem_core(oa, ob), nan, nan, nan, "none"
-    if name == "pand":
-        if opts["pand_method"] == "minimum":
-            return _pand_minimum_core(oa, ob), nan, nan, nan, "none"
-        return _pand_sort_core(oa, ob, improvement == "decrease"), nan, nan, nan, "none"
-    if name == "ird":
-        return _ird_from_pand(_pand_minimum_core(oa, ob), m, n), nan, nan, nan, "none"
-    if name == "tau_u":
-        if opts["tau_u_method"] != "parker" or opts["tau_u_ci"] != "none":
-            return None
-        return _tau_u_parker_core(oa, ob), nan, nan, nan, "none"
-    if name in ("nap", "tau", "tau_bc"):
-        if name == "tau_bc":
-            if opts["pretest_trend"] is not False or opts["kendall"] or m < 2:
-                return None
-            t_a = np.arange(1, m + 1, dtype=float)
-            t_b = np.arange(m + 1, m + n + 1, dtype=float)
-            slope, icpt = _theil_sen_core(a, t_a)
-            ra = a - icpt[:, None] - slope[:, None] * t_a[None, :]
-            rb = b - icpt[:, None] - slope[:, None] * t_b[None, :]
-            oa, ob = _orient(ra, rb, improvement)
-        est, se = _nap_core(oa, ob, opts["se_method"])
-        if level is not None:
-            lo, hi = _newcombe_ci(est, m, n, level)
-            if opts["nap_ci_method"] == "score":
-                for r in np.flatnonzero((est == 0) | (est == 1)):
-                    lo[r], hi[r] = _newcombe_interior(float(est[r]), m, n, level)
-        else:
-            lo = hi = nan
-        if name == "nap":
-            return est, se, lo, hi, opts["nap_ci_method"]
-        return 2 * est - 1, 2 * se, 2 * lo - 1, 2 * hi - 1, opts["nap_ci_method"]
-    if name == "smd":
-        d, se, _ = _smd_core(a, b, improvement, opts["standardizer"], opts["bias_correct"])
-    elif name in ("lrrd", "lrri"):
-        upper = {"percentage": 100.0, "proportion": 1.0}.get(opts["scale"], math.inf)
-        if np.any((a < 0) | (a > upper)) or np.any((b < 0) | (b > upper)):
-            return None  # the per-series call raises the informative error
-        dc = opts["d_const"] if opts["d_const"] is not None else _trunc_constant(
-            opts["scale"], opts["observation_length"], opts["intervals"])
-        d, se = _lrr_core(a, b, version=name[-1], improvement=improvement, scale=opts["scale"],
-                          d_const=dc, bias_correct=opts["bias_correct"])
-    elif name == "lor":
-        if opts["scale"] not in ("percentage", "proportion"):
-            return None
-        upper = 100.0 if opts["scale"] == "percentage" else 1.0
-        if np.any((a < 0) | (a > upper)) or np.any((b < 0) | (b > upper)):
-            return None  # the per-series call raises the informative error
-        dc = opts["d_const"] if opts["d_const"] is not None else _trunc_constant(
-            opts["scale"], None, opts["intervals"])
-        d, se = _lor_core(a, b, improvement, opts["scale"], dc, opts["bias_correct"])
-    else:
-        return None
-    if level is not None:
-        z = zcrit(level)
-        lo, hi = d - z * se, d + z * se
-    else:
-        lo = hi = nan
-    return d, se, lo, hi, "normal"
-
-
 def _call_single(name: str, a: np.ndarray, b: np.ndarray, improvement: str,
                  opts: dict[str, Any]) -> tuple[float, float, float, float, str]:
-    f = INDICES[name]
-    kw: dict[str, Any] = {"improvement": improvement}
-    if name in ("nap", "tau"):
-        kw.update(ci=opts["ci"], se_method=opts["se_method"], ci_method=opts["nap_ci_method"])
-    elif name == "tau_bc":
-        kw.update(ci=opts["ci"], se_method=opts["se_method"], kendall=opts["kendall"],
-                  pretest_trend=opts["pretest_trend"])
-    elif name == "tau_u":
-        if opts["tau_u_ci"] == "none":
-            kw.update(method=opts["tau_u_method"], ci=None)
-        else:
-            kw.update(method=opts["tau_u_method"], ci=opts["ci"], ci_method=opts["tau_u_ci"])
-    elif name == "pand":
-        kw.update(method=opts["pand_method"])
-    elif name == "smd":
-        kw.update(ci=opts["ci"], standardizer=opts["standardizer"],
-                  bias_correct=opts["bias_correct"])
-    elif name in ("lrrd", "lrri"):
-        kw.update(ci=opts["ci"], scale=opts["scale"], intervals=opts["intervals"],
-                  observation_length=opts["observation_length"], d_const=opts["d_const"],
-                  bias_correct=opts["bias_correct"])
-    elif name == "lor":
-        kw.update(ci=opts["ci"], scale=opts["scale"], intervals=opts["intervals"],
-                  d_const=opts["d_const"], bias_correct=opts["bias_correct"])
-    elif name == "lrm":
-        kw.update(ci=opts["ci"], delta_method=opts["delta_method"])
-    elif name == "pogo":
-        kw.update(ci=opts["ci"], goal=opts["goal"])
-    res = f(a, b, **kw)
+    """One series by the index's own function, with the options its registry row names."""
+    row = REGISTRY[name]
+    res = row.function(a, b, improvement=improvement, **row.call_kwargs(opts))
     return res.estimate, res.se, res.ci_low, res.ci_high, res.ci_method
 
 
@@ -334,6 +223,9 @@ def effect_sizes(
     if tau_u_ci is None:
         tau_u_ci = "none" if opts["tau_u_method"] == "parker" else "z"
     opts["tau_u_ci"] = tau_u_ci
+    # the arguments ci / ci_method of tau_u (ci_method is unused without an interval)
+    opts["tau_u_level"] = level if tau_u_ci != "none" else None
+    opts["tau_u_ci_method"] = tau_u_ci if tau_u_ci != "none" else "z"
     sc, iv, ol, dc = _check_lrr_args(
         check_option(scale, "scale", _SCALES), intervals, observation_length, d_const, bias_correct
     )
@@ -359,9 +251,11 @@ def effect_sizes(
         a = y[pairs.a_start[rows][:, None] + np.arange(m)[None, :]]
         b = y[pairs.b_start[rows][:, None] + np.arange(n)[None, :]]
         for j, name in enumerate(names):
+            core = REGISTRY[name].core
             out = None
-            with np.errstate(all="ignore"):
-                out = _vectorised(name, a, b, improvement, opts)
+            if core is not None:
+                with np.errstate(all="ignore"):
+                    out = core(a, b, improvement, opts)
             if out is None:
                 for r_i, r in enumerate(rows):
                     with warnings.catch_warnings(record=True) as caught:
@@ -397,30 +291,6 @@ def effect_sizes(
     return result
 
 
-#: indices with a standard error (NaN there is a degenerate case, not "no SE")
-_HAS_SE = {"nap", "tau", "tau_bc", "smd", "lrrd", "lrri", "lor", "lrm", "pogo"}
-#: why an index is not finite, when the vectorised core gave no message
-_REASONS = {
-    "nap": "a phase has one observation, so the unbiased variance divides by 0 (use "
-           "se_method='hanley' or 'null')",
-    "tau": "a phase has one observation, so the unbiased variance divides by 0 (use "
-           "se_method='hanley' or 'null')",
-    "tau_bc": "a phase has one observation, so the unbiased variance divides by 0 (use "
-              "se_method='hanley' or 'null')",
-    "smd": "the standardising SD is 0 (the outcome does not vary) or a phase has fewer "
-           "than 2 observations",
-    "lrrd": "a phase has fewer than 2 observations, or a phase mean is 0 without a "
-            "truncation constant",
-    "lrri": "a phase has fewer than 2 observations, or a phase mean is 0 without a "
-            "truncation constant",
-    "lor": "a phase has fewer than 2 observations, or a phase mean is 0 or 100% without a "
-           "truncation constant",
-    "lrm": "a phase has fewer than 2 observations or a median of 0",
-    "pogo": "a phase has fewer than 2 observations",
-    "tau_u": "the Tau-U interval is undefined for these data (see rehabstats.sced.tau_u)",
-}
-
-
 def _announce(names: list[str], pairs: _Pairs, est: np.ndarray, se: np.ndarray,
               lo: np.ndarray, hi: np.ndarray, has_ci: np.ndarray,
               messages: dict[tuple[int, int], str], opts: dict[str, Any]) -> None:
@@ -428,7 +298,7 @@ def _announce(names: list[str], pairs: _Pairs, est: np.ndarray, se: np.ndarray,
     for j, name in enumerate(names):
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(est[:, j])
-            if name in _HAS_SE or (name == "tau_u" and opts["tau_u_ci"] != "none"):
+            if REGISTRY[name].reports_se(opts):
                 bad |= ~np.isfinite(se[:, j])
             bad |= has_ci[:, j] & ~(np.isfinite(lo[:, j]) & np.isfinite(hi[:, j]))
         rows = {int(r) for r in np.flatnonzero(bad)} | {r for (r, jj) in messages if jj == j}
@@ -436,7 +306,7 @@ def _announce(names: list[str], pairs: _Pairs, est: np.ndarray, se: np.ndarray,
             continue
         by_reason: dict[str, list[int]] = {}
         for r in sorted(rows):
-            why = messages.get((r, j)) or f"{name}: not finite ({_REASONS.get(name, 'degenerate data')})."
+            why = messages.get((r, j)) or f"{name}: not finite ({REGISTRY[name].reason})."
             by_reason.setdefault(why, []).append(r)
         for why, rs_ in by_reason.items():
             where = ", ".join(f"case {_plain(pairs.case[r])!r} pair {int(pairs.pair[r])}"
@@ -539,7 +409,7 @@ def combine_phase_pairs(
     index = table["index"].to_numpy()
     # a missing or infinite SE of an index that has one (not PND, PEM, PAND, IRD, Tau-U)
     # makes the case's combined SE and interval non-finite, as in SingleCaseES: announce it
-    lost = ~np.isfinite(se) & np.isin(index.astype(str), sorted(_HAS_SE))
+    lost = ~np.isfinite(se) & np.isin(index.astype(str), sorted(HAS_SE))
     # scale-safe: each case-index group's SEs are divided by their largest finite value,
     # so SEs of any magnitude (1e300) neither overflow when squared nor underflow in 1/V
     finite_se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
@@ -679,8 +549,6 @@ def pand_pooled(
     >>> round(pand_pooled(df, outcome="y", phase="ph", session="t", case="case").estimate, 4)
     0.8333
     """
-    from ._nonoverlap import _pand_phi, _pand_sort_counts
-
     improvement = check_improvement(improvement)
     method = check_option(method, "method", ("minimum", "sort"))
     labels, a_list, b_list, omitted = _first_pairs(data, outcome, phase, session, case,
@@ -692,7 +560,7 @@ def pand_pooled(
     counts = np.zeros((2, 2))
     keep = 0.0
     for lab, a, b in zip(labels, a_list, b_list, strict=True):
-        oa, ob = _orient(a[None, :], b[None, :], improvement)
+        oa, ob = orient(a[None, :], b[None, :], improvement)
         if method == "minimum":
             p_i = float(_pand_minimum_core(oa, ob)[0])
             keep += round(p_i * (a.size + b.size))

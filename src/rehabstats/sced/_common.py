@@ -1,4 +1,14 @@
-"""Shared helpers of the single-case effect-size indices (input checks, result building)."""
+"""Shared helpers of the single-case effect-size indices (input checks, result building).
+
+Every index function (``_overlap``, ``_nap_tau``, ``_tau_u``, ``_tau_bc``,
+``_parametric``) takes the baseline (phase A) and treatment (phase B)
+observations in session order and returns an
+:class:`~rehabstats._results.EffectSizeResult` with ``n_x`` = number of
+treatment observations and ``n_y`` = number of baseline observations (the
+treatment/control convention of the whole library). Defaults reproduce the
+numbers of the R package SingleCaseES 0.7.4 (Pustejovsky, Chen, Swan & Grekov);
+options reproduce the variants of scan 0.67.1 (Wilbert & Lueke).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +24,9 @@ from .._results import EffectSizeResult
 from .._validate import as_float_array, check_ci, check_improvement
 from ..errors import DataError, RehabStatsWarning
 
-__all__ = ["as_phase_arrays", "check_optional_ci", "make_result", "pow2_unit", "sd", "zcrit"]
+__all__ = [
+    "as_phase_arrays", "check_optional_ci", "make_result", "orient", "pow2_unit", "sd", "zcrit",
+]
 
 
 def as_phase_arrays(
@@ -36,6 +48,13 @@ def as_phase_arrays(
                 f"got {arr.size}."
             )
     return a, b, improvement, na + nb
+
+
+def orient(a: np.ndarray, b: np.ndarray, improvement: str) -> tuple[np.ndarray, np.ndarray]:
+    """Negate both phases when a decrease is the improvement (SingleCaseES convention)."""
+    if improvement == "decrease":
+        return -a, -b
+    return a, b
 
 
 def pow2_unit(*arrays: np.ndarray) -> float:

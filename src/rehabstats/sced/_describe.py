@@ -12,10 +12,11 @@ import pandas as pd
 from .._results import Result
 from .._validate import check_improvement, show_value
 from ..errors import RehabStatsWarning
-from ._common import pow2_unit
+from ._common import orient, pow2_unit
 from ._common import sd as _sd
 from ._data import prepare_sced
-from ._nonoverlap import _nap_core, _orient, _pnd_core
+from ._nap_tau import _nap_core
+from ._overlap import _pnd_core
 
 __all__ = ["SCEDDescription", "describe"]
 
@@ -130,7 +131,7 @@ def describe(
                 "min": float(y.min()), "max": float(y.max()), "trend": _slope(t, y),
             })
         for (r1, p1, t1, y1), (r2, p2, t2, y2) in itertools.pairwise(runs):
-            oa, ob = _orient(y1[None, :], y2[None, :], improvement)
+            oa, ob = orient(y1[None, :], y2[None, :], improvement)
             with np.errstate(all="ignore"):
                 nap_v = float(_nap_core(oa, ob, "null")[0][0])
                 ratio = float(np.float64(_sd(y2)) / _sd(y1))

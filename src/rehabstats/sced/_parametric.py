@@ -16,12 +16,12 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
-from .._axis import is_batch, ravel_inputs
+from .._axis import batch_axis
 from .._batch_results import BatchEffectSizeResult
 from .._results import EffectSizeResult
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
-from ._axis import sced_batch
+from ._axis import BatchCore, BatchCoreResult, normal_interval, sced_batch
 from ._common import as_phase_arrays, check_optional_ci, make_result, zcrit
 from ._common import sd as _sd
 
@@ -158,13 +158,10 @@ def smd(
         Confidence level; ``None`` for none.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -197,10 +194,9 @@ def smd(
     >>> batch.shape, bool(batch[1].estimate == smd([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
     ((2,), True)
     """
-    if axis is None:
-        baseline, treatment = ravel_inputs([baseline, treatment])
-    elif is_batch([baseline, treatment], axis):
-        return sced_batch("smd", smd, baseline, treatment, axis=int(axis),
+    (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
+    if batch is not None:
+        return sced_batch("smd", baseline, treatment, axis=batch,
                           improvement=improvement, standardizer=standardizer,
                           bias_correct=bias_correct, ci=ci)
     standardizer = check_option(standardizer, "standardizer", ("baseline", "pooled"))
@@ -382,13 +378,10 @@ _LRR_DOC = """
         Confidence level; ``None`` for none.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -417,10 +410,9 @@ def lrrd(
     ci: float | None = 0.95,
     axis: int | None = 0,
 ) -> EffectSizeResult | BatchEffectSizeResult:
-    if axis is None:
-        baseline, treatment = ravel_inputs([baseline, treatment])
-    elif is_batch([baseline, treatment], axis):
-        return sced_batch("lrrd", lrrd, baseline, treatment, axis=int(axis),
+    (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
+    if batch is not None:
+        return sced_batch("lrrd", baseline, treatment, axis=batch,
                           improvement=improvement, scale=scale, intervals=intervals,
                           observation_length=observation_length, d_const=d_const,
                           bias_correct=bias_correct, ci=ci)
@@ -441,10 +433,9 @@ def lrri(
     ci: float | None = 0.95,
     axis: int | None = 0,
 ) -> EffectSizeResult | BatchEffectSizeResult:
-    if axis is None:
-        baseline, treatment = ravel_inputs([baseline, treatment])
-    elif is_batch([baseline, treatment], axis):
-        return sced_batch("lrri", lrri, baseline, treatment, axis=int(axis),
+    (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
+    if batch is not None:
+        return sced_batch("lrri", baseline, treatment, axis=batch,
                           improvement=improvement, scale=scale, intervals=intervals,
                           observation_length=observation_length, d_const=d_const,
                           bias_correct=bias_correct, ci=ci)
@@ -524,13 +515,10 @@ def lor(
         Confidence level.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -555,10 +543,9 @@ def lor(
     >>> batch.shape, bool(batch[1].estimate == lor([10, 20, 30, 20], [50, 60, 70, 60, 50], intervals=10).estimate)
     ((2,), True)
     """
-    if axis is None:
-        baseline, treatment = ravel_inputs([baseline, treatment])
-    elif is_batch([baseline, treatment], axis):
-        return sced_batch("lor", lor, baseline, treatment, axis=int(axis),
+    (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
+    if batch is not None:
+        return sced_batch("lor", baseline, treatment, axis=batch,
                           improvement=improvement, scale=scale, intervals=intervals,
                           d_const=d_const, bias_correct=bias_correct, ci=ci)
     check_option(scale, "scale", ("percentage", "proportion"))
@@ -659,13 +646,10 @@ def lrm(
         Confidence level.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -689,10 +673,9 @@ def lrm(
     >>> batch.shape, bool(batch[1].estimate == lrm([1, 2, 3, 2], [5, 6, 7, 6, 5]).estimate)
     ((2,), True)
     """
-    if axis is None:
-        baseline, treatment = ravel_inputs([baseline, treatment])
-    elif is_batch([baseline, treatment], axis):
-        return sced_batch("lrm", lrm, baseline, treatment, axis=int(axis),
+    (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
+    if batch is not None:
+        return sced_batch("lrm", baseline, treatment, axis=batch,
                           improvement=improvement, delta_method=delta_method, ci=ci)
     delta_method = check_option(delta_method, "delta_method", (True, False))
     level = check_optional_ci(ci)
@@ -750,13 +733,10 @@ def pogo(
         Confidence level.
 
     axis : int or None, optional
-        Axis holding the observations when ``baseline``/``treatment`` have two or
-        more dimensions, e.g. ``axis=1`` for arrays of shape ``(n_series, n_A)`` and
-        ``(n_series, n_B)`` (scipy's rule: default 0, the other axes broadcast). The
-        result is then a :class:`~rehabstats._batch_results.BatchEffectSizeResult`
-        whose element ``i`` equals this function on series ``i`` (missing values
-        dropped per series; a series whose call warns or raises is named in one
-        ``RehabStatsWarning``, NaN where it raises). ``None`` ravels each input.
+        Axis holding the observations of inputs with two or more dimensions: the
+        result is then a batch whose element ``i`` equals this function on series
+        ``i`` (the rule in full under :func:`~rehabstats.sced.nap`). ``None`` ravels
+        each input.
 
     Returns
     -------
@@ -786,10 +766,9 @@ def pogo(
     >>> batch.shape, bool(batch[1].estimate == pogo([1, 2, 3, 2], [5, 6, 7, 6, 5], goal=9).estimate)
     ((2,), True)
     """
-    if axis is None:
-        baseline, treatment = ravel_inputs([baseline, treatment])
-    elif is_batch([baseline, treatment], axis):
-        return sced_batch("pogo", pogo, baseline, treatment, axis=int(axis),
+    (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
+    if batch is not None:
+        return sced_batch("pogo", baseline, treatment, axis=batch,
                           goal=goal, improvement=improvement, ci=ci)
     if goal is None or isinstance(goal, bool) or not isinstance(goal, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(goal)):
@@ -826,3 +805,129 @@ def pogo(
         reason="the goal is so close to the baseline mean, relative to the spread of the "
                "data, that PoGO or its standard error exceeds double precision",
     )
+
+
+# --------------------------------------------------------------------------- batch cores
+# (registry rows: rehabstats.sced._registry; options as in effect_sizes)
+
+
+def _smd_batch(a: np.ndarray, b: np.ndarray, improvement: str,
+               opts: dict[str, Any]) -> BatchCoreResult:
+    d, se, _ = _smd_core(a, b, improvement, opts["standardizer"], opts["bias_correct"])
+    return normal_interval(d, se, opts["ci"])
+
+
+def _smd_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    opts["standardizer"] = check_option(kw["standardizer"], "standardizer",
+                                        ("baseline", "pooled"))
+    opts["bias_correct"] = check_option(kw["bias_correct"], "bias_correct", (True, False))
+    return opts
+
+
+def _lrr_batch(version: str) -> BatchCore:
+    """The batch core of LRRd (``version="d"``) or LRRi (``"i"``)."""
+
+    def core(a: np.ndarray, b: np.ndarray, improvement: str,
+             opts: dict[str, Any]) -> BatchCoreResult | None:
+        upper = {"percentage": 100.0, "proportion": 1.0}.get(opts["scale"], math.inf)
+        if np.any((a < 0) | (a > upper)) or np.any((b < 0) | (b > upper)):
+            return None  # the per-series call raises the informative error
+        dc = opts["d_const"] if opts["d_const"] is not None else _trunc_constant(
+            opts["scale"], opts["observation_length"], opts["intervals"])
+        d, se = _lrr_core(a, b, version=version, improvement=improvement, scale=opts["scale"],
+                          d_const=dc, bias_correct=opts["bias_correct"])
+        return normal_interval(d, se, opts["ci"])
+
+    core.__name__ = core.__qualname__ = f"_lrr{version}_batch"
+    return core
+
+
+def _lrr_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    sc, iv, ol, dc = _check_lrr_args(kw["scale"], kw.get("intervals"),
+                                     kw.get("observation_length"), kw.get("d_const"),
+                                     kw["bias_correct"])
+    opts.update(scale=sc, intervals=iv, observation_length=ol, d_const=dc,
+                bias_correct=bool(kw["bias_correct"]))
+    return opts
+
+
+def _lor_batch(a: np.ndarray, b: np.ndarray, improvement: str,
+               opts: dict[str, Any]) -> BatchCoreResult | None:
+    if opts["scale"] not in ("percentage", "proportion"):
+        return None
+    upper = 100.0 if opts["scale"] == "percentage" else 1.0
+    if np.any((a < 0) | (a > upper)) or np.any((b < 0) | (b > upper)):
+        return None  # the per-series call raises the informative error
+    dc = opts["d_const"] if opts["d_const"] is not None else _trunc_constant(
+        opts["scale"], None, opts["intervals"])
+    d, se = _lor_core(a, b, improvement, opts["scale"], dc, opts["bias_correct"])
+    return normal_interval(d, se, opts["ci"])
+
+
+def _lor_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    check_option(kw["scale"], "scale", ("percentage", "proportion"))
+    return _lrr_axis_options(kw, opts)
+
+
+def _lrm_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    opts["delta_method"] = bool(check_option(kw["delta_method"], "delta_method",
+                                             (True, False)))
+    return opts
+
+
+def _pogo_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    goal = kw["goal"]
+    if goal is None or isinstance(goal, bool) or not isinstance(
+            goal, (int, float, np.integer, np.floating)) or not math.isfinite(float(goal)):
+        raise DataError(f"The 'goal' argument must be a finite number (the goal level); "
+                        f"got {goal!r}.")
+    opts["goal"] = float(goal)
+    return opts
+
+
+def _pogo_axis_batch(a: np.ndarray, b: np.ndarray, improvement: str,
+                     opts: dict[str, Any]) -> BatchCoreResult:
+    """PoGO of a block of series (the arithmetic of ``pogo`` per row); ``axis=`` batches only."""
+    g = opts["goal"]
+    unit = _pow2_scale(a, b, np.full((a.shape[0], 1), g))
+    ma, va = _mean_var(a / unit[:, None])
+    mb, vb = _mean_var(b / unit[:, None])
+    gap = g / unit - ma
+    est = 100 * (mb - ma) / gap
+    var = (va / a.shape[1] + vb / b.shape[1] + (est / 100) ** 2 * va / a.shape[1]) / gap**2
+    se = 100 * np.sqrt(var)
+    lo, hi = _normal_ci(est, se, opts["ci"])
+    est = np.where(gap == 0, np.nan, est)  # recomputed (and announced) by the one-series call
+    return est, se, lo, hi, "normal"
+
+
+def _lrm_axis_batch(a: np.ndarray, b: np.ndarray, improvement: str,
+                    opts: dict[str, Any]) -> BatchCoreResult:
+    """LRM of a block of series (the arithmetic of ``lrm`` per row); ``axis=`` batches only."""
+    parts = [_log_median_rows(x, opts["delta_method"]) for x in (a, b)]
+    est = parts[1][0] - parts[0][0]
+    if improvement == "decrease":
+        est = -est
+    total = parts[0][1] + parts[1][1]
+    se = np.where(total >= 0, np.sqrt(np.where(total >= 0, total, 0.0)), np.nan)
+    bad = ((a < 0).any(axis=1) | (b < 0).any(axis=1) | (a.shape[1] < 2)
+           | (b.shape[1] < 2))
+    lo, hi = _normal_ci(est, se, opts["ci"])
+    est = np.where(bad, np.nan, est)  # recomputed (and announced) by the one-series call
+    return est, se, lo, hi, "normal"
+
+
+def _log_median_rows(x: np.ndarray, delta_method: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise :func:`_log_median_stats`."""
+    n = x.shape[1]
+    med = np.median(x, axis=1)
+    o1 = max(int(np.round(n / 2 - math.sqrt(n))), 1)
+    o2 = n - o1 + 1
+    z0 = stats.norm.ppf(1 - stats.binom.cdf(o1 - 1, n, 0.5))
+    y = np.sort(x, axis=1)
+    lo, hi = y[:, o1 - 1], y[:, o2 - 1]
+    if delta_method:
+        var = ((hi - lo) / (2 * z0 * med)) ** 2
+    else:
+        var = ((np.log(hi) - np.log(lo)) / (2 * z0)) ** 2
+    return np.log(med), var
