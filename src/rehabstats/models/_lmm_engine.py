@@ -94,6 +94,101 @@ def _sandwich(S: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
+_MAX_GROUPS = 64   # distinct cluster sizes up to which q = 1 works on per-size sums
+
+
+class _Q1Stats:
+    """Random intercept (q = 1): per-cluster-size sufficient statistics.
+
+    With one random effect the marginal covariance of subject i is
+    ``sigma^2 I + g z_i z_i'``: on ``span(z_i)`` it is the scalar
+    ``sigma^2 + g lam_i`` (``lam_i = z_i'z_i``, the cluster size for an
+    intercept), on the complement ``sigma^2``. Every weight of the fit and of its
+    derivatives is therefore a function of ``lam_i`` only, and the p x p sums
+    ``sum_i w(lam_i) x~_i x~_i'`` reduce to ``sum_s w(lam_s) S_s`` over the few
+    distinct sizes ``s`` (``S_s`` formed once): O(#sizes p^2) per evaluation
+    instead of O(m p^2). Residual terms stay per subject (O(m p), exact). With
+    many distinct ``lam`` (a non-constant z) every subject is its own group.
+    """
+
+    def __init__(self, prob: LMMProblem) -> None:
+        lam = prob.ZtZ[:, 0, 0]
+        self.xt = xt = prob.Xt[:, 0, :]
+        self.yt = yt = prob.yt[:, 0]
+        keys, gidx, cnt = np.unique(lam, return_inverse=True, return_counts=True)
+        self.grouped = len(keys) <= _MAX_GROUPS
+        if self.grouped:
+            self.lam, self.cnt = keys, cnt.astype(float)
+            self.gidx = gidx = np.asarray(gidx).reshape(-1)
+            ng, p = len(keys), xt.shape[1]
+            self.Sxx = np.empty((ng, p, p))
+            self.Sxy = np.empty((ng, p))
+            self.Syy = np.empty(ng)
+            for g in range(ng):
+                sel = gidx == g
+                xg, yg = xt[sel], yt[sel]
+                self.Sxx[g] = xg.T @ xg
+                self.Sxy[g] = xg.T @ yg
+                self.Syy[g] = float(yg @ yg)
+        else:
+            self.lam, self.cnt = lam, np.ones(len(lam))
+            self.gidx = np.arange(len(lam))
+        # within-subject part: |y_d - X_d b|^2 and X_d'(y_d - X_d b) exactly, as
+        # corrections around one least-squares point b_d (no large cancellation)
+        self.XdXd = prob.XdXd
+        self.bd = bd = np.linalg.pinv(prob.XdXd) @ prob.Xdyd
+        rdd = prob.yd - prob.Xd @ bd
+        self.rdd2 = float(rdd @ rdd)
+        self.gd = prob.Xd.T @ rdd
+        self.nq = float(prob.n - prob.m)
+
+    def wxx(self, w: np.ndarray) -> np.ndarray:
+        """``sum_i w_i x~_i x~_i'`` for group weights ``w``."""
+        if self.grouped:
+            out: np.ndarray = np.tensordot(w, self.Sxx, axes=1)
+            return out
+        out = (self.xt * w[:, None]).T @ self.xt
+        return out
+
+    def wxy(self, w: np.ndarray) -> np.ndarray:
+        if self.grouped:
+            out: np.ndarray = w @ self.Sxy
+            return out
+        out = self.xt.T @ (w * self.yt)
+        return out
+
+    def wyy(self, w: np.ndarray) -> float:
+        return float(w @ self.Syy) if self.grouped else float(w @ (self.yt * self.yt))
+
+    def trC(self, C: np.ndarray) -> np.ndarray:
+        """``tr(C S_g)`` per group."""
+        if self.grouped:
+            out: np.ndarray = np.einsum("pq,gqp->g", C, self.Sxx)
+            return out
+        out = np.sum((self.xt @ C) * self.xt, axis=1)
+        return out
+
+    def resid(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-subject span residuals ``y~_i - x~_i'b`` and their squares summed per group."""
+        rh = self.yt - self.xt @ beta
+        r2 = rh * rh
+        if self.grouped:
+            r2 = np.bincount(self.gidx, weights=r2, minlength=len(self.lam))
+        return rh, r2
+
+    def xr(self, W: np.ndarray, rh: np.ndarray) -> np.ndarray:
+        """``sum_i W[k, g(i)] rh_i x~_i`` for each row k of ``W``: (k, p)."""
+        Wi = W[:, self.gidx] if self.grouped else W
+        out: np.ndarray = (Wi * rh) @ self.xt
+        return out
+
+    def within(self, beta: np.ndarray) -> tuple[float, np.ndarray]:
+        """``|y_d - X_d b|^2`` and ``X_d'(y_d - X_d b)``."""
+        e = beta - self.bd
+        XXe = self.XdXd @ e
+        return self.rdd2 - 2 * float(e @ self.gd) + float(e @ XXe), self.gd - XXe
+
+
 class LMMProblem:
     """y = X b + Z u + e with u_i ~ N(0, G) per subject, held as per-subject statistics.
 
@@ -155,6 +250,7 @@ class LMMProblem:
         self.ydyd = float(self.yd @ self.yd)
         self._S = vech_basis(q)
         self._last: tuple[bytes, Any] | None = None
+        self._q1: _Q1Stats | None = _Q1Stats(self) if q == 1 else None
 
     def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float] | None:
         """log|V0|, X'V0^-1 X, beta and the weighted RSS (V0 = I + Z Lam Lam' Z')."""
@@ -168,15 +264,14 @@ class LMMProblem:
 
     def _solve_uncached(self, theta: np.ndarray
                         ) -> tuple[float, np.ndarray, np.ndarray, float] | None:
-        if self.q == 1:
-            d = theta[0] ** 2 * self.ZtZ[:, 0, 0]                 # eigenvalue of T Lam Lam' T'
+        if self._q1 is not None:
+            st = self._q1
+            d = theta[0] ** 2 * st.lam                 # eigenvalue of T Lam Lam' T' per size
             w = 1.0 / (1.0 + d)
-            logdet = float(np.sum(np.log1p(d)))
-            xt, yt = self.Xt[:, 0, :], self.yt[:, 0]
-            xw = xt * w[:, None]
-            XVX = self.XdXd + xw.T @ xt
-            XVy = self.Xdyd + xw.T @ yt
-            yVy = self.ydyd + float(w @ (yt * yt))
+            logdet = float(st.cnt @ np.log1p(d))
+            XVX = self.XdXd + st.wxx(w)
+            XVy = self.Xdyd + st.wxy(w)
+            yVy = self.ydyd + st.wyy(w)
         else:
             TL = self.T @ blocks_from_theta(theta, self.q)      # (m, q, q)
             M = np.eye(self.q) + TL @ TL.transpose(0, 2, 1)
@@ -231,6 +326,8 @@ class LMMProblem:
         then a sum of q x p per-subject products (``full`` adds the Kenward-Roger
         ``Q``), so no N x N or n_i x n_i matrix is formed.
         """
+        if self._q1 is not None:
+            return self._moments_q1(float(np.asarray(G).reshape(-1)[0]), float(sigma2), full)
         q, p, m, s = self.q, self.p, self.m, float(sigma2)
         S = self._S
         nG = len(S)
@@ -323,13 +420,112 @@ class LMMProblem:
         return Moments(beta=beta, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
                         H=(H + H.T) / 2)
 
+    def _moments_q1(self, g: float, s: float, full: bool) -> Moments:
+        """:meth:`moments` for a random intercept, from the per-size sums (:class:`_Q1Stats`).
+
+        On subject i's span the weights are ``e_k = (lam_i g + s)^-k``; with
+        ``S_g = sum x~ x~'`` per size, ``K_G = sum lam e1^2 S``, ``K_s = X_d'X_d/s^2
+        + sum e2 S``, ``Q_GG = sum lam^2 e1^3 S``, ``Q_Gs = sum lam e1^3 S``,
+        ``Q_ss = X_d'X_d/s^3 + sum e3 S``; the traces and the residual
+        quadratic forms follow the same pattern (the general formulas with q = 1).
+        """
+        st = self._q1
+        assert st is not None
+        lam, cnt = st.lam, st.cnt
+        e1 = 1.0 / (lam * g + s)
+        e2 = e1 * e1
+        e3 = e2 * e1
+        XdXd = self.XdXd
+        XWX = XdXd / s + st.wxx(e1)
+        C = np.linalg.inv(XWX)
+        C = (C + C.T) / 2
+        beta = C @ (self.Xdyd / s + st.wxy(e1))
+        rh, r2 = st.resid(beta)
+        rdrd, Xdrd = st.within(beta)
+        K = np.empty((2, self.p, self.p))
+        K[0] = st.wxx(lam * e2)
+        K[1] = XdXd / s**2 + st.wxx(e2)
+        QGG, QGs = st.wxx(lam * lam * e3), st.wxx(lam * e3)
+        XW3X = XdXd / s**3 + st.wxx(e3)
+        T1 = np.empty((2, 2))
+        T1[0, 0] = float(cnt @ (lam * lam * e2))
+        T1[0, 1] = T1[1, 0] = float(cnt @ (lam * e2))
+        T1[1, 1] = st.nq / s**2 + float(cnt @ e2)
+        trCQ = np.empty((2, 2))
+        trCQ[0, 0] = float(np.sum(C * QGG))
+        trCQ[0, 1] = trCQ[1, 0] = float(np.sum(C * QGs))
+        trCQ[1, 1] = float(np.sum(C * XW3X))
+        Q: np.ndarray | None = None
+        if full:
+            Q = np.empty((2, 2, self.p, self.p))
+            Q[0, 0], Q[0, 1], Q[1, 0], Q[1, 1] = QGG, QGs, QGs.T, XW3X
+        CK = C @ K
+        trPVPV = T1 - 2 * trCQ + np.einsum("apq,bqp->ab", CK, CK)
+        Xu = st.xr(np.stack([lam * e2, e2]), rh)
+        Xu[1] += Xdrd / s**2
+        uWu = np.empty((2, 2))
+        uWu[0, 0] = float(r2 @ (lam * lam * e3))
+        uWu[0, 1] = uWu[1, 0] = float(r2 @ (lam * e3))
+        uWu[1, 1] = rdrd / s**3 + float(r2 @ e3)
+        quad = uWu - Xu @ C @ Xu.T
+        trWV = np.array([float(cnt @ (lam * e1)), st.nq / s + float(cnt @ e1)])
+        yPVPy = np.array([float(r2 @ (lam * e2)), rdrd / s**2 + float(r2 @ e2)])
+        if self.reml:
+            grad = trWV - np.trace(CK, axis1=1, axis2=2) - yPVPy
+            H = -trPVPV + 2 * quad
+        else:
+            grad = trWV - yPVPy
+            H = -T1 + 2 * quad
+        return Moments(beta=beta, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
+                       H=(H + H.T) / 2)
+
+    def _profiled_q1(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian of the profiled deviance in theta (q = 1), in closed form.
+
+        With ``u = theta^2``, ``w_s = 1 / (1 + u lam_s)`` and ``M = X'V0^-1 X``:
+        ``d log|V0| = sum lam w``, ``dM = -sum lam w^2 S``, ``d^2M = 2 sum lam^2 w^3 S``,
+        and for the profiled residual sum of squares (envelope theorem)
+        ``rss' = -sum lam w^2 r~^2``, ``rss'' = 2 sum lam^2 w^3 r~^2 - 2 v'M^-1 v``
+        with ``v = X'V0' r = -sum lam w^2 r~ x~``; then the chain rule to theta.
+        """
+        st = self._q1
+        assert st is not None
+        out = self.solve(theta)
+        if out is None:
+            return np.full(1, np.nan), np.full((1, 1), np.nan)
+        _, M, beta, rss = out
+        t = float(theta[0])
+        lam, cnt = st.lam, st.cnt
+        w = 1.0 / (1.0 + t * t * lam)
+        lw2, l2w3 = lam * w * w, lam * lam * w**3
+        L1 = float(cnt @ (lam * w))
+        L2 = -float(cnt @ (lam * lw2))
+        rh, r2 = st.resid(beta)
+        v = -st.xr(lw2[None, :], rh)[0]
+        Minv = np.linalg.inv(M)
+        r1 = -float(r2 @ lw2)
+        rr2 = 2 * float(r2 @ l2w3) - 2 * float(v @ Minv @ v)
+        dof = self.n - self.p if self.reml else self.n
+        fu = L1 + dof * r1 / rss
+        fuu = L2 + dof * (rr2 / rss - (r1 / rss) ** 2)
+        if self.reml:
+            MiM1 = Minv @ st.wxx(-lw2)
+            fu += float(np.trace(MiM1))
+            fuu += float(np.sum(Minv * st.wxx(2 * l2w3))) - float(np.sum(MiM1 * MiM1.T))
+        g = np.array([2 * t * fu])
+        H = np.array([[4 * t * t * fuu + 2 * fu]])
+        return g, H
+
     def varpar_derivatives(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of the *profiled* deviance with respect to theta.
 
         At sigma = sigma_hat(theta) the deviance is stationary in sigma, so the
         gradient is the theta part of the full gradient and the Hessian the Schur
         complement ``H_tt - H_ts H_ss^-1 H_st`` of the full Hessian in (theta, sigma).
+        (q = 1: the same derivatives in closed form, :meth:`_profiled_q1`.)
         """
+        if self._q1 is not None:
+            return self._profiled_q1(np.asarray(theta, dtype=float))
         sigma2 = self.sigma2(theta)
         Lam = blocks_from_theta(theta, self.q)
         mom = self.moments(sigma2 * Lam @ Lam.T, sigma2)
@@ -455,7 +651,8 @@ def newton(prob: LMMProblem, theta: np.ndarray, max_iter: int = 200) -> tuple[np
         fc = prob.deviance(cand)
         if not pred > noise:
             # at rounding level of the deviance: Newton polish while the gradient falls
-            if not (gmax < gbest and fc <= f + noise):
+            # (a halving at least: smaller gains are rounding noise of the gradient)
+            if not (gmax < 0.5 * gbest and fc <= f + noise):
                 break
             gbest = gmax
             theta, f = cand, min(f, fc)
