@@ -227,8 +227,11 @@ def _check_levels(design_info: patsy.DesignInfo, work: pd.DataFrame, subject: st
                 "at least two (merge or drop it)."
             )
         if _constant_within(subj, values):
-            pairs = np.unique(np.column_stack([codes[ok], subj[ok]]), axis=0)
-            n_s = np.bincount(pairs[:, 0], minlength=len(keys))
+            # distinct (level, subject) pairs as one integer key (a 1-D unique: the
+            # row-wise unique of a 2-column array sorts ~50x slower)
+            width = int(subj.max()) + 2
+            pairs = np.unique(codes[ok].astype(np.int64) * width + (subj[ok] + 1))
+            n_s = np.bincount(pairs // width, minlength=len(keys))
             n_subj = dict(zip(keys, n_s.tolist(), strict=True))
             lonely = [lv for lv in levels if n_subj.get(lv, 0) == 1]
             if lonely:

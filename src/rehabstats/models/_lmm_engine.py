@@ -133,19 +133,14 @@ class _Q1Stats:
         else:
             self.lam, self.cnt = lam, np.ones(len(lam))
             self.gidx = np.arange(len(lam))
-        # within-subject part: |y_d - X_d b|^2 and X_d'(y_d - X_d b) exactly, as
-        # corrections around one least-squares point b_d (no large cancellation)
-        self.XdXd = prob.XdXd
-        self.bd = bd = np.linalg.pinv(prob.XdXd) @ prob.Xdyd
-        rdd = prob.yd - prob.Xd @ bd
-        self.rdd2 = float(rdd @ rdd)
-        self.gd = prob.Xd.T @ rdd
+        self.within = _Within(prob)
         self.nq = float(prob.n - prob.m)
 
     def wxx(self, w: np.ndarray) -> np.ndarray:
         """``sum_i w_i x~_i x~_i'`` for group weights ``w``."""
         if self.grouped:
-            out: np.ndarray = np.tensordot(w, self.Sxx, axes=1)
+            p = self.Sxx.shape[1]
+            out: np.ndarray = (w @ self.Sxx.reshape(len(w), p * p)).reshape(p, p)
             return out
         out = (self.xt * w[:, None]).T @ self.xt
         return out
@@ -182,8 +177,83 @@ class _Q1Stats:
         out: np.ndarray = (Wi * rh) @ self.xt
         return out
 
-    def within(self, beta: np.ndarray) -> tuple[float, np.ndarray]:
-        """``|y_d - X_d b|^2`` and ``X_d'(y_d - X_d b)``."""
+
+class _PatternStats:
+    """q > 1: sufficient statistics per pattern of ``Z_i'Z_i`` (subjects sharing it).
+
+    Subjects with the same ``Z_i'Z_i`` share ``T_i`` and hence every q x q weight
+    matrix of the fit (``(T G T' + sigma^2 I)^-k``); a p x p sum
+    ``sum_i x~_i' B x~_i`` is then ``sum_g <B_g, S_g>`` with
+    ``S_g[c, d] = sum_{i in g} x~_i[c] x~_i[d]'`` formed once. Balanced designs
+    have one pattern, so a moments evaluation costs O(m q p) (residuals only).
+    Used when there are at most ``_MAX_GROUPS`` patterns.
+    """
+
+    def __init__(self, prob: LMMProblem) -> None:
+        m, q, p = prob.m, prob.q, prob.p
+        keys, first, gidx, cnt = np.unique(prob.ZtZ.reshape(m, q * q), axis=0,
+                                           return_index=True, return_inverse=True,
+                                           return_counts=True)
+        self.ng = ng = len(keys)
+        self.gidx = gidx = np.asarray(gidx).reshape(-1)
+        self.cnt = cnt.astype(float)
+        self.T = prob.T[first]                                   # (ng, q, q)
+        self.xt, self.yt = prob.Xt, prob.yt                      # (m, q, p), (m, q)
+        self.Sxx = np.empty((ng, q, q, p, p))
+        self.Sxy = np.empty((ng, q, q, p))
+        self.Syy = np.empty((ng, q, q))
+        for g in range(ng):
+            sel = gidx == g
+            xg, yg = prob.Xt[sel], prob.yt[sel]
+            self.Sxx[g] = np.einsum("icp,idr->cdpr", xg, xg)
+            self.Sxy[g] = np.einsum("icp,id->cdp", xg, yg)
+            self.Syy[g] = yg.T @ yg
+        self.within = _Within(prob)
+        self.nq = float(prob.n - m * q)
+
+    def xx(self, B: np.ndarray) -> np.ndarray:
+        """``sum_i x~_i' B_g(i) x~_i`` for ``B`` (..., ng, q, q): (..., p, p)."""
+        ng, q, _, p, _ = self.Sxx.shape
+        lead = B.shape[:-3]
+        out: np.ndarray = (B.reshape(-1, ng * q * q) @ self.Sxx.reshape(ng * q * q, p * p)
+                           ).reshape((*lead, p, p))
+        return out
+
+    def xy(self, B: np.ndarray) -> np.ndarray:
+        ng, q, _, p = self.Sxy.shape
+        lead = B.shape[:-3]
+        out: np.ndarray = (B.reshape(-1, ng * q * q) @ self.Sxy.reshape(ng * q * q, p)
+                           ).reshape((*lead, p))
+        return out
+
+    def resid(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Span residuals ``r~_i`` (m, q) and ``R_g = sum_{i in g} r~_i r~_i'`` (ng, q, q)."""
+        m, q, p = self.xt.shape
+        rh = self.yt - (self.xt.reshape(-1, p) @ beta).reshape(m, q)
+        outer = (rh[:, :, None] * rh[:, None, :]).reshape(m, q * q)
+        R = np.stack([np.bincount(self.gidx, weights=outer[:, j], minlength=self.ng)
+                      for j in range(q * q)], axis=1).reshape(self.ng, q, q)
+        return rh, R
+
+    def xr(self, B: np.ndarray, rh: np.ndarray) -> np.ndarray:
+        """``sum_i x~_i' B_g(i) r~_i`` for ``B`` (k, ng, q, q): (k, p)."""
+        v = np.einsum("kmcd,md->kmc", B[:, self.gidx], rh)
+        out: np.ndarray = np.einsum("kmc,mcp->kp", v, self.xt)
+        return out
+
+
+class _Within:
+    """``|y_d - X_d b|^2`` and ``X_d'(y_d - X_d b)`` of the within-subject residuals,
+    as exact corrections around one least-squares point ``b_d`` (formed once)."""
+
+    def __init__(self, prob: LMMProblem) -> None:
+        self.XdXd = prob.XdXd
+        self.bd = bd = np.linalg.pinv(prob.XdXd) @ prob.Xdyd
+        rdd = prob.yd - prob.Xd @ bd
+        self.rdd2 = float(rdd @ rdd)
+        self.gd = prob.Xd.T @ rdd
+
+    def __call__(self, beta: np.ndarray) -> tuple[float, np.ndarray]:
         e = beta - self.bd
         XXe = self.XdXd @ e
         return self.rdd2 - 2 * float(e @ self.gd) + float(e @ XXe), self.gd - XXe
@@ -215,13 +285,16 @@ class LMMProblem:
         codes, inverse = np.unique(groups, return_inverse=True)
         self.group_index = G = np.asarray(inverse).reshape(-1)
         self.m = len(codes)
-        order = np.argsort(G, kind="stable")
         self.counts = np.bincount(G, minlength=self.m)
-        starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+        m = self.m
 
         def gsum(v: np.ndarray) -> np.ndarray:
-            out: np.ndarray = np.add.reduceat(v[order], starts, axis=0)
-            return out
+            # per-subject sums, column by column (bincount: O(n), in row order)
+            flat = v.reshape(len(v), -1)
+            out = np.empty((m, flat.shape[1]))
+            for j in range(flat.shape[1]):
+                out[:, j] = np.bincount(G, weights=flat[:, j], minlength=m)
+            return out.reshape((m, *v.shape[1:]))
 
         # per-subject cross-products
         self.ZtZ = gsum(Zs[:, :, None] * Zs[:, None, :])          # (m, q, q)
@@ -230,27 +303,39 @@ class LMMProblem:
         self.XtX, self.Xty, self.yty = X.T @ X, X.T @ y, float(y @ y)
         # Z_i'Z_i = T_i'T_i; coordinates of X and y on span(Z_i); within residuals
         if q == 1:
-            lam = self.ZtZ[:, :, 0]
-            Et = np.ones((self.m, 1, 1))
+            # scalars per subject: broadcasting instead of batched 1 x 1 products
+            lam1 = self.ZtZ[:, 0, 0]
+            pos1 = lam1 > 0
+            safe1 = np.where(pos1, lam1, 1.0)
+            self.T = np.where(pos1, np.sqrt(safe1), 0.0)[:, None, None]
+            pz = np.where(pos1, 1.0 / np.sqrt(safe1), 0.0)
+            self.Xt = pz[:, None, None] * self.ZtX
+            self.yt = pz[:, None] * self.Zty
+            z0 = Zs[:, 0]
+            self.Xd = X - z0[:, None] * (pz[:, None] * self.Xt[:, 0, :])[G]
+            self.yd = y - z0 * (pz * self.yt[:, 0])[G]
         else:
             lam, E = np.linalg.eigh(self.ZtZ)
             Et = E.transpose(0, 2, 1)
-        pos = lam > 1e-12 * np.max(lam, axis=1, keepdims=True)
-        safe = np.where(pos, lam, 1.0)
-        self.T = np.where(pos, np.sqrt(safe), 0.0)[:, :, None] * Et       # (m, q, q)
-        Pz = np.where(pos, 1.0 / np.sqrt(safe), 0.0)[:, :, None] * Et     # Lambda^-1/2 E'
-        self.Xt = Pz @ self.ZtX                                          # (m, q, p)
-        self.yt = (Pz @ self.Zty[:, :, None])[:, :, 0]                   # (m, q)
-        bX = (Pz.transpose(0, 2, 1) @ self.Xt)[G]                        # (Z'Z)^+ Z'X per row
-        by = (Pz.transpose(0, 2, 1) @ self.yt[:, :, None])[G, :, 0]
-        self.Xd = X - np.einsum("nj,njp->np", Zs, bX)
-        self.yd = y - np.einsum("nj,nj->n", Zs, by)
+            pos = lam > 1e-12 * np.max(lam, axis=1, keepdims=True)
+            safe = np.where(pos, lam, 1.0)
+            self.T = np.where(pos, np.sqrt(safe), 0.0)[:, :, None] * Et   # (m, q, q)
+            Pz = np.where(pos, 1.0 / np.sqrt(safe), 0.0)[:, :, None] * Et  # Lambda^-1/2 E'
+            self.Xt = Pz @ self.ZtX                                      # (m, q, p)
+            self.yt = (Pz @ self.Zty[:, :, None])[:, :, 0]               # (m, q)
+            bX = (Pz.transpose(0, 2, 1) @ self.Xt)[G]                    # (Z'Z)^+ Z'X per row
+            by = (Pz.transpose(0, 2, 1) @ self.yt[:, :, None])[G, :, 0]
+            self.Xd = X - np.einsum("nj,njp->np", Zs, bX)
+            self.yd = y - np.einsum("nj,nj->n", Zs, by)
         self.XdXd = self.Xd.T @ self.Xd
         self.Xdyd = self.Xd.T @ self.yd
         self.ydyd = float(self.yd @ self.yd)
         self._S = vech_basis(q)
         self._last: tuple[bytes, Any] | None = None
         self._q1: _Q1Stats | None = _Q1Stats(self) if q == 1 else None
+        self._pat: _PatternStats | None = None
+        if q > 1 and len(np.unique(self.ZtZ.reshape(self.m, q * q), axis=0)) <= _MAX_GROUPS:
+            self._pat = _PatternStats(self)
 
     def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float] | None:
         """log|V0|, X'V0^-1 X, beta and the weighted RSS (V0 = I + Z Lam Lam' Z')."""
@@ -272,6 +357,19 @@ class LMMProblem:
             XVX = self.XdXd + st.wxx(w)
             XVy = self.Xdyd + st.wxy(w)
             yVy = self.ydyd + st.wyy(w)
+        elif self._pat is not None:
+            pt = self._pat
+            TL = pt.T @ blocks_from_theta(theta, self.q)
+            M = np.eye(self.q) + TL @ TL.transpose(0, 2, 1)
+            try:
+                Mc = np.linalg.cholesky(M)
+            except np.linalg.LinAlgError:
+                return None
+            logdet = 2 * float(pt.cnt @ np.sum(np.log(np.diagonal(Mc, axis1=1, axis2=2)), axis=1))
+            Minv = np.linalg.inv(M)
+            XVX = self.XdXd + pt.xx(Minv)
+            XVy = self.Xdyd + pt.xy(Minv)
+            yVy = self.ydyd + float(np.sum(Minv * pt.Syy))
         else:
             TL = self.T @ blocks_from_theta(theta, self.q)      # (m, q, q)
             M = np.eye(self.q) + TL @ TL.transpose(0, 2, 1)
@@ -328,6 +426,8 @@ class LMMProblem:
         """
         if self._q1 is not None:
             return self._moments_q1(float(np.asarray(G).reshape(-1)[0]), float(sigma2), full)
+        if self._pat is not None:
+            return self._moments_pattern(np.asarray(G, dtype=float), float(sigma2), full)
         q, p, m, s = self.q, self.p, self.m, float(sigma2)
         S = self._S
         nG = len(S)
@@ -479,6 +579,70 @@ class LMMProblem:
         return Moments(beta=beta, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
                        H=(H + H.T) / 2)
 
+    def _moments_pattern(self, G: np.ndarray, s: float, full: bool) -> Moments:
+        """:meth:`moments` for q > 1 from the per-pattern sums (:class:`_PatternStats`).
+
+        With ``W_k = (T G T' + s I)^-k`` and ``A_k = T' W_k`` per pattern,
+        ``Z'V^-1 X = A_1 x~``, ``Z'V^-1 Z = A_1 T``; each term of the general
+        formulas is ``sum_g <B_g, S_g>`` (p x p) or ``<B_g, R_g>`` (residuals).
+        """
+        pt = self._pat
+        assert pt is not None
+        S, q, p = self._S, self.q, self.p
+        nG = len(S)
+        k = nG + 1
+        T, cnt, XdXd = pt.T, pt.cnt, self.XdXd
+        W1 = np.linalg.inv(T @ G @ T.transpose(0, 2, 1) + s * np.eye(q))
+        W1 = (W1 + W1.transpose(0, 2, 1)) / 2
+        W2 = W1 @ W1
+        W3 = W2 @ W1
+        Tt = T.transpose(0, 2, 1)
+        A1, A2 = Tt @ W1, Tt @ W2
+        ZWZ, ZW2Z = A1 @ T, A2 @ T
+        C = np.linalg.inv(XdXd / s + pt.xx(W1))
+        C = (C + C.T) / 2
+        beta = C @ (self.Xdyd / s + pt.xy(W1))
+        rh, R = pt.resid(beta)
+        rdrd, Xdrd = pt.within(beta)
+        BA = np.einsum("gji,ajk,gkl->agil", A1, S, A1)          # A1' S_a A1
+        BAs = np.einsum("gji,ajk,gkl->agil", A1, S, A2)         # A1' S_a A2
+        BAA = np.einsum("gji,ajk,gkl,blm,gmn->abgin", A1, S, ZWZ, S, A1)
+        K = np.empty((k, p, p))
+        K[:nG] = pt.xx(BA)
+        K[nG] = XdXd / s**2 + pt.xx(W2)
+        Q = np.empty((k, k, p, p))
+        Q[:nG, :nG] = pt.xx(BAA)
+        QGs = pt.xx(BAs)
+        Q[:nG, nG] = QGs
+        Q[nG, :nG] = QGs.transpose(0, 2, 1)
+        Q[nG, nG] = XdXd / s**3 + pt.xx(W3)
+        T1 = np.empty((k, k))
+        SZ = np.einsum("aij,gjk->agik", S, ZWZ)                  # S_a Z'V^-1 Z
+        T1[:nG, :nG] = np.einsum("g,agij,bgji->ab", cnt, SZ, SZ)
+        T1[:nG, nG] = T1[nG, :nG] = np.einsum("g,aij,gji->a", cnt, S, ZW2Z)
+        T1[nG, nG] = pt.nq / s**2 + float(cnt @ np.trace(W2, axis1=1, axis2=2))
+        trCQ = np.einsum("pq,abqp->ab", C, Q)
+        CK = C @ K
+        trPVPV = T1 - 2 * trCQ + np.einsum("apq,bqp->ab", CK, CK)
+        Xu = pt.xr(np.concatenate([BA, W2[None]]), rh)
+        Xu[nG] += Xdrd / s**2
+        uWu = np.empty((k, k))
+        uWu[:nG, :nG] = np.einsum("abgij,gij->ab", BAA, R)
+        uWu[:nG, nG] = uWu[nG, :nG] = np.einsum("agij,gij->a", BAs, R)
+        uWu[nG, nG] = rdrd / s**3 + float(np.sum(W3 * R))
+        quad = uWu - Xu @ C @ Xu.T
+        trWV = np.append(np.einsum("g,aij,gji->a", cnt, S, ZWZ),
+                         pt.nq / s + float(cnt @ np.trace(W1, axis1=1, axis2=2)))
+        yPVPy = np.append(np.einsum("agij,gij->a", BA, R), rdrd / s**2 + float(np.sum(W2 * R)))
+        if self.reml:
+            grad = trWV - np.trace(CK, axis1=1, axis2=2) - yPVPy
+            H = -trPVPV + 2 * quad
+        else:
+            grad = trWV - yPVPy
+            H = -T1 + 2 * quad
+        return Moments(beta=beta, C=C, K=K, Q=Q if full else None, T1=T1, trPVPV=trPVPV,
+                       grad=grad, H=(H + H.T) / 2)
+
     def _profiled_q1(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of the profiled deviance in theta (q = 1), in closed form.
 
@@ -585,7 +749,15 @@ def tr_step(g: np.ndarray, H: np.ndarray, delta: float) -> np.ndarray:
     ``s(lam) = -(H + lam I)^-1 g`` with ``|s(lam)| = delta`` (bisection on the
     secular equation), and in the "hard case" (g orthogonal to the eigenvector
     of the smallest eigenvalue) that eigenvector fills the step to the boundary.
+    One dimension (a random intercept): the same minimiser in closed form.
     """
+    if g.size == 1:
+        g0, h0 = float(g[0]), float(H[0, 0])
+        if h0 > 1e-12 * max(1.0, abs(h0)):
+            s0 = -g0 / h0
+            if abs(s0) <= delta:
+                return np.array([s0])
+        return np.array([-delta if g0 > 0 else delta])
     ev, V = np.linalg.eigh(H)
     gv = V.T @ g
     if ev[0] > 1e-12 * max(1.0, float(np.max(np.abs(ev)))):
@@ -651,8 +823,8 @@ def newton(prob: LMMProblem, theta: np.ndarray, max_iter: int = 200) -> tuple[np
         fc = prob.deviance(cand)
         if not pred > noise:
             # at rounding level of the deviance: Newton polish while the gradient falls
-            # (a halving at least: smaller gains are rounding noise of the gradient)
-            if not (gmax < 0.5 * gbest and fc <= f + noise):
+            # (until the gradient is at the rounding level of a large deviance)
+            if not (gmax < gbest and fc <= f + noise) or gmax < 1e-14 * abs(f):
                 break
             gbest = gmax
             theta, f = cand, min(f, fc)
