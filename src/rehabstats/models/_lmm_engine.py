@@ -189,21 +189,20 @@ class _PatternStats:
     Used when there are at most ``_MAX_GROUPS`` patterns.
     """
 
-    def __init__(self, prob: LMMProblem) -> None:
+    def __init__(self, prob: LMMProblem, first: np.ndarray, gidx: np.ndarray,
+                 cnt: np.ndarray) -> None:
         m, q, p = prob.m, prob.q, prob.p
-        keys, first, gidx, cnt = np.unique(prob.ZtZ.reshape(m, q * q), axis=0,
-                                           return_index=True, return_inverse=True,
-                                           return_counts=True)
-        self.ng = ng = len(keys)
+        self.ng = ng = len(first)
         self.gidx = gidx = np.asarray(gidx).reshape(-1)
         self.cnt = cnt.astype(float)
         self.T = prob.T[first]                                   # (ng, q, q)
         self.xt, self.yt = prob.Xt, prob.yt                      # (m, q, p), (m, q)
+        self.members = [np.flatnonzero(gidx == g) for g in range(ng)] if ng > 1 else None
         self.Sxx = np.empty((ng, q, q, p, p))
         self.Sxy = np.empty((ng, q, q, p))
         self.Syy = np.empty((ng, q, q))
         for g in range(ng):
-            sel = gidx == g
+            sel = self.members[g] if self.members is not None else slice(None)
             xg, yg = prob.Xt[sel], prob.yt[sel]
             self.Sxx[g] = np.einsum("icp,idr->cdpr", xg, xg)
             self.Sxy[g] = np.einsum("icp,id->cdp", xg, yg)
@@ -236,9 +235,14 @@ class _PatternStats:
         return rh, R
 
     def xr(self, B: np.ndarray, rh: np.ndarray) -> np.ndarray:
-        """``sum_i x~_i' B_g(i) r~_i`` for ``B`` (k, ng, q, q): (k, p)."""
-        v = np.einsum("kmcd,md->kmc", B[:, self.gidx], rh)
-        out: np.ndarray = np.einsum("kmc,mcp->kp", v, self.xt)
+        """``sum_i x~_i' B_g(i) r~_i`` for ``B`` (k, ng, q, q): (k, p), as
+        ``sum_g <B_g, XR_g>`` with ``XR_g[c, d] = sum_{i in g} x~_i[c] r~_i[d]``."""
+        m, q, p = self.xt.shape
+        XR = np.empty((self.ng, q, q, p))
+        for g in range(self.ng):
+            sel = self.members[g] if self.members is not None else slice(None)
+            XR[g] = np.einsum("icp,id->cdp", self.xt[sel], rh[sel])
+        out: np.ndarray = B.reshape(len(B), -1) @ XR.reshape(-1, p)
         return out
 
 
@@ -272,6 +276,14 @@ class LMMProblem:
     ``x~_i = Lambda_i^-1/2 E_i' Z_i'X_i``: the cost is O(n p^2) once and
     O(m q^2 p^2) per evaluation, with no subtraction of large terms (stable at
     high intra-class correlation) and no N x N (or n_i x n_i) matrix.
+
+    Subjects that share ``Z_i'Z_i`` (the cluster size for a random intercept;
+    the visit pattern for a slope on time) share every q x q weight, so the
+    p x p sums are taken once per pattern (:class:`_Q1Stats`,
+    :class:`_PatternStats`) and an evaluation costs O(#patterns q^2 p^2) plus
+    O(m q p) for the residuals; with more than ``_MAX_GROUPS`` patterns the
+    per-subject form is used. For q = 1 the gradient and Hessian of the
+    profiled deviance in theta are in closed form (:meth:`_profiled_q1`).
     """
 
     def __init__(self, y: np.ndarray, X: np.ndarray, Zs: np.ndarray, groups: np.ndarray,
@@ -299,8 +311,12 @@ class LMMProblem:
         # per-subject cross-products
         self.ZtZ = gsum(Zs[:, :, None] * Zs[:, None, :])          # (m, q, q)
         self.ZtX = gsum(Zs[:, :, None] * X[:, None, :])           # (m, q, p)
-        self.Zty = gsum(Zs * y[:, None])                           # (m, q)
         self.XtX, self.Xty, self.yty = X.T @ X, X.T @ y, float(y @ y)
+        # every y-statistic is taken of y - X b0 (b0 the least-squares fit): the fit is
+        # equivariant, beta gains b0 back, and no sum of squares carries y's offset
+        self._b0 = np.linalg.pinv(self.XtX) @ self.Xty
+        y = y - X @ self._b0
+        self.Zty = gsum(Zs * y[:, None])                           # (m, q)
         # Z_i'Z_i = T_i'T_i; coordinates of X and y on span(Z_i); within residuals
         if q == 1:
             # scalars per subject: broadcasting instead of batched 1 x 1 products
@@ -334,11 +350,24 @@ class LMMProblem:
         self._last: tuple[bytes, Any] | None = None
         self._q1: _Q1Stats | None = _Q1Stats(self) if q == 1 else None
         self._pat: _PatternStats | None = None
-        if q > 1 and len(np.unique(self.ZtZ.reshape(self.m, q * q), axis=0)) <= _MAX_GROUPS:
-            self._pat = _PatternStats(self)
+        if q > 1:
+            # distinct rows of Z_i'Z_i: a 1-D unique of the rows' bytes
+            rows = np.ascontiguousarray(self.ZtZ.reshape(self.m, q * q))
+            _, first, gidx, cnt = np.unique(rows.view(np.dtype((np.void, rows.itemsize * q * q))
+                                                      ).reshape(-1), return_index=True,
+                                            return_inverse=True, return_counts=True)
+            if len(first) <= _MAX_GROUPS:
+                self._pat = _PatternStats(self, first, gidx, cnt)
 
     def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float] | None:
         """log|V0|, X'V0^-1 X, beta and the weighted RSS (V0 = I + Z Lam Lam' Z')."""
+        out = self._solve_w(theta)
+        if out is None:
+            return None
+        return out[0], out[1], out[2] + self._b0, out[3]
+
+    def _solve_w(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float] | None:
+        """:meth:`solve` with beta of the working outcome ``y - X b0`` (cached)."""
         theta = np.asarray(theta, dtype=float)
         key = theta.tobytes()
         if self._last is not None and self._last[0] == key:
@@ -391,7 +420,7 @@ class LMMProblem:
 
     def deviance(self, theta: np.ndarray) -> float:
         """Profiled REML (or ML) deviance, lme4's criterion."""
-        out = self.solve(theta)
+        out = self._solve_w(theta)
         if out is None:
             return np.inf
         logdetV, XVX, _, rss = out
@@ -406,7 +435,7 @@ class LMMProblem:
         return float(logdetV + self.n * (1 + _LOG2PI + np.log(rss / self.n)))
 
     def sigma2(self, theta: np.ndarray) -> float:
-        out = self.solve(theta)
+        out = self._solve_w(theta)
         assert out is not None
         return out[3] / (self.n - self.p if self.reml else self.n)
 
@@ -517,7 +546,7 @@ class LMMProblem:
         else:
             grad = trWV - yPVPy
             H = -T1 + 2 * quad
-        return Moments(beta=beta, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
+        return Moments(beta=beta + self._b0, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
                         H=(H + H.T) / 2)
 
     def _moments_q1(self, g: float, s: float, full: bool) -> Moments:
@@ -576,7 +605,7 @@ class LMMProblem:
         else:
             grad = trWV - yPVPy
             H = -T1 + 2 * quad
-        return Moments(beta=beta, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
+        return Moments(beta=beta + self._b0, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
                        H=(H + H.T) / 2)
 
     def _moments_pattern(self, G: np.ndarray, s: float, full: bool) -> Moments:
@@ -640,7 +669,7 @@ class LMMProblem:
         else:
             grad = trWV - yPVPy
             H = -T1 + 2 * quad
-        return Moments(beta=beta, C=C, K=K, Q=Q if full else None, T1=T1, trPVPV=trPVPV,
+        return Moments(beta=beta + self._b0, C=C, K=K, Q=Q if full else None, T1=T1, trPVPV=trPVPV,
                        grad=grad, H=(H + H.T) / 2)
 
     def _profiled_q1(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -654,7 +683,7 @@ class LMMProblem:
         """
         st = self._q1
         assert st is not None
-        out = self.solve(theta)
+        out = self._solve_w(theta)
         if out is None:
             return np.full(1, np.nan), np.full((1, 1), np.nan)
         _, M, beta, rss = out
