@@ -237,7 +237,7 @@ class _PatternStats:
     def xr(self, B: np.ndarray, rh: np.ndarray) -> np.ndarray:
         """``sum_i x~_i' B_g(i) r~_i`` for ``B`` (k, ng, q, q): (k, p), as
         ``sum_g <B_g, XR_g>`` with ``XR_g[c, d] = sum_{i in g} x~_i[c] r~_i[d]``."""
-        m, q, p = self.xt.shape
+        _, q, p = self.xt.shape
         XR = np.empty((self.ng, q, q, p))
         for g in range(self.ng):
             sel = self.members[g] if self.members is not None else slice(None)
