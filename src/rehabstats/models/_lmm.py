@@ -200,13 +200,25 @@ def _codes(values: pd.Series) -> np.ndarray:
     return codes
 
 
+def _subject_code(subject_codes: np.ndarray, codes: np.ndarray) -> np.ndarray | None:
+    """The value code of each subject if ``codes`` is constant within every subject
+    (missing values, code -1, ignored; -1 for a subject without values), else None.
+
+    O(n), no sort: one code per subject is written (whichever), and the column is
+    constant within subjects exactly when every row agrees with its subject's.
+    """
+    ok = codes >= 0
+    s = subject_codes[ok] + 1          # (a missing subject, -1, is a group too)
+    c = codes[ok]
+    first = np.full(int(s.max()) + 1 if len(s) else 0, -1, dtype=np.int64)
+    first[s] = c
+    return first if bool(np.all(first[s] == c)) else None
+
+
 def _constant_within(subject_codes: np.ndarray, values: pd.Series) -> bool:
     """Whether ``values`` takes at most one (non-missing) value within every subject
     (``groupby(subject)[col].nunique() <= 1`` for all subjects, without pandas)."""
-    codes = _codes(values)
-    ok = codes >= 0
-    pairs = np.unique(subject_codes[ok].astype(np.int64) * (int(codes.max()) + 2) + codes[ok])
-    return len(pairs) == len(np.unique(subject_codes[ok]))
+    return _subject_code(subject_codes, _codes(values)) is not None
 
 
 def _check_levels(design_info: patsy.DesignInfo, work: pd.DataFrame, subject: str) -> None:
@@ -214,8 +226,7 @@ def _check_levels(design_info: patsy.DesignInfo, work: pd.DataFrame, subject: st
     categorical, _ = factor_variables(design_info, work)
     subj = _codes(work[subject])
     for col, levels in categorical.items():
-        values = work[col]
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = pd.factorize(work[col], use_na_sentinel=True)
         keys = list(uniques)
         ok = codes >= 0
         n_obs = np.bincount(codes[ok], minlength=len(keys))
@@ -226,12 +237,9 @@ def _check_levels(design_info: patsy.DesignInfo, work: pd.DataFrame, subject: st
                 f"Level {single[0]!r} of {col!r} has a single observation; each level needs "
                 "at least two (merge or drop it)."
             )
-        if _constant_within(subj, values):
-            # distinct (level, subject) pairs as one integer key (a 1-D unique: the
-            # row-wise unique of a 2-column array sorts ~50x slower)
-            width = int(subj.max()) + 2
-            pairs = np.unique(codes[ok].astype(np.int64) * width + (subj[ok] + 1))
-            n_s = np.bincount(pairs // width, minlength=len(keys))
+        per_subject = _subject_code(subj, codes)
+        if per_subject is not None:
+            n_s = np.bincount(per_subject[per_subject >= 0], minlength=len(keys))
             n_subj = dict(zip(keys, n_s.tolist(), strict=True))
             lonely = [lv for lv in levels if n_subj.get(lv, 0) == 1]
             if lonely:
