@@ -7,6 +7,7 @@ Used by :func:`rehabstats.models.lmm` and by the single-case multilevel models
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +30,21 @@ __all__ = [
 _LOG2PI = float(np.log(2 * np.pi))
 
 # --------------------------------------------------------------------------- deviance
+@functools.lru_cache(maxsize=16)
+def _tri(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the lower triangle, column-wise (lme4's theta order)."""
+    idx = [(i, j) for j in range(q) for i in range(j, q)]
+    return np.array([i for i, _ in idx], dtype=int), np.array([j for _, j in idx], dtype=int)
+
+
 def blocks_from_theta(theta: np.ndarray, q: int) -> np.ndarray:
     """Relative Cholesky factor Lambda (q x q, lower) from lme4's theta (column-wise)."""
+    rows, cols = _tri(q)
+    theta = np.asarray(theta, dtype=float).reshape(-1)
+    if theta.size != rows.size:
+        raise ValueError(f"theta has {theta.size} elements; q = {q} needs {rows.size}")
     Lam = np.zeros((q, q))
-    idx = [(i, j) for j in range(q) for i in range(j, q)]
-    for value, (i, j) in zip(theta, idx, strict=True):
-        Lam[i, j] = value
+    Lam[rows, cols] = theta
     return Lam
 
 
@@ -923,26 +933,21 @@ def phi_derivatives(v: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
     t = theta.size
     k = t + 1
     Lam = blocks_from_theta(theta, q)
-    idx = [(i, j) for j in range(q) for i in range(j, q)]
+    rows, cols = _tri(q)
     E = np.zeros((t, q, q))
-    for n_, (i, j) in enumerate(idx):
-        E[n_, i, j] = 1.0
-
-    def vech(M: np.ndarray) -> np.ndarray:
-        return np.array([M[..., i, j] for (i, j) in idx]).T if M.ndim > 2 else np.array(
-            [M[i, j] for (i, j) in idx])
-
+    E[np.arange(t), rows, cols] = 1.0
     EL = E @ Lam.T + Lam @ E.transpose(0, 2, 1)              # (t, q, q)
+    vEL = EL[:, rows, cols]                                  # vech(EL_a), (t, t)
+    vLL = (Lam @ Lam.T)[rows, cols]
     J = np.zeros((k, k))
     D2 = np.zeros((k, k, k))
-    J[:t, :t] = sigma**2 * vech(EL).reshape(t, t).T if t > 1 else sigma**2 * vech(EL[0])[:, None]
-    J[:t, t] = 2 * sigma * vech(Lam @ Lam.T)
+    J[:t, :t] = sigma**2 * vEL.T
+    J[:t, t] = 2 * sigma * vLL
     J[t, t] = 2 * sigma
     EE = np.einsum("aij,bkj->abik", E, E)                    # E_a E_b'
-    for a_ in range(t):
-        for b_ in range(t):
-            D2[:t, a_, b_] = sigma**2 * vech(EE[a_, b_] + EE[b_, a_])
-        D2[:t, a_, t] = D2[:t, t, a_] = 2 * sigma * vech(EL[a_])
-    D2[:t, t, t] = 2 * vech(Lam @ Lam.T)
+    EEs = EE + EE.transpose(1, 0, 2, 3)
+    D2[:t, :t, :t] = sigma**2 * EEs[:, :, rows, cols].transpose(2, 0, 1)
+    D2[:t, :t, t] = D2[:t, t, :t] = 2 * sigma * vEL.T
+    D2[:t, t, t] = 2 * vLL
     D2[t, t, t] = 2.0
     return J, D2
