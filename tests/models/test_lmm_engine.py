@@ -10,25 +10,31 @@ import pytest
 from rehabstats.models import _lmm_engine as eng
 
 
-def _problem(seed: int, q: int, balanced: bool, reml: bool, monkeypatch: pytest.MonkeyPatch,
-             grouped: bool, offset: float = 100.0) -> eng.LMMProblem:
+def _problem(seed: int, q: int, balanced: bool | str, reml: bool,
+             monkeypatch: pytest.MonkeyPatch, grouped: bool,
+             offset: float = 100.0) -> eng.LMMProblem:
+    """``balanced``: True (one pattern), False (a few cluster sizes), "continuous" (every
+    subject its own pattern of times)."""
     rng = np.random.default_rng(seed)
     m = 40
-    sizes = np.full(m, 4) if balanced else rng.integers(1, 6, m)
+    sizes = np.full(m, 4) if balanced is True else rng.integers(1, 6, m)
     g = np.repeat(np.arange(m), sizes)
     n = len(g)
     time = np.concatenate([np.arange(k, dtype=float) for k in sizes])
+    if balanced == "continuous":
+        time = time + rng.uniform(-0.3, 0.3, n)
     X = np.column_stack([np.ones(n), time, np.repeat(rng.integers(0, 2, m), sizes),
                          rng.normal(size=n)])
     y = (offset + X @ np.array([1.0, 0.5, -0.3, 0.2]) + np.repeat(rng.normal(size=m), sizes)
          + 0.3 * np.repeat(rng.normal(size=m), sizes) * time + rng.normal(size=n))
     Z = np.ones((n, 1)) if q == 1 else np.column_stack([np.ones(n), time])
     monkeypatch.setattr(eng, "_MAX_GROUPS", 64 if grouped else 0)
+    monkeypatch.setattr(eng, "_GROUP_FRACTION", 1.0 if grouped else 0.0)
     return eng.LMMProblem(y, X, Z, g, reml)
 
 
 @pytest.mark.parametrize("q", [1, 2])
-@pytest.mark.parametrize("balanced", [True, False])
+@pytest.mark.parametrize("balanced", [True, False, "continuous"])
 @pytest.mark.parametrize("reml", [True, False])
 def test_pattern_sums_equal_per_subject_formulas(q, balanced, reml, monkeypatch):
     fast = _problem(1, q, balanced, reml, monkeypatch, grouped=True)

@@ -105,6 +105,7 @@ def _sandwich(S: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 _MAX_GROUPS = 64   # distinct cluster sizes up to which q = 1 works on per-size sums
+_GROUP_FRACTION = 0.25   # q > 1: per-pattern sums also while #patterns <= this x subjects
 
 
 class _Q1Stats:
@@ -196,7 +197,7 @@ class _PatternStats:
     ``sum_i x~_i' B x~_i`` is then ``sum_g <B_g, S_g>`` with
     ``S_g[c, d] = sum_{i in g} x~_i[c] x~_i[d]'`` formed once. Balanced designs
     have one pattern, so a moments evaluation costs O(m q p) (residuals only).
-    Used when there are at most ``_MAX_GROUPS`` patterns.
+    Used when there are at most ``max(_MAX_GROUPS, _GROUP_FRACTION * m)`` patterns.
     """
 
     def __init__(self, prob: LMMProblem, first: np.ndarray, gidx: np.ndarray,
@@ -207,7 +208,8 @@ class _PatternStats:
         self.cnt = cnt.astype(float)
         self.T = prob.T[first]                                   # (ng, q, q)
         self.xt, self.yt = prob.Xt, prob.yt                      # (m, q, p), (m, q)
-        self.members = [np.flatnonzero(gidx == g) for g in range(ng)] if ng > 1 else None
+        self.members = (np.split(np.argsort(gidx, kind="stable"), np.cumsum(cnt)[:-1])
+                        if ng > 1 else None)
         self.Sxx = np.empty((ng, q, q, p, p))
         self.Sxy = np.empty((ng, q, q, p))
         self.Syy = np.empty((ng, q, q))
@@ -248,6 +250,10 @@ class _PatternStats:
         """``sum_i x~_i' B_g(i) r~_i`` for ``B`` (k, ng, q, q): (k, p), as
         ``sum_g <B_g, XR_g>`` with ``XR_g[c, d] = sum_{i in g} x~_i[c] r~_i[d]``."""
         _, q, p = self.xt.shape
+        if self.ng > 8:     # many patterns: B gathered per subject
+            v = np.einsum("kmcd,md->kmc", B[:, self.gidx], rh)
+            many: np.ndarray = np.einsum("kmc,mcp->kp", v, self.xt)
+            return many
         XR = np.empty((self.ng, q, q, p))
         for g in range(self.ng):
             sel = self.members[g] if self.members is not None else slice(None)
@@ -366,7 +372,7 @@ class LMMProblem:
             _, first, gidx, cnt = np.unique(rows.view(np.dtype((np.void, rows.itemsize * q * q))
                                                       ).reshape(-1), return_index=True,
                                             return_inverse=True, return_counts=True)
-            if len(first) <= _MAX_GROUPS:
+            if len(first) <= max(_MAX_GROUPS, _GROUP_FRACTION * self.m):
                 self._pat = _PatternStats(self, first, gidx, cnt)
 
     def solve(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float] | None:
