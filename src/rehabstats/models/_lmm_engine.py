@@ -825,16 +825,26 @@ def tr_step(g: np.ndarray, H: np.ndarray, delta: float) -> np.ndarray:
     lam_hi = lam_lo + float(np.linalg.norm(g)) / delta + 1.0
     while norm_at(lam_hi) > delta:
         lam_hi = 2 * lam_hi + 1.0
+    # the secular equation 1/|s(lam)| = 1/delta (nearly linear in lam): Newton steps,
+    # safeguarded by bisection of the bracket [a, b]
     a, b = lam_lo, lam_hi
+    lam = b
     for _ in range(100):
-        mid = 0.5 * (a + b)
-        if norm_at(mid) > delta:
-            a = mid
-        else:
-            b = mid
-        if b - a <= 1e-14 * max(1.0, b):
+        w = gv / (ev + lam)
+        nrm = float(np.linalg.norm(w))
+        if abs(nrm - delta) <= 1e-13 * delta:
             break
-    return -V @ (gv / (ev + b))
+        if nrm > delta:
+            a = lam
+        else:
+            b = lam
+        if b - a <= 1e-14 * max(1.0, b):
+            lam = b
+            break
+        dphi = float(np.sum(w * w / (ev + lam))) / nrm**3
+        new = lam - (1.0 / nrm - 1.0 / delta) / dphi if dphi > 0 else 0.5 * (a + b)
+        lam = new if a < new < b else 0.5 * (a + b)
+    return -V @ (gv / (ev + lam))
 
 
 def newton(prob: LMMProblem, theta: np.ndarray, max_iter: int = 200) -> tuple[np.ndarray, float]:
