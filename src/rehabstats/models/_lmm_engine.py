@@ -166,14 +166,6 @@ class _Q1Stats:
     def wyy(self, w: np.ndarray) -> float:
         return float(w @ self.Syy) if self.grouped else float(w @ (self.yt * self.yt))
 
-    def trC(self, C: np.ndarray) -> np.ndarray:
-        """``tr(C S_g)`` per group."""
-        if self.grouped:
-            out: np.ndarray = np.einsum("pq,gqp->g", C, self.Sxx)
-            return out
-        out = np.sum((self.xt @ C) * self.xt, axis=1)
-        return out
-
     def resid(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-subject span residuals ``y~_i - x~_i'b`` and their squares summed per group."""
         rh = self.yt - self.xt @ beta
