@@ -12,14 +12,29 @@ rehabstats is faster):
 
 Designs: 20 subjects x 3 visits (``../shared/validation/rct/cimt_n20_3v.csv``, falls
 back to the bundled ``cimt_ms``); simulated two-arm trials (seeded) with 300 x 7
-(random intercept, and random intercept + slope on ``time``), and a scaling series
-of 300 / 1,000 / 3,000 / 10,000 subjects x 7 visits (random intercept) with the
-log-log slope of time against subjects (goal <= 1.1, issue 12).
+(random intercept, and random intercept + slope on ``time``), and scaling series
+of 100 / 300 / 1,000 / 3,000 / 10,000 subjects x 7 visits (random intercept, and
+random intercept + slope) with the log-log slope of time against subjects (goal
+<= 1.1, issue 12).
+
+Ours and the peers are timed interleaved (one call of each in turn, repeated;
+medians), so that the load of the shared machine hits both alike. BLAS runs
+single-threaded (``OPENBLAS_NUM_THREADS=1`` etc. unless set): on 2 shared cores
+multi-threaded BLAS made the peers' times vary 10-fold between runs. For ours the
+split "engine" (``LMMProblem`` + optimiser + result/inference + coefficient
+table, on the already-built design) vs "front end" (data checks, formula, design
+matrix) is printed as well.
 
 Run: ``python3 benchmarks/bench_lmm.py [--no-r] [--quick]``.
 """
 
 from __future__ import annotations
+
+import os
+
+os.environ["OPENBLAS_NUM_THREADS"] = os.environ.get("OPENBLAS_NUM_THREADS", "1")
+os.environ["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "1")
+os.environ["MKL_NUM_THREADS"] = os.environ.get("MKL_NUM_THREADS", "1")
 
 import shutil
 import subprocess
@@ -54,17 +69,44 @@ def _data() -> pd.DataFrame:
     return d.rename(columns={"mal_aou": "outcome"})
 
 
-def _median_time(fun: Any, repeats: int) -> float:
-    times = []
+def _rehabstats(d: pd.DataFrame, random: str = "1") -> None:
+    lmm("outcome ~ arm * visit", d, subject="subject",
+        random=random).coef(df_method="satterthwaite")
+
+
+def _engine_call(d: pd.DataFrame, random: str = "1") -> Any:
+    """Ours without the front end: the engine, the result and its coefficient table on
+    the design of one fit (what the front end hands over)."""
+    from rehabstats.models._lmm import LMMResult
+    from rehabstats.models._lmm_engine import LMMProblem, optimize_theta
+
+    fit = lmm("outcome ~ arm * visit", d, subject="subject", random=random)
+    prob0 = fit._prob
+    groups = fit.frame["subject"].to_numpy()
+
+    def run() -> None:
+        prob = LMMProblem(prob0.y, prob0.X, prob0.Zs, groups, True)
+        q = prob.q
+        start = np.array([1.0 if i == j else 0.0 for j in range(q) for i in range(j, q)])
+        theta, dev, gnorm = optimize_theta(prob, start)
+        LMMResult(prob=prob, theta=theta, deviance=dev, design_info=fit.design_info,
+                  frame=fit.frame, formula=fit.formula, random=random,
+                  re_names=fit.re_names, subject="subject", reml=True, gradient=gnorm,
+                  n_omitted=0, outcome="outcome",
+                  rank_info=fit._rank_info).coef(df_method="satterthwaite")
+
+    return run
+
+
+def _interleaved(funs: dict[str, Any], repeats: int) -> dict[str, float]:
+    """Median seconds of each function, called in turn ``repeats`` times."""
+    times: dict[str, list[float]] = {k: [] for k in funs}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fun()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def _rehabstats(d: pd.DataFrame) -> None:
-    lmm("outcome ~ arm * visit", d, subject="subject").coef(df_method="satterthwaite")
+        for name, fun in funs.items():
+            t0 = time.perf_counter()
+            fun()
+            times[name].append(time.perf_counter() - t0)
+    return {k: float(np.median(v)) for k, v in times.items()}
 
 
 def _statsmodels(d: pd.DataFrame) -> None:
@@ -152,7 +194,52 @@ def _row(label: str, t_rs: float, peers: dict[str, float | None]) -> dict[str, f
     return out
 
 
-def main(repeats: int = 20, with_r: bool = True, quick: bool = False) -> dict[str, Any]:
+def _compare(label: str, d: pd.DataFrame, repeats: int, random: str = "1",
+             statsmodels: Any = None, lmertest: float | None = None) -> dict[str, float | None]:
+    """Ours (whole call, and engine only) and mixedlm interleaved; statsmodels too when
+    ``statsmodels`` is a callable (or its precomputed time)."""
+    funs: dict[str, Any] = {"rehabstats": lambda: _rehabstats(d, random),
+                            "engine": _engine_call(d, random),
+                            "mixedlm": lambda: _mixedlm(d, random)}
+    if callable(statsmodels):
+        funs["statsmodels"] = statsmodels
+    t = _interleaved(funs, repeats)
+    sm = t.get("statsmodels", statsmodels if isinstance(statsmodels, float) else None)
+    peers: dict[str, float | None] = {"mixedlm": t["mixedlm"], "statsmodels": sm,
+                                      "lmertest": lmertest}
+    out = _row(label, t["rehabstats"], peers)
+    out["engine"] = t["engine"]
+    print(f"{'':<28} of which engine {t['engine'] * 1e3:8.1f} ms, front end "
+          f"{(t['rehabstats'] - t['engine']) * 1e3:8.1f} ms; mixedlm / engine "
+          f"{t['mixedlm'] / t['engine']:6.2f}", flush=True)
+    return out
+
+
+def _scaling(random: str, sizes: list[int], base_reps: int) -> dict[str, Any]:
+    ours: list[float] = []
+    peer: list[float] = []
+    eng: list[float] = []
+    results: dict[str, Any] = {}
+    for n in sizes:
+        d = simulate(n, 7, slope_sd=0.3 if random != "1" else 0.0)
+        d["time"] = d["visit"].cat.codes.astype(float)
+        reps = base_reps if n <= 300 else max(3, 3000 // n)
+        r = _compare(f"{n} x 7, {'intercept' if random == '1' else 'slope'}", d, reps, random)
+        ours.append(float(r["rehabstats"] or 0.0))
+        peer.append(float(r["mixedlm"] or 0.0))
+        eng.append(float(r["engine"] or 0.0))
+        results[str(n)] = r
+    lx = np.log(sizes)
+    slopes = {name: float(np.polyfit(lx, np.log(v), 1)[0])
+              for name, v in (("rehabstats", ours), ("engine", eng), ("mixedlm", peer))}
+    print(f"log-log slope of time in subjects ({sizes[0]}-{sizes[-1]}, {random!r}): "
+          f"rehabstats {slopes['rehabstats']:.2f} (goal <= 1.1; engine alone "
+          f"{slopes['engine']:.2f}), mixedlm {slopes['mixedlm']:.2f}", flush=True)
+    results["slopes"] = slopes
+    return results
+
+
+def main(repeats: int = 21, with_r: bool = True, quick: bool = False) -> dict[str, Any]:
     """Run every comparison; return the median times and ratios per design (the 20 x 3
     figures also at the top level: ``rehabstats``, ``ratio_statsmodels``, ...).
     ``repeats <= 1`` is a smoke run (``quick``)."""
@@ -165,44 +252,28 @@ def main(repeats: int = 20, with_r: bool = True, quick: bool = False) -> dict[st
     for d in (small, big):      # warm-up (imports, caches) of every engine
         _rehabstats(d)
         _mixedlm(d)
-    print(f"median seconds per fit; 20 x 3 has {len(small)} rows")
-    r = 3 if quick else repeats
-    results["20x3"] = _row("20 x 3, intercept", _median_time(lambda: _rehabstats(small), r), {
-        "mixedlm": _median_time(lambda: _mixedlm(small), r),
-        "statsmodels": _median_time(lambda: _statsmodels(small), r),
-        "lmertest": _lmertest(small, r) if with_r else None})
+    print(f"median seconds per fit (interleaved); 20 x 3 has {len(small)} rows")
+    r = 2 if quick else repeats
+    results["20x3"] = _compare("20 x 3, intercept", small, r,
+                               statsmodels=lambda: _statsmodels(small),
+                               lmertest=_lmertest(small, r) if with_r else None)
     for peer in ("mixedlm", "statsmodels", "lmertest"):
         if results["20x3"].get(f"ratio_{peer}") is not None:
             print(f"20 x 3: ratio {peer} / rehabstats : {results['20x3'][f'ratio_{peer}']:8.2f}")
-    r = 2 if quick else 5
-    results["300x7"] = _row("300 x 7, intercept", _median_time(lambda: _rehabstats(big), r), {
-        "mixedlm": _median_time(lambda: _mixedlm(big), r),
-        "statsmodels": _median_time(lambda: _statsmodels(big), max(1, r // 2)),
-        "lmertest": _lmertest(big, r) if with_r else None})
-
-    def slope() -> None:
-        lmm("outcome ~ arm * visit", sloped, subject="subject",
-            random="1 + time").coef(df_method="satterthwaite")
-
-    slope()
-    results["300x7 slope"] = _row("300 x 7, intercept + slope", _median_time(slope, r), {
-        "mixedlm": _median_time(lambda: _mixedlm(sloped, "1 + time"), r),
-        "statsmodels": None if quick else _median_time(lambda: _statsmodels_slope(sloped), 1)})
-    sizes = [300, 1000, 3000] if quick else [300, 1000, 3000, 10000]
-    ours, peer = [], []
-    for n in sizes:
-        d = simulate(n, 7)
-        reps = max(1, 6000 // (n * 2)) if n > 300 else r
-        t = _median_time(lambda d=d: _rehabstats(d), reps)
-        tp = _median_time(lambda d=d: _mixedlm(d), reps)
-        ours.append(t)
-        peer.append(tp)
-        results[f"scaling {n}"] = _row(f"{n} x 7, intercept", t, {"mixedlm": tp})
-    slope_ours = float(np.polyfit(np.log(sizes), np.log(ours), 1)[0])
-    slope_peer = float(np.polyfit(np.log(sizes), np.log(peer), 1)[0])
-    print(f"log-log slope of time in subjects ({sizes[0]}-{sizes[-1]}): rehabstats "
-          f"{slope_ours:.2f} (goal <= 1.1), mixedlm {slope_peer:.2f}")
-    results["scaling"] = {"slope_rehabstats": slope_ours, "slope_mixedlm": slope_peer}
+    r = 2 if quick else 11
+    results["300x7"] = _compare("300 x 7, intercept", big, r,
+                                statsmodels=None if quick else (lambda: _statsmodels(big)),
+                                lmertest=_lmertest(big, r) if with_r else None)
+    sm_slope = None   # statsmodels takes seconds here: timed once, on its own
+    if not quick:
+        t0 = time.perf_counter()
+        _statsmodels_slope(sloped)
+        sm_slope = time.perf_counter() - t0
+    results["300x7 slope"] = _compare("300 x 7, intercept + slope", sloped, r, "1 + time",
+                                      statsmodels=sm_slope)
+    sizes = [100, 300, 1000] if quick else [100, 300, 1000, 3000, 10000]
+    results["scaling"] = _scaling("1", sizes, r)
+    results["scaling slope"] = _scaling("1 + time", sizes, r)
     return {**results["20x3"], **results}
 
 
