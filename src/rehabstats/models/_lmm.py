@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from .._blas import single_thread_blas
 from .._entry import (
     baseline_sd,
 )
@@ -315,11 +316,12 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     """
     if not isinstance(reml, (bool, np.bool_)):
         raise DataError(f"The 'reml' argument must be True or False; got {reml!r}.")
-    design = lmm_design(formula, data, subject=subject, random=random, nan_policy=nan_policy,
-                        visit=visit, visit_order=visit_order, arm=arm, reference=reference,
-                        baseline=baseline)
-    prob, theta, dev, gnorm = _fit(design, reml)
-    return _assemble(design, prob, theta, dev, gnorm, random=random, reml=reml)
+    with single_thread_blas():  # the design checks' QR too (see rehabstats._blas)
+        design = lmm_design(formula, data, subject=subject, random=random,
+                            nan_policy=nan_policy, visit=visit, visit_order=visit_order,
+                            arm=arm, reference=reference, baseline=baseline)
+        prob, theta, dev, gnorm = _fit(design, reml)
+        return _assemble(design, prob, theta, dev, gnorm, random=random, reml=reml)
 
 
 def _fit(design: ModelDesign, reml: bool) -> tuple[LMMProblem, np.ndarray, float, float]:

@@ -1433,20 +1433,21 @@ def mmrm(
     """
     methods = _check_options(covariance, reml, time, df_method, vcov)
     optimizers = _check_control(optimizer, start, accept_singular, drop_visit_levels)
-    spatial = bool(COVARIANCE_STRUCTURES[covariance].spatial)
-    design = mmrm_design(formula, data, subject=subject, visit=visit, nan_policy=nan_policy,
-                         visit_order=visit_order, arm=arm, reference=reference,
-                         baseline=baseline, time=_time_columns(time) or None, group=group,
-                         weights=weights, drop_visit_levels=drop_visit_levels or spatial,
-                         accept_singular=accept_singular, single_visit_ok=spatial)
-    if not (drop_visit_levels or spatial):
-        assert design.visit_levels is not None and design.visit_codes is not None
-        counts = np.bincount(design.visit_codes, minlength=len(design.visit_levels))
-        _check_empty_visits(design.visit_levels, counts, covariance, visit,
-                            design.subject_codes, design.visit_codes)
-    fitted = _fit(design, covariance, reml, optimizers=optimizers, start=start)
-    return _assemble(design, fitted, covariance=covariance, reml=reml, df_method=df_method,
-                     methods=methods, vcov=vcov, time=time)
+    with single_thread_blas():  # the design checks' QR too (see rehabstats._blas)
+        spatial = bool(COVARIANCE_STRUCTURES[covariance].spatial)
+        design = mmrm_design(formula, data, subject=subject, visit=visit, nan_policy=nan_policy,
+                             visit_order=visit_order, arm=arm, reference=reference,
+                             baseline=baseline, time=_time_columns(time) or None, group=group,
+                             weights=weights, drop_visit_levels=drop_visit_levels or spatial,
+                             accept_singular=accept_singular, single_visit_ok=spatial)
+        if not (drop_visit_levels or spatial):
+            assert design.visit_levels is not None and design.visit_codes is not None
+            counts = np.bincount(design.visit_codes, minlength=len(design.visit_levels))
+            _check_empty_visits(design.visit_levels, counts, covariance, visit,
+                                design.subject_codes, design.visit_codes)
+        fitted = _fit(design, covariance, reml, optimizers=optimizers, start=start)
+        return _assemble(design, fitted, covariance=covariance, reml=reml, df_method=df_method,
+                         methods=methods, vcov=vcov, time=time)
 
 
 _DF_METHODS = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual",

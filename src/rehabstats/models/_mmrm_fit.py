@@ -45,7 +45,6 @@ Nelder-Mead are tried in turn.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from collections import OrderedDict
@@ -56,6 +55,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from .._blas import single_thread_blas
 from ._cov_derivs import SigmaDerivatives, derivatives_for
 from ._covariance import CovarianceStructure
 
@@ -101,35 +101,6 @@ def resolve_optimizers(optimizer: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 _LOG2PI = math.log(2.0 * math.pi)
-_CONTROLLER: list[Any] = []
-_DEPTH = [0]
-
-
-@contextlib.contextmanager
-def single_thread_blas() -> Iterator[None]:
-    """Run with one BLAS thread.
-
-    The engine's matrices are small (at most a few hundred rows); threaded
-    BLAS on them is slower even on an idle machine and many times slower on a
-    busy one (threads spinning for a core).
-    """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        yield
-        return
-    if _DEPTH[0]:  # already inside: nothing to change
-        yield
-        return
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    _DEPTH[0] += 1
-    try:
-        with _CONTROLLER[0].limit(limits=1, user_api="blas"):
-            yield
-    finally:
-        _DEPTH[0] -= 1
-
 
 @dataclass(frozen=True)
 class OptimizerInfo:

@@ -9,11 +9,10 @@ is fitted by restricted maximum likelihood and the treatment effect at time
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._blas import single_thread_blas
 from .._results import Result, format_number
 from .._validate import check_ci, check_option
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
@@ -31,24 +31,6 @@ __all__ = ["BCSMDResult", "bc_smd", "j_correction"]
 
 Design = Literal["MBP", "TR", "RMBB", "CMB"]
 Powers = int | Sequence[int] | None
-
-
-_CONTROLLER: list[Any] = []
-
-
-@contextlib.contextmanager
-def _single_thread_blas() -> Iterator[None]:
-    """Run with one BLAS thread: the batched matrices are small, and threaded
-    BLAS on small matrices is many times slower on a busy machine."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
-        yield
 
 
 def j_correction(nu: float) -> float:
@@ -408,7 +390,7 @@ def bc_smd(
     design, ci, center, var_struct = spec["design"], spec["ci"], spec["center"], spec["var_struct"]
     a_val, b_val, re_powers = spec["a"], spec["b"], spec["re_powers"]
     try:
-        with _single_thread_blas():
+        with single_thread_blas():
             fit = model.fit()
     except np.linalg.LinAlgError as exc:  # pragma: no cover - defensive
         raise DesignError(f"The model cannot be fitted to these data ({exc}).") from exc
