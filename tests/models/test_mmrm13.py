@@ -469,3 +469,60 @@ def test_two_coordinate_errors() -> None:
     many = d.assign(ypos=np.arange(len(d), dtype=float))
     with pytest.raises(DesignError, match=r"120 distinct coordinate points.*at most 60"):
         _fit(many, covariance="sp_exp", time=["t", "ypos"])
+
+
+# ---------------------------------------------------------------- simulate(method=)
+@pytest.mark.parametrize("cov", ["us", "ar1h"])
+def test_conditional_simulation_keeps_observed_and_draws_the_conditional_law(cov: str) -> None:
+    d = _with_gaps(11, 0.3)
+    fit = _fit(d.dropna(subset=["y"]), covariance=cov)
+    sims = fit.simulate(6000, newdata=d, method="conditional", rng=5)
+    obs = d["y"].notna().to_numpy()
+    np.testing.assert_array_equal(sims.to_numpy()[obs], np.repeat(d["y"].to_numpy()[obs, None],
+                                                                  6000, axis=1))
+    pred = fit.predict(d, interval="none")  # conditional mean given the observed outcomes
+    S = fit.covariance_matrix.to_numpy()
+    X = np.asarray(__import__("patsy").build_design_matrices([fit.design_info], d)[0])
+    for sid, sub in d.groupby("subject"):
+        miss = sub["y"].isna().to_numpy()
+        if not miss.any():
+            continue
+        k = sub.index.to_numpy()
+        c = d.loc[k, "visit"].map({v: i for i, v in enumerate(fit.visit_levels)}).to_numpy()
+        o, mm = c[~miss], c[miss]
+        cond = S[np.ix_(mm, mm)] - S[np.ix_(mm, o)] @ np.linalg.solve(S[np.ix_(o, o)],
+                                                                     S[np.ix_(o, mm)])
+        draws = sims.loc[k[miss]].to_numpy()
+        # mean within 5 Monte Carlo SEs of the conditional mean; variance within 15%
+        se = np.sqrt(np.diag(cond) / 6000)
+        assert np.all(np.abs(draws.mean(axis=1) - pred.loc[k[miss], "estimate"]) < 5 * se), sid
+        np.testing.assert_allclose(np.cov(draws), cond, rtol=0.15, atol=0.05 * S.max())
+        assert X.shape[0] == len(d)
+
+
+def test_marginal_simulation_adds_parameter_uncertainty() -> None:
+    d = _with_gaps(3, 0.3)
+    fit = _fit(d.dropna(subset=["y"]), covariance="ar1")
+    cond = fit.simulate(1500, newdata=d, method="conditional", rng=2)
+    marg = fit.simulate(1500, newdata=d, method="marginal", rng=2)
+    miss = d["y"].isna().to_numpy()
+    obs = ~miss
+    np.testing.assert_array_equal(marg.to_numpy()[obs], cond.to_numpy()[obs])
+    pred = fit.predict(d)["estimate"].to_numpy()
+    # centred on the conditional prediction (mmrm's test: tolerance 1e-1 relative)
+    assert np.mean(np.abs(marg.to_numpy()[miss].mean(axis=1) - pred[miss])) < 0.1 * np.mean(
+        np.abs(pred[miss]))
+    # theta and beta uncertainty widen the spread on average
+    assert marg.to_numpy()[miss].var(axis=1).mean() > cond.to_numpy()[miss].var(axis=1).mean()
+    again = fit.simulate(1500, newdata=d, method="marginal", rng=2)
+    pd.testing.assert_frame_equal(marg, again)
+
+
+def test_unconditional_simulation_ignores_observed_outcomes_and_method_errors() -> None:
+    d = _with_gaps(3, 0.3)
+    fit = _fit(d.dropna(subset=["y"]), covariance="cs")
+    a = fit.simulate(3, newdata=d, rng=9)
+    b = fit.simulate(3, newdata=d.assign(y=np.nan), rng=9)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(DataError, match=r"'method'.*'conditional'"):
+        fit.simulate(2, method="bootstrap")

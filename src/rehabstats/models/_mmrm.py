@@ -390,21 +390,38 @@ class MMRMResult(LinearModelResult):
         return out
 
     def simulate(self, n: int = 1, *, newdata: pd.DataFrame | None = None,
-                 rng: Any = None) -> pd.DataFrame:
+                 method: str = "unconditional", rng: Any = None) -> pd.DataFrame:
         r"""Simulate outcomes from the fitted model.
 
-        Each simulation draws every subject's outcomes at its rows from
-        :math:`N(X_i\hat\beta, \Sigma_i)` with the estimated ``beta`` and
-        ``Sigma`` (R mmrm's ``simulate(method = "conditional")``: conditional
-        on the estimates, not on the observed outcomes).
+        ``method="unconditional"`` (default): every row of every subject is
+        drawn afresh from :math:`N(X_i\hat\beta, \Sigma_i)` with the estimated
+        ``beta`` and ``Sigma`` -- the parametric bootstrap of ``lme4::simulate``
+        and what the power simulations need. ``"conditional"`` is R mmrm's
+        ``simulate(method = "conditional")``: outcomes observed in ``newdata``
+        are kept and the missing ones drawn from their distribution given the
+        subject's observed ones (:math:`\mu_m + \Sigma_{mo}\Sigma_{oo}^{-1}
+        (y_o - \mu_o)`, covariance :math:`\Sigma_{mm} - \Sigma_{mo}
+        \Sigma_{oo}^{-1}\Sigma_{om}`), i.e. a draw of the missing values at the
+        estimates (an imputation without parameter uncertainty). ``"marginal"``
+        is mmrm's ``method = "marginal"``: for each simulation first
+        :math:`\theta^* \sim N(\hat\theta, \widehat{\mathrm{Var}}\,\hat\theta)`
+        (``theta_vcov``), then :math:`\beta^* \sim N(\hat\beta(\theta^*),
+        (X'\Sigma(\theta^*)^{-1}X)^{-1})`, then the conditional draw at
+        :math:`(\beta^*, \Sigma(\theta^*))`. With ``weights=``,
+        :math:`\mathrm{Var}(y_{ij}) = \Sigma_{jj}/w_{ij}`.
 
         Parameters
         ----------
         n : int
             Number of simulated data sets.
         newdata : pandas.DataFrame, optional
-            Rows to simulate (covariates, ``subject``, ``visit``); default the
-            rows used in the fit.
+            Rows to simulate (covariates, ``subject``, ``visit``; for the
+            conditional methods the outcome column, NaN where it is to be
+            drawn); default the rows used in the fit (all observed: the
+            conditional methods then return the data).
+        method : {"unconditional", "conditional", "marginal"}
+            See above. mmrm's default is ``"conditional"`` on its full data
+            (missing outcomes included); ours is the fresh draw.
         rng : int, numpy.random.Generator or None
             Seed or generator.
 
@@ -421,20 +438,54 @@ class MMRMResult(LinearModelResult):
         >>> sims = fit.simulate(3, rng=1)
         >>> sims.shape == (len(fit.frame), 3)
         True
+        >>> gaps = fit.frame.assign(alsfrs=fit.frame["alsfrs"].mask(fit.frame.index % 5 == 0))
+        >>> imp = fit.simulate(2, newdata=gaps, method="conditional", rng=1)
+        >>> bool((imp["sim_1"] == gaps["alsfrs"])[gaps["alsfrs"].notna()].all())
+        True
         """
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
             raise DataError(f"The 'n' argument must be a positive integer; got {n!r}.")
+        check_option(method, "method", ("unconditional", "conditional", "marginal"))
         gen = normalize_rng(rng)
-        X, subj, codes, _, index, S, sw = self._new_rows(newdata)
-        mu = (X * sw[:, None]) @ self.beta  # sqrt(w) y ~ N(sqrt(w) X beta, Sigma)
-        out = np.empty((len(mu), int(n)))
-        for rows in _pattern_blocks(subj, codes, S.shape[0]):
-            c = codes[rows[0]]
-            Lc = np.linalg.cholesky(S[np.ix_(c, c)])
-            z = gen.standard_normal((rows.shape[0], int(n), len(c)))
-            out[rows] = mu[rows][:, :, None] + np.einsum("ab,snb->san", Lc, z)
-        out /= sw[:, None]
-        return pd.DataFrame(out, index=index, columns=[f"sim_{k + 1}" for k in range(int(n))])
+        n = int(n)
+        if method != "marginal":
+            X, subj, codes, y, index, S, sw = self._new_rows(newdata)
+            y_use = np.full_like(y, np.nan) if method == "unconditional" else y
+            out = _draw(X, subj, codes, y_use, S, sw, self.beta, n, gen)
+            return pd.DataFrame(out, index=index, columns=[f"sim_{k + 1}" for k in range(n)])
+        W = np.asarray(self.theta_vcov, dtype=float)
+        w, U = np.linalg.eigh(0.5 * (W + W.T))  # theta_vcov may be a pseudo-inverse
+        root = U * np.sqrt(np.clip(w, 0.0, None))
+        cols = []
+        index = None
+        for _ in range(n):
+            theta = np.asarray(self.theta, dtype=float) + root @ gen.standard_normal(len(w))
+            ev = self._engine.evaluate(theta)
+            if not ev.ok:  # a draw outside the positive definite region: redraw at most 100x
+                for _retry in range(100):
+                    theta = (np.asarray(self.theta, dtype=float)
+                             + root @ gen.standard_normal(len(w)))
+                    ev = self._engine.evaluate(theta)
+                    if ev.ok:
+                        break
+                else:
+                    raise DesignError("simulate(method='marginal'): no draw of theta gave a "
+                                      "positive definite covariance matrix in 100 tries.")
+            Vb = np.asarray(ev.Ainv, dtype=float)
+            lb = np.linalg.cholesky(0.5 * (Vb + Vb.T))
+            beta = np.asarray(ev.beta, dtype=float) + lb @ gen.standard_normal(len(ev.beta))
+            X, subj, codes, y, index, S, sw = self._new_rows(newdata, theta)
+            cols.append(_draw(X, subj, codes, y, S, sw, beta, 1, gen)[:, 0])
+        return pd.DataFrame(np.column_stack(cols), index=index,
+                            columns=[f"sim_{k + 1}" for k in range(n)])
+
+    def _sigma_at(self, theta: np.ndarray | None) -> np.ndarray:
+        """Sigma over the fitted grid: the estimate, or at other covariance parameters."""
+        if theta is None:
+            return self._sigma
+        out: np.ndarray = self._engine.structure.sigma(np.asarray(theta, dtype=float),
+                                                       self._engine.m)
+        return out
 
     def _fit_design(self) -> np.ndarray:
         cache: dict[str, Any] = self._kr_cache
@@ -445,11 +496,12 @@ class MMRMResult(LinearModelResult):
         out: np.ndarray = cache["X"]
         return out
 
-    def _new_rows(self, newdata: pd.DataFrame | None
+    def _new_rows(self, newdata: pd.DataFrame | None, theta: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray,
                              np.ndarray]:
         """(X, subject codes, grid codes, outcome or NaN, index, Sigma over the grid,
-        sqrt(weights)); rows of ``newdata`` without a weights column have weight 1."""
+        sqrt(weights)); rows of ``newdata`` without a weights column have weight 1.
+        ``theta``: Sigma at these covariance parameters instead of the estimate."""
         group, levels = getattr(self, "group_name", None), getattr(self, "group_levels", None)
         wname = getattr(self, "weights_name", None)
         if newdata is None:
@@ -457,7 +509,7 @@ class MMRMResult(LinearModelResult):
             y = self.frame[self.outcome_name].to_numpy(float)
             sw = self._sqrt_weights(len(y), getattr(self, "_weights", None))
             return (self._fit_design(), subj, np.asarray(self._grid_codes), y,
-                    self.frame.index, self._sigma, sw)
+                    self.frame.index, self._sigma_at(theta), sw)
         if not isinstance(newdata, pd.DataFrame):
             raise DataError(f"'newdata' must be a pandas DataFrame; got {type(newdata).__name__}.")
         time_cols = _time_columns(self.time_name)
@@ -505,7 +557,7 @@ class MMRMResult(LinearModelResult):
                 st = grouped_structure(st, len(levels))
                 codes = group_codes(frame[group], levels, group) * len(grid) + codes
                 n_grid *= len(levels)
-            S = st.sigma(self.theta, n_grid)
+            S = st.sigma(self.theta if theta is None else theta, n_grid)
             dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
         else:
             codes = frame[self.visit_name].cat.codes.to_numpy() if isinstance(
@@ -516,7 +568,7 @@ class MMRMResult(LinearModelResult):
                 bad = frame[self.visit_name].to_numpy()[codes < 0][0]
                 raise DataError(f"Visit {show(bad)} of 'newdata' is not a fitted visit level "
                                 f"{show_list(self.visit_levels)}.")
-            S = self._sigma
+            S = self._sigma_at(theta)
             if levels is not None:
                 assert group is not None
                 codes = group_codes(frame[group], levels, group) * len(self.visit_levels) + codes
@@ -885,6 +937,32 @@ class MMRMResult(LinearModelResult):
         return (f"<MMRMResult {self.covariance}{by}{wt} {'REML' if self.reml else 'ML'} "
                 f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
                 f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
+
+
+def _draw(X: np.ndarray, subj: np.ndarray, codes: np.ndarray, y: np.ndarray, S: np.ndarray,
+          sw: np.ndarray, beta: np.ndarray, n: int, gen: np.random.Generator) -> np.ndarray:
+    """``n`` draws of every row: observed ``y`` kept, missing ones drawn given the subject's
+    observed rows (on the ``sqrt(w)`` scale, where the covariance is ``Sigma``)."""
+    mu = (X * sw[:, None]) @ beta  # sqrt(w) y ~ N(sqrt(w) X beta, Sigma)
+    z = y * sw
+    obs = np.isfinite(z)
+    out = np.empty((len(mu), n))
+    out[obs] = z[obs, None]
+    for rows_o, rows_m in _pattern_blocks(subj, codes, S.shape[0], split=obs):
+        if rows_m.shape[1] == 0:
+            continue
+        cm = codes[rows_m[0]]
+        S_mm = S[np.ix_(cm, cm)]
+        mean = mu[rows_m]                                                    # (s, k_m)
+        if rows_o.shape[1]:
+            co = codes[rows_o[0]]
+            A = np.linalg.solve(S[np.ix_(co, co)], S[np.ix_(co, cm)]).T      # S_mo S_oo^-1
+            mean = mean + (z[rows_o] - mu[rows_o]) @ A.T
+            S_mm = S_mm - A @ S[np.ix_(co, cm)]
+        L = np.linalg.cholesky(0.5 * (S_mm + S_mm.T))
+        e = gen.standard_normal((rows_m.shape[0], n, rows_m.shape[1]))
+        out[rows_m] = (mean[:, None, :] + np.einsum("ab,snb->sna", L, e)).transpose(0, 2, 1)
+    return out / sw[:, None]
 
 
 def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
