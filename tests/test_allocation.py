@@ -116,8 +116,10 @@ def test_deterministic_minimisation_follows_the_range_rule() -> None:
     second = m.assign({"gmfcs": "I", "sex": "F"})
     assert first != second  # the second must balance the first on both factors
     log = m.log
-    assert log.loc[1, f"score_{first}"] == 4 and log.loc[1, f"score_{second}"] == 0
-    assert log.loc[0, "best"] == "a, b" and log.loc[0, "p_best_used"] == 0.5
+    assert log.loc[1, f"score_{first}"] == 4
+    assert log.loc[1, f"score_{second}"] == 0
+    assert log.loc[0, "best"] == "a, b"
+    assert log.loc[0, "p_best_used"] == 0.5
 
 
 def test_minimisation_log_and_reproducibility() -> None:
@@ -187,8 +189,10 @@ def test_export_concealed(tmp_path: object) -> None:
     pd.testing.assert_frame_equal(alloc, before)
     key = pd.read_csv(path)
     assert key["arm"].tolist() == alloc["arm"].astype(str).tolist()
-    assert "arm" not in public.columns and "block" not in public.columns
-    assert public["code"].is_unique and public["code"].tolist() == key["code"].tolist()
+    assert "arm" not in public.columns
+    assert "block" not in public.columns
+    assert public["code"].is_unique
+    assert public["code"].tolist() == key["code"].tolist()
     assert public["code"].iloc[6] == "R-s2-001"
     with pytest.raises(DataError, match="'arm'"):
         al.export_concealed(alloc.drop(columns="arm"), path)

@@ -56,10 +56,12 @@ def test_model_fits_run_single_threaded_and_warn_at_the_callers_line(monkeypatch
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rs.mmrm("y ~ g * v", d, subject="s", visit="v")
-    assert seen and all(n == 1 for n in seen[0])
+    assert seen
+    assert all(n == 1 for n in seen[0])
     monkeypatch.setattr(rs.models._mmrm, "mmrm_design", real)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         rs.mmrm("y ~ g * v", d, subject="s", visit="v")
     dropped = [w for w in rec if "missing" in str(w.message).lower()]
-    assert dropped and dropped[0].filename == __file__  # the context adds no stack frame
+    assert dropped
+    assert dropped[0].filename == __file__

@@ -151,7 +151,8 @@ def test_reliable_change_keeps_series_index_and_omits_missing() -> None:
         out = change.reliable_change(pre, post, sd=0.5, reliability=0.8)
     assert out.index.tolist() == ["a", "d"]
     assert out.attrs["n_omitted"] == 2
-    assert pre.isna().sum() == 1 and post.isna().sum() == 1  # inputs untouched
+    assert pre.isna().sum() == 1
+    assert post.isna().sum() == 1
     with pytest.raises(DataError, match="nan_policy='raise'"):
         change.reliable_change(pre, post, sd=0.5, reliability=0.8, nan_policy="raise")
     with pytest.warns(RehabStatsWarning), pytest.raises(DataError, match="no complete pair"):
@@ -248,11 +249,13 @@ def test_responder_intervals_match_prop_test_and_binom_test(case: dict) -> None:
     changes = np.r_[np.full(k, 2.0), np.full(n - k, 0.1)]
     wil = change.responders(changes, mcid=1.0, ci=case["conf"])
     cp = change.responders(changes, mcid=1.0, ci=case["conf"], ci_method="clopper-pearson")
-    assert wil.n_responders == k and wil.n == n
+    assert wil.n_responders == k
+    assert wil.n == n
     assert wil.proportion == pytest.approx(k / n, rel=1e-15)
     np.testing.assert_allclose(wil.ci, case["wilson"], rtol=RTOL, atol=1e-14)
     np.testing.assert_allclose(cp.ci, case["clopper_pearson"], rtol=RTOL, atol=1e-14)
-    assert wil.ci_method == "wilson" and cp.ci_method == "clopper-pearson"
+    assert wil.ci_method == "wilson"
+    assert cp.ci_method == "clopper-pearson"
 
 
 def test_responders_direction_flags_and_frame() -> None:
@@ -262,7 +265,8 @@ def test_responders_direction_flags_and_frame() -> None:
     assert res.flags.tolist() == [True, False, True, False]
     assert res.flags.index.tolist() == list("wxyz")
     frame = res.to_frame()
-    assert frame.loc[0, "estimate"] == 0.5 and frame.loc[0, "n"] == 4
+    assert frame.loc[0, "estimate"] == 0.5
+    assert frame.loc[0, "n"] == 4
     assert "2/4 responders" in res.summary()
     assert "<table" in res._repr_html_()
     down = change.responders([-4.0, -3.2, 3.5, -1.0], mcid=3.2, improvement="decrease")
@@ -271,7 +275,8 @@ def test_responders_direction_flags_and_frame() -> None:
 
 def test_responders_measure_sets_direction() -> None:
     res = change.responders([-4.0, -1.0, -3.5, 0.5], mcid=3.2, measure="tug")
-    assert res.improvement == "decrease" and res.n_responders == 2
+    assert res.improvement == "decrease"
+    assert res.n_responders == 2
     assert change.responders([1.0], mcid=0.5, measure="mal_aou").improvement == "increase"
     same = change.responders([-4.0], mcid=3.2, measure="TUG", improvement="decrease")
     assert same.n_responders == 1
@@ -284,7 +289,9 @@ def test_responders_measure_sets_direction() -> None:
 def test_responders_missing_values() -> None:
     with pytest.warns(RehabStatsWarning, match="1 missing"):
         res = change.responders([1.0, np.nan, 0.0], mcid=0.5)
-    assert res.n == 2 and res.n_omitted == 1 and "1 missing omitted" in res.summary()
+    assert res.n == 2
+    assert res.n_omitted == 1
+    assert "1 missing omitted" in res.summary()
     with pytest.raises(DataError, match="nan_policy='raise'"):
         change.responders([1.0, np.nan], mcid=0.5, nan_policy="raise")
     with pytest.warns(RehabStatsWarning), pytest.raises(DataError, match="no non-missing"):
@@ -346,7 +353,8 @@ def test_gas_expected_outcome_is_50_and_table_input() -> None:
     with pytest.warns(RehabStatsWarning, match="1 missing"):
         t = change.gas_tscore(table, weights=[1, 2, 1])
     pd.testing.assert_frame_equal(table, before)  # input untouched
-    assert isinstance(t, pd.Series) and t.name == "gas_t"
+    assert isinstance(t, pd.Series)
+    assert t.name == "gas_t"
     assert t.index.tolist() == ["P1", "P2", "P3"]
     assert t["P1"] == pytest.approx(change.gas_tscore([0, 1, -1], weights=[1, 2, 1]), rel=1e-14)
     assert t["P3"] == pytest.approx(change.gas_tscore([-1, 0], weights=[1, 1]), rel=1e-14)

@@ -13,9 +13,11 @@ from rehabstats.errors import DataError
 def test_systems_have_five_ordered_levels_and_a_source(name: str) -> None:
     c = rs.measures.classification(name)
     assert c.levels == ("I", "II", "III", "IV", "V")
-    assert len(c.descriptions) == 5 and all(c.descriptions)
+    assert len(c.descriptions) == 5
+    assert all(c.descriptions)
     assert "Dev Med Child Neurol" in c.source
-    assert c.dtype.ordered and list(c.dtype.categories) == list(c.levels)
+    assert c.dtype.ordered
+    assert list(c.dtype.categories) == list(c.levels)
     assert c.to_frame().shape == (5, 2)
 
 
@@ -24,8 +26,10 @@ def test_as_levels_converts_common_spellings_and_orders() -> None:
     before = raw.copy()
     s = rs.measures.as_levels(raw, "gmfcs")
     pd.testing.assert_series_equal(raw, before)
-    assert s.tolist()[:4] == ["III", "II", "I", "IV"] and pd.isna(s.iloc[4])
-    assert s.iloc[5] == "V" and s.name == "gmfcs"
+    assert s.tolist()[:4] == ["III", "II", "I", "IV"]
+    assert pd.isna(s.iloc[4])
+    assert s.iloc[5] == "V"
+    assert s.name == "gmfcs"
     assert (s.dropna().sort_values().tolist()) == ["I", "II", "III", "IV", "V"]
     assert s.iloc[0] > s.iloc[1]
 

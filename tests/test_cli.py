@@ -28,7 +28,8 @@ def test_demo_writes_report_and_tables(demo_dir: Path) -> None:
     for name in EXPECTED:
         assert (demo_dir / name).is_file()
         assert name in index
-    assert "<table" in index and "simulated" in index
+    assert "<table" in index
+    assert "simulated" in index
 
 
 def test_between_arm_table_is_sane(demo_dir: Path) -> None:
@@ -43,7 +44,8 @@ def test_between_arm_table_is_sane(demo_dir: Path) -> None:
     wmft = table[(table["outcome"] == "wmft_time") & (table["visit"] == "post")]
     assert (wmft["estimate"] < 0).all()  # shorter times with CIMT
     follow = table[table["visit"] == "followup"]
-    assert (follow["n_omitted"] == 1).all() and (follow["n_y"] == 9).all()
+    assert (follow["n_omitted"] == 1).all()
+    assert (follow["n_y"] == 9).all()
     # |g| < |d| (small-sample correction) and the table equals a direct call
     post = mal[mal["visit"] == "post"].set_index("measure")
     assert abs(post.loc["hedges_g", "estimate"]) < abs(post.loc["cohens_d", "estimate"])
@@ -64,7 +66,8 @@ def test_within_arm_and_individual_tables_are_sane(demo_dir: Path) -> None:
     control = mal_post[mal_post["arm"] == "control"]["estimate"]
     assert cimt.min() > control.max() > 0
     ind = pd.read_csv(demo_dir / "individual_change.csv")
-    assert len(ind) == 20 and ind["subject"].is_unique
+    assert len(ind) == 20
+    assert ind["subject"].is_unique
     np.testing.assert_allclose(ind["change"], ind["post"] - ind["pre"], atol=1e-12)
     assert set(ind["category"]) <= {"improved", "unchanged", "deteriorated"}
     assert ((ind["category"] != "unchanged") == ind["reliable"]).all()

@@ -18,7 +18,8 @@ from conftest import REPO_DIR, VALIDATION_DIR
 
 _spec = importlib.util.spec_from_file_location(
     "rehabstats_docs_coming_from_r_build", REPO_DIR / "docs" / "coming_from_r" / "build.py")
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 build = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = build
 _spec.loader.exec_module(build)
@@ -60,7 +61,8 @@ def test_every_package_has_rows_and_tolerances_are_stated() -> None:
         assert 4 <= len(pkg.rows) <= 14, pkg.name
         for row in pkg.rows:
             assert row.rtol > 0 or row.atol > 0
-            assert row.rtol <= 1e-4 and row.atol <= 1e-6
+            assert row.rtol <= 1e-4
+            assert row.atol <= 1e-6
 
 
 def test_comparison_can_fail() -> None:

@@ -194,7 +194,8 @@ def test_to_frame_schema(case: Case) -> None:
     assert list(frame.columns) == SCHEMA
     assert len(frame) == 1
     row = frame.iloc[0]
-    assert isinstance(row["measure"], str) and row["measure"]
+    assert isinstance(row["measure"], str)
+    assert row["measure"]
     assert isinstance(row["ci_method"], str)
     for col in ("estimate", "se", "ci_low", "ci_high", "ci_level"):
         assert pd.api.types.is_float_dtype(frame[col].dtype) or frame[col].isna().all(), col
@@ -231,10 +232,12 @@ def test_list_array_series_identical(case: Case, kind: str) -> None:
 def test_summary_and_html(case: Case) -> None:
     res = _call(case, case.args)
     text = res.summary()
-    assert isinstance(text, str) and text.strip()
+    assert isinstance(text, str)
+    assert text.strip()
     assert str(res) == text
     html = res._repr_html_()
-    assert isinstance(html, str) and "<table" in html
+    assert isinstance(html, str)
+    assert "<table" in html
 
 
 def test_registry_covers_the_public_effect_size_functions() -> None:

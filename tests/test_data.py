@@ -40,7 +40,8 @@ def test_to_long_orders_visits_and_refuses_label_variants() -> None:
     assert long["visit"].cat.categories.tolist() == ["pre", "post", "6m"]
     assert sorted(long["group"].unique()) == ["CIMT", "Control"]
     p03 = long[long.record_id == "p03"]
-    assert p03["mal"].tolist()[:2] == [0.9, 2.8] and np.isnan(p03["mal"].iloc[2])
+    assert p03["mal"].tolist()[:2] == [0.9, 2.8]
+    assert np.isnan(p03["mal"].iloc[2])
     assert (long.groupby("record_id").size() == 3).all()
 
 
@@ -133,7 +134,8 @@ def test_check_outcome_text_codes_and_bad_text() -> None:
     d = pd.DataFrame({"pid": ["a", "b", "c"], "y": ["1.5", ".", "2"]})
     with pytest.warns(RehabStatsWarning, match=r"b \(\.\)"):
         out = rs.data.check_outcome(d, outcome="y", subject="pid", action="missing")
-    assert out["y"].tolist()[0] == 1.5 and np.isnan(out["y"].iloc[1])
+    assert out["y"].tolist()[0] == 1.5
+    assert np.isnan(out["y"].iloc[1])
     with pytest.raises(DataError, match=r"not numbers: c \('two'\)"):
         rs.data.check_outcome(d.assign(y=["1", "2", "two"]), outcome="y", subject="pid")
     clean = rs.data.check_outcome(d.assign(y=[1, 2, 3]), outcome="y", subject="pid")
@@ -214,7 +216,8 @@ def test_check_outcome_infinite_values() -> None:
         rs.data.check_outcome(d, outcome="y", subject="pid")
     with pytest.warns(RehabStatsWarning, match="infinite"):
         out = rs.data.check_outcome(d, outcome="y", subject="pid", action="missing")
-    assert np.isnan(out["y"].iloc[1]) and np.isinf(d["y"].iloc[1])
+    assert np.isnan(out["y"].iloc[1])
+    assert np.isinf(d["y"].iloc[1])
 
 
 def test_bool_outcome_change_scores() -> None:

@@ -24,7 +24,8 @@ PACKAGE_DIR = REPO_DIR / "src" / "rehabstats" / "datasets" / "data"
 def _script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_sample_data",
                                                   SAMPLE_DIR / "make_sample_data.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,7 +52,8 @@ def test_load_returns_a_new_frame_each_call() -> None:
 def test_codebook_says_simulated_and_documents_columns() -> None:
     text = datasets.codebook("cimt_ms")
     assert "SIMULATED" in text
-    assert "2.7 points (2.2 to 3.2)" in text and "0.5 points (-0.1 to 1.1)" in text
+    assert "2.7 points (2.2 to 3.2)" in text
+    assert "0.5 points (-0.1 to 1.1)" in text
     for column in datasets.load("cimt_ms").columns:
         assert f"`{column}`" in text
 
@@ -60,7 +62,8 @@ def test_cimt_ms_structure() -> None:
     df = datasets.load("cimt_ms")
     assert list(df.columns) == ["subject", "arm", "visit", "visit_index", "mal_aou",
                                 "wmft_time", "age"]
-    assert len(df) == 60 and df["subject"].nunique() == 20
+    assert len(df) == 60
+    assert df["subject"].nunique() == 20
     assert df.groupby("arm", observed=True)["subject"].nunique().to_dict() == {
         "control": 10, "cimt": 10}
     assert df["visit"].cat.ordered
@@ -69,7 +72,8 @@ def test_cimt_ms_structure() -> None:
     assert (df["visit"].cat.codes + 1 == df["visit_index"]).all()
     assert (df.groupby("subject").size() == 3).all()
     missing = df[df["mal_aou"].isna()]
-    assert len(missing) == 1 and missing["visit"].iloc[0] == "followup"
+    assert len(missing) == 1
+    assert missing["visit"].iloc[0] == "followup"
     assert missing["wmft_time"].isna().all()
     obs = df["mal_aou"].dropna()
     assert obs.between(0, 5).all()
@@ -138,7 +142,8 @@ def test_discovery_by_dropping_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(datasets, "_data_dir", lambda: tmp_path)
     assert datasets.names() == ["alpha", "beta", "gamma"]
     alpha = datasets.load("alpha")
-    assert alpha["phase"].cat.ordered and alpha["phase"].tolist() == ["A", "B"]
+    assert alpha["phase"].cat.ordered
+    assert alpha["phase"].tolist() == ["A", "B"]
     assert datasets.codebook("alpha") == "# alpha\n"
     with pytest.raises(DataError, match=r"not in the levels \['B'\]"):
         datasets.load("beta")
@@ -151,7 +156,8 @@ def test_discovery_by_dropping_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_cimt_leg_mbd_script_reproduces_both_copies() -> None:
     spec = importlib.util.spec_from_file_location("make_cimt_leg_mbd",
                                                   SAMPLE_DIR / "make_cimt_leg_mbd.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     text = module.make().to_csv(index=False, lineterminator="\n")
@@ -163,7 +169,8 @@ def test_cimt_leg_mbd_script_reproduces_both_copies() -> None:
 def test_cimt_ms_export_script_reproduces_both_copies_and_cleans_to_cimt_ms() -> None:
     spec = importlib.util.spec_from_file_location("make_cimt_ms_export",
                                                   SAMPLE_DIR / "make_cimt_ms_export.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     text = module.csv_text(module.make())
@@ -184,7 +191,8 @@ def test_cimt_ms_export_script_reproduces_both_copies_and_cleans_to_cimt_ms() ->
     got = long["mal"].to_numpy()
     want = ref.sort_values(["subject", "visit"])["mal_aou"].to_numpy().copy()
     p04_6m = 3 * 3 + 2
-    assert np.isnan(got[p04_6m]) and not np.isnan(want[p04_6m])
+    assert np.isnan(got[p04_6m])
+    assert not np.isnan(want[p04_6m])
     want[p04_6m] = np.nan
     np.testing.assert_array_equal(got, want)
     assert sorted(long["group"].unique()) == ["CIMT", "Control"]

@@ -149,7 +149,8 @@ def test_reference_arm_in_every_model_and_summary() -> None:
         assert set(con["contrast"]) == {"CIMT - Control"}
     # an explicit reference wins; an unknown one is an error naming the column
     f = lmm("y ~ arm * visit", d, subject="subject", reference="CIMT")
-    assert f.reference_arm == "CIMT" and "armControl" in f.coef_names
+    assert f.reference_arm == "CIMT"
+    assert "armControl" in f.coef_names
     with pytest.raises(DataError, match="'reference' arm 'sham' is not a level of column 'arm'"):
         mmrm("y ~ arm * visit", d, subject="subject", visit="visit", reference="sham")
     with pytest.warns(RehabStatsWarning, match="look like control arms"):
@@ -292,7 +293,8 @@ def test_messages_show_plain_values() -> None:
     d = pd.concat([d, d.iloc[[0]]], ignore_index=True)
     with pytest.raises(DataError) as err:
         mixed_anova(d, outcome="y", arm="arm", visit="visit", subject="subject")
-    assert "np." not in str(err.value) and "Subject 0 " in str(err.value)
+    assert "np." not in str(err.value)
+    assert "Subject 0 " in str(err.value)
     with pytest.raises(DataError) as err:
         mmrm("y ~ arm * visit", d, subject="subject", visit="visit")
     assert "np." not in str(err.value)
@@ -306,7 +308,8 @@ def test_report_mmrm_failure_names_the_users_columns(tmp_path: Path) -> None:
                arm="group", visit="time", subject="subject", reference="Control",
                log=lambda s: None)
     page = (tmp_path / "o" / "index.html").read_text()
-    assert "MMRM could not be fitted" in page and "&#x27;group&#x27;" in page
+    assert "MMRM could not be fitted" in page
+    assert "&#x27;group&#x27;" in page
     assert "&#x27;arm&#x27;" not in page
 
 

@@ -50,7 +50,8 @@ def test_as_float_array_drops_and_warns() -> None:
     x = [1.0, np.nan, 3.0]
     with pytest.warns(RehabStatsWarning, match="1 missing"):
         arr, n = v.as_float_array(x, "x")
-    assert n == 1 and arr.tolist() == [1.0, 3.0]
+    assert n == 1
+    assert arr.tolist() == [1.0, 3.0]
     assert np.isnan(x[1])  # input untouched
     with pytest.raises(DataError, match="nan_policy='raise'"):
         v.as_float_array(x, "x", nan_policy="raise")
@@ -76,7 +77,9 @@ def test_as_paired_arrays() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
         a, b, n = v.as_paired_arrays([1, 2, np.nan, 4], [1, np.nan, 3, 5], ("pre", "post"))
-    assert n == 2 and a.tolist() == [1, 4] and b.tolist() == [1, 5]
+    assert n == 2
+    assert a.tolist() == [1, 4]
+    assert b.tolist() == [1, 5]
     with pytest.raises(DataError, match="same length"):
         v.as_paired_arrays([1, 2], [1, 2, 3], ("pre", "post"))
 
@@ -125,7 +128,8 @@ def test_import_is_lazy_and_the_public_names_resolve() -> None:
                                "RehabStatsWarning", "__version__", "errors"}
     for name in rs.__all__:
         assert getattr(rs, name) is not None, name
-    assert rs.hedges_g is rs.effect_sizes.hedges_g and rs.mmrm is rs.models.mmrm
+    assert rs.hedges_g is rs.effect_sizes.hedges_g
+    assert rs.mmrm is rs.models.mmrm
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         rs.nope  # noqa: B018
 

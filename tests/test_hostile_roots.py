@@ -12,6 +12,7 @@ import decimal
 import math
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,17 +44,18 @@ def test_check_finite_accepts_the_bounds() -> None:
 def test_models_and_plots_name_a_huge_outcome(call: str) -> None:
     d = trial()
     d["score"] = d["score"] * 1e300
+    calls = {
+        "ancova": lambda: rs.ancova(d[d["visit"] == "week12"], outcome="score", arm="group",
+                                    baseline="base"),
+        "lmm": lambda: rs.lmm("score ~ group * visit", d, subject="pid"),
+        "mmrm": lambda: rs.mmrm("score ~ group * visit", d, subject="pid", visit="visit"),
+        "mixed_anova": lambda: rs.mixed_anova(d, outcome="score", arm="group", visit="visit",
+                                              subject="pid"),
+        "trajectories": lambda: rs.plot.trajectories(d, outcome="score", arm="group",
+                                                     visit="visit"),
+    }
     with pytest.raises(DataError, match="'score' .* magnitude"):
-        if call == "ancova":
-            rs.ancova(d[d["visit"] == "week12"], outcome="score", arm="group", baseline="base")
-        elif call == "lmm":
-            rs.lmm("score ~ group * visit", d, subject="pid")
-        elif call == "mmrm":
-            rs.mmrm("score ~ group * visit", d, subject="pid", visit="visit")
-        elif call == "mixed_anova":
-            rs.mixed_anova(d, outcome="score", arm="group", visit="visit", subject="pid")
-        else:
-            rs.plot.trajectories(d, outcome="score", arm="group", visit="visit")
+        calls[call]()
 
 
 def test_check_exact_fit() -> None:
@@ -63,6 +65,12 @@ def test_check_exact_fit() -> None:
         check_exact_fit(np.full(6, 3.0), X, "y")
     with pytest.raises(DataError, match="'y' is fitted exactly by the fixed effects of lmm"):
         check_exact_fit(np.array([1.0, 2.0, 1.0, 2.0, 1.0, 2.0]), X, "y", model="lmm()")
+
+
+def _fit(fit: str, d: pd.DataFrame) -> Any:
+    if fit == "lmm":
+        return rs.lmm("score ~ group * visit", d, subject="pid")
+    return rs.mmrm("score ~ group * visit", d, subject="pid", visit="visit")
 
 
 def _exact_fit_outcome() -> pd.DataFrame:
@@ -77,10 +85,7 @@ def test_exact_fit_is_a_quick_clear_error(fit: str) -> None:
     d = _exact_fit_outcome()
     start = time.perf_counter()
     with pytest.raises(DataError, match="'score' is fitted exactly by the fixed effects"):
-        if fit == "lmm":
-            rs.lmm("score ~ group * visit", d, subject="pid")
-        else:
-            rs.mmrm("score ~ group * visit", d, subject="pid", visit="visit")
+        _fit(fit, d)
     assert time.perf_counter() - start < 2.0  # before any optimiser runs (was ~3 s for mmrm)
 
 
@@ -88,10 +93,7 @@ def test_exact_fit_is_a_quick_clear_error(fit: str) -> None:
 def test_constant_outcome_is_refused(fit: str) -> None:
     d = trial().assign(score=29.81)
     with pytest.raises(DataError, match=r"'score' is constant \(29\.81"):
-        if fit == "lmm":
-            rs.lmm("score ~ group * visit", d, subject="pid")
-        else:
-            rs.mmrm("score ~ group * visit", d, subject="pid", visit="visit")
+        _fit(fit, d)
 
 
 def test_near_exact_fit_leaves_only_convergence_warnings() -> None:
@@ -150,7 +152,8 @@ def test_trajectory_summary_warns_for_thin_cells() -> None:
                                                r"'usual' at 'week0' \(n = 1\)"):
         tab = rs.plot.trajectory_summary(d.iloc[:1], outcome="score", arm="group",
                                          visit="visit")
-    assert tab["n"].tolist() == [1] and np.isnan(tab["sd"]).all()
+    assert tab["n"].tolist() == [1]
+    assert np.isnan(tab["sd"]).all()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # full cells: no warning
         rs.plot.trajectory_summary(d, outcome="score", arm="group", visit="visit")
@@ -202,7 +205,8 @@ def test_combine_phase_pairs_missing_or_bad_se() -> None:
     with pytest.warns(RehabStatsWarning, match=r"1 phase pair\(s\) have a missing or infinite "
                                                r"'se': case 'c1' index 'nap' \(row 0"):
         out = rs.sced.combine_phase_pairs(tab.assign(se=[np.nan, *tab["se"].iloc[1:]]))
-    assert np.isnan(out["se"].iloc[0]) and np.isfinite(out["estimate"]).all()
+    assert np.isnan(out["se"].iloc[0])
+    assert np.isfinite(out["estimate"]).all()
     assert np.isfinite(out["se"].iloc[1:]).all()
     with pytest.raises(DataError, match=r"Column 'se' of 'table' holds a value below 0"):
         rs.sced.combine_phase_pairs(tab.assign(se=[-np.inf, *tab["se"].iloc[1:]]))
@@ -240,7 +244,8 @@ def test_combine_tau_u_checks_and_leaves_out() -> None:
     assert alone[["tau_u", "se", "z", "p"]].isna().all().all()
     with pytest.warns(RehabStatsWarning, match=r"\|Tau\| = 1 >= 1"):
         one = rs.sced.combine_tau_u([t1.assign(Tau=1.0), t2])
-    assert (one["tau_u"] == 1.0).all() and np.isinf(one["z"]).all()
+    assert (one["tau_u"] == 1.0).all()
+    assert np.isinf(one["z"]).all()
 
 
 def test_combine_tau_u_large_fisher_z_does_not_overflow() -> None:

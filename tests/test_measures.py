@@ -146,7 +146,8 @@ def test_threshold_requires_unambiguous_choice() -> None:
     with pytest.raises(DataError, match=r"2 'mcid'.*Rankin.*Stroke Impact"):
         measures.threshold("6mwt", population="stroke, 2-6 months post")
     rec = measures.threshold("6mwt", population="Stroke, 2-6 months post", method="rankin")
-    assert rec.value == 71.0 and "Fulk" in rec.source
+    assert rec.value == 71.0
+    assert "Fulk" in rec.source
     assert measures.threshold("wmft_time", statistic="mdc", population="stroke").level == 0.90
     assert measures.threshold("bbs", statistic="mdc", level=0.90).value == 6.0
 
@@ -161,7 +162,8 @@ def test_threshold_no_match_lists_populations() -> None:
 
 def test_thresholds_filters() -> None:
     mdc = measures.thresholds("mal_aou", statistic="mdc")
-    assert mdc["value"].tolist() == [0.84] and mdc["level"].tolist() == [0.90]
+    assert mdc["value"].tolist() == [0.84]
+    assert mdc["level"].tolist() == [0.90]
     assert len(measures.thresholds("bbs", statistic="mdc", level=0.95)) == 0
     assert len(measures.thresholds("bbs", statistic=None)) == 5
     unverified = measures.thresholds("mal_aou")

@@ -52,7 +52,8 @@ def test_null_line_and_custom_labels() -> None:
     ax = fig.axes[0]
     assert _texts(fig)[0] == ["g", "Glass"]
     null = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
-    assert len(null) == 1 and list(null[0].get_xdata()) == [0.5, 0.5]
+    assert len(null) == 1
+    assert list(null[0].get_xdata()) == [0.5, 0.5]
     assert not [ln for ln in forest(res, null_value=None).axes[0].lines
                 if ln.get_linestyle() == "--"]
 
@@ -110,7 +111,8 @@ def test_missing_columns_are_named() -> None:
     table = pd.DataFrame({"estimate": [1.0], "low": [0.5]})
     with pytest.raises(DataError, match=r"'ci_low'.*'ci_high'|ci_low.*ci_high") as info:
         forest(table)
-    assert "ci_high" in str(info.value) and "Available columns" in str(info.value)
+    assert "ci_high" in str(info.value)
+    assert "Available columns" in str(info.value)
     with pytest.raises(DataError, match="label"):
         forest(pd.DataFrame({"estimate": [1.0], "ci_low": [0.0], "ci_high": [2.0]}),
                label="measure")
@@ -154,7 +156,8 @@ def test_renders_to_png_with_labels_inside_the_figure() -> None:
     for ax in fig.axes:
         for label in ax.get_yticklabels():
             box = label.get_window_extent(renderer)
-            assert box.x0 >= -1 and box.x1 <= width + 1, label.get_text()
+            assert box.x0 >= -1, label.get_text()
+            assert box.x1 <= width + 1, label.get_text()
 
 
 def test_nnt_through_infinity_and_infinite_limits_have_no_bar() -> None:
@@ -165,5 +168,6 @@ def test_nnt_through_infinity_and_infinite_limits_have_no_bar() -> None:
     fig = forest(res, null_value=1.0)
     assert len(fig.axes[0].collections[0].get_segments()) == 1  # only the risk ratio
     texts = _texts(fig)[1]
-    assert texts[0] == f"10.00 [{nnt.details['ci_text']}]" and "∞" in texts[0]
+    assert texts[0] == f"10.00 [{nnt.details['ci_text']}]"
+    assert "∞" in texts[0]
     assert texts[1] == "1.00 [0.20, Inf]"

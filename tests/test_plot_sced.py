@@ -72,7 +72,8 @@ def test_all_overlays_and_abab_single_case_on_given_axes():
     fig = sced(df, outcome="y", phase="ph", session="t", ax=ax,
                overlays=("mean", "median", "trend", "band", "celeration"),
                improvement="decrease")
-    assert fig is fig0 and len(fig.axes) == 1
+    assert fig is fig0
+    assert len(fig.axes) == 1
     assert len(labels(ax, "_phase_change")) == 3
     assert len(labels(ax, "_overlay_mean")) == 4
 
@@ -112,7 +113,8 @@ def test_legend_sharey_and_measure_label() -> None:
     assert any("lower = better" in t.get_text() for ax in fig.axes for t in ax.texts)
     own = rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
                        case="participant", legend=False)
-    assert not own.legends and len({ax.get_ylim() for ax in own.axes}) > 1
+    assert not own.legends
+    assert len({ax.get_ylim() for ax in own.axes}) > 1
     with pytest.raises(rs.DataError, match="improves by decrease"):
         rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
                      case="participant", measure="tug", improvement="increase")

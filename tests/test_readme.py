@@ -24,7 +24,8 @@ def test_readme_opens_with_the_two_commands() -> None:
     lines = [ln for ln in first_block.group(1).splitlines() if ln.strip()]
     assert len(lines) == 2
     assert "rehabstats demo" in lines[0]
-    assert "pytest" in lines[1] and ".[test" in lines[1]
+    assert "pytest" in lines[1]
+    assert ".[test" in lines[1]
 
 
 def test_readme_python_examples_run() -> None:

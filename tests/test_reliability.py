@@ -96,7 +96,8 @@ def test_icc_incomplete_subjects_are_dropped_and_named() -> None:
     partial = long.drop(index=[0]).reset_index(drop=True)
     with pytest.warns(RehabStatsWarning, match=r"\['s0'\]"):
         res = rs.change.icc(partial, subject="subject", rater="rater", score="score")
-    assert res.n_subjects == 5 and res.n_omitted == 1
+    assert res.n_subjects == 5
+    assert res.n_omitted == 1
     with pytest.raises(DataError, match="s0"):
         rs.change.icc(partial, subject="subject", rater="rater", score="score",
                       nan_policy="raise")
@@ -162,7 +163,8 @@ def test_bland_altman_exact_formulas() -> None:
 def test_bland_altman_sign_scale_and_extremes() -> None:
     ba = rs.change.bland_altman(WRIGHT, MINI)
     swapped = rs.change.bland_altman(MINI, WRIGHT)
-    assert swapped.bias == pytest.approx(-ba.bias) and swapped.sd == pytest.approx(ba.sd)
+    assert swapped.bias == pytest.approx(-ba.bias)
+    assert swapped.sd == pytest.approx(ba.sd)
     huge = rs.change.bland_altman(np.array(WRIGHT) * 1e300, np.array(MINI) * 1e300)
     assert huge.bias == pytest.approx(ba.bias * 1e300, rel=1e-9)
     assert math.isfinite(huge.loa_high)
@@ -179,7 +181,8 @@ def test_bland_altman_bad_input_and_missing() -> None:
         rs.change.bland_altman([1.0], [2.0])
     with pytest.warns(RehabStatsWarning, match="1"):
         ba = rs.change.bland_altman([1, 2, np.nan, 4], [1, 3, 3, 5])
-    assert ba.n == 3 and ba.n_omitted == 1
+    assert ba.n == 3
+    assert ba.n_omitted == 1
 
 
 def test_bland_altman_plot() -> None:

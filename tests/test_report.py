@@ -74,7 +74,8 @@ def test_rct_report_matches_r(rct_csv: Path, tmp_path: Path, validation_dir: Pat
     for name in ("descriptives.csv", "effect_sizes.csv", "trajectories.png", "forest_hedges_g.png"):
         assert (out / name).is_file()
         assert name in page
-    assert "<table" in page and "trial.csv" in page
+    assert "<table" in page
+    assert "trial.csv" in page
 
     desc = pd.read_csv(out / "descriptives.csv")
     assert list(desc["visit"]) == ["pre", "pre", "post", "post", "followup", "followup"]
@@ -88,7 +89,8 @@ def test_rct_report_matches_r(rct_csv: Path, tmp_path: Path, validation_dir: Pat
 
     g = pd.read_csv(out / "effect_sizes.csv")
     assert list(g["visit"]) == ["post", "followup"]  # baseline visit excluded
-    assert set(g["contrast"]) == {"cimt - control"} and set(g["measure"]) == {"hedges_g"}
+    assert set(g["contrast"]) == {"cimt - control"}
+    assert set(g["measure"]) == {"hedges_g"}
     fu = g[g["visit"] == "followup"].iloc[0]
     assert_allclose(fu["estimate"], g_ref["estimate"], rtol=1e-10)
     assert_allclose([fu["ci_low"], fu["ci_high"]], [g_ref["ci_low"], g_ref["ci_high"]],
@@ -131,9 +133,11 @@ def test_rct_missing_outcomes_are_counted(rct_csv: Path, tmp_path: Path) -> None
     out = tmp_path / "o"
     run_report(path, design="rct", out_dir=out, reference="control", log=_quiet, **RCT_KW)
     desc = pd.read_csv(out / "descriptives.csv").set_index(["visit", "arm"])
-    assert desc.loc[("post", "cimt"), "n"] == 9 and desc.loc[("post", "cimt"), "n_missing"] == 1
+    assert desc.loc[("post", "cimt"), "n"] == 9
+    assert desc.loc[("post", "cimt"), "n_missing"] == 1
     g = pd.read_csv(out / "effect_sizes.csv").set_index("visit")
-    assert g.loc["post", "n_omitted"] == 2 and g.loc["post", "n"] == 18
+    assert g.loc["post", "n_omitted"] == 2
+    assert g.loc["post", "n"] == 18
     post = data[(data["visit"] == "post")].dropna(subset=["MAL amount"])
     direct = es.hedges_g(post.loc[post["group"] == "cimt", "MAL amount"],
                          post.loc[post["group"] == "control", "MAL amount"])
@@ -156,7 +160,8 @@ def test_sced_report_equals_library_calls(sced_csv: Path, tmp_path: Path) -> Non
     assert_allclose(table["ci_low"], direct["ci_low"], rtol=1e-12)
     for name in ("sced_effect_sizes.csv", "sced_describe.csv", "forest_sced.png",
                  "sced_plot.png"):
-        assert (out / name).is_file() and name in page
+        assert (out / name).is_file()
+        assert name in page
 
 
 def test_sced_improvement_decrease_flips_nap(sced_csv: Path, tmp_path: Path) -> None:
@@ -280,7 +285,8 @@ def test_console_command_exit_status(sced_csv: Path, tmp_path: Path,
     assert cli.main([base[0], str(sced_csv), *base[1:], "--case", "participant"]) == 0
     assert cli.main([base[0], str(tmp_path / "absent.csv"), *base[1:]]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("rehabstats: error:") and "does not exist" in err
+    assert err.startswith("rehabstats: error:")
+    assert "does not exist" in err
     assert len(err.splitlines()) == 1
 
 
@@ -309,5 +315,6 @@ def test_rct_three_arms_and_mmrm_failure_is_reported(tmp_path: Path,
                       log=_quiet).read_text(encoding="utf-8")
     assert "could not be fitted" in page
     g_small = pd.read_csv(tmp_path / "s" / "effect_sizes.csv")  # one subject per arm: no g
-    assert g_small["estimate"].isna().all() and (g_small["n_x"] == 1).all()
+    assert g_small["estimate"].isna().all()
+    assert (g_small["n_x"] == 1).all()
     assert g_small["note"].str.contains("at least 2").all()

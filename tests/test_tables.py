@@ -74,12 +74,15 @@ def test_renderings(trial: pd.DataFrame) -> None:
     pre = trial[trial.visit == "pre"]
     t1 = rs.tables.baseline_table(pre, arm="arm", variables=["age"], reference="control")
     md = t1.to_markdown()
-    assert md.startswith("**Table 1. Baseline characteristics**") and "| control (n = 10)" in md
+    assert md.startswith("**Table 1. Baseline characteristics**")
+    assert "| control (n = 10)" in md
     html = t1.to_html()
     assert "<caption>Table 1. Baseline characteristics</caption>" in html
     assert html == t1._repr_html_()
     tex = t1.to_latex()
-    assert "\\begin{table}" in tex and "\\toprule" in tex and "CONSORT 2010" in tex
+    assert "\\begin{table}" in tex
+    assert "\\toprule" in tex
+    assert "CONSORT 2010" in tex
 
 
 def test_outcome_table_observed_and_model_columns(trial: pd.DataFrame) -> None:

@@ -259,7 +259,8 @@ def is_control_label(label: Any) -> bool:
 
 def arm_levels(series: pd.Series) -> list[Any]:
     """The arm levels before choosing a reference: a Categorical's categories that
-    occur, else the sorted distinct values (as R's ``factor``)."""
+    occur, else the sorted distinct values (as R's ``factor``).
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         present = set(series.dropna().unique())
         return [c for c in series.cat.categories if c in present]
@@ -559,7 +560,8 @@ def as_categorical(series: pd.Series, levels: Sequence[Any]) -> pd.Categorical:
 # ----------------------------------------------------------------------------- standardisers
 def pooled_sd(values: pd.Series, groups: pd.Series | None) -> tuple[float, int]:
     r"""Pooled within-group SD :math:`\sqrt{\sum_g \sum_i (x_{gi}-\bar x_g)^2 / (N - G)}`
-    and its df; one group when ``groups`` is None. Missing values are ignored."""
+    and its df; one group when ``groups`` is None. Missing values are ignored.
+    """
     x = pd.to_numeric(values, errors="coerce").astype(float)
     keep = x.notna().to_numpy()
     if groups is None:

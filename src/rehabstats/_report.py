@@ -155,7 +155,8 @@ def resolve_improvement(improvement: str | None, measure: str | None) -> str:
 
 class _Notes:
     """Collects the library's RehabStatsWarnings (labels merged, values set to missing,
-    rows dropped) so the report can print them instead of failing or hiding them."""
+    rows dropped) so the report can print them instead of failing or hiding them.
+    """
 
     def __init__(self) -> None:
         self.items: list[str] = []
@@ -1045,10 +1046,13 @@ def _sections(data: pd.DataFrame, out: Path, *, design: str, outcome: str,
               session: str | None, case: str | None, baseline_phase: str,
               treatment_phase: str, seed: int, notes: _Notes, **kw: Any) -> list[DemoSection]:
     if design == "rct":
-        assert arm is not None and visit is not None and subject is not None  # checked above
+        assert arm is not None
+        assert visit is not None
+        assert subject is not None
         return _rct_sections(data, out, outcome=outcome, arm=arm, visit=visit,
                              subject=subject, notes=notes, **kw)
-    assert phase is not None and session is not None  # checked above
+    assert phase is not None
+    assert session is not None
     return _sced_sections(data, out, outcome=outcome, phase=phase, session=session,
                           case=case, improvement=kw["improvement"],
                           baseline_phase=baseline_phase, treatment_phase=treatment_phase,

@@ -301,12 +301,14 @@ class Minimisation:
 
     @property
     def allocations(self) -> pd.DataFrame:
+        """The allocations so far: ``participant``, the stratification factors, ``arm``."""
         frame = pd.DataFrame(self._rows, columns=["participant", *self.factors, "arm"])
         frame["arm"] = pd.Categorical(frame["arm"], categories=self.arms)
         return frame
 
     @property
     def log(self) -> pd.DataFrame:
+        """One row per allocation with the imbalance scores behind each choice."""
         return pd.DataFrame(self._log)
 
     def __repr__(self) -> str:

@@ -488,7 +488,8 @@ class ResponderResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``measure, estimate, ci_low, ci_high, ci_level, ci_method, n_responders,
-        n, n_omitted, mcid, improvement``."""
+        n, n_omitted, mcid, improvement``.
+        """
         return pd.DataFrame([{
             "measure": "responder_proportion",
             "estimate": self.proportion,

@@ -62,7 +62,8 @@ def _check_keys(frame: pd.DataFrame, columns: Sequence[str], what: str = "data")
 
 def _numeric(frame: pd.DataFrame, col: str, what: str = "data") -> pd.Series:
     """A numeric (float) copy of an outcome column: text is an error naming the value,
-    ``inf`` an error naming the row; missing values stay missing."""
+    ``inf`` an error naming the row; missing values stay missing.
+    """
     from ._validate import check_numeric_column
 
     values = check_numeric_column(frame, col, "outcome")

@@ -99,9 +99,11 @@ class Table(Result):
     notes: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (a copy)."""
         return self.frame.copy()
 
     def summary(self) -> str:
+        """Title, table and notes as plain text."""
         body = self.frame.to_string(index=False)
         return "\n".join([self.title, body, *self.notes])
 
@@ -191,7 +193,8 @@ def _outcome_values(frame: pd.DataFrame, column: str, arg: str) -> pd.Series:
 
 def _labels_present(frame: pd.DataFrame, columns: Sequence[str | None]) -> None:
     """Subject, arm and visit labels: every row needs one, and no two may differ only in
-    case or surrounding spaces ("p01" and "p01 " would count as two participants)."""
+    case or surrounding spaces ("p01" and "p01 " would count as two participants).
+    """
     for col in columns:
         if col is None:
             continue
@@ -216,7 +219,8 @@ def _mean_sd(v: np.ndarray) -> tuple[float, float]:
 
 def _values_frame(vals: list[dict[str, Any]], title: str, stacklevel: int = 3) -> pd.DataFrame:
     """The numbers behind a table; statistics that cannot be computed (a mean of no values,
-    an SD of one) are NaN, printed "NA", and listed in one RehabStatsWarning."""
+    an SD of one) are NaN, printed "NA", and listed in one RehabStatsWarning.
+    """
     frame = pd.DataFrame(vals)
     if "level" in frame.columns:
         frame["level"] = frame["level"].astype(object)  # labels, even when they are numbers

@@ -156,7 +156,8 @@ def test_from_pilot_cimt_ms() -> None:
     assert t.pilot is not None
     np.testing.assert_allclose(t.pilot.retention.to_numpy(), [1, 1, 0.95], rtol=1e-12)
     text = t.summary()
-    assert "Retention" in text and "pilot" in text
+    assert "Retention" in text
+    assert "pilot" in text
 
 
 @settings(max_examples=5, deadline=None)

@@ -38,7 +38,8 @@ def test_start_points_per_case() -> None:
     assert m.n_assignments == 6
     data = m.simulate(rng=1)
     starts = data[data["phase"] == "B"].groupby("case")["session"].min()
-    assert starts["case1"] in (4, 5) and starts["case2"] in (8, 9, 10)
+    assert starts["case1"] in (4, 5)
+    assert starts["case2"] in (8, 9, 10)
 
 
 def test_effects_ar_and_distributions() -> None:
@@ -55,10 +56,12 @@ def test_effects_ar_and_distributions() -> None:
     p = SingleCaseDesign(design="AB", n_sessions=20, distribution="poisson", baseline_level=4,
                          level_effect=3, sd=0.0)
     y, _, _ = p._draw(np.random.SeedSequence(1))
-    assert np.all(y == np.round(y)) and y.min() >= 0
+    assert np.all(y == np.round(y))
+    assert y.min() >= 0
     b = SingleCaseDesign(design="AB", n_sessions=20, distribution="binomial", trials=10)
     y, _, _ = b._draw(np.random.SeedSequence(1))
-    assert y.min() >= 0 and y.max() <= 10
+    assert y.min() >= 0
+    assert y.max() <= 10
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,8 @@ def _assert_rows_equal(f, x, y, kw, res, axis=1):
             assert _close(getattr(one, k), getattr(row, k)), (i, k, getattr(one, k),
                                                                getattr(row, k))
         assert (one.n_x, one.n_y, one.n_omitted) == (row.n_x, row.n_y, row.n_omitted)
-        assert one.measure == row.measure and one.ci_method == row.ci_method
+        assert one.measure == row.measure
+        assert one.ci_method == row.ci_method
         for k, v in one.details.items():
             if isinstance(v, float):
                 assert _close(v, row.details[k]), (i, k)
@@ -107,7 +108,8 @@ def test_axis0_is_the_transpose_of_axis1(f, kw):
     for k in FIELDS:
         np.testing.assert_array_equal(getattr(r1, k), getattr(r0, k))
         np.testing.assert_array_equal(getattr(r1, k), getattr(rm, k))
-    assert r0.axis == 0 and r1.axis == 1
+    assert r0.axis == 0
+    assert r1.axis == 1
 
 
 @pytest.mark.parametrize(("f", "kw"), CALLS, ids=IDS)
@@ -121,7 +123,8 @@ def test_nan_rows_follow_nan_policy(f, kw):
     with pytest.warns(RehabStatsWarning, match="missing value"):
         res = f(x, y, axis=1, **kw)
     _assert_rows_equal(f, x, y, kw, res)
-    assert res.n_omitted[0] == 0 and res.n_omitted[1] == 1
+    assert res.n_omitted[0] == 0
+    assert res.n_omitted[1] == 1
     with pytest.raises(DataError, match="nan_policy='raise'"):
         f(x, y, axis=1, nan_policy="raise", **kw)
 
@@ -131,7 +134,8 @@ def test_degenerate_rows_are_nan_with_one_warning():
     y = np.array([[0.0, 1, 1, 2], [5.0, 5, 5, 5], [0.0, 0, 1, 3]])
     with pytest.warns(RehabStatsWarning, match=r"Element\(s\): 1\."):
         res = es.hedges_g(x, y, axis=1)
-    assert math.isnan(res.estimate[1]) and np.isfinite(res.estimate[[0, 2]]).all()
+    assert math.isnan(res.estimate[1])
+    assert np.isfinite(res.estimate[[0, 2]]).all()
     assert res[0].estimate == es.hedges_g(x[0], y[0]).estimate
 
 
@@ -142,9 +146,11 @@ def test_broadcasting_and_nd_batches():
     res = es.hedges_g(x, control, axis=-1)  # each sample against one control group
     assert res.shape == (3, 4)
     one = es.hedges_g(x[2, 1], control)
-    assert _close(one.ci_high, res[2, 1].ci_high) and _close(one.estimate, float(res.estimate[2, 1]))
+    assert _close(one.ci_high, res[2, 1].ci_high)
+    assert _close(one.estimate, float(res.estimate[2, 1]))
     frame = res.to_frame()
-    assert len(frame) == 12 and frame["index"].iloc[5] == (1, 1)
+    assert len(frame) == 12
+    assert frame["index"].iloc[5] == (1, 1)
     assert [r.estimate for r in res][5] == res.estimate[1, 1]
 
 
@@ -214,10 +220,12 @@ def test_batch_result_renders():
     rng = np.random.default_rng(3)
     res = es.hedges_g(rng.normal(size=(12, 5)), rng.normal(size=(12, 5)), axis=1)
     text = res.summary()
-    assert "hedges_g for a batch of shape (12,)" in text and "and 2 more" in text
+    assert "hedges_g for a batch of shape (12,)" in text
+    assert "and 2 more" in text
     assert "<table" in res._repr_html_()
     assert list(res.to_frame().columns) == ["index", *es.hedges_g([1, 2, 3], [2, 3, 5])
                                             .to_frame().columns]
-    assert len(res) == 12 and res.size == 12
+    assert len(res) == 12
+    assert res.size == 12
     with pytest.raises(IndexError):
         res[1:3]

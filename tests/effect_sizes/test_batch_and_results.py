@@ -71,17 +71,20 @@ def test_result_frame_and_summary():
 
 def test_nnt_benefit_harm_and_infinity():
     benefit = es.nnt(18, 20, 5, 20)  # responders: clear benefit
-    assert benefit.estimate > 0 and not benefit.details["ci_through_infinity"]
+    assert benefit.estimate > 0
+    assert not benefit.details["ci_through_infinity"]
     assert 0 < benefit.ci_low <= benefit.estimate <= benefit.ci_high
     assert benefit.details["label"] == "NNTB"
     assert "NNTB" in benefit.summary()
     harm = es.nnt(18, 20, 5, 20, improvement="decrease")  # the same events are adverse
     assert_allclose(harm.estimate, -benefit.estimate, rtol=1e-15)
-    assert harm.details["label"] == "NNTH" and harm.ci_high < 0
+    assert harm.details["label"] == "NNTH"
+    assert harm.ci_high < 0
     unclear = es.nnt(12, 20, 9, 20)
     assert unclear.details["ci_through_infinity"]
     assert unclear.ci_low < 0 < unclear.ci_high
-    assert unclear.details["ci_text"].startswith("NNTH") and "to ∞ to NNTB" in unclear.details["ci_text"]
+    assert unclear.details["ci_text"].startswith("NNTH")
+    assert "to ∞ to NNTB" in unclear.details["ci_text"]
     with pytest.warns(RehabStatsWarning, match="risk difference is 0"):
         none = es.nnt(5, 20, 5, 20)
     assert math.isinf(none.estimate)
@@ -92,7 +95,8 @@ def test_smc_sign_and_ci(standardizer):
     pre = [10, 12, 9, 14, 11, 13, 10, 15]
     post = [13, 15, 10, 18, 12, 15, 14, 16]
     up = es.standardized_mean_change(pre, post, standardizer=standardizer)
-    assert up.estimate > 0 and up.ci_low < up.estimate < up.ci_high
+    assert up.estimate > 0
+    assert up.ci_low < up.estimate < up.ci_high
     assert up.measure == f"smc_{standardizer}"
     raw = es.standardized_mean_change(pre, post, standardizer=standardizer, correction=False)
     assert abs(up.estimate) < abs(raw.estimate)

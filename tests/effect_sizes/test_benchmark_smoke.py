@@ -10,9 +10,11 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_effect_sizes
 
 def test_benchmark_runs(capsys):
     spec = importlib.util.spec_from_file_location("bench_effect_sizes", BENCH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = module.main(n_pairs=200, n_loop=50)
-    assert out["n_pairs"] == 200 and out["ratio"] > 0
+    assert out["n_pairs"] == 200
+    assert out["ratio"] > 0
     assert "ratio pingouin / rehabstats" in capsys.readouterr().out

@@ -57,7 +57,8 @@ def test_average_is_lakens_d_av_and_differs_from_average_var(case: str) -> None:
                                            correction=False)
     # the root mean variance is at least the mean SD, so |d_a| <= |d_av| (equal iff SDs equal)
     assert abs(westfall.estimate) < abs(lakens.estimate)
-    assert westfall.measure == "smc_average_var" and lakens.measure == "smc_average"
+    assert westfall.measure == "smc_average_var"
+    assert lakens.measure == "smc_average"
 
 
 def test_average_var_equals_average_when_sds_are_equal() -> None:
@@ -82,7 +83,8 @@ def test_two_sample_smd_is_scale_free(func, kw, factor: float) -> None:
                     [unit.estimate, unit.se, unit.ci_low, unit.ci_high], rtol=1e-12)
     assert_allclose(big.details["sd"], unit.details["sd"] * factor, rtol=1e-12)
     if factor == 2.0**900:  # exact scaling: bit-identical
-        assert big.estimate == unit.estimate and big.ci_low == unit.ci_low
+        assert big.estimate == unit.estimate
+        assert big.ci_low == unit.ci_low
 
 
 @pytest.mark.parametrize("standardizer", ["pre", "change", "average", "average_var", "rm"])
@@ -97,7 +99,9 @@ def test_mean_change_is_scale_free(standardizer: str) -> None:
 def test_mean_change_extreme_ratio_is_clean() -> None:
     # post 1e300 times pre: an OverflowError (y**2) before; now a finite, correct estimate
     res = es.standardized_mean_change(PRE, np.array(X) * 1e300, standardizer="pre")
-    assert math.isfinite(res.estimate) and math.isfinite(res.se) and res.estimate > 1e299
+    assert math.isfinite(res.estimate)
+    assert math.isfinite(res.se)
+    assert res.estimate > 1e299
 
 
 def test_ppc_smd_is_scale_free_and_summary_route_does_not_overflow() -> None:
@@ -127,7 +131,8 @@ def test_ncp_limits_large_t_not_zero_width() -> None:
     # before: t = 1e6 gave the zero-width interval [1e6, 1e6] without a word
     for df in (1.0, 3.0, 12.0, 200.0):
         lo, hi = es.ncp_limits(1e6, df, 0.95)
-        assert lo < 0.99e6 and hi > 1.01e6
+        assert lo < 0.99e6
+        assert hi > 1.01e6
         # continuity across the switch to the large-t limit (relative error ~10/t^2)
         a = np.array(es.ncp_limits(2.99e4, df, 0.95)) / 2.99e4
         b = np.array(es.ncp_limits(3.01e4, df, 0.95)) / 3.01e4
@@ -168,7 +173,8 @@ def test_counts_beyond_exact_integers_are_refused() -> None:
 def test_conversions_announce_missing_and_refuse_infinite() -> None:
     with pytest.warns(RehabStatsWarning, match="'d' has 1 missing"):
         out = es.d_to_r([0.5, math.nan])
-    assert math.isnan(out[1]) and math.isfinite(out[0])
+    assert math.isnan(out[1])
+    assert math.isfinite(out[0])
     with pytest.raises(DataError, match="'d' must be finite"):
         es.d_to_r(math.inf)
     with pytest.raises(DataError, match="'r'"):
@@ -212,10 +218,12 @@ def test_show_value_and_messages_without_numpy_reprs() -> None:
     frame = pd.DataFrame({"y": [1.0, 2.0, "x"]}, index=pd.Index(np.array([5, 32, 7])))
     with pytest.raises(DataError) as err:
         check_numeric_column(frame, "y")
-    assert "np." not in str(err.value) and "row 7" in str(err.value)
+    assert "np." not in str(err.value)
+    assert "row 7" in str(err.value)
     with pytest.raises(DataError) as err:
         es.smd_from_summary(1.0, 1.0, np.int64(1), 2.0, 1.0, 5)
-    assert "np." not in str(err.value) and "got 1." in str(err.value)
+    assert "np." not in str(err.value)
+    assert "got 1." in str(err.value)
 
 
 def test_option_arguments_are_checked() -> None:

@@ -71,13 +71,15 @@ def test_one_constant_group_is_fine():
 def test_nan_omitted_counted_and_warned():
     with pytest.warns(RehabStatsWarning, match="1 missing value"):
         res = es.hedges_g([*X, np.nan], Y)
-    assert res.n_omitted == 1 and res.n_x == 5
+    assert res.n_omitted == 1
+    assert res.n_x == 5
     with pytest.warns(RehabStatsWarning):
         same = es.hedges_g(pd.Series([*X, None]), Y)
     assert same.estimate == res.estimate
     with pytest.warns(RehabStatsWarning):
         paired = es.cohens_d([1, 2, np.nan, 4, 6], [0.5, 1, 2, np.nan, 3], paired=True)
-    assert paired.n_omitted == 2 and paired.n_x == 3
+    assert paired.n_omitted == 2
+    assert paired.n_x == 3
     with pytest.warns(RehabStatsWarning):
         smc = es.standardized_mean_change([1, 2, np.nan, 4, 5], [2, 2, 3, 5, 7])
     assert smc.n_omitted == 1
@@ -194,7 +196,8 @@ def test_zero_cell_haldane_warning():
     with pytest.warns(RehabStatsWarning, match="Haldane"):
         res = es.odds_ratio(0, 10, 3, 12)
     assert res.details["haldane_corrected"]
-    assert np.isfinite(res.estimate) and res.estimate > 0
+    assert np.isfinite(res.estimate)
+    assert res.estimate > 0
     # the risk difference needs no correction
     rd = es.risk_difference(0, 10, 3, 12)
     assert rd.estimate == -0.25

@@ -59,7 +59,9 @@ def test_fifth_study_is_044() -> None:
 def test_without_r_no_interval() -> None:
     with pytest.warns(RehabStatsWarning, match="no pre-post correlation 'r'"):
         res = es.ppc_smd_from_summary(35.6, 36.0, 4.7, 14, 34.8, 33.4, 3.1, 14)
-    assert np.isnan(res.se) and np.isnan(res.ci_low) and res.ci_method == "none"
+    assert np.isnan(res.se)
+    assert np.isnan(res.ci_low)
+    assert res.ci_method == "none"
 
 
 def test_raw_and_summary_routes_agree() -> None:

@@ -83,7 +83,8 @@ def _check_effectsize(row: dict[str, Any], res: Any) -> None:
     assert_allclose([res.ci_low, res.ci_high], [row["ci_low"], row["ci_high"]],
                     rtol=EFFECTSIZE_CI, atol=1e-8)
     assert res.ci_level == row["ci_level"]
-    assert res.n_x == row["trt_desc"]["n"] and res.n_y == row["ctl_desc"]["n"]
+    assert res.n_x == row["trt_desc"]["n"]
+    assert res.n_y == row["ctl_desc"]["n"]
 
 
 def _check_rank(row: dict[str, Any], res: Any) -> None:

@@ -13,9 +13,11 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_meta.py"
 def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("statsmodels")
     spec = importlib.util.spec_from_file_location("bench_meta", BENCH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = module.main(n_meta=20, k=5, repeat=1)
-    assert out["n_meta"] == 20 and out["ratio"] > 0
+    assert out["n_meta"] == 20
+    assert out["ratio"] > 0
     assert "ratio statsmodels / rehabstats batch" in capsys.readouterr().out

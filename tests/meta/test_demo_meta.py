@@ -28,7 +28,8 @@ def test_section_writes_tables_and_forest(tmp_path: Path) -> None:
         assert (tmp_path / name).is_file()
     assert "meta_forest.png" in section.html
     methods = pd.read_csv(tmp_path / "meta_methods.csv")
-    assert len(methods) == 13 and (methods["tau2"] >= 0).all()
+    assert len(methods) == 13
+    assert (methods["tau2"] >= 0).all()
     studies = pd.read_csv(tmp_path / "meta_studies.csv")
     assert_allclose(studies["weight"].sum(), 100.0, rtol=1e-12)
     # MD of the first trial: 59.54 - 60.64

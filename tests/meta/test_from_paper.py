@@ -48,7 +48,8 @@ def test_cimt_ms_between_arm_smd_of_gains() -> None:
     # the same g as rs.smd_from_summary (Hedges' g, exact J), whose CI is noncentral-t
     ref = rs.smd_from_summary(2.7, sd_cimt, 10, 0.5, sd_ctrl, 10)
     assert_allclose(ref.estimate, g, rtol=1e-10)
-    assert 2.5 < g < 3.0 and es["ci_low"].iloc[0] > 1.0
+    assert 2.5 < g < 3.0
+    assert es["ci_low"].iloc[0] > 1.0
 
 
 def test_se_from_ci_normal_t_and_log() -> None:
@@ -58,7 +59,8 @@ def test_se_from_ci_normal_t_and_log() -> None:
     assert_allclose(rs.se_from_ci(0.5, 2.0, log=True),
                     (math.log(2) - math.log(0.5)) / (2 * stats.norm.ppf(0.975)), rtol=1e-12)
     arr = rs.se_from_ci([0, 1], [2, 4])
-    assert isinstance(arr, np.ndarray) and arr.shape == (2,)
+    assert isinstance(arr, np.ndarray)
+    assert arr.shape == (2,)
 
 
 def test_se_from_p_inverts_the_test() -> None:

@@ -23,7 +23,7 @@ def _trials() -> pd.DataFrame:
                          "n_c": [20, 24, 19]})
 
 
-@pytest.mark.parametrize("kwargs, match", [
+@pytest.mark.parametrize(("kwargs", "match"), [
     ({"method": "DerSimonian"}, "'method'"),
     ({"test": "knha"}, "hksj"),
     ({"test": "t"}, "'test'"),
@@ -88,13 +88,17 @@ def test_inputs_not_modified() -> None:
                           mean_c="mean_c", sd_c="sd_c", n_c="n_c")
     rs.meta.meta_analysis(yi, vi)
     pd.testing.assert_frame_equal(frame, before)
-    assert yi.tolist() == YI and vi.tolist() == VI
+    assert yi.tolist() == YI
+    assert vi.tolist() == VI
 
 
 def test_k1_warns_and_hksj_k1_errors() -> None:
     with pytest.warns(RehabStatsWarning, match="Only one study"):
         res = rs.meta.meta_analysis([0.4], [0.01], method="DL")
-    assert res.estimate == 0.4 and res.tau2 == 0 and res.q == 0 and res.q_p == 1
+    assert res.estimate == 0.4
+    assert res.tau2 == 0
+    assert res.q == 0
+    assert res.q_p == 1
     assert np.isnan(res.tau2_ci_low)
     with pytest.raises(DesignError, match="at least 2 studies"):
         rs.meta.meta_analysis([0.4], [0.01], test="hksj")
@@ -104,18 +108,23 @@ def test_k2_hksj_warns_and_weights_are_positive() -> None:
     """The ALS case: statsmodels' combine_effects gives negative weights here; we never do."""
     with pytest.warns(RehabStatsWarning, match="k = 2"):
         res = rs.meta.meta_analysis([5.09, 0.06], [2.4233, 3.2211], method="DL", test="hksj")
-    assert (res.weights > 0).all() and np.isfinite(res.se)
+    assert (res.weights > 0).all()
+    assert np.isfinite(res.se)
     assert_allclose(res.weights.sum(), 100.0, rtol=1e-14)
-    assert res.df == 1 and res.ci_high - res.ci_low > 20
+    assert res.df == 1
+    assert res.ci_high - res.ci_low > 20
     for method in ("EE", "DL", "REML", "ML", "PM", "HE", "SJ"):
         r = rs.meta.meta_analysis([5.09, 0.06], [2.4233, 3.2211], method=method)
-        assert r.tau2 >= 0 and (r.weights > 0).all() and np.isfinite(r.se)
+        assert r.tau2 >= 0
+        assert (r.weights > 0).all()
+        assert np.isfinite(r.se)
 
 
 def test_identical_studies() -> None:
     with pytest.warns(RehabStatsWarning, match="HKSJ scale factor is 0"):
         res = rs.meta.meta_analysis([0.3, 0.3, 0.3], [0.1, 0.2, 0.1], test="hksj")
-    assert res.tau2 == 0 and res.q == 0
+    assert res.tau2 == 0
+    assert res.q == 0
     assert res.se == 0  # metafor sets the HKSJ factor to 0 when all yi are equal
 
 
@@ -141,7 +150,7 @@ def test_batch_input_checks() -> None:
         rs.meta.meta_analysis_batch(np.zeros((2, 3)), np.ones((2, 4)))
 
 
-@pytest.mark.parametrize("kwargs, match", [
+@pytest.mark.parametrize(("kwargs", "match"), [
     ({"measure": "SMDX"}, "'measure'"),
     ({"measure": "MD", "vtype": "HO"}, "'vtype'"),
     ({"measure": "MD", "to": "some"}, "'to'"),

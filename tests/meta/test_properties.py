@@ -59,7 +59,8 @@ def test_bounds(data: tuple[np.ndarray, np.ndarray], method: str) -> None:
     if method != "EE":  # metafor's common-effect H^2 is Q / (k - 1), which can be below 1
         assert res.h2 >= 1 - 1e-12
     assert res.ci_low <= res.estimate <= res.ci_high
-    assert res.pi_low <= res.ci_low + 1e-12 and res.pi_high >= res.ci_high - 1e-12
+    assert res.pi_low <= res.ci_low + 1e-12
+    assert res.pi_high >= res.ci_high - 1e-12
     if method != "EE":
         assert res.tau2_ci_low <= res.tau2_ci_high
         assert res.tau2_ci_low - 1e-9 <= res.tau2 or res.tau2_ci_low == 0 or method != "REML"
@@ -144,10 +145,12 @@ def test_forest_plot_of_a_meta_analysis() -> None:
     res = rs.meta.meta_analysis(es, method="REML", test="hksj")
     fig = res.forest()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels[:3] == ["A", "B", "C"] and labels[3].startswith("Random effects")
+    assert labels[:3] == ["A", "B", "C"]
+    assert labels[3].startswith("Random effects")
     assert fig.axes[0].get_xscale() == "log"  # OR drawn on the ratio scale
     right = [t.get_text() for t in fig.axes[1].get_yticklabels()]
-    assert right[-2].endswith("100%") and "%" in right[0]
+    assert right[-2].endswith("100%")
+    assert "%" in right[0]
     fig2 = rs.plot.forest(res, xlabel="Odds ratio")
     assert fig2.axes[0].get_xlabel() == "Odds ratio"
     with pytest.raises(rs.DataError, match="one label per study"):
@@ -160,15 +163,18 @@ def test_summary_and_frames() -> None:
     res = rs.meta.meta_analysis(es, method="DL")
     text = res.summary()
     assert "Random-Effects Model (k = 3; tau^2 estimator: DL" in text
-    assert "Q(df = 2)" in text and "Exponentiated (RR)" in text
+    assert "Q(df = 2)" in text
+    assert "Exponentiated (RR)" in text
     assert list(res.to_frame().columns)[:4] == ["method", "test", "k", "estimate"]
     assert_allclose(res.to_frame(exp=True)["estimate"].iloc[0], np.exp(res.estimate),
                     rtol=1e-15)
     assert_allclose(res.estimate_exp, np.exp(res.estimate), rtol=1e-15)
     assert res.studies()["weight"].sum() == pytest.approx(100.0)
-    assert "MetaAnalysisResult" in repr(res) and "<table" in res._repr_html_()
+    assert "MetaAnalysisResult" in repr(res)
+    assert "<table" in res._repr_html_()
     ee = rs.meta.meta_analysis(es, method="FE")
-    assert ee.method == "EE" and ee.summary().startswith("Common-Effect Model")
+    assert ee.method == "EE"
+    assert ee.summary().startswith("Common-Effect Model")
 
 
 @given(st.one_of(st.just(0.0), st.floats(1e-290, 10.0)), st.floats(-1e6, 1e3))

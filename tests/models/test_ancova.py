@@ -39,7 +39,8 @@ def test_ancova_matches_lm(validation_dir, name, covs):
     else:
         res = rsm.ancova(d, outcome="outcome", arm="arm", baseline="baseline",
                          covariates=covs, visit="visit")
-    assert res.nobs == out["n"] and res.n_omitted == n_missing
+    assert res.nobs == out["n"]
+    assert res.n_omitted == n_missing
     coef = res.coef()
     assert list(coef["term"]) == [c["term"] for c in out["coefficients"]]
     for col in ["estimate", "se", "t", "p", "df", "ci_low", "ci_high"]:

@@ -133,6 +133,7 @@ def test_r_coef_names_and_summary():
     assert m.coef_names[:3] == ("(Intercept)", "armlow", "armhigh")
     assert "armlow:visitpost" in m.coef_names
     text = m.summary()
-    assert "Type III tests" in text and "armlow:visitpost" in text
+    assert "Type III tests" in text
+    assert "armlow:visitpost" in text
     pd.testing.assert_frame_equal(m.to_frame(), m.coef())
     assert "<table" in m._repr_html_()

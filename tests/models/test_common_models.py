@@ -92,11 +92,13 @@ def test_tables_have_fixed_columns(fitted: dict[str, Any], name: str) -> None:
         emm = res.emmeans(spec, by=by, df_method=method)
         assert list(emm.columns) == [*([by] if by else []), spec, *NUM]
         n_by = 3 if by else 1
-        assert len(con) == n_by and len(emm) == 2 * n_by
+        assert len(con) == n_by
+        assert len(emm) == 2 * n_by
         for tab in (coef, con, emm):
             vals = tab[NUM].to_numpy(float)
             assert np.isfinite(vals[:, [0, 1, 3, 4, 5, 6]]).all(), (name, method)
-            assert (tab["se"] > 0).all() and (tab["df"] > 0).all()
+            assert (tab["se"] > 0).all()
+            assert (tab["df"] > 0).all()
             assert ((tab["p"] >= 0) & (tab["p"] <= 1)).all()
             assert (tab["ci_low"] < tab["estimate"]).all()
             assert (tab["estimate"] < tab["ci_high"]).all()
@@ -108,9 +110,11 @@ def test_tables_have_fixed_columns(fitted: dict[str, Any], name: str) -> None:
 def test_summary_and_html(fitted: dict[str, Any], name: str) -> None:
     res = fitted[name]
     text = res.summary()
-    assert isinstance(text, str) and text.strip()
+    assert isinstance(text, str)
+    assert text.strip()
     assert "<table" in res._repr_html_()
-    assert isinstance(res.loglik, float) and np.isfinite(res.loglik)
+    assert isinstance(res.loglik, float)
+    assert np.isfinite(res.loglik)
 
 
 def test_mixed_anova_summary_and_html() -> None:

@@ -142,7 +142,8 @@ def test_one_contrast_family_is_not_adjusted(fits, method_key, adjust):
     ours = m.contrasts("arm", method=method, **kw)  # no tukey -> sidak warning: family of 1
     ref = REF["ancova_two_arms"]["tables"][method_key][adjust]
     compare(ours, ref, rtol=1e-8)
-    assert ours.attrs["adjust"] == "none" and ours.attrs["family_size"] == 1
+    assert ours.attrs["adjust"] == "none"
+    assert ours.attrs["family_size"] == 1
     unadj = 2 * stats.t.sf(np.abs(ours["t"]), ours["df"])
     assert_allclose(ours["p"], unadj, rtol=1e-14)
 
@@ -252,7 +253,8 @@ def test_nan_t_gives_nan_p_for_every_adjustment():
     for adjust in ADJUST_METHODS:
         adj, _ = adjust_family(t, np.full(3, 30.0), np.zeros(3), adjust=adjust, n_means=3,
                                pairs=True, level=0.95, ranks=np.full(3, 2))
-        assert np.isnan(adj.p[0]) and np.isfinite(adj.p[1:]).all(), adjust
+        assert np.isnan(adj.p[0]), adjust
+        assert np.isfinite(adj.p[1:]).all(), adjust
     # R: p.adjust(c(NA, .01, .04), "holm") -> NA, 0.02, 0.04 (n = 2 non-missing)
     assert_allclose(_p_adjust(np.array([np.nan, 0.01, 0.04]), "holm")[1:], [0.02, 0.04])
 
@@ -262,11 +264,14 @@ def test_signs_labels_and_defaults(fits):
     m = fits["lmm"]
     pw = m.contrasts("arm", by="visit")
     assert list(pw["contrast"].iloc[:3]) == ["control - low", "control - high", "low - high"]
-    assert pw.attrs["adjust"] == "tukey" and pw.attrs["family_size"] == 3
-    assert pw.attrs["n_means"] == 3 and pw.attrs["by"] == ("visit",)
+    assert pw.attrs["adjust"] == "tukey"
+    assert pw.attrs["family_size"] == 3
+    assert pw.attrs["n_means"] == 3
+    assert pw.attrs["by"] == ("visit",)
     tc = m.contrasts("arm", by="visit", method="trt.vs.ctrl")
     assert list(tc["contrast"].iloc[:2]) == ["low - control", "high - control"]
-    assert tc.attrs["adjust"] == "dunnettx" and tc.attrs["ref"] == "control"
+    assert tc.attrs["adjust"] == "dunnettx"
+    assert tc.attrs["ref"] == "control"
     assert "P value adjustment: dunnettx method for 2 tests" in repr(tc)
     assert "dunnettx" in tc._repr_html_()
     # ref by name or 0-based position
@@ -312,7 +317,8 @@ def test_adjusted_p_bounds_property(t, df, adjust):
     adj, _ = adjust_family(t, np.full(3, df), np.zeros(3), adjust=adjust, n_means=3,
                            pairs=False, level=0.95)
     unadj = 2 * stats.t.sf(np.abs(t), df)
-    assert (adj.p >= unadj * (1 - 1e-9)).all() and (adj.p <= 1).all()
+    assert (adj.p >= unadj * (1 - 1e-9)).all()
+    assert (adj.p <= 1).all()
     assert (adj.p <= np.minimum(1, 3 * unadj) * (1 + 1e-9) + 1e-12).all() or adjust == "BY"
 
 

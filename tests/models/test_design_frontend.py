@@ -70,7 +70,8 @@ def test_missing_column_same_error(formula: str, column: str) -> None:
     errs = [_error(f, formula, d) for f in (_fit_lmm, _fit_mmrm)]
     assert type(errs[0]) is type(errs[1]) is DataError
     assert str(errs[0]) == str(errs[1])
-    assert column in str(errs[0]) and "Available columns" in str(errs[0])
+    assert column in str(errs[0])
+    assert "Available columns" in str(errs[0])
 
 
 def test_string_outcome_same_error() -> None:
@@ -148,11 +149,13 @@ def test_nan_policy_omit_and_raise(fit: object) -> None:
     d.loc[10, "age"] = np.nan
     with pytest.warns(RehabStatsWarning, match="3 missing value"):
         res = fit("y ~ age + arm * visit", d)  # type: ignore[operator]
-    assert res.n_omitted == 3 and res.nobs == len(d) - 3
+    assert res.n_omitted == 3
+    assert res.nobs == len(d) - 3
     complete = fit("y ~ age + arm * visit", d.drop(index=[2, 7, 10]))  # type: ignore[operator]
     np.testing.assert_allclose(res.beta, complete.beta, rtol=1e-8, atol=1e-10)
     err = _error(fit, "y ~ age + arm * visit", d, nan_policy="raise")
-    assert "3 missing value(s)" in str(err) and "nan_policy='raise'" in str(err)
+    assert "3 missing value(s)" in str(err)
+    assert "nan_policy='raise'" in str(err)
     err = _error(fit, "y ~ age + arm * visit", d, nan_policy="drop")
     assert "nan_policy" in str(err)
 
@@ -173,7 +176,8 @@ def test_lmm_and_mmrm_designs_agree() -> None:
         warnings.simplefilter("ignore", RehabStatsWarning)
         a = mmrm_design("y ~ age + arm * visit", d, subject="subject", visit="visit")
         b = lmm_design("y ~ age + arm * visit", d, subject="subject", visit="visit")
-    assert isinstance(a, ModelDesign) and isinstance(b, ModelDesign)
+    assert isinstance(a, ModelDesign)
+    assert isinstance(b, ModelDesign)
     assert a.coef_names == b.coef_names
     assert {"(Intercept)", "age", "armcimt", "armcimt:visitfu"} <= set(a.coef_names)
     assert_array_equal(a.X, b.X)
@@ -181,8 +185,10 @@ def test_lmm_and_mmrm_designs_agree() -> None:
     assert_array_equal(a.subject_codes, b.subject_codes)
     assert_array_equal(a.visit_codes, b.visit_codes)  # type: ignore[arg-type]
     assert a.visit_levels == b.visit_levels == ["pre", "post", "fu"]
-    assert a.arm == b.arm == "arm" and a.reference == b.reference == "control"
-    assert a.n_omitted == b.n_omitted == 1 and a.nobs == len(d) - 1
+    assert a.arm == b.arm == "arm"
+    assert a.reference == b.reference == "control"
+    assert a.n_omitted == b.n_omitted == 1
+    assert a.nobs == len(d) - 1
     assert a.n_subjects == b.n_subjects == 12
     assert a.baseline_candidates == b.baseline_candidates == ("age",)
     # the visit is the ordered factor of the rows; the input is untouched
@@ -195,7 +201,8 @@ def test_design_codes_follow_rows() -> None:
     design = mmrm_design("y ~ arm * visit", d, subject="subject", visit="visit",
                          visit_order=["pre", "post", "fu"])
     levels = design.visit_levels
-    assert levels is not None and design.visit_codes is not None
+    assert levels is not None
+    assert design.visit_codes is not None
     assert [levels[c] for c in design.visit_codes] == list(design.frame["visit"].astype(str))
     subj = design.frame["subject"].to_numpy()
     for code in range(design.n_subjects):

@@ -66,9 +66,11 @@ def test_demo_section_writes_tables(tmp_path):
 
 def test_benchmark_runs(capsys):
     spec = importlib.util.spec_from_file_location("bench_lmm", BENCH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = module.main(repeats=1, with_r=False)
-    assert out["rehabstats"] > 0 and out["ratio_statsmodels"] > 0
+    assert out["rehabstats"] > 0
+    assert out["ratio_statsmodels"] > 0
     assert "ratio statsmodels / rehabstats" in capsys.readouterr().out

@@ -80,7 +80,8 @@ def test_rank_deficient_design_drops_aliased_column():
     d["x2"] = d["time"] * 2
     with pytest.warns(RehabStatsWarning, match=r"rank deficient.*'x2'"):
         m = rsm.lmm("y ~ time + x2", d, subject="subject")
-    assert m.aliased == ("x2",) and m.coef_names == ("(Intercept)", "time")
+    assert m.aliased == ("x2",)
+    assert m.coef_names == ("(Intercept)", "time")
     ref = rsm.lmm("y ~ time", d, subject="subject")
     # same fit as the model without the aliased column (exact same arithmetic path)
     assert_allclose(m.coef()[["estimate", "se", "df"]], ref.coef()[["estimate", "se", "df"]],
@@ -108,7 +109,8 @@ def test_missing_outcomes_dropped_with_warning_and_input_untouched():
     before = d.copy()
     with pytest.warns(RehabStatsWarning, match="2 missing"):
         fit = rsm.lmm("y ~ arm * visit", d, subject="subject")
-    assert fit.n_omitted == 2 and fit.nobs == len(d) - 2
+    assert fit.n_omitted == 2
+    assert fit.nobs == len(d) - 2
     pd.testing.assert_frame_equal(d, before)
 
 
@@ -149,4 +151,5 @@ def test_non_convergence_warns_and_flags(monkeypatch):
     monkeypatch.setattr(lmm_mod, "optimize_theta", stalled)
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         fit = rsm.lmm("y ~ arm * visit", trial(), subject="subject")
-    assert not fit.converged and fit.gradient_norm == 0.5
+    assert not fit.converged
+    assert fit.gradient_norm == 0.5

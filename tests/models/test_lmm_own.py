@@ -39,7 +39,8 @@ def fit(name, kind, ref):
         assert m.singular
         return m
     m = rsm.lmm("outcome ~ arm * visit", d, subject="subject", random=RANDOM[kind])
-    assert not m.singular and m.converged
+    assert not m.singular
+    assert m.converged
     return m
 
 

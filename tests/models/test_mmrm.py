@@ -86,7 +86,8 @@ def test_one_row_md_equals_1d(validation_dir: Path) -> None:
 def test_result_attributes_and_effect_sizes(validation_dir: Path) -> None:
     data = _rct(validation_dir, "cimt_n20_3v")
     fit = _fit(data, covariance="us")
-    assert fit.converged and fit.optimizer_info.converged
+    assert fit.converged
+    assert fit.optimizer_info.converged
     assert fit.optimizer_info.max_abs_gradient < 1e-6
     assert list(fit.covariance_matrix.index) == ["pre", "post", "followup"]
     corr = fit.correlation_matrix.to_numpy()
@@ -128,7 +129,8 @@ def test_visit_order_from_within_subject_sequence() -> None:
     fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit")
     # not alphabetical (followup < post < pre): every subject's rows agree on one order
     assert list(fit.covariance_matrix.index) == ["pre", "post", "followup"]
-    assert "visitpost" in fit.coef_names and "visitfollowup" in fit.coef_names
+    assert "visitpost" in fit.coef_names
+    assert "visitfollowup" in fit.coef_names
 
 
 def test_ml_fit_and_kr_not_offered(validation_dir: Path) -> None:
@@ -236,7 +238,8 @@ def test_missing_outcomes_announced_or_raised() -> None:
     data.loc[[5, 8], "outcome"] = np.nan
     with pytest.warns(RehabStatsWarning, match="2 missing"):
         fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit")
-    assert fit.n_omitted == 2 and fit.nobs == len(data) - 2
+    assert fit.n_omitted == 2
+    assert fit.nobs == len(data) - 2
     with pytest.raises(DataError, match="nan_policy='raise'"):
         mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit", nan_policy="raise")
 
@@ -269,12 +272,15 @@ def test_benchmark_script_smoke(capsys: pytest.CaptureFixture[str]) -> None:
 
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_mmrm.py"
     spec = importlib.util.spec_from_file_location("bench_mmrm", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     times = module.main(["--n", "60", "--repeats", "1", "--no-r"])
     out = capsys.readouterr().out
-    assert "ratio" in out and times["rehabstats"] > 0 and times["gls"] is None
+    assert "ratio" in out
+    assert times["rehabstats"] > 0
+    assert times["gls"] is None
 
 
 def test_bundled_als_decline_dataset_is_reproducible(tmp_path: Path) -> None:
@@ -285,7 +291,8 @@ def test_bundled_als_decline_dataset_is_reproducible(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     spec = importlib.util.spec_from_file_location("make_als", root / "data" / "sample"
                                                   / "make_als_decline.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     fresh = module.simulate()

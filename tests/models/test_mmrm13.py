@@ -334,7 +334,8 @@ def test_spatial_predict_at_new_times() -> None:
     new = d[d["subject"] == "s00"].copy()
     new.loc[new.index[1], ["y", "t"]] = [np.nan, 1.5]
     pred = fit.predict(new, interval="prediction")
-    assert np.isfinite(pred["estimate"].iloc[1]) and pred["se"].iloc[1] > 0
+    assert np.isfinite(pred["estimate"].iloc[1])
+    assert pred["se"].iloc[1] > 0
     with pytest.raises(DataError, match=r"Column 't' of 'newdata' must be numeric"):
         fit.predict(new.assign(t=np.nan))
 

@@ -95,13 +95,15 @@ def test_empirical_satterthwaite_anova_and_contrasts(validation_dir: Path) -> No
     fit = fev_fit(validation_dir, "RACE + SEX + ARMCD * AVISIT", covariance="us",
                   vcov="empirical")
     an = fit.anova()
-    assert np.all(np.isfinite(an["den_df"])) and np.all(an["den_df"] > 2)
+    assert np.all(np.isfinite(an["den_df"]))
+    assert np.all(an["den_df"] > 2)
     con = fit.contrasts("ARMCD", by="AVISIT", method="trt.vs.ctrl")
     # a one-row contrast: its df equals the F test of the same row (1-d rule of the md test)
     row = fit._contrast_rows(np.eye(len(fit.beta))[3])
     assert math.isclose(fit.test(row)["df"].iloc[0], fit.coef()["df"].iloc[3], rel_tol=1e-12)
     assert np.all(con["df"] < fit.nobs)
-    assert "empirical (sandwich" in fit.summary() and "Bell & McCaffrey" in fit.summary()
+    assert "empirical (sandwich" in fit.summary()
+    assert "Bell & McCaffrey" in fit.summary()
     # the model-based Satterthwaite df differ (a different variance and distribution)
     mb = fev_fit(validation_dir, "RACE + SEX + ARMCD * AVISIT", covariance="us")
     assert not np.allclose(mb.coef()["df"], fit.coef()["df"], rtol=1e-3)
@@ -164,20 +166,24 @@ def test_refit_multiple_optimizers_reports_every_attempt(validation_dir: Path) -
     fit = fev_fit(validation_dir, RHS, optimizer=("Nelder-Mead", "newton", "BFGS"), start="std")
     att = fit.optimizer_info.attempts
     assert [a.split(":")[0] for a in att] == ["Nelder-Mead", "newton", "BFGS"]
-    assert "not converged" in att[0] and att[1].endswith(", converged)")
-    assert fit.converged and fit.optimizer_info.method in ("newton", "BFGS")
+    assert "not converged" in att[0]
+    assert att[1].endswith(", converged)")
+    assert fit.converged
+    assert fit.optimizer_info.method in ("newton", "BFGS")
     assert abs(fit.loglik - base.loglik) < 1e-8
     with pytest.warns(RehabStatsWarning, match="did not converge"):
         bad = mmrm(f"FEV1 ~ {RHS}", fev_data(validation_dir).dropna(), subject="USUBJID",
                    visit="AVISIT", optimizer="Nelder-Mead", start="std")
-    assert not bad.converged and bad.loglik < base.loglik
+    assert not bad.converged
+    assert bad.loglik < base.loglik
 
 
 def test_std_and_emp_start_values(validation_dir: Path) -> None:
     from rehabstats.models._mmrm import emp_start, std_start
 
     assert std_start("ar1", 4).tolist() == [0.0, 0.5]
-    assert std_start("us", 4).shape == (10,) and std_start("toeph", 4).shape == (7,)
+    assert std_start("us", 4).shape == (10,)
+    assert std_start("toeph", 4).shape == (7,)
     assert std_start("cs", 4, n_groups=2).tolist() == [0.0, 0.0, 0.0, 0.0]
     # emp_start: log-Cholesky of R's pairwise covariance of OLS residuals (hand-checked case)
     y = np.array([1.0, 2.0, 4.0, 3.0, 5.0, 9.0])
@@ -216,7 +222,8 @@ def test_start_at_the_optimum_reproduces_the_fit(cov: str, seed: int) -> None:
     ser = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov,
                start=pd.Series(fit.theta))
     assert abs(ser.loglik - fit.loglik) < 1e-9
-    assert called["cov_type"] == cov and called["n_visits"] == 4
+    assert called["cov_type"] == cov
+    assert called["n_visits"] == 4
     assert called["x_matrix"].shape == (len(d), len(fit.beta))
     np.testing.assert_allclose(cb.theta, fit.theta, atol=1e-7)
 
@@ -282,7 +289,8 @@ def test_drop_visit_levels_against_gls(validation_dir: Path) -> None:
     # toep: every lag (1: VIS3-VIS4, 2: VIS1-VIS3, 3: VIS1-VIS4) is observed, so it is accepted
     toep = mmrm("FEV1 ~ ARMCD", obs, subject="USUBJID", visit="AVISIT", covariance="toep",
                 drop_visit_levels=False)
-    assert toep.converged and toep.covariance_matrix.shape == (4, 4)
+    assert toep.converged
+    assert toep.covariance_matrix.shape == (4, 4)
     # visit_order lists a visit absent from the data: kept as well
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
@@ -353,7 +361,8 @@ def test_marginal_effect_properties(validation_dir: Path) -> None:
     # no visit term: one row per arm difference
     novis = fev_fit(validation_dir, "FEV1_BL + ARMCD")
     one = novis.marginal_effect()
-    assert list(one.columns[:2]) == ["contrast", "estimate"] and len(one) == 1
+    assert list(one.columns[:2]) == ["contrast", "estimate"]
+    assert len(one) == 1
     with pytest.raises(DataError, match="'type'"):
         inter.marginal_effect(type="ratio")
     with pytest.raises(DataError, match="'reference' is 'XYZ'"):
@@ -372,7 +381,8 @@ def test_tidy_glance_augment_mmrm(validation_dir: Path) -> None:
     np.testing.assert_array_equal(td.iloc[:, 1:].to_numpy(), coef.iloc[:, 1:].to_numpy())
     assert list(fit.tidy(conf_int=False).columns)[-1] == "p.value"
     res = fit.tidy(df_method="residual", conf_level=0.9)
-    assert np.all(res["df"] == fit.nobs - len(fit.beta)) and res.attrs["df_method"] == "residual"
+    assert np.all(res["df"] == fit.nobs - len(fit.beta))
+    assert res.attrs["df_method"] == "residual"
     with pytest.raises(DataError, match="'conf_int'"):
         fit.tidy(conf_int="yes")
     g = fit.glance()
@@ -386,7 +396,8 @@ def test_tidy_glance_augment_mmrm(validation_dir: Path) -> None:
     np.testing.assert_allclose(aug[".fitted"], fit.fitted(), rtol=1e-14)
     np.testing.assert_allclose(aug[".resid"], y - fit.fitted(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(aug[".pearson"], fit.residuals("pearson"), rtol=1e-12)
-    assert aug.index.equals(fit.frame.index) and "FEV1" in aug.columns
+    assert aug.index.equals(fit.frame.index)
+    assert "FEV1" in aug.columns
     cond = fit.augment(conditional=True, interval="prediction")
     np.testing.assert_allclose(cond[".fitted"], y, rtol=1e-14)  # observed: the data itself
     assert {".se.fit", ".lower", ".upper"} <= set(cond.columns)
@@ -394,7 +405,8 @@ def test_tidy_glance_augment_mmrm(validation_dir: Path) -> None:
     d = fev_data(validation_dir)
     aug2 = fit.augment(d, conditional=True, interval="confidence")
     miss = d["FEV1"].isna().to_numpy()
-    assert aug2.loc[miss, ".resid"].isna().all() and aug2.loc[~miss, ".resid"].notna().all()
+    assert aug2.loc[miss, ".resid"].isna().all()
+    assert aug2.loc[~miss, ".resid"].notna().all()
     assert (aug2.loc[miss, ".se.fit"] > 0).all()
     np.testing.assert_allclose(aug2.loc[~miss, ".resid"], aug[".resid"].to_numpy(), rtol=1e-12)
     assert len(d.columns) + 6 == len(aug2.columns)  # input not modified, columns added
@@ -406,14 +418,18 @@ def test_tidy_glance_other_models() -> None:
     df = rs.datasets.load("als_decline").dropna(subset=["alsfrs"])
     lm = rs.lmm("alsfrs ~ arm * visit", df, subject="subject")
     g = lm.glance().iloc[0]
-    assert g["sigma"] == lm.sigma and g["converged"] == lm.converged and g["reml"]
+    assert g["sigma"] == lm.sigma
+    assert g["converged"] == lm.converged
+    assert g["reml"]
     assert list(lm.tidy()["term"]) == list(lm.coef_names)
     rng = np.random.default_rng(3)
     d = pd.DataFrame({"arm": np.repeat(["control", "active"], 15), "b": rng.normal(50, 5, 30)})
     d["y"] = d["b"] + np.repeat([0.0, 3.0], 15) + rng.normal(0, 2, 30)
     an = rs.ancova(d, outcome="y", arm="arm", baseline="b")
     ga = an.glance().iloc[0]
-    assert ga["df.residual"] == 27 and ga["sigma"] == an.sigma and "n_subjects" not in ga
+    assert ga["df.residual"] == 27
+    assert ga["sigma"] == an.sigma
+    assert "n_subjects" not in ga
     np.testing.assert_allclose(an.tidy()["std.error"], an.coef()["se"], rtol=0)
 
 

@@ -83,8 +83,10 @@ def test_newton_path_at_14_visits_reaches_the_trust_region_optimum() -> None:
     theta_n, info_n = eng.fit()
     ref = _engine(data)
     theta_t, info_t = ref.fit(method="trust-exact")
-    assert info_n.converged and info_t.converged
-    assert info_n.method == "newton" and info_t.method != "newton"
+    assert info_n.converged
+    assert info_t.converged
+    assert info_n.method == "newton"
+    assert info_t.method != "newton"
     assert theta_n.size == 105
     assert_allclose(theta_n, theta_t, rtol=0, atol=1e-6)
     assert_allclose(eng.evaluate(theta_n).beta, ref.evaluate(theta_t).beta, rtol=0, atol=1e-6)

@@ -164,7 +164,8 @@ def test_grouped_kr_df_and_se_are_finite_and_linear_differs(validation_dir: Path
     kr = f.coef(df_method="kenward-roger").set_index("term")
     krl = f.coef(df_method="kenward-roger-linear").set_index("term")
     sat = f.coef(df_method="satterthwaite").set_index("term")
-    assert np.all(np.isfinite(kr["df"])) and np.all(kr["df"] > 50)
+    assert np.all(np.isfinite(kr["df"]))
+    assert np.all(kr["df"] > 50)
     # one-row contrasts: KR df = Satterthwaite df (same W and unadjusted covariance), as mmrm
     np.testing.assert_allclose(kr["df"], sat["df"], rtol=1e-8)
     assert not np.allclose(kr["se"], krl["se"], rtol=1e-8, atol=0)
@@ -190,7 +191,9 @@ def test_grouped_us_summary_against_mmrm_print(validation_dir: Path) -> None:
         np.testing.assert_allclose(f.covariance_matrix.loc[g].to_numpy(), ref, rtol=0, atol=0.1,
                                    err_msg=f"Sigma {g} (line {line})")
     text = str(f.summary())
-    assert "Group: PBO" in text and "Group: TRT" in text and "2 groups of 'ARMCD'" in text
+    assert "Group: PBO" in text
+    assert "Group: TRT" in text
+    assert "2 groups of 'ARMCD'" in text
 
 
 # ---------------------------------------------------------------------- nlme::gls
@@ -298,7 +301,8 @@ def test_identical_groups_equal_the_ungrouped_fit(seed: int, n: int, m: int, mis
     np.testing.assert_allclose(Pg[A] + Pg[B], Pu, rtol=1e-4, atol=1e-6 * scale)
     np.testing.assert_allclose(Qg[A, A] + Qg[B, B], Qu, rtol=1e-4, atol=1e-6 * scale)
     np.testing.assert_allclose(Rg[A, A] + Rg[B, B], Ru, rtol=1e-4, atol=1e-6 * scale)
-    assert np.abs(Qg[A, B]).max() == 0 and np.abs(Rg[A, B]).max() == 0
+    assert np.abs(Qg[A, B]).max() == 0
+    assert np.abs(Rg[A, B]).max() == 0
 
 
 @settings(max_examples=8, deadline=None)
@@ -437,7 +441,8 @@ def test_covariance_matrix_layout(wg_fit: tuple[MMRMResult, pd.DataFrame]) -> No
     f, _ = wg_fit
     cm = f.covariance_matrix
     assert list(cm.index.get_level_values(0).unique()) == ["A", "B"] == f.group_levels
-    assert cm.loc["A"].shape == (3, 3) and list(cm.columns) == f.visit_levels
+    assert cm.loc["A"].shape == (3, 3)
+    assert list(cm.columns) == f.visit_levels
     cor = f.correlation_matrix.loc["B"].to_numpy()
     np.testing.assert_allclose(np.diag(cor), 1.0)
     assert len(f.theta) == 2 * 6
@@ -519,7 +524,8 @@ def test_identical_groups_spatial_sandwich_and_bw(kw: dict[str, Any]) -> None:
         warnings.simplefilter("ignore")
         g = mmrm("y ~ grp * visit", d, subject="subject", visit="visit", group="grp", **kw)
         u = mmrm("y ~ grp * visit", d, subject="subject", visit="visit", **kw)
-    assert g.converged and u.converged
+    assert g.converged
+    assert u.converged
     assert g.loglik == pytest.approx(u.loglik, rel=1e-9)
     # Satterthwaite df differ (each group's theta is estimated from half the subjects);
     # the sandwich, residual and between-within df do not depend on theta's covariance

@@ -130,7 +130,8 @@ def test_mmrm_kenward_roger_fast_path() -> None:
     t = three_visit()
     res = rs.power.simulate(t, "mmrm", n_sims=20, rng=1,
                             analysis_options={"df_method": "kenward-roger"})
-    assert res.method == "vectorised" and res.n_failed == 0
+    assert res.method == "vectorised"
+    assert res.n_failed == 0
     sat = rs.power.simulate(t, "mmrm", n_sims=20, rng=1)
     # the same fits: same estimates; for one contrast KR's df (computed with the unadjusted
     # covariance, K&R eq. A1-A3) equal Satterthwaite's; the SEs are KR-adjusted: R mmrm's
@@ -146,15 +147,18 @@ def test_mmrm_kenward_roger_fast_path() -> None:
     with pytest.warns(RehabStatsWarning, match="failed"):
         ml = rs.power.simulate(t, "mmrm", n_sims=3, rng=1,
                                analysis_options={"df_method": "kenward-roger", "reml": False})
-    assert ml.method == "general" and ml.n_failed == 3
+    assert ml.method == "general"
+    assert ml.n_failed == 3
 
 
 def test_lmm_and_mixed_anova_general_path() -> None:
     t = three_visit(retention=None)
     lm = rs.power.simulate(t, "lmm", n_sims=10, rng=2)
-    assert lm.method == "general" and lm.estimates["p"].notna().all()
+    assert lm.method == "general"
+    assert lm.estimates["p"].notna().all()
     ma = rs.power.simulate(t, "mixed_anova", n_sims=10, rng=2)
-    assert ma.estimates["p"].between(0, 1).all() and math.isnan(ma.truth)
+    assert ma.estimates["p"].between(0, 1).all()
+    assert math.isnan(ma.truth)
 
 
 # ----------------------------------------------------------------- reproducibility
@@ -287,7 +291,8 @@ def test_too_few_assignments_power_zero_and_says_so() -> None:
     res = rs.power.simulate(d, "randomization_test", n_sims=200, rng=1)
     assert res.power == 0.0
     assert res.min_attainable_p == pytest.approx(1 / 11)
-    assert "11 admissible" in res.note and "Power is 0" in res.summary()
+    assert "11 admissible" in res.note
+    assert "Power is 0" in res.summary()
 
 
 def test_callable_statistic_uses_general_path() -> None:
@@ -308,7 +313,8 @@ def test_sample_size_single_case_cases() -> None:
     res = rs.power.sample_size(d, "randomization_test", target=0.8, n_range=(2, 6),
                                n_sims=200, rng=5)
     assert res.parameter == "n_cases"
-    assert res.n is not None and 2 < res.n <= 6
+    assert res.n is not None
+    assert 2 < res.n <= 6
     assert all(r.method == "vectorised" for r in res.results.values())
     assert res.curve["power"].iloc[-1] >= 0.8
 
@@ -325,9 +331,11 @@ def test_callable_analysis_forms() -> None:
         return float(post["outcome"].mean() + shift), 0.5
 
     a = rs.power.simulate(t, p_only, n_sims=20, rng=1)
-    assert a.power == 1.0 and a.analysis == "p_only"
+    assert a.power == 1.0
+    assert a.analysis == "p_only"
     b = rs.power.simulate(t, est_p, n_sims=20, rng=1, analysis_options={"shift": 1.0})
-    assert b.power == 0.0 and (b.estimates["estimate"] > 0).mean() > 0.8
+    assert b.power == 0.0
+    assert (b.estimates["estimate"] > 0).mean() > 0.8
     assert math.isnan(b.bias)
 
 
@@ -387,7 +395,8 @@ def test_sample_size_ttest_near_analytic() -> None:
     t = two_visit(n=10, delta=0.8)
     res = rs.power.sample_size(t, "ttest", target=0.8, n_range=(5, 80), n_sims=1000, rng=3)
     # power.t.test(delta = 0.8, power = 0.8) gives n = 25.52 per arm
-    assert res.n is not None and 22 <= res.n <= 29
+    assert res.n is not None
+    assert 22 <= res.n <= 29
     assert res.power >= 0.8
     prev = res.curve[res.curve["n"] == res.n - 1]
     if len(prev):
@@ -404,7 +413,8 @@ def test_sample_size_not_reached_warns() -> None:
     t = two_visit(delta=0.1)
     with pytest.warns(RehabStatsWarning, match="not reached"):
         res = rs.power.sample_size(t, "ttest", n_range=(5, 20), n_sims=200, rng=1)
-    assert res.n is None and "not reached" in res.summary()
+    assert res.n is None
+    assert "not reached" in res.summary()
 
 
 def test_power_curve_and_result_api() -> None:
@@ -498,4 +508,6 @@ def test_sample_size_default_range_for_sessions() -> None:
     d = SingleCaseDesign(design="AB", n_sessions=20, min_phase_length=3, level_effect=2.5)
     res = rs.power.sample_size(d, "randomization_test", target=0.5, n_sims=100, rng=1)
     assert res.parameter == "n_sessions"
-    assert res.curve["n"].min() == 6 and res.n is not None and res.n > 6
+    assert res.curve["n"].min() == 6
+    assert res.n is not None
+    assert res.n > 6

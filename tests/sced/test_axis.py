@@ -108,10 +108,12 @@ def test_degenerate_series_warn_once_and_name_the_series():
     b = np.array([[5.0, 6, 7, 6], [6.0, 7, 5, 8], [4.0, 3, 5, 4]])
     with pytest.warns(RehabStatsWarning, match=r"element\(s\) 1 of the batch"):
         res = sced.smd(a, b, axis=1)
-    assert math.isinf(res.estimate[1]) and np.isfinite(res.estimate[[0, 2]]).all()
+    assert math.isinf(res.estimate[1])
+    assert np.isfinite(res.estimate[[0, 2]]).all()
     with pytest.warns(RehabStatsWarning, match="goal"):
         pg = sced.pogo(a, b, axis=1, goal=4.0)  # series 1: goal = baseline mean
-    assert math.isnan(pg.estimate[1]) and np.isfinite(pg.estimate[0])
+    assert math.isnan(pg.estimate[1])
+    assert np.isfinite(pg.estimate[0])
 
 
 def test_mismatched_shapes_and_bad_options_raise():

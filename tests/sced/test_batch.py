@@ -214,7 +214,8 @@ def test_benchmark_smoke_20_series() -> None:
     path = REPO / "benchmarks" / "bench_sced_effect_sizes.py"
     assert (SCED_DIR / "timing" / "ab_1000_series_10_15.csv").is_file()
     spec = importlib.util.spec_from_file_location("bench_sced_effect_sizes", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     out = bench.run(bench.load(20))

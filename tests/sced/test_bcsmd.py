@@ -63,10 +63,12 @@ def test_result_fields_and_frame() -> None:
     assert frame["variance"].iat[0] == pytest.approx(res.se**2, rel=1e-12)
     assert res.ci_low < res.estimate < res.ci_high
     assert res.estimate == pytest.approx(res.j_nu * res.delta_unadjusted, rel=1e-12)
-    assert 0 < res.rho < 1 and -1 < res.phi < 1
+    assert 0 < res.rho < 1
+    assert -1 < res.phi < 1
     assert list(res.variance_components.index) == [
         "Tau.case.var((Intercept))", "cor_params", "sigma_sq"]
-    assert "BC-SMD" in res.summary() and "BC-SMD" in repr(res)
+    assert "BC-SMD" in res.summary()
+    assert "BC-SMD" in repr(res)
     hps = rs.sced.bc_smd_hps(mbd(), **KW)
     assert {"estimate", "se", "variance"} <= set(hps.to_frame().columns)
     assert hps.se == pytest.approx(math.sqrt(hps.variance))
@@ -86,7 +88,8 @@ def test_explicit_times_change_the_trend_effect() -> None:
     kw = dict(KW, fe_base=(0, 1), re_base=0, fe_trt=(0, 1))
     default = rs.sced.bc_smd(data, **kw)
     later = rs.sced.bc_smd(data, a=4, b=20, **kw)
-    assert later.p_const[-1] == 16.0 and default.p_const[-1] == 12.0
+    assert later.p_const[-1] == 16.0
+    assert default.p_const[-1] == 12.0
     assert later.estimate != pytest.approx(default.estimate, abs=1e-6)
 
 
@@ -95,7 +98,8 @@ def test_feeds_meta_analysis_inputs() -> None:
     frames = [rs.sced.bc_smd(mbd(seed=s), **KW).to_frame() for s in (1, 2)]
     stacked = pd.concat(frames, ignore_index=True)
     yi, vi = stacked["estimate"].to_numpy(), stacked["variance"].to_numpy()
-    assert np.all(np.isfinite(yi)) and np.all(vi > 0)
+    assert np.all(np.isfinite(yi))
+    assert np.all(vi > 0)
     w = 1 / vi
     assert np.isfinite((w * yi).sum() / w.sum())
 
@@ -224,7 +228,8 @@ def test_missing_outcomes_are_announced() -> None:
     data.loc[data.index[[3, 20]], "y"] = np.nan
     with pytest.warns(RehabStatsWarning, match="2 missing value"):
         res = rs.sced.bc_smd(data, **KW)
-    assert res.n_omitted == 2 and res.n_obs == len(data) - 2
+    assert res.n_omitted == 2
+    assert res.n_obs == len(data) - 2
     with pytest.warns(RehabStatsWarning, match="2 missing value"):
         rs.sced.bc_smd_hps(data, **KW)
 
@@ -274,10 +279,12 @@ def test_boundary_random_effect_converges() -> None:
 def test_treatment_reversal_and_abk() -> None:
     data = abab()
     res = rs.sced.bc_smd(data, design="TR", **KW)
-    assert math.isnan(res.a) and math.isnan(res.b)
+    assert math.isnan(res.a)
+    assert math.isnan(res.b)
     assert res.estimate > 1
     hps = rs.sced.bc_smd_hps(data, design="ABk", **KW)
-    assert hps.estimate > 1 and hps.k == 18  # 4 + 5 + 4 + 5 complete phase points
+    assert hps.estimate > 1
+    assert hps.k == 18
 
 
 def test_nested_designs_run() -> None:
@@ -287,7 +294,8 @@ def test_nested_designs_run() -> None:
     base["series"], other["series"] = "s1", "s2"
     rmbb = pd.concat([base, other], ignore_index=True)
     res = rs.sced.bc_smd(rmbb, design="RMBB", series="series", **KW)
-    assert res.converged and 0 <= res.rho_level3 <= res.rho <= 1
+    assert res.converged
+    assert 0 <= res.rho_level3 <= res.rho <= 1
     assert res.variance_components.index[0] == "Tau.case.var((Intercept))"
     assert res.variance_components.index[1] == "Tau.series.var((Intercept))"
     cmb = pd.concat([mbd(seed=4).assign(cl="G1"), mbd(seed=5).assign(cl="G2"),

@@ -181,7 +181,8 @@ def test_calc_bcsmd_matches_scdhlm(validation_dir: Path, dataset: str, record_id
     if out["A"] is not None:
         assert (res.a, res.b) == (out["A"], out["B"])
     else:
-        assert math.isnan(res.a) and math.isnan(res.b)
+        assert math.isnan(res.a)
+        assert math.isnan(res.b)
     _compare(res, out, rec["fitted_model"]["REML_logLik"], bool(out["converged"]))
 
 

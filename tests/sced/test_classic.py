@@ -164,11 +164,13 @@ def test_degenerate_cases():
     assert (res.lower, res.upper, res.n_outside, res.max_consecutive_outside) == (4, 4, 2, 2)
     with pytest.warns(RehabStatsWarning, match="constant"):
         res = c_statistic([2, 2, 2, 2])
-    assert np.isnan(res.estimate) and np.isnan(res.p_value)
+    assert np.isnan(res.estimate)
+    assert np.isnan(res.p_value)
     # one treatment observation is allowed
     assert two_sd_band([1, 2, 3], [9]).max_consecutive_outside == 1
     res = celeration_line([1, 2], [5], null=0.5)  # two baseline points: one per half
-    assert res.slope == 1 and res.n_improved == 1
+    assert res.slope == 1
+    assert res.n_improved == 1
     with pytest.warns(RehabStatsWarning, match="missing"):
         assert two_sd_band([1, 2, np.nan, 3], [9]).n_baseline == 3
 
@@ -202,10 +204,12 @@ def test_frames_and_summaries():
     band = two_sd_band([1, 2, 3, 2], [5, 6, 7])
     line = celeration_line([1, 2, 3, 2], [5, 6, 7], null=0.5)
     cst = c_statistic([1, 2, 3, 2, 5, 6, 7])
-    assert band.to_frame().shape == (1, 10) and "significant" in band.summary()
+    assert band.to_frame().shape == (1, 10)
+    assert "significant" in band.summary()
     assert set(line.to_frame().columns) >= {"slope", "intercept", "n_improved", "n", "p_value"}
     assert list(cst.to_frame().columns)[:5] == ["measure", "estimate", "se", "z", "p_value"]
-    assert "binomial" in line.summary() and "C =" in cst.summary()
+    assert "binomial" in line.summary()
+    assert "C =" in cst.summary()
 
 
 @given(st.lists(st.floats(-50, 50, allow_nan=False), min_size=3, max_size=12),

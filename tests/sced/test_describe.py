@@ -36,7 +36,8 @@ def test_transitions_and_consistency_abab() -> None:
     first = d.transitions.iloc[0]
     assert first["level_change"] == pytest.approx(9.0 - 3.25)
     assert first["immediacy"] == pytest.approx(np.mean([8, 9, 9]) - np.mean([3, 5, 3]))
-    assert first["pnd"] == 1.0 and first["nap"] == 1.0
+    assert first["pnd"] == 1.0
+    assert first["nap"] == 1.0
     assert first["variability_ratio"] == pytest.approx(np.std([8, 9, 9, 10], ddof=1)
                                                        / np.std([2, 3, 5, 3], ddof=1))
     assert set(d.consistency["phase"]) == {"A", "B"}

@@ -87,7 +87,8 @@ def test_lrr_pct_change_and_scales() -> None:
 def test_result_frame_and_summary() -> None:
     res = sced.nap(A, B)
     frame = res.to_frame()
-    assert frame.loc[0, "n_x"] == len(B) and frame.loc[0, "n_y"] == len(A)
+    assert frame.loc[0, "n_x"] == len(B)
+    assert frame.loc[0, "n_y"] == len(A)
     assert "nap" in res.summary()
     assert "no CI" in sced.pnd(A, B).summary()
 
@@ -119,7 +120,8 @@ def test_one_observation_in_baseline() -> None:
 def test_one_observation_in_each_phase() -> None:
     with pytest.warns(RehabStatsWarning, match="baseline and treatment phase"):
         res = sced.lrri([40.0], [20.0], scale="percentage", improvement="decrease")
-    assert math.isnan(res.estimate) and math.isnan(res.se)
+    assert math.isnan(res.estimate)
+    assert math.isnan(res.se)
     with pytest.warns(RehabStatsWarning, match="unbiased variance divides"):
         assert math.isinf(sced.nap([40.0], [20.0], ci=None).se)
     with pytest.raises(DataError, match="at least 2 baseline observations"):

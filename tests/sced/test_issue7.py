@@ -69,7 +69,9 @@ def test_batch_warns_like_single_index_naming_cases() -> None:
                                 indices=["smd", "nap"])
     assert len([w for w in rec if "smd" in str(w.message)]) == 1  # one warning, both cases
     smd = out[out["index"] == "smd"].set_index("case")["estimate"]
-    assert math.isnan(smd["q"]) and math.isinf(smd["r"]) and math.isfinite(smd["p"])
+    assert math.isnan(smd["q"])
+    assert math.isinf(smd["r"])
+    assert math.isfinite(smd["p"])
 
 
 def test_tau_u_table_one_point_phase_warns() -> None:
@@ -162,7 +164,8 @@ def test_no_numpy_reprs_in_messages() -> None:
     df.loc[42, "y"] = "n/a"
     with pytest.raises(DataError) as err:
         sced.describe(df, outcome="y", phase="ph", session="t")
-    assert "row 42" in str(err.value) and "np." not in str(err.value)
+    assert "row 42" in str(err.value)
+    assert "np." not in str(err.value)
 
 
 @pytest.mark.parametrize(("column", "labels"), [
@@ -191,7 +194,9 @@ def test_nap_score_interval_does_not_collapse() -> None:
     default = sced.nap(a, b)
     assert default.ci == (1.0, 1.0)  # SingleCaseES's degenerate interval, kept
     score = sced.nap(a, b, ci_method="score")
-    assert score.ci_method == "score" and 0.5 < score.ci_low < 1.0 and score.ci_high == 1.0
+    assert score.ci_method == "score"
+    assert 0.5 < score.ci_low < 1.0
+    assert score.ci_high == 1.0
     assert score.ci_low == default.details["ci_low_interior"]
     # away from 0/1 both methods agree exactly
     mixed = ([1.0, 4, 3, 2, 6], [5.0, 6, 2, 6, 5])
@@ -224,7 +229,8 @@ def test_tau_u_above_one_fisher_interval_warns_s_interval_defined() -> None:
     assert sced.tau_u(a, b).estimate > 1
     with pytest.warns(RehabStatsWarning, match="Fisher-z interval needs"):
         res = sced.tau_u(a, b, ci=0.95)
-    assert math.isnan(res.ci_low) and math.isnan(res.se)
+    assert math.isnan(res.ci_low)
+    assert math.isnan(res.se)
     s_res = sced.tau_u(a, b, ci=0.95, ci_method="s")
     assert s_res.ci_low < s_res.estimate < s_res.ci_high
     df = _ab(a + b, 4)
@@ -239,11 +245,13 @@ def test_randomization_summary_states_smallest_p() -> None:
     res = sced.randomization_test(df, outcome="y", phase="ph", session="t")
     assert res.min_p == pytest.approx(1 / 7)
     text = res.summary()
-    assert "smallest attainable p = 1/7 = 0.143" in text and "cannot reach" in text
+    assert "smallest attainable p = 1/7 = 0.143" in text
+    assert "cannot reach" in text
     assert res.to_frame().loc[0, "min_p"] == pytest.approx(1 / 7)
     many = sced.randomization_test(_mbd(), outcome="y", phase="ph", session="t", case="case",
                                    min_phase_length=2)
-    assert many.min_p < 0.05 and "cannot reach" not in many.summary()
+    assert many.min_p < 0.05
+    assert "cannot reach" not in many.summary()
 
 
 def test_pand_phi_scan_unit_test_values() -> None:
@@ -480,7 +488,7 @@ def _classify(name: str, call: Callable[[], Any]) -> tuple[str, str]:
         try:
             res = call()
         except RehabStatsError as exc:
-            assert "np." not in str(exc), f"{name}: numpy repr in message: {exc}"
+            assert "np." not in str(exc), f"{name}: numpy repr in message: {exc}"  # noqa: PT017
             return "error", str(exc)
         except Exception as exc:
             return "FOREIGN", f"{type(exc).__name__}: {exc}"
@@ -549,7 +557,9 @@ def test_describe_nan_only_where_defined_so() -> None:
                                                r"run 1 \(phase 'A'\)"):
         out = sced.describe(d, outcome="y", phase="ph", session="t")
     row = out.phases.iloc[0]
-    assert row["n"] == 1 and math.isnan(row["sd"]) and math.isnan(row["trend"])
+    assert row["n"] == 1
+    assert math.isnan(row["sd"])
+    assert math.isnan(row["trend"])
     assert math.isfinite(out.phases.iloc[1]["sd"])
 
 

@@ -104,8 +104,10 @@ def test_multiple_baseline_exhaustive_and_monte_carlo():
     df = mbd()
     ex = randomization_test(df, outcome="y", phase="ph", session="t", case="case",
                             min_phase_length=3)
-    assert ex.design == "multiple baseline" and ex.n_cases == 3
-    assert ex.n_possible == 15**3 and ex.method == "exhaustive"
+    assert ex.design == "multiple baseline"
+    assert ex.n_cases == 3
+    assert ex.n_possible == 15**3
+    assert ex.method == "exhaustive"
     # observed = mean of the cases' mean differences
     per_case = [g.loc[g.ph == "B", "y"].mean() - g.loc[g.ph == "A", "y"].mean()
                 for _, g in df.groupby("case")]
@@ -114,7 +116,8 @@ def test_multiple_baseline_exhaustive_and_monte_carlo():
                              n_samples=2000, rng=3)
     mc2 = randomization_test(df, outcome="y", phase="ph", session="t", case="case",
                              n_samples=2000, rng=np.random.default_rng(3), n_jobs=2)
-    assert mc1.method == "monte carlo" and mc1.n_assignments == 2000
+    assert mc1.method == "monte carlo"
+    assert mc1.n_assignments == 2000
     np.testing.assert_array_equal(mc1.distribution, mc2.distribution)  # seeded, n_jobs-free
     assert mc1.p_value == mc2.p_value
     # Monte Carlo p within 4 binomial SEs of the exact p
@@ -123,7 +126,8 @@ def test_multiple_baseline_exhaustive_and_monte_carlo():
 
 def test_n_samples_above_possible_switches_to_enumeration():
     res = randomization_test(ab(), outcome="y", phase="ph", session="t", n_samples=500, rng=1)
-    assert res.method == "exhaustive" and res.n_assignments == 15
+    assert res.method == "exhaustive"
+    assert res.n_assignments == 15
 
 
 def test_input_not_modified():
@@ -155,7 +159,8 @@ def test_degenerate_constant_series_gives_nan_p():
     with pytest.warns(RehabStatsWarning, match="p-value is undefined"):
         res = randomization_test(ab([5.0] * 12), outcome="y", phase="ph", session="t",
                                  statistic="smd")
-    assert np.isnan(res.statistic) and np.isnan(res.p_value)
+    assert np.isnan(res.statistic)
+    assert np.isnan(res.p_value)
     # mean difference of a constant series is 0 everywhere: every assignment ties
     res = randomization_test(ab([5.0] * 12), outcome="y", phase="ph", session="t")
     assert res.p_value == 1.0
@@ -247,7 +252,8 @@ def test_benchmark_smoke():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = module.main(smoke=True)
-    assert out["ab30_batch_ratio"] > 1 and out["mbd_mc_ratio"] > 1
+    assert out["ab30_batch_ratio"] > 1
+    assert out["mbd_mc_ratio"] > 1
 
 
 def test_start_windows_per_case():

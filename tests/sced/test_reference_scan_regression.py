@@ -197,7 +197,8 @@ def test_hplm_random_slopes_against_scan_and_nlme(path, validation_dir):
             res = multilevel(df, outcome="y", phase="ph", session="t", case="c",
                              model="W", method="ML", random_slopes=True)
         rid = rec["record_id"]
-        assert np.isfinite(res.loglik) and len(res.random) == 5, rid
+        assert np.isfinite(res.loglik), rid
+        assert len(res.random) == 5, rid
         refs = [("nlme refit", _refits()[rid])]
         if rec["error"] is None:
             refs.append(("scan", rec["output"]))

@@ -37,7 +37,8 @@ def test_ab_terms_and_ols_identity():
     resid = np.asarray(Y) - x @ beta
     se = np.sqrt(np.diag(np.linalg.inv(x.T @ x)) * (resid @ resid) / 10)
     np.testing.assert_allclose(tab["se"], se, rtol=1e-10)
-    assert (tab["ci_low"] < tab["estimate"]).all() and (tab["estimate"] < tab["ci_high"]).all()
+    assert (tab["ci_low"] < tab["estimate"]).all()
+    assert (tab["estimate"] < tab["ci_high"]).all()
     assert "Piecewise regression" in res.summary()
 
 
@@ -159,7 +160,9 @@ def test_multilevel_basic_and_df():
     assert tab["term"].tolist() == ["intercept", "trend", "level", "slope"]
     assert (tab["df"] == 80 - 4 - 3).all()
     np.testing.assert_allclose(tab.set_index("term").loc["level", "estimate"], 4, atol=1.0)
-    assert 0 <= res.icc <= 1 and res.n_cases == 4 and res.n == 80
+    assert 0 <= res.icc <= 1
+    assert res.n_cases == 4
+    assert res.n == 80
     assert "ICC" in res.summary()
     # a 4x4 random-effects covariance from 4 cases is weakly identified: the fit may
     # end on the boundary, which is announced (ConvergenceWarning), not hidden
@@ -167,7 +170,8 @@ def test_multilevel_basic_and_df():
         warnings.simplefilter("ignore", ConvergenceWarning)
         slopes = multilevel(df, outcome="y", phase="ph", session="t", case="case",
                             random_slopes=True)
-    assert len(slopes.random) == 5 and np.isfinite(slopes.loglik)
+    assert len(slopes.random) == 5
+    assert np.isfinite(slopes.loglik)
 
 
 def test_multilevel_bad_input():
@@ -207,7 +211,8 @@ def test_fold_keeps_covariance():
     folded = _fold(theta, 4)
     lam, lam_f = _blocks_from_theta(theta, 4), _blocks_from_theta(folded, 4)
     np.testing.assert_allclose(lam_f @ lam_f.T, lam @ lam.T, rtol=1e-14)
-    assert (np.diag(lam_f) >= 0).all() and not np.array_equal(folded, theta)
+    assert (np.diag(lam_f) >= 0).all()
+    assert not np.array_equal(folded, theta)
 
 
 @pytest.mark.parametrize("y", [[5.0] * 14, [float(v) for v in range(14)]])

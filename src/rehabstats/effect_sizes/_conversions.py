@@ -63,12 +63,13 @@ def _out(arr: np.ndarray) -> Any:
 
 
 def _h(n1: float | None, n2: float | None) -> float:
-    """effectsize's h: 4 without sizes, else m/n1 + m/n2 with m = n1 + n2 - 2."""
+    """Effectsize's h: 4 without sizes, else m/n1 + m/n2 with m = n1 + n2 - 2."""
     if n1 is None and n2 is None:
         return 4.0
     n1 = n2 if n1 is None else n1
     n2 = n1 if n2 is None else n2
-    assert n1 is not None and n2 is not None  # for mypy; both set above
+    assert n1 is not None
+    assert n2 is not None
     for name, v in (("n1", n1), ("n2", n2)):
         if (not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool)
                 or not math.isfinite(v) or v < 1):

@@ -214,7 +214,7 @@ def _he(yi: Array, vi: Array) -> tuple[Array, Array]:
 
 
 def _halve_to_nonnegative(t: Array, adj: Array) -> Array:
-    """metafor's step halving ``while (tau2 + adj < 0) adj <- adj / 2``, without the loop.
+    """Metafor's step halving ``while (tau2 + adj < 0) adj <- adj / 2``, without the loop.
 
     Halving is exact in binary floating point, so the fewest halvings m with
     ``t + adj / 2^m >= 0`` is found from log2 (then checked); at t = 0 the halving runs

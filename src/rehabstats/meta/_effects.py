@@ -43,7 +43,8 @@ def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None,
     """Values of one input: a column of ``data`` (``spec`` is its name) or an array.
 
     ``k`` is the number of studies so far, set by the input ``k_from`` (None: the rows of
-    ``data``)."""
+    ``data``).
+    """
     if data is not None:
         if not isinstance(spec, str):
             raise DataError(f"'{arg}' must name a column of 'data'; got {spec!r}.")

@@ -73,7 +73,8 @@ class MantelHaenszelResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``measure, k, estimate, se, ci_low, ci_high, statistic, p_value, q, q_df,
-        q_p, i2, h2, ci_level``."""
+        q_p, i2, h2, ci_level``.
+        """
         return pd.DataFrame([{
             "measure": self.measure, "k": self.k, "estimate": self.estimate, "se": self.se,
             "ci_low": self.ci_low, "ci_high": self.ci_high, "statistic": self.statistic,

@@ -130,7 +130,7 @@ def qtukey(level: float, nmeans: float, df: float) -> float:
 
 
 def pdunnx(x: np.ndarray, k: float, df: np.ndarray) -> np.ndarray:
-    """emmeans' approximation of Dunnett's cdf for ``k`` contrasts (``.pdunnx``), see module doc."""
+    """Emmeans' approximation of Dunnett's cdf for ``k`` contrasts (``.pdunnx``), see module doc."""
     x, df = np.broadcast_arrays(np.asarray(x, float), np.asarray(df, float))
     w = (k - 1) / k
     nm = (1 + math.sqrt(1 + 8 * k)) / 2
@@ -151,7 +151,7 @@ def _dunnx_sf(x: np.ndarray, k: float, df: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4096)
 def qdunnx(level: float, k: float, df: float) -> float:
-    """emmeans' Dunnett quantile (``.qdunnx``): root of ``pdunnx(x) = level`` to uniroot's 5e-4."""
+    """Emmeans' Dunnett quantile (``.qdunnx``): root of ``pdunnx(x) = level`` to uniroot's 5e-4."""
     if k < 1.005:
         return float(stats.t.ppf(1 - 0.5 * (1 - level), df))
     xtuk = qtukey(level, (1 + math.sqrt(1 + 8 * k)) / 2, df) / math.sqrt(2)

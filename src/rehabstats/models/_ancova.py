@@ -102,7 +102,8 @@ class AncovaResult(LinearModelResult):
                      numeric: list[str], arm: str, baseline: str, outcome: str,
                      formula: str) -> AncovaResult:
         """The numpy path: OLS by QR on a full-rank design; ``ols``, ``frame`` and
-        ``design_info`` are built only when asked for."""
+        ``design_info`` are built only when asked for.
+        """
         self = cls.__new__(cls)
         n, p = X.shape
         Qm, R = np.linalg.qr(X)
@@ -204,7 +205,8 @@ class AncovaResult(LinearModelResult):
 
     def _standardizer_info(self, kind: str) -> tuple[float, str]:
         """(SD, which SD it is): the adjusted residual SD, or the pooled within-arm
-        SD of the baseline column (the rows analysed)."""
+        SD of the baseline column (the rows analysed).
+        """
         if kind == "residual_sd":
             return self.sigma, f"residual SD of the ANCOVA (df = {self._df_resid:g})"
         sd, dof = pooled_sd(self.frame[self.baseline_name], self.frame[self.arm_name])
@@ -238,7 +240,8 @@ def _check_baseline_estimable(model: Any, work: pd.DataFrame, baseline: str, arm
     baseline (aliased with the intercept) or one that the arm (and the covariates before
     it) determine, e.g. a 0/1 baseline equal to the arm indicator. An ANCOVA without an
     estimable baseline slope is not the analysis asked for, so it is refused rather than
-    fitted with the baseline dropped."""
+    fitted with the baseline dropped.
+    """
     values = work[baseline]
     if values.nunique() <= 1:
         raise DataError(
@@ -399,7 +402,8 @@ def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     """The numpy path for the common design: string arm labels, numeric baseline and
     covariates, no missing or infinite value, a full-rank design, every arm with two
     or more rows. Anything else returns None and takes the general (patsy) path,
-    which also raises the errors and warnings."""
+    which also raises the errors and warnings.
+    """
     names = [outcome, arm, baseline, *covariates]
     if len(set(names)) != len(names) or not all(
             isinstance(c, str) and c.isidentifier() for c in names):

@@ -131,7 +131,7 @@ _T_COLUMNS = ["estimate", "se", "df", "t", "p", "ci_low", "ci_high"]
 
 
 def _adjust_name(adjust: str | None, method: str) -> str:
-    """emmeans' default adjustment for the method, or the canonical name of ``adjust``."""
+    """Emmeans' default adjustment for the method, or the canonical name of ``adjust``."""
     if adjust is None:
         return "dunnettx" if method == "trt.vs.ctrl" else "tukey"
     name = canonical_adjust(adjust)

@@ -61,7 +61,8 @@ class SigmaDerivatives:
 
     def hessian_blocks(self, theta: np.ndarray) -> list[tuple[slice, slice, np.ndarray]]:
         """The non-zero blocks of :meth:`hessian`: ``(theta slice, visit slice,
-        d2Sigma of that block)``; here one block, everything."""
+        d2Sigma of that block)``; here one block, everything.
+        """
         return [(slice(None), slice(None), self.hessian(theta))]
 
 
@@ -151,7 +152,8 @@ class _GroupedDerivatives(SigmaDerivatives):
     each group's parameters act on its own diagonal block only, so the Jacobian
     is block-sparse and the second derivatives are block-diagonal in both the
     parameters and the visits; each group uses its base structure's provider
-    (closed forms for ``us``)."""
+    (closed forms for ``us``).
+    """
 
     def __init__(self, structure: CovarianceStructure, m: int) -> None:
         super().__init__(structure, m)

@@ -310,7 +310,8 @@ def parse_random(random: Any, data: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------- codes
 def codes_of(series: pd.Series) -> np.ndarray:
     """Integer codes of a column's values (-1 for missing): a Categorical's codes,
-    else first-appearance codes."""
+    else first-appearance codes.
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         return np.asarray(series.array.codes, dtype=np.int64)
     return np.asarray(pd.factorize(series.to_numpy(), use_na_sentinel=True)[0], dtype=np.int64)
@@ -360,7 +361,8 @@ def is_plain_numeric(series: pd.Series) -> bool:
 
 def present_levels(series: pd.Series) -> list[Any]:
     """:func:`~rehabstats._entry.arm_levels` (a Categorical's categories that occur,
-    else sorted values), without pandas' ``unique`` for Categoricals."""
+    else sorted values), without pandas' ``unique`` for Categoricals.
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes = series.array.codes
         return list(series.dtype.categories[np.unique(codes[codes >= 0])])
@@ -369,7 +371,8 @@ def present_levels(series: pd.Series) -> list[Any]:
 
 def categorical_as(series: pd.Series, levels: list[Any]) -> Any:
     """:func:`~rehabstats._entry.as_categorical`, skipped when ``series`` already is
-    that (unordered) Categorical."""
+    that (unordered) Categorical.
+    """
     dt = series.dtype
     if (isinstance(dt, pd.CategoricalDtype) and not dt.ordered
             and len(dt.categories) == len(levels) and list(dt.categories) == list(levels)):
@@ -379,7 +382,8 @@ def categorical_as(series: pd.Series, levels: list[Any]) -> Any:
 
 def _set_categorical(frame: pd.DataFrame, column: str, levels: list[Any]) -> None:
     """Make ``frame[column]`` a Categorical with categories ``levels`` (in place; no
-    assignment when it already is one)."""
+    assignment when it already is one).
+    """
     series = frame[column]
     new = categorical_as(series, levels)
     if new is not series:
@@ -418,7 +422,8 @@ def has_missing(frame: pd.DataFrame, cols: Sequence[str]) -> bool:
 def drop_missing(frame: pd.DataFrame, cols: Sequence[str], nan_policy: NanPolicy,
                  stacklevel: int) -> tuple[pd.DataFrame, int]:
     """``(rows without a missing value in cols, number dropped)``; announce or raise
-    (``nan_policy``); the frame itself when nothing is missing."""
+    (``nan_policy``); the frame itself when nothing is missing.
+    """
     if has_missing(frame, cols):
         return drop_missing_rows(frame, list(cols), nan_policy=nan_policy,
                                  stacklevel=stacklevel + 1)
@@ -452,7 +457,8 @@ def subject_level_numeric(frame: pd.DataFrame, cols: Sequence[str], subject_code
 def choose_arm(frame: pd.DataFrame, arm: str | None, reference: Any,
                subject_factors: Sequence[str], *, stacklevel: int) -> tuple[str | None, Any]:
     """The arm (``arm`` or the first subject-level factor) and its reference level;
-    sets the arm column of ``frame`` to a Categorical with the reference first."""
+    sets the arm column of ``frame`` to a Categorical with the reference first.
+    """
     if arm is None:
         arm = subject_factors[0] if subject_factors else None
     elif is_plain_numeric(frame[arm]):
@@ -519,7 +525,8 @@ def check_baseline(frame: pd.DataFrame, baseline: str, subject_codes: np.ndarray
 def check_levels(design_info: Any, frame: pd.DataFrame, subject: str,
                  subject_codes: np.ndarray) -> None:
     """Every level of a formula factor needs two observations, and a level of a
-    between-subject factor two subjects (the LMM's check)."""
+    between-subject factor two subjects (the LMM's check).
+    """
     categorical, _ = factor_variables(design_info, frame)
     for col, levels in categorical.items():
         values = frame[col]
@@ -549,7 +556,8 @@ def check_levels(design_info: Any, frame: pd.DataFrame, subject: str,
 
 def subject_rows(frame: pd.DataFrame, subject: str, covariates: list[str]) -> pd.DataFrame:
     """One row per subject: its first row with every covariate observed (mmrm's
-    ``h_get_subject_data`` takes the first row; time-varying covariates keep that value)."""
+    ``h_get_subject_data`` takes the first row; time-varying covariates keep that value).
+    """
     ok = ~frame[covariates].isna().any(axis=1) if covariates else pd.Series(True, frame.index)
     rows = frame.loc[ok.to_numpy(), [subject, *covariates]]
     return rows.drop_duplicates(subject).reset_index(drop=True)
@@ -558,7 +566,8 @@ def subject_rows(frame: pd.DataFrame, subject: str, covariates: list[str]) -> pd
 def all_visit_levels(series: pd.Series, present: list[Any],
                      visit_order: Sequence[Any] | None) -> list[Any]:
     """Every visit level (``drop_visit_levels=False``): ``visit_order``, else a
-    Categorical's categories, else every label in the data (missing outcomes included)."""
+    Categorical's categories, else every label in the data (missing outcomes included).
+    """
     if visit_order is not None:
         out = []
         for o in visit_order:

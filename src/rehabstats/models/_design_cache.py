@@ -118,7 +118,8 @@ def _numpy_build(design_info: Any, frame: pd.DataFrame) -> np.ndarray | None:
 def _stateful(design_info: Any) -> bool:
     """Whether a factor holds a stateful transform (``center``, ``standardize``, ``bs``,
     ...): its state (a mean, knots) comes from the data, so its DesignInfo must not be
-    reused for other data with the same schema."""
+    reused for other data with the same schema.
+    """
     return any(isinstance(fi.state, dict) and fi.state.get("transforms")
                for fi in design_info.factor_infos.values())
 

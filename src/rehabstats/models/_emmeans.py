@@ -160,7 +160,7 @@ CONTRAST_METHODS = ("pairwise", "revpairwise", "trt.vs.ctrl")
 
 def contrast_matrix(levels: list[str], method: str, ref: int = 0
                     ) -> tuple[np.ndarray, list[str]]:
-    """emmeans' ``pairwise``, ``revpairwise`` and ``trt.vs.ctrl`` contrast coefficients.
+    """Emmeans' ``pairwise``, ``revpairwise`` and ``trt.vs.ctrl`` contrast coefficients.
 
     With levels ``a, b, c`` in model order:
 

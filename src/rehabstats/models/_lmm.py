@@ -125,7 +125,7 @@ class LMMResult(LinearModelResult):
                             resid_df=float(self.nobs - self._rank), kr=self._kr_pieces)
 
     def _kr_pieces(self, method: str) -> KRPieces:
-        """pbkrtest's vcovAdj: expected-information W, V linear in phi (R = 0)."""
+        """Pbkrtest's vcovAdj: expected-information W, V linear in phi (R = 0)."""
         mom = self._prob.moments(self.G, self.sigma2, full=True)
         assert mom.Q is not None
         P = -mom.K
@@ -326,7 +326,8 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
 
 def _fit(design: ModelDesign, reml: bool) -> tuple[LMMProblem, np.ndarray, float, float]:
     """The REML/ML fit of the design (step 2 of :func:`lmm`): problem, theta, deviance,
-    max |gradient|."""
+    max |gradient|.
+    """
     frame, n = design.frame, design.nobs
     Zs = np.column_stack([np.ones(n), *(frame[c].to_numpy(float) for c in design.slopes)])
     q = Zs.shape[1]

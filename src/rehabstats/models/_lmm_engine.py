@@ -240,7 +240,8 @@ class _PatternStats:
 
     def xr(self, B: np.ndarray, rh: np.ndarray) -> np.ndarray:
         """``sum_i x~_i' B_g(i) r~_i`` for ``B`` (k, ng, q, q): (k, p), as
-        ``sum_g <B_g, XR_g>`` with ``XR_g[c, d] = sum_{i in g} x~_i[c] r~_i[d]``."""
+        ``sum_g <B_g, XR_g>`` with ``XR_g[c, d] = sum_{i in g} x~_i[c] r~_i[d]``.
+        """
         _, q, p = self.xt.shape
         if self.ng > 8:     # many patterns: B gathered per subject
             v = np.einsum("kmcd,md->kmc", B[:, self.gidx], rh)
@@ -256,7 +257,8 @@ class _PatternStats:
 
 class _Within:
     """``|y_d - X_d b|^2`` and ``X_d'(y_d - X_d b)`` of the within-subject residuals,
-    as exact corrections around one least-squares point ``b_d`` (formed once)."""
+    as exact corrections around one least-squares point ``b_d`` (formed once).
+    """
 
     def __init__(self, prob: LMMProblem) -> None:
         self.XdXd = prob.XdXd
@@ -922,7 +924,7 @@ def optimize_theta(prob: LMMProblem, start: np.ndarray) -> tuple[np.ndarray, flo
 
 
 def phi_of_varpar(v: np.ndarray, q: int) -> np.ndarray:
-    """phi = (vech(G) column-wise, sigma^2) from lmerTest's varpar = (theta, sigma)."""
+    """Phi = (vech(G) column-wise, sigma^2) from lmerTest's varpar = (theta, sigma)."""
     Lam = blocks_from_theta(v[:-1], q)
     G = v[-1] ** 2 * Lam @ Lam.T
     return np.array([G[i, j] for j in range(q) for i in range(j, q)] + [v[-1] ** 2])

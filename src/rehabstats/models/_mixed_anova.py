@@ -73,7 +73,7 @@ class MixedAnovaResult(Result):
 
 
 def _orthonormal_contrasts(b: int) -> np.ndarray:
-    """b x (b-1) orthonormal columns orthogonal to the constant (any basis gives the same tests)."""
+    """B x (b-1) orthonormal columns orthogonal to the constant (any basis gives the same tests)."""
     H = np.linalg.qr(np.column_stack([np.ones(b), np.eye(b)[:, : b - 1]]))[0]
     return H[:, 1:]
 

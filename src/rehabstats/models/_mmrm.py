@@ -176,7 +176,8 @@ class MMRMResult(LinearModelResult):
     @property
     def correlation_matrix(self) -> pd.DataFrame:
         """Estimated within-subject correlation matrix over the visit levels
-        (with ``group=``: stacked per group as :attr:`covariance_matrix`)."""
+        (with ``group=``: stacked per group as :attr:`covariance_matrix`).
+        """
         sd = np.sqrt(np.diag(self._sigma))
         return self._per_group(self._sigma / np.outer(sd, sd))
 
@@ -201,7 +202,8 @@ class MMRMResult(LinearModelResult):
 
     def vcov(self, df_method: str | None = None) -> pd.DataFrame:
         """Covariance of the fixed effects: model-based, or KR-adjusted for
-        ``df_method="kenward-roger"`` / ``"kenward-roger-linear"``."""
+        ``df_method="kenward-roger"`` / ``"kenward-roger-linear"``.
+        """
         method = self._df_method(df_method)
         V = self._kr(method)[0] if method in _KR else self._C
         return pd.DataFrame(V, index=list(self.coef_names), columns=list(self.coef_names))
@@ -501,7 +503,8 @@ class MMRMResult(LinearModelResult):
                              np.ndarray]:
         """(X, subject codes, grid codes, outcome or NaN, index, Sigma over the grid,
         sqrt(weights)); rows of ``newdata`` without a weights column have weight 1.
-        ``theta``: Sigma at these covariance parameters instead of the estimate."""
+        ``theta``: Sigma at these covariance parameters instead of the estimate.
+        """
         group, levels = getattr(self, "group_name", None), getattr(self, "group_levels", None)
         wname = getattr(self, "weights_name", None)
         if newdata is None:
@@ -942,7 +945,8 @@ class MMRMResult(LinearModelResult):
 def _draw(X: np.ndarray, subj: np.ndarray, codes: np.ndarray, y: np.ndarray, S: np.ndarray,
           sw: np.ndarray, beta: np.ndarray, n: int, gen: np.random.Generator) -> np.ndarray:
     """``n`` draws of every row: observed ``y`` kept, missing ones drawn given the subject's
-    observed rows (on the ``sqrt(w)`` scale, where the covariance is ``Sigma``)."""
+    observed rows (on the ``sqrt(w)`` scale, where the covariance is ``Sigma``).
+    """
     mu = (X * sw[:, None]) @ beta  # sqrt(w) y ~ N(sqrt(w) X beta, Sigma)
     z = y * sw
     obs = np.isfinite(z)
@@ -1088,7 +1092,7 @@ def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str,
 
 # ---------------------------------------------------------------------- fit control
 def std_start(cov_type: str, n_visits: int, n_groups: int = 1, **_: Any) -> np.ndarray:
-    """mmrm's ``std_start``: fixed start values of ``theta`` by structure.
+    """Mmrm's ``std_start``: fixed start values of ``theta`` by structure.
 
     Zero (unit SDs, zero correlation on mmrm's scales) except the AR(1)
     correlation parameter 0.5; repeated per group. Source: mmrm 0.3.18
@@ -1110,7 +1114,7 @@ def std_start(cov_type: str, n_visits: int, n_groups: int = 1, **_: Any) -> np.n
 def emp_start(y_vector: np.ndarray, x_matrix: np.ndarray, subject_codes: np.ndarray,
               visit_codes: np.ndarray, n_visits: int, cov_type: str = "us",
               structure: CovarianceStructure | None = None, **_: Any) -> np.ndarray:
-    """mmrm's ``emp_start``: ``theta`` of the empirical covariance of OLS residuals.
+    """Mmrm's ``emp_start``: ``theta`` of the empirical covariance of OLS residuals.
 
     The residuals of ``lm.fit(X, y)`` arranged subject x visit, their
     pairwise-complete covariance (R's ``cov(use = "pairwise.complete.obs")``:
@@ -1519,7 +1523,8 @@ def mmrm(
                              weights=weights, drop_visit_levels=drop_visit_levels or spatial,
                              accept_singular=accept_singular, single_visit_ok=spatial)
         if not (drop_visit_levels or spatial):
-            assert design.visit_levels is not None and design.visit_codes is not None
+            assert design.visit_levels is not None
+            assert design.visit_codes is not None
             counts = np.bincount(design.visit_codes, minlength=len(design.visit_levels))
             _check_empty_visits(design.visit_levels, counts, covariance, visit,
                                 design.subject_codes, design.visit_codes)
@@ -1610,7 +1615,8 @@ def _fit(design: ModelDesign, covariance: str, reml: bool, *,
                                                     time=list(design.time))
         m = len(time_points)
     else:
-        assert design.visit_codes is not None and design.visit_levels is not None
+        assert design.visit_codes is not None
+        assert design.visit_levels is not None
         grid_codes = design.visit_codes
         m = len(design.visit_levels)
     if m < st.min_visits:
@@ -1620,7 +1626,8 @@ def _fit(design: ModelDesign, covariance: str, reml: bool, *,
                           f"the data have {m}.")
     m_visits = m
     if design.group is not None:  # a separate Sigma per group: grid point g * m + j
-        assert design.group_levels is not None and design.visit is not None
+        assert design.group_levels is not None
+        assert design.visit is not None
         levels = (list(time_points) if time_points is not None
                   else list(design.visit_levels or []))
         gcodes = check_group(frame, design.group, subject=design.subject, visit=design.visit,
@@ -1700,7 +1707,8 @@ def _assemble(design: ModelDesign, fit: _Fit, *, covariance: str, reml: bool,
                                          ev.sigma, design.subject_codes, fit.grid_codes, fit.m,
                                          vcov)
     visit = design.visit
-    assert visit is not None and design.visit_levels is not None
+    assert visit is not None
+    assert design.visit_levels is not None
     return MMRMResult(
         coef_names=design.coef_names,
         aliased=design.rank_info.aliased,

@@ -417,7 +417,8 @@ class MMRMEngine:
 
     def zz_blocks(self, ev: _Eval) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Per pattern: (observed visits ``o``, ``sum_n (Omega X_n)[a, p] (Omega X_n)[b, q]``
-        on ``o``, shape ``(m_s, m_s, p * p)``, ``[a, b, (p, q)]``)."""
+        on ``o``, shape ``(m_s, m_s, p * p)``, ``[a, b, (p, q)]``).
+        """
         p = self.p
         for s, o in enumerate(self.patterns):
             ms = len(o)

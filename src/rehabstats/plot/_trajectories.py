@@ -95,7 +95,8 @@ def trajectory_summary(data: pd.DataFrame, *, outcome: str, arm: str, visit: str
 
 def _warn_thin_cells(table: pd.DataFrame, *, arm: str, visit: str, outcome: str) -> None:
     """Warn once about arm-visit cells with fewer than two observed outcomes (their SD and
-    CI are NaN, their mean too when empty)."""
+    CI are NaN, their mean too when empty).
+    """
     thin = table[table["n"] < 2]
     if len(thin) == 0:
         return

@@ -41,7 +41,8 @@ def _alpha(alpha: Any) -> float:
 def _noncentral_t_power(ncp: float, df: float, alpha: float) -> float:
     """Two-sided power of the t test; ``|ncp| > 1e4`` is power 1 to double precision (for
     df >= 1 the miss probability is below 1e-300) and df > 1e7 uses the normal limit, where
-    scipy's noncentral t returns NaN."""
+    scipy's noncentral t returns NaN.
+    """
     if not math.isfinite(ncp):  # pragma: no cover - inputs are checked finite and below 1e308
         raise DesignError("The standardised difference delta / (sd * sqrt(2 / n)) is not finite.")
     if abs(ncp) > 1e4:

@@ -42,7 +42,7 @@ def _clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]
 
 @dataclass(frozen=True)
 class PowerResult(Result):
-    """Result of :func:`simulate`.
+    r"""Result of :func:`simulate`.
 
     Attributes
     ----------

@@ -191,7 +191,8 @@ def _powers(value: Any, name: str, allow_none: bool) -> tuple[int, ...]:
 def _terms(powers: tuple[int, ...], level: str | None, var: str, time: np.ndarray,
            indicator: np.ndarray | None) -> tuple[list[str], list[np.ndarray]]:
     """Columns of scdhlm's ``write_formula``: a level term if 0 is in ``powers``,
-    then ``I(var^k)`` for each other power."""
+    then ``I(var^k)`` for each other power.
+    """
     names: list[str] = []
     cols: list[np.ndarray] = []
     if 0 in powers and level is not None:
@@ -211,8 +212,9 @@ def _real(value: Any, name: str) -> float:
 
 
 def default_times(d: SCDData) -> tuple[float, float]:
-    """scdhlm's ``default_times``: A = the earliest last baseline session; B = A plus the
-    shortest treatment span among the cases whose baseline ends at A."""
+    """Scdhlm's ``default_times``: A = the earliest last baseline session; B = A plus the
+    shortest treatment span among the cases whose baseline ends at A.
+    """
     units = d.unit
     n_units = int(units.max()) + 1
     base = d.trt == 0
@@ -523,7 +525,7 @@ def _build(data: pd.DataFrame, *, outcome: str, phase: str, session: str, case: 
 def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndarray,
            x_names: list[str], z_names: list[list[str]], level_names: list[str], design: str,
            ci: float, a_val: float, b_val: float, d: SCDData, het: bool) -> BCSMDResult:
-    """lmeInfo's ``g_mlm`` on a fitted model."""
+    """LmeInfo's ``g_mlm`` on a fitted model."""
     theta = fit.theta
     p_beta = float(p_const @ fit.beta)
     r_theta = float(r_const @ theta)

@@ -69,7 +69,8 @@ class HPSResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``measure, estimate, se, variance, df, delta_unadjusted, phi, rho,
-        n_obs, n_cases``; ``estimate``/``variance`` feed ``rs.meta.meta_analysis``."""
+        n_obs, n_cases``; ``estimate``/``variance`` feed ``rs.meta.meta_analysis``.
+        """
         return pd.DataFrame([{
             "measure": "bc_smd_hps", "estimate": self.estimate, "se": self.se,
             "variance": self.variance, "df": self.df,
@@ -99,7 +100,7 @@ def _cell_projection(cells: np.ndarray) -> np.ndarray:
 
 
 def _ar_matrix(ids: np.ndarray, times: np.ndarray, rho: float, phi: float) -> np.ndarray:
-    """scdhlm's ``HLM_AR1_corr``: ``rho + (1 - rho) phi^|t_i - t_j|`` within a case."""
+    """Scdhlm's ``HLM_AR1_corr``: ``rho + (1 - rho) phi^|t_i - t_j|`` within a case."""
     same = ids[:, None] == ids[None, :]
     lag = np.abs(times[:, None] - times[None, :])
     with np.errstate(invalid="ignore"):
@@ -123,8 +124,9 @@ def _auto_ss(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _phase_pairs(phases: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """scdhlm's ``phase_pairs``: a new pair starts when a phase label seen in the
-    current pair comes back (A B A B -> 1 1 2 2; B A B -> 1 1 2)."""
+    """Scdhlm's ``phase_pairs``: a new pair starts when a phase label seen in the
+    current pair comes back (A B A B -> 1 1 2 2; B A B -> 1 1 2).
+    """
     out = np.empty(len(phases), dtype=np.int64)
     prev_unit = None
     pair = 1

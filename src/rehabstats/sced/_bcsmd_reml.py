@@ -432,7 +432,8 @@ class REMLModel:
                 continue
             lam = lam / 10.0 if lam > 1e-8 else 0.0
             ll_new, g_new, i_new, _ = self.evaluate(th_new)
-            assert g_new is not None and i_new is not None
+            assert g_new is not None
+            assert i_new is not None
             stalled = stalled + 1 if (t == 1.0 and lam == 0.0
                                        and ll_new - ll < 1e-12 * max(1.0, abs(ll))) else 0
             u, theta, jac, ll, grad, info = u_new, th_new, jac_new, ll_new, g_new, i_new
@@ -454,7 +455,8 @@ class REMLModel:
                 u = res.x
                 theta, jac = self.theta_from_u(u)
                 ll, grad, info, _ = self.evaluate(theta)
-                assert grad is not None and info is not None
+                assert grad is not None
+                assert info is not None
             gu = jac.T @ grad
             iu = jac.T @ info @ jac
             scale = np.sqrt(np.maximum(np.diag(iu), 1e-300))

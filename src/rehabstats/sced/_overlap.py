@@ -47,7 +47,7 @@ def _pand_minimum_core(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _pand_sort_core(a: np.ndarray, b: np.ndarray, decrease: bool = False) -> np.ndarray:
-    """scan's default PAND: sort all values, count A points in the upper n_B ranks and vice versa.
+    """Scan's default PAND: sort all values, count A points in the upper n_B ranks and vice versa.
 
     ``a`` and ``b`` are already oriented (negated for a decrease). Ties keep the
     session order (baseline first) for an increase; for a decrease scan sorts
@@ -283,7 +283,7 @@ def pand(
 
 
 def _pand_sort_counts(a: np.ndarray, b: np.ndarray, decrease: bool) -> np.ndarray:
-    """scan's 2 x 2 table of ``pand(method = "sort")``, summed over the rows (series).
+    """Scan's 2 x 2 table of ``pand(method = "sort")``, summed over the rows (series).
 
     Rows: the phase of each position in the data (A, B); columns: the phase found
     at that position once the values are sorted. ``[A, B]`` counts treatment
@@ -309,7 +309,8 @@ def _pand_sort_counts(a: np.ndarray, b: np.ndarray, decrease: bool) -> np.ndarra
 def _pand_phi(counts: np.ndarray) -> dict[str, Any]:
     """phi, Pearson's chi-square (no continuity correction) and Fisher's exact test of the
     PAND 2 x 2 table, as scan's ``pand()`` (``chisq.test(correct = FALSE)``,
-    ``fisher.test``)."""
+    ``fisher.test``).
+    """
     total = counts.sum()
     rows = counts.sum(axis=1)
     cols = counts.sum(axis=0)

@@ -67,7 +67,8 @@ def _pow2_scale(*blocks: np.ndarray) -> np.ndarray:
 
 def _check_range(a: np.ndarray, b: np.ndarray, measure: str, scale: str) -> None:
     """Values outside the range of the measurement scale raise a DataError naming the phase
-    ('baseline' or 'treatment'), the position and the value."""
+    ('baseline' or 'treatment'), the position and the value.
+    """
     upper = {"percentage": 100.0, "proportion": 1.0}.get(scale, math.inf)
     for name, values in (("baseline", a), ("treatment", b)):
         bad = (values < 0) | (values > upper)
@@ -223,7 +224,8 @@ def smd(
 def _trunc_constant(scale: str, observation_length: float | None, intervals: float | None) -> float:
     """Truncation constant D of Pustejovsky (2018): count 1, rate = session length,
     proportion = intervals, percentage = intervals / 100; Inf (no truncation) when the
-    needed information is missing or the scale is "other"."""
+    needed information is missing or the scale is "other".
+    """
     if scale == "count":
         return 1.0
     if scale == "rate":

@@ -672,7 +672,8 @@ def _monte_carlo(
     n_jobs: int,
 ) -> np.ndarray:
     """Aggregate sampled assignments in chunks (draws are made up front, so the
-    result does not depend on ``n_jobs``)."""
+    result does not depend on ``n_jobs``).
+    """
     total = idx[0].size
     chunk = 200_000
     bounds = [(s, min(s + chunk, total)) for s in range(0, total, chunk)]

@@ -118,7 +118,7 @@ def _kendall_full(x: np.ndarray, y: np.ndarray, tau_method: str, cc: bool) -> di
 
 
 def _fisher_ci(tau_v: np.ndarray, n: np.ndarray, level: float, how: str) -> tuple[np.ndarray, ...]:
-    """scan's Fisher-z interval for Tau: se_z = 1/sqrt(n-3) ("z") or sqrt(0.437/(n-4)) ("tau").
+    """Scan's Fisher-z interval for Tau: se_z = 1/sqrt(n-3) ("z") or sqrt(0.437/(n-4)) ("tau").
 
     The back-transformation ``(exp(2u) - 1)/(exp(2u) + 1)`` is evaluated literally, so an
     infinite upper limit gives NaN exactly as in scan (its vector case).
@@ -487,7 +487,8 @@ def tau_u(
 
 def _check_tau_u_tables(tables: Any, models: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The Tau and n of every table (rows) and model (columns), checked: a list of
-    :func:`tau_u_table` outputs whose ``Tau`` and ``n`` columns are numbers."""
+    :func:`tau_u_table` outputs whose ``Tau`` and ``n`` columns are numbers.
+    """
     if isinstance(tables, pd.DataFrame) or not isinstance(tables, (list, tuple)):
         raise DataError("'tables' must be a list of Tau-U tables (outputs of tau_u_table), "
                         f"one per case; got {type(tables).__name__}.")

@@ -45,7 +45,7 @@ _EPS = float(np.sqrt(np.finfo(float).eps))
 
 @dataclass(frozen=True)
 class EmpiricalDF:
-    """Bell-McCaffrey Satterthwaite df of contrasts of a sandwich covariance.
+    r"""Bell-McCaffrey Satterthwaite df of contrasts of a sandwich covariance.
 
     Parameters
     ----------
