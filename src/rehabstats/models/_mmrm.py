@@ -53,7 +53,7 @@ from ._covariance import (
 from ._design_cache import design_matrix, formula_factor_codes
 from ._mmrm_fit import MMRMEngine, OptimizerInfo, single_thread_blas
 from ._rank import RankInfo, drop_aliased
-from .df import DFEngine, KRPieces, kr_adjusted_vcov
+from .df import DFEngine, KRPieces, kr_adjusted_vcov_sums
 
 __all__ = ["MMRMResult", "mmrm"]
 
@@ -477,35 +477,54 @@ class MMRMResult(LinearModelResult):
         kr = self._df().kr_pieces(method)
         return kr.PhiA, kr.P
 
-    def _pqr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Kenward-Roger's ``P_i``, ``Q_ij`` and ``R_ij`` at the estimate."""
+    def _pqr(self, part: str) -> tuple[np.ndarray, ...]:
+        r"""Kenward-Roger's pieces at the estimate, contracted with ``W`` as they are used.
+
+        ``part="pq"``: ``(P, WQ)`` with ``P_i`` ``(k, p, p)`` and
+        :math:`WQ = \sum_{ij} W_{ij} Q_{ij}`; ``part="r"``: ``(WR,)`` with
+        :math:`WR = \sum_{ij} W_{ij} R_{ij}`, ``W`` = :attr:`theta_vcov`.
+        Only these ``p x p`` sums enter the adjusted covariance, so ``Q`` and
+        ``R`` (``k x k x p x p``: 69 MB each for 14 visits, unstructured) are
+        never formed: per pattern, :math:`\sum_{ij} W_{ij}\,\Sigma_i\Omega_s\Sigma_j
+        = \sum_i \Sigma_i\Omega_s K_i` with :math:`K_i = \sum_j W_{ij}\Sigma_j`,
+        and :math:`\sum_{ij} W_{ij}\,\partial^2\Sigma/\partial\theta_i\partial\theta_j`
+        is one ``m x m`` matrix.
+        """
         eng: MMRMEngine = self._engine
         ev = eng.evaluate(self.theta)
+        W = np.asarray(self.theta_vcov, dtype=float)
+        m, p = eng.m, eng.p
+        if part == "r":
+            d2S = eng.sigma_hessian(self.theta)
+            k = d2S.shape[0]
+            Hw = W.reshape(k * k) @ d2S.reshape(k * k, m * m)  # sum_ij W_ij d2Sigma_ij
+            del d2S
+            ZZ = eng.zz_sum(ev).reshape(m * m, p * p)
+            return ((Hw @ ZZ).reshape(p, p),)
         dS = eng.jacobian(self.theta)
-        d2S = eng.sigma_hessian(self.theta)
-        k, m, p = dS.shape[0], eng.m, eng.p
+        k = dS.shape[0]
         P = -eng.b_matrices(ev, dS)
-        ZZ = eng.zz_sum(ev).reshape(m * m, p * p)
-        R = (d2S.reshape(k * k, m * m) @ ZZ).reshape(k, k, p, p)
-        # Q_ij = sum_s sum_ad (Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
-        Q = np.zeros((k * k, p * p))
+        # WQ = sum_s sum_ad (sum_ij W_ij Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
+        WQ = np.zeros(p * p)
         for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
             ms = len(o)
             Jo = dS[:, o][:, :, o]  # (k, ms, ms)
-            T = (Jo @ ev.Omega[s][np.ix_(o, o)]).reshape(k * ms, ms)
-            TT = (T @ Jo.transpose(1, 0, 2).reshape(ms, k * ms)).reshape(k, ms, k, ms)
-            Q += TT.transpose(0, 2, 1, 3).reshape(k * k, ms * ms) @ Zs.reshape(ms * ms, p * p)
-        Q = Q.reshape(k, k, p, p)
-        return P, Q, R
+            K = (W @ Jo.reshape(k, ms * ms)).reshape(k, ms, ms)  # K_i = sum_j W_ij Sigma_j
+            M = np.matmul(Jo @ ev.Omega[s][np.ix_(o, o)], K).sum(axis=0)  # (ms, ms)
+            WQ += M.reshape(ms * ms) @ Zs.reshape(ms * ms, p * p)
+        return P, WQ.reshape(p, p)
 
     def _kr_pieces(self, method: str) -> KRPieces:
         cache: dict[str, Any] = self._kr_cache
-        if "PQR" not in cache:
-            with single_thread_blas():
-                cache["PQR"] = self._pqr()
-        P, Q, R = cache["PQR"]
-        adj = kr_adjusted_vcov(self._V, self.theta_vcov, P, Q,
-                               None if method == "kenward-roger-linear" else R)
+        full = method != "kenward-roger-linear"
+        with single_thread_blas():
+            if "PQ" not in cache:
+                cache["PQ"] = self._pqr("pq")
+            if full and "R" not in cache:
+                cache["R"] = self._pqr("r")[0]
+        P, WQ = cache["PQ"]
+        adj = kr_adjusted_vcov_sums(self._V, self.theta_vcov, P, WQ,
+                                    cache["R"] if full else None)
         return KRPieces(PhiA=adj, P=P, W=self.theta_vcov)
 
     def _df(self) -> DFEngine:
