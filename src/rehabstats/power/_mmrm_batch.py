@@ -80,13 +80,17 @@ def batch_stats(Y: np.ndarray, O: np.ndarray, X: np.ndarray) -> BatchStats:
     Xm = np.broadcast_to(X, (S, *X.shape[1:])) * Of[..., None]
     Ym = np.where(O, Y, 0.0)
     c = onehot.sum(axis=1)
-    # per-subject outer products summed into their pattern
-    XX = np.einsum("snk,snapbq->skapbq", onehot,
-                   np.einsum("snap,snbq->snapbq", Xm, Xm), optimize=True)
-    Xy = np.einsum("snk,snapb->skapb", onehot, np.einsum("snap,snb->snapb", Xm, Ym),
-                   optimize=True)
-    yy = np.einsum("snk,snab->skab", onehot, np.einsum("sna,snb->snab", Ym, Ym),
-                   optimize=True)
+    # per-subject outer products summed into their pattern, as one product over subjects:
+    # [k, (a, p)] x [(b, q)] with the subject's pattern indicator folded into the left
+    # factor (no (S, N, m, p, m, p) temporary: 13 GB for 1,000 subjects x 8 visits)
+    K, N, p = len(uniq), Y.shape[1], X.shape[-1]
+    Xf = Xm.reshape(S, N, m * p)
+    left = (onehot[:, :, :, None] * Xf[:, :, None, :]).reshape(S, N, K * m * p)
+    left = np.swapaxes(left, 1, 2)
+    XX = np.matmul(left, Xf).reshape(S, K, m, p, m, p)
+    Xy = np.matmul(left, Ym).reshape(S, K, m, p, m)
+    lefty = np.swapaxes((onehot[:, :, :, None] * Ym[:, :, None, :]).reshape(S, N, K * m), 1, 2)
+    yy = np.matmul(lefty, Ym).reshape(S, K, m, m)
     return BatchStats(patterns, c, XX, Xy, yy, Of.sum(axis=(1, 2)))
 
 
