@@ -36,7 +36,7 @@ def _whole(value: Any, name: str, minimum: int, maximum: int | None = None) -> i
                           f"{show_value(value)}.")
     if value < minimum:
         raise DesignError(f"'{name}' must be a whole number >= {minimum}; got {show_value(value)}.")
-    if maximum is not None and value > maximum:
+    if maximum is not None and int(value) > maximum:
         raise DesignError(f"'{name}' must be at most {maximum:,} (larger simulated data sets do "
                           f"not fit in memory); got {show_value(value)}.")
     return int(value)

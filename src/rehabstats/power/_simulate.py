@@ -345,6 +345,40 @@ def _truth(design: Any, analysis: Any) -> float:
 
 
 # --------------------------------------------------------------------------- execution
+#: Largest memory one task may need for a block of simulated trials (estimated up front).
+_BLOCK_BYTES = 4 * 1024**3
+
+
+def _block_bytes(design: Any, analysis: Any, fast: bool) -> float:
+    """Rough peak memory of one task of a ParallelTrial (a block of ``SIMS_PER_BLOCK`` trials).
+
+    Measured on the fast paths: the closed forms need ~40 bytes per observation
+    and trial, the batched MMRM ~60 x visits bytes (its per-pattern statistics
+    grow with the square of the visits); the general path holds one data set
+    at a time.
+    """
+    obs = float(sum(design._ns)) * design.n_visits
+    if not fast:
+        return 200.0 * obs
+    per = 40.0 + (80.0 * design.n_visits if analysis == "mmrm" else 0.0)
+    return SIMS_PER_BLOCK * obs * per
+
+
+def _check_block_memory(design: Any, analysis: Any, fast: bool) -> None:
+    if not isinstance(design, ParallelTrial):
+        return
+    need = _block_bytes(design, analysis, fast)
+    if need > _BLOCK_BYTES:
+        name = analysis if isinstance(analysis, str) else "the callable"
+        raise DesignError(
+            f"'n_per_arm' = {show_value(dict(zip(design.arm_labels, design._ns, strict=True)))} "
+            f"with {design.n_visits} visits is too large to simulate: {name} analyses "
+            f"{SIMS_PER_BLOCK if fast else 1} trial(s) of {sum(design._ns) * design.n_visits:,} "
+            f"observations at once, about {need / 2**30:.1f} GiB (limit "
+            f"{_BLOCK_BYTES / 2**30:.0f} GiB). Use fewer subjects per arm or visits."
+        )
+
+
 def _execute(design: Any, analysis: Any, opts: dict[str, Any], root: np.random.SeedSequence,
              n_sims: int, fast: bool, n_jobs: int, backend: str | None, progress: bool
              ) -> dict[str, np.ndarray]:
@@ -354,6 +388,7 @@ def _execute(design: Any, analysis: Any, opts: dict[str, Any], root: np.random.S
     of simulation ``i`` depend only on ``root`` and ``i``); it only sets the
     granularity of the parallel work.
     """
+    _check_block_memory(design, analysis, fast)
     size = _CHUNK_FAST if fast else _CHUNK_GENERAL
     ranges = [(lo, min(lo + size, n_sims)) for lo in range(0, n_sims, size)]
     bar: Any = None
