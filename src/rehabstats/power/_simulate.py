@@ -558,8 +558,13 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
                 i = order[fut.key]
                 results[i] = res
                 bar.update(ranges[i][1] - ranges[i][0])
-    finally:
+    except BaseException:  # interrupted or failed: stop what is still queued on the cluster
         client.cancel([*futures, *([shared] if shared is not payload else [])])
+        raise
+    # done: dropping the futures releases their results on the workers (no round trip)
+    del futures, order
+    if shared is not payload:
+        del shared
     return results
 
 
