@@ -546,8 +546,11 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
     shared: Any = payload
     if len(cloudpickle.dumps(payload)) > _SCATTER_BYTES:
         shared = client.scatter(payload, broadcast=True, hash=False)
-    futures = [client.submit(_dask_task, shared, root, lo, hi, fast, pure=False)
-               for lo, hi in ranges]
+    # one map: the tasks reach the scheduler in one message (separate submits are
+    # batched by the client's 10 ms send interval: ~6 ms more for 4 tasks)
+    n = len(ranges)
+    futures = client.map(_dask_task, [shared] * n, [root] * n, [lo for lo, _ in ranges],
+                         [hi for _, hi in ranges], [fast] * n, pure=False)
     order = {f.key: i for i, f in enumerate(futures)}
     results: list[Any] = [None] * len(ranges)
     try:
