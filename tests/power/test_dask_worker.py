@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rehabstats.design import ParallelTrial
@@ -77,3 +79,41 @@ def test_dask_task_equals_run_chunk_and_restores_blas(monkeypatch: pytest.Monkey
             np.testing.assert_array_equal(got[key], want[key])
     assert [p["num_threads"] for p in threadpool_info()] == before
     assert _simulate._blas_single == all(n == 1 for n in before)
+
+
+def test_group_ranges_covers_in_order_and_balances() -> None:
+    ranges = [(i * 100, min(i * 100 + 100, 950)) for i in range(10)]
+    for threads in (1, 2, 3, 4, 32):
+        got = _simulate._group_ranges(ranges, threads)
+        assert got[0][0] == 0 and got[-1][1] == 950
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(got))
+        assert len(got) == min(10, threads)
+        sizes = [-(-(hi - lo) // 100) for lo, hi in got]  # blocks per task
+        assert max(sizes) - min(sizes) <= 1
+    many = [(i * 100, i * 100 + 100) for i in range(45)]
+    assert max(hi - lo for lo, hi in _simulate._group_ranges(many, 2)) <= \
+        100 * _simulate._DASK_MAX_BLOCKS
+
+
+def test_dask_tasks_over_several_blocks_equal_one_process() -> None:
+    """One worker thread: every fast-path simulation in one task of 3 blocks (2.5 used)."""
+    distributed = pytest.importorskip("dask.distributed")
+    import rehabstats as rs
+
+    t = ParallelTrial(n_per_arm=10, visits=["pre", "post", "followup"],
+                      mean={"control": [2.0, 2.3, 2.3], "cimt": [2.0, 3.3, 3.1]},
+                      sd=[0.8, 1.0, 1.1], correlation=("ar1", 0.6), retention=[1, 0.9, 0.8])
+    opts = [None, {"df_method": "kenward-roger"}]
+    refs = [rs.power.simulate(t, "mmrm", n_sims=250, rng=4, analysis_options=o) for o in opts]
+    anc = rs.power.simulate(t, "ancova", n_sims=250, rng=4)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert _simulate._group_ranges([(0, 100), (100, 200), (200, 250)],
+                                       _simulate._cluster_threads(client)) == [(0, 250)]
+        for o, ref in zip(opts, refs, strict=True):
+            got = rs.power.simulate(t, "mmrm", n_sims=250, rng=4, backend="dask",
+                                    analysis_options=o)
+            pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
+        got = rs.power.simulate(t, "ancova", n_sims=250, rng=4, backend="dask")
+        pd.testing.assert_frame_equal(anc.estimates, got.estimates, check_exact=True)

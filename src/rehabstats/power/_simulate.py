@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import os
@@ -526,6 +527,35 @@ def _dask_task(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSeq
         return out
 
 
+#: A dask task of the fast paths holds at most this many seed blocks (1,000 simulations).
+_DASK_MAX_BLOCKS = 10
+
+
+def _cluster_threads(client: Any) -> int:
+    """Worker threads of the cluster (1 if the scheduler does not say)."""
+    try:
+        return max(1, int(sum(client.nthreads().values())))
+    except Exception:  # an older or custom scheduler (or a lost connection): no grouping
+        return 1
+
+
+def _group_ranges(ranges: list[tuple[int, int]], threads: int) -> list[tuple[int, int]]:
+    """Consecutive ranges merged so that each worker thread gets one task (if it can).
+
+    Each dask task costs a few milliseconds of scheduling, sending and state
+    changes beyond the work itself, and a seed block of the fast paths (100
+    MMRM fits) takes only ~40 ms: 400 trials as 4 tasks on 2 workers were ~10 ms
+    slower than as 2. At most :data:`_DASK_MAX_BLOCKS` blocks go into one task,
+    so large runs still spread and report progress. A task over several blocks
+    returns exactly the concatenation of its blocks' results (tested), so the
+    grouping never changes a number.
+    """
+    n = len(ranges)
+    tasks = max(min(n, max(1, threads)), math.ceil(n / _DASK_MAX_BLOCKS))
+    cuts = [n * t // tasks for t in range(tasks + 1)]  # near-equal groups, in order
+    return [(ranges[a][0], ranges[b - 1][1]) for a, b in itertools.pairwise(cuts)]
+
+
 def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequence,
               ranges: list[tuple[int, int]], fast: bool, bar: Any) -> list[Any]:
     try:
@@ -546,6 +576,8 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
     shared: Any = payload
     if len(cloudpickle.dumps(payload)) > _SCATTER_BYTES:
         shared = client.scatter(payload, broadcast=True, hash=False)
+    if fast:
+        ranges = _group_ranges(ranges, _cluster_threads(client))
     # one map: the tasks reach the scheduler in one message (separate submits are
     # batched by the client's 10 ms send interval: ~6 ms more for 4 tasks)
     n = len(ranges)
