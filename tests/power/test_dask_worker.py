@@ -96,7 +96,8 @@ def test_group_ranges_covers_in_order_and_balances() -> None:
 
 
 def test_dask_tasks_over_several_blocks_equal_one_process() -> None:
-    """One worker thread: every fast-path simulation in one task of 3 blocks (2.5 used)."""
+    """One worker thread: every fast-path simulation in one task of 3 seed blocks (2.5 used),
+    analysed block by block."""
     distributed = pytest.importorskip("dask.distributed")
     import rehabstats as rs
 

@@ -504,8 +504,13 @@ def _note_blas() -> None:
 
 
 def _dask_task(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequence,
-               lo: int, hi: int, fast: bool) -> dict[str, np.ndarray]:
-    """One dask task: a range of simulations, with BLAS limited to one thread.
+               lo: int, hi: int, fast: bool, step: int | None = None) -> dict[str, np.ndarray]:
+    """One dask task: simulations ``lo .. hi - 1``, ``step`` at a time, BLAS on one thread.
+
+    With ``step`` the range is analysed in pieces of ``step`` simulations (the
+    chunks of the one-process path), so a task grouping several seed blocks
+    needs the memory of one block and returns exactly the concatenation of the
+    blocks' results.
 
     A worker process runs one task per thread; letting BLAS start its own
     threads as well would oversubscribe the cores. dask's nanny already sets
@@ -514,15 +519,24 @@ def _dask_task(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSeq
     already have one thread. Memory: see :func:`_task_heap`.
     """
     design, analysis, opts = payload
+    size = hi - lo if step is None else int(step)
+
+    def run() -> dict[str, np.ndarray]:
+        parts = [run_chunk(design, analysis, opts, root, a, min(a + size, hi), fast)
+                 for a in range(lo, hi, size)]
+        if len(parts) == 1:
+            return parts[0]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
     with _task_heap():
         if _blas_is_single():
-            return run_chunk(design, analysis, opts, root, lo, hi, fast)
+            return run()
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:  # pragma: no cover - threadpoolctl comes with joblib's dependencies
-            return run_chunk(design, analysis, opts, root, lo, hi, fast)
+            return run()
         with threadpool_limits(limits=1):
-            out = run_chunk(design, analysis, opts, root, lo, hi, fast)
+            out = run()
         _note_blas()
         return out
 
@@ -546,9 +560,9 @@ def _group_ranges(ranges: list[tuple[int, int]], threads: int) -> list[tuple[int
     changes beyond the work itself, and a seed block of the fast paths (100
     MMRM fits) takes only ~40 ms: 400 trials as 4 tasks on 2 workers were ~10 ms
     slower than as 2. At most :data:`_DASK_MAX_BLOCKS` blocks go into one task,
-    so large runs still spread and report progress. A task over several blocks
-    returns exactly the concatenation of its blocks' results (tested), so the
-    grouping never changes a number.
+    so large runs still spread and report progress. The task analyses its
+    blocks one after the other (:func:`_dask_task` with ``step``): the memory
+    of one block, and exactly the numbers of the one-process path.
     """
     n = len(ranges)
     tasks = max(min(n, max(1, threads)), math.ceil(n / _DASK_MAX_BLOCKS))
@@ -576,13 +590,15 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
     shared: Any = payload
     if len(cloudpickle.dumps(payload)) > _SCATTER_BYTES:
         shared = client.scatter(payload, broadcast=True, hash=False)
-    if fast:
+    step = None
+    if fast:  # tasks of whole seed blocks, each block analysed as in one process
+        step = _CHUNK_FAST
         ranges = _group_ranges(ranges, _cluster_threads(client))
     # one map: the tasks reach the scheduler in one message (separate submits are
     # batched by the client's 10 ms send interval: ~6 ms more for 4 tasks)
     n = len(ranges)
     futures = client.map(_dask_task, [shared] * n, [root] * n, [lo for lo, _ in ranges],
-                         [hi for _, hi in ranges], [fast] * n, pure=False)
+                         [hi for _, hi in ranges], [fast] * n, [step] * n, pure=False)
     order = {f.key: i for i, f in enumerate(futures)}
     results: list[Any] = [None] * len(ranges)
     try:
