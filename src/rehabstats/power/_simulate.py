@@ -426,8 +426,9 @@ def _execute(design: Any, analysis: Any, opts: dict[str, Any], root: np.random.S
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 #: glibc's default mmap threshold (used while ``MALLOC_TRIM_THRESHOLD_`` pins it)
 _GLIBC_MMAP_THRESHOLD = 128 * 1024
-#: while a task runs: freed memory up to this size stays in the heap for the next array
-_TASK_HEAP_BYTES = 64 * 1024 * 1024
+#: while a task runs: arrays up to this size come from (and return to) the heap; glibc's
+#: largest mmap threshold on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX)
+_TASK_HEAP_BYTES = 32 * 1024 * 1024
 _heap_lock = threading.Lock()
 _heap_users = 0
 _blas_single: bool | None = None
