@@ -12,8 +12,9 @@ trial, started at the true covariance, with a trial-by-trial convergence
 test (Newton decrement); trials that do not converge are refitted by
 ``rs.mmrm`` itself. Satterthwaite df are computed as in
 :func:`rehabstats.models.df.satterthwaite.satterthwaite_1d`; Kenward-Roger
-(full and linear) from the same per-pattern statistics: ``P``, ``Q``, ``R`` of
-:meth:`rehabstats.models._mmrm.MMRMResult._kr_pieces` batched, then
+(full and linear) from the same per-pattern statistics: Kenward & Roger's ``P``,
+``Q``, ``R`` (the terms :meth:`rehabstats.models._mmrm.MMRMResult._pqr` accumulates)
+batched, then
 :func:`~rehabstats.models.df.kenward_roger.kr_adjusted_vcov` and
 :func:`~rehabstats.models.df.kenward_roger.kr_df`. The numbers equal
 ``rs.mmrm(...)`` on the same data (tested to 1e-6).
