@@ -732,7 +732,12 @@ def simulate(
     backend : str, optional
         A joblib backend name (``"loky"``, ``"threading"``, ...), or ``"dask"``:
         run on the current ``dask.distributed`` Client (e.g.
-        ``Client("scheduler:8786")``).
+        ``Client("scheduler:8786")``). On dask the vectorised paths send one
+        task per worker thread (at most 1,000 simulations a task, analysed in
+        blocks of 100 as in one process), with BLAS on one thread and freed
+        memory kept in the heap while a task runs (dask's nanny sets
+        ``MALLOC_TRIM_THRESHOLD_``, which otherwise makes every large array a
+        fresh ``mmap``).
     progress : bool, optional
         Show a tqdm progress bar (also under dask).
     analysis_options : dict, optional
