@@ -95,6 +95,7 @@ def test_group_ranges_covers_in_order_and_balances() -> None:
         100 * _simulate._DASK_MAX_BLOCKS
 
 
+@pytest.mark.slow
 def test_dask_tasks_over_several_blocks_equal_one_process() -> None:
     """One worker thread: every fast-path simulation in one task of 3 seed blocks (2.5 used),
     analysed block by block."""
