@@ -12,7 +12,8 @@ set) it times
 
 reports peak memory of one ``fit+contrasts`` call (``tracemalloc`` peak; and for
 300 x 14 the growth of the peak resident set size over the resident set before
-the call, in a fresh subprocess with imports done),
+the call, in a fresh subprocess with imports done; and the same two figures for
+fit + contrasts with Kenward-Roger df at 300 x 14, goal <= 100 MiB),
 the ratios against R mmrm -- **measured in the same run on the same data** when
 ``Rscript`` finds R's mmrm (``r/mmrm_timing.R``; point ``REHABSTATS_R_LIBS`` at the
 library it was built into), otherwise figures recorded earlier on this machine type --
@@ -25,7 +26,8 @@ is faster).
 statsmodels ``MixedLM`` (random intercept, a simpler model) and ``nlme::gls``
 with ``corSymm`` + ``varIdent`` through ``Rscript`` when R is installed.
 
-Run: ``python benchmarks/bench_mmrm.py [--repeats 5] [--n 300 [--no-r]]``
+Run: ``python benchmarks/bench_mmrm.py [--repeats 5] [--n 300 [--no-r]] [--kr-memory]``
+(``--kr-memory``: only the Kenward-Roger memory figures.)
 """
 
 from __future__ import annotations
@@ -189,6 +191,12 @@ def _batch_time(fn: Callable[[], object], repeats: int, batch: int) -> tuple[flo
     return statistics.median(walls), statistics.median(cpus)
 
 
+def run_kr(data: pd.DataFrame) -> pd.DataFrame:
+    """Fit + the treatment contrast at every visit with Kenward-Roger df (mmrm's default KR)."""
+    fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit", covariance="us")
+    return fit.contrasts("arm", by="visit", method="trt.vs.ctrl", df_method="kenward-roger")
+
+
 def _traced_peak_mib(fn: Callable[[], object]) -> float:
     tracemalloc.start()
     try:
@@ -202,28 +210,30 @@ def _traced_peak_mib(fn: Callable[[], object]) -> float:
 _RSS_CHILD = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from bench_mmrm import _data, run_rehabstats
+from bench_mmrm import _data, run_kr, run_rehabstats
 
 def status(key):
     with open("/proc/self/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith(key))
 
 n, k = int(sys.argv[2]), int(sys.argv[3])
+run = run_kr if sys.argv[4] == "kr" else run_rehabstats
 data = _data(n, k)
-run_rehabstats(_data(20, 3))  # imports and caches loaded
+run(_data(20, 3))  # imports and caches loaded
 with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to the current RSS
     fh.write("5")
 before = status("VmRSS:")
-run_rehabstats(data)
+run(data)
 print(json.dumps({"before_kib": before, "after_kib": status("VmHWM:")}))
 """
 
 
-def _rss_delta_mib(n: int, k: int) -> float | None:
+def _rss_delta_mib(n: int, k: int, kind: str = "satterthwaite") -> float | None:
+    """Peak-RSS growth (MiB) of one fit + contrasts (``kind="kr"``: Kenward-Roger df)."""
     if not Path("/proc/self/clear_refs").exists():
         return None
     here = str(Path(__file__).resolve().parent)
-    out = subprocess.run([sys.executable, "-c", _RSS_CHILD, here, str(n), str(k)],
+    out = subprocess.run([sys.executable, "-c", _RSS_CHILD, here, str(n), str(k), kind],
                          capture_output=True, text=True, check=False, timeout=600,
                          env={**os.environ})
     if out.returncode != 0:
@@ -330,8 +340,23 @@ def suite(repeats: int) -> dict[str, Any]:
           f"peak-RSS growth {'n/a' if rss is None else f'{rss:.1f}'} MiB (fresh subprocess, "
           "VmHWM after clear_refs) "
           f"vs R {r14[1]:.0f} MiB ({src}, RSS growth); goal <= 100 MiB")
+    kr_peak, kr_rss = kr_memory()
     return {"sizes": results, "slope": slope, "slope_wall": slopes["fit_contrasts"],
-            "rss_delta_mib": rss}
+            "rss_delta_mib": rss, "kr_peak_mib": kr_peak, "kr_rss_delta_mib": kr_rss}
+
+
+def kr_memory() -> tuple[float, float | None]:
+    """Peak memory of fit + Kenward-Roger contrasts at 300 x 14 (tracemalloc; peak-RSS growth)."""
+    d14 = _data(300, 14)
+    run_kr(_data(20, 3))  # imports and caches loaded
+    kr_peak = _traced_peak_mib(lambda: run_kr(d14))
+    kr_rss = _rss_delta_mib(300, 14, "kr")
+    print(f"300 x 14 with Kenward-Roger df (fit + contrast at every visit): peak memory "
+          f"{kr_peak:.1f} MiB (tracemalloc), peak-RSS growth "
+          f"{'n/a' if kr_rss is None else f'{kr_rss:.1f}'} MiB (fresh subprocess) vs R mmrm "
+          f"{R_RECORDED[(300, 14)][1]:.0f} MiB (recorded); goal <= 100 MiB: "
+          f"{'PASS' if max(kr_peak, kr_rss or 0.0) <= 100 else 'FAIL'}")
+    return kr_peak, kr_rss
 
 
 def main(argv: list[str] | None = None) -> dict[str, float | None]:
@@ -340,7 +365,12 @@ def main(argv: list[str] | None = None) -> dict[str, float | None]:
                         help="single size N x 7 against statsmodels / nlme::gls")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs (median)")
     parser.add_argument("--no-r", action="store_true", help="skip nlme::gls via Rscript")
+    parser.add_argument("--kr-memory", action="store_true",
+                        help="only the Kenward-Roger peak memory at 300 x 14")
     args = parser.parse_args(argv)
+    if args.kr_memory:
+        peak, rss_kr = kr_memory()
+        return {"kr_peak_mib": peak, "kr_rss_delta_mib": rss_kr}
     if args.n is not None:
         return legacy_main(args)
     res = suite(args.repeats)

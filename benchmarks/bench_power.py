@@ -21,8 +21,10 @@ All ratios come from one run on one machine:
    same MMRM batches in two bare processes (``ProcessPoolExecutor``) vs one
    after the other. On a shared machine the ceiling is what the other users
    leave (1.0 when one core's worth is free), so it and ``uptime`` are printed
-   with the ratios. Each timing is the best of ``--repeats`` runs, with the
-   workers warmed up first (imports and a first fit not timed).
+   with the ratios. The cluster's start-up and its first run on fresh workers
+   (imports, first fits) are timed and printed separately; the ratios are
+   medians of ``--repeats`` rounds that run one process, dask, loky and the
+   bare pool one after the other (interleaved).
 
 Run: ``python benchmarks/bench_power.py`` (``--smoke`` for a quick check).
 """
@@ -30,7 +32,9 @@ Run: ``python benchmarks/bench_power.py`` (``--smoke`` for a quick check).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import statistics
 import time
 import warnings
 from typing import Any
@@ -70,7 +74,7 @@ def _bare_chunk(lo: int, hi: int) -> None:
     run_chunk(_trial(), "mmrm", {}, to_seed_sequence(5), lo, hi, True)
 
 
-def _best(fn: Any, repeats: int) -> tuple[float, Any]:
+def _best(fn: Any, repeats: int) -> tuple[float, Any]:  # section 3
     best, out = float("inf"), None
     for _ in range(repeats):
         t, out = _timed(fn)
@@ -83,8 +87,18 @@ def _load() -> str:
     return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
 
 
+def _median(xs: list[float]) -> float:
+    return float(statistics.median(xs))
+
+
 def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) -> list[Any]:
-    """Section 4: dask LocalCluster(2) and loky(2) vs one process, with the machine ceiling."""
+    """Section 4: dask LocalCluster(2) and loky(2) vs one process, with the machine ceiling.
+
+    Cluster start-up and the first (cold) run on fresh workers are timed and
+    printed separately; the compared timings are medians over ``repeats``
+    rounds in which one process, dask, loky and the bare two-process pool run
+    one after the other (interleaved, so a change of load hits all of them).
+    """
     from concurrent.futures import ProcessPoolExecutor
 
     rows: list[Any] = []
@@ -93,34 +107,57 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
     def one() -> Any:
         return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5)
 
+    def loky() -> Any:
+        return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5, n_jobs=2)
+
+    def dask_run() -> Any:
+        return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5, backend="dask")
+
     half = [(0, n_dask // 2), (n_dask // 2, n_dask)]
-    with ProcessPoolExecutor(2) as pool:
-        list(pool.map(_bare_chunk, [0, 0], [10, 10]))  # imports in both processes
-        t_serial, _ = _best(lambda: [_bare_chunk(a, b) for a, b in half], repeats)
-        t_pool, _ = _best(lambda: list(pool.map(_bare_chunk, *zip(*half, strict=True))), repeats)
-    rows.append((f"mmrm, {n_dask} trials, 2 bare processes (machine ceiling)",
-                 "one process", t_pool, t_serial, 1.6))
-    t_one, ref = _best(one, repeats)
-    # start both loky workers (imports, first fits): as many tasks as the timed run
-    rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=0, n_jobs=2)
-    t_loky, got = _best(lambda: rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5,
-                                                  n_jobs=2), repeats)
-    pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
-    rows.append((f"mmrm, {n_dask} trials, joblib loky n_jobs=2", "one process", t_loky,
-                 t_one, 1.6))
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
+        Client = LocalCluster = None
         print("dask.distributed is not installed; the cluster comparison is skipped")
-        return rows
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(_warm)  # imports and a first fit on every worker, not timed
-        t_two, got = _best(lambda: rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5,
-                                                     backend="dask"), repeats)
-    pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
-    rows.append((f"mmrm, {n_dask} trials, dask LocalCluster(2 processes)", "one process",
-                 t_two, t_one, 1.6))
+    times: dict[str, list[float]] = {"one": [], "loky": [], "dask": [], "serial": [], "pool": []}
+    ref = one()
+    loky()  # start both loky workers (imports, first fits), not timed
+    with ProcessPoolExecutor(2) as pool, contextlib.ExitStack() as stack:
+        list(pool.map(_bare_chunk, [0, 0], [10, 10]))  # imports in both processes
+        if LocalCluster is not None:
+            t_start, cluster = _timed(lambda: stack.enter_context(LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)))
+            client = stack.enter_context(Client(cluster))
+            t_cold, got = _timed(dask_run)  # fresh workers: imports and first fits included
+            client.run(_warm)  # make sure every worker has imported and fitted once
+            pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
+            print(f"dask LocalCluster(2 workers, 1 thread each): start {t_start:.2f} s; first "
+                  f"run on fresh workers (imports, first fits) {t_cold:.3f} s (not in the ratio)")
+        for _ in range(repeats):
+            times["one"].append(_timed(one)[0])
+            if LocalCluster is not None:
+                t, got = _timed(dask_run)
+                pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
+                times["dask"].append(t)
+            t, got = _timed(loky)
+            pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
+            times["loky"].append(t)
+            times["serial"].append(_timed(lambda: [_bare_chunk(a, b) for a, b in half])[0])
+            times["pool"].append(_timed(
+                lambda: list(pool.map(_bare_chunk, *zip(*half, strict=True))))[0])
+    med = {k: _median(v) for k, v in times.items() if v}
+    print(f"median of {repeats} interleaved rounds (s): "
+          + ", ".join(f"{k} {v:.3f}" for k, v in med.items())
+          + f"; one process / loky {med['one'] / med['loky']:.2f}x"
+          + (f", one process / dask {med['one'] / med['dask']:.2f}x, loky / dask "
+             f"{med['loky'] / med['dask']:.2f}x" if "dask" in med else ""))
+    rows.append((f"mmrm, {n_dask} trials, 2 bare processes (machine ceiling)",
+                 "one process", med["pool"], med["serial"], 1.6))
+    rows.append((f"mmrm, {n_dask} trials, joblib loky n_jobs=2", "one process", med["loky"],
+                 med["one"], 1.6))
+    if "dask" in med:
+        rows.append((f"mmrm, {n_dask} trials, dask LocalCluster(2 processes)", "one process",
+                     med["dask"], med["one"], 1.6))
     print(f"parallel section ends: {_load()}")
     return rows
 
@@ -201,6 +238,16 @@ def main(smoke: bool = False, repeats: int = 3) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small sizes, quick check")
-    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs (section 4)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="runs per timing (section 3: best; section 4: median of rounds)")
+    parser.add_argument("--parallel-only", action="store_true",
+                        help="only section 4 (dask / loky / bare processes vs one process)")
     args = parser.parse_args()
-    main(smoke=args.smoke, repeats=args.repeats)
+    if args.parallel_only:
+        rows = _parallel_rows(_trial(), 100 if args.smoke else 400, args.repeats)
+        table = pd.DataFrame(rows, columns=["task", "peer", "rehabstats_s", "peer_s", "goal_x"])
+        table["ratio_x"] = table["peer_s"] / table["rehabstats_s"]
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    else:
+        main(smoke=args.smoke, repeats=args.repeats)

@@ -115,6 +115,33 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False, integer: 
 MAX_MAGNITUDE = 1e150
 
 
+def check_not_tiny(values: Any, name: str, *, limit: float = 1 / MAX_MAGNITUDE,
+                   unit: str = "position", offset: int = 0, what: str = "values") -> None:
+    """Raise a DataError when a non-zero value is smaller in magnitude than ``limit``.
+
+    The counterpart of :func:`check_magnitude` for values that are inverted and
+    then squared: a sampling variance below 1e-150 gives an inverse-variance
+    weight above 1e150, whose square overflows. The message names the argument,
+    the position (``unit`` and ``offset``) and the value.
+
+    >>> check_not_tiny([0.1, 0.0, 2e-3], "vi")
+    >>> check_not_tiny([0.1, 1e-160], "vi", unit="study", offset=1, what="sampling variances")
+    Traceback (most recent call last):
+    ...
+    rehabstats.errors.DataError: 'vi' holds a value of magnitude 1e-160 (study 2); sampling variances below 1e-150 overflow when inverted and squared in floating point: rescale them (e.g. other units).
+    """
+    arr = np.asarray(values, dtype=float).reshape(-1)
+    with np.errstate(invalid="ignore"):
+        tiny = (arr != 0) & (np.abs(arr) < limit)
+    if tiny.any():
+        pos = int(np.flatnonzero(tiny)[0])
+        raise DataError(
+            f"'{name}' holds a value of magnitude {abs(arr[pos]):.3g} ({unit} {pos + offset}); "
+            f"{what} below {limit:.0e} overflow when inverted and squared in floating point: "
+            "rescale them (e.g. other units)."
+        )
+
+
 def check_magnitude(values: Any, name: str, *, limit: float = MAX_MAGNITUDE,
                     unit: str = "position", offset: int = 0) -> None:
     """Raise a DataError when a value is larger in magnitude than ``limit``.

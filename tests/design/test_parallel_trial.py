@@ -221,3 +221,38 @@ def test_from_pilot_hostile_outcomes() -> None:
     with pytest.raises(DesignError, match="one per visit .3 in 'visits'"):
         ParallelTrial(n_per_arm=5, visits=[0, 4, 12], mean={"a": [0, 0], "b": [0, 1]},
                       sd=1.0, correlation=("cs", 0.5))
+
+
+@pytest.mark.parametrize(
+    ("n", "match"),
+    [
+        (1e8, r"'n_per_arm' must be a whole number >= 2 \(an int"),
+        (10**8, r"'n_per_arm' must be at most 1,000,000"),
+        (np.int64(10**12), r"'n_per_arm' must be at most"),
+        ({"control": 10, "cimt": 10**7}, r"'n_per_arm\['cimt'\]' must be at most"),
+    ],
+)
+def test_n_per_arm_has_an_upper_bound(n: object, match: str) -> None:
+    with pytest.raises(DesignError, match=match):
+        trial(n_per_arm=n)
+
+
+def test_observations_per_data_set_have_an_upper_bound() -> None:
+    """2 arms x 600,000 x 10 visits = 12,000,000 observations > 10,000,000."""
+    visits = [f"v{i}" for i in range(10)]
+    with pytest.raises(DesignError, match=r"'n_per_arm' \(600000\) x 2 arms x 10 'visits'"):
+        trial(n_per_arm=600_000, visits=visits,
+              mean={"control": [0.0] * 10, "cimt": [1.0] * 10})
+    ok = trial(n_per_arm=500_000, visits=visits, mean={"control": [0.0] * 10, "cimt": [1.0] * 10})
+    assert ok._ns == [500_000, 500_000]
+
+
+def test_largest_n_per_arm_is_accepted_without_drawing() -> None:
+    t = trial(n_per_arm=10**6)  # 6,000,000 observations: accepted, nothing drawn yet
+    assert t._ns == [10**6, 10**6]
+
+
+def test_power_refuses_a_block_that_cannot_fit_in_memory() -> None:
+    t = trial(n_per_arm=10**5)
+    with pytest.raises(DesignError, match=r"'n_per_arm'.*too large to simulate.*GiB"):
+        rs.power.simulate(t, "mmrm", n_sims=10, rng=1)

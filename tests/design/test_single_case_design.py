@@ -93,3 +93,27 @@ def test_every_parameter_is_validated(kw: dict[str, object], match: str) -> None
     args.update(kw)
     with pytest.raises(DesignError, match=match):
         SingleCaseDesign(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"n_sessions": 10**9}, r"'n_sessions' must be at most 10,000"),
+        ({"design": "MBD", "n_cases": 10**6}, r"'n_cases' must be at most 1,000"),
+        ({"design": "ABAB", "n_sessions": 400}, r"'n_sessions' = 400 .* 9,886,435 admissible"),
+        ({"design": "ABAB", "n_sessions": 400, "start_points": [10]},
+         r"'n_sessions' = 400 .* admissible"),
+    ],
+)
+def test_sizes_have_upper_bounds(kw: dict[str, object], match: str) -> None:
+    args: dict[str, object] = {"design": "AB", "n_sessions": 20}
+    args.update(kw)
+    with pytest.raises(DesignError, match=match):
+        SingleCaseDesign(**args)  # type: ignore[arg-type]
+
+
+def test_largest_admissible_abab_is_enumerated() -> None:
+    d = SingleCaseDesign(design="ABAB", n_sessions=100, min_phase_length=3)
+    from math import comb
+
+    assert d.n_assignments == comb(100 - 12 + 3, 3) == 121485

@@ -251,3 +251,27 @@ def test_ppc_variance_at_r_one_and_scaled_inputs() -> None:
                               mean_c=[1.0, 1.0], sd_c=[1.0, 1.0], n_c=[5, 5])
     with pytest.raises(DataError, match="'se' .the variances. has 1"):
         rs.meta.meta_analysis([0.1, 0.2], se=[0.1])
+
+
+def test_tiny_variances_name_the_study() -> None:
+    """Variances below 1e-150: inverse-variance weights would overflow when squared."""
+    with pytest.raises(DataError, match=r"study 'B' is 1e-160 \(vi = 1e-160\).*1e-150"):
+        rs.meta.meta_analysis([0.1, 0.3, 0.2], [0.1, 1e-160, 0.2], labels=["A", "B", "C"])
+    with pytest.raises(DataError, match=r"Study 2.*se = 1e-80"):
+        rs.meta.meta_analysis([0.1, 0.3, 0.2], se=[0.1, 1e-80, 0.2])
+    table = pd.DataFrame({"study": ["a", "b"], "yi": [0.1, 0.2], "vi": [0.1, 1e-200]})
+    with pytest.raises(DataError, match="study 'b'"):
+        rs.meta.meta_analysis(table)
+    with pytest.raises(DataError, match=r"row 1, study 2 has variance 1e-155"):
+        rs.meta.meta_analysis_batch(np.array([[0.1, 0.3, 0.2], [0.1, 0.2, 0.3]]),
+                                    np.array([[0.1, 0.1, 0.2], [0.1, 0.1, 1e-155]]))
+    with pytest.raises(DataError, match=r"'vi' holds a value of magnitude 1e-155 \(study 2\)"):
+        rs.meta.study_effects(None, "GEN", yi=[0.1, 0.3], vi=[0.1, 1e-155])
+    with pytest.raises(DataError, match=r"'se \(squared\)'.*study 2"):
+        rs.meta.study_effects(None, "GEN", yi=[0.1, 0.3], se=[0.1, 1e-80])
+    # just above the bound: a finite fit, no overflow warning (warnings are errors here)
+    small = rs.meta.meta_analysis([0.1, 0.3, 0.2], [1e-140, 2e-140, 3e-140])
+    assert np.isfinite(small.estimate)
+    assert np.isfinite(small.se)
+    # zero variances stay allowed in study_effects (a table), refused when pooling
+    assert rs.meta.study_effects(None, "GEN", yi=[0.1, 0.3], vi=[0.1, 0.0])["vi"].iloc[1] == 0

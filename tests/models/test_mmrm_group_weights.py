@@ -130,7 +130,7 @@ def test_weighted_empirical_vcov_against_sas(validation_dir: Path, case: dict[st
 
 # ---------------------------------------------------------------------- KR components (mmrm)
 def _mmrm_layout(f: MMRMResult) -> dict[str, np.ndarray]:
-    P, Q, R = f._pqr()
+    P, Q, R = f._kr_components()
     K, p = P.shape[0], P.shape[1]
     G = len(f.group_levels or [None])
     kg = K // G
@@ -294,8 +294,8 @@ def test_identical_groups_equal_the_ungrouped_fit(seed: int, n: int, m: int, mis
     assert g.aic == pytest.approx(u.aic + 2 * k, rel=1e-9)
     # Kenward-Roger pieces: each group's derivative acts on its own copy, so the ungrouped
     # P, Q, R are the sums of the two groups' (evaluated at the same Sigma)
-    Pg, Qg, Rg = g._pqr()
-    Pu, Qu, Ru = u._pqr()
+    Pg, Qg, Rg = g._kr_components()
+    Pu, Qu, Ru = u._kr_components()
     A, B = slice(0, k), slice(k, 2 * k)
     scale = max(float(np.abs(Pu).max()), 1.0)
     np.testing.assert_allclose(Pg[A] + Pg[B], Pu, rtol=1e-4, atol=1e-6 * scale)

@@ -21,9 +21,24 @@ from ._seeds import draw_range, to_seed_sequence
 __all__ = ["ParallelTrial", "PilotEstimates"]
 
 
-def _whole(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+#: Largest number of subjects per arm (the same bound as the sizes ``rs.power`` searches).
+MAX_N_PER_ARM = 10**6
+#: Largest number of observations (subjects x visits) of one simulated data set: its
+#: DataFrame takes about 40 bytes a row (400 MB here).
+MAX_OBSERVATIONS = 10**7
+
+
+def _whole(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        hint = " (an int, e.g. 100 rather than 1e2)" if isinstance(value, float) and \
+            math.isfinite(value) and value.is_integer() else ""
+        raise DesignError(f"'{name}' must be a whole number >= {minimum}{hint}; got "
+                          f"{show_value(value)}.")
+    if value < minimum:
         raise DesignError(f"'{name}' must be a whole number >= {minimum}; got {show_value(value)}.")
+    if maximum is not None and int(value) > maximum:
+        raise DesignError(f"'{name}' must be at most {maximum:,} (larger simulated data sets do "
+                          f"not fit in memory); got {show_value(value)}.")
     return int(value)
 
 
@@ -201,7 +216,9 @@ class ParallelTrial:
     DesignError
         Naming the parameter: an impossible correlation, retention above 1,
         increasing or not starting at 1, negative SDs, means of the wrong
-        length, fewer than 2 subjects per arm, unknown arms.
+        length, fewer than 2 or more than 1,000,000 subjects per arm (or a
+        non-integer number), more than 10,000,000 observations (subjects x
+        visits) in one data set, unknown arms.
 
     Notes
     -----
@@ -273,9 +290,16 @@ class ParallelTrial:
                     f"{show_value(list(self.n_per_arm))}."
                 )
             lookup = {str(k): v for k, v in self.n_per_arm.items()}
-            ns = [_whole(lookup[str(a)], f"n_per_arm[{show_value(a)}]", 2) for a in arms]
+            ns = [_whole(lookup[str(a)], f"n_per_arm[{show_value(a)}]", 2, MAX_N_PER_ARM)
+                  for a in arms]
         else:
-            ns = [_whole(self.n_per_arm, "n_per_arm", 2)] * len(arms)
+            ns = [_whole(self.n_per_arm, "n_per_arm", 2, MAX_N_PER_ARM)] * len(arms)
+        if sum(ns) * m > MAX_OBSERVATIONS:
+            raise DesignError(
+                f"'n_per_arm' ({show_value(self.n_per_arm)}) x {len(arms)} arms x {m} 'visits' "
+                f"= {sum(ns) * m:,} observations per simulated data set; at most "
+                f"{MAX_OBSERVATIONS:,} are supported (memory). Use fewer subjects or visits."
+            )
         sd = _vector(self.sd, "sd", m)
         if (sd <= 0).any():
             raise DesignError(f"'sd' must be positive at every visit; got {show_value(self.sd)}.")

@@ -23,9 +23,17 @@ _DESIGNS = ("AB", "ABAB", "MBD")
 _DISTRIBUTIONS = ("normal", "poisson", "binomial")
 
 
-def _whole(value: Any, name: str, minimum: int) -> int:
+#: Upper bounds (memory: every admissible assignment of every series is enumerated).
+MAX_SESSIONS = 10_000
+MAX_CASES = 1_000
+MAX_ASSIGNMENTS_PER_CASE = 1_000_000
+
+
+def _whole(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise DesignError(f"'{name}' must be a whole number >= {minimum}; got {value!r}.")
+    if maximum is not None and int(value) > maximum:
+        raise DesignError(f"'{name}' must be at most {maximum:,}; got {value!r}.")
     return int(value)
 
 
@@ -83,7 +91,9 @@ class SingleCaseDesign:
     DesignError
         Naming the parameter: unknown design or distribution, start windows
         that do not fit ``n_sessions``, ``n_sessions`` too short for the
-        phases, a negative SD, ``|ar| >= 1``, missing ``trials``.
+        phases, more than 10,000 sessions, 1,000 cases or 1,000,000
+        admissible assignments per case, a negative SD, ``|ar| >= 1``,
+        missing ``trials``.
 
     Examples
     --------
@@ -116,9 +126,9 @@ class SingleCaseDesign:
         if self.distribution not in _DISTRIBUTIONS:
             raise DesignError(f"'distribution' must be one of "
                               f"{', '.join(map(repr, _DISTRIBUTIONS))}; got {self.distribution!r}.")
-        n = _whole(self.n_sessions, "n_sessions", 2)
+        n = _whole(self.n_sessions, "n_sessions", 2, MAX_SESSIONS)
         k = _whole(self.min_phase_length, "min_phase_length", 1)
-        cases = _whole(self.n_cases, "n_cases", 1)
+        cases = _whole(self.n_cases, "n_cases", 1, MAX_CASES)
         if self.design == "MBD" and cases < 2:
             raise DesignError(f"'n_cases' must be at least 2 for a multiple-baseline design; "
                               f"got {self.n_cases!r}.")
@@ -130,6 +140,14 @@ class SingleCaseDesign:
             raise DesignError(
                 f"'n_sessions' = {n} is too short for {runs} phases of min_phase_length={k} "
                 f"(needs at least {runs * k})."
+            )
+        n_cp = math.comb(n - runs * k + runs - 1, runs - 1)  # run lengths >= k summing to n
+        if n_cp > MAX_ASSIGNMENTS_PER_CASE:
+            raise DesignError(
+                f"'n_sessions' = {n} with min_phase_length={k} gives {n_cp:,} admissible "
+                f"assignments per case for design={self.design!r}; at most "
+                f"{MAX_ASSIGNMENTS_PER_CASE:,} can be enumerated (memory). Use fewer sessions "
+                "or a longer min_phase_length."
             )
         sd = _real(self.sd, "sd")
         if sd < 0 or (sd == 0 and self.distribution == "normal"):

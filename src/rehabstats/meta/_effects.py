@@ -11,7 +11,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from .._validate import check_ci, check_magnitude, check_option, show_value
+from .._validate import check_ci, check_magnitude, check_not_tiny, check_option, show_value
 from ..effect_sizes._common import hedges_j
 from ..errors import DataError, RehabStatsWarning
 
@@ -266,6 +266,8 @@ def study_effects(
         if (v < 0).any():
             pos = int(np.flatnonzero(v < 0)[0])
             raise DataError(f"'vi' must be >= 0; study {pos + 1} has {show_value(v[pos])}.")
+        check_not_tiny(v, "vi" if vi is not None else "se (squared)", unit="study", offset=1,
+                       what="sampling variances")
     else:
         if measure == "GEN":
             raise DataError("measure='GEN' means precomputed effects: give 'yi' with 'vi' or "

@@ -13,7 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from .._validate import check_ci, check_magnitude, check_option, show_value
+from .._validate import MAX_MAGNITUDE, check_ci, check_magnitude, check_option, show_value
 from ..errors import ConvergenceWarning, DataError, DesignError, RehabStatsWarning
 from ._core import METHODS, FitArrays, fit_batch
 from ._result import MetaAnalysisResult
@@ -99,6 +99,13 @@ def _check_study_values(y: NDArray[np.float64], v: NDArray[np.float64],
         i = int(np.flatnonzero(bad)[0])
         raise DataError(f"The sampling variance must be > 0 for every study; {name(i)} has "
                         f"{vname} = {show_value(shown_v[i])}.")
+    tiny = v < 1 / MAX_MAGNITUDE
+    if tiny.any():
+        i = int(np.flatnonzero(tiny)[0])
+        raise DataError(f"The sampling variance of {name(i)} is {show_value(v[i])} "
+                        f"({vname} = {show_value(shown_v[i])}); variances below 1e-150 overflow "
+                        "when inverted and squared in floating point: rescale the effects and "
+                        "their variances (e.g. other units).")
 
 
 def _inputs(yi: Any, vi: Any, se: Any, data: Any, labels: Any, measure: str | None
@@ -462,6 +469,11 @@ def meta_analysis_batch(
         b, j = (int(x[0]) for x in np.nonzero(v <= 0))
         raise DataError(f"The sampling variances '{vname}' must be > 0; row {b}, study {j} "
                         f"has {show_value(v[b, j])}.")
+    if (v < 1 / MAX_MAGNITUDE).any():
+        b, j = (int(x[0]) for x in np.nonzero(v < 1 / MAX_MAGNITUDE))
+        raise DataError(f"The sampling variances '{vname}' must be at least 1e-150 (smaller "
+                        f"ones overflow when inverted and squared); row {b}, study {j} has "
+                        f"variance {show_value(v[b, j])}: rescale the effects (e.g. other units).")
     fit = fit_batch(y, v, method=method, test=test, ci=level, prediction=prediction,
                     threshold=ctl["threshold"], maxiter=int(ctl["maxiter"]),
                     stepadj=ctl["stepadj"], tol=ctl["tol"], tau2_ci=bool(tau2_ci))

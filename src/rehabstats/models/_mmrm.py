@@ -50,7 +50,7 @@ from ._mmrm_fit import (
 )
 from ._mmrm_gw import check_group, check_weights, group_codes, weights_of
 from ._rank import RankInfo
-from .df import DFEngine, KRPieces, kr_adjusted_vcov
+from .df import DFEngine, KRPieces, kr_adjusted_vcov_sums
 from .df.empirical import EmpiricalDF
 
 __all__ = ["MMRMResult", "emp_start", "mmrm", "std_start"]
@@ -815,8 +815,53 @@ class MMRMResult(LinearModelResult):
         kr = self._df().kr_pieces(method)
         return kr.PhiA, kr.P
 
-    def _pqr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Kenward-Roger's ``P_i``, ``Q_ij`` and ``R_ij`` at the estimate."""
+    def _pqr(self, part: str) -> tuple[np.ndarray, ...]:
+        r"""Kenward-Roger's pieces at the estimate, contracted with ``W`` as they are used.
+
+        ``part="pq"``: ``(P, WQ)`` with ``P_i`` ``(k, p, p)`` and
+        :math:`WQ = \sum_{ij} W_{ij} Q_{ij}`; ``part="r"``: ``(WR,)`` with
+        :math:`WR = \sum_{ij} W_{ij} R_{ij}`, ``W`` = :attr:`theta_vcov`.
+        Only these ``p x p`` sums enter the adjusted covariance, so ``Q`` and
+        ``R`` (``k x k x p x p``: 69 MB each for 14 visits, unstructured) are
+        never formed: per pattern, :math:`\sum_{ij} W_{ij}\,\Sigma_i\Omega_s\Sigma_j
+        = \sum_i \Sigma_i\Omega_s K_i` with :math:`K_i = \sum_j W_{ij}\Sigma_j`,
+        and :math:`\sum_{ij} W_{ij}\,\partial^2\Sigma/\partial\theta_i\partial\theta_j`
+        is one ``m x m`` matrix.
+        """
+        eng: MMRMEngine = self._engine
+        ev = eng.evaluate(self.theta)
+        W = np.asarray(self.theta_vcov, dtype=float)
+        p = eng.p
+        if part == "r":
+            ZZ4 = eng.zz_sum(ev)
+            WR = np.zeros(p * p)
+            # second derivatives block by block (one block per group of a grouped
+            # structure: never the (k, k, m, m) array over all groups)
+            for ts, vs, d2 in eng.derivs.hessian_blocks(np.asarray(self.theta, dtype=float)):
+                kb, mb = d2.shape[0], d2.shape[2]
+                Hw = W[ts, ts].reshape(kb * kb) @ d2.reshape(kb * kb, mb * mb)
+                WR += Hw @ ZZ4[vs, vs].reshape(mb * mb, p * p)
+            return (WR.reshape(p, p),)
+        dS = eng.jacobian(self.theta)
+        k = dS.shape[0]
+        P = -eng.b_matrices(ev, dS)
+        # WQ = sum_s sum_ad (sum_ij W_ij Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
+        WQ = np.zeros(p * p)
+        for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
+            ms = len(o)
+            Jo = dS[:, o][:, :, o]  # (k, ms, ms)
+            K = (W @ Jo.reshape(k, ms * ms)).reshape(k, ms, ms)  # K_i = sum_j W_ij Sigma_j
+            M = np.matmul(Jo @ ev.Omega[s][np.ix_(o, o)], K).sum(axis=0)  # (ms, ms)
+            WQ += M.reshape(ms * ms) @ Zs.reshape(ms * ms, p * p)
+        return P, WQ.reshape(p, p)
+
+    def _kr_components(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Kenward-Roger's ``P``, ``Q``, ``R`` themselves (``(k, p, p)``, ``(k, k, p, p)`` x2).
+
+        R mmrm's ``h_kr_comp`` output, for comparing with mmrm's components; the
+        adjustment itself uses only the ``W``-weighted sums (:meth:`_pqr`), which
+        need no ``k x k x p x p`` array.
+        """
         eng: MMRMEngine = self._engine
         ev = eng.evaluate(self.theta)
         dS = eng.jacobian(self.theta)
@@ -842,17 +887,19 @@ class MMRMResult(LinearModelResult):
             TT = (T @ Ja.transpose(1, 0, 2).reshape(ms, ka * ms)).reshape(ka, ms, ka, ms)
             Q[(act[:, None] * k + act[None, :]).ravel()] += (
                 TT.transpose(0, 2, 1, 3).reshape(ka * ka, ms * ms) @ Zs.reshape(ms * ms, p * p))
-        Q = Q.reshape(k, k, p, p)
-        return P, Q, R
+        return P, Q.reshape(k, k, p, p), R
 
     def _kr_pieces(self, method: str) -> KRPieces:
         cache: dict[str, Any] = self._kr_cache
-        if "PQR" not in cache:
-            with single_thread_blas():
-                cache["PQR"] = self._pqr()
-        P, Q, R = cache["PQR"]
-        adj = kr_adjusted_vcov(self._V, self.theta_vcov, P, Q,
-                               None if method == "kenward-roger-linear" else R)
+        full = method != "kenward-roger-linear"
+        with single_thread_blas():
+            if "PQ" not in cache:
+                cache["PQ"] = self._pqr("pq")
+            if full and "R" not in cache:
+                cache["R"] = self._pqr("r")[0]
+        P, WQ = cache["PQ"]
+        adj = kr_adjusted_vcov_sums(self._V, self.theta_vcov, P, WQ,
+                                    cache["R"] if full else None)
         return KRPieces(PhiA=adj, P=P, W=self.theta_vcov)
 
     def _df(self) -> DFEngine:

@@ -21,10 +21,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .kenward_roger import expected_information_w, kr_adjusted_vcov, kr_df, kr_test
+from .kenward_roger import (
+    expected_information_w,
+    kr_adjusted_vcov,
+    kr_adjusted_vcov_sums,
+    kr_df,
+    kr_test,
+)
 from .satterthwaite import fstat_ddf, satterthwaite_1d, satterthwaite_md
 
 __all__ = ["DFEngine", "KRPieces", "expected_information_w", "fstat_ddf", "kr_adjusted_vcov",
+           "kr_adjusted_vcov_sums",
            "kr_df", "kr_test", "satterthwaite_1d", "satterthwaite_md"]
 
 _EPS = float(np.sqrt(np.finfo(float).eps))

@@ -76,7 +76,8 @@ import math
 
 import numpy as np
 
-__all__ = ["expected_information_w", "kr_adjusted_vcov", "kr_df", "kr_test"]
+__all__ = ["expected_information_w", "kr_adjusted_vcov", "kr_adjusted_vcov_sums", "kr_df",
+           "kr_test"]
 
 
 def expected_information_w(Phi: np.ndarray, P: np.ndarray, Q: np.ndarray,
@@ -117,11 +118,32 @@ def kr_adjusted_vcov(Phi: np.ndarray, W: np.ndarray, P: np.ndarray, Q: np.ndarra
     array([[1.5]])
     """
     k, p = P.shape[0], Phi.shape[0]
-    # sum_ij W_ij (Q_ij - P_i Phi P_j - R_ij / 4), without a (k, k, p, p) temporary
+    # sum_ij W_ij (Q_ij - R_ij / 4), without a (k, k, p, p) temporary
     Wf = np.asarray(W, dtype=float).reshape(k * k)
     S = (Wf @ Q.reshape(k * k, p * p)).reshape(p, p)
-    if R is not None:
-        S = S - 0.25 * (Wf @ R.reshape(k * k, p * p)).reshape(p, p)
+    WR = None if R is None else (Wf @ R.reshape(k * k, p * p)).reshape(p, p)
+    return kr_adjusted_vcov_sums(Phi, W, P, S, WR)
+
+
+def kr_adjusted_vcov_sums(Phi: np.ndarray, W: np.ndarray, P: np.ndarray, WQ: np.ndarray,
+                          WR: np.ndarray | None = None) -> np.ndarray:
+    r""":func:`kr_adjusted_vcov` from the sums :math:`\sum_{ij} W_{ij} Q_{ij}` and
+    :math:`\sum_{ij} W_{ij} R_{ij}` (``p x p`` each).
+
+    A model with many variance parameters can accumulate these sums (e.g. per
+    missingness pattern) instead of storing the ``(k, k, p, p)`` arrays ``Q``
+    and ``R``: at 105 parameters and 28 fixed effects each of those is 69 MB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kr_adjusted_vcov_sums(np.eye(1), np.array([[1.0]]), np.zeros((1, 1, 1)),
+    ...                       np.array([[0.25]]))
+    array([[1.5]])
+    """
+    S = np.array(WQ, dtype=float)
+    if WR is not None:
+        S = S - 0.25 * WR
     PW = np.tensordot(W, P, axes=(1, 0))  # sum_j W_ij P_j, (k, p, p)
     S = S - np.matmul(np.matmul(P, Phi), PW).sum(axis=0)
     adj = Phi + 2.0 * Phi @ S @ Phi
