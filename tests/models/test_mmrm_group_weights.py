@@ -140,6 +140,23 @@ def _mmrm_layout(f: MMRMResult) -> dict[str, np.ndarray]:
             "R": np.concatenate([R[a, b] for a, b in pairs])}
 
 
+@pytest.mark.parametrize("cov", ["us", "ar1h", "toep"])
+def test_grouped_kr_sums_equal_the_weighted_components(validation_dir: Path, cov: str) -> None:
+    """The adjustment's W-weighted sums (no k x k x p x p array) equal sum_ij W_ij Q_ij, R_ij."""
+    f = fit(validation_dir, "ARMCD * AVISIT", cov, group="ARMCD", weights="WEIGHT")
+    P, Q, R = f._kr_components()
+    P2, WQ = f._pqr("pq")
+    (WR,) = f._pqr("r")
+    W = f.theta_vcov
+    scale_q, scale_r = np.abs(Q).max(), np.abs(R).max()
+    np.testing.assert_allclose(P2, P, rtol=1e-10, atol=1e-12 * np.abs(P).max())
+    # closed-form rearrangements of the same sums: 1e-10 relative to the largest term
+    np.testing.assert_allclose(WQ, np.einsum("ij,ijpq->pq", W, Q), rtol=1e-10,
+                               atol=1e-10 * scale_q * np.abs(W).max())
+    np.testing.assert_allclose(WR, np.einsum("ij,ijpq->pq", W, R), rtol=1e-10,
+                               atol=1e-10 * scale_r * np.abs(W).max())
+
+
 @pytest.mark.parametrize("case", FIX["kr_comp_grouped"], ids=[c["id"] for c in FIX["kr_comp_grouped"]])
 def test_grouped_kenward_roger_components_against_mmrm(validation_dir: Path,
                                                        case: dict[str, Any]) -> None:
