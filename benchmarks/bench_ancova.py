@@ -30,8 +30,7 @@ R_LM_SECONDS = 0.83e-3  # recorded lm() + summary() at 20 rows (issue 12)
 
 def _data(n: int = 20, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    d = pd.DataFrame({"arm": np.repeat(["control", "cimt"], n // 2),
-                      "pre": rng.normal(30, 5, n)})
+    d = pd.DataFrame({"arm": np.repeat(["control", "cimt"], n // 2), "pre": rng.normal(30, 5, n)})
     d["post"] = d["pre"] + 3.0 * (d["arm"] == "cimt") + rng.normal(0, 3, n)
     return d
 
@@ -58,7 +57,7 @@ def main(repeats: int = 200) -> dict[str, float]:
     ours()
     statsmodels()
     t_rs, t_sm = [], []
-    for _ in range(3):           # interleaved rounds: load changes hit both alike
+    for _ in range(3):  # interleaved rounds: load changes hit both alike
         t_rs.append(_median_time(ours, repeats // 3))
         t_sm.append(_median_time(statsmodels, repeats // 3))
     rs_t, sm_t = float(np.median(t_rs)), float(np.median(t_sm))
@@ -68,8 +67,12 @@ def main(repeats: int = 200) -> dict[str, float]:
     print(f"ratio statsmodels / rehabstats      : {sm_t / rs_t:8.2f}   (goal >= 3)")
     print(f"R lm + summary (recorded)           : {R_LM_SECONDS * 1e3:8.3f} ms")
     print(f"ratio R lm (recorded) / rehabstats  : {R_LM_SECONDS / rs_t:8.2f}")
-    return {"rehabstats": rs_t, "statsmodels": sm_t, "ratio_statsmodels": sm_t / rs_t,
-            "ratio_r_lm_recorded": R_LM_SECONDS / rs_t}
+    return {
+        "rehabstats": rs_t,
+        "statsmodels": sm_t,
+        "ratio_statsmodels": sm_t / rs_t,
+        "ratio_r_lm_recorded": R_LM_SECONDS / rs_t,
+    }
 
 
 if __name__ == "__main__":

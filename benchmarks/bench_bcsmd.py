@@ -44,8 +44,15 @@ def run(data: pd.DataFrame, model: str) -> sced.BCSMDResult:
     extra = {"re_trt": 0} if model == "M3" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sced.bc_smd(data, outcome="outcome", phase="condition", session="session",
-                           case="case", treatment_phase="B", **extra)
+        return sced.bc_smd(
+            data,
+            outcome="outcome",
+            phase="condition",
+            session="session",
+            case="case",
+            treatment_phase="B",
+            **extra,
+        )
 
 
 def main() -> None:
@@ -64,11 +71,15 @@ def main() -> None:
             times.append(time.perf_counter() - start)
         med = statistics.median(times)
         lo, hi = R_RECORDED
-        print(f"{model}: g_AB = {res.estimate:.6f}; median {med:.4f} s "
-              f"(min {min(times):.4f}, max {max(times):.4f}) over {args.repeats} runs")
+        print(
+            f"{model}: g_AB = {res.estimate:.6f}; median {med:.4f} s "
+            f"(min {min(times):.4f}, max {max(times):.4f}) over {args.repeats} runs"
+        )
         print(f"    vs scdhlm recorded {lo}-{hi} s: {lo / med:.1f}x - {hi / med:.1f}x faster")
         if r_same is not None:
-            print(f"    vs lme + g_mlm on this machine ({r_same:.4f} s): {r_same / med:.1f}x faster")
+            print(
+                f"    vs lme + g_mlm on this machine ({r_same:.4f} s): {r_same / med:.1f}x faster"
+            )
 
 
 if __name__ == "__main__":

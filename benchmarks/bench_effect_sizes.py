@@ -63,8 +63,9 @@ def _pingouin_loop(x: np.ndarray, y: np.ndarray) -> None:
             pg.compute_esci(stat=2 * cles - 1, nx=nx + ny, eftype="r", decimals=12)
 
 
-def main(n_pairs: int = 100_000, n_loop: int = 2_000, n_per_group: int = 10,
-         seed: int = 2024) -> dict[str, Any]:
+def main(
+    n_pairs: int = 100_000, n_loop: int = 2_000, n_per_group: int = 10, seed: int = 2024
+) -> dict[str, Any]:
     """Time both libraries and print the speed ratios; returns the timings."""
     rng = np.random.default_rng(seed)
     x = rng.normal(0.5, 1.0, size=(n_pairs, n_per_group))
@@ -88,21 +89,31 @@ def main(n_pairs: int = 100_000, n_loop: int = 2_000, n_per_group: int = 10,
     ratio_g = t_pg_g / out["seconds_g"]
     ratio = t_pg / t_rs
     print(f"pairs: {n_pairs:,} ({n_per_group} vs {n_per_group})")
-    print(f"rehabstats hedges_g(x, y, axis=1) with CI: {out['seconds_g']:.3f} s; "
-          f"cliffs_delta(x, y, axis=1) with CI: {out['seconds_cliff']:.3f} s")
-    print(f"pingouin compute_effsize('hedges') loop, no CI (timed on {n_loop:,} pairs, "
-          f"scaled x{scale:g}): {t_pg_g:.3f} s")
-    print(f"ratio pingouin effsize loop / rehabstats hedges_g batch: {ratio_g:.1f}x "
-          "(goal >= 20x)")
+    print(
+        f"rehabstats hedges_g(x, y, axis=1) with CI: {out['seconds_g']:.3f} s; "
+        f"cliffs_delta(x, y, axis=1) with CI: {out['seconds_cliff']:.3f} s"
+    )
+    print(
+        f"pingouin compute_effsize('hedges') loop, no CI (timed on {n_loop:,} pairs, "
+        f"scaled x{scale:g}): {t_pg_g:.3f} s"
+    )
+    print(f"ratio pingouin effsize loop / rehabstats hedges_g batch: {ratio_g:.1f}x (goal >= 20x)")
     print(f"pingouin effsize + esci loop for g and CLES: {t_pg:.3f} s")
     print(f"ratio pingouin / rehabstats (g and Cliff's delta, with CIs): {ratio:.1f}x")
     g = out["g"]
     assert np.all(g.ci_low < g.estimate)
     assert np.all(g.estimate < g.ci_high)
-    return {"n_pairs": n_pairs, "n_loop": n_loop, "seconds_rehabstats": t_rs,
-            "seconds_hedges_g": out["seconds_g"], "seconds_cliffs_delta": out["seconds_cliff"],
-            "seconds_pingouin_effsize_scaled": t_pg_g, "seconds_pingouin_scaled": t_pg,
-            "ratio_hedges_g": ratio_g, "ratio": ratio}
+    return {
+        "n_pairs": n_pairs,
+        "n_loop": n_loop,
+        "seconds_rehabstats": t_rs,
+        "seconds_hedges_g": out["seconds_g"],
+        "seconds_cliffs_delta": out["seconds_cliff"],
+        "seconds_pingouin_effsize_scaled": t_pg_g,
+        "seconds_pingouin_scaled": t_pg,
+        "ratio_hedges_g": ratio_g,
+        "ratio": ratio,
+    }
 
 
 if __name__ == "__main__":

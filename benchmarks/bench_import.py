@@ -22,8 +22,9 @@ _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)")
 
 def _import_seconds(code: str) -> float:
     """Cumulative import time of the top-level imports ``code`` triggers (seconds)."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], check=True,
-                         capture_output=True, text=True).stderr
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], check=True, capture_output=True, text=True
+    ).stderr
     total_us = 0
     seen_site = False
     for line in out.splitlines():

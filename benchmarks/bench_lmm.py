@@ -70,8 +70,9 @@ def _data() -> pd.DataFrame:
 
 
 def _rehabstats(d: pd.DataFrame, random: str = "1") -> None:
-    lmm("outcome ~ arm * visit", d, subject="subject",
-        random=random).coef(df_method="satterthwaite")
+    lmm("outcome ~ arm * visit", d, subject="subject", random=random).coef(
+        df_method="satterthwaite"
+    )
 
 
 def _engine_call(d: pd.DataFrame, random: str = "1") -> Any:
@@ -89,11 +90,22 @@ def _engine_call(d: pd.DataFrame, random: str = "1") -> Any:
         q = prob.q
         start = np.array([1.0 if i == j else 0.0 for j in range(q) for i in range(j, q)])
         theta, dev, gnorm = optimize_theta(prob, start)
-        LMMResult(prob=prob, theta=theta, deviance=dev, design_info=fit.design_info,
-                  frame=fit.frame, formula=fit.formula, random=random,
-                  re_names=fit.re_names, subject="subject", reml=True, gradient=gnorm,
-                  n_omitted=0, outcome="outcome",
-                  rank_info=fit._rank_info).coef(df_method="satterthwaite")
+        LMMResult(
+            prob=prob,
+            theta=theta,
+            deviance=dev,
+            design_info=fit.design_info,
+            frame=fit.frame,
+            formula=fit.formula,
+            random=random,
+            re_names=fit.re_names,
+            subject="subject",
+            reml=True,
+            gradient=gnorm,
+            n_omitted=0,
+            outcome="outcome",
+            rank_info=fit._rank_info,
+        ).coef(df_method="satterthwaite")
 
     return run
 
@@ -137,30 +149,42 @@ for (i in seq_len({repeats})) {{
 cat(median(t))
 """
         try:
-            out = subprocess.run([rscript, "-e", code], capture_output=True, text=True,
-                                 timeout=300, check=True)
+            out = subprocess.run(
+                [rscript, "-e", code], capture_output=True, text=True, timeout=300, check=True
+            )
             return float(out.stdout.strip().split()[-1])
         except (subprocess.SubprocessError, ValueError, IndexError):
             return None
 
 
-def simulate(n_subjects: int = 300, n_visits: int = 7, seed: int = 1,
-             slope_sd: float = 0.0) -> pd.DataFrame:
+def simulate(
+    n_subjects: int = 300, n_visits: int = 7, seed: int = 1, slope_sd: float = 0.0
+) -> pd.DataFrame:
     """Two-arm trial, random intercept (and slope with SD ``slope_sd`` per visit),
     ``n_subjects x n_visits`` rows (issue 12's size)."""
     rng = np.random.default_rng(seed)
-    arm = np.repeat(rng.permutation(["control", "cimt"] * (n_subjects // 2 + 1))[:n_subjects],
-                    n_visits)
-    d = pd.DataFrame({"subject": np.repeat(np.arange(n_subjects), n_visits),
-                      "arm": pd.Categorical(arm, categories=["control", "cimt"]),
-                      "visit": pd.Categorical(np.tile([f"v{j}" for j in range(n_visits)],
-                                                      n_subjects),
-                                              categories=[f"v{j}" for j in range(n_visits)])})
-    d["outcome"] = (rng.normal(size=len(d)) + np.repeat(rng.normal(size=n_subjects), n_visits)
-                    + 0.2 * (d["arm"] == "cimt") * d["visit"].cat.codes)
+    arm = np.repeat(
+        rng.permutation(["control", "cimt"] * (n_subjects // 2 + 1))[:n_subjects], n_visits
+    )
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(n_subjects), n_visits),
+            "arm": pd.Categorical(arm, categories=["control", "cimt"]),
+            "visit": pd.Categorical(
+                np.tile([f"v{j}" for j in range(n_visits)], n_subjects),
+                categories=[f"v{j}" for j in range(n_visits)],
+            ),
+        }
+    )
+    d["outcome"] = (
+        rng.normal(size=len(d))
+        + np.repeat(rng.normal(size=n_subjects), n_visits)
+        + 0.2 * (d["arm"] == "cimt") * d["visit"].cat.codes
+    )
     if slope_sd > 0:
-        d["outcome"] += (np.repeat(rng.normal(0, slope_sd, n_subjects), n_visits)
-                         * d["visit"].cat.codes)
+        d["outcome"] += (
+            np.repeat(rng.normal(0, slope_sd, n_subjects), n_visits) * d["visit"].cat.codes
+        )
     return d
 
 
@@ -176,8 +200,9 @@ def _mixedlm(d: pd.DataFrame, random: str = "1") -> None:
 def _statsmodels_slope(d: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = smf.mixedlm("outcome ~ arm * visit", d, groups=d["subject"],
-                          re_formula="~time").fit(reml=True)
+        fit = smf.mixedlm("outcome ~ arm * visit", d, groups=d["subject"], re_formula="~time").fit(
+            reml=True
+        )
         fit.summary()
 
 
@@ -194,24 +219,38 @@ def _row(label: str, t_rs: float, peers: dict[str, float | None]) -> dict[str, f
     return out
 
 
-def _compare(label: str, d: pd.DataFrame, repeats: int, random: str = "1",
-             statsmodels: Any = None, lmertest: float | None = None) -> dict[str, float | None]:
+def _compare(
+    label: str,
+    d: pd.DataFrame,
+    repeats: int,
+    random: str = "1",
+    statsmodels: Any = None,
+    lmertest: float | None = None,
+) -> dict[str, float | None]:
     """Ours (whole call, and engine only) and mixedlm interleaved; statsmodels too when
     ``statsmodels`` is a callable (or its precomputed time)."""
-    funs: dict[str, Any] = {"rehabstats": lambda: _rehabstats(d, random),
-                            "engine": _engine_call(d, random),
-                            "mixedlm": lambda: _mixedlm(d, random)}
+    funs: dict[str, Any] = {
+        "rehabstats": lambda: _rehabstats(d, random),
+        "engine": _engine_call(d, random),
+        "mixedlm": lambda: _mixedlm(d, random),
+    }
     if callable(statsmodels):
         funs["statsmodels"] = statsmodels
     t = _interleaved(funs, repeats)
     sm = t.get("statsmodels", statsmodels if isinstance(statsmodels, float) else None)
-    peers: dict[str, float | None] = {"mixedlm": t["mixedlm"], "statsmodels": sm,
-                                      "lmertest": lmertest}
+    peers: dict[str, float | None] = {
+        "mixedlm": t["mixedlm"],
+        "statsmodels": sm,
+        "lmertest": lmertest,
+    }
     out = _row(label, t["rehabstats"], peers)
     out["engine"] = t["engine"]
-    print(f"{'':<28} of which engine {t['engine'] * 1e3:8.1f} ms, front end "
-          f"{(t['rehabstats'] - t['engine']) * 1e3:8.1f} ms; mixedlm / engine "
-          f"{t['mixedlm'] / t['engine']:6.2f}", flush=True)
+    print(
+        f"{'':<28} of which engine {t['engine'] * 1e3:8.1f} ms, front end "
+        f"{(t['rehabstats'] - t['engine']) * 1e3:8.1f} ms; mixedlm / engine "
+        f"{t['mixedlm'] / t['engine']:6.2f}",
+        flush=True,
+    )
     return out
 
 
@@ -230,11 +269,16 @@ def _scaling(random: str, sizes: list[int], base_reps: int) -> dict[str, Any]:
         eng.append(float(r["engine"] or 0.0))
         results[str(n)] = r
     lx = np.log(sizes)
-    slopes = {name: float(np.polyfit(lx, np.log(v), 1)[0])
-              for name, v in (("rehabstats", ours), ("engine", eng), ("mixedlm", peer))}
-    print(f"log-log slope of time in subjects ({sizes[0]}-{sizes[-1]}, {random!r}): "
-          f"rehabstats {slopes['rehabstats']:.2f} (goal <= 1.1; engine alone "
-          f"{slopes['engine']:.2f}), mixedlm {slopes['mixedlm']:.2f}", flush=True)
+    slopes = {
+        name: float(np.polyfit(lx, np.log(v), 1)[0])
+        for name, v in (("rehabstats", ours), ("engine", eng), ("mixedlm", peer))
+    }
+    print(
+        f"log-log slope of time in subjects ({sizes[0]}-{sizes[-1]}, {random!r}): "
+        f"rehabstats {slopes['rehabstats']:.2f} (goal <= 1.1; engine alone "
+        f"{slopes['engine']:.2f}), mixedlm {slopes['mixedlm']:.2f}",
+        flush=True,
+    )
     results["slopes"] = slopes
     return results
 
@@ -249,28 +293,37 @@ def main(repeats: int = 21, with_r: bool = True, quick: bool = False) -> dict[st
     big = simulate(300, 7)
     sloped = simulate(300, 7, slope_sd=0.3)
     sloped["time"] = sloped["visit"].cat.codes.astype(float)
-    for d in (small, big):      # warm-up (imports, caches) of every engine
+    for d in (small, big):  # warm-up (imports, caches) of every engine
         _rehabstats(d)
         _mixedlm(d)
     print(f"median seconds per fit (interleaved); 20 x 3 has {len(small)} rows")
     r = 2 if quick else repeats
-    results["20x3"] = _compare("20 x 3, intercept", small, r,
-                               statsmodels=lambda: _statsmodels(small),
-                               lmertest=_lmertest(small, r) if with_r else None)
+    results["20x3"] = _compare(
+        "20 x 3, intercept",
+        small,
+        r,
+        statsmodels=lambda: _statsmodels(small),
+        lmertest=_lmertest(small, r) if with_r else None,
+    )
     for peer in ("mixedlm", "statsmodels", "lmertest"):
         if results["20x3"].get(f"ratio_{peer}") is not None:
             print(f"20 x 3: ratio {peer} / rehabstats : {results['20x3'][f'ratio_{peer}']:8.2f}")
     r = 2 if quick else 11
-    results["300x7"] = _compare("300 x 7, intercept", big, r,
-                                statsmodels=None if quick else (lambda: _statsmodels(big)),
-                                lmertest=_lmertest(big, r) if with_r else None)
-    sm_slope = None   # statsmodels takes seconds here: timed once, on its own
+    results["300x7"] = _compare(
+        "300 x 7, intercept",
+        big,
+        r,
+        statsmodels=None if quick else (lambda: _statsmodels(big)),
+        lmertest=_lmertest(big, r) if with_r else None,
+    )
+    sm_slope = None  # statsmodels takes seconds here: timed once, on its own
     if not quick:
         t0 = time.perf_counter()
         _statsmodels_slope(sloped)
         sm_slope = time.perf_counter() - t0
-    results["300x7 slope"] = _compare("300 x 7, intercept + slope", sloped, r, "1 + time",
-                                      statsmodels=sm_slope)
+    results["300x7 slope"] = _compare(
+        "300 x 7, intercept + slope", sloped, r, "1 + time", statsmodels=sm_slope
+    )
     sizes = [100, 300, 1000] if quick else [100, 300, 1000, 3000, 10000]
     results["scaling"] = _scaling("1", sizes, r)
     results["scaling slope"] = _scaling("1 + time", sizes, r)

@@ -40,8 +40,9 @@ def _best(fn: Any, repeat: int) -> float:
     return min(times)
 
 
-def main(n_meta: int = 1000, k: int = 10, n_loop: int | None = None,
-         repeat: int = 3) -> dict[str, Any]:
+def main(
+    n_meta: int = 1000, k: int = 10, n_loop: int | None = None, repeat: int = 3
+) -> dict[str, Any]:
     """Time the batch, the single-fit loop and statsmodels; print and return the ratios."""
     yi, vi = simulate(n_meta, k)
     n_loop = n_meta if n_loop is None else min(n_loop, n_meta)
@@ -65,15 +66,23 @@ def main(n_meta: int = 1000, k: int = 10, n_loop: int | None = None,
     t_batch = _best(batch, repeat)
     t_single = _best(single_loop, 1) * n_meta / n_loop
     t_sm = _best(statsmodels_loop, 1) * n_meta / n_loop
-    out = {"n_meta": n_meta, "k": k, "batch_s": t_batch, "single_loop_s": t_single,
-           "statsmodels_s": t_sm, "ratio": t_sm / t_batch,
-           "ratio_single": t_sm / t_single}
+    out = {
+        "n_meta": n_meta,
+        "k": k,
+        "batch_s": t_batch,
+        "single_loop_s": t_single,
+        "statsmodels_s": t_sm,
+        "ratio": t_sm / t_batch,
+        "ratio_single": t_sm / t_single,
+    }
     print(f"{n_meta} meta-analyses of k = {k} (REML + Q-profile CI + prediction interval)")
     print(f"  rehabstats meta_analysis_batch : {t_batch * 1e3:9.1f} ms")
     print(f"  rehabstats meta_analysis loop  : {t_single * 1e3:9.1f} ms")
     print(f"  statsmodels combine_effects loop (PM, no tau2 CI): {t_sm * 1e3:9.1f} ms")
-    print(f"  ratio statsmodels / rehabstats batch: {out['ratio']:.1f}x; "
-          f"statsmodels / rehabstats loop: {out['ratio_single']:.2f}x")
+    print(
+        f"  ratio statsmodels / rehabstats batch: {out['ratio']:.1f}x; "
+        f"statsmodels / rehabstats loop: {out['ratio_single']:.2f}x"
+    )
     return out
 
 

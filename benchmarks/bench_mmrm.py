@@ -79,13 +79,15 @@ def simulate(n: int, k: int = 7, seed: int = 300, dropout: bool = True) -> pd.Da
     y = y + rng.standard_normal((n, k)) @ np.linalg.cholesky(cov).T
     last = np.minimum(rng.geometric(0.12, n), k) if dropout else np.full(n, k)  # attended
     keep = t[None, :] < last[:, None]
-    frame = pd.DataFrame({
-        "subject": np.repeat([f"S{i:04d}" for i in range(n)], k),
-        "arm": np.repeat(arm, k),
-        "visit": np.tile([f"v{j}" for j in t], n),
-        "visit_index": np.tile(t + 1, n),
-        "outcome": y.ravel(),
-    })[keep.ravel()].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "subject": np.repeat([f"S{i:04d}" for i in range(n)], k),
+            "arm": np.repeat(arm, k),
+            "visit": np.tile([f"v{j}" for j in t], n),
+            "visit_index": np.tile(t + 1, n),
+            "outcome": y.ravel(),
+        }
+    )[keep.ravel()].reset_index(drop=True)
     frame["arm"] = pd.Categorical(frame["arm"], categories=["control", "active"])
     frame["visit"] = pd.Categorical(frame["visit"], categories=[f"v{j}" for j in t])
     return frame
@@ -134,8 +136,13 @@ def run_gls(data: pd.DataFrame) -> float | None:
         script = Path(tmp) / "gls.R"
         data.to_csv(csv, index=False)
         script.write_text(R_SCRIPT, encoding="utf-8")
-        out = subprocess.run(["Rscript", str(script), str(csv)], capture_output=True, text=True,
-                             check=False, timeout=600)
+        out = subprocess.run(
+            ["Rscript", str(script), str(csv)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
     if out.returncode != 0:
         print("nlme::gls failed:", out.stderr.strip()[-300:])
         return None
@@ -150,14 +157,19 @@ def legacy_main(args: argparse.Namespace) -> dict[str, float | None]:
     t_sm = _median_time(lambda: run_statsmodels(data), max(1, min(args.repeats, 3)))
     t_gls = None if args.no_r else run_gls(data)
     print(f"rehabstats mmrm(us) + Satterthwaite contrasts: {t_rs:.3f} s")
-    print(f"statsmodels MixedLM random intercept:          {t_sm:.3f} s  "
-          f"(ratio {t_sm / t_rs:.1f}x)")
+    print(
+        f"statsmodels MixedLM random intercept:          {t_sm:.3f} s  (ratio {t_sm / t_rs:.1f}x)"
+    )
     if t_gls is not None:
-        print(f"nlme::gls corSymm + varIdent (one run):        {t_gls:.3f} s  "
-              f"(ratio {t_gls / t_rs:.1f}x)")
+        print(
+            f"nlme::gls corSymm + varIdent (one run):        {t_gls:.3f} s  "
+            f"(ratio {t_gls / t_rs:.1f}x)"
+        )
     if args.n == 300:
-        print(f"R mmrm 0.3.18 fit + df_1d (TIMINGS.md):        {R_MMRM_300x7:.3f} s  "
-              f"(ratio {R_MMRM_300x7 / t_rs:.1f}x)")
+        print(
+            f"R mmrm 0.3.18 fit + df_1d (TIMINGS.md):        {R_MMRM_300x7:.3f} s  "
+            f"(ratio {R_MMRM_300x7 / t_rs:.1f}x)"
+        )
     return {"rehabstats": t_rs, "statsmodels": t_sm, "gls": t_gls}
 
 
@@ -233,9 +245,14 @@ def _rss_delta_mib(n: int, k: int, kind: str = "satterthwaite") -> float | None:
     if not Path("/proc/self/clear_refs").exists():
         return None
     here = str(Path(__file__).resolve().parent)
-    out = subprocess.run([sys.executable, "-c", _RSS_CHILD, here, str(n), str(k), kind],
-                         capture_output=True, text=True, check=False, timeout=600,
-                         env={**os.environ})
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_CHILD, here, str(n), str(k), kind],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={**os.environ},
+    )
     if out.returncode != 0:
         return None
     rec = json.loads(out.stdout.strip().splitlines()[-1])
@@ -245,7 +262,9 @@ def _rss_delta_mib(n: int, k: int, kind: str = "satterthwaite") -> float | None:
 R_SCRIPT = Path(__file__).resolve().parent / "r" / "mmrm_timing.R"
 
 
-def run_r_mmrm(sizes: list[tuple[int, int]], repeats: int) -> dict[tuple[int, int], dict[str, Any]] | None:
+def run_r_mmrm(
+    sizes: list[tuple[int, int]], repeats: int
+) -> dict[tuple[int, int], dict[str, Any]] | None:
     """R mmrm on the same data sets in this run (``r/mmrm_timing.R``), or None.
 
     Needs ``Rscript`` and R's mmrm (built from source; set ``R_LIBS`` or
@@ -262,8 +281,14 @@ def run_r_mmrm(sizes: list[tuple[int, int]], repeats: int) -> dict[tuple[int, in
         for n, k in sizes:
             _data(n, k).to_csv(Path(tmp) / f"{n:05d}x{k:02d}.csv", index=False)
         try:
-            out = subprocess.run([rscript, str(R_SCRIPT), tmp, str(repeats)], capture_output=True,
-                                 text=True, check=False, timeout=1800, env=env)
+            out = subprocess.run(
+                [rscript, str(R_SCRIPT), tmp, str(repeats)],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=1800,
+                env=env,
+            )
         except subprocess.TimeoutExpired:
             return None
     if out.returncode != 0 or not out.stdout.strip():
@@ -285,24 +310,34 @@ def loglog_slope(x: list[float], y: list[float]) -> float:
 def suite(repeats: int) -> dict[str, Any]:
     """Times, memory and ratios for every size in :data:`SIZES`."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
-    print(f"MMRM us, REML, Satterthwaite; median of {repeats} runs; "
-          f"load average {load:.2f} on {os.cpu_count()} cores; "
-          f"self max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"MMRM us, REML, Satterthwaite; median of {repeats} runs; "
+        f"load average {load:.2f} on {os.cpu_count()} cores; "
+        f"self max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
     r_run = run_r_mmrm(SIZES, repeats)
     if r_run:
         version = next(iter(r_run.values()))["version"]
-        print(f"R mmrm {version} MEASURED in this run on the same data (r/mmrm_timing.R: "
-              "mmrm(us) + df_1d per visit; wall time, median of repeats).")
+        print(
+            f"R mmrm {version} MEASURED in this run on the same data (r/mmrm_timing.R: "
+            "mmrm(us) + df_1d per visit; wall time, median of repeats)."
+        )
         r_times = {key: (v["seconds"], v.get("rss_growth_mib")) for key, v in r_run.items()}
     else:
-        print("R mmrm 0.3.18 figures are RECORDED earlier on this machine type (issue 12, "
-              "TIMINGS.md), not measured in this run (R's mmrm not installed).")
+        print(
+            "R mmrm 0.3.18 figures are RECORDED earlier on this machine type (issue 12, "
+            "TIMINGS.md), not measured in this run (R's mmrm not installed)."
+        )
         r_times = dict(R_RECORDED)
     src = "meas." if r_run else "rec."
-    print(f"{'size':>9} {'rows':>5} | {'fit+coef':>17} | {'fit+contrasts':>17} | "
-          f"{'peak':>7} | {'R mmrm':>7} | {'R / ours (cpu; wall)':>24}")
-    print(f"{'':>9} {'':>5} | {'wall':>8} {'cpu':>8} | {'wall':>8} {'cpu':>8} | {'MiB':>7} | "
-          f"{src:>7} | {'fit+coef':>11} {'fit+contr.':>12}")
+    print(
+        f"{'size':>9} {'rows':>5} | {'fit+coef':>17} | {'fit+contrasts':>17} | "
+        f"{'peak':>7} | {'R mmrm':>7} | {'R / ours (cpu; wall)':>24}"
+    )
+    print(
+        f"{'':>9} {'':>5} | {'wall':>8} {'cpu':>8} | {'wall':>8} {'cpu':>8} | {'MiB':>7} | "
+        f"{src:>7} | {'fit+coef':>11} {'fit+contr.':>12}"
+    )
     results: dict[str, dict[str, float]] = {}
     for n, k in SIZES:
         data = _data(n, k)
@@ -314,11 +349,18 @@ def suite(repeats: int) -> dict[str, Any]:
         r_txt = f"{r[0] * 1000:.0f} ms" if r else "-"
         rat1 = f"{r[0] / c_fit:.2f}; {r[0] / w_fit:.2f}" if r else "-"
         rat2 = f"{r[0] / c_all:.2f}; {r[0] / w_all:.2f}" if r else "-"
-        print(f"{n:>4} x {k:<2} {len(data):>5} | {w_fit * 1e3:>5.1f} ms {c_fit * 1e3:>5.1f} ms | "
-              f"{w_all * 1e3:>5.1f} ms {c_all * 1e3:>5.1f} ms | {peak:>7.1f} | {r_txt:>7} | "
-              f"{rat1:>11} {rat2:>12}")
-        results[f"{n}x{k}"] = {"fit": w_fit, "fit_cpu": c_fit, "fit_contrasts": w_all,
-                               "fit_contrasts_cpu": c_all, "peak_mib": peak}
+        print(
+            f"{n:>4} x {k:<2} {len(data):>5} | {w_fit * 1e3:>5.1f} ms {c_fit * 1e3:>5.1f} ms | "
+            f"{w_all * 1e3:>5.1f} ms {c_all * 1e3:>5.1f} ms | {peak:>7.1f} | {r_txt:>7} | "
+            f"{rat1:>11} {rat2:>12}"
+        )
+        results[f"{n}x{k}"] = {
+            "fit": w_fit,
+            "fit_cpu": c_fit,
+            "fit_contrasts": w_all,
+            "fit_contrasts_cpu": c_all,
+            "peak_mib": peak,
+        }
     ks = [7, 10, 14]
     slopes = {}
     for kind in ("fit_contrasts", "fit_contrasts_cpu"):
@@ -327,22 +369,31 @@ def suite(repeats: int) -> dict[str, Any]:
     verdict = "PASS" if slope <= GOAL_SLOPE else "FAIL"
     r_slope_txt = f"{R_SLOPE} (recorded)"
     if r_run and all((300, k) in r_run for k in ks):
-        r_slope_txt = (f"{loglog_slope(ks, [r_run[(300, k)]['seconds'] for k in ks]):.2f} "
-                       "(measured)")
-    print(f"visit scaling at 300 subjects (7, 10, 14 visits), fit+contrasts: log-log slope "
-          f"{slope:.2f} in CPU time ({slopes['fit_contrasts']:.2f} in wall time); goal <= "
-          f"{GOAL_SLOPE}, R mmrm {r_slope_txt}: {verdict}")
+        r_slope_txt = f"{loglog_slope(ks, [r_run[(300, k)]['seconds'] for k in ks]):.2f} (measured)"
+    print(
+        f"visit scaling at 300 subjects (7, 10, 14 visits), fit+contrasts: log-log slope "
+        f"{slope:.2f} in CPU time ({slopes['fit_contrasts']:.2f} in wall time); goal <= "
+        f"{GOAL_SLOPE}, R mmrm {r_slope_txt}: {verdict}"
+    )
     rss = _rss_delta_mib(300, 14)
     r14 = r_times[(300, 14)]
     t14 = results["300x14"]["fit_contrasts_cpu"]
-    print(f"300 x 14: {t14:.3f} s CPU vs R mmrm {r14[0]:.2f} s ({src}): ratio "
-          f"{r14[0] / t14:.2f}x; peak memory {results['300x14']['peak_mib']:.1f} MiB (tracemalloc), "
-          f"peak-RSS growth {'n/a' if rss is None else f'{rss:.1f}'} MiB (fresh subprocess, "
-          "VmHWM after clear_refs) "
-          f"vs R {r14[1]:.0f} MiB ({src}, RSS growth); goal <= 100 MiB")
+    print(
+        f"300 x 14: {t14:.3f} s CPU vs R mmrm {r14[0]:.2f} s ({src}): ratio "
+        f"{r14[0] / t14:.2f}x; peak memory {results['300x14']['peak_mib']:.1f} MiB (tracemalloc), "
+        f"peak-RSS growth {'n/a' if rss is None else f'{rss:.1f}'} MiB (fresh subprocess, "
+        "VmHWM after clear_refs) "
+        f"vs R {r14[1]:.0f} MiB ({src}, RSS growth); goal <= 100 MiB"
+    )
     kr_peak, kr_rss = kr_memory()
-    return {"sizes": results, "slope": slope, "slope_wall": slopes["fit_contrasts"],
-            "rss_delta_mib": rss, "kr_peak_mib": kr_peak, "kr_rss_delta_mib": kr_rss}
+    return {
+        "sizes": results,
+        "slope": slope,
+        "slope_wall": slopes["fit_contrasts"],
+        "rss_delta_mib": rss,
+        "kr_peak_mib": kr_peak,
+        "kr_rss_delta_mib": kr_rss,
+    }
 
 
 def kr_memory() -> tuple[float, float | None]:
@@ -351,22 +402,26 @@ def kr_memory() -> tuple[float, float | None]:
     run_kr(_data(20, 3))  # imports and caches loaded
     kr_peak = _traced_peak_mib(lambda: run_kr(d14))
     kr_rss = _rss_delta_mib(300, 14, "kr")
-    print(f"300 x 14 with Kenward-Roger df (fit + contrast at every visit): peak memory "
-          f"{kr_peak:.1f} MiB (tracemalloc), peak-RSS growth "
-          f"{'n/a' if kr_rss is None else f'{kr_rss:.1f}'} MiB (fresh subprocess) vs R mmrm "
-          f"{R_RECORDED[(300, 14)][1]:.0f} MiB (recorded); goal <= 100 MiB: "
-          f"{'PASS' if max(kr_peak, kr_rss or 0.0) <= 100 else 'FAIL'}")
+    print(
+        f"300 x 14 with Kenward-Roger df (fit + contrast at every visit): peak memory "
+        f"{kr_peak:.1f} MiB (tracemalloc), peak-RSS growth "
+        f"{'n/a' if kr_rss is None else f'{kr_rss:.1f}'} MiB (fresh subprocess) vs R mmrm "
+        f"{R_RECORDED[(300, 14)][1]:.0f} MiB (recorded); goal <= 100 MiB: "
+        f"{'PASS' if max(kr_peak, kr_rss or 0.0) <= 100 else 'FAIL'}"
+    )
     return kr_peak, kr_rss
 
 
 def main(argv: list[str] | None = None) -> dict[str, float | None]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=None,
-                        help="single size N x 7 against statsmodels / nlme::gls")
+    parser.add_argument(
+        "--n", type=int, default=None, help="single size N x 7 against statsmodels / nlme::gls"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="timed runs (median)")
     parser.add_argument("--no-r", action="store_true", help="skip nlme::gls via Rscript")
-    parser.add_argument("--kr-memory", action="store_true",
-                        help="only the Kenward-Roger peak memory at 300 x 14")
+    parser.add_argument(
+        "--kr-memory", action="store_true", help="only the Kenward-Roger peak memory at 300 x 14"
+    )
     args = parser.parse_args(argv)
     if args.kr_memory:
         peak, rss_kr = kr_memory()
@@ -374,8 +429,10 @@ def main(argv: list[str] | None = None) -> dict[str, float | None]:
     if args.n is not None:
         return legacy_main(args)
     res = suite(args.repeats)
-    return {"rehabstats": float(res["sizes"]["300x14"]["fit_contrasts"]),
-            "slope": float(res["slope"])}
+    return {
+        "rehabstats": float(res["sizes"]["300x14"]["fit_contrasts"]),
+        "slope": float(res["slope"]),
+    }
 
 
 if __name__ == "__main__":

@@ -49,9 +49,12 @@ SCAN_RAND_TEST_PER_CALL = 0.00225
 
 def _trial() -> rs.design.ParallelTrial:
     return rs.design.ParallelTrial(
-        n_per_arm=10, visits=["pre", "post", "followup"],
+        n_per_arm=10,
+        visits=["pre", "post", "followup"],
         mean={"control": [2.0, 2.3, 2.3], "cimt": [2.0, 3.3, 3.1]},
-        sd=[0.6, 1.0, 1.05], correlation=("cs", 0.6), retention=[1, 1, 1],
+        sd=[0.6, 1.0, 1.05],
+        correlation=("cs", 0.6),
+        retention=[1, 1, 1],
     )
 
 
@@ -125,14 +128,21 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
     with ProcessPoolExecutor(2) as pool, contextlib.ExitStack() as stack:
         list(pool.map(_bare_chunk, [0, 0], [10, 10]))  # imports in both processes
         if LocalCluster is not None:
-            t_start, cluster = _timed(lambda: stack.enter_context(LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)))
+            t_start, cluster = _timed(
+                lambda: stack.enter_context(
+                    LocalCluster(
+                        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                    )
+                )
+            )
             client = stack.enter_context(Client(cluster))
             t_cold, got = _timed(dask_run)  # fresh workers: imports and first fits included
             client.run(_warm)  # make sure every worker has imported and fitted once
             pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
-            print(f"dask LocalCluster(2 workers, 1 thread each): start {t_start:.2f} s; first "
-                  f"run on fresh workers (imports, first fits) {t_cold:.3f} s (not in the ratio)")
+            print(
+                f"dask LocalCluster(2 workers, 1 thread each): start {t_start:.2f} s; first "
+                f"run on fresh workers (imports, first fits) {t_cold:.3f} s (not in the ratio)"
+            )
         for _ in range(repeats):
             times["one"].append(_timed(one)[0])
             if LocalCluster is not None:
@@ -143,21 +153,49 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
             pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
             times["loky"].append(t)
             times["serial"].append(_timed(lambda: [_bare_chunk(a, b) for a, b in half])[0])
-            times["pool"].append(_timed(
-                lambda: list(pool.map(_bare_chunk, *zip(*half, strict=True))))[0])
+            times["pool"].append(
+                _timed(lambda: list(pool.map(_bare_chunk, *zip(*half, strict=True))))[0]
+            )
     med = {k: _median(v) for k, v in times.items() if v}
-    print(f"median of {repeats} interleaved rounds (s): "
-          + ", ".join(f"{k} {v:.3f}" for k, v in med.items())
-          + f"; one process / loky {med['one'] / med['loky']:.2f}x"
-          + (f", one process / dask {med['one'] / med['dask']:.2f}x, loky / dask "
-             f"{med['loky'] / med['dask']:.2f}x" if "dask" in med else ""))
-    rows.append((f"mmrm, {n_dask} trials, 2 bare processes (machine ceiling)",
-                 "one process", med["pool"], med["serial"], 1.6))
-    rows.append((f"mmrm, {n_dask} trials, joblib loky n_jobs=2", "one process", med["loky"],
-                 med["one"], 1.6))
+    print(
+        f"median of {repeats} interleaved rounds (s): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in med.items())
+        + f"; one process / loky {med['one'] / med['loky']:.2f}x"
+        + (
+            f", one process / dask {med['one'] / med['dask']:.2f}x, loky / dask "
+            f"{med['loky'] / med['dask']:.2f}x"
+            if "dask" in med
+            else ""
+        )
+    )
+    rows.append(
+        (
+            f"mmrm, {n_dask} trials, 2 bare processes (machine ceiling)",
+            "one process",
+            med["pool"],
+            med["serial"],
+            1.6,
+        )
+    )
+    rows.append(
+        (
+            f"mmrm, {n_dask} trials, joblib loky n_jobs=2",
+            "one process",
+            med["loky"],
+            med["one"],
+            1.6,
+        )
+    )
     if "dask" in med:
-        rows.append((f"mmrm, {n_dask} trials, dask LocalCluster(2 processes)", "one process",
-                     med["dask"], med["one"], 1.6))
+        rows.append(
+            (
+                f"mmrm, {n_dask} trials, dask LocalCluster(2 processes)",
+                "one process",
+                med["dask"],
+                med["one"],
+                1.6,
+            )
+        )
     print(f"parallel section ends: {_load()}")
     return rows
 
@@ -198,30 +236,48 @@ def main(smoke: bool = False, repeats: int = 3) -> None:
 
     t_peer, _ = _timed(mixedlm_loop)
     t_peer *= n_sims / n_peer
-    rows.append(("mmrm (us, Satterthwaite), 1,000 trials", "statsmodels MixedLM loop",
-                 t_mmrm, t_peer, 10))
+    rows.append(
+        ("mmrm (us, Satterthwaite), 1,000 trials", "statsmodels MixedLM loop", t_mmrm, t_peer, 10)
+    )
     try:
         import mixedlm
 
-        d0 = frames[0].assign(visit=frames[0]["visit"].astype(str),
-                              arm=frames[0]["arm"].astype(str))
+        d0 = frames[0].assign(
+            visit=frames[0]["visit"].astype(str), arm=frames[0]["arm"].astype(str)
+        )
         fit = mixedlm.lmer("outcome ~ arm * visit + (1|subject)", d0)
         t_ps, _ = _timed(lambda: mixedlm.powerSim(fit, nsim=n_peer, seed=1))
         t_ps *= n_sims / n_peer
-        rows.append(("mmrm (us, Satterthwaite), 1,000 trials",
-                     f"mixedlm {mixedlm.__version__} powerSim", t_mmrm, t_ps, 2))
+        rows.append(
+            (
+                "mmrm (us, Satterthwaite), 1,000 trials",
+                f"mixedlm {mixedlm.__version__} powerSim",
+                t_mmrm,
+                t_ps,
+                2,
+            )
+        )
     except ImportError:
         print("mixedlm is not installed (pip install mixedlm); powerSim not compared")
 
     # 3. single-case A-B power
-    ab = rs.design.SingleCaseDesign(design="AB", n_sessions=30, min_phase_length=5,
-                                    level_effect=1.0)
+    ab = rs.design.SingleCaseDesign(
+        design="AB", n_sessions=30, min_phase_length=5, level_effect=1.0
+    )
     # best of `repeats` (the peer figure is a recorded clean measurement)
-    t_sc, sres = _best(lambda: rs.power.simulate(ab, "randomization_test", n_sims=n_sims,
-                                                 rng=1), repeats)
+    t_sc, sres = _best(
+        lambda: rs.power.simulate(ab, "randomization_test", n_sims=n_sims, rng=1), repeats
+    )
     assert sres.min_attainable_p == 1 / 21
-    rows.append(("A-B randomization-test power, 1,000 series", "scan rand_test x 1,000",
-                 t_sc, SCAN_RAND_TEST_PER_CALL * n_sims, 30))
+    rows.append(
+        (
+            "A-B randomization-test power, 1,000 series",
+            "scan rand_test x 1,000",
+            t_sc,
+            SCAN_RAND_TEST_PER_CALL * n_sims,
+            30,
+        )
+    )
 
     # 4. two processes: dask LocalCluster, joblib loky, bare process pool (ceiling)
     rows += _parallel_rows(trial, 100 if smoke else 400, repeats)
@@ -231,17 +287,26 @@ def main(smoke: bool = False, repeats: int = 3) -> None:
     table["meets_goal"] = table["ratio_x"] >= table["goal_x"]
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"(peer loops timed on {n_peer} data sets and scaled to {n_sims}; "
-          f"simulated MMRM power {res.power:.3f}, n_failed {res.n_failed})")
+    print(
+        f"(peer loops timed on {n_peer} data sets and scaled to {n_sims}; "
+        f"simulated MMRM power {res.power:.3f}, n_failed {res.n_failed})"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small sizes, quick check")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="runs per timing (section 3: best; section 4: median of rounds)")
-    parser.add_argument("--parallel-only", action="store_true",
-                        help="only section 4 (dask / loky / bare processes vs one process)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="runs per timing (section 3: best; section 4: median of rounds)",
+    )
+    parser.add_argument(
+        "--parallel-only",
+        action="store_true",
+        help="only section 4 (dask / loky / bare processes vs one process)",
+    )
     args = parser.parse_args()
     if args.parallel_only:
         rows = _parallel_rows(_trial(), 100 if args.smoke else 400, args.repeats)

@@ -43,12 +43,20 @@ def main(n_series: int = 1_000, n_loop: int = 100, seed: int = 7) -> dict[str, A
     t_loop = (time.perf_counter() - t0) * n_series / n_loop
     print(f"series: {n_series:,} (10 + 15 sessions), indices: {', '.join(INDICES)}")
     print(f"rehabstats axis=1 calls: {t_axis:.3f} s")
-    print(f"rehabstats one call per series (timed on {n_loop}, scaled): {t_loop:.3f} s "
-          f"-> ratio {t_loop / t_axis:.1f}x")
-    print(f"SingleCaseES batch_calc_ES (recorded, {R_SECONDS} s) / axis calls: "
-          f"{R_SECONDS / t_axis:.1f}x")
-    return {"seconds_axis": t_axis, "seconds_loop": t_loop, "ratio_loop": t_loop / t_axis,
-            "ratio_singlecasees_recorded": R_SECONDS / t_axis}
+    print(
+        f"rehabstats one call per series (timed on {n_loop}, scaled): {t_loop:.3f} s "
+        f"-> ratio {t_loop / t_axis:.1f}x"
+    )
+    print(
+        f"SingleCaseES batch_calc_ES (recorded, {R_SECONDS} s) / axis calls: "
+        f"{R_SECONDS / t_axis:.1f}x"
+    )
+    return {
+        "seconds_axis": t_axis,
+        "seconds_loop": t_loop,
+        "ratio_loop": t_loop / t_axis,
+        "ratio_singlecasees_recorded": R_SECONDS / t_axis,
+    }
 
 
 if __name__ == "__main__":

@@ -41,8 +41,14 @@ def load(n_series: int | None = None) -> pd.DataFrame:
 def run(data: pd.DataFrame) -> pd.DataFrame:
     """The timed call."""
     return sced.effect_sizes(
-        data, outcome="outcome", phase="phase", session="session", case="series",
-        indices=INDICES, improvement="increase", scale="count",
+        data,
+        outcome="outcome",
+        phase="phase",
+        session="session",
+        case="series",
+        indices=INDICES,
+        improvement="increase",
+        scale="count",
     )
 
 
@@ -61,10 +67,14 @@ def main() -> None:
     med = statistics.median(times)
     n = data["series"].nunique()
     print(f"rs.sced.effect_sizes, {n} series x {len(INDICES)} indices -> {len(out)} rows")
-    print(f"median {med:.4f} s (min {min(times):.4f}, max {max(times):.4f}) over {args.repeats} runs")
+    print(
+        f"median {med:.4f} s (min {min(times):.4f}, max {max(times):.4f}) over {args.repeats} runs"
+    )
     if n == 1000:
-        print(f"SingleCaseES batch_calc_ES: {R_SECONDS:.2f} s -> {R_SECONDS / med:.1f}x faster "
-              f"(goal >= 30x)")
+        print(
+            f"SingleCaseES batch_calc_ES: {R_SECONDS:.2f} s -> {R_SECONDS / med:.1f}x faster "
+            f"(goal >= 30x)"
+        )
 
 
 if __name__ == "__main__":

@@ -64,9 +64,14 @@ def _load(name: str, fallback: Callable[[], pd.DataFrame]) -> pd.DataFrame:
 
 def _fallback_ab30() -> pd.DataFrame:
     rng = np.random.default_rng(43)
-    return pd.DataFrame({"case": "ab30", "session": np.arange(1, 31),
-                         "phase": ["A"] * 10 + ["B"] * 20,
-                         "outcome": np.r_[rng.normal(50, 10, 10), rng.normal(60, 10, 20)]})
+    return pd.DataFrame(
+        {
+            "case": "ab30",
+            "session": np.arange(1, 31),
+            "phase": ["A"] * 10 + ["B"] * 20,
+            "outcome": np.r_[rng.normal(50, 10, 10), rng.normal(60, 10, 20)],
+        }
+    )
 
 
 def _fallback_mbd() -> pd.DataFrame:
@@ -89,40 +94,51 @@ def main(smoke: bool = False) -> dict[str, float]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        single = _median_time(lambda: randomization_test(ab30, **keys, min_phase_length=5),
-                              repeats)
+        single = _median_time(lambda: randomization_test(ab30, **keys, min_phase_length=5), repeats)
     out["ab30_single_s"] = single
-    print(f"A-B series of 30, exhaustive (21 start points): rehabstats {single * 1e3:.2f} ms "
-          f"per call, scan {SCAN_AB30_PER_CALL * 1e3:.2f} ms -> "
-          f"{SCAN_AB30_PER_CALL / single:.1f}x")
+    print(
+        f"A-B series of 30, exhaustive (21 start points): rehabstats {single * 1e3:.2f} ms "
+        f"per call, scan {SCAN_AB30_PER_CALL * 1e3:.2f} ms -> "
+        f"{SCAN_AB30_PER_CALL / single:.1f}x"
+    )
 
     # 1,000 A-B series of 30 points: ab30 plus independent noise per copy
     y = ab30["outcome"].to_numpy(dtype=float)
     n_a = int((ab30["phase"] == "A").sum())
     rng = np.random.default_rng(2024)
     values = y[None, :] + rng.normal(0, 5, size=(n_batch, y.size))
-    batch = _median_time(lambda: randomization_test_batch(values, n_a, min_phase_length=5),
-                         repeats)
+    batch = _median_time(lambda: randomization_test_batch(values, n_a, min_phase_length=5), repeats)
     scan_batch = SCAN_AB30_PER_CALL * n_batch
     out["ab30_batch_s"] = batch
     out["ab30_batch_ratio"] = scan_batch / batch
-    print(f"{n_batch} exhaustive A-B tests in one batch: rehabstats {batch * 1e3:.1f} ms, "
-          f"scan {n_batch} calls {scan_batch:.2f} s -> {scan_batch / batch:.0f}x (goal >= 10x)")
+    print(
+        f"{n_batch} exhaustive A-B tests in one batch: rehabstats {batch * 1e3:.1f} ms, "
+        f"scan {n_batch} calls {scan_batch:.2f} s -> {scan_batch / batch:.0f}x (goal >= 10x)"
+    )
 
-    mc = _median_time(lambda: randomization_test(mbd, **keys, case="case", min_phase_length=5,
-                                                 n_samples=n_mc, rng=1), repeats)
+    mc = _median_time(
+        lambda: randomization_test(
+            mbd, **keys, case="case", min_phase_length=5, n_samples=n_mc, rng=1
+        ),
+        repeats,
+    )
     scan_mc = SCAN_MBD_MC_10000 * n_mc / 10_000
     out["mbd_mc_s"] = mc
     out["mbd_mc_ratio"] = scan_mc / mc
-    print(f"3-case MBD, {n_mc} Monte Carlo draws: rehabstats {mc * 1e3:.2f} ms, scan "
-          f"{scan_mc:.3f} s -> {scan_mc / mc:.0f}x (goal >= 30x)")
+    print(
+        f"3-case MBD, {n_mc} Monte Carlo draws: rehabstats {mc * 1e3:.2f} ms, scan "
+        f"{scan_mc:.3f} s -> {scan_mc / mc:.0f}x (goal >= 30x)"
+    )
 
-    ex = _median_time(lambda: randomization_test(mbd, **keys, case="case", min_phase_length=5),
-                      repeats)
+    ex = _median_time(
+        lambda: randomization_test(mbd, **keys, case="case", min_phase_length=5), repeats
+    )
     out["mbd_exhaustive_s"] = ex
     out["mbd_exhaustive_ratio"] = SCAN_MBD_EXHAUSTIVE / ex
-    print(f"3-case MBD, exhaustive (4,096 assignments): rehabstats {ex * 1e3:.2f} ms, scan "
-          f"{SCAN_MBD_EXHAUSTIVE:.3f} s -> {SCAN_MBD_EXHAUSTIVE / ex:.0f}x")
+    print(
+        f"3-case MBD, exhaustive (4,096 assignments): rehabstats {ex * 1e3:.2f} ms, scan "
+        f"{SCAN_MBD_EXHAUSTIVE:.3f} s -> {SCAN_MBD_EXHAUSTIVE / ex:.0f}x"
+    )
     return out
 
 

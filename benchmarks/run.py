@@ -25,13 +25,20 @@ def main(names: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     if names:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
-    lines = [f"# benchmarks run {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on "
-             f"{platform.machine()} ({platform.python_version()})"]
+    lines = [
+        f"# benchmarks run {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on "
+        f"{platform.machine()} ({platform.python_version()})"
+    ]
     failed = 0
     for script in scripts:
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                              cwd=HERE.parent, check=False)
+        proc = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            cwd=HERE.parent,
+            check=False,
+        )
         took = time.perf_counter() - start
         status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
         failed += proc.returncode != 0

@@ -23,8 +23,15 @@ def trial(n: int = 12) -> pd.DataFrame:
         base = round(30 + u + rng.normal(0, 0.5), 2)
         for visit, t in (("week0", 0), ("week4", 4), ("week12", 12)):
             slope = 0.3 if arm == "exercise" else 0.05
-            rows.append({"pid": f"p{i:02d}", "group": arm, "visit": visit, "base": base,
-                         "score": round(30 + u + slope * t + rng.normal(0, 0.7), 2)})
+            rows.append(
+                {
+                    "pid": f"p{i:02d}",
+                    "group": arm,
+                    "visit": visit,
+                    "base": base,
+                    "score": round(30 + u + slope * t + rng.normal(0, 0.7), 2),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -50,8 +50,14 @@ def test_model_fits_run_single_threaded_and_warn_at_the_callers_line(monkeypatch
 
     monkeypatch.setattr(rs.models._mmrm, "mmrm_design", spy)
     rng = np.random.default_rng(1)
-    d = pd.DataFrame({"s": np.repeat(np.arange(12), 3), "v": np.tile(["a", "b", "c"], 12),
-                      "g": np.repeat(["c", "t"], 18), "y": rng.normal(size=36)})
+    d = pd.DataFrame(
+        {
+            "s": np.repeat(np.arange(12), 3),
+            "v": np.tile(["a", "b", "c"], 12),
+            "g": np.repeat(["c", "t"], 18),
+            "y": rng.normal(size=36),
+        }
+    )
     d.loc[0, "y"] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -44,6 +44,7 @@ def test_bad_levels_and_names() -> None:
 
 def test_levels_stratify_an_allocation_list() -> None:
     levels = list(rs.measures.classification("gmfcs").levels)
-    alloc = rs.allocation.permuted_blocks(4, arms=["a", "b"], block_sizes=[4],
-                                          strata={"gmfcs": levels}, rng=0)
+    alloc = rs.allocation.permuted_blocks(
+        4, arms=["a", "b"], block_sizes=[4], strata={"gmfcs": levels}, rng=0
+    )
     assert alloc["gmfcs"].unique().tolist() == levels

@@ -11,8 +11,12 @@ import pytest
 from rehabstats import cli, datasets
 from rehabstats import effect_sizes as es
 
-EXPECTED = ["effect_sizes_between_arm.csv", "effect_sizes_within_arm.csv",
-            "individual_change.csv", "responders.csv"]
+EXPECTED = [
+    "effect_sizes_between_arm.csv",
+    "effect_sizes_within_arm.csv",
+    "individual_change.csv",
+    "responders.csv",
+]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +44,7 @@ def test_between_arm_table_is_sane(demo_dir: Path) -> None:
     assert (table["estimate"] <= table["ci_high"]).all()
     assert (table["se"] > 0).all()
     mal = table[table["outcome"] == "mal_aou"]
-    assert (mal["estimate"] > 0).all()   # CIMT improves MAL more (2.7 vs 0.5 points)
+    assert (mal["estimate"] > 0).all()  # CIMT improves MAL more (2.7 vs 0.5 points)
     wmft = table[(table["outcome"] == "wmft_time") & (table["visit"] == "post")]
     assert (wmft["estimate"] < 0).all()  # shorter times with CIMT
     follow = table[table["visit"] == "followup"]
@@ -51,11 +55,15 @@ def test_between_arm_table_is_sane(demo_dir: Path) -> None:
     assert abs(post.loc["hedges_g", "estimate"]) < abs(post.loc["cohens_d", "estimate"])
     trial = datasets.load("cimt_ms")
     at_post = trial[trial["visit"] == "post"]
-    direct = es.hedges_g(at_post.loc[at_post["arm"] == "cimt", "mal_aou"],
-                         at_post.loc[at_post["arm"] == "control", "mal_aou"])
-    np.testing.assert_allclose(post.loc["hedges_g", ["estimate", "ci_low", "ci_high"]]
-                               .astype(float),
-                               [direct.estimate, direct.ci_low, direct.ci_high], rtol=1e-12)
+    direct = es.hedges_g(
+        at_post.loc[at_post["arm"] == "cimt", "mal_aou"],
+        at_post.loc[at_post["arm"] == "control", "mal_aou"],
+    )
+    np.testing.assert_allclose(
+        post.loc["hedges_g", ["estimate", "ci_low", "ci_high"]].astype(float),
+        [direct.estimate, direct.ci_low, direct.ci_high],
+        rtol=1e-12,
+    )
 
 
 def test_within_arm_and_individual_tables_are_sane(demo_dir: Path) -> None:

@@ -17,7 +17,8 @@ import pytest
 from conftest import REPO_DIR, VALIDATION_DIR
 
 _spec = importlib.util.spec_from_file_location(
-    "rehabstats_docs_coming_from_r_build", REPO_DIR / "docs" / "coming_from_r" / "build.py")
+    "rehabstats_docs_coming_from_r_build", REPO_DIR / "docs" / "coming_from_r" / "build.py"
+)
 assert _spec is not None
 assert _spec.loader is not None
 build = importlib.util.module_from_spec(_spec)
@@ -43,20 +44,32 @@ def test_row_matches_r(pkg: registry.Package, row: registry.Row) -> None:
     assert math.isfinite(r), f"{pkg.name}: R value at {row.key} is {r!r}"
     assert abs(outcome.py - r) <= row.atol + row.rtol * abs(r), (
         f"{pkg.name}: {row.r_call}: R {r!r}, rehabstats {outcome.py!r} "
-        f"(rtol {row.rtol}, atol {row.atol})")
+        f"(rtol {row.rtol}, atol {row.atol})"
+    )
     assert outcome.ok
 
 
 def test_committed_page_equals_generator_output() -> None:
     committed = build.PAGE.read_text(encoding="utf-8")
     assert committed == build.render(), (
-        "docs/coming_from_r.md is stale: run `python3 docs/coming_from_r/build.py`")
+        "docs/coming_from_r.md is stale: run `python3 docs/coming_from_r/build.py`"
+    )
 
 
 def test_every_package_has_rows_and_tolerances_are_stated() -> None:
     names = [pkg.name for pkg in registry.PACKAGES]
-    assert names == ["effectsize", "metafor", "lme4", "emmeans", "mmrm", "mmrm_fev", "afex",
-                     "SingleCaseES", "scan", "psych"]
+    assert names == [
+        "effectsize",
+        "metafor",
+        "lme4",
+        "emmeans",
+        "mmrm",
+        "mmrm_fev",
+        "afex",
+        "SingleCaseES",
+        "scan",
+        "psych",
+    ]
     for pkg in registry.PACKAGES:
         assert 4 <= len(pkg.rows) <= 14, pkg.name
         for row in pkg.rows:

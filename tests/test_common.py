@@ -35,8 +35,19 @@ from rehabstats._results import EffectSizeResult
 from rehabstats.errors import DataError, RehabStatsWarning
 
 #: the fixed columns of EffectSizeResult.to_frame()
-SCHEMA = ["measure", "estimate", "se", "ci_low", "ci_high", "ci_level", "ci_method", "n_x",
-          "n_y", "n", "n_omitted"]
+SCHEMA = [
+    "measure",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "ci_method",
+    "n_x",
+    "n_y",
+    "n",
+    "n_omitted",
+]
 
 X = [5.1, 6.3, 7.0, 6.2, 8.4, 7.7, 6.9]
 Y = [4.0, 5.2, 4.9, 5.8, 4.5, 5.3, 6.1]
@@ -81,14 +92,26 @@ REGISTRY: list[Case] = [
     _two(es.rank_biserial, "rank_biserial"),
     _two(es.rank_biserial, "rank_biserial_paired", paired=True),
     _two(es.prob_superiority, "prob_superiority"),
-    *[Case(f"standardized_mean_change_{s}", es.standardized_mean_change, (PRE_Y, X),
-           {"standardizer": s}, arrays=(0, 1)) for s in ("pre", "change", "average", "rm")],
+    *[
+        Case(
+            f"standardized_mean_change_{s}",
+            es.standardized_mean_change,
+            (PRE_Y, X),
+            {"standardizer": s},
+            arrays=(0, 1),
+        )
+        for s in ("pre", "change", "average", "rm")
+    ],
     Case("ppc_smd", es.ppc_smd, (PRE_Y, X, PRE_Y[::-1], Y), arrays=(0, 1, 2, 3)),
     Case("smd_from_summary", es.smd_from_summary, (6.8, 1.1, 7, 5.1, 0.7, 7)),
     Case("smd_from_t", es.smd_from_t, (3.2, 7, 7)),
     Case("smd_from_t_one_sample", es.smd_from_t, (3.2, 10)),
-    Case("ppc_smd_from_summary", es.ppc_smd_from_summary,
-         (4.9, 6.8, 0.8, 7, 5.0, 5.1, 0.7, 7), {"r": 0.5}),
+    Case(
+        "ppc_smd_from_summary",
+        es.ppc_smd_from_summary,
+        (4.9, 6.8, 0.8, 7, 5.0, 5.1, 0.7, 7),
+        {"r": 0.5},
+    ),
     Case("risk_difference", es.risk_difference, (12, 20, 5, 20)),
     Case("risk_ratio", es.risk_ratio, (12, 20, 5, 20)),
     Case("odds_ratio", es.odds_ratio, (12, 20, 5, 20)),
@@ -139,11 +162,19 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, pd.Series):
         return isinstance(b, pd.Series) and a.equals(b) and a.index.equals(b.index)
     if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(
-            a, b, equal_nan=True)
-    return bool(a == b) if not isinstance(a, list) else (
-        len(a) == len(b) and all(u == v or (math.isnan(u) and math.isnan(v))
-                                 for u, v in zip(a, b, strict=True)))
+        return (
+            isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and np.array_equal(a, b, equal_nan=True)
+        )
+    return (
+        bool(a == b)
+        if not isinstance(a, list)
+        else (
+            len(a) == len(b)
+            and all(u == v or (math.isnan(u) and math.isnan(v)) for u, v in zip(a, b, strict=True))
+        )
+    )
 
 
 def _copy(value: Any) -> Any:
@@ -248,6 +279,17 @@ def test_registry_covers_the_public_effect_size_functions() -> None:
     conversions |= {"se_from_ci", "sd_from_ci", "se_from_p", "mean_sd_from_median", "check_ci"}
     public = {n for n in es.__all__ if callable(getattr(es, n)) and n[0].islower()}
     assert public - conversions - names == set()
-    sced_required = {"nap", "tau", "tau_u", "tau_bc", "pnd", "pem", "pand", "ird", "smd",
-                     "lrrd", "lrri"}
+    sced_required = {
+        "nap",
+        "tau",
+        "tau_u",
+        "tau_bc",
+        "pnd",
+        "pem",
+        "pand",
+        "ird",
+        "smd",
+        "lrrd",
+        "lrri",
+    }
     assert sced_required <= names

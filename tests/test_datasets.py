@@ -22,8 +22,9 @@ PACKAGE_DIR = REPO_DIR / "src" / "rehabstats" / "datasets" / "data"
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_sample_data",
-                                                  SAMPLE_DIR / "make_sample_data.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_sample_data", SAMPLE_DIR / "make_sample_data.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -60,12 +61,21 @@ def test_codebook_says_simulated_and_documents_columns() -> None:
 
 def test_cimt_ms_structure() -> None:
     df = datasets.load("cimt_ms")
-    assert list(df.columns) == ["subject", "arm", "visit", "visit_index", "mal_aou",
-                                "wmft_time", "age"]
+    assert list(df.columns) == [
+        "subject",
+        "arm",
+        "visit",
+        "visit_index",
+        "mal_aou",
+        "wmft_time",
+        "age",
+    ]
     assert len(df) == 60
     assert df["subject"].nunique() == 20
     assert df.groupby("arm", observed=True)["subject"].nunique().to_dict() == {
-        "control": 10, "cimt": 10}
+        "control": 10,
+        "cimt": 10,
+    }
     assert df["visit"].cat.ordered
     assert df["visit"].cat.categories.tolist() == ["pre", "post", "followup"]
     assert df["arm"].cat.categories.tolist() == ["control", "cimt"]
@@ -108,37 +118,38 @@ def test_script_reproduces_committed_files() -> None:
     script = _script()
     frame = script.build()
     assert script.csv_text(frame) == (PACKAGE_DIR / "cimt_ms.csv").read_text(encoding="utf-8")
-    assert script.codebook_text(frame) == (PACKAGE_DIR / "cimt_ms.md").read_text(
-        encoding="utf-8")
+    assert script.codebook_text(frame) == (PACKAGE_DIR / "cimt_ms.md").read_text(encoding="utf-8")
     assert json.loads((PACKAGE_DIR / "cimt_ms.json").read_text()) == script.CATEGORIES
     pd.testing.assert_frame_equal(
         frame.drop(columns=["arm", "visit"]),
-        datasets.load("cimt_ms").drop(columns=["arm", "visit"]).astype(
-            {"subject": frame["subject"].dtype}),
-        check_dtype=False)
+        datasets.load("cimt_ms")
+        .drop(columns=["arm", "visit"])
+        .astype({"subject": frame["subject"].dtype}),
+        check_dtype=False,
+    )
 
 
 def test_script_write_to_temporary_folders(tmp_path: Path) -> None:
     written = _script().write(tmp_path / "sample", tmp_path / "pkg")
     assert len(written) == 5
     assert (tmp_path / "pkg" / "cimt_ms.csv").read_bytes() == (
-        PACKAGE_DIR / "cimt_ms.csv").read_bytes()
+        PACKAGE_DIR / "cimt_ms.csv"
+    ).read_bytes()
 
 
 def test_discovery_by_dropping_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "alpha.csv").write_text("x,phase\n1,A\n2,B\n", encoding="utf-8")
     (tmp_path / "alpha.md").write_text("# alpha\n", encoding="utf-8")
-    (tmp_path / "alpha.json").write_text(json.dumps(
-        {"categoricals": {"phase": {"levels": ["A", "B"], "ordered": True}}}))
+    (tmp_path / "alpha.json").write_text(
+        json.dumps({"categoricals": {"phase": {"levels": ["A", "B"], "ordered": True}}})
+    )
     (tmp_path / "nocodebook.csv").write_text("x\n1\n", encoding="utf-8")
     (tmp_path / "beta.csv").write_text("y,phase\n1,A\n", encoding="utf-8")
     (tmp_path / "beta.md").write_text("# beta\n", encoding="utf-8")
-    (tmp_path / "beta.json").write_text(json.dumps(
-        {"categoricals": {"phase": {"levels": ["B"]}}}))
+    (tmp_path / "beta.json").write_text(json.dumps({"categoricals": {"phase": {"levels": ["B"]}}}))
     (tmp_path / "gamma.csv").write_text("y\n1\n", encoding="utf-8")
     (tmp_path / "gamma.md").write_text("# gamma\n", encoding="utf-8")
-    (tmp_path / "gamma.json").write_text(json.dumps(
-        {"categoricals": {"phase": {"levels": ["A"]}}}))
+    (tmp_path / "gamma.json").write_text(json.dumps({"categoricals": {"phase": {"levels": ["A"]}}}))
     monkeypatch.setattr(datasets, "_data_dir", lambda: tmp_path)
     assert datasets.names() == ["alpha", "beta", "gamma"]
     alpha = datasets.load("alpha")
@@ -154,8 +165,9 @@ def test_discovery_by_dropping_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_cimt_leg_mbd_script_reproduces_both_copies() -> None:
-    spec = importlib.util.spec_from_file_location("make_cimt_leg_mbd",
-                                                  SAMPLE_DIR / "make_cimt_leg_mbd.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_cimt_leg_mbd", SAMPLE_DIR / "make_cimt_leg_mbd.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -167,8 +179,9 @@ def test_cimt_leg_mbd_script_reproduces_both_copies() -> None:
 
 
 def test_cimt_ms_export_script_reproduces_both_copies_and_cleans_to_cimt_ms() -> None:
-    spec = importlib.util.spec_from_file_location("make_cimt_ms_export",
-                                                  SAMPLE_DIR / "make_cimt_ms_export.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_cimt_ms_export", SAMPLE_DIR / "make_cimt_ms_export.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -183,10 +196,17 @@ def test_cimt_ms_export_script_reproduces_both_copies_and_cleans_to_cimt_ms() ->
     wide = datasets.load("cimt_ms_export")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rs.RehabStatsWarning)
-        long = rs.data.to_long(wide, id="record_id", arm="group", measures={"mal": "mal"},
-                               visits=["pre", "post", "6m"], normalize_labels=True)
-        long = rs.data.check_outcome(long, outcome="mal", subject="record_id",
-                                     measure="mal_aou", action="missing")
+        long = rs.data.to_long(
+            wide,
+            id="record_id",
+            arm="group",
+            measures={"mal": "mal"},
+            visits=["pre", "post", "6m"],
+            normalize_labels=True,
+        )
+        long = rs.data.check_outcome(
+            long, outcome="mal", subject="record_id", measure="mal_aou", action="missing"
+        )
     ref = datasets.load("cimt_ms")
     got = long["mal"].to_numpy()
     want = ref.sort_values(["subject", "visit"])["mal_aou"].to_numpy().copy()

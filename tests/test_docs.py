@@ -31,9 +31,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
     doctrees = tmp_path_factory.mktemp("doctrees")
     proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-d", str(doctrees), str(DOCS), str(out)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(doctrees),
+            str(DOCS),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
         env={**os.environ, "MPLBACKEND": "Agg"},
     )
     assert proc.returncode == 0, f"sphinx -W failed:\n{proc.stderr[-4000:]}"
@@ -48,8 +63,17 @@ def test_index_and_math_pages_render(site: Path) -> None:
     # dollar maths is turned into MathJax spans, and MathJax is loaded on the page
     assert 'class="math' in mmrm
     assert "mathjax" in mmrm.lower()
-    for page in ("effect_sizes", "change", "measurement", "lmm", "sced", "randomization",
-                 "power", "meta", "allocation"):
+    for page in (
+        "effect_sizes",
+        "change",
+        "measurement",
+        "lmm",
+        "sced",
+        "randomization",
+        "power",
+        "meta",
+        "allocation",
+    ):
         assert (site / "math" / f"{page}.html").is_file(), page
 
 
@@ -101,8 +125,13 @@ def test_pages_render_in_a_real_browser(site: Path, page: str, tmp_path: Path) -
     browser = _chromium()
     url = (site / page).as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
-    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True,
-                         text=True, timeout=120, check=False)
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert "<title>" in html
@@ -114,8 +143,12 @@ def test_pages_render_in_a_real_browser(site: Path, page: str, tmp_path: Path) -
         # CDN, which this check does not require)
         assert html.count('class="math notranslate nohighlight"') > 20
     shot = tmp_path / "page.png"
-    subprocess.run([browser, *flags, "--window-size=1200,900", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120, check=False)
+    subprocess.run(
+        [browser, *flags, "--window-size=1200,900", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(png) > 20_000

@@ -28,25 +28,46 @@ from rehabstats.models import ancova, lmm, mixed_anova, mmrm
 from rehabstats.plot._trajectories import trajectories, trajectory_summary
 
 
-def trial(seed: int = 1, n_per_arm: int = 8, arms: tuple[str, str] = ("CIMT", "Control"),
-          visits: tuple[str, ...] = ("pre", "post", "fu")) -> pd.DataFrame:
+def trial(
+    seed: int = 1,
+    n_per_arm: int = 8,
+    arms: tuple[str, str] = ("CIMT", "Control"),
+    visits: tuple[str, ...] = ("pre", "post", "fu"),
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     m, k = 2 * n_per_arm, len(visits)
     arm = np.repeat(arms, n_per_arm)
-    y = (20 + rng.normal(0, 2, m)[:, None] + np.arange(k)
-         + (arm == arms[0])[:, None] * np.linspace(0, 2, k) + rng.normal(size=(m, k)))
-    return pd.DataFrame({"subject": np.repeat([f"s{i:02d}" for i in range(m)], k),
-                         "arm": np.repeat(arm, k), "visit": np.tile(visits, m),
-                         "y": y.ravel()})
+    y = (
+        20
+        + rng.normal(0, 2, m)[:, None]
+        + np.arange(k)
+        + (arm == arms[0])[:, None] * np.linspace(0, 2, k)
+        + rng.normal(size=(m, k))
+    )
+    return pd.DataFrame(
+        {
+            "subject": np.repeat([f"s{i:02d}" for i in range(m)], k),
+            "arm": np.repeat(arm, k),
+            "visit": np.tile(visits, m),
+            "y": y.ravel(),
+        }
+    )
 
 
 # ------------------------------------------------------------------ visit-order rule
 def test_rule_precedence() -> None:
-    d = pd.DataFrame({"id": [1, 1, 1, 2, 2, 3, 3],
-                      "v": ["week12", "week4", "week1", "week1", "week12", "week4", "week12"]})
-    assert resolve_visit_order(d, "v", "id") == ["week1", "week4", "week12"]   # natural wins
+    d = pd.DataFrame(
+        {
+            "id": [1, 1, 1, 2, 2, 3, 3],
+            "v": ["week12", "week4", "week1", "week1", "week12", "week4", "week12"],
+        }
+    )
+    assert resolve_visit_order(d, "v", "id") == ["week1", "week4", "week12"]  # natural wins
     assert resolve_visit_order(pd.DataFrame({"v": ["month6", "month0", "month12"]}), "v") == [
-        "month0", "month6", "month12"]
+        "month0",
+        "month6",
+        "month12",
+    ]
     assert resolve_visit_order(pd.DataFrame({"v": [3.0, 1.0, 2.0]}), "v") == [1.0, 2.0, 3.0]
     # mixed patterns (day1 / week2) are not compared as numbers
     with pytest.raises(DesignError, match="visit_order"):
@@ -55,8 +76,12 @@ def test_rule_precedence() -> None:
 
 def test_within_subject_sequence_merges_subjects_missing_visits() -> None:
     # nobody has all four visits in one run; together the rows fix one order
-    d = pd.DataFrame({"id": [1, 1, 1, 2, 2, 3, 3],
-                      "v": ["screening", "baseline", "post", "baseline", "post", "post", "fu"]})
+    d = pd.DataFrame(
+        {
+            "id": [1, 1, 1, 2, 2, 3, 3],
+            "v": ["screening", "baseline", "post", "baseline", "post", "post", "fu"],
+        }
+    )
     assert resolve_visit_order(d, "v", "id") == ["screening", "baseline", "post", "fu"]
 
 
@@ -103,8 +128,16 @@ def test_messy_labels_are_refused_everywhere(tmp_path: Path) -> None:
     # the report names the user's column ('group'), not its internal name
     d.rename(columns={"arm": "group"}).to_csv(tmp_path / "t.csv", index=False)
     with pytest.raises(DataError, match="Column 'group' has labels"):
-        run_report(tmp_path / "t.csv", design="rct", out_dir=tmp_path / "o", outcome="y",
-                   arm="group", visit="visit", subject="subject", log=lambda s: None)
+        run_report(
+            tmp_path / "t.csv",
+            design="rct",
+            out_dir=tmp_path / "o",
+            outcome="y",
+            arm="group",
+            visit="visit",
+            subject="subject",
+            log=lambda s: None,
+        )
     v = trial()
     v.loc[v.index[:2], "visit"] = "Post"
     with pytest.raises(DataError, match="Column 'visit' has labels"):
@@ -112,24 +145,45 @@ def test_messy_labels_are_refused_everywhere(tmp_path: Path) -> None:
 
 
 @settings(max_examples=6, deadline=None)
-@given(names=st.lists(st.text(alphabet="abcdefgmnpq", min_size=1, max_size=5), min_size=2,
-                      max_size=2, unique=True))
+@given(
+    names=st.lists(
+        st.text(alphabet="abcdefgmnpq", min_size=1, max_size=5), min_size=2, max_size=2, unique=True
+    )
+)
 def test_relabelling_arms_with_reference_changes_nothing(names: list[str]) -> None:
     d = trial(arms=("CIMT", "Control"))
     a = mmrm("y ~ arm * visit", d, subject="subject", visit="visit", covariance="cs")
     d2 = d.assign(arm=d["arm"].map({"CIMT": names[0], "Control": names[1]}))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)  # names may both look like controls
-        b = mmrm("y ~ arm * visit", d2, subject="subject", visit="visit", covariance="cs",
-                 reference=names[1])
+        b = mmrm(
+            "y ~ arm * visit",
+            d2,
+            subject="subject",
+            visit="visit",
+            covariance="cs",
+            reference=names[1],
+        )
     assert_allclose(b.loglik, a.loglik, rtol=1e-10)
     ea, eb = a.effect_sizes("residual_sd"), b.effect_sizes("residual_sd")
     assert_allclose(eb["estimate"], ea["estimate"], rtol=1e-6, atol=1e-9)
 
 
 # ------------------------------------------------------------------ reference arm
-@pytest.mark.parametrize("label", ["control", "Usual care", "usual_care", "treatment as usual",
-                                   "TAU", "sham", "Placebo", "wait-list", "Waitlist"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "control",
+        "Usual care",
+        "usual_care",
+        "treatment as usual",
+        "TAU",
+        "sham",
+        "Placebo",
+        "wait-list",
+        "Waitlist",
+    ],
+)
 def test_control_labels_recognised(label: str) -> None:
     assert is_control_label(label)
     assert default_reference(["AAA", label]) == label
@@ -137,15 +191,20 @@ def test_control_labels_recognised(label: str) -> None:
 
 def test_reference_arm_in_every_model_and_summary() -> None:
     d = trial(arms=("CIMT", "Control"))
-    fits = [mmrm("y ~ arm * visit", d, subject="subject", visit="visit", covariance="cs"),
-            lmm("y ~ arm * visit", d, subject="subject")]
+    fits = [
+        mmrm("y ~ arm * visit", d, subject="subject", visit="visit", covariance="cs"),
+        lmm("y ~ arm * visit", d, subject="subject"),
+    ]
     wide = d[d["visit"] == "post"].assign(base=d.loc[d["visit"] == "pre", "y"].to_numpy())
     fits.append(ancova(wide, outcome="y", arm="arm", baseline="base"))
     for fit in fits:
         assert fit.reference_arm == "Control"
         assert "reference arm: Control" in fit.summary()
-        con = fit.contrasts("arm", method="trt.vs.ctrl", **(
-            {"by": "visit"} if "visit" in fit._grid().levels else {}))
+        con = fit.contrasts(
+            "arm",
+            method="trt.vs.ctrl",
+            **({"by": "visit"} if "visit" in fit._grid().levels else {}),
+        )
         assert set(con["contrast"]) == {"CIMT - Control"}
     # an explicit reference wins; an unknown one is an error naming the column
     f = lmm("y ~ arm * visit", d, subject="subject", reference="CIMT")
@@ -168,8 +227,9 @@ def _ich_e9(seed: int = 5) -> pd.DataFrame:
     for i in range(m):
         for j, v in enumerate(["week4", "week8"]):
             chg = 0.3 * (base[i] - 30) + (arm[i] == "active") * (1 + j) + rng.normal(0, 2)
-            rows.append({"subject": f"s{i}", "arm": arm[i], "visit": v, "base": base[i],
-                         "chg": chg})
+            rows.append(
+                {"subject": f"s{i}", "arm": arm[i], "visit": v, "base": base[i], "chg": chg}
+            )
     return pd.DataFrame(rows)
 
 
@@ -178,10 +238,13 @@ def test_mmrm_baseline_sd_is_pooled_within_arm_sd_of_the_baseline() -> None:
     fit = mmrm("chg ~ base + arm * visit", d, subject="subject", visit="visit", baseline="base")
     es = fit.effect_sizes("baseline_sd")
     per = d.drop_duplicates("subject")
-    sd = np.sqrt(per.groupby("arm")["base"].var(ddof=1).mean())   # equal arms: mean of vars
+    sd = np.sqrt(per.groupby("arm")["base"].var(ddof=1).mean())  # equal arms: mean of vars
     assert_allclose(es["sd"], sd, rtol=1e-12)
-    assert es["standardizer_source"].iloc[0].startswith(
-        "pooled within-arm SD of the baseline covariate 'base'")
+    assert (
+        es["standardizer_source"]
+        .iloc[0]
+        .startswith("pooled within-arm SD of the baseline covariate 'base'")
+    )
     con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl")
     assert_allclose(es["estimate"], con["estimate"] / sd, rtol=1e-12)
     # the old value, the model SD at the first modelled visit, is a different number
@@ -190,8 +253,9 @@ def test_mmrm_baseline_sd_is_pooled_within_arm_sd_of_the_baseline() -> None:
     fit2 = mmrm("chg ~ base + arm * visit", d, subject="subject", visit="visit")
     with pytest.raises(DesignError, match="identifiable baseline.*baseline="):
         fit2.effect_sizes("baseline_sd")
-    assert "mean of the model's SDs" in fit2.effect_sizes("residual_sd")[
-        "standardizer_source"].iloc[0]
+    assert (
+        "mean of the model's SDs" in fit2.effect_sizes("residual_sd")["standardizer_source"].iloc[0]
+    )
     fit3 = lmm("chg ~ base + arm * visit", d, subject="subject")
     with pytest.raises(DesignError, match="identifiable baseline"):
         fit3.effect_sizes("baseline_sd")
@@ -204,8 +268,9 @@ def test_mmrm_baseline_sd_is_pooled_within_arm_sd_of_the_baseline() -> None:
 def test_ancova_standardizer_sources() -> None:
     d = _ich_e9().query("visit == 'week8'")
     fit = ancova(d, outcome="chg", arm="arm", baseline="base")
-    assert "baseline column 'base'" in fit.effect_sizes("baseline_sd")[
-        "standardizer_source"].iloc[0]
+    assert (
+        "baseline column 'base'" in fit.effect_sizes("baseline_sd")["standardizer_source"].iloc[0]
+    )
     assert "residual SD" in fit.effect_sizes("residual_sd")["standardizer_source"].iloc[0]
 
 
@@ -213,12 +278,12 @@ def test_ancova_standardizer_sources() -> None:
 def test_infinite_outcome_is_a_data_error_naming_the_column() -> None:
     d = trial()
     d.loc[5, "y"] = np.inf
-    for call in (lambda: mmrm("y ~ arm * visit", d, subject="subject", visit="visit"),
-                 lambda: lmm("y ~ arm * visit", d, subject="subject"),
-                 lambda: mixed_anova(d, outcome="y", arm="arm", visit="visit",
-                                     subject="subject"),
-                 lambda: trajectory_summary(d, outcome="y", arm="arm", visit="visit",
-                                            subject="subject")):
+    for call in (
+        lambda: mmrm("y ~ arm * visit", d, subject="subject", visit="visit"),
+        lambda: lmm("y ~ arm * visit", d, subject="subject"),
+        lambda: mixed_anova(d, outcome="y", arm="arm", visit="visit", subject="subject"),
+        lambda: trajectory_summary(d, outcome="y", arm="arm", visit="visit", subject="subject"),
+    ):
         with pytest.raises(DataError, match=r"Column 'y' \('outcome'\) holds an infinite"):
             call()
     wide = d[d["visit"] == "post"].assign(base=np.r_[np.inf, np.zeros(15)])
@@ -228,8 +293,10 @@ def test_infinite_outcome_is_a_data_error_naming_the_column() -> None:
 
 def test_all_missing_or_empty_outcome() -> None:
     d = trial().assign(y=np.nan)
-    with pytest.raises(DataError, match="No complete rows remain"), \
-            pytest.warns(RehabStatsWarning, match="missing"):
+    with (
+        pytest.raises(DataError, match="No complete rows remain"),
+        pytest.warns(RehabStatsWarning, match="missing"),
+    ):
         lmm("y ~ arm * visit", d, subject="subject")
     wide = d[d["visit"] == "post"].assign(base=1.0)
     with pytest.raises(DataError, match=r"'y' \(outcome\) have no observed values"):
@@ -255,7 +322,7 @@ def test_index_named_like_the_subject_column() -> None:
     mixed_anova(d, outcome="y", arm="arm", visit="visit", subject="subject")
     trajectory_summary(d, outcome="y", arm="arm", visit="visit", subject="subject")
     assert model_frame(d, ["subject", "y"]).index.name is None
-    assert d.index.name == "subject"   # input untouched
+    assert d.index.name == "subject"  # input untouched
 
 
 def test_lmm_options_and_replicates() -> None:
@@ -282,8 +349,9 @@ def test_trajectories_announce_dropped_outcomes() -> None:
     with pytest.warns(RehabStatsWarning, match="2 missing"):
         trajectories(d, outcome="y", arm="arm", visit="visit", subject="subject")
     with pytest.raises(DataError, match="nan_policy='raise'"):
-        trajectory_summary(d, outcome="y", arm="arm", visit="visit", subject="subject",
-                           nan_policy="raise")
+        trajectory_summary(
+            d, outcome="y", arm="arm", visit="visit", subject="subject", nan_policy="raise"
+        )
 
 
 def test_messages_show_plain_values() -> None:
@@ -302,11 +370,19 @@ def test_messages_show_plain_values() -> None:
 
 def test_report_mmrm_failure_names_the_users_columns(tmp_path: Path) -> None:
     d = trial().rename(columns={"arm": "group", "visit": "time"})
-    d.loc[d["subject"] == "s00", "group"] = "third"       # an arm with a single subject
+    d.loc[d["subject"] == "s00", "group"] = "third"  # an arm with a single subject
     d.to_csv(tmp_path / "t.csv", index=False)
-    run_report(tmp_path / "t.csv", design="rct", out_dir=tmp_path / "o", outcome="y",
-               arm="group", visit="time", subject="subject", reference="Control",
-               log=lambda s: None)
+    run_report(
+        tmp_path / "t.csv",
+        design="rct",
+        out_dir=tmp_path / "o",
+        outcome="y",
+        arm="group",
+        visit="time",
+        subject="subject",
+        reference="Control",
+        log=lambda s: None,
+    )
     page = (tmp_path / "o" / "index.html").read_text()
     assert "MMRM could not be fitted" in page
     assert "&#x27;group&#x27;" in page
@@ -337,9 +413,21 @@ def test_no_pandas4_or_future_warnings() -> None:
 
 
 def test_report_sced_refuses_messy_phase_labels(tmp_path: Path) -> None:
-    d = pd.DataFrame({"t": range(1, 11), "ph": ["A"] * 4 + ["B", "b"] + ["B"] * 4,
-                      "y": [2, 3, 2, 3, 5, 6, 5, 7, 6, 7]})
+    d = pd.DataFrame(
+        {
+            "t": range(1, 11),
+            "ph": ["A"] * 4 + ["B", "b"] + ["B"] * 4,
+            "y": [2, 3, 2, 3, 5, 6, 5, 7, 6, 7],
+        }
+    )
     d.to_csv(tmp_path / "ab.csv", index=False)
     with pytest.raises(DataError, match="Column 'ph' has labels"):
-        run_report(tmp_path / "ab.csv", design="sced", out_dir=tmp_path / "o", outcome="y",
-                   phase="ph", session="t", log=lambda s: None)
+        run_report(
+            tmp_path / "ab.csv",
+            design="sced",
+            out_dir=tmp_path / "o",
+            outcome="y",
+            phase="ph",
+            session="t",
+            log=lambda s: None,
+        )

@@ -26,8 +26,17 @@ def test_effect_size_result_frame_and_summary() -> None:
     res = EffectSizeResult("hedges_g", 0.5, 0.2, 0.1, 0.9, 0.95, "ncp", 10, 12)
     frame = res.to_frame()
     assert list(frame.columns) == [
-        "measure", "estimate", "se", "ci_low", "ci_high", "ci_level", "ci_method",
-        "n_x", "n_y", "n", "n_omitted",
+        "measure",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "ci_level",
+        "ci_method",
+        "n_x",
+        "n_y",
+        "n",
+        "n_omitted",
     ]
     assert res.n == 22
     assert "hedges_g = 0.500" in res.summary()
@@ -116,16 +125,27 @@ def test_import_is_lazy_and_the_public_names_resolve() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, rehabstats; print(sorted(m for m in ('matplotlib', 'scipy.stats', "
-            "'statsmodels', 'patsy', 'pandas') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    code = (
+        "import sys, rehabstats; print(sorted(m for m in ('matplotlib', 'scipy.stats', "
+        "'statsmodels', 'patsy', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"
     import rehabstats as rs
 
-    assert set(rs.__all__) == {*rs._SUBMODULES, *rs._FUNCTIONS, "ConvergenceWarning",
-                               "DataError", "DesignError", "RehabStatsError",
-                               "RehabStatsWarning", "__version__", "errors"}
+    assert set(rs.__all__) == {
+        *rs._SUBMODULES,
+        *rs._FUNCTIONS,
+        "ConvergenceWarning",
+        "DataError",
+        "DesignError",
+        "RehabStatsError",
+        "RehabStatsWarning",
+        "__version__",
+        "errors",
+    }
     for name in rs.__all__:
         assert getattr(rs, name) is not None, name
     assert rs.hedges_g is rs.effect_sizes.hedges_g
@@ -152,7 +172,6 @@ def test_results_module_holds_every_result_class() -> None:
             continue
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and name.endswith("Result")
-                    and obj.__module__ == info.name):
+            if inspect.isclass(obj) and name.endswith("Result") and obj.__module__ == info.name:
                 defined.add(name)
     assert defined <= set(results.__all__), sorted(defined - set(results.__all__))

@@ -45,14 +45,17 @@ def test_models_and_plots_name_a_huge_outcome(call: str) -> None:
     d = trial()
     d["score"] = d["score"] * 1e300
     calls = {
-        "ancova": lambda: rs.ancova(d[d["visit"] == "week12"], outcome="score", arm="group",
-                                    baseline="base"),
+        "ancova": lambda: rs.ancova(
+            d[d["visit"] == "week12"], outcome="score", arm="group", baseline="base"
+        ),
         "lmm": lambda: rs.lmm("score ~ group * visit", d, subject="pid"),
         "mmrm": lambda: rs.mmrm("score ~ group * visit", d, subject="pid", visit="visit"),
-        "mixed_anova": lambda: rs.mixed_anova(d, outcome="score", arm="group", visit="visit",
-                                              subject="pid"),
-        "trajectories": lambda: rs.plot.trajectories(d, outcome="score", arm="group",
-                                                     visit="visit"),
+        "mixed_anova": lambda: rs.mixed_anova(
+            d, outcome="score", arm="group", visit="visit", subject="pid"
+        ),
+        "trajectories": lambda: rs.plot.trajectories(
+            d, outcome="score", arm="group", visit="visit"
+        ),
     }
     with pytest.raises(DataError, match="'score' .* magnitude"):
         calls[call]()
@@ -129,8 +132,11 @@ def test_ancova_refuses_a_baseline_it_cannot_estimate() -> None:
     with pytest.raises(DataError, match=r"Column 'base' \('baseline'\) is constant"):
         rs.ancova(wide.assign(base=3.0), outcome="score", arm="group", baseline="base")
     aliased = wide.assign(base=(wide["group"] == "exercise").astype(float))
-    with pytest.raises(DataError, match=r"'base' \('baseline'\) is a linear combination of "
-                                        r"the arm column 'group'"):
+    with pytest.raises(
+        DataError,
+        match=r"'base' \('baseline'\) is a linear combination of "
+        r"the arm column 'group'",
+    ):
         rs.ancova(aliased, outcome="score", arm="group", baseline="base")
 
 
@@ -138,20 +144,24 @@ def test_ancova_refuses_a_baseline_it_cannot_estimate() -> None:
 def test_mixed_anova_messages_name_the_columns() -> None:
     d = trial()
     with pytest.raises(DataError, match=r"Column 'score' \('outcome'\) has no observed values"):
-        rs.mixed_anova(d.assign(score=np.nan), outcome="score", arm="group", visit="visit",
-                       subject="pid")
+        rs.mixed_anova(
+            d.assign(score=np.nan), outcome="score", arm="group", visit="visit", subject="pid"
+        )
     with pytest.raises(DesignError, match="two visits in column 'visit'; got 'week0'"):
-        rs.mixed_anova(d[d["visit"] == "week0"], outcome="score", arm="group", visit="visit",
-                       subject="pid")
+        rs.mixed_anova(
+            d[d["visit"] == "week0"], outcome="score", arm="group", visit="visit", subject="pid"
+        )
 
 
 # ----------------------------------------------------------------------- trajectories
 def test_trajectory_summary_warns_for_thin_cells() -> None:
     d = trial()
-    with pytest.warns(RehabStatsWarning, match=r"1 cell\(s\) of 'group' by 'visit' .* "
-                                               r"'usual' at 'week0' \(n = 1\)"):
-        tab = rs.plot.trajectory_summary(d.iloc[:1], outcome="score", arm="group",
-                                         visit="visit")
+    with pytest.warns(
+        RehabStatsWarning,
+        match=r"1 cell\(s\) of 'group' by 'visit' .* "
+        r"'usual' at 'week0' \(n = 1\)",
+    ):
+        tab = rs.plot.trajectory_summary(d.iloc[:1], outcome="score", arm="group", visit="visit")
     assert tab["n"].tolist() == [1]
     assert np.isnan(tab["sd"]).all()
     with warnings.catch_warnings():
@@ -168,30 +178,38 @@ def test_check_table_column() -> None:
     with pytest.raises(DataError, match=r"holds a value below 0 \(-1.0\) in row 5"):
         check_table_column(t.assign(se=[0.1, -1.0, 0.3]), "se", minimum=0)
     with pytest.raises(DataError, match="holds a missing value"):
-        check_table_column(t.assign(se=pd.array([0.1, None, 0.3], dtype="Float64")), "se",
-                           allow_nan=False)
+        check_table_column(
+            t.assign(se=pd.array([0.1, None, 0.3], dtype="Float64")), "se", allow_nan=False
+        )
 
 
 def _es_table() -> pd.DataFrame:
-    return rs.sced.effect_sizes(sced_frame(), outcome="y", phase="stage", session="sess", case="unit",
-                                indices=("nap", "smd"))
+    return rs.sced.effect_sizes(
+        sced_frame(),
+        outcome="y",
+        phase="stage",
+        session="sess",
+        case="unit",
+        indices=("nap", "smd"),
+    )
 
 
 @pytest.mark.parametrize("weighting", ["equal", "1/V", "nA*nB"])
 def test_combine_phase_pairs_is_scale_safe(weighting: str) -> None:
     tab = _es_table()
     ref = rs.sced.combine_phase_pairs(tab, weighting=weighting)
-    big = rs.sced.combine_phase_pairs(tab.assign(se=tab["se"] * 1e300,
-                                                 estimate=tab["estimate"] * 1e300),
-                                      weighting=weighting)
+    big = rs.sced.combine_phase_pairs(
+        tab.assign(se=tab["se"] * 1e300, estimate=tab["estimate"] * 1e300), weighting=weighting
+    )
     np.testing.assert_allclose(big["estimate"] / 1e300, ref["estimate"], rtol=1e-12)
     np.testing.assert_allclose(big["se"] / 1e300, ref["se"], rtol=1e-12)
 
 
 def test_combine_phase_pairs_equals_the_formula() -> None:
     """Two pairs of one case: se = sqrt(sum w^2 SE^2) / sum w (closed form, 1e-12)."""
-    df = pd.DataFrame({"t": range(1, 13), "ph": list("AAABBBAAABBB"),
-                       "y": [1, 2, 1, 5, 6, 5, 2, 2, 3, 6, 7, 8]})
+    df = pd.DataFrame(
+        {"t": range(1, 13), "ph": list("AAABBBAAABBB"), "y": [1, 2, 1, 5, 6, 5, 2, 2, 3, 6, 7, 8]}
+    )
     tab = rs.sced.effect_sizes(df, outcome="y", phase="ph", session="t", indices="smd")
     got = rs.sced.combine_phase_pairs(tab, weighting="1/V")
     se, est = tab["se"].to_numpy(), tab["estimate"].to_numpy()
@@ -202,20 +220,27 @@ def test_combine_phase_pairs_equals_the_formula() -> None:
 
 def test_combine_phase_pairs_missing_or_bad_se() -> None:
     tab = _es_table()
-    with pytest.warns(RehabStatsWarning, match=r"1 phase pair\(s\) have a missing or infinite "
-                                               r"'se': case 'c1' index 'nap' \(row 0"):
+    with pytest.warns(
+        RehabStatsWarning,
+        match=r"1 phase pair\(s\) have a missing or infinite "
+        r"'se': case 'c1' index 'nap' \(row 0",
+    ):
         out = rs.sced.combine_phase_pairs(tab.assign(se=[np.nan, *tab["se"].iloc[1:]]))
     assert np.isnan(out["se"].iloc[0])
     assert np.isfinite(out["estimate"]).all()
     assert np.isfinite(out["se"].iloc[1:]).all()
     with pytest.raises(DataError, match=r"Column 'se' of 'table' holds a value below 0"):
         rs.sced.combine_phase_pairs(tab.assign(se=[-np.inf, *tab["se"].iloc[1:]]))
-    with pytest.raises(DataError, match=r"Column 'estimate' of 'table' must hold numbers; "
-                                        r"found 's0' in row 0"):
+    with pytest.raises(
+        DataError,
+        match=r"Column 'estimate' of 'table' must hold numbers; "
+        r"found 's0' in row 0",
+    ):
         rs.sced.combine_phase_pairs(tab.assign(estimate=[f"s{i}" for i in range(len(tab))]))
     # an index without a standard error (PND) stays silent, as documented
-    pnd = rs.sced.effect_sizes(sced_frame(), outcome="y", phase="stage", session="sess",
-                               case="unit", indices="pnd")
+    pnd = rs.sced.effect_sizes(
+        sced_frame(), outcome="y", phase="stage", session="sess", case="unit", indices="pnd"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rs.sced.combine_phase_pairs(pnd)
@@ -267,8 +292,11 @@ def test_ratio_scale_range_errors_name_the_phase(which: int, name: str) -> None:
     a, b = [20.0, 30, 25, 35, 30], [50.0, 60, 55, 70, 65, 80, 75]
     args = [a, b]
     args[which] = [v * 1e300 for v in args[which]]
-    with pytest.raises(DataError, match=rf"'{name}' has 2e\+301 at position 0|'{name}' has "
-                                        r"5e\+301 at position 0"):
+    with pytest.raises(
+        DataError,
+        match=rf"'{name}' has 2e\+301 at position 0|'{name}' has "
+        r"5e\+301 at position 0",
+    ):
         rs.sced.lor(*args, scale="percentage")
     with pytest.raises(DataError, match="'treatment' has -1.0 at position 2"):
         rs.sced.lrrd([1.0, 2, 3], [1.0, 2, -1])
@@ -285,8 +313,7 @@ def _pogo_formula(a: np.ndarray, b: np.ndarray, goal: float) -> tuple[float, flo
 
     def var_n(x: list[decimal.Decimal]) -> decimal.Decimal:  # var / n
         m = mean(x)
-        return ctx.divide(sum(((v - m) ** 2 for v in x), decimal.Decimal(0)),
-                          (len(x) - 1) * len(x))
+        return ctx.divide(sum(((v - m) ** 2 for v in x), decimal.Decimal(0)), (len(x) - 1) * len(x))
 
     gap = ctx.create_decimal(goal) - mean(A)
     r = ctx.divide(mean(B) - mean(A), gap)
@@ -312,10 +339,14 @@ def test_pogo_se_is_the_formula_at_any_scale() -> None:
 
 def test_describe_warns_for_one_observation_runs() -> None:
     d = sced_frame()
-    with pytest.warns(RehabStatsWarning, match=r"1 phase run\(s\) have a single observation: "
-                                               r"case 'c1' run 1 \(phase 'A'\)"):
-        out = rs.sced.describe(d.iloc[[0, 5, 6, 7]], outcome="y", phase="stage",
-                               session="sess", case="unit")
+    with pytest.warns(
+        RehabStatsWarning,
+        match=r"1 phase run\(s\) have a single observation: "
+        r"case 'c1' run 1 \(phase 'A'\)",
+    ):
+        out = rs.sced.describe(
+            d.iloc[[0, 5, 6, 7]], outcome="y", phase="stage", session="sess", case="unit"
+        )
     assert math.isnan(out.phases["sd"].iloc[0])
 
 
@@ -324,8 +355,9 @@ def test_regression_messages_name_the_columns() -> None:
     with pytest.raises(DesignError, match="only phase 'A'.*phase column 'stage'"):
         rs.sced.piecewise_regression(d.iloc[:3], outcome="y", phase="stage", session="sess")
     with pytest.raises(DesignError, match=r"two cases \(column 'unit'\)"):
-        rs.sced.multilevel(d[d["unit"] == "c1"], outcome="y", phase="stage", session="sess",
-                           case="unit")
+        rs.sced.multilevel(
+            d[d["unit"] == "c1"], outcome="y", phase="stage", session="sess", case="unit"
+        )
 
 
 @pytest.mark.parametrize("values", [[[]], [[3.0]]])

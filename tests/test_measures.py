@@ -20,8 +20,18 @@ from rehabstats.errors import DataError
 
 DOMAIN = REPO_DIR / "docs" / "domain.md"
 
-REQUIRED = ["6mwt", "tug", "mal_aou", "mal_qom", "wmft_time", "wmft_fas", "bbs", "gmfm66",
-            "alsfrs_r", "gas"]
+REQUIRED = [
+    "6mwt",
+    "tug",
+    "mal_aou",
+    "mal_qom",
+    "wmft_time",
+    "wmft_fas",
+    "bbs",
+    "gmfm66",
+    "alsfrs_r",
+    "gas",
+]
 
 # (measure, population, statistic, value, value_upper, level, unverified), from DOMAIN.md 5
 EXPECTED = {
@@ -30,8 +40,7 @@ EXPECTED = {
     ("6mwt", "stroke, 2-6 months post, gait speed < 0.40 m/s", "mcid", 44.0, None, None, False),
     ("6mwt", "stroke, 2-6 months post, gait speed < 0.40 m/s", "mcid", 34.0, None, None, False),
     ("6mwt", "stroke, 2-6 months post, gait speed >= 0.40 m/s", "mcid", 71.0, None, None, False),
-    ("6mwt", "stroke, 2-6 months post, gait speed >= 0.40 m/s", "mcid", 130.0, None, None,
-     False),
+    ("6mwt", "stroke, 2-6 months post, gait speed >= 0.40 m/s", "mcid", 130.0, None, None, False),
     ("tug", "chronic stroke", "sem", 1.16, None, None, False),
     ("tug", "chronic stroke", "mdc", 3.2, None, None, False),
     ("tug", "knee osteoarthritis", "mdc", 1.10, None, None, False),
@@ -66,8 +75,9 @@ EXPECTED = {
 
 
 def _all_records() -> pd.DataFrame:
-    return pd.concat([measures.thresholds(n, statistic=None) for n in measures.names()],
-                     ignore_index=True)
+    return pd.concat(
+        [measures.thresholds(n, statistic=None) for n in measures.names()], ignore_index=True
+    )
 
 
 def test_required_measures_registered() -> None:
@@ -78,9 +88,15 @@ def test_required_measures_registered() -> None:
 def test_records_equal_domain_transcription() -> None:
     recs = _all_records()
     stored = {
-        (r.measure, r.population, r.statistic, r.value,
-         None if pd.isna(r.value_upper) else r.value_upper,
-         None if pd.isna(r.level) else r.level, bool(r.unverified))
+        (
+            r.measure,
+            r.population,
+            r.statistic,
+            r.value,
+            None if pd.isna(r.value_upper) else r.value_upper,
+            None if pd.isna(r.level) else r.level,
+            bool(r.unverified),
+        )
         for r in recs.itertuples()
     }
     assert len(recs) == len(EXPECTED)
@@ -89,21 +105,34 @@ def test_records_equal_domain_transcription() -> None:
 
 def test_every_stored_number_appears_in_domain_notes() -> None:
     text = DOMAIN.read_text(encoding="utf-8")
-    section = text[text.index("## 5. MCID / MDC"):text.index("## 6.")]
+    section = text[text.index("## 5. MCID / MDC") : text.index("## 6.")]
     for r in _all_records().itertuples():
         for v in (r.value, r.value_upper):
             if v is None or pd.isna(v):
                 continue
             forms = {f"{abs(v):g}", f"{abs(v):.2f}"}
-            assert any(re.search(rf"(?<![\d.]){re.escape(f)}(?!\d)", section) for f in forms), \
-                (r.measure, r.population, v)
+            assert any(re.search(rf"(?<![\d.]){re.escape(f)}(?!\d)", section) for f in forms), (
+                r.measure,
+                r.population,
+                v,
+            )
 
 
 def test_no_values_for_not_found_entries() -> None:
     assert measures.thresholds("gmfm66", statistic=None).empty
     assert list(measures.thresholds("gmfm66").columns) == [
-        "measure", "population", "statistic", "value", "unit", "method", "source",
-        "value_upper", "level", "unverified", "note"]
+        "measure",
+        "population",
+        "statistic",
+        "value",
+        "unit",
+        "method",
+        "source",
+        "value_upper",
+        "level",
+        "unverified",
+        "note",
+    ]
     assert "not found" in measures.get("gmfm66").note
     # 6MWT in MS was not found: no MS record anywhere
     recs = _all_records()
@@ -131,11 +160,20 @@ def test_unknown_measure_lists_names() -> None:
         measures.get(3)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("name", "direction"), [
-    ("tug", "decrease"), ("wmft_time", "decrease"), ("6mwt", "increase"),
-    ("mal_aou", "increase"), ("wmft_fas", "increase"), ("bbs", "increase"),
-    ("alsfrs_r", "increase"), ("gas", "increase"), ("gmfm66", "increase"),
-])
+@pytest.mark.parametrize(
+    ("name", "direction"),
+    [
+        ("tug", "decrease"),
+        ("wmft_time", "decrease"),
+        ("6mwt", "increase"),
+        ("mal_aou", "increase"),
+        ("wmft_fas", "increase"),
+        ("bbs", "increase"),
+        ("alsfrs_r", "increase"),
+        ("gas", "increase"),
+        ("gmfm66", "increase"),
+    ],
+)
 def test_improvement_direction(name: str, direction: str) -> None:
     assert measures.improvement(name) == direction
 
@@ -153,8 +191,11 @@ def test_threshold_requires_unambiguous_choice() -> None:
 
 
 def test_threshold_no_match_lists_populations() -> None:
-    with pytest.raises(DataError, match=r"Populations with a 'mcid' record: chronic stroke; "
-                                        r"early after stroke"):
+    with pytest.raises(
+        DataError,
+        match=r"Populations with a 'mcid' record: chronic stroke; "
+        r"early after stroke",
+    ):
         measures.threshold("mal_aou", population="multiple sclerosis")
     with pytest.raises(DataError, match="no 'mcid' record"):
         measures.threshold("gmfm66")

@@ -54,8 +54,9 @@ def test_null_line_and_custom_labels() -> None:
     null = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
     assert len(null) == 1
     assert list(null[0].get_xdata()) == [0.5, 0.5]
-    assert not [ln for ln in forest(res, null_value=None).axes[0].lines
-                if ln.get_linestyle() == "--"]
+    assert not [
+        ln for ln in forest(res, null_value=None).axes[0].lines if ln.get_linestyle() == "--"
+    ]
 
 
 def test_single_result_and_existing_axes() -> None:
@@ -67,9 +68,11 @@ def test_single_result_and_existing_axes() -> None:
 
 
 def test_nan_ci_is_drawn_as_point_only() -> None:
-    res = [EffectSizeResult(measure="pnd", estimate=0.8),
-           EffectSizeResult(measure="nap", estimate=0.9, ci_low=0.6, ci_high=0.98),
-           EffectSizeResult(measure="broken", estimate=math.nan)]
+    res = [
+        EffectSizeResult(measure="pnd", estimate=0.8),
+        EffectSizeResult(measure="nap", estimate=0.9, ci_low=0.6, ci_high=0.98),
+        EffectSizeResult(measure="broken", estimate=math.nan),
+    ]
     fig = forest(res)
     ax = fig.axes[0]
     segments = ax.collections[0].get_segments()
@@ -80,13 +83,17 @@ def test_nan_ci_is_drawn_as_point_only() -> None:
 
 
 def test_sced_table_labels_join_varying_columns() -> None:
-    df = pd.DataFrame({
-        "case": ["P1"] * 8 + ["P2"] * 8, "t": list(range(1, 9)) * 2,
-        "ph": list("AAABBBBB") + list("AAAABBBB"),
-        "y": [2, 3, 2, 5, 6, 5, 7, 6, 3, 2, 4, 3, 6, 7, 6, 8],
-    })
-    table = sced_effect_sizes(df, outcome="y", phase="ph", session="t", case="case",
-                              indices=["nap", "tau_u"])
+    df = pd.DataFrame(
+        {
+            "case": ["P1"] * 8 + ["P2"] * 8,
+            "t": list(range(1, 9)) * 2,
+            "ph": list("AAABBBBB") + list("AAAABBBB"),
+            "y": [2, 3, 2, 5, 6, 5, 7, 6, 3, 2, 4, 3, 6, 7, 6, 8],
+        }
+    )
+    table = sced_effect_sizes(
+        df, outcome="y", phase="ph", session="t", case="case", indices=["nap", "tau_u"]
+    )
     before = table.copy()
     fig = forest(table, null_value=None)
     pd.testing.assert_frame_equal(table, before)  # not modified
@@ -97,14 +104,23 @@ def test_sced_table_labels_join_varying_columns() -> None:
 
 
 def test_table_with_custom_columns_and_label() -> None:
-    table = pd.DataFrame({"contrast": ["cimt - control"] * 2, "visit": ["post", "followup"],
-                          "est": [2.2, 2.1], "lo": [1.7, 1.5], "hi": [2.8, 2.7]})
+    table = pd.DataFrame(
+        {
+            "contrast": ["cimt - control"] * 2,
+            "visit": ["post", "followup"],
+            "est": [2.2, 2.1],
+            "lo": [1.7, 1.5],
+            "hi": [2.8, 2.7],
+        }
+    )
     fig = forest(table, estimate="est", ci_low="lo", ci_high="hi", label=["visit"])
     assert _texts(fig)[0] == ["post", "followup"]
     assert fig.axes[1].get_yticklabels()[-1].get_text() == "Estimate [CI]"  # no ci_level column
     # default: only the varying column (visit) labels the rows
     assert _texts(forest(table, estimate="est", ci_low="lo", ci_high="hi"))[0] == [
-        "post", "followup"]
+        "post",
+        "followup",
+    ]
 
 
 def test_missing_columns_are_named() -> None:
@@ -114,8 +130,9 @@ def test_missing_columns_are_named() -> None:
     assert "ci_high" in str(info.value)
     assert "Available columns" in str(info.value)
     with pytest.raises(DataError, match="label"):
-        forest(pd.DataFrame({"estimate": [1.0], "ci_low": [0.0], "ci_high": [2.0]}),
-               label="measure")
+        forest(
+            pd.DataFrame({"estimate": [1.0], "ci_low": [0.0], "ci_high": [2.0]}), label="measure"
+        )
 
 
 @pytest.mark.parametrize(
@@ -163,8 +180,11 @@ def test_renders_to_png_with_labels_inside_the_figure() -> None:
 def test_nnt_through_infinity_and_infinite_limits_have_no_bar() -> None:
     nnt = rs.nnt(6, 10, 5, 10)
     assert nnt.details["ci_through_infinity"]
-    res = [nnt, EffectSizeResult(measure="open", estimate=1.0, ci_low=0.2, ci_high=math.inf),
-           rs.risk_ratio(6, 10, 5, 10)]
+    res = [
+        nnt,
+        EffectSizeResult(measure="open", estimate=1.0, ci_low=0.2, ci_high=math.inf),
+        rs.risk_ratio(6, 10, 5, 10),
+    ]
     fig = forest(res, null_value=1.0)
     assert len(fig.axes[0].collections[0].get_segments()) == 1  # only the risk ratio
     texts = _texts(fig)[1]

@@ -66,12 +66,23 @@ def test_each_overlay_is_drawn(overlay):
 
 
 def test_all_overlays_and_abab_single_case_on_given_axes():
-    df = pd.DataFrame({"t": range(1, 17), "ph": list("AAAABBBBAAAABBBB"),
-                       "y": np.r_[1:5, 6:10, 2:6, 7:11].astype(float)})
+    df = pd.DataFrame(
+        {
+            "t": range(1, 17),
+            "ph": list("AAAABBBBAAAABBBB"),
+            "y": np.r_[1:5, 6:10, 2:6, 7:11].astype(float),
+        }
+    )
     fig0, ax = plt.subplots()
-    fig = sced(df, outcome="y", phase="ph", session="t", ax=ax,
-               overlays=("mean", "median", "trend", "band", "celeration"),
-               improvement="decrease")
+    fig = sced(
+        df,
+        outcome="y",
+        phase="ph",
+        session="t",
+        ax=ax,
+        overlays=("mean", "median", "trend", "band", "celeration"),
+        improvement="decrease",
+    )
     assert fig is fig0
     assert len(fig.axes) == 1
     assert len(labels(ax, "_phase_change")) == 3
@@ -101,20 +112,40 @@ def test_legend_sharey_and_measure_label() -> None:
     import rehabstats as rs
 
     data = rs.datasets.load("cimt_leg_mbd")
-    fig = rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
-                       case="participant", overlays=("mean", "band", "celeration"),
-                       measure="tug", sharey=True)
+    fig = rs.plot.sced(
+        data,
+        outcome="tug_s",
+        phase="phase",
+        session="session",
+        case="participant",
+        overlays=("mean", "band", "celeration"),
+        measure="tug",
+        sharey=True,
+    )
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert labels == ["baseline (A)", "intervention", "phase mean",
-                      "baseline celeration line", "baseline mean ± 2 SD"]
+    assert labels == [
+        "baseline (A)",
+        "intervention",
+        "phase mean",
+        "baseline celeration line",
+        "baseline mean ± 2 SD",
+    ]
     ylims = {ax.get_ylim() for ax in fig.axes}
     assert len(ylims) == 1  # one scale for every panel
     assert any(ax.get_ylabel() == "Timed Up and Go (s)" for ax in fig.axes)
     assert any("lower = better" in t.get_text() for ax in fig.axes for t in ax.texts)
-    own = rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
-                       case="participant", legend=False)
+    own = rs.plot.sced(
+        data, outcome="tug_s", phase="phase", session="session", case="participant", legend=False
+    )
     assert not own.legends
     assert len({ax.get_ylim() for ax in own.axes}) > 1
     with pytest.raises(rs.DataError, match="improves by decrease"):
-        rs.plot.sced(data, outcome="tug_s", phase="phase", session="session",
-                     case="participant", measure="tug", improvement="increase")
+        rs.plot.sced(
+            data,
+            outcome="tug_s",
+            phase="phase",
+            session="session",
+            case="participant",
+            measure="tug",
+            improvement="increase",
+        )

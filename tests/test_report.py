@@ -50,8 +50,16 @@ def _sced_frame() -> pd.DataFrame:
     parts = []
     for case, (na, nb) in {"P1": (4, 8), "P2": (6, 6), "P3": (8, 5)}.items():
         y = np.r_[rng.normal(3, 1, na), rng.normal(6, 1, nb)].round(1)
-        parts.append(pd.DataFrame({"participant": case, "session": np.arange(1, na + nb + 1),
-                                   "phase": ["A"] * na + ["B"] * nb, "steps": y}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "participant": case,
+                    "session": np.arange(1, na + nb + 1),
+                    "phase": ["A"] * na + ["B"] * nb,
+                    "steps": y,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -67,8 +75,9 @@ RCT_KW = {"outcome": "MAL amount", "arm": "group", "visit": "visit", "subject": 
 
 def test_rct_report_matches_r(rct_csv: Path, tmp_path: Path, validation_dir: Path) -> None:
     out = tmp_path / "out"
-    index = run_report(rct_csv, design="rct", out_dir=out, reference="control", log=_quiet,
-                       **RCT_KW)
+    index = run_report(
+        rct_csv, design="rct", out_dir=out, reference="control", log=_quiet, **RCT_KW
+    )
     ref = load_json(validation_dir / "rct" / "cimt_n20_3v.json")["results"]
     page = index.read_text(encoding="utf-8")
     for name in ("descriptives.csv", "effect_sizes.csv", "trajectories.png", "forest_hedges_g.png"):
@@ -84,8 +93,11 @@ def test_rct_report_matches_r(rct_csv: Path, tmp_path: Path, validation_dir: Pat
     last = desc[desc["visit"] == "followup"].set_index("arm")
     for arm, key in (("cimt", "trt_desc"), ("control", "ctl_desc")):
         assert last.loc[arm, "n"] == g_ref[key]["n"]
-        assert_allclose(last.loc[arm, ["mean", "sd"]].astype(float),
-                        [g_ref[key]["mean"], g_ref[key]["sd"]], rtol=1e-12)
+        assert_allclose(
+            last.loc[arm, ["mean", "sd"]].astype(float),
+            [g_ref[key]["mean"], g_ref[key]["sd"]],
+            rtol=1e-12,
+        )
 
     g = pd.read_csv(out / "effect_sizes.csv")
     assert list(g["visit"]) == ["post", "followup"]  # baseline visit excluded
@@ -93,8 +105,7 @@ def test_rct_report_matches_r(rct_csv: Path, tmp_path: Path, validation_dir: Pat
     assert set(g["measure"]) == {"hedges_g"}
     fu = g[g["visit"] == "followup"].iloc[0]
     assert_allclose(fu["estimate"], g_ref["estimate"], rtol=1e-10)
-    assert_allclose([fu["ci_low"], fu["ci_high"]], [g_ref["ci_low"], g_ref["ci_high"]],
-                    rtol=1e-5)
+    assert_allclose([fu["ci_low"], fu["ci_high"]], [g_ref["ci_low"], g_ref["ci_high"]], rtol=1e-5)
 
     # MMRM (unstructured, REML, Satterthwaite) against emmeans on nlme::gls
     con = pd.read_csv(out / "mmrm_contrasts.csv")
@@ -118,8 +129,14 @@ def test_rct_default_reference_is_the_control_arm(rct_csv: Path, tmp_path: Path)
     data = pd.read_csv(rct_csv)
     data["group"] = data["group"].map({"cimt": "b_cimt", "control": "a_cmt"})
     data.to_csv(tmp_path / "ab.csv", index=False)
-    run_report(tmp_path / "ab.csv", design="rct", out_dir=tmp_path / "o2",
-               baseline_visit="pre", log=_quiet, **RCT_KW)
+    run_report(
+        tmp_path / "ab.csv",
+        design="rct",
+        out_dir=tmp_path / "o2",
+        baseline_visit="pre",
+        log=_quiet,
+        **RCT_KW,
+    )
     g2 = pd.read_csv(tmp_path / "o2" / "effect_sizes.csv")
     assert set(g2["contrast"]) == {"b_cimt - a_cmt"}
 
@@ -139,27 +156,45 @@ def test_rct_missing_outcomes_are_counted(rct_csv: Path, tmp_path: Path) -> None
     assert g.loc["post", "n_omitted"] == 2
     assert g.loc["post", "n"] == 18
     post = data[(data["visit"] == "post")].dropna(subset=["MAL amount"])
-    direct = es.hedges_g(post.loc[post["group"] == "cimt", "MAL amount"],
-                         post.loc[post["group"] == "control", "MAL amount"])
-    assert_allclose(g.loc["post", ["estimate", "ci_low", "ci_high"]].astype(float),
-                    [direct.estimate, direct.ci_low, direct.ci_high], rtol=1e-12)
+    direct = es.hedges_g(
+        post.loc[post["group"] == "cimt", "MAL amount"],
+        post.loc[post["group"] == "control", "MAL amount"],
+    )
+    assert_allclose(
+        g.loc["post", ["estimate", "ci_low", "ci_high"]].astype(float),
+        [direct.estimate, direct.ci_low, direct.ci_high],
+        rtol=1e-12,
+    )
 
 
 def test_sced_report_equals_library_calls(sced_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "s"
-    index = run_report(sced_csv, design="sced", out_dir=out, outcome="steps", phase="phase",
-                       session="session", case="participant", log=_quiet)
+    index = run_report(
+        sced_csv,
+        design="sced",
+        out_dir=out,
+        outcome="steps",
+        phase="phase",
+        session="session",
+        case="participant",
+        log=_quiet,
+    )
     page = index.read_text(encoding="utf-8")
     table = pd.read_csv(out / "sced_effect_sizes.csv")
     assert len(table) == 3 * 4
     assert set(table["index"]) == {"nap", "tau_u", "tau_bc", "smd"}
-    direct = sced.effect_sizes(_sced_frame(), outcome="steps", phase="phase", session="session",
-                               case="participant", indices=["nap", "tau_u", "tau_bc", "smd"],
-                               tau_u_ci="s")
+    direct = sced.effect_sizes(
+        _sced_frame(),
+        outcome="steps",
+        phase="phase",
+        session="session",
+        case="participant",
+        indices=["nap", "tau_u", "tau_bc", "smd"],
+        tau_u_ci="s",
+    )
     assert_allclose(table["estimate"], direct["estimate"], rtol=1e-12)
     assert_allclose(table["ci_low"], direct["ci_low"], rtol=1e-12)
-    for name in ("sced_effect_sizes.csv", "sced_describe.csv", "forest_sced.png",
-                 "sced_plot.png"):
+    for name in ("sced_effect_sizes.csv", "sced_describe.csv", "forest_sced.png", "sced_plot.png"):
         assert (out / name).is_file()
         assert name in page
 
@@ -175,19 +210,51 @@ def test_sced_improvement_decrease_flips_nap(sced_csv: Path, tmp_path: Path) -> 
     assert_allclose(a.loc[nap, "estimate"] + b.loc[nap, "estimate"], 1.0, rtol=1e-12)
 
 
-def test_main_report_from_parsed_namespace(sced_csv: Path, rct_csv: Path,
-                                           tmp_path: Path) -> None:
+def test_main_report_from_parsed_namespace(sced_csv: Path, rct_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli"
-    args = _parser().parse_args(["report", str(sced_csv), "--design", "sced", "--outcome",
-                                 "steps", "--phase", "phase", "--session", "session",
-                                 "--case", "participant", "--out", str(out)])
+    args = _parser().parse_args(
+        [
+            "report",
+            str(sced_csv),
+            "--design",
+            "sced",
+            "--outcome",
+            "steps",
+            "--phase",
+            "phase",
+            "--session",
+            "session",
+            "--case",
+            "participant",
+            "--out",
+            str(out),
+        ]
+    )
     assert main_report(args) == 0
     assert (out / "index.html").is_file()
     out2 = tmp_path / "cli2"
-    args = _parser().parse_args(["report", str(rct_csv), "--design", "rct", "--outcome",
-                                 "MAL amount", "--arm", "group", "--visit", "visit",
-                                 "--subject", "id", "--reference", "control",
-                                 "--baseline-visit", "pre", "--out", str(out2)])
+    args = _parser().parse_args(
+        [
+            "report",
+            str(rct_csv),
+            "--design",
+            "rct",
+            "--outcome",
+            "MAL amount",
+            "--arm",
+            "group",
+            "--visit",
+            "visit",
+            "--subject",
+            "id",
+            "--reference",
+            "control",
+            "--baseline-visit",
+            "pre",
+            "--out",
+            str(out2),
+        ]
+    )
     assert main_report(args) == 0
     assert (out2 / "effect_sizes.csv").is_file()
 
@@ -214,8 +281,9 @@ def test_parser_rejects_unknown_design() -> None:
         (None, {"ci": 95}, "'ci'"),
     ],
 )
-def test_rct_bad_input(rct_csv: Path, tmp_path: Path, edit: str | None,
-                       kwargs: dict[str, object], match: str) -> None:
+def test_rct_bad_input(
+    rct_csv: Path, tmp_path: Path, edit: str | None, kwargs: dict[str, object], match: str
+) -> None:
     path = rct_csv
     data = pd.read_csv(rct_csv)
     if edit is not None:
@@ -244,14 +312,13 @@ def test_rct_bad_input(rct_csv: Path, tmp_path: Path, edit: str | None,
 def test_sced_bad_input(sced_csv: Path, tmp_path: Path) -> None:
     kw = {"outcome": "steps", "phase": "phase", "session": "session", "case": "participant"}
     with pytest.raises(DataError, match="--session"):
-        run_report(sced_csv, design="sced", out_dir=tmp_path, log=_quiet,
-                   outcome="steps", phase="phase")
+        run_report(
+            sced_csv, design="sced", out_dir=tmp_path, log=_quiet, outcome="steps", phase="phase"
+        )
     with pytest.raises(DataError, match="'case' names column 'who'"):
-        run_report(sced_csv, design="sced", out_dir=tmp_path, log=_quiet,
-                   **{**kw, "case": "who"})
+        run_report(sced_csv, design="sced", out_dir=tmp_path, log=_quiet, **{**kw, "case": "who"})
     with pytest.raises(DesignError, match="'C'"):
-        run_report(sced_csv, design="sced", out_dir=tmp_path, log=_quiet,
-                   treatment_phase="C", **kw)
+        run_report(sced_csv, design="sced", out_dir=tmp_path, log=_quiet, treatment_phase="C", **kw)
     data = _sced_frame()
     data["steps"] = data["steps"].astype(object)
     data.loc[3, "steps"] = "n/a?"
@@ -263,8 +330,15 @@ def test_sced_bad_input(sced_csv: Path, tmp_path: Path) -> None:
 
 def test_errors_are_rehabstats_errors_one_line(tmp_path: Path) -> None:
     with pytest.raises(RehabStatsError) as info:
-        run_report(tmp_path / "missing.csv", design="sced", out_dir=tmp_path, outcome="y",
-                   phase="p", session="s", log=_quiet)
+        run_report(
+            tmp_path / "missing.csv",
+            design="sced",
+            out_dir=tmp_path,
+            outcome="y",
+            phase="p",
+            session="s",
+            log=_quiet,
+        )
     assert "\n" not in str(info.value)
 
 
@@ -276,12 +350,24 @@ def _cli_has_report() -> bool:
 
 
 @pytest.mark.skipif(not _cli_has_report(), reason="cli.py does not register 'report' yet")
-def test_console_command_exit_status(sced_csv: Path, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_console_command_exit_status(
+    sced_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from rehabstats import cli
 
-    base = ["report", "--design", "sced", "--outcome", "steps", "--phase", "phase",
-            "--session", "session", "--out", str(tmp_path / "o")]
+    base = [
+        "report",
+        "--design",
+        "sced",
+        "--outcome",
+        "steps",
+        "--phase",
+        "phase",
+        "--session",
+        "session",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     assert cli.main([base[0], str(sced_csv), *base[1:], "--case", "participant"]) == 0
     assert cli.main([base[0], str(tmp_path / "absent.csv"), *base[1:]]) == 2
     err = capsys.readouterr().err.strip()
@@ -290,14 +376,22 @@ def test_console_command_exit_status(sced_csv: Path, tmp_path: Path,
     assert len(err.splitlines()) == 1
 
 
-def test_rct_three_arms_and_mmrm_failure_is_reported(tmp_path: Path,
-                                                     validation_dir: Path) -> None:
+def test_rct_three_arms_and_mmrm_failure_is_reported(tmp_path: Path, validation_dir: Path) -> None:
     data = pd.read_csv(validation_dir / "rct" / "threearm_n45_4v.csv")
     path = tmp_path / "three.csv"
     data.to_csv(path, index=False)
     out = tmp_path / "o"
-    run_report(path, design="rct", out_dir=out, outcome="outcome", arm="arm", visit="visit",
-               subject="subject", reference="control", log=_quiet)
+    run_report(
+        path,
+        design="rct",
+        out_dir=out,
+        outcome="outcome",
+        arm="arm",
+        visit="visit",
+        subject="subject",
+        reference="control",
+        log=_quiet,
+    )
     g = pd.read_csv(out / "effect_sizes.csv")
     arms = sorted(set(data["arm"]) - {"control"})
     assert sorted(set(g["contrast"])) == [f"{a} - control" for a in arms]
@@ -305,14 +399,25 @@ def test_rct_three_arms_and_mmrm_failure_is_reported(tmp_path: Path,
     con = pd.read_csv(out / "mmrm_contrasts.csv")
     assert len(con) == len(arms) * data["visit"].nunique()
     # two subjects cannot estimate an unstructured covariance: the report says so and goes on
-    small = data[data["subject"].isin(data["subject"].unique()[:1].tolist()
-                                      + data.loc[data["arm"] == "control", "subject"]
-                                      .unique()[:1].tolist())]
+    small = data[
+        data["subject"].isin(
+            data["subject"].unique()[:1].tolist()
+            + data.loc[data["arm"] == "control", "subject"].unique()[:1].tolist()
+        )
+    ]
     small_path = tmp_path / "small.csv"
     small.to_csv(small_path, index=False)
-    page = run_report(small_path, design="rct", out_dir=tmp_path / "s", outcome="outcome",
-                      arm="arm", visit="visit", subject="subject", reference="control",
-                      log=_quiet).read_text(encoding="utf-8")
+    page = run_report(
+        small_path,
+        design="rct",
+        out_dir=tmp_path / "s",
+        outcome="outcome",
+        arm="arm",
+        visit="visit",
+        subject="subject",
+        reference="control",
+        log=_quiet,
+    ).read_text(encoding="utf-8")
     assert "could not be fitted" in page
     g_small = pd.read_csv(tmp_path / "s" / "effect_sizes.csv")  # one subject per arm: no g
     assert g_small["estimate"].isna().all()

@@ -28,12 +28,20 @@ def trial() -> pd.DataFrame:
 def test_baseline_table_cells_equal_hand_computations(trial: pd.DataFrame) -> None:
     pre = trial[trial.visit == "pre"].assign(
         sex=lambda d: np.where(np.arange(len(d)) % 3 == 0, "F", "M"),
-        walks=lambda d: pd.Series([True, False] * 10, index=d.index))
+        walks=lambda d: pd.Series([True, False] * 10, index=d.index),
+    )
     pre.loc[pre.index[:2], "age"] = np.nan
     before = pre.copy()
-    t1 = rs.tables.baseline_table(pre, arm="arm", variables=["age", "wmft_time", "sex", "walks"],
-                                  nonnormal=["wmft_time"], subject="subject",
-                                  reference="control", labels={"age": "Age (years)"}, digits=2)
+    t1 = rs.tables.baseline_table(
+        pre,
+        arm="arm",
+        variables=["age", "wmft_time", "sex", "walks"],
+        nonnormal=["wmft_time"],
+        subject="subject",
+        reference="control",
+        labels={"age": "Age (years)"},
+        digits=2,
+    )
     pd.testing.assert_frame_equal(pre, before)
     frame = t1.to_frame().set_index("Characteristic")
     ctl = pre[pre.arm == "control"]
@@ -42,8 +50,10 @@ def test_baseline_table_cells_equal_hand_computations(trial: pd.DataFrame) -> No
     assert frame.loc["Age (years), mean (SD)", col] == f"{age.mean():.2f} ({age.std():.2f})"
     assert frame.loc["  missing", col] == str(int(ctl["age"].isna().sum()))
     q = ctl["wmft_time"].quantile([0.25, 0.5, 0.75])  # type 7 = pandas' default
-    assert frame.loc["wmft_time, median [Q1, Q3]", col] == \
-        f"{q[0.5]:.2f} [{q[0.25]:.2f}, {q[0.75]:.2f}]"
+    assert (
+        frame.loc["wmft_time, median [Q1, Q3]", col]
+        == f"{q[0.5]:.2f} [{q[0.25]:.2f}, {q[0.75]:.2f}]"
+    )
     k = int((ctl["sex"] == "F").sum())
     assert frame.loc["  F", col] == f"{k} ({100 * k / len(ctl):.2f})"
     assert "walks, n (%)" in frame.index
@@ -56,7 +66,8 @@ def test_baseline_table_cells_equal_hand_computations(trial: pd.DataFrame) -> No
 
 
 def test_baseline_table_refuses_repeated_participants_and_label_variants(
-        trial: pd.DataFrame) -> None:
+    trial: pd.DataFrame,
+) -> None:
     with pytest.raises(DataError, match="one row per participant"):
         rs.tables.baseline_table(trial, arm="arm", variables=["age"], subject="subject")
     pre = trial[trial.visit == "pre"].assign(arm=lambda d: d["arm"].astype(str))
@@ -66,8 +77,9 @@ def test_baseline_table_refuses_repeated_participants_and_label_variants(
     with pytest.raises(DataError, match=r"\['height'\]"):
         rs.tables.baseline_table(pre, arm="arm", variables=["height"])
     with pytest.raises(DataError, match="'digits'"):
-        rs.tables.baseline_table(trial[trial.visit == "pre"], arm="arm", variables=["age"],
-                                 digits=-1)
+        rs.tables.baseline_table(
+            trial[trial.visit == "pre"], arm="arm", variables=["age"], digits=-1
+        )
 
 
 def test_renderings(trial: pd.DataFrame) -> None:
@@ -88,8 +100,9 @@ def test_renderings(trial: pd.DataFrame) -> None:
 def test_outcome_table_observed_and_model_columns(trial: pd.DataFrame) -> None:
     data = trial.dropna(subset=["mal_aou"])
     fit = rs.mmrm("mal_aou ~ arm * visit", data, subject="subject", visit="visit")
-    t2 = rs.tables.outcome_table(data, outcome="mal_aou", arm="arm", visit="visit", fit=fit,
-                                 visit_order=VISITS)
+    t2 = rs.tables.outcome_table(
+        data, outcome="mal_aou", arm="arm", visit="visit", fit=fit, visit_order=VISITS
+    )
     frame = t2.to_frame().set_index("Visit")
     assert frame.index.tolist() == VISITS
     for v in VISITS:
@@ -98,8 +111,10 @@ def test_outcome_table_observed_and_model_columns(trial: pd.DataFrame) -> None:
         assert frame.loc[v, "cimt: n"] == str(len(y))
     con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl").set_index("visit")
     post = con.loc["post"]
-    assert frame.loc["post", "Difference [95% CI]"] == \
-        f"{post.estimate:.2f} [{post.ci_low:.2f}, {post.ci_high:.2f}]"
+    assert (
+        frame.loc["post", "Difference [95% CI]"]
+        == f"{post.estimate:.2f} [{post.ci_low:.2f}, {post.ci_high:.2f}]"
+    )
     es = fit.effect_sizes("baseline_sd", by="visit").set_index("visit")
     assert frame.loc["post", "Effect size"].startswith(f"{es.loc['post', 'estimate']:.2f} [")
     vals = t2.values
@@ -109,28 +124,40 @@ def test_outcome_table_observed_and_model_columns(trial: pd.DataFrame) -> None:
 
 
 def test_outcome_table_ancova_and_without_fit(trial: pd.DataFrame) -> None:
-    post = rs.data.baseline_as_covariate(trial, outcome="mal_aou", visit="visit",
-                                         subject="subject", baseline_visit="pre")
+    post = rs.data.baseline_as_covariate(
+        trial, outcome="mal_aou", visit="visit", subject="subject", baseline_visit="pre"
+    )
     post = post[post.visit == "post"].dropna(subset=["mal_aou"])
-    fit = rs.ancova(post, outcome="mal_aou", arm="arm", baseline="baseline",
-                    reference="control")
-    t2 = rs.tables.outcome_table(post, outcome="mal_aou", arm="arm", fit=fit,
-                                 effect_size=None)
+    fit = rs.ancova(post, outcome="mal_aou", arm="arm", baseline="baseline", reference="control")
+    t2 = rs.tables.outcome_table(post, outcome="mal_aou", arm="arm", fit=fit, effect_size=None)
     row = t2.to_frame().iloc[0]
     con = fit.contrasts("arm", method="trt.vs.ctrl").iloc[0]
-    assert row["Difference [95% CI]"] == f"{con.estimate:.2f} [{con.ci_low:.2f}, " \
-                                         f"{con.ci_high:.2f}]"
-    plain = rs.tables.outcome_table(trial, outcome="mal_aou", arm="arm", visit="visit",
-                                    visit_order=VISITS, reference="control")
-    assert list(plain.to_frame().columns) == ["Visit", "control: mean (SD)", "control: n",
-                                              "cimt: mean (SD)", "cimt: n"]
+    assert row["Difference [95% CI]"] == f"{con.estimate:.2f} [{con.ci_low:.2f}, {con.ci_high:.2f}]"
+    plain = rs.tables.outcome_table(
+        trial, outcome="mal_aou", arm="arm", visit="visit", visit_order=VISITS, reference="control"
+    )
+    assert list(plain.to_frame().columns) == [
+        "Visit",
+        "control: mean (SD)",
+        "control: n",
+        "cimt: mean (SD)",
+        "cimt: n",
+    ]
     with pytest.raises(RehabStatsError, match="visit_order"):
-        rs.tables.outcome_table(trial.assign(visit=trial["visit"].astype(str)),
-                                outcome="mal_aou", arm="arm", visit="visit")
+        rs.tables.outcome_table(
+            trial.assign(visit=trial["visit"].astype(str)),
+            outcome="mal_aou",
+            arm="arm",
+            visit="visit",
+        )
     # with the participants, their row sequence fixes the order (the library's visit rule)
-    by_rows = rs.tables.outcome_table(trial.assign(visit=trial["visit"].astype(str)),
-                                      outcome="mal_aou", arm="arm", visit="visit",
-                                      subject="subject")
+    by_rows = rs.tables.outcome_table(
+        trial.assign(visit=trial["visit"].astype(str)),
+        outcome="mal_aou",
+        arm="arm",
+        visit="visit",
+        subject="subject",
+    )
     assert by_rows.to_frame()["Visit"].tolist() == VISITS
 
 
@@ -139,8 +166,10 @@ def test_results_sentence(trial: pd.DataFrame) -> None:
     fit = rs.mmrm("mal_aou ~ arm * visit", data, subject="subject", visit="visit")
     text = rs.tables.results_sentence(fit, visit="post", digits=2)
     con = fit.contrasts("arm", by="visit", method="trt.vs.ctrl").set_index("visit").loc["post"]
-    assert f"was {con.estimate:.2f} points (95% CI {con.ci_low:.2f} to {con.ci_high:.2f}; " \
-           f"p < .001; d = " in text
+    assert (
+        f"was {con.estimate:.2f} points (95% CI {con.ci_low:.2f} to {con.ci_high:.2f}; "
+        f"p < .001; d = " in text
+    )
     with pytest.raises(DataError, match="not a visit"):
         rs.tables.results_sentence(fit, visit="6m")
 
@@ -156,8 +185,7 @@ def _flow_by_hand(data: pd.DataFrame, visits: list) -> dict:
     for arm, d in data.groupby("arm"):
         subjects = d["subject"].unique()
         observed = d.dropna(subset=["mal_aou"])
-        last = observed.groupby("subject")["visit"].apply(lambda v: max(visits.index(x)
-                                                                      for x in v))
+        last = observed.groupby("subject")["visit"].apply(lambda v: max(visits.index(x) for x in v))
         for i, v in enumerate(visits):
             assessed = set(observed.loc[observed.visit == v, "subject"])
             lost = sum(1 for s in subjects if last.get(s, -1) < i)
@@ -173,8 +201,15 @@ def test_consort_counts_equal_the_data(trial: pd.DataFrame) -> None:
     data = trial.copy()
     # an intermittent miss (returns later) and a dropout
     data.loc[(data.subject == data.subject.iloc[0]) & (data.visit == "post"), "mal_aou"] = np.nan
-    flow = rs.tables.consort_flow(data, subject="subject", arm="arm", visit="visit",
-                                  outcome="mal_aou", visit_order=VISITS, reference="control")
+    flow = rs.tables.consort_flow(
+        data,
+        subject="subject",
+        arm="arm",
+        visit="visit",
+        outcome="mal_aou",
+        visit_order=VISITS,
+        reference="control",
+    )
     got = flow.values.set_index(["stage", "arm"])["n"].to_dict()
     want = _flow_by_hand(data, VISITS)
     assert got == want
@@ -190,44 +225,70 @@ def test_consort_refuses_two_arms_for_one_participant(trial: pd.DataFrame) -> No
     data = trial.assign(arm=trial["arm"].astype(str))
     data.loc[data.index[1], "arm"] = "control" if data.arm.iloc[1] == "cimt" else "cimt"
     with pytest.raises(DataError, match="more than one arm"):
-        rs.tables.consort_flow(data, subject="subject", arm="arm", visit="visit",
-                               outcome="mal_aou", visit_order=VISITS)
+        rs.tables.consort_flow(
+            data, subject="subject", arm="arm", visit="visit", outcome="mal_aou", visit_order=VISITS
+        )
 
 
 def _small_trial() -> pd.DataFrame:
-    rows = [{"pid": f"p{i}", "arm": "usual" if i % 2 else "cimt", "visit": v,
-             "y": 10.0 + i + 2 * t + (i % 2)} for i in range(6)
-            for t, v in enumerate(["week0", "week4"])]
+    rows = [
+        {
+            "pid": f"p{i}",
+            "arm": "usual" if i % 2 else "cimt",
+            "visit": v,
+            "y": 10.0 + i + 2 * t + (i % 2),
+        }
+        for i in range(6)
+        for t, v in enumerate(["week0", "week4"])
+    ]
     return pd.DataFrame(rows)
 
 
 def test_tables_refuse_text_infinite_and_unlabelled_rows() -> None:
     d = _small_trial()
     with pytest.raises(DataError, match="'y'.*numeric.*'n/a'"):  # not silently "missing"
-        rs.tables.outcome_table(d.assign(y=d["y"].astype(object).where(d.index != 3, "n/a")),
-                                outcome="y", arm="arm", visit="visit")
+        rs.tables.outcome_table(
+            d.assign(y=d["y"].astype(object).where(d.index != 3, "n/a")),
+            outcome="y",
+            arm="arm",
+            visit="visit",
+        )
     with pytest.raises(DataError, match="infinite"):
-        rs.tables.outcome_table(d.assign(y=d["y"].where(d.index != 3, np.inf)),
-                                outcome="y", arm="arm", visit="visit")
+        rs.tables.outcome_table(
+            d.assign(y=d["y"].where(d.index != 3, np.inf)), outcome="y", arm="arm", visit="visit"
+        )
     with pytest.raises(DataError, match="'visit' has missing labels"):
-        rs.tables.consort_flow(d.assign(visit=d["visit"].where(d.index != 0, None)),
-                               subject="pid", arm="arm", visit="visit", outcome="y")
+        rs.tables.consort_flow(
+            d.assign(visit=d["visit"].where(d.index != 0, None)),
+            subject="pid",
+            arm="arm",
+            visit="visit",
+            outcome="y",
+        )
     with pytest.raises(DataError, match="numeric"):
-        rs.tables.consort_flow(d.assign(y=d["y"].astype(object).where(d.index != 3, "x")),
-                               subject="pid", arm="arm", visit="visit", outcome="y")
+        rs.tables.consort_flow(
+            d.assign(y=d["y"].astype(object).where(d.index != 3, "x")),
+            subject="pid",
+            arm="arm",
+            visit="visit",
+            outcome="y",
+        )
 
 
 def test_tables_huge_values_and_na_statistics() -> None:
     d = _small_trial()
     # values whose squares overflow are refused at data entry, naming the column
     with pytest.raises(DataError, match="'y'.*magnitude"):
-        rs.tables.outcome_table(d.assign(y=d["y"] * 1e300), outcome="y", arm="arm",
-                                visit="visit")
-    big = rs.tables.outcome_table(d.assign(y=d["y"] * 1e100), outcome="y", arm="arm",
-                                  visit="visit").values
+        rs.tables.outcome_table(d.assign(y=d["y"] * 1e300), outcome="y", arm="arm", visit="visit")
+    big = rs.tables.outcome_table(
+        d.assign(y=d["y"] * 1e100), outcome="y", arm="arm", visit="visit"
+    ).values
     unit = rs.tables.outcome_table(d, outcome="y", arm="arm", visit="visit").values
-    np.testing.assert_allclose(big["value"][unit["statistic"] != "n"] / 1e100,
-                               unit["value"][unit["statistic"] != "n"], rtol=1e-12)
+    np.testing.assert_allclose(
+        big["value"][unit["statistic"] != "n"] / 1e100,
+        unit["value"][unit["statistic"] != "n"],
+        rtol=1e-12,
+    )
     one = d[(d["pid"] != "p1") & (d["pid"] != "p3")]  # one 'usual' participant left
     with pytest.warns(rs.RehabStatsWarning, match="cannot be computed.*usual/sd"):
         t = rs.tables.outcome_table(one, outcome="y", arm="arm", visit="visit")
@@ -237,8 +298,7 @@ def test_tables_huge_values_and_na_statistics() -> None:
 def test_baseline_table_numbers_stored_as_objects_are_numbers() -> None:
     d = _small_trial()
     d = d[d["visit"] == "week0"]
-    as_obj = rs.tables.baseline_table(d.assign(y=d["y"].astype(object)), arm="arm",
-                                      variables=["y"])
+    as_obj = rs.tables.baseline_table(d.assign(y=d["y"].astype(object)), arm="arm", variables=["y"])
     plain = rs.tables.baseline_table(d, arm="arm", variables=["y"])
     pd.testing.assert_frame_equal(as_obj.to_frame(), plain.to_frame())
 
@@ -253,7 +313,8 @@ def test_format_p_refuses_what_is_not_a_p_value(p: object) -> None:
 def test_results_sentence_digits(digits: object) -> None:
     d = _small_trial()
     post = d[d["visit"] == "week4"].merge(
-        d.loc[d["visit"] == "week0", ["pid", "y"]].rename(columns={"y": "base"}), on="pid")
+        d.loc[d["visit"] == "week0", ["pid", "y"]].rename(columns={"y": "base"}), on="pid"
+    )
     fit = rs.ancova(post, outcome="y", arm="arm", baseline="base")
     with pytest.raises(DataError, match="'digits'"):
         rs.tables.results_sentence(fit, digits=digits)  # type: ignore[arg-type]
@@ -262,8 +323,14 @@ def test_results_sentence_digits(digits: object) -> None:
 def test_consort_flow_refuses_subject_variants_and_missing_arms() -> None:
     d = _small_trial()
     with pytest.raises(DataError, match="'pid' has labels that differ only"):  # not 2 people
-        rs.tables.consort_flow(d.assign(pid=d["pid"].where(d.index != 1, "p0 ")),
-                               subject="pid", arm="arm", visit="visit", outcome="y")
+        rs.tables.consort_flow(
+            d.assign(pid=d["pid"].where(d.index != 1, "p0 ")),
+            subject="pid",
+            arm="arm",
+            visit="visit",
+            outcome="y",
+        )
     with pytest.raises(DataError, match="'arm' has missing labels"):
-        rs.tables.outcome_table(d.assign(arm=d["arm"].where(d.index != 1, None)),
-                                outcome="y", arm="arm", visit="visit")
+        rs.tables.outcome_table(
+            d.assign(arm=d["arm"].where(d.index != 1, None)), outcome="y", arm="arm", visit="visit"
+        )

@@ -33,10 +33,12 @@ def trial() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def mmrm_table(trial: pd.DataFrame) -> rs.tables.Table:
-    fit = rs.mmrm("mal_aou ~ arm * visit", trial, subject="subject", visit="visit",
-                  visit_order=ORDER)
-    return rs.tables.outcome_table(trial, outcome="mal_aou", arm="arm", visit="visit",
-                                   fit=fit, visit_order=ORDER)
+    fit = rs.mmrm(
+        "mal_aou ~ arm * visit", trial, subject="subject", visit="visit", visit_order=ORDER
+    )
+    return rs.tables.outcome_table(
+        trial, outcome="mal_aou", arm="arm", visit="visit", fit=fit, visit_order=ORDER
+    )
 
 
 def test_observed_cells_equal_r(mmrm_table: rs.tables.Table) -> None:
@@ -60,8 +62,9 @@ def test_mmrm_differences_equal_unstructured_gls(mmrm_table: rs.tables.Table) ->
 
 @pytest.mark.parametrize("visit", ["post", "followup"])
 def test_ancova_difference_equals_lm_emmeans(trial: pd.DataFrame, visit: str) -> None:
-    wide = rs.data.to_wide(trial, id="subject", visit="visit", values="mal_aou", keep=["arm"],
-                           visit_order=ORDER)
+    wide = rs.data.to_wide(
+        trial, id="subject", visit="visit", values="mal_aou", keep=["arm"], visit_order=ORDER
+    )
     wide = wide.dropna(subset=[f"mal_aou_{visit}", "mal_aou_pre"])
     data = wide.rename(columns={f"mal_aou_{visit}": "y"}).assign(visit=visit)
     fit = rs.ancova(data, outcome="y", arm="arm", baseline="mal_aou_pre")

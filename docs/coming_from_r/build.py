@@ -24,13 +24,13 @@ REFERENCE = REPO / "tests" / "reference"
 PAGE = REPO / "docs" / "coming_from_r.md"
 
 
-
 def _load_module(name: str, path: Path) -> Any:
     """Import ``path`` under a unique module name (no clash with other ``rows`` modules)."""
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
@@ -88,8 +88,14 @@ def _namespace(pkg: registry.Package) -> dict[str, Any]:
 
     import rehabstats as rs
 
-    ns: dict[str, Any] = {"pd": pd, "np": np, "rs": rs, "json": json,
-                          "VALIDATION": validation_dir(), "REFERENCE": REFERENCE}
+    ns: dict[str, Any] = {
+        "pd": pd,
+        "np": np,
+        "rs": rs,
+        "json": json,
+        "VALIDATION": validation_dir(),
+        "REFERENCE": REFERENCE,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         exec(pkg.setup, ns)
@@ -155,6 +161,7 @@ def evaluate() -> tuple[Outcome, ...]:
 
 # -- rendering --------------------------------------------------------------------------------
 
+
 def _fmt(v: float, rtol: float, atol: float) -> str:
     if math.isnan(v) or math.isinf(v):
         return str(v)
@@ -206,10 +213,12 @@ def render() -> str:
     parts = [HEADER]
     outcomes = evaluate()
     for pkg in registry.PACKAGES:
-        parts.append(f"\n## {pkg.title}\n\n{pkg.versions}. {pkg.intro}\n\n```python\n"
-                     f"{pkg.setup}\n```\n\n"
-                     "| R | rehabstats | R gives | rehabstats gives | tolerance | R value from |\n"
-                     "| --- | --- | --- | --- | --- | --- |\n")
+        parts.append(
+            f"\n## {pkg.title}\n\n{pkg.versions}. {pkg.intro}\n\n```python\n"
+            f"{pkg.setup}\n```\n\n"
+            "| R | rehabstats | R gives | rehabstats gives | tolerance | R value from |\n"
+            "| --- | --- | --- | --- | --- | --- |\n"
+        )
         for oc in outcomes:
             if oc.package is not pkg:
                 continue
@@ -218,7 +227,8 @@ def render() -> str:
             parts.append(
                 f"| {_cell_code(row.r_call)} | {_cell_code(row.py)} | "
                 f"{_fmt(oc.r, row.rtol, row.atol)} | {_fmt(oc.py, row.rtol, row.atol)} | "
-                f"{_tol(row)}{note} | {_key_text(row)} |\n")
+                f"{_tol(row)}{note} | {_key_text(row)} |\n"
+            )
     return "".join(parts)
 
 

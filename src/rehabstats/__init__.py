@@ -140,7 +140,6 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-
 __all__ = [
     "ConvergenceWarning",
     "DataError",

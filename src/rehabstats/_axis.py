@@ -70,8 +70,9 @@ def is_batch(values: Sequence[Any], axis: Any) -> bool:
         return False
     nd = max(_ndim(v) for v in values)
     if nd < 2 and ax not in (0, -1):
-        raise DataError(f"The 'axis' argument is {ax}, but the inputs are one-dimensional "
-                        "(axis 0 or -1).")
+        raise DataError(
+            f"The 'axis' argument is {ax}, but the inputs are one-dimensional (axis 0 or -1)."
+        )
     return nd >= 2
 
 
@@ -110,8 +111,9 @@ def _as_float_nd(value: Any, name: str) -> _Float:
         try:
             raw = np.asarray(value)
         except ValueError:
-            raise DataError(f"'{name}' must be a rectangular array (every row the same "
-                            "length).") from None
+            raise DataError(
+                f"'{name}' must be a rectangular array (every row the same length)."
+            ) from None
     if raw.dtype.kind in "fiub":
         arr = np.asarray(raw, dtype=float)  # no copy of a float array (never modified)
     else:
@@ -120,8 +122,10 @@ def _as_float_nd(value: Any, name: str) -> _Float:
         bad = conv.isna().to_numpy() & flat.notna().to_numpy()
         if bad.any():
             pos = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(bad)[0]), raw.shape))
-            raise DataError(f"'{name}' must be numeric; found non-numeric value "
-                            f"{show_value(flat[bad].iloc[0])} at position {pos}.")
+            raise DataError(
+                f"'{name}' must be numeric; found non-numeric value "
+                f"{show_value(flat[bad].iloc[0])} at position {pos}."
+            )
         arr = conv.to_numpy(dtype=float, na_value=np.nan).reshape(raw.shape)
     if np.isinf(arr).any():
         pos = tuple(int(i) for i in np.argwhere(np.isinf(arr))[0])
@@ -138,14 +142,17 @@ class BatchInput:
     axis: int
 
 
-def prepare_batch(values: Sequence[Any], names: Sequence[str], axis: int, *,
-                  paired: bool = False) -> BatchInput:
+def prepare_batch(
+    values: Sequence[Any], names: Sequence[str], axis: int, *, paired: bool = False
+) -> BatchInput:
     """Convert, align (scipy's broadcasting outside ``axis``) and flatten the samples."""
     arrays = [_as_float_nd(v, n) for v, n in zip(values, names, strict=True)]
     nd = max(a.ndim for a in arrays)
     if not -nd <= axis < nd:
-        raise DataError(f"The 'axis' argument is {axis}, but the inputs have {nd} dimensions "
-                        f"(axis from {-nd} to {nd - 1}).")
+        raise DataError(
+            f"The 'axis' argument is {axis}, but the inputs have {nd} dimensions "
+            f"(axis from {-nd} to {nd - 1})."
+        )
     ax = axis % nd
     moved = []
     for a in arrays:
@@ -155,8 +162,10 @@ def prepare_batch(values: Sequence[Any], names: Sequence[str], axis: int, *,
         lead = np.broadcast_shapes(*(a.shape[:-1] for a in moved))
     except ValueError:
         shapes = ", ".join(f"'{n}' {a.shape}" for n, a in zip(names, arrays, strict=True))
-        raise DataError(f"The shapes {shapes} do not broadcast against each other outside "
-                        f"axis {axis} (the axis holding the observations).") from None
+        raise DataError(
+            f"The shapes {shapes} do not broadcast against each other outside "
+            f"axis {axis} (the axis holding the observations)."
+        ) from None
     for a, n in zip(moved, names, strict=True):
         if a.shape[-1] == 0:
             raise DataError(f"'{n}' has no observations along axis {axis}.")
@@ -164,13 +173,17 @@ def prepare_batch(values: Sequence[Any], names: Sequence[str], axis: int, *,
         lengths = {a.shape[-1] for a in moved}
         if len(lengths) > 1:
             shown = " and ".join(f"'{n}' {a.shape[-1]}" for n, a in zip(names, moved, strict=True))
-            raise DataError(f"{'/'.join(repr(n) for n in names)} are paired and must have the "
-                            f"same length along axis {axis}; got {shown}.")
+            raise DataError(
+                f"{'/'.join(repr(n) for n in names)} are paired and must have the "
+                f"same length along axis {axis}; got {shown}."
+            )
     size = int(np.prod(lead, dtype=np.int64))
     if size == 0:
         raise DataError(f"The batch is empty: the inputs have shape {lead} outside axis {axis}.")
-    flat = tuple(np.ascontiguousarray(np.broadcast_to(a, lead + a.shape[-1:]))
-                 .reshape(size, a.shape[-1]) for a in moved)
+    flat = tuple(
+        np.ascontiguousarray(np.broadcast_to(a, lead + a.shape[-1:])).reshape(size, a.shape[-1])
+        for a in moved
+    )
     return BatchInput(arrays=flat, shape=tuple(int(s) for s in lead), axis=axis)
 
 
@@ -186,9 +199,9 @@ def _labels(shape: tuple[int, ...], rows: Any, limit: int = 10) -> str:
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
-def row_groups(inp: BatchInput, names: Sequence[str], *, paired: bool, nan_policy: str,
-               stacklevel: int = 4
-               ) -> tuple[list[tuple[NDArray[np.intp], list[_Float]]], NDArray[np.int64]]:
+def row_groups(
+    inp: BatchInput, names: Sequence[str], *, paired: bool, nan_policy: str, stacklevel: int = 4
+) -> tuple[list[tuple[NDArray[np.intp], list[_Float]]], NDArray[np.int64]]:
     """Rows grouped by their numbers of non-missing values, missing values removed.
 
     Returns ``[(rows, [A_sub, B_sub, ...]), ...]`` and the number omitted per row
@@ -205,20 +218,28 @@ def row_groups(inp: BatchInput, names: Sequence[str], *, paired: bool, nan_polic
     any_nan = np.zeros(size, dtype=bool)
     for m in masks:
         any_nan |= m.any(axis=1)
-    omitted = (masks[0].sum(axis=1) if paired else sum(m.sum(axis=1) for m in masks))
+    omitted = masks[0].sum(axis=1) if paired else sum(m.sum(axis=1) for m in masks)
     omitted = np.asarray(omitted, dtype=np.int64)
     if not any_nan.any():
         return [(np.arange(size), list(inp.arrays))], omitted
     rows_nan = np.flatnonzero(any_nan)
-    what = (f"the pairs ({', '.join(repr(n) for n in names)})" if paired
-            else "/".join(repr(n) for n in names))
+    what = (
+        f"the pairs ({', '.join(repr(n) for n in names)})"
+        if paired
+        else "/".join(repr(n) for n in names)
+    )
     if nan_policy == "raise":
-        raise DataError(f"{what} contain(s) {int(omitted.sum())} missing value(s) (first in "
-                        f"element {element_label(inp.shape, int(rows_nan[0]))} of the batch) "
-                        "and nan_policy='raise'.")
-    warnings.warn(f"{int(omitted.sum())} missing value(s) in {what} were omitted, in "
-                  f"{rows_nan.size} element(s) of the batch ({_labels(inp.shape, rows_nan)}).",
-                  RehabStatsWarning, stacklevel=stacklevel)
+        raise DataError(
+            f"{what} contain(s) {int(omitted.sum())} missing value(s) (first in "
+            f"element {element_label(inp.shape, int(rows_nan[0]))} of the batch) "
+            "and nan_policy='raise'."
+        )
+    warnings.warn(
+        f"{int(omitted.sum())} missing value(s) in {what} were omitted, in "
+        f"{rows_nan.size} element(s) of the batch ({_labels(inp.shape, rows_nan)}).",
+        RehabStatsWarning,
+        stacklevel=stacklevel,
+    )
     counts = [a.shape[1] - m.sum(axis=1) for a, m in zip(inp.arrays, masks, strict=True)]
     key = np.zeros(size, dtype=np.int64)
     for c, a in zip(counts, inp.arrays, strict=True):
@@ -265,10 +286,16 @@ class RowMessages:
 
     def announce(self, stacklevel: int = 4) -> None:
         for msg, rows in self.errors.items():
-            warnings.warn(f"{self.measure}: {len(rows)} element(s) of the batch have no value "
-                          f"(NaN), because the one-sample call raises: {msg} Element(s): "
-                          f"{_labels(self.shape, rows)}.", RehabStatsWarning,
-                          stacklevel=stacklevel)
+            warnings.warn(
+                f"{self.measure}: {len(rows)} element(s) of the batch have no value "
+                f"(NaN), because the one-sample call raises: {msg} Element(s): "
+                f"{_labels(self.shape, rows)}.",
+                RehabStatsWarning,
+                stacklevel=stacklevel,
+            )
         for msg, rows in self.warns.items():
-            warnings.warn(f"{self.measure}, element(s) {_labels(self.shape, rows)} of the "
-                          f"batch: {msg}", RehabStatsWarning, stacklevel=stacklevel)
+            warnings.warn(
+                f"{self.measure}, element(s) {_labels(self.shape, rows)} of the batch: {msg}",
+                RehabStatsWarning,
+                stacklevel=stacklevel,
+            )

@@ -94,11 +94,16 @@ class BatchEffectSizeResult(Result):
         """The :class:`EffectSizeResult` of one element (an int, or a tuple for N-D batches)."""
         pos = index if isinstance(index, tuple) else (index,)
         if len(pos) != self.estimate.ndim or not all(
-                isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pos):
-            raise IndexError(f"index one element of the batch of shape {self.shape} with "
-                             f"{self.estimate.ndim} integer(s); got {index!r}.")
-        details = {k: _item(np.asarray(v)[pos]) if np.ndim(v) == self.estimate.ndim else v
-                   for k, v in self.details.items()}
+            isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pos
+        ):
+            raise IndexError(
+                f"index one element of the batch of shape {self.shape} with "
+                f"{self.estimate.ndim} integer(s); got {index!r}."
+            )
+        details = {
+            k: _item(np.asarray(v)[pos]) if np.ndim(v) == self.estimate.ndim else v
+            for k, v in self.details.items()
+        }
         return EffectSizeResult(
             measure=self.measure,
             estimate=float(self.estimate[pos]),
@@ -129,34 +134,40 @@ class BatchEffectSizeResult(Result):
             index: Any = np.arange(size)
         else:
             index = list(np.ndindex(*self.shape))
-        n_y: Any = (np.full(size, None, dtype=object) if self.n_y is None
-                    else self.n_y.reshape(-1))
-        return pd.DataFrame({
-            "index": index,
-            "measure": self.measure,
-            "estimate": self.estimate.reshape(-1),
-            "se": self.se.reshape(-1),
-            "ci_low": self.ci_low.reshape(-1),
-            "ci_high": self.ci_high.reshape(-1),
-            "ci_level": self.ci_level,
-            "ci_method": self.ci_method,
-            "n_x": self.n_x.reshape(-1),
-            "n_y": n_y,
-            "n": self.n.reshape(-1) if self.n_y is not None else self.n_x.reshape(-1),
-            "n_omitted": self.n_omitted.reshape(-1),
-        })
+        n_y: Any = np.full(size, None, dtype=object) if self.n_y is None else self.n_y.reshape(-1)
+        return pd.DataFrame(
+            {
+                "index": index,
+                "measure": self.measure,
+                "estimate": self.estimate.reshape(-1),
+                "se": self.se.reshape(-1),
+                "ci_low": self.ci_low.reshape(-1),
+                "ci_high": self.ci_high.reshape(-1),
+                "ci_level": self.ci_level,
+                "ci_method": self.ci_method,
+                "n_x": self.n_x.reshape(-1),
+                "n_y": n_y,
+                "n": self.n.reshape(-1) if self.n_y is not None else self.n_x.reshape(-1),
+                "n_omitted": self.n_omitted.reshape(-1),
+            }
+        )
 
     def summary(self) -> str:
         """A header line and the first (at most 10) elements as a table."""
-        pct = (format_number(100 * self.ci_level, 0 if (100 * self.ci_level).is_integer() else 1)
-               if not math.isnan(self.ci_level) else "NA")
-        head = (f"{self.measure} for a batch of shape {self.shape} "
-                f"({self.size} element(s); {pct}% CI, {self.ci_method})")
+        pct = (
+            format_number(100 * self.ci_level, 0 if (100 * self.ci_level).is_integer() else 1)
+            if not math.isnan(self.ci_level)
+            else "NA"
+        )
+        head = (
+            f"{self.measure} for a batch of shape {self.shape} "
+            f"({self.size} element(s); {pct}% CI, {self.ci_method})"
+        )
         frame = self.to_frame()
-        shown = frame.head(10)[["index", "estimate", "se", "ci_low", "ci_high", "n_x", "n_y",
-                                "n_omitted"]]
-        text = shown.to_string(index=False, float_format=lambda v: format_number(v, 3),
-                               na_rep="NA")
+        shown = frame.head(10)[
+            ["index", "estimate", "se", "ci_low", "ci_high", "n_x", "n_y", "n_omitted"]
+        ]
+        text = shown.to_string(index=False, float_format=lambda v: format_number(v, 3), na_rep="NA")
         more = f"\n... and {self.size - 10} more" if self.size > 10 else ""
         return f"{head}\n{text}{more}"
 
@@ -165,5 +176,4 @@ class BatchEffectSizeResult(Result):
         return str(frame.to_html(index=False, na_rep="NA", float_format=format_number))
 
     def __repr__(self) -> str:
-        return (f"<BatchEffectSizeResult {self.measure}: shape {self.shape}, "
-                f"{self.ci_method}>")
+        return f"<BatchEffectSizeResult {self.measure}: shape {self.shape}, {self.ci_method}>"

@@ -54,4 +54,3 @@ def single_thread_blas() -> Iterator[None]:
             yield
     finally:
         _DEPTH[0] -= 1
-

@@ -54,31 +54,46 @@ class Classification:
 
 _SYSTEMS = {
     "gmfcs": Classification(
-        "gmfcs", "Gross Motor Function Classification System (GMFCS E&R)", _ROMAN,
-        ("Walks without limitations",
-         "Walks with limitations",
-         "Walks using a hand-held mobility device",
-         "Self-mobility with limitations; may use powered mobility",
-         "Transported in a manual wheelchair"),
-        "Palisano et al. 1997, Dev Med Child Neurol 39:214-223; expanded and revised 2007"),
+        "gmfcs",
+        "Gross Motor Function Classification System (GMFCS E&R)",
+        _ROMAN,
+        (
+            "Walks without limitations",
+            "Walks with limitations",
+            "Walks using a hand-held mobility device",
+            "Self-mobility with limitations; may use powered mobility",
+            "Transported in a manual wheelchair",
+        ),
+        "Palisano et al. 1997, Dev Med Child Neurol 39:214-223; expanded and revised 2007",
+    ),
     "macs": Classification(
-        "macs", "Manual Ability Classification System (MACS)", _ROMAN,
-        ("Handles objects easily and successfully",
-         "Handles most objects but with somewhat reduced quality and/or speed",
-         "Handles objects with difficulty; needs help to prepare and/or modify activities",
-         "Handles a limited selection of easily managed objects in adapted situations",
-         "Does not handle objects and has severely limited ability to perform even simple "
-         "actions"),
-        "Eliasson et al. 2006, Dev Med Child Neurol 48:549-554"),
+        "macs",
+        "Manual Ability Classification System (MACS)",
+        _ROMAN,
+        (
+            "Handles objects easily and successfully",
+            "Handles most objects but with somewhat reduced quality and/or speed",
+            "Handles objects with difficulty; needs help to prepare and/or modify activities",
+            "Handles a limited selection of easily managed objects in adapted situations",
+            "Does not handle objects and has severely limited ability to perform even simple "
+            "actions",
+        ),
+        "Eliasson et al. 2006, Dev Med Child Neurol 48:549-554",
+    ),
     "cfcs": Classification(
-        "cfcs", "Communication Function Classification System (CFCS)", _ROMAN,
-        ("Effective sender and receiver with unfamiliar and familiar partners",
-         "Effective but slower-paced sender and/or receiver with unfamiliar and/or familiar "
-         "partners",
-         "Effective sender and effective receiver with familiar partners",
-         "Inconsistent sender and/or receiver with familiar partners",
-         "Seldom effective sender and receiver even with familiar partners"),
-        "Hidecker et al. 2011, Dev Med Child Neurol 53:704-710"),
+        "cfcs",
+        "Communication Function Classification System (CFCS)",
+        _ROMAN,
+        (
+            "Effective sender and receiver with unfamiliar and familiar partners",
+            "Effective but slower-paced sender and/or receiver with unfamiliar and/or familiar "
+            "partners",
+            "Effective sender and effective receiver with familiar partners",
+            "Inconsistent sender and/or receiver with familiar partners",
+            "Seldom effective sender and receiver even with familiar partners",
+        ),
+        "Hidecker et al. 2011, Dev Med Child Neurol 53:704-710",
+    ),
 }
 
 
@@ -102,8 +117,9 @@ def classification(name: str) -> Classification:
     """
     key = str(name).strip().lower() if isinstance(name, str) else None
     if key not in _SYSTEMS:
-        raise DataError(f"Unknown classification {name!r}; known: "
-                        f"{', '.join(classification_names())}.")
+        raise DataError(
+            f"Unknown classification {name!r}; known: {', '.join(classification_names())}."
+        )
     return _SYSTEMS[key]
 
 
@@ -111,8 +127,11 @@ def _normalise_level(value: Any) -> Any:
     """'level 2', 2, 'ii', 'II ' -> 'II'; missing stays missing; anything else unchanged."""
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value) in (
-            1, 2, 3, 4, 5):
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and float(value) in (1, 2, 3, 4, 5)
+    ):
         return _ROMAN[int(value) - 1]
     text = re.sub(r"^(level|lvl|gmfcs|macs|cfcs)[\s:]*", "", str(value).strip(), flags=re.I)
     if text.isdigit() and 1 <= int(text) <= 5:
@@ -137,7 +156,8 @@ def as_levels(values: Any, system: str) -> pd.Series:
     mapped = series.astype(object).map(_normalise_level)
     bad = sorted({str(v) for v in mapped.dropna() if v not in cls.levels})
     if bad:
-        raise DataError(f"Values {bad} are not {cls.name.upper()} levels; expected one of "
-                        f"{list(cls.levels)} (or 1-5).")
-    return pd.Series(pd.Categorical(mapped, dtype=cls.dtype), index=series.index,
-                     name=series.name)
+        raise DataError(
+            f"Values {bad} are not {cls.name.upper()} levels; expected one of "
+            f"{list(cls.levels)} (or 1-5)."
+        )
+    return pd.Series(pd.Categorical(mapped, dtype=cls.dtype), index=series.index, name=series.name)

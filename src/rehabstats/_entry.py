@@ -87,8 +87,9 @@ def model_frame(data: pd.DataFrame, columns: Sequence[Hashable]) -> pd.DataFrame
 MAX_MAGNITUDE = 1e150
 
 
-def check_finite(frame: pd.DataFrame, columns: Iterable[Hashable],
-                 args: dict[Hashable, str] | None = None) -> None:
+def check_finite(
+    frame: pd.DataFrame, columns: Iterable[Hashable], args: dict[Hashable, str] | None = None
+) -> None:
     """Raise a DataError naming the column and the first row holding ``inf`` or ``-inf``,
     or a column whose values cannot be squared in double precision.
 
@@ -137,8 +138,9 @@ def check_finite(frame: pd.DataFrame, columns: Iterable[Hashable],
             )
 
 
-def check_exact_fit(y: np.ndarray, X: np.ndarray, outcome: Hashable, *,
-                    model: str = "the model") -> None:
+def check_exact_fit(
+    y: np.ndarray, X: np.ndarray, outcome: Hashable, *, model: str = "the model"
+) -> None:
     """Raise a DataError when the fixed effects reproduce the outcome exactly.
 
     A constant outcome, or one that the fixed-effects design fits without
@@ -236,11 +238,32 @@ def check_labels(series: pd.Series, name: str) -> None:
 # ----------------------------------------------------------------------------- reference arm
 #: recognised control-arm labels (compared case-insensitively, with ``_``/``-``/spaces alike)
 CONTROL_LABELS = (
-    "control", "controls", "control group", "ctrl", "ctl",
-    "usual care", "usual", "standard care", "standard of care", "soc", "care as usual", "cau",
-    "treatment as usual", "tau", "sham", "sham stimulation", "placebo", "pbo",
-    "waitlist", "wait list", "waiting list", "wait list control", "waitlist control", "wl",
-    "no treatment", "no intervention",
+    "control",
+    "controls",
+    "control group",
+    "ctrl",
+    "ctl",
+    "usual care",
+    "usual",
+    "standard care",
+    "standard of care",
+    "soc",
+    "care as usual",
+    "cau",
+    "treatment as usual",
+    "tau",
+    "sham",
+    "sham stimulation",
+    "placebo",
+    "pbo",
+    "waitlist",
+    "wait list",
+    "waiting list",
+    "wait list control",
+    "waitlist control",
+    "wl",
+    "no treatment",
+    "no intervention",
 )
 _CONTROL_SET = frozenset(CONTROL_LABELS)
 
@@ -282,8 +305,9 @@ def _match_level(value: Any, levels: Sequence[Any]) -> Any:
     raise KeyError(value)
 
 
-def default_reference(levels: Sequence[Any], reference: Any = None, *, name: str = "arm",
-                      stacklevel: int = 3) -> Any:
+def default_reference(
+    levels: Sequence[Any], reference: Any = None, *, name: str = "arm", stacklevel: int = 3
+) -> Any:
     """The reference arm: ``reference`` if given, else a recognised control label, else
     the first level.
 
@@ -336,7 +360,9 @@ def default_reference(levels: Sequence[Any], reference: Any = None, *, name: str
         warnings.warn(
             f"Several arms of column {name!r} look like control arms ({show_list(controls)}); "
             f"{show(controls[0])} is used as the reference arm. Pass reference= to choose.",
-            RehabStatsWarning, stacklevel=stacklevel)
+            RehabStatsWarning,
+            stacklevel=stacklevel,
+        )
     return controls[0] if controls else levels[0]
 
 
@@ -365,8 +391,9 @@ def _natural_keys(labels: Sequence[Any]) -> list[tuple[float, ...]] | None:
     return keys
 
 
-def _sequence_order(data: pd.DataFrame, visit: Hashable, subject: Hashable,
-                    labels: list[Any]) -> list[Any] | str:
+def _sequence_order(
+    data: pd.DataFrame, visit: Hashable, subject: Hashable, labels: list[Any]
+) -> list[Any] | str:
     """The one order every subject's row sequence agrees with, or a reason why not.
 
     Each subject's labels in row order (first occurrence) give precedence edges;
@@ -388,8 +415,10 @@ def _sequence_order(data: pd.DataFrame, visit: Hashable, subject: Hashable,
     succ[a, b] = True
     if np.any(succ & succ.T):
         i, j = np.argwhere(succ & succ.T)[0]
-        return (f"subjects disagree: some have {show(labels[i])} before {show(labels[j])}, "
-                "others after it")
+        return (
+            f"subjects disagree: some have {show(labels[i])} before {show(labels[j])}, "
+            "others after it"
+        )
     indeg = succ.sum(axis=0)
     remaining = np.ones(k, dtype=bool)
     result: list[Any] = []
@@ -398,8 +427,7 @@ def _sequence_order(data: pd.DataFrame, visit: Hashable, subject: Hashable,
         if len(ready) == 0:
             return "subjects' row sequences contradict each other (a cycle of visits)"
         if len(ready) > 1:
-            return (f"the rows do not say whether {show_list(labels[r] for r in ready)} "
-                    "come first")
+            return f"the rows do not say whether {show_list(labels[r] for r in ready)} come first"
         r = int(ready[0])
         result.append(labels[r])
         remaining[r] = False
@@ -407,8 +435,12 @@ def _sequence_order(data: pd.DataFrame, visit: Hashable, subject: Hashable,
     return result
 
 
-def resolve_visit_order(data: pd.DataFrame, visit: Hashable, subject: Hashable | None = None,
-                        visit_order: Sequence[Any] | None = None) -> list[Any]:
+def resolve_visit_order(
+    data: pd.DataFrame,
+    visit: Hashable,
+    subject: Hashable | None = None,
+    visit_order: Sequence[Any] | None = None,
+) -> list[Any]:
     """The order of the visit labels: one rule for models, plots and the report.
 
     In order of precedence:
@@ -525,8 +557,14 @@ def resolve_visit_order(data: pd.DataFrame, visit: Hashable, subject: Hashable |
     )
 
 
-def drop_unobserved_visits(levels: Sequence[Any], observed: pd.Series, *, visit: Hashable,
-                           outcome: Hashable, stacklevel: int = 3) -> list[Any]:
+def drop_unobserved_visits(
+    levels: Sequence[Any],
+    observed: pd.Series,
+    *,
+    visit: Hashable,
+    outcome: Hashable,
+    stacklevel: int = 3,
+) -> list[Any]:
     """Remove visits without an observed outcome, warning once per visit.
 
     ``observed`` is the visit column of the rows with an observed outcome.
@@ -537,7 +575,10 @@ def drop_unobserved_visits(levels: Sequence[Any], observed: pd.Series, *, visit:
         if v not in seen:
             warnings.warn(
                 f"visit {show(v)} has no observed outcome and was dropped (column {visit!r}, "
-                f"outcome {outcome!r}).", RehabStatsWarning, stacklevel=stacklevel)
+                f"outcome {outcome!r}).",
+                RehabStatsWarning,
+                stacklevel=stacklevel,
+            )
     return kept
 
 
@@ -553,7 +594,9 @@ def as_categorical(series: pd.Series, levels: Sequence[Any]) -> pd.Categorical:
     known = set(levels)
     outside = [v for v in pd.unique(values) if not pd.isna(v) and v not in known]
     if outside:  # pragma: no cover - callers pass every level present
-        raise DataError(f"Values {show_list(outside)} are not among the levels {show_list(levels)}.")
+        raise DataError(
+            f"Values {show_list(outside)} are not among the levels {show_list(levels)}."
+        )
     return pd.Categorical(values, categories=list(levels))
 
 
@@ -579,9 +622,17 @@ def pooled_sd(values: pd.Series, groups: pd.Series | None) -> tuple[float, int]:
     return float(np.sqrt(float(((x - means) ** 2).sum()) / dof)), dof
 
 
-def baseline_sd(frame: pd.DataFrame, *, outcome: str, subject: str, visit: str | None,
-                first_visit: Any, arm: str | None, baseline: str | None,
-                candidates: Sequence[str] = ()) -> tuple[float, str]:
+def baseline_sd(
+    frame: pd.DataFrame,
+    *,
+    outcome: str,
+    subject: str,
+    visit: str | None,
+    first_visit: Any,
+    arm: str | None,
+    baseline: str | None,
+    candidates: Sequence[str] = (),
+) -> tuple[float, str]:
     """The ``"baseline_sd"`` standardiser of a repeated-measures model and what it is.
 
     The pooled within-arm SD of the baseline: of the covariate ``baseline``
@@ -595,8 +646,10 @@ def baseline_sd(frame: pd.DataFrame, *, outcome: str, subject: str, visit: str |
         vals = per[baseline].first()
         groups = per[arm].first() if arm is not None else None
         sd, dof = pooled_sd(vals, groups)
-        src = (f"pooled within-arm SD of the baseline covariate {baseline!r} "
-               f"({int(vals.notna().sum())} subjects, df = {dof})")
+        src = (
+            f"pooled within-arm SD of the baseline covariate {baseline!r} "
+            f"({int(vals.notna().sum())} subjects, df = {dof})"
+        )
     else:
         if candidates:
             raise DesignError(
@@ -613,8 +666,10 @@ def baseline_sd(frame: pd.DataFrame, *, outcome: str, subject: str, visit: str |
             )
         rows = frame.loc[(frame[visit] == first_visit).to_numpy()]
         sd, dof = pooled_sd(rows[outcome], rows[arm] if arm is not None else None)
-        src = (f"pooled within-arm SD of {outcome!r} at the first visit {show(first_visit)} "
-               f"({len(rows)} observations, df = {dof})")
+        src = (
+            f"pooled within-arm SD of {outcome!r} at the first visit {show(first_visit)} "
+            f"({len(rows)} observations, df = {dof})"
+        )
     if not (np.isfinite(sd) and sd > 0):
         raise DesignError(f"The baseline SD ({src}) is {sd!r}; it must be positive and finite.")
     return sd, src

@@ -54,8 +54,9 @@ _ICC_DESCRIPTION = {
 }
 
 
-def _score_matrix(data: Any, subject: str, rater: str, score: str, nan_policy: str
-                  ) -> tuple[np.ndarray, int]:
+def _score_matrix(
+    data: Any, subject: str, rater: str, score: str, nan_policy: str
+) -> tuple[np.ndarray, int]:
     """Subjects x raters matrix of scores; incomplete subjects dropped (and announced)."""
     frame = check_columns(data, {"subject": subject, "rater": rater, "score": score})
     values = check_numeric_column(frame, score, "score")
@@ -67,8 +68,9 @@ def _score_matrix(data: Any, subject: str, rater: str, score: str, nan_policy: s
     check_labels(frame[rater], rater)
     if frame[subject].isna().any() or frame[rater].isna().any():
         raise DataError(f"Columns '{subject}' and '{rater}' must not have missing labels.")
-    work = pd.DataFrame({"s": frame[subject].to_numpy(), "r": frame[rater].to_numpy(),
-                         "y": values.to_numpy()})
+    work = pd.DataFrame(
+        {"s": frame[subject].to_numpy(), "r": frame[rater].to_numpy(), "y": values.to_numpy()}
+    )
     dup = work.duplicated(["s", "r"], keep=False)
     if dup.any():
         pairs = work.loc[dup, ["s", "r"]].drop_duplicates().head(5).itertuples(index=False)
@@ -87,14 +89,19 @@ def _score_matrix(data: Any, subject: str, rater: str, score: str, nan_policy: s
 
         warnings.warn(
             f"{len(ids)} subject(s) without a score from every rater/session were dropped "
-            f"(ICC needs complete data): {ids}.", RehabStatsWarning, stacklevel=4)
+            f"(ICC needs complete data): {ids}.",
+            RehabStatsWarning,
+            stacklevel=4,
+        )
         wide = wide[~incomplete]
     n, k = wide.shape
     if k < 2:
         raise DesignError(f"ICC needs at least two raters/sessions in '{rater}'; got {k}.")
     if n < 2:
-        raise DesignError(f"ICC needs at least two subjects ('{subject}') with a complete set of "
-                          f"scores in '{score}' from every rater ('{rater}'); got {n}.")
+        raise DesignError(
+            f"ICC needs at least two subjects ('{subject}') with a complete set of "
+            f"scores in '{score}' from every rater ('{rater}'); got {n}."
+        )
     return wide.to_numpy(dtype=float), int(incomplete.sum())
 
 
@@ -137,8 +144,9 @@ class ICCResult(Result):
 
         rel = self.reliability(type)
         if not 0 <= rel <= 1:
-            raise DesignError(f"{type} = {format_number(rel)} lies outside [0, 1]; "
-                              "no SEM can be derived from it.")
+            raise DesignError(
+                f"{type} = {format_number(rel)} lies outside [0, 1]; no SEM can be derived from it."
+            )
         return float(_sem(self.sd if sd is None else sd, rel))
 
     def mdc(self, type: str = "ICC2", sd: float | None = None, *, level: float = 0.95) -> float:
@@ -147,26 +155,37 @@ class ICCResult(Result):
 
         rel = self.reliability(type)
         if not 0 <= rel <= 1:
-            raise DesignError(f"{type} = {format_number(rel)} lies outside [0, 1]; "
-                              "no MDC can be derived from it.")
+            raise DesignError(
+                f"{type} = {format_number(rel)} lies outside [0, 1]; no MDC can be derived from it."
+            )
         return float(_mdc(self.sd if sd is None else sd, rel, level=level))
 
     def summary(self) -> str:
         pct = format_number(100 * self.ci_level, 0)
-        head = (f"Intraclass correlations (Shrout & Fleiss 1979): {self.n_subjects} subjects x "
-                f"{self.n_raters} raters/sessions; {pct}% CIs (McGraw & Wong 1996)")
+        head = (
+            f"Intraclass correlations (Shrout & Fleiss 1979): {self.n_subjects} subjects x "
+            f"{self.n_raters} raters/sessions; {pct}% CIs (McGraw & Wong 1996)"
+        )
         if self.n_omitted:
             head += f"; {self.n_omitted} incomplete subject(s) omitted"
         body = self.table.drop(columns="description").to_string(
-            index=False, float_format=lambda v: format_number(v, 3))
+            index=False, float_format=lambda v: format_number(v, 3)
+        )
         return head + "\n" + body
 
     def __repr__(self) -> str:
         return f"<ICCResult\n{self.summary()}>"
 
 
-def icc(data: pd.DataFrame, *, subject: str, rater: str, score: str, ci: float = 0.95,
-        nan_policy: str = "omit") -> ICCResult:
+def icc(
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    rater: str,
+    score: str,
+    ci: float = 0.95,
+    nan_policy: str = "omit",
+) -> ICCResult:
     r"""Intraclass correlations of a reliability study: all six Shrout–Fleiss forms.
 
     From the two-way ANOVA of the subjects x raters table (``rater`` may be the rater
@@ -276,17 +295,21 @@ def icc(data: pd.DataFrame, *, subject: str, rater: str, score: str, ci: float =
         ("ICC2", icc2, f3, df1, df2_3, p3, lo2, hi2),
         ("ICC3", icc3, f3, df1, df2_3, p3, lo3, hi3),
         ("ICC1k", (msr - msw) / msr, f1, df1, df2_1, p1, 1 - 1 / fl1, 1 - 1 / fu1),
-        ("ICC2k", (msr - mse) / (msr + (msc - mse) / n), f3, df1, df2_3, p3, to_k(lo2),
-         to_k(hi2)),
+        ("ICC2k", (msr - mse) / (msr + (msc - mse) / n), f3, df1, df2_3, p3, to_k(lo2), to_k(hi2)),
         ("ICC3k", (msr - mse) / msr, f3, df1, df2_3, p3, 1 - 1 / fl3, 1 - 1 / fu3),
     ]
-    table = pd.DataFrame(rows, columns=["type", "icc", "f", "df1", "df2", "p", "ci_low",
-                                        "ci_high"])
+    table = pd.DataFrame(rows, columns=["type", "icc", "f", "df1", "df2", "p", "ci_low", "ci_high"])
     table.insert(1, "description", [_ICC_DESCRIPTION[t] for t in table["type"]])
     return ICCResult(
-        table=table, n_subjects=n, n_raters=k, n_omitted=n_omitted, ci_level=level,
-        mean_squares={k_: float(v) * unit * unit for k_, v in
-                      (("rows", msr), ("columns", msc), ("error", mse), ("within", msw))},
+        table=table,
+        n_subjects=n,
+        n_raters=k,
+        n_omitted=n_omitted,
+        ci_level=level,
+        mean_squares={
+            k_: float(v) * unit * unit
+            for k_, v in (("rows", msr), ("columns", msc), ("error", mse), ("within", msw))
+        },
         sd=float(Y.std(ddof=1)) * unit,
     )
 
@@ -314,12 +337,14 @@ class BlandAltmanResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """Rows ``bias, loa_low, loa_high`` with ``estimate, ci_low, ci_high``."""
-        return pd.DataFrame({
-            "quantity": ["bias", "loa_low", "loa_high"],
-            "estimate": [self.bias, self.loa_low, self.loa_high],
-            "ci_low": [self.bias_ci_low, self.loa_low_ci_low, self.loa_high_ci_low],
-            "ci_high": [self.bias_ci_high, self.loa_low_ci_high, self.loa_high_ci_high],
-        })
+        return pd.DataFrame(
+            {
+                "quantity": ["bias", "loa_low", "loa_high"],
+                "estimate": [self.bias, self.loa_low, self.loa_high],
+                "ci_low": [self.bias_ci_low, self.loa_low_ci_low, self.loa_high_ci_low],
+                "ci_high": [self.bias_ci_high, self.loa_low_ci_high, self.loa_high_ci_high],
+            }
+        )
 
     def summary(self) -> str:
         pct = format_number(100 * self.ci_level, 0)
@@ -336,8 +361,13 @@ class BlandAltmanResult(Result):
     def __repr__(self) -> str:
         return f"<BlandAltmanResult {self.summary()}>"
 
-    def plot(self, ax: Any = None, *, xlabel: str = "Mean of the two measurements",
-             ylabel: str = "Difference (x - y)") -> Figure:
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        xlabel: str = "Mean of the two measurements",
+        ylabel: str = "Difference (x - y)",
+    ) -> Figure:
         """The Bland–Altman plot: differences against means with bias and limits."""
         import matplotlib.pyplot as plt
 
@@ -346,23 +376,35 @@ class BlandAltmanResult(Result):
         else:
             fig = ax.figure
         ax.scatter(self.means, self.differences, s=18, color="0.2", zorder=3)
-        for value, style, label in [(self.bias, "-", "bias"), (self.loa_low, "--", "lower LoA"),
-                                    (self.loa_high, "--", "upper LoA")]:
+        for value, style, label in [
+            (self.bias, "-", "bias"),
+            (self.loa_low, "--", "lower LoA"),
+            (self.loa_high, "--", "upper LoA"),
+        ]:
             ax.axhline(value, color="C0" if label == "bias" else "C3", ls=style, lw=1)
-            ax.annotate(f"{label} {format_number(value, 1)}", xy=(1, value),
-                        xycoords=("axes fraction", "data"), xytext=(-4, 3),
-                        textcoords="offset points", ha="right", fontsize=8)
-        for lo, hi in [(self.bias_ci_low, self.bias_ci_high),
-                       (self.loa_low_ci_low, self.loa_low_ci_high),
-                       (self.loa_high_ci_low, self.loa_high_ci_high)]:
+            ax.annotate(
+                f"{label} {format_number(value, 1)}",
+                xy=(1, value),
+                xycoords=("axes fraction", "data"),
+                xytext=(-4, 3),
+                textcoords="offset points",
+                ha="right",
+                fontsize=8,
+            )
+        for lo, hi in [
+            (self.bias_ci_low, self.bias_ci_high),
+            (self.loa_low_ci_low, self.loa_low_ci_high),
+            (self.loa_high_ci_low, self.loa_high_ci_high),
+        ]:
             ax.axhspan(lo, hi, color="0.85", zorder=0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         return fig
 
 
-def bland_altman(x: Any, y: Any, *, multiplier: float = 1.96, ci: float = 0.95,
-                 nan_policy: str = "omit") -> BlandAltmanResult:
+def bland_altman(
+    x: Any, y: Any, *, multiplier: float = 1.96, ci: float = 0.95, nan_policy: str = "omit"
+) -> BlandAltmanResult:
     r"""Bland–Altman limits of agreement between two measurements of the same people.
 
     With differences :math:`d_i = x_i - y_i`, bias :math:`\bar d` and SD *s*, the limits of
@@ -408,8 +450,9 @@ def bland_altman(x: Any, y: Any, *, multiplier: float = 1.96, ci: float = 0.95,
     """
     level = check_ci(ci)
     mult = check_positive(multiplier, "multiplier")
-    a, b, n_omitted = as_paired_arrays(x, y, ("x", "y"), nan_policy=check_nan_policy(nan_policy),
-                                       min_size=2)
+    a, b, n_omitted = as_paired_arrays(
+        x, y, ("x", "y"), nan_policy=check_nan_policy(nan_policy), min_size=2
+    )
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise DataError("'x' and 'y' must be finite measurements; got an infinite value.")
     scale = max(float(np.abs(a).max()), float(np.abs(b).max()), 1.0)
@@ -423,10 +466,20 @@ def bland_altman(x: Any, y: Any, *, multiplier: float = 1.96, ci: float = 0.95,
     lo, hi = bias - mult * sd, bias + mult * sd
     s = scale
     return BlandAltmanResult(
-        n=n, bias=bias * s, sd=sd * s, loa_low=lo * s, loa_high=hi * s,
-        bias_ci_low=(bias - t * se_bias) * s, bias_ci_high=(bias + t * se_bias) * s,
-        loa_low_ci_low=(lo - t * se_loa) * s, loa_low_ci_high=(lo + t * se_loa) * s,
-        loa_high_ci_low=(hi - t * se_loa) * s, loa_high_ci_high=(hi + t * se_loa) * s,
-        multiplier=mult, ci_level=level, n_omitted=n_omitted,
-        means=(a + b) / 2, differences=a - b,
+        n=n,
+        bias=bias * s,
+        sd=sd * s,
+        loa_low=lo * s,
+        loa_high=hi * s,
+        bias_ci_low=(bias - t * se_bias) * s,
+        bias_ci_high=(bias + t * se_bias) * s,
+        loa_low_ci_low=(lo - t * se_loa) * s,
+        loa_low_ci_high=(lo + t * se_loa) * s,
+        loa_high_ci_low=(hi - t * se_loa) * s,
+        loa_high_ci_high=(hi + t * se_loa) * s,
+        multiplier=mult,
+        ci_level=level,
+        n_omitted=n_omitted,
+        means=(a + b) / 2,
+        differences=a - b,
     )

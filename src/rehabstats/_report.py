@@ -58,8 +58,12 @@ DESIGNS = ("rct", "sced")
 SCED_INDICES = ("nap", "tau_u", "tau_bc", "smd")
 #: where the no-effect line goes in the per-index forest plots
 _SCED_NULL = {"nap": 0.5, "tau_u": 0.0, "tau_bc": 0.0, "smd": 0.0}
-_SCED_TITLES = {"nap": "NAP (no effect = 0.5)", "tau_u": "Tau-U (Parker)",
-                "tau_bc": "Tau-BC (baseline-trend corrected)", "smd": "SMD (baseline SD)"}
+_SCED_TITLES = {
+    "nap": "NAP (no effect = 0.5)",
+    "tau_u": "Tau-U (Parker)",
+    "tau_bc": "Tau-BC (baseline-trend corrected)",
+    "smd": "SMD (baseline SD)",
+}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -70,8 +74,12 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 COVARIANCES = ("us", "cs", "csh", "ar1", "ar1h", "toep", "toeph", "ad", "adh")
 DF_METHODS = ("satterthwaite", "kenward-roger", "kenward-roger-linear")
 INVALID_ACTIONS = ("refuse", "missing")
-_IMPROVEMENT_WORDS = {"increase": "increase", "decrease": "decrease",
-                      "higher": "increase", "lower": "decrease"}
+_IMPROVEMENT_WORDS = {
+    "increase": "increase",
+    "decrease": "decrease",
+    "higher": "increase",
+    "lower": "decrease",
+}
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
@@ -106,8 +114,9 @@ def read_data(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".xls":
-        raise DataError(f"The data file {str(p)!r} is an old-style .xls workbook; save it as "
-                        ".xlsx or CSV.")
+        raise DataError(
+            f"The data file {str(p)!r} is an old-style .xls workbook; save it as .xlsx or CSV."
+        )
     if suffix not in EXCEL_SUFFIXES:
         if sheet is not None:
             raise DataError(f"--sheet is for Excel files; {str(p)!r} is read as a CSV.")
@@ -115,19 +124,25 @@ def read_data(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     if not p.is_file():
         raise DataError(f"The data file {str(p)!r} does not exist (or is not a file).")
     if not _excel_engine_available():
-        raise DataError("Reading Excel files needs the optional package openpyxl: "
-                        "pip install \"rehabstats[excel]\" (or pip install openpyxl), or save "
-                        "the sheet as CSV.")
+        raise DataError(
+            "Reading Excel files needs the optional package openpyxl: "
+            'pip install "rehabstats[excel]" (or pip install openpyxl), or save '
+            "the sheet as CSV."
+        )
     try:
         data = pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
     except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"The data file {str(p)!r} is not a readable Excel workbook"
-                        + (f" (sheet {sheet!r})" if sheet is not None else "")
-                        + f": {first}") from None
+        raise DataError(
+            f"The data file {str(p)!r} is not a readable Excel workbook"
+            + (f" (sheet {sheet!r})" if sheet is not None else "")
+            + f": {first}"
+        ) from None
     if len(data) == 0:
-        raise DataError(f"The data file {str(p)!r} has a header but no rows"
-                        + (f" in sheet {sheet!r}." if sheet is not None else "."))
+        raise DataError(
+            f"The data file {str(p)!r} has a header but no rows"
+            + (f" in sheet {sheet!r}." if sheet is not None else ".")
+        )
     return data
 
 
@@ -141,15 +156,19 @@ def resolve_improvement(improvement: str | None, measure: str | None) -> str:
     if improvement is not None:
         key = str(improvement).strip().lower()
         if key not in _IMPROVEMENT_WORDS:
-            raise DataError(f"'improvement' must be one of 'increase' ('higher'), 'decrease' "
-                            f"('lower'); got {show(improvement)}.")
+            raise DataError(
+                f"'improvement' must be one of 'increase' ('higher'), 'decrease' "
+                f"('lower'); got {show(improvement)}."
+            )
         given = _IMPROVEMENT_WORDS[key]
     if measure is None:
         return given or "increase"
     implied = measures_registry.improvement(measure)
     if given is not None and given != implied:
-        raise DataError(f"--improvement {improvement} contradicts --measure {measure}, for which "
-                        f"improvement is a {implied} ({measures_registry.get(measure).label}).")
+        raise DataError(
+            f"--improvement {improvement} contradicts --measure {measure}, for which "
+            f"improvement is a {implied} ({measures_registry.get(measure).label})."
+        )
     return implied
 
 
@@ -188,8 +207,11 @@ def _cli_words() -> Iterator[None]:
     try:
         yield
     except DataError as exc:
-        text = (str(exc).replace("(action='missing')", "(--invalid missing)")
-                .replace("normalize=True (normalize_labels=True)", "--normalize-labels"))
+        text = (
+            str(exc)
+            .replace("(action='missing')", "(--invalid missing)")
+            .replace("normalize=True (normalize_labels=True)", "--normalize-labels")
+        )
         raise DataError(text) from None
 
 
@@ -214,72 +236,130 @@ def _write_table(frame: pd.DataFrame, out: Path, name: str, caption: str) -> tup
 
 
 # ----------------------------------------------------------------------------- RCT
-def _to_long(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subject: str,
-             visits: Sequence[Any] | None, visit_order: Sequence[Any] | None,
-             normalize_labels: bool) -> tuple[pd.DataFrame, list[Any], str]:
+def _to_long(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str,
+    subject: str,
+    visits: Sequence[Any] | None,
+    visit_order: Sequence[Any] | None,
+    normalize_labels: bool,
+) -> tuple[pd.DataFrame, list[Any], str]:
     """``--wide``: one row per participant, columns ``{outcome}_{visit}`` (rs.data.to_long)."""
     from .data import to_long
 
     if not visits:
-        raise DataError("--wide needs --visits V1,V2,... : the visit labels in time order, "
-                        f"which name the columns {outcome}_V1, {outcome}_V2, ...")
+        raise DataError(
+            "--wide needs --visits V1,V2,... : the visit labels in time order, "
+            f"which name the columns {outcome}_V1, {outcome}_V2, ..."
+        )
     if visit_order is not None and [str(v) for v in visit_order] != [str(v) for v in visits]:
-        raise DataError(f"--visit-order {','.join(map(str, visit_order))} differs from --visits "
-                        f"{','.join(map(str, visits))}; with --wide, --visits is the visit order.")
+        raise DataError(
+            f"--visit-order {','.join(map(str, visit_order))} differs from --visits "
+            f"{','.join(map(str, visits))}; with --wide, --visits is the visit order."
+        )
     if visit in data.columns and visit not in (outcome, arm, subject):
-        raise DataError(f"The wide data already have a column {visit!r}; choose another name "
-                        "for the visit column of the long data with --visit.")
+        raise DataError(
+            f"The wide data already have a column {visit!r}; choose another name "
+            "for the visit column of the long data with --visit."
+        )
     columns = [f"{outcome}_{v}" for v in visits]
-    long = to_long(data, id=subject, measures={outcome: columns}, visits=list(visits), arm=arm,
-                   normalize_labels=normalize_labels, visit=visit)
-    note = (f"Wide file reshaped to long data (rehabstats.data.to_long): {len(data)} "
-            f"participants x {len(visits)} visits from columns {', '.join(columns)}.")
+    long = to_long(
+        data,
+        id=subject,
+        measures={outcome: columns},
+        visits=list(visits),
+        arm=arm,
+        normalize_labels=normalize_labels,
+        visit=visit,
+    )
+    note = (
+        f"Wide file reshaped to long data (rehabstats.data.to_long): {len(data)} "
+        f"participants x {len(visits)} visits from columns {', '.join(columns)}."
+    )
     return long, list(visits), note
 
 
 def _rct_sections(
-    data: pd.DataFrame, out: Path, *, outcome: str, arm: str, visit: str, subject: str,
-    baseline_visit: Any, reference: Any, ci: float, visit_order: Sequence[Any] | None = None,
-    wide: bool = False, visits: Sequence[Any] | None = None, normalize_labels: bool = False,
-    measure: str | None = None, invalid: str = "refuse", improvement: str = "increase",
-    mcid: float | None = None, mcid_population: str | None = None, covariance: str = "us",
-    df_method: str = "satterthwaite", notes: _Notes | None = None,
+    data: pd.DataFrame,
+    out: Path,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str,
+    subject: str,
+    baseline_visit: Any,
+    reference: Any,
+    ci: float,
+    visit_order: Sequence[Any] | None = None,
+    wide: bool = False,
+    visits: Sequence[Any] | None = None,
+    normalize_labels: bool = False,
+    measure: str | None = None,
+    invalid: str = "refuse",
+    improvement: str = "increase",
+    mcid: float | None = None,
+    mcid_population: str | None = None,
+    covariance: str = "us",
+    df_method: str = "satterthwaite",
+    notes: _Notes | None = None,
 ) -> list[DemoSection]:
     from .data import check_outcome, clean_labels
 
     notes = _Notes() if notes is None else notes
     if len({outcome, arm, visit, subject}) < 4:
-        raise DataError("The --outcome, --arm, --visit and --subject options must name four "
-                        f"different columns; got {outcome!r}, {arm!r}, {visit!r}, {subject!r}.")
+        raise DataError(
+            "The --outcome, --arm, --visit and --subject options must name four "
+            f"different columns; got {outcome!r}, {arm!r}, {visit!r}, {subject!r}."
+        )
     check_option(invalid, "invalid", INVALID_ACTIONS)
     with _cli_words(), notes.collect():
         if wide:
             check_columns(data, {"arm": arm, "subject": subject})
             data, visit_order, note = _to_long(
-                data, outcome=outcome, arm=arm, visit=visit, subject=subject, visits=visits,
-                visit_order=visit_order, normalize_labels=normalize_labels)
+                data,
+                outcome=outcome,
+                arm=arm,
+                visit=visit,
+                subject=subject,
+                visits=visits,
+                visit_order=visit_order,
+                normalize_labels=normalize_labels,
+            )
             notes.items.append(note)
         else:
             if visits is not None:
-                raise DataError("--visits names the visit columns of a wide file (with --wide); "
-                                "for long data give the time order with --visit-order.")
-            check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit,
-                                 "subject": subject})
+                raise DataError(
+                    "--visits names the visit columns of a wide file (with --wide); "
+                    "for long data give the time order with --visit-order."
+                )
+            check_columns(
+                data, {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject}
+            )
             if normalize_labels:
                 data = data.copy()
                 data[arm] = clean_labels(data[arm], name=arm, normalize=True)
         check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject})
         # missing-data codes (-99, ...) and the measure's range: never analysed
-        data = check_outcome(data, outcome=outcome, subject=subject, measure=measure,
-                             action="raise" if invalid == "refuse" else "missing")
+        data = check_outcome(
+            data,
+            outcome=outcome,
+            subject=subject,
+            measure=measure,
+            action="raise" if invalid == "refuse" else "missing",
+        )
     raw = model_frame(data, [subject, arm, visit, outcome])
     raw[outcome] = check_numeric_column(raw, outcome, "outcome")
     check_finite(raw, [outcome], {outcome: "outcome"})
     for col, argname in ((arm, "arm"), (visit, "visit"), (subject, "subject")):
         if raw[col].isna().any():
             n_na = int(raw[col].isna().sum())
-            raise DataError(f"Column {col!r} ('{argname}') has {n_na} missing value(s); every "
-                            "row needs an arm, a visit and a subject.")
+            raise DataError(
+                f"Column {col!r} ('{argname}') has {n_na} missing value(s); every "
+                "row needs an arm, a visit and a subject."
+            )
     try:
         check_labels(raw[arm], arm)
     except DataError as exc:
@@ -288,11 +368,14 @@ def _rct_sections(
     visit_levels = resolve_visit_order(raw, visit, subject, visit_order)
     arm_lv = arm_levels(raw[arm])
     if len(arm_lv) < 2:
-        raise DataError(f"Column {arm!r} ('arm') must hold at least two arms; found "
-                        f"{show_list(arm_lv)}.")
+        raise DataError(
+            f"Column {arm!r} ('arm') must hold at least two arms; found {show_list(arm_lv)}."
+        )
     if len(visit_levels) < 2:
-        raise DataError(f"Column {visit!r} ('visit') must hold at least two visits (a baseline "
-                        f"and a later one); found {show_list(visit_levels)}.")
+        raise DataError(
+            f"Column {visit!r} ('visit') must hold at least two visits (a baseline "
+            f"and a later one); found {show_list(visit_levels)}."
+        )
     ref_level = default_reference(arm_lv, reference, name=arm, stacklevel=4)
     # levels are handled as text from here on ("--reference 1" matches an integer-coded arm)
     ref = str(ref_level)
@@ -300,22 +383,33 @@ def _rct_sections(
     visits = [str(v) for v in visit_levels]
     base = visits[0] if baseline_visit is None else str(baseline_visit)
     if base not in visits:
-        raise DataError(f"The 'baseline_visit' {show(baseline_visit)} is not in column "
-                        f"{visit!r}; visits present: {show_list(visits)}.")
-    frame = pd.DataFrame({"subject": raw[subject].astype(str), "arm": raw[arm].astype(str),
-                          "visit": raw[visit].astype(str), "outcome": raw[outcome]})
+        raise DataError(
+            f"The 'baseline_visit' {show(baseline_visit)} is not in column "
+            f"{visit!r}; visits present: {show_list(visits)}."
+        )
+    frame = pd.DataFrame(
+        {
+            "subject": raw[subject].astype(str),
+            "arm": raw[arm].astype(str),
+            "visit": raw[visit].astype(str),
+            "outcome": raw[outcome],
+        }
+    )
     dup = frame.duplicated(["subject", "visit"])
     if dup.any():
         row = frame.loc[dup].iloc[0]
-        raise DataError(f"Subject {row['subject']!r} (column {subject!r}) has more than one row "
-                        f"at visit {row['visit']!r} (column {visit!r}); the data must have one "
-                        "row per subject and visit.")
+        raise DataError(
+            f"Subject {row['subject']!r} (column {subject!r}) has more than one row "
+            f"at visit {row['visit']!r} (column {visit!r}); the data must have one "
+            "row per subject and visit."
+        )
     order = list(visits)  # time order: the plot and the model
     visits = [base, *[v for v in visits if v != base]]  # tables: the baseline visit first
     names = {"subject": subject, "arm": arm, "visit": visit, "outcome": outcome}
     better = "higher" if improvement == "increase" else "lower"
     sections: list[DemoSection] = [
-        _data_section(frame, out, names, arms, order, base, measure, better, notes)]
+        _data_section(frame, out, names, arms, order, base, measure, better, notes)
+    ]
 
     # 1. descriptives per arm x visit (observed cases; missing outcomes counted)
     grouped = frame.groupby(["arm", "visit"], sort=False)["outcome"]
@@ -327,24 +421,48 @@ def _rct_sections(
     desc["arm"] = desc["arm"].astype(str)
     desc["visit"] = desc["visit"].astype(str)
     desc = desc[["visit", "arm", "n", "n_missing", "mean", "sd"]]
-    f_desc, h_desc = _write_table(desc, out, "descriptives.csv",
-                                  f"{outcome}: n, mean and SD by visit and arm (observed cases)")
+    f_desc, h_desc = _write_table(
+        desc,
+        out,
+        "descriptives.csv",
+        f"{outcome}: n, mean and SD by visit and arm (observed cases)",
+    )
     # trajectories of the observed outcomes (the missing ones are counted in the table);
     # the user's column names label the axes
     observed = frame.dropna(subset=["outcome"])
-    plot_data = pd.DataFrame({subject: observed["subject"], outcome: observed["outcome"],
-                              arm: observed["arm"], visit: observed["visit"]})
+    plot_data = pd.DataFrame(
+        {
+            subject: observed["subject"],
+            outcome: observed["outcome"],
+            arm: observed["arm"],
+            visit: observed["visit"],
+        }
+    )
     with warnings.catch_warnings():  # cells with n < 2: the descriptives table shows n, sd
-        warnings.filterwarnings("ignore", message=r"\d+ cell\(s\) of .* fewer than two",
-                                category=RehabStatsWarning)
-        f_means = _save(trajectories(plot_data, outcome=outcome, arm=arm, visit=visit,
-                                     subject=subject, ci=ci, visit_order=order, reference=ref),
-                        out, "trajectories.png")
-    sections.append(DemoSection(
-        title="Descriptive statistics",
-        html=h_desc + _img(f_means, "mean trajectories by arm"),
-        files=(f_desc, f_means),
-    ))
+        warnings.filterwarnings(
+            "ignore", message=r"\d+ cell\(s\) of .* fewer than two", category=RehabStatsWarning
+        )
+        f_means = _save(
+            trajectories(
+                plot_data,
+                outcome=outcome,
+                arm=arm,
+                visit=visit,
+                subject=subject,
+                ci=ci,
+                visit_order=order,
+                reference=ref,
+            ),
+            out,
+            "trajectories.png",
+        )
+    sections.append(
+        DemoSection(
+            title="Descriptive statistics",
+            html=h_desc + _img(f_means, "mean trajectories by arm"),
+            files=(f_desc, f_means),
+        )
+    )
 
     # 2. Hedges' g of each arm against the reference at every post-baseline visit
     rows = []
@@ -359,44 +477,77 @@ def _rct_sections(
                 row = hedges_g(trt.dropna(), ctl.dropna(), ci=ci).to_frame().iloc[0].to_dict()
                 note = ""
             except RehabStatsError as exc:  # e.g. one observation in an arm: row kept, as NA
-                row = EffectSizeResult(measure="hedges_g", estimate=math.nan, ci_level=ci,
-                                       n_x=int(trt.notna().sum()),
-                                       n_y=int(ctl.notna().sum())).to_frame().iloc[0].to_dict()
+                row = (
+                    EffectSizeResult(
+                        measure="hedges_g",
+                        estimate=math.nan,
+                        ci_level=ci,
+                        n_x=int(trt.notna().sum()),
+                        n_y=int(ctl.notna().sum()),
+                    )
+                    .to_frame()
+                    .iloc[0]
+                    .to_dict()
+                )
                 note = str(exc)
             row["n_omitted"] = n_missing
             rows.append({"visit": v, "contrast": f"{a} - {ref}", **row, "note": note})
     g_table = pd.DataFrame(rows)
-    f_g, h_g = _write_table(g_table, out, "effect_sizes.csv",
-                            "Hedges' g (treatment minus reference arm, observed cases, "
-                            f"noncentral-t CI) at each post-baseline visit; reference arm: "
-                            f"{ref}; {better} {outcome} is better")
+    f_g, h_g = _write_table(
+        g_table,
+        out,
+        "effect_sizes.csv",
+        "Hedges' g (treatment minus reference arm, observed cases, "
+        f"noncentral-t CI) at each post-baseline visit; reference arm: "
+        f"{ref}; {better} {outcome} is better",
+    )
     g_fig = forest(g_table, title=f"Hedges' g, {outcome}", xlabel="Hedges' g")
     f_gfig = _save(g_fig, out, "forest_hedges_g.png")
-    sections.append(DemoSection(title="Between-arm effect sizes", html=h_g + _img(f_gfig, "g"),
-                                files=(f_g, f_gfig)))
+    sections.append(
+        DemoSection(
+            title="Between-arm effect sizes", html=h_g + _img(f_gfig, "g"), files=(f_g, f_gfig)
+        )
+    )
 
     # 3. MMRM on every observed visit (covariance and df method as asked)
     try:
         with notes.collect() as got:
-            sec = _mmrm_section(frame, out, arms, order, names, ci, covariance=covariance,
-                                df_method=df_method)
-        sections.append(DemoSection(title=sec.title, html=sec.html + _notes_html(got),
-                                    files=sec.files))
+            sec = _mmrm_section(
+                frame, out, arms, order, names, ci, covariance=covariance, df_method=df_method
+            )
+        sections.append(
+            DemoSection(title=sec.title, html=sec.html + _notes_html(got), files=sec.files)
+        )
     except RehabStatsError as exc:
         # the descriptive and effect-size results stand on their own: say why, go on
-        sections.append(DemoSection(
-            title="Mixed model for repeated measures",
-            html=f"<p>The MMRM could not be fitted: {html.escape(str(exc))}</p>"))
+        sections.append(
+            DemoSection(
+                title="Mixed model for repeated measures",
+                html=f"<p>The MMRM could not be fitted: {html.escape(str(exc))}</p>",
+            )
+        )
 
     # 4. ANCOVA at each follow-up visit, baseline as covariate
     sections.append(_ancova_section(frame, out, arms, visits, base, names, ci, notes))
 
     # 5. MCID responders (with --measure or --mcid)
     if measure is not None or mcid is not None:
-        sections.append(_responder_section(frame, out, arms, visits, base, names, ci, notes,
-                                           measure=measure, mcid=mcid,
-                                           population=mcid_population,
-                                           improvement=improvement))
+        sections.append(
+            _responder_section(
+                frame,
+                out,
+                arms,
+                visits,
+                base,
+                names,
+                ci,
+                notes,
+                measure=measure,
+                mcid=mcid,
+                population=mcid_population,
+                improvement=improvement,
+            )
+        )
     return sections
 
 
@@ -405,67 +556,115 @@ def _user_frame(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return frame.rename(columns=names)
 
 
-def _data_section(frame: pd.DataFrame, out: Path, names: dict[str, str], arms: list[str],
-                  order: list[str], base: str, measure: str | None, better: str,
-                  notes: _Notes) -> DemoSection:
+def _data_section(
+    frame: pd.DataFrame,
+    out: Path,
+    names: dict[str, str],
+    arms: list[str],
+    order: list[str],
+    base: str,
+    measure: str | None,
+    better: str,
+    notes: _Notes,
+) -> DemoSection:
     """What was analysed: the long data as used, the arms, visits and the data checks."""
     data = _user_frame(frame, names)
     data.to_csv(out / "analysed_data.csv", index=False)
-    facts = [f"reference arm: {arms[0]} (other arm(s): {', '.join(arms[1:])})",
-             f"visit order: {' < '.join(order)} (baseline visit: {base})",
-             f"{frame['subject'].nunique()} participants, {len(frame)} rows, "
-             f"{int(frame['outcome'].isna().sum())} missing outcome value(s)",
-             f"direction of improvement: {better} {names['outcome']} is better"]
+    facts = [
+        f"reference arm: {arms[0]} (other arm(s): {', '.join(arms[1:])})",
+        f"visit order: {' < '.join(order)} (baseline visit: {base})",
+        f"{frame['subject'].nunique()} participants, {len(frame)} rows, "
+        f"{int(frame['outcome'].isna().sum())} missing outcome value(s)",
+        f"direction of improvement: {better} {names['outcome']} is better",
+    ]
     if measure is not None:
         m = measures_registry.get(measure)
         low = "-inf" if m.lower is None else f"{m.lower:g}"
         high = "inf" if m.upper is None else f"{m.upper:g}"
-        facts.append(f"measure: {m.label} ({m.name}), range {low} to {high} {m.unit}; "
-                     "values outside it and missing-data codes are never analysed")
-    body = ("<p>" + "<br>".join(html.escape(f) for f in facts) + "</p>"
-            + ("<p>Data checks:</p>" + _notes_html(notes.items) if notes.items else
-               "<p>Data checks: no label variants, missing-data codes or out-of-range "
-               "values found.</p>")
-            + "<p>The data as analysed (long format): "
-            + "<a href='analysed_data.csv'>analysed_data.csv</a></p>")
+        facts.append(
+            f"measure: {m.label} ({m.name}), range {low} to {high} {m.unit}; "
+            "values outside it and missing-data codes are never analysed"
+        )
+    body = (
+        "<p>"
+        + "<br>".join(html.escape(f) for f in facts)
+        + "</p>"
+        + (
+            "<p>Data checks:</p>" + _notes_html(notes.items)
+            if notes.items
+            else "<p>Data checks: no label variants, missing-data codes or out-of-range "
+            "values found.</p>"
+        )
+        + "<p>The data as analysed (long format): "
+        + "<a href='analysed_data.csv'>analysed_data.csv</a></p>"
+    )
     return DemoSection(title="Data", html=body, files=("analysed_data.csv",))
 
 
-def _mmrm_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: list[str],
-                  names: dict[str, str], ci: float, *, covariance: str = "us",
-                  df_method: str = "satterthwaite") -> DemoSection:
+def _mmrm_section(
+    frame: pd.DataFrame,
+    out: Path,
+    arms: list[str],
+    visits: list[str],
+    names: dict[str, str],
+    ci: float,
+    *,
+    covariance: str = "us",
+    df_method: str = "satterthwaite",
+) -> DemoSection:
     from .models import mmrm  # imported here: fitting code is not needed for the sced report
 
     outcome = names["outcome"]
     # the model sees the user's column names, so its messages name them too
-    cols = {k: (v if v.isidentifier() and not keyword.iskeyword(v) else k)
-            for k, v in names.items()}
+    cols = {
+        k: (v if v.isidentifier() and not keyword.iskeyword(v) else k) for k, v in names.items()
+    }
     model_data = frame.dropna(subset=["outcome"]).rename(columns=cols)
     model_data[cols["arm"]] = pd.Categorical(model_data[cols["arm"]], categories=arms)
-    fit = mmrm(f"{cols['outcome']} ~ {cols['arm']} * {cols['visit']}", model_data,
-               subject=cols["subject"], visit=cols["visit"], covariance=covariance,
-               df_method=df_method, visit_order=visits, arm=cols["arm"],
-               reference=arms[0])
+    fit = mmrm(
+        f"{cols['outcome']} ~ {cols['arm']} * {cols['visit']}",
+        model_data,
+        subject=cols["subject"],
+        visit=cols["visit"],
+        covariance=covariance,
+        df_method=df_method,
+        visit_order=visits,
+        arm=cols["arm"],
+        reference=arms[0],
+    )
     con = fit.contrasts(cols["arm"], by=cols["visit"], method="trt.vs.ctrl", ci=ci)
-    adjustment = (f"multiplicity adjustment: {con.attrs['adjust']} for "
-                  f"{con.attrs['family_size']} contrast(s) per visit")
+    adjustment = (
+        f"multiplicity adjustment: {con.attrs['adjust']} for "
+        f"{con.attrs['family_size']} contrast(s) per visit"
+    )
     con = con.rename(columns={cols["visit"]: "visit"})
     con["visit"] = con["visit"].astype(str)
-    df_label = {"satterthwaite": "Satterthwaite", "kenward-roger": "Kenward-Roger",
-                "kenward-roger-linear": "Kenward-Roger (linear)"}.get(df_method, df_method)
+    df_label = {
+        "satterthwaite": "Satterthwaite",
+        "kenward-roger": "Kenward-Roger",
+        "kenward-roger-linear": "Kenward-Roger (linear)",
+    }.get(df_method, df_method)
     f_con, h_con = _write_table(
-        con, out, "mmrm_contrasts.csv",
+        con,
+        out,
+        "mmrm_contrasts.csv",
         f"MMRM ({outcome} ~ {names['arm']} * {names['visit']}, {covariance} covariance, REML, "
         f"{df_label} df): arm differences at each visit; reference arm: {arms[0]}; "
-        f"visit order: {' < '.join(map(str, fit.visit_levels))}; {adjustment}")
-    fig = forest(con, ci_level=ci, title=f"MMRM arm difference, {outcome}",
-                 xlabel=f"Difference in {outcome}")
+        f"visit order: {' < '.join(map(str, fit.visit_levels))}; {adjustment}",
+    )
+    fig = forest(
+        con, ci_level=ci, title=f"MMRM arm difference, {outcome}", xlabel=f"Difference in {outcome}"
+    )
     f_fig = _save(fig, out, "forest_mmrm.png")
-    note = ("<p>All observed visits are analysed (missing at random, no imputation); "
-            "the first visit's difference checks baseline balance.</p>")
-    return DemoSection(title="Mixed model for repeated measures",
-                       html=note + h_con + _img(f_fig, "MMRM contrasts"),
-                       files=(f_con, f_fig))
+    note = (
+        "<p>All observed visits are analysed (missing at random, no imputation); "
+        "the first visit's difference checks baseline balance.</p>"
+    )
+    return DemoSection(
+        title="Mixed model for repeated measures",
+        html=note + h_con + _img(f_fig, "MMRM contrasts"),
+        files=(f_con, f_fig),
+    )
 
 
 def _baseline_name(names: dict[str, str]) -> str:
@@ -476,9 +675,16 @@ def _baseline_name(names: dict[str, str]) -> str:
     return name
 
 
-def _ancova_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: list[str],
-                    base: str, names: dict[str, str], ci: float,
-                    notes: _Notes) -> DemoSection:
+def _ancova_section(
+    frame: pd.DataFrame,
+    out: Path,
+    arms: list[str],
+    visits: list[str],
+    base: str,
+    names: dict[str, str],
+    ci: float,
+    notes: _Notes,
+) -> DemoSection:
     """ANCOVA (rs.ancova) of every post-baseline visit with the baseline as covariate."""
     from .data import baseline_as_covariate
     from .models import ancova
@@ -489,12 +695,19 @@ def _ancova_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: lis
     rows: list[dict[str, Any]] = []
     with notes.collect() as got:
         try:
-            post = baseline_as_covariate(_user_frame(frame, names), outcome=outcome,
-                                         visit=visit, subject=names["subject"],
-                                         baseline_visit=base, name=bname)
+            post = baseline_as_covariate(
+                _user_frame(frame, names),
+                outcome=outcome,
+                visit=visit,
+                subject=names["subject"],
+                baseline_visit=base,
+                name=bname,
+            )
         except RehabStatsError as exc:
-            return DemoSection(title=title, html="<p>The ANCOVA could not be computed: "
-                               f"{html.escape(str(exc))}</p>")
+            return DemoSection(
+                title=title,
+                html=f"<p>The ANCOVA could not be computed: {html.escape(str(exc))}</p>",
+            )
     for v in visits[1:]:
         at = post[post[visit] == v]
         with notes.collect(keep=False) as at_v:
@@ -502,37 +715,64 @@ def _ancova_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: lis
                 fit = ancova(at, outcome=outcome, arm=arm, baseline=bname, reference=arms[0])
                 con = fit.contrasts(arm, method="trt.vs.ctrl", ci=ci)
                 for _, c in con.iterrows():
-                    rows.append({"visit": v, "contrast": c["contrast"],
-                                 **{k: c[k] for k in ("estimate", "se", "df", "t", "p",
-                                                      "ci_low", "ci_high") if k in c},
-                                 "n": len(fit.frame), "n_omitted": int(fit.n_omitted),
-                                 "adjust": con.attrs.get("adjust", ""), "note": ""})
+                    rows.append(
+                        {
+                            "visit": v,
+                            "contrast": c["contrast"],
+                            **{
+                                k: c[k]
+                                for k in ("estimate", "se", "df", "t", "p", "ci_low", "ci_high")
+                                if k in c
+                            },
+                            "n": len(fit.frame),
+                            "n_omitted": int(fit.n_omitted),
+                            "adjust": con.attrs.get("adjust", ""),
+                            "note": "",
+                        }
+                    )
             except RehabStatsError as exc:
-                rows.extend({"visit": v, "contrast": f"{a} - {arms[0]}", "estimate": math.nan,
-                             "note": str(exc)} for a in arms[1:])
+                rows.extend(
+                    {
+                        "visit": v,
+                        "contrast": f"{a} - {arms[0]}",
+                        "estimate": math.nan,
+                        "note": str(exc),
+                    }
+                    for a in arms[1:]
+                )
         notes.add(got, [f"ANCOVA at {v}: {n}" for n in at_v])
     table = pd.DataFrame(rows)
     f_t, h_t = _write_table(
-        table, out, "ancova.csv",
+        table,
+        out,
+        "ancova.csv",
         f"ANCOVA ({outcome} at the visit ~ {arm} + {outcome} at {base}, OLS, residual df) at "
         f"each follow-up visit: adjusted difference from the reference arm {arms[0]}; "
-        "complete cases at that visit")
+        "complete cases at that visit",
+    )
     files: tuple[str, ...] = (f_t,)
     html_out = h_t
     if table["estimate"].notna().any():
-        fig = forest(table, ci_level=ci, title=f"ANCOVA adjusted difference, {outcome}",
-                     xlabel=f"Difference in {outcome}")
+        fig = forest(
+            table,
+            ci_level=ci,
+            title=f"ANCOVA adjusted difference, {outcome}",
+            xlabel=f"Difference in {outcome}",
+        )
         f_fig = _save(fig, out, "forest_ancova.png")
         files += (f_fig,)
         html_out += _img(f_fig, "ANCOVA differences")
-    note = ("<p>The ICH E9 analysis of one visit: the outcome at that visit adjusted for the "
-            "baseline value (Vickers &amp; Altman 2001), alongside the MMRM over all "
-            "visits.</p>")
+    note = (
+        "<p>The ICH E9 analysis of one visit: the outcome at that visit adjusted for the "
+        "baseline value (Vickers &amp; Altman 2001), alongside the MMRM over all "
+        "visits.</p>"
+    )
     return DemoSection(title=title, html=note + html_out + _notes_html(got), files=files)
 
 
-def _mcid_value(measure: str | None, mcid: float | None, population: str | None
-                ) -> tuple[float | None, str]:
+def _mcid_value(
+    measure: str | None, mcid: float | None, population: str | None
+) -> tuple[float | None, str]:
     """The MCID used (``--mcid``, else the measure registry's one record) and its source."""
     if mcid is not None:
         return float(mcid), f"MCID {format_number(float(mcid))} (--mcid)"
@@ -542,26 +782,44 @@ def _mcid_value(measure: str | None, mcid: float | None, population: str | None
     where = f" for population {population!r}" if population is not None else ""
     if len(recs) == 0:
         known = sorted({t.population for t in m.thresholds if t.statistic == "mcid"})
-        return None, (f"The measure registry has no MCID of {m.label}{where}"
-                      + (f" (populations with one: {', '.join(known)})" if known else "")
-                      + "; give one with --mcid.")
+        return None, (
+            f"The measure registry has no MCID of {m.label}{where}"
+            + (f" (populations with one: {', '.join(known)})" if known else "")
+            + "; give one with --mcid."
+        )
     values = recs["value"].astype(float).unique()
     if len(values) > 1:
-        listed = "; ".join(f"{r.population}: {format_number(r.value)} ({r.method})"
-                           for r in recs.itertuples())
-        return None, (f"The measure registry has several MCIDs of {m.label}{where} ({listed}); "
-                      "choose with --mcid VALUE or --mcid-population.")
+        listed = "; ".join(
+            f"{r.population}: {format_number(r.value)} ({r.method})" for r in recs.itertuples()
+        )
+        return None, (
+            f"The measure registry has several MCIDs of {m.label}{where} ({listed}); "
+            "choose with --mcid VALUE or --mcid-population."
+        )
     r = recs.iloc[0]
     flag = " (value not verified in the source)" if bool(r["unverified"]) else ""
-    return float(values[0]), (f"MCID {format_number(float(values[0]))} {r['unit']} of "
-                              f"{m.label}, {r['population']}, {r['method']}: {r['source']}"
-                              f"{flag}")
+    return float(values[0]), (
+        f"MCID {format_number(float(values[0]))} {r['unit']} of "
+        f"{m.label}, {r['population']}, {r['method']}: {r['source']}"
+        f"{flag}"
+    )
 
 
-def _responder_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: list[str],
-                       base: str, names: dict[str, str], ci: float, notes: _Notes, *,
-                       measure: str | None, mcid: float | None, population: str | None,
-                       improvement: str) -> DemoSection:
+def _responder_section(
+    frame: pd.DataFrame,
+    out: Path,
+    arms: list[str],
+    visits: list[str],
+    base: str,
+    names: dict[str, str],
+    ci: float,
+    notes: _Notes,
+    *,
+    measure: str | None,
+    mcid: float | None,
+    population: str | None,
+    improvement: str,
+) -> DemoSection:
     """Responders per arm and follow-up visit: change from baseline reaching the MCID."""
     from .change import responders
     from .data import change_scores
@@ -569,46 +827,81 @@ def _responder_section(frame: pd.DataFrame, out: Path, arms: list[str], visits: 
     title = "MCID responders"
     value, source = _mcid_value(measure, mcid, population)
     if value is None:
-        return DemoSection(title=title, html=f"<p>No responder analysis: "
-                           f"{html.escape(source)}</p>")
+        return DemoSection(title=title, html=f"<p>No responder analysis: {html.escape(source)}</p>")
     outcome, arm, visit = names["outcome"], names["arm"], names["visit"]
     rows: list[dict[str, Any]] = []
     with notes.collect() as got:
-        ch = change_scores(_user_frame(frame, names), outcome=outcome, visit=visit,
-                           subject=names["subject"], baseline_visit=base,
-                           name="change" if "change" not in names.values() else "change_")
+        ch = change_scores(
+            _user_frame(frame, names),
+            outcome=outcome,
+            visit=visit,
+            subject=names["subject"],
+            baseline_visit=base,
+            name="change" if "change" not in names.values() else "change_",
+        )
         change_col = ch.columns[-1]
         for v in visits[1:]:
             for a in arms:
                 sel = ch.loc[(ch[visit] == v) & (ch[arm] == a), change_col]
                 with notes.collect(keep=False) as cell:
                     try:
-                        r = responders(sel, mcid=value, ci=ci,
-                                       improvement=improvement)  # type: ignore[arg-type]
-                        rows.append({"visit": v, "arm": a, "n_responders": r.n_responders,
-                                     "n": r.n, "proportion": r.proportion,
-                                     "ci_low": r.ci_low, "ci_high": r.ci_high,
-                                     "n_omitted": r.n_omitted, "note": ""})
+                        r = responders(sel, mcid=value, ci=ci, improvement=improvement)  # type: ignore[arg-type]
+                        rows.append(
+                            {
+                                "visit": v,
+                                "arm": a,
+                                "n_responders": r.n_responders,
+                                "n": r.n,
+                                "proportion": r.proportion,
+                                "ci_low": r.ci_low,
+                                "ci_high": r.ci_high,
+                                "n_omitted": r.n_omitted,
+                                "note": "",
+                            }
+                        )
                     except RehabStatsError as exc:
-                        rows.append({"visit": v, "arm": a, "n_responders": 0, "n": 0,
-                                     "proportion": math.nan, "note": str(exc)})
+                        rows.append(
+                            {
+                                "visit": v,
+                                "arm": a,
+                                "n_responders": 0,
+                                "n": 0,
+                                "proportion": math.nan,
+                                "note": str(exc),
+                            }
+                        )
                 got.extend(f"responders at {v}, arm {a}: {n}" for n in cell)  # kept by got
     table = pd.DataFrame(rows)
     sign = ">= " if improvement == "increase" else "<= -"
     f_t, h_t = _write_table(
-        table, out, "responders.csv",
+        table,
+        out,
+        "responders.csv",
         f"Responders: change in {outcome} from {base} {sign}{format_number(value)}, per arm "
-        f"and visit (Wilson {format_level(ci)} CI); reference arm: {arms[0]}")
+        f"and visit (Wilson {format_level(ci)} CI); reference arm: {arms[0]}",
+    )
     text = f"<p>{html.escape(source)}.</p>"
     return DemoSection(title=title, html=text + h_t + _notes_html(got), files=(f_t,))
 
 
 # ----------------------------------------------------------------------------- SCED
 def _sced_sections(
-    data: pd.DataFrame, out: Path, *, outcome: str, phase: str, session: str,
-    case: str | None, improvement: str, baseline_phase: str, treatment_phase: str, ci: float,
-    measure: str | None = None, invalid: str = "refuse", normalize_labels: bool = False,
-    seed: int = 1, notes: _Notes | None = None,
+    data: pd.DataFrame,
+    out: Path,
+    *,
+    outcome: str,
+    phase: str,
+    session: str,
+    case: str | None,
+    improvement: str,
+    baseline_phase: str,
+    treatment_phase: str,
+    ci: float,
+    measure: str | None = None,
+    invalid: str = "refuse",
+    normalize_labels: bool = False,
+    seed: int = 1,
+    notes: _Notes | None = None,
 ) -> list[DemoSection]:
     from .data import check_outcome, clean_labels
     from .sced import describe, effect_sizes
@@ -623,8 +916,13 @@ def _sced_sections(
             for col in (phase, case):
                 if col is not None:
                     data[col] = clean_labels(data[col], name=col, normalize=True)
-        data = check_outcome(data, outcome=outcome, subject=case, measure=measure,
-                             action="raise" if invalid == "refuse" else "missing")
+        data = check_outcome(
+            data,
+            outcome=outcome,
+            subject=case,
+            measure=measure,
+            action="raise" if invalid == "refuse" else "missing",
+        )
     check_numeric_column(data, outcome, "outcome")
     for col in (phase, case):
         if col is not None:
@@ -637,80 +935,150 @@ def _sced_sections(
     if notes.items:
         sections.append(DemoSection(title="Data checks", html=_notes_html(notes.items)))
 
-    fig = sced_plot(data, overlays=("mean", "trend", "band", "celeration"),
-                    improvement=improvement, baseline_phase=baseline_phase, **kw)
+    fig = sced_plot(
+        data,
+        overlays=("mean", "trend", "band", "celeration"),
+        improvement=improvement,
+        baseline_phase=baseline_phase,
+        **kw,
+    )
     f_plot = _save(fig, out, "sced_plot.png")
-    sections.append(DemoSection(
-        title="Single-case graph",
-        html="<p>Phase means (horizontal lines), OLS trends within each phase, the baseline's "
-        "two-standard-deviation band and the celeration line (named in the legend).</p>"
-        + _img(f_plot, "single-case graph"), files=(f_plot,)))
+    sections.append(
+        DemoSection(
+            title="Single-case graph",
+            html="<p>Phase means (horizontal lines), OLS trends within each phase, the baseline's "
+            "two-standard-deviation band and the celeration line (named in the legend).</p>"
+            + _img(f_plot, "single-case graph"),
+            files=(f_plot,),
+        )
+    )
 
     phases = describe(data, improvement=improvement, **kw).phases
-    f_d, h_d = _write_table(phases, out, "sced_describe.csv",
-                            "Per case and phase: n, mean, median, SD, MAD, range, trend")
+    f_d, h_d = _write_table(
+        phases,
+        out,
+        "sced_describe.csv",
+        "Per case and phase: n, mean, median, SD, MAD, range, trend",
+    )
     sections.append(DemoSection(title="Descriptive statistics", html=h_d, files=(f_d,)))
 
-    es = effect_sizes(data, indices=SCED_INDICES, improvement=improvement,
-                      baseline_phase=baseline_phase, treatment_phase=treatment_phase, ci=ci,
-                      tau_u_ci="s", **kw)
+    es = effect_sizes(
+        data,
+        indices=SCED_INDICES,
+        improvement=improvement,
+        baseline_phase=baseline_phase,
+        treatment_phase=treatment_phase,
+        ci=ci,
+        tau_u_ci="s",
+        **kw,
+    )
     f_es, h_es = _write_table(
-        es, out, "sced_effect_sizes.csv",
+        es,
+        out,
+        "sced_effect_sizes.csv",
         f"Effect sizes of phase {treatment_phase} against {baseline_phase} (improvement = "
         f"{improvement}): NAP with Newcombe CI; Tau-U: Parker 2011 A vs B minus baseline "
-        "trend, CI on the scale of Kendall's S; Tau-BC; SMD (baseline SD)")
+        "trend, CI on the scale of Kendall's S; Tau-BC; SMD (baseline SD)",
+    )
     # one panel per index: each has its own scale and no-effect value
     sizes = [int((es["index"] == index).sum()) for index in SCED_INDICES]
     fig = Figure(figsize=(7.0, sum(0.32 * n + 0.9 for n in sizes)), layout="constrained")
-    axes = fig.subplots(len(SCED_INDICES), 1, squeeze=False,
-                        gridspec_kw={"height_ratios": [n + 2.5 for n in sizes]})[:, 0]
+    axes = fig.subplots(
+        len(SCED_INDICES), 1, squeeze=False, gridspec_kw={"height_ratios": [n + 2.5 for n in sizes]}
+    )[:, 0]
     for ax, index in zip(axes, SCED_INDICES, strict=True):
         # rows labelled by the columns that vary: case, and pair for A-B-A-B designs
-        forest(es[es["index"] == index], ax=ax, null_value=_SCED_NULL[index],
-               title=_SCED_TITLES[index], xlabel=index, ci_level=ci)
+        forest(
+            es[es["index"] == index],
+            ax=ax,
+            null_value=_SCED_NULL[index],
+            title=_SCED_TITLES[index],
+            xlabel=index,
+            ci_level=ci,
+        )
     f_fig = _save(fig, out, "forest_sced.png")
-    sections.append(DemoSection(title="Single-case effect sizes",
-                                html=h_es + _img(f_fig, "effect sizes by case"),
-                                files=(f_es, f_fig)))
-    sections.append(_sced_classic_section(data, out, kw, improvement=improvement,
-                                          baseline_phase=baseline_phase,
-                                          treatment_phase=treatment_phase))
-    sections.append(_sced_randomization_section(data, out, kw, improvement=improvement,
-                                                baseline_phase=baseline_phase,
-                                                treatment_phase=treatment_phase, seed=seed))
+    sections.append(
+        DemoSection(
+            title="Single-case effect sizes",
+            html=h_es + _img(f_fig, "effect sizes by case"),
+            files=(f_es, f_fig),
+        )
+    )
+    sections.append(
+        _sced_classic_section(
+            data,
+            out,
+            kw,
+            improvement=improvement,
+            baseline_phase=baseline_phase,
+            treatment_phase=treatment_phase,
+        )
+    )
+    sections.append(
+        _sced_randomization_section(
+            data,
+            out,
+            kw,
+            improvement=improvement,
+            baseline_phase=baseline_phase,
+            treatment_phase=treatment_phase,
+            seed=seed,
+        )
+    )
     return sections
 
 
-def _sced_classic_section(data: pd.DataFrame, out: Path, kw: dict[str, Any], *,
-                          improvement: str, baseline_phase: str,
-                          treatment_phase: str) -> DemoSection:
+def _sced_classic_section(
+    data: pd.DataFrame,
+    out: Path,
+    kw: dict[str, Any],
+    *,
+    improvement: str,
+    baseline_phase: str,
+    treatment_phase: str,
+) -> DemoSection:
     """Two-SD band and celeration line (with its binomial test) per case and phase pair."""
     from .sced import celeration_line, two_sd_band
     from .sced._data import phase_pairs, prepare_sced
 
     frame = prepare_sced(data, **kw)
     rows: list[dict[str, Any]] = []
-    for pair in phase_pairs(frame, baseline_phase=baseline_phase,
-                            treatment_phase=treatment_phase):
+    for pair in phase_pairs(frame, baseline_phase=baseline_phase, treatment_phase=treatment_phase):
         row: dict[str, Any] = {"case": pair.case, "pair": pair.pair}
         notes = []
         try:
-            band = two_sd_band(pair.baseline, pair.treatment,
-                               improvement=improvement)  # type: ignore[arg-type]
-            row.update({"band_mean": band.mean, "band_sd": band.sd, "band_lower": band.lower,
-                        "band_upper": band.upper, "n_outside": band.n_outside,
-                        "max_consecutive_outside": band.max_consecutive_outside,
-                        "band_effect": band.significant})
+            band = two_sd_band(pair.baseline, pair.treatment, improvement=improvement)  # type: ignore[arg-type]
+            row.update(
+                {
+                    "band_mean": band.mean,
+                    "band_sd": band.sd,
+                    "band_lower": band.lower,
+                    "band_upper": band.upper,
+                    "n_outside": band.n_outside,
+                    "max_consecutive_outside": band.max_consecutive_outside,
+                    "band_effect": band.significant,
+                }
+            )
         except RehabStatsError as exc:
             notes.append(f"two-SD band: {exc}")
         try:
-            cel = celeration_line(pair.baseline, pair.treatment,
-                                  improvement=improvement,  # type: ignore[arg-type]
-                                  baseline_sessions=pair.baseline_sessions,
-                                  treatment_sessions=pair.treatment_sessions)
-            row.update({"celeration_intercept": cel.intercept, "celeration_slope": cel.slope,
-                        "n_improved": cel.n_improved, "n_treatment": cel.n, "p0": cel.p0,
-                        "binomial_p": cel.p_value})
+            cel = celeration_line(
+                pair.baseline,
+                pair.treatment,
+                improvement=improvement,  # type: ignore[arg-type]
+                baseline_sessions=pair.baseline_sessions,
+                treatment_sessions=pair.treatment_sessions,
+            )
+            row.update(
+                {
+                    "celeration_intercept": cel.intercept,
+                    "celeration_slope": cel.slope,
+                    "n_improved": cel.n_improved,
+                    "n_treatment": cel.n,
+                    "p0": cel.p0,
+                    "binomial_p": cel.p_value,
+                }
+            )
         except RehabStatsError as exc:
             notes.append(f"celeration line: {exc}")
         row["note"] = "; ".join(notes)
@@ -722,18 +1090,28 @@ def _sced_classic_section(data: pd.DataFrame, out: Path, kw: dict[str, Any], *,
         table = table.drop(columns="pair")
     side = "above" if improvement == "increase" else "below"
     f_t, h_t = _write_table(
-        table, out, "sced_classic.csv",
+        table,
+        out,
+        "sced_classic.csv",
         f"Classic visual-analysis aids, {treatment_phase} against {baseline_phase}: two-SD band "
         f"(baseline mean ± 2 SD; effect when at least 2 consecutive treatment points lie "
         f"{side} it) and the split-middle celeration line of the baseline extended into the "
         f"treatment phase (binomial test of the treatment points {side} it against the "
-        "baseline's share p0)")
+        "baseline's share p0)",
+    )
     return DemoSection(title="Two-SD band and celeration line", html=h_t, files=(f_t,))
 
 
-def _sced_randomization_section(data: pd.DataFrame, out: Path, kw: dict[str, Any], *,
-                                improvement: str, baseline_phase: str, treatment_phase: str,
-                                seed: int) -> DemoSection:
+def _sced_randomization_section(
+    data: pd.DataFrame,
+    out: Path,
+    kw: dict[str, Any],
+    *,
+    improvement: str,
+    baseline_phase: str,
+    treatment_phase: str,
+    seed: int,
+) -> DemoSection:
     """Randomization test per case (and of the multiple-baseline design), with min p."""
     from .sced import randomization_test
 
@@ -749,25 +1127,44 @@ def _sced_randomization_section(data: pd.DataFrame, out: Path, kw: dict[str, Any
     rows: list[dict[str, Any]] = []
     for label, sub in subsets:
         try:
-            r = randomization_test(sub, improvement=improvement,  # type: ignore[arg-type]
-                                   baseline_phase=baseline_phase,
-                                   treatment_phase=treatment_phase, rng=seed, **kw)
-            rows.append({"case": label, "design": r.design, "statistic": r.statistic_name,
-                         "observed": r.statistic, "p": r.p_value,
-                         "n_assignments": r.n_possible, "smallest_attainable_p": r.min_p,
-                         "method": r.method, "note": ""})
+            r = randomization_test(
+                sub,
+                improvement=improvement,  # type: ignore[arg-type]
+                baseline_phase=baseline_phase,
+                treatment_phase=treatment_phase,
+                rng=seed,
+                **kw,
+            )
+            rows.append(
+                {
+                    "case": label,
+                    "design": r.design,
+                    "statistic": r.statistic_name,
+                    "observed": r.statistic,
+                    "p": r.p_value,
+                    "n_assignments": r.n_possible,
+                    "smallest_attainable_p": r.min_p,
+                    "method": r.method,
+                    "note": "",
+                }
+            )
         except RehabStatsError as exc:
             rows.append({"case": label, "p": math.nan, "note": str(exc)})
     table = pd.DataFrame(rows)
     f_t, h_t = _write_table(
-        table, out, "sced_randomization.csv",
+        table,
+        out,
+        "sced_randomization.csv",
         f"Randomization test of the {treatment_phase}-phase start (mean difference "
         f"{treatment_phase} - {baseline_phase} in the direction of improvement, phases of at "
-        "least 3 sessions; scan's rand_test)")
-    note = ("<p>Valid only when the start of the treatment phase was chosen at random among "
-            "the admissible sessions. The smallest attainable p is 1 / (number of admissible "
-            "assignments): when it exceeds 0.05 the design cannot reach significance "
-            "whatever the data.</p>")
+        "least 3 sessions; scan's rand_test)",
+    )
+    note = (
+        "<p>Valid only when the start of the treatment phase was chosen at random among "
+        "the admissible sessions. The smallest attainable p is 1 / (number of admissible "
+        "assignments): when it exceeds 0.05 the design cannot reach significance "
+        "whatever the data.</p>"
+    )
     return DemoSection(title="Randomization test", html=note + h_t, files=(f_t,))
 
 
@@ -947,34 +1344,58 @@ def run_report(
     if wide and visit is None:
         visit = "visit"
     if wide and design != "rct":
-        raise DataError("--wide is for --design rct (single-case data have one row per "
-                        "session).")
+        raise DataError("--wide is for --design rct (single-case data have one row per session).")
     if mcid is not None:
         check_positive(mcid, "mcid")
     improvement = resolve_improvement(improvement, measure)
-    needed = {"rct": {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject},
-              "sced": {"outcome": outcome, "phase": phase, "session": session}}[design]
+    needed = {
+        "rct": {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject},
+        "sced": {"outcome": outcome, "phase": phase, "session": session},
+    }[design]
     absent = [k for k, v in needed.items() if v is None]
     if absent:
         opts = ", ".join(f"--{k.replace('_', '-')}" for k in absent)
-        raise DataError(f"design={design!r} needs the column option(s) {opts}"
-                        + (" (or --measure, which names the outcome)" if "outcome" in absent
-                           else "") + ".")
+        raise DataError(
+            f"design={design!r} needs the column option(s) {opts}"
+            + (" (or --measure, which names the outcome)" if "outcome" in absent else "")
+            + "."
+        )
     assert outcome is not None  # checked above
     data = read_data(path, sheet=sheet)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     notes = _Notes()
     with notes.collect() as late:
-        sections = _sections(data, out, design=design, outcome=outcome, arm=arm, visit=visit,
-                             subject=subject, baseline_visit=baseline_visit,
-                             reference=reference, ci=float(ci), visit_order=visit_order,
-                             wide=wide, visits=visits, normalize_labels=normalize_labels,
-                             measure=measure, invalid=invalid, improvement=improvement,
-                             mcid=mcid, mcid_population=mcid_population,
-                             covariance=covariance, df_method=df_method, phase=phase,
-                             session=session, case=case, baseline_phase=baseline_phase,
-                             treatment_phase=treatment_phase, seed=seed, notes=notes)
+        sections = _sections(
+            data,
+            out,
+            design=design,
+            outcome=outcome,
+            arm=arm,
+            visit=visit,
+            subject=subject,
+            baseline_visit=baseline_visit,
+            reference=reference,
+            ci=float(ci),
+            visit_order=visit_order,
+            wide=wide,
+            visits=visits,
+            normalize_labels=normalize_labels,
+            measure=measure,
+            invalid=invalid,
+            improvement=improvement,
+            mcid=mcid,
+            mcid_population=mcid_population,
+            covariance=covariance,
+            df_method=df_method,
+            phase=phase,
+            session=session,
+            case=case,
+            baseline_phase=baseline_phase,
+            treatment_phase=treatment_phase,
+            seed=seed,
+            notes=notes,
+        )
     if late:  # anything the sections did not show themselves
         sections.append(DemoSection(title="Notes", html=_notes_html(late)))
     for s in sections:
@@ -997,17 +1418,20 @@ def run_report(
     )
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
-    intro = (f"Design: {label}; outcome column `{outcome}`; {len(data)} rows{layout}; "
-             f"{format_level(ci)} confidence intervals.")
+    intro = (
+        f"Design: {label}; outcome column `{outcome}`; {len(data)} rows{layout}; "
+        f"{format_level(ci)} confidence intervals."
+    )
     (out / "report.md").write_text(
         f"# rehabstats report: {Path(path).name}\n\n{intro}\n\n"
-        + "\n".join(_section_markdown(s, out) for s in sections), encoding="utf-8")
+        + "\n".join(_section_markdown(s, out) for s in sections),
+        encoding="utf-8",
+    )
     log(f"report: {index}")
     return index
 
 
-_TABLE = re.compile(r"<p class='caption'>(.*?) \(([^()]+\.csv)\)</p>\s*<table.*?</table>",
-                    re.S)
+_TABLE = re.compile(r"<p class='caption'>(.*?) \(([^()]+\.csv)\)</p>\s*<table.*?</table>", re.S)
 
 
 def _frame_to_markdown(frame: pd.DataFrame) -> str:
@@ -1041,23 +1465,50 @@ def _section_markdown(section: DemoSection, out: Path) -> str:
     return f"## {section.title}\n\n{body}\n"
 
 
-def _sections(data: pd.DataFrame, out: Path, *, design: str, outcome: str,
-              arm: str | None, visit: str | None, subject: str | None, phase: str | None,
-              session: str | None, case: str | None, baseline_phase: str,
-              treatment_phase: str, seed: int, notes: _Notes, **kw: Any) -> list[DemoSection]:
+def _sections(
+    data: pd.DataFrame,
+    out: Path,
+    *,
+    design: str,
+    outcome: str,
+    arm: str | None,
+    visit: str | None,
+    subject: str | None,
+    phase: str | None,
+    session: str | None,
+    case: str | None,
+    baseline_phase: str,
+    treatment_phase: str,
+    seed: int,
+    notes: _Notes,
+    **kw: Any,
+) -> list[DemoSection]:
     if design == "rct":
         assert arm is not None
         assert visit is not None
         assert subject is not None
-        return _rct_sections(data, out, outcome=outcome, arm=arm, visit=visit,
-                             subject=subject, notes=notes, **kw)
+        return _rct_sections(
+            data, out, outcome=outcome, arm=arm, visit=visit, subject=subject, notes=notes, **kw
+        )
     assert phase is not None
     assert session is not None
-    return _sced_sections(data, out, outcome=outcome, phase=phase, session=session,
-                          case=case, improvement=kw["improvement"],
-                          baseline_phase=baseline_phase, treatment_phase=treatment_phase,
-                          ci=kw["ci"], measure=kw["measure"], invalid=kw["invalid"],
-                          normalize_labels=kw["normalize_labels"], seed=seed, notes=notes)
+    return _sced_sections(
+        data,
+        out,
+        outcome=outcome,
+        phase=phase,
+        session=session,
+        case=case,
+        improvement=kw["improvement"],
+        baseline_phase=baseline_phase,
+        treatment_phase=treatment_phase,
+        ci=kw["ci"],
+        measure=kw["measure"],
+        invalid=kw["invalid"],
+        normalize_labels=kw["normalize_labels"],
+        seed=seed,
+        notes=notes,
+    )
 
 
 def format_level(ci: float) -> str:
@@ -1087,74 +1538,123 @@ def _positive_float(text: str) -> float:
 def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``report`` sub-command on an ``argparse`` subparsers object."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "report", help="analyse your own CSV or Excel file (RCT or single-case design) and "
+        "report",
+        help="analyse your own CSV or Excel file (RCT or single-case design) and "
         "write tables, figures and an HTML report",
         description="Analyse a CSV or Excel file (long: one row per subject x visit, or per "
         "session; or --wide: one row per participant) and write CSV tables, PNG figures and "
-        "index.html.")
+        "index.html.",
+    )
     p.add_argument("file", help="the CSV or Excel (.xlsx) file")
     p.add_argument("--design", required=True, choices=DESIGNS, help="study design")
-    p.add_argument("--out", default="rehabstats-report",
-                   help="output folder (default: rehabstats-report)")
-    p.add_argument("--outcome", help="outcome column (with --wide: the column stub, as in "
-                   "mal for mal_pre, mal_post; default: --measure)")
+    p.add_argument(
+        "--out", default="rehabstats-report", help="output folder (default: rehabstats-report)"
+    )
+    p.add_argument(
+        "--outcome",
+        help="outcome column (with --wide: the column stub, as in "
+        "mal for mal_pre, mal_post; default: --measure)",
+    )
     p.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--sheet", help="Excel: the sheet to read (default: the first)")
     checks = p.add_argument_group("data checks")
-    checks.add_argument("--measure", metavar="NAME",
-                        help="the outcome's measure in the registry (rehabstats.measures, "
-                        "e.g. mal_aou, bbs, tug, 6mwt): range checks, direction of "
-                        "improvement, MCID responders")
-    checks.add_argument("--normalize-labels", action="store_true",
-                        help="merge labels that differ only in case or spaces (\"CIMT\", "
-                        "\"cimt \") into their most frequent spelling, and report it "
-                        "(default: refuse them)")
-    checks.add_argument("--invalid", choices=INVALID_ACTIONS, default="refuse",
-                        help="missing-data codes (-99, -999, 999, '.') and values outside "
-                        "the --measure range: refuse (default, lists them) or set them to "
-                        "missing (listed in the report)")
-    checks.add_argument("--improvement", choices=tuple(_IMPROVEMENT_WORDS),
-                        help="direction of therapeutic change: increase (higher) or "
-                        "decrease (lower, e.g. TUG times); default: the --measure's "
-                        "direction, else increase")
+    checks.add_argument(
+        "--measure",
+        metavar="NAME",
+        help="the outcome's measure in the registry (rehabstats.measures, "
+        "e.g. mal_aou, bbs, tug, 6mwt): range checks, direction of "
+        "improvement, MCID responders",
+    )
+    checks.add_argument(
+        "--normalize-labels",
+        action="store_true",
+        help='merge labels that differ only in case or spaces ("CIMT", '
+        '"cimt ") into their most frequent spelling, and report it '
+        "(default: refuse them)",
+    )
+    checks.add_argument(
+        "--invalid",
+        choices=INVALID_ACTIONS,
+        default="refuse",
+        help="missing-data codes (-99, -999, 999, '.') and values outside "
+        "the --measure range: refuse (default, lists them) or set them to "
+        "missing (listed in the report)",
+    )
+    checks.add_argument(
+        "--improvement",
+        choices=tuple(_IMPROVEMENT_WORDS),
+        help="direction of therapeutic change: increase (higher) or "
+        "decrease (lower, e.g. TUG times); default: the --measure's "
+        "direction, else increase",
+    )
     rct = p.add_argument_group("RCT columns and models (--design rct)")
     rct.add_argument("--arm", help="treatment-arm column")
-    rct.add_argument("--visit", help="visit column (with --wide: its name in the long data, "
-                     "default visit)")
+    rct.add_argument(
+        "--visit", help="visit column (with --wide: its name in the long data, default visit)"
+    )
     rct.add_argument("--subject", help="subject column (with --wide: the participant id)")
-    rct.add_argument("--wide", action="store_true",
-                     help="one row per participant with the columns OUTCOME_V for each "
-                     "visit V of --visits (reshaped with rehabstats.data.to_long)")
-    rct.add_argument("--visits", type=_comma_list, metavar="V1,V2,...",
-                     help="with --wide: the visit labels in time order, naming the columns "
-                     "OUTCOME_V1, OUTCOME_V2, ...")
+    rct.add_argument(
+        "--wide",
+        action="store_true",
+        help="one row per participant with the columns OUTCOME_V for each "
+        "visit V of --visits (reshaped with rehabstats.data.to_long)",
+    )
+    rct.add_argument(
+        "--visits",
+        type=_comma_list,
+        metavar="V1,V2,...",
+        help="with --wide: the visit labels in time order, naming the columns "
+        "OUTCOME_V1, OUTCOME_V2, ...",
+    )
     rct.add_argument("--baseline-visit", help="baseline visit label (default: the first visit)")
-    rct.add_argument("--reference", help="reference (control) arm label (default: a "
-                     "recognised control label such as control, usual care, sham, placebo, "
-                     "TAU or waitlist, else the first arm in sorted order)")
-    rct.add_argument("--visit-order", type=_comma_list, metavar="V1,V2,...",
-                     help="visit labels in time order, comma-separated (default: numbers "
-                     "sorted, numbered labels in natural order, else the order every "
-                     "subject's rows agree on)")
-    rct.add_argument("--covariance", choices=COVARIANCES, default="us",
-                     help="MMRM covariance structure (default: us, unstructured)")
-    rct.add_argument("--df-method", choices=DF_METHODS, default="satterthwaite",
-                     help="MMRM degrees of freedom (default: satterthwaite)")
-    rct.add_argument("--mcid", type=_positive_float,
-                     help="MCID for the responder table (default: the --measure's MCID in "
-                     "the registry, when it has one)")
-    rct.add_argument("--mcid-population",
-                     help="population of the registry's MCID record (when it has several)")
+    rct.add_argument(
+        "--reference",
+        help="reference (control) arm label (default: a "
+        "recognised control label such as control, usual care, sham, placebo, "
+        "TAU or waitlist, else the first arm in sorted order)",
+    )
+    rct.add_argument(
+        "--visit-order",
+        type=_comma_list,
+        metavar="V1,V2,...",
+        help="visit labels in time order, comma-separated (default: numbers "
+        "sorted, numbered labels in natural order, else the order every "
+        "subject's rows agree on)",
+    )
+    rct.add_argument(
+        "--covariance",
+        choices=COVARIANCES,
+        default="us",
+        help="MMRM covariance structure (default: us, unstructured)",
+    )
+    rct.add_argument(
+        "--df-method",
+        choices=DF_METHODS,
+        default="satterthwaite",
+        help="MMRM degrees of freedom (default: satterthwaite)",
+    )
+    rct.add_argument(
+        "--mcid",
+        type=_positive_float,
+        help="MCID for the responder table (default: the --measure's MCID in "
+        "the registry, when it has one)",
+    )
+    rct.add_argument(
+        "--mcid-population", help="population of the registry's MCID record (when it has several)"
+    )
     sced = p.add_argument_group("single-case columns (--design sced)")
     sced.add_argument("--phase", help="phase column")
     sced.add_argument("--session", help="session-number column")
     sced.add_argument("--case", help="case column (optional)")
     sced.add_argument("--baseline-phase", default="A", help="baseline phase label (default A)")
-    sced.add_argument("--treatment-phase", default="B",
-                      help="treatment phase label (default B)")
-    sced.add_argument("--seed", type=int, default=1,
-                      help="seed of a Monte Carlo randomization test (used only when the "
-                      "assignments are too many to enumerate; default 1)")
+    sced.add_argument("--treatment-phase", default="B", help="treatment phase label (default B)")
+    sced.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="seed of a Monte Carlo randomization test (used only when the "
+        "assignments are too many to enumerate; default 1)",
+    )
     return p
 
 
@@ -1168,14 +1668,33 @@ def main_report(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     run_report(
-        args.file, design=args.design, out_dir=args.out, outcome=args.outcome,
-        arm=args.arm, visit=args.visit, subject=args.subject,
-        baseline_visit=args.baseline_visit, reference=args.reference, phase=args.phase,
-        session=args.session, case=args.case, improvement=args.improvement,
-        baseline_phase=args.baseline_phase, treatment_phase=args.treatment_phase, ci=args.ci,
-        visit_order=args.visit_order, wide=args.wide, visits=args.visits,
-        measure=args.measure, normalize_labels=args.normalize_labels, invalid=args.invalid,
-        mcid=args.mcid, mcid_population=args.mcid_population, covariance=args.covariance,
-        df_method=args.df_method, sheet=args.sheet, seed=args.seed,
+        args.file,
+        design=args.design,
+        out_dir=args.out,
+        outcome=args.outcome,
+        arm=args.arm,
+        visit=args.visit,
+        subject=args.subject,
+        baseline_visit=args.baseline_visit,
+        reference=args.reference,
+        phase=args.phase,
+        session=args.session,
+        case=args.case,
+        improvement=args.improvement,
+        baseline_phase=args.baseline_phase,
+        treatment_phase=args.treatment_phase,
+        ci=args.ci,
+        visit_order=args.visit_order,
+        wide=args.wide,
+        visits=args.visits,
+        measure=args.measure,
+        normalize_labels=args.normalize_labels,
+        invalid=args.invalid,
+        mcid=args.mcid,
+        mcid_population=args.mcid_population,
+        covariance=args.covariance,
+        df_method=args.df_method,
+        sheet=args.sheet,
+        seed=args.seed,
     )
     return 0

@@ -50,9 +50,7 @@ class Result:
     def summary(self) -> str:
         """Plain-text summary: the tidy table rendered with 3 significant decimals."""
         frame = self.to_frame()
-        return frame.to_string(
-            index=False, float_format=lambda v: format_number(v, 3), na_rep="NA"
-        )
+        return frame.to_string(index=False, float_format=lambda v: format_number(v, 3), na_rep="NA")
 
     def _repr_html_(self) -> str:
         return str(self.to_frame().to_html(index=False, na_rep="NA", float_format=format_number))

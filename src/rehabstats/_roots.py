@@ -13,8 +13,15 @@ __all__ = ["zeroin"]
 _EPS = float(np.finfo(float).eps)
 
 
-def zeroin(f: Callable[[float], float], a: float, b: float, fa: float, fb: float,
-            tol: float, maxit: int = 1000) -> float:
+def zeroin(
+    f: Callable[[float], float],
+    a: float,
+    b: float,
+    fa: float,
+    fb: float,
+    tol: float,
+    maxit: int = 1000,
+) -> float:
     """Brent's (1973) zeroin, in the form R's ``uniroot`` uses (same steps, same stopping rule).
 
     Kept step for step so that results that depend on R's tolerance (emmeans' loose Dunnett

@@ -61,7 +61,11 @@ def show_value(value: Any, *, limit: int = 80) -> str:
         return "NaT"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(show_value(v, limit=limit) for v in value)
-        text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+        text = (
+            f"[{inner}]"
+            if isinstance(value, list)
+            else f"({inner}{',' if len(value) == 1 else ''})"
+        )
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -96,7 +100,9 @@ def check_nan_policy(nan_policy: Any) -> NanPolicy:
     return check_option(nan_policy, "nan_policy", _NAN_POLICIES)
 
 
-def check_positive(value: Any, name: str, *, allow_zero: bool = False, integer: bool = False) -> float:
+def check_positive(
+    value: Any, name: str, *, allow_zero: bool = False, integer: bool = False
+) -> float:
     """Check a finite positive (or non-negative) scalar such as an SD or a sample size."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.number)):
         raise DataError(f"The '{name}' argument must be a number; got {show_value(value)}.")
@@ -115,8 +121,15 @@ def check_positive(value: Any, name: str, *, allow_zero: bool = False, integer: 
 MAX_MAGNITUDE = 1e150
 
 
-def check_not_tiny(values: Any, name: str, *, limit: float = 1 / MAX_MAGNITUDE,
-                   unit: str = "position", offset: int = 0, what: str = "values") -> None:
+def check_not_tiny(
+    values: Any,
+    name: str,
+    *,
+    limit: float = 1 / MAX_MAGNITUDE,
+    unit: str = "position",
+    offset: int = 0,
+    what: str = "values",
+) -> None:
     """Raise a DataError when a non-zero value is smaller in magnitude than ``limit``.
 
     The counterpart of :func:`check_magnitude` for values that are inverted and
@@ -142,8 +155,9 @@ def check_not_tiny(values: Any, name: str, *, limit: float = 1 / MAX_MAGNITUDE,
         )
 
 
-def check_magnitude(values: Any, name: str, *, limit: float = MAX_MAGNITUDE,
-                    unit: str = "position", offset: int = 0) -> None:
+def check_magnitude(
+    values: Any, name: str, *, limit: float = MAX_MAGNITUDE, unit: str = "position", offset: int = 0
+) -> None:
     """Raise a DataError when a value is larger in magnitude than ``limit``.
 
     Sums of squares of values above 1e150 overflow (or lose every digit), so a
@@ -171,11 +185,14 @@ def check_magnitude(values: Any, name: str, *, limit: float = MAX_MAGNITUDE,
 
 def _to_numeric_1d(values: Any, name: str) -> np.ndarray:
     if isinstance(values, (str, bytes)):
-        raise DataError(f"'{name}' must be a sequence of numbers; got a string {show_value(values)}.")
+        raise DataError(
+            f"'{name}' must be a sequence of numbers; got a string {show_value(values)}."
+        )
     if isinstance(values, pd.DataFrame):
         if values.shape[1] != 1:
-            raise DataError(f"'{name}' must be one-dimensional; got a DataFrame with "
-                            f"{values.shape[1]} columns.")
+            raise DataError(
+                f"'{name}' must be one-dimensional; got a DataFrame with {values.shape[1]} columns."
+            )
         values = values.iloc[:, 0]
     if not isinstance(values, pd.Series):
         raw = np.asarray(values)
@@ -186,7 +203,9 @@ def _to_numeric_1d(values: Any, name: str) -> np.ndarray:
             return _check_finite(arr, name)
         values = pd.Series(raw.reshape(-1), dtype=object)
     series = values
-    if not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)):
+    if not (
+        pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
+    ):
         # object, string or categorical: accept numbers (and numeric strings), name the first bad value
         converted = pd.to_numeric(series.astype(object), errors="coerce")
         bad = series[converted.isna() & series.notna()]
@@ -271,8 +290,7 @@ def as_paired_arrays(
         )
     keep = ~(np.isnan(a) | np.isnan(b))
     n_dropped = int((~keep).sum())
-    _announce_dropped(n_dropped, f"the pairs ('{names[0]}', '{names[1]}')", nan_policy,
-                      stacklevel)
+    _announce_dropped(n_dropped, f"the pairs ('{names[0]}', '{names[1]}')", nan_policy, stacklevel)
     a, b = a[keep], b[keep]
     if a.size < min_size:
         raise DataError(
@@ -321,9 +339,15 @@ def check_numeric_column(data: pd.DataFrame, column: str, arg: str = "outcome") 
     return converted.astype(float)
 
 
-def check_table_column(table: pd.DataFrame, column: str, what: str = "'table'", *,
-                       allow_nan: bool = True, allow_inf: bool = True,
-                       minimum: float | None = None) -> np.ndarray:
+def check_table_column(
+    table: pd.DataFrame,
+    column: str,
+    what: str = "'table'",
+    *,
+    allow_nan: bool = True,
+    allow_inf: bool = True,
+    minimum: float | None = None,
+) -> np.ndarray:
     """A numeric column of a result table (an input such as an ``effect_sizes`` table)
     as a new float array, ``pd.NA`` as NaN.
 
@@ -345,17 +369,22 @@ def check_table_column(table: pd.DataFrame, column: str, what: str = "'table'", 
     if isinstance(series, pd.DataFrame):
         raise DataError(f"{what} has several columns named {column!r}.")
     if pd.api.types.is_bool_dtype(series.dtype) or (
-            series.dtype == object and series.map(lambda v: isinstance(v, (bool, np.bool_))).any()):
-        raise DataError(f"Column {column!r} of {what} holds booleans (True/False); it must hold "
-                        "numbers.")
+        series.dtype == object and series.map(lambda v: isinstance(v, (bool, np.bool_))).any()
+    ):
+        raise DataError(
+            f"Column {column!r} of {what} holds booleans (True/False); it must hold numbers."
+        )
     if isinstance(series.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
-            series.dtype):
+        series.dtype
+    ):
         converted = pd.to_numeric(series.astype(object), errors="coerce")
         bad = converted.isna() & series.notna()
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"Column {column!r} of {what} must hold numbers; found "
-                            f"{show_value(series.iloc[pos])} in row {show_value(series.index[pos])}.")
+            raise DataError(
+                f"Column {column!r} of {what} must hold numbers; found "
+                f"{show_value(series.iloc[pos])} in row {show_value(series.index[pos])}."
+            )
         series = converted
     arr = series.to_numpy(dtype=float, na_value=np.nan).copy()
     checks = []
@@ -368,8 +397,10 @@ def check_table_column(table: pd.DataFrame, column: str, what: str = "'table'", 
     for mask, label in checks:
         if mask.any():
             pos = int(np.flatnonzero(mask)[0])
-            raise DataError(f"Column {column!r} of {what} holds {label} "
-                            f"({show_value(arr[pos])}) in row {show_value(series.index[pos])}.")
+            raise DataError(
+                f"Column {column!r} of {what} holds {label} "
+                f"({show_value(arr[pos])}) in row {show_value(series.index[pos])}."
+            )
     return arr
 
 
@@ -392,12 +423,16 @@ def drop_missing_rows(
 def normalize_rng(rng: Any) -> np.random.Generator:
     """Turn ``rng`` (None, an int seed or a Generator) into a :class:`numpy.random.Generator`."""
     if isinstance(rng, bool):
-        raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {show_value(rng)}.")
+        raise DataError(
+            f"'rng' must be None, an int seed or a numpy Generator; got {show_value(rng)}."
+        )
     if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
         return np.random.default_rng(rng)
     if isinstance(rng, numbers.Integral):
         if int(rng) < 0:
-            raise DataError(f"'rng' must be None, a non-negative int seed or a numpy Generator; "
-                            f"got {show_value(rng)}.")
+            raise DataError(
+                f"'rng' must be None, a non-negative int seed or a numpy Generator; "
+                f"got {show_value(rng)}."
+            )
         return np.random.default_rng(int(rng))
     raise DataError(f"'rng' must be None, an int seed or a numpy Generator; got {show_value(rng)}.")

@@ -51,9 +51,7 @@ def _check_arms(arms: Any) -> list[str]:
         raise DataError(f"'arms' contains repeated labels: {labels!r}.")
     folded = {a.strip().casefold() for a in labels}
     if len(folded) != len(labels):
-        raise DataError(
-            f"'arms' contains labels that differ only in case or spaces: {labels!r}."
-        )
+        raise DataError(f"'arms' contains labels that differ only in case or spaces: {labels!r}.")
     return labels
 
 
@@ -61,8 +59,13 @@ def _check_ratio(ratio: Any, n_arms: int) -> np.ndarray:
     if ratio is None:
         return np.ones(n_arms, dtype=int)
     values = list(ratio) if isinstance(ratio, Sequence) else None
-    if values is None or len(values) != n_arms or not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1 for v in values
+    if (
+        values is None
+        or len(values) != n_arms
+        or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1
+            for v in values
+        )
     ):
         raise DataError(
             f"'ratio' must give one positive whole number per arm ({n_arms} arms); got {ratio!r}."
@@ -79,9 +82,7 @@ def _check_levels(factors: Any, what: str) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for name, levels in factors.items():
         if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence) or len(levels) < 1:
-            raise DataError(
-                f"'{what}' factor {name!r} must have a list of levels; got {levels!r}."
-            )
+            raise DataError(f"'{what}' factor {name!r} must have a list of levels; got {levels!r}.")
         lv = list(levels)
         if len(set(map(str, lv))) != len(lv):
             raise DataError(f"'{what}' factor {name!r} has repeated levels: {lv!r}.")
@@ -175,15 +176,19 @@ def permuted_blocks(
         codes = np.concatenate([np.tile(pattern, s // unit) for s in chosen])
         # a random order within each block: sort by block, then by a uniform key
         order = np.lexsort((gen.random(codes.size), block_of))
-        stratum = ", ".join(f"{k}={v}" for k, v in zip(levels, combo, strict=True)) if levels else "all"
-        frame = pd.DataFrame({
-            "stratum": stratum,
-            **{k: v for k, v in zip(levels, combo, strict=True)},
-            "sequence": np.arange(1, codes.size + 1),
-            "block": block_of + 1,
-            "block_size": np.repeat(chosen, chosen),
-            "arm": pd.Categorical.from_codes(codes[order], categories=labels),
-        })
+        stratum = (
+            ", ".join(f"{k}={v}" for k, v in zip(levels, combo, strict=True)) if levels else "all"
+        )
+        frame = pd.DataFrame(
+            {
+                "stratum": stratum,
+                **{k: v for k, v in zip(levels, combo, strict=True)},
+                "sequence": np.arange(1, codes.size + 1),
+                "block": block_of + 1,
+                "block_size": np.repeat(chosen, chosen),
+                "arm": pd.Categorical.from_codes(codes[order], categories=labels),
+            }
+        )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -200,13 +205,22 @@ class Minimisation:
         give, the arms with the smallest score, the probability used and the draw.
     """
 
-    def __init__(self, *, factors: Mapping[str, Sequence[Any]], arms: Sequence[str],
-                 p_best: float = 0.8, weights: Mapping[str, float] | None = None,
-                 imbalance: str = "range", rng: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        factors: Mapping[str, Sequence[Any]],
+        arms: Sequence[str],
+        p_best: float = 0.8,
+        weights: Mapping[str, float] | None = None,
+        imbalance: str = "range",
+        rng: Any = None,
+    ) -> None:
         self.arms = _check_arms(arms)
         self.factors = _check_levels(factors, "factors")
-        if isinstance(p_best, bool) or not isinstance(p_best, numbers.Real) or not (
-            1 / len(self.arms) <= float(p_best) <= 1
+        if (
+            isinstance(p_best, bool)
+            or not isinstance(p_best, numbers.Real)
+            or not (1 / len(self.arms) <= float(p_best) <= 1)
         ):
             raise DataError(
                 f"'p_best' is the probability of giving the arm that minimises imbalance and "
@@ -228,7 +242,9 @@ class Minimisation:
         self.imbalance: str = check_option(imbalance, "imbalance", ("range", "variance"))
         self._rng: np.random.Generator = normalize_rng(rng)
         # counts[factor][level index, arm index]
-        self._counts: dict[str, np.ndarray] = {f: np.zeros((len(lv), len(self.arms))) for f, lv in self.factors.items()}
+        self._counts: dict[str, np.ndarray] = {
+            f: np.zeros((len(lv), len(self.arms))) for f, lv in self.factors.items()
+        }
         self._rows: list[dict[str, Any]] = []
         self._log: list[dict[str, Any]] = []
 
@@ -246,9 +262,7 @@ class Minimisation:
             value = participant[f]
             hits = [i for i, lv in enumerate(levels) if lv == value or str(lv) == str(value)]
             if not hits:
-                raise DataError(
-                    f"Factor {f!r} has no level {value!r}; expected one of {levels!r}."
-                )
+                raise DataError(f"Factor {f!r} has no level {value!r}; expected one of {levels!r}.")
             out[f] = hits[0]
         return out
 
@@ -259,8 +273,11 @@ class Minimisation:
         for f, i in idx.items():
             counts = self._counts[f][i]
             trial = counts[None, :] + np.eye(k)  # row a: counts if arm a is chosen
-            spread = (trial.max(axis=1) - trial.min(axis=1) if self.imbalance == "range"
-                      else trial.var(axis=1, ddof=1))
+            spread = (
+                trial.max(axis=1) - trial.min(axis=1)
+                if self.imbalance == "range"
+                else trial.var(axis=1, ddof=1)
+            )
             score += self.weights[f] * spread
         return score
 
@@ -291,12 +308,17 @@ class Minimisation:
         pid = id if id is not None else len(self._rows) + 1
         values = {f: self.factors[f][i] for f, i in idx.items()}
         self._rows.append({"participant": pid, **values, "arm": self.arms[arm]})
-        self._log.append({
-            "participant": pid, **values,
-            **{f"score_{a}": s for a, s in zip(self.arms, scores, strict=True)},
-            "best": ", ".join(self.arms[b] for b in best),
-            "p_best_used": p_used, "draw": u, "arm": self.arms[arm],
-        })
+        self._log.append(
+            {
+                "participant": pid,
+                **values,
+                **{f"score_{a}": s for a, s in zip(self.arms, scores, strict=True)},
+                "best": ", ".join(self.arms[b] for b in best),
+                "p_best_used": p_used,
+                "draw": u,
+                "arm": self.arms[arm],
+            }
+        )
         return self.arms[arm]
 
     @property
@@ -312,13 +334,21 @@ class Minimisation:
         return pd.DataFrame(self._log)
 
     def __repr__(self) -> str:
-        return (f"Minimisation(arms={self.arms}, factors={list(self.factors)}, "
-                f"p_best={self.p_best}, assigned={len(self._rows)})")
+        return (
+            f"Minimisation(arms={self.arms}, factors={list(self.factors)}, "
+            f"p_best={self.p_best}, assigned={len(self._rows)})"
+        )
 
 
-def minimisation(*, factors: Mapping[str, Sequence[Any]], arms: Sequence[str],
-                 p_best: float = 0.8, weights: Mapping[str, float] | None = None,
-                 imbalance: str = "range", rng: Any = None) -> Minimisation:
+def minimisation(
+    *,
+    factors: Mapping[str, Sequence[Any]],
+    arms: Sequence[str],
+    p_best: float = 0.8,
+    weights: Mapping[str, float] | None = None,
+    imbalance: str = "range",
+    rng: Any = None,
+) -> Minimisation:
     """Pocock–Simon minimisation with a random element (Pocock & Simon 1975).
 
     For each new participant, the imbalance each arm would create is summed over
@@ -360,8 +390,9 @@ def minimisation(*, factors: Mapping[str, Sequence[Any]], arms: Sequence[str],
     >>> rs.allocation.balance(m.allocations, ["gmfcs"])["imbalance"].tolist()
     [1, 0, 0]
     """
-    return Minimisation(factors=factors, arms=arms, p_best=p_best, weights=weights,
-                        imbalance=imbalance, rng=rng)
+    return Minimisation(
+        factors=factors, arms=arms, p_best=p_best, weights=weights, imbalance=imbalance, rng=rng
+    )
 
 
 def _check_label_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -373,8 +404,7 @@ def _check_label_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
         check_labels(frame[col], str(col))
 
 
-def balance(allocations: pd.DataFrame, factors: Sequence[str], *, arm: str = "arm"
-            ) -> pd.DataFrame:
+def balance(allocations: pd.DataFrame, factors: Sequence[str], *, arm: str = "arm") -> pd.DataFrame:
     """Counts per factor level and arm, with the imbalance (max − min) of each level.
 
     Parameters
@@ -409,24 +439,34 @@ def balance(allocations: pd.DataFrame, factors: Sequence[str], *, arm: str = "ar
         )
     _check_label_columns(allocations, [arm, *cols])
     arms_col = allocations[arm]
-    arm_levels = (list(arms_col.cat.categories) if isinstance(arms_col.dtype, pd.CategoricalDtype)
-                  else sorted(arms_col.dropna().unique(), key=str))
+    arm_levels = (
+        list(arms_col.cat.categories)
+        if isinstance(arms_col.dtype, pd.CategoricalDtype)
+        else sorted(arms_col.dropna().unique(), key=str)
+    )
     rows = []
     for f in cols:
-        table = pd.crosstab(allocations[f], pd.Categorical(arms_col, categories=arm_levels),
-                            dropna=False)
+        table = pd.crosstab(
+            allocations[f], pd.Categorical(arms_col, categories=arm_levels), dropna=False
+        )
         for level, counts in table.iterrows():
             c = counts.reindex(arm_levels, fill_value=0).to_numpy(dtype=int)
-            rows.append({"factor": f, "level": level,
-                         **{str(a): int(v) for a, v in zip(arm_levels, c, strict=True)},
-                         "imbalance": int(c.max() - c.min())})
+            rows.append(
+                {
+                    "factor": f,
+                    "level": level,
+                    **{str(a): int(v) for a, v in zip(arm_levels, c, strict=True)},
+                    "imbalance": int(c.max() - c.min()),
+                }
+            )
     out = pd.DataFrame(rows)
     out.attrs["total_imbalance"] = int(out["imbalance"].sum()) if len(out) else 0
     return out
 
 
-def export_concealed(allocations: pd.DataFrame, path: str | Path, *,
-                     prefix: str = "R") -> pd.DataFrame:
+def export_concealed(
+    allocations: pd.DataFrame, path: str | Path, *, prefix: str = "R"
+) -> pd.DataFrame:
     """Write the concealed allocation list and return the recruiter's list.
 
     The file at ``path`` (CSV) holds, for the independent person who keeps it, one
@@ -445,24 +485,29 @@ def export_concealed(allocations: pd.DataFrame, path: str | Path, *,
     (False, 'R-s1-001')
     """
     if not isinstance(allocations, pd.DataFrame) or "arm" not in allocations.columns:
-        raise DataError("'allocations' must be a DataFrame with an 'arm' column "
-                        "(as permuted_blocks returns).")
+        raise DataError(
+            "'allocations' must be a DataFrame with an 'arm' column (as permuted_blocks returns)."
+        )
     if not isinstance(prefix, str):
         raise DataError(f"'prefix' must be text (e.g. 'R'); got {show_value(prefix)}.")
-    _check_label_columns(allocations, ["arm", *(["stratum"] if "stratum" in allocations
-                                                 else [])])
+    _check_label_columns(allocations, ["arm", *(["stratum"] if "stratum" in allocations else [])])
     if "sequence" in allocations.columns:
         q = pd.to_numeric(allocations["sequence"], errors="coerce")
         if q.isna().any() or not (q == np.round(q)).all():
-            raise DataError("Column 'sequence' of 'allocations' must hold whole numbers (the "
-                            "order within a stratum).")
+            raise DataError(
+                "Column 'sequence' of 'allocations' must hold whole numbers (the "
+                "order within a stratum)."
+            )
     frame = allocations.copy()
     if "stratum" in frame.columns:
         s_codes = pd.factorize(frame["stratum"])[0] + 1
     else:
         s_codes = np.ones(len(frame), dtype=int)
-    seq = (frame["sequence"].to_numpy().astype(int) if "sequence" in frame.columns
-           else np.arange(1, len(frame) + 1))
+    seq = (
+        frame["sequence"].to_numpy().astype(int)
+        if "sequence" in frame.columns
+        else np.arange(1, len(frame) + 1)
+    )
     frame.insert(0, "code", [f"{prefix}-s{s}-{q:03d}" for s, q in zip(s_codes, seq, strict=True)])
     frame.to_csv(path, index=False)
     public_cols = [c for c in frame.columns if c not in ("arm", "block", "block_size")]

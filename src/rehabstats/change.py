@@ -56,22 +56,27 @@ CATEGORIES: tuple[str, str, str] = ("improved", "unchanged", "deteriorated")
 def _param_array(value: Any, name: str) -> tuple[_FloatArray, bool]:
     """Scalar or array-like parameter -> (float array, was_scalar); rejects NaN/inf/non-numbers."""
     if isinstance(value, bool) or isinstance(value, (str, bytes)):
-        raise DataError(f"The '{name}' argument must be a number or an array of numbers; "
-                        f"got {_v.show_value(value)}.")
+        raise DataError(
+            f"The '{name}' argument must be a number or an array of numbers; "
+            f"got {_v.show_value(value)}."
+        )
     scalar = isinstance(value, (numbers.Real, np.number))
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise DataError(f"The '{name}' argument must be a number or an array of numbers; "
-                        f"got {_v.show_value(value)}.") from None
+        raise DataError(
+            f"The '{name}' argument must be a number or an array of numbers; "
+            f"got {_v.show_value(value)}."
+        ) from None
     if arr.dtype.kind == "b":  # pragma: no cover - asarray(dtype=float) never gives bool
         raise DataError(f"The '{name}' argument must be numeric; got booleans.")
     if arr.size == 0:
         raise DataError(f"The '{name}' argument is empty.")
     if not np.isfinite(arr).all():
         bad = arr[~np.isfinite(arr)].flat[0]
-        raise DataError(f"The '{name}' argument must be finite (no NaN or infinity); "
-                        f"got {_v.show_value(bad)}.")
+        raise DataError(
+            f"The '{name}' argument must be finite (no NaN or infinity); got {_v.show_value(bad)}."
+        )
     return arr, scalar or arr.ndim == 0
 
 
@@ -79,8 +84,10 @@ def _check_sd(sd: Any, name: str = "sd") -> tuple[_FloatArray, bool]:
     arr, scalar = _param_array(sd, name)
     if (arr < 0).any():
         bad = arr[arr < 0].flat[0]
-        raise DataError(f"The '{name}' argument is a standard deviation and must be zero or "
-                        f"more; got {_v.show_value(bad)}.")
+        raise DataError(
+            f"The '{name}' argument is a standard deviation and must be zero or "
+            f"more; got {_v.show_value(bad)}."
+        )
     return arr, scalar
 
 
@@ -222,8 +229,9 @@ def _announce(n_dropped: int, what: str, nan_policy: str) -> None:
         return
     if nan_policy == "raise":
         raise DataError(f"{what} contains {n_dropped} missing value(s) and nan_policy='raise'.")
-    warnings.warn(f"{n_dropped} missing value(s) in {what} were omitted.", RehabStatsWarning,
-                  stacklevel=3)
+    warnings.warn(
+        f"{n_dropped} missing value(s) in {what} were omitted.", RehabStatsWarning, stacklevel=3
+    )
 
 
 def _scalar_param(value: Any, name: str, *, allow_zero: bool) -> float:
@@ -347,8 +355,10 @@ def reliable_change(
     # -- denominator
     if denominator == "sd_diff":
         if sd_diff is None:
-            raise DataError("denominator='sd_diff' needs the observed SD of difference scores "
-                            "as 'sd_diff' (e.g. from a test-retest or control sample).")
+            raise DataError(
+                "denominator='sd_diff' needs the observed SD of difference scores "
+                "as 'sd_diff' (e.g. from a test-retest or control sample)."
+            )
         s_diff = _scalar_param(sd_diff, "sd_diff", allow_zero=False)
         for name, val in (("sd", sd), ("reliability", reliability)):
             if val is not None:  # still validate what was given
@@ -356,40 +366,52 @@ def reliable_change(
         method_label = "temkin-sd-diff"
     else:
         if sd_diff is not None:
-            raise DataError("'sd_diff' is only used with denominator='sd_diff'; "
-                            f"got sd_diff={_v.show_value(sd_diff)} with denominator='se_diff'.")
+            raise DataError(
+                "'sd_diff' is only used with denominator='sd_diff'; "
+                f"got sd_diff={_v.show_value(sd_diff)} with denominator='se_diff'."
+            )
         if sd is None or reliability is None:
             raise DataError("'sd' and 'reliability' are required with denominator='se_diff'.")
         s_pre = _scalar_param(sd, "sd", allow_zero=False)
-        rel = float(_check_reliability(_scalar_param(reliability, "reliability",
-                                                     allow_zero=True))[0])
+        rel = float(
+            _check_reliability(_scalar_param(reliability, "reliability", allow_zero=True))[0]
+        )
         if method == "jacobson-truax":
             if sd_post is not None:
                 raise DataError("'sd_post' is only used by method='christensen-mendoza'.")
             s_diff = math.sqrt(2.0) * s_pre * math.sqrt(1.0 - rel)
         else:
             if sd_post is None:
-                raise DataError("method='christensen-mendoza' needs the SD of the post scores "
-                                "as 'sd_post'.")
+                raise DataError(
+                    "method='christensen-mendoza' needs the SD of the post scores as 'sd_post'."
+                )
             s_post = _scalar_param(sd_post, "sd_post", allow_zero=False)
             var = s_pre**2 + s_post**2 - 2.0 * s_pre * s_post * rel
             s_diff = math.sqrt(max(var, 0.0))
         if s_diff <= 0:
-            raise DataError("The standard error of the difference is zero (reliability 0 "
-                            "cannot give this; check 'sd' and 'sd_post'), so the RCI is "
-                            "undefined.")
+            raise DataError(
+                "The standard error of the difference is zero (reliability 0 "
+                "cannot give this; check 'sd' and 'sd_post'), so the RCI is "
+                "undefined."
+            )
         method_label = method
 
     # -- data (paired by position; two Series must agree on who is who)
-    if (isinstance(pre, pd.Series) and isinstance(post, pd.Series)
-            and not pre.index.equals(post.index)):
-        raise DataError("'pre' and 'post' are Series with different indexes; pairs are "
-                        "matched by position, so align them first (e.g. post.reindex(pre.index)).")
+    if (
+        isinstance(pre, pd.Series)
+        and isinstance(post, pd.Series)
+        and not pre.index.equals(post.index)
+    ):
+        raise DataError(
+            "'pre' and 'post' are Series with different indexes; pairs are "
+            "matched by position, so align them first (e.g. post.reindex(pre.index))."
+        )
     a, index = _numeric_vector(pre, "pre")
     b, _ = _numeric_vector(post, "post")
     if a.size != b.size:
-        raise DataError(f"'pre' and 'post' are paired and must have the same length; "
-                        f"got {a.size} and {b.size}.")
+        raise DataError(
+            f"'pre' and 'post' are paired and must have the same length; got {a.size} and {b.size}."
+        )
     if a.size == 0:
         raise DataError("'pre' and 'post' are empty.")
     keep = ~(np.isnan(a) | np.isnan(b))
@@ -404,8 +426,7 @@ def reliable_change(
     criterion = float(stats.norm.ppf(0.5 + ci / 2.0))
     reliable = np.abs(rci) > criterion
     sign = 1.0 if improvement == "increase" else -1.0
-    labels = np.where(~reliable, "unchanged", np.where(sign * rci > 0, "improved",
-                                                        "deteriorated"))
+    labels = np.where(~reliable, "unchanged", np.where(sign * rci > 0, "improved", "deteriorated"))
     out = pd.DataFrame(
         {
             "pre": a,
@@ -418,8 +439,13 @@ def reliable_change(
         index=index,
     )
     out.attrs.update(
-        method=method_label, denominator=denominator, s_diff=s_diff, criterion=criterion,
-        ci=ci, improvement=improvement, n_omitted=n_omitted,
+        method=method_label,
+        denominator=denominator,
+        s_diff=s_diff,
+        criterion=criterion,
+        ci=ci,
+        improvement=improvement,
+        n_omitted=n_omitted,
     )
     return out
 
@@ -490,19 +516,23 @@ class ResponderResult(Result):
         """One row: ``measure, estimate, ci_low, ci_high, ci_level, ci_method, n_responders,
         n, n_omitted, mcid, improvement``.
         """
-        return pd.DataFrame([{
-            "measure": "responder_proportion",
-            "estimate": self.proportion,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "ci_level": self.ci_level,
-            "ci_method": self.ci_method,
-            "n_responders": self.n_responders,
-            "n": self.n,
-            "n_omitted": self.n_omitted,
-            "mcid": self.mcid,
-            "improvement": self.improvement,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": "responder_proportion",
+                    "estimate": self.proportion,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "ci_level": self.ci_level,
+                    "ci_method": self.ci_method,
+                    "n_responders": self.n_responders,
+                    "n": self.n,
+                    "n_omitted": self.n_omitted,
+                    "mcid": self.mcid,
+                    "improvement": self.improvement,
+                }
+            ]
+        )
 
     def summary(self) -> str:
         """One line, e.g. ``7/10 responders (70.0%) [95% CI 39.7%, 89.2%] (wilson) ...``."""
@@ -598,10 +628,15 @@ def responders(
     ci = _v.check_ci(ci)
     ci_method = _v.check_option(ci_method, "ci_method", ("wilson", "clopper-pearson"))
     nan_policy = _v.check_nan_policy(nan_policy)
-    if (isinstance(mcid, (numbers.Real, np.number)) and not isinstance(mcid, bool)
-            and float(mcid) <= 0):
-        raise DataError(f"The 'mcid' argument is a magnitude and must be greater than zero "
-                        f"(the direction comes from 'improvement'/'measure'); got {_v.show_value(mcid)}.")
+    if (
+        isinstance(mcid, (numbers.Real, np.number))
+        and not isinstance(mcid, bool)
+        and float(mcid) <= 0
+    ):
+        raise DataError(
+            f"The 'mcid' argument is a magnitude and must be greater than zero "
+            f"(the direction comes from 'improvement'/'measure'); got {_v.show_value(mcid)}."
+        )
     mcid_v = _v.check_positive(mcid, "mcid")
 
     values, index = _numeric_vector(change, "change")
@@ -624,8 +659,16 @@ def responders(
         low, high = _clopper_pearson(k, n, ci)
     persons = pd.DataFrame({"change": values, "responder": flags}, index=index)
     return ResponderResult(
-        proportion=k / n, ci_low=low, ci_high=high, ci_level=ci, ci_method=ci_method,
-        n_responders=k, n=n, n_omitted=n_omitted, mcid=mcid_v, improvement=improvement,
+        proportion=k / n,
+        ci_low=low,
+        ci_high=high,
+        ci_level=ci,
+        ci_method=ci_method,
+        n_responders=k,
+        n=n,
+        n_omitted=n_omitted,
+        mcid=mcid_v,
+        improvement=improvement,
         persons=persons,
     )
 
@@ -709,7 +752,9 @@ def gas_tscore(
     """
     rho_v = _v.check_positive(rho, "rho", allow_zero=True)
     if rho_v > 1:
-        raise DataError(f"The 'rho' argument is a correlation and must be in [0, 1]; got {_v.show_value(rho)}.")
+        raise DataError(
+            f"The 'rho' argument is a correlation and must be in [0, 1]; got {_v.show_value(rho)}."
+        )
     nan_policy = _v.check_nan_policy(nan_policy)
 
     kind: str
@@ -722,7 +767,9 @@ def gas_tscore(
         x = np.column_stack([c.to_numpy(dtype=float) for c in cols])
     else:
         if isinstance(scores, (str, bytes)):
-            raise DataError(f"'scores' must be numbers in -2..2; got a string {_v.show_value(scores)}.")
+            raise DataError(
+                f"'scores' must be numbers in -2..2; got a string {_v.show_value(scores)}."
+            )
         raw = np.asarray(scores.to_numpy() if isinstance(scores, pd.Series) else scores)
         if raw.ndim <= 1:
             kind = "vector"
@@ -750,8 +797,10 @@ def gas_tscore(
     n_missing = int(np.isnan(x).sum())
     if n_missing:
         if kind == "vector":
-            raise DataError(f"'scores' contains {n_missing} missing value(s); drop unset goals "
-                            "(and their weights) or pass a persons x goals table.")
+            raise DataError(
+                f"'scores' contains {n_missing} missing value(s); drop unset goals "
+                "(and their weights) or pass a persons x goals table."
+            )
         _announce(n_missing, "goal scores", nan_policy)
 
     n_goals = x.shape[1]
@@ -760,8 +809,9 @@ def gas_tscore(
     else:
         w = _v._to_numeric_1d(weights, "weights")
         if w.size != n_goals:
-            raise DataError(f"'weights' needs one weight per goal: {n_goals} goal(s), "
-                            f"got {w.size} weight(s).")
+            raise DataError(
+                f"'weights' needs one weight per goal: {n_goals} goal(s), got {w.size} weight(s)."
+            )
         if np.isnan(w).any() or (w < 0).any():
             raise DataError("'weights' must be non-negative numbers without missing values.")
         if not (w > 0).any():

@@ -55,8 +55,9 @@ def _check_keys(frame: pd.DataFrame, columns: Sequence[str], what: str = "data")
         series = frame[col]
         if series.isna().any():
             rows = [int(i) for i in np.flatnonzero(series.isna().to_numpy())][:10]
-            raise DataError(f"Column '{col}' of '{what}' has missing labels (rows {rows}); "
-                            "every row needs one.")
+            raise DataError(
+                f"Column '{col}' of '{what}' has missing labels (rows {rows}); every row needs one."
+            )
         check_labels(series, str(col))
 
 
@@ -151,9 +152,12 @@ def clean_labels(values: Any, *, name: str = "labels", normalize: bool = False) 
             mapping[lab] = best.strip()
     warnings.warn(
         f"Column '{name}': merged labels that differ only in case or spaces: "
-        + "; ".join(f"{' / '.join(repr(x) for x in v)} -> {mapping[v[0]]!r}"
-                    for v in variants.values()) + ".",
-        RehabStatsWarning, stacklevel=2,
+        + "; ".join(
+            f"{' / '.join(repr(x) for x in v)} -> {mapping[v[0]]!r}" for v in variants.values()
+        )
+        + ".",
+        RehabStatsWarning,
+        stacklevel=2,
     )
     out = series.copy()
     mask = out.notna()
@@ -173,8 +177,9 @@ def _check_visits(visits: Any) -> list[Any]:
     return labels
 
 
-def _measure_columns(measures: Any, visits: list[Any], columns: pd.Index, sep: str
-                     ) -> dict[str, list[str]]:
+def _measure_columns(
+    measures: Any, visits: list[Any], columns: pd.Index, sep: str
+) -> dict[str, list[str]]:
     if not isinstance(measures, Mapping) or not measures:
         raise DataError(
             "'measures' maps each measure to its columns in visit order, e.g. "
@@ -188,8 +193,9 @@ def _measure_columns(measures: Any, visits: list[Any], columns: pd.Index, sep: s
         elif isinstance(spec, Sequence):
             cols = [str(c) for c in spec]
         else:
-            raise DataError(f"'measures' entry {measure!r} must be a list of columns or a stub; "
-                            f"got {spec!r}.")
+            raise DataError(
+                f"'measures' entry {measure!r} must be a list of columns or a stub; got {spec!r}."
+            )
         if len(cols) != len(visits):
             raise DataError(
                 f"Measure {measure!r} names {len(cols)} column(s) {cols} but there are "
@@ -205,10 +211,18 @@ def _measure_columns(measures: Any, visits: list[Any], columns: pd.Index, sep: s
     return out
 
 
-def to_long(wide: pd.DataFrame, *, id: str, measures: Mapping[str, Any],
-            visits: Sequence[Any], arm: str | None = None, covariates: Sequence[str] = (),
-            normalize_labels: bool = False, sep: str = "_", visit: str = "visit"
-            ) -> pd.DataFrame:
+def to_long(
+    wide: pd.DataFrame,
+    *,
+    id: str,
+    measures: Mapping[str, Any],
+    visits: Sequence[Any],
+    arm: str | None = None,
+    covariates: Sequence[str] = (),
+    normalize_labels: bool = False,
+    sep: str = "_",
+    visit: str = "visit",
+) -> pd.DataFrame:
     """Reshape a wide export (one row per participant) to tidy long data.
 
     Parameters
@@ -262,19 +276,25 @@ def to_long(wide: pd.DataFrame, *, id: str, measures: Mapping[str, Any],
     check_labels(ids, str(id))
     dup = ids[ids.duplicated(keep=False)].unique().tolist()
     if dup:
-        raise DataError(f"Column '{id}' must identify one row per participant; repeated: "
-                        f"{_show(dup)}.")
-    check_finite(frame, [c for mcols in cols.values() for c in mcols],
-                 {c: m for m, mcols in cols.items() for c in mcols})
+        raise DataError(
+            f"Column '{id}' must identify one row per participant; repeated: {_show(dup)}."
+        )
+    check_finite(
+        frame,
+        [c for mcols in cols.values() for c in mcols],
+        {c: m for m, mcols in cols.items() for c in mcols},
+    )
     n, k = len(frame), len(labels)
     out = pd.DataFrame({id: np.repeat(ids.to_numpy(), k)})
     if arm:
-        out[arm] = np.repeat(clean_labels(frame[arm], name=arm,
-                                          normalize=normalize_labels).to_numpy(), k)
+        out[arm] = np.repeat(
+            clean_labels(frame[arm], name=arm, normalize=normalize_labels).to_numpy(), k
+        )
     for c in covariates:
         out[c] = np.repeat(frame[c].to_numpy(), k)
-    out[visit] = pd.Categorical.from_codes(np.tile(np.arange(k), n), categories=labels,
-                                           ordered=True)
+    out[visit] = pd.Categorical.from_codes(
+        np.tile(np.arange(k), n), categories=labels, ordered=True
+    )
     for measure, mcols in cols.items():
         out[measure] = frame[mcols].to_numpy().reshape(n * k)
         try:
@@ -284,9 +304,16 @@ def to_long(wide: pd.DataFrame, *, id: str, measures: Mapping[str, Any],
     return out
 
 
-def to_wide(long: pd.DataFrame, *, id: str, visit: str, values: str | Sequence[str],
-            visit_order: Sequence[Any] | None = None, sep: str = "_",
-            keep: Sequence[str] = ()) -> pd.DataFrame:
+def to_wide(
+    long: pd.DataFrame,
+    *,
+    id: str,
+    visit: str,
+    values: str | Sequence[str],
+    visit_order: Sequence[Any] | None = None,
+    sep: str = "_",
+    keep: Sequence[str] = (),
+) -> pd.DataFrame:
     """Reshape long data to one row per participant (``{value}{sep}{visit}`` columns).
 
     The visit columns follow the library's one visit-order rule: ``visit_order``, else the
@@ -309,12 +336,15 @@ def to_wide(long: pd.DataFrame, *, id: str, visit: str, values: str | Sequence[s
     _need(frame, [id, visit, *vals, *keep], "long")
     _check_keys(frame, [id, visit], "long")
     check_finite(frame, vals, {v: "values" for v in vals})
-    order = resolve_visit_order(frame, visit, id,
-                                None if visit_order is None else _check_visits(visit_order))
+    order = resolve_visit_order(
+        frame, visit, id, None if visit_order is None else _check_visits(visit_order)
+    )
     dup = frame.duplicated([id, visit], keep=False)
     if dup.any():
-        raise DataError(f"Participants {_show(frame.loc[dup, id].unique().tolist())} have "
-                        f"more than one row for a visit in '{visit}'.")
+        raise DataError(
+            f"Participants {_show(frame.loc[dup, id].unique().tolist())} have "
+            f"more than one row for a visit in '{visit}'."
+        )
     key = frame[visit].map(str)
     wide = frame.assign(_v=key).pivot(index=id, columns="_v", values=vals)
     columns = [(val, str(v)) for val in vals for v in order if (val, str(v)) in wide.columns]
@@ -328,9 +358,15 @@ def to_wide(long: pd.DataFrame, *, id: str, visit: str, values: str | Sequence[s
     return wide
 
 
-def check_outcome(data: pd.DataFrame, *, outcome: str, subject: str | None = None,
-                  measure: str | None = None, sentinels: Sequence[Any] = DEFAULT_SENTINELS,
-                  action: str = "raise") -> pd.DataFrame:
+def check_outcome(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    subject: str | None = None,
+    measure: str | None = None,
+    sentinels: Sequence[Any] = DEFAULT_SENTINELS,
+    action: str = "raise",
+) -> pd.DataFrame:
     """Find missing-data codes and impossible values in an outcome column.
 
     Exports code "not done" as −99, −999, 999 or "."; analysed as numbers they are
@@ -370,13 +406,13 @@ def check_outcome(data: pd.DataFrame, *, outcome: str, subject: str | None = Non
         except (TypeError, ValueError):
             pass
     as_text = col.map(lambda v: "" if v is None or v is pd.NA else str(v).strip())
-    numeric = pd.to_numeric(col.where(~as_text.isin(sentinel_text) | col.isna()),
-                            errors="coerce").astype(float)
+    numeric = pd.to_numeric(
+        col.where(~as_text.isin(sentinel_text) | col.isna()), errors="coerce"
+    ).astype(float)
     is_sentinel = (as_text.isin(sentinel_text) & col.notna()) | numeric.isin(sentinel_num)
     bad_text = numeric.isna() & col.notna() & ~is_sentinel
     if bad_text.any():
-        shown = _show([f"{w} ({v!r})" for w, v in zip(who[bad_text], col[bad_text],
-                                                      strict=True)])
+        shown = _show([f"{w} ({v!r})" for w, v in zip(who[bad_text], col[bad_text], strict=True)])
         raise DataError(f"Column '{outcome}' has values that are not numbers: {shown}.")
     problems: list[tuple[str, pd.Series]] = []
     if is_sentinel.any():
@@ -391,8 +427,9 @@ def check_outcome(data: pd.DataFrame, *, outcome: str, subject: str | None = Non
         out_of_range = ~is_sentinel & numeric.notna() & ((numeric < low) | (numeric > high))
         if out_of_range.any():
             rng_text = f"{format_number(m.lower, 2)} to {format_number(m.upper, 2)}"
-            problems.append((f"values outside the {m.label} range ({rng_text} {m.unit})",
-                             out_of_range))
+            problems.append(
+                (f"values outside the {m.label} range ({rng_text} {m.unit})", out_of_range)
+            )
     result = frame.copy()
     if not problems:
         result[outcome] = numeric
@@ -410,24 +447,33 @@ def check_outcome(data: pd.DataFrame, *, outcome: str, subject: str | None = Non
     for _, mask in problems:
         bad |= mask.to_numpy()
     numeric[bad] = np.nan
-    warnings.warn(f"Column '{outcome}': set to missing " + "; ".join(lines) + ".",
-                  RehabStatsWarning, stacklevel=2)
+    warnings.warn(
+        f"Column '{outcome}': set to missing " + "; ".join(lines) + ".",
+        RehabStatsWarning,
+        stacklevel=2,
+    )
     result[outcome] = numeric
     return result
 
 
-def _baseline_values(frame: pd.DataFrame, outcome: str, visit: str, subject: str,
-                     baseline_visit: Any) -> tuple[pd.Series, pd.Series]:
+def _baseline_values(
+    frame: pd.DataFrame, outcome: str, visit: str, subject: str, baseline_visit: Any
+) -> tuple[pd.Series, pd.Series]:
     _need(frame, [outcome, visit, subject])
     _check_keys(frame, [visit, subject], "long")
     _numeric(frame, outcome, "long")
     vcol = frame[visit]
     is_base = vcol.map(str) == str(baseline_visit)
     if not is_base.any():
-        present = (list(vcol.cat.categories) if isinstance(vcol.dtype, pd.CategoricalDtype)
-                   else vcol.dropna().unique().tolist())
-        raise DataError(f"The 'baseline_visit' {baseline_visit!r} is not in the visit column "
-                        f"'{visit}'; visits are {present}.")
+        present = (
+            list(vcol.cat.categories)
+            if isinstance(vcol.dtype, pd.CategoricalDtype)
+            else vcol.dropna().unique().tolist()
+        )
+        raise DataError(
+            f"The 'baseline_visit' {baseline_visit!r} is not in the visit column "
+            f"'{visit}'; visits are {present}."
+        )
     base_rows = frame[is_base]
     dup = base_rows[subject][base_rows[subject].duplicated()].unique().tolist()
     if dup:
@@ -436,8 +482,15 @@ def _baseline_values(frame: pd.DataFrame, outcome: str, visit: str, subject: str
     return pd.Series(values.to_numpy(), index=base_rows[subject].to_numpy()), is_base
 
 
-def baseline_as_covariate(long: pd.DataFrame, *, outcome: str, visit: str, subject: str,
-                          baseline_visit: Any, name: str = "baseline") -> pd.DataFrame:
+def baseline_as_covariate(
+    long: pd.DataFrame,
+    *,
+    outcome: str,
+    visit: str,
+    subject: str,
+    baseline_visit: Any,
+    name: str = "baseline",
+) -> pd.DataFrame:
     """Post-baseline rows with the participant's baseline value as a column (ICH E9 shape).
 
     The usual primary analysis of a rehab trial models the follow-up visits adjusted for
@@ -462,17 +515,28 @@ def baseline_as_covariate(long: pd.DataFrame, *, outcome: str, visit: str, subje
     out[name] = out[subject].map(base)
     lacking = out.loc[out[name].isna(), subject].unique().tolist()
     if lacking:
-        warnings.warn(f"No baseline {outcome!r} at visit {baseline_visit!r} for participants "
-                      f"{_show(lacking)}; their '{name}' is missing.", RehabStatsWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"No baseline {outcome!r} at visit {baseline_visit!r} for participants "
+            f"{_show(lacking)}; their '{name}' is missing.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     if isinstance(out[visit].dtype, pd.CategoricalDtype):
         out[visit] = out[visit].cat.remove_categories(
-            [c for c in out[visit].cat.categories if str(c) == str(baseline_visit)])
+            [c for c in out[visit].cat.categories if str(c) == str(baseline_visit)]
+        )
     return out.reset_index(drop=True)
 
 
-def change_scores(long: pd.DataFrame, *, outcome: str, visit: str, subject: str,
-                  baseline_visit: Any, name: str = "change") -> pd.DataFrame:
+def change_scores(
+    long: pd.DataFrame,
+    *,
+    outcome: str,
+    visit: str,
+    subject: str,
+    baseline_visit: Any,
+    name: str = "change",
+) -> pd.DataFrame:
     """Post-baseline rows with ``change = outcome − baseline`` (and the baseline).
 
     Examples
@@ -485,8 +549,9 @@ def change_scores(long: pd.DataFrame, *, outcome: str, visit: str, subject: str,
     >>> row["visit"], bool(round(row["mal_aou"] - row["baseline"], 2) == round(row["change"], 2))
     ('post', True)
     """
-    out = baseline_as_covariate(long, outcome=outcome, visit=visit, subject=subject,
-                                baseline_visit=baseline_visit)
+    out = baseline_as_covariate(
+        long, outcome=outcome, visit=visit, subject=subject, baseline_visit=baseline_visit
+    )
     if name in long.columns:
         raise DataError(f"'long' already has a column '{name}'; choose another name=.")
     out[name] = _numeric(out, outcome, "long") - out["baseline"]

@@ -128,21 +128,36 @@ class Table(Result):
         """A LaTeX ``table`` environment (booktabs rules) with caption and notes."""
         body = self.frame.to_latex(index=False, escape=True)
         notes = "\n".join(r"\par\footnotesize " + _latex_escape(n) for n in self.notes)
-        return ("\\begin{table}\n\\caption{" + _latex_escape(self.title) + "}\n" + body
-                + notes + "\n\\end{table}\n")
+        return (
+            "\\begin{table}\n\\caption{"
+            + _latex_escape(self.title)
+            + "}\n"
+            + body
+            + notes
+            + "\n\\end{table}\n"
+        )
 
     def __repr__(self) -> str:
         return f"<Table {self.title!r}: {self.frame.shape[0]} rows>"
 
 
 def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _latex_escape(text: str) -> str:
-    for a, b in [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-                 ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("<", r"$<$"),
-                 (">", r"$>$")]:
+    for a, b in [
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("<", r"$<$"),
+        (">", r"$>$"),
+    ]:
         text = text.replace(a, b)
     return text
 
@@ -152,8 +167,9 @@ def _need(data: Any, columns: Sequence[str | None]) -> pd.DataFrame:
         raise DataError(f"'data' must be a pandas DataFrame; got {type(data).__name__}.")
     missing = [c for c in columns if c is not None and c not in data.columns]
     if missing:
-        raise DataError(f"Column(s) {missing} are not in the data; its columns are "
-                        f"{list(data.columns)}.")
+        raise DataError(
+            f"Column(s) {missing} are not in the data; its columns are {list(data.columns)}."
+        )
     return data
 
 
@@ -166,8 +182,9 @@ def _arm_levels(series: pd.Series, reference: Any) -> list[Any]:
     return [ref, *[lv for lv in levels if lv != ref]]
 
 
-def _visit_levels(frame: pd.DataFrame, visit: str, subject: str | None,
-                  visit_order: Sequence[Any] | None) -> list[Any]:
+def _visit_levels(
+    frame: pd.DataFrame, visit: str, subject: str | None, visit_order: Sequence[Any] | None
+) -> list[Any]:
     """Visit order by the library's one rule (``rehabstats._entry.resolve_visit_order``)."""
     return resolve_visit_order(frame, visit, subject, visit_order)
 
@@ -175,10 +192,12 @@ def _visit_levels(frame: pd.DataFrame, visit: str, subject: str | None,
 def _check_digits(digits: Any) -> int:
     from ._validate import show_value
 
-    if (isinstance(digits, bool) or not isinstance(digits, (int, np.integer))
-            or not 0 <= digits <= 6):
-        raise DataError(f"'digits' must be a whole number from 0 to 6; got "
-                        f"{show_value(digits)}.")
+    if (
+        isinstance(digits, bool)
+        or not isinstance(digits, (int, np.integer))
+        or not 0 <= digits <= 6
+    ):
+        raise DataError(f"'digits' must be a whole number from 0 to 6; got {show_value(digits)}.")
     return int(digits)
 
 
@@ -200,8 +219,9 @@ def _labels_present(frame: pd.DataFrame, columns: Sequence[str | None]) -> None:
             continue
         if frame[col].isna().any():
             rows = [int(i) for i in np.flatnonzero(frame[col].isna().to_numpy())][:10]
-            raise DataError(f"Column '{col}' has missing labels (rows {rows}); every row "
-                            "needs one.")
+            raise DataError(
+                f"Column '{col}' has missing labels (rows {rows}); every row needs one."
+            )
         check_labels(frame[col], str(col))
 
 
@@ -213,8 +233,7 @@ def _mean_sd(v: np.ndarray) -> tuple[float, float]:
     if scale == 0:
         return 0.0, (0.0 if v.size > 1 else math.nan)
     u = v / scale
-    return (scale * float(u.mean()),
-            scale * float(u.std(ddof=1)) if v.size > 1 else math.nan)
+    return (scale * float(u.mean()), scale * float(u.std(ddof=1)) if v.size > 1 else math.nan)
 
 
 def _values_frame(vals: list[dict[str, Any]], title: str, stacklevel: int = 3) -> pd.DataFrame:
@@ -228,14 +247,23 @@ def _values_frame(vals: list[dict[str, Any]], title: str, stacklevel: int = 3) -
         v = pd.to_numeric(frame["value"], errors="coerce")
         na = frame[v.isna().to_numpy()]
         if len(na):
-            keys = [c for c in ("variable", "visit", "arm", "group", "level", "statistic")
-                    if c in na.columns]
-            shown = ["/".join(str(r[c]) for c in keys if r[c] is not None and r[c] == r[c])
-                     for _, r in na.head(6).iterrows()]
+            keys = [
+                c
+                for c in ("variable", "visit", "arm", "group", "level", "statistic")
+                if c in na.columns
+            ]
+            shown = [
+                "/".join(str(r[c]) for c in keys if r[c] is not None and r[c] == r[c])
+                for _, r in na.head(6).iterrows()
+            ]
             more = f" and {len(na) - 6} more" if len(na) > 6 else ""
-            warnings.warn(f"{title}: {len(na)} statistic(s) cannot be computed (no values, or "
-                          f"an SD of fewer than two) and are shown as NA: {'; '.join(shown)}"
-                          f"{more}.", RehabStatsWarning, stacklevel=stacklevel)
+            warnings.warn(
+                f"{title}: {len(na)} statistic(s) cannot be computed (no values, or "
+                f"an SD of fewer than two) and are shown as NA: {'; '.join(shown)}"
+                f"{more}.",
+                RehabStatsWarning,
+                stacklevel=stacklevel,
+            )
     return frame
 
 
@@ -245,18 +273,28 @@ def _is_number_column(col: pd.Series) -> bool:
         return False
     present = col.dropna()
     return bool(len(present)) and all(
-        isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in present)
+        isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in present
+    )
 
 
 def _fmt(v: float, digits: int) -> str:
     return "NA" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
 
-def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
-                   categorical: Sequence[str] = (), nonnormal: Sequence[str] = (),
-                   labels: dict[str, str] | None = None, subject: str | None = None,
-                   overall: bool = True, reference: Any = None, digits: int = 1,
-                   normalize_labels: bool = False) -> Table:
+def baseline_table(
+    data: pd.DataFrame,
+    *,
+    arm: str,
+    variables: Sequence[str],
+    categorical: Sequence[str] = (),
+    nonnormal: Sequence[str] = (),
+    labels: dict[str, str] | None = None,
+    subject: str | None = None,
+    overall: bool = True,
+    reference: Any = None,
+    digits: int = 1,
+    normalize_labels: bool = False,
+) -> Table:
     """Table 1: baseline characteristics by arm (and overall), with missing counts.
 
     Numeric variables print as mean (SD), or median [Q1, Q3] when listed in
@@ -317,11 +355,13 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
     arms = clean_labels(frame[arm], name=arm, normalize=normalize_labels)
     arms.index = frame.index
     if arms.isna().any():
-        raise DataError(f"Column '{arm}' has {int(arms.isna().sum())} participant(s) without "
-                        "an arm.")
+        raise DataError(
+            f"Column '{arm}' has {int(arms.isna().sum())} participant(s) without an arm."
+        )
     levels = _arm_levels(arms.rename(arm), reference)
     groups: list[tuple[str, pd.Series]] = [
-        (f"{lv} (n = {int((arms == lv).sum())})", arms == lv) for lv in levels]
+        (f"{lv} (n = {int((arms == lv).sum())})", arms == lv) for lv in levels
+    ]
     if overall:
         groups.append((f"Overall (n = {len(frame)})", pd.Series(True, index=frame.index)))
     names = labels or {}
@@ -330,18 +370,25 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
     vals: list[dict[str, Any]] = []
 
     def add(label: str, cells: list[str]) -> None:
-        rows.append({"Characteristic": label, **dict(zip([g for g, _ in groups], cells,
-                                                         strict=True))})
+        rows.append(
+            {"Characteristic": label, **dict(zip([g for g, _ in groups], cells, strict=True))}
+        )
 
     for var in variables:
         col = frame[var]
         shown = names.get(var, var)
-        is_cat = (var in cat_set or isinstance(col.dtype, pd.CategoricalDtype)
-                  or (not pd.api.types.is_numeric_dtype(col) and not _is_number_column(col))
-                  or pd.api.types.is_bool_dtype(col))
+        is_cat = (
+            var in cat_set
+            or isinstance(col.dtype, pd.CategoricalDtype)
+            or (not pd.api.types.is_numeric_dtype(col) and not _is_number_column(col))
+            or pd.api.types.is_bool_dtype(col)
+        )
         if is_cat:
-            cats = (list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype)
-                    else sorted(col.dropna().unique().tolist(), key=str))
+            cats = (
+                list(col.cat.categories)
+                if isinstance(col.dtype, pd.CategoricalDtype)
+                else sorted(col.dropna().unique().tolist(), key=str)
+            )
             add(f"{shown}, n (%)", [""] * len(groups))
             for c in cats:
                 cells = []
@@ -350,10 +397,18 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
                     k = int((present == c).sum())
                     pct = 100 * k / len(present) if len(present) else math.nan
                     cells.append(f"{k} ({_fmt(pct, digits)})")
-                    vals.append({"variable": var, "level": c, "group": gname,
-                                 "statistic": "n", "value": k})
-                    vals.append({"variable": var, "level": c, "group": gname,
-                                 "statistic": "percent", "value": pct})
+                    vals.append(
+                        {"variable": var, "level": c, "group": gname, "statistic": "n", "value": k}
+                    )
+                    vals.append(
+                        {
+                            "variable": var,
+                            "level": c,
+                            "group": gname,
+                            "statistic": "percent",
+                            "value": pct,
+                        }
+                    )
                 add(f"  {c}", cells)
         else:
             x = _outcome_values(frame, var, "variables")
@@ -361,28 +416,49 @@ def baseline_table(data: pd.DataFrame, *, arm: str, variables: Sequence[str],
             for gname, mask in groups:
                 v = x[mask].dropna().to_numpy()
                 if var in nn_set:
-                    q = (np.percentile(v, [25, 50, 75]) if v.size else [math.nan] * 3)
-                    cells.append(f"{_fmt(q[1], digits)} [{_fmt(q[0], digits)}, "
-                                 f"{_fmt(q[2], digits)}]")
+                    q = np.percentile(v, [25, 50, 75]) if v.size else [math.nan] * 3
+                    cells.append(
+                        f"{_fmt(q[1], digits)} [{_fmt(q[0], digits)}, {_fmt(q[2], digits)}]"
+                    )
                     stats_ = {"median": q[1], "q1": q[0], "q3": q[2]}
                 else:
                     m, s = _mean_sd(v)
                     cells.append(f"{_fmt(m, digits)} ({_fmt(s, digits)})")
                     stats_ = {"mean": m, "sd": s}
                 for k_, val in {**stats_, "n": int(v.size)}.items():
-                    vals.append({"variable": var, "level": None, "group": gname,
-                                 "statistic": k_, "value": val})
+                    vals.append(
+                        {
+                            "variable": var,
+                            "level": None,
+                            "group": gname,
+                            "statistic": k_,
+                            "value": val,
+                        }
+                    )
             add(f"{shown}, {'median [Q1, Q3]' if var in nn_set else 'mean (SD)'}", cells)
         n_missing = [int(col[mask].isna().sum()) for _, mask in groups]
         if any(n_missing):
             add("  missing", [str(k) for k in n_missing])
             for (gname, _), k in zip(groups, n_missing, strict=True):
-                vals.append({"variable": var, "level": None, "group": gname,
-                             "statistic": "missing", "value": k})
-    notes = ("Percentages are of the participants with a value; no significance tests of "
-             "baseline differences (CONSORT 2010).",)
-    return Table(title="Table 1. Baseline characteristics", frame=pd.DataFrame(rows),
-                 values=_values_frame(vals, "Table 1"), notes=notes)
+                vals.append(
+                    {
+                        "variable": var,
+                        "level": None,
+                        "group": gname,
+                        "statistic": "missing",
+                        "value": k,
+                    }
+                )
+    notes = (
+        "Percentages are of the participants with a value; no significance tests of "
+        "baseline differences (CONSORT 2010).",
+    )
+    return Table(
+        title="Table 1. Baseline characteristics",
+        frame=pd.DataFrame(rows),
+        values=_values_frame(vals, "Table 1"),
+        notes=notes,
+    )
 
 
 def _contrasts(fit: Any, arm: str, by: str | None, adjust: str | None) -> pd.DataFrame:
@@ -392,10 +468,21 @@ def _contrasts(fit: Any, arm: str, by: str | None, adjust: str | None) -> pd.Dat
     return fit.contrasts(arm, by=by, **kwargs)
 
 
-def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | None = None,
-                  fit: Any = None, subject: str | None = None, visit_order: Sequence[Any] | None = None,
-                  reference: Any = None, effect_size: str | None = "baseline_sd",
-                  adjust: str | None = None, digits: int = 2, ci: float = 0.95) -> Table:
+def outcome_table(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str | None = None,
+    fit: Any = None,
+    subject: str | None = None,
+    visit_order: Sequence[Any] | None = None,
+    reference: Any = None,
+    effect_size: str | None = "baseline_sd",
+    adjust: str | None = None,
+    digits: int = 2,
+    ci: float = 0.95,
+) -> Table:
     """Table 2: observed outcome by arm and visit, and the model's adjusted differences.
 
     Observed columns give mean (SD) and n per arm (missing outcomes left out). With a
@@ -427,8 +514,9 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
     if fit is not None and reference is None:
         reference = getattr(fit, "reference_arm", None)  # the model's reference arm
     levels = _arm_levels(arms.rename(arm), reference)
-    visits: list[Any] = ([None] if visit is None
-                         else _visit_levels(frame, visit, subject, visit_order))
+    visits: list[Any] = (
+        [None] if visit is None else _visit_levels(frame, visit, subject, visit_order)
+    )
     rows, vals = [], []
     con = es = None
     model_arm = getattr(fit, "arm_name", None) if fit is not None else None
@@ -440,57 +528,90 @@ def outcome_table(data: pd.DataFrame, *, outcome: str, arm: str, visit: str | No
         if effect_size is not None:
             es = fit.effect_sizes(effect_size, by=model_by, ci=ci)
     for v in visits:
-        vmask = (pd.Series(True, index=frame.index) if v is None
-                 else frame[visit].map(str) == str(v))
+        vmask = pd.Series(True, index=frame.index) if v is None else frame[visit].map(str) == str(v)
         row: dict[str, str] = {} if v is None else {"Visit": str(v)}
         for lv in levels:
             yy = y[vmask & (arms == lv)].dropna().to_numpy()
             m, s = _mean_sd(yy)
             row[f"{lv}: mean (SD)"] = f"{_fmt(m, digits)} ({_fmt(s, digits)})"
             row[f"{lv}: n"] = str(yy.size)
-            vals += [{"visit": v, "arm": lv, "statistic": k, "value": val}
-                     for k, val in (("mean", m), ("sd", s), ("n", yy.size))]
+            vals += [
+                {"visit": v, "arm": lv, "statistic": k, "value": val}
+                for k, val in (("mean", m), ("sd", s), ("n", yy.size))
+            ]
         if con is not None:
-            sel = con if (v is None or visit not in con.columns) else \
-                con[con[visit].map(str) == str(v)]
+            sel = (
+                con
+                if (v is None or visit not in con.columns)
+                else con[con[visit].map(str) == str(v)]
+            )
             es_sel = None
             if es is not None:
-                es_sel = es if (v is None or visit not in es.columns) else \
-                    es[es[visit].map(str) == str(v)]
+                es_sel = (
+                    es
+                    if (v is None or visit not in es.columns)
+                    else es[es[visit].map(str) == str(v)]
+                )
             for i, (_, c) in enumerate(sel.iterrows()):
                 label = "" if len(sel) == 1 else f" ({c['contrast']})"
                 row[f"Difference{label} [{round(100 * ci)}% CI]"] = (
                     f"{_fmt(c['estimate'], digits)} [{_fmt(c['ci_low'], digits)}, "
-                    f"{_fmt(c['ci_high'], digits)}]")
+                    f"{_fmt(c['ci_high'], digits)}]"
+                )
                 row[f"p{label}"] = format_p(float(c["p"])).removeprefix("p = ").removeprefix("p ")
-                vals += [{"visit": v, "arm": c["contrast"], "statistic": k, "value": c[k]}
-                         for k in ("estimate", "se", "df", "ci_low", "ci_high", "p")]
+                vals += [
+                    {"visit": v, "arm": c["contrast"], "statistic": k, "value": c[k]}
+                    for k in ("estimate", "se", "df", "ci_low", "ci_high", "p")
+                ]
                 if es_sel is not None and i < len(es_sel):
                     e = es_sel.iloc[i]
                     row[f"Effect size{label}"] = (
                         f"{_fmt(e['estimate'], digits)} [{_fmt(e['ci_low'], digits)}, "
-                        f"{_fmt(e['ci_high'], digits)}]")
-                    vals.append({"visit": v, "arm": c["contrast"], "statistic": "effect_size",
-                                 "value": e["estimate"]})
+                        f"{_fmt(e['ci_high'], digits)}]"
+                    )
+                    vals.append(
+                        {
+                            "visit": v,
+                            "arm": c["contrast"],
+                            "statistic": "effect_size",
+                            "value": e["estimate"],
+                        }
+                    )
         rows.append(row)
-    notes = [f"Observed mean (SD) of {outcome}; n = participants with a value. "
-             f"Reference arm: {levels[0]}."]
+    notes = [
+        f"Observed mean (SD) of {outcome}; n = participants with a value. "
+        f"Reference arm: {levels[0]}."
+    ]
     if con is not None:
         adj = con.attrs.get("adjust") if hasattr(con, "attrs") else None
         notes.append(
             f"Difference: model-adjusted ({type(fit).__name__}: {getattr(fit, 'formula', '')}), "
             f"each arm minus {levels[0]}, {round(100 * ci)}% CI"
-            + (f"; p adjusted by {adj}" if adj and adj != "none" else "") + ".")
+            + (f"; p adjusted by {adj}" if adj and adj != "none" else "")
+            + "."
+        )
     if es is not None and effect_size is not None:
-        notes.append(f"Effect size: adjusted difference / {effect_size.replace('_', ' ')} "
-                     f"(sd = {format_number(float(es['sd'].iloc[0]))}).")
-    return Table(title=f"Table 2. {outcome} by arm and visit", frame=pd.DataFrame(rows),
-                 values=_values_frame(vals, f"Table 2 ({outcome})"), notes=tuple(notes))
+        notes.append(
+            f"Effect size: adjusted difference / {effect_size.replace('_', ' ')} "
+            f"(sd = {format_number(float(es['sd'].iloc[0]))})."
+        )
+    return Table(
+        title=f"Table 2. {outcome} by arm and visit",
+        frame=pd.DataFrame(rows),
+        values=_values_frame(vals, f"Table 2 ({outcome})"),
+        notes=tuple(notes),
+    )
 
 
-def results_sentence(fit: Any, *, visit: Any = None, unit: str = "points",
-                     effect_size: str | None = "baseline_sd", ci: float = 0.95,
-                     digits: int = 1) -> str:
+def results_sentence(
+    fit: Any,
+    *,
+    visit: Any = None,
+    unit: str = "points",
+    effect_size: str | None = "baseline_sd",
+    ci: float = 0.95,
+    digits: int = 1,
+) -> str:
     """The results sentence for one adjusted arm difference, APA style.
 
     E.g. "The adjusted difference (cimt − control) at post was 2.0 points (95% CI 1.1 to
@@ -524,24 +645,28 @@ def results_sentence(fit: Any, *, visit: Any = None, unit: str = "points",
         target = visit if visit is not None else grid[by][-1]
         keep = con[by].map(str) == str(target)
         if not keep.any():
-            raise DataError(f"visit={visit!r} is not a visit of the model; visits are "
-                            f"{list(grid[by])}.")
+            raise DataError(
+                f"visit={visit!r} is not a visit of the model; visits are {list(grid[by])}."
+            )
         con = con[keep]
         es = es[es[by].map(str) == str(target)] if es is not None else None
         where = f" at {target}"
     else:
         where = ""
     if len(con) != 1:
-        raise DesignError(f"The model has {len(con)} arm contrasts; results_sentence "
-                          "describes one (two arms).")
+        raise DesignError(
+            f"The model has {len(con)} arm contrasts; results_sentence describes one (two arms)."
+        )
     c = con.iloc[0]
     pct = round(100 * ci)
     f = lambda v: _fmt(float(v), digits)  # noqa: E731
     parts = [f"{pct}% CI {f(c['ci_low'])} to {f(c['ci_high'])}", format_p(float(c["p"]))]
     if es is not None:
         parts.append(f"d = {f(es.iloc[0]['estimate'])}")
-    return (f"The adjusted difference ({c['contrast']}){where} was {f(c['estimate'])} {unit} "
-            f"({'; '.join(parts)})")
+    return (
+        f"The adjusted difference ({c['contrast']}){where} was {f(c['estimate'])} {unit} "
+        f"({'; '.join(parts)})"
+    )
 
 
 @dataclass(frozen=True, repr=False)
@@ -563,12 +688,23 @@ class ConsortFlow(Table):
         ax.set_ylim(-len(stages) - 0.6, 1)
         box = dict(boxstyle="round,pad=0.4", fc="white", ec="0.3")
         total = int(sum(counts[("allocated", a)] for a in self.arms))
-        ax.text(n_arms / 2, 0.4, f"Randomised (n = {total})", ha="center", va="center",
-                bbox=box, fontsize=9)
+        ax.text(
+            n_arms / 2,
+            0.4,
+            f"Randomised (n = {total})",
+            ha="center",
+            va="center",
+            bbox=box,
+            fontsize=9,
+        )
         for j, a in enumerate(self.arms):
             x = j + 0.5
-            ax.annotate("", xy=(x, -0.55), xytext=(n_arms / 2, 0.15),
-                        arrowprops=dict(arrowstyle="->", color="0.4"))
+            ax.annotate(
+                "",
+                xy=(x, -0.55),
+                xytext=(n_arms / 2, 0.15),
+                arrowprops=dict(arrowstyle="->", color="0.4"),
+            )
             for i, stage in enumerate(stages):
                 y = -(i + 1) + 0.25
                 if stage == "allocated":
@@ -576,18 +712,32 @@ class ConsortFlow(Table):
                 elif stage == "analysed":
                     text = f"Analysed (n = {counts[(stage, a)]})"
                 else:
-                    text = (f"{stage}: assessed n = {counts[(stage, a)]}\n"
-                            f"lost to follow-up {counts[(stage + ': lost', a)]}, "
-                            f"missed visit {counts[(stage + ': missed', a)]}")
+                    text = (
+                        f"{stage}: assessed n = {counts[(stage, a)]}\n"
+                        f"lost to follow-up {counts[(stage + ': lost', a)]}, "
+                        f"missed visit {counts[(stage + ': missed', a)]}"
+                    )
                 ax.text(x, y, text, ha="center", va="center", bbox=box, fontsize=8)
                 if i:
-                    ax.annotate("", xy=(x, y + 0.33), xytext=(x, y + 0.67),
-                                arrowprops=dict(arrowstyle="->", color="0.4"))
+                    ax.annotate(
+                        "",
+                        xy=(x, y + 0.33),
+                        xytext=(x, y + 0.67),
+                        arrowprops=dict(arrowstyle="->", color="0.4"),
+                    )
         return fig
 
 
-def consort_flow(data: pd.DataFrame, *, subject: str, arm: str, visit: str, outcome: str,
-                 visit_order: Sequence[Any] | None = None, reference: Any = None) -> ConsortFlow:
+def consort_flow(
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    arm: str,
+    visit: str,
+    outcome: str,
+    visit_order: Sequence[Any] | None = None,
+    reference: Any = None,
+) -> ConsortFlow:
     """Participant flow per arm and visit, counted from the data (CONSORT item 13).
 
     For each arm: participants allocated (distinct ``subject``); at each visit, those
@@ -617,8 +767,9 @@ def consort_flow(data: pd.DataFrame, *, subject: str, arm: str, visit: str, outc
     levels = _arm_levels(arms.rename(arm), reference)
     visits = _visit_levels(frame, visit, subject, visit_order)
     pos = {str(v): i for i, v in enumerate(visits)}
-    obs = pd.DataFrame({"s": frame[subject], "v": frame[visit].map(lambda v: pos[str(v)]),
-                        "o": observed})
+    obs = pd.DataFrame(
+        {"s": frame[subject], "v": frame[visit].map(lambda v: pos[str(v)]), "o": observed}
+    )
     seen = obs[obs["o"]].groupby("s")["v"].agg(["max"]).rename(columns={"max": "last"})
     arm_of = per_subject.set_index("s")["a"]
     rows: list[dict[str, str]] = []
@@ -640,9 +791,16 @@ def consort_flow(data: pd.DataFrame, *, subject: str, arm: str, visit: str, outc
         add(f"{v}: lost", lost)
         add(f"{v}: missed", missed)
     add("analysed", {a: int(((arm_of == a) & (last >= 0)).sum()) for a in levels})
-    notes = ("lost: no outcome at this or any later visit; missed: no outcome at this visit "
-             "but one later; analysed: at least one observed outcome.",
-             f"Reference arm: {levels[0]}.")
-    return ConsortFlow(title="Participant flow (CONSORT)", frame=pd.DataFrame(rows),
-                       values=pd.DataFrame(vals), notes=notes,
-                       arms=tuple(str(a) for a in levels), visits=tuple(str(v) for v in visits))
+    notes = (
+        "lost: no outcome at this or any later visit; missed: no outcome at this visit "
+        "but one later; analysed: at least one observed outcome.",
+        f"Reference arm: {levels[0]}.",
+    )
+    return ConsortFlow(
+        title="Participant flow (CONSORT)",
+        frame=pd.DataFrame(rows),
+        values=pd.DataFrame(vals),
+        notes=notes,
+        arms=tuple(str(a) for a in levels),
+        visits=tuple(str(v) for v in visits),
+    )

@@ -17,8 +17,9 @@ MEAN = {"control": [2.0, 2.3, 2.3], "cimt": [2.0, 3.3, 3.1]}
 
 
 def trial(**kw: object) -> ParallelTrial:
-    args: dict[str, object] = dict(n_per_arm=10, visits=VISITS, mean=MEAN, sd=1.0,
-                                   correlation=("cs", 0.6))
+    args: dict[str, object] = dict(
+        n_per_arm=10, visits=VISITS, mean=MEAN, sd=1.0, correlation=("cs", 0.6)
+    )
     args.update(kw)
     return ParallelTrial(**args)  # type: ignore[arg-type]
 
@@ -101,7 +102,9 @@ def test_unequal_arms() -> None:
     t = trial(n_per_arm={"control": 5, "cimt": 8})
     data = t.simulate(rng=1)
     assert data.groupby("arm", observed=True)["subject"].nunique().to_dict() == {
-        "control": 5, "cimt": 8}
+        "control": 5,
+        "cimt": 8,
+    }
 
 
 @pytest.mark.parametrize(
@@ -141,8 +144,9 @@ def test_every_parameter_is_validated(kw: dict[str, object], match: str) -> None
 def test_from_pilot_cimt_ms() -> None:
     pilot = rs.datasets.load("cimt_ms")
     before = pilot.copy()
-    t = ParallelTrial.from_pilot(pilot, outcome="mal_aou", arm="arm", visit="visit",
-                                 subject="subject")
+    t = ParallelTrial.from_pilot(
+        pilot, outcome="mal_aou", arm="arm", visit="visit", subject="subject"
+    )
     pd.testing.assert_frame_equal(pilot, before)
     assert t.arm_labels == ["control", "cimt"]
     assert list(t.visits) == ["pre", "post", "followup"]
@@ -163,11 +167,13 @@ def test_from_pilot_cimt_ms() -> None:
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1))
 def test_from_pilot_recovers_known_parameters(seed: int) -> None:
-    truth = trial(n_per_arm=400, sd=[1.0, 1.5, 2.0], correlation=("ar1", 0.6),
-                  retention=[1, 0.9, 0.75])
+    truth = trial(
+        n_per_arm=400, sd=[1.0, 1.5, 2.0], correlation=("ar1", 0.6), retention=[1, 0.9, 0.75]
+    )
     data = truth.simulate(rng=seed)
-    est = ParallelTrial.from_pilot(data, outcome="outcome", arm="arm", visit="visit",
-                                   subject="subject")
+    est = ParallelTrial.from_pilot(
+        data, outcome="outcome", arm="arm", visit="visit", subject="subject"
+    )
     np.testing.assert_allclose(est._means, truth._means, atol=0.25)
     np.testing.assert_allclose(est._sd, truth._sd, rtol=0.12)
     np.testing.assert_allclose(est._R, truth._R, atol=0.1)
@@ -177,30 +183,35 @@ def test_from_pilot_recovers_known_parameters(seed: int) -> None:
 def test_from_pilot_bad_columns() -> None:
     pilot = rs.datasets.load("cimt_ms")
     with pytest.raises(rs.DataError, match="nope"):
-        ParallelTrial.from_pilot(pilot, outcome="nope", arm="arm", visit="visit",
-                                 subject="subject")
+        ParallelTrial.from_pilot(pilot, outcome="nope", arm="arm", visit="visit", subject="subject")
 
 
 def test_from_pilot_uses_the_shared_visit_and_reference_rules() -> None:
     """The visit order and the reference arm come from the library's one rule each
     (rehabstats._entry), not from the row order or a private list of control labels."""
     pilot = rs.datasets.load("cimt_ms")
-    pilot = pilot.assign(arm=pilot["arm"].astype(str).map({"control": "usual", "cimt": "cimt"}),
-                         visit=pilot["visit"].astype(str))  # plain labels, not Categoricals
+    pilot = pilot.assign(
+        arm=pilot["arm"].astype(str).map({"control": "usual", "cimt": "cimt"}),
+        visit=pilot["visit"].astype(str),
+    )  # plain labels, not Categoricals
     shuffled = pilot.sample(frac=1.0, random_state=3)
     with pytest.raises(DesignError, match="visit_order"):  # rows no longer in time order
-        ParallelTrial.from_pilot(shuffled, outcome="mal_aou", arm="arm", visit="visit",
-                                 subject="subject")
+        ParallelTrial.from_pilot(
+            shuffled, outcome="mal_aou", arm="arm", visit="visit", subject="subject"
+        )
     order = ["pre", "post", "followup"]
-    a = ParallelTrial.from_pilot(pilot, outcome="mal_aou", arm="arm", visit="visit",
-                                 subject="subject")
-    b = ParallelTrial.from_pilot(shuffled, outcome="mal_aou", arm="arm", visit="visit",
-                                 subject="subject", visit_order=order)
+    a = ParallelTrial.from_pilot(
+        pilot, outcome="mal_aou", arm="arm", visit="visit", subject="subject"
+    )
+    b = ParallelTrial.from_pilot(
+        shuffled, outcome="mal_aou", arm="arm", visit="visit", subject="subject", visit_order=order
+    )
     assert a.arm_labels == b.arm_labels == ["usual", "cimt"]  # "usual" is a control label
     assert list(a.visits) == list(b.visits) == order
     np.testing.assert_allclose(a.covariance_matrix, b.covariance_matrix, rtol=1e-6)
-    c = ParallelTrial.from_pilot(pilot, outcome="mal_aou", arm="arm", visit="visit",
-                                 subject="subject", reference="cimt")
+    c = ParallelTrial.from_pilot(
+        pilot, outcome="mal_aou", arm="arm", visit="visit", subject="subject", reference="cimt"
+    )
     assert c.arm_labels == ["cimt", "usual"]
 
 
@@ -208,19 +219,27 @@ def test_from_pilot_hostile_outcomes() -> None:
     pilot = rs.datasets.load("cimt_ms")
     kw = {"outcome": "mal_aou", "arm": "arm", "visit": "visit", "subject": "subject"}
     with pytest.raises(rs.DataError, match="infinite"):
-        ParallelTrial.from_pilot(pilot.assign(mal_aou=pilot["mal_aou"].replace(
-            pilot["mal_aou"].iloc[0], np.inf)), **kw)
+        ParallelTrial.from_pilot(
+            pilot.assign(mal_aou=pilot["mal_aou"].replace(pilot["mal_aou"].iloc[0], np.inf)), **kw
+        )
     with pytest.raises(rs.DataError, match="numeric"):
-        ParallelTrial.from_pilot(pilot.assign(mal_aou=pilot["mal_aou"].astype(str)
-                                              .where(pilot.index != 2, "n/a")), **kw)
+        ParallelTrial.from_pilot(
+            pilot.assign(mal_aou=pilot["mal_aou"].astype(str).where(pilot.index != 2, "n/a")), **kw
+        )
     with pytest.raises(rs.DataError, match=r"1e\+?150"):
         ParallelTrial.from_pilot(pilot.assign(mal_aou=pilot["mal_aou"] * 1e300), **kw)
     with pytest.raises(rs.DataError, match="differ only in case"):
-        ParallelTrial.from_pilot(pilot.assign(arm=pilot["arm"].astype(str).where(
-            pilot.index != 0, "Control")), **kw)
+        ParallelTrial.from_pilot(
+            pilot.assign(arm=pilot["arm"].astype(str).where(pilot.index != 0, "Control")), **kw
+        )
     with pytest.raises(DesignError, match="one per visit .3 in 'visits'"):
-        ParallelTrial(n_per_arm=5, visits=[0, 4, 12], mean={"a": [0, 0], "b": [0, 1]},
-                      sd=1.0, correlation=("cs", 0.5))
+        ParallelTrial(
+            n_per_arm=5,
+            visits=[0, 4, 12],
+            mean={"a": [0, 0], "b": [0, 1]},
+            sd=1.0,
+            correlation=("cs", 0.5),
+        )
 
 
 @pytest.mark.parametrize(
@@ -241,8 +260,7 @@ def test_observations_per_data_set_have_an_upper_bound() -> None:
     """2 arms x 600,000 x 10 visits = 12,000,000 observations > 10,000,000."""
     visits = [f"v{i}" for i in range(10)]
     with pytest.raises(DesignError, match=r"'n_per_arm' \(600000\) x 2 arms x 10 'visits'"):
-        trial(n_per_arm=600_000, visits=visits,
-              mean={"control": [0.0] * 10, "cimt": [1.0] * 10})
+        trial(n_per_arm=600_000, visits=visits, mean={"control": [0.0] * 10, "cimt": [1.0] * 10})
     ok = trial(n_per_arm=500_000, visits=visits, mean={"control": [0.0] * 10, "cimt": [1.0] * 10})
     assert ok._ns == [500_000, 500_000]
 

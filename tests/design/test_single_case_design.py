@@ -33,8 +33,9 @@ def test_abab_and_mbd_counts() -> None:
 
 
 def test_start_points_per_case() -> None:
-    m = SingleCaseDesign(design="MBD", n_sessions=15, n_cases=2,
-                         start_points={0: [4, 5], 1: [8, 9, 10]})
+    m = SingleCaseDesign(
+        design="MBD", n_sessions=15, n_cases=2, start_points={0: [4, 5], 1: [8, 9, 10]}
+    )
     assert m.n_assignments == 6
     data = m.simulate(rng=1)
     starts = data[data["phase"] == "B"].groupby("case")["session"].min()
@@ -43,8 +44,15 @@ def test_start_points_per_case() -> None:
 
 
 def test_effects_ar_and_distributions() -> None:
-    d = SingleCaseDesign(design="AB", n_sessions=4000, min_phase_length=1000, level_effect=2.0,
-                         slope_effect=0.0, sd=1.5, ar=0.6)
+    d = SingleCaseDesign(
+        design="AB",
+        n_sessions=4000,
+        min_phase_length=1000,
+        level_effect=2.0,
+        slope_effect=0.0,
+        sd=1.5,
+        ar=0.6,
+    )
     y, treat, _ = d._draw(np.random.SeedSequence(3))
     a, b = y[0][~treat[0]], y[0][treat[0]]
     assert b.mean() - a.mean() == pytest.approx(2.0, abs=0.3)
@@ -53,8 +61,9 @@ def test_effects_ar_and_distributions() -> None:
     s = SingleCaseDesign(design="AB", n_sessions=30, slope_effect=1.0, sd=1e-9)
     y, treat, _ = s._draw(np.random.SeedSequence(1))
     np.testing.assert_allclose(np.diff(y[0][treat[0]]), 1.0, atol=1e-6)
-    p = SingleCaseDesign(design="AB", n_sessions=20, distribution="poisson", baseline_level=4,
-                         level_effect=3, sd=0.0)
+    p = SingleCaseDesign(
+        design="AB", n_sessions=20, distribution="poisson", baseline_level=4, level_effect=3, sd=0.0
+    )
     y, _, _ = p._draw(np.random.SeedSequence(1))
     assert np.all(y == np.round(y))
     assert y.min() >= 0
@@ -101,8 +110,10 @@ def test_every_parameter_is_validated(kw: dict[str, object], match: str) -> None
         ({"n_sessions": 10**9}, r"'n_sessions' must be at most 10,000"),
         ({"design": "MBD", "n_cases": 10**6}, r"'n_cases' must be at most 1,000"),
         ({"design": "ABAB", "n_sessions": 400}, r"'n_sessions' = 400 .* 9,886,435 admissible"),
-        ({"design": "ABAB", "n_sessions": 400, "start_points": [10]},
-         r"'n_sessions' = 400 .* admissible"),
+        (
+            {"design": "ABAB", "n_sessions": 400, "start_points": [10]},
+            r"'n_sessions' = 400 .* admissible",
+        ),
     ],
 )
 def test_sizes_have_upper_bounds(kw: dict[str, object], match: str) -> None:

@@ -37,8 +37,10 @@ CALLS = [
     (es.rank_biserial, {}),
     (es.rank_biserial, {"paired": True}),
     (es.prob_superiority, {"ci": 0.8}),
-    *[(es.standardized_mean_change, {"standardizer": s})
-      for s in ("pre", "change", "average", "average_var", "rm")],
+    *[
+        (es.standardized_mean_change, {"standardizer": s})
+        for s in ("pre", "change", "average", "average_var", "rm")
+    ],
     (es.standardized_mean_change, {"standardizer": "change", "correction": False}),
 ]
 IDS = [f"{f.__name__}{kw}" for f, kw in CALLS]
@@ -60,8 +62,12 @@ def _assert_rows_equal(f, x, y, kw, res, axis=1):
             assert math.isnan(row.estimate), i
             continue
         for k in FIELDS:
-            assert _close(getattr(one, k), getattr(row, k)), (i, k, getattr(one, k),
-                                                               getattr(row, k))
+            assert _close(getattr(one, k), getattr(row, k)), (
+                i,
+                k,
+                getattr(one, k),
+                getattr(row, k),
+            )
         assert (one.n_x, one.n_y, one.n_omitted) == (row.n_x, row.n_y, row.n_omitted)
         assert one.measure == row.measure
         assert one.ci_method == row.ci_method
@@ -207,8 +213,12 @@ def test_large_batch_interpolated_limits_equal_one_sample_calls():
     x = rng.normal(0.8, 1.0, size=(n, 6))
     y = rng.normal(0.0, 1.7, size=(n, 6))
     x[:50] += 25.0  # far tail of t as well
-    for f, kw in ((es.hedges_g, {}), (es.glass_delta, {}), (es.cohens_d, {"paired": True}),
-                  (es.standardized_mean_change, {"standardizer": "rm"})):
+    for f, kw in (
+        (es.hedges_g, {}),
+        (es.glass_delta, {}),
+        (es.cohens_d, {"paired": True}),
+        (es.standardized_mean_change, {"standardizer": "rm"}),
+    ):
         res = f(x, y, axis=1, **kw)
         for i in list(range(0, n, 97)) + list(range(50)):
             one = f(x[i], y[i], **kw)
@@ -223,8 +233,10 @@ def test_batch_result_renders():
     assert "hedges_g for a batch of shape (12,)" in text
     assert "and 2 more" in text
     assert "<table" in res._repr_html_()
-    assert list(res.to_frame().columns) == ["index", *es.hedges_g([1, 2, 3], [2, 3, 5])
-                                            .to_frame().columns]
+    assert list(res.to_frame().columns) == [
+        "index",
+        *es.hedges_g([1, 2, 3], [2, 3, 5]).to_frame().columns,
+    ]
     assert len(res) == 12
     assert res.size == 12
     with pytest.raises(IndexError):

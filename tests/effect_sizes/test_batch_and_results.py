@@ -24,8 +24,11 @@ def test_hedges_core_equals_public_function():
     out = _hedges_g_core(x.mean(1), x.std(1, ddof=1), 8, y.mean(1), y.std(1, ddof=1), 11)
     for i in range(40):
         res = es.hedges_g(x[i], y[i])
-        assert_allclose([out["estimate"][i], out["se"][i], out["ci_low"][i], out["ci_high"][i]],
-                        [res.estimate, res.se, res.ci_low, res.ci_high], rtol=1e-12)
+        assert_allclose(
+            [out["estimate"][i], out["se"][i], out["ci_low"][i], out["ci_high"][i]],
+            [res.estimate, res.se, res.ci_low, res.ci_high],
+            rtol=1e-12,
+        )
 
 
 def test_cliffs_core_equals_public_function_with_ties():
@@ -35,16 +38,19 @@ def test_cliffs_core_equals_public_function_with_ties():
     out = _cliffs_delta_core(x, y)
     for i in range(30):
         res = es.cliffs_delta(x[i], y[i])
-        assert_allclose([out["estimate"][i], out["ci_low"][i], out["ci_high"][i]],
-                        [res.estimate, res.ci_low, res.ci_high], rtol=1e-12, atol=1e-15)
+        assert_allclose(
+            [out["estimate"][i], out["ci_low"][i], out["ci_high"][i]],
+            [res.estimate, res.ci_low, res.ci_high],
+            rtol=1e-12,
+            atol=1e-15,
+        )
 
 
 def test_newcombe_core_vectorised():
     rd, lo, hi = _newcombe_core([12, 3, 0], [20, 15, 10], [5, 7, 3], [20, 16, 12])
     for i, args in enumerate([(12, 20, 5, 20), (3, 15, 7, 16), (0, 10, 3, 12)]):
         res = es.risk_difference(*args)
-        assert_allclose([rd[i], lo[i], hi[i]], [res.estimate, res.ci_low, res.ci_high],
-                        rtol=1e-14)
+        assert_allclose([rd[i], lo[i], hi[i]], [res.estimate, res.ci_low, res.ci_high], rtol=1e-14)
 
 
 def test_ncp_limits_solve_the_defining_equations():
@@ -63,8 +69,19 @@ def test_result_frame_and_summary():
     res = es.hedges_g([5, 6, 7, 8, 9], [3, 4, 5, 6, 7])
     assert isinstance(res, EffectSizeResult)
     frame = res.to_frame()
-    assert list(frame.columns) == ["measure", "estimate", "se", "ci_low", "ci_high", "ci_level",
-                                   "ci_method", "n_x", "n_y", "n", "n_omitted"]
+    assert list(frame.columns) == [
+        "measure",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "ci_level",
+        "ci_method",
+        "n_x",
+        "n_y",
+        "n",
+        "n_omitted",
+    ]
     assert res.summary().startswith("hedges_g = 1.142 (SE 0.682) [95% CI ")
     assert "<table" in res._repr_html_()
 

@@ -24,7 +24,9 @@ from rehabstats import effect_sizes as es
 from rehabstats._validate import check_numeric_column, show_value
 from rehabstats.errors import DataError, RehabStatsWarning
 
-FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "effect_sizes" / "rm_d_av_fixture.json"
+FIXTURE = (
+    Path(__file__).resolve().parents[1] / "reference" / "effect_sizes" / "rm_d_av_fixture.json"
+)
 CLOSED = 1e-8  # relative tolerance for closed forms
 
 X = [5.1, 6.3, 7.0, 6.2, 8.4, 7.7, 6.9]
@@ -37,24 +39,33 @@ PRE = [3.9, 5.0, 5.1, 5.2, 4.4, 4.9, 5.5]
 def test_average_var_equals_effectsize_rm_d_av(case: str) -> None:
     ref = load_json(FIXTURE)[case]
     for row in ref["average_var"]:  # 4 settings x 4 values per case
-        res = es.standardized_mean_change(ref["pre"], ref["post"], standardizer="average_var",
-                                          correction=row["adjust"], ci=row["level"])
+        res = es.standardized_mean_change(
+            ref["pre"],
+            ref["post"],
+            standardizer="average_var",
+            correction=row["adjust"],
+            ci=row["level"],
+        )
         assert res.ci_method == "normal"
-        assert_allclose([res.estimate, res.se, res.ci_low, res.ci_high],
-                        [row["estimate"], row["se"], row["ci_low"], row["ci_high"]],
-                        rtol=CLOSED)
+        assert_allclose(
+            [res.estimate, res.se, res.ci_low, res.ci_high],
+            [row["estimate"], row["se"], row["ci_low"], row["ci_high"]],
+            rtol=CLOSED,
+        )
 
 
 @pytest.mark.parametrize("case", ["sleep", "rehab_unequal_sd", "small"])
 def test_average_is_lakens_d_av_and_differs_from_average_var(case: str) -> None:
     ref = load_json(FIXTURE)[case]
-    lakens = es.standardized_mean_change(ref["pre"], ref["post"], standardizer="average",
-                                         correction=False)
+    lakens = es.standardized_mean_change(
+        ref["pre"], ref["post"], standardizer="average", correction=False
+    )
     assert_allclose(lakens.estimate, ref["lakens_d_av"], rtol=CLOSED)
     g = es.standardized_mean_change(ref["pre"], ref["post"], standardizer="average")
     assert_allclose(g.estimate, ref["lakens_g_av"], rtol=CLOSED)
-    westfall = es.standardized_mean_change(ref["pre"], ref["post"], standardizer="average_var",
-                                           correction=False)
+    westfall = es.standardized_mean_change(
+        ref["pre"], ref["post"], standardizer="average_var", correction=False
+    )
     # the root mean variance is at least the mean SD, so |d_a| <= |d_av| (equal iff SDs equal)
     assert abs(westfall.estimate) < abs(lakens.estimate)
     assert westfall.measure == "smc_average_var"
@@ -71,16 +82,25 @@ def test_average_var_equals_average_when_sds_are_equal() -> None:
 
 # ------------------------------------------------------------------ extreme scale
 @pytest.mark.parametrize("factor", [1e300, 1e-300, 2.0**900])
-@pytest.mark.parametrize(("func", "kw"), [
-    (es.cohens_d, {}), (es.cohens_d, {"paired": True}), (es.cohens_d, {"pooled_sd": False}),
-    (es.hedges_g, {}), (es.glass_delta, {}),
-])
+@pytest.mark.parametrize(
+    ("func", "kw"),
+    [
+        (es.cohens_d, {}),
+        (es.cohens_d, {"paired": True}),
+        (es.cohens_d, {"pooled_sd": False}),
+        (es.hedges_g, {}),
+        (es.glass_delta, {}),
+    ],
+)
 def test_two_sample_smd_is_scale_free(func, kw, factor: float) -> None:
     unit = func(X, Y, **kw)
     big = func(np.array(X) * factor, np.array(Y) * factor, **kw)
     # before the fix cohens_d at 1e300 was -0.0 (squares overflowed); 1e-300 underflowed
-    assert_allclose([big.estimate, big.se, big.ci_low, big.ci_high],
-                    [unit.estimate, unit.se, unit.ci_low, unit.ci_high], rtol=1e-12)
+    assert_allclose(
+        [big.estimate, big.se, big.ci_low, big.ci_high],
+        [unit.estimate, unit.se, unit.ci_low, unit.ci_high],
+        rtol=1e-12,
+    )
     assert_allclose(big.details["sd"], unit.details["sd"] * factor, rtol=1e-12)
     if factor == 2.0**900:  # exact scaling: bit-identical
         assert big.estimate == unit.estimate
@@ -90,10 +110,14 @@ def test_two_sample_smd_is_scale_free(func, kw, factor: float) -> None:
 @pytest.mark.parametrize("standardizer", ["pre", "change", "average", "average_var", "rm"])
 def test_mean_change_is_scale_free(standardizer: str) -> None:
     unit = es.standardized_mean_change(PRE, X, standardizer=standardizer)
-    big = es.standardized_mean_change(np.array(PRE) * 1e300, np.array(X) * 1e300,
-                                      standardizer=standardizer)
-    assert_allclose([big.estimate, big.se, big.ci_low, big.ci_high],
-                    [unit.estimate, unit.se, unit.ci_low, unit.ci_high], rtol=1e-12)
+    big = es.standardized_mean_change(
+        np.array(PRE) * 1e300, np.array(X) * 1e300, standardizer=standardizer
+    )
+    assert_allclose(
+        [big.estimate, big.se, big.ci_low, big.ci_high],
+        [unit.estimate, unit.se, unit.ci_low, unit.ci_high],
+        rtol=1e-12,
+    )
 
 
 def test_mean_change_extreme_ratio_is_clean() -> None:
@@ -109,8 +133,9 @@ def test_ppc_smd_is_scale_free_and_summary_route_does_not_overflow() -> None:
     unit = es.ppc_smd(*args)
     big = es.ppc_smd(*(np.array(a) * 1e300 for a in args))
     assert_allclose([big.estimate, big.se], [unit.estimate, unit.se], rtol=1e-12)
-    res = es.ppc_smd_from_summary(4.9e300, 6.8e300, 0.8e300, 7, 5.0e300, 5.1e300, 0.7e300, 7,
-                                  r=0.5)  # OverflowError (sd**2) before
+    res = es.ppc_smd_from_summary(
+        4.9e300, 6.8e300, 0.8e300, 7, 5.0e300, 5.1e300, 0.7e300, 7, r=0.5
+    )  # OverflowError (sd**2) before
     ref = es.ppc_smd_from_summary(4.9, 6.8, 0.8, 7, 5.0, 5.1, 0.7, 7, r=0.5)
     assert_allclose([res.estimate, res.se], [ref.estimate, ref.se], rtol=1e-12)
 
@@ -146,13 +171,21 @@ def test_ncp_limits_large_t_not_zero_width() -> None:
     assert_allclose([lo, hi], [-hi2, -lo2], rtol=1e-14)
 
 
-@pytest.mark.parametrize(("t", "df", "ci", "match"), [
-    (math.nan, 10, 0.95, "'t'"), (math.inf, 10, 0.95, "'t'"), ("2", 10, 0.95, "'t'"),
-    ([], 10, 0.95, "'t'"), (2.0, 0, 0.95, "'df'"), (2.0, -3, 0.95, "'df'"),
-    (2.0, math.nan, 0.95, "'df'"), (2.0, 10, 95, "'ci'"), ([1.0, 2.0], [1.0, 2.0, 3.0], 0.95,
-                                                            "broadcast"),
-    (True, 10, 0.95, "'t'"),
-])
+@pytest.mark.parametrize(
+    ("t", "df", "ci", "match"),
+    [
+        (math.nan, 10, 0.95, "'t'"),
+        (math.inf, 10, 0.95, "'t'"),
+        ("2", 10, 0.95, "'t'"),
+        ([], 10, 0.95, "'t'"),
+        (2.0, 0, 0.95, "'df'"),
+        (2.0, -3, 0.95, "'df'"),
+        (2.0, math.nan, 0.95, "'df'"),
+        (2.0, 10, 95, "'ci'"),
+        ([1.0, 2.0], [1.0, 2.0, 3.0], 0.95, "broadcast"),
+        (True, 10, 0.95, "'t'"),
+    ],
+)
 def test_ncp_limits_validates(t, df, ci, match) -> None:
     with pytest.raises(DataError, match=match):
         es.ncp_limits(t, df, ci)
@@ -204,8 +237,14 @@ def test_forest_digits_is_validated(digits) -> None:
 
 
 def test_forest_missing_label_is_shown_as_na() -> None:
-    table = pd.DataFrame({"study": [None, "s2"], "estimate": [0.4, 0.1],
-                          "ci_low": [0.1, -0.3], "ci_high": [0.7, 0.5]})
+    table = pd.DataFrame(
+        {
+            "study": [None, "s2"],
+            "estimate": [0.4, 0.1],
+            "ci_low": [0.1, -0.3],
+            "ci_high": [0.7, 0.5],
+        }
+    )
     fig = rs.plot.forest(table, label="study")
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["NA", "s2"]
 
@@ -237,7 +276,8 @@ def test_option_arguments_are_checked() -> None:
     with pytest.raises(DataError, match="'labels'"):
         rs.plot.forest(res, labels=3)
     with pytest.raises(DataError, match="'estimate'"):
-        rs.plot.forest(pd.DataFrame({"estimate": [0.1], "ci_low": [0.0], "ci_high": [0.2]}),
-                       estimate=None)
+        rs.plot.forest(
+            pd.DataFrame({"estimate": [0.1], "ci_low": [0.0], "ci_high": [0.2]}), estimate=None
+        )
     with pytest.raises(DataError, match="'null_value'"):
         rs.plot.forest(res, null_value=math.nan)

@@ -13,8 +13,14 @@ from rehabstats.errors import DataError, RehabStatsWarning
 
 X = [5.1, 6.3, 7.2, 4.8, 6.6]
 Y = [4.2, 5.0, 3.8, 5.9, 4.4, 4.9]
-TWO_SAMPLE = [es.cohens_d, es.hedges_g, es.glass_delta, es.cliffs_delta, es.rank_biserial,
-              es.prob_superiority]
+TWO_SAMPLE = [
+    es.cohens_d,
+    es.hedges_g,
+    es.glass_delta,
+    es.cliffs_delta,
+    es.rank_biserial,
+    es.prob_superiority,
+]
 SMD = [es.cohens_d, es.hedges_g, es.glass_delta]
 
 

@@ -37,8 +37,14 @@ METAFOR_4DP = [0.7684, 0.8010, 1.2045, 1.0476, 0.4389]
 @pytest.mark.parametrize("i", range(5))
 def test_table5_d_ppc2(i: int) -> None:
     res = es.ppc_smd_from_summary(
-        TREAT["m_pre"][i], TREAT["m_post"][i], TREAT["sd_pre"][i], TREAT["n"][i],
-        CONTROL["m_pre"][i], CONTROL["m_post"][i], CONTROL["sd_pre"][i], CONTROL["n"][i],
+        TREAT["m_pre"][i],
+        TREAT["m_post"][i],
+        TREAT["sd_pre"][i],
+        TREAT["n"][i],
+        CONTROL["m_pre"][i],
+        CONTROL["m_post"][i],
+        CONTROL["sd_pre"][i],
+        CONTROL["n"][i],
         r=TREAT["r"][i],
     )
     # half a unit in the last printed digit
@@ -72,7 +78,18 @@ def test_raw_and_summary_routes_agree() -> None:
     post_y = pre_y + rng.normal(1, 5, 15)
     raw = es.ppc_smd(pre_x, post_x, pre_y, post_y)
     summ = es.ppc_smd_from_summary(
-        pre_x.mean(), post_x.mean(), pre_x.std(ddof=1), 12,
-        pre_y.mean(), post_y.mean(), pre_y.std(ddof=1), 15, r=raw.details["r"])
-    assert_allclose([summ.estimate, summ.se, summ.ci_low, summ.ci_high],
-                    [raw.estimate, raw.se, raw.ci_low, raw.ci_high], rtol=1e-12)
+        pre_x.mean(),
+        post_x.mean(),
+        pre_x.std(ddof=1),
+        12,
+        pre_y.mean(),
+        post_y.mean(),
+        pre_y.std(ddof=1),
+        15,
+        r=raw.details["r"],
+    )
+    assert_allclose(
+        [summ.estimate, summ.se, summ.ci_low, summ.ci_high],
+        [raw.estimate, raw.se, raw.ci_low, raw.ci_high],
+        rtol=1e-12,
+    )

@@ -56,8 +56,9 @@ class Trial:
         wide = wide.reset_index()
         last = int(data.loc[data["visit"] == final, "visit_index"].iloc[0])
         wide = wide[wide[last].notna() & wide[1].notna()]
-        self.pairs = {arm: (g[1].to_numpy(float), g[last].to_numpy(float))
-                      for arm, g in wide.groupby("arm")}
+        self.pairs = {
+            arm: (g[1].to_numpy(float), g[last].to_numpy(float)) for arm, g in wide.groupby("arm")
+        }
 
     def arm(self, name: str) -> np.ndarray:
         return self.final.loc[self.final["arm"] == name, "outcome"].to_numpy(float)
@@ -80,8 +81,9 @@ def _trial(name: str) -> Trial:
 
 def _check_effectsize(row: dict[str, Any], res: Any) -> None:
     assert_allclose(res.estimate, row["estimate"], rtol=CLOSED, atol=1e-14)
-    assert_allclose([res.ci_low, res.ci_high], [row["ci_low"], row["ci_high"]],
-                    rtol=EFFECTSIZE_CI, atol=1e-8)
+    assert_allclose(
+        [res.ci_low, res.ci_high], [row["ci_low"], row["ci_high"]], rtol=EFFECTSIZE_CI, atol=1e-8
+    )
     assert res.ci_level == row["ci_level"]
     assert res.n_x == row["trt_desc"]["n"]
     assert res.n_y == row["ctl_desc"]["n"]
@@ -89,8 +91,12 @@ def _check_effectsize(row: dict[str, Any], res: Any) -> None:
 
 def _check_rank(row: dict[str, Any], res: Any) -> None:
     # closed form (Fisher z), so the CI is compared at the closed-form tolerance too
-    assert_allclose([res.estimate, res.ci_low, res.ci_high],
-                    [row["estimate"], row["ci_low"], row["ci_high"]], rtol=CLOSED, atol=1e-14)
+    assert_allclose(
+        [res.estimate, res.ci_low, res.ci_high],
+        [row["estimate"], row["ci_low"], row["ci_high"]],
+        rtol=CLOSED,
+        atol=1e-14,
+    )
 
 
 @pytest.mark.parametrize("rid", IDS)
@@ -121,8 +127,9 @@ def test_matches_r_reference(dataset: str, rid: str) -> None:
             for res, key in ((d, "cohens_d"), (g, "hedges_g"), (gd, "glass_delta")):
                 r = row[key]
                 assert_allclose(res.estimate, r["estimate"], rtol=CLOSED)
-                assert_allclose([res.ci_low, res.ci_high], [r["ci_low"], r["ci_high"]],
-                                rtol=EXACT_CI)
+                assert_allclose(
+                    [res.ci_low, res.ci_high], [r["ci_low"], r["ci_high"]], rtol=EXACT_CI
+                )
                 for k in ("t", "df", "hn"):
                     if k in r:
                         assert_allclose(res.details[k], r[k], rtol=CLOSED)
@@ -144,18 +151,20 @@ def test_matches_r_reference(dataset: str, rid: str) -> None:
             assert_allclose([res.estimate, res.se**2], [row["yi"], row["vi"]], rtol=CLOSED)
             if standardizer == "pre":
                 det = res.details
-                assert_allclose([det["mean_pre"], det["mean_post"], det["sd_pre"],
-                                 det["sd_post"], det["r"]],
-                                [row["mean_pre"], row["mean_post"], row["sd_pre"],
-                                 row["sd_post"], row["r"]], rtol=CLOSED)
+                assert_allclose(
+                    [det["mean_pre"], det["mean_post"], det["sd_pre"], det["sd_post"], det["r"]],
+                    [row["mean_pre"], row["mean_post"], row["sd_pre"], row["sd_post"], row["r"]],
+                    rtol=CLOSED,
+                )
             else:
                 assert_allclose(res.details["sd_change"], row["sd_change"], rtol=CLOSED)
     elif rid == "metafor.SMCR_difference":
         for row in out:
             t = es.standardized_mean_change(*tr.pairs[row["trt"]], standardizer="pre")
             c = es.standardized_mean_change(*tr.pairs[row["ctl"]], standardizer="pre")
-            assert_allclose([t.estimate - c.estimate, t.se**2 + c.se**2],
-                            [row["yi"], row["vi"]], rtol=CLOSED)
+            assert_allclose(
+                [t.estimate - c.estimate, t.se**2 + c.se**2], [row["yi"], row["vi"]], rtol=CLOSED
+            )
     elif rid == "morris2008.d_ppc2":
         for row in out:
             pre_x, post_x = tr.pairs[row["trt"]]
@@ -164,12 +173,29 @@ def test_matches_r_reference(dataset: str, rid: str) -> None:
             assert (res.n_x, res.n_y) == (row["n_trt"], row["n_ctl"])
             det = res.details
             assert_allclose(
-                [res.estimate, res.se, res.se**2, res.ci_low, res.ci_high, det["r"],
-                 det["c_P"], det["sd_pre_pooled"], det["diff_in_change"],
-                 det["var_large_sample"]],
-                [row["d_ppc2"], row["se_morris_eq25"], row["var_morris_eq25"],
-                 *row["ci95_normal_eq25"], row["r_pooled"], row["c_P"],
-                 row["sd_pre_pooled"], row["diff_in_change"], row["var_large_sample"]],
+                [
+                    res.estimate,
+                    res.se,
+                    res.se**2,
+                    res.ci_low,
+                    res.ci_high,
+                    det["r"],
+                    det["c_P"],
+                    det["sd_pre_pooled"],
+                    det["diff_in_change"],
+                    det["var_large_sample"],
+                ],
+                [
+                    row["d_ppc2"],
+                    row["se_morris_eq25"],
+                    row["var_morris_eq25"],
+                    *row["ci95_normal_eq25"],
+                    row["r_pooled"],
+                    row["c_P"],
+                    row["sd_pre_pooled"],
+                    row["diff_in_change"],
+                    row["var_large_sample"],
+                ],
                 rtol=CLOSED,
             )
     else:  # pragma: no cover - every id above is handled

@@ -8,13 +8,28 @@ import numpy as np
 
 #: metafor output name -> MetaAnalysisResult attribute
 FIELDS: dict[str, str] = {
-    "estimate": "estimate", "se": "se", "ci_low": "ci_low", "ci_high": "ci_high",
-    "stat": "statistic", "p": "p_value", "tau2": "tau2", "se_tau2": "se_tau2", "I2": "i2",
-    "H2": "h2", "Q": "q", "Q_p": "q_p", "pi_low": "pi_low", "pi_high": "pi_high",
+    "estimate": "estimate",
+    "se": "se",
+    "ci_low": "ci_low",
+    "ci_high": "ci_high",
+    "stat": "statistic",
+    "p": "p_value",
+    "tau2": "tau2",
+    "se_tau2": "se_tau2",
+    "I2": "i2",
+    "H2": "h2",
+    "Q": "q",
+    "Q_p": "q_p",
+    "pi_low": "pi_low",
+    "pi_high": "pi_high",
 }
 CI_FIELDS: dict[str, str] = {
-    "tau2_ci_low": "tau2_ci_low", "tau2_ci_high": "tau2_ci_high", "I2_ci_low": "i2_ci_low",
-    "I2_ci_high": "i2_ci_high", "H2_ci_low": "h2_ci_low", "H2_ci_high": "h2_ci_high",
+    "tau2_ci_low": "tau2_ci_low",
+    "tau2_ci_high": "tau2_ci_high",
+    "I2_ci_low": "i2_ci_low",
+    "I2_ci_high": "i2_ci_high",
+    "H2_ci_low": "h2_ci_low",
+    "H2_ci_high": "h2_ci_high",
 }
 #: R's uniroot(tol = .Machine$double.eps^0.25) stops within this distance of the root
 UNIROOT_TOL = float(np.finfo(float).eps) ** 0.25

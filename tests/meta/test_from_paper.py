@@ -34,17 +34,28 @@ def test_cimt_ms_change_sds_and_standardized_changes() -> None:
 def test_cimt_ms_between_arm_smd_of_gains() -> None:
     sd_cimt = rs.sd_from_ci(2.2, 3.2, 10)
     sd_ctrl = rs.sd_from_ci(-0.1, 1.1, 10)
-    es = rs.meta.study_effects(None, "SMD", study="Mark 2018", mean_t=2.7, sd_t=sd_cimt,
-                               n_t=10, mean_c=0.5, sd_c=sd_ctrl, n_c=10)
+    es = rs.meta.study_effects(
+        None,
+        "SMD",
+        study="Mark 2018",
+        mean_t=2.7,
+        sd_t=sd_cimt,
+        n_t=10,
+        mean_c=0.5,
+        sd_c=sd_ctrl,
+        n_c=10,
+    )
     sp = math.sqrt((9 * sd_cimt**2 + 9 * sd_ctrl**2) / 18)
     j = math.exp(math.lgamma(9) - 0.5 * math.log(9) - math.lgamma(8.5))
     g = j * 2.2 / sp
     v = 0.2 + g**2 / 40
     assert_allclose(es["yi"].iloc[0], g, rtol=1e-12)
     assert_allclose(es["vi"].iloc[0], v, rtol=1e-12)
-    assert_allclose([es["ci_low"].iloc[0], es["ci_high"].iloc[0]],
-                    [g - 1.959963984540054 * math.sqrt(v), g + 1.959963984540054 * math.sqrt(v)],
-                    rtol=1e-12)
+    assert_allclose(
+        [es["ci_low"].iloc[0], es["ci_high"].iloc[0]],
+        [g - 1.959963984540054 * math.sqrt(v), g + 1.959963984540054 * math.sqrt(v)],
+        rtol=1e-12,
+    )
     # the same g as rs.smd_from_summary (Hedges' g, exact J), whose CI is noncentral-t
     ref = rs.smd_from_summary(2.7, sd_cimt, 10, 0.5, sd_ctrl, 10)
     assert_allclose(ref.estimate, g, rtol=1e-10)
@@ -54,10 +65,12 @@ def test_cimt_ms_between_arm_smd_of_gains() -> None:
 
 def test_se_from_ci_normal_t_and_log() -> None:
     assert_allclose(rs.se_from_ci(0.0, 3.92), 3.92 / (2 * stats.norm.ppf(0.975)), rtol=1e-12)
-    assert_allclose(rs.se_from_ci(1, 2, df=5, ci=0.9), 1 / (2 * stats.t.ppf(0.95, 5)),
-                    rtol=1e-12)
-    assert_allclose(rs.se_from_ci(0.5, 2.0, log=True),
-                    (math.log(2) - math.log(0.5)) / (2 * stats.norm.ppf(0.975)), rtol=1e-12)
+    assert_allclose(rs.se_from_ci(1, 2, df=5, ci=0.9), 1 / (2 * stats.t.ppf(0.95, 5)), rtol=1e-12)
+    assert_allclose(
+        rs.se_from_ci(0.5, 2.0, log=True),
+        (math.log(2) - math.log(0.5)) / (2 * stats.norm.ppf(0.975)),
+        rtol=1e-12,
+    )
     arr = rs.se_from_ci([0, 1], [2, 4])
     assert isinstance(arr, np.ndarray)
     assert arr.shape == (2,)
@@ -101,8 +114,9 @@ def test_mean_sd_from_median_scenarios_formulas() -> None:
     w1, w2 = 2.2 / (2.2 + n**0.75), 0.7 - 0.72 / n**0.55
     assert_allclose(s3.mean, w1 * 23 + w2 * 21 + (1 - w1 - w2) * 20, rtol=1e-12)
     assert_allclose(s3.sd, 0.5 * (36 / xi + 12 / eta), rtol=1e-12)
-    s3s = rs.mean_sd_from_median(20.0, q1=15.0, q3=27.0, minimum=5.0, maximum=41.0, n=n,
-                                 sd_method="shi")
+    s3s = rs.mean_sd_from_median(
+        20.0, q1=15.0, q3=27.0, minimum=5.0, maximum=41.0, n=n, sd_method="shi"
+    )
     ws = 1 / (1 + 0.07 * n**0.6)
     assert_allclose(s3s.sd, ws * 36 / xi + (1 - ws) * 12 / eta, rtol=1e-12)
     assert s3s.sd_method == "shi"
@@ -117,10 +131,16 @@ def test_mean_sd_from_median_normal_sample_is_close() -> None:
     assert_allclose(est.sd, 10.0, rtol=0.01)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"q1": 10.0}, {"minimum": 1.0}, {}, {"q1": 25.0, "q3": 30.0},
-    {"minimum": 30.0, "maximum": 40.0},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"q1": 10.0},
+        {"minimum": 1.0},
+        {},
+        {"q1": 25.0, "q3": 30.0},
+        {"minimum": 30.0, "maximum": 40.0},
+    ],
+)
 def test_mean_sd_from_median_bad_input(kwargs: dict[str, float]) -> None:
     with pytest.raises(DataError):
         rs.mean_sd_from_median(20.0, n=30, **kwargs)

@@ -17,22 +17,32 @@ VI = [0.04, 0.09, 0.05, 0.12]
 
 
 def _trials() -> pd.DataFrame:
-    return pd.DataFrame({"study": ["A", "B", "C"], "mean_t": [10.0, 12.0, 9.0],
-                         "sd_t": [3.0, 4.0, 3.5], "n_t": [20, 25, 18],
-                         "mean_c": [8.0, 11.0, 9.5], "sd_c": [3.2, 4.1, 3.0],
-                         "n_c": [20, 24, 19]})
+    return pd.DataFrame(
+        {
+            "study": ["A", "B", "C"],
+            "mean_t": [10.0, 12.0, 9.0],
+            "sd_t": [3.0, 4.0, 3.5],
+            "n_t": [20, 25, 18],
+            "mean_c": [8.0, 11.0, 9.5],
+            "sd_c": [3.2, 4.1, 3.0],
+            "n_c": [20, 24, 19],
+        }
+    )
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"method": "DerSimonian"}, "'method'"),
-    ({"test": "knha"}, "hksj"),
-    ({"test": "t"}, "'test'"),
-    ({"ci": 1.5}, "'ci'"),
-    ({"prediction": "cochrane"}, "'prediction'"),
-    ({"control": {"threshold": -1}}, "threshold"),
-    ({"control": {"iterations": 5}}, "unknown key"),
-    ({"labels": ["a", "b"]}, "one label per study"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "DerSimonian"}, "'method'"),
+        ({"test": "knha"}, "hksj"),
+        ({"test": "t"}, "'test'"),
+        ({"ci": 1.5}, "'ci'"),
+        ({"prediction": "cochrane"}, "'prediction'"),
+        ({"control": {"threshold": -1}}, "threshold"),
+        ({"control": {"iterations": 5}}, "unknown key"),
+        ({"labels": ["a", "b"]}, "one label per study"),
+    ],
+)
 def test_bad_options(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(DataError, match=match):
         rs.meta.meta_analysis(YI, VI, **kwargs)  # type: ignore[arg-type]
@@ -67,12 +77,22 @@ def test_se_and_vi_give_the_same_fit() -> None:
 
 
 def test_data_columns_and_frames() -> None:
-    es = rs.meta.study_effects(_trials(), "MD", study="study", mean_t="mean_t", sd_t="sd_t",
-                               n_t="n_t", mean_c="mean_c", sd_c="sd_c", n_c="n_c")
+    es = rs.meta.study_effects(
+        _trials(),
+        "MD",
+        study="study",
+        mean_t="mean_t",
+        sd_t="sd_t",
+        n_t="n_t",
+        mean_c="mean_c",
+        sd_c="sd_c",
+        n_c="n_c",
+    )
     a = rs.meta.meta_analysis(es, method="DL")
     b = rs.meta.meta_analysis("yi", "vi", data=es, labels="study", method="DL")
-    c = rs.meta.meta_analysis(es.rename(columns={"yi": "estimate"})[["study", "estimate", "se"]],
-                              method="DL")
+    c = rs.meta.meta_analysis(
+        es.rename(columns={"yi": "estimate"})[["study", "estimate", "se"]], method="DL"
+    )
     assert a.labels == b.labels == c.labels == ("A", "B", "C")
     assert a.measure == "MD"
     assert_allclose([a.estimate, c.estimate], b.estimate, rtol=1e-14)
@@ -84,8 +104,16 @@ def test_inputs_not_modified() -> None:
     frame = _trials()
     before = frame.copy()
     yi, vi = np.array(YI), np.array(VI)
-    rs.meta.study_effects(frame, "SMD", mean_t="mean_t", sd_t="sd_t", n_t="n_t",
-                          mean_c="mean_c", sd_c="sd_c", n_c="n_c")
+    rs.meta.study_effects(
+        frame,
+        "SMD",
+        mean_t="mean_t",
+        sd_t="sd_t",
+        n_t="n_t",
+        mean_c="mean_c",
+        sd_c="sd_c",
+        n_c="n_c",
+    )
     rs.meta.meta_analysis(yi, vi)
     pd.testing.assert_frame_equal(frame, before)
     assert yi.tolist() == YI
@@ -150,16 +178,18 @@ def test_batch_input_checks() -> None:
         rs.meta.meta_analysis_batch(np.zeros((2, 3)), np.ones((2, 4)))
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"measure": "SMDX"}, "'measure'"),
-    ({"measure": "MD", "vtype": "HO"}, "'vtype'"),
-    ({"measure": "MD", "to": "some"}, "'to'"),
-    ({"measure": "MD", "add": -1}, "'add'"),
-    ({"measure": "MD", "sd_t": "nope"}, "column 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"measure": "SMDX"}, "'measure'"),
+        ({"measure": "MD", "vtype": "HO"}, "'vtype'"),
+        ({"measure": "MD", "to": "some"}, "'to'"),
+        ({"measure": "MD", "add": -1}, "'add'"),
+        ({"measure": "MD", "sd_t": "nope"}, "column 'nope'"),
+    ],
+)
 def test_study_effects_options(kwargs: dict[str, object], match: str) -> None:
-    cols = dict(mean_t="mean_t", sd_t="sd_t", n_t="n_t", mean_c="mean_c", sd_c="sd_c",
-                n_c="n_c")
+    cols = dict(mean_t="mean_t", sd_t="sd_t", n_t="n_t", mean_c="mean_c", sd_c="sd_c", n_c="n_c")
     cols.update({k: v for k, v in kwargs.items() if k in cols})  # type: ignore[misc]
     other = {k: v for k, v in kwargs.items() if k not in cols}
     with pytest.raises(DataError, match=match):
@@ -168,8 +198,7 @@ def test_study_effects_options(kwargs: dict[str, object], match: str) -> None:
 
 def test_study_effects_bad_values() -> None:
     t = _trials()
-    cols = dict(mean_t="mean_t", sd_t="sd_t", n_t="n_t", mean_c="mean_c", sd_c="sd_c",
-                n_c="n_c")
+    cols = dict(mean_t="mean_t", sd_t="sd_t", n_t="n_t", mean_c="mean_c", sd_c="sd_c", n_c="n_c")
     bad = t.assign(sd_t=[3.0, -1.0, 3.5])
     with pytest.raises(DataError, match="study 2"):
         rs.meta.study_effects(bad, "MD", **cols)
@@ -184,8 +213,9 @@ def test_study_effects_bad_values() -> None:
     with pytest.raises(DataError, match="more events than participants"):
         rs.meta.study_effects(None, "OR", events_t=[5], n_t=[4], events_c=[1], n_c=[4])
     with pytest.raises(DataError, match="correlation"):
-        rs.meta.study_effects(None, "SMCR", mean_pre=[1.0], mean_post=[2.0], sd_pre=[1.0],
-                              n=[10], r=[1.5])
+        rs.meta.study_effects(
+            None, "SMCR", mean_pre=[1.0], mean_post=[2.0], sd_pre=[1.0], n=[10], r=[1.5]
+        )
     with pytest.raises(DataError, match="'yi'"):
         rs.meta.study_effects(None, "GEN")
 
@@ -206,22 +236,42 @@ def test_continuity_correction_rules() -> None:
 
 
 def test_ppc_matches_ppc_smd_from_summary() -> None:
-    es = rs.meta.study_effects(None, "PPC", mean_pre_t=[30.6], mean_post_t=[38.5],
-                               sd_pre_t=[15.0], n_t=[20], mean_pre_c=[23.1],
-                               mean_post_c=[19.7], sd_pre_c=[13.8], n_c=[20], r=[0.47])
+    es = rs.meta.study_effects(
+        None,
+        "PPC",
+        mean_pre_t=[30.6],
+        mean_post_t=[38.5],
+        sd_pre_t=[15.0],
+        n_t=[20],
+        mean_pre_c=[23.1],
+        mean_post_c=[19.7],
+        sd_pre_c=[13.8],
+        n_c=[20],
+        r=[0.47],
+    )
     ref = rs.ppc_smd_from_summary(30.6, 38.5, 15.0, 20, 23.1, 19.7, 13.8, 20, r=0.47)
     assert_allclose(es["yi"].iloc[0], ref.estimate, rtol=1e-13)
     assert_allclose(es["se"].iloc[0], ref.se, rtol=1e-13)
-    no_r = rs.meta.study_effects(None, "PPC", mean_pre_t=[30.6], mean_post_t=[38.5],
-                                 sd_pre_t=[15.0], n_t=[20], mean_pre_c=[23.1],
-                                 mean_post_c=[19.7], sd_pre_c=[13.8], n_c=[20])
+    no_r = rs.meta.study_effects(
+        None,
+        "PPC",
+        mean_pre_t=[30.6],
+        mean_post_t=[38.5],
+        sd_pre_t=[15.0],
+        n_t=[20],
+        mean_pre_c=[23.1],
+        mean_post_c=[19.7],
+        sd_pre_c=[13.8],
+        n_c=[20],
+    )
     assert np.isnan(no_r["vi"].iloc[0])
 
 
 def test_mantel_haenszel_degenerate() -> None:
     with pytest.raises(DesignError, match="undefined"):
-        rs.meta.mantel_haenszel(None, "OR", events_t=[0, 0], n_t=[10, 10], events_c=[0, 0],
-                                n_c=[10, 10])
+        rs.meta.mantel_haenszel(
+            None, "OR", events_t=[0, 0], n_t=[10, 10], events_c=[0, 0], n_c=[10, 10]
+        )
     with pytest.raises(DataError, match="'measure'"):
         rs.meta.mantel_haenszel(None, "HR", events_t=[1], n_t=[10], events_c=[2], n_c=[10])
 
@@ -236,19 +286,42 @@ def test_hksj_with_common_effect_warns() -> None:
 
 
 def test_ppc_variance_at_r_one_and_scaled_inputs() -> None:
-    kw = {"mean_pre_t": [20.1, 18.4], "mean_post_t": [24.3, 21.9], "sd_pre_t": [4.1, 3.8],
-          "n_t": [15, 12], "mean_pre_c": [19.8, 18.9], "mean_post_c": [21.0, 19.2],
-          "sd_pre_c": [4.3, 3.5], "n_c": [14, 12]}
+    kw = {
+        "mean_pre_t": [20.1, 18.4],
+        "mean_post_t": [24.3, 21.9],
+        "sd_pre_t": [4.1, 3.8],
+        "n_t": [15, 12],
+        "mean_pre_c": [19.8, 18.9],
+        "mean_post_c": [21.0, 19.2],
+        "sd_pre_c": [4.3, 3.5],
+        "n_c": [14, 12],
+    }
     at_one = rs.meta.study_effects(None, "PPC", **kw, r=[1.0, 1.0])
     near = rs.meta.study_effects(None, "PPC", **kw, r=[1 - 1e-9, 1 - 1e-9])
     assert np.isfinite(at_one["vi"]).all()  # no 0/0 at r = 1: the formula multiplied out
     assert_allclose(at_one["vi"], near["vi"], rtol=1e-6)
     with pytest.raises(DataError, match="'mean_t' holds a value of magnitude"):
-        rs.meta.study_effects(None, "MD", mean_t=[1e200, 2.0], sd_t=[1.0, 1.0], n_t=[5, 5],
-                              mean_c=[1.0, 1.0], sd_c=[1.0, 1.0], n_c=[5, 5])
+        rs.meta.study_effects(
+            None,
+            "MD",
+            mean_t=[1e200, 2.0],
+            sd_t=[1.0, 1.0],
+            n_t=[5, 5],
+            mean_c=[1.0, 1.0],
+            sd_c=[1.0, 1.0],
+            n_c=[5, 5],
+        )
     with pytest.raises(DataError, match="'sd_t' has 1 values but 'mean_t' has 2"):
-        rs.meta.study_effects(None, "MD", mean_t=[1.0, 2.0], sd_t=[1.0], n_t=[5, 5],
-                              mean_c=[1.0, 1.0], sd_c=[1.0, 1.0], n_c=[5, 5])
+        rs.meta.study_effects(
+            None,
+            "MD",
+            mean_t=[1.0, 2.0],
+            sd_t=[1.0],
+            n_t=[5, 5],
+            mean_c=[1.0, 1.0],
+            sd_c=[1.0, 1.0],
+            n_c=[5, 5],
+        )
     with pytest.raises(DataError, match="'se' .the variances. has 1"):
         rs.meta.meta_analysis([0.1, 0.2], se=[0.1])
 
@@ -263,8 +336,10 @@ def test_tiny_variances_name_the_study() -> None:
     with pytest.raises(DataError, match="study 'b'"):
         rs.meta.meta_analysis(table)
     with pytest.raises(DataError, match=r"row 1, study 2 has variance 1e-155"):
-        rs.meta.meta_analysis_batch(np.array([[0.1, 0.3, 0.2], [0.1, 0.2, 0.3]]),
-                                    np.array([[0.1, 0.1, 0.2], [0.1, 0.1, 1e-155]]))
+        rs.meta.meta_analysis_batch(
+            np.array([[0.1, 0.3, 0.2], [0.1, 0.2, 0.3]]),
+            np.array([[0.1, 0.1, 0.2], [0.1, 0.1, 1e-155]]),
+        )
     with pytest.raises(DataError, match=r"'vi' holds a value of magnitude 1e-155 \(study 2\)"):
         rs.meta.study_effects(None, "GEN", yi=[0.1, 0.3], vi=[0.1, 1e-155])
     with pytest.raises(DataError, match=r"'se \(squared\)'.*study 2"):

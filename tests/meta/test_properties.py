@@ -67,8 +67,9 @@ def test_bounds(data: tuple[np.ndarray, np.ndarray], method: str) -> None:
 
 
 @given(studies(), st.sampled_from(METHODS), st.floats(-5, 5), st.floats(0.2, 5))
-def test_location_scale(data: tuple[np.ndarray, np.ndarray], method: str, shift: float,
-                        scale: float) -> None:
+def test_location_scale(
+    data: tuple[np.ndarray, np.ndarray], method: str, shift: float, scale: float
+) -> None:
     """Shifting effects shifts the estimate; scaling effects and SEs scales it (tau2 by c^2).
 
     (EE, DL, HE, SJ and the Q-statistic are exactly equivariant; REML/ML/PM up to their
@@ -85,23 +86,37 @@ def test_location_scale(data: tuple[np.ndarray, np.ndarray], method: str, shift:
         assert_allclose(c.q, a.q, rtol=1e-9, atol=1e-12)
 
 
-@given(st.lists(st.tuples(st.floats(0, 100), st.floats(0.5, 30), st.integers(3, 60),
-                          st.floats(0, 100), st.floats(0.5, 30), st.integers(3, 60)),
-                min_size=1, max_size=6),
-       st.sampled_from(["MD", "SMD"]))
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 100),
+            st.floats(0.5, 30),
+            st.integers(3, 60),
+            st.floats(0, 100),
+            st.floats(0.5, 30),
+            st.integers(3, 60),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["MD", "SMD"]),
+)
 def test_swapping_arms_flips_the_sign(rows: list[tuple[float, ...]], measure: str) -> None:
     m1, s1, n1, m2, s2, n2 = (list(x) for x in zip(*rows, strict=True))
-    a = rs.meta.study_effects(None, measure, mean_t=m1, sd_t=s1, n_t=n1, mean_c=m2, sd_c=s2,
-                              n_c=n2)
-    b = rs.meta.study_effects(None, measure, mean_t=m2, sd_t=s2, n_t=n2, mean_c=m1, sd_c=s1,
-                              n_c=n1)
+    a = rs.meta.study_effects(None, measure, mean_t=m1, sd_t=s1, n_t=n1, mean_c=m2, sd_c=s2, n_c=n2)
+    b = rs.meta.study_effects(None, measure, mean_t=m2, sd_t=s2, n_t=n2, mean_c=m1, sd_c=s1, n_c=n1)
     assert_allclose(a["yi"], -b["yi"], rtol=1e-12, atol=1e-12)
     assert_allclose(a["vi"], b["vi"], rtol=1e-12)
 
 
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 30), st.integers(0, 30),
-                          st.integers(1, 30)), min_size=1, max_size=6),
-       st.sampled_from(["RR", "OR", "RD"]))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(1, 30), st.integers(0, 30), st.integers(1, 30)),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["RR", "OR", "RD"]),
+)
 def test_swapping_arms_flips_binary(rows: list[tuple[int, int, int, int]], measure: str) -> None:
     a_ev, extra_t, c_ev, extra_c = (np.array(x) for x in zip(*rows, strict=True))
     n_t, n_c = a_ev + extra_t, c_ev + extra_c
@@ -134,14 +149,22 @@ def test_batch_equals_one_by_one(method: str, test: str) -> None:
                 warnings.simplefilter("ignore", RehabStatsWarning)
             one = rs.meta.meta_analysis(yi[b], vi[b], method=method, test=test).to_frame()
         for c in cols:
-            assert_allclose(batch[c].iloc[b], one[c].iloc[0], rtol=1e-12, atol=1e-14,
-                            err_msg=f"row {b}, {c}")
+            assert_allclose(
+                batch[c].iloc[b], one[c].iloc[0], rtol=1e-12, atol=1e-14, err_msg=f"row {b}, {c}"
+            )
     assert batch["converged"].all()
 
 
 def test_forest_plot_of_a_meta_analysis() -> None:
-    es = rs.meta.study_effects(None, "OR", study=["A", "B", "C"], events_t=[4, 10, 7],
-                               n_t=[30, 40, 35], events_c=[9, 14, 12], n_c=[30, 41, 33])
+    es = rs.meta.study_effects(
+        None,
+        "OR",
+        study=["A", "B", "C"],
+        events_t=[4, 10, 7],
+        n_t=[30, 40, 35],
+        events_c=[9, 14, 12],
+        n_c=[30, 41, 33],
+    )
     res = rs.meta.meta_analysis(es, method="REML", test="hksj")
     fig = res.forest()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
@@ -158,16 +181,16 @@ def test_forest_plot_of_a_meta_analysis() -> None:
 
 
 def test_summary_and_frames() -> None:
-    es = rs.meta.study_effects(None, "RR", events_t=[4, 10, 7], n_t=[30, 40, 35],
-                               events_c=[9, 14, 12], n_c=[30, 41, 33])
+    es = rs.meta.study_effects(
+        None, "RR", events_t=[4, 10, 7], n_t=[30, 40, 35], events_c=[9, 14, 12], n_c=[30, 41, 33]
+    )
     res = rs.meta.meta_analysis(es, method="DL")
     text = res.summary()
     assert "Random-Effects Model (k = 3; tau^2 estimator: DL" in text
     assert "Q(df = 2)" in text
     assert "Exponentiated (RR)" in text
     assert list(res.to_frame().columns)[:4] == ["method", "test", "k", "estimate"]
-    assert_allclose(res.to_frame(exp=True)["estimate"].iloc[0], np.exp(res.estimate),
-                    rtol=1e-15)
+    assert_allclose(res.to_frame(exp=True)["estimate"].iloc[0], np.exp(res.estimate), rtol=1e-15)
     assert_allclose(res.estimate_exp, np.exp(res.estimate), rtol=1e-15)
     assert res.studies()["weight"].sum() == pytest.approx(100.0)
     assert "MetaAnalysisResult" in repr(res)

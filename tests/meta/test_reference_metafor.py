@@ -35,16 +35,20 @@ FIXTURE = REFERENCE_DIR / "meta" / "metafor_reference.json"
 REF: dict[str, Any] = load_json(FIXTURE)["sets"]
 RTOL = 1e-8
 
-FIT_CASES = [(name, key) for name, s in REF.items() for key in s.get("fits", {})
-             if name != "k1"]
+FIT_CASES = [(name, key) for name, s in REF.items() for key in s.get("fits", {}) if name != "k1"]
 
 
 def _fit(yi: Any, vi: Any, key: str, **kw: Any) -> rs.meta.MetaAnalysisResult:
     method, test = key.split(".")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)  # k = 2 with HKSJ warns (tested)
-        return rs.meta.meta_analysis(np.asarray(yi, float), np.asarray(vi, float), method=method,
-                                     test="hksj" if test == "knha" else "z", **kw)
+        return rs.meta.meta_analysis(
+            np.asarray(yi, float),
+            np.asarray(vi, float),
+            method=method,
+            test="hksj" if test == "knha" else "z",
+            **kw,
+        )
 
 
 def _mismatches(res: rs.meta.MetaAnalysisResult, out: dict[str, Any]) -> list[str]:
@@ -92,8 +96,15 @@ def test_k1_as_metafor() -> None:
 @pytest.mark.parametrize("measure", ["RR", "OR", "RD"])
 def test_escalc_binary_bcg(measure: str) -> None:
     s = REF["bcg"]
-    es = rs.meta.study_effects(pd.DataFrame(s["data"]), measure, study="study",
-                               events_t="events_t", n_t="n_t", events_c="events_c", n_c="n_c")
+    es = rs.meta.study_effects(
+        pd.DataFrame(s["data"]),
+        measure,
+        study="study",
+        events_t="events_t",
+        n_t="n_t",
+        events_c="events_c",
+        n_c="n_c",
+    )
     assert_allclose(es["yi"], s["escalc"][measure]["yi"], rtol=RTOL)
     assert_allclose(es["vi"], s["escalc"][measure]["vi"], rtol=RTOL)
     assert es["study"].tolist() == s["data"]["study"]
@@ -103,10 +114,13 @@ def test_escalc_binary_bcg(measure: str) -> None:
 def test_escalc_continuous_normand(measure: str) -> None:
     s = REF["normand1999"]
     d = s["data"]
-    es = rs.meta.study_effects(None, measure.split("_")[0], study=d["study"],
-                               vtype="UB" if measure.endswith("UB") else "LS",
-                               **{k: d[k] for k in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c",
-                                                    "n_c")})
+    es = rs.meta.study_effects(
+        None,
+        measure.split("_")[0],
+        study=d["study"],
+        vtype="UB" if measure.endswith("UB") else "LS",
+        **{k: d[k] for k in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")},
+    )
     assert_allclose(es["yi"], s["escalc"][measure]["yi"], rtol=RTOL)
     assert_allclose(es["vi"], s["escalc"][measure]["vi"], rtol=RTOL)
 
@@ -127,11 +141,26 @@ def test_escalc_prepost_morris(measure: str) -> None:
 def test_mantel_haenszel_bcg(measure: str) -> None:
     s = REF["bcg"]
     out = s["mh"][measure]
-    res = rs.meta.mantel_haenszel(pd.DataFrame(s["data"]), measure, events_t="events_t",
-                                  n_t="n_t", events_c="events_c", n_c="n_c")
-    for r_name, attr in (("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_low"),
-                         ("ci_high", "ci_high"), ("stat", "statistic"), ("p", "p_value"),
-                         ("Q", "q"), ("Q_p", "q_p"), ("I2", "i2"), ("H2", "h2")):
+    res = rs.meta.mantel_haenszel(
+        pd.DataFrame(s["data"]),
+        measure,
+        events_t="events_t",
+        n_t="n_t",
+        events_c="events_c",
+        n_c="n_c",
+    )
+    for r_name, attr in (
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("ci_low", "ci_low"),
+        ("ci_high", "ci_high"),
+        ("stat", "statistic"),
+        ("p", "p_value"),
+        ("Q", "q"),
+        ("Q_p", "q_p"),
+        ("I2", "i2"),
+        ("H2", "h2"),
+    ):
         assert close(getattr(res, attr), out[r_name], RTOL, 1e-12), r_name
     assert res.k == out["k"]
 
@@ -155,10 +184,13 @@ def test_shared_escalc(validation_dir: Path, name: str) -> None:
             continue
         label = key.split(".")[1]
         measure, vtype = (label.split("_")[0], "UB") if label.endswith("_UB") else (label, "LS")
-        cols = (dict(events_t="events_t", n_t="n_t", events_c="events_c", n_c="n_c")
-                if measure in ("RR", "OR", "RD") else
-                dict(mean_t="mean_t", sd_t="sd_t", n_t="n_t", mean_c="mean_c", sd_c="sd_c",
-                     n_c="n_c"))
+        cols = (
+            dict(events_t="events_t", n_t="n_t", events_c="events_c", n_c="n_c")
+            if measure in ("RR", "OR", "RD")
+            else dict(
+                mean_t="mean_t", sd_t="sd_t", n_t="n_t", mean_c="mean_c", sd_c="sd_c", n_c="n_c"
+            )
+        )
         es = rs.meta.study_effects(data, measure, study="study", vtype=vtype, **cols)
         assert_allclose(es["yi"], rec["output"]["yi"], rtol=RTOL)
         assert_allclose(es["vi"], rec["output"]["vi"], rtol=RTOL)
@@ -182,8 +214,9 @@ def test_shared_rma(validation_dir: Path, name: str) -> None:
             # Some of these records were produced with Fisher scoring steps of half size
             # (metafor control stepadj = 0.5) although the recorded call shows the default;
             # that path stops at a slightly different point within metafor's threshold.
-            bad = _mismatches(_fit(es["yi"], es["vi"], f"{method}.{test}",
-                                   control={"stepadj": 0.5}), out)
+            bad = _mismatches(
+                _fit(es["yi"], es["vi"], f"{method}.{test}", control={"stepadj": 0.5}), out
+            )
         assert bad == [], key
         assert res.k == out["k"]
         assert res.q_df == out["Q_df"]
@@ -195,11 +228,21 @@ def test_shared_rma(validation_dir: Path, name: str) -> None:
 def test_shared_mantel_haenszel(validation_dir: Path, measure: str) -> None:
     data, results = _shared(validation_dir, "falls_k5")
     out = results[f"rma.mh.{measure}"]["output"]
-    res = rs.meta.mantel_haenszel(data, measure, events_t="events_t", n_t="n_t",
-                                  events_c="events_c", n_c="n_c")
-    for r_name, attr in (("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_low"),
-                         ("ci_high", "ci_high"), ("stat", "statistic"), ("p", "p_value"),
-                         ("Q", "q"), ("Q_p", "q_p"), ("I2", "i2"), ("H2", "h2")):
+    res = rs.meta.mantel_haenszel(
+        data, measure, events_t="events_t", n_t="n_t", events_c="events_c", n_c="n_c"
+    )
+    for r_name, attr in (
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("ci_low", "ci_low"),
+        ("ci_high", "ci_high"),
+        ("stat", "statistic"),
+        ("p", "p_value"),
+        ("Q", "q"),
+        ("Q_p", "q_p"),
+        ("I2", "i2"),
+        ("H2", "h2"),
+    ):
         assert close(getattr(res, attr), out[r_name], RTOL, 1e-12), r_name
     if measure != "RD":
         assert close(res.estimate_exp, out["estimate_exp"], RTOL)

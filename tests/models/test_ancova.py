@@ -34,18 +34,19 @@ def test_ancova_matches_lm(validation_dir, name, covs):
     n_missing = int(d.loc[d["visit"] == ref["design"]["final_visit"], "outcome"].isna().sum())
     if n_missing:
         with pytest.warns(RehabStatsWarning, match=f"{n_missing} missing"):
-            res = rsm.ancova(d, outcome="outcome", arm="arm", baseline="baseline",
-                             covariates=covs, visit="visit")
+            res = rsm.ancova(
+                d, outcome="outcome", arm="arm", baseline="baseline", covariates=covs, visit="visit"
+            )
     else:
-        res = rsm.ancova(d, outcome="outcome", arm="arm", baseline="baseline",
-                         covariates=covs, visit="visit")
+        res = rsm.ancova(
+            d, outcome="outcome", arm="arm", baseline="baseline", covariates=covs, visit="visit"
+        )
     assert res.nobs == out["n"]
     assert res.n_omitted == n_missing
     coef = res.coef()
     assert list(coef["term"]) == [c["term"] for c in out["coefficients"]]
     for col in ["estimate", "se", "t", "p", "df", "ci_low", "ci_high"]:
-        assert_allclose(coef[col], [c[col] for c in out["coefficients"]], rtol=1e-8,
-                        err_msg=col)
+        assert_allclose(coef[col], [c[col] for c in out["coefficients"]], rtol=1e-8, err_msg=col)
     assert_allclose(res.sigma, out["sigma"], rtol=1e-8)
     diffs = res.differences
     arm_terms = out["arm_terms"]
@@ -54,29 +55,33 @@ def test_ancova_matches_lm(validation_dir, name, covs):
         assert_allclose(diffs[col], [t[col] for t in arm_terms], rtol=1e-8, err_msg=col)
     # adjusted means differ by exactly the adjusted difference
     means = res.adjusted_means
-    assert_allclose(means["estimate"].iloc[1:] - means["estimate"].iloc[0],
-                    diffs["estimate"], rtol=1e-10)
+    assert_allclose(
+        means["estimate"].iloc[1:] - means["estimate"].iloc[0], diffs["estimate"], rtol=1e-10
+    )
 
 
 def test_adjusted_means_are_predictions_at_covariate_means(validation_dir):
     d, _ = final_visit(validation_dir, "cimt_n20_3v")
-    res = rsm.ancova(d, outcome="outcome", arm="arm", baseline="baseline", visit="visit",
-                     at="followup")
+    res = rsm.ancova(
+        d, outcome="outcome", arm="arm", baseline="baseline", visit="visit", at="followup"
+    )
     rows = d[d["visit"] == "followup"]
     b = res.beta
     expect = [b[0] + b[2] * rows["baseline"].mean(), b[0] + b[1] + b[2] * rows["baseline"].mean()]
     assert_allclose(res.adjusted_means["estimate"], expect, rtol=1e-12)
     # type III F of the arm (1 df) equals t^2
     an = res.anova()
-    assert_allclose(an.loc[an["term"] == "arm", "F"].iloc[0],
-                    res.differences["t"].iloc[0] ** 2, rtol=1e-10)
+    assert_allclose(
+        an.loc[an["term"] == "arm", "F"].iloc[0], res.differences["t"].iloc[0] ** 2, rtol=1e-10
+    )
 
 
 def test_reference_changes_sign(validation_dir):
     d, _ = final_visit(validation_dir, "cimt_n20_3v")
     a = rsm.ancova(d, outcome="outcome", arm="arm", baseline="baseline", visit="visit")
-    b = rsm.ancova(d, outcome="outcome", arm="arm", baseline="baseline", visit="visit",
-                   reference="cimt")
+    b = rsm.ancova(
+        d, outcome="outcome", arm="arm", baseline="baseline", visit="visit", reference="cimt"
+    )
     assert b.differences["contrast"].iloc[0] == "control - cimt"
     assert_allclose(b.differences["estimate"], -a.differences["estimate"], rtol=1e-12)
 
@@ -94,8 +99,9 @@ def test_effect_size_is_difference_over_sd(validation_dir):
 
 def _wide(n=5):
     rng = np.random.default_rng(4)
-    return pd.DataFrame({"y": rng.normal(size=2 * n), "b": rng.normal(size=2 * n),
-                         "arm": ["a"] * n + ["b"] * n})
+    return pd.DataFrame(
+        {"y": rng.normal(size=2 * n), "b": rng.normal(size=2 * n), "arm": ["a"] * n + ["b"] * n}
+    )
 
 
 def test_bad_inputs():
@@ -113,8 +119,13 @@ def test_bad_inputs():
     with pytest.raises(DataError, match="'reference'"):
         rsm.ancova(d, outcome="y", arm="arm", baseline="b", reference="z")
     with pytest.raises(DesignError, match="parameters"):  # 5 parameters, 4 rows
-        rsm.ancova(_wide(2).assign(c1=[1.0, 2, 3, 4], c2=[2.0, 1, 0, 5]), outcome="y",
-                   arm="arm", baseline="b", covariates=["c1", "c2"])
+        rsm.ancova(
+            _wide(2).assign(c1=[1.0, 2, 3, 4], c2=[2.0, 1, 0, 5]),
+            outcome="y",
+            arm="arm",
+            baseline="b",
+            covariates=["c1", "c2"],
+        )
     res = rsm.ancova(d, outcome="y", arm="arm", baseline="b")
     with pytest.raises(DataError, match="'residual'"):
         res.coef(df_method="satterthwaite")

@@ -16,20 +16,21 @@ from rehabstats.models._emmeans import contrast_matrix
 def trial(seed=1, arms=("control", "low", "high"), n=6, visits=("pre", "post", "fu")):
     rng = np.random.default_rng(seed)
     k = len(arms) * n
-    d = pd.DataFrame({
-        "subject": np.repeat(np.arange(k), len(visits)),
-        "arm": pd.Categorical(np.repeat(np.repeat(arms, n), len(visits)), categories=arms),
-        "visit": pd.Categorical(np.tile(visits, k), categories=visits),
-        "age": np.repeat(rng.integers(30, 70, size=k), len(visits)).astype(float),
-    })
-    d["y"] = (rng.normal(size=len(d)) + np.repeat(rng.normal(size=k), len(visits))
-              + 0.02 * d["age"])
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(k), len(visits)),
+            "arm": pd.Categorical(np.repeat(np.repeat(arms, n), len(visits)), categories=arms),
+            "visit": pd.Categorical(np.tile(visits, k), categories=visits),
+            "age": np.repeat(rng.integers(30, 70, size=k), len(visits)).astype(float),
+        }
+    )
+    d["y"] = rng.normal(size=len(d)) + np.repeat(rng.normal(size=k), len(visits)) + 0.02 * d["age"]
     return d
 
 
 def test_type3_anova_invariant_to_coding():
     """Type III F and Satterthwaite df must not depend on the factor coding."""
-    d = trial().iloc[:-1]                         # unbalanced
+    d = trial().iloc[:-1]  # unbalanced
     a = rsm.lmm("y ~ arm * visit + age", d, subject="subject").anova()
     b = rsm.lmm("y ~ C(arm, Sum) * C(visit, Sum) + age", d, subject="subject").anova()
     c = rsm.lmm("y ~ C(arm, Treatment('high')) * visit + age", d, subject="subject").anova()
@@ -78,8 +79,17 @@ def test_contrast_order_and_labels_match_emmeans():
     m = rsm.lmm("y ~ arm * visit", d, subject="subject")
     con = m.contrasts("arm", by="visit", method="trt.vs.ctrl")
     emm = m.emmeans("arm", by="visit")
-    assert list(con.columns) == ["contrast", "visit", "estimate", "se", "df", "t", "p",
-                                 "ci_low", "ci_high"]
+    assert list(con.columns) == [
+        "contrast",
+        "visit",
+        "estimate",
+        "se",
+        "df",
+        "t",
+        "p",
+        "ci_low",
+        "ci_high",
+    ]
     pre = emm[emm["visit"] == "pre"].set_index("arm")["estimate"]
     assert_allclose(con["estimate"].iloc[0], pre["low"] - pre["control"], rtol=1e-12)
 
@@ -89,6 +99,7 @@ def test_ci_and_p_consistent_with_t():
     for method in m.df_methods:
         tab = m.coef(df_method=method, ci=0.9)
         from scipy import stats
+
         q = stats.t.ppf(0.95, tab["df"])
         assert_allclose(tab["ci_high"] - tab["estimate"], q * tab["se"], rtol=1e-12)
         assert_allclose(tab["p"], 2 * stats.t.sf(np.abs(tab["t"]), tab["df"]), rtol=1e-12)

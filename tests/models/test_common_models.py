@@ -23,17 +23,24 @@ def long_trial(categorical: bool = True, seed: int = 11, n_per_arm: int = 8) -> 
     rng = np.random.default_rng(seed)
     m = 2 * n_per_arm
     arm = np.repeat(["control", "cimt"], n_per_arm)
-    y = (20 + rng.normal(0, 2, m)[:, None] + np.array([0.0, 1.0, 2.0])
-         + (arm == "cimt")[:, None] * np.array([0.0, 1.0, 2.5]) + rng.normal(size=(m, 3)))
+    y = (
+        20
+        + rng.normal(0, 2, m)[:, None]
+        + np.array([0.0, 1.0, 2.0])
+        + (arm == "cimt")[:, None] * np.array([0.0, 1.0, 2.5])
+        + rng.normal(size=(m, 3))
+    )
     # per-subject slopes so the random-slope model is not singular
     y = y + rng.normal(0, 0.8, m)[:, None] * np.array([0.0, 1.0, 2.0])
-    d = pd.DataFrame({
-        "subject": np.repeat([f"p{i}" for i in range(m)], 3),
-        "arm": np.repeat(arm, 3),
-        "visit": np.tile(["base", "w4", "w8"], m),
-        "time": np.tile([0.0, 4.0, 8.0], m),
-        "y": y.ravel(),
-    })
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat([f"p{i}" for i in range(m)], 3),
+            "arm": np.repeat(arm, 3),
+            "visit": np.tile(["base", "w4", "w8"], m),
+            "time": np.tile([0.0, 4.0, 8.0], m),
+            "y": y.ravel(),
+        }
+    )
     if categorical:
         d["arm"] = pd.Categorical(d["arm"], categories=["control", "cimt"])
         d["visit"] = pd.Categorical(d["visit"], categories=["base", "w4", "w8"])
@@ -45,27 +52,46 @@ def wide_trial(seed: int = 12, n_per_arm: int = 10) -> pd.DataFrame:
     m = 2 * n_per_arm
     base = rng.normal(30, 5, m)
     arm = np.repeat(["control", "cimt"], n_per_arm)
-    return pd.DataFrame({"id": np.arange(m), "arm": arm, "baseline": base,
-                         "age": rng.normal(60, 8, m),
-                         "y": 5 + 0.8 * base + 2.0 * (arm == "cimt") + rng.normal(0, 3, m)})
+    return pd.DataFrame(
+        {
+            "id": np.arange(m),
+            "arm": arm,
+            "baseline": base,
+            "age": rng.normal(60, 8, m),
+            "y": 5 + 0.8 * base + 2.0 * (arm == "cimt") + rng.normal(0, 3, m),
+        }
+    )
 
 
 FITS: dict[str, Callable[[], Any]] = {
-    "ancova": lambda: ancova(wide_trial(), outcome="y", arm="arm", baseline="baseline",
-                             covariates=["age"]),
+    "ancova": lambda: ancova(
+        wide_trial(), outcome="y", arm="arm", baseline="baseline", covariates=["age"]
+    ),
     "ancova_long": lambda: ancova(
-        long_trial().pivot(index="subject", columns="visit", values="y")
-        .reset_index().melt(id_vars=["subject", "base"], value_vars=["w4", "w8"],
-                            var_name="visit", value_name="y")
+        long_trial()
+        .pivot(index="subject", columns="visit", values="y")
+        .reset_index()
+        .melt(
+            id_vars=["subject", "base"], value_vars=["w4", "w8"], var_name="visit", value_name="y"
+        )
         .merge(long_trial()[["subject", "arm"]].drop_duplicates(), on="subject"),
-        outcome="y", arm="arm", baseline="base", visit="visit", at="w8"),
+        outcome="y",
+        arm="arm",
+        baseline="base",
+        visit="visit",
+        at="w8",
+    ),
     "lmm_ri": lambda: lmm("y ~ arm * visit", long_trial(), subject="subject"),
     "lmm_ri_ml": lambda: lmm("y ~ arm * visit", long_trial(), subject="subject", reml=False),
-    "lmm_rs": lambda: lmm("y ~ arm * visit", long_trial(), subject="subject",
-                          random="1 + time"),
-    **{f"mmrm_{c}": (lambda c=c: mmrm("y ~ arm * visit", long_trial(), subject="subject",
-                                       visit="visit", covariance=c))
-       for c in COVARIANCES},
+    "lmm_rs": lambda: lmm("y ~ arm * visit", long_trial(), subject="subject", random="1 + time"),
+    **{
+        f"mmrm_{c}": (
+            lambda c=c: mmrm(
+                "y ~ arm * visit", long_trial(), subject="subject", visit="visit", covariance=c
+            )
+        )
+        for c in COVARIANCES
+    },
 }
 
 
@@ -132,23 +158,33 @@ def _with_missing(d: pd.DataFrame, col: str, rows: list[int]) -> pd.DataFrame:
 
 
 CALLS: dict[str, tuple[Callable[[pd.DataFrame], Any], Callable[[], pd.DataFrame]]] = {
-    "ancova": (lambda d: ancova(d, outcome="y", arm="arm", baseline="baseline",
-                                covariates=["age"]),
-               lambda: _with_missing(wide_trial(), "y", [3])),
+    "ancova": (
+        lambda d: ancova(d, outcome="y", arm="arm", baseline="baseline", covariates=["age"]),
+        lambda: _with_missing(wide_trial(), "y", [3]),
+    ),
     # shuffled string visits: only visit_order= fixes their order (the rows cannot)
-    "lmm": (lambda d: lmm("y ~ arm * visit", d, subject="subject", visit_order=VISITS),
-            lambda: _with_missing(long_trial(categorical=False), "y", [4, 11])),
-    "lmm_slope": (lambda d: lmm("y ~ arm * visit", d, subject="subject", random="1 + time"),
-                  lambda: _with_missing(long_trial(categorical=True), "y", [5])),
-    "mmrm": (lambda d: mmrm("y ~ arm * visit", d, subject="subject", visit="visit",
-                            visit_order=VISITS),
-             lambda: _with_missing(long_trial(categorical=False), "y", [4, 11])),
-    "mmrm_cat": (lambda d: mmrm("y ~ arm * visit", d, subject="subject", visit="visit",
-                                covariance="cs"),
-                 lambda: _with_missing(long_trial(categorical=True), "y", [7])),
-    "mixed_anova": (lambda d: mixed_anova(d, outcome="y", arm="arm", visit="visit",
-                                          subject="subject", visit_order=VISITS),
-                    lambda: _with_missing(long_trial(categorical=False), "y", [4])),
+    "lmm": (
+        lambda d: lmm("y ~ arm * visit", d, subject="subject", visit_order=VISITS),
+        lambda: _with_missing(long_trial(categorical=False), "y", [4, 11]),
+    ),
+    "lmm_slope": (
+        lambda d: lmm("y ~ arm * visit", d, subject="subject", random="1 + time"),
+        lambda: _with_missing(long_trial(categorical=True), "y", [5]),
+    ),
+    "mmrm": (
+        lambda d: mmrm("y ~ arm * visit", d, subject="subject", visit="visit", visit_order=VISITS),
+        lambda: _with_missing(long_trial(categorical=False), "y", [4, 11]),
+    ),
+    "mmrm_cat": (
+        lambda d: mmrm("y ~ arm * visit", d, subject="subject", visit="visit", covariance="cs"),
+        lambda: _with_missing(long_trial(categorical=True), "y", [7]),
+    ),
+    "mixed_anova": (
+        lambda d: mixed_anova(
+            d, outcome="y", arm="arm", visit="visit", subject="subject", visit_order=VISITS
+        ),
+        lambda: _with_missing(long_trial(categorical=False), "y", [4]),
+    ),
 }
 
 

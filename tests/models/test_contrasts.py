@@ -43,16 +43,21 @@ from rehabstats.models._adjust import (
 REF = load_json(REFERENCE_DIR / "models" / "contrasts" / "contrasts_reference.json")
 ARMS = ["control", "low", "high"]
 VISITS = ["baseline", "week6", "week12", "week24"]
-METHODS = {"pairwise": ("pairwise", None), "revpairwise": ("revpairwise", None),
-           "trt.vs.ctrl": ("trt.vs.ctrl", None), "trt.vs.ctrl_ref3": ("trt.vs.ctrl", "high")}
+METHODS = {
+    "pairwise": ("pairwise", None),
+    "revpairwise": ("revpairwise", None),
+    "trt.vs.ctrl": ("trt.vs.ctrl", None),
+    "trt.vs.ctrl_ref3": ("trt.vs.ctrl", "high"),
+}
 CELLS = [(m, a) for m in METHODS for a in ["default", *[x for x in ADJUST_METHODS]]]
 
 
 def num(v: Any) -> np.ndarray:
     """A fixture vector (R's length-1 vectors are scalars; "Inf" strings) as floats."""
     vals = v if isinstance(v, list) else [v]
-    return np.array([float(x) if not isinstance(x, str) else float(x.replace("NA", "nan"))
-                     for x in vals])
+    return np.array(
+        [float(x) if not isinstance(x, str) else float(x.replace("NA", "nan")) for x in vals]
+    )
 
 
 def strs(v: Any) -> list[str]:
@@ -62,6 +67,7 @@ def strs(v: Any) -> list[str]:
 @pytest.fixture(scope="module")
 def trial() -> pd.DataFrame:
     from conftest import VALIDATION_DIR
+
     path = VALIDATION_DIR / "rct" / "threearm_n45_4v.csv"
     if not path.is_file():
         pytest.skip("../shared/validation is not beside the repository")
@@ -80,8 +86,9 @@ def fits(trial: pd.DataFrame) -> dict[str, Any]:
         "ancova": rs.ancova(final, outcome="outcome", arm="arm", baseline="baseline"),
         "ancova_two": rs.ancova(two, outcome="outcome", arm="arm", baseline="baseline"),
         "lmm": rs.lmm("outcome ~ arm * visit", trial, subject="subject"),
-        "mmrm": rs.mmrm("outcome ~ arm * visit", trial, subject="subject", visit="visit",
-                        covariance="us"),
+        "mmrm": rs.mmrm(
+            "outcome ~ arm * visit", trial, subject="subject", visit="visit", covariance="us"
+        ),
     }
 
 
@@ -98,8 +105,13 @@ def call(fit: Any, method_key: str, adjust: str, **kw: Any) -> pd.DataFrame:
     return fit.contrasts(**args)
 
 
-def compare(ours: pd.DataFrame, ref: dict[str, Any], rtol: float, by: str | None = None,
-            ci_rtol: float | None = None) -> int:
+def compare(
+    ours: pd.DataFrame,
+    ref: dict[str, Any],
+    rtol: float,
+    by: str | None = None,
+    ci_rtol: float | None = None,
+) -> int:
     assert list(ours["contrast"]) == strs(ref["contrast"])
     if by is not None:
         assert list(ours[by].astype(str)) == strs(ref[by])
@@ -129,8 +141,12 @@ def test_ancova_matches_emmeans(fits, method_key, adjust):
 def test_ancova_level_90(fits):
     m = fits["ancova"]
     compare(m.contrasts("arm", ci=0.9), REF["ancova"]["level90_tukey"], rtol=1e-8)
-    compare(m.contrasts("arm", method="trt.vs.ctrl", ci=0.9),
-            REF["ancova"]["level90_dunnettx"], rtol=1e-8, ci_rtol=1e-6)
+    compare(
+        m.contrasts("arm", method="trt.vs.ctrl", ci=0.9),
+        REF["ancova"]["level90_dunnettx"],
+        rtol=1e-8,
+        ci_rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("method_key", ["pairwise", "revpairwise", "trt.vs.ctrl"])
@@ -178,17 +194,21 @@ def test_lmm_two_factor_specs_order(fits, adjust):
 @pytest.mark.parametrize(("method_key", "adjust"), CELLS)
 def test_mmrm_matches_emmeans(fits, method_key, adjust):
     ref = REF["mmrm"]["asymptotic"][method_key][adjust]
-    ours = call(fits["mmrm"], method_key, adjust, specs="arm", by="visit",
-                df_method="asymptotic")
+    ours = call(fits["mmrm"], method_key, adjust, specs="arm", by="visit", df_method="asymptotic")
     assert np.isinf(ours["df"]).all()
     compare(ours, ref, rtol=1e-5, by="visit", ci_rtol=1e-5)
 
 
 def _all_fixture_tables() -> list[tuple[str, dict[str, Any], int, bool]]:
     out = []
-    groups = {"ancova": REF["ancova"]["tables"], "lmm_sat": REF["lmm"]["satterthwaite"],
-              "lmm_kr": REF["lmm"]["kenward-roger"], "mmrm_dferror": REF["mmrm"]["df.error"],
-              "mmrm_asy": REF["mmrm"]["asymptotic"], "visit_by_arm": REF["lmm"]["visit_by_arm"]}
+    groups = {
+        "ancova": REF["ancova"]["tables"],
+        "lmm_sat": REF["lmm"]["satterthwaite"],
+        "lmm_kr": REF["lmm"]["kenward-roger"],
+        "mmrm_dferror": REF["mmrm"]["df.error"],
+        "mmrm_asy": REF["mmrm"]["asymptotic"],
+        "visit_by_arm": REF["lmm"]["visit_by_arm"],
+    }
     for gname, tabs in groups.items():
         n_means = 4 if gname == "visit_by_arm" else 3
         for mk, by_adj in tabs.items():
@@ -197,8 +217,11 @@ def _all_fixture_tables() -> list[tuple[str, dict[str, Any], int, bool]]:
     return out
 
 
-@pytest.mark.parametrize(("name", "tab", "n_means", "pairs"), _all_fixture_tables(),
-                         ids=[x[0] for x in _all_fixture_tables()])
+@pytest.mark.parametrize(
+    ("name", "tab", "n_means", "pairs"),
+    _all_fixture_tables(),
+    ids=[x[0] for x in _all_fixture_tables()],
+)
 def test_adjustment_given_the_model(name, tab, n_means, pairs):
     """emmeans' p values and limits from R's own estimate, SE and df: closed forms, 1e-8."""
     t, df = num(tab["t"]), num(tab["df"])
@@ -209,8 +232,9 @@ def test_adjustment_given_the_model(name, tab, n_means, pairs):
     ranks = None
     if adjust == "scheffe":
         ranks = np.full(len(t), n_means - 1)
-    adj, changed = adjust_family(t, df, groups, adjust=adjust, n_means=n_means, pairs=pairs,
-                                 level=0.95, ranks=ranks)
+    adj, changed = adjust_family(
+        t, df, groups, adjust=adjust, n_means=n_means, pairs=pairs, level=0.95, ranks=ranks
+    )
     assert adj.adjust == tab["adjust_used"]
     assert (changed is not None) == (adjust == "tukey" and not pairs)
     assert_allclose(adj.p, num(tab["p"]), rtol=1e-8, atol=1e-12)  # ptukey: ~1e-14 absolute
@@ -220,8 +244,9 @@ def test_adjustment_given_the_model(name, tab, n_means, pairs):
 
 def test_dunnett_approximation_matches_emmeans():
     d = REF["dunnx"]
-    for k, df, q, p23 in zip(num(d["k"]), num(d["df"]), num(d["q"]), num(d["pdunnx_at_2.3"]),
-                             strict=True):
+    for k, df, q, p23 in zip(
+        num(d["k"]), num(d["df"]), num(d["q"]), num(d["pdunnx_at_2.3"]), strict=True
+    ):
         assert_allclose(pdunnx(np.array(2.3), k, np.array(df)), p23, rtol=1e-9)
         # emmeans' own root (uniroot, tol = 5e-4) reproduced step for step
         assert_allclose(qdunnx(0.95, k, df), q, rtol=1e-8)
@@ -242,17 +267,29 @@ def test_zapsmall_and_p_adjust_are_r():
     # R: p.adjust(c(.01,.04,.03,.2), m) for m in holm, hochberg, BH, BY
     assert_allclose(_p_adjust(p, "holm"), [0.04, 0.09, 0.09, 0.2], rtol=1e-12)
     assert_allclose(_p_adjust(p, "hochberg"), [0.04, 0.08, 0.08, 0.2], rtol=1e-12)
-    assert_allclose(_p_adjust(p, "BH"), [0.04, 0.05333333333333333, 0.05333333333333333, 0.2],
-                    rtol=1e-12)
-    assert_allclose(_p_adjust(p, "BY"), np.minimum(1, _p_adjust(p, "BH") * (1 + 1/2 + 1/3 + 1/4)),
-                    rtol=1e-12)
+    assert_allclose(
+        _p_adjust(p, "BH"), [0.04, 0.05333333333333333, 0.05333333333333333, 0.2], rtol=1e-12
+    )
+    assert_allclose(
+        _p_adjust(p, "BY"),
+        np.minimum(1, _p_adjust(p, "BH") * (1 + 1 / 2 + 1 / 3 + 1 / 4)),
+        rtol=1e-12,
+    )
 
 
 def test_nan_t_gives_nan_p_for_every_adjustment():
     t = np.array([np.nan, 1.0, 2.5])
     for adjust in ADJUST_METHODS:
-        adj, _ = adjust_family(t, np.full(3, 30.0), np.zeros(3), adjust=adjust, n_means=3,
-                               pairs=True, level=0.95, ranks=np.full(3, 2))
+        adj, _ = adjust_family(
+            t,
+            np.full(3, 30.0),
+            np.zeros(3),
+            adjust=adjust,
+            n_means=3,
+            pairs=True,
+            level=0.95,
+            ranks=np.full(3, 2),
+        )
         assert np.isnan(adj.p[0]), adjust
         assert np.isfinite(adj.p[1:]).all(), adjust
     # R: p.adjust(c(NA, .01, .04), "holm") -> NA, 0.02, 0.04 (n = 2 non-missing)
@@ -304,18 +341,22 @@ def test_revpairwise_is_minus_pairwise_and_adjusted_p_at_least_unadjusted(fits):
                 continue
             ad = m.contrasts("arm", method=method, adjust=adjust)
             assert (ad["p"].to_numpy() >= un["p"].to_numpy() * (1 - 1e-12)).all(), adjust
-            assert (ad["ci_high"] - ad["ci_low"] >=
-                    (un["ci_high"] - un["ci_low"]) * (1 - 1e-12)).all(), adjust
+            assert (
+                ad["ci_high"] - ad["ci_low"] >= (un["ci_high"] - un["ci_low"]) * (1 - 1e-12)
+            ).all(), adjust
 
 
 @settings(max_examples=25)
-@given(t=st.lists(st.floats(-6, 6), min_size=3, max_size=3),
-       df=st.floats(3, 500), adjust=st.sampled_from(["sidak", "bonferroni", "holm",
-                                                      "hochberg", "BH", "BY", "dunnettx"]))
+@given(
+    t=st.lists(st.floats(-6, 6), min_size=3, max_size=3),
+    df=st.floats(3, 500),
+    adjust=st.sampled_from(["sidak", "bonferroni", "holm", "hochberg", "BH", "BY", "dunnettx"]),
+)
 def test_adjusted_p_bounds_property(t, df, adjust):
     t = np.array(t)
-    adj, _ = adjust_family(t, np.full(3, df), np.zeros(3), adjust=adjust, n_means=3,
-                           pairs=False, level=0.95)
+    adj, _ = adjust_family(
+        t, np.full(3, df), np.zeros(3), adjust=adjust, n_means=3, pairs=False, level=0.95
+    )
     unadj = 2 * stats.t.sf(np.abs(t), df)
     assert (adj.p >= unadj * (1 - 1e-9)).all()
     assert (adj.p <= 1).all()

@@ -26,18 +26,24 @@ from rehabstats.models._design import (
 )
 
 
-def trial(n_per_arm: int = 6, visits: tuple[str, ...] = ("pre", "post", "fu"),
-          seed: int = 11) -> pd.DataFrame:
+def trial(
+    n_per_arm: int = 6, visits: tuple[str, ...] = ("pre", "post", "fu"), seed: int = 11
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 2 * n_per_arm
-    d = pd.DataFrame({
-        "subject": np.repeat([f"S{i:02d}" for i in range(n)], len(visits)),
-        "arm": np.repeat(["control"] * n_per_arm + ["cimt"] * n_per_arm, len(visits)),
-        "visit": np.tile(list(visits), n),
-        "age": np.repeat(rng.uniform(40, 80, n), len(visits)),
-    })
-    d["y"] = (rng.normal(size=len(d)) + np.repeat(rng.normal(size=n), len(visits))
-              + np.tile(np.arange(len(visits)), n) * 0.5)
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat([f"S{i:02d}" for i in range(n)], len(visits)),
+            "arm": np.repeat(["control"] * n_per_arm + ["cimt"] * n_per_arm, len(visits)),
+            "visit": np.tile(list(visits), n),
+            "age": np.repeat(rng.uniform(40, 80, n), len(visits)),
+        }
+    )
+    d["y"] = (
+        rng.normal(size=len(d))
+        + np.repeat(rng.normal(size=n), len(visits))
+        + np.tile(np.arange(len(visits)), n) * 0.5
+    )
     return d
 
 
@@ -61,10 +67,13 @@ def _error(fit: object, formula: str, d: pd.DataFrame, **kw: object) -> BaseExce
 
 
 # ------------------------------------------------------------------ same errors
-@pytest.mark.parametrize(("formula", "column"), [
-    ("y ~ arm * visit + dose", "'dose'"),
-    ("score ~ arm * visit", "'score'"),
-])
+@pytest.mark.parametrize(
+    ("formula", "column"),
+    [
+        ("y ~ arm * visit + dose", "'dose'"),
+        ("score ~ arm * visit", "'score'"),
+    ],
+)
 def test_missing_column_same_error(formula: str, column: str) -> None:
     d = trial()
     errs = [_error(f, formula, d) for f in (_fit_lmm, _fit_mmrm)]
@@ -88,12 +97,15 @@ def test_labels_with_stray_spaces_same_error(column: str) -> None:
     d = trial()
     first = d.loc[0, column]
     d.loc[d["subject"] == "S00", column] = (
-        f"{first} " if column == "arm" else d.loc[d["subject"] == "S00", column] + " ")
+        f"{first} " if column == "arm" else d.loc[d["subject"] == "S00", column] + " "
+    )
     errs = [_error(f, "y ~ arm * visit", d) for f in (_fit_lmm, _fit_mmrm)]
     assert type(errs[0]) is type(errs[1]) is DataError
     assert str(errs[0]) == str(errs[1])
-    assert f"Column {column!r} has labels that differ only in case or surrounding whitespace" \
+    assert (
+        f"Column {column!r} has labels that differ only in case or surrounding whitespace"
         in str(errs[0])
+    )
 
 
 def test_arm_level_with_one_subject_same_error() -> None:
@@ -115,8 +127,7 @@ def test_bad_formula_same_error() -> None:
 def test_baseline_varying_within_subject_same_error() -> None:
     d = trial()
     d.loc[1, "age"] += 1.0  # subject S00 gets two ages
-    errs = [_error(f, "y ~ age + arm * visit", d, baseline="age")
-            for f in (_fit_lmm, _fit_mmrm)]
+    errs = [_error(f, "y ~ age + arm * visit", d, baseline="age") for f in (_fit_lmm, _fit_mmrm)]
     assert str(errs[0]) == str(errs[1])
     assert "must hold one value per subject; subject 'S00' has several" in str(errs[0])
 
@@ -134,8 +145,10 @@ def test_subject_with_a_visit_twice() -> None:
     d = trial()
     d = pd.concat([d, d.iloc[[1]]], ignore_index=True)
     err = _error(_fit_mmrm, "y ~ arm * visit", d)
-    assert str(err) == ("Subject 'S00' has visit 'post' listed 2 times; each subject needs at "
-                        "most one row per visit (column 'visit').")
+    assert str(err) == (
+        "Subject 'S00' has visit 'post' listed 2 times; each subject needs at "
+        "most one row per visit (column 'visit')."
+    )
     with pytest.warns(RehabStatsWarning, match=r"1 row\(s\) repeat a subject-visit"):
         fit = _fit_lmm("y ~ arm * visit", d)
     assert fit.nobs == len(d)  # type: ignore[attr-defined]
@@ -198,8 +211,9 @@ def test_lmm_and_mmrm_designs_agree() -> None:
 
 def test_design_codes_follow_rows() -> None:
     d = trial().sample(frac=1.0, random_state=3)
-    design = mmrm_design("y ~ arm * visit", d, subject="subject", visit="visit",
-                         visit_order=["pre", "post", "fu"])
+    design = mmrm_design(
+        "y ~ arm * visit", d, subject="subject", visit="visit", visit_order=["pre", "post", "fu"]
+    )
     levels = design.visit_levels
     assert levels is not None
     assert design.visit_codes is not None

@@ -29,9 +29,13 @@ REF = Path(__file__).resolve().parent.parent / "reference" / "models" / "df"
 
 def _shoes(validation_dir: Path) -> pd.DataFrame:
     s = pd.read_csv(validation_dir / "peer_data" / "MASS__shoes.csv")
-    return pd.DataFrame({"boy": np.tile(s["boy"].to_numpy(), 2),
-                         "material": ["A"] * len(s) + ["B"] * len(s),
-                         "y": np.concatenate([s["A"], s["B"]])})
+    return pd.DataFrame(
+        {
+            "boy": np.tile(s["boy"].to_numpy(), 2),
+            "material": ["A"] * len(s) + ["B"] * len(s),
+            "y": np.concatenate([s["A"], s["B"]]),
+        }
+    )
 
 
 @pytest.mark.parametrize("reml", [True, False])
@@ -41,20 +45,20 @@ def test_shoes_paired_t_df_exact(validation_dir: Path, reml: bool) -> None:
     m = rsm.lmm("y ~ material", _shoes(validation_dir), subject="boy", reml=reml)
     co = m.coef()
     exact = 9.0 if reml else 10.0
-    assert abs(co["df"].iloc[1] - exact) < 1e-8 * exact       # 1e-8 relative
+    assert abs(co["df"].iloc[1] - exact) < 1e-8 * exact  # 1e-8 relative
     # theta: the closed-form REML/ML solution of the balanced paired design
     assert_allclose(m.theta, ref["theta"], rtol=1e-8)
     r = pd.DataFrame(ref["satterthwaite"])
     assert_allclose(co["estimate"], r["estimate"], rtol=1e-10)
     assert_allclose(co["se"], r["se"], rtol=1e-8)
-    assert_allclose(co["df"], r["df"], rtol=1e-8)           # R: numerical Hessian, ~2e-9
+    assert_allclose(co["df"], r["df"], rtol=1e-8)  # R: numerical Hessian, ~2e-9
     if reml:
         kr = m.coef("kenward-roger")
         rk = pd.DataFrame(ref["kenward_roger"])
         assert_allclose(kr["se"], rk["se"], rtol=1e-8)
         assert_allclose(kr["df"], rk["df"], rtol=1e-8)
         se_t = load_json(REF / "shoes_reference.json")["paired_t"]["se"]
-        assert_allclose(co["se"].iloc[1], se_t, rtol=1e-8)   # = the paired t test's SE
+        assert_allclose(co["se"].iloc[1], se_t, rtol=1e-8)  # = the paired t test's SE
 
 
 @pytest.mark.parametrize("q", [1, 2, 3])
@@ -65,23 +69,30 @@ def test_phi_derivatives_against_finite_differences(q: int) -> None:
     k = v.size
     h = 1e-6
     E = np.eye(k) * h
-    Jn = np.array([(_phi_of_varpar(v + e, q) - _phi_of_varpar(v - e, q)) / (2 * h)
-                   for e in E]).T
+    Jn = np.array([(_phi_of_varpar(v + e, q) - _phi_of_varpar(v - e, q)) / (2 * h) for e in E]).T
     assert_allclose(J, Jn, rtol=1e-7, atol=1e-8)
     # J is exact for a polynomial map: its finite difference is D2
-    D2n = np.array([(_phi_derivatives(v + e, q)[0] - _phi_derivatives(v - e, q)[0]) / (2 * h)
-                    for e in E]).transpose(1, 2, 0)
+    D2n = np.array(
+        [(_phi_derivatives(v + e, q)[0] - _phi_derivatives(v - e, q)[0]) / (2 * h) for e in E]
+    ).transpose(1, 2, 0)
     assert_allclose(D2, D2n, rtol=1e-7, atol=1e-7)
 
 
 def _trial(seed: int = 4, n: int = 14, k: int = 4) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    d = pd.DataFrame({"subject": np.repeat(np.arange(n), k),
-                      "visit": pd.Categorical(np.tile([f"v{j}" for j in range(k)], n)),
-                      "arm": np.repeat(rng.permutation(["c", "t"] * (n // 2)), k),
-                      "time": np.tile(np.arange(k, dtype=float), n)})
-    d["y"] = (rng.normal(size=n * k) + np.repeat(rng.normal(size=n), k)
-              + np.repeat(rng.normal(scale=0.4, size=n), k) * d["time"])
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(n), k),
+            "visit": pd.Categorical(np.tile([f"v{j}" for j in range(k)], n)),
+            "arm": np.repeat(rng.permutation(["c", "t"] * (n // 2)), k),
+            "time": np.tile(np.arange(k, dtype=float), n),
+        }
+    )
+    d["y"] = (
+        rng.normal(size=n * k)
+        + np.repeat(rng.normal(size=n), k)
+        + np.repeat(rng.normal(scale=0.4, size=n), k) * d["time"]
+    )
     return d.drop(index=rng.choice(n * k, 6, replace=False)).reset_index(drop=True)
 
 
@@ -105,13 +116,17 @@ def test_block_algebra_equals_dense_formulas(random: str) -> None:
     P = Vinv - Vinv @ X @ C @ X.T @ Vinv
     Py = P @ y
     k = len(Vk)
-    H = np.array([[-np.trace(P @ Vk[a] @ P @ Vk[b]) + 2 * Py @ Vk[a] @ P @ Vk[b] @ Py
-                   for b in range(k)] for a in range(k)])
+    H = np.array(
+        [
+            [-np.trace(P @ Vk[a] @ P @ Vk[b]) + 2 * Py @ Vk[a] @ P @ Vk[b] @ Py for b in range(k)]
+            for a in range(k)
+        ]
+    )
     g = np.array([np.trace(P @ v) - Py @ v @ Py for v in Vk])
     mom = m._moments
     assert_allclose(mom.C, C, rtol=1e-9)
     assert_allclose(mom.H, H, rtol=1e-9, atol=1e-9 * np.abs(H).max())
-    assert_allclose(mom.grad, g, atol=1e-7 * np.abs(H).max())   # ~0 at the optimum
+    assert_allclose(mom.grad, g, atol=1e-7 * np.abs(H).max())  # ~0 at the optimum
     # Kenward-Roger (pbkrtest's expected information) from dense matrices
     Pk = np.array([-(X.T @ Vinv @ v @ Vinv @ X) for v in Vk])
     Q = np.array([[X.T @ Vinv @ a @ Vinv @ b @ Vinv @ X for b in Vk] for a in Vk])
@@ -123,8 +138,9 @@ def test_block_algebra_equals_dense_formulas(random: str) -> None:
     pieces = m._df.kr_pieces("kenward-roger")
     assert_allclose(pieces.PhiA, PhiA, rtol=1e-8)
     for L in type3_hypotheses(m.design_info, m.frame).values():
-        assert_allclose(m._contrast_md(L, "kenward-roger"),
-                        kr_test(L, m.beta, C, PhiA, W, Pk)[:3], rtol=1e-8)
+        assert_allclose(
+            m._contrast_md(L, "kenward-roger"), kr_test(L, m.beta, C, PhiA, W, Pk)[:3], rtol=1e-8
+        )
 
 
 def _intermittent(seed: int = 7, n: int = 16, k: int = 8) -> pd.DataFrame:
@@ -137,8 +153,11 @@ def _intermittent(seed: int = 7, n: int = 16, k: int = 8) -> pd.DataFrame:
         y = rng.multivariate_normal(0.3 * t + (0.2 * t if arm == "trt" else 0), S)
         obs = rng.random(k) > 0.12
         obs[0] = True
-        rows += [{"subject": f"s{i:02d}", "arm": arm, "visit": f"w{j}", "y": y[j]}
-                 for j in range(k) if obs[j]]
+        rows += [
+            {"subject": f"s{i:02d}", "arm": arm, "visit": f"w{j}", "y": y[j]}
+            for j in range(k)
+            if obs[j]
+        ]
     d = pd.DataFrame(rows)
     d["arm"] = pd.Categorical(d["arm"], ["ctl", "trt"])
     return d
@@ -164,12 +183,15 @@ def test_mmrm_kr_us_anticonservative_and_order_dependent() -> None:
     kr = f.contrasts("arm", by="visit", df_method="kenward-roger").set_index("visit")
     krl = f.contrasts("arm", by="visit", df_method="kenward-roger-linear").set_index("visit")
     ratio = kr["se"] / se0["se"]
-    assert ratio.min() < 0.9                       # anti-conservative "adjustment"
+    assert ratio.min() < 0.9  # anti-conservative "adjustment"
     assert (krl["se"] >= se0["se"] * (1 - 1e-12)).all()
     r = fits["reversed"]
     assert_allclose(r.loglik, f.loglik, rtol=1e-9)
-    for method, same in [("satterthwaite", True), ("kenward-roger-linear", True),
-                         ("kenward-roger", False)]:
+    for method, same in [
+        ("satterthwaite", True),
+        ("kenward-roger-linear", True),
+        ("kenward-roger", False),
+    ]:
         a = f.contrasts("arm", by="visit", df_method=method).set_index("visit")
         b = r.contrasts("arm", by="visit", df_method=method).set_index("visit").loc[a.index]
         if same:
@@ -194,8 +216,9 @@ def test_sum_coded_arm_named_as_r() -> None:
     # R's contr.sum (visit treatment-coded): arm1 = level 'c' minus the mean over arms at v0
     em = t.emmeans("arm", by="visit")
     em = em[em["visit"] == "v0"]["estimate"].to_numpy()
-    assert_allclose(m.coef().set_index("term").loc["arm1", "estimate"],
-                    em[0] - em.mean(), rtol=1e-7)
+    assert_allclose(
+        m.coef().set_index("term").loc["arm1", "estimate"], em[0] - em.mean(), rtol=1e-7
+    )
 
 
 @pytest.mark.parametrize("model", ["mmrm", "lmm"])
@@ -203,8 +226,11 @@ def test_one_arm_anova_is_a_clear_result(model: str) -> None:
     d = _trial().assign(arm="only")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fit = (rsm.mmrm("y ~ arm * visit", d, subject="subject", visit="visit")
-               if model == "mmrm" else rsm.lmm("y ~ arm * visit", d, subject="subject"))
+        fit = (
+            rsm.mmrm("y ~ arm * visit", d, subject="subject", visit="visit")
+            if model == "mmrm"
+            else rsm.lmm("y ~ arm * visit", d, subject="subject")
+        )
     with pytest.warns(RehabStatsWarning, match="'arm', 'arm:visit' have no column"):
         an = fit.anova()
     an = an.set_index("term")

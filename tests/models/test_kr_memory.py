@@ -28,12 +28,14 @@ def _trial(n: int, k: int, seed: int, drop: float) -> pd.DataFrame:
     last = np.minimum(rng.geometric(drop, n), k)  # monotone dropout
     keep = t[None, :] < last[:, None]
     keep[:, 0] = True
-    frame = pd.DataFrame({
-        "subject": np.repeat([f"s{i:03d}" for i in range(n)], k),
-        "arm": np.repeat(arm, k),
-        "visit": np.tile([f"v{j}" for j in t], n),
-        "y": y.ravel(),
-    })[keep.ravel()].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "subject": np.repeat([f"s{i:03d}" for i in range(n)], k),
+            "arm": np.repeat(arm, k),
+            "visit": np.tile([f"v{j}" for j in t], n),
+            "y": y.ravel(),
+        }
+    )[keep.ravel()].reset_index(drop=True)
     frame["visit"] = pd.Categorical(frame["visit"], categories=[f"v{j}" for j in t])
     return frame
 
@@ -78,16 +80,22 @@ def test_kr_sums_equal_dense_definitions() -> None:
     assert_allclose(P_fast, P, rtol=1e-10, atol=1e-12)
     scale = np.abs(WQ).max()
     assert_allclose(WQ, np.einsum("ij,ijpq->pq", W, Q), rtol=1e-10, atol=1e-12 * scale)
-    assert_allclose(WR, np.einsum("ij,ijpq->pq", W, R), rtol=1e-10,
-                    atol=1e-12 * np.abs(WR).max())
+    assert_allclose(WR, np.einsum("ij,ijpq->pq", W, R), rtol=1e-10, atol=1e-12 * np.abs(WR).max())
     # the public pieces: the full and the linear adjusted covariance
     for method, RR in (("kenward-roger", R), ("kenward-roger-linear", None)):
         want = kr_adjusted_vcov(fit._V, W, P, Q, RR)
         assert_allclose(fit.vcov(method).to_numpy(), want, rtol=1e-10)
-        assert_allclose(kr_adjusted_vcov_sums(fit._V, W, P, np.einsum("ij,ijpq->pq", W, Q),
-                                              None if RR is None else
-                                              np.einsum("ij,ijpq->pq", W, RR)),
-                        want, rtol=1e-12)
+        assert_allclose(
+            kr_adjusted_vcov_sums(
+                fit._V,
+                W,
+                P,
+                np.einsum("ij,ijpq->pq", W, Q),
+                None if RR is None else np.einsum("ij,ijpq->pq", W, RR),
+            ),
+            want,
+            rtol=1e-12,
+        )
 
 
 def test_kr_peak_memory_at_14_visits() -> None:

@@ -10,9 +10,15 @@ import pytest
 from rehabstats.models import _lmm_engine as eng
 
 
-def _problem(seed: int, q: int, balanced: bool | str, reml: bool,
-             monkeypatch: pytest.MonkeyPatch, grouped: bool,
-             offset: float = 100.0) -> eng.LMMProblem:
+def _problem(
+    seed: int,
+    q: int,
+    balanced: bool | str,
+    reml: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    grouped: bool,
+    offset: float = 100.0,
+) -> eng.LMMProblem:
     """``balanced``: True (one pattern), False (a few cluster sizes), "continuous" (every
     subject its own pattern of times)."""
     rng = np.random.default_rng(seed)
@@ -23,10 +29,16 @@ def _problem(seed: int, q: int, balanced: bool | str, reml: bool,
     time = np.concatenate([np.arange(k, dtype=float) for k in sizes])
     if balanced == "continuous":
         time = time + rng.uniform(-0.3, 0.3, n)
-    X = np.column_stack([np.ones(n), time, np.repeat(rng.integers(0, 2, m), sizes),
-                         rng.normal(size=n)])
-    y = (offset + X @ np.array([1.0, 0.5, -0.3, 0.2]) + np.repeat(rng.normal(size=m), sizes)
-         + 0.3 * np.repeat(rng.normal(size=m), sizes) * time + rng.normal(size=n))
+    X = np.column_stack(
+        [np.ones(n), time, np.repeat(rng.integers(0, 2, m), sizes), rng.normal(size=n)]
+    )
+    y = (
+        offset
+        + X @ np.array([1.0, 0.5, -0.3, 0.2])
+        + np.repeat(rng.normal(size=m), sizes)
+        + 0.3 * np.repeat(rng.normal(size=m), sizes) * time
+        + rng.normal(size=n)
+    )
     Z = np.ones((n, 1)) if q == 1 else np.column_stack([np.ones(n), time])
     monkeypatch.setattr(eng, "_MAX_GROUPS", 64 if grouped else 0)
     monkeypatch.setattr(eng, "_GROUP_FRACTION", 1.0 if grouped else 0.0)
@@ -47,8 +59,9 @@ def test_pattern_sums_equal_per_subject_formulas(q, balanced, reml, monkeypatch)
     G = np.array([[0.7]]) if q == 1 else np.array([[0.7, -0.05], [-0.05, 0.1]])
     mf, ms = fast.moments(G, 1.1, full=True), slow.moments(G, 1.1, full=True)
     for field in ("beta", "C", "K", "Q", "T1", "trPVPV", "grad", "H"):
-        np.testing.assert_allclose(getattr(mf, field), getattr(ms, field), rtol=1e-10,
-                                   atol=1e-12, err_msg=field)
+        np.testing.assert_allclose(
+            getattr(mf, field), getattr(ms, field), rtol=1e-10, atol=1e-12, err_msg=field
+        )
     gf, Hf = fast.varpar_derivatives(theta)
     gs, Hs = slow.varpar_derivatives(theta)
     np.testing.assert_allclose(gf, gs, rtol=1e-9, atol=1e-9)
@@ -62,16 +75,20 @@ def test_random_intercept_derivatives_match_finite_differences(reml, theta0, mon
     prob = _problem(2, 1, False, reml, monkeypatch, grouped=True, offset=0.0)
     theta = np.array([theta0])
     g, H = prob.varpar_derivatives(theta)
-    np.testing.assert_allclose(g, eng.num_grad(prob.deviance, theta, h=1e-5), rtol=1e-6,
-                               atol=1e-6)
-    np.testing.assert_allclose(H, eng.num_hess(prob.deviance, theta, h=1e-4), rtol=1e-6,
-                               atol=1e-5)
+    np.testing.assert_allclose(g, eng.num_grad(prob.deviance, theta, h=1e-5), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(H, eng.num_hess(prob.deviance, theta, h=1e-4), rtol=1e-6, atol=1e-5)
 
 
 def test_one_dimensional_trust_region_step_is_the_minimiser():
     grid = np.linspace(-1.0, 1.0, 200001)
-    for g, h, delta in [(2.0, 1.0, 1.0), (2.0, 5.0, 1.0), (-0.3, 4.0, 1.0),
-                        (0.5, -2.0, 0.7), (-0.5, 0.0, 0.4), (0.0, -1.0, 0.3)]:
+    for g, h, delta in [
+        (2.0, 1.0, 1.0),
+        (2.0, 5.0, 1.0),
+        (-0.3, 4.0, 1.0),
+        (0.5, -2.0, 0.7),
+        (-0.5, 0.0, 0.4),
+        (0.0, -1.0, 0.3),
+    ]:
         s = eng.tr_step(np.array([g]), np.array([[h]]), delta)
         pts = grid * delta
         model = g * pts + 0.5 * h * pts**2

@@ -19,25 +19,28 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_lmm.py"
 
 
 def _long():
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(6), 3),
-        "arm": np.repeat(["ctl", "trt"], 9),
-        "visit": np.tile(["pre", "post", "fu"], 6),
-        "y": [1.0, 2, 3, 2, 2, 4, 3, 3, np.nan, 1, 4, 5, 2, 5, 6, 1, 3, 6],
-    })
+    return pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(6), 3),
+            "arm": np.repeat(["ctl", "trt"], 9),
+            "visit": np.tile(["pre", "post", "fu"], 6),
+            "y": [1.0, 2, 3, 2, 2, 4, 3, 3, np.nan, 1, 4, 5, 2, 5, 6, 1, 3, 6],
+        }
+    )
 
 
 def test_trajectory_summary_is_mean_and_t_interval():
     d = _long()
     with pytest.warns(RehabStatsWarning, match="1 missing"):
         s = trajectory_summary(d, outcome="y", arm="arm", visit="visit", ci=0.9, subject="id")
-    assert list(s["visit"][:3]) == ["pre", "post", "fu"]   # every subject's row sequence
-    cell = np.array([3.0, 4.0])                                        # ctl at fu, one missing
+    assert list(s["visit"][:3]) == ["pre", "post", "fu"]  # every subject's row sequence
+    cell = np.array([3.0, 4.0])  # ctl at fu, one missing
     row = s[(s["arm"] == "ctl") & (s["visit"] == "fu")].iloc[0]
     assert row["n"] == 2
     half = stats.t.ppf(0.95, 1) * cell.std(ddof=1) / np.sqrt(2)
-    assert_allclose([row["mean"], row["ci_low"], row["ci_high"]],
-                    [3.5, 3.5 - half, 3.5 + half], rtol=1e-12)
+    assert_allclose(
+        [row["mean"], row["ci_low"], row["ci_high"]], [3.5, 3.5 - half, 3.5 + half], rtol=1e-12
+    )
 
 
 def test_trajectories_returns_figure_with_one_line_per_arm():

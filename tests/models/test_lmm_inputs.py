@@ -14,12 +14,14 @@ from rehabstats.errors import ConvergenceWarning, DataError, DesignError, RehabS
 def trial(n_per_arm: int = 6, visits=("pre", "post", "fu"), seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 2 * n_per_arm
-    d = pd.DataFrame({
-        "subject": np.repeat([f"S{i}" for i in range(n)], len(visits)),
-        "arm": np.repeat(["control"] * n_per_arm + ["cimt"] * n_per_arm, len(visits)),
-        "visit": np.tile(list(visits), n),
-        "time": np.tile(np.arange(len(visits), dtype=float), n),
-    })
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat([f"S{i}" for i in range(n)], len(visits)),
+            "arm": np.repeat(["control"] * n_per_arm + ["cimt"] * n_per_arm, len(visits)),
+            "visit": np.tile(list(visits), n),
+            "time": np.tile(np.arange(len(visits), dtype=float), n),
+        }
+    )
     d["y"] = rng.normal(size=len(d)) + np.repeat(rng.normal(size=n), len(visits))
     return d
 
@@ -64,13 +66,14 @@ def test_unknown_df_method_lists_supported():
 
 def test_two_visit_random_slope_refused_like_lme4():
     with pytest.raises(DesignError, match=r"number of observations \(=24\) <= number of random"):
-        rsm.lmm("y ~ arm * visit", trial(visits=("pre", "post")), subject="subject",
-                random="1 + time")
+        rsm.lmm(
+            "y ~ arm * visit", trial(visits=("pre", "post")), subject="subject", random="1 + time"
+        )
 
 
 def test_more_parameters_than_data():
     d = trial(n_per_arm=1, visits=("pre", "post"))
-    d["subject"] = [f"S{i}" for i in range(len(d))]      # 4 rows, 4 fixed effects
+    d["subject"] = [f"S{i}" for i in range(len(d))]  # 4 rows, 4 fixed effects
     with pytest.raises(DesignError):
         rsm.lmm("y ~ arm * visit", d, subject="subject")
 
@@ -84,16 +87,16 @@ def test_rank_deficient_design_drops_aliased_column():
     assert m.coef_names == ("(Intercept)", "time")
     ref = rsm.lmm("y ~ time", d, subject="subject")
     # same fit as the model without the aliased column (exact same arithmetic path)
-    assert_allclose(m.coef()[["estimate", "se", "df"]], ref.coef()[["estimate", "se", "df"]],
-                    rtol=1e-10)
+    assert_allclose(
+        m.coef()[["estimate", "se", "df"]], ref.coef()[["estimate", "se", "df"]], rtol=1e-10
+    )
 
 
 def test_visit_with_single_observation():
     d = trial()
     d.loc[0, "visit"] = "extra"
     with pytest.raises(DesignError, match="'extra' of 'visit' has a single observation"):
-        rsm.lmm("y ~ arm + visit", d, subject="subject",
-                visit_order=["extra", "pre", "post", "fu"])
+        rsm.lmm("y ~ arm + visit", d, subject="subject", visit_order=["extra", "pre", "post", "fu"])
 
 
 def test_arm_with_one_subject():
@@ -117,7 +120,7 @@ def test_missing_outcomes_dropped_with_warning_and_input_untouched():
 def test_singular_fit_warns_and_flags():
     rng = np.random.default_rng(17)
     d = trial()
-    d["y"] = rng.normal(size=len(d))        # no subject effect at all
+    d["y"] = rng.normal(size=len(d))  # no subject effect at all
     with pytest.warns(ConvergenceWarning, match="Singular fit"):
         fit = rsm.lmm("y ~ arm * visit", d, subject="subject")
     assert fit.singular
@@ -146,7 +149,7 @@ def test_non_convergence_warns_and_flags(monkeypatch):
 
     def stalled(prob, start):
         theta, dev, _ = real(prob, start)
-        return theta, dev, 0.5          # pretend the optimiser stopped with |gradient| 0.5
+        return theta, dev, 0.5  # pretend the optimiser stopped with |gradient| 0.5
 
     monkeypatch.setattr(lmm_mod, "optimize_theta", stalled)
     with pytest.warns(ConvergenceWarning, match="did not converge"):

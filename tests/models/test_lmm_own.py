@@ -27,8 +27,7 @@ DF = {"satterthwaite": "satterthwaite", "kenward_roger": "kenward-roger"}
 
 def data(name, observed_only=True):
     sp = SPECS[name]
-    return load_trial(OWN_DIR / f"{name}.csv", sp["arm_levels"], sp["visit_levels"],
-                      observed_only)
+    return load_trial(OWN_DIR / f"{name}.csv", sp["arm_levels"], sp["visit_levels"], observed_only)
 
 
 def fit(name, kind, ref):
@@ -52,34 +51,47 @@ def test_lmm_matches_r(name, kind):
     if "error" in ref:  # lme4 refuses: as many random effects as observations
         assert "number of random effects" in ref["error"]
         with pytest.raises(DesignError, match="number of random effects"):
-            rsm.lmm("outcome ~ arm * visit", data(name), subject="subject",
-                    random=RANDOM[kind])
+            rsm.lmm("outcome ~ arm * visit", data(name), subject="subject", random=RANDOM[kind])
         return
     m = fit(name, kind, ref)
     assert_allclose(m.loglik, ref["fit"]["reml_loglik"], rtol=1e-9)
     assert_allclose(m.aic, ref["fit"]["AIC"], rtol=1e-9)
     assert_allclose(m.bic, ref["fit"]["BIC"], rtol=1e-9)
     assert_allclose(m.beta, list(ref["fit"]["fixef"].values()), rtol=1e-6, atol=1e-9)
-    assert_allclose(m.variance_components["variance_or_cov"],
-                    [v["vcov"] for v in ref["fit"]["variance_components"]], rtol=1e-5,
-                    atol=1e-8)
+    assert_allclose(
+        m.variance_components["variance_or_cov"],
+        [v["vcov"] for v in ref["fit"]["variance_components"]],
+        rtol=1e-5,
+        atol=1e-8,
+    )
     for key, method in DF.items():
         coef = m.coef(df_method=method)
-        assert_table(coef, ref[f"summary_{key}"], ["estimate", "se", "df", "t"], rtol=1e-5,
-                     atol=1e-9)
+        assert_table(
+            coef, ref[f"summary_{key}"], ["estimate", "se", "df", "t"], rtol=1e-5, atol=1e-9
+        )
         pvalue_close(coef["p"], [r["p"] for r in ref[f"summary_{key}"]], rtol=1e-4)
         an = m.anova(df_method=method)
         assert list(an["term"]) == [r["term"] for r in ref[f"anova_{key}"]]
         assert_table(an, ref[f"anova_{key}"], ["num_df", "den_df", "F"], rtol=1e-5)
         emm_ref = ref[f"emmeans_{key}"]
-        assert_table(m.emmeans("arm", by="visit", df_method=method), emm_ref["emmeans"],
-                     ["estimate", "se", "df", "ci_low", "ci_high"], rtol=1e-5, atol=1e-5)
+        assert_table(
+            m.emmeans("arm", by="visit", df_method=method),
+            emm_ref["emmeans"],
+            ["estimate", "se", "df", "ci_low", "ci_high"],
+            rtol=1e-5,
+            atol=1e-5,
+        )
         # the fixture holds emmeans' pairs(reverse = TRUE) and trt.vs.ctrl, unadjusted
         for meth, ref_key in [("revpairwise", "pairs"), ("trt.vs.ctrl", "trt_vs_ctrl")]:
             con = m.contrasts("arm", by="visit", method=meth, adjust="none", df_method=method)
             assert list(con["contrast"]) == [r["contrast"] for r in emm_ref[ref_key]]
-            assert_table(con, emm_ref[ref_key], ["estimate", "se", "df", "ci_low", "ci_high"],
-                         rtol=1e-5, atol=1e-5)
+            assert_table(
+                con,
+                emm_ref[ref_key],
+                ["estimate", "se", "df", "ci_low", "ci_high"],
+                rtol=1e-5,
+                atol=1e-5,
+            )
 
 
 @pytest.mark.parametrize("name", ["unbalanced_3v", "intermittent_4v", "three_arms_3v"])
@@ -99,16 +111,19 @@ def test_mixed_anova_matches_afex(name):
     d = data(name, observed_only=False)
     if d["outcome"].isna().any():
         with pytest.warns(RehabStatsWarning, match="complete cases"):
-            res = rsm.mixed_anova(d, outcome="outcome", arm="arm", visit="visit",
-                                  subject="subject")
+            res = rsm.mixed_anova(d, outcome="outcome", arm="arm", visit="visit", subject="subject")
     else:
-        res = rsm.mixed_anova(d, outcome="outcome", arm="arm", visit="visit",
-                              subject="subject")
+        res = rsm.mixed_anova(d, outcome="outcome", arm="arm", visit="visit", subject="subject")
     assert res.n_subjects == ref["n_subjects"]
-    assert_table(res.table, ref["anova_GG"], ["num_df", "den_df", "MSE", "F", "ges", "p"],
-                 rtol=1e-10)
-    assert_table(res.uncorrected, ref["anova_uncorrected"],
-                 ["num_df", "den_df", "MSE", "F", "ges", "p"], rtol=1e-10)
+    assert_table(
+        res.table, ref["anova_GG"], ["num_df", "den_df", "MSE", "F", "ges", "p"], rtol=1e-10
+    )
+    assert_table(
+        res.uncorrected,
+        ref["anova_uncorrected"],
+        ["num_df", "den_df", "MSE", "F", "ges", "p"],
+        rtol=1e-10,
+    )
     eps = ref.get("gg_epsilon")
     if isinstance(eps, list) and eps and eps[0] is not None:
         assert_allclose(res.gg_epsilon, eps[0], rtol=1e-10)

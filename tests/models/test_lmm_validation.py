@@ -32,16 +32,17 @@ def fit(validation_dir, name, kind):
     key = (name, kind)
     if key not in _CACHE:
         ref = load_json(validation_dir / "rct" / f"{name}.json")
-        d = load_trial(validation_dir / "rct" / f"{name}.csv", ref["design"]["arm_levels"],
-                       ref["design"]["visit_levels"])
+        d = load_trial(
+            validation_dir / "rct" / f"{name}.csv",
+            ref["design"]["arm_levels"],
+            ref["design"]["visit_levels"],
+        )
         singular = name == "rct_n40_4v_missing" and kind == "rs"
         if singular:  # correlation estimated at 1 (lme4 reports it as well)
             with pytest.warns(ConvergenceWarning, match="Singular fit"):
-                m = rsm.lmm("outcome ~ arm * visit", d, subject="subject",
-                                  random=RANDOM[kind])
+                m = rsm.lmm("outcome ~ arm * visit", d, subject="subject", random=RANDOM[kind])
         else:
-            m = rsm.lmm("outcome ~ arm * visit", d, subject="subject",
-                              random=RANDOM[kind])
+            m = rsm.lmm("outcome ~ arm * visit", d, subject="subject", random=RANDOM[kind])
         _CACHE[key] = (m, ref["results"])
     return _CACHE[key]
 
@@ -65,8 +66,12 @@ def test_fit_matches_lme4(validation_dir, name, kind):
     # lme4's default optimiser leaves the random-slope variances ~3e-4 (relative) off
     # the optimum along a flat direction; the tight refit below checks them at 1e-5
     vtol = 1e-5 if kind == "ri" else 1e-3
-    assert_allclose(m.variance_components["variance_or_cov"],
-                    [v["variance_or_cov"] for v in vc], rtol=vtol, atol=1e-7)
+    assert_allclose(
+        m.variance_components["variance_or_cov"],
+        [v["variance_or_cov"] for v in vc],
+        rtol=vtol,
+        atol=1e-7,
+    )
     assert_allclose(m.sigma, out["sigma"], rtol=vtol)
 
 
@@ -92,14 +97,24 @@ def test_summary_anova_emmeans_match_lmertest(validation_dir, name, kind, df_key
     emm_ref = res[f"lmer.{kind}.emmeans_{df_key}"]["output"]
     emm = m.emmeans("arm", by="visit", df_method=method)
     assert list(emm["arm"].astype(str)) == [r["arm"] for r in emm_ref["emmeans"]]
-    assert_table(emm, emm_ref["emmeans"], ["estimate", "se", "df", "ci_low", "ci_high", "t"],
-                 rtol=rt, atol=rt, rename={"emmean": "estimate"})
-    con = m.contrasts("arm", by="visit", method="revpairwise", adjust="none",
-                               df_method=method)
+    assert_table(
+        emm,
+        emm_ref["emmeans"],
+        ["estimate", "se", "df", "ci_low", "ci_high", "t"],
+        rtol=rt,
+        atol=rt,
+        rename={"emmean": "estimate"},
+    )
+    con = m.contrasts("arm", by="visit", method="revpairwise", adjust="none", df_method=method)
     assert list(con["contrast"]) == [r["contrast"] for r in emm_ref["contrasts"]]
     assert list(con["visit"].astype(str)) == [r["visit"] for r in emm_ref["contrasts"]]
-    assert_table(con, emm_ref["contrasts"], ["estimate", "se", "df", "ci_low", "ci_high", "t"],
-                 rtol=rt, atol=rt)
+    assert_table(
+        con,
+        emm_ref["contrasts"],
+        ["estimate", "se", "df", "ci_low", "ci_high", "t"],
+        rtol=rt,
+        atol=rt,
+    )
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -109,17 +124,25 @@ def test_random_slope_matches_tight_lme4_refit(validation_dir, name):
     tight = load_json(OWN_DIR / "validation_tight.json")[name]
     assert_allclose(m.loglik, tight["fit"]["reml_loglik"], rtol=0, atol=1e-9)
     vc = tight["fit"]["variance_components"]
-    assert_allclose(m.variance_components["variance_or_cov"], [v["vcov"] for v in vc], rtol=1e-5,
-                    atol=1e-9)
+    assert_allclose(
+        m.variance_components["variance_or_cov"], [v["vcov"] for v in vc], rtol=1e-5, atol=1e-9
+    )
     for key, method in DF.items():
-        assert_table(m.coef(df_method=method), tight[f"summary_{key}"],
-                     ["estimate", "se", "df"], rtol=1e-5, atol=1e-9)
-        assert_table(m.anova(df_method=method), tight[f"anova_{key}"], ["F", "den_df"],
-                     rtol=1e-5)
-        assert_table(m.contrasts("arm", by="visit", method="revpairwise", adjust="none",
-                               df_method=method),
-                     tight[f"emmeans_{key}"]["pairs"], ["estimate", "se", "df"], rtol=1e-5,
-                     atol=1e-9)
+        assert_table(
+            m.coef(df_method=method),
+            tight[f"summary_{key}"],
+            ["estimate", "se", "df"],
+            rtol=1e-5,
+            atol=1e-9,
+        )
+        assert_table(m.anova(df_method=method), tight[f"anova_{key}"], ["F", "den_df"], rtol=1e-5)
+        assert_table(
+            m.contrasts("arm", by="visit", method="revpairwise", adjust="none", df_method=method),
+            tight[f"emmeans_{key}"]["pairs"],
+            ["estimate", "se", "df"],
+            rtol=1e-5,
+            atol=1e-9,
+        )
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -128,8 +151,7 @@ def test_contest1d_crosscheck(validation_dir, name):
     m, res = fit(validation_dir, name, "ri")
     ref = res["lmer.ri.contest1D_crosscheck"]["output"]
     for method, key in [("satterthwaite", "satterthwaite"), ("kenward-roger", "kenward_roger")]:
-        con = m.contrasts("arm", by="visit", method="revpairwise", adjust="none",
-                               df_method=method)
+        con = m.contrasts("arm", by="visit", method="revpairwise", adjust="none", df_method=method)
         got = con.set_index(["contrast", con["visit"].astype(str)])
         for r in ref:
             row = got.loc[(r["contrast"], r["visit"])]
@@ -143,7 +165,8 @@ def test_residual_and_asymptotic_df(validation_dir):
     z = m.coef(df_method="asymptotic")
     assert np.all(np.isinf(z["df"]))
     ref = load_json(validation_dir / "rct" / "cimt_n20_3v.json")["python_statsmodels"][
-        "mixedlm_random_intercept"]["output"]
+        "mixedlm_random_intercept"
+    ]["output"]
     # statsmodels' own optimum is ~1e-7 off REML's; SE agree to 1e-6
     assert_allclose(z["se"], list(ref["bse_fe"].values()), rtol=1e-6)
     resid = m.coef(df_method="residual")

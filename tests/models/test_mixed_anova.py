@@ -39,20 +39,27 @@ def test_matches_afex(validation_dir, name):
         assert list(table["term"]) == [r["term"] for r in out[key]]
         for c in COLS:
             assert_allclose(table[c], [r[c] for r in out[key]], rtol=1e-10, err_msg=c)
-    none = rsm.mixed_anova(d.dropna(subset=["outcome"]).groupby("subject").filter(
-        lambda g: len(g) == d["visit"].nunique()), correction="none", **kwargs)
+    none = rsm.mixed_anova(
+        d.dropna(subset=["outcome"])
+        .groupby("subject")
+        .filter(lambda g: len(g) == d["visit"].nunique()),
+        correction="none",
+        **kwargs,
+    )
     pd.testing.assert_frame_equal(none.table, res.uncorrected)
 
 
 def _long(n_per_arm=4, visits=3, seed=0):
     rng = np.random.default_rng(seed)
     n = 2 * n_per_arm
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(n), visits),
-        "arm": np.repeat(["a"] * n_per_arm + ["b"] * n_per_arm, visits),
-        "visit": np.tile([f"v{k}" for k in range(visits)], n),
-        "y": rng.normal(size=n * visits),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(n), visits),
+            "arm": np.repeat(["a"] * n_per_arm + ["b"] * n_per_arm, visits),
+            "visit": np.tile([f"v{k}" for k in range(visits)], n),
+            "y": rng.normal(size=n * visits),
+        }
+    )
 
 
 KW = dict(outcome="y", arm="arm", visit="visit", subject="id")
@@ -82,7 +89,9 @@ def test_non_numeric_outcome():
 def test_arm_with_one_subject():
     d = _long()
     d.loc[d["id"] == 0, "arm"] = "c"
-    with pytest.raises(DesignError, match=r"at least two complete subjects; arm\(s\) 'c' in column 'arm'"):
+    with pytest.raises(
+        DesignError, match=r"at least two complete subjects; arm\(s\) 'c' in column 'arm'"
+    ):
         rsm.mixed_anova(d, **KW)
 
 

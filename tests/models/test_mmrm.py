@@ -56,8 +56,10 @@ def test_cs_anova_matches_lmertest_random_intercept(validation_dir: Path, name: 
     ref = load_json(validation_dir / "rct" / f"{name}.json")["results"]
     # KR den_df: pbkrtest takes W from the expected information, mmrm (and we) from the
     # observed Hessian of the REML criterion -> den_df agree to a few 1e-3 only (F to 1e-5)
-    for method, key, df_tol in [("satterthwaite", "lmer.ri.anova_satterthwaite", 1e-4),
-                                ("kenward-roger-linear", "lmer.ri.anova_kenward_roger", 5e-3)]:
+    for method, key, df_tol in [
+        ("satterthwaite", "lmer.ri.anova_satterthwaite", 1e-4),
+        ("kenward-roger-linear", "lmer.ri.anova_kenward_roger", 5e-3),
+    ]:
         want = pd.DataFrame(ref[key]["output"]).set_index("term")
         got = fit.anova(df_method=method).set_index("term").loc[want.index]
         assert_allclose(got["num_df"], want["num_df"], rtol=1e-12)
@@ -150,9 +152,14 @@ def test_us_300_by_7_is_fast() -> None:
     t = np.arange(k)
     cov = 4 * 0.8 ** np.abs(np.subtract.outer(t, t))
     y = 40 - t + rng.standard_normal((n, k)) @ np.linalg.cholesky(cov).T
-    data = pd.DataFrame({"subject": np.repeat(np.arange(n), k),
-                         "arm": np.repeat(np.where(np.arange(n) < 150, "a", "b"), k),
-                         "visit": np.tile(t, n), "outcome": y.ravel()})
+    data = pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(n), k),
+            "arm": np.repeat(np.where(np.arange(n) < 150, "a", "b"), k),
+            "visit": np.tile(t, n),
+            "outcome": y.ravel(),
+        }
+    )
     start = time.perf_counter()
     fit = mmrm("outcome ~ arm * C(visit)", data, subject="subject", visit="visit")
     fit.contrasts("arm", by="visit", method="revpairwise", adjust="none")
@@ -201,12 +208,31 @@ def test_formula_with_missing_column_rejected() -> None:
 
 
 def test_unknown_covariance_lists_valid_ones() -> None:
-    with pytest.raises(DataError, match=r"'covariance'.*'us', 'cs', 'csh', 'ar1', 'ar1h', "
-                                        r"'toep', 'toeph'.*'unstructured'"):
-        mmrm("outcome ~ arm * visit", _toy(), subject="subject", visit="visit",
-             covariance="unstructured")
-    assert set(COVARIANCE_STRUCTURES) == {"us", "cs", "csh", "ar1", "ar1h", "toep", "toeph",
-                                          "ad", "adh", "sp_exp", "sp_gau"}
+    with pytest.raises(
+        DataError,
+        match=r"'covariance'.*'us', 'cs', 'csh', 'ar1', 'ar1h', "
+        r"'toep', 'toeph'.*'unstructured'",
+    ):
+        mmrm(
+            "outcome ~ arm * visit",
+            _toy(),
+            subject="subject",
+            visit="visit",
+            covariance="unstructured",
+        )
+    assert set(COVARIANCE_STRUCTURES) == {
+        "us",
+        "cs",
+        "csh",
+        "ar1",
+        "ar1h",
+        "toep",
+        "toeph",
+        "ad",
+        "adh",
+        "sp_exp",
+        "sp_gau",
+    }
 
 
 def test_more_parameters_than_data_rejected() -> None:
@@ -220,8 +246,14 @@ def test_kenward_roger_with_ml_rejected_before_fitting() -> None:
     data["outcome"] = data["outcome"].astype(object)
     data.loc[0, "outcome"] = "bad"  # would fail later: the KR/ML check comes first
     with pytest.raises(DesignError, match=r"kenward-roger.*REML"):
-        mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit", reml=False,
-             df_method="kenward-roger")
+        mmrm(
+            "outcome ~ arm * visit",
+            data,
+            subject="subject",
+            visit="visit",
+            reml=False,
+            df_method="kenward-roger",
+        )
 
 
 def test_rank_deficient_design_drops_aliased_cell() -> None:
@@ -289,8 +321,9 @@ def test_bundled_als_decline_dataset_is_reproducible(tmp_path: Path) -> None:
     import rehabstats as rs
 
     root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("make_als", root / "data" / "sample"
-                                                  / "make_als_decline.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_als", root / "data" / "sample" / "make_als_decline.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -298,33 +331,42 @@ def test_bundled_als_decline_dataset_is_reproducible(tmp_path: Path) -> None:
     fresh = module.simulate()
     bundled = rs.datasets.load("als_decline")
     assert "SIMULATED" in rs.datasets.codebook("als_decline")
-    assert_allclose(bundled["alsfrs"].to_numpy(float), fresh["alsfrs"].to_numpy(float),
-                    rtol=0, atol=0)
+    assert_allclose(
+        bundled["alsfrs"].to_numpy(float), fresh["alsfrs"].to_numpy(float), rtol=0, atol=0
+    )
     assert list(bundled["visit"].cat.categories) == [f"month{m}" for m in range(7)]
     assert list(bundled["arm"].cat.categories) == ["placebo", "active"]
 
 
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(min_value=0, max_value=10_000),
-       cov=st.sampled_from(["us", "cs", "ar1h", "toep"]))
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    cov=st.sampled_from(["us", "cs", "ar1h", "toep"]),
+)
 def test_invariant_to_subject_relabelling_and_row_order(seed: int, cov: str) -> None:
     data = _toy(n_per_arm=7, k=4, seed=seed)
     drop = np.random.default_rng(seed).random(len(data)) < 0.15
     drop &= data["visit"].to_numpy() != "t0"
     # a Categorical fixes the visit order (strings would take the order of first appearance)
-    data = data[~drop].assign(visit=lambda d: pd.Categorical(d["visit"],
-                                                             categories=["t0", "t1", "t2", "t3"]))
+    data = data[~drop].assign(
+        visit=lambda d: pd.Categorical(d["visit"], categories=["t0", "t1", "t2", "t3"])
+    )
     rng = np.random.default_rng(seed + 1)
     relabelled = data.assign(subject="x" + data["subject"].str[::-1]).iloc[
-        rng.permutation(len(data))]
+        rng.permutation(len(data))
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # compared only when both converge
         a = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit", covariance=cov)
-        b = mmrm("outcome ~ arm * visit", relabelled, subject="subject", visit="visit",
-                 covariance=cov)
+        b = mmrm(
+            "outcome ~ arm * visit", relabelled, subject="subject", visit="visit", covariance=cov
+        )
     if a.converged and b.converged:
         assert_allclose(b.loglik, a.loglik, rtol=1e-9)
         assert_allclose(b.beta, a.beta, rtol=1e-6, atol=1e-8)
-        ca, cb = a.contrasts("arm", by="visit", method="revpairwise", adjust="none"), b.contrasts("arm", by="visit", method="revpairwise", adjust="none")
+        ca, cb = (
+            a.contrasts("arm", by="visit", method="revpairwise", adjust="none"),
+            b.contrasts("arm", by="visit", method="revpairwise", adjust="none"),
+        )
         assert_allclose(cb["se"], ca["se"], rtol=1e-6)
         assert_allclose(cb["df"], ca["df"], rtol=1e-5)

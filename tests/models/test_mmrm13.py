@@ -21,10 +21,16 @@ def _toy(n: int = 30, k: int = 4, seed: int = 3) -> pd.DataFrame:
     subj = np.repeat([f"s{i:02d}" for i in range(n)], k)
     arm = np.repeat(np.where(np.arange(n) < n // 2, "ctl", "trt"), k)
     visit = np.tile([f"v{j}" for j in range(k)], n)
-    y = (rng.normal(size=n * k) + np.repeat(rng.normal(size=n), k)
-         + np.tile(np.arange(k), n) * 0.5)
-    return pd.DataFrame({"subject": subj, "arm": arm, "visit": visit, "y": y,
-                         "t": np.tile(np.arange(k, dtype=float), n)})
+    y = rng.normal(size=n * k) + np.repeat(rng.normal(size=n), k) + np.tile(np.arange(k), n) * 0.5
+    return pd.DataFrame(
+        {
+            "subject": subj,
+            "arm": arm,
+            "visit": visit,
+            "y": y,
+            "t": np.tile(np.arange(k, dtype=float), n),
+        }
+    )
 
 
 def _fit(d: pd.DataFrame, **kw: object) -> MMRMResult:
@@ -62,8 +68,14 @@ def test_jacobian_matches_mmrm_h_jac_list(validation_dir: Path) -> None:
     # sp_exp(VISITN | USUBJID) at theta = (4, 0) with beta_vcov = I, tolerance 1e-4
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
-        fit = mmrm("FEV1 ~ ARMCD", fev_data(validation_dir), subject="USUBJID",
-                   visit="AVISIT", covariance="sp_exp", time="VISITN")
+        fit = mmrm(
+            "FEV1 ~ ARMCD",
+            fev_data(validation_dir),
+            subject="USUBJID",
+            visit="AVISIT",
+            covariance="sp_exp",
+            time="VISITN",
+        )
     eng = fit._engine
     th = np.array([4.0, 0.0])
     B = eng.b_matrices(eng.evaluate(th), eng.structure.jacobian(th, eng.m))
@@ -122,8 +134,11 @@ def toy_fit() -> MMRMResult:
 def test_test_one_row_equals_coef_row(toy_fit: MMRMResult, method: str) -> None:
     coef = toy_fit.coef(df_method=method).set_index("term")
     name = "armtrt:visitv2"
-    for L in ({name: 1.0}, pd.Series({name: 1.0}),
-              (np.array(toy_fit.coef_names) == name).astype(float)):
+    for L in (
+        {name: 1.0},
+        pd.Series({name: 1.0}),
+        (np.array(toy_fit.coef_names) == name).astype(float),
+    ):
         row = toy_fit.test(L, df_method=method).iloc[0]
         for col in ("estimate", "se", "df", "t", "p", "ci_low", "ci_high"):
             assert row[col] == pytest.approx(coef.loc[name, col], rel=1e-12)
@@ -172,8 +187,7 @@ def test_test_and_anova_errors(toy_fit: MMRMResult) -> None:
 def test_type2_needs_an_intercept() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
-        f0 = mmrm("y ~ 0 + arm + visit", _toy(), subject="subject", visit="visit",
-                  covariance="cs")
+        f0 = mmrm("y ~ 0 + arm + visit", _toy(), subject="subject", visit="visit", covariance="cs")
     with pytest.raises(DesignError, match=r"Type II tests need a model with an intercept"):
         f0.anova(type=2)
 
@@ -205,10 +219,14 @@ def _with_gaps(seed: int, frac: float) -> pd.DataFrame:
 
 
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 10_000), frac=st.floats(0.05, 0.4),
-       cov=st.sampled_from(["us", "cs", "ar1h", "adh"]))
-def test_conditional_predictions_of_observed_values_equal_the_data(seed: int, frac: float,
-                                                                    cov: str) -> None:
+@given(
+    seed=st.integers(0, 10_000),
+    frac=st.floats(0.05, 0.4),
+    cov=st.sampled_from(["us", "cs", "ar1h", "adh"]),
+)
+def test_conditional_predictions_of_observed_values_equal_the_data(
+    seed: int, frac: float, cov: str
+) -> None:
     d = _with_gaps(seed, frac)
     fit = _fit(d.dropna(subset=["y"]), covariance=cov)
     pred = fit.predict(d, interval="prediction")
@@ -238,8 +256,7 @@ def test_conditional_prediction_is_the_gaussian_conditional_mean() -> None:
     expect = mu[rows[u]] + ss @ (g["y"].to_numpy()[o] - mu[rows[o]])
     np.testing.assert_allclose(pred.loc[rows[u], "estimate"], expect, rtol=1e-10)
     Z = X[rows[u]] - ss @ X[rows[o]]
-    np.testing.assert_allclose(pred.loc[rows[u], "se"], np.sqrt(np.diag(Z @ V @ Z.T)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(pred.loc[rows[u], "se"], np.sqrt(np.diag(Z @ V @ Z.T)), rtol=1e-10)
 
 
 def test_unconditional_prediction_and_fitted() -> None:
@@ -251,8 +268,7 @@ def test_unconditional_prediction_and_fitted() -> None:
     sd = np.sqrt(np.diag(fit.covariance_matrix.to_numpy()))[0]
     assert (marg["se"] > sd).all()
     np.testing.assert_allclose(fit.residuals("response"), fit.frame["y"] - fitted, rtol=1e-12)
-    np.testing.assert_allclose(fit.residuals("pearson"), fit.residuals("response") / sd,
-                               rtol=1e-10)
+    np.testing.assert_allclose(fit.residuals("pearson"), fit.residuals("response") / sd, rtol=1e-10)
 
 
 def test_normalized_residuals_whiten_each_subject() -> None:
@@ -282,8 +298,11 @@ def test_simulate_reproduces_the_model_moments() -> None:
     S = fit.covariance_matrix.to_numpy()
     # Monte Carlo error of a covariance from 4000 draws: well under 10% of the scale here
     np.testing.assert_allclose(np.cov(first), S, atol=0.1 * float(np.max(np.diag(S))))
-    np.testing.assert_allclose(first.mean(axis=1), fit.fitted().loc[d["subject"] == "s00"],
-                               atol=4 * np.sqrt(np.max(np.diag(S)) / 4000))
+    np.testing.assert_allclose(
+        first.mean(axis=1),
+        fit.fitted().loc[d["subject"] == "s00"],
+        atol=4 * np.sqrt(np.max(np.diag(S)) / 4000),
+    )
     # newdata: a new subject with one visit
     new = pd.DataFrame({"subject": ["z"], "arm": ["trt"], "visit": ["v2"]})
     assert fit.simulate(2, newdata=new, rng=1).shape == (1, 2)
@@ -311,7 +330,9 @@ def test_predict_and_simulate_errors() -> None:
         fit.predict([1, 2])  # type: ignore[arg-type]
     with pytest.raises(DataError, match=r"'visit'"):
         fit.predict(d.drop(columns="visit"))
-    with pytest.raises(DataError, match=r"Column 'visit' of 'newdata' has value 'v9', not one of the fitted"):
+    with pytest.raises(
+        DataError, match=r"Column 'visit' of 'newdata' has value 'v9', not one of the fitted"
+    ):
         fit.predict(d.assign(visit="v9"))
     with pytest.raises(DataError, match=r"Column 'arm' of 'newdata' has value 'xyz'"):
         fit.predict(d.assign(arm="xyz"))
@@ -345,22 +366,32 @@ def test_proportional_weights_by_hand_and_balanced() -> None:
     d["sex"] = np.where(np.arange(len(d)) // 4 % 3 == 0, "f", "m")  # 1/3 f, subject-level
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
-        f2 = mmrm("y ~ arm * visit + sex", d, subject="subject", visit="visit", arm="arm",
-                  covariance="cs")
+        f2 = mmrm(
+            "y ~ arm * visit + sex", d, subject="subject", visit="visit", arm="arm", covariance="cs"
+        )
     prop = f2.emmeans("arm", weights="proportional").set_index("arm")["estimate"]
     grid = f2._grid()
     # by hand: average over visit x sex cells weighted by their frequencies in the data
     cnt = d.groupby(["visit", "sex"]).size()
     for a in ("ctl", "trt"):
         rows = grid.grid["arm"].astype(str) == a
-        w = np.array([cnt[(v, s)] for v, s in zip(grid.grid.loc[rows, "visit"],
-                                                   grid.grid.loc[rows, "sex"], strict=True)])
+        w = np.array(
+            [
+                cnt[(v, s)]
+                for v, s in zip(
+                    grid.grid.loc[rows, "visit"], grid.grid.loc[rows, "sex"], strict=True
+                )
+            ]
+        )
         expect = w @ (grid.X[rows.to_numpy()] @ f2.beta) / w.sum()
         assert prop[a] == pytest.approx(expect, rel=1e-12)
     # balanced in visit (every subject has every visit): visit weights are equal
     f3 = _fit(d, covariance="cs")
-    np.testing.assert_allclose(f3.emmeans("arm", weights="proportional")["estimate"],
-                               f3.emmeans("arm")["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(
+        f3.emmeans("arm", weights="proportional")["estimate"],
+        f3.emmeans("arm")["estimate"],
+        rtol=1e-12,
+    )
     tab = f3.contrasts("arm", method="trt.vs.ctrl", weights="proportional")
     assert len(tab) == 1
     with pytest.raises(DataError, match=r"'weights' argument must be one of"):
@@ -368,8 +399,10 @@ def test_proportional_weights_by_hand_and_balanced() -> None:
 
 
 @settings(max_examples=6, deadline=None)
-@given(seed=st.integers(0, 10_000),
-       kind=st.sampled_from(["empirical", "empirical-jackknife", "empirical-bias-reduced"]))
+@given(
+    seed=st.integers(0, 10_000),
+    kind=st.sampled_from(["empirical", "empirical-jackknife", "empirical-bias-reduced"]),
+)
 def test_sandwich_is_invariant_to_subject_relabelling_and_row_order(seed: int, kind: str) -> None:
     d = _with_gaps(seed, 0.2).dropna(subset=["y"])
     rng = np.random.default_rng(seed)
@@ -414,8 +447,9 @@ def test_two_coordinates_use_euclidean_distances() -> None:
     rho = 1 / (1 + math.exp(-fit.theta[1]))
     a, b = pts[0], pts[-1]
     dist = math.hypot(a[0] - b[0], a[1] - b[1])
-    assert fit.correlation_matrix.loc[[a], [b]].to_numpy()[0, 0] == pytest.approx(rho**dist,
-                                                                                rel=1e-12)
+    assert fit.correlation_matrix.loc[[a], [b]].to_numpy()[0, 0] == pytest.approx(
+        rho**dist, rel=1e-12
+    )
     # a constant second coordinate changes nothing: the same fit as time="t" (1e-10)
     one = _fit(d, covariance="sp_exp", time="t")
     flat = _fit(d.assign(ypos=2.0), covariance="sp_exp", time=["t", "ypos"])
@@ -444,8 +478,10 @@ def test_two_coordinates_predict_newdata_and_simulate() -> None:
         o = sub["y"].notna().to_numpy()
         me = pts[list(sub.index).index(row)]
         s_mo = S.loc[[me], [p for p, k in zip(pts, o, strict=True) if k]].to_numpy()
-        s_oo = S.loc[[p for p, k in zip(pts, o, strict=True) if k],
-                     [p for p, k in zip(pts, o, strict=True) if k]].to_numpy()
+        s_oo = S.loc[
+            [p for p, k in zip(pts, o, strict=True) if k],
+            [p for p, k in zip(pts, o, strict=True) if k],
+        ].to_numpy()
         i = list(sub.index).index(row)
         mu = float(X[i] @ fit.beta + (s_mo @ np.linalg.solve(s_oo, r[o]))[0])
         assert pred.loc[row, "estimate"] == pytest.approx(mu, rel=1e-10)
@@ -479,8 +515,9 @@ def test_conditional_simulation_keeps_observed_and_draws_the_conditional_law(cov
     fit = _fit(d.dropna(subset=["y"]), covariance=cov)
     sims = fit.simulate(6000, newdata=d, method="conditional", rng=5)
     obs = d["y"].notna().to_numpy()
-    np.testing.assert_array_equal(sims.to_numpy()[obs], np.repeat(d["y"].to_numpy()[obs, None],
-                                                                  6000, axis=1))
+    np.testing.assert_array_equal(
+        sims.to_numpy()[obs], np.repeat(d["y"].to_numpy()[obs, None], 6000, axis=1)
+    )
     pred = fit.predict(d, interval="none")  # conditional mean given the observed outcomes
     S = fit.covariance_matrix.to_numpy()
     X = np.asarray(__import__("patsy").build_design_matrices([fit.design_info], d)[0])
@@ -491,8 +528,9 @@ def test_conditional_simulation_keeps_observed_and_draws_the_conditional_law(cov
         k = sub.index.to_numpy()
         c = d.loc[k, "visit"].map({v: i for i, v in enumerate(fit.visit_levels)}).to_numpy()
         o, mm = c[~miss], c[miss]
-        cond = S[np.ix_(mm, mm)] - S[np.ix_(mm, o)] @ np.linalg.solve(S[np.ix_(o, o)],
-                                                                     S[np.ix_(o, mm)])
+        cond = S[np.ix_(mm, mm)] - S[np.ix_(mm, o)] @ np.linalg.solve(
+            S[np.ix_(o, o)], S[np.ix_(o, mm)]
+        )
         draws = sims.loc[k[miss]].to_numpy()
         # mean within 5 Monte Carlo SEs of the conditional mean; variance within 15%
         se = np.sqrt(np.diag(cond) / 6000)
@@ -512,7 +550,8 @@ def test_marginal_simulation_adds_parameter_uncertainty() -> None:
     pred = fit.predict(d)["estimate"].to_numpy()
     # centred on the conditional prediction (mmrm's test: tolerance 1e-1 relative)
     assert np.mean(np.abs(marg.to_numpy()[miss].mean(axis=1) - pred[miss])) < 0.1 * np.mean(
-        np.abs(pred[miss]))
+        np.abs(pred[miss])
+    )
     # theta and beta uncertainty widen the spread on average
     assert marg.to_numpy()[miss].var(axis=1).mean() > cond.to_numpy()[miss].var(axis=1).mean()
     again = fit.simulate(1500, newdata=d, method="marginal", rng=2)

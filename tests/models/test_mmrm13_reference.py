@@ -37,8 +37,15 @@ def fit_case(vdir: Path, case: dict[str, Any]) -> MMRMResult:
             kw: dict[str, Any] = {"time": case["time"]} if case.get("time") else {}
             if case.get("vcov"):
                 kw.update(vcov=case["vcov"], df_method="residual")
-            _FITS[key] = mmrm(f"FEV1 ~ {case['rhs']}", fev_data(vdir), subject="USUBJID",
-                              visit="AVISIT", covariance=case["cov"], reml=case["reml"], **kw)
+            _FITS[key] = mmrm(
+                f"FEV1 ~ {case['rhs']}",
+                fev_data(vdir),
+                subject="USUBJID",
+                visit="AVISIT",
+                covariance=case["cov"],
+                reml=case["reml"],
+                **kw,
+            )
     return _FITS[key]
 
 
@@ -80,11 +87,12 @@ def quantity(fit: MMRMResult, name: str) -> np.ndarray:
         return np.array([(1 / (1 + math.exp(-th[1]))) ** 2])
     if name == "sp_gau_range":
         return np.array([math.sqrt(-1 / math.log(1 / (1 + math.exp(-th[1]))))])
-    mt = re.fullmatch(r"(exp_theta|map_to_cor_theta|map_to_cs_cor_theta)\[(\d+)(?:\.\.(\d+))?\]",
-                      name)
+    mt = re.fullmatch(
+        r"(exp_theta|map_to_cor_theta|map_to_cs_cor_theta)\[(\d+)(?:\.\.(\d+))?\]", name
+    )
     if mt:
         lo, hi = int(mt.group(2)), int(mt.group(3) or mt.group(2))
-        t = th[lo - 1:hi]
+        t = th[lo - 1 : hi]
         if mt.group(1) == "exp_theta":
             return np.exp(t)
         if mt.group(1) == "map_to_cor_theta":
@@ -116,7 +124,14 @@ def test_against_sas_values_in_mmrm_tests(validation_dir: Path, case: dict[str, 
         assert ours.shape == ref.shape, check
         d = mean_rel_diff(ours, ref, check["tolerance"])
         # mmrm's own tolerance, stated per value in the fixture (source: check["source"])
-        assert d < check["tolerance"], (case["id"], check["quantity"], check["source"], ours, ref, d)
+        assert d < check["tolerance"], (
+            case["id"],
+            check["quantity"],
+            check["source"],
+            ours,
+            ref,
+            d,
+        )
 
 
 def test_fixture_covers_the_new_structures() -> None:
@@ -128,8 +143,9 @@ def test_fixture_covers_the_new_structures() -> None:
 NLME = load_json(HERE.parent / "reference" / "mmrm13" / "nlme_spatial.json")["fits"]
 
 
-@pytest.mark.parametrize("ref", NLME, ids=[f"{r['cov']}-{r['time']}-{'reml' if r['reml'] else 'ml'}"
-                                           for r in NLME])
+@pytest.mark.parametrize(
+    "ref", NLME, ids=[f"{r['cov']}-{r['time']}-{'reml' if r['reml'] else 'ml'}" for r in NLME]
+)
 def test_spatial_against_nlme_gls(validation_dir: Path, ref: dict[str, Any]) -> None:
     """sp_exp = nlme corExp, sp_gau = corGaus (nlme_spatial.R), incl. subject-specific times."""
     d = fev_data(validation_dir)
@@ -139,8 +155,15 @@ def test_spatial_against_nlme_gls(validation_dir: Path, ref: dict[str, Any]) -> 
     time = ref["time"].split(" + ")  # "VISITN + YPOS": Euclidean distances in two coordinates
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
-        fit = mmrm("FEV1 ~ ARMCD", d, subject="USUBJID", visit="AVISIT", covariance=ref["cov"],
-                   reml=ref["reml"], time=time if len(time) > 1 else time[0])
+        fit = mmrm(
+            "FEV1 ~ ARMCD",
+            d,
+            subject="USUBJID",
+            visit="AVISIT",
+            covariance=ref["cov"],
+            reml=ref["reml"],
+            time=time if len(time) > 1 else time[0],
+        )
     assert fit.converged
     assert fit.nobs == ref["nobs"]
     assert len(fit.covariance_matrix) == (4 if ref["time"] == "VISITN" else 12)
@@ -183,8 +206,13 @@ def test_against_mmrm_snapshots(validation_dir: Path, snap: dict[str, Any]) -> N
             assert d < tol, (col, d)
     elif np.ndim(snap["L"]) == 1:
         row = fit.test(snap["L"], df_method=snap["df_method"]).iloc[0]
-        for ours, key in [("estimate", "est"), ("se", "se"), ("df", "df"), ("t", "t"),
-                          ("p", "p_t")]:
+        for ours, key in [
+            ("estimate", "est"),
+            ("se", "se"),
+            ("df", "df"),
+            ("t", "t"),
+            ("p", "p_t"),
+        ]:
             assert mean_rel_diff(np.array([row[ours]]), np.array([snap[key]]), tol) < tol
     else:
         row = fit.test(snap["L"], df_method=snap["df_method"]).iloc[0]
@@ -264,12 +292,14 @@ def test_residuals_against_mmrm(validation_dir: Path, ref: dict[str, Any]) -> No
 EMM = load_json(HERE.parent / "reference" / "mmrm13" / "emmeans_proportional.json")
 
 
-@pytest.mark.parametrize("ref", EMM["results"], ids=[f"{r['spec']}-{r['weights']}"
-                                                     for r in EMM["results"]])
+@pytest.mark.parametrize(
+    "ref", EMM["results"], ids=[f"{r['spec']}-{r['weights']}" for r in EMM["results"]]
+)
 def test_emmeans_weights_against_emmeans_on_gls(validation_dir: Path, ref: dict[str, Any]) -> None:
     """emmeans(weights=) of a cs MMRM = emmeans on the same nlme::gls (emmeans_proportional.R)."""
-    fit = fit_case(validation_dir, {"rhs": "RACE + SEX + ARMCD * AVISIT + FEV1_BL", "cov": "cs",
-                                    "reml": True})
+    fit = fit_case(
+        validation_dir, {"rhs": "RACE + SEX + ARMCD * AVISIT + FEV1_BL", "cov": "cs", "reml": True}
+    )
     assert fit.loglik == pytest.approx(EMM["loglik"], rel=1e-9)
     spec = ref["spec"].replace("~", "").split("|")
     specs, by = spec[0].strip(), (spec[1].strip() if len(spec) > 1 else None)

@@ -86,14 +86,14 @@ def test_empirical_vs_clubsandwich(validation_dir: Path, case: dict[str, Any], k
     # mmrm's test-empirical.R: 1e-4 (CR2 covariance 1e-3: clubSandwich's CR2 adjusts with
     # the target's square root, mmrm with the pseudo-inverse square root of I - H_ii)
     assert rel(fit.vcov().to_numpy().ravel(order="F"), ref["vcov"]) < (
-        1e-3 if kind == "empirical-bias-reduced" else 1e-4)
+        1e-3 if kind == "empirical-bias-reduced" else 1e-4
+    )
     assert rel(tab["df"], ref["df"]) < 1e-4
     assert rel(tab["estimate"], ref["estimate"]) < 1e-5
 
 
 def test_empirical_satterthwaite_anova_and_contrasts(validation_dir: Path) -> None:
-    fit = fev_fit(validation_dir, "RACE + SEX + ARMCD * AVISIT", covariance="us",
-                  vcov="empirical")
+    fit = fev_fit(validation_dir, "RACE + SEX + ARMCD * AVISIT", covariance="us", vcov="empirical")
     an = fit.anova()
     assert np.all(np.isfinite(an["den_df"]))
     assert np.all(an["den_df"] > 2)
@@ -112,29 +112,43 @@ def test_empirical_satterthwaite_anova_and_contrasts(validation_dir: Path) -> No
 def test_empirical_kenward_roger_rejected(validation_dir: Path) -> None:
     d = fev_data(validation_dir).dropna(subset=["FEV1"])
     with pytest.raises(DesignError, match="Kenward-Roger"):
-        mmrm("FEV1 ~ ARMCD", d, subject="USUBJID", visit="AVISIT", vcov="empirical",
-             df_method="kenward-roger")
+        mmrm(
+            "FEV1 ~ ARMCD",
+            d,
+            subject="USUBJID",
+            visit="AVISIT",
+            vcov="empirical",
+            df_method="kenward-roger",
+        )
 
 
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1),
-       kind=st.sampled_from(["empirical", "empirical-jackknife", "empirical-bias-reduced"]))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    kind=st.sampled_from(["empirical", "empirical-jackknife", "empirical-bias-reduced"]),
+)
 def test_empirical_df_invariant_to_subject_relabelling(seed: int, kind: str) -> None:
     rng = np.random.default_rng(seed)
     n_sub, visits = 24, ["v1", "v2", "v3"]
-    d = pd.DataFrame({"subject": np.repeat([f"s{i}" for i in range(n_sub)], 3),
-                      "visit": np.tile(visits, n_sub),
-                      "arm": np.repeat(rng.permutation(["a", "b"] * (n_sub // 2)), 3),
-                      "x": np.repeat(rng.normal(size=n_sub), 3)})
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat([f"s{i}" for i in range(n_sub)], 3),
+            "visit": np.tile(visits, n_sub),
+            "arm": np.repeat(rng.permutation(["a", "b"] * (n_sub // 2)), 3),
+            "x": np.repeat(rng.normal(size=n_sub), 3),
+        }
+    )
     d["y"] = d["x"] + rng.normal(size=n_sub).repeat(3) + rng.normal(size=len(d))
     d = d.drop(index=rng.choice(len(d), 6, replace=False)).reset_index(drop=True)
-    fit = mmrm("y ~ x + arm * visit", d, subject="subject", visit="visit", covariance="cs",
-               vcov=kind)
+    fit = mmrm(
+        "y ~ x + arm * visit", d, subject="subject", visit="visit", covariance="cs", vcov=kind
+    )
     perm = rng.permutation(n_sub)
     relab = d.assign(subject=d["subject"].map({f"s{i}": f"t{perm[i]}" for i in range(n_sub)}))
     relab = relab.sample(frac=1.0, random_state=seed % 1000).reset_index(drop=True)
-    fit2 = mmrm("y ~ x + arm * visit", relab, subject="subject", visit="visit",
-                covariance="cs", vcov=kind)
+    fit2 = mmrm(
+        "y ~ x + arm * visit", relab, subject="subject", visit="visit", covariance="cs", vcov=kind
+    )
     np.testing.assert_allclose(fit2.coef()["df"], fit.coef()["df"], rtol=1e-6)
     np.testing.assert_allclose(fit2.anova()["den_df"], fit.anova()["den_df"], rtol=1e-6)
 
@@ -143,14 +157,29 @@ def test_empirical_df_invariant_to_subject_relabelling(seed: int, kind: str) -> 
 RHS = "RACE + SEX + ARMCD * AVISIT"
 
 
-@pytest.mark.parametrize("optimizer", ["L-BFGS-B", "BFGS", "CG", "nlminb", "trust-ncg", "newton",
-                                       ["L-BFGS-B", "BFGS", "CG", "nlminb"]])
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        "L-BFGS-B",
+        "BFGS",
+        "CG",
+        "nlminb",
+        "trust-ncg",
+        "newton",
+        ["L-BFGS-B", "BFGS", "CG", "nlminb"],
+    ],
+)
 @pytest.mark.parametrize("start", [None, "std", "emp"])
-def test_optimizers_and_starts_reach_the_same_fit(validation_dir: Path, optimizer: Any,
-                                                  start: Any) -> None:
+def test_optimizers_and_starts_reach_the_same_fit(
+    validation_dir: Path, optimizer: Any, start: Any
+) -> None:
     base = fev_fit(validation_dir, RHS)
-    fit = fev_fit(validation_dir, RHS, optimizer=tuple(optimizer) if isinstance(
-        optimizer, list) else optimizer, start=start)
+    fit = fev_fit(
+        validation_dir,
+        RHS,
+        optimizer=tuple(optimizer) if isinstance(optimizer, list) else optimizer,
+        start=start,
+    )
     assert fit.converged
     first = optimizer if isinstance(optimizer, str) else optimizer[0]
     assert fit.optimizer_info.method == {"nlminb": "trust-exact"}.get(first, first)
@@ -172,8 +201,14 @@ def test_refit_multiple_optimizers_reports_every_attempt(validation_dir: Path) -
     assert fit.optimizer_info.method in ("newton", "BFGS")
     assert abs(fit.loglik - base.loglik) < 1e-8
     with pytest.warns(RehabStatsWarning, match="did not converge"):
-        bad = mmrm(f"FEV1 ~ {RHS}", fev_data(validation_dir).dropna(), subject="USUBJID",
-                   visit="AVISIT", optimizer="Nelder-Mead", start="std")
+        bad = mmrm(
+            f"FEV1 ~ {RHS}",
+            fev_data(validation_dir).dropna(),
+            subject="USUBJID",
+            visit="AVISIT",
+            optimizer="Nelder-Mead",
+            start="std",
+        )
     assert not bad.converged
     assert bad.loglik < base.loglik
 
@@ -192,8 +227,9 @@ def test_std_and_emp_start_values(validation_dir: Path) -> None:
     r = (y - y.mean()).reshape(3, 2)
     S = np.cov(r.T)
     Lc = np.linalg.cholesky(S)
-    np.testing.assert_allclose(th, [math.log(Lc[0, 0]), math.log(Lc[1, 1]), Lc[1, 0] / Lc[1, 1]],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        th, [math.log(Lc[0, 0]), math.log(Lc[1, 1]), Lc[1, 0] / Lc[1, 1]], rtol=1e-12
+    )
 
 
 @settings(max_examples=6, deadline=None)
@@ -201,14 +237,25 @@ def test_std_and_emp_start_values(validation_dir: Path) -> None:
 def test_start_at_the_optimum_reproduces_the_fit(cov: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     n, visits = 30, ["v1", "v2", "v3", "v4"]
-    d = pd.DataFrame({"id": np.repeat(np.arange(n), 4), "visit": np.tile(visits, n),
-                      "arm": np.repeat(rng.permutation(["c", "t"] * (n // 2)), 4)})
-    d["y"] = rng.normal(size=n).repeat(4) + 0.3 * np.tile(np.arange(4), n) + rng.normal(
-        size=len(d))
+    d = pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(n), 4),
+            "visit": np.tile(visits, n),
+            "arm": np.repeat(rng.permutation(["c", "t"] * (n // 2)), 4),
+        }
+    )
+    d["y"] = rng.normal(size=n).repeat(4) + 0.3 * np.tile(np.arange(4), n) + rng.normal(size=len(d))
     d = d.drop(index=rng.choice(len(d), 10, replace=False))
     fit = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov)
-    again = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov,
-                 start=fit.theta, optimizer="newton")
+    again = mmrm(
+        "y ~ arm * visit",
+        d,
+        subject="id",
+        visit="visit",
+        covariance=cov,
+        start=fit.theta,
+        optimizer="newton",
+    )
     assert again.converged
     np.testing.assert_allclose(again.theta, fit.theta, atol=1e-7)
     assert abs(again.loglik - fit.loglik) < 1e-9
@@ -219,8 +266,14 @@ def test_start_at_the_optimum_reproduces_the_fit(cov: str, seed: int) -> None:
         return np.asarray(fit.theta)
 
     cb = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov, start=my_start)
-    ser = mmrm("y ~ arm * visit", d, subject="id", visit="visit", covariance=cov,
-               start=pd.Series(fit.theta))
+    ser = mmrm(
+        "y ~ arm * visit",
+        d,
+        subject="id",
+        visit="visit",
+        covariance=cov,
+        start=pd.Series(fit.theta),
+    )
     assert abs(ser.loglik - fit.loglik) < 1e-9
     assert called["cov_type"] == cov
     assert called["n_visits"] == 4
@@ -251,8 +304,11 @@ def test_accept_singular(validation_dir: Path) -> None:
     with pytest.warns(RehabStatsWarning, match="aliased"):
         fit = mmrm("FEV1 ~ ARMCD + FEV1_BL + twice", d, **kw)
     assert fit.aliased == ("twice",)
-    with pytest.raises(DesignError, match=r"column\(s\) 'twice' are linear combinations.*"
-                                          r"accept_singular=False"):
+    with pytest.raises(
+        DesignError,
+        match=r"column\(s\) 'twice' are linear combinations.*"
+        r"accept_singular=False",
+    ):
         mmrm("FEV1 ~ ARMCD + FEV1_BL + twice", d, accept_singular=False, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
@@ -270,8 +326,9 @@ def test_drop_visit_levels_against_gls(validation_dir: Path) -> None:
             warnings.simplefilter("ignore", RehabStatsWarning)
             fit = mmrm(f"FEV1 ~ {ref['rhs']}", d, drop_visit_levels=flag, **kw)
         r = ref[key]
-        assert fit.visit_levels == (["VIS1", "VIS3", "VIS4"] if flag else
-                                    ["VIS1", "VIS2", "VIS3", "VIS4"])
+        assert fit.visit_levels == (
+            ["VIS1", "VIS3", "VIS4"] if flag else ["VIS1", "VIS2", "VIS3", "VIS4"]
+        )
         corr = fit.correlation_matrix.to_numpy()
         assert abs(fit.loglik - r["loglik"]) < 1e-6
         assert abs(corr[0, 1] - r["rho"]) < 1e-5
@@ -280,22 +337,44 @@ def test_drop_visit_levels_against_gls(validation_dir: Path) -> None:
         np.testing.assert_allclose(fit.coef()["estimate"], r["beta"], rtol=1e-5)
         np.testing.assert_allclose(fit.coef()["se"], r["se"], rtol=1e-5)
     with pytest.raises(DesignError, match=r"keeps visit\(s\) 'VIS2'.*covariance='us'"):
-        mmrm("FEV1 ~ ARMCD", d.dropna(subset=["FEV1"]), subject="USUBJID", visit="AVISIT",
-             drop_visit_levels=False)
+        mmrm(
+            "FEV1 ~ ARMCD",
+            d.dropna(subset=["FEV1"]),
+            subject="USUBJID",
+            visit="AVISIT",
+            drop_visit_levels=False,
+        )
     obs = d.dropna(subset=["FEV1"])
     with pytest.raises(DesignError, match=r"covariance='ad'"):
-        mmrm("FEV1 ~ ARMCD", obs, subject="USUBJID", visit="AVISIT", covariance="ad",
-             drop_visit_levels=False)
+        mmrm(
+            "FEV1 ~ ARMCD",
+            obs,
+            subject="USUBJID",
+            visit="AVISIT",
+            covariance="ad",
+            drop_visit_levels=False,
+        )
     # toep: every lag (1: VIS3-VIS4, 2: VIS1-VIS3, 3: VIS1-VIS4) is observed, so it is accepted
-    toep = mmrm("FEV1 ~ ARMCD", obs, subject="USUBJID", visit="AVISIT", covariance="toep",
-                drop_visit_levels=False)
+    toep = mmrm(
+        "FEV1 ~ ARMCD",
+        obs,
+        subject="USUBJID",
+        visit="AVISIT",
+        covariance="toep",
+        drop_visit_levels=False,
+    )
     assert toep.converged
     assert toep.covariance_matrix.shape == (4, 4)
     # visit_order lists a visit absent from the data: kept as well
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RehabStatsWarning)
-        vo = mmrm("FEV1 ~ ARMCD + FEV1_BL", d.assign(AVISIT=d["AVISIT"].astype(str)),
-                  drop_visit_levels=False, visit_order=["VIS1", "VIS2", "VIS3", "VIS4"], **kw)
+        vo = mmrm(
+            "FEV1 ~ ARMCD + FEV1_BL",
+            d.assign(AVISIT=d["AVISIT"].astype(str)),
+            drop_visit_levels=False,
+            visit_order=["VIS1", "VIS2", "VIS3", "VIS4"],
+            **kw,
+        )
     assert vo.visit_levels == ["VIS1", "VIS2", "VIS3", "VIS4"]
     assert abs(vo.loglik - ref["kept"]["loglik"]) < 1e-6
 
@@ -320,8 +399,9 @@ EMM = load_json(REF / "emmeans_marginal.json")
 
 
 @pytest.mark.parametrize("result", EMM["results"], ids=[r["how"] for r in EMM["results"]])
-def test_marginal_effect_conditional_matches_emmeans(validation_dir: Path,
-                                                     result: dict[str, Any]) -> None:
+def test_marginal_effect_conditional_matches_emmeans(
+    validation_dir: Path, result: dict[str, Any]
+) -> None:
     fit = fev_fit(validation_dir, EMM["rhs"], covariance=EMM["cov"])
     assert abs(fit.loglik - EMM["loglik"]) < 1e-6
     for kind, key in (("means", "means"), ("difference", "diffs")):
@@ -376,8 +456,16 @@ def test_tidy_glance_augment_mmrm(validation_dir: Path) -> None:
     fit = fev_fit(validation_dir, "RACE + SEX + ARMCD * AVISIT", vcov="empirical")
     td = fit.tidy()
     coef = fit.coef()
-    assert list(td.columns) == ["term", "estimate", "std.error", "df", "statistic", "p.value",
-                                "conf.low", "conf.high"]
+    assert list(td.columns) == [
+        "term",
+        "estimate",
+        "std.error",
+        "df",
+        "statistic",
+        "p.value",
+        "conf.low",
+        "conf.high",
+    ]
     np.testing.assert_array_equal(td.iloc[:, 1:].to_numpy(), coef.iloc[:, 1:].to_numpy())
     assert list(fit.tidy(conf_int=False).columns)[-1] == "p.value"
     res = fit.tidy(df_method="residual", conf_level=0.9)
@@ -388,9 +476,17 @@ def test_tidy_glance_augment_mmrm(validation_dir: Path) -> None:
     g = fit.glance()
     assert len(g) == 1
     assert g.iloc[0].to_dict() == {
-        "logLik": fit.loglik, "AIC": fit.aic, "BIC": fit.bic, "deviance": -2 * fit.loglik,
-        "nobs": fit.nobs, "df.residual": fit.nobs - len(fit.beta), "n_subjects": 197,
-        "converged": True, "covariance": "us", "reml": True}
+        "logLik": fit.loglik,
+        "AIC": fit.aic,
+        "BIC": fit.bic,
+        "deviance": -2 * fit.loglik,
+        "nobs": fit.nobs,
+        "df.residual": fit.nobs - len(fit.beta),
+        "n_subjects": 197,
+        "converged": True,
+        "covariance": "us",
+        "reml": True,
+    }
     aug = fit.augment()
     y = fit.frame["FEV1"].to_numpy()
     np.testing.assert_allclose(aug[".fitted"], fit.fitted(), rtol=1e-14)
@@ -438,25 +534,28 @@ def test_empirical_df_shortcut_equals_mmrm_g_matrix(kind: str) -> None:
     """G = D - Q'VQ equals mmrm's dense construction of src/empirical.cpp (g_mat)."""
     rng = np.random.default_rng(11)
     n_sub = 16
-    d = pd.DataFrame({"id": np.repeat(np.arange(n_sub), 3), "visit": np.tile(["a", "b", "c"],
-                                                                           n_sub),
-                      "arm": np.repeat(["c", "t"] * (n_sub // 2), 3),
-                      "x": np.repeat(rng.normal(size=n_sub), 3)})
+    d = pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(n_sub), 3),
+            "visit": np.tile(["a", "b", "c"], n_sub),
+            "arm": np.repeat(["c", "t"] * (n_sub // 2), 3),
+            "x": np.repeat(rng.normal(size=n_sub), 3),
+        }
+    )
     d["y"] = d["x"] + rng.normal(size=len(d)) + rng.normal(size=n_sub).repeat(3)
     d = d.drop(index=[1, 8, 20, 33]).reset_index(drop=True)
-    fit = mmrm("y ~ x + arm * visit", d, subject="id", visit="visit", covariance="csh",
-               vcov=kind)
+    fit = mmrm("y ~ x + arm * visit", d, subject="id", visit="visit", covariance="csh", vcov=kind)
     emp = fit._emp_df
     assert emp is not None
     Xt, AX, subj, V = emp.Xt, emp.AX, emp.subject, emp.V
     n, p = Xt.shape
     IH = np.eye(n) - Xt @ V @ Xt.T
-    g = np.zeros((n, p * n_sub))                       # mmrm's g_mat
+    g = np.zeros((n, p * n_sub))  # mmrm's g_mat
     for i in range(n_sub):
         rows = np.flatnonzero(subj == i)
-        g[:, i * p:(i + 1) * p] = IH[:, rows] @ (AX[rows] @ V)
+        g[:, i * p : (i + 1) * p] = IH[:, rows] @ (AX[rows] @ V)
     for c in [np.eye(p)[1], rng.normal(size=p), np.eye(p)[p - 1]]:
-        C = np.kron(np.eye(n_sub), c[None, :])         # blockdiag(c', ..., c')
+        C = np.kron(np.eye(n_sub), c[None, :])  # blockdiag(c', ..., c')
         G = (g @ C.T).T @ (g @ C.T)
-        expected = np.trace(G) ** 2 / np.sum(G ** 2)
+        expected = np.trace(G) ** 2 / np.sum(G**2)
         assert math.isclose(emp.df_1d(c), expected, rel_tol=1e-10)

@@ -26,13 +26,16 @@ def _trial(n: int, k: int, seed: int) -> pd.DataFrame:
     y = y + rng.standard_normal((n, k)) @ np.linalg.cholesky(cov).T
     last = np.minimum(rng.geometric(0.08, n) + 1, k)
     keep = (t[None, :] < last[:, None]).ravel()
-    frame = pd.DataFrame({
-        "subject": np.repeat(np.arange(n), k),
-        "arm": pd.Categorical(np.repeat(arm, k), categories=["control", "active"]),
-        "visit": pd.Categorical(np.tile([f"v{j}" for j in t], n),
-                                categories=[f"v{j}" for j in t]),
-        "y": y.ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(n), k),
+            "arm": pd.Categorical(np.repeat(arm, k), categories=["control", "active"]),
+            "visit": pd.Categorical(
+                np.tile([f"v{j}" for j in t], n), categories=[f"v{j}" for j in t]
+            ),
+            "y": y.ravel(),
+        }
+    )
     return frame[keep].reset_index(drop=True)
 
 
@@ -41,8 +44,15 @@ def _engine(data: pd.DataFrame, cov: str = "us", reml: bool = True) -> MMRMEngin
     m = len(data["visit"].cat.categories)
     # spatial structures (mmrm13) over unit-spaced visit times; others ignore bind()
     st = get_structure(cov).bind(np.arange(m, dtype=float))
-    return MMRMEngine(data["y"].to_numpy(float), X, pd.factorize(data["subject"])[0],
-                      data["visit"].cat.codes.to_numpy(), m, st, reml)
+    return MMRMEngine(
+        data["y"].to_numpy(float),
+        X,
+        pd.factorize(data["subject"])[0],
+        data["visit"].cat.codes.to_numpy(),
+        m,
+        st,
+        reml,
+    )
 
 
 def test_us_closed_form_derivatives_equal_complex_step() -> None:
@@ -56,8 +66,9 @@ def test_us_closed_form_derivatives_equal_complex_step() -> None:
     assert_allclose(H, st.hessian(theta, m), rtol=0, atol=1e-7 * np.abs(H).max())
     G = np.random.default_rng(5).normal(size=(m, m))
     G = G + G.T
-    assert_allclose(d.contract_hessian(G, theta), np.einsum("ab,ijab->ij", G, H),
-                    rtol=1e-12, atol=1e-12)
+    assert_allclose(
+        d.contract_hessian(G, theta), np.einsum("ab,ijab->ij", G, H), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("cov", sorted(COVARIANCE_STRUCTURES))
@@ -97,8 +108,13 @@ def test_design_cache_equals_patsy() -> None:
     data = _trial(12, 3, seed=2)
     data["base"] = np.linspace(-1, 1, len(data))
     data["site"] = np.where(data["subject"] % 2 == 0, "b", "a")  # object column
-    for rhs in ["arm * visit", "base + arm * visit", "site + arm:visit", "C(site) + base",
-                "arm * visit + I(base ** 2)"]:
+    for rhs in [
+        "arm * visit",
+        "base + arm * visit",
+        "site + arm:visit",
+        "C(site) + base",
+        "arm * visit + I(base ** 2)",
+    ]:
         cols = [c for c in ("arm", "visit", "base", "site") if c in rhs]
         for _ in range(2):  # creates the cache entry, then uses it
             X, info = design_matrix(rhs, data, cols)

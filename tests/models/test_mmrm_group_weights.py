@@ -49,8 +49,15 @@ def fit(vdir: Path, rhs: str, cov: str, reml: bool = True, **kw: Any) -> MMRMRes
     if key not in _FITS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RehabStatsWarning)  # rows with missing FEV1
-            _FITS[key] = mmrm(f"FEV1 ~ {rhs}", fev_data(vdir), subject="USUBJID",
-                              visit="AVISIT", covariance=cov, reml=reml, **kw)
+            _FITS[key] = mmrm(
+                f"FEV1 ~ {rhs}",
+                fev_data(vdir),
+                subject="USUBJID",
+                visit="AVISIT",
+                covariance=cov,
+                reml=reml,
+                **kw,
+            )
     return _FITS[key]
 
 
@@ -109,7 +116,14 @@ def test_against_sas_values_in_mmrm_tests(validation_dir: Path, case: dict[str, 
         assert ours.shape == ref.shape, check
         d = mean_rel_diff(ours, ref, check["tolerance"])
         # mmrm's own tolerance, per value (source: check["source"])
-        assert d < check["tolerance"], (case["id"], check["quantity"], check["source"], ours, ref, d)
+        assert d < check["tolerance"], (
+            case["id"],
+            check["quantity"],
+            check["source"],
+            ours,
+            ref,
+            d,
+        )
 
 
 def test_fixture_covers_groups_and_weights() -> None:
@@ -118,11 +132,18 @@ def test_fixture_covers_groups_and_weights() -> None:
     assert sum(len(c["checks"]) for c in CASES) >= 60
 
 
-@pytest.mark.parametrize("case", FIX["empirical_weighted"],
-                         ids=[c["id"] for c in FIX["empirical_weighted"]])
+@pytest.mark.parametrize(
+    "case", FIX["empirical_weighted"], ids=[c["id"] for c in FIX["empirical_weighted"]]
+)
 def test_weighted_empirical_vcov_against_sas(validation_dir: Path, case: dict[str, Any]) -> None:
-    f = fit(validation_dir, case["rhs"], case["cov"], weights=case["weights"], vcov="empirical",
-            df_method="residual")
+    f = fit(
+        validation_dir,
+        case["rhs"],
+        case["cov"],
+        weights=case["weights"],
+        vcov="empirical",
+        df_method="residual",
+    )
     ours = f.vcov().to_numpy().ravel(order="F")
     ref = np.asarray(case["expected_colmajor"])
     assert mean_rel_diff(ours, ref, case["tolerance"]) < case["tolerance"], case["source"]
@@ -135,9 +156,11 @@ def _mmrm_layout(f: MMRMResult) -> dict[str, np.ndarray]:
     G = len(f.group_levels or [None])
     kg = K // G
     pairs = [(g * kg + r, g * kg + j) for g in range(G) for r in range(kg) for j in range(kg)]
-    return {"P": P.reshape(K * p, p),
-            "Q": np.concatenate([Q[a, b] for a, b in pairs]),
-            "R": np.concatenate([R[a, b] for a, b in pairs])}
+    return {
+        "P": P.reshape(K * p, p),
+        "Q": np.concatenate([Q[a, b] for a, b in pairs]),
+        "R": np.concatenate([R[a, b] for a, b in pairs]),
+    }
 
 
 @pytest.mark.parametrize("cov", ["us", "ar1h", "toep"])
@@ -151,15 +174,20 @@ def test_grouped_kr_sums_equal_the_weighted_components(validation_dir: Path, cov
     scale_q, scale_r = np.abs(Q).max(), np.abs(R).max()
     np.testing.assert_allclose(P2, P, rtol=1e-10, atol=1e-12 * np.abs(P).max())
     # closed-form rearrangements of the same sums: 1e-10 relative to the largest term
-    np.testing.assert_allclose(WQ, np.einsum("ij,ijpq->pq", W, Q), rtol=1e-10,
-                               atol=1e-10 * scale_q * np.abs(W).max())
-    np.testing.assert_allclose(WR, np.einsum("ij,ijpq->pq", W, R), rtol=1e-10,
-                               atol=1e-10 * scale_r * np.abs(W).max())
+    np.testing.assert_allclose(
+        WQ, np.einsum("ij,ijpq->pq", W, Q), rtol=1e-10, atol=1e-10 * scale_q * np.abs(W).max()
+    )
+    np.testing.assert_allclose(
+        WR, np.einsum("ij,ijpq->pq", W, R), rtol=1e-10, atol=1e-10 * scale_r * np.abs(W).max()
+    )
 
 
-@pytest.mark.parametrize("case", FIX["kr_comp_grouped"], ids=[c["id"] for c in FIX["kr_comp_grouped"]])
-def test_grouped_kenward_roger_components_against_mmrm(validation_dir: Path,
-                                                       case: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "case", FIX["kr_comp_grouped"], ids=[c["id"] for c in FIX["kr_comp_grouped"]]
+)
+def test_grouped_kenward_roger_components_against_mmrm(
+    validation_dir: Path, case: dict[str, Any]
+) -> None:
     f = fit(validation_dir, case["rhs"], case["cov"], group=case["group"])
     assert f.converged
     ours = _mmrm_layout(f)
@@ -193,9 +221,15 @@ def test_grouped_us_summary_against_mmrm_print(validation_dir: Path) -> None:
     s = FIX["summary"]
     f = fit(validation_dir, s["rhs"], s["cov"], group=s["group"])
     tab = f.coef().set_index("term")
-    got = {"aic": f.aic, "bic": f.bic, "loglik": f.loglik, "deviance": -2 * f.loglik,
-           "estimate": tab["estimate"].to_numpy(), "se": tab["se"].to_numpy(),
-           "df": tab["df"].to_numpy()}
+    got = {
+        "aic": f.aic,
+        "bic": f.bic,
+        "loglik": f.loglik,
+        "deviance": -2 * f.loglik,
+        "estimate": tab["estimate"].to_numpy(),
+        "se": tab["se"].to_numpy(),
+        "df": tab["df"].to_numpy(),
+    }
     for key, ours in got.items():
         ref, tol, line = s[key]
         np.testing.assert_allclose(ours, ref, rtol=0, atol=tol, err_msg=f"{key} (line {line})")
@@ -205,8 +239,13 @@ def test_grouped_us_summary_against_mmrm_print(validation_dir: Path) -> None:
     # bound here is one printed unit.
     for g in ("PBO", "TRT"):
         ref, _, line = s[f"cov_{g}"]
-        np.testing.assert_allclose(f.covariance_matrix.loc[g].to_numpy(), ref, rtol=0, atol=0.1,
-                                   err_msg=f"Sigma {g} (line {line})")
+        np.testing.assert_allclose(
+            f.covariance_matrix.loc[g].to_numpy(),
+            ref,
+            rtol=0,
+            atol=0.1,
+            err_msg=f"Sigma {g} (line {line})",
+        )
     text = str(f.summary())
     assert "Group: PBO" in text
     assert "Group: TRT" in text
@@ -214,9 +253,11 @@ def test_grouped_us_summary_against_mmrm_print(validation_dir: Path) -> None:
 
 
 # ---------------------------------------------------------------------- nlme::gls
-@pytest.mark.parametrize("ref", NLME["weighted"],
-                         ids=[f"{r['cov']}-{r['rhs']}-{'reml' if r['reml'] else 'ml'}"
-                              for r in NLME["weighted"]])
+@pytest.mark.parametrize(
+    "ref",
+    NLME["weighted"],
+    ids=[f"{r['cov']}-{r['rhs']}-{'reml' if r['reml'] else 'ml'}" for r in NLME["weighted"]],
+)
 def test_weights_against_gls_varfixed(validation_dir: Path, ref: dict[str, Any]) -> None:
     f = fit(validation_dir, ref["rhs"], ref["cov"], ref["reml"], weights="WEIGHT")
     assert f.nobs == ref["nobs"]
@@ -228,8 +269,9 @@ def test_weights_against_gls_varfixed(validation_dir: Path, ref: dict[str, Any])
     se = np.sqrt(np.diag(f.vcov().to_numpy()))
     assert np.max(np.abs(f.beta - ref["coef"]) / se) < tol  # in SE units
     # nlme's ML vcov uses sigma^2 * N / (N - p) (its REML-type scale); mmrm/SAS do not
-    ref_se = np.asarray(ref["se"]) * (1.0 if ref["reml"] else math.sqrt((f.nobs - len(f.beta))
-                                                                        / f.nobs))
+    ref_se = np.asarray(ref["se"]) * (
+        1.0 if ref["reml"] else math.sqrt((f.nobs - len(f.beta)) / f.nobs)
+    )
     np.testing.assert_allclose(se, ref_se, rtol=tol)
     S = f.covariance_matrix.to_numpy()
     scale = np.sqrt(np.outer(np.diag(S), np.diag(S))).ravel()
@@ -240,9 +282,15 @@ def _gls_tol(cov: str) -> float:
     return 3e-4 if cov == "us" else 1e-5
 
 
-@pytest.mark.parametrize("ref", NLME["grouped"],
-                         ids=[f"{r['cov']}-{r['rhs_grouped']}-{'reml' if r['reml'] else 'ml'}"
-                              f"-{'w' if r['weights'] else 'unw'}" for r in NLME["grouped"]])
+@pytest.mark.parametrize(
+    "ref",
+    NLME["grouped"],
+    ids=[
+        f"{r['cov']}-{r['rhs_grouped']}-{'reml' if r['reml'] else 'ml'}"
+        f"-{'w' if r['weights'] else 'unw'}"
+        for r in NLME["grouped"]
+    ],
+)
 def test_grouped_equals_separate_gls_per_arm(validation_dir: Path, ref: dict[str, Any]) -> None:
     kw: dict[str, Any] = {"group": "ARMCD", **({"weights": "WEIGHT"} if ref["weights"] else {})}
     f = fit(validation_dir, ref["rhs_grouped"], ref["cov"], ref["reml"], **kw)
@@ -268,10 +316,15 @@ def _long(seed: int, n: int, m: int, missing: bool) -> pd.DataFrame:
     A = rng.normal(size=(m, m))
     S = A @ A.T + m * np.eye(m)
     y = rng.multivariate_normal(np.arange(m, dtype=float), S, size=n)
-    d = pd.DataFrame({"subject": np.repeat([f"s{i}" for i in range(n)], m),
-                      "visit": np.tile([f"v{j + 1}" for j in range(m)], n),
-                      "y": y.ravel(), "w": rng.uniform(0.3, 3.0, n * m),
-                      "x": np.repeat(rng.normal(size=n), m)})
+    d = pd.DataFrame(
+        {
+            "subject": np.repeat([f"s{i}" for i in range(n)], m),
+            "visit": np.tile([f"v{j + 1}" for j in range(m)], n),
+            "y": y.ravel(),
+            "w": rng.uniform(0.3, 3.0, n * m),
+            "x": np.repeat(rng.normal(size=n), m),
+        }
+    )
     if missing:
         drop = rng.random(len(d)) < 0.15
         drop[np.arange(0, len(d), m)] = False  # every subject keeps visit 1
@@ -285,19 +338,31 @@ def _two_copies(d: pd.DataFrame) -> pd.DataFrame:
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), n=st.integers(8, 14), m=st.integers(2, 4),
-       missing=st.booleans(), cov=st.sampled_from(["us", "cs", "ar1h"]),
-       weighted=st.booleans())
-def test_identical_groups_equal_the_ungrouped_fit(seed: int, n: int, m: int, missing: bool,
-                                                  cov: str, weighted: bool) -> None:
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(8, 14),
+    m=st.integers(2, 4),
+    missing=st.booleans(),
+    cov=st.sampled_from(["us", "cs", "ar1h"]),
+    weighted=st.booleans(),
+)
+def test_identical_groups_equal_the_ungrouped_fit(
+    seed: int, n: int, m: int, missing: bool, cov: str, weighted: bool
+) -> None:
     d = _two_copies(_long(seed, n, m, missing))
     kw: dict[str, Any] = {"weights": "w"} if weighted else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = mmrm("y ~ grp * visit + x", d, subject="subject", visit="visit", covariance=cov,
-                 group="grp", **kw)
-        u = mmrm("y ~ grp * visit + x", d, subject="subject", visit="visit", covariance=cov,
-                 **kw)
+        g = mmrm(
+            "y ~ grp * visit + x",
+            d,
+            subject="subject",
+            visit="visit",
+            covariance=cov,
+            group="grp",
+            **kw,
+        )
+        u = mmrm("y ~ grp * visit + x", d, subject="subject", visit="visit", covariance=cov, **kw)
     if not (g.converged and u.converged):
         return
     k = len(u.theta)
@@ -306,8 +371,12 @@ def test_identical_groups_equal_the_ungrouped_fit(seed: int, n: int, m: int, mis
     np.testing.assert_allclose(g.beta, u.beta, rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(g.vcov().to_numpy(), u.vcov().to_numpy(), rtol=1e-6, atol=1e-10)
     for lv in ("A", "B"):
-        np.testing.assert_allclose(g.covariance_matrix.loc[lv].to_numpy(),
-                                   u.covariance_matrix.to_numpy(), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(
+            g.covariance_matrix.loc[lv].to_numpy(),
+            u.covariance_matrix.to_numpy(),
+            rtol=1e-5,
+            atol=1e-8,
+        )
     assert g.aic == pytest.approx(u.aic + 2 * k, rel=1e-9)
     # Kenward-Roger pieces: each group's derivative acts on its own copy, so the ungrouped
     # P, Q, R are the sums of the two groups' (evaluated at the same Sigma)
@@ -323,8 +392,12 @@ def test_identical_groups_equal_the_ungrouped_fit(seed: int, n: int, m: int, mis
 
 
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), n=st.integers(10, 16), m=st.integers(2, 4),
-       c=st.floats(0.05, 20.0))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(10, 16),
+    m=st.integers(2, 4),
+    c=st.floats(0.05, 20.0),
+)
 def test_constant_weights_only_rescale_sigma(seed: int, n: int, m: int, c: float) -> None:
     d = _long(seed, n, m, True).assign(w=c)
     with warnings.catch_warnings():
@@ -335,26 +408,38 @@ def test_constant_weights_only_rescale_sigma(seed: int, n: int, m: int, c: float
         return
     assert w.loglik == pytest.approx(u.loglik, rel=1e-9)
     np.testing.assert_allclose(w.beta, u.beta, rtol=1e-7, atol=1e-8)
-    np.testing.assert_allclose(w.covariance_matrix.to_numpy(), c * u.covariance_matrix.to_numpy(),
-                               rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(
+        w.covariance_matrix.to_numpy(), c * u.covariance_matrix.to_numpy(), rtol=1e-5, atol=1e-8
+    )
     for method in ("satterthwaite", "kenward-roger", "kenward-roger-linear"):
         a = w.coef(df_method=method)[["se", "df"]].to_numpy()
         b = u.coef(df_method=method)[["se", "df"]].to_numpy()
         np.testing.assert_allclose(a, b, rtol=1e-5)
-    np.testing.assert_allclose(w.residuals("normalized"), u.residuals("normalized"), rtol=1e-5,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        w.residuals("normalized"), u.residuals("normalized"), rtol=1e-5, atol=1e-8
+    )
 
 
 @pytest.mark.parametrize("cov", ["us", "csh", "ar1"])
 def test_grouped_weighted_gradient_and_hessian_are_exact(cov: str) -> None:
     d = _long(3, 14, 3, True)
     grp = (pd.factorize(d["subject"])[0] % 2).astype(int)
-    X = np.column_stack([np.ones(len(d)), d["x"], pd.get_dummies(d["visit"]).to_numpy(float)[:, 1:]])
+    X = np.column_stack(
+        [np.ones(len(d)), d["x"], pd.get_dummies(d["visit"]).to_numpy(float)[:, 1:]]
+    )
     st_ = grouped_structure(get_structure(cov), 2)
     codes = grp * 3 + pd.factorize(d["visit"], sort=True)[0]
     for reml in (True, False):
-        eng = MMRMEngine(d["y"].to_numpy(), X, pd.factorize(d["subject"])[0], codes, 6, st_, reml,
-                         weights=d["w"].to_numpy())
+        eng = MMRMEngine(
+            d["y"].to_numpy(),
+            X,
+            pd.factorize(d["subject"])[0],
+            codes,
+            6,
+            st_,
+            reml,
+            weights=d["w"].to_numpy(),
+        )
         th = eng.start() + 0.05
         g, H = eng.gradient(th), eng.hessian(th)
         h = 1e-5
@@ -411,11 +496,14 @@ def test_residuals_use_the_weighted_sigma(wg_fit: tuple[MMRMResult, pd.DataFrame
         Si = _sigma_i(f, rows)
         r = resp.loc[rows.index].to_numpy()
         np.testing.assert_allclose(pear.loc[rows.index], r / np.sqrt(np.diag(Si)), rtol=1e-10)
-        np.testing.assert_allclose(norm.loc[rows.index], np.linalg.solve(np.linalg.cholesky(Si), r),
-                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            norm.loc[rows.index], np.linalg.solve(np.linalg.cholesky(Si), r), rtol=1e-10, atol=1e-12
+        )
 
 
-def test_predict_conditions_with_the_weighted_sigma(wg_fit: tuple[MMRMResult, pd.DataFrame]) -> None:
+def test_predict_conditions_with_the_weighted_sigma(
+    wg_fit: tuple[MMRMResult, pd.DataFrame],
+) -> None:
     f, d = wg_fit
     assert np.allclose(f.predict()["estimate"], d["y"])
     counts = d.groupby("subject")["visit"].nunique()
@@ -448,10 +536,12 @@ def test_simulate_uses_the_weighted_sigma(wg_fit: tuple[MMRMResult, pd.DataFrame
     sims = f.simulate(4000, rng=7).loc[idx].to_numpy()
     Si = _sigma_i(f, d.loc[idx])
     emp = np.cov(sims)
-    np.testing.assert_allclose(emp, Si, rtol=0.12, atol=0.12 * np.sqrt(np.outer(np.diag(Si),
-                                                                            np.diag(Si))).max())
-    np.testing.assert_allclose(sims.mean(axis=1), f.fitted().loc[idx],
-                               atol=4 * np.sqrt(np.diag(Si).max() / 4000))
+    np.testing.assert_allclose(
+        emp, Si, rtol=0.12, atol=0.12 * np.sqrt(np.outer(np.diag(Si), np.diag(Si))).max()
+    )
+    np.testing.assert_allclose(
+        sims.mean(axis=1), f.fitted().loc[idx], atol=4 * np.sqrt(np.diag(Si).max() / 4000)
+    )
 
 
 def test_covariance_matrix_layout(wg_fit: tuple[MMRMResult, pd.DataFrame]) -> None:
@@ -531,9 +621,14 @@ def test_inputs_not_modified_and_newdata_group_checked() -> None:
         f.predict(d.assign(grp="Z"))
 
 
-@pytest.mark.parametrize("kw", [{"covariance": "sp_exp", "time": "t"},
-                                {"covariance": "us", "vcov": "empirical", "df_method": "residual"},
-                                {"covariance": "ar1", "df_method": "between-within"}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"covariance": "sp_exp", "time": "t"},
+        {"covariance": "us", "vcov": "empirical", "df_method": "residual"},
+        {"covariance": "ar1", "df_method": "between-within"},
+    ],
+)
 def test_identical_groups_spatial_sandwich_and_bw(kw: dict[str, Any]) -> None:
     d = _two_copies(_long(21, 12, 4, True))
     d["t"] = d["visit"].str[1:].astype(float) ** 1.5  # unequally spaced times
@@ -547,23 +642,32 @@ def test_identical_groups_spatial_sandwich_and_bw(kw: dict[str, Any]) -> None:
     # Satterthwaite df differ (each group's theta is estimated from half the subjects);
     # the sandwich, residual and between-within df do not depend on theta's covariance
     cols = ["estimate", "se"] + (["df"] if "df_method" in kw else [])
-    np.testing.assert_allclose(g.coef()[cols].to_numpy(), u.coef()[cols].to_numpy(), rtol=1e-6,
-                               atol=1e-9)
-    np.testing.assert_allclose(g.covariance_matrix.loc["B"].to_numpy(),
-                               u.covariance_matrix.to_numpy(), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(
+        g.coef()[cols].to_numpy(), u.coef()[cols].to_numpy(), rtol=1e-6, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        g.covariance_matrix.loc["B"].to_numpy(),
+        u.covariance_matrix.to_numpy(),
+        rtol=1e-5,
+        atol=1e-8,
+    )
     # predictions and simulations over the grouped grid (newdata with the group column)
     new = d.copy()
     new.loc[new.index[::5], "y"] = np.nan
-    np.testing.assert_allclose(g.predict(new, interval="prediction").to_numpy(),
-                               u.predict(new, interval="prediction").to_numpy(), rtol=1e-5,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        g.predict(new, interval="prediction").to_numpy(),
+        u.predict(new, interval="prediction").to_numpy(),
+        rtol=1e-5,
+        atol=1e-8,
+    )
     assert g.simulate(2, newdata=new, rng=1).shape == (len(new), 2)
 
 
 @pytest.mark.parametrize("cov", ["us", "ar1", "csh"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_grouped_df_equal_separate_fits_per_arm(validation_dir: Path, cov: str,
-                                                weighted: bool) -> None:
+def test_grouped_df_equal_separate_fits_per_arm(
+    validation_dir: Path, cov: str, weighted: bool
+) -> None:
     """With the mean fully interacted with the group, theta's covariance, X'V^-1X and the
     Kenward-Roger pieces are block diagonal, so each arm's visit means have the SE and the
     Satterthwaite / Kenward-Roger df of the arm fitted on its own (validated ungrouped)."""
@@ -573,8 +677,14 @@ def test_grouped_df_equal_separate_fits_per_arm(validation_dir: Path, cov: str,
     for arm in ("PBO", "TRT"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RehabStatsWarning)
-            s = mmrm("FEV1 ~ AVISIT", data[data["ARMCD"] == arm], subject="USUBJID",
-                     visit="AVISIT", covariance=cov, **kw)
+            s = mmrm(
+                "FEV1 ~ AVISIT",
+                data[data["ARMCD"] == arm],
+                subject="USUBJID",
+                visit="AVISIT",
+                covariance=cov,
+                **kw,
+            )
         for method in ("satterthwaite", "kenward-roger", "kenward-roger-linear"):
             eg = g.emmeans(["ARMCD", "AVISIT"], df_method=method)
             eg = eg[eg["ARMCD"] == arm]

@@ -25,8 +25,11 @@ from rehabstats.models._type3 import type3_hypotheses
 REF = Path(__file__).resolve().parents[1] / "reference" / "mmrm_r"
 FIXTURE = json.loads((REF / "df_md_fev.json").read_text())
 L_ALL = json.loads((REF / "type3_L_fev.json").read_text())
-METHODS = {"Satterthwaite": "satterthwaite", "Kenward-Roger": "kenward-roger",
-           "Kenward-Roger-Linear": "kenward-roger-linear"}
+METHODS = {
+    "Satterthwaite": "satterthwaite",
+    "Kenward-Roger": "kenward-roger",
+    "Kenward-Roger-Linear": "kenward-roger-linear",
+}
 _FIT: dict[str, MMRMResult] = {}
 
 
@@ -34,15 +37,21 @@ def _fit(vdir: Path) -> MMRMResult:
     if "fit" not in _FIT:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RehabStatsWarning)  # rows with missing FEV1
-            _FIT["fit"] = mmrm("FEV1 ~ RACE + SEX + ARMCD * AVISIT", fev_data(vdir),
-                               subject="USUBJID", visit="AVISIT", arm="ARMCD")
+            _FIT["fit"] = mmrm(
+                "FEV1 ~ RACE + SEX + ARMCD * AVISIT",
+                fev_data(vdir),
+                subject="USUBJID",
+                visit="AVISIT",
+                arm="ARMCD",
+            )
     return _FIT["fit"]
 
 
 def test_log_likelihood_equals_r_mmrm(validation_dir: Path) -> None:
     # REML log-likelihood, 1e-8 relative (both at the optimum)
-    assert _fit(validation_dir).loglik == pytest.approx(FIXTURE["loglik"]["Satterthwaite"],
-                                                        rel=1e-8)
+    assert _fit(validation_dir).loglik == pytest.approx(
+        FIXTURE["loglik"]["Satterthwaite"], rel=1e-8
+    )
 
 
 def test_type3_hypotheses_are_the_ones_r_was_given(validation_dir: Path) -> None:
@@ -53,8 +62,9 @@ def test_type3_hypotheses_are_the_ones_r_was_given(validation_dir: Path) -> None
         np.testing.assert_allclose(np.atleast_2d(L), np.asarray(L_ALL[term]), atol=1e-12)
 
 
-@pytest.mark.parametrize("rec", FIXTURE["tests"], ids=[f"{t['method']}-{t['term']}"
-                                                       for t in FIXTURE["tests"]])
+@pytest.mark.parametrize(
+    "rec", FIXTURE["tests"], ids=[f"{t['method']}-{t['term']}" for t in FIXTURE["tests"]]
+)
 def test_df_md_equals_r_mmrm_for_the_same_L(validation_dir: Path, rec: dict[str, Any]) -> None:
     fit = _fit(validation_dir)
     L = np.asarray(L_ALL[rec["term"]], dtype=float)

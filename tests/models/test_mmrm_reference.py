@@ -56,11 +56,17 @@ def _fit_rct(vdir: Path, name: str, cov: str) -> tuple[MMRMResult, dict[str, Any
             if cov == "us_ancova":
                 post = data[data["visit_index"] > 1].copy()
                 post["visit"] = post["visit"].cat.remove_unused_categories()
-                _FITS[key] = mmrm("outcome ~ baseline + arm * visit", post, subject="subject",
-                                  visit="visit", covariance="us")
+                _FITS[key] = mmrm(
+                    "outcome ~ baseline + arm * visit",
+                    post,
+                    subject="subject",
+                    visit="visit",
+                    covariance="us",
+                )
             else:
-                _FITS[key] = mmrm("outcome ~ arm * visit", data, subject="subject",
-                                  visit="visit", covariance=cov)
+                _FITS[key] = mmrm(
+                    "outcome ~ arm * visit", data, subject="subject", visit="visit", covariance=cov
+                )
     return _FITS[key], ref
 
 
@@ -96,40 +102,56 @@ def test_fit_matches_r_mmrm_tight(validation_dir: Path, name: str, cov: str) -> 
     assert_allclose(ours["se"], coefs["se"], rtol=1e-5)
     assert_allclose(ours["df"], coefs["df"], rtol=1e-4)
     names = out["vcov_beta"]["rownames"]
-    assert_allclose(fit.vcov().loc[names, names].to_numpy(),
-                    np.array(out["vcov_beta"]["values"]), rtol=1e-5, atol=1e-10)
-    assert_allclose(fit.covariance_matrix.to_numpy(), np.array(out["covariance"]["values"]),
-                    rtol=1e-5)
+    assert_allclose(
+        fit.vcov().loc[names, names].to_numpy(),
+        np.array(out["vcov_beta"]["values"]),
+        rtol=1e-5,
+        atol=1e-10,
+    )
+    assert_allclose(
+        fit.covariance_matrix.to_numpy(), np.array(out["covariance"]["values"]), rtol=1e-5
+    )
     assert list(fit.covariance_matrix.index) == out["covariance"]["rownames"]
     # theta on mmrm's scale and its covariance (inverse Hessian of -loglik)
     assert_allclose(fit.theta, out["theta_est"], rtol=1e-5, atol=1e-6)
-    assert_allclose(fit.theta_vcov, np.array(out["theta_vcov"]["values"]), rtol=1e-4,
-                    atol=1e-8)
+    assert_allclose(fit.theta_vcov, np.array(out["theta_vcov"]["values"]), rtol=1e-4, atol=1e-8)
 
 
 @pytest.mark.parametrize("cov", STRUCTURES)
 @pytest.mark.parametrize("name", DATASETS)
-def test_contrasts_match_r_mmrm_all_df_methods(validation_dir: Path, name: str,
-                                               cov: str) -> None:
+def test_contrasts_match_r_mmrm_all_df_methods(validation_dir: Path, name: str, cov: str) -> None:
     fit, ref = _fit_rct(validation_dir, name, cov)
     out = ref["results"][f"mmrm.{cov}.tight"]["output"]
     # mmrm's tight fits have gradients <= 1e-6: df agree to ~1e-7 here; 1e-4 as mmrm's tests
-    n = _compare_table(fit.contrasts("arm", by="visit", method="revpairwise", adjust="none",
-                               df_method="satterthwaite"),
-                       out["contrasts_satterthwaite"], df_rtol=1e-4)
-    n += _compare_table(fit.contrasts("arm", by="visit", method="revpairwise", adjust="none",
-                               df_method="kenward-roger"),
-                        out["kenward_roger"]["contrasts"], df_rtol=1e-4)
-    n += _compare_table(fit.contrasts("arm", by="visit", method="revpairwise", adjust="none",
-                               df_method="kenward-roger-linear"),
-                        out["kenward_roger_linear"]["contrasts"], df_rtol=1e-4)
+    n = _compare_table(
+        fit.contrasts(
+            "arm", by="visit", method="revpairwise", adjust="none", df_method="satterthwaite"
+        ),
+        out["contrasts_satterthwaite"],
+        df_rtol=1e-4,
+    )
+    n += _compare_table(
+        fit.contrasts(
+            "arm", by="visit", method="revpairwise", adjust="none", df_method="kenward-roger"
+        ),
+        out["kenward_roger"]["contrasts"],
+        df_rtol=1e-4,
+    )
+    n += _compare_table(
+        fit.contrasts(
+            "arm", by="visit", method="revpairwise", adjust="none", df_method="kenward-roger-linear"
+        ),
+        out["kenward_roger_linear"]["contrasts"],
+        df_rtol=1e-4,
+    )
     assert n >= 3 * len(out["contrasts_satterthwaite"])
 
 
 @pytest.mark.parametrize("name", DATASETS)
 @pytest.mark.parametrize("variant", ["kenward_roger", "kenward_roger_linear"])
-def test_kr_coefficients_and_adjusted_vcov_match_r_mmrm(validation_dir: Path, name: str,
-                                                        variant: str) -> None:
+def test_kr_coefficients_and_adjusted_vcov_match_r_mmrm(
+    validation_dir: Path, name: str, variant: str
+) -> None:
     fit, ref = _fit_rct(validation_dir, name, "us")
     out = ref["results"]["mmrm.us.tight"]["output"][variant]
     method = variant.replace("_", "-")
@@ -138,8 +160,12 @@ def test_kr_coefficients_and_adjusted_vcov_match_r_mmrm(validation_dir: Path, na
     assert_allclose(ours["se"], coefs["se"], rtol=1e-5)
     assert_allclose(ours["df"], coefs["df"], rtol=1e-4)
     assert_allclose(ours["p"], coefs["p"], rtol=1e-3, atol=1e-12)
-    assert_allclose(fit.vcov(method).to_numpy(), np.array(out["vcov_beta_adjusted"]["values"]),
-                    rtol=1e-5, atol=1e-10)
+    assert_allclose(
+        fit.vcov(method).to_numpy(),
+        np.array(out["vcov_beta_adjusted"]["values"]),
+        rtol=1e-5,
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("cov", ["us", "cs", "csh", "ar1", "ar1h", "us_ancova"])
@@ -157,12 +183,14 @@ def test_matches_nlme_gls_and_emmeans_hiacc(validation_dir: Path, name: str, cov
     ours = fit.coef().set_index("term").loc[coefs["term"]]
     assert_allclose(ours["estimate"], coefs["estimate"], rtol=tol, atol=1e-6)
     assert_allclose(ours["se"], coefs["se"], rtol=tol)
-    assert_allclose(fit.covariance_matrix.to_numpy(), np.array(gls["covariance"]["values"]),
-                    rtol=tol)
+    assert_allclose(
+        fit.covariance_matrix.to_numpy(), np.array(gls["covariance"]["values"]), rtol=tol
+    )
     hi = ref[f"mmrm_gls.{cov}.emmeans_satterthwaite_hiacc"]["output"]["contrasts"]
     hi_frame = pd.DataFrame(hi)
     ours_c = fit.contrasts("arm", by="visit", method="revpairwise", adjust="none").merge(
-        hi_frame, on=["contrast", "visit"], suffixes=("", "_r"), validate="1:1")
+        hi_frame, on=["contrast", "visit"], suffixes=("", "_r"), validate="1:1"
+    )
     assert len(ours_c) == len(hi_frame)
     assert_allclose(ours_c["estimate"], ours_c["estimate_r"], rtol=tol, atol=1e-6)
     assert_allclose(ours_c["se"], ours_c["se_r"], rtol=tol)
@@ -173,7 +201,11 @@ def test_matches_nlme_gls_and_emmeans_hiacc(validation_dir: Path, name: str, cov
 
 
 # ---------------------------------------------------------------- own gls fixtures
-GLS_REF = load_json(OWN / "gls_reference.json")["results"] if (OWN / "gls_reference.json").is_file() else {}
+GLS_REF = (
+    load_json(OWN / "gls_reference.json")["results"]
+    if (OWN / "gls_reference.json").is_file()
+    else {}
+)
 GLS_CASES = [(ds, key) for ds, fits in GLS_REF.items() for key in fits]
 
 
@@ -190,11 +222,20 @@ def test_own_simulations_match_nlme_gls(name: str, key: str) -> None:
     ref = GLS_REF[name][key]
     data = _load_sim(name)
     reml = ref["method"] == "REML"
-    ctx = pytest.warns(RehabStatsWarning, match="missing") if data["outcome"].isna().any() \
+    ctx = (
+        pytest.warns(RehabStatsWarning, match="missing")
+        if data["outcome"].isna().any()
         else warnings.catch_warnings()
+    )
     with ctx:
-        fit = mmrm(ref["formula"], data, subject="subject", visit="visit",
-                   covariance=ref["structure"], reml=reml)
+        fit = mmrm(
+            ref["formula"],
+            data,
+            subject="subject",
+            visit="visit",
+            covariance=ref["structure"],
+            reml=reml,
+        )
     assert fit.converged
     # our optimum is at least as good as gls's and agrees to rtol 1e-7 (REML and ML)
     assert fit.loglik >= ref["loglik"] - 1e-6 * abs(ref["loglik"])
@@ -210,7 +251,8 @@ def test_own_simulations_match_nlme_gls(name: str, key: str) -> None:
     if reml:
         con = pd.DataFrame(ref["contrasts_satterthwaite"])
         merged = fit.contrasts("arm", by="visit", method="revpairwise", adjust="none").merge(
-            con, on=["contrast", "visit"], suffixes=("", "_r"), validate="1:1")
+            con, on=["contrast", "visit"], suffixes=("", "_r"), validate="1:1"
+        )
         assert len(merged) == len(con)
         assert_allclose(merged["estimate"], merged["estimate_r"], rtol=1e-5, atol=1e-5)
         assert_allclose(merged["se"], merged["se_r"], rtol=1e-4)

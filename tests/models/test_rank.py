@@ -32,8 +32,9 @@ _CARROTS: dict[str, rsm.LMMResult] = {}
 def _carrots(validation_dir: Path) -> rsm.LMMResult:
     if "fit" not in _CARROTS:
         peer = validation_dir / "peer_data"
-        d = pd.read_csv(peer / "lmerTest__carrots.csv",
-                        dtype={"Consumer": str, "Frequency": str, "Income": str})
+        d = pd.read_csv(
+            peer / "lmerTest__carrots.csv", dtype={"Consumer": str, "Frequency": str, "Income": str}
+        )
         levels = json.loads((peer / "lmerTest__carrots.levels.json").read_text())
         for c in ("Frequency", "Income"):
             d[c] = pd.Categorical(d[c], categories=[str(v) for v in levels[c]])
@@ -41,11 +42,16 @@ def _carrots(validation_dir: Path) -> rsm.LMMResult:
         with pytest.warns(RehabStatsWarning) as rec:
             _CARROTS["fit"] = rsm.lmm(
                 "Preference ~ sens2 * C(Frequency, Treatment('5')) * C(Income, Treatment('4'))",
-                d, subject="Consumer", random="1 + sens2")
+                d,
+                subject="Consumer",
+                random="1 + sens2",
+            )
         msgs = [str(w.message) for w in rec]
         assert any("missing value" in m for m in msgs)
-        assert any("rank deficient (rank 28 < 40 columns)" in m
-                   and "'sens2:Frequency4:Income3'" in m for m in msgs)
+        assert any(
+            "rank deficient (rank 28 < 40 columns)" in m and "'sens2:Frequency4:Income3'" in m
+            for m in msgs
+        )
     return _CARROTS["fit"]
 
 
@@ -99,13 +105,19 @@ def test_lm_ancova_aliased_covariate() -> None:
     ref = REF["lm.ancova"]
     d = pd.read_csv(REF_DIR / "ancova_aliased.csv")
     with pytest.warns(RehabStatsWarning, match=r"dropping 1 aliased column \('baseline_pct'\)"):
-        a = rsm.ancova(d, outcome="y", arm="arm", baseline="baseline",
-                       covariates=["baseline_pct", "age"], reference="control")
+        a = rsm.ancova(
+            d,
+            outcome="y",
+            arm="arm",
+            baseline="baseline",
+            covariates=["baseline_pct", "age"],
+            reference="control",
+        )
     assert list(a.aliased) == ref["aliased"]
     r = pd.DataFrame(ref["coefficients"])
     co = a.coef()
     assert co["term"].tolist() == r["term"].tolist()
-    for c in ("estimate", "se", "t", "p"):                 # closed form: 1e-8
+    for c in ("estimate", "se", "t", "p"):  # closed form: 1e-8
         assert_allclose(co[c], r[c], rtol=1e-8, err_msg=c)
     assert_allclose(co["df"], ref["df_residual"], rtol=0)
 
@@ -116,8 +128,9 @@ def test_mmrm_empty_cell_and_aliased_covariate() -> None:
     d["arm"] = pd.Categorical(d["arm"], ["control", "active"])
     d["visit"] = pd.Categorical(d["visit"], ["v0", "v1", "v2", "v3"])
     with pytest.warns(RehabStatsWarning, match="rank deficient"):
-        m = rsm.mmrm("outcome ~ arm * visit + age + age_months", d, subject="subject",
-                     visit="visit")
+        m = rsm.mmrm(
+            "outcome ~ arm * visit + age + age_months", d, subject="subject", visit="visit"
+        )
     assert sorted(m.aliased) == sorted(ref["aliased"])
     assert_allclose(m.loglik, ref["reml_loglik"], rtol=1e-8)
     co = m.coef().set_index("term")
@@ -140,11 +153,11 @@ def test_mmrm_empty_cell_and_aliased_covariate() -> None:
 def test_pivoted_rank_keeps_first_independent_columns(seed: int, p: int, k: int) -> None:
     rng = np.random.default_rng(seed)
     base = rng.normal(size=(20, p))
-    combos = base @ rng.normal(size=(p, k))          # dependent columns appended
+    combos = base @ rng.normal(size=(p, k))  # dependent columns appended
     X = np.hstack([base, combos])
     info = pivoted_rank(X)
     assert info.keep.tolist() == list(range(p))
     assert_allclose(X @ info.nullspace, 0, atol=1e-8 * np.abs(X).max())
-    L = rng.normal(size=20) @ X                      # in the row space: estimable
+    L = rng.normal(size=20) @ X  # in the row space: estimable
     assert info.estimable(L).all()
     assert not info.estimable(np.eye(p + k)[-1]).any()

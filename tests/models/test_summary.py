@@ -40,8 +40,14 @@ def test_mmrm_summary(trial: pd.DataFrame) -> None:
 
 
 def test_mmrm_ml_counts_fixed_effects(trial: pd.DataFrame) -> None:
-    fit = rs.mmrm("mal_aou ~ arm * visit", trial, subject="subject", visit="visit",
-                  covariance="cs", reml=False)
+    fit = rs.mmrm(
+        "mal_aou ~ arm * visit",
+        trial,
+        subject="subject",
+        visit="visit",
+        covariance="cs",
+        reml=False,
+    )
     text = fit.summary()
     assert "ML;" in text
     assert _k(text) == 2 + 6
@@ -72,8 +78,10 @@ def test_ancova_summary(trial: pd.DataFrame) -> None:
 
 def test_emmeans_and_contrast_tables_print_whole(trial: pd.DataFrame) -> None:
     fit = rs.mmrm("mal_aou ~ arm * visit", trial, subject="subject", visit="visit")
-    for table in (fit.emmeans("arm", by="visit"),
-                  fit.contrasts("arm", by="visit", method="trt.vs.ctrl")):
+    for table in (
+        fit.emmeans("arm", by="visit"),
+        fit.contrasts("arm", by="visit", method="trt.vs.ctrl"),
+    ):
         text = repr(table)
         assert "..." not in text
         assert "rows x" not in text

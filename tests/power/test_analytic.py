@@ -29,8 +29,13 @@ def scenarios(validation_dir: Path) -> dict[str, dict[str, object]]:
 def test_mmrm_power_equals_longpower(scenarios: dict[str, dict[str, object]]) -> None:
     checked = 0
     for name, s in scenarios.items():
-        common = dict(correlation=np.array(s["correlation"]), retention=s["retention"],
-                      sd=s["sd"], delta=s["delta"], alpha=s["alpha"])
+        common = dict(
+            correlation=np.array(s["correlation"]),
+            retention=s["retention"],
+            sd=s["sd"],
+            delta=s["delta"],
+            alpha=s["alpha"],
+        )
         if "n_per_arm" in s:
             got = mmrm_power(n_per_arm=s["n_per_arm"], **common)  # type: ignore[arg-type]
             assert got == pytest.approx(s["power"], rel=1e-6, abs=1e-6), name
@@ -49,8 +54,9 @@ def test_mmrm_power_equals_longpower(scenarios: dict[str, dict[str, object]]) ->
 
 def test_mmrm_power_structured_correlation_forms() -> None:
     full = [[1, 0.5, 0.25], [0.5, 1, 0.5], [0.25, 0.5, 1]]
-    a = mmrm_power(n_per_arm=30, correlation=("ar1", 0.5), retention=[1, 0.9, 0.85], sd=1,
-                   delta=0.8)
+    a = mmrm_power(
+        n_per_arm=30, correlation=("ar1", 0.5), retention=[1, 0.9, 0.85], sd=1, delta=0.8
+    )
     b = mmrm_power(n_per_arm=30, correlation=full, retention=[1, 0.9, 0.85], sd=1, delta=0.8)
     assert a == pytest.approx(b, rel=1e-12)
 
@@ -84,18 +90,72 @@ def test_ancova_power_reduces_to_t_with_rho_zero_and_less_df() -> None:
         (ttest_power, {"n_per_arm": 10, "delta": 1.0, "sd": -1.0}, "'sd'"),
         (ttest_power, {"n_per_arm": 10, "delta": 1.0, "alpha": 1.5}, "alpha"),
         (ancova_power, {"n_per_arm": 10, "delta": 1.0, "rho": 1.0}, "rho"),
-        (mmrm_power, {"n_per_arm": 10, "correlation": ("cs", 0.5), "retention": [1, 1.2, 0.8],
-                      "sd": 1.0, "delta": 1.0}, "retention"),
-        (mmrm_power, {"n_per_arm": 10, "correlation": ("cs", 0.5), "retention": [1, 0.7, 0.8],
-                      "sd": 1.0, "delta": 1.0}, "non-increasing"),
-        (mmrm_power, {"n_per_arm": 10, "correlation": [[1, 2], [2, 1]], "retention": [1, 0.8],
-                      "sd": 1.0, "delta": 1.0}, "positive definite"),
-        (mmrm_power, {"n_per_arm": 10, "correlation": ("cs", 0.5), "retention": [1, 0.8],
-                      "sd": [1.0, 2.0], "delta": 1.0}, "'sd'"),
-        (mmrm_sample_size, {"power": 1.2, "correlation": ("cs", 0.5), "retention": [1, 0.8],
-                            "sd": 1.0, "delta": 1.0}, "power"),
-        (mmrm_sample_size, {"power": 0.8, "correlation": ("cs", 0.5), "retention": [1, 0.8],
-                            "sd": 1.0, "delta": 0.0}, "delta"),
+        (
+            mmrm_power,
+            {
+                "n_per_arm": 10,
+                "correlation": ("cs", 0.5),
+                "retention": [1, 1.2, 0.8],
+                "sd": 1.0,
+                "delta": 1.0,
+            },
+            "retention",
+        ),
+        (
+            mmrm_power,
+            {
+                "n_per_arm": 10,
+                "correlation": ("cs", 0.5),
+                "retention": [1, 0.7, 0.8],
+                "sd": 1.0,
+                "delta": 1.0,
+            },
+            "non-increasing",
+        ),
+        (
+            mmrm_power,
+            {
+                "n_per_arm": 10,
+                "correlation": [[1, 2], [2, 1]],
+                "retention": [1, 0.8],
+                "sd": 1.0,
+                "delta": 1.0,
+            },
+            "positive definite",
+        ),
+        (
+            mmrm_power,
+            {
+                "n_per_arm": 10,
+                "correlation": ("cs", 0.5),
+                "retention": [1, 0.8],
+                "sd": [1.0, 2.0],
+                "delta": 1.0,
+            },
+            "'sd'",
+        ),
+        (
+            mmrm_sample_size,
+            {
+                "power": 1.2,
+                "correlation": ("cs", 0.5),
+                "retention": [1, 0.8],
+                "sd": 1.0,
+                "delta": 1.0,
+            },
+            "power",
+        ),
+        (
+            mmrm_sample_size,
+            {
+                "power": 0.8,
+                "correlation": ("cs", 0.5),
+                "retention": [1, 0.8],
+                "sd": 1.0,
+                "delta": 0.0,
+            },
+            "delta",
+        ),
     ],
 )
 def test_bad_arguments(fn: object, kw: dict[str, object], match: str) -> None:

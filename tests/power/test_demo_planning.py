@@ -18,8 +18,11 @@ from rehabstats._demo import planning as demo
 def test_planning_section(tmp_path: Path) -> None:
     assert "planning" in SECTIONS
     section = demo.run(tmp_path)
-    assert set(section.files) == {"planning_pilot_design.csv", "planning_power_curve.csv",
-                                  "planning_power_curve.png"}
+    assert set(section.files) == {
+        "planning_pilot_design.csv",
+        "planning_power_curve.csv",
+        "planning_power_curve.png",
+    }
     for name in section.files:
         assert (tmp_path / name).stat().st_size > 0
     curve = pd.read_csv(tmp_path / "planning_power_curve.csv")

@@ -24,16 +24,25 @@ from rehabstats.power._analyses import run_chunk
 
 
 def two_visit(n: int = 15, delta: float = 0.8, r: float = 0.6, **kw: object) -> ParallelTrial:
-    return ParallelTrial(n_per_arm=n, visits=["pre", "post"],
-                         mean={"control": [0.0, 0.0], "active": [0.0, delta]}, sd=1.0,
-                         correlation=("cs", r), **kw)  # type: ignore[arg-type]
+    return ParallelTrial(
+        n_per_arm=n,
+        visits=["pre", "post"],
+        mean={"control": [0.0, 0.0], "active": [0.0, delta]},
+        sd=1.0,
+        correlation=("cs", r),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def three_visit(n: int = 10, **kw: object) -> ParallelTrial:
-    args: dict[str, object] = dict(n_per_arm=n, visits=["pre", "post", "followup"],
-                                   mean={"control": [2.0, 2.3, 2.3], "cimt": [2.0, 3.3, 3.1]},
-                                   sd=[0.8, 1.0, 1.1], correlation=("ar1", 0.6),
-                                   retention=[1, 0.9, 0.8])
+    args: dict[str, object] = dict(
+        n_per_arm=n,
+        visits=["pre", "post", "followup"],
+        mean={"control": [2.0, 2.3, 2.3], "cimt": [2.0, 3.3, 3.1]},
+        sd=[0.8, 1.0, 1.1],
+        correlation=("ar1", 0.6),
+        retention=[1, 0.9, 0.8],
+    )
     args.update(kw)
     return ParallelTrial(**args)  # type: ignore[arg-type]
 
@@ -69,12 +78,18 @@ def test_null_power_is_alpha() -> None:
 @pytest.mark.slow
 def test_mmrm_power_with_mcar_dropout_near_lu_luo_chen() -> None:
     retention = [1.0, 0.9, 0.8]
-    t = ParallelTrial(n_per_arm=60, visits=["v1", "v2", "v3"],
-                      mean={"control": [0, 0, 0], "active": [0, 0.25, 0.5]}, sd=1.0,
-                      correlation=("cs", 0.5), retention=retention)
+    t = ParallelTrial(
+        n_per_arm=60,
+        visits=["v1", "v2", "v3"],
+        mean={"control": [0, 0, 0], "active": [0, 0.25, 0.5]},
+        sd=1.0,
+        correlation=("cs", 0.5),
+        retention=retention,
+    )
     res = rs.power.simulate(t, "mmrm", n_sims=600, rng=11)
-    exact = rs.power.mmrm_power(n_per_arm=60, correlation=("cs", 0.5), retention=retention,
-                                sd=1.0, delta=0.5)
+    exact = rs.power.mmrm_power(
+        n_per_arm=60, correlation=("cs", 0.5), retention=retention, sd=1.0, delta=0.5
+    )
     assert abs(res.power - exact) < 0.05
     assert res.n_failed == 0
 
@@ -100,8 +115,10 @@ def test_closed_form_fast_paths_equal_general_path(analysis: str, baseline: bool
         ({"correlation": ("cs", 0.5), "retention": [1, 0.7, 0.5]}, {"covariance": "ar1"}),
         ({}, {"df_method": "residual"}),
         ({}, {"df_method": "kenward-roger"}),
-        ({"baseline_covariate": True, "retention": [1, 0.8, 0.6]},
-         {"df_method": "kenward-roger-linear"}),
+        (
+            {"baseline_covariate": True, "retention": [1, 0.8, 0.6]},
+            {"df_method": "kenward-roger-linear"},
+        ),
         ({"retention": [1, 0.7, 0.5]}, {"covariance": "cs", "df_method": "kenward-roger"}),
         ({"correlation": ("cs", 0.5)}, {"covariance": "ar1", "df_method": "kenward-roger"}),
     ],
@@ -110,16 +127,27 @@ def test_mmrm_fast_path_equals_rs_mmrm(kw: dict[str, object], options: dict[str,
     t = three_visit(**kw)
     root = to_seed_sequence(8)
     fast = run_chunk(t, "mmrm", options, root, 0, 6, True)
-    formula = "outcome ~ baseline + arm * visit" if t.baseline_covariate else "outcome ~ arm * visit"
+    formula = (
+        "outcome ~ baseline + arm * visit" if t.baseline_covariate else "outcome ~ arm * visit"
+    )
     Y, O = t._draw_range(root, 0, 6)
     for i in range(6):
         data = t._frame(Y[i], O[i])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            fit = rs.mmrm(formula, data, subject="subject", visit="visit",
-                          covariance=str(options.get("covariance", "us")))
-        tab = fit.contrasts("arm", by="visit", method="trt.vs.ctrl",
-                            df_method=str(options.get("df_method", "satterthwaite")))
+            fit = rs.mmrm(
+                formula,
+                data,
+                subject="subject",
+                visit="visit",
+                covariance=str(options.get("covariance", "us")),
+            )
+        tab = fit.contrasts(
+            "arm",
+            by="visit",
+            method="trt.vs.ctrl",
+            df_method=str(options.get("df_method", "satterthwaite")),
+        )
         row = tab.iloc[-1]
         assert row["contrast"] == "cimt - control"
         for key in ("estimate", "se", "df", "p"):
@@ -128,8 +156,9 @@ def test_mmrm_fast_path_equals_rs_mmrm(kw: dict[str, object], options: dict[str,
 
 def test_mmrm_kenward_roger_fast_path() -> None:
     t = three_visit()
-    res = rs.power.simulate(t, "mmrm", n_sims=20, rng=1,
-                            analysis_options={"df_method": "kenward-roger"})
+    res = rs.power.simulate(
+        t, "mmrm", n_sims=20, rng=1, analysis_options={"df_method": "kenward-roger"}
+    )
     assert res.method == "vectorised"
     assert res.n_failed == 0
     sat = rs.power.simulate(t, "mmrm", n_sims=20, rng=1)
@@ -140,13 +169,19 @@ def test_mmrm_kenward_roger_fast_path() -> None:
     np.testing.assert_allclose(res.estimates["estimate"], sat.estimates["estimate"], rtol=1e-12)
     np.testing.assert_allclose(res.estimates["df"], sat.estimates["df"], rtol=1e-8)
     assert (abs(res.estimates["se"] / sat.estimates["se"] - 1) > 1e-4).all()
-    lin = rs.power.simulate(t, "mmrm", n_sims=20, rng=1,
-                            analysis_options={"df_method": "kenward-roger-linear"})
+    lin = rs.power.simulate(
+        t, "mmrm", n_sims=20, rng=1, analysis_options={"df_method": "kenward-roger-linear"}
+    )
     assert (lin.estimates["se"] > sat.estimates["se"] * (1 + 1e-4)).all()
     # ML fits have no Kenward-Roger df in rs.mmrm: the general path, every fit failed
     with pytest.warns(RehabStatsWarning, match="failed"):
-        ml = rs.power.simulate(t, "mmrm", n_sims=3, rng=1,
-                               analysis_options={"df_method": "kenward-roger", "reml": False})
+        ml = rs.power.simulate(
+            t,
+            "mmrm",
+            n_sims=3,
+            rng=1,
+            analysis_options={"df_method": "kenward-roger", "reml": False},
+        )
     assert ml.method == "general"
     assert ml.n_failed == 3
 
@@ -168,8 +203,9 @@ def test_same_rng_same_result_any_n_jobs() -> None:
     b = rs.power.simulate(t, "mmrm", n_sims=150, rng=42, n_jobs=2)
     pd.testing.assert_frame_equal(a.estimates, b.estimates)
     g1 = rs.power.simulate(t, "lmm", n_sims=25, rng=np.random.default_rng(3))
-    g2 = rs.power.simulate(t, "lmm", n_sims=25, rng=np.random.default_rng(3), n_jobs=2,
-                           backend="threading")
+    g2 = rs.power.simulate(
+        t, "lmm", n_sims=25, rng=np.random.default_rng(3), n_jobs=2, backend="threading"
+    )
     pd.testing.assert_frame_equal(g1.estimates, g2.estimates)
 
 
@@ -184,9 +220,9 @@ def test_seeding_rule_blocks_of_simulations() -> None:
     for key in ("estimate", "p"):
         np.testing.assert_array_equal(whole[key], np.concatenate([p[key] for p in parts]))
     short = rs.power.simulate(t, "ancova", n_sims=150, rng=17)
-    pd.testing.assert_frame_equal(short.estimates,
-                                  rs.power.simulate(t, "ancova", n_sims=n, rng=17).estimates
-                                  .iloc[:150])
+    pd.testing.assert_frame_equal(
+        short.estimates, rs.power.simulate(t, "ancova", n_sims=n, rng=17).estimates.iloc[:150]
+    )
     # block b is drawn from the b-th child of the root seed
     Y, O = t._draw_range(root, SIMS_PER_BLOCK, SIMS_PER_BLOCK + 3)
     Yb, Ob = t._draw_block(np.random.SeedSequence(17, spawn_key=(1,)), SIMS_PER_BLOCK)
@@ -203,9 +239,11 @@ def test_single_case_common_random_numbers_are_nested() -> None:
     root = to_seed_sequence(6)
     kw = {"sd": 1.0, "ar": 0.5, "level_effect": 0.0}
     y2, _, c2 = SingleCaseDesign(design="MBD", n_sessions=14, n_cases=2, **kw)._draw_range(
-        root, 0, 150)
+        root, 0, 150
+    )
     y3, _, c3 = SingleCaseDesign(design="MBD", n_sessions=14, n_cases=3, **kw)._draw_range(
-        root, 0, 150)
+        root, 0, 150
+    )
     np.testing.assert_array_equal(y2, y3[:, :2])  # the first cases whatever n_cases
     np.testing.assert_array_equal(c2, c3[:, :2])
     y20, _, _ = SingleCaseDesign(design="AB", n_sessions=20, **kw)._draw_range(root, 0, 150)
@@ -229,13 +267,15 @@ def test_dask_local_cluster_equals_one_process(monkeypatch: pytest.MonkeyPatch) 
     ref = rs.power.simulate(t, "mmrm", n_sims=200, rng=9)
     sc = SingleCaseDesign(design="AB", n_sessions=20, level_effect=1.0)
     sc_ref = rs.power.simulate(sc, "randomization_test", n_sims=150, rng=9)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         res = rs.power.simulate(t, "mmrm", n_sims=200, rng=9, backend="dask", progress=True)
         monkeypatch.setattr(_simulate, "_SCATTER_BYTES", 0)  # the scatter-once path
-        sc_res = rs.power.simulate(sc, "randomization_test", n_sims=150, rng=9,
-                                   backend="dask")
+        sc_res = rs.power.simulate(sc, "randomization_test", n_sims=150, rng=9, backend="dask")
     pd.testing.assert_frame_equal(ref.estimates, res.estimates, check_exact=True)
     assert res.power == ref.power
     pd.testing.assert_frame_equal(sc_ref.estimates, sc_res.estimates, check_exact=True)
@@ -253,19 +293,33 @@ def test_dask_without_client_is_a_clear_error() -> None:
     [
         (SingleCaseDesign(design="AB", n_sessions=20, level_effect=1.0), "mean_difference"),
         (SingleCaseDesign(design="AB", n_sessions=16, level_effect=1.0, ar=0.3), "nap"),
-        (SingleCaseDesign(design="AB", n_sessions=20, start_points=[6, 8, 10, 12],
-                          level_effect=1.0), "smd"),
+        (
+            SingleCaseDesign(
+                design="AB", n_sessions=20, start_points=[6, 8, 10, 12], level_effect=1.0
+            ),
+            "smd",
+        ),
         (SingleCaseDesign(design="AB", n_sessions=18, slope_effect=0.3), "slope_difference"),
         (SingleCaseDesign(design="ABAB", n_sessions=16, level_effect=1.0), "mean_difference"),
-        (SingleCaseDesign(design="MBD", n_sessions=14, n_cases=3, level_effect=1.0),
-         "median_difference"),
-        (SingleCaseDesign(design="MBD", n_sessions=14, n_cases=2,
-                          start_points={0: [4, 5, 6], 1: [7, 8, 9]}, level_effect=1.0),
-         "smd_rms"),
+        (
+            SingleCaseDesign(design="MBD", n_sessions=14, n_cases=3, level_effect=1.0),
+            "median_difference",
+        ),
+        (
+            SingleCaseDesign(
+                design="MBD",
+                n_sessions=14,
+                n_cases=2,
+                start_points={0: [4, 5, 6], 1: [7, 8, 9]},
+                level_effect=1.0,
+            ),
+            "smd_rms",
+        ),
     ],
 )
-def test_randomization_fast_path_equals_randomization_test(design: SingleCaseDesign,
-                                                           stat: str) -> None:
+def test_randomization_fast_path_equals_randomization_test(
+    design: SingleCaseDesign, stat: str
+) -> None:
     root = to_seed_sequence(4)
     opts = {"statistic": stat}
     fast = run_chunk(design, "randomization_test", opts, root, 95, 105, True)  # two blocks
@@ -277,8 +331,9 @@ def test_randomization_fast_path_equals_randomization_test(design: SingleCaseDes
 def test_randomization_power_and_decrease() -> None:
     d = SingleCaseDesign(design="AB", n_sessions=30, level_effect=-2.0)
     up = rs.power.simulate(d, "randomization_test", n_sims=300, rng=1)
-    down = rs.power.simulate(d, "randomization_test", n_sims=300, rng=1,
-                             analysis_options={"improvement": "decrease"})
+    down = rs.power.simulate(
+        d, "randomization_test", n_sims=300, rng=1, analysis_options={"improvement": "decrease"}
+    )
     # 25 admissible start points: p = 1/25 needs the largest of all 25 differences
     assert down.power > up.power + 0.2
     assert up.power < 0.05
@@ -301,8 +356,9 @@ def test_callable_statistic_uses_general_path() -> None:
     def diff(a: np.ndarray, b: np.ndarray) -> float:
         return float(b.mean() - a.mean())
 
-    res = rs.power.simulate(d, "randomization_test", n_sims=30, rng=2,
-                            analysis_options={"statistic": diff})
+    res = rs.power.simulate(
+        d, "randomization_test", n_sims=30, rng=2, analysis_options={"statistic": diff}
+    )
     ref = rs.power.simulate(d, "randomization_test", n_sims=30, rng=2)
     assert res.method == "general"
     np.testing.assert_allclose(res.estimates["p"], ref.estimates["p"], rtol=1e-12)
@@ -310,8 +366,9 @@ def test_callable_statistic_uses_general_path() -> None:
 
 def test_sample_size_single_case_cases() -> None:
     d = SingleCaseDesign(design="MBD", n_sessions=10, n_cases=2, level_effect=1.5)
-    res = rs.power.sample_size(d, "randomization_test", target=0.8, n_range=(2, 6),
-                               n_sims=200, rng=5)
+    res = rs.power.sample_size(
+        d, "randomization_test", target=0.8, n_range=(2, 6), n_sims=200, rng=5
+    )
     assert res.parameter == "n_cases"
     assert res.n is not None
     assert 2 < res.n <= 6
@@ -360,8 +417,14 @@ def test_failures_are_counted_not_dropped() -> None:
 
 
 def test_arm_without_observations_is_a_counted_failure() -> None:
-    t = ParallelTrial(n_per_arm=2, visits=["pre", "post"], mean={"c": [0, 0], "t": [0, 1]},
-                      sd=1.0, correlation=("cs", 0.5), retention=[1, 0.1])
+    t = ParallelTrial(
+        n_per_arm=2,
+        visits=["pre", "post"],
+        mean={"c": [0, 0], "t": [0, 1]},
+        sd=1.0,
+        correlation=("cs", 0.5),
+        retention=[1, 0.1],
+    )
     for analysis in ("ttest", "ancova", "mmrm"):
         with pytest.warns(RehabStatsWarning, match="failed"):
             res = rs.power.simulate(t, analysis, n_sims=50, rng=1)
@@ -401,8 +464,7 @@ def test_sample_size_ttest_near_analytic() -> None:
     prev = res.curve[res.curve["n"] == res.n - 1]
     if len(prev):
         assert float(prev["power"].iloc[0]) < 0.8
-    assert list(res.to_frame().columns) == ["n", "power", "mc_se", "ci_low", "ci_high",
-                                            "n_failed"]
+    assert list(res.to_frame().columns) == ["n", "power", "mc_se", "ci_low", "ci_high", "n_failed"]
     fig = res.plot(analytic=lambda n: rs.power.ttest_power(n_per_arm=n, delta=0.8))
     assert isinstance(fig, plt.Figure)
     plt.close(fig)
@@ -423,9 +485,21 @@ def test_power_curve_and_result_api() -> None:
     assert curve.curve["power"].is_monotonic_increasing
     res = curve.results[16]
     frame = res.to_frame()
-    assert list(frame.columns) == ["analysis", "power", "mc_se", "ci_low", "ci_high", "n_sims",
-                                   "n_failed", "alpha", "truth", "bias", "empirical_se",
-                                   "mean_se", "coverage"]
+    assert list(frame.columns) == [
+        "analysis",
+        "power",
+        "mc_se",
+        "ci_low",
+        "ci_high",
+        "n_sims",
+        "n_failed",
+        "alpha",
+        "truth",
+        "bias",
+        "empirical_se",
+        "mean_se",
+        "coverage",
+    ]
     assert list(res.estimates.columns) == ["estimate", "se", "df", "p", "converged"]
     assert "Power by simulation (ancova" in res.summary()
     fig = res.plot()
@@ -446,8 +520,11 @@ def test_power_curve_and_result_api() -> None:
         ({"progress": "yes"}, DataError, "progress"),
         ({"analysis": "mmrm", "analysis_options": {"covariance": "xx"}}, DataError, "covariance"),
         ({"analysis": "mmrm", "analysis_options": {"df_method": "z"}}, DataError, "df_method"),
-        ({"analysis": "ttest", "analysis_options": {"covariance": "us"}}, DataError,
-         "does not apply"),
+        (
+            {"analysis": "ttest", "analysis_options": {"covariance": "us"}},
+            DataError,
+            "does not apply",
+        ),
         ({"analysis_options": [1]}, DataError, "analysis_options"),
         ({"rng": -1}, DataError, "rng"),
         ({"rng": "seed"}, DataError, "rng"),
@@ -464,16 +541,22 @@ def test_simulate_validation(kw: dict[str, object], err: type[Exception], match:
 def test_design_analysis_mismatches() -> None:
     with pytest.raises(DataError, match="design"):
         rs.power.simulate("trial", "ttest")  # type: ignore[arg-type]
-    three_arm = ParallelTrial(n_per_arm=5, visits=["a", "b"], sd=1.0, correlation=("cs", 0.5),
-                              mean={"c": [0, 0], "t1": [0, 1], "t2": [0, 2]})
+    three_arm = ParallelTrial(
+        n_per_arm=5,
+        visits=["a", "b"],
+        sd=1.0,
+        correlation=("cs", 0.5),
+        mean={"c": [0, 0], "t1": [0, 1], "t2": [0, 2]},
+    )
     with pytest.raises(DesignError, match="two arms"):
         rs.power.simulate(three_arm, "ttest")
     sc = SingleCaseDesign(design="ABAB", n_sessions=16)
     with pytest.raises(DataError, match="randomization_test"):
         rs.power.simulate(sc, "mmrm")
     with pytest.raises(DesignError, match="A-B"):
-        rs.power.simulate(sc, "randomization_test",
-                          analysis_options={"statistic": "slope_difference"})
+        rs.power.simulate(
+            sc, "randomization_test", analysis_options={"statistic": "slope_difference"}
+        )
     with pytest.raises(DataError, match="statistic"):
         rs.power.simulate(sc, "randomization_test", analysis_options={"statistic": "max"})
     with pytest.raises(DataError, match="n_range"):
@@ -483,8 +566,13 @@ def test_design_analysis_mismatches() -> None:
     with pytest.raises(DataError, match="parameter"):
         rs.power.sample_size(two_visit(), "ttest", parameter="n_cases")
     with pytest.raises(DesignError, match="n_range"):
-        rs.power.sample_size(SingleCaseDesign(design="AB", n_sessions=20), "randomization_test",
-                             n_range=(2, 30), n_sims=20, rng=1)
+        rs.power.sample_size(
+            SingleCaseDesign(design="AB", n_sessions=20),
+            "randomization_test",
+            n_range=(2, 30),
+            n_sims=20,
+            rng=1,
+        )
 
 
 def test_single_case_index_analysis() -> None:
@@ -499,8 +587,9 @@ def test_single_case_index_analysis() -> None:
     assert res.estimates["estimate"].iloc[0] == pytest.approx(r.estimate, rel=1e-12)
     assert res.estimates["p"].iloc[0] == pytest.approx(p, rel=1e-9)
     assert res.power > 0.5
-    null = rs.power.simulate(SingleCaseDesign(design="MBD", n_sessions=15, n_cases=2), "smd",
-                             n_sims=20, rng=1)
+    null = rs.power.simulate(
+        SingleCaseDesign(design="MBD", n_sessions=15, n_cases=2), "smd", n_sims=20, rng=1
+    )
     assert null.estimates["p"].between(0, 1).all()
 
 

@@ -23,12 +23,25 @@ from rehabstats._results import EffectSizeResult
 from rehabstats.errors import DataError, RehabStatsWarning
 
 CALLS = [
-    ("pnd", {}), ("pem", {}), ("pand", {}), ("pand", {"method": "sort"}), ("ird", {}),
-    ("nap", {}), ("nap", {"ci_method": "score", "se_method": "hanley"}), ("tau", {}),
-    ("tau_u", {}), ("tau_u", {"method": "complete", "ci": 0.9}), ("tau_bc", {}),
-    ("tau_bc", {"kendall": True}), ("smd", {}), ("smd", {"standardizer": "pooled"}),
-    ("lrrd", {}), ("lrri", {"bias_correct": False}), ("lrm", {}),
-    ("lrm", {"delta_method": True}), ("pogo", {"goal": 12.0}),
+    ("pnd", {}),
+    ("pem", {}),
+    ("pand", {}),
+    ("pand", {"method": "sort"}),
+    ("ird", {}),
+    ("nap", {}),
+    ("nap", {"ci_method": "score", "se_method": "hanley"}),
+    ("tau", {}),
+    ("tau_u", {}),
+    ("tau_u", {"method": "complete", "ci": 0.9}),
+    ("tau_bc", {}),
+    ("tau_bc", {"kendall": True}),
+    ("smd", {}),
+    ("smd", {"standardizer": "pooled"}),
+    ("lrrd", {}),
+    ("lrri", {"bias_correct": False}),
+    ("lrm", {}),
+    ("lrm", {"delta_method": True}),
+    ("pogo", {"goal": 12.0}),
     ("lor", {"intervals": 10}),
 ]
 IDS = [f"{n}{kw}" for n, kw in CALLS]

@@ -19,8 +19,14 @@ from rehabstats.sced import _bcsmd_reml
 KW: dict[str, Any] = {"outcome": "y", "phase": "ph", "session": "t", "case": "case"}
 
 
-def mbd(seed: int = 1, starts: tuple[int, ...] = (4, 6, 8, 10), n: int = 16,
-        effect: float = 4.0, sd_case: float = 1.5, phi: float = 0.3) -> pd.DataFrame:
+def mbd(
+    seed: int = 1,
+    starts: tuple[int, ...] = (4, 6, 8, 10),
+    n: int = 16,
+    effect: float = 4.0,
+    sd_case: float = 1.5,
+    phi: float = 0.3,
+) -> pd.DataFrame:
     """A simulated multiple baseline with AR(1) errors and random case levels."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -30,8 +36,14 @@ def mbd(seed: int = 1, starts: tuple[int, ...] = (4, 6, 8, 10), n: int = 16,
         for t in range(1, n + 1):
             e = phi * e + rng.standard_normal()
             trt = t > start
-            rows.append({"case": f"P{i + 1}", "t": t, "ph": "B" if trt else "A",
-                         "y": level + effect * trt + e})
+            rows.append(
+                {
+                    "case": f"P{i + 1}",
+                    "t": t,
+                    "ph": "B" if trt else "A",
+                    "y": level + effect * trt + e,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -43,8 +55,14 @@ def abab(seed: int = 3, m: int = 3) -> pd.DataFrame:
         for ph, length in (("A", 4), ("B", 5), ("A", 4), ("B", 5)):
             for _ in range(length):
                 t += 1
-                rows.append({"case": f"C{i}", "t": t, "ph": ph,
-                             "y": 5 + 3 * (ph == "B") + rng.standard_normal() + 0.5 * i})
+                rows.append(
+                    {
+                        "case": f"C{i}",
+                        "t": t,
+                        "ph": ph,
+                        "y": 5 + 3 * (ph == "B") + rng.standard_normal() + 0.5 * i,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -66,7 +84,10 @@ def test_result_fields_and_frame() -> None:
     assert 0 < res.rho < 1
     assert -1 < res.phi < 1
     assert list(res.variance_components.index) == [
-        "Tau.case.var((Intercept))", "cor_params", "sigma_sq"]
+        "Tau.case.var((Intercept))",
+        "cor_params",
+        "sigma_sq",
+    ]
     assert "BC-SMD" in res.summary()
     assert "BC-SMD" in repr(res)
     hps = rs.sced.bc_smd_hps(mbd(), **KW)
@@ -157,23 +178,26 @@ def test_never_treated_control_case() -> None:
         rs.sced.bc_smd_hps(data, **KW)
 
 
-@pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"design": "AB"}, DataError, "'design'"),
-    ({"cor_struct": "AR2"}, DataError, "'cor_struct'"),
-    ({"var_struct": "hetero"}, DataError, "'var_struct'"),
-    ({"ci": 95}, DataError, "'ci'"),
-    ({"fe_base": -1}, DataError, "'fe_base'"),
-    ({"fe_trt": 0.5}, DataError, "'fe_trt'"),
-    ({"re_base": "0"}, DataError, "'re_base'"),
-    ({"center": math.nan}, DataError, "'center'"),
-    ({"a": "four"}, DataError, "'a'"),
-    ({"fe_trt": None}, DesignError, "'fe_trt'"),
-    ({"re_base": None}, DesignError, "At least one random effect"),
-    ({"design": "RMBB"}, DesignError, "'series'"),
-    ({"design": "CMB"}, DesignError, "'cluster'"),
-    ({"series": "case"}, DesignError, "only used with design='RMBB'"),
-    ({"design": "TR", "fe_base": (0, 1)}, DesignError, "treatment reversal"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"design": "AB"}, DataError, "'design'"),
+        ({"cor_struct": "AR2"}, DataError, "'cor_struct'"),
+        ({"var_struct": "hetero"}, DataError, "'var_struct'"),
+        ({"ci": 95}, DataError, "'ci'"),
+        ({"fe_base": -1}, DataError, "'fe_base'"),
+        ({"fe_trt": 0.5}, DataError, "'fe_trt'"),
+        ({"re_base": "0"}, DataError, "'re_base'"),
+        ({"center": math.nan}, DataError, "'center'"),
+        ({"a": "four"}, DataError, "'a'"),
+        ({"fe_trt": None}, DesignError, "'fe_trt'"),
+        ({"re_base": None}, DesignError, "At least one random effect"),
+        ({"design": "RMBB"}, DesignError, "'series'"),
+        ({"design": "CMB"}, DesignError, "'cluster'"),
+        ({"series": "case"}, DesignError, "only used with design='RMBB'"),
+        ({"design": "TR", "fe_base": (0, 1)}, DesignError, "treatment reversal"),
+    ],
+)
 def test_bad_options(kwargs: dict[str, Any], error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         rs.sced.bc_smd(mbd(), **dict(KW, **kwargs))
@@ -251,10 +275,13 @@ def test_non_convergence_warns(monkeypatch: pytest.MonkeyPatch) -> None:
         return fit, u
 
     monkeypatch.setattr(_bcsmd_reml.REMLModel, "_fit_from", one_step)
-    monkeypatch.setattr(_bcsmd_reml.optimize, "minimize",
-                        lambda f, x, **kw: type("R", (), {"x": x, "fun": f(x)[0],
-                                                          "success": False,
-                                                          "message": "stopped"})())
+    monkeypatch.setattr(
+        _bcsmd_reml.optimize,
+        "minimize",
+        lambda f, x, **kw: type(
+            "R", (), {"x": x, "fun": f(x)[0], "success": False, "message": "stopped"}
+        )(),
+    )
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         res = rs.sced.bc_smd(mbd(), **KW)
     assert res.converged is False
@@ -298,8 +325,10 @@ def test_nested_designs_run() -> None:
     assert 0 <= res.rho_level3 <= res.rho <= 1
     assert res.variance_components.index[0] == "Tau.case.var((Intercept))"
     assert res.variance_components.index[1] == "Tau.series.var((Intercept))"
-    cmb = pd.concat([mbd(seed=4).assign(cl="G1"), mbd(seed=5).assign(cl="G2"),
-                     mbd(seed=6).assign(cl="G3")], ignore_index=True)
+    cmb = pd.concat(
+        [mbd(seed=4).assign(cl="G1"), mbd(seed=5).assign(cl="G2"), mbd(seed=6).assign(cl="G3")],
+        ignore_index=True,
+    )
     res2 = rs.sced.bc_smd(cmb, design="CMB", cluster="cl", **KW)
     assert res2.variance_components.index[0] == "Tau.cluster.var((Intercept))"
     assert res2.n_cases == 12
@@ -348,12 +377,18 @@ def test_reml_row_order_and_labels(seed: int, perm_seed: int) -> None:
     # prepare sorts by case and session: any row order gives the same fit
     _close(rs.sced.bc_smd(shuffled, **KW), ref, tol=1e-7)
     names = {f"P{i}": f"Z{n}" for i, n in zip(range(1, 5), rng.permutation(4), strict=True)}
-    relabelled = data.assign(case=data["case"].map(names), ph=data["ph"].map({"A": "base", "B": "trt"}))
+    relabelled = data.assign(
+        case=data["case"].map(names), ph=data["ph"].map({"A": "base", "B": "trt"})
+    )
     _close(rs.sced.bc_smd(relabelled, **dict(KW, treatment_phase="trt")), ref, tol=1e-7)
 
 
-@given(seed=st.integers(0, 10_000), shift=st.floats(-50, 50), scale=st.floats(0.2, 20),
-       perm_seed=st.integers(0, 10_000))
+@given(
+    seed=st.integers(0, 10_000),
+    shift=st.floats(-50, 50),
+    scale=st.floats(0.2, 20),
+    perm_seed=st.integers(0, 10_000),
+)
 def test_hps_invariances(seed: int, shift: float, scale: float, perm_seed: int) -> None:
     data = mbd(seed=seed)
     ref = rs.sced.bc_smd_hps(data, **KW)

@@ -71,21 +71,33 @@ def _get(validation_dir: Path, dataset: str, record_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 HPS_FIELDS = {
-    "estimate": "delta_hat", "variance": "V_delta_hat", "df": "nu", "rho": "rho",
-    "phi": "phi", "delta_unadjusted": "delta_hat_unadj", "d_bar": "D_bar", "s_sq": "S_sq",
-    "sigma_sq_w": "sigma_sq_w", "kappa": "theta",
+    "estimate": "delta_hat",
+    "variance": "V_delta_hat",
+    "df": "nu",
+    "rho": "rho",
+    "phi": "phi",
+    "delta_unadjusted": "delta_hat_unadj",
+    "d_bar": "D_bar",
+    "s_sq": "S_sq",
+    "sigma_sq_w": "sigma_sq_w",
+    "kappa": "theta",
 }
 
 
-@pytest.mark.parametrize(("dataset", "record_id"),
-                         _records("effect_size_MB") + _records("effect_size_ABk"))
+@pytest.mark.parametrize(
+    ("dataset", "record_id"), _records("effect_size_MB") + _records("effect_size_ABk")
+)
 def test_hps_matches_scdhlm(validation_dir: Path, dataset: str, record_id: str) -> None:
     rec = _get(validation_dir, dataset, record_id)
     design = "MB" if rec["function"] == "effect_size_MB" else "ABk"
     data = pd.DataFrame(rec["input"])
     kwargs: dict[str, Any] = {
-        "outcome": "outcome", "phase": "condition", "session": "session", "case": "case",
-        "design": design, "treatment_phase": rec["arguments"]["treatment_level"],
+        "outcome": "outcome",
+        "phase": "condition",
+        "session": "session",
+        "case": "case",
+        "design": design,
+        "treatment_phase": rec["arguments"]["treatment_level"],
     }
     if design == "ABk":
         kwargs["phase_pair"] = "phase_pair"
@@ -116,8 +128,14 @@ def test_published_hps_checks_are_present(validation_dir: Path) -> None:
 def test_abk_default_pairs_equal_given_pairs(validation_dir: Path) -> None:
     rec = _get(validation_dir, "Lambert", "Lambert__disruptive_behavior__effect_size_ABk")
     data = pd.DataFrame(rec["input"])
-    kw: dict[str, Any] = dict(outcome="outcome", phase="condition", session="session",
-                              case="case", design="ABk", treatment_phase="RC")
+    kw: dict[str, Any] = dict(
+        outcome="outcome",
+        phase="condition",
+        session="session",
+        case="case",
+        design="ABk",
+        treatment_phase="RC",
+    )
     a = rs.sced.bc_smd_hps(data, phase_pair="phase_pair", **kw)
     b = rs.sced.bc_smd_hps(data, **kw)
     assert b.estimate == pytest.approx(a.estimate, rel=1e-12)
@@ -132,10 +150,17 @@ def test_abk_default_pairs_equal_given_pairs(validation_dir: Path) -> None:
 def _bcsmd_kwargs(rec: dict[str, Any]) -> dict[str, Any]:
     a = rec["arguments"]
     kw: dict[str, Any] = {
-        "outcome": "outcome", "phase": "condition", "session": "session", "case": "case",
-        "design": a["design"], "fe_base": a.get("FE_base", 0), "re_base": a.get("RE_base", 0),
-        "fe_trt": a.get("FE_trt", 0), "re_trt": a.get("RE_trt"),
-        "center": a.get("center", 0), "cor_struct": a.get("corStruct", "AR1"),
+        "outcome": "outcome",
+        "phase": "condition",
+        "session": "session",
+        "case": "case",
+        "design": a["design"],
+        "fe_base": a.get("FE_base", 0),
+        "re_base": a.get("RE_base", 0),
+        "fe_trt": a.get("FE_trt", 0),
+        "re_trt": a.get("RE_trt"),
+        "center": a.get("center", 0),
+        "cor_struct": a.get("corStruct", "AR1"),
         "treatment_phase": a["treatment_level"],
     }
     if a["design"] == "RMBB":
@@ -152,8 +177,9 @@ def _fit(data: pd.DataFrame, kw: dict[str, Any]) -> rs.sced.BCSMDResult:
         return rs.sced.bc_smd(data, **kw)
 
 
-def _compare(res: rs.sced.BCSMDResult, out: dict[str, Any], loglik_r: float,
-             converged_r: bool) -> None:
+def _compare(
+    res: rs.sced.BCSMDResult, out: dict[str, Any], loglik_r: float, converged_r: bool
+) -> None:
     assert res.converged
     # never below nlme's optimum
     assert res.loglik >= loglik_r - 1e-6
@@ -188,21 +214,48 @@ def test_calc_bcsmd_matches_scdhlm(validation_dir: Path, dataset: str, record_id
 
 G_MLM_CALLS: dict[str, dict[str, Any]] = {
     "AlberMorgan__g_mlm__centering": dict(
-        design="MBP", center=2, fe_base=(0, 1), re_base=(0, 1), fe_trt=(0, 1), a=5, b=31,
-        phase="condition", treatment_phase="treatment"),
+        design="MBP",
+        center=2,
+        fe_base=(0, 1),
+        re_base=(0, 1),
+        fe_trt=(0, 1),
+        a=5,
+        b=31,
+        phase="condition",
+        treatment_phase="treatment",
+    ),
     "Anglesea__g_mlm__Ang1": dict(design="TR", phase="condition", treatment_phase="treatment"),
-    "Anglesea__g_mlm__Ang2": dict(design="TR", re_trt=0, phase="condition",
-                                  treatment_phase="treatment"),
-    "Bryant2018__g_mlm__RML1": dict(design="CMB", cluster="group", phase="treatment",
-                                    treatment_phase="treatment"),
-    "Laski__g_mlm__RML1": dict(design="MBP", phase="treatment", session="time",
-                               treatment_phase="treatment"),
-    "Laski__g_mlm__RML2": dict(design="MBP", center=4, fe_base=(0, 1), re_base=(0, 1),
-                               fe_trt=(0, 1), phase="treatment", session="time",
-                               treatment_phase="treatment"),
+    "Anglesea__g_mlm__Ang2": dict(
+        design="TR", re_trt=0, phase="condition", treatment_phase="treatment"
+    ),
+    "Bryant2018__g_mlm__RML1": dict(
+        design="CMB", cluster="group", phase="treatment", treatment_phase="treatment"
+    ),
+    "Laski__g_mlm__RML1": dict(
+        design="MBP", phase="treatment", session="time", treatment_phase="treatment"
+    ),
+    "Laski__g_mlm__RML2": dict(
+        design="MBP",
+        center=4,
+        fe_base=(0, 1),
+        re_base=(0, 1),
+        fe_trt=(0, 1),
+        phase="treatment",
+        session="time",
+        treatment_phase="treatment",
+    ),
     "Peltier__g_mlm__centering": dict(
-        design="MBP", center=13, fe_base=(0, 1), re_base=(0, 1), fe_trt=(0, 1, 2),
-        cor_struct="IID", a=10, b=16, phase="condition", treatment_phase="treatment"),
+        design="MBP",
+        center=13,
+        fe_base=(0, 1),
+        re_base=(0, 1),
+        fe_trt=(0, 1, 2),
+        cor_struct="IID",
+        a=10,
+        b=16,
+        phase="condition",
+        treatment_phase="treatment",
+    ),
 }
 
 
@@ -250,8 +303,13 @@ _EXTRA = load_json(EXTRA)["records"] if EXTRA.is_file() else {}
 @pytest.mark.parametrize("key", sorted(_EXTRA))
 def test_lme_extra(key: str) -> None:
     rec = _EXTRA[key]
-    kw: dict[str, Any] = {"outcome": "outcome", "phase": "condition", "session": "session",
-                          "case": "case", "treatment_phase": "treatment"}
+    kw: dict[str, Any] = {
+        "outcome": "outcome",
+        "phase": "condition",
+        "session": "session",
+        "case": "case",
+        "treatment_phase": "treatment",
+    }
     for k, v in rec["arguments"].items():
         kw[k] = tuple(v) if isinstance(v, list) else v
     res = _fit(pd.DataFrame(rec["input"]), kw)
@@ -290,18 +348,27 @@ LIKELIHOOD_CHECKS = [
 
 
 @pytest.mark.parametrize(("dataset", "record_id"), LIKELIHOOD_CHECKS)
-def test_loglik_at_nlme_estimates_equals_nlme(validation_dir: Path, dataset: str,
-                                              record_id: str) -> None:
+def test_loglik_at_nlme_estimates_equals_nlme(
+    validation_dir: Path, dataset: str, record_id: str
+) -> None:
     """Our restricted likelihood, evaluated at nlme's estimates, is nlme's logLik (so a
     higher maximum is a genuinely better fit, not a different objective)."""
     rec = _get(validation_dir, dataset, record_id)
     kw = _bcsmd_kwargs(rec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rs.errors.RehabStatsWarning)
-        spec = _bcsmd._build(pd.DataFrame(rec["input"]), a=None, b=None, var_struct="hom",
-                             ci=0.95, re_base_2=kw.pop("re_base_2", 0), re_trt_2=None,
-                             series=kw.pop("series", None), cluster=kw.pop("cluster", None),
-                             **kw)
+        spec = _bcsmd._build(
+            pd.DataFrame(rec["input"]),
+            a=None,
+            b=None,
+            var_struct="hom",
+            ci=0.95,
+            re_base_2=kw.pop("re_base_2", 0),
+            re_trt_2=None,
+            series=kw.pop("series", None),
+            cluster=kw.pop("cluster", None),
+            **kw,
+        )
     theta = _theta_vector(rec["g_mlm_detail"]["theta"])
     ll = spec["model"].evaluate(np.array(theta), need=0)[0]
     assert ll == pytest.approx(rec["fitted_model"]["REML_logLik"], abs=1e-6)

@@ -11,12 +11,14 @@ from rehabstats.sced._data import COLUMNS, phase_pairs, prepare_sced
 
 
 def _df() -> pd.DataFrame:
-    return pd.DataFrame({
-        "case": ["p", "p", "p", "p", "p", "p", "q", "q", "q", "q"],
-        "t": [1, 2, 3, 5, 6, 7, 1, 2, 3, 4],
-        "ph": ["A", "A", "B", "B", "A", "B", "A", "A", "B", "B"],
-        "y": [1.0, 2, 5, 6, 2, 7, 3, 3, 4, 5],
-    })
+    return pd.DataFrame(
+        {
+            "case": ["p", "p", "p", "p", "p", "p", "q", "q", "q", "q"],
+            "t": [1, 2, 3, 5, 6, 7, 1, 2, 3, 4],
+            "ph": ["A", "A", "B", "B", "A", "B", "A", "A", "B", "B"],
+            "y": [1.0, 2, 5, 6, 2, 7, 3, 3, 4, 5],
+        }
+    )
 
 
 def test_prepare_standardizes_and_numbers_runs() -> None:
@@ -53,14 +55,17 @@ def test_missing_outcome_keeps_runs_and_warns() -> None:
         prepare_sced(df, outcome="y", phase="ph", session="t", case="case", nan_policy="raise")
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda d: d.assign(t=[1, 1, 3, 5, 6, 7, 1, 2, 3, 4]), "listed more than once"),
-    (lambda d: d.assign(t=[2, 1, 3, 5, 6, 7, 1, 2, 3, 4]), "not in increasing order"),
-    (lambda d: d.assign(y=["a"] + [1] * 9), "numeric"),
-    (lambda d: d.assign(ph=[None] + ["A"] * 9), "missing label"),
-    (lambda d: d.assign(t=[np.nan] + [1.0] * 9), "session"),
-    (lambda d: d.drop(columns="ph"), "ph"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda d: d.assign(t=[1, 1, 3, 5, 6, 7, 1, 2, 3, 4]), "listed more than once"),
+        (lambda d: d.assign(t=[2, 1, 3, 5, 6, 7, 1, 2, 3, 4]), "not in increasing order"),
+        (lambda d: d.assign(y=["a"] + [1] * 9), "numeric"),
+        (lambda d: d.assign(ph=[None] + ["A"] * 9), "missing label"),
+        (lambda d: d.assign(t=[np.nan] + [1.0] * 9), "session"),
+        (lambda d: d.drop(columns="ph"), "ph"),
+    ],
+)
 def test_prepare_rejects_bad_data(change, match: str) -> None:
     with pytest.raises(DataError, match=match):
         prepare_sced(change(_df()), outcome="y", phase="ph", session="t", case="case")
@@ -70,8 +75,12 @@ def test_phase_pairs_design_errors() -> None:
     frame = prepare_sced(_df(), outcome="y", phase="ph", session="t", case="case")
     with pytest.raises(DesignError, match="phase labels present"):
         phase_pairs(frame, treatment_phase="C")
-    only_b = prepare_sced(pd.DataFrame({"t": [1, 2, 3], "ph": ["B", "B", "A"], "y": [1, 2, 3]}),
-                          outcome="y", phase="ph", session="t")
+    only_b = prepare_sced(
+        pd.DataFrame({"t": [1, 2, 3], "ph": ["B", "B", "A"], "y": [1, 2, 3]}),
+        outcome="y",
+        phase="ph",
+        session="t",
+    )
     with pytest.raises(DesignError, match="no 'A' phase followed directly"):
         phase_pairs(only_b)
     with pytest.raises(DataError):

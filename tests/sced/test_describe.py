@@ -18,7 +18,9 @@ def _abab() -> pd.DataFrame:
 
 def test_phase_statistics_match_scan_parker2011() -> None:
     # scan describe() record Parker2011: m.A 3.25, md.A 3, sd.A 1.258..., mad.A 0.7413, trend.A 0.5
-    df = pd.DataFrame({"t": range(1, 10), "ph": list("AAAABBBBB"), "y": [2, 3, 5, 3, 4, 5, 5, 7, 6]})
+    df = pd.DataFrame(
+        {"t": range(1, 10), "ph": list("AAAABBBBB"), "y": [2, 3, 5, 3, 4, 5, 5, 7, 6]}
+    )
     d = sced.describe(df, outcome="y", phase="ph", session="t")
     a = d.phases.iloc[0]
     assert (a["n"], a["mean"], a["median"], a["min"], a["max"]) == (4, 3.25, 3.0, 2.0, 5.0)
@@ -38,8 +40,9 @@ def test_transitions_and_consistency_abab() -> None:
     assert first["immediacy"] == pytest.approx(np.mean([8, 9, 9]) - np.mean([3, 5, 3]))
     assert first["pnd"] == 1.0
     assert first["nap"] == 1.0
-    assert first["variability_ratio"] == pytest.approx(np.std([8, 9, 9, 10], ddof=1)
-                                                       / np.std([2, 3, 5, 3], ddof=1))
+    assert first["variability_ratio"] == pytest.approx(
+        np.std([8, 9, 9, 10], ddof=1) / np.std([2, 3, 5, 3], ddof=1)
+    )
     assert set(d.consistency["phase"]) == {"A", "B"}
     row = d.consistency.set_index("phase").loc["A"]
     assert row["n_runs"] == 2

@@ -110,11 +110,17 @@ def test_one_observation_in_baseline() -> None:
     assert sced.pnd(a1, b3, improvement="decrease").estimate == nap.estimate
     assert sced.pem(a1, b3, improvement="decrease").estimate == nap.estimate
     assert sced.tau_u(a1, b3, improvement="decrease").estimate == pytest.approx(
-        sced.tau(a1, b3, improvement="decrease", se_method="null").estimate)
+        sced.tau(a1, b3, improvement="decrease", se_method="null").estimate
+    )
     for name in ("smd", "lrrd", "lrri", "lor"):
         with pytest.warns(RehabStatsWarning, match="fewer than 2 observations"):
-            _call(name, a1, b3, improvement="decrease", **({"scale": "percentage"}
-                                                         if name != "smd" else {}))
+            _call(
+                name,
+                a1,
+                b3,
+                improvement="decrease",
+                **({"scale": "percentage"} if name != "smd" else {}),
+            )
 
 
 def test_one_observation_in_each_phase() -> None:
@@ -177,25 +183,28 @@ def test_inputs_not_modified(name: str) -> None:
     pd.testing.assert_series_equal(b, b0)
 
 
-@pytest.mark.parametrize(("func", "kw", "match"), [
-    (sced.nap, {"se_method": "Hanley"}, "se_method"),
-    (sced.tau, {"ci": 95}, "confidence level"),
-    (sced.tau_u, {"method": "bossart"}, "method"),
-    (sced.tau_u, {"model": "A vs. B"}, "model"),
-    (sced.tau_u, {"ci_method": "t"}, "ci_method"),
-    (sced.tau_u_table, {"tau_method": "c"}, "tau_method"),
-    (sced.tau_bc, {"pretest_trend": 1.5}, "pretest_trend"),
-    (sced.tau_bc, {"pretest_trend": True}, "pretest_trend"),
-    (sced.tau_bc, {"kendall": "yes"}, "kendall"),
-    (sced.pand, {"method": "max"}, "method"),
-    (sced.smd, {"standardizer": "pool"}, "standardizer"),
-    (sced.smd, {"bias_correct": 1.5}, "bias_correct"),
-    (sced.lrri, {"scale": "counts"}, "scale"),
-    (sced.lrrd, {"intervals": 0}, "intervals"),
-    (sced.lrri, {"d_const": "a"}, "d_const"),
-    (sced.lor, {"scale": "count"}, "scale"),
-    (sced.lrm, {"delta_method": "no"}, "delta_method"),
-])
+@pytest.mark.parametrize(
+    ("func", "kw", "match"),
+    [
+        (sced.nap, {"se_method": "Hanley"}, "se_method"),
+        (sced.tau, {"ci": 95}, "confidence level"),
+        (sced.tau_u, {"method": "bossart"}, "method"),
+        (sced.tau_u, {"model": "A vs. B"}, "model"),
+        (sced.tau_u, {"ci_method": "t"}, "ci_method"),
+        (sced.tau_u_table, {"tau_method": "c"}, "tau_method"),
+        (sced.tau_bc, {"pretest_trend": 1.5}, "pretest_trend"),
+        (sced.tau_bc, {"pretest_trend": True}, "pretest_trend"),
+        (sced.tau_bc, {"kendall": "yes"}, "kendall"),
+        (sced.pand, {"method": "max"}, "method"),
+        (sced.smd, {"standardizer": "pool"}, "standardizer"),
+        (sced.smd, {"bias_correct": 1.5}, "bias_correct"),
+        (sced.lrri, {"scale": "counts"}, "scale"),
+        (sced.lrrd, {"intervals": 0}, "intervals"),
+        (sced.lrri, {"d_const": "a"}, "d_const"),
+        (sced.lor, {"scale": "count"}, "scale"),
+        (sced.lrm, {"delta_method": "no"}, "delta_method"),
+    ],
+)
 def test_unknown_option_values(func, kw: dict, match: str) -> None:
     with pytest.raises(DataError, match=match):
         func(A, B, **kw)
@@ -229,8 +238,13 @@ def test_corrected_tau_scan_variant() -> None:
     res = sced.corrected_tau([2, 3, 5, 3], [4, 5, 5, 7, 6])
     assert res.estimate == pytest.approx(0.6324555320336759)  # scan record Parker2011
     assert res.details["correction_applied"] is False
-    gaps = sced.corrected_tau([1, 2, 3, 4], [6, 7, 8], baseline_sessions=[1, 2, 5, 9],
-                              treatment_sessions=[10, 12, 13], repeated=True)
+    gaps = sced.corrected_tau(
+        [1, 2, 3, 4],
+        [6, 7, 8],
+        baseline_sessions=[1, 2, 5, 9],
+        treatment_sessions=[10, 12, 13],
+        repeated=True,
+    )
     assert gaps.details["table"]["model"].iloc[0] == "Baseline autocorrelation"
     with pytest.raises(DataError, match="one session per observation"):
         sced.corrected_tau([1, 2, 3], [4, 5], baseline_sessions=[1, 2])

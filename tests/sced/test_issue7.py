@@ -36,8 +36,9 @@ TRT = [5.0, 6, 7, 6, 8, 6, 9]
 
 
 def _ab(y: list[float], n_a: int, **extra: Any) -> pd.DataFrame:
-    return pd.DataFrame({"t": range(1, len(y) + 1), "ph": ["A"] * n_a + ["B"] * (len(y) - n_a),
-                         "y": y, **extra})
+    return pd.DataFrame(
+        {"t": range(1, len(y) + 1), "ph": ["A"] * n_a + ["B"] * (len(y) - n_a), "y": y, **extra}
+    )
 
 
 def _mbd() -> pd.DataFrame:
@@ -65,8 +66,9 @@ def test_batch_warns_like_single_index_naming_cases() -> None:
     with pytest.warns(RehabStatsWarning, match="does not vary"):
         sced.smd([4.0] * 5, [4.0] * 7)
     with pytest.warns(RehabStatsWarning, match=r"smd: .*case 'q' pair 1, case 'r' pair 1") as rec:
-        out = sced.effect_sizes(df, outcome="y", phase="ph", session="t", case="case",
-                                indices=["smd", "nap"])
+        out = sced.effect_sizes(
+            df, outcome="y", phase="ph", session="t", case="case", indices=["smd", "nap"]
+        )
     assert len([w for w in rec if "smd" in str(w.message)]) == 1  # one warning, both cases
     smd = out[out["index"] == "smd"].set_index("case")["estimate"]
     assert math.isnan(smd["q"])
@@ -117,16 +119,20 @@ def test_bad_options_rejected() -> None:
         sced.randomization_test(df, outcome="y", phase="ph", session="t", progress="yes")
 
 
-@pytest.mark.parametrize(("f", "kw", "values"), [
-    (sced.lrrd, {}, [-1.0, 2, 3]),
-    (sced.lrri, {}, [-1.0, 2, 3]),
-    (sced.lrri, {"scale": "proportion"}, [0.2, 1.5, 0.3]),
-    (sced.lrrd, {"scale": "percentage"}, [20.0, 120, 30]),
-    (sced.lor, {"scale": "proportion"}, [0.2, 1.5, 0.3]),
-    (sced.lrm, {}, [-2.0, 3, 4]),
-])
-def test_off_scale_values_raise(f: Callable[..., Any], kw: dict[str, Any],
-                                values: list[float]) -> None:
+@pytest.mark.parametrize(
+    ("f", "kw", "values"),
+    [
+        (sced.lrrd, {}, [-1.0, 2, 3]),
+        (sced.lrri, {}, [-1.0, 2, 3]),
+        (sced.lrri, {"scale": "proportion"}, [0.2, 1.5, 0.3]),
+        (sced.lrrd, {"scale": "percentage"}, [20.0, 120, 30]),
+        (sced.lor, {"scale": "proportion"}, [0.2, 1.5, 0.3]),
+        (sced.lrm, {}, [-2.0, 3, 4]),
+    ],
+)
+def test_off_scale_values_raise(
+    f: Callable[..., Any], kw: dict[str, Any], values: list[float]
+) -> None:
     with pytest.raises(DataError, match="needs values"):
         f(values, [0.5, 0.6, 0.7], **kw)
 
@@ -168,10 +174,13 @@ def test_no_numpy_reprs_in_messages() -> None:
     assert "np." not in str(err.value)
 
 
-@pytest.mark.parametrize(("column", "labels"), [
-    ("ph", ["A", "A", "a", "A ", "A", "B", "B", "B", "B", "B"]),
-    ("case", ["x"] * 5 + ["X "] * 5),
-])
+@pytest.mark.parametrize(
+    ("column", "labels"),
+    [
+        ("ph", ["A", "A", "a", "A ", "A", "B", "B", "B", "B", "B"]),
+        ("case", ["x"] * 5 + ["X "] * 5),
+    ],
+)
 def test_labels_differing_in_case_or_space(column: str, labels: list[str]) -> None:
     df = _ab([3, 4, 3, 5, 4, 7, 8, 7, 9, 8.0], 5, case=["x"] * 10)
     df[column] = labels
@@ -202,8 +211,9 @@ def test_nap_score_interval_does_not_collapse() -> None:
     mixed = ([1.0, 4, 3, 2, 6], [5.0, 6, 2, 6, 5])
     assert sced.nap(*mixed).ci == sced.nap(*mixed, ci_method="score").ci
     df = _ab(a + b, 5)
-    out = sced.effect_sizes(df, outcome="y", phase="ph", session="t", indices=["nap", "tau"],
-                            nap_ci_method="score")
+    out = sced.effect_sizes(
+        df, outcome="y", phase="ph", session="t", indices=["nap", "tau"], nap_ci_method="score"
+    )
     assert out["ci_low"].tolist() == pytest.approx([score.ci_low, 2 * score.ci_low - 1])
 
 
@@ -218,10 +228,12 @@ def test_tau_u_se_and_ci_coherent() -> None:
         n = len(a) + len(b)
         se_z = 1 / math.sqrt(n - 3)
         assert f_res.se == pytest.approx((1 - f_res.estimate**2) * se_z, rel=1e-12)
-        assert f_res.ci_low == pytest.approx(math.tanh(math.atanh(f_res.estimate) - z * se_z),
-                                             rel=1e-12)
+        assert f_res.ci_low == pytest.approx(
+            math.tanh(math.atanh(f_res.estimate) - z * se_z), rel=1e-12
+        )
         assert f_res.details["se_null"] == pytest.approx(
-            f_res.estimate / f_res.details["Z"], rel=1e-12)
+            f_res.estimate / f_res.details["Z"], rel=1e-12
+        )
 
 
 def test_tau_u_above_one_fisher_interval_warns_s_interval_defined() -> None:
@@ -234,8 +246,7 @@ def test_tau_u_above_one_fisher_interval_warns_s_interval_defined() -> None:
     s_res = sced.tau_u(a, b, ci=0.95, ci_method="s")
     assert s_res.ci_low < s_res.estimate < s_res.ci_high
     df = _ab(a + b, 4)
-    out = sced.effect_sizes(df, outcome="y", phase="ph", session="t", indices="tau_u",
-                            tau_u_ci="s")
+    out = sced.effect_sizes(df, outcome="y", phase="ph", session="t", indices="tau_u", tau_u_ci="s")
     assert out.loc[0, "ci_low"] == pytest.approx(s_res.ci_low)
     assert out.loc[0, "se"] == pytest.approx(s_res.se)
 
@@ -248,8 +259,9 @@ def test_randomization_summary_states_smallest_p() -> None:
     assert "smallest attainable p = 1/7 = 0.143" in text
     assert "cannot reach" in text
     assert res.to_frame().loc[0, "min_p"] == pytest.approx(1 / 7)
-    many = sced.randomization_test(_mbd(), outcome="y", phase="ph", session="t", case="case",
-                                   min_phase_length=2)
+    many = sced.randomization_test(
+        _mbd(), outcome="y", phase="ph", session="t", case="case", min_phase_length=2
+    )
     assert many.min_p < 0.05
     assert "cannot reach" not in many.summary()
 
@@ -265,16 +277,22 @@ def test_pooled_pand_scan_unit_test_parker2009(validation_dir: Any) -> None:
     # scan 0.67 tests/testthat/test-pand.R: pand(Parker2009, "minimum") 86.95652, "sort" 100
     raw = pd.read_csv(validation_dir / "sced" / "datasets" / "Parker2009.csv")
     first = raw[raw["phase"].isin(["A1", "B1"])]
-    kw = {"outcome": "outcome", "phase": "phase", "session": "session",
-          "baseline_phase": "A1", "treatment_phase": "B1"}
+    kw = {
+        "outcome": "outcome",
+        "phase": "phase",
+        "session": "session",
+        "baseline_phase": "A1",
+        "treatment_phase": "B1",
+    }
     assert round(100 * sced.pand_pooled(first, **kw).estimate, 5) == 86.95652
     assert 100 * sced.pand_pooled(first, method="sort", **kw).estimate == 100
 
 
 def test_pooled_ird_single_case_equals_ird() -> None:
     df = _ab(BASE + TRT, len(BASE))
-    assert sced.ird_pooled(df, outcome="y", phase="ph", session="t").estimate == \
-        pytest.approx(sced.ird(BASE, TRT).estimate, rel=1e-14)
+    assert sced.ird_pooled(df, outcome="y", phase="ph", session="t").estimate == pytest.approx(
+        sced.ird(BASE, TRT).estimate, rel=1e-14
+    )
 
 
 def _pooled_groups() -> list[tuple[str, str]]:
@@ -284,8 +302,13 @@ def _pooled_groups() -> list[tuple[str, str]]:
     for path in sorted(REF_DIR.glob("*.json")):
         if path.name.startswith("_"):
             continue
-        recs = [r for r in records(path.stem) if r["package"] == "scan"
-                and r["function"] == "pand" and r["comparison"].get("transition") == 1]
+        recs = [
+            r
+            for r in records(path.stem)
+            if r["package"] == "scan"
+            and r["function"] == "pand"
+            and r["comparison"].get("transition") == 1
+        ]
         measures = {r["case"].partition(" | ")[2] for r in recs}
         for m in measures:
             if len({r["case"] for r in recs if r["case"].partition(" | ")[2] == m}) > 1:
@@ -301,17 +324,29 @@ def test_pooled_pand_ird_match_scan_aggregation(dataset: str, measure: str) -> N
     total n; "sort" sums the cases' 2 x 2 tables. ``R/ird.R``: IRD = 1 - n^2 / (2 n_a
     n_b) (1 - PAND). The per-case numbers (n, overlaps, matrix counts) are scan's.
     """
-    recs = [r for r in records(dataset) if r["package"] == "scan" and r["function"] == "pand"
-            and r["comparison"].get("transition") == 1
-            and r["case"].partition(" | ")[2] == measure]
+    recs = [
+        r
+        for r in records(dataset)
+        if r["package"] == "scan"
+        and r["function"] == "pand"
+        and r["comparison"].get("transition") == 1
+        and r["case"].partition(" | ")[2] == measure
+    ]
     frames = []
     for r in recs:
         if r["arguments"]["method"] != "minimum":
             continue
         inp = r["input"]
-        frames.append(pd.DataFrame({
-            "case": r["case"], "t": inp["session"], "ph": inp["phase_passed_to_scan"],
-            "y": pd.to_numeric(pd.Series(inp["outcome"], dtype=object))}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "case": r["case"],
+                    "t": inp["session"],
+                    "ph": inp["phase_passed_to_scan"],
+                    "y": pd.to_numeric(pd.Series(inp["outcome"], dtype=object)),
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     by = defaultdict(list)
     for r in recs:
@@ -321,17 +356,26 @@ def test_pooled_pand_ird_match_scan_aggregation(dataset: str, measure: str) -> N
         imp = "decrease" if decreasing else "increase"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RehabStatsWarning)  # missing outcomes
-            got = sced.pand_pooled(df, outcome="y", phase="ph", session="t", case="case",
-                                   improvement=imp, method=method)
-            ird = sced.ird_pooled(df, outcome="y", phase="ph", session="t", case="case",
-                                  improvement=imp)
+            got = sced.pand_pooled(
+                df,
+                outcome="y",
+                phase="ph",
+                session="t",
+                case="case",
+                improvement=imp,
+                method=method,
+            )
+            ird = sced.ird_pooled(
+                df, outcome="y", phase="ph", session="t", case="case", improvement=imp
+            )
         n = sum(o["n"] for o in outs)
         if method == "minimum":
             n_a, n_b = sum(o["n_a"] for o in outs), sum(o["n_b"] for o in outs)
             want = sum(o["n"] - o["overlaps"] for o in outs) / n
             assert got.estimate == pytest.approx(want, rel=1e-12, abs=1e-15)
-            assert ird.estimate == pytest.approx(1 - n**2 / (2 * n_a * n_b) * (1 - want),
-                                                 rel=1e-12, abs=1e-12)
+            assert ird.estimate == pytest.approx(
+                1 - n**2 / (2 * n_a * n_b) * (1 - want), rel=1e-12, abs=1e-12
+            )
         else:
             counts = np.zeros((2, 2))
             for o in outs:
@@ -375,21 +419,42 @@ ARRAY_INPUTS: dict[str, tuple[Any, Any]] = {
 }
 
 ARRAY_FUNCS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
-    "pnd": (sced.pnd, {}), "pem": (sced.pem, {}), "pand": (sced.pand, {}),
-    "pand_sort": (sced.pand, {"method": "sort"}), "ird": (sced.ird, {}),
-    "nap": (sced.nap, {}), "tau": (sced.tau, {}), "tau_u": (sced.tau_u, {}),
+    "pnd": (sced.pnd, {}),
+    "pem": (sced.pem, {}),
+    "pand": (sced.pand, {}),
+    "pand_sort": (sced.pand, {"method": "sort"}),
+    "ird": (sced.ird, {}),
+    "nap": (sced.nap, {}),
+    "tau": (sced.tau, {}),
+    "tau_u": (sced.tau_u, {}),
     "tau_u_ci": (sced.tau_u, {"ci": 0.95, "method": "complete"}),
-    "tau_bc": (sced.tau_bc, {}), "tau_bc_kendall": (sced.tau_bc, {"kendall": True}),
-    "smd": (sced.smd, {}), "lrrd": (sced.lrrd, {}), "lrri": (sced.lrri, {}),
-    "lor": (sced.lor, {}), "lrm": (sced.lrm, {}), "pogo": (sced.pogo, {"goal": 10}),
-    "tau_u_table": (sced.tau_u_table, {}), "corrected_tau": (sced.corrected_tau, {}),
-    "two_sd_band": (sced.two_sd_band, {}), "celeration_line": (sced.celeration_line, {}),
-    "c_statistic": (lambda a, b: sced.c_statistic(
-        np.r_[np.asarray(a, dtype=object), np.asarray(b, dtype=object)]
-        if np.ndim(a) == 1 else a), {}),
+    "tau_bc": (sced.tau_bc, {}),
+    "tau_bc_kendall": (sced.tau_bc, {"kendall": True}),
+    "smd": (sced.smd, {}),
+    "lrrd": (sced.lrrd, {}),
+    "lrri": (sced.lrri, {}),
+    "lor": (sced.lor, {}),
+    "lrm": (sced.lrm, {}),
+    "pogo": (sced.pogo, {"goal": 10}),
+    "tau_u_table": (sced.tau_u_table, {}),
+    "corrected_tau": (sced.corrected_tau, {}),
+    "two_sd_band": (sced.two_sd_band, {}),
+    "celeration_line": (sced.celeration_line, {}),
+    "c_statistic": (
+        lambda a, b: sced.c_statistic(
+            np.r_[np.asarray(a, dtype=object), np.asarray(b, dtype=object)]
+            if np.ndim(a) == 1
+            else a
+        ),
+        {},
+    ),
     "combine_tau_u": (lambda a, b: sced.combine_tau_u([sced.tau_u_table(a, b)] * 2), {}),
-    "randomization_test_batch": (lambda a, b: sced.randomization_test_batch(
-        [list(a) + list(b)] if np.ndim(a) == 1 else a, len(a), min_phase_length=1), {}),
+    "randomization_test_batch": (
+        lambda a, b: sced.randomization_test_batch(
+            [list(a) + list(b)] if np.ndim(a) == 1 else a, len(a), min_phase_length=1
+        ),
+        {},
+    ),
 }
 
 #: columns / attributes that are NaN by definition (documented), not a degenerate result
@@ -401,10 +466,14 @@ def _frame_inputs() -> dict[str, tuple[pd.DataFrame, str | None]]:
     d = _ab(y, 5)
     m = _mbd()
     return {
-        "clean": (d, None), "mbd": (m, "case"), "empty": (d.iloc[:0], None),
+        "clean": (d, None),
+        "mbd": (m, "case"),
+        "empty": (d.iloc[:0], None),
         "one_point_each": (_ab([1.0, 3], 1), None),
-        "constant": (d.assign(y=5.0), None), "constant_baseline": (d.assign(y=[5.0] * 5 + y[5:]), None),
-        "inf": (d.assign(y=[np.inf, *y[1:]]), None), "nan": (d.assign(y=[np.nan, *y[1:]]), None),
+        "constant": (d.assign(y=5.0), None),
+        "constant_baseline": (d.assign(y=[5.0] * 5 + y[5:]), None),
+        "inf": (d.assign(y=[np.inf, *y[1:]]), None),
+        "nan": (d.assign(y=[np.nan, *y[1:]]), None),
         "all_nan": (d.assign(y=np.nan), None),
         "Float64": (d.assign(y=pd.array([None, *y[1:]], dtype="Float64")), None),
         "Int64": (d.assign(y=pd.array([None, *[int(v) for v in y[1:]]], dtype="Int64")), None),
@@ -427,11 +496,13 @@ def _frame_funcs() -> dict[str, Callable[[pd.DataFrame, str | None], Any]]:
     out: dict[str, Callable[[pd.DataFrame, str | None], Any]] = {
         "effect_sizes": es,
         "combine_phase_pairs": lambda d, c: sced.combine_phase_pairs(
-            sced.effect_sizes(d, case=c, indices=["smd", "nap"], **kw)),
+            sced.effect_sizes(d, case=c, indices=["smd", "nap"], **kw)
+        ),
         "describe": lambda d, c: sced.describe(d, case=c, **kw),
         "randomization_test": lambda d, c: sced.randomization_test(d, case=c, **kw),
         "randomization_test_smd": lambda d, c: sced.randomization_test(
-            d, case=c, statistic="smd", **kw),
+            d, case=c, statistic="smd", **kw
+        ),
         "piecewise_regression": lambda d, c: sced.piecewise_regression(d, case=c, **kw),
         "piecewise_regression_ar1": lambda d, c: sced.piecewise_regression(d, case=c, ar=1, **kw),
         "multilevel": lambda d, c: sced.multilevel(d, case=c or "ph", **kw),
@@ -447,8 +518,9 @@ def _frame_funcs() -> dict[str, Callable[[pd.DataFrame, str | None], Any]]:
             import matplotlib.pyplot as plt
 
             try:
-                return rs.plot.sced(d, case=c, overlays=("mean", "trend", "band", "celeration"),
-                                    **kw)
+                return rs.plot.sced(
+                    d, case=c, overlays=("mean", "trend", "band", "celeration"), **kw
+                )
             finally:
                 plt.close("all")
 
@@ -470,8 +542,10 @@ def _nonfinite(name: str, res: Any) -> list[str]:
         bad += [f for f in fields if not math.isfinite(getattr(res, f))]
     elif isinstance(res, pd.DataFrame):
         for col in res.columns:
-            if pd.api.types.is_float_dtype(res[col]) and not np.isfinite(
-                    res[col].to_numpy(float)).all():
+            if (
+                pd.api.types.is_float_dtype(res[col])
+                and not np.isfinite(res[col].to_numpy(float)).all()
+            ):
                 bad.append(col)
     elif isinstance(res, Result):
         for key, value in vars(res).items():
@@ -495,8 +569,9 @@ def _classify(name: str, call: Callable[[], Any]) -> tuple[str, str]:
     ours = [w for w in caught if issubclass(w.category, RehabStatsWarning)]
     if ours:
         return "warned", str(ours[0].message)
-    foreign = [w for w in caught if not issubclass(w.category, (RehabStatsWarning,
-                                                                DeprecationWarning))]
+    foreign = [
+        w for w in caught if not issubclass(w.category, (RehabStatsWarning, DeprecationWarning))
+    ]
     if foreign:
         return "FOREIGN_WARNING", f"{foreign[0].category.__name__}: {foreign[0].message}"
     bad = _nonfinite(name, res)
@@ -540,12 +615,35 @@ def test_hostile_frame_inputs(func: str) -> None:
 
 
 def test_hostile_catalogue_covers_every_public_function() -> None:
-    covered = {"pnd", "pem", "pand", "ird", "nap", "tau", "tau_u", "tau_bc", "smd", "lrrd",
-               "lrri", "lor", "lrm", "pogo", "tau_u_table", "corrected_tau", "two_sd_band",
-               "celeration_line", "c_statistic", "combine_tau_u", "randomization_test_batch"}
+    covered = {
+        "pnd",
+        "pem",
+        "pand",
+        "ird",
+        "nap",
+        "tau",
+        "tau_u",
+        "tau_bc",
+        "smd",
+        "lrrd",
+        "lrri",
+        "lor",
+        "lrm",
+        "pogo",
+        "tau_u_table",
+        "corrected_tau",
+        "two_sd_band",
+        "celeration_line",
+        "c_statistic",
+        "combine_tau_u",
+        "randomization_test_batch",
+    }
     covered |= set(_frame_funcs())
-    public = {n for n in sced.__all__ if callable(getattr(sced, n))
-              and not isinstance(getattr(sced, n), type)}
+    public = {
+        n
+        for n in sced.__all__
+        if callable(getattr(sced, n)) and not isinstance(getattr(sced, n), type)
+    }
     public -= {"index_names"}  # no data argument
     missing = public - covered - {"bc_smd", "bc_smd_hps"}  # tested by their own module
     assert not missing, f"hostile-input catalogue lacks {sorted(missing)}"
@@ -553,8 +651,11 @@ def test_hostile_catalogue_covers_every_public_function() -> None:
 
 def test_describe_nan_only_where_defined_so() -> None:
     d = _ab([1.0, 3, 4, 5], 1)
-    with pytest.warns(RehabStatsWarning, match=r"1 phase run\(s\) have a single observation: "
-                                               r"run 1 \(phase 'A'\)"):
+    with pytest.warns(
+        RehabStatsWarning,
+        match=r"1 phase run\(s\) have a single observation: "
+        r"run 1 \(phase 'A'\)",
+    ):
         out = sced.describe(d, outcome="y", phase="ph", session="t")
     row = out.phases.iloc[0]
     assert row["n"] == 1
@@ -565,22 +666,25 @@ def test_describe_nan_only_where_defined_so() -> None:
 
 def test_design_errors_still_design_errors() -> None:
     with pytest.raises(DesignError):
-        sced.effect_sizes(_ab([1.0, 2, 3, 4], 2), outcome="y", phase="ph", session="t",
-                          treatment_phase="C")
+        sced.effect_sizes(
+            _ab([1.0, 2, 3, 4], 2), outcome="y", phase="ph", session="t", treatment_phase="C"
+        )
 
 
-@given(st.integers(min_value=-300, max_value=300),
-       st.lists(st.floats(0.5, 50), min_size=3, max_size=8),
-       st.lists(st.floats(0.5, 50), min_size=3, max_size=8))
-def test_scale_free_indices_at_every_magnitude(exponent: int, a: list[float],
-                                               b: list[float]) -> None:
+@given(
+    st.integers(min_value=-300, max_value=300),
+    st.lists(st.floats(0.5, 50), min_size=3, max_size=8),
+    st.lists(st.floats(0.5, 50), min_size=3, max_size=8),
+)
+def test_scale_free_indices_at_every_magnitude(
+    exponent: int, a: list[float], b: list[float]
+) -> None:
     """SMD, LRR ("other"), PoGO and the randomization SMD do not depend on the unit."""
     if np.ptp(a) == 0:
         a = [*a[:-1], a[-1] + 1.0]
     k = 10.0**exponent
     ak, bk = [v * k for v in a], [v * k for v in b]
-    for f, kw in ((sced.smd, {}), (sced.lrri, {"scale": "other"}),
-                  (sced.pogo, {"goal": 60.0})):
+    for f, kw in ((sced.smd, {}), (sced.lrri, {"scale": "other"}), (sced.pogo, {"goal": 60.0})):
         r0 = f(a, b, **kw)
         r1 = f(ak, bk, **({"goal": 60.0 * k} if "goal" in kw else kw))
         assert r1.estimate == pytest.approx(r0.estimate, rel=1e-9, abs=1e-12)

@@ -13,8 +13,9 @@ from rehabstats import sced
 from rehabstats.errors import RehabStatsWarning
 
 ints = st.lists(st.integers(min_value=-20, max_value=20), min_size=2, max_size=12)
-distinct_pairs = st.lists(st.integers(min_value=-500, max_value=500), min_size=4, max_size=24,
-                          unique=True)
+distinct_pairs = st.lists(
+    st.integers(min_value=-500, max_value=500), min_size=4, max_size=24, unique=True
+)
 
 
 def _mono(x: list[int]) -> list[float]:
@@ -47,7 +48,8 @@ def test_reversing_improvement_mirrors(a: list[int], b: list[int]) -> None:
         dec = sced.INDICES[name](a, b, improvement="decrease").estimate
         assert dec == pytest.approx(-inc)
     assert sced.nap(a, b, improvement="decrease").estimate == pytest.approx(
-        1 - sced.nap(a, b).estimate)
+        1 - sced.nap(a, b).estimate
+    )
     assume(np.var(a) > 0)
     inc = sced.smd(a, b)
     dec = sced.smd(a, b, improvement="decrease")
@@ -67,25 +69,30 @@ def test_reversing_improvement_mirrors_ratio_measures(a: list[int], b: list[int]
     pct_b = [min(abs(v) * 5.0, 100.0) for v in b]
     inc = sced.lor(pct_a, pct_b, intervals=20).estimate
     assert sced.lor(pct_a, pct_b, intervals=20, improvement="decrease").estimate == pytest.approx(
-        -inc)
+        -inc
+    )
 
 
 @given(ints, ints, st.sampled_from(["increase", "decrease"]))
-def test_rank_indices_invariant_to_monotone_transforms(a: list[int], b: list[int],
-                                                       improvement: str) -> None:
+def test_rank_indices_invariant_to_monotone_transforms(
+    a: list[int], b: list[int], improvement: str
+) -> None:
     # (PEM is not: with an even baseline its median averages two values.)
     ta, tb = _mono(a), _mono(b)
     for name in ("nap", "tau", "pnd", "pand", "ird", "tau_u"):
         f = sced.INDICES[name]
         assert f(ta, tb, improvement=improvement).estimate == pytest.approx(
-            f(a, b, improvement=improvement).estimate), name
+            f(a, b, improvement=improvement).estimate
+        ), name
     assert sced.pand(ta, tb, method="sort", improvement=improvement).estimate == pytest.approx(
-        sced.pand(a, b, method="sort", improvement=improvement).estimate)
+        sced.pand(a, b, method="sort", improvement=improvement).estimate
+    )
 
 
 @given(ints, ints, st.floats(min_value=-1e3, max_value=1e3), st.floats(min_value=0.1, max_value=50))
-def test_smd_invariant_to_shift_and_scale(a: list[int], b: list[int], shift: float,
-                                          scale: float) -> None:
+def test_smd_invariant_to_shift_and_scale(
+    a: list[int], b: list[int], shift: float, scale: float
+) -> None:
     assume(np.var(a) > 0)
     ref = sced.smd(a, b)
     moved = sced.smd([v * scale + shift for v in a], [v * scale + shift for v in b])
@@ -94,7 +101,9 @@ def test_smd_invariant_to_shift_and_scale(a: list[int], b: list[int], shift: flo
 
 
 @given(ints, ints)
-def test_tau_bc_equals_tau_when_baseline_is_flat_after_correction(a: list[int], b: list[int]) -> None:
+def test_tau_bc_equals_tau_when_baseline_is_flat_after_correction(
+    a: list[int], b: list[int]
+) -> None:
     # Adding a linear trend to all sessions leaves Tau-BC unchanged (Theil-Sen is equivariant).
     m, n = len(a), len(b)
     slope = 2.0

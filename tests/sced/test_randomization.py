@@ -22,8 +22,9 @@ Y = [3.0, 4, 3, 5, 4, 7, 8, 7, 9, 8, 9, 10, 9, 11, 10, 12, 11, 12, 13, 12]
 
 
 def ab(y=Y, n_a=6):
-    return pd.DataFrame({"t": np.arange(1, len(y) + 1), "ph": ["A"] * n_a + ["B"] * (len(y) - n_a),
-                         "y": y})
+    return pd.DataFrame(
+        {"t": np.arange(1, len(y) + 1), "ph": ["A"] * n_a + ["B"] * (len(y) - n_a), "y": y}
+    )
 
 
 def mbd():
@@ -60,12 +61,14 @@ def test_ab_exhaustive_equals_brute_force():
     assert "p =" in res.summary()
 
 
-@pytest.mark.parametrize("stat", ["mean_difference", "median_difference", "nap", "smd",
-                                  "smd_rms", "slope_difference"])
+@pytest.mark.parametrize(
+    "stat", ["mean_difference", "median_difference", "nap", "smd", "smd_rms", "slope_difference"]
+)
 def test_improvement_flips_sign(stat):
     up = randomization_test(ab(), outcome="y", phase="ph", session="t", statistic=stat)
-    down = randomization_test(ab(), outcome="y", phase="ph", session="t", statistic=stat,
-                              improvement="decrease")
+    down = randomization_test(
+        ab(), outcome="y", phase="ph", session="t", statistic=stat, improvement="decrease"
+    )
     if stat == "nap":
         np.testing.assert_allclose(up.statistic + down.statistic, 1.0, rtol=1e-12)
     elif stat == "smd_rms":
@@ -76,8 +79,9 @@ def test_improvement_flips_sign(stat):
 
 def test_callable_equals_builtin():
     builtin = randomization_test(ab(), outcome="y", phase="ph", session="t")
-    custom = randomization_test(ab(), outcome="y", phase="ph", session="t",
-                                statistic=lambda a, b: b.mean() - a.mean())
+    custom = randomization_test(
+        ab(), outcome="y", phase="ph", session="t", statistic=lambda a, b: b.mean() - a.mean()
+    )
     np.testing.assert_allclose(custom.distribution, builtin.distribution, rtol=1e-12)
     assert custom.p_value == builtin.p_value
 
@@ -96,26 +100,39 @@ def test_abab_enumeration_matches_itertools():
     assert res.design == "ABAB"
     assert res.n_assignments == len(dist)
     np.testing.assert_allclose(np.sort(res.distribution), np.sort(dist), rtol=1e-12)
-    np.testing.assert_allclose(res.statistic, y[np.r_[5:10, 15:20]].mean()
-                               - y[np.r_[0:5, 10:15]].mean(), rtol=1e-12)
+    np.testing.assert_allclose(
+        res.statistic, y[np.r_[5:10, 15:20]].mean() - y[np.r_[0:5, 10:15]].mean(), rtol=1e-12
+    )
 
 
 def test_multiple_baseline_exhaustive_and_monte_carlo():
     df = mbd()
-    ex = randomization_test(df, outcome="y", phase="ph", session="t", case="case",
-                            min_phase_length=3)
+    ex = randomization_test(
+        df, outcome="y", phase="ph", session="t", case="case", min_phase_length=3
+    )
     assert ex.design == "multiple baseline"
     assert ex.n_cases == 3
     assert ex.n_possible == 15**3
     assert ex.method == "exhaustive"
     # observed = mean of the cases' mean differences
-    per_case = [g.loc[g.ph == "B", "y"].mean() - g.loc[g.ph == "A", "y"].mean()
-                for _, g in df.groupby("case")]
+    per_case = [
+        g.loc[g.ph == "B", "y"].mean() - g.loc[g.ph == "A", "y"].mean()
+        for _, g in df.groupby("case")
+    ]
     np.testing.assert_allclose(ex.statistic, np.mean(per_case), rtol=1e-12)
-    mc1 = randomization_test(df, outcome="y", phase="ph", session="t", case="case",
-                             n_samples=2000, rng=3)
-    mc2 = randomization_test(df, outcome="y", phase="ph", session="t", case="case",
-                             n_samples=2000, rng=np.random.default_rng(3), n_jobs=2)
+    mc1 = randomization_test(
+        df, outcome="y", phase="ph", session="t", case="case", n_samples=2000, rng=3
+    )
+    mc2 = randomization_test(
+        df,
+        outcome="y",
+        phase="ph",
+        session="t",
+        case="case",
+        n_samples=2000,
+        rng=np.random.default_rng(3),
+        n_jobs=2,
+    )
     assert mc1.method == "monte carlo"
     assert mc1.n_assignments == 2000
     np.testing.assert_array_equal(mc1.distribution, mc2.distribution)  # seeded, n_jobs-free
@@ -142,14 +159,27 @@ def test_batch_equals_single():
     vals = rng.poisson(5, size=(25, 18)).astype(float)
     vals[:, 8:] += rng.poisson(2, size=(25, 10))
     nb = rng.integers(4, 12, size=25)
-    for stat in ["mean_difference", "median_difference", "nap", "smd", "smd_rms",
-                 "slope_difference"]:
-        batch = randomization_test_batch(vals, nb, statistic=stat, improvement="decrease",
-                                         min_phase_length=4)
+    for stat in [
+        "mean_difference",
+        "median_difference",
+        "nap",
+        "smd",
+        "smd_rms",
+        "slope_difference",
+    ]:
+        batch = randomization_test_batch(
+            vals, nb, statistic=stat, improvement="decrease", min_phase_length=4
+        )
         for i in range(0, 25, 6):
-            single = randomization_test(ab(vals[i], int(nb[i])), outcome="y", phase="ph",
-                                        session="t", statistic=stat, improvement="decrease",
-                                        min_phase_length=4)
+            single = randomization_test(
+                ab(vals[i], int(nb[i])),
+                outcome="y",
+                phase="ph",
+                session="t",
+                statistic=stat,
+                improvement="decrease",
+                min_phase_length=4,
+            )
             np.testing.assert_allclose(batch["statistic"][i], single.statistic, rtol=1e-12)
             assert batch["p_value"][i] == single.p_value
             assert batch["n_assignments"][i] == single.n_assignments
@@ -157,8 +187,9 @@ def test_batch_equals_single():
 
 def test_degenerate_constant_series_gives_nan_p():
     with pytest.warns(RehabStatsWarning, match="p-value is undefined"):
-        res = randomization_test(ab([5.0] * 12), outcome="y", phase="ph", session="t",
-                                 statistic="smd")
+        res = randomization_test(
+            ab([5.0] * 12), outcome="y", phase="ph", session="t", statistic="smd"
+        )
     assert np.isnan(res.statistic)
     assert np.isnan(res.p_value)
     # mean difference of a constant series is 0 everywhere: every assignment ties
@@ -167,14 +198,20 @@ def test_degenerate_constant_series_gives_nan_p():
 
 
 def test_one_observation_phases_allowed_with_min_length_one():
-    res = randomization_test(ab([1.0, 2, 3, 9], n_a=1), outcome="y", phase="ph",
-                             session="t", min_phase_length=1)
+    res = randomization_test(
+        ab([1.0, 2, 3, 9], n_a=1), outcome="y", phase="ph", session="t", min_phase_length=1
+    )
     assert res.n_assignments == 3
     # slope of a one-observation phase is undefined: p is NaN, not an error
     with pytest.warns(RehabStatsWarning, match="p-value is undefined"):
-        res = randomization_test(ab([1.0, 2, 3, 9], n_a=1), outcome="y", phase="ph",
-                                 session="t", min_phase_length=1,
-                                 statistic="slope_difference")
+        res = randomization_test(
+            ab([1.0, 2, 3, 9], n_a=1),
+            outcome="y",
+            phase="ph",
+            session="t",
+            min_phase_length=1,
+            statistic="slope_difference",
+        )
     assert np.isnan(res.p_value)
 
 
@@ -213,8 +250,7 @@ def test_bad_designs():
         randomization_test(only_a, outcome="y", phase="ph", session="t", case="case")
     abab = pd.DataFrame({"t": range(16), "ph": list("AAAABBBBAAAABBBB"), "y": range(16)})
     with pytest.raises(DesignError, match="slope_difference"):
-        randomization_test(abab, outcome="y", phase="ph", session="t",
-                           statistic="slope_difference")
+        randomization_test(abab, outcome="y", phase="ph", session="t", statistic="slope_difference")
     with pytest.raises(DataError, match="outcome"):
         randomization_test(ab(), outcome="nope", phase="ph", session="t")
 
@@ -259,12 +295,18 @@ def test_benchmark_smoke():
 def test_start_windows_per_case():
     df = mbd()
     # scan's startpoints = positions 6..10 for every case equals sessions 6..10 here
-    win = randomization_test(df, outcome="y", phase="ph", session="t", case="case",
-                             start_sessions={"P": range(4, 9), "Q": range(7, 12),
-                                             "R": range(10, 15)})
+    win = randomization_test(
+        df,
+        outcome="y",
+        phase="ph",
+        session="t",
+        case="case",
+        start_sessions={"P": range(4, 9), "Q": range(7, 12), "R": range(10, 15)},
+    )
     assert win.n_possible == 125
-    lim = randomization_test(df, outcome="y", phase="ph", session="t", case="case",
-                             min_phase_length=3)
+    lim = randomization_test(
+        df, outcome="y", phase="ph", session="t", case="case", min_phase_length=3
+    )
     np.testing.assert_allclose(win.statistic, lim.statistic, rtol=1e-12)
     # brute force over the 5 x 5 x 5 windows
     tabs = []
@@ -273,12 +315,14 @@ def test_start_windows_per_case():
         tabs.append([g.y[g.t >= s].mean() - g.y[g.t < s].mean() for s in range(lo, lo + 5)])
     grid = np.add.outer(np.add.outer(tabs[0], tabs[1]), tabs[2]).ravel() / 3
     np.testing.assert_allclose(np.sort(win.distribution), np.sort(grid), rtol=1e-12)
-    same = randomization_test(ab(), outcome="y", phase="ph", session="t",
-                              start_sessions=[5, 6, 7, 8])
+    same = randomization_test(
+        ab(), outcome="y", phase="ph", session="t", start_sessions=[5, 6, 7, 8]
+    )
     assert same.n_possible == 4
     with pytest.raises(DataError, match="case 'Z'"):
-        randomization_test(df, outcome="y", phase="ph", session="t", case="case",
-                           start_sessions={"Z": [5]})
+        randomization_test(
+            df, outcome="y", phase="ph", session="t", case="case", start_sessions={"Z": [5]}
+        )
     with pytest.raises(DesignError, match="not sessions"):
         randomization_test(ab(), outcome="y", phase="ph", session="t", start_sessions=[1, 99])
     with pytest.raises(DataError, match="session numbers"):
@@ -286,6 +330,14 @@ def test_start_windows_per_case():
 
 
 def test_progress_bar_runs(capsys):
-    res = randomization_test(mbd(), outcome="y", phase="ph", session="t", case="case",
-                             n_samples=1000, rng=2, progress=True)
+    res = randomization_test(
+        mbd(),
+        outcome="y",
+        phase="ph",
+        session="t",
+        case="case",
+        n_samples=1000,
+        rng=2,
+        progress=True,
+    )
     assert res.n_assignments == 1000

@@ -43,15 +43,40 @@ from ._reference_records import REF_DIR, cases, close, records, split_phases
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Tau-U table. undefined:rehabstats.errors.RehabStatsWarning"),
     pytest.mark.filterwarnings("ignore:.*is not finite:rehabstats.errors.RehabStatsWarning"),
-    pytest.mark.filterwarnings("ignore:combine_tau_u. .*no finite Fisher z"
-                               ":rehabstats.errors.RehabStatsWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:combine_tau_u. .*no finite Fisher z:rehabstats.errors.RehabStatsWarning"
+    ),
 ]
 
-FUNCTIONS = ("nap", "pnd", "pem", "pand", "ird", "smd", "tau_u", "corrected_tau", "overlap",
-             "describe")
-TAU_COLS = {"pairs": "pairs", "pos": "pos", "neg": "neg", "ties": "ties", "S": "S", "D": "D",
-            "Tau": "Tau", "CI lower": "ci_low", "CI upper": "ci_high", "SD_S": "SD_S",
-            "VAR_S": "VAR_S", "SE_Tau": "SE_Tau", "Z": "Z", "p": "p", "n": "n"}
+FUNCTIONS = (
+    "nap",
+    "pnd",
+    "pem",
+    "pand",
+    "ird",
+    "smd",
+    "tau_u",
+    "corrected_tau",
+    "overlap",
+    "describe",
+)
+TAU_COLS = {
+    "pairs": "pairs",
+    "pos": "pos",
+    "neg": "neg",
+    "ties": "ties",
+    "S": "S",
+    "D": "D",
+    "Tau": "Tau",
+    "CI lower": "ci_low",
+    "CI upper": "ci_high",
+    "SD_S": "SD_S",
+    "VAR_S": "VAR_S",
+    "SE_Tau": "SE_Tau",
+    "Z": "Z",
+    "p": "p",
+    "n": "n",
+}
 
 
 def _close(got: Any, want: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
@@ -59,7 +84,9 @@ def _close(got: Any, want: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool
 
 
 @lru_cache(maxsize=4096)
-def _table(a: tuple[float, ...], b: tuple[float, ...], kw: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+def _table(
+    a: tuple[float, ...], b: tuple[float, ...], kw: tuple[tuple[str, Any], ...]
+) -> pd.DataFrame:
     """Memoised :func:`sced.tau_u_table` (meta-analysis records reuse the case tables)."""
     return sced.tau_u_table(list(a), list(b), **dict(kw))
 
@@ -72,9 +99,13 @@ def _smd(a: list[float], b: list[float], **kw: Any) -> float:
 
 
 def _tau_kw(args: dict[str, Any]) -> dict[str, Any]:
-    return {"method": args["method"], "tau_method": args["tau_method"],
-            "continuity_correction": args["continuity_correction"], "ci": args["ci"],
-            "ci_method": args["ci_method"]}
+    return {
+        "method": args["method"],
+        "tau_method": args["tau_method"],
+        "continuity_correction": args["continuity_correction"],
+        "ci": args["ci"],
+        "ci_method": args["ci_method"],
+    }
 
 
 def _cmp_table(tab: pd.DataFrame, want: list[dict[str, Any]], rid: str) -> list[str]:
@@ -94,10 +125,17 @@ def _sessions(inp: dict[str, Any]) -> tuple[list[float], list[float], list[float
     k = 1
     while k < len(ph) and ph[k] == ph[0]:
         k += 1
-    rows = [(t, y, i < k) for i, (t, y) in enumerate(zip(inp["session"], inp["outcome"],
-                                                           strict=True)) if y is not None]
-    return ([y for _, y, is_a in rows if is_a], [y for _, y, is_a in rows if not is_a],
-            [t for t, _, is_a in rows if is_a], [t for t, _, is_a in rows if not is_a])
+    rows = [
+        (t, y, i < k)
+        for i, (t, y) in enumerate(zip(inp["session"], inp["outcome"], strict=True))
+        if y is not None
+    ]
+    return (
+        [y for _, y, is_a in rows if is_a],
+        [y for _, y, is_a in rows if not is_a],
+        [t for t, _, is_a in rows if is_a],
+        [t for t, _, is_a in rows if not is_a],
+    )
 
 
 def _corrected(inp: dict[str, Any], **kw: Any) -> Any:
@@ -115,26 +153,47 @@ def _check(fn: str, rec: dict[str, Any]) -> list[str]:
         tables, errs = [], []
         for c in cases:
             idx = [i for i, x in enumerate(inp["case"]) if x == c]
-            a, b = split_phases({"phase": [inp["phase"][i] for i in idx],
-                                 "outcome": [inp["outcome"][i] for i in idx]})
+            a, b = split_phases(
+                {
+                    "phase": [inp["phase"][i] for i in idx],
+                    "outcome": [inp["outcome"][i] for i in idx],
+                }
+            )
             tab = _table(tuple(a), tuple(b), tuple(_tau_kw(args).items()))
             tables.append(tab)
             errs += _cmp_table(tab, out["per_case_tables"][c], f"{rid} [{c}]")
         meta = sced.combine_tau_u(tables, weights=args["meta_weight_method"], ci=args["ci"])
         for got, row in zip(meta.to_dict("records"), out["overall"], strict=True):
-            for key, col in (("Tau_U", "tau_u"), ("se", "se"), ("CI lower", "ci_low"),
-                             ("CI upper", "ci_high"), ("z", "z"), ("p", "p")):
+            for key, col in (
+                ("Tau_U", "tau_u"),
+                ("se", "se"),
+                ("CI lower", "ci_low"),
+                ("CI upper", "ci_high"),
+                ("z", "z"),
+                ("p", "p"),
+            ):
                 if not _close(got[col], row[key]):
-                    errs.append(f"{rid}: overall {row['Model']} {key} = {got[col]!r}, "
-                                f"scan {row[key]!r}")
+                    errs.append(
+                        f"{rid}: overall {row['Model']} {key} = {got[col]!r}, scan {row[key]!r}"
+                    )
         return errs
     if fn == "corrected_tau":
-        res = _corrected(rec["input"], alpha=args["alpha"],
-                         continuity_correction=args["continuity"],
-                         tau_method=args["tau_method"], repeated=args["repeated"])
-        pairs += [("tau", res.estimate, out["tau"]), ("p", res.details["p"], out["p"]),
-                  ("correction_applied", float(res.details["correction_applied"]),
-                   float(out["correction_applied"]))]
+        res = _corrected(
+            rec["input"],
+            alpha=args["alpha"],
+            continuity_correction=args["continuity"],
+            tau_method=args["tau_method"],
+            repeated=args["repeated"],
+        )
+        pairs += [
+            ("tau", res.estimate, out["tau"]),
+            ("p", res.details["p"], out["p"]),
+            (
+                "correction_applied",
+                float(res.details["correction_applied"]),
+                float(out["correction_applied"]),
+            ),
+        ]
         for got, row in zip(res.details["table"].to_dict("records"), out["table"], strict=True):
             pairs += [(f"{row['Model']} {k}", got[k], row[k]) for k in ("tau", "z", "p")]
     elif fn == "describe":
@@ -153,8 +212,14 @@ def _check(fn: str, rec: dict[str, Any]) -> list[str]:
         assert len(labels) == len(d.phases), rid
         for run, lab in enumerate(labels):
             row = d.phases.iloc[run]
-            for key, col in (("m", "mean"), ("md", "median"), ("sd", "sd"), ("min", "min"),
-                             ("max", "max"), ("trend", "trend")):
+            for key, col in (
+                ("m", "mean"),
+                ("md", "median"),
+                ("sd", "sd"),
+                ("min", "min"),
+                ("max", "max"),
+                ("trend", "trend"),
+            ):
                 pairs.append((f"{key}.{lab}", row[col], out[f"{key}.{lab}"]))
             pairs.append((f"mad.{lab}", row["mad"], out[f"mad.{lab}"]))
             pairs.append((f"n.{lab}", row["n"] + out[f"mis.{lab}"], out[f"n.{lab}"]))
@@ -165,13 +230,15 @@ def _check(fn: str, rec: dict[str, Any]) -> list[str]:
             oa, ob = (a, b) if imp == "increase" else ([-v for v in a], [-v for v in b])
             pos = sum(y > x for x in oa for y in ob)
             ties = sum(y == x for x in oa for y in ob)
-            pairs += [("NAP", 100 * res.estimate, out["NAP"]),
-                      ("NAP Rescaled", 100 * (2 * res.estimate - 1), out["NAP Rescaled"]),
-                      ("Pairs", res.n_x * res.n_y, out["Pairs"]),
-                      ("Positives", pos, out["Positives"]), ("Ties", ties, out["Ties"]),
-                      ("Non-overlaps", pos + 0.5 * ties, out["Non-overlaps"]),
-                      ("NAP = (pos + ties/2)/pairs", (pos + 0.5 * ties) / len(a) / len(b),
-                       res.estimate)]
+            pairs += [
+                ("NAP", 100 * res.estimate, out["NAP"]),
+                ("NAP Rescaled", 100 * (2 * res.estimate - 1), out["NAP Rescaled"]),
+                ("Pairs", res.n_x * res.n_y, out["Pairs"]),
+                ("Positives", pos, out["Positives"]),
+                ("Ties", ties, out["Ties"]),
+                ("Non-overlaps", pos + 0.5 * ties, out["Non-overlaps"]),
+                ("NAP = (pos + ties/2)/pairs", (pos + 0.5 * ties) / len(a) / len(b), res.estimate),
+            ]
         elif fn == "pnd":
             pairs.append(("PND", 100 * sced.pnd(a, b, improvement=imp).estimate, out["PND"]))
         elif fn == "pem":
@@ -188,24 +255,37 @@ def _check(fn: str, rec: dict[str, Any]) -> list[str]:
                 # R's fisher.test finds the conditional MLE odds ratio with uniroot on
                 # (0, 1) for t or 1/t (absolute tolerance ~1.2e-4 there, so relative
                 # error grows with the ratio): compare to 5e-3 relative
-                if not _close(res.details["fisher_odds_ratio"], out["fisher_odds_ratio"],
-                              rtol=5e-3):
-                    pairs.append(("fisher_odds_ratio", res.details["fisher_odds_ratio"],
-                                  out["fisher_odds_ratio"]))
+                if not _close(
+                    res.details["fisher_odds_ratio"], out["fisher_odds_ratio"], rtol=5e-3
+                ):
+                    pairs.append(
+                        (
+                            "fisher_odds_ratio",
+                            res.details["fisher_odds_ratio"],
+                            out["fisher_odds_ratio"],
+                        )
+                    )
                 counts = res.details["matrix_counts"]
                 for r_i, lab in enumerate(("A", "B")):
                     for c_i in range(2):
-                        pairs.append((f"matrix {lab}{c_i}", counts[r_i, c_i],
-                                      out["matrix_counts"][lab][c_i]))
+                        pairs.append(
+                            (f"matrix {lab}{c_i}", counts[r_i, c_i], out["matrix_counts"][lab][c_i])
+                        )
         elif fn == "ird":
             pairs.append(("ird", sced.ird(a, b, improvement=imp).estimate, out["ird"]))
         elif fn == "smd":
             pairs += [
                 ("Glass' delta", _smd(a, b, bias_correct=False), out["Glass' delta"]),
-                ("Hedges' g", _smd(a, b, standardizer="pooled", bias_correct=False),
-                 out["Hedges' g"]),
-                ("Hedges' g correction", _smd(a, b, standardizer="pooled"),
-                 out["Hedges' g correction"]),
+                (
+                    "Hedges' g",
+                    _smd(a, b, standardizer="pooled", bias_correct=False),
+                    out["Hedges' g"],
+                ),
+                (
+                    "Hedges' g correction",
+                    _smd(a, b, standardizer="pooled"),
+                    out["Hedges' g correction"],
+                ),
             ]
         elif fn == "tau_u":
             tab = _table(tuple(a), tuple(b), tuple(_tau_kw(args).items()))
@@ -213,8 +293,13 @@ def _check(fn: str, rec: dict[str, Any]) -> list[str]:
         elif fn == "overlap":
             complete = _table(tuple(a), tuple(b), ())
             inp = rec["input"]
-            ab = pd.DataFrame({"t": inp["session"], "ph": inp["phase"],
-                               "y": pd.to_numeric(pd.Series(inp["outcome"], dtype=object))})
+            ab = pd.DataFrame(
+                {
+                    "t": inp["session"],
+                    "ph": inp["phase"],
+                    "y": pd.to_numeric(pd.Series(inp["outcome"], dtype=object)),
+                }
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RehabStatsWarning)  # missing outcomes
                 desc = sced.describe(ab, outcome="y", phase="ph", session="t")
@@ -223,10 +308,16 @@ def _check(fn: str, rec: dict[str, Any]) -> list[str]:
                 ("PND", 100 * sced.pnd(a, b, improvement=imp).estimate, out["PND"]),
                 ("PEM", 100 * sced.pem(a, b, improvement=imp).details["pem_strict"], out["PEM"]),
                 ("NAP", 100 * sced.nap(a, b, improvement=imp).estimate, out["NAP"]),
-                ("NAP rescaled", 100 * sced.tau(a, b, improvement=imp).estimate,
-                 out["NAP rescaled"]),
-                ("PAND", 100 * sced.pand(a, b, improvement=imp, method="sort").estimate,
-                 out["PAND"]),
+                (
+                    "NAP rescaled",
+                    100 * sced.tau(a, b, improvement=imp).estimate,
+                    out["NAP rescaled"],
+                ),
+                (
+                    "PAND",
+                    100 * sced.pand(a, b, improvement=imp, method="sort").estimate,
+                    out["PAND"],
+                ),
                 ("IRD", sced.ird(a, b, improvement=imp).estimate, out["IRD"]),
                 ("Tau_U(A)", complete.loc[3, "Tau"], out["Tau_U(A)"]),
                 ("Tau_U(BA)", complete.loc[5, "Tau"], out["Tau_U(BA)"]),
@@ -236,8 +327,11 @@ def _check(fn: str, rec: dict[str, Any]) -> list[str]:
                 ("SMD", _smd(a, b, bias_correct=False), out["SMD"]),
                 ("Hedges_g", _smd(a, b, standardizer="pooled"), out["Hedges_g"]),
             ]
-    return [f"{rid}: {name} = {got!r}, scan {want!r}" for name, got, want in pairs
-            if not _close(got, want)]
+    return [
+        f"{rid}: {name} = {got!r}, scan {want!r}"
+        for name, got, want in pairs
+        if not _close(got, want)
+    ]
 
 
 class _nullcontext:

@@ -55,9 +55,16 @@ def _run(rec):
         # few admissible assignments / missing values are announced; not under test here
         warnings.simplefilter("ignore")
         return randomization_test(
-            df, outcome="y", phase="ph", session="t", case=case, statistic=stat,
-            improvement=imp, min_phase_length=args["limit"],
-            n_samples=None if args["complete"] else args["number"], rng=20240601,
+            df,
+            outcome="y",
+            phase="ph",
+            session="t",
+            case=case,
+            statistic=stat,
+            improvement=imp,
+            min_phase_length=args["limit"],
+            n_samples=None if args["complete"] else args["number"],
+            rng=20240601,
         ), stat
 
 
@@ -67,8 +74,13 @@ def test_rand_test_matches_scan(path, validation_dir):
         res, stat = _run(rec)
         out = rec["output"]
         scale = 100.0 if stat == "nap" else 1.0  # scan reports NAP in percent
-        np.testing.assert_allclose(res.statistic * scale, out["observed_statistic"], rtol=1e-10,
-                                   atol=1e-12, err_msg=rec["record_id"])
+        np.testing.assert_allclose(
+            res.statistic * scale,
+            out["observed_statistic"],
+            rtol=1e-10,
+            atol=1e-12,
+            err_msg=rec["record_id"],
+        )
         if rec["stochastic"]:
             # Monte Carlo: same sample size, p within 4 binomial standard errors
             assert res.n_assignments == out["number"], rec["record_id"]
@@ -80,9 +92,13 @@ def test_rand_test_matches_scan(path, validation_dir):
         assert res.n_assignments == out["number"] == out["possible_combinations"]
         assert res.p_value == out["p_value"], rec["record_id"]  # exact
         if "distribution" in out:
-            np.testing.assert_allclose(np.sort(res.distribution * scale),
-                                       np.sort(out["distribution"]), rtol=1e-10, atol=1e-12,
-                                       err_msg=rec["record_id"])
+            np.testing.assert_allclose(
+                np.sort(res.distribution * scale),
+                np.sort(out["distribution"]),
+                rtol=1e-10,
+                atol=1e-12,
+                err_msg=rec["record_id"],
+            )
 
 
 def test_reference_record_count(validation_dir):

@@ -34,15 +34,21 @@ def _records(path, function):
 
 
 def _frame(inp):
-    df = pd.DataFrame({"t": inp["session"], "ph": inp["phase_passed_to_scan"],
-                       "y": [np.nan if v is None else v for v in inp["outcome"]]})
+    df = pd.DataFrame(
+        {
+            "t": inp["session"],
+            "ph": inp["phase_passed_to_scan"],
+            "y": [np.nan if v is None else v for v in inp["outcome"]],
+        }
+    )
     if "case" in inp:
         df["c"] = inp["case"]
     return df
 
 
-def _compare(table, ref_rows, rtol, rid, columns=("estimate", "se", "t", "p"), abs_frac=1e-9,
-             p_rtol=None):
+def _compare(
+    table, ref_rows, rtol, rid, columns=("estimate", "se", "t", "p"), abs_frac=1e-9, p_rtol=None
+):
     table = table.set_index("scan_term")
     ref = pd.DataFrame(ref_rows).set_index("term").replace({"NaN": np.nan})
     assert list(table.index) == list(ref.index), rid
@@ -71,16 +77,23 @@ def test_plm_matches_scan(path, validation_dir):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # missing-value and exact-fit notices
             if n_obs <= len(out["coefficients"]) and args["AR"] == 0:
-                res = piecewise_regression(df, outcome="y", phase="ph", session="t",
-                                           model=args["model"])
+                res = piecewise_regression(
+                    df, outcome="y", phase="ph", session="t", model=args["model"]
+                )
                 # saturated: estimates exact, se/t/p undefined (NaN) as in R
-                _compare(res.coefficients, out["coefficients"], 1e-8, rec["record_id"],
-                         columns=("estimate",))
+                _compare(
+                    res.coefficients,
+                    out["coefficients"],
+                    1e-8,
+                    rec["record_id"],
+                    columns=("estimate",),
+                )
                 assert res.coefficients["se"].isna().all()
                 checked += 1
                 continue
-            res = piecewise_regression(df, outcome="y", phase="ph", session="t",
-                                       model=args["model"], ar=args["AR"])
+            res = piecewise_regression(
+                df, outcome="y", phase="ph", session="t", model=args["model"], ar=args["AR"]
+            )
         if args["AR"] == 0:
             _compare(res.coefficients, out["coefficients"], 1e-8, rec["record_id"])
             fit = res.fit.iloc[0]
@@ -88,15 +101,19 @@ def test_plm_matches_scan(path, validation_dir):
             np.testing.assert_allclose(fit["f_df2"], out["df_residual"], rtol=0)
             if out.get("F_test"):
                 ft = out["F_test"]
-                np.testing.assert_allclose([fit["r2"], fit["r2_adj"], fit["f"], fit["f_p"]],
-                                           [ft["R2"], ft["R2.adj"], ft["F"], ft["p"]],
-                                           rtol=1e-8, err_msg=rec["record_id"])
+                np.testing.assert_allclose(
+                    [fit["r2"], fit["r2_adj"], fit["f"], fit["f_p"]],
+                    [ft["R2"], ft["R2.adj"], ft["F"], ft["p"]],
+                    rtol=1e-8,
+                    err_msg=rec["record_id"],
+                )
         else:
             _compare(res.coefficients, out["coefficients"], 1e-4, rec["record_id"])
             fit = res.fit.iloc[0]
             np.testing.assert_allclose(fit["ar"], out["ar_coefficients"], rtol=1e-4, atol=1e-4)
-            np.testing.assert_allclose([fit["sigma"], fit["loglik"]],
-                                       [out["sigma"], out["logLik"]], rtol=1e-4)
+            np.testing.assert_allclose(
+                [fit["sigma"], fit["loglik"]], [out["sigma"], out["logLik"]], rtol=1e-4
+            )
         checked += 1
     assert checked > 0
 
@@ -142,13 +159,27 @@ def test_hplm_random_intercept_matches_scan(path, validation_dir):
         df = _frame(rec["input"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = multilevel(df, outcome="y", phase="ph", session="t", case="c",
-                             model=args["model"], method=args["method"])
+            res = multilevel(
+                df,
+                outcome="y",
+                phase="ph",
+                session="t",
+                case="c",
+                model=args["model"],
+                method=args["method"],
+            )
         ll = out["logLik"]
         assert res.loglik >= ll - 1e-6 * abs(ll), rec["record_id"]
         if abs(res.loglik - ll) <= 1e-8 * abs(ll):
-            _compare(res.coefficients, out["fixed"], 1e-3, rec["record_id"],
-                     columns=("estimate", "se", "df", "t", "p"), abs_frac=1e-4, p_rtol=5e-3)
+            _compare(
+                res.coefficients,
+                out["fixed"],
+                1e-3,
+                rec["record_id"],
+                columns=("estimate", "se", "df", "t", "p"),
+                abs_frac=1e-4,
+                p_rtol=5e-3,
+            )
             np.testing.assert_allclose(res.random["sd"].iloc[-1], out["residual_sd"], rtol=1e-3)
 
 
@@ -156,7 +187,6 @@ def test_bad_plm_input_from_reference_design():
     df = pd.DataFrame({"t": [1, 2, 3], "ph": ["A", "A", "A"], "y": [1.0, 2, 3]})
     with pytest.raises(DesignError, match="only phase 'A'"):
         piecewise_regression(df, outcome="y", phase="ph", session="t")
-
 
 
 # nlme::lme refits with nlminb (tests/reference/sced/hplm_random_slopes.R)
@@ -171,8 +201,9 @@ def _refits():
 def _same_optimum(res, ll, ref_fixed, ref_sd, rid):
     """Same logLik (1e-7): fixed effects and residual SD agree (rtol 1e-3:
     the likelihood is flat along the random-effects covariance, which is not compared)."""
-    _compare(res.coefficients, ref_fixed, 1e-3, rid, columns=("estimate", "se", "df", "t"),
-             abs_frac=1e-4)
+    _compare(
+        res.coefficients, ref_fixed, 1e-3, rid, columns=("estimate", "se", "df", "t"), abs_frac=1e-4
+    )
     np.testing.assert_allclose(res.random["sd"].iloc[-1], ref_sd, rtol=1e-3, err_msg=rid)
 
 
@@ -194,8 +225,16 @@ def test_hplm_random_slopes_against_scan_and_nlme(path, validation_dir):
         df = _frame(rec["input"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # boundary fits are announced
-            res = multilevel(df, outcome="y", phase="ph", session="t", case="c",
-                             model="W", method="ML", random_slopes=True)
+            res = multilevel(
+                df,
+                outcome="y",
+                phase="ph",
+                session="t",
+                case="c",
+                model="W",
+                method="ML",
+                random_slopes=True,
+            )
         rid = rec["record_id"]
         assert np.isfinite(res.loglik), rid
         assert len(res.random) == 5, rid
@@ -207,8 +246,9 @@ def test_hplm_random_slopes_against_scan_and_nlme(path, validation_dir):
                 continue  # the refit failed too
             assert res.n == out["n_obs"], rid
             ref = pd.DataFrame(out["fixed"])
-            np.testing.assert_array_equal(res.coefficients["df"], ref["df"].astype(float),
-                                          err_msg=rid)
+            np.testing.assert_array_equal(
+                res.coefficients["df"], ref["df"].astype(float), err_msg=rid
+            )
             ll = out["logLik"]
             assert res.loglik >= ll - 1e-9 * abs(ll), f"{rid}: below {who}'s logLik"
             if res.loglik - ll <= 1e-7:

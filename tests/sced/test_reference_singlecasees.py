@@ -22,8 +22,22 @@ from rehabstats.errors import RehabStatsError, RehabStatsWarning
 
 from ._reference_records import REF_DIR, cases, close, records, split_phases
 
-FUNCTIONS = ("NAP", "Tau", "Tau_U", "Tau_BC", "PND", "PEM", "PAND", "IRD", "SMD", "LRRd", "LRRi",
-             "LOR", "LRM", "PoGO")
+FUNCTIONS = (
+    "NAP",
+    "Tau",
+    "Tau_U",
+    "Tau_BC",
+    "PND",
+    "PEM",
+    "PAND",
+    "IRD",
+    "SMD",
+    "LRRd",
+    "LRRi",
+    "LOR",
+    "LRM",
+    "PoGO",
+)
 SE = {"unbiased": "unbiased", "Hanley": "hanley", "null": "null"}
 
 
@@ -33,32 +47,63 @@ def _compute(fn: str, a: list[float], b: list[float], args: dict[str, Any]) -> A
         f = sced.nap if fn == "NAP" else sced.tau
         return f(a, b, improvement=imp, ci=args["confidence"], se_method=SE[args["SE"]])
     if fn == "Tau_BC":
-        return sced.tau_bc(a, b, improvement=imp, ci=args["confidence"], se_method=SE[args["SE"]],
-                           kendall=args["Kendall"], pretest_trend=args["pretest_trend"])
+        return sced.tau_bc(
+            a,
+            b,
+            improvement=imp,
+            ci=args["confidence"],
+            se_method=SE[args["SE"]],
+            kendall=args["Kendall"],
+            pretest_trend=args["pretest_trend"],
+        )
     if fn in ("Tau_U", "PND", "PEM", "PAND", "IRD"):
-        f = {"Tau_U": sced.tau_u, "PND": sced.pnd, "PEM": sced.pem, "PAND": sced.pand,
-             "IRD": sced.ird}[fn]
+        f = {
+            "Tau_U": sced.tau_u,
+            "PND": sced.pnd,
+            "PEM": sced.pem,
+            "PAND": sced.pand,
+            "IRD": sced.ird,
+        }[fn]
         return f(a, b, improvement=imp)
     if fn == "SMD":
-        return sced.smd(a, b, improvement=imp, bias_correct=args["bias_correct"],
-                        standardizer={"baseline": "baseline", "pool": "pooled"}[args["std_dev"]],
-                        ci=args["confidence"])
+        return sced.smd(
+            a,
+            b,
+            improvement=imp,
+            bias_correct=args["bias_correct"],
+            standardizer={"baseline": "baseline", "pool": "pooled"}[args["std_dev"]],
+            ci=args["confidence"],
+        )
     if fn in ("LRRd", "LRRi"):
         f = sced.lrrd if fn == "LRRd" else sced.lrri
-        return f(a, b, improvement=imp, scale=args["scale"], intervals=args.get("intervals"),
-                 observation_length=args.get("observation_length"), d_const=args["D_const"],
-                 bias_correct=args["bias_correct"], ci=args["confidence"])
+        return f(
+            a,
+            b,
+            improvement=imp,
+            scale=args["scale"],
+            intervals=args.get("intervals"),
+            observation_length=args.get("observation_length"),
+            d_const=args["D_const"],
+            bias_correct=args["bias_correct"],
+            ci=args["confidence"],
+        )
     if fn == "LOR":
-        return sced.lor(a, b, improvement=imp, scale=args["scale"], intervals=args.get("intervals"),
-                        d_const=args["D_const"], bias_correct=args["bias_correct"],
-                        ci=args["confidence"])
+        return sced.lor(
+            a,
+            b,
+            improvement=imp,
+            scale=args["scale"],
+            intervals=args.get("intervals"),
+            d_const=args["D_const"],
+            bias_correct=args["bias_correct"],
+            ci=args["confidence"],
+        )
     if fn == "LRM":
-        return sced.lrm(a, b, improvement=imp, delta_method=args["delta_method"],
-                        ci=args["confidence"])
+        return sced.lrm(
+            a, b, improvement=imp, delta_method=args["delta_method"], ci=args["confidence"]
+        )
     assert fn == "PoGO"
     return sced.pogo(a, b, goal=args["goal"], improvement=imp, ci=args["confidence"])
-
-
 
 
 def _checks(fn: str, res: Any, out: dict[str, Any], args: dict[str, Any]) -> list[tuple]:
@@ -66,9 +111,11 @@ def _checks(fn: str, res: Any, out: dict[str, Any], args: dict[str, Any]) -> lis
     if fn in ("LRRd", "LRRi") and args.get("pct_change"):
         pct = out[f"Pct_Change_{fn[-1]}"]
         out = out[fn]
-        extra = [("pct_change", res.details["pct_change"], pct["Est"], 1e-10, 1e-12),
-                 ("pct_ci_low", res.details["pct_change_ci_low"], pct["CI_lower"], 1e-9, 1e-12),
-                 ("pct_ci_high", res.details["pct_change_ci_high"], pct["CI_upper"], 1e-9, 1e-12)]
+        extra = [
+            ("pct_change", res.details["pct_change"], pct["Est"], 1e-10, 1e-12),
+            ("pct_ci_low", res.details["pct_change_ci_low"], pct["CI_lower"], 1e-9, 1e-12),
+            ("pct_ci_high", res.details["pct_change_ci_high"], pct["CI_upper"], 1e-9, 1e-12),
+        ]
     else:
         extra = []
     rtol = 1e-6 if (fn == "Tau_BC" and args.get("Kendall")) else 1e-10
@@ -80,14 +127,19 @@ def _checks(fn: str, res: Any, out: dict[str, Any], args: dict[str, Any]) -> lis
         ci_r, ci_a = (0.0, 2e-4) if uniroot else (max(rtol, 1e-9), 1e-12)
         if fn == "Tau_BC" and args.get("Kendall"):
             ci_r, ci_a = 1e-6, 1e-6  # est +/- z SE from a single-precision tau
-        checks += [("CI_lower", res.ci_low, out["CI_lower"], ci_r, ci_a),
-                   ("CI_upper", res.ci_high, out["CI_upper"], ci_r, ci_a)]
+        checks += [
+            ("CI_lower", res.ci_low, out["CI_lower"], ci_r, ci_a),
+            ("CI_upper", res.ci_high, out["CI_upper"], ci_r, ci_a),
+        ]
     if fn == "Tau_BC":
-        checks += [("slope", res.details["slope"], out["slope"], 1e-10, 1e-12),
-                   ("intercept", res.details["intercept"], out["intercept"], 1e-10, 1e-10)]
+        checks += [
+            ("slope", res.details["slope"], out["slope"], 1e-10, 1e-12),
+            ("intercept", res.details["intercept"], out["intercept"], 1e-10, 1e-10),
+        ]
         if "pval_slope_A" in out:
-            checks.append(("pval_slope_A", res.details["pval_slope_a"], out["pval_slope_A"],
-                           1e-6, 1e-7))
+            checks.append(
+                ("pval_slope_A", res.details["pval_slope_a"], out["pval_slope_A"], 1e-6, 1e-7)
+            )
     if fn in ("NAP",) and "trunc" in out:
         checks.append(("trunc", res.details["trunc"], out["trunc"], 1e-12, 0.0))
     return checks + extra
@@ -96,8 +148,9 @@ def _checks(fn: str, res: Any, out: dict[str, Any], args: dict[str, Any]) -> lis
 @pytest.mark.parametrize(("dataset", "function"), cases("SingleCaseES", FUNCTIONS))
 def test_singlecasees_records(dataset: str, function: str) -> None:
     assert REF_DIR.is_dir(), "vendored validation sets missing"
-    recs = [r for r in records(dataset)
-            if r["package"] == "SingleCaseES" and r["function"] == function]
+    recs = [
+        r for r in records(dataset) if r["package"] == "SingleCaseES" and r["function"] == function
+    ]
     assert recs
     failures = []
     for rec in recs:
@@ -111,8 +164,11 @@ def test_singlecasees_records(dataset: str, function: str) -> None:
             warnings.simplefilter("always", RehabStatsWarning)
             res = _compute(function, a, b, args)
         # rs.sced announces non-finite results that R returns silently (issue 7)
-        ours = [w for w in caught if issubclass(w.category, RehabStatsWarning)
-                and "is not finite" not in str(w.message)]
+        ours = [
+            w
+            for w in caught
+            if issubclass(w.category, RehabStatsWarning) and "is not finite" not in str(w.message)
+        ]
         if ours and not rec["warnings"]:
             failures.append(f"{rec['record_id']}: unexpected warning {ours[0].message}")
         for name, got, want, rtol, atol in _checks(function, res, rec["output"], args):

@@ -29,8 +29,16 @@ def test_rows_name_the_public_functions_and_groups() -> None:
         assert getattr(sced, name) is row.function
         assert name in _registry.GROUPS[row.group]
     assert sced.INDICES == {n: r.function for n, r in _registry.REGISTRY.items()}
-    assert _registry.GROUPS["nonoverlap"] == ("pnd", "pem", "pand", "ird", "nap", "tau",
-                                              "tau_u", "tau_bc")
+    assert _registry.GROUPS["nonoverlap"] == (
+        "pnd",
+        "pem",
+        "pand",
+        "ird",
+        "nap",
+        "tau",
+        "tau_u",
+        "tau_bc",
+    )
 
 
 def test_option_names_are_arguments_of_the_function_and_of_effect_sizes() -> None:
@@ -45,12 +53,10 @@ def test_option_names_are_arguments_of_the_function_and_of_effect_sizes() -> Non
 def _mean_shift(baseline, treatment, *, improvement="increase", axis=0):
     """A toy index: mean(B) - mean(A), in the direction of improvement."""
     if np.ndim(baseline) > 1:
-        return sced_batch("mean_shift", baseline, treatment, axis=axis,
-                          improvement=improvement)
+        return sced_batch("mean_shift", baseline, treatment, axis=axis, improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     est = (b.mean() - a.mean()) * (1 if improvement == "increase" else -1)
-    return make_result("mean_shift", est, n_baseline=a.size, n_treatment=b.size,
-                       n_omitted=omitted)
+    return make_result("mean_shift", est, n_baseline=a.size, n_treatment=b.size, n_omitted=omitted)
 
 
 CORE_CALLS: list[int] = []
@@ -66,11 +72,17 @@ def test_a_new_index_is_one_row(monkeypatch: pytest.MonkeyPatch) -> None:
     row = _registry.SCEDIndex(_mean_shift, "parametric", _mean_shift_batch)
     monkeypatch.setitem(_registry.REGISTRY, "mean_shift", row)
     monkeypatch.setitem(_registry.INDICES, "mean_shift", _mean_shift)
-    df = pd.DataFrame({"t": list(range(1, 10)) * 2, "c": ["x"] * 9 + ["y"] * 9,
-                       "ph": list("AAAABBBBB") * 2,
-                       "y": [2, 3, 5, 3, 4, 5, 5, 7, 6, 1, 1, 2, 2, 6, 7, 7, 8, 9]})
-    out = effect_sizes(df, outcome="y", phase="ph", session="t", case="c",
-                       indices=["mean_shift", "nap"])
+    df = pd.DataFrame(
+        {
+            "t": list(range(1, 10)) * 2,
+            "c": ["x"] * 9 + ["y"] * 9,
+            "ph": list("AAAABBBBB") * 2,
+            "y": [2, 3, 5, 3, 4, 5, 5, 7, 6, 1, 1, 2, 2, 6, 7, 7, 8, 9],
+        }
+    )
+    out = effect_sizes(
+        df, outcome="y", phase="ph", session="t", case="c", indices=["mean_shift", "nap"]
+    )
     assert CORE_CALLS == [2]  # both series (equal phase lengths) in one call of the core
     got = out[out["index"] == "mean_shift"]["estimate"].to_numpy()
     np.testing.assert_allclose(got, [5.4 - 3.25, 7.4 - 1.5], rtol=1e-12)

@@ -18,8 +18,9 @@ Y = [3.0, 4, 3, 5, 4, 5, 8, 9, 9, 10, 11, 11, 12, 12]
 
 
 def ab(y=Y, n_a=6, start=1):
-    return pd.DataFrame({"t": np.arange(start, start + len(y)), "ph": ["A"] * n_a
-                         + ["B"] * (len(y) - n_a), "y": y})
+    return pd.DataFrame(
+        {"t": np.arange(start, start + len(y)), "ph": ["A"] * n_a + ["B"] * (len(y) - n_a), "y": y}
+    )
 
 
 def test_ab_terms_and_ols_identity():
@@ -27,8 +28,18 @@ def test_ab_terms_and_ols_identity():
     assert isinstance(res, PiecewiseRegressionResult)
     tab = res.to_frame()
     assert tab["term"].tolist() == ["intercept", "trend", "level", "slope"]
-    assert list(tab.columns) == ["case", "term", "scan_term", "estimate", "se", "df", "t", "p",
-                                 "ci_low", "ci_high"]
+    assert list(tab.columns) == [
+        "case",
+        "term",
+        "scan_term",
+        "estimate",
+        "se",
+        "df",
+        "t",
+        "p",
+        "ci_low",
+        "ci_high",
+    ]
     t = np.arange(1.0, 15)
     d = (t > 6).astype(float)
     x = np.column_stack([np.ones(14), t, d, np.where(d > 0, t - 7, 0)])
@@ -45,27 +56,42 @@ def test_ab_terms_and_ols_identity():
 def test_models_differ_only_in_coding():
     w = piecewise_regression(ab(start=5), outcome="y", phase="ph", session="t", model="W")
     hm = piecewise_regression(ab(start=5), outcome="y", phase="ph", session="t", model="H-M")
-    bl = piecewise_regression(ab(start=5), outcome="y", phase="ph", session="t",
-                              model="B&L-B")
-    est = {m: r.to_frame().set_index("term")["estimate"] for m, r in
-           (("W", w), ("HM", hm), ("BL", bl))}
+    bl = piecewise_regression(ab(start=5), outcome="y", phase="ph", session="t", model="B&L-B")
+    est = {
+        m: r.to_frame().set_index("term")["estimate"] for m, r in (("W", w), ("HM", hm), ("BL", bl))
+    }
     # same trend and slope; the intercept moves with the time origin (W: first session = 0)
     np.testing.assert_allclose(est["W"]["trend"], est["HM"]["trend"], rtol=1e-10)
-    np.testing.assert_allclose(est["W"]["intercept"],
-                               est["HM"]["intercept"] + 5 * est["HM"]["trend"], rtol=1e-10)
+    np.testing.assert_allclose(
+        est["W"]["intercept"], est["HM"]["intercept"] + 5 * est["HM"]["trend"], rtol=1e-10
+    )
     # B&L-B: the level is the change one session before the phase starts
-    np.testing.assert_allclose(est["BL"]["level"], est["HM"]["level"] - est["HM"]["slope"],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        est["BL"]["level"], est["HM"]["level"] - est["HM"]["slope"], rtol=1e-10
+    )
     np.testing.assert_allclose(w.fit["r2"], bl.fit["r2"], rtol=1e-10)
 
 
 def test_multiphase_terms_with_repeated_labels():
-    df = pd.DataFrame({"t": range(1, 21), "ph": list("AAAAABBBBBAAAAABBBBB"),
-                       "y": np.r_[1:6, 8:13, 2:7, 9:14].astype(float)})
+    df = pd.DataFrame(
+        {
+            "t": range(1, 21),
+            "ph": list("AAAAABBBBBAAAAABBBBB"),
+            "y": np.r_[1:6, 8:13, 2:7, 9:14].astype(float),
+        }
+    )
     with pytest.warns(RehabStatsWarning, match="fits every observation"):  # exact lines
         tab = piecewise_regression(df, outcome="y", phase="ph", session="t").to_frame()
-    assert tab["term"].tolist() == ["intercept", "trend", "level_B1", "level_A2", "level_B2",
-                                    "slope_B1", "slope_A2", "slope_B2"]
+    assert tab["term"].tolist() == [
+        "intercept",
+        "trend",
+        "level_B1",
+        "level_A2",
+        "level_B2",
+        "slope_B1",
+        "slope_A2",
+        "slope_B2",
+    ]
     assert tab["scan_term"].tolist()[2:5] == ["phaseB1", "phaseA2", "phaseB2"]
 
 
@@ -74,8 +100,9 @@ def test_several_cases_fitted_separately():
     res = piecewise_regression(df, outcome="y", phase="ph", session="t", case="c")
     assert res.to_frame()["case"].tolist() == ["x"] * 4 + ["y"] * 4
     single = piecewise_regression(ab(), outcome="y", phase="ph", session="t")
-    np.testing.assert_allclose(res.to_frame()["estimate"][:4], single.to_frame()["estimate"],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        res.to_frame()["estimate"][:4], single.to_frame()["estimate"], rtol=1e-12
+    )
 
 
 def test_missing_outcome_keeps_time_origin():
@@ -110,14 +137,20 @@ def test_ar1_reduces_to_ols_likelihood_when_phi_zero_direction():
 
 def test_degenerate_designs():
     with pytest.warns(RehabStatsWarning, match="exact"):
-        res = piecewise_regression(ab([1.0, 2, 4, 5], n_a=2), outcome="y", phase="ph",
-                                   session="t")
+        res = piecewise_regression(ab([1.0, 2, 4, 5], n_a=2), outcome="y", phase="ph", session="t")
     assert res.to_frame()["se"].isna().all()
     with pytest.raises(DesignError, match="needs at least 4"):
         piecewise_regression(ab([1.0, 2, 4], n_a=2), outcome="y", phase="ph", session="t")
     with pytest.raises(DesignError, match="rank deficient"):
-        piecewise_regression(ab([1.0, 2, 3, 4, 7], n_a=4), outcome="y", phase="ph",
-                             session="t", level=True, slope=True, trend=True)
+        piecewise_regression(
+            ab([1.0, 2, 3, 4, 7], n_a=4),
+            outcome="y",
+            phase="ph",
+            session="t",
+            level=True,
+            slope=True,
+            trend=True,
+        )
     with pytest.raises(DesignError, match="only phase"):
         piecewise_regression(ab(n_a=14), outcome="y", phase="ph", session="t")
     with pytest.raises(DesignError, match="AR"):
@@ -147,8 +180,14 @@ def _mbd(seed=3, n_cases=4):
     for c in range(n_cases):
         start = 5 + 2 * c
         for t in range(1, 21):
-            rows.append((f"P{c}", t, "A" if t < start else "B",
-                         10 + c + 4 * (t >= start) + 0.2 * t + rng.normal()))
+            rows.append(
+                (
+                    f"P{c}",
+                    t,
+                    "A" if t < start else "B",
+                    10 + c + 4 * (t >= start) + 0.2 * t + rng.normal(),
+                )
+            )
     return pd.DataFrame(rows, columns=["case", "t", "ph", "y"])
 
 
@@ -168,8 +207,9 @@ def test_multilevel_basic_and_df():
     # end on the boundary, which is announced (ConvergenceWarning), not hidden
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        slopes = multilevel(df, outcome="y", phase="ph", session="t", case="case",
-                            random_slopes=True)
+        slopes = multilevel(
+            df, outcome="y", phase="ph", session="t", case="case", random_slopes=True
+        )
     assert len(slopes.random) == 5
     assert np.isfinite(slopes.loglik)
 
@@ -196,8 +236,7 @@ def test_multilevel_random_slopes_nests_random_intercept():
     ri = multilevel(df, outcome="y", phase="ph", session="t", case="case")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        rs = multilevel(df, outcome="y", phase="ph", session="t", case="case",
-                        random_slopes=True)
+        rs = multilevel(df, outcome="y", phase="ph", session="t", case="case", random_slopes=True)
     assert rs.loglik >= ri.loglik - 1e-8
     assert (rs.to_frame()["df"] == 80 - 4 - 3).all()
     assert (rs.random["variance"] >= 0).all()

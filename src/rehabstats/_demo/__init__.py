@@ -35,8 +35,9 @@ class DemoSection:
 
 def frame_to_html(frame: pd.DataFrame, caption: str | None = None) -> str:
     """Render a table for the report (numbers to 3 decimals, NaN as NA)."""
-    table = frame.to_html(index=False, na_rep="NA", float_format=format_number, border=0,
-                          classes="table")
+    table = frame.to_html(
+        index=False, na_rep="NA", float_format=format_number, border=0, classes="table"
+    )
     cap = f"<p class='caption'>{html.escape(caption)}</p>" if caption else ""
     return cap + table
 
@@ -51,8 +52,9 @@ img { max-width: 100%; }
 """
 
 
-def run_demo(out_dir: str | Path, sections: Sequence[str] = SECTIONS,
-             log: Callable[[str], None] = print) -> Path:
+def run_demo(
+    out_dir: str | Path, sections: Sequence[str] = SECTIONS, log: Callable[[str], None] = print
+) -> Path:
     """Run every available demo section and write ``index.html`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -67,9 +69,7 @@ def run_demo(out_dir: str | Path, sections: Sequence[str] = SECTIONS,
         section: DemoSection = module.run(out)
         log(f"{section.title}: wrote {', '.join(section.files) or 'no files'}")
         parts.append(section)
-    body = "\n".join(
-        f"<section><h2>{html.escape(p.title)}</h2>\n{p.html}</section>" for p in parts
-    )
+    body = "\n".join(f"<section><h2>{html.escape(p.title)}</h2>\n{p.html}</section>" for p in parts)
     page = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>rehabstats demo</title><style>{_CSS}</style></head><body>"

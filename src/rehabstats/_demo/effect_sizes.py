@@ -50,8 +50,7 @@ def _wide(trial: pd.DataFrame, outcome: str) -> pd.DataFrame:
 
 
 def _row(res: EffectSizeResult | BatchEffectSizeResult, **labels: object) -> dict[str, object]:
-    return {**labels, "measure": res.measure,
-            **{k: getattr(res, k) for k in _ES_COLUMNS}}
+    return {**labels, "measure": res.measure, **{k: getattr(res, k) for k in _ES_COLUMNS}}
 
 
 def between_arm_table(trial: pd.DataFrame) -> pd.DataFrame:
@@ -64,8 +63,13 @@ def between_arm_table(trial: pd.DataFrame) -> pd.DataFrame:
             n_omitted = len(wide) - len(complete)
             x = complete.loc[complete["arm"] == "cimt"]
             y = complete.loc[complete["arm"] == "control"]
-            labels = {"outcome": outcome, "improvement": measures.improvement(name),
-                      "visit": visit, "contrast": "cimt - control", "n_omitted": n_omitted}
+            labels = {
+                "outcome": outcome,
+                "improvement": measures.improvement(name),
+                "visit": visit,
+                "contrast": "cimt - control",
+                "n_omitted": n_omitted,
+            }
             for fn in (es.hedges_g, es.cohens_d, es.glass_delta):
                 rows.append(_row(fn(x[visit], y[visit]), **labels))
             rows.append(_row(es.ppc_smd(x["pre"], x[visit], y["pre"], y[visit]), **labels))
@@ -82,11 +86,19 @@ def within_arm_table(trial: pd.DataFrame) -> pd.DataFrame:
                 part = wide.loc[wide["arm"] == arm].dropna(subset=["pre", visit])
                 n_omitted = int((wide["arm"] == arm).sum()) - len(part)
                 for standardizer in ("pre", "change"):
-                    res = es.standardized_mean_change(part["pre"], part[visit],
-                                                      standardizer=standardizer)
-                    rows.append(_row(res, outcome=outcome,
-                                     improvement=measures.improvement(name), arm=arm,
-                                     visit=visit, n_omitted=n_omitted))
+                    res = es.standardized_mean_change(
+                        part["pre"], part[visit], standardizer=standardizer
+                    )
+                    rows.append(
+                        _row(
+                            res,
+                            outcome=outcome,
+                            improvement=measures.improvement(name),
+                            arm=arm,
+                            visit=visit,
+                            n_omitted=n_omitted,
+                        )
+                    )
     table = pd.DataFrame(rows)
     return table.drop(columns=["n_y"])
 
@@ -104,19 +116,39 @@ def mal_retest_sd_diff() -> float:
 def individual_change_table(trial: pd.DataFrame) -> pd.DataFrame:
     """MAL change at post per participant: RCI (Temkin SD_diff), MCID and MDC90 flags."""
     wide = _wide(trial, "mal_aou")
-    rc = change.reliable_change(wide["pre"], wide["post"], sd=None, reliability=None,
-                                denominator="sd_diff", sd_diff=mal_retest_sd_diff())
+    rc = change.reliable_change(
+        wide["pre"],
+        wide["post"],
+        sd=None,
+        reliability=None,
+        denominator="sd_diff",
+        sd_diff=mal_retest_sd_diff(),
+    )
     mcid = measures.threshold("mal_aou", statistic="mcid", population="chronic stroke")
     mdc90 = measures.threshold("mal_aou", statistic="mdc", level=0.90)
     table = rc.join(wide["arm"])
-    table["mcid_responder"] = change.responders(rc["change"], mcid=mcid.value,
-                                                measure="mal_aou").flags
-    table["mdc90_exceeded"] = change.responders(rc["change"], mcid=mdc90.value,
-                                                measure="mal_aou").flags
+    table["mcid_responder"] = change.responders(
+        rc["change"], mcid=mcid.value, measure="mal_aou"
+    ).flags
+    table["mdc90_exceeded"] = change.responders(
+        rc["change"], mcid=mdc90.value, measure="mal_aou"
+    ).flags
     table["category"] = table["category"].astype(str)
     table = table.reset_index().rename(columns={"index": "subject"})
-    return table[["subject", "arm", "pre", "post", "change", "rci", "reliable", "category",
-                  "mcid_responder", "mdc90_exceeded"]]
+    return table[
+        [
+            "subject",
+            "arm",
+            "pre",
+            "post",
+            "change",
+            "rci",
+            "reliable",
+            "category",
+            "mcid_responder",
+            "mdc90_exceeded",
+        ]
+    ]
 
 
 def responder_table(individual: pd.DataFrame) -> pd.DataFrame:
@@ -126,20 +158,40 @@ def responder_table(individual: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for arm in ("cimt", "control"):
         part = individual.loc[individual["arm"] == arm, "change"]
-        for label, rec in (("MCID (van der Lee 2001, unverified)", mcid),
-                           ("MDC90 (Chen 2012)", mdc90)):
+        for label, rec in (
+            ("MCID (van der Lee 2001, unverified)", mcid),
+            ("MDC90 (Chen 2012)", mdc90),
+        ):
             res = change.responders(part, mcid=rec.value, measure="mal_aou")
-            rows.append({"arm": arm, "threshold": label, "value": rec.value,
-                         "n_responders": res.n_responders, "n": res.n,
-                         "proportion": res.proportion, "ci_low": res.ci_low,
-                         "ci_high": res.ci_high, "ci_method": res.ci_method})
+            rows.append(
+                {
+                    "arm": arm,
+                    "threshold": label,
+                    "value": rec.value,
+                    "n_responders": res.n_responders,
+                    "n": res.n,
+                    "proportion": res.proportion,
+                    "ci_low": res.ci_low,
+                    "ci_high": res.ci_high,
+                    "ci_method": res.ci_method,
+                }
+            )
         # reliable improvers: a 0/1 indicator against a threshold of 1 gives their share
-        improved = (individual.loc[individual["arm"] == arm, "category"] == "improved")
+        improved = individual.loc[individual["arm"] == arm, "category"] == "improved"
         res = change.responders(improved.astype(float), mcid=1.0)
-        rows.append({"arm": arm, "threshold": "reliable improvement (RCI > 1.96)",
-                     "value": float("nan"), "n_responders": res.n_responders, "n": res.n,
-                     "proportion": res.proportion, "ci_low": res.ci_low,
-                     "ci_high": res.ci_high, "ci_method": res.ci_method})
+        rows.append(
+            {
+                "arm": arm,
+                "threshold": "reliable improvement (RCI > 1.96)",
+                "value": float("nan"),
+                "n_responders": res.n_responders,
+                "n": res.n,
+                "proportion": res.proportion,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "ci_method": res.ci_method,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -153,11 +205,13 @@ def run(out_dir: Path) -> DemoSection:
             between_arm_table(trial),
             "Between arms (CIMT - control), observed cases; Hedges g, Cohen d and Glass "
             "delta on the visit's scores, Morris d_ppc2 on the change from pre. For "
-            "wmft_time lower is better, so negative values favour CIMT."),
+            "wmft_time lower is better, so negative values favour CIMT.",
+        ),
         "effect_sizes_within_arm.csv": (
             within_arm_table(trial),
             "Within arms: standardized mean change from pre (smc_pre: SD of pre, "
-            "Hedges-corrected; smc_change: d_z)."),
+            "Hedges-corrected; smc_change: d_z).",
+        ),
     }
     individual = individual_change_table(trial)
     tables["individual_change.csv"] = (
@@ -166,13 +220,21 @@ def run(out_dir: Path) -> DemoSection:
         f"differences {mal_retest_sd_diff():.3f} implied by the limits of agreement of van "
         f"der Lee 2004 (chronic stroke); MCID 0.5 (van der Lee 2001, unverified) and MDC90 "
         f"0.84 (Chen 2012, EXCITE) from rehabstats.measures. These are stroke values "
-        f"applied to an MS sample.")
-    tables["responders.csv"] = (responder_table(individual),
-                                "Responder proportions at post with Wilson 95% CIs.")
-    parts = ["<p>Data: <code>rehabstats.datasets.load('cimt_ms')</code>, a "
-             "<strong>simulated</strong> 10 + 10 trial shaped like Mark et al. (2018).</p>"]
+        f"applied to an MS sample.",
+    )
+    tables["responders.csv"] = (
+        responder_table(individual),
+        "Responder proportions at post with Wilson 95% CIs.",
+    )
+    parts = [
+        "<p>Data: <code>rehabstats.datasets.load('cimt_ms')</code>, a "
+        "<strong>simulated</strong> 10 + 10 trial shaped like Mark et al. (2018).</p>"
+    ]
     for filename, (frame, caption) in tables.items():
         frame.to_csv(out / filename, index=False)
         parts.append(frame_to_html(frame, caption=f"{caption} [{filename}]"))
-    return DemoSection(title="Effect sizes and individual change (CIMT in MS, simulated)",
-                       html="\n".join(parts), files=tuple(tables))
+    return DemoSection(
+        title="Effect sizes and individual change (CIMT in MS, simulated)",
+        html="\n".join(parts),
+        files=tuple(tables),
+    )

@@ -37,14 +37,23 @@ N_SIMS = 200
 
 
 def _plan() -> tuple[ParallelTrial, ParallelTrial]:
-    pilot = ParallelTrial.from_pilot(datasets.load("cimt_ms"), outcome="mal_aou", arm="arm",
-                                     visit="visit", subject="subject")
+    pilot = ParallelTrial.from_pilot(
+        datasets.load("cimt_ms"), outcome="mal_aou", arm="arm", visit="visit", subject="subject"
+    )
     # plan for half the pilot's follow-up advantage (pilot effects are optimistic)
-    mean = {a: [m[0], m[0] + 0.5 * (m[1] - m[0]), m[0] + 0.5 * (m[2] - m[0])]
-            for a, m in pilot.mean.items()}
-    plan = ParallelTrial(n_per_arm=20, visits=pilot.visits, mean=mean, sd=pilot.sd,
-                         correlation=pilot.correlation, retention=RETENTION,
-                         arms=pilot.arm_labels)
+    mean = {
+        a: [m[0], m[0] + 0.5 * (m[1] - m[0]), m[0] + 0.5 * (m[2] - m[0])]
+        for a, m in pilot.mean.items()
+    }
+    plan = ParallelTrial(
+        n_per_arm=20,
+        visits=pilot.visits,
+        mean=mean,
+        sd=pilot.sd,
+        correlation=pilot.correlation,
+        retention=RETENTION,
+        arms=pilot.arm_labels,
+    )
     return pilot, plan
 
 
@@ -63,16 +72,28 @@ def run(out_dir: Path) -> DemoSection:
     table = curve.to_frame()
     delta = plan.effect
     table["analytic_lu_luo_chen"] = [
-        mmrm_power(n_per_arm=n, correlation=plan.correlation, retention=RETENTION,
-                   sd=float(plan.sd[-1]), delta=delta) for n in table["n"]
+        mmrm_power(
+            n_per_arm=n,
+            correlation=plan.correlation,
+            retention=RETENTION,
+            sd=float(plan.sd[-1]),
+            delta=delta,
+        )
+        for n in table["n"]
     ]
     files = []
     design.to_csv(out / "planning_pilot_design.csv", index=False)
     table.to_csv(out / "planning_power_curve.csv", index=False)
     files += ["planning_pilot_design.csv", "planning_power_curve.csv"]
-    fig = curve.plot(analytic=lambda n: mmrm_power(
-        n_per_arm=n, correlation=plan.correlation, retention=RETENTION,
-        sd=float(plan.sd[-1]), delta=delta))
+    fig = curve.plot(
+        analytic=lambda n: mmrm_power(
+            n_per_arm=n,
+            correlation=plan.correlation,
+            retention=RETENTION,
+            sd=float(plan.sd[-1]),
+            delta=delta,
+        )
+    )
     fig.savefig(out / "planning_power_curve.png", dpi=120)
     plt.close(fig)
     files.append("planning_power_curve.png")
@@ -80,8 +101,12 @@ def run(out_dir: Path) -> DemoSection:
     body += frame_to_html(
         pd.DataFrame(table),
         f"MMRM power for a difference of {delta:.2f} at follow-up, 20% dropout "
-        f"({N_SIMS} simulations per size; analytic: Lu, Luo & Chen 2008)")
-    body += ("<p class='caption'>Simulated power curve with 95% band and the analytic curve</p>"
-             f"<img src='{html.escape('planning_power_curve.png')}' alt='power curve'>")
-    return DemoSection(title="Planning the next trial (power by simulation)", html=body,
-                       files=files)
+        f"({N_SIMS} simulations per size; analytic: Lu, Luo & Chen 2008)",
+    )
+    body += (
+        "<p class='caption'>Simulated power curve with 95% band and the analytic curve</p>"
+        f"<img src='{html.escape('planning_power_curve.png')}' alt='power curve'>"
+    )
+    return DemoSection(
+        title="Planning the next trial (power by simulation)", html=body, files=files
+    )

@@ -50,17 +50,25 @@ def classic_table(df: pd.DataFrame) -> pd.DataFrame:
             band = two_sd_band(a, b, improvement=improvement)
             line = celeration_line(a, b, improvement=improvement, null=0.5)
             c_a = c_statistic(a)
-            rows.append({
-                "participant": pid, "outcome": outcome, "improvement": improvement,
-                "n_baseline": a.size, "n_treatment": b.size,
-                "band_lower": band.lower, "band_upper": band.upper,
-                "band_n_outside": band.n_outside,
-                "band_max_consecutive": band.max_consecutive_outside,
-                "band_significant": band.significant,
-                "celeration_slope": line.slope, "celeration_n_improved": line.n_improved,
-                "celeration_p": line.p_value,
-                "c_baseline": c_a.estimate, "c_baseline_p": c_a.p_value,
-            })
+            rows.append(
+                {
+                    "participant": pid,
+                    "outcome": outcome,
+                    "improvement": improvement,
+                    "n_baseline": a.size,
+                    "n_treatment": b.size,
+                    "band_lower": band.lower,
+                    "band_upper": band.upper,
+                    "band_n_outside": band.n_outside,
+                    "band_max_consecutive": band.max_consecutive_outside,
+                    "band_significant": band.significant,
+                    "celeration_slope": line.slope,
+                    "celeration_n_improved": line.n_improved,
+                    "celeration_p": line.p_value,
+                    "c_baseline": c_a.estimate,
+                    "c_baseline_p": c_a.p_value,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -68,23 +76,37 @@ def randomization_table(df: pd.DataFrame) -> pd.DataFrame:
     """Randomization tests (mean difference, min. phase length 3) for the design and each case."""
     rows = []
     for outcome, (improvement, _) in OUTCOMES.items():
-        res = randomization_test(df, outcome=outcome, phase="phase", session="session",
-                                 case="participant", improvement=improvement)
-        rows.append({"participant": "all (multiple baseline)", "outcome": outcome,
-                     **res.to_frame().iloc[0].to_dict()})
+        res = randomization_test(
+            df,
+            outcome=outcome,
+            phase="phase",
+            session="session",
+            case="participant",
+            improvement=improvement,
+        )
+        rows.append(
+            {
+                "participant": "all (multiple baseline)",
+                "outcome": outcome,
+                **res.to_frame().iloc[0].to_dict(),
+            }
+        )
         for pid, grp in df.groupby("participant", sort=True):
-            res = randomization_test(grp, outcome=outcome, phase="phase", session="session",
-                                     improvement=improvement)
-            rows.append({"participant": pid, "outcome": outcome,
-                         **res.to_frame().iloc[0].to_dict()})
+            res = randomization_test(
+                grp, outcome=outcome, phase="phase", session="session", improvement=improvement
+            )
+            rows.append(
+                {"participant": pid, "outcome": outcome, **res.to_frame().iloc[0].to_dict()}
+            )
     return pd.DataFrame(rows)
 
 
 def _piecewise_table(df: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for outcome in OUTCOMES:
-        fit = piecewise_regression(df, outcome=outcome, phase="phase", session="session",
-                                   case="participant", model="W")
+        fit = piecewise_regression(
+            df, outcome=outcome, phase="phase", session="session", case="participant", model="W"
+        )
         parts.append(fit.to_frame().drop(columns="scan_term").assign(outcome=outcome))
     table = pd.concat(parts, ignore_index=True)
     return table[["outcome", *[c for c in table.columns if c != "outcome"]]]
@@ -99,9 +121,15 @@ def _effect_size_table(df: pd.DataFrame) -> pd.DataFrame | None:
     parts = []
     for outcome, (improvement, _) in OUTCOMES.items():
         lrr = "lrri" if improvement == "increase" else "lrrd"
-        table = batch(df, outcome=outcome, phase="phase", session="session",
-                      case="participant", indices=("nap", "tau_u", "tau_bc", lrr),
-                      improvement=improvement)
+        table = batch(
+            df,
+            outcome=outcome,
+            phase="phase",
+            session="session",
+            case="participant",
+            indices=("nap", "tau_u", "tau_bc", lrr),
+            improvement=improvement,
+        )
         parts.append(table.assign(outcome=outcome))
     return pd.concat(parts, ignore_index=True)
 
@@ -125,19 +153,30 @@ def run(out_dir: Path) -> DemoSection:
         "<code>rehabstats.datasets.codebook('cimt_leg_mbd')</code>.</p>"
     ]
     for outcome, (improvement, label) in OUTCOMES.items():
-        fig = sced_plot(df, outcome=outcome, phase="phase", session="session",
-                        case="participant", overlays=("mean", "celeration"),
-                        improvement=improvement, ylabel=label)
+        fig = sced_plot(
+            df,
+            outcome=outcome,
+            phase="phase",
+            session="session",
+            case="participant",
+            overlays=("mean", "celeration"),
+            improvement=improvement,
+            ylabel=label,
+        )
         name = f"sced_cimt_leg_{'walk' if outcome.startswith('walk') else 'tug'}.png"
         fig.savefig(out / name, dpi=110)
         plt.close(fig)
         files.append(name)
-        html.append(f"<p class='caption'>{label}: phase means (blue) and baseline "
-                    f"celeration line (red, dotted)</p><img src='{name}' alt='{label}'>")
+        html.append(
+            f"<p class='caption'>{label}: phase means (blue) and baseline "
+            f"celeration line (red, dotted)</p><img src='{name}' alt='{label}'>"
+        )
     tables = {
         "sced_classic.csv": (classic_table(df), "Two-SD band, celeration line, C statistic"),
-        "sced_randomization.csv": (randomization_table(df),
-                                   "Randomization tests (mean difference)"),
+        "sced_randomization.csv": (
+            randomization_table(df),
+            "Randomization tests (mean difference)",
+        ),
         "sced_piecewise.csv": (_piecewise_table(df), "Piecewise regression (model W)"),
     }
     es = _effect_size_table(df)
@@ -147,5 +186,8 @@ def run(out_dir: Path) -> DemoSection:
         table.to_csv(out / name, index=False)
         files.append(name)
         html.append(frame_to_html(table, caption))
-    return DemoSection(title="Single-case design: CIMT for the leg (multiple baseline)",
-                       html="\n".join(html), files=tuple(files))
+    return DemoSection(
+        title="Single-case design: CIMT for the leg (multiple baseline)",
+        html="\n".join(html),
+        files=tuple(files),
+    )

@@ -68,10 +68,15 @@ def _apply_types(frame: pd.DataFrame, spec: dict[str, Any], name: str) -> pd.Dat
         levels = list(info["levels"])
         unknown = set(frame[column].dropna().astype(str)) - set(levels)
         if unknown:
-            raise DataError(f"{name}.csv column {column!r} has values {sorted(unknown)} not in "
-                            f"the levels {levels} declared in {name}.json.")
-        frame[column] = pd.Categorical(frame[column].astype("string").astype(object),
-                                       categories=levels, ordered=bool(info.get("ordered")))
+            raise DataError(
+                f"{name}.csv column {column!r} has values {sorted(unknown)} not in "
+                f"the levels {levels} declared in {name}.json."
+            )
+        frame[column] = pd.Categorical(
+            frame[column].astype("string").astype(object),
+            categories=levels,
+            ordered=bool(info.get("ordered")),
+        )
     return frame
 
 

@@ -30,15 +30,21 @@ MAX_OBSERVATIONS = 10**7
 
 def _whole(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        hint = " (an int, e.g. 100 rather than 1e2)" if isinstance(value, float) and \
-            math.isfinite(value) and value.is_integer() else ""
-        raise DesignError(f"'{name}' must be a whole number >= {minimum}{hint}; got "
-                          f"{show_value(value)}.")
+        hint = (
+            " (an int, e.g. 100 rather than 1e2)"
+            if isinstance(value, float) and math.isfinite(value) and value.is_integer()
+            else ""
+        )
+        raise DesignError(
+            f"'{name}' must be a whole number >= {minimum}{hint}; got {show_value(value)}."
+        )
     if value < minimum:
         raise DesignError(f"'{name}' must be a whole number >= {minimum}; got {show_value(value)}.")
     if maximum is not None and int(value) > maximum:
-        raise DesignError(f"'{name}' must be at most {maximum:,} (larger simulated data sets do "
-                          f"not fit in memory); got {show_value(value)}.")
+        raise DesignError(
+            f"'{name}' must be at most {maximum:,} (larger simulated data sets do "
+            f"not fit in memory); got {show_value(value)}."
+        )
     return int(value)
 
 
@@ -59,13 +65,17 @@ def _correlation_matrix(spec: Any, m: int) -> np.ndarray:
         elif kind == "ar1":
             rho = _finite(value, "correlation")
             if not -1 < rho < 1:
-                raise DesignError(f"'correlation' ('ar1', rho) needs -1 < rho < 1; got {show_value(value)}.")
+                raise DesignError(
+                    f"'correlation' ('ar1', rho) needs -1 < rho < 1; got {show_value(value)}."
+                )
             R = rho ** lag.astype(float)
         elif kind == "toep":
             try:
                 rs = np.asarray(value, dtype=float).ravel()
             except (TypeError, ValueError):
-                raise DesignError(f"'correlation' ('toep', [r1, ...]) needs numbers; got {show_value(value)}.") from None
+                raise DesignError(
+                    f"'correlation' ('toep', [r1, ...]) needs numbers; got {show_value(value)}."
+                ) from None
             if rs.size != m - 1 or not np.isfinite(rs).all():
                 raise DesignError(
                     f"'correlation' ('toep', [r1, ...]) needs {m - 1} finite lag correlations "
@@ -126,13 +136,17 @@ def _vector(value: Any, name: str, m: int) -> np.ndarray:
     if arr.ndim == 0:
         arr = np.full(m, float(arr))
     if arr.shape != (m,):
-        raise DesignError(f"'{name}' must be one number or one per visit ({m} in 'visits'); "
-                          f"got {show_value(value)}.")
+        raise DesignError(
+            f"'{name}' must be one number or one per visit ({m} in 'visits'); "
+            f"got {show_value(value)}."
+        )
     if not np.isfinite(arr).all():
         raise DesignError(f"'{name}' has missing or infinite values: {show_value(value)}.")
     if (np.abs(arr) > 1e150).any():  # squares (variances) would overflow
-        raise DesignError(f"'{name}' has a value above 1e150 in magnitude: "
-                          f"{show_value(value)}; rescale (e.g. other units).")
+        raise DesignError(
+            f"'{name}' has a value above 1e150 in magnitude: "
+            f"{show_value(value)}; rescale (e.g. other units)."
+        )
     return arr
 
 
@@ -265,7 +279,9 @@ class ParallelTrial:
     def __post_init__(self) -> None:
         visits = list(self.visits) if not isinstance(self.visits, str) else None
         if visits is None or len(visits) < 1:
-            raise DesignError(f"'visits' must be a list of visit labels in time order; got {show_value(self.visits)}.")
+            raise DesignError(
+                f"'visits' must be a list of visit labels in time order; got {show_value(self.visits)}."
+            )
         if len(set(map(str, visits))) != len(visits):
             raise DesignError(f"'visits' has repeated labels: {show_value(visits)}.")
         m = len(visits)
@@ -290,8 +306,10 @@ class ParallelTrial:
                     f"{show_value(list(self.n_per_arm))}."
                 )
             lookup = {str(k): v for k, v in self.n_per_arm.items()}
-            ns = [_whole(lookup[str(a)], f"n_per_arm[{show_value(a)}]", 2, MAX_N_PER_ARM)
-                  for a in arms]
+            ns = [
+                _whole(lookup[str(a)], f"n_per_arm[{show_value(a)}]", 2, MAX_N_PER_ARM)
+                for a in arms
+            ]
         else:
             ns = [_whole(self.n_per_arm, "n_per_arm", 2, MAX_N_PER_ARM)] * len(arms)
         if sum(ns) * m > MAX_OBSERVATIONS:
@@ -329,7 +347,9 @@ class ParallelTrial:
         elif drop in ("mcar", "mar"):
             kind, gamma = str(drop), (-1.0 if drop == "mar" else 0.0)
         else:
-            raise DesignError(f"'dropout' must be 'mcar', 'mar' or ('mar', gamma); got {show_value(drop)}.")
+            raise DesignError(
+                f"'dropout' must be 'mcar', 'mar' or ('mar', gamma); got {show_value(drop)}."
+            )
         if not isinstance(self.baseline_covariate, (bool, np.bool_)):
             raise DesignError(
                 f"'baseline_covariate' must be True or False; got {show_value(self.baseline_covariate)}."
@@ -337,9 +357,18 @@ class ParallelTrial:
         if self.baseline_covariate and m < 2:
             raise DesignError("'baseline_covariate=True' needs at least two visits.")
         chol = np.linalg.cholesky(R * np.outer(sd, sd))
-        for key, value in (("_visits", visits), ("_arms", arms), ("_means", means),
-                           ("_ns", ns), ("_sd", sd), ("_R", R), ("_ret", ret),
-                           ("_dropout", kind), ("_gamma", gamma), ("_chol", chol)):
+        for key, value in (
+            ("_visits", visits),
+            ("_arms", arms),
+            ("_means", means),
+            ("_ns", ns),
+            ("_sd", sd),
+            ("_R", R),
+            ("_ret", ret),
+            ("_dropout", kind),
+            ("_gamma", gamma),
+            ("_chol", chol),
+        ):
             object.__setattr__(self, key, value)
 
     # ------------------------------------------------------------------ properties
@@ -388,13 +417,13 @@ class ParallelTrial:
         Y, O = self._draw_block(seed, 1)
         return Y[0], O[0]
 
-    def _draw_range(self, root: np.random.SeedSequence, lo: int, hi: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def _draw_range(
+        self, root: np.random.SeedSequence, lo: int, hi: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Simulations ``lo .. hi - 1`` of a power simulation (the rule of :mod:`._seeds`)."""
         return draw_range(self._draw_block, root, lo, hi)
 
-    def _draw_block(self, seed: np.random.SeedSequence, size: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def _draw_block(self, seed: np.random.SeedSequence, size: int) -> tuple[np.ndarray, np.ndarray]:
         """Outcomes ``(size, N, m)`` and observed masks of ``size`` data sets from one seed.
 
         One generator draws a ``(max n, arms, size, 2m)`` array of uniforms:
@@ -446,12 +475,14 @@ class ParallelTrial:
         keep = observed[sub, vis]
         sub, vis = sub[keep], vis[keep]
         levels = list(self._visits)[first:]
-        out = pd.DataFrame({
-            "subject": subjects[sub],
-            "arm": pd.Categorical(arms[sub], categories=list(self._arms)),
-            "visit": pd.Categorical.from_codes(vis - first, categories=levels, ordered=True),
-            "outcome": y[sub, vis],
-        })
+        out = pd.DataFrame(
+            {
+                "subject": subjects[sub],
+                "arm": pd.Categorical(arms[sub], categories=list(self._arms)),
+                "visit": pd.Categorical.from_codes(vis - first, categories=levels, ordered=True),
+                "outcome": y[sub, vis],
+            }
+        )
         if self.baseline_covariate:
             out["baseline"] = y[sub, 0]
         return out
@@ -486,12 +517,14 @@ class ParallelTrial:
         lines = [
             f"Parallel trial: {', '.join(f'{a} n={n}' for a, n in zip(self._arms, self._ns, strict=True))} "
             f"(reference {show_value(self._arms[0])}); visits {', '.join(map(str, self._visits))}.",
-            "Means: " + "; ".join(
+            "Means: "
+            + "; ".join(
                 f"{a}: " + ", ".join(format_number(v) for v in row)
                 for a, row in zip(self._arms, self._means, strict=True)
             ),
             "SD: " + ", ".join(format_number(v) for v in self._sd),
-            "Retention: " + ", ".join(format_number(v) for v in self._ret)
+            "Retention: "
+            + ", ".join(format_number(v) for v in self._ret)
             + f" ({self._dropout.upper()} monotone dropout)",
             f"Arm difference at the last visit: {format_number(self.effect)}.",
         ]
@@ -561,30 +594,36 @@ class ParallelTrial:
         from .._validate import check_columns, check_magnitude, check_numeric_column
         from ..models import mmrm
 
-        frame = check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit,
-                                     "subject": subject})
+        frame = check_columns(
+            data, {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject}
+        )
         frame = model_frame(frame, [outcome, arm, visit, subject])
         y = check_numeric_column(frame, outcome, "outcome")
         check_finite(y.to_frame(), [outcome], {outcome: "outcome"})
         check_magnitude(y.dropna(), outcome, unit="row")
         for col, role in ((arm, "arm"), (visit, "visit"), (subject, "subject")):
             if frame[col].isna().any():
-                raise DataError(f"Column {show_value(col)} ('{role}') has missing labels; every row "
-                                "needs one.")
+                raise DataError(
+                    f"Column {show_value(col)} ('{role}') has missing labels; every row needs one."
+                )
             check_labels(frame[col], str(col))
-        work = pd.DataFrame({
-            "y": y.to_numpy(),
-            "arm": frame[arm].to_numpy(),
-            "visit": frame[visit].to_numpy(),
-            "subject": frame[subject].to_numpy(),
-        })
+        work = pd.DataFrame(
+            {
+                "y": y.to_numpy(),
+                "arm": frame[arm].to_numpy(),
+                "visit": frame[visit].to_numpy(),
+                "subject": frame[subject].to_numpy(),
+            }
+        )
         levels = resolve_visit_order(frame, visit, subject, visit_order)
         work["visit"] = pd.Categorical(work["visit"], categories=levels, ordered=True)
         arm_lv = arm_levels(frame[arm])
         if len(arm_lv) < 2:
-            raise DesignError(f"Column {show_value(arm)} ('arm') has {len(arm_lv)} arm(s) "
-                              f"({', '.join(map(str, arm_lv))}); a parallel trial needs two "
-                              "or more.")
+            raise DesignError(
+                f"Column {show_value(arm)} ('arm') has {len(arm_lv)} arm(s) "
+                f"({', '.join(map(str, arm_lv))}); a parallel trial needs two "
+                "or more."
+            )
         ref = default_reference(arm_lv, reference, name=str(arm))
         arms = [ref, *[a for a in arm_lv if a != ref]]
         work["arm"] = pd.Categorical(work["arm"], categories=arms)
@@ -592,10 +631,13 @@ class ParallelTrial:
         observed = work.dropna(subset=["y"])
         notes: list[str] = []
         if len(observed) < len(work):
-            notes.append(f"{len(work) - len(observed)} row(s) with a missing {show_value(outcome)} left out "
-                         "of the fit (they count as dropout).")
-        fit = mmrm("y ~ arm * visit", observed, subject="subject", visit="visit",
-                   covariance=covariance)
+            notes.append(
+                f"{len(work) - len(observed)} row(s) with a missing {show_value(outcome)} left out "
+                "of the fit (they count as dropout)."
+            )
+        fit = mmrm(
+            "y ~ arm * visit", observed, subject="subject", visit="visit", covariance=covariance
+        )
         em = fit.emmeans(["arm", "visit"])
         means = em.pivot(index="arm", columns="visit", values="estimate")
         means = means.reindex(index=arms, columns=levels)
@@ -620,7 +662,12 @@ class ParallelTrial:
         if n_per_arm is None:
             n_per_arm = {a: int(n_sub.get(a, 0)) for a in arms}
         return cls(
-            n_per_arm=n_per_arm, visits=levels,
-            mean={a: means.loc[a].tolist() for a in arms}, sd=sd.tolist(),
-            correlation=R, retention=ret.tolist(), arms=arms, pilot=pilot,
+            n_per_arm=n_per_arm,
+            visits=levels,
+            mean={a: means.loc[a].tolist() for a in arms},
+            sd=sd.tolist(),
+            correlation=R,
+            retention=ret.tolist(),
+            arms=arms,
+            pilot=pilot,
         )

@@ -60,15 +60,21 @@ def _blocks(lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
         b += 1
 
 
-def draw_range(draw_block: Callable[[np.random.SeedSequence, int], T],
-               root: np.random.SeedSequence, lo: int, hi: int) -> T:
+def draw_range(
+    draw_block: Callable[[np.random.SeedSequence, int], T],
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+) -> T:
     """Simulations ``lo .. hi - 1`` under the seeding rule.
 
     ``draw_block(seed, size)`` returns arrays whose first axis is the
     simulation; every block is drawn whole and the needed part is kept.
     """
-    parts = [tuple(a[s:e] for a in draw_block(block_seed(root, b), SIMS_PER_BLOCK))
-             for b, s, e in _blocks(int(lo), int(hi))]
+    parts = [
+        tuple(a[s:e] for a in draw_block(block_seed(root, b), SIMS_PER_BLOCK))
+        for b, s, e in _blocks(int(lo), int(hi))
+    ]
     if len(parts) == 1:
         return parts[0]  # type: ignore[return-value]
     return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]

@@ -121,20 +121,27 @@ class SingleCaseDesign:
 
     def __post_init__(self) -> None:
         if self.design not in _DESIGNS:
-            raise DesignError(f"'design' must be one of {', '.join(map(repr, _DESIGNS))}; "
-                              f"got {self.design!r}.")
+            raise DesignError(
+                f"'design' must be one of {', '.join(map(repr, _DESIGNS))}; got {self.design!r}."
+            )
         if self.distribution not in _DISTRIBUTIONS:
-            raise DesignError(f"'distribution' must be one of "
-                              f"{', '.join(map(repr, _DISTRIBUTIONS))}; got {self.distribution!r}.")
+            raise DesignError(
+                f"'distribution' must be one of "
+                f"{', '.join(map(repr, _DISTRIBUTIONS))}; got {self.distribution!r}."
+            )
         n = _whole(self.n_sessions, "n_sessions", 2, MAX_SESSIONS)
         k = _whole(self.min_phase_length, "min_phase_length", 1)
         cases = _whole(self.n_cases, "n_cases", 1, MAX_CASES)
         if self.design == "MBD" and cases < 2:
-            raise DesignError(f"'n_cases' must be at least 2 for a multiple-baseline design; "
-                              f"got {self.n_cases!r}.")
+            raise DesignError(
+                f"'n_cases' must be at least 2 for a multiple-baseline design; "
+                f"got {self.n_cases!r}."
+            )
         if self.design != "MBD" and cases != 1:
-            raise DesignError(f"'n_cases' must be 1 for design={self.design!r} (use 'MBD' for "
-                              f"several cases); got {self.n_cases!r}.")
+            raise DesignError(
+                f"'n_cases' must be 1 for design={self.design!r} (use 'MBD' for "
+                f"several cases); got {self.n_cases!r}."
+            )
         runs = 4 if self.design == "ABAB" else 2
         if n < runs * k:
             raise DesignError(
@@ -151,7 +158,9 @@ class SingleCaseDesign:
             )
         sd = _real(self.sd, "sd")
         if sd < 0 or (sd == 0 and self.distribution == "normal"):
-            raise DesignError(f"'sd' must be positive (>= 0 for counts/proportions); got {self.sd!r}.")
+            raise DesignError(
+                f"'sd' must be positive (>= 0 for counts/proportions); got {self.sd!r}."
+            )
         ar = _real(self.ar, "ar")
         if not -1 < ar < 1:
             raise DesignError(f"'ar' must be between -1 and 1 (exclusive); got {self.ar!r}.")
@@ -159,12 +168,15 @@ class SingleCaseDesign:
         _real(self.slope_effect, "slope_effect")
         if self.distribution == "binomial":
             if self.trials is None:
-                raise DesignError("'trials' (trials per session) is required for "
-                                  "distribution='binomial'.")
+                raise DesignError(
+                    "'trials' (trials per session) is required for distribution='binomial'."
+                )
             _whole(self.trials, "trials", 1)
         elif self.trials is not None:
-            raise DesignError(f"'trials' applies to distribution='binomial' only; got "
-                              f"trials={self.trials!r} with {self.distribution!r}.")
+            raise DesignError(
+                f"'trials' applies to distribution='binomial' only; got "
+                f"trials={self.trials!r} with {self.distribution!r}."
+            )
         base = {"normal": 0.0, "poisson": 10.0, "binomial": 0.5}[self.distribution]
         if self.baseline_level is not None:
             base = _real(self.baseline_level, "baseline_level")
@@ -184,13 +196,17 @@ class SingleCaseDesign:
         if self.start_points is None:
             return [default] * cases
         if runs != 2:
-            raise DesignError("'start_points' applies to A-B and multiple-baseline designs; "
-                              "for 'ABAB' every admissible set of change points is used.")
+            raise DesignError(
+                "'start_points' applies to A-B and multiple-baseline designs; "
+                "for 'ABAB' every admissible set of change points is used."
+            )
         if isinstance(self.start_points, Mapping):
             keys = set(self.start_points)
             if keys != set(range(cases)):
-                raise DesignError(f"'start_points' as a dict needs one window per case index "
-                                  f"0..{cases - 1}; got keys {sorted(keys, key=str)!r}.")
+                raise DesignError(
+                    f"'start_points' as a dict needs one window per case index "
+                    f"0..{cases - 1}; got keys {sorted(keys, key=str)!r}."
+                )
             windows = [self.start_points[c] for c in range(cases)]
         else:
             windows = [self.start_points] * cases
@@ -199,11 +215,13 @@ class SingleCaseDesign:
             try:
                 arr = np.unique(np.asarray(w, dtype=float).ravel())
             except (TypeError, ValueError):
-                raise DesignError(f"'start_points' for case {c} must be session numbers; "
-                                  f"got {w!r}.") from None
+                raise DesignError(
+                    f"'start_points' for case {c} must be session numbers; got {w!r}."
+                ) from None
             if arr.size == 0 or not np.all(arr == np.round(arr)):
-                raise DesignError(f"'start_points' for case {c} must be whole session numbers; "
-                                  f"got {w!r}.")
+                raise DesignError(
+                    f"'start_points' for case {c} must be whole session numbers; got {w!r}."
+                )
             lo, hi = k + 1, n - k + 1
             bad = arr[(arr < lo) | (arr > hi)]
             if bad.size:
@@ -241,13 +259,15 @@ class SingleCaseDesign:
         y, treat, chosen = self._draw_block(seed, 1)
         return y[0], treat[0], chosen[0]
 
-    def _draw_range(self, root: np.random.SeedSequence, lo: int, hi: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _draw_range(
+        self, root: np.random.SeedSequence, lo: int, hi: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Simulations ``lo .. hi - 1`` of a power simulation (the rule of :mod:`._seeds`)."""
         return draw_range(self._draw_block, root, lo, hi)
 
-    def _draw_block(self, seed: np.random.SeedSequence, size: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _draw_block(
+        self, seed: np.random.SeedSequence, size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Outcomes (size, n_cases, n_sessions), treatment masks and, per case, the
         index of the drawn assignment among its admissible ones (size, n_cases).
 
@@ -260,8 +280,13 @@ class SingleCaseDesign:
         the sessions, for all series at once.
         """
         n, cases = int(self.n_sessions), int(self.n_cases)
-        U = np.stack([np.random.default_rng(block_seed(seed, c)).random((2 * n + 1, size))
-                      for c in range(cases)], axis=1)  # (2n + 1, cases, size)
+        U = np.stack(
+            [
+                np.random.default_rng(block_seed(seed, c)).random((2 * n + 1, size))
+                for c in range(cases)
+            ],
+            axis=1,
+        )  # (2n + 1, cases, size)
         U = U.transpose(2, 1, 0)  # (size, cases, 2n + 1): start, then (error, count) per session
         start, err, cnt = U[..., 0], U[..., 1::2], U[..., 2::2]
         sizes = np.array([len(c) for c in self._cps])
@@ -288,12 +313,14 @@ class SingleCaseDesign:
 
     def _frame(self, y: np.ndarray, treat: np.ndarray) -> pd.DataFrame:
         cases, n = y.shape
-        return pd.DataFrame({
-            "case": np.repeat([f"case{c + 1}" for c in range(cases)], n),
-            "session": np.tile(np.arange(1, n + 1), cases),
-            "phase": np.where(treat.ravel(), "B", "A"),
-            "outcome": y.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "case": np.repeat([f"case{c + 1}" for c in range(cases)], n),
+                "session": np.tile(np.arange(1, n + 1), cases),
+                "phase": np.where(treat.ravel(), "B", "A"),
+                "outcome": y.ravel(),
+            }
+        )
 
     def simulate(self, rng: Any = None) -> pd.DataFrame:
         """Simulate one study.

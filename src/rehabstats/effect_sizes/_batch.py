@@ -83,8 +83,9 @@ def run_batch(
     helper -> ``run_batch``).
     """
     inp = prepare_batch(values, names, axis, paired=paired)
-    groups, omitted = row_groups(inp, names, paired=paired, nan_policy=nan_policy,
-                                 stacklevel=stacklevel)
+    groups, omitted = row_groups(
+        inp, names, paired=paired, nan_policy=nan_policy, stacklevel=stacklevel
+    )
     size = int(np.prod(inp.shape, dtype=np.int64))
     fields = {k: np.full(size, np.nan) for k in ("estimate", "se", "ci_low", "ci_high")}
     details: dict[str, _Float] = {}
@@ -119,8 +120,11 @@ def run_batch(
             for k in fields:
                 fields[k][r] = getattr(res, k)
             for k, v in res.details.items():
-                if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and (
-                        constants is None or k not in constants):
+                if (
+                    isinstance(v, (int, float, np.number))
+                    and not isinstance(v, bool)
+                    and (constants is None or k not in constants)
+                ):
                     details.setdefault(k, np.full(size, np.nan))[r] = float(v)
     msgs.announce(stacklevel=stacklevel)
     shape = inp.shape
@@ -159,8 +163,7 @@ def standardized_kernel(kind: str, pooled: bool, paired: bool, ci: float) -> _Ke
         else:
             mx, sx = mean_sd_rows(a)
             my, sy = mean_sd_rows(b)
-            out = _smd_core(mx, sx, a.shape[1], my, sy, b.shape[1], kind=kind, pooled=pooled,
-                            ci=ci)
+            out = _smd_core(mx, sx, a.shape[1], my, sy, b.shape[1], kind=kind, pooled=pooled, ci=ci)
             keys = ("df", "t", "J", "hn", "sd", "mean_diff")
         res: dict[str, Any] = {k: out[k] for k in ("estimate", "se", "ci_low", "ci_high")}
         res.update({k: out[k] for k in keys})
@@ -179,7 +182,9 @@ def _sign_sum(a: _Float, b: _Float) -> _Float:
     step = max(1, (1 << 22) // max(1, nx * ny))
     out = np.empty(k)
     for s in range(0, k, step):
-        out[s:s + step] = np.sign(a[s:s + step, :, None] - b[s:s + step, None, :]).sum(axis=(1, 2))
+        out[s : s + step] = np.sign(a[s : s + step, :, None] - b[s : s + step, None, :]).sum(
+            axis=(1, 2)
+        )
     return out
 
 
@@ -196,8 +201,14 @@ def rank_kernel(measure: str, ci: float) -> _Kernel:
         lo, hi = _fisher_limits(r, se_z, ci)
         nan = np.full(r.shape, np.nan)
         if measure == "prob_superiority":
-            return {"estimate": (r + 1.0) / 2.0, "se": nan, "ci_low": (lo + 1.0) / 2.0,
-                    "ci_high": (hi + 1.0) / 2.0, "cliffs_delta": r, "se_z": se_z}
+            return {
+                "estimate": (r + 1.0) / 2.0,
+                "se": nan,
+                "ci_low": (lo + 1.0) / 2.0,
+                "ci_high": (hi + 1.0) / 2.0,
+                "cliffs_delta": r,
+                "se_z": se_z,
+            }
         return {"estimate": r, "se": nan, "ci_low": lo, "ci_high": hi, "se_z": se_z}
 
     return kernel
@@ -218,18 +229,25 @@ def paired_rank_kernel(ci: float) -> _Kernel:
         w_neg = np.zeros(k)
         step = max(1, (1 << 22) // max(1, m * m))
         for s in range(0, k, step):
-            d, z, ad = diff[s:s + step], nz[s:s + step], absd[s:s + step]
+            d, z, ad = diff[s : s + step], nz[s : s + step], absd[s : s + step]
             less = ((ad[:, None, :] < ad[:, :, None]) & z[:, None, :]).sum(axis=2)
             eq = ((ad[:, None, :] == ad[:, :, None]) & z[:, None, :]).sum(axis=2)
             rank = less + (eq + 1) / 2.0  # mid-ranks of |d| among the non-zero differences
-            w_pos[s:s + step] = np.where(z & (d > 0), rank, 0.0).sum(axis=1)
-            w_neg[s:s + step] = np.where(z & (d < 0), rank, 0.0).sum(axis=1)
+            w_pos[s : s + step] = np.where(z & (d > 0), rank, 0.0).sum(axis=1)
+            w_neg[s : s + step] = np.where(z & (d < 0), rank, 0.0).sum(axis=1)
         s_tot = n * (n + 1) / 2.0
         r = (w_pos - w_neg) / s_tot
         se_z = np.sqrt((2.0 * n**3 + 3.0 * n**2 + n) / 6.0) / s_tot
         lo, hi = _fisher_limits(r, se_z, ci)
-        return {"estimate": r, "se": np.full(k, np.nan), "ci_low": lo, "ci_high": hi,
-                "se_z": se_z, "n_zero": (m - n).astype(float), "n_nonzero": n.astype(float)}
+        return {
+            "estimate": r,
+            "se": np.full(k, np.nan),
+            "ci_low": lo,
+            "ci_high": hi,
+            "se_z": se_z,
+            "n_zero": (m - n).astype(float),
+            "n_nonzero": n.astype(float),
+        }
 
     return kernel
 
@@ -262,15 +280,21 @@ def smc_kernel(standardizer: str, correction: bool, ci: float) -> _Kernel:
         df = n - 1.0
         j = scalar(hedges_j(df)) if correction else 1.0
         out: dict[str, Any] = {
-            "df": df, "J": j, "r": r, "mean_pre": m_pre, "mean_post": m_post, "sd_pre": s_pre,
-            "sd_post": s_post, "sd_change": s_diff, "mean_change": mean_diff,
+            "df": df,
+            "J": j,
+            "r": r,
+            "mean_pre": m_pre,
+            "mean_post": m_post,
+            "sd_pre": s_pre,
+            "sd_post": s_post,
+            "sd_change": s_diff,
+            "mean_change": mean_diff,
         }
         if standardizer == "pre":
             y = j * mean_diff / s_pre
             se = np.hypot(np.sqrt(2.0 * (1.0 - r) / n), y / math.sqrt(2.0 * n))
             lo, hi = normal_limits(y, se, ci)
-            out.update(estimate=y, se=se, ci_low=lo, ci_high=hi,
-                       _bad=bad | np.isnan(r) | near_one)
+            out.update(estimate=y, se=se, ci_low=lo, ci_high=hi, _bad=bad | np.isnan(r) | near_one)
             return out
         bad |= s_diff == 0
         if standardizer == "average_var":
@@ -299,7 +323,9 @@ def smc_kernel(standardizer: str, correction: bool, ci: float) -> _Kernel:
             se=np.hypot(1.0, yz / math.sqrt(2.0)) / math.sqrt(n) * scale,
             ci_low=lo_ncp / math.sqrt(n) * j * scale,
             ci_high=hi_ncp / math.sqrt(n) * j * scale,
-            t=t, scale=np.broadcast_to(scale, t.shape), _bad=bad,
+            t=t,
+            scale=np.broadcast_to(scale, t.shape),
+            _bad=bad,
         )
         return out
 

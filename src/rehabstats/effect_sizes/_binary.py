@@ -69,7 +69,9 @@ def _newcombe_core(
     return rd, low, high
 
 
-def _haldane(ex: int, nx: int, ey: int, ny: int, measure: str) -> tuple[float, float, float, float, bool]:
+def _haldane(
+    ex: int, nx: int, ey: int, ny: int, measure: str
+) -> tuple[float, float, float, float, bool]:
     """Add 0.5 to every cell when any cell of the 2x2 table is zero (Haldane 1956)."""
     cells = (ex, nx - ex, ey, ny - ey)
     if min(cells) > 0:
@@ -147,9 +149,18 @@ def risk_difference(
         z = z_quantile(ci)
         lo, hi = rd - z * se, rd + z * se
         ci_method = "wald"
-    return EffectSizeResult(measure="risk_difference", estimate=rd, se=se, ci_low=lo,
-                            ci_high=hi, ci_level=ci, ci_method=ci_method, n_x=nx, n_y=ny,
-                            details={"p_x": p1, "p_y": p2, "events_x": ex, "events_y": ey})
+    return EffectSizeResult(
+        measure="risk_difference",
+        estimate=rd,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        ci_level=ci,
+        ci_method=ci_method,
+        n_x=nx,
+        n_y=ny,
+        details={"p_x": p1, "p_y": p2, "events_x": ex, "events_y": ey},
+    )
 
 
 def _log_ratio(
@@ -176,8 +187,13 @@ def _log_ratio(
         ci_method="wald (log scale)",
         n_x=nx,
         n_y=ny,
-        details={"log_estimate": log_est, "se_scale": "log", "haldane_corrected": corrected,
-                 "events_x": ex, "events_y": ey},
+        details={
+            "log_estimate": log_est,
+            "se_scale": "log",
+            "haldane_corrected": corrected,
+            "events_x": ex,
+            "events_y": ey,
+        },
     )
 
 
@@ -305,7 +321,10 @@ def nnt(
         warnings.warn(
             f"nnt: the risk difference is 0 (events_x/n_x = events_y/n_y = "
             f"{format_number(rd_res.details['p_x'])}), so the number needed to treat is "
-            "infinite (estimate = inf): neither arm benefits.", RehabStatsWarning, stacklevel=2)
+            "infinite (estimate = inf): neither arm benefits.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     est = math.inf if rd == 0 else 1.0 / rd
     through = lo_rd <= 0.0 <= hi_rd
     with np.errstate(divide="ignore"):
@@ -327,7 +346,13 @@ def nnt(
         ci_method=f"inverted {rd_res.ci_method} interval of the risk difference",
         n_x=rd_res.n_x,
         n_y=rd_res.n_y,
-        details={"risk_difference": rd, "rd_ci_low": lo_rd, "rd_ci_high": hi_rd,
-                 "ci_through_infinity": through, "ci_text": ci_text,
-                 "label": "NNTB" if est > 0 else "NNTH", "improvement": improvement},
+        details={
+            "risk_difference": rd,
+            "rd_ci_low": lo_rd,
+            "rd_ci_high": hi_rd,
+            "ci_through_infinity": through,
+            "ci_text": ci_text,
+            "label": "NNTB" if est > 0 else "NNTH",
+            "improvement": improvement,
+        },
     )

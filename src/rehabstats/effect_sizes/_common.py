@@ -24,7 +24,9 @@ def hedges_j(df: ArrayLike) -> NDArray[np.float64]:
     m = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(
-            np.exp(special.gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - special.gammaln((m - 1.0) / 2.0)),
+            np.exp(
+                special.gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - special.gammaln((m - 1.0) / 2.0)
+            ),
             dtype=float,
         )
 
@@ -67,15 +69,21 @@ def check_summary(value: Any, name: str, *, kind: str) -> float:
     if not np.isfinite(v):
         raise DataError(f"The '{name}' argument must be a finite number; got {show_value(value)}.")
     if kind == "sd" and v < 0:
-        raise DataError(f"The '{name}' argument is a standard deviation and cannot be "
-                        f"negative; got {show_value(value)}.")
+        raise DataError(
+            f"The '{name}' argument is a standard deviation and cannot be "
+            f"negative; got {show_value(value)}."
+        )
     if kind == "n":
         if not v.is_integer():
-            raise DataError(f"The '{name}' argument is a sample size and must be a whole "
-                            f"number; got {show_value(value)}.")
+            raise DataError(
+                f"The '{name}' argument is a sample size and must be a whole "
+                f"number; got {show_value(value)}."
+            )
         if v < 2:
-            raise DataError(f"The '{name}' argument is a sample size and must be at least 2 "
-                            f"(a standard deviation needs two observations); got {show_value(value)}.")
+            raise DataError(
+                f"The '{name}' argument is a sample size and must be at least 2 "
+                f"(a standard deviation needs two observations); got {show_value(value)}."
+            )
     return v
 
 
@@ -87,8 +95,12 @@ def check_count(value: Any, name: str, *, minimum: int = 0) -> int:
     if not np.isfinite(v) or not v.is_integer():
         raise DataError(f"The '{name}' argument must be a whole number; got {show_value(value)}.")
     if v < minimum:
-        raise DataError(f"The '{name}' argument must be at least {minimum}; got {show_value(value)}.")
+        raise DataError(
+            f"The '{name}' argument must be at least {minimum}; got {show_value(value)}."
+        )
     if v > 2.0**53:
-        raise DataError(f"The '{name}' argument is a count and must be at most 2**53 (the "
-                        f"largest exactly representable whole number); got {show_value(value)}.")
+        raise DataError(
+            f"The '{name}' argument is a count and must be at most 2**53 (the "
+            f"largest exactly representable whole number); got {show_value(value)}."
+        )
     return int(v)

@@ -19,19 +19,22 @@ __all__ = ["d_to_odds_ratio", "d_to_r", "odds_ratio_to_d", "r_to_d"]
 def _as_values(value: Any, name: str) -> np.ndarray:
     """Numbers as a float array; NaN/pd.NA pass through (announced), inf and bools raise."""
     if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
-        raise DataError(f"'{name}' must be numeric (a number or an array of numbers); got "
-                        f"{show_value(value)}.")
+        raise DataError(
+            f"'{name}' must be numeric (a number or an array of numbers); got {show_value(value)}."
+        )
     if isinstance(value, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
         if pd.api.types.is_bool_dtype(value.dtype):
             raise DataError(f"'{name}' must be numeric; got booleans.")
         try:
             value = pd.to_numeric(pd.Series(value), errors="raise").to_numpy(
-                dtype=float, na_value=np.nan)
+                dtype=float, na_value=np.nan
+            )
         except (TypeError, ValueError) as exc:
             raise DataError(f"'{name}' must be numeric; got {show_value(value)}.") from exc
     raw = np.asarray(value)
-    if raw.dtype.kind == "b" or (raw.dtype == object and any(
-            isinstance(v, (bool, np.bool_)) for v in raw.reshape(-1))):
+    if raw.dtype.kind == "b" or (
+        raw.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in raw.reshape(-1))
+    ):
         raise DataError(f"'{name}' must be numeric; got booleans.")
     try:
         arr = np.asarray(raw, dtype=float)
@@ -41,15 +44,19 @@ def _as_values(value: Any, name: str) -> np.ndarray:
         raise DataError(f"'{name}' must be finite; got {show_value(arr[np.isinf(arr)].flat[0])}.")
     n_nan = int(np.isnan(arr).sum())
     if n_nan:
-        warnings.warn(f"'{name}' has {n_nan} missing value(s); the converted value is NaN "
-                      "there.", RehabStatsWarning, stacklevel=3)
+        warnings.warn(
+            f"'{name}' has {n_nan} missing value(s); the converted value is NaN there.",
+            RehabStatsWarning,
+            stacklevel=3,
+        )
     return arr
 
 
 def _warn_infinite(out: np.ndarray, what: str) -> None:
     if np.isinf(out).any():
-        warnings.warn(f"{what}; the converted value is infinite there.", RehabStatsWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"{what}; the converted value is infinite there.", RehabStatsWarning, stacklevel=3
+        )
 
 
 def _check_log(log: Any) -> bool:
@@ -71,9 +78,15 @@ def _h(n1: float | None, n2: float | None) -> float:
     assert n1 is not None
     assert n2 is not None
     for name, v in (("n1", n1), ("n2", n2)):
-        if (not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool)
-                or not math.isfinite(v) or v < 1):
-            raise DataError(f"The '{name}' argument must be a sample size >= 1; got {show_value(v)}.")
+        if (
+            not isinstance(v, (int, float, np.integer, np.floating))
+            or isinstance(v, bool)
+            or not math.isfinite(v)
+            or v < 1
+        ):
+            raise DataError(
+                f"The '{name}' argument must be a sample size >= 1; got {show_value(v)}."
+            )
     m = n1 + n2 - 2.0
     if m <= 0:
         raise DataError(f"'n1' + 'n2' must exceed 2; got {show_value(n1)} + {show_value(n2)}.")
@@ -98,8 +111,11 @@ def d_to_r(d: ArrayLike, n1: float | None = None, n2: float | None = None) -> An
     with np.errstate(divide="ignore", invalid="ignore"):
         big = np.abs(arr) > 1e150
         safe = np.where(big, arr, 1.0)
-        out = np.where(big, np.sign(arr) / np.sqrt(1.0 + h / safe / safe),
-                       arr / np.sqrt(np.where(big, 0.0, arr) ** 2 + h))
+        out = np.where(
+            big,
+            np.sign(arr) / np.sqrt(1.0 + h / safe / safe),
+            arr / np.sqrt(np.where(big, 0.0, arr) ** 2 + h),
+        )
     return _out(out)
 
 
@@ -155,8 +171,10 @@ def odds_ratio_to_d(odds_ratio: ArrayLike, *, log: bool = False) -> Any:
     log = _check_log(log)
     arr = _as_values(odds_ratio, "odds_ratio")
     if not log and np.any(arr[~np.isnan(arr)] <= 0):
-        raise DataError(f"'odds_ratio' must be positive (use log=True for log odds ratios); "
-                        f"got {show_value(odds_ratio)}.")
+        raise DataError(
+            f"'odds_ratio' must be positive (use log=True for log odds ratios); "
+            f"got {show_value(odds_ratio)}."
+        )
     with np.errstate(divide="ignore"):
         log_or = arr if log else np.log(arr)
     return _out(log_or * math.sqrt(3.0) / math.pi)

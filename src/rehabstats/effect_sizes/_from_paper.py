@@ -18,8 +18,7 @@ from .._validate import check_ci as _check_level
 from .._validate import check_option
 from ..errors import DataError, RehabStatsWarning
 
-__all__ = ["MeanSD", "check_ci", "mean_sd_from_median", "sd_from_ci", "se_from_ci",
-           "se_from_p"]
+__all__ = ["MeanSD", "check_ci", "mean_sd_from_median", "sd_from_ci", "se_from_ci", "se_from_p"]
 
 
 def _arr(value: Any, name: str, *, positive: bool = False) -> NDArray[np.float64]:
@@ -28,8 +27,9 @@ def _arr(value: Any, name: str, *, positive: bool = False) -> NDArray[np.float64
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise DataError(f"'{name}' must be a number or an array of numbers; got {value!r}.") \
-            from None
+        raise DataError(
+            f"'{name}' must be a number or an array of numbers; got {value!r}."
+        ) from None
     if not np.isfinite(arr).all():
         raise DataError(f"'{name}' must be finite (no NaN or infinity); got {value!r}.")
     if positive and (arr <= 0).any():
@@ -49,8 +49,7 @@ def _crit(ci: float, df: Any) -> NDArray[np.float64] | float:
     return np.asarray(stats.t.isf(alpha / 2, d), dtype=float)
 
 
-def se_from_ci(low: Any, high: Any, *, ci: float = 0.95, df: Any = None,
-               log: bool = False) -> Any:
+def se_from_ci(low: Any, high: Any, *, ci: float = 0.95, df: Any = None, log: bool = False) -> Any:
     r"""Standard error from a printed confidence interval.
 
     :math:`SE = (U - L) / (2 c)`, with c the normal quantile (or the t quantile
@@ -89,16 +88,17 @@ def se_from_ci(low: Any, high: Any, *, ci: float = 0.95, df: Any = None,
     lo, hi = _arr(low, "low"), _arr(high, "high")
     if log:
         if (lo <= 0).any() or (hi <= 0).any():
-            raise DataError("With log=True the limits are ratios and must be > 0; got "
-                            f"low={low!r}, high={high!r}.")
+            raise DataError(
+                "With log=True the limits are ratios and must be > 0; got "
+                f"low={low!r}, high={high!r}."
+            )
         lo, hi = np.log(lo), np.log(hi)
     if (hi < lo).any():
         raise DataError(f"'high' must not be below 'low'; got low={low!r}, high={high!r}.")
     return _out(np.asarray((hi - lo) / (2.0 * np.asarray(_crit(ci, df))), dtype=float))
 
 
-def sd_from_ci(low: Any, high: Any, n: Any, *, ci: float = 0.95,
-               distribution: str = "t") -> Any:
+def sd_from_ci(low: Any, high: Any, n: Any, *, ci: float = 0.95, distribution: str = "t") -> Any:
     r"""Standard deviation from the CI of a mean (or of a mean change) and its n.
 
     :math:`SD = \sqrt{n}\,(U - L) / (2 c)` with c from t(n − 1) (the default:
@@ -137,8 +137,9 @@ def sd_from_ci(low: Any, high: Any, n: Any, *, ci: float = 0.95,
     nn = _arr(n, "n")
     if (nn < 2).any() or (nn != np.round(nn)).any():
         raise DataError(f"'n' must be a whole number >= 2; got {n!r}.")
-    se = np.asarray(se_from_ci(low, high, ci=ci, df=nn - 1 if distribution == "t" else None),
-                    dtype=float)
+    se = np.asarray(
+        se_from_ci(low, high, ci=ci, df=nn - 1 if distribution == "t" else None), dtype=float
+    )
     return _out(np.asarray(se * np.sqrt(nn), dtype=float))
 
 
@@ -179,8 +180,10 @@ def se_from_p(estimate: Any, p: Any, *, df: Any = None) -> Any:
     if ((pp <= 0) | (pp >= 1)).any():
         raise DataError(f"'p' must be strictly between 0 and 1; got {p!r}.")
     if (est == 0).any():
-        raise DataError("'estimate' is 0: its p-value says nothing about the SE (the "
-                        "statistic is 0 whatever the SE).")
+        raise DataError(
+            "'estimate' is 0: its p-value says nothing about the SE (the "
+            "statistic is 0 whatever the SE)."
+        )
     if df is None:
         c = stats.norm.isf(pp / 2)
     else:
@@ -278,8 +281,10 @@ def mean_sd_from_median(
     if has_r and (minimum is None or maximum is None):
         raise DataError("Give both 'minimum' and 'maximum' (or neither).")
     if not (has_q or has_r):
-        raise DataError("mean_sd_from_median needs the quartiles ('q1', 'q3'), the range "
-                        "('minimum', 'maximum'), or both.")
+        raise DataError(
+            "mean_sd_from_median needs the quartiles ('q1', 'q3'), the range "
+            "('minimum', 'maximum'), or both."
+        )
     order = [("minimum", minimum)] if has_r else []
     order += [("q1", q1)] if has_q else []
     order += [("median", median)]
@@ -288,8 +293,10 @@ def mean_sd_from_median(
     vals = [_arr(v, name) for name, v in order]
     for (n1, _), (n2, _), a1, a2 in zip(order, order[1:], vals, vals[1:], strict=False):
         if (a2 < a1).any():
-            raise DataError(f"The summary is out of order: '{n2}' is below '{n1}' "
-                            "(expected minimum <= q1 <= median <= q3 <= maximum).")
+            raise DataError(
+                f"The summary is out of order: '{n2}' is below '{n1}' "
+                "(expected minimum <= q1 <= median <= q3 <= maximum)."
+            )
     xi = 2 * stats.norm.ppf((nn - 0.375) / (nn + 0.25))
     eta = 2 * stats.norm.ppf((0.75 * nn - 0.125) / (nn + 0.25))
     if has_q and has_r:
@@ -316,12 +323,17 @@ def mean_sd_from_median(
         mean = w * (a + b) / 2 + (1 - w) * m
         sd = (b - a) / xi
         scenario = "S1"
-    return MeanSD(mean=_out(np.asarray(mean, dtype=float)), sd=_out(np.asarray(sd, dtype=float)),
-                  scenario=scenario, sd_method=sd_method)
+    return MeanSD(
+        mean=_out(np.asarray(mean, dtype=float)),
+        sd=_out(np.asarray(sd, dtype=float)),
+        scenario=scenario,
+        sd_method=sd_method,
+    )
 
 
-def check_ci(estimate: Any, low: Any, high: Any, *, log: bool = False,
-             tolerance: float = 0.1) -> Any:
+def check_ci(
+    estimate: Any, low: Any, high: Any, *, log: bool = False, tolerance: float = 0.1
+) -> Any:
     r"""Check that a printed interval is centred on the estimate printed with it.
 
     Symmetric intervals (means, differences; ratios on the log scale) have the
@@ -365,8 +377,12 @@ def check_ci(estimate: Any, low: Any, high: Any, *, log: bool = False,
     0.0
     """
     est, lo, hi = _arr(estimate, "estimate"), _arr(low, "low"), _arr(high, "high")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or \
-            not math.isfinite(tolerance) or tolerance < 0:
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not math.isfinite(tolerance)
+        or tolerance < 0
+    ):
         raise DataError(f"'tolerance' must be a number >= 0; got {tolerance!r}.")
     if log:
         if (est <= 0).any() or (lo <= 0).any() or (hi <= 0).any():
@@ -377,8 +393,11 @@ def check_ci(estimate: Any, low: Any, high: Any, *, log: bool = False,
     mid = (lo + hi) / 2
     offset = mid - est
     half = (hi - lo) / 2
-    bad = (np.abs(offset) > tolerance * half + 1e-12 * np.maximum(1.0, np.abs(mid))) | \
-        (est < lo) | (est > hi)
+    bad = (
+        (np.abs(offset) > tolerance * half + 1e-12 * np.maximum(1.0, np.abs(mid)))
+        | (est < lo)
+        | (est > hi)
+    )
     if bad.any():
         where = np.flatnonzero(np.atleast_1d(bad))
         e, lo1, hi1 = (np.atleast_1d(x) for x in (estimate, low, high))
@@ -387,10 +406,15 @@ def check_ci(estimate: Any, low: Any, high: Any, *, log: bool = False,
         h_b = np.broadcast_to(hi1, e_b.shape)
         mids = np.atleast_1d(np.exp(mid) if log else mid)
         mids = np.broadcast_to(mids, e_b.shape)
-        parts = [f"estimate {e_b[i]:g} with CI {l_b[i]:g} to {h_b[i]:g} (midpoint "
-                 f"{mids[i]:.4g})" + ("" if e_b.size == 1 else f" at position {i}")
-                 for i in where[:5]]
-        warnings.warn("Interval not centred on its estimate: " + "; ".join(parts) + ". Check "
-                      "the numbers against the paper before deriving an SE from the interval.",
-                      RehabStatsWarning, stacklevel=2)
+        parts = [
+            f"estimate {e_b[i]:g} with CI {l_b[i]:g} to {h_b[i]:g} (midpoint "
+            f"{mids[i]:.4g})" + ("" if e_b.size == 1 else f" at position {i}")
+            for i in where[:5]
+        ]
+        warnings.warn(
+            "Interval not centred on its estimate: " + "; ".join(parts) + ". Check "
+            "the numbers against the paper before deriving an SE from the interval.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     return _out(np.asarray(offset, dtype=float))

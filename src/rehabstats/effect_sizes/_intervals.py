@@ -34,9 +34,7 @@ def z_quantile(ci: float) -> float:
     return float(stats.norm.ppf(0.5 + ci / 2.0))
 
 
-def normal_limits(
-    estimate: ArrayLike, se: ArrayLike, ci: float
-) -> tuple[_FloatArray, _FloatArray]:
+def normal_limits(estimate: ArrayLike, se: ArrayLike, ci: float) -> tuple[_FloatArray, _FloatArray]:
     """Wald limits ``estimate -/+ z * se``."""
     est = np.asarray(estimate, dtype=float)
     half = z_quantile(ci) * np.asarray(se, dtype=float)
@@ -95,8 +93,9 @@ def _brent_ncp(t: float, df: float, p: float, guess: float) -> float:
     for _ in range(200):
         glo, ghi = g(lo), g(hi)
         if glo >= 0 >= ghi:
-            return float(optimize.brentq(g, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps,
-                                         maxiter=500))
+            return float(
+                optimize.brentq(g, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+            )
         width *= 2.0
         if glo < 0:
             lo = guess - width
@@ -142,10 +141,13 @@ def _ncp_limits(t: ArrayLike, df: ArrayLike, ci: float) -> tuple[_FloatArray, _F
             if where.size and (ds[where] == ds[where[0]]).all():  # one df: no grouping
                 groups: list[tuple[float, NDArray[np.intp]]] = [(float(ds[where[0]]), where)]
             else:
-                values, inverse, counts = np.unique(ds[finite], return_inverse=True,
-                                                    return_counts=True)
-                groups = [(float(values[k]), where[inverse.reshape(-1) == k])
-                          for k in np.flatnonzero(counts >= _INTERP_MIN)]
+                values, inverse, counts = np.unique(
+                    ds[finite], return_inverse=True, return_counts=True
+                )
+                groups = [
+                    (float(values[k]), where[inverse.reshape(-1) == k])
+                    for k in np.flatnonzero(counts >= _INTERP_MIN)
+                ]
             for df_k, idx in groups:
                 if idx.size >= _INTERP_MIN:
                     lo_s[idx], hi_s[idx] = _interpolated_limits(ts[idx], df_k, ci)
@@ -165,8 +167,10 @@ def _exact_limits(ts: _FloatArray, ds: _FloatArray, ci: float) -> tuple[_FloatAr
     # 26.7.10): F(t; df, ncp) ~ Phi((t (1 - 1/(4 df)) - ncp) / sqrt(1 + t^2 / (2 df))).
     centre = ts * (1.0 - 1.0 / (4.0 * ds))
     spread = z * np.sqrt(1.0 + ts**2 / (2.0 * ds))
-    return (_solve_ncp(ts, ds, 1.0 - alpha / 2.0, centre - spread),
-            _solve_ncp(ts, ds, alpha / 2.0, centre + spread))
+    return (
+        _solve_ncp(ts, ds, 1.0 - alpha / 2.0, centre - spread),
+        _solve_ncp(ts, ds, alpha / 2.0, centre + spread),
+    )
 
 
 #: elements sharing one df from which on their limits are interpolated
@@ -179,8 +183,7 @@ _EDGES = np.concatenate([-(2.0 ** np.arange(15, -1, -1)), [0.0], 2.0 ** np.arang
 _INTERP_TOL = 1e-13
 
 
-def _interpolated_limits(t: _FloatArray, df: float, ci: float
-                         ) -> tuple[_FloatArray, _FloatArray]:
+def _interpolated_limits(t: _FloatArray, df: float, ci: float) -> tuple[_FloatArray, _FloatArray]:
     """Noncentral-t limits of many t with one df, by piecewise Chebyshev interpolation.
 
     For a fixed df and level each limit is an analytic, nearly linear function of
@@ -216,7 +219,8 @@ def _interpolated_limits(t: _FloatArray, df: float, ci: float
         for vals in (node_lo[block], node_hi[block]):
             coef = chebyshev.chebfit(u, vals, _CHEB_DEG)
             if not np.isfinite(coef).all() or (
-                    np.abs(coef[-2:]).max() > _INTERP_TOL * (1.0 + np.abs(vals).max())):
+                np.abs(coef[-2:]).max() > _INTERP_TOL * (1.0 + np.abs(vals).max())
+            ):
                 break  # not smooth to the tolerance here (far tails): solve exactly
             coefs.append(coef)
         else:
@@ -245,8 +249,9 @@ def _finite_array(value: Any, name: str) -> _FloatArray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise DataError(f"'{name}' must be a number or an array of numbers; got "
-                        f"{show_value(value)}.") from None
+        raise DataError(
+            f"'{name}' must be a number or an array of numbers; got {show_value(value)}."
+        ) from None
     if arr.dtype.kind not in "f" or np.asarray(value).dtype.kind == "b":
         raise DataError(f"'{name}' must be numeric; got booleans.")
     if arr.size == 0:
@@ -301,11 +306,14 @@ def ncp_limits(t: ArrayLike, df: ArrayLike, ci: float) -> tuple[_FloatArray, _Fl
     df_arr = _finite_array(df, "df")
     if (df_arr <= 0).any():
         bad = df_arr[df_arr <= 0].reshape(-1)[0]
-        raise DataError(f"'df' (degrees of freedom) must be greater than zero; got "
-                        f"{show_value(bad)}.")
+        raise DataError(
+            f"'df' (degrees of freedom) must be greater than zero; got {show_value(bad)}."
+        )
     try:
         np.broadcast_shapes(t_arr.shape, df_arr.shape)
     except ValueError:
-        raise DataError(f"'t' (shape {t_arr.shape}) and 'df' (shape {df_arr.shape}) do not "
-                        "broadcast against each other.") from None
+        raise DataError(
+            f"'t' (shape {t_arr.shape}) and 'df' (shape {df_arr.shape}) do not "
+            "broadcast against each other."
+        ) from None
     return _ncp_limits(t_arr, df_arr, ci)

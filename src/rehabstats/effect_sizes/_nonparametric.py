@@ -37,7 +37,9 @@ __all__ = ["_cliffs_delta_core", "cliffs_delta", "prob_superiority", "rank_biser
 _Arrays = dict[str, NDArray[np.float64]]
 
 
-def _fisher_limits(r: ArrayLike, se_z: ArrayLike, ci: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _fisher_limits(
+    r: ArrayLike, se_z: ArrayLike, ci: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """tanh(atanh(r) -/+ z se): an estimate of +/-1 gives the degenerate interval [r, r]."""
     z = z_quantile(ci)
     with np.errstate(divide="ignore"):
@@ -61,23 +63,45 @@ def _cliffs_delta_core(x: ArrayLike, y: ArrayLike, *, ci: float = 0.95) -> _Arra
     return {"estimate": delta, "se_z": np.full_like(delta, se_z), "ci_low": lo, "ci_high": hi}
 
 
-def _rank_batch(measure: str, x: Any, y: Any, *, paired: bool, ci: float,
-                nan_policy: NanPolicy, axis: int,
-                one_sample: Any) -> BatchEffectSizeResult:
+def _rank_batch(
+    measure: str,
+    x: Any,
+    y: Any,
+    *,
+    paired: bool,
+    ci: float,
+    nan_policy: NanPolicy,
+    axis: int,
+    one_sample: Any,
+) -> BatchEffectSizeResult:
     from ._batch import paired_rank_kernel, rank_kernel, run_batch
 
     check_nan_policy(nan_policy)
     constants: dict[str, Any] = {"paired": paired} if measure == "rank_biserial" else {}
-    ci_method = ("normal (Fisher z of Cliff's delta, transformed)"
-                 if measure == "prob_superiority" else "normal (Fisher z)")
-    return run_batch(measure, [x, y], ("x", "y"), axis=axis, paired=paired,
-                     nan_policy=nan_policy,
-                     kernel=paired_rank_kernel(ci) if paired else rank_kernel(measure, ci),
-                     one_sample=one_sample, check=("estimate", "ci_low", "ci_high"),
-                     ci_level=ci, ci_method=ci_method, constants=constants)
+    ci_method = (
+        "normal (Fisher z of Cliff's delta, transformed)"
+        if measure == "prob_superiority"
+        else "normal (Fisher z)"
+    )
+    return run_batch(
+        measure,
+        [x, y],
+        ("x", "y"),
+        axis=axis,
+        paired=paired,
+        nan_policy=nan_policy,
+        kernel=paired_rank_kernel(ci) if paired else rank_kernel(measure, ci),
+        one_sample=one_sample,
+        check=("estimate", "ci_low", "ci_high"),
+        ci_level=ci,
+        ci_method=ci_method,
+        constants=constants,
+    )
 
 
-def _independent(x: Any, y: Any, ci: float, nan_policy: NanPolicy) -> tuple[float, float, float, float, int, int, int]:
+def _independent(
+    x: Any, y: Any, ci: float, nan_policy: NanPolicy
+) -> tuple[float, float, float, float, int, int, int]:
     a, na = as_float_array(x, "x", nan_policy=nan_policy, min_size=1, stacklevel=4)
     b, nb = as_float_array(y, "y", nan_policy=nan_policy, min_size=1, stacklevel=4)
     n_x, n_y = a.size, b.size
@@ -165,38 +189,68 @@ def rank_biserial(
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
     (x, y), batch = batch_axis([x, y], axis)
     if batch is not None:
-        return _rank_batch("rank_biserial", x, y, paired=bool(paired), ci=ci,
-                           nan_policy=nan_policy, axis=batch,
-                           one_sample=lambda a, b: rank_biserial(a, b, paired=paired, ci=ci,
-                                                                 nan_policy=nan_policy))
+        return _rank_batch(
+            "rank_biserial",
+            x,
+            y,
+            paired=bool(paired),
+            ci=ci,
+            nan_policy=nan_policy,
+            axis=batch,
+            one_sample=lambda a, b: rank_biserial(
+                a, b, paired=paired, ci=ci, nan_policy=nan_policy
+            ),
+        )
     if not paired:
         r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
-        return EffectSizeResult(measure="rank_biserial", estimate=r, se=math.nan, ci_low=lo,
-                                ci_high=hi, ci_level=ci, ci_method="normal (Fisher z)",
-                                n_x=n_x, n_y=n_y, n_omitted=om,
-                                details={"se_z": se_z, "paired": False})
+        return EffectSizeResult(
+            measure="rank_biserial",
+            estimate=r,
+            se=math.nan,
+            ci_low=lo,
+            ci_high=hi,
+            ci_level=ci,
+            ci_method="normal (Fisher z)",
+            n_x=n_x,
+            n_y=n_y,
+            n_omitted=om,
+            details={"se_z": se_z, "paired": False},
+        )
     a, b, om = as_paired_arrays(x, y, ("x", "y"), nan_policy=nan_policy, min_size=1)
     diff = a - b
     nonzero = diff[diff != 0]
     n_zero = int(diff.size - nonzero.size)
     if nonzero.size == 0:
-        raise DataError("The paired rank-biserial correlation is undefined: every difference "
-                        "x - y is zero.")
+        raise DataError(
+            "The paired rank-biserial correlation is undefined: every difference x - y is zero."
+        )
     ranks = stats.rankdata(np.abs(nonzero))
     n = nonzero.size
     s = n * (n + 1) / 2.0
     r = float((ranks[nonzero > 0].sum() - ranks[nonzero < 0].sum()) / s)
     se_z = math.sqrt((2.0 * n**3 + 3.0 * n**2 + n) / 6.0) / s
     lo_p, hi_p = _fisher_limits(r, se_z, ci)
-    return EffectSizeResult(measure="rank_biserial", estimate=r, se=math.nan, ci_low=scalar(lo_p),
-                            ci_high=scalar(hi_p), ci_level=ci, ci_method="normal (Fisher z)",
-                            n_x=int(diff.size), n_y=None, n_omitted=om,
-                            details={"se_z": se_z, "paired": True, "n_zero": n_zero,
-                                     "n_nonzero": int(n)})
+    return EffectSizeResult(
+        measure="rank_biserial",
+        estimate=r,
+        se=math.nan,
+        ci_low=scalar(lo_p),
+        ci_high=scalar(hi_p),
+        ci_level=ci,
+        ci_method="normal (Fisher z)",
+        n_x=int(diff.size),
+        n_y=None,
+        n_omitted=om,
+        details={"se_z": se_z, "paired": True, "n_zero": n_zero, "n_nonzero": int(n)},
+    )
 
 
 def cliffs_delta(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    ci: float = 0.95,
+    nan_policy: NanPolicy = "omit",
     axis: int | None = 0,
 ) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Cliff's delta :math:`P(X > Y) - P(X < Y)` for two independent samples.
@@ -226,17 +280,38 @@ def cliffs_delta(
     ci = check_ci(ci)
     (x, y), batch = batch_axis([x, y], axis)
     if batch is not None:
-        return _rank_batch("cliffs_delta", x, y, paired=False, ci=ci, nan_policy=nan_policy,
-                           axis=batch,
-                           one_sample=lambda a, b: cliffs_delta(a, b, ci=ci, nan_policy=nan_policy))
+        return _rank_batch(
+            "cliffs_delta",
+            x,
+            y,
+            paired=False,
+            ci=ci,
+            nan_policy=nan_policy,
+            axis=batch,
+            one_sample=lambda a, b: cliffs_delta(a, b, ci=ci, nan_policy=nan_policy),
+        )
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
-    return EffectSizeResult(measure="cliffs_delta", estimate=r, se=math.nan, ci_low=lo,
-                            ci_high=hi, ci_level=ci, ci_method="normal (Fisher z)", n_x=n_x,
-                            n_y=n_y, n_omitted=om, details={"se_z": se_z})
+    return EffectSizeResult(
+        measure="cliffs_delta",
+        estimate=r,
+        se=math.nan,
+        ci_low=lo,
+        ci_high=hi,
+        ci_level=ci,
+        ci_method="normal (Fisher z)",
+        n_x=n_x,
+        n_y=n_y,
+        n_omitted=om,
+        details={"se_z": se_z},
+    )
 
 
 def prob_superiority(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    ci: float = 0.95,
+    nan_policy: NanPolicy = "omit",
     axis: int | None = 0,
 ) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Probability of superiority :math:`P(X > Y) + P(X = Y)/2` (common-language ES, AUC).
@@ -270,12 +345,27 @@ def prob_superiority(
     ci = check_ci(ci)
     (x, y), batch = batch_axis([x, y], axis)
     if batch is not None:
-        return _rank_batch("prob_superiority", x, y, paired=False, ci=ci, nan_policy=nan_policy,
-                           axis=batch,
-                           one_sample=lambda a, b: prob_superiority(a, b, ci=ci, nan_policy=nan_policy))
+        return _rank_batch(
+            "prob_superiority",
+            x,
+            y,
+            paired=False,
+            ci=ci,
+            nan_policy=nan_policy,
+            axis=batch,
+            one_sample=lambda a, b: prob_superiority(a, b, ci=ci, nan_policy=nan_policy),
+        )
     r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
-    return EffectSizeResult(measure="prob_superiority", estimate=(r + 1.0) / 2.0, se=math.nan,
-                            ci_low=(lo + 1.0) / 2.0, ci_high=(hi + 1.0) / 2.0, ci_level=ci,
-                            ci_method="normal (Fisher z of Cliff's delta, transformed)",
-                            n_x=n_x, n_y=n_y, n_omitted=om,
-                            details={"cliffs_delta": r, "se_z": se_z})
+    return EffectSizeResult(
+        measure="prob_superiority",
+        estimate=(r + 1.0) / 2.0,
+        se=math.nan,
+        ci_low=(lo + 1.0) / 2.0,
+        ci_high=(hi + 1.0) / 2.0,
+        ci_level=ci,
+        ci_method="normal (Fisher z of Cliff's delta, transformed)",
+        n_x=n_x,
+        n_y=n_y,
+        n_omitted=om,
+        details={"cliffs_delta": r, "se_z": se_z},
+    )

@@ -19,28 +19,51 @@ __all__ = ["_ppc_core", "ppc_smd", "ppc_smd_from_summary"]
 
 
 def _ppc_core(
-    mean_pre_x: float, mean_post_x: float, sd_pre_x: float, n_x: float,
-    mean_pre_y: float, mean_post_y: float, sd_pre_y: float, n_y: float,
-    r: float | None, ci: float,
+    mean_pre_x: float,
+    mean_post_x: float,
+    sd_pre_x: float,
+    n_x: float,
+    mean_pre_y: float,
+    mean_post_y: float,
+    sd_pre_y: float,
+    n_y: float,
+    r: float | None,
+    ci: float,
 ) -> tuple[float, float, float, float, dict[str, Any]]:
     """d_ppc2, its eq. 25 SE and normal limits (NaN SE/limits when ``r`` is None)."""
     m = n_x + n_y - 2.0
     top = max(sd_pre_x, sd_pre_y)
     # pooled SD without squaring an extreme SD (sd**2 overflowed for SDs near 1e300)
-    sd_pool = (top * math.sqrt(((n_x - 1.0) * (sd_pre_x / top) ** 2
-                                + (n_y - 1.0) * (sd_pre_y / top) ** 2) / m)) if top > 0 else 0.0
+    sd_pool = (
+        (
+            top
+            * math.sqrt(
+                ((n_x - 1.0) * (sd_pre_x / top) ** 2 + (n_y - 1.0) * (sd_pre_y / top) ** 2) / m
+            )
+        )
+        if top > 0
+        else 0.0
+    )
     if sd_pool == 0:
-        raise DataError("d_ppc2 is undefined: the pooled pre-test SD is zero (both groups "
-                        "constant at baseline).")
+        raise DataError(
+            "d_ppc2 is undefined: the pooled pre-test SD is zero (both groups "
+            "constant at baseline)."
+        )
     c_p = 1.0 - 3.0 / (4.0 * m - 1.0)
     diff = (mean_post_x - mean_pre_x) - (mean_post_y - mean_pre_y)
     d = c_p * diff / sd_pool
     if not math.isfinite(d):
-        raise DataError("d_ppc2 is not representable: the difference in mean change "
-                        f"({show_value(diff)}) over the pooled pre-test SD "
-                        f"({show_value(sd_pool)}) overflows.")
-    details: dict[str, Any] = {"c_P": c_p, "sd_pre_pooled": sd_pool, "diff_in_change": diff,
-                               "df": m}
+        raise DataError(
+            "d_ppc2 is not representable: the difference in mean change "
+            f"({show_value(diff)}) over the pooled pre-test SD "
+            f"({show_value(sd_pool)}) overflows."
+        )
+    details: dict[str, Any] = {
+        "c_P": c_p,
+        "sd_pre_pooled": sd_pool,
+        "diff_in_change": diff,
+        "df": m,
+    }
     if r is None:
         return d, math.nan, math.nan, math.nan, details
     k = (n_x + n_y) / (n_x * n_y)
@@ -49,7 +72,7 @@ def _ppc_core(
     n_tot = n_x + n_y
     if n_tot - 4.0 <= 0:
         se = math.nan
-        why = (f"needs n_x + n_y > 4 (got {show_value(n_x)} + {show_value(n_y)})")
+        why = f"needs n_x + n_y > 4 (got {show_value(n_x)} + {show_value(n_y)})"
     else:
         a_coef = 2.0 * c_p**2 * (1.0 - r) * k * m / (n_tot - 4.0)
         b_coef = c_p**2 * m / (n_tot - 4.0) - 1.0
@@ -60,8 +83,12 @@ def _ppc_core(
             se = math.sqrt(var) if var > 0 else math.nan
         why = "gives a non-positive variance for this estimate"
     if math.isnan(se):
-        warnings.warn(f"d_ppc2: Morris's (2008) eq. 25 variance {why}; the SE and the "
-                      "confidence interval are NaN.", RehabStatsWarning, stacklevel=3)
+        warnings.warn(
+            f"d_ppc2: Morris's (2008) eq. 25 variance {why}; the SE and the "
+            "confidence interval are NaN.",
+            RehabStatsWarning,
+            stacklevel=3,
+        )
     lo, hi = normal_limits(d, se, ci)
     details["r"] = r
     details["var_large_sample"] = 2.0 * (1.0 - r) * k + d * d / (2.0 * n_tot)
@@ -127,10 +154,12 @@ def ppc_smd(
     'd_ppc2'
     """
     ci = check_ci(ci)
-    a_pre, a_post, om_x = as_paired_arrays(pre_x, post_x, ("pre_x", "post_x"),
-                                           nan_policy=nan_policy, min_size=2)
-    b_pre, b_post, om_y = as_paired_arrays(pre_y, post_y, ("pre_y", "post_y"),
-                                           nan_policy=nan_policy, min_size=2)
+    a_pre, a_post, om_x = as_paired_arrays(
+        pre_x, post_x, ("pre_x", "post_x"), nan_policy=nan_policy, min_size=2
+    )
+    b_pre, b_post, om_y = as_paired_arrays(
+        pre_y, post_y, ("pre_y", "post_y"), nan_policy=nan_policy, min_size=2
+    )
     n_x, n_y = float(a_pre.size), float(b_pre.size)
     m = n_x + n_y - 2.0
     # means, SDs and the correlation without squaring values of size 1e300: each sample is
@@ -144,17 +173,30 @@ def ppc_smd(
     var_post = ((n_x - 1) * aq.var(ddof=1) + (n_y - 1) * bq.var(ddof=1)) / m
     cov = ((n_x - 1) * np.cov(ap, aq)[0, 1] + (n_y - 1) * np.cov(bp, bq)[0, 1]) / m
     r = float(cov / math.sqrt(var_pre * var_post)) if var_pre > 0 and var_post > 0 else None
-    d, se, lo, hi, details = _ppc_core(mx_pre, mx_post, sx_pre, n_x, my_pre, my_post, sy_pre,
-                                       n_y, r, ci)
+    d, se, lo, hi, details = _ppc_core(
+        mx_pre, mx_post, sx_pre, n_x, my_pre, my_post, sy_pre, n_y, r, ci
+    )
     if r is None:
-        warnings.warn("d_ppc2: the pooled pre-post correlation is undefined because the "
-                      "post-test scores are constant in both groups ('post_x', 'post_y'); the "
-                      "SE and the confidence interval are NaN.", RehabStatsWarning,
-                      stacklevel=2)
-    return EffectSizeResult(measure="d_ppc2", estimate=d, se=se, ci_low=lo, ci_high=hi,
-                            ci_level=ci, ci_method="normal" if r is not None else "none",
-                            n_x=int(n_x), n_y=int(n_y), n_omitted=om_x + om_y,
-                            details=details)
+        warnings.warn(
+            "d_ppc2: the pooled pre-post correlation is undefined because the "
+            "post-test scores are constant in both groups ('post_x', 'post_y'); the "
+            "SE and the confidence interval are NaN.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
+    return EffectSizeResult(
+        measure="d_ppc2",
+        estimate=d,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        ci_level=ci,
+        ci_method="normal" if r is not None else "none",
+        n_x=int(n_x),
+        n_y=int(n_y),
+        n_omitted=om_x + om_y,
+        details=details,
+    )
 
 
 def ppc_smd_from_summary(
@@ -188,23 +230,51 @@ def ppc_smd_from_summary(
     """
     ci = check_ci(ci)
     vals = {}
-    for name, val, kind in (("mean_pre_x", mean_pre_x, "mean"), ("mean_post_x", mean_post_x, "mean"),
-                            ("sd_pre_x", sd_pre_x, "sd"), ("n_x", n_x, "n"),
-                            ("mean_pre_y", mean_pre_y, "mean"), ("mean_post_y", mean_post_y, "mean"),
-                            ("sd_pre_y", sd_pre_y, "sd"), ("n_y", n_y, "n")):
+    for name, val, kind in (
+        ("mean_pre_x", mean_pre_x, "mean"),
+        ("mean_post_x", mean_post_x, "mean"),
+        ("sd_pre_x", sd_pre_x, "sd"),
+        ("n_x", n_x, "n"),
+        ("mean_pre_y", mean_pre_y, "mean"),
+        ("mean_post_y", mean_post_y, "mean"),
+        ("sd_pre_y", sd_pre_y, "sd"),
+        ("n_y", n_y, "n"),
+    ):
         vals[name] = check_summary(val, name, kind=kind)
     if r is not None:
         rr = check_summary(r, "r", kind="mean")
         if not -1.0 <= rr < 1.0:
-            raise DataError(f"The 'r' argument is a correlation and must be in [-1, 1); got {show_value(r)}.")
+            raise DataError(
+                f"The 'r' argument is a correlation and must be in [-1, 1); got {show_value(r)}."
+            )
     d, se, lo, hi, details = _ppc_core(
-        vals["mean_pre_x"], vals["mean_post_x"], vals["sd_pre_x"], vals["n_x"],
-        vals["mean_pre_y"], vals["mean_post_y"], vals["sd_pre_y"], vals["n_y"],
-        None if r is None else rr, ci)
+        vals["mean_pre_x"],
+        vals["mean_post_x"],
+        vals["sd_pre_x"],
+        vals["n_x"],
+        vals["mean_pre_y"],
+        vals["mean_post_y"],
+        vals["sd_pre_y"],
+        vals["n_y"],
+        None if r is None else rr,
+        ci,
+    )
     if r is None:
-        warnings.warn("d_ppc2: no pre-post correlation 'r' was given, so the SE and the "
-                      "confidence interval (Morris 2008 eq. 25) are NaN.", RehabStatsWarning,
-                      stacklevel=2)
-    return EffectSizeResult(measure="d_ppc2", estimate=d, se=se, ci_low=lo, ci_high=hi,
-                            ci_level=ci, ci_method="normal" if r is not None else "none",
-                            n_x=int(vals["n_x"]), n_y=int(vals["n_y"]), details=details)
+        warnings.warn(
+            "d_ppc2: no pre-post correlation 'r' was given, so the SE and the "
+            "confidence interval (Morris 2008 eq. 25) are NaN.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
+    return EffectSizeResult(
+        measure="d_ppc2",
+        estimate=d,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        ci_level=ci,
+        ci_method="normal" if r is not None else "none",
+        n_x=int(vals["n_x"]),
+        n_y=int(vals["n_y"]),
+        details=details,
+    )

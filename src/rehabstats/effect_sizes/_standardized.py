@@ -174,8 +174,7 @@ def _two_samples(
     x: Any, y: Any, nan_policy: NanPolicy, paired: bool
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
     if paired:
-        return as_paired_arrays(x, y, ("x", "y"), nan_policy=nan_policy, min_size=2,
-                                stacklevel=5)
+        return as_paired_arrays(x, y, ("x", "y"), nan_policy=nan_policy, min_size=2, stacklevel=5)
     a, na = as_float_array(x, "x", nan_policy=nan_policy, min_size=2, stacklevel=5)
     b, nb = as_float_array(y, "y", nan_policy=nan_policy, min_size=2, stacklevel=5)
     return a, b, na + nb
@@ -200,7 +199,9 @@ def _standardized(
 ) -> EffectSizeResult | BatchEffectSizeResult:
     ci = check_ci(ci)
     if not isinstance(pooled_sd, (bool, np.bool_)):
-        raise DataError(f"The 'pooled_sd' argument must be True or False; got {show_value(pooled_sd)}.")
+        raise DataError(
+            f"The 'pooled_sd' argument must be True or False; got {show_value(pooled_sd)}."
+        )
     if not isinstance(paired, (bool, np.bool_)):
         raise DataError(f"The 'paired' argument must be True or False; got {show_value(paired)}.")
     measure = {"d": "cohens_d", "g": "hedges_g", "delta": "glass_delta"}[kind]
@@ -210,24 +211,42 @@ def _standardized(
 
         check_nan_policy(nan_policy)
         constants: dict[str, Any] = (
-            {"paired": True, "standardizer": "sd of the differences (d_z)"} if paired else
-            {"paired": False, "pooled_sd": bool(pooled_sd) if kind != "delta" else False,
-             "standardizer": "sd of y (control)" if kind == "delta"
-             else "pooled sd" if pooled_sd else "root mean of the two variances"})
+            {"paired": True, "standardizer": "sd of the differences (d_z)"}
+            if paired
+            else {
+                "paired": False,
+                "pooled_sd": bool(pooled_sd) if kind != "delta" else False,
+                "standardizer": "sd of y (control)"
+                if kind == "delta"
+                else "pooled sd"
+                if pooled_sd
+                else "root mean of the two variances",
+            }
+        )
         return run_batch(
-            measure, [x, y], ("x", "y"), axis=batch, paired=bool(paired),
+            measure,
+            [x, y],
+            ("x", "y"),
+            axis=batch,
+            paired=bool(paired),
             nan_policy=nan_policy,
             kernel=standardized_kernel(kind, bool(pooled_sd), bool(paired), ci),
-            one_sample=lambda a, b: _standardized(a, b, kind=kind, ci=ci, pooled_sd=pooled_sd,
-                                                  paired=paired, nan_policy=nan_policy),
-            ci_level=ci, ci_method="ncp", constants=constants)
+            one_sample=lambda a, b: _standardized(
+                a, b, kind=kind, ci=ci, pooled_sd=pooled_sd, paired=paired, nan_policy=nan_policy
+            ),
+            ci_level=ci,
+            ci_method="ncp",
+            constants=constants,
+        )
     a, b, n_omitted = _two_samples(x, y, nan_policy, bool(paired))
     if paired:
         with np.errstate(over="ignore"):
             diff = a - b
         if not np.isfinite(diff).all():
-            raise DataError(f"The paired differences 'x' - 'y' overflow double precision "
-                            f"(values up to {show_value(max(np.abs(a).max(), np.abs(b).max()))}).")
+            raise DataError(
+                f"The paired differences 'x' - 'y' overflow double precision "
+                f"(values up to {show_value(max(np.abs(a).max(), np.abs(b).max()))})."
+            )
         m_diff, sd = mean_sd(diff)
         if sd == 0.0:
             raise DataError(
@@ -247,8 +266,12 @@ def _standardized(
             n_x=int(diff.size),
             n_y=None,
             n_omitted=n_omitted,
-            details=_details(out, ("df", "t", "J", "sd", "mean_diff"), paired=True,
-                             standardizer="sd of the differences (d_z)"),
+            details=_details(
+                out,
+                ("df", "t", "J", "sd", "mean_diff"),
+                paired=True,
+                standardizer="sd of the differences (d_z)",
+            ),
         )
     (mx, sx), (my, sy) = mean_sd(a), mean_sd(b)  # no overflow at extreme scale
     if kind == "delta" and sy == 0.0:
@@ -263,17 +286,26 @@ def _standardized(
         )
     out = _smd_core(mx, sx, a.size, my, sy, b.size, kind=kind, pooled=bool(pooled_sd), ci=ci)
     _check_finite_out(out, measure)
-    standardizer = ("sd of y (control)" if kind == "delta"
-                    else "pooled sd" if pooled_sd else "root mean of the two variances")
-    extra: dict[str, Any] = {"paired": False, "pooled_sd": bool(pooled_sd) if kind != "delta"
-                             else False, "standardizer": standardizer}
+    standardizer = (
+        "sd of y (control)"
+        if kind == "delta"
+        else "pooled sd"
+        if pooled_sd
+        else "root mean of the two variances"
+    )
+    extra: dict[str, Any] = {
+        "paired": False,
+        "pooled_sd": bool(pooled_sd) if kind != "delta" else False,
+        "standardizer": standardizer,
+    }
     if kind == "g" and pooled_sd:
         m = scalar(out["df"])
         j = scalar(out["J"])
         g = scalar(out["estimate"])
         # metafor escalc(SMD, vtype = "UB"): unbiased variance estimate (Hedges 1983).
-        extra["var_unbiased"] = float(scalar(out["hn"]) + (1.0 - (m - 2.0) / (m * j**2))
-                                      * np.square(g))
+        extra["var_unbiased"] = float(
+            scalar(out["hn"]) + (1.0 - (m - 2.0) / (m * j**2)) * np.square(g)
+        )
     return EffectSizeResult(
         measure=measure,
         estimate=scalar(out["estimate"]),
@@ -380,8 +412,9 @@ def cohens_d(
     >>> batch.shape, round(float(batch.estimate[0]), 4), round(batch[1].ci_low, 4)
     ((2,), 1.2649, -0.2286)
     """
-    return _standardized(x, y, kind="d", ci=ci, pooled_sd=pooled_sd, paired=paired,
-                         nan_policy=nan_policy, axis=axis)
+    return _standardized(
+        x, y, kind="d", ci=ci, pooled_sd=pooled_sd, paired=paired, nan_policy=nan_policy, axis=axis
+    )
 
 
 def hedges_g(
@@ -423,12 +456,17 @@ def hedges_g(
     >>> g.shape, bool(np.all(g.ci_low < g.estimate))
     ((1000,), True)
     """
-    return _standardized(x, y, kind="g", ci=ci, pooled_sd=pooled_sd, paired=paired,
-                         nan_policy=nan_policy, axis=axis)
+    return _standardized(
+        x, y, kind="g", ci=ci, pooled_sd=pooled_sd, paired=paired, nan_policy=nan_policy, axis=axis
+    )
 
 
 def glass_delta(
-    x: ArrayLike, y: ArrayLike, *, ci: float = 0.95, nan_policy: NanPolicy = "omit",
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    ci: float = 0.95,
+    nan_policy: NanPolicy = "omit",
     axis: int | None = 0,
 ) -> EffectSizeResult | BatchEffectSizeResult:
     r"""Glass's delta: the mean difference standardised by the SD of ``y`` (control).
@@ -462,8 +500,9 @@ def glass_delta(
     >>> round(float(batch.estimate[0]), 4)
     1.2649
     """
-    return _standardized(x, y, kind="delta", ci=ci, pooled_sd=True, paired=False,
-                         nan_policy=nan_policy, axis=axis)
+    return _standardized(
+        x, y, kind="delta", ci=ci, pooled_sd=True, paired=False, nan_policy=nan_policy, axis=axis
+    )
 
 
 def smd_from_summary(
@@ -511,12 +550,14 @@ def smd_from_summary(
     sy = check_summary(sd_y, "sd_y", kind="sd")
     ny = check_summary(n_y, "n_y", kind="n")
     if sx == 0 and sy == 0:
-        raise DataError("The standardized mean difference is undefined: 'sd_x' and 'sd_y' "
-                        "are both zero.")
+        raise DataError(
+            "The standardized mean difference is undefined: 'sd_x' and 'sd_y' are both zero."
+        )
     kind = "g" if correction == "hedges" else "d"
     out = _smd_core(mx, sx, nx, my, sy, ny, kind=kind, pooled=True, ci=ci)
-    _check_finite_out(out, "the standardized mean difference",
-                      "'mean_x'/'mean_y' and 'sd_x'/'sd_y'")
+    _check_finite_out(
+        out, "the standardized mean difference", "'mean_x'/'mean_y' and 'sd_x'/'sd_y'"
+    )
     return EffectSizeResult(
         measure="hedges_g" if kind == "g" else "cohens_d",
         estimate=scalar(out["estimate"]),
@@ -531,9 +572,7 @@ def smd_from_summary(
     )
 
 
-def smd_from_t(
-    t: float, n_x: int, n_y: int | None = None, *, ci: float = 0.95
-) -> EffectSizeResult:
+def smd_from_t(t: float, n_x: int, n_y: int | None = None, *, ci: float = 0.95) -> EffectSizeResult:
     r"""Cohen's d from a t statistic (two-sample pooled, or one-sample/paired).
 
     Two samples: :math:`d = t\sqrt{1/n_x + 1/n_y}` with ``df = n_x + n_y - 2``;

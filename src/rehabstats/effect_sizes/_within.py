@@ -122,32 +122,46 @@ def standardized_mean_change(
     ci = check_ci(ci)
     check_option(standardizer, "standardizer", _STANDARDIZERS)
     if not isinstance(correction, (bool, np.bool_)):
-        raise DataError(f"The 'correction' argument must be True or False; got {show_value(correction)}.")
+        raise DataError(
+            f"The 'correction' argument must be True or False; got {show_value(correction)}."
+        )
     (pre, post), batch = batch_axis([pre, post], axis)
     if batch is not None:
         from ._batch import run_batch, smc_kernel
 
         check_nan_policy(nan_policy)
         method = {"pre": "normal", "average_var": "normal", "change": "ncp"}.get(
-            standardizer, "ncp (scaled from d_z)")
+            standardizer, "ncp (scaled from d_z)"
+        )
         return run_batch(
-            f"smc_{standardizer}", [pre, post], ("pre", "post"), axis=batch, paired=True,
-            nan_policy=nan_policy, kernel=smc_kernel(standardizer, bool(correction), ci),
+            f"smc_{standardizer}",
+            [pre, post],
+            ("pre", "post"),
+            axis=batch,
+            paired=True,
+            nan_policy=nan_policy,
+            kernel=smc_kernel(standardizer, bool(correction), ci),
             one_sample=lambda a, b: standardized_mean_change(
-                a, b, standardizer=standardizer, correction=correction, ci=ci,
-                nan_policy=nan_policy),
-            ci_level=ci, ci_method=method, constants={"standardizer": standardizer},
-            stacklevel=4)
-    a, b, n_omitted = as_paired_arrays(pre, post, ("pre", "post"), nan_policy=nan_policy,
-                                       min_size=2)
+                a, b, standardizer=standardizer, correction=correction, ci=ci, nan_policy=nan_policy
+            ),
+            ci_level=ci,
+            ci_method=method,
+            constants={"standardizer": standardizer},
+            stacklevel=4,
+        )
+    a, b, n_omitted = as_paired_arrays(
+        pre, post, ("pre", "post"), nan_policy=nan_policy, min_size=2
+    )
     n = int(a.size)
     # means and SDs without squaring values of size 1e300 (exact power-of-two scaling)
     (m_pre, s_pre), (m_post, s_post) = mean_sd(a), mean_sd(b)
     with np.errstate(over="ignore"):
         diff = b - a
     if not np.isfinite(diff).all():
-        raise DataError("The differences 'post' - 'pre' overflow double precision (values up "
-                        f"to {show_value(max(np.abs(a).max(), np.abs(b).max()))}).")
+        raise DataError(
+            "The differences 'post' - 'pre' overflow double precision (values up "
+            f"to {show_value(max(np.abs(a).max(), np.abs(b).max()))})."
+        )
     mean_diff, s_diff = mean_sd(diff)
     if s_pre > 0 and s_post > 0:
         r = float(np.corrcoef(a / pow2(np.abs(a).max()), b / pow2(np.abs(b).max()))[0, 1])
@@ -156,56 +170,91 @@ def standardized_mean_change(
     df = n - 1.0
     j = scalar(hedges_j(df)) if correction else 1.0
     details: dict[str, Any] = {
-        "df": df, "J": j, "r": r, "mean_pre": m_pre, "mean_post": m_post, "sd_pre": s_pre,
-        "sd_post": s_post, "sd_change": s_diff, "mean_change": mean_diff,
+        "df": df,
+        "J": j,
+        "r": r,
+        "mean_pre": m_pre,
+        "mean_post": m_post,
+        "sd_pre": s_pre,
+        "sd_post": s_post,
+        "sd_change": s_diff,
+        "mean_change": mean_diff,
         "standardizer": standardizer,
     }
     measure = f"smc_{standardizer}"
 
     if standardizer == "pre":
         if s_pre == 0:
-            raise DataError("The standardized mean change with standardizer='pre' is "
-                            "undefined: 'pre' has zero variance.")
+            raise DataError(
+                "The standardized mean change with standardizer='pre' is "
+                "undefined: 'pre' has zero variance."
+            )
         if math.isnan(r):
-            raise DataError("The standardized mean change with standardizer='pre' needs the "
-                            "pre-post correlation, which is undefined because 'post' is "
-                            "constant.")
+            raise DataError(
+                "The standardized mean change with standardizer='pre' needs the "
+                "pre-post correlation, which is undefined because 'post' is "
+                "constant."
+            )
         y = j * mean_diff / s_pre
         # sqrt(2(1-r)/n + y^2/(2n)) without forming y^2 (no overflow for extreme y)
         se_pre = math.hypot(math.sqrt(2.0 * (1.0 - r) / n), y / math.sqrt(2.0 * n))
         lo, hi = normal_limits(y, se_pre, ci)
-        return EffectSizeResult(measure=measure, estimate=y, se=se_pre,
-                                ci_low=scalar(lo), ci_high=scalar(hi), ci_level=ci,
-                                ci_method="normal", n_x=n, n_y=None, n_omitted=n_omitted,
-                                details=details)
+        return EffectSizeResult(
+            measure=measure,
+            estimate=y,
+            se=se_pre,
+            ci_low=scalar(lo),
+            ci_high=scalar(hi),
+            ci_level=ci,
+            ci_method="normal",
+            n_x=n,
+            n_y=None,
+            n_omitted=n_omitted,
+            details=details,
+        )
 
     if s_diff == 0:
-        raise DataError(f"The standardized mean change with standardizer={show_value(standardizer)} is "
-                        "undefined: the differences post - pre have zero variance.")
+        raise DataError(
+            f"The standardized mean change with standardizer={show_value(standardizer)} is "
+            "undefined: the differences post - pre have zero variance."
+        )
     if standardizer == "average_var":
         s_a = math.hypot(s_pre, s_post) / math.sqrt(2.0)
         y = j * mean_diff / s_a
         se = j * s_diff / (math.sqrt(n) * s_a)
         lo, hi = normal_limits(y, se, ci)
         details["sd_average_var"] = s_a
-        return EffectSizeResult(measure=measure, estimate=y, se=se, ci_low=scalar(lo),
-                                ci_high=scalar(hi), ci_level=ci, ci_method="normal", n_x=n,
-                                n_y=None, n_omitted=n_omitted, details=details)
+        return EffectSizeResult(
+            measure=measure,
+            estimate=y,
+            se=se,
+            ci_low=scalar(lo),
+            ci_high=scalar(hi),
+            ci_level=ci,
+            ci_method="normal",
+            n_x=n,
+            n_y=None,
+            n_omitted=n_omitted,
+            details=details,
+        )
     if standardizer == "change":
         scale = 1.0
         method = "ncp"
     elif standardizer == "average":
         s_av = (s_pre + s_post) / 2.0
         if s_av == 0:
-            raise DataError("standardizer='average' is undefined: 'pre' and 'post' are "
-                            "both constant.")
+            raise DataError(
+                "standardizer='average' is undefined: 'pre' and 'post' are both constant."
+            )
         scale = s_diff / s_av
         details["sd_average"] = s_av
         method = "ncp (scaled from d_z)"
     else:  # "rm"
         if math.isnan(r):
-            raise DataError("standardizer='rm' needs the pre-post correlation, which is "
-                            "undefined because 'pre' or 'post' is constant.")
+            raise DataError(
+                "standardizer='rm' needs the pre-post correlation, which is "
+                "undefined because 'pre' or 'post' is constant."
+            )
         scale = math.sqrt(2.0 * (1.0 - r))
         method = "ncp (scaled from d_z)"
     d_z = mean_diff / s_diff

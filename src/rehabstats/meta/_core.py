@@ -84,8 +84,15 @@ def q_gen(tau2: Array, yi: Array, vi: Array) -> Array:
     return np.asarray((w * (yi - mu[:, None]) ** 2).sum(axis=1), dtype=float)
 
 
-def root_decreasing(target: Array, yi: Array, vi: Array, lower: Array, upper: Array,
-                    tol: float = _UNIROOT_TOL, maxiter: int = 1000) -> Array:
+def root_decreasing(
+    target: Array,
+    yi: Array,
+    vi: Array,
+    lower: Array,
+    upper: Array,
+    tol: float = _UNIROOT_TOL,
+    maxiter: int = 1000,
+) -> Array:
     """Solve ``q_gen(tau2) = target`` on a bracketing ``[lower, upper]`` by Brent's method.
 
     Brent's (1973) zeroin, the algorithm behind R's ``uniroot``, run for all rows
@@ -101,8 +108,13 @@ def root_decreasing(target: Array, yi: Array, vi: Array, lower: Array, upper: Ar
 
     n = target.shape[0]
     if n == 1:  # one meta-analysis: the same algorithm on Python floats (no array overhead)
-        return np.array([_zeroin_scalar(yi[0], vi[0], float(target[0]), float(lower[0]),
-                                        float(upper[0]), tol, maxiter)])
+        return np.array(
+            [
+                _zeroin_scalar(
+                    yi[0], vi[0], float(target[0]), float(lower[0]), float(upper[0]), tol, maxiter
+                )
+            ]
+        )
     rows_all = np.arange(n)
     a = lower.astype(float).copy()
     b = upper.astype(float).copy()
@@ -149,8 +161,11 @@ def root_decreasing(target: Array, yi: Array, vi: Array, lower: Array, upper: Ar
             q = np.where(secant, q_sec, q_iq)
             q = np.where(p > 0, -q, q)
             p = np.abs(p)
-            accept = interp & (p < 0.75 * cb * q - np.abs(tol_act * q) / 2) & \
-                (p < np.abs(prev_step * q / 2))
+            accept = (
+                interp
+                & (p < 0.75 * cb * q - np.abs(tol_act * q) / 2)
+                & (p < np.abs(prev_step * q / 2))
+            )
             new_step = np.where(accept, p / q, new_step)
         small = np.abs(new_step) < tol_act
         new_step = np.where(small, np.where(new_step > 0, tol_act, -tol_act), new_step)
@@ -172,8 +187,9 @@ def root_decreasing(target: Array, yi: Array, vi: Array, lower: Array, upper: Ar
     return out
 
 
-def _zeroin_scalar(y: Array, v: Array, target: float, ax: float, bx: float, tol: float,
-                   maxiter: int) -> float:
+def _zeroin_scalar(
+    y: Array, v: Array, target: float, ax: float, bx: float, tol: float, maxiter: int
+) -> float:
     """Brent's zeroin for one root of ``q_gen - target`` (the scalar twin of the batch code)."""
 
     def f(t: float) -> float:
@@ -200,10 +216,17 @@ def _loglik(tau2: Array, yi: Array, vi: Array, reml: bool) -> Array:
     rss = (w * (yi - mu[:, None]) ** 2).sum(axis=1)
     k = yi.shape[1]
     if reml:
-        return np.asarray(-0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.log(vi + tau2[:, None]).sum(1)
-                          - 0.5 * np.log(w.sum(axis=1)) - 0.5 * rss, dtype=float)
-    return np.asarray(-0.5 * k * np.log(2 * np.pi) - 0.5 * np.log(vi + tau2[:, None]).sum(1)
-                      - 0.5 * rss, dtype=float)
+        return np.asarray(
+            -0.5 * (k - 1) * np.log(2 * np.pi)
+            - 0.5 * np.log(vi + tau2[:, None]).sum(1)
+            - 0.5 * np.log(w.sum(axis=1))
+            - 0.5 * rss,
+            dtype=float,
+        )
+    return np.asarray(
+        -0.5 * k * np.log(2 * np.pi) - 0.5 * np.log(vi + tau2[:, None]).sum(1) - 0.5 * rss,
+        dtype=float,
+    )
 
 
 def _he(yi: Array, vi: Array) -> tuple[Array, Array]:
@@ -234,9 +257,15 @@ def _halve_to_nonnegative(t: Array, adj: Array) -> Array:
     return np.asarray(np.where(neg, np.where(t > 0, np.ldexp(adj, -m), 0.0), adj), dtype=float)
 
 
-def _fisher_scoring(yi: Array, vi: Array, start: Array, reml: bool, threshold: float,
-                    maxiter: int, stepadj: float = 1.0,
-                    ) -> tuple[Array, NDArray[np.int64], NDArray[np.bool_]]:
+def _fisher_scoring(
+    yi: Array,
+    vi: Array,
+    start: Array,
+    reml: bool,
+    threshold: float,
+    maxiter: int,
+    stepadj: float = 1.0,
+) -> tuple[Array, NDArray[np.int64], NDArray[np.bool_]]:
     """ML/REML Fisher scoring as metafor: tau2 += score / information, halved at 0."""
     tau2 = start.copy()
     active = np.ones(tau2.shape, dtype=bool)
@@ -331,8 +360,9 @@ def fit_batch(
         s_pvpv = (p2 * vi[:, :, None] * vi[:, None, :]).sum(axis=(1, 2))
         s_pvp = (p2 * vi[:, None, :]).sum(axis=(1, 2))
         s_pp = p2.sum(axis=(1, 2))
-        se_tau2 = np.sqrt(tau0**2 / (k - 1) ** 2
-                          * (2 * s_pvpv + 4 * tau2 * s_pvp + 2 * tau2**2 * s_pp))
+        se_tau2 = np.sqrt(
+            tau0**2 / (k - 1) ** 2 * (2 * s_pvpv + 4 * tau2 * s_pvp + 2 * tau2**2 * s_pp)
+        )
     elif method == "PM":
         target = np.full(b, float(k - 1))
         q0 = q_gen(np.zeros(b), yi, vi)
@@ -349,15 +379,15 @@ def fit_batch(
                 if not short.any():
                     break
                 upper = np.where(short, upper * 10.0, upper)
-            tau2[positive] = root_decreasing(target[positive], y, v, np.zeros(len(y)), upper,
-                                             tol=tol)
+            tau2[positive] = root_decreasing(
+                target[positive], y, v, np.zeros(len(y)), upper, tol=tol
+            )
         w = 1.0 / (vi + tau2[:, None])
         se_tau2 = np.sqrt(2.0 * k**2 / (k - 1)) / w.sum(axis=1)
     elif method in ITERATIVE:
         reml = method == "REML"
         start = np.maximum(_he(yi, vi)[0], 0.0)
-        tau2, iters, converged = _fisher_scoring(yi, vi, start, reml, threshold, maxiter,
-                                                   stepadj)
+        tau2, iters, converged = _fisher_scoring(yi, vi, start, reml, threshold, maxiter, stepadj)
         # metafor's ll0 check: Fisher scoring stuck at a local maximum above tau2 = 0
         ll0 = _loglik(np.zeros(b), yi, vi, reml)
         ll = _loglik(tau2, yi, vi, reml)
@@ -402,8 +432,9 @@ def fit_batch(
         i2, h2 = np.zeros(b), np.ones(b)
     elif method == "EE":
         with np.errstate(divide="ignore", invalid="ignore"):
-            i2 = np.where(q > 0, np.maximum(0.0, 100.0 * (q - (k - 1)) / np.where(q > 0, q, 1)),
-                          0.0)
+            i2 = np.where(
+                q > 0, np.maximum(0.0, 100.0 * (q - (k - 1)) / np.where(q > 0, q, 1)), 0.0
+            )
         h2 = q / (k - 1)
     else:
         i2 = 100.0 * tau2 / (vt + tau2)
@@ -428,17 +459,41 @@ def fit_batch(
     half = pcrit * np.sqrt(se**2 + tau2)
     weights = 100.0 * w / sw[:, None]
     return FitArrays(
-        k=k, estimate=est, se=se, statistic=stat, df=df, p_value=p_value, ci_low=ci_low,
-        ci_high=ci_high, tau2=tau2, se_tau2=se_tau2, tau2_ci_low=t_lo, tau2_ci_high=t_hi,
-        tau2_ci_bounded=bounded, i2=i2, i2_ci_low=i2_lo, i2_ci_high=i2_hi, h2=h2,
-        h2_ci_low=h2_lo, h2_ci_high=h2_hi, q=q, q_df=k - 1, q_p=q_p, pi_low=est - half,
-        pi_high=est + half, weights=weights, s2w=s2w, iterations=iters, converged=converged,
+        k=k,
+        estimate=est,
+        se=se,
+        statistic=stat,
+        df=df,
+        p_value=p_value,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        tau2=tau2,
+        se_tau2=se_tau2,
+        tau2_ci_low=t_lo,
+        tau2_ci_high=t_hi,
+        tau2_ci_bounded=bounded,
+        i2=i2,
+        i2_ci_low=i2_lo,
+        i2_ci_high=i2_hi,
+        h2=h2,
+        h2_ci_low=h2_lo,
+        h2_ci_high=h2_hi,
+        q=q,
+        q_df=k - 1,
+        q_p=q_p,
+        pi_low=est - half,
+        pi_high=est + half,
+        weights=weights,
+        s2w=s2w,
+        iterations=iters,
+        converged=converged,
         reset_to_zero=reset,
     )
 
 
-def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float, q_df: int,
-               tol: float = _UNIROOT_TOL) -> tuple[Array, Array, NDArray[np.bool_]]:
+def _q_profile(
+    yi: Array, vi: Array, tau2: Array, ci: float, q_df: int, tol: float = _UNIROOT_TOL
+) -> tuple[Array, Array, NDArray[np.bool_]]:
     """Q-profile limits (Viechtbauer 2007) with metafor's search range [0, max(100, 10 tau2)].
 
     Returns the limits and a flag for rows whose upper limit is the end of the
@@ -461,8 +516,14 @@ def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float, q_df: int,
     hi[at_max] = t_max[at_max]
     bounded |= at_max
     if solve.any():
-        hi[solve] = root_decreasing(np.full(int(solve.sum()), crit_l), yi[solve], vi[solve],
-                                    zeros[solve], t_max[solve], tol=tol)
+        hi[solve] = root_decreasing(
+            np.full(int(solve.sum()), crit_l),
+            yi[solve],
+            vi[solve],
+            zeros[solve],
+            t_max[solve],
+            tol=tol,
+        )
     # lower limit: Q(tau2) = upper chi-square quantile
     both_max = q_max > crit_u
     lo[both_max] = t_max[both_max]
@@ -470,6 +531,12 @@ def _q_profile(yi: Array, vi: Array, tau2: Array, ci: float, q_df: int,
     bounded |= both_max
     solve = ~both_max & ~(q_min < crit_u)
     if solve.any():
-        lo[solve] = root_decreasing(np.full(int(solve.sum()), crit_u), yi[solve], vi[solve],
-                                    zeros[solve], t_max[solve], tol=tol)
+        lo[solve] = root_decreasing(
+            np.full(int(solve.sum()), crit_u),
+            yi[solve],
+            vi[solve],
+            zeros[solve],
+            t_max[solve],
+            tol=tol,
+        )
     return lo, hi, bounded

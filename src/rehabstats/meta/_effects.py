@@ -30,16 +30,26 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "RD": ("events_t", "n_t", "events_c", "n_c"),
     "SMCR": ("mean_pre", "mean_post", "sd_pre", "n", "r"),
     "SMCC": ("mean_pre", "mean_post", "sd_pre", "sd_post", "n", "r"),
-    "PPC": ("mean_pre_t", "mean_post_t", "sd_pre_t", "n_t",
-            "mean_pre_c", "mean_post_c", "sd_pre_c", "n_c", "r"),
+    "PPC": (
+        "mean_pre_t",
+        "mean_post_t",
+        "sd_pre_t",
+        "n_t",
+        "mean_pre_c",
+        "mean_post_c",
+        "sd_pre_c",
+        "n_c",
+        "r",
+    ),
 }
 _SD = {"sd_t", "sd_c", "sd_pre", "sd_post", "sd_pre_t", "sd_pre_c"}
 _N = {"n_t", "n_c", "n"}
 _COUNTS = {"events_t", "events_c"}
 
 
-def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None,
-            k_from: str | None = None) -> NDArray[np.float64]:
+def _column(
+    data: pd.DataFrame | None, arg: str, spec: Any, k: int | None, k_from: str | None = None
+) -> NDArray[np.float64]:
     """Values of one input: a column of ``data`` (``spec`` is its name) or an array.
 
     ``k`` is the number of studies so far, set by the input ``k_from`` (None: the rows of
@@ -49,28 +59,32 @@ def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None,
         if not isinstance(spec, str):
             raise DataError(f"'{arg}' must name a column of 'data'; got {spec!r}.")
         if spec not in data.columns:
-            raise DataError(f"'{arg}': column {spec!r} is not in 'data' (columns: "
-                            f"{', '.join(map(str, data.columns))}).")
+            raise DataError(
+                f"'{arg}': column {spec!r} is not in 'data' (columns: "
+                f"{', '.join(map(str, data.columns))})."
+            )
         raw = data[spec]
     else:
         raw = spec
     if isinstance(raw, (str, bytes)):
         raise DataError(f"'{arg}' must be numbers (or, with 'data', a column name); got {raw!r}.")
     try:
-        arr = np.atleast_1d(np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(raw)),
-                                                     errors="raise"), dtype=float))
+        arr = np.atleast_1d(
+            np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(raw)), errors="raise"), dtype=float)
+        )
     except (TypeError, ValueError) as exc:
         raise DataError(f"'{arg}' must be numeric; {exc}.") from None
     if arr.ndim != 1:
         raise DataError(f"'{arg}' must be one-dimensional; got shape {arr.shape}.")
     if k is not None and arr.size != k:
         other = f"'{k_from}' has {k}" if k_from else f"'data' has {k} rows"
-        raise DataError(f"'{arg}' has {arr.size} values but {other}; give one value per "
-                        "study.")
+        raise DataError(f"'{arg}' has {arr.size} values but {other}; give one value per study.")
     if np.isnan(arr).any():
         pos = int(np.flatnonzero(np.isnan(arr))[0])
-        raise DataError(f"'{arg}' is missing for study {pos + 1} (row {pos}); give every study "
-                        "a value or drop the study.")
+        raise DataError(
+            f"'{arg}' is missing for study {pos + 1} (row {pos}); give every study "
+            "a value or drop the study."
+        )
     if np.isinf(arr).any():
         pos = int(np.flatnonzero(np.isinf(arr))[0])
         raise DataError(f"'{arg}' is infinite for study {pos + 1} (row {pos}).")
@@ -80,31 +94,49 @@ def _column(data: pd.DataFrame | None, arg: str, spec: Any, k: int | None,
         check_magnitude(arr, arg, unit="study", offset=1)
     if arg in _SD and (arr < 0).any():
         pos = int(np.flatnonzero(arr < 0)[0])
-        raise DataError(f"'{arg}' is a standard deviation and cannot be negative; study "
-                        f"{pos + 1} has {show_value(arr[pos])}.")
+        raise DataError(
+            f"'{arg}' is a standard deviation and cannot be negative; study "
+            f"{pos + 1} has {show_value(arr[pos])}."
+        )
     if arg in _N | _COUNTS:
         bad = (arr != np.round(arr)) | (arr < (0 if arg in _COUNTS else 1))
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            what = "an event count (a whole number >= 0)" if arg in _COUNTS else \
-                "a sample size (a whole number >= 1)"
+            what = (
+                "an event count (a whole number >= 0)"
+                if arg in _COUNTS
+                else "a sample size (a whole number >= 1)"
+            )
             raise DataError(f"'{arg}' must be {what}; study {pos + 1} has {show_value(arr[pos])}.")
     if arg == "r" and ((arr < -1) | (arr > 1)).any():
         pos = int(np.flatnonzero((arr < -1) | (arr > 1))[0])
-        raise DataError(f"'r' is a pre-post correlation and must lie in [-1, 1]; study "
-                        f"{pos + 1} has {show_value(arr[pos])}.")
+        raise DataError(
+            f"'r' is a pre-post correlation and must lie in [-1, 1]; study "
+            f"{pos + 1} has {show_value(arr[pos])}."
+        )
     return arr
 
 
-def _binary(measure: str, a: NDArray[np.float64], n1: NDArray[np.float64],
-            c: NDArray[np.float64], n2: NDArray[np.float64], *, add: float, to: str,
-            drop00: bool, vtype: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _binary(
+    measure: str,
+    a: NDArray[np.float64],
+    n1: NDArray[np.float64],
+    c: NDArray[np.float64],
+    n2: NDArray[np.float64],
+    *,
+    add: float,
+    to: str,
+    drop00: bool,
+    vtype: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     b, d = n1 - a, n2 - c
     if (b < 0).any() or (d < 0).any():
         pos = int(np.flatnonzero((b < 0) | (d < 0))[0])
-        raise DataError(f"Study {pos + 1} has more events than participants in an arm "
-                        f"(events_t={a[pos]:g}, n_t={n1[pos]:g}, events_c={c[pos]:g}, "
-                        f"n_c={n2[pos]:g}).")
+        raise DataError(
+            f"Study {pos + 1} has more events than participants in an arm "
+            f"(events_t={a[pos]:g}, n_t={n1[pos]:g}, events_c={c[pos]:g}, "
+            f"n_c={n2[pos]:g})."
+        )
     a, b, c, d = (x.astype(float).copy() for x in (a, b, c, d))
     if drop00:
         d00 = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
@@ -139,14 +171,29 @@ def study_effects(
     measure: str,
     *,
     study: str | Sequence[Any] | None = None,
-    mean_t: Any = None, sd_t: Any = None, n_t: Any = None,
-    mean_c: Any = None, sd_c: Any = None, n_c: Any = None,
-    events_t: Any = None, events_c: Any = None,
-    mean_pre: Any = None, mean_post: Any = None, sd_pre: Any = None, sd_post: Any = None,
-    n: Any = None, r: Any = None,
-    mean_pre_t: Any = None, mean_post_t: Any = None, sd_pre_t: Any = None,
-    mean_pre_c: Any = None, mean_post_c: Any = None, sd_pre_c: Any = None,
-    yi: Any = None, vi: Any = None, se: Any = None,
+    mean_t: Any = None,
+    sd_t: Any = None,
+    n_t: Any = None,
+    mean_c: Any = None,
+    sd_c: Any = None,
+    n_c: Any = None,
+    events_t: Any = None,
+    events_c: Any = None,
+    mean_pre: Any = None,
+    mean_post: Any = None,
+    sd_pre: Any = None,
+    sd_post: Any = None,
+    n: Any = None,
+    r: Any = None,
+    mean_pre_t: Any = None,
+    mean_post_t: Any = None,
+    sd_pre_t: Any = None,
+    mean_pre_c: Any = None,
+    mean_post_c: Any = None,
+    sd_pre_c: Any = None,
+    yi: Any = None,
+    vi: Any = None,
+    se: Any = None,
     vtype: str = "LS",
     add: float = 0.5,
     to: str = "only0",
@@ -234,19 +281,41 @@ def study_effects(
     vtype = check_option(vtype, "vtype", ("LS", "UB"))
     to = check_option(to, "to", ("only0", "all", "if0all", "none"))
     level = check_ci(ci)
-    if isinstance(add, bool) or not isinstance(add, (int, float)) or not np.isfinite(add) \
-            or add < 0:
-        raise DataError(f"'add' is the continuity correction and must be a number >= 0; "
-                        f"got {add!r}.")
+    if (
+        isinstance(add, bool)
+        or not isinstance(add, (int, float))
+        or not np.isfinite(add)
+        or add < 0
+    ):
+        raise DataError(
+            f"'add' is the continuity correction and must be a number >= 0; got {add!r}."
+        )
     if not isinstance(drop00, (bool, np.bool_)):
         raise DataError(f"'drop00' must be True or False; got {drop00!r}.")
     if data is not None and not isinstance(data, pd.DataFrame):
         raise DataError(f"'data' must be a pandas DataFrame or None; got {type(data).__name__}.")
-    given = dict(mean_t=mean_t, sd_t=sd_t, n_t=n_t, mean_c=mean_c, sd_c=sd_c, n_c=n_c,
-                 events_t=events_t, events_c=events_c, mean_pre=mean_pre,
-                 mean_post=mean_post, sd_pre=sd_pre, sd_post=sd_post, n=n, r=r,
-                 mean_pre_t=mean_pre_t, mean_post_t=mean_post_t, sd_pre_t=sd_pre_t,
-                 mean_pre_c=mean_pre_c, mean_post_c=mean_post_c, sd_pre_c=sd_pre_c)
+    given = dict(
+        mean_t=mean_t,
+        sd_t=sd_t,
+        n_t=n_t,
+        mean_c=mean_c,
+        sd_c=sd_c,
+        n_c=n_c,
+        events_t=events_t,
+        events_c=events_c,
+        mean_pre=mean_pre,
+        mean_post=mean_post,
+        sd_pre=sd_pre,
+        sd_post=sd_post,
+        n=n,
+        r=r,
+        mean_pre_t=mean_pre_t,
+        mean_post_t=mean_post_t,
+        sd_pre_t=sd_pre_t,
+        mean_pre_c=mean_pre_c,
+        mean_post_c=mean_post_c,
+        sd_pre_c=sd_pre_c,
+    )
     k: int | None = len(data) if data is not None else None
     if data is not None and k == 0:
         raise DataError("'data' has no rows; there are no studies.")
@@ -266,18 +335,24 @@ def study_effects(
         if (v < 0).any():
             pos = int(np.flatnonzero(v < 0)[0])
             raise DataError(f"'vi' must be >= 0; study {pos + 1} has {show_value(v[pos])}.")
-        check_not_tiny(v, "vi" if vi is not None else "se (squared)", unit="study", offset=1,
-                       what="sampling variances")
+        check_not_tiny(
+            v,
+            "vi" if vi is not None else "se (squared)",
+            unit="study",
+            offset=1,
+            what="sampling variances",
+        )
     else:
         if measure == "GEN":
-            raise DataError("measure='GEN' means precomputed effects: give 'yi' with 'vi' or "
-                            "'se'.")
+            raise DataError("measure='GEN' means precomputed effects: give 'yi' with 'vi' or 'se'.")
         needs = _NEEDS[measure]
         optional = {"r"} if measure == "PPC" else set()
         missing = [a for a in needs if given[a] is None and a not in optional]
         if missing:
-            raise DataError(f"measure={measure!r} needs {', '.join(repr(a) for a in needs)}; "
-                            f"missing {', '.join(repr(a) for a in missing)}.")
+            raise DataError(
+                f"measure={measure!r} needs {', '.join(repr(a) for a in needs)}; "
+                f"missing {', '.join(repr(a) for a in missing)}."
+            )
         vals: dict[str, NDArray[np.float64]] = {}
         k_from = None
         for a in needs:
@@ -294,8 +369,17 @@ def study_effects(
     with np.errstate(invalid="ignore"):
         s = np.sqrt(v)
         low, high = y - z * s, y + z * s
-    return pd.DataFrame({"study": labels, "measure": measure, "yi": y, "vi": v, "se": s,
-                         "ci_low": low, "ci_high": high})
+    return pd.DataFrame(
+        {
+            "study": labels,
+            "measure": measure,
+            "yi": y,
+            "vi": v,
+            "se": s,
+            "ci_low": low,
+            "ci_high": high,
+        }
+    )
 
 
 def _labels(data: pd.DataFrame | None, study: Any, k: int) -> list[str]:
@@ -314,11 +398,27 @@ def _labels(data: pd.DataFrame | None, study: Any, k: int) -> list[str]:
     return [str(x) for x in values]
 
 
-def _compute(measure: str, x: dict[str, NDArray[np.float64]], *, vtype: str, add: float,
-             to: str, drop00: bool) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _compute(
+    measure: str,
+    x: dict[str, NDArray[np.float64]],
+    *,
+    vtype: str,
+    add: float,
+    to: str,
+    drop00: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     if measure in ("RR", "OR", "RD"):
-        return _binary(measure, x["events_t"], x["n_t"], x["events_c"], x["n_c"], add=add,
-                       to=to, drop00=drop00, vtype=vtype)
+        return _binary(
+            measure,
+            x["events_t"],
+            x["n_t"],
+            x["events_c"],
+            x["n_c"],
+            add=add,
+            to=to,
+            drop00=drop00,
+            vtype=vtype,
+        )
     if measure in ("MD", "SMD", "ROM"):
         m1, s1, n1, m2, s2, n2 = (x[a] for a in _NEEDS["MD"])
         if measure == "MD":
@@ -327,8 +427,10 @@ def _compute(measure: str, x: dict[str, NDArray[np.float64]], *, vtype: str, add
             bad = (m1 <= 0) | (m2 <= 0)
             if bad.any():
                 pos = int(np.flatnonzero(bad)[0])
-                raise DataError(f"measure='ROM' needs positive means; study {pos + 1} has "
-                                f"mean_t={m1[pos]:g}, mean_c={m2[pos]:g}.")
+                raise DataError(
+                    f"measure='ROM' needs positive means; study {pos + 1} has "
+                    f"mean_t={m1[pos]:g}, mean_c={m2[pos]:g}."
+                )
             return np.log(m1 / m2), s1**2 / (n1 * m1**2) + s2**2 / (n2 * m2**2)
         m = n1 + n2 - 2
         if (m < 2).any():
@@ -377,7 +479,10 @@ def _compute(measure: str, x: dict[str, NDArray[np.float64]], *, vtype: str, add
     var = cp**2 * (m / (n1 + n2 - 4)) * (2 * (1 - rr) * kk + d**2) - d**2
     if (var <= 0).any():
         studies = [int(i) + 1 for i in np.flatnonzero(var <= 0)]
-        warnings.warn(f"measure='PPC': the sampling variance of study(ies) {studies} is not "
-                      "positive (Morris 2008, eq. 25, with this r); their vi is NaN.",
-                      RehabStatsWarning, stacklevel=3)
+        warnings.warn(
+            f"measure='PPC': the sampling variance of study(ies) {studies} is not "
+            "positive (Morris 2008, eq. 25, with this r); their vi is NaN.",
+            RehabStatsWarning,
+            stacklevel=3,
+        )
     return d, np.where(var > 0, var, np.nan)

@@ -22,8 +22,12 @@ __all__ = ["meta_analysis", "meta_analysis_batch"]
 
 _TESTS = ("z", "hksj")
 _PREDICTIONS = ("metafor", "higgins")
-_CONTROL_DEFAULTS: dict[str, float] = {"threshold": 1e-5, "maxiter": 100, "stepadj": 1.0,
-                                       "tol": float(np.finfo(float).eps) ** 0.25}
+_CONTROL_DEFAULTS: dict[str, float] = {
+    "threshold": 1e-5,
+    "maxiter": 100,
+    "stepadj": 1.0,
+    "tol": float(np.finfo(float).eps) ** 0.25,
+}
 
 
 def _check_method(method: Any) -> str:
@@ -34,9 +38,11 @@ def _check_method(method: Any) -> str:
 
 def _check_test(test: Any) -> str:
     if test == "knha":
-        raise DataError("The 'test' argument must be one of 'z', 'hksj'; got 'knha' "
-                        "(metafor's name for the Hartung-Knapp-Sidik-Jonkman test is "
-                        "'hksj' here).")
+        raise DataError(
+            "The 'test' argument must be one of 'z', 'hksj'; got 'knha' "
+            "(metafor's name for the Hartung-Knapp-Sidik-Jonkman test is "
+            "'hksj' here)."
+        )
     return str(check_option(test, "test", _TESTS))
 
 
@@ -48,10 +54,15 @@ def _check_control(control: Mapping[str, Any] | None) -> dict[str, float]:
         raise DataError(f"'control' must be a dict; got {type(control).__name__}.")
     for key, value in control.items():
         if key not in out:
-            raise DataError(f"'control' has an unknown key {key!r}; allowed: "
-                            f"{', '.join(map(repr, out))}.")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
-                not math.isfinite(float(value)) or float(value) <= 0:
+            raise DataError(
+                f"'control' has an unknown key {key!r}; allowed: {', '.join(map(repr, out))}."
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not math.isfinite(float(value))
+            or float(value) <= 0
+        ):
             raise DataError(f"control[{key!r}] must be a positive number; got {value!r}.")
         out[key] = float(value)
     out["maxiter"] = int(out["maxiter"])
@@ -61,8 +72,10 @@ def _check_control(control: Mapping[str, Any] | None) -> dict[str, float]:
 def _values(arg: str, spec: Any, data: pd.DataFrame | None) -> NDArray[np.float64]:
     if data is not None and isinstance(spec, str):
         if spec not in data.columns:
-            raise DataError(f"'{arg}': column {spec!r} is not in 'data' (columns: "
-                            f"{', '.join(map(str, data.columns))}).")
+            raise DataError(
+                f"'{arg}': column {spec!r} is not in 'data' (columns: "
+                f"{', '.join(map(str, data.columns))})."
+            )
         spec = data[spec]
     if isinstance(spec, (str, bytes)):
         raise DataError(f"'{arg}' must be numbers (or a column of 'data'); got {spec!r}.")
@@ -70,18 +83,28 @@ def _values(arg: str, spec: Any, data: pd.DataFrame | None) -> NDArray[np.float6
     if raw.dtype.kind in "fiu" and raw.ndim <= 1:  # fast path for numeric arrays
         return np.atleast_1d(raw.astype(float))
     try:
-        arr = np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(np.asarray(spec, dtype=object))
-                                                 .ravel()), errors="raise"), dtype=float)
+        arr = np.asarray(
+            pd.to_numeric(
+                pd.Series(np.atleast_1d(np.asarray(spec, dtype=object)).ravel()), errors="raise"
+            ),
+            dtype=float,
+        )
     except (TypeError, ValueError) as exc:
         raise DataError(f"'{arg}' must be numeric; {exc}.") from None
     if np.ndim(spec) > 1:
-        raise DataError(f"'{arg}' must be one-dimensional (use meta_analysis_batch for many "
-                        f"meta-analyses); got shape {np.shape(spec)}.")
+        raise DataError(
+            f"'{arg}' must be one-dimensional (use meta_analysis_batch for many "
+            f"meta-analyses); got shape {np.shape(spec)}."
+        )
     return arr
 
 
-def _check_study_values(y: NDArray[np.float64], v: NDArray[np.float64],
-                        labels: Sequence[str] | None = None, vname: str = "vi") -> None:
+def _check_study_values(
+    y: NDArray[np.float64],
+    v: NDArray[np.float64],
+    labels: Sequence[str] | None = None,
+    vname: str = "vi",
+) -> None:
     def name(i: int) -> str:
         return f"study {labels[i]!r}" if labels is not None else f"study {i + 1}"
 
@@ -90,42 +113,56 @@ def _check_study_values(y: NDArray[np.float64], v: NDArray[np.float64],
         bad = ~np.isfinite(arr)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"'{what}' is missing or infinite for {name(i)} "
-                            f"({show_value(arr[i])}); drop the study or supply its value.")
+            raise DataError(
+                f"'{what}' is missing or infinite for {name(i)} "
+                f"({show_value(arr[i])}); drop the study or supply its value."
+            )
     check_magnitude(y, "yi", unit="study", offset=1)
     check_magnitude(v, "vi" if vname == "vi" else "se (squared)", unit="study", offset=1)
     bad = v <= 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"The sampling variance must be > 0 for every study; {name(i)} has "
-                        f"{vname} = {show_value(shown_v[i])}.")
+        raise DataError(
+            f"The sampling variance must be > 0 for every study; {name(i)} has "
+            f"{vname} = {show_value(shown_v[i])}."
+        )
     tiny = v < 1 / MAX_MAGNITUDE
     if tiny.any():
         i = int(np.flatnonzero(tiny)[0])
-        raise DataError(f"The sampling variance of {name(i)} is {show_value(v[i])} "
-                        f"({vname} = {show_value(shown_v[i])}); variances below 1e-150 overflow "
-                        "when inverted and squared in floating point: rescale the effects and "
-                        "their variances (e.g. other units).")
+        raise DataError(
+            f"The sampling variance of {name(i)} is {show_value(v[i])} "
+            f"({vname} = {show_value(shown_v[i])}); variances below 1e-150 overflow "
+            "when inverted and squared in floating point: rescale the effects and "
+            "their variances (e.g. other units)."
+        )
 
 
-def _inputs(yi: Any, vi: Any, se: Any, data: Any, labels: Any, measure: str | None
-            ) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[str, ...], str | None]:
+def _inputs(
+    yi: Any, vi: Any, se: Any, data: Any, labels: Any, measure: str | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[str, ...], str | None]:
     if isinstance(yi, pd.DataFrame):  # a study_effects table (or any tidy effect table)
         if data is not None or vi is not None or se is not None:
-            raise DataError("Pass a table of study effects as the only positional argument "
-                            "(not together with 'vi', 'se' or 'data').")
+            raise DataError(
+                "Pass a table of study effects as the only positional argument "
+                "(not together with 'vi', 'se' or 'data')."
+            )
         frame = yi
         if "yi" in frame.columns and ("vi" in frame.columns or "se" in frame.columns):
             y = _values("yi", "yi", frame)
-            v = _values("vi", "vi", frame) if "vi" in frame.columns else \
-                _values("se", "se", frame) ** 2
+            v = (
+                _values("vi", "vi", frame)
+                if "vi" in frame.columns
+                else _values("se", "se", frame) ** 2
+            )
         elif "estimate" in frame.columns and "se" in frame.columns:
             y = _values("estimate", "estimate", frame)
             v = _values("se", "se", frame) ** 2
         else:
-            raise DataError("A table passed to meta_analysis needs columns 'yi' and 'vi' (or "
-                            "'se'), as study_effects returns, or 'estimate' and 'se'; got "
-                            f"{', '.join(map(str, frame.columns))}.")
+            raise DataError(
+                "A table passed to meta_analysis needs columns 'yi' and 'vi' (or "
+                "'se'), as study_effects returns, or 'estimate' and 'se'; got "
+                f"{', '.join(map(str, frame.columns))}."
+            )
         if labels is None:
             for col in ("study", "label", "case"):
                 if col in frame.columns:
@@ -140,8 +177,9 @@ def _inputs(yi: Any, vi: Any, se: Any, data: Any, labels: Any, measure: str | No
             raise DataError("'yi' (the study effect sizes) is required.")
         y = _values("yi", yi, data)
         if (vi is None) == (se is None):
-            raise DataError("Give exactly one of 'vi' (sampling variances) or 'se' (standard "
-                            "errors).")
+            raise DataError(
+                "Give exactly one of 'vi' (sampling variances) or 'se' (standard errors)."
+            )
         if vi is not None:
             v = _values("vi", vi, data)
         else:
@@ -157,11 +195,13 @@ def _inputs(yi: Any, vi: Any, se: Any, data: Any, labels: Any, measure: str | No
             labels = data[labels].astype(str).tolist()
     vname = "se" if (se is not None and vi is None) else "vi"
     if y.size != v.size:
-        raise DataError(f"'yi' has {y.size} values but '{vname}' (the variances) has "
-                        f"{v.size}.")
+        raise DataError(f"'yi' has {y.size} values but '{vname}' (the variances) has {v.size}.")
     if y.size == 0:
-        where = "'data' has no rows" if isinstance(data, pd.DataFrame) else \
-            f"'yi' and '{vname}' are empty"
+        where = (
+            "'data' has no rows"
+            if isinstance(data, pd.DataFrame)
+            else f"'yi' and '{vname}' are empty"
+        )
         raise DataError(f"There are no studies to pool ({where}).")
     if labels is None:
         labs = tuple(f"Study {i + 1}" for i in range(y.size))
@@ -294,28 +334,47 @@ def meta_analysis(
     notes: list[str] = []
     if k == 1:
         if test == "hksj":
-            raise DesignError("test='hksj' needs at least 2 studies (t with k - 1 = 0 df); "
-                              "got 1 study.")
-        warnings.warn("Only one study: the pooled result is that study's own estimate; "
-                      "tau^2 cannot be estimated and is set to 0.", RehabStatsWarning,
-                      stacklevel=2)
+            raise DesignError(
+                "test='hksj' needs at least 2 studies (t with k - 1 = 0 df); got 1 study."
+            )
+        warnings.warn(
+            "Only one study: the pooled result is that study's own estimate; "
+            "tau^2 cannot be estimated and is set to 0.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
         notes.append("k = 1: the study's own estimate; no heterogeneity can be estimated.")
     if method == "EE" and test == "hksj":
-        warnings.warn("The Hartung-Knapp-Sidik-Jonkman test is meant for random-effects "
-                      "models; with method='EE' it rescales the common-effect SE by the "
-                      "observed dispersion (as metafor, which warns too).", RehabStatsWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "The Hartung-Knapp-Sidik-Jonkman test is meant for random-effects "
+            "models; with method='EE' it rescales the common-effect SE by the "
+            "observed dispersion (as metafor, which warns too).",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     if k == 2 and test == "hksj":
         crit = float(stats.t.isf((1 - level) / 2, 1))
-        warnings.warn(f"HKSJ with k = 2 studies uses t with 1 df (critical value {crit:.1f}): "
-                      "the confidence and prediction intervals are very wide by design.",
-                      RehabStatsWarning, stacklevel=2)
+        warnings.warn(
+            f"HKSJ with k = 2 studies uses t with 1 df (critical value {crit:.1f}): "
+            "the confidence and prediction intervals are very wide by design.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
         notes.append(f"k = 2 with HKSJ: t(1) critical value {crit:.2f}; very wide interval.")
     if k < 3 and prediction == "higgins":
         notes.append("The Higgins prediction interval needs k >= 3 (t with k - 2 df).")
-    fit = fit_batch(y[None, :], v[None, :], method=method, test=test, ci=level,
-                    prediction=prediction, threshold=ctl["threshold"],
-                    maxiter=int(ctl["maxiter"]), stepadj=ctl["stepadj"], tol=ctl["tol"])
+    fit = fit_batch(
+        y[None, :],
+        v[None, :],
+        method=method,
+        test=test,
+        ci=level,
+        prediction=prediction,
+        threshold=ctl["threshold"],
+        maxiter=int(ctl["maxiter"]),
+        stepadj=ctl["stepadj"],
+        tol=ctl["tol"],
+    )
     _warn_fit(fit, method, stacklevel=3)
     if test == "hksj" and k > 1 and fit.s2w[0] == 0:
         warnings.warn(_HKSJ_ZERO, RehabStatsWarning, stacklevel=2)
@@ -326,52 +385,101 @@ def meta_analysis(
         notes.append(f"{method} did not converge in {int(ctl['maxiter'])} iterations.")
     bounded = bool(fit.tau2_ci_bounded[0])
     if bounded:
-        notes.append(f"The Q-profile upper limit of tau^2 lies above the search bound "
-                     f"{float(fit.tau2_ci_high[0]):.4g} (metafor's max(100, 10 tau^2)); "
-                     "tau2_ci_high is that bound.")
+        notes.append(
+            f"The Q-profile upper limit of tau^2 lies above the search bound "
+            f"{float(fit.tau2_ci_high[0]):.4g} (metafor's max(100, 10 tau^2)); "
+            "tau2_ci_high is that bound."
+        )
     return MetaAnalysisResult(
-        k=k, estimate=float(fit.estimate[0]), se=float(fit.se[0]),
-        ci_low=float(fit.ci_low[0]), ci_high=float(fit.ci_high[0]),
-        statistic=float(fit.statistic[0]), df=float(fit.df[0]),
-        p_value=float(fit.p_value[0]), tau2=float(fit.tau2[0]),
-        se_tau2=float(fit.se_tau2[0]), tau2_ci_low=float(fit.tau2_ci_low[0]),
-        tau2_ci_high=float(fit.tau2_ci_high[0]), i2=float(fit.i2[0]),
-        i2_ci_low=float(fit.i2_ci_low[0]), i2_ci_high=float(fit.i2_ci_high[0]),
-        h2=float(fit.h2[0]), h2_ci_low=float(fit.h2_ci_low[0]),
-        h2_ci_high=float(fit.h2_ci_high[0]), q=float(fit.q[0]), q_df=fit.q_df,
-        q_p=float(fit.q_p[0]), pi_low=float(fit.pi_low[0]), pi_high=float(fit.pi_high[0]),
-        weights=fit.weights[0].copy(), yi=y, vi=v, labels=labs, method=method, test=test,
-        ci_level=level, prediction=prediction, measure=measure,
-        converged=bool(fit.converged[0]), iterations=int(fit.iterations[0]),
-        tau2_ci_bounded=bounded, notes=tuple(notes),
+        k=k,
+        estimate=float(fit.estimate[0]),
+        se=float(fit.se[0]),
+        ci_low=float(fit.ci_low[0]),
+        ci_high=float(fit.ci_high[0]),
+        statistic=float(fit.statistic[0]),
+        df=float(fit.df[0]),
+        p_value=float(fit.p_value[0]),
+        tau2=float(fit.tau2[0]),
+        se_tau2=float(fit.se_tau2[0]),
+        tau2_ci_low=float(fit.tau2_ci_low[0]),
+        tau2_ci_high=float(fit.tau2_ci_high[0]),
+        i2=float(fit.i2[0]),
+        i2_ci_low=float(fit.i2_ci_low[0]),
+        i2_ci_high=float(fit.i2_ci_high[0]),
+        h2=float(fit.h2[0]),
+        h2_ci_low=float(fit.h2_ci_low[0]),
+        h2_ci_high=float(fit.h2_ci_high[0]),
+        q=float(fit.q[0]),
+        q_df=fit.q_df,
+        q_p=float(fit.q_p[0]),
+        pi_low=float(fit.pi_low[0]),
+        pi_high=float(fit.pi_high[0]),
+        weights=fit.weights[0].copy(),
+        yi=y,
+        vi=v,
+        labels=labs,
+        method=method,
+        test=test,
+        ci_level=level,
+        prediction=prediction,
+        measure=measure,
+        converged=bool(fit.converged[0]),
+        iterations=int(fit.iterations[0]),
+        tau2_ci_bounded=bounded,
+        notes=tuple(notes),
     )
 
 
-_HKSJ_ZERO = ("The study effects are identical (weighted residual sum of squares 0), so the "
-              "HKSJ scale factor is 0: the SE is 0, the statistic infinite and the confidence "
-              "interval has zero width (as metafor's test='knha').")
+_HKSJ_ZERO = (
+    "The study effects are identical (weighted residual sum of squares 0), so the "
+    "HKSJ scale factor is 0: the SE is 0, the statistic infinite and the confidence "
+    "interval has zero width (as metafor's test='knha')."
+)
 
 
 def _warn_fit(fit: FitArrays, method: str, stacklevel: int) -> None:
     n_bad = int((~fit.converged).sum())
     if n_bad:
-        warnings.warn(f"The {method} Fisher scoring did not converge for {n_bad} "
-                      f"meta-analys{'is' if n_bad == 1 else 'es'}; the last iterate is "
-                      "reported (try control={'stepadj': 0.5} or more 'maxiter').",
-                      ConvergenceWarning, stacklevel=stacklevel)
+        warnings.warn(
+            f"The {method} Fisher scoring did not converge for {n_bad} "
+            f"meta-analys{'is' if n_bad == 1 else 'es'}; the last iterate is "
+            "reported (try control={'stepadj': 0.5} or more 'maxiter').",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
     n_reset = int(fit.reset_to_zero.sum())
     if n_reset:
-        warnings.warn(f"Fisher scoring stopped at a point with a lower likelihood than "
-                      f"tau^2 = 0 in {n_reset} meta-analys{'is' if n_reset == 1 else 'es'}; "
-                      "tau^2 set to 0 (as metafor).", ConvergenceWarning,
-                      stacklevel=stacklevel)
+        warnings.warn(
+            f"Fisher scoring stopped at a point with a lower likelihood than "
+            f"tau^2 = 0 in {n_reset} meta-analys{'is' if n_reset == 1 else 'es'}; "
+            "tau^2 set to 0 (as metafor).",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
 
 
 #: Columns of :func:`meta_analysis_batch`.
 BATCH_COLUMNS: tuple[str, ...] = (
-    "estimate", "se", "ci_low", "ci_high", "statistic", "df", "p_value", "tau2", "se_tau2",
-    "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2", "q", "q_p",
-    "pi_low", "pi_high", "converged",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "statistic",
+    "df",
+    "p_value",
+    "tau2",
+    "se_tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "i2_ci_low",
+    "i2_ci_high",
+    "h2",
+    "q",
+    "q_p",
+    "pi_low",
+    "pi_high",
+    "converged",
 )
 
 
@@ -449,13 +557,13 @@ def meta_analysis_batch(
     if vname == "se":
         if (v < 0).any():
             b, j = (int(x[0]) for x in np.nonzero(v < 0))
-            raise DataError(f"'se' must be >= 0; row {b}, study {j} has "
-                            f"{show_value(v[b, j])}.")
+            raise DataError(f"'se' must be >= 0; row {b}, study {j} has {show_value(v[b, j])}.")
         check_magnitude(v, "se", limit=1e75)
         v = v**2
     if y.shape != v.shape:
-        raise DataError(f"'yi' has shape {y.shape} but '{vname}' (the variances) has shape "
-                        f"{v.shape}.")
+        raise DataError(
+            f"'yi' has shape {y.shape} but '{vname}' (the variances) has shape {v.shape}."
+        )
     if y.shape[1] < 2:
         raise DataError(f"Each meta-analysis needs at least 2 studies; got k = {y.shape[1]}.")
     for arr, name in ((y, "yi"), (v, vname)):
@@ -467,21 +575,38 @@ def meta_analysis_batch(
     check_magnitude(v, vname, unit="value")
     if (v <= 0).any():
         b, j = (int(x[0]) for x in np.nonzero(v <= 0))
-        raise DataError(f"The sampling variances '{vname}' must be > 0; row {b}, study {j} "
-                        f"has {show_value(v[b, j])}.")
+        raise DataError(
+            f"The sampling variances '{vname}' must be > 0; row {b}, study {j} "
+            f"has {show_value(v[b, j])}."
+        )
     if (v < 1 / MAX_MAGNITUDE).any():
         b, j = (int(x[0]) for x in np.nonzero(v < 1 / MAX_MAGNITUDE))
-        raise DataError(f"The sampling variances '{vname}' must be at least 1e-150 (smaller "
-                        f"ones overflow when inverted and squared); row {b}, study {j} has "
-                        f"variance {show_value(v[b, j])}: rescale the effects (e.g. other units).")
-    fit = fit_batch(y, v, method=method, test=test, ci=level, prediction=prediction,
-                    threshold=ctl["threshold"], maxiter=int(ctl["maxiter"]),
-                    stepadj=ctl["stepadj"], tol=ctl["tol"], tau2_ci=bool(tau2_ci))
+        raise DataError(
+            f"The sampling variances '{vname}' must be at least 1e-150 (smaller "
+            f"ones overflow when inverted and squared); row {b}, study {j} has "
+            f"variance {show_value(v[b, j])}: rescale the effects (e.g. other units)."
+        )
+    fit = fit_batch(
+        y,
+        v,
+        method=method,
+        test=test,
+        ci=level,
+        prediction=prediction,
+        threshold=ctl["threshold"],
+        maxiter=int(ctl["maxiter"]),
+        stepadj=ctl["stepadj"],
+        tol=ctl["tol"],
+        tau2_ci=bool(tau2_ci),
+    )
     _warn_fit(fit, method, stacklevel=3)
     n_zero = int((np.asarray(fit.s2w) == 0).sum()) if test == "hksj" else 0
     if n_zero:
-        warnings.warn(f"{n_zero} meta-analys{'is' if n_zero == 1 else 'es'}: " + _HKSJ_ZERO,
-                      RehabStatsWarning, stacklevel=2)
+        warnings.warn(
+            f"{n_zero} meta-analys{'is' if n_zero == 1 else 'es'}: " + _HKSJ_ZERO,
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     out = pd.DataFrame({c: getattr(fit, c) for c in BATCH_COLUMNS})
     out.insert(0, "test", test)
     out.insert(0, "method", method)
@@ -497,6 +622,7 @@ def _as_2d(name: str, values: Any) -> NDArray[np.float64]:
     except (TypeError, ValueError):
         raise DataError(f"'{name}' must be a 2-D array of numbers.") from None
     if arr.ndim != 2:
-        raise DataError(f"'{name}' must be two-dimensional (meta-analyses x studies); got "
-                        f"shape {arr.shape}.")
+        raise DataError(
+            f"'{name}' must be two-dimensional (meta-analyses x studies); got shape {arr.shape}."
+        )
     return arr

@@ -75,26 +75,48 @@ class MantelHaenszelResult(Result):
         """One row: ``measure, k, estimate, se, ci_low, ci_high, statistic, p_value, q, q_df,
         q_p, i2, h2, ci_level``.
         """
-        return pd.DataFrame([{
-            "measure": self.measure, "k": self.k, "estimate": self.estimate, "se": self.se,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "statistic": self.statistic,
-            "p_value": self.p_value, "q": self.q, "q_df": self.q_df, "q_p": self.q_p,
-            "i2": self.i2, "h2": self.h2, "ci_level": self.ci_level}])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": self.measure,
+                    "k": self.k,
+                    "estimate": self.estimate,
+                    "se": self.se,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "statistic": self.statistic,
+                    "p_value": self.p_value,
+                    "q": self.q,
+                    "q_df": self.q_df,
+                    "q_p": self.q_p,
+                    "i2": self.i2,
+                    "h2": self.h2,
+                    "ci_level": self.ci_level,
+                }
+            ]
+        )
 
     def summary(self) -> str:
         """Text report in the layout of metafor's ``print.rma.mh``."""
         f = format_number
-        lines = [f"Fixed-Effects Model, Mantel-Haenszel method (k = {self.k}; {self.measure})",
-                 "", f"I^2 (total heterogeneity / total variability):  {self.i2:.2f}%",
-                 f"H^2 (total variability / sampling variability): {self.h2:.2f}", "",
-                 "Test for Heterogeneity:",
-                 f"Q(df = {self.q_df}) = {f(self.q, 4)}, p-val = {f(self.q_p, 4)}", "",
-                 f"estimate {f(self.estimate, 4)}  se {f(self.se, 4)}  zval "
-                 f"{f(self.statistic, 4)}  pval {f(self.p_value, 4)}  ci [{f(self.ci_low, 4)}, "
-                 f"{f(self.ci_high, 4)}]"]
+        lines = [
+            f"Fixed-Effects Model, Mantel-Haenszel method (k = {self.k}; {self.measure})",
+            "",
+            f"I^2 (total heterogeneity / total variability):  {self.i2:.2f}%",
+            f"H^2 (total variability / sampling variability): {self.h2:.2f}",
+            "",
+            "Test for Heterogeneity:",
+            f"Q(df = {self.q_df}) = {f(self.q, 4)}, p-val = {f(self.q_p, 4)}",
+            "",
+            f"estimate {f(self.estimate, 4)}  se {f(self.se, 4)}  zval "
+            f"{f(self.statistic, 4)}  pval {f(self.p_value, 4)}  ci [{f(self.ci_low, 4)}, "
+            f"{f(self.ci_high, 4)}]",
+        ]
         if self.measure in ("RR", "OR"):
-            lines.append(f"{self.measure} = {f(self.estimate_exp, 4)} [{f(self.ci_low_exp, 4)}, "
-                         f"{f(self.ci_high_exp, 4)}]")
+            lines.append(
+                f"{self.measure} = {f(self.estimate_exp, 4)} [{f(self.ci_low_exp, 4)}, "
+                f"{f(self.ci_high_exp, 4)}]"
+            )
         return "\n".join(lines)
 
 
@@ -156,8 +178,17 @@ def mantel_haenszel(
     level = check_ci(ci)
     # study effects with rma.mh's escalc settings (add 1/2 to the cells of studies with a zero
     # cell, double-zero studies dropped) give Q; this also validates the counts
-    eff = study_effects(data, measure, events_t=events_t, n_t=n_t, events_c=events_c,
-                        n_c=n_c, add=0.5, to="only0", drop00=True)
+    eff = study_effects(
+        data,
+        measure,
+        events_t=events_t,
+        n_t=n_t,
+        events_c=events_c,
+        n_c=n_c,
+        add=0.5,
+        to="only0",
+        drop00=True,
+    )
     k = len(eff)
     a = _column(data, "events_t", events_t, k)
     n1 = _column(data, "n_t", n_t, k)
@@ -170,25 +201,38 @@ def mantel_haenszel(
         r_i, s_i = a * d / nn, b * c / nn
         r_, s_ = r_i.sum(), s_i.sum()
         if r_ == 0 or s_ == 0:
-            raise DesignError("The Mantel-Haenszel odds ratio is undefined: sum(a d / N) or "
-                              "sum(b c / N) is 0 (no discordant information).")
+            raise DesignError(
+                "The Mantel-Haenszel odds ratio is undefined: sum(a d / N) or "
+                "sum(b c / N) is 0 (no discordant information)."
+            )
         p_i, q_i = (a + d) / nn, (b + c) / nn
         est = math.log(r_ / s_)
-        se = math.sqrt(0.5 * ((p_i * r_i).sum() / r_**2 + (p_i * s_i + q_i * r_i).sum()
-                              / (r_ * s_) + (q_i * s_i).sum() / s_**2))
+        se = math.sqrt(
+            0.5
+            * (
+                (p_i * r_i).sum() / r_**2
+                + (p_i * s_i + q_i * r_i).sum() / (r_ * s_)
+                + (q_i * s_i).sum() / s_**2
+            )
+        )
     elif measure == "RR":
         r_, s_ = (a * n2 / nn).sum(), (c * n1 / nn).sum()
         if a.sum() == 0 or c.sum() == 0:
-            raise DesignError("The Mantel-Haenszel risk ratio is undefined: an arm has no "
-                              "events in any study.")
+            raise DesignError(
+                "The Mantel-Haenszel risk ratio is undefined: an arm has no events in any study."
+            )
         est = math.log(r_ / s_)
         se = math.sqrt((n1 * n2 * (a + c) / nn**2 - a * c / nn).sum() / (r_ * s_))
     else:
         wsum = (n1 * n2 / nn).sum()
         est = float((a * n2 / nn - c * n1 / nn).sum() / wsum)
-        num = est * (c * (n1 / nn) ** 2 - a * (n2 / nn) ** 2
-                     + (n1 / nn) * (n2 / nn) * (n2 - n1) / 2).sum() \
+        num = (
+            est
+            * (
+                c * (n1 / nn) ** 2 - a * (n2 / nn) ** 2 + (n1 / nn) * (n2 / nn) * (n2 - n1) / 2
+            ).sum()
             + (a * (n2 - c) / nn + c * (n1 - a) / nn).sum() / 2
+        )
         se = math.sqrt(num / wsum**2)
     stat = est / se
     p = float(2 * stats.norm.sf(abs(stat)))
@@ -203,6 +247,19 @@ def mantel_haenszel(
     else:
         q, q_p, i2, h2 = 0.0, 1.0, 0.0, 1.0
     return MantelHaenszelResult(
-        measure=measure, k=k, estimate=est, se=se, ci_low=est - z * se, ci_high=est + z * se,
-        statistic=stat, p_value=p, q=q, q_df=max(k_q - 1, 0), q_p=q_p, i2=i2, h2=h2, k_q=k_q,
-        ci_level=level)
+        measure=measure,
+        k=k,
+        estimate=est,
+        se=se,
+        ci_low=est - z * se,
+        ci_high=est + z * se,
+        statistic=stat,
+        p_value=p,
+        q=q,
+        q_df=max(k_q - 1, 0),
+        q_p=q_p,
+        i2=i2,
+        h2=h2,
+        k_q=k_q,
+        ci_level=level,
+    )

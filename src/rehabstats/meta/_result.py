@@ -16,9 +16,13 @@ from .._results import Result, format_number
 __all__ = ["MetaAnalysisResult"]
 
 _METHOD_NAMES = {
-    "EE": "common-effect (inverse variance)", "DL": "DerSimonian-Laird",
-    "REML": "restricted maximum likelihood", "ML": "maximum likelihood",
-    "PM": "Paule-Mandel", "HE": "Hedges", "SJ": "Sidik-Jonkman",
+    "EE": "common-effect (inverse variance)",
+    "DL": "DerSimonian-Laird",
+    "REML": "restricted maximum likelihood",
+    "ML": "maximum likelihood",
+    "PM": "Paule-Mandel",
+    "HE": "Hedges",
+    "SJ": "Sidik-Jonkman",
 }
 
 
@@ -147,14 +151,30 @@ class MetaAnalysisResult(Result):
         log measures) and ``se`` is NaN.
         """
         row: dict[str, Any] = {
-            "method": self.method, "test": self.test, "k": self.k,
-            "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "statistic": self.statistic, "df": self.df,
-            "p_value": self.p_value, "tau2": self.tau2, "se_tau2": self.se_tau2,
-            "tau2_ci_low": self.tau2_ci_low, "tau2_ci_high": self.tau2_ci_high,
-            "i2": self.i2, "i2_ci_low": self.i2_ci_low, "i2_ci_high": self.i2_ci_high,
-            "h2": self.h2, "q": self.q, "q_df": self.q_df, "q_p": self.q_p,
-            "pi_low": self.pi_low, "pi_high": self.pi_high, "ci_level": self.ci_level,
+            "method": self.method,
+            "test": self.test,
+            "k": self.k,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "statistic": self.statistic,
+            "df": self.df,
+            "p_value": self.p_value,
+            "tau2": self.tau2,
+            "se_tau2": self.se_tau2,
+            "tau2_ci_low": self.tau2_ci_low,
+            "tau2_ci_high": self.tau2_ci_high,
+            "i2": self.i2,
+            "i2_ci_low": self.i2_ci_low,
+            "i2_ci_high": self.i2_ci_high,
+            "h2": self.h2,
+            "q": self.q,
+            "q_df": self.q_df,
+            "q_p": self.q_p,
+            "pi_low": self.pi_low,
+            "pi_high": self.pi_high,
+            "ci_level": self.ci_level,
         }
         if exp:
             for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
@@ -168,9 +188,17 @@ class MetaAnalysisResult(Result):
 
         z = float(stats.norm.isf((1 - self.ci_level) / 2))
         se = np.sqrt(self.vi)
-        return pd.DataFrame({"study": list(self.labels), "yi": self.yi, "vi": self.vi,
-                             "se": se, "ci_low": self.yi - z * se,
-                             "ci_high": self.yi + z * se, "weight": self.weights})
+        return pd.DataFrame(
+            {
+                "study": list(self.labels),
+                "yi": self.yi,
+                "vi": self.vi,
+                "se": se,
+                "ci_low": self.yi - z * se,
+                "ci_high": self.yi + z * se,
+                "weight": self.weights,
+            }
+        )
 
     def summary(self) -> str:
         """A text report laid out like metafor's ``print.rma.uni``."""
@@ -179,8 +207,10 @@ class MetaAnalysisResult(Result):
         if self.method == "EE":
             lines.append(f"Common-Effect Model (k = {self.k})")
         else:
-            lines.append(f"Random-Effects Model (k = {self.k}; tau^2 estimator: {self.method}, "
-                         f"{_METHOD_NAMES[self.method]})")
+            lines.append(
+                f"Random-Effects Model (k = {self.k}; tau^2 estimator: {self.method}, "
+                f"{_METHOD_NAMES[self.method]})"
+            )
         lines.append("")
         if self.method != "EE":
             se_t = f" (SE = {_f(self.se_tau2)})" if math.isfinite(self.se_tau2) else ""
@@ -190,42 +220,74 @@ class MetaAnalysisResult(Result):
         lines.append(f"H^2 (total variability / sampling variability):  {self.h2:.2f}")
         if math.isfinite(self.tau2_ci_low):
             hi = (">" if self.tau2_ci_bounded else "") + _f(self.tau2_ci_high)
-            lines.append(f"tau^2 {pct}% CI (Q-profile): [{_f(self.tau2_ci_low)}, {hi}]; "
-                         f"I^2 [{self.i2_ci_low:.2f}%, {self.i2_ci_high:.2f}%]")
-        lines += ["", "Test for Heterogeneity:",
-                  f"Q(df = {self.q_df}) = {_f(self.q)}, p-val = {_f(self.q_p)}", "",
-                  "Model Results:", ""]
+            lines.append(
+                f"tau^2 {pct}% CI (Q-profile): [{_f(self.tau2_ci_low)}, {hi}]; "
+                f"I^2 [{self.i2_ci_low:.2f}%, {self.i2_ci_high:.2f}%]"
+            )
+        lines += [
+            "",
+            "Test for Heterogeneity:",
+            f"Q(df = {self.q_df}) = {_f(self.q)}, p-val = {_f(self.q_p)}",
+            "",
+            "Model Results:",
+            "",
+        ]
         stat = "tval" if self.test == "hksj" else "zval"
-        header = ["estimate", "se", stat] + (["df"] if self.test == "hksj" else []) + \
-            ["pval", "ci.lb", "ci.ub"]
-        vals = [_f(self.estimate), _f(self.se), _f(self.statistic)] + \
-            ([format_number(self.df, 0)] if self.test == "hksj" else []) + \
-            [_f(self.p_value), _f(self.ci_low), _f(self.ci_high)]
+        header = (
+            ["estimate", "se", stat]
+            + (["df"] if self.test == "hksj" else [])
+            + ["pval", "ci.lb", "ci.ub"]
+        )
+        vals = (
+            [_f(self.estimate), _f(self.se), _f(self.statistic)]
+            + ([format_number(self.df, 0)] if self.test == "hksj" else [])
+            + [_f(self.p_value), _f(self.ci_low), _f(self.ci_high)]
+        )
         width = [max(len(h), len(v)) + 2 for h, v in zip(header, vals, strict=True)]
         lines.append("".join(h.rjust(w) for h, w in zip(header, width, strict=True)))
         lines.append("".join(v.rjust(w) for v, w in zip(vals, width, strict=True)))
         lines.append("")
-        test = ("Hartung-Knapp-Sidik-Jonkman t test" if self.test == "hksj" else "z test")
-        lines.append(f"Test: {test}; {pct}% prediction interval "
-                     f"({'Higgins t(k-2)' if self.prediction == 'higgins' else 'metafor'}): "
-                     f"[{_f(self.pi_low)}, {_f(self.pi_high)}]")
+        test = "Hartung-Knapp-Sidik-Jonkman t test" if self.test == "hksj" else "z test"
+        lines.append(
+            f"Test: {test}; {pct}% prediction interval "
+            f"({'Higgins t(k-2)' if self.prediction == 'higgins' else 'metafor'}): "
+            f"[{_f(self.pi_low)}, {_f(self.pi_high)}]"
+        )
         if self.is_log_scale:
-            lines.append(f"Exponentiated ({self.measure}): {_f(self.estimate_exp)} "
-                         f"[{_f(self.ci_low_exp)}, {_f(self.ci_high_exp)}]; prediction "
-                         f"[{_f(self.pi_low_exp)}, {_f(self.pi_high_exp)}]")
+            lines.append(
+                f"Exponentiated ({self.measure}): {_f(self.estimate_exp)} "
+                f"[{_f(self.ci_low_exp)}, {_f(self.ci_high_exp)}]; prediction "
+                f"[{_f(self.pi_low_exp)}, {_f(self.pi_high_exp)}]"
+            )
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<MetaAnalysisResult {self.method}/{self.test} k={self.k}: "
-                f"{_f(self.estimate)} [{_f(self.ci_low)}, {_f(self.ci_high)}], "
-                f"tau2={_f(self.tau2)}, I2={self.i2:.1f}%>")
+        return (
+            f"<MetaAnalysisResult {self.method}/{self.test} k={self.k}: "
+            f"{_f(self.estimate)} [{_f(self.ci_low)}, {_f(self.ci_high)}], "
+            f"tau2={_f(self.tau2)}, I2={self.i2:.1f}%>"
+        )
 
-    def forest(self, *, labels: Sequence[str] | None = None, xlabel: str | None = None,
-               exp: bool | None = None, title: str | None = None, digits: int = 2,
-               prediction_interval: bool = True) -> Figure:
+    def forest(
+        self,
+        *,
+        labels: Sequence[str] | None = None,
+        xlabel: str | None = None,
+        exp: bool | None = None,
+        title: str | None = None,
+        digits: int = 2,
+        prediction_interval: bool = True,
+    ) -> Figure:
         """Forest plot (:func:`rehabstats.plot.forest`): studies, diamond, weights, PI."""
         from ..plot._forest_meta import forest_meta
 
-        return forest_meta(self, labels=labels, xlabel=xlabel, exp=exp, title=title,
-                           digits=digits, prediction_interval=prediction_interval)
+        return forest_meta(
+            self,
+            labels=labels,
+            xlabel=xlabel,
+            exp=exp,
+            title=title,
+            digits=digits,
+            prediction_interval=prediction_interval,
+        )

@@ -60,12 +60,30 @@ from scipy import optimize, stats
 
 from .._roots import zeroin
 
-__all__ = ["ADJUST_METHODS", "Adjusted", "adjust_family", "canonical_adjust", "pdunnx", "qdunnx",
-           "qtukey"]
+__all__ = [
+    "ADJUST_METHODS",
+    "Adjusted",
+    "adjust_family",
+    "canonical_adjust",
+    "pdunnx",
+    "qdunnx",
+    "qtukey",
+]
 
 #: accepted ``adjust=`` values (case-insensitive), emmeans' names
-ADJUST_METHODS = ("tukey", "dunnettx", "sidak", "bonferroni", "scheffe", "holm", "hochberg",
-                  "BH", "BY", "fdr", "none")
+ADJUST_METHODS = (
+    "tukey",
+    "dunnettx",
+    "sidak",
+    "bonferroni",
+    "scheffe",
+    "holm",
+    "hochberg",
+    "BH",
+    "BY",
+    "fdr",
+    "none",
+)
 _P_ADJUST = ("bonferroni", "holm", "hochberg", "BH", "BY", "fdr")
 _EPS = float(np.finfo(float).eps)
 
@@ -84,8 +102,9 @@ def canonical_adjust(adjust: str) -> str | None:
 # --------------------------------------------------------------------------- distributions
 def _f_sf(x: np.ndarray, d1: np.ndarray | float, d2: np.ndarray) -> np.ndarray:
     """Upper tail of F(d1, d2), with d2 = inf meaning chi-square(d1) / d1 (scipy gives nan)."""
-    x, d1, d2 = np.broadcast_arrays(np.asarray(x, float), np.asarray(d1, float),
-                                    np.asarray(d2, float))
+    x, d1, d2 = np.broadcast_arrays(
+        np.asarray(x, float), np.asarray(d1, float), np.asarray(d2, float)
+    )
     inf = np.isinf(d2)
     return np.where(inf, stats.chi2.sf(x * d1, d1), stats.f.sf(x, d1, np.where(inf, 1.0, d2)))
 
@@ -213,18 +232,26 @@ def _p_adjust(p: np.ndarray, method: str) -> np.ndarray:
 class Adjusted:
     """Adjusted p values and critical values of a table of contrasts."""
 
-    p: np.ndarray          # adjusted p values (unadjusted when adjust == "none")
-    crit: np.ndarray       # critical values: limits are estimate -/+ crit * se
-    adjust: str            # the p-value adjustment applied
-    ci_adjust: str         # the confidence-limit adjustment applied
-    family_size: int       # contrasts per family (per by group)
-    n_means: int           # means compared per family
-    note: str              # emmeans-style statement of both
+    p: np.ndarray  # adjusted p values (unadjusted when adjust == "none")
+    crit: np.ndarray  # critical values: limits are estimate -/+ crit * se
+    adjust: str  # the p-value adjustment applied
+    ci_adjust: str  # the confidence-limit adjustment applied
+    family_size: int  # contrasts per family (per by group)
+    n_means: int  # means compared per family
+    note: str  # emmeans-style statement of both
 
 
-def adjust_family(t: np.ndarray, df: np.ndarray, groups: np.ndarray, *, adjust: str,
-                  n_means: int, pairs: bool, level: float,
-                  ranks: np.ndarray | None = None) -> tuple[Adjusted, str | None]:
+def adjust_family(
+    t: np.ndarray,
+    df: np.ndarray,
+    groups: np.ndarray,
+    *,
+    adjust: str,
+    n_means: int,
+    pairs: bool,
+    level: float,
+    ranks: np.ndarray | None = None,
+) -> tuple[Adjusted, str | None]:
     """Adjust a table of t ratios within each family (``groups`` labels the family of each row).
 
     Every family has the same number of contrasts. ``pairs`` says the family is
@@ -243,8 +270,10 @@ def adjust_family(t: np.ndarray, df: np.ndarray, groups: np.ndarray, *, adjust: 
     if fam <= 1 and adjust != "scheffe":
         adjust = "none"
     if adjust == "tukey" and not pairs:
-        changed = ('adjust="tukey" is only appropriate for one set of pairwise comparisons; '
-                   'it was changed to "sidak", as emmeans does.')
+        changed = (
+            'adjust="tukey" is only appropriate for one set of pairwise comparisons; '
+            'it was changed to "sidak", as emmeans does.'
+        )
         adjust = "sidak"
     abst = np.abs(t)
     with np.errstate(invalid="ignore"):
@@ -267,12 +296,22 @@ def adjust_family(t: np.ndarray, df: np.ndarray, groups: np.ndarray, *, adjust: 
             rows = np.flatnonzero(groups == g)
             p[rows] = _p_adjust(p_unadj[rows], adjust)
 
-    ci_adjust = adjust if adjust in ("none", "sidak", "tukey", "scheffe", "dunnettx",
-                                     "bonferroni") else "bonferroni"
+    ci_adjust = (
+        adjust
+        if adjust in ("none", "sidak", "tukey", "scheffe", "dunnettx", "bonferroni")
+        else "bonferroni"
+    )
     crit = _critical(level, df, ci_adjust, fam, n_means, ranks)
     note = _note(adjust, ci_adjust, fam, n_means, level, ranks)
-    return Adjusted(p=np.asarray(p, float), crit=crit, adjust=adjust, ci_adjust=ci_adjust,
-                    family_size=fam, n_means=n_means, note=note), changed
+    return Adjusted(
+        p=np.asarray(p, float),
+        crit=crit,
+        adjust=adjust,
+        ci_adjust=ci_adjust,
+        family_size=fam,
+        n_means=n_means,
+        note=note,
+    ), changed
 
 
 def _unique_in_order(x: np.ndarray) -> list[object]:
@@ -280,8 +319,9 @@ def _unique_in_order(x: np.ndarray) -> list[object]:
     return [x[i] for i in sorted(idx)]
 
 
-def _critical(level: float, df: np.ndarray, how: str, fam: int, n_means: int,
-              ranks: np.ndarray | None) -> np.ndarray:
+def _critical(
+    level: float, df: np.ndarray, how: str, fam: int, n_means: int, ranks: np.ndarray | None
+) -> np.ndarray:
     if how == "none":
         return np.asarray(stats.t.ppf(0.5 + level / 2, df), float)
     if how == "sidak":
@@ -303,8 +343,9 @@ def _critical(level: float, df: np.ndarray, how: str, fam: int, n_means: int,
     return vals[inv.reshape(-1)]
 
 
-def _note(adjust: str, ci_adjust: str, fam: int, n_means: int, level: float,
-          ranks: np.ndarray | None) -> str:
+def _note(
+    adjust: str, ci_adjust: str, fam: int, n_means: int, level: float, ranks: np.ndarray | None
+) -> str:
     def what(how: str, unit: str) -> str:
         if how == "tukey":
             return f"tukey method for comparing a family of {n_means} estimates"
@@ -315,8 +356,10 @@ def _note(adjust: str, ci_adjust: str, fam: int, n_means: int, level: float,
 
     lines = [f"Confidence level used: {level:g}"]
     if adjust == "none":
-        lines.append(f"P values and confidence limits are not adjusted for multiplicity "
-                     f"(family of {fam} contrast{'s' if fam != 1 else ''} per group).")
+        lines.append(
+            f"P values and confidence limits are not adjusted for multiplicity "
+            f"(family of {fam} contrast{'s' if fam != 1 else ''} per group)."
+        )
         return "\n".join(lines)
     lines.append(f"Conf-level adjustment: {what(ci_adjust, 'estimates')}")
     lines.append(f"P value adjustment: {what(adjust, 'tests')}")

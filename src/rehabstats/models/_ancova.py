@@ -69,16 +69,29 @@ class AncovaResult(LinearModelResult):
 
     df_methods = ("residual",)
 
-    def __init__(self, *, ols: Any, frame: pd.DataFrame, design_info: patsy.DesignInfo,
-                 arm: str, baseline: str, outcome: str, formula: str, n_omitted: int,
-                 rank_info: RankInfo | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        ols: Any,
+        frame: pd.DataFrame,
+        design_info: patsy.DesignInfo,
+        arm: str,
+        baseline: str,
+        outcome: str,
+        formula: str,
+        n_omitted: int,
+        rank_info: RankInfo | None = None,
+    ) -> None:
         self._ols = ols
         self._frame: pd.DataFrame | None = frame
         self._design_info: patsy.DesignInfo | None = design_info
         self._frame_builder: Callable[[], pd.DataFrame] | None = None
         self._fast_grid: tuple[list[Any], list[str], np.ndarray] | None = None
-        self._rank_info = rank_info if rank_info is not None else pivoted_rank(
-            np.asarray(ols.model.exog, dtype=float), r_coef_names(design_info))
+        self._rank_info = (
+            rank_info
+            if rank_info is not None
+            else pivoted_rank(np.asarray(ols.model.exog, dtype=float), r_coef_names(design_info))
+        )
         self.coef_names = self._rank_info.kept_names
         self.aliased = self._rank_info.aliased
         self.beta = np.asarray(ols.params, dtype=float)
@@ -97,10 +110,20 @@ class AncovaResult(LinearModelResult):
         self.n_omitted = n_omitted
 
     @classmethod
-    def _from_arrays(cls, *, X: np.ndarray, y: np.ndarray, rank_info: RankInfo,
-                     frame_builder: Callable[[], pd.DataFrame], levels: list[Any],
-                     numeric: list[str], arm: str, baseline: str, outcome: str,
-                     formula: str) -> AncovaResult:
+    def _from_arrays(
+        cls,
+        *,
+        X: np.ndarray,
+        y: np.ndarray,
+        rank_info: RankInfo,
+        frame_builder: Callable[[], pd.DataFrame],
+        levels: list[Any],
+        numeric: list[str],
+        arm: str,
+        baseline: str,
+        outcome: str,
+        formula: str,
+    ) -> AncovaResult:
         """The numpy path: OLS by QR on a full-rank design; ``ols``, ``frame`` and
         ``design_info`` are built only when asked for.
         """
@@ -117,7 +140,7 @@ class AncovaResult(LinearModelResult):
         self._frame = None
         self._design_info = None
         self._frame_builder = frame_builder
-        means = X[:, len(levels):].mean(axis=0)
+        means = X[:, len(levels) :].mean(axis=0)
         self._fast_grid = (levels, numeric, means)
         self._rank_info = rank_info
         self.coef_names = rank_info.kept_names
@@ -180,8 +203,9 @@ class AncovaResult(LinearModelResult):
             grid = pd.DataFrame({self.arm_name: pd.Categorical(levels, categories=levels)})
             for name, value in zip(numeric, means, strict=True):
                 grid[name] = float(value)
-            Xg = np.column_stack([np.ones(k), np.eye(k)[:, 1:],
-                                  np.broadcast_to(means, (k, len(means)))])
+            Xg = np.column_stack(
+                [np.ones(k), np.eye(k)[:, 1:], np.broadcast_to(means, (k, len(means)))]
+            )
             cached = ReferenceGrid(grid=grid, X=Xg, levels={self.arm_name or "": list(levels)})
             object.__setattr__(self, "_cached_grid", cached)
             return cached
@@ -210,8 +234,10 @@ class AncovaResult(LinearModelResult):
         if kind == "residual_sd":
             return self.sigma, f"residual SD of the ANCOVA (df = {self._df_resid:g})"
         sd, dof = pooled_sd(self.frame[self.baseline_name], self.frame[self.arm_name])
-        return sd, (f"pooled within-arm SD of the baseline column {self.baseline_name!r} "
-                    f"({len(self.frame)} subjects, df = {dof})")
+        return sd, (
+            f"pooled within-arm SD of the baseline column {self.baseline_name!r} "
+            f"({len(self.frame)} subjects, df = {dof})"
+        )
 
     @property
     def differences(self) -> pd.DataFrame:
@@ -222,12 +248,25 @@ class AncovaResult(LinearModelResult):
         # coding, covariates at their means cancel), the table as contrasts() builds it
         levels = self._fast_grid[0]
         k = len(levels)
-        res = np.column_stack([self.beta[1:k], np.sqrt(np.diag(self._vcov)[1:k]),
-                               np.full(k - 1, self._df_resid)])
+        res = np.column_stack(
+            [self.beta[1:k], np.sqrt(np.diag(self._vcov)[1:k]), np.full(k - 1, self._df_resid)]
+        )
         names = [f"{lv} - {levels[0]}" for lv in levels[1:]]
         meta: list[dict[str, Any]] = [{"contrast": n} for n in names]
-        return _contrast_table(res, meta, [], 1, len(names), k, "trt.vs.ctrl", str(levels[0]),
-                               "none", "residual", 0.95, [])
+        return _contrast_table(
+            res,
+            meta,
+            [],
+            1,
+            len(names),
+            k,
+            "trt.vs.ctrl",
+            str(levels[0]),
+            "none",
+            "residual",
+            0.95,
+            [],
+        )
 
     @property
     def adjusted_means(self) -> pd.DataFrame:
@@ -251,8 +290,10 @@ def _check_baseline_estimable(model: Any, work: pd.DataFrame, baseline: str, arm
             "without it."
         )
     info = pivoted_rank(np.asarray(model.exog, dtype=float), r_coef_names(model.data.model_spec))
-    term = next((sl for t, sl in model.data.model_spec.term_slices.items()
-                 if t.name() == _q(baseline)), None)
+    term = next(
+        (sl for t, sl in model.data.model_spec.term_slices.items() if t.name() == _q(baseline)),
+        None,
+    )
     if term is not None and not np.isin(np.arange(term.start, term.stop), info.keep).all():
         raise DataError(
             f"Column {baseline!r} ('baseline') is a linear combination of the arm column "
@@ -261,9 +302,17 @@ def _check_baseline_estimable(model: Any, work: pd.DataFrame, baseline: str, arm
         )
 
 
-def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
-           covariates: Sequence[str] = (), reference: Any = None,
-           visit: str | None = None, at: Any = None) -> AncovaResult:
+def ancova(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    baseline: str,
+    covariates: Sequence[str] = (),
+    reference: Any = None,
+    visit: str | None = None,
+    at: Any = None,
+) -> AncovaResult:
     r"""Analysis of covariance of a post-treatment outcome adjusted for baseline.
 
     Fits :math:`y_i = \beta_0 + \sum_a \beta_a [\text{arm}_i = a] + \gamma\,
@@ -326,13 +375,23 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     1.5
     """
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    cols: dict[str, str | None] = {"outcome": outcome, "arm": arm, "baseline": baseline,
-                                   "visit": visit}
+    cols: dict[str, str | None] = {
+        "outcome": outcome,
+        "arm": arm,
+        "baseline": baseline,
+        "visit": visit,
+    }
     cols.update({f"covariates[{i}]": c for i, c in enumerate(covariates)})
     check_columns(data, cols)
     if visit is None:
-        fast = _fast_ancova(data, outcome=outcome, arm=arm, baseline=baseline,
-                            covariates=covariates, reference=reference)
+        fast = _fast_ancova(
+            data,
+            outcome=outcome,
+            arm=arm,
+            baseline=baseline,
+            covariates=covariates,
+            reference=reference,
+        )
         if fast is not None:
             return fast
     df = data
@@ -352,12 +411,22 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     check_finite(frame, used, {outcome: "outcome", baseline: "baseline"})
     for col in [arm, *covariates]:
         check_labels(frame[col], col)
-    empty = [f"{c!r} ({role})" for c, role in
-             [(outcome, "outcome"), (baseline, "baseline"), (arm, "arm"),
-              *[(c, "covariate") for c in covariates]] if frame[c].isna().all()]
+    empty = [
+        f"{c!r} ({role})"
+        for c, role in [
+            (outcome, "outcome"),
+            (baseline, "baseline"),
+            (arm, "arm"),
+            *[(c, "covariate") for c in covariates],
+        ]
+        if frame[c].isna().all()
+    ]
     if empty:
-        raise DataError(f"Column(s) {', '.join(empty)} have no observed values"
-                        + (f" at {visit!r} = {show(at)}" if visit is not None else "") + ".")
+        raise DataError(
+            f"Column(s) {', '.join(empty)} have no observed values"
+            + (f" at {visit!r} = {show(at)}" if visit is not None else "")
+            + "."
+        )
     work, n_omitted = drop_missing_rows(frame, used, stacklevel=3)
     if len(work) == 0:
         raise DataError(f"No row has all of {', '.join(map(repr, used))} observed.")
@@ -365,8 +434,9 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     ref = default_reference(all_levels, reference, name=arm, stacklevel=3)
     levels = [ref, *[v for v in all_levels if v != ref]] if ref is not None else []
     if len(levels) < 2:
-        raise DesignError(f"ANCOVA needs at least two arms in column {arm!r}; got "
-                          f"{show_list(levels) or 'none'}.")
+        raise DesignError(
+            f"ANCOVA needs at least two arms in column {arm!r}; got {show_list(levels) or 'none'}."
+        )
     counts = work[arm].value_counts()
     small = [lvl for lvl in levels if counts.get(lvl, 0) < 2]
     if small:
@@ -390,15 +460,30 @@ def ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     _check_baseline_estimable(model, work, baseline, arm)
     X, rank_info = drop_aliased(model.exog, r_coef_names(model.data.model_spec), stacklevel=2)
     fit = model.fit() if not rank_info.deficient else sm.OLS(model.endog, X).fit()
-    res = AncovaResult(ols=fit, frame=work, design_info=model.data.model_spec, arm=arm,
-                       baseline=baseline, outcome=outcome, formula=formula,
-                       n_omitted=n_omitted, rank_info=rank_info)
+    res = AncovaResult(
+        ols=fit,
+        frame=work,
+        design_info=model.data.model_spec,
+        arm=arm,
+        baseline=baseline,
+        outcome=outcome,
+        formula=formula,
+        n_omitted=n_omitted,
+        rank_info=rank_info,
+    )
     res.reference_arm = ref
     return res
 
 
-def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
-                 covariates: list[str], reference: Any) -> AncovaResult | None:
+def _fast_ancova(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    baseline: str,
+    covariates: list[str],
+    reference: Any,
+) -> AncovaResult | None:
     """The numpy path for the common design: string arm labels, numeric baseline and
     covariates, no missing or infinite value, a full-rank design, every arm with two
     or more rows. Anything else returns None and takes the general (patsy) path,
@@ -406,7 +491,8 @@ def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     """
     names = [outcome, arm, baseline, *covariates]
     if len(set(names)) != len(names) or not all(
-            isinstance(c, str) and c.isidentifier() for c in names):
+        isinstance(c, str) and c.isidentifier() for c in names
+    ):
         return None
     numeric = [baseline, *covariates]
     values = []
@@ -430,11 +516,11 @@ def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
         labels = a.to_numpy(dtype=object)
     else:
         return None
-    if not all(isinstance(v, str) for v in labels):   # also rules out missing labels
+    if not all(isinstance(v, str) for v in labels):  # also rules out missing labels
         return None
     check_labels(a, arm)
     present = set(labels)
-    if isinstance(a.dtype, pd.CategoricalDtype):     # as arm_levels(), without pandas
+    if isinstance(a.dtype, pd.CategoricalDtype):  # as arm_levels(), without pandas
         all_levels = [c for c in a.cat.categories if c in present]
     else:
         all_levels = sorted(present)
@@ -449,8 +535,9 @@ def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
     levels = [ref, *[v for v in all_levels if v != ref]]
     remap = np.array([levels.index(v) for v in all_levels])
     codes = remap[codes0]
-    X = np.column_stack([np.ones(n), *(codes == j for j in range(1, len(levels))),
-                         *values[1:]]).astype(float)
+    X = np.column_stack(
+        [np.ones(n), *(codes == j for j in range(1, len(levels))), *values[1:]]
+    ).astype(float)
     coef_names = ("(Intercept)", *(f"{arm}{lv}" for lv in levels[1:]), *numeric)
     rank_info = pivoted_rank(X, coef_names)
     if rank_info.deficient:
@@ -464,8 +551,17 @@ def _fast_ancova(data: pd.DataFrame, *, outcome: str, arm: str, baseline: str,
         return pd.DataFrame(cols, index=index.set_names([None] * index.nlevels))
 
     formula = f"{outcome} ~ {' + '.join([arm, *numeric])}"
-    res = AncovaResult._from_arrays(X=X, y=y, rank_info=rank_info, frame_builder=frame_builder,
-                                    levels=levels, numeric=numeric, arm=arm, baseline=baseline,
-                                    outcome=outcome, formula=formula)
+    res = AncovaResult._from_arrays(
+        X=X,
+        y=y,
+        rank_info=rank_info,
+        frame_builder=frame_builder,
+        levels=levels,
+        numeric=numeric,
+        arm=arm,
+        baseline=baseline,
+        outcome=outcome,
+        formula=formula,
+    )
     res.reference_arm = ref
     return res

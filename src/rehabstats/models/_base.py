@@ -82,7 +82,7 @@ def r_coef_names(design_info: patsy.DesignInfo) -> tuple[str, ...]:
     ('(Intercept)', 'arm.L', 'arm.Q')
     """
     pattern = re.compile(r"(.*)\[(T\.|S\.|H\.)?(.*)\]")
-    numbered: dict[str, list[str]] = {}       # factor code -> levels with a column, in order
+    numbered: dict[str, list[str]] = {}  # factor code -> levels with a column, in order
     for name in design_info.column_names:
         for piece in name.split(":"):
             m = pattern.fullmatch(piece)
@@ -99,8 +99,11 @@ def r_coef_names(design_info: patsy.DesignInfo) -> tuple[str, ...]:
         for piece in name.split(":"):
             m = pattern.fullmatch(piece)
             if m is None:
-                pm = re.fullmatch(r"C\(\s*([A-Za-z_][A-Za-z_0-9.]*)\s*,\s*Poly.*\)"
-                                  r"(?:\.(Constant|Linear|Quadratic|Cubic)|(\^\d+))", piece)
+                pm = re.fullmatch(
+                    r"C\(\s*([A-Za-z_][A-Za-z_0-9.]*)\s*,\s*Poly.*\)"
+                    r"(?:\.(Constant|Linear|Quadratic|Cubic)|(\^\d+))",
+                    piece,
+                )
                 if pm is not None:
                     piece = pm.group(1) + (_POLY_R[pm.group(2)] if pm.group(2) else pm.group(3))
                 pieces.append(piece)
@@ -136,13 +139,13 @@ def _adjust_name(adjust: str | None, method: str) -> str:
         return "dunnettx" if method == "trt.vs.ctrl" else "tukey"
     name = canonical_adjust(adjust)
     if name is None:
-        raise DataError(f"The 'adjust' argument must be one of {list(ADJUST_METHODS)}; "
-                        f"got {adjust!r}.")
+        raise DataError(
+            f"The 'adjust' argument must be one of {list(ADJUST_METHODS)}; got {adjust!r}."
+        )
     return name
 
 
-def _ref_index(ref: Any, method: str, level_names: list[str],
-               raw_levels: list[Any] | None) -> int:
+def _ref_index(ref: Any, method: str, level_names: list[str], raw_levels: list[Any] | None) -> int:
     """0-based position of the trt.vs.ctrl control level (a name or a 0-based position)."""
     if method != "trt.vs.ctrl":
         if ref is not None:
@@ -153,21 +156,27 @@ def _ref_index(ref: Any, method: str, level_names: list[str],
     k = len(level_names)
     if isinstance(ref, (int, np.integer)) and not isinstance(ref, (bool, np.bool_)):
         if raw_levels is not None and any(not isinstance(v, str) for v in raw_levels):
-            raise DataError(f"'ref' is the number {int(ref)}, ambiguous with numeric levels "
-                            f"{level_names}: give the level as a string (e.g. "
-                            f"ref={level_names[0]!r}).")
+            raise DataError(
+                f"'ref' is the number {int(ref)}, ambiguous with numeric levels "
+                f"{level_names}: give the level as a string (e.g. "
+                f"ref={level_names[0]!r})."
+            )
         if 0 <= int(ref) < k:
             return int(ref)
-        raise DataError(f"'ref' is position {int(ref)}, outside 0..{k - 1} (0-based) of the "
-                        f"levels {level_names}.")
+        raise DataError(
+            f"'ref' is position {int(ref)}, outside 0..{k - 1} (0-based) of the "
+            f"levels {level_names}."
+        )
     if isinstance(ref, str) and ref in level_names:
         return level_names.index(ref)
     if raw_levels is not None and np.isscalar(ref):
         for i, v in enumerate(raw_levels):
             if v == ref:
                 return i
-    raise DataError(f"'ref' is {ref!r}, which is not a level; the levels are {level_names} "
-                    f"(or give a 0-based position).")
+    raise DataError(
+        f"'ref' is {ref!r}, which is not a level; the levels are {level_names} "
+        f"(or give a 0-based position)."
+    )
 
 
 def _as_list(x: str | Sequence[str] | None, name: str) -> list[str]:
@@ -180,33 +189,72 @@ def _as_list(x: str | Sequence[str] | None, name: str) -> list[str]:
     raise DataError(f"'{name}' must be a factor name or a list of factor names; got {x!r}.")
 
 
-def _contrast_table(res: np.ndarray, meta: list[dict[str, Any]], by_l: list[str], n_by: int,
-                    n_names: int, k: int, method: str, ref_name: str | None, adj_name: str,
-                    dfm: str, ci: float, ranks: list[int]) -> ContrastTable:
+def _contrast_table(
+    res: np.ndarray,
+    meta: list[dict[str, Any]],
+    by_l: list[str],
+    n_by: int,
+    n_names: int,
+    k: int,
+    method: str,
+    ref_name: str | None,
+    adj_name: str,
+    dfm: str,
+    ci: float,
+    ranks: list[int],
+) -> ContrastTable:
     """The contrast table of :meth:`LinearModelResult.contrasts` from its ``(est, se, df)`` rows."""
     est, se, df = res[:, 0], res[:, 1], res[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
     groups = np.repeat(np.arange(n_by), n_names)
-    adj, changed = adjust_family(t, df, groups, adjust=adj_name, n_means=k,
-                                 pairs=method in ("pairwise", "revpairwise"), level=ci,
-                                 ranks=np.array(ranks) if adj_name == "scheffe" else None)
+    adj, changed = adjust_family(
+        t,
+        df,
+        groups,
+        adjust=adj_name,
+        n_means=k,
+        pairs=method in ("pairwise", "revpairwise"),
+        level=ci,
+        ranks=np.array(ranks) if adj_name == "scheffe" else None,
+    )
     if changed:
         warnings.warn(changed, RehabStatsWarning, stacklevel=3)
-    body = pd.DataFrame({"estimate": est, "se": se, "df": df, "t": t, "p": adj.p,
-                         "ci_low": est - adj.crit * se, "ci_high": est + adj.crit * se})
-    table = ContrastTable(pd.concat(
-        [pd.DataFrame(meta, columns=["contrast", *by_l]), body], axis=1))
-    table.attrs.update({
-        "method": method, "ref": ref_name, "adjust": adj.adjust,
-        "ci_adjust": adj.ci_adjust, "family_size": adj.family_size, "n_means": k,
-        "level": ci, "df_method": dfm, "by": tuple(by_l),
-        "note": (f"Contrasts: {method}"
-                 + (f" (control: {ref_name})" if ref_name is not None else "")
-                 + (f", within each level of {', '.join(by_l)}" if by_l else "")
-                 + f"; {adj.family_size} contrast{'s' if adj.family_size != 1 else ''}"
-                 + f" of {k} means per family; df method: {dfm}\n" + adj.note),
-    })
+    body = pd.DataFrame(
+        {
+            "estimate": est,
+            "se": se,
+            "df": df,
+            "t": t,
+            "p": adj.p,
+            "ci_low": est - adj.crit * se,
+            "ci_high": est + adj.crit * se,
+        }
+    )
+    table = ContrastTable(
+        pd.concat([pd.DataFrame(meta, columns=["contrast", *by_l]), body], axis=1)
+    )
+    table.attrs.update(
+        {
+            "method": method,
+            "ref": ref_name,
+            "adjust": adj.adjust,
+            "ci_adjust": adj.ci_adjust,
+            "family_size": adj.family_size,
+            "n_means": k,
+            "level": ci,
+            "df_method": dfm,
+            "by": tuple(by_l),
+            "note": (
+                f"Contrasts: {method}"
+                + (f" (control: {ref_name})" if ref_name is not None else "")
+                + (f", within each level of {', '.join(by_l)}" if by_l else "")
+                + f"; {adj.family_size} contrast{'s' if adj.family_size != 1 else ''}"
+                + f" of {k} means per family; df method: {dfm}\n"
+                + adj.note
+            ),
+        }
+    )
     return table
 
 
@@ -325,8 +373,11 @@ class LinearModelResult(Result):
         ['arm', 'visit', 'arm:visit']
         """
         method = self._df_method(df_method)
-        kind = {3: 3, 2: 2, "3": 3, "2": 2, "III": 3, "II": 2}.get(type, None) \
-            if isinstance(type, (int, str)) and not isinstance(type, bool) else None
+        kind = (
+            {3: 3, 2: 2, "3": 3, "2": 2, "III": 3, "II": 2}.get(type, None)
+            if isinstance(type, (int, str)) and not isinstance(type, bool)
+            else None
+        )
         if kind is None:
             raise DataError(f"The 'type' argument must be 2 or 3 (or 'II' / 'III'); got {type!r}.")
         rows = []
@@ -334,8 +385,15 @@ class LinearModelResult(Result):
         # R's order: main effects, then two-way interactions, ... (formula order within)
         for term, L in sorted(hyps.items(), key=lambda kv: kv[0].count(":")):
             F, num_df, den_df = self._contrast_md(L, method)
-            rows.append({"term": term, "num_df": num_df, "den_df": den_df, "F": F,
-                         "p": float(stats.f.sf(F, num_df, den_df))})
+            rows.append(
+                {
+                    "term": term,
+                    "num_df": num_df,
+                    "den_df": den_df,
+                    "F": F,
+                    "p": float(stats.f.sf(F, num_df, den_df)),
+                }
+            )
         out = pd.DataFrame(rows, columns=["term", "num_df", "den_df", "F", "p"])
         out.attrs["type"] = kind
         return out
@@ -408,8 +466,10 @@ class LinearModelResult(Result):
         def from_named(keys: list[Any], values: np.ndarray) -> np.ndarray:
             unknown = [k for k in keys if k not in names]
             if unknown:
-                raise DataError(f"'L' names coefficient(s) {unknown}, which the model does not "
-                                f"have; the coefficients are {names}.")
+                raise DataError(
+                    f"'L' names coefficient(s) {unknown}, which the model does not "
+                    f"have; the coefficients are {names}."
+                )
             out = np.zeros((values.shape[0], p))
             for j, k in enumerate(keys):
                 out[:, names.index(k)] = values[:, j]
@@ -426,20 +486,29 @@ class LinearModelResult(Result):
         except (TypeError, ValueError) as exc:
             if isinstance(exc, DataError):
                 raise
-            raise DataError(f"'L' must be numeric: a vector of {p} weights, a matrix with {p} "
-                            f"columns, or weights keyed by coefficient name; got {L!r}.") from None
+            raise DataError(
+                f"'L' must be numeric: a vector of {p} weights, a matrix with {p} "
+                f"columns, or weights keyed by coefficient name; got {L!r}."
+            ) from None
         if Lm.ndim == 1:
             Lm = Lm[None, :]
         if Lm.ndim != 2 or Lm.shape[1] != p or Lm.shape[0] == 0:
-            raise DataError(f"'L' must have {p} entries per row (one per coefficient: {names}); "
-                            f"got shape {np.shape(Lm)}.")
+            raise DataError(
+                f"'L' must have {p} entries per row (one per coefficient: {names}); "
+                f"got shape {np.shape(Lm)}."
+            )
         if not np.all(np.isfinite(Lm)):
             raise DataError("'L' must be finite (no NaN or infinite weights).")
         return Lm
 
-    def emmeans(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
-                df_method: str | None = None, ci: float = 0.95,
-                weights: str = "equal") -> ContrastTable:
+    def emmeans(
+        self,
+        specs: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        df_method: str | None = None,
+        ci: float = 0.95,
+        weights: str = "equal",
+    ) -> ContrastTable:
         """Estimated marginal means (emmeans' defaults: equal weights, covariates at means).
 
         ``weights="proportional"`` (emmeans' ``weights = "proportional"``)
@@ -471,17 +540,34 @@ class LinearModelResult(Result):
         table = self._rows_table(L, method, ci)
         # a DataFrame that prints whole, with emmeans' footnote on what was averaged
         out = ContrastTable(pd.concat([labels.reset_index(drop=True), table], axis=1))
-        out.attrs.update(method="emmeans", level=ci, df_method=method, by=by_l, note=(
-            f"Degrees-of-freedom method: {method}. Confidence level used: {ci:g}.\n"
-            "Means averaged over the other factors with "
-            + ("equal weights (emmeans' default)." if weights == "equal"
-               else "weights proportional to their frequencies in the data.")))
+        out.attrs.update(
+            method="emmeans",
+            level=ci,
+            df_method=method,
+            by=by_l,
+            note=(
+                f"Degrees-of-freedom method: {method}. Confidence level used: {ci:g}.\n"
+                "Means averaged over the other factors with "
+                + (
+                    "equal weights (emmeans' default)."
+                    if weights == "equal"
+                    else "weights proportional to their frequencies in the data."
+                )
+            ),
+        )
         return out
 
-    def contrasts(self, specs: str | Sequence[str], by: str | Sequence[str] | None = None,
-                  method: str = "pairwise", ref: Any = None, adjust: str | None = None,
-                  df_method: str | None = None, ci: float = 0.95,
-                  weights: str = "equal") -> ContrastTable:
+    def contrasts(
+        self,
+        specs: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        method: str = "pairwise",
+        ref: Any = None,
+        adjust: str | None = None,
+        df_method: str | None = None,
+        ci: float = 0.95,
+        weights: str = "equal",
+    ) -> ContrastTable:
         """Differences between marginal means within each ``by`` group, as emmeans' ``contrast()``.
 
         Parameters
@@ -566,17 +652,17 @@ class LinearModelResult(Result):
         n_by = int(np.prod([len(self._grid().levels[b]) for b in by_l])) if by_l else 1
         k = len(labels) // n_by
         spec_levels = labels[spec_l].iloc[:k]
-        level_names = [" ".join(str(v) for v in row)
-                       for row in spec_levels.itertuples(index=False)]
-        ref_idx = _ref_index(ref, method, level_names,
-                             list(spec_levels[spec_l[0]]) if len(spec_l) == 1 else None)
+        level_names = [" ".join(str(v) for v in row) for row in spec_levels.itertuples(index=False)]
+        ref_idx = _ref_index(
+            ref, method, level_names, list(spec_levels[spec_l[0]]) if len(spec_l) == 1 else None
+        )
         adj_name = _adjust_name(adjust, method)
         C, names = contrast_matrix(level_names, method, ref_idx)
         blocks: list[np.ndarray] = []
         meta: list[dict[str, Any]] = []
         ranks: list[int] = []
         for g in range(n_by):
-            block = C @ L[g * k:(g + 1) * k]
+            block = C @ L[g * k : (g + 1) * k]
             blocks.append(block)
             by_vals = labels[by_l].iloc[g * k].to_dict() if by_l else {}
             meta.extend({"contrast": n, **by_vals} for n in names)
@@ -586,11 +672,18 @@ class LinearModelResult(Result):
         Lc = np.vstack(blocks) if blocks else np.zeros((0, L.shape[1]))
         res = np.array([self._contrast_1d(row, dfm) for row in Lc], dtype=float).reshape(-1, 3)
         ref_name = level_names[ref_idx] if method == "trt.vs.ctrl" and level_names else None
-        return _contrast_table(res, meta, by_l, n_by, len(names), k, method, ref_name,
-                               adj_name, dfm, ci, ranks)
+        return _contrast_table(
+            res, meta, by_l, n_by, len(names), k, method, ref_name, adj_name, dfm, ci, ranks
+        )
 
-    def effect_sizes(self, standardizer: str = "baseline_sd", *, arm: str | None = None,
-                     by: str | Sequence[str] | None = None, ci: float = 0.95) -> pd.DataFrame:
+    def effect_sizes(
+        self,
+        standardizer: str = "baseline_sd",
+        *,
+        arm: str | None = None,
+        by: str | Sequence[str] | None = None,
+        ci: float = 0.95,
+    ) -> pd.DataFrame:
         """Standardised arm differences (per ``by`` level, e.g. per visit) with CIs.
 
         The adjusted difference ``delta`` (treatment minus reference arm, from
@@ -633,9 +726,15 @@ class LinearModelResult(Result):
             out["standardizer_source"] = info(standardizer)[1]
         return out
 
-    def report(self, visit: Any = None, *, unit: str = "points",
-               effect_size: str | None = "baseline_sd", ci: float = 0.95,
-               digits: int = 1) -> str:
+    def report(
+        self,
+        visit: Any = None,
+        *,
+        unit: str = "points",
+        effect_size: str | None = "baseline_sd",
+        ci: float = 0.95,
+        digits: int = 1,
+    ) -> str:
         """The APA/CONSORT-style sentence for the adjusted arm difference.
 
         Same as :func:`rehabstats.tables.results_sentence` (which documents the
@@ -653,16 +752,18 @@ class LinearModelResult(Result):
         """
         from ..tables import results_sentence
 
-        return results_sentence(self, visit=visit, unit=unit, effect_size=effect_size, ci=ci,
-                                digits=digits)
+        return results_sentence(
+            self, visit=visit, unit=unit, effect_size=effect_size, ci=ci, digits=digits
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table (:meth:`coef` with the default df method)."""
         return self.coef()
 
     # ------------------------------------------------------------------ broom-style tables
-    def tidy(self, conf_int: bool = True, conf_level: float = 0.95,
-             df_method: str | None = None) -> pd.DataFrame:
+    def tidy(
+        self, conf_int: bool = True, conf_level: float = 0.95, df_method: str | None = None
+    ) -> pd.DataFrame:
         """The coefficient table with broom's column names (``broom::tidy``).
 
         Columns ``term, estimate, std.error, df, statistic, p.value`` and, with
@@ -680,9 +781,15 @@ class LinearModelResult(Result):
         """
         if not isinstance(conf_int, (bool, np.bool_)):
             raise DataError(f"The 'conf_int' argument must be True or False; got {conf_int!r}.")
-        tab = self.coef(df_method=df_method, ci=conf_level).rename(columns={
-            "se": "std.error", "t": "statistic", "p": "p.value", "ci_low": "conf.low",
-            "ci_high": "conf.high"})
+        tab = self.coef(df_method=df_method, ci=conf_level).rename(
+            columns={
+                "se": "std.error",
+                "t": "statistic",
+                "p": "p.value",
+                "ci_low": "conf.low",
+                "ci_high": "conf.high",
+            }
+        )
         if not conf_int:
             tab = tab.drop(columns=["conf.low", "conf.high"])
         tab.attrs["df_method"] = self._df_method(df_method)
@@ -707,9 +814,13 @@ class LinearModelResult(Result):
         (['logLik', 'AIC', 'BIC', 'deviance', 'nobs', 'df.residual'], True, 'us')
         """
         row: dict[str, Any] = {
-            "logLik": float(self.loglik), "AIC": float(self.aic), "BIC": float(self.bic),
-            "deviance": -2.0 * float(self.loglik), "nobs": int(self.nobs),
-            "df.residual": int(self.nobs) - len(self.beta)}
+            "logLik": float(self.loglik),
+            "AIC": float(self.aic),
+            "BIC": float(self.bic),
+            "deviance": -2.0 * float(self.loglik),
+            "nobs": int(self.nobs),
+            "df.residual": int(self.nobs) - len(self.beta),
+        }
         for name in ("n_subjects", "converged", "covariance", "reml", "sigma"):
             value = getattr(self, name, None)
             if value is not None and not callable(value):
@@ -727,8 +838,10 @@ class LinearModelResult(Result):
         if self.arm_name is not None and self.reference_arm is not None:
             head.append(f"reference arm: {self.reference_arm} (column {self.arm_name!r})")
         if self.visit_levels:
-            head.append(f"visit order ({self.visit_name!r}): "
-                        + " < ".join(str(v) for v in self.visit_levels))
+            head.append(
+                f"visit order ({self.visit_name!r}): "
+                + " < ".join(str(v) for v in self.visit_levels)
+            )
         from ._summary import summary_details  # the model-specific lines (sample, fit, variances)
 
         head += summary_details(self)
@@ -741,8 +854,11 @@ class LinearModelResult(Result):
         except RehabStatsError:  # pragma: no cover - a design without type III tests
             an = None
         if an is not None and len(an):
-            head += ["", "Type III tests:",
-                     an.to_string(index=False, float_format=fmt, na_rep="NA")]
+            head += [
+                "",
+                "Type III tests:",
+                an.to_string(index=False, float_format=fmt, na_rep="NA"),
+            ]
         return "\n".join(head)
 
     def __repr__(self) -> str:

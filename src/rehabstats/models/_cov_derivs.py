@@ -165,8 +165,10 @@ class _GroupedDerivatives(SigmaDerivatives):
 
     def _blocks(self) -> list[tuple[slice, slice, SigmaDerivatives]]:
         kg, mg = self.kg, self.mg
-        return [(slice(g * kg, (g + 1) * kg), slice(g * mg, (g + 1) * mg), d)
-                for g, d in enumerate(self._parts)]
+        return [
+            (slice(g * kg, (g + 1) * kg), slice(g * mg, (g + 1) * mg), d)
+            for g, d in enumerate(self._parts)
+        ]
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)

@@ -47,8 +47,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["COVARIANCE_STRUCTURES", "SPATIAL_STRUCTURES", "CovarianceStructure", "get_structure",
-           "grouped_structure"]
+__all__ = [
+    "COVARIANCE_STRUCTURES",
+    "SPATIAL_STRUCTURES",
+    "CovarianceStructure",
+    "get_structure",
+    "grouped_structure",
+]
 
 
 def _map_to_cor(t: np.ndarray) -> np.ndarray:
@@ -299,42 +304,96 @@ COVARIANCE_STRUCTURES: dict[str, CovarianceStructure] = {
         "us", "unstructured", True, lambda m: m * (m + 1) // 2, _us, _start_us, 1
     ),
     "cs": CovarianceStructure(
-        "cs", "compound symmetry", False, lambda m: 2,
-        lambda t, m: _cs(t, m, False), lambda s, m: _start_cs(s, m, False), 2,
+        "cs",
+        "compound symmetry",
+        False,
+        lambda m: 2,
+        lambda t, m: _cs(t, m, False),
+        lambda s, m: _start_cs(s, m, False),
+        2,
     ),
     "csh": CovarianceStructure(
-        "csh", "heterogeneous compound symmetry", True, lambda m: m + 1,
-        lambda t, m: _cs(t, m, True), lambda s, m: _start_cs(s, m, True), 2,
+        "csh",
+        "heterogeneous compound symmetry",
+        True,
+        lambda m: m + 1,
+        lambda t, m: _cs(t, m, True),
+        lambda s, m: _start_cs(s, m, True),
+        2,
     ),
     "ar1": CovarianceStructure(
-        "ar1", "first-order autoregressive", False, lambda m: 2,
-        lambda t, m: _ar1(t, m, False), lambda s, m: _start_ar1(s, m, False), 2,
+        "ar1",
+        "first-order autoregressive",
+        False,
+        lambda m: 2,
+        lambda t, m: _ar1(t, m, False),
+        lambda s, m: _start_ar1(s, m, False),
+        2,
     ),
     "ar1h": CovarianceStructure(
-        "ar1h", "heterogeneous first-order autoregressive", True, lambda m: m + 1,
-        lambda t, m: _ar1(t, m, True), lambda s, m: _start_ar1(s, m, True), 2,
+        "ar1h",
+        "heterogeneous first-order autoregressive",
+        True,
+        lambda m: m + 1,
+        lambda t, m: _ar1(t, m, True),
+        lambda s, m: _start_ar1(s, m, True),
+        2,
     ),
     "toep": CovarianceStructure(
-        "toep", "Toeplitz", False, lambda m: m,
-        lambda t, m: _toep(t, m, False), lambda s, m: _start_toep(s, m, False), 2,
+        "toep",
+        "Toeplitz",
+        False,
+        lambda m: m,
+        lambda t, m: _toep(t, m, False),
+        lambda s, m: _start_toep(s, m, False),
+        2,
     ),
     "toeph": CovarianceStructure(
-        "toeph", "heterogeneous Toeplitz", True, lambda m: 2 * m - 1,
-        lambda t, m: _toep(t, m, True), lambda s, m: _start_toep(s, m, True), 2,
+        "toeph",
+        "heterogeneous Toeplitz",
+        True,
+        lambda m: 2 * m - 1,
+        lambda t, m: _toep(t, m, True),
+        lambda s, m: _start_toep(s, m, True),
+        2,
     ),
     "ad": CovarianceStructure(
-        "ad", "ante-dependence", False, lambda m: m,
-        lambda t, m: _ad(t, m, False), lambda s, m: _start_ad(s, m, False), 2,
+        "ad",
+        "ante-dependence",
+        False,
+        lambda m: m,
+        lambda t, m: _ad(t, m, False),
+        lambda s, m: _start_ad(s, m, False),
+        2,
     ),
     "adh": CovarianceStructure(
-        "adh", "heterogeneous ante-dependence", True, lambda m: 2 * m - 1,
-        lambda t, m: _ad(t, m, True), lambda s, m: _start_ad(s, m, True), 2,
+        "adh",
+        "heterogeneous ante-dependence",
+        True,
+        lambda m: 2 * m - 1,
+        lambda t, m: _ad(t, m, True),
+        lambda s, m: _start_ad(s, m, True),
+        2,
     ),
     "sp_exp": CovarianceStructure(
-        "sp_exp", "spatial exponential", False, lambda m: 2, _unbound, _unbound, 2, spatial=1,
+        "sp_exp",
+        "spatial exponential",
+        False,
+        lambda m: 2,
+        _unbound,
+        _unbound,
+        2,
+        spatial=1,
     ),
     "sp_gau": CovarianceStructure(
-        "sp_gau", "spatial Gaussian", False, lambda m: 2, _unbound, _unbound, 2, spatial=2,
+        "sp_gau",
+        "spatial Gaussian",
+        False,
+        lambda m: 2,
+        _unbound,
+        _unbound,
+        2,
+        spatial=2,
     ),
 }
 
@@ -347,7 +406,7 @@ def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
     g = len(blocks)
     out = np.zeros((*lead, g * m, g * m), dtype=np.result_type(*blocks))
     for i, b in enumerate(blocks):
-        out[..., i * m:(i + 1) * m, i * m:(i + 1) * m] = b
+        out[..., i * m : (i + 1) * m, i * m : (i + 1) * m] = b
     return out
 
 
@@ -380,15 +439,25 @@ def grouped_structure(base: CovarianceStructure, n_groups: int) -> CovarianceStr
     def build(theta: np.ndarray, M: int) -> np.ndarray:
         m = per_group(M)
         k = base.n_theta(m)
-        return _block_diag([base.build(theta[..., g * k:(g + 1) * k], m) for g in range(G)])
+        return _block_diag([base.build(theta[..., g * k : (g + 1) * k], m) for g in range(G)])
 
     def start(S: np.ndarray, M: int) -> np.ndarray:
         m = per_group(M)
-        return np.concatenate([np.asarray(base.start(S[g * m:(g + 1) * m, g * m:(g + 1) * m], m),
-                                          dtype=float) for g in range(G)])
+        return np.concatenate(
+            [
+                np.asarray(base.start(S[g * m : (g + 1) * m, g * m : (g + 1) * m], m), dtype=float)
+                for g in range(G)
+            ]
+        )
 
-    return replace(base, n_theta=lambda M: G * base.n_theta(per_group(M)), build=build,
-                   start=start, groups=G, base=base)
+    return replace(
+        base,
+        n_theta=lambda M: G * base.n_theta(per_group(M)),
+        build=build,
+        start=start,
+        groups=G,
+        base=base,
+    )
 
 
 def get_structure(name: str) -> CovarianceStructure:

@@ -84,10 +84,32 @@ __all__ = [
 ]
 
 #: names that may appear in a formula without being columns (patsy functions, transforms)
-FORMULA_FUNCS = frozenset({
-    "C", "Q", "I", "np", "log", "exp", "sqrt", "center", "standardize", "scale", "Treatment",
-    "Sum", "Poly", "Diff", "Helmert", "bs", "cr", "cc", "te", "levels", "reference",
-    "Reference"})
+FORMULA_FUNCS = frozenset(
+    {
+        "C",
+        "Q",
+        "I",
+        "np",
+        "log",
+        "exp",
+        "sqrt",
+        "center",
+        "standardize",
+        "scale",
+        "Treatment",
+        "Sum",
+        "Poly",
+        "Diff",
+        "Helmert",
+        "bs",
+        "cr",
+        "cc",
+        "te",
+        "levels",
+        "reference",
+        "Reference",
+    }
+)
 
 
 # --------------------------------------------------------------------------- the design
@@ -209,7 +231,9 @@ def formula_parts(formula: Any) -> tuple[str, str]:
         )
     lhs, rhs = (part.strip() for part in formula.split("~"))
     if not lhs or not rhs:
-        raise DataError(f"The 'formula' {formula!r} needs an outcome left of '~' and terms right of it.")
+        raise DataError(
+            f"The 'formula' {formula!r} needs an outcome left of '~' and terms right of it."
+        )
     return lhs, rhs
 
 
@@ -217,8 +241,10 @@ def check_outcome_column(data: pd.DataFrame, outcome: str) -> None:
     """A DataError when the formula's outcome is not a column of ``data``."""
     if outcome not in data.columns:
         available = ", ".join(repr(c) for c in data.columns)
-        raise DataError(f"The formula's outcome {outcome!r} is not a column of the data. "
-                        f"Available columns: {available}.")
+        raise DataError(
+            f"The formula's outcome {outcome!r} is not a column of the data. "
+            f"Available columns: {available}."
+        )
 
 
 _KWARG = re.compile(r"([A-Za-z_][A-Za-z_0-9.]*)\s*=(?!=)")
@@ -275,8 +301,12 @@ def rhs_columns(rhs: str, data: pd.DataFrame) -> list[str]:
         if name in columns:
             if name not in used:
                 used.append(name)
-        elif (not quoted and name not in FORMULA_FUNCS
-              and name.split(".")[0] not in FORMULA_FUNCS and name not in missing):
+        elif (
+            not quoted
+            and name not in FORMULA_FUNCS
+            and name.split(".")[0] not in FORMULA_FUNCS
+            and name not in missing
+        ):
             missing.append(name)
     if missing:
         available = ", ".join(repr(c) for c in data.columns)
@@ -294,7 +324,7 @@ def parse_random(random: Any, data: pd.DataFrame) -> list[str]:
     """Validate an LMM's ``random`` (``"1"``, ``"1 + time"``); return the slope columns."""
     if not isinstance(random, str) or not _RANDOM_RE.match(random):
         raise DataError(
-            "The 'random' argument must be \"1\" (random intercept) or \"1 + <column>\" "
+            'The \'random\' argument must be "1" (random intercept) or "1 + <column>" '
             f"(random intercept and slope); got {random!r}."
         )
     cols = [t.strip() for t in random.split("+")[1:]]
@@ -374,8 +404,12 @@ def categorical_as(series: pd.Series, levels: list[Any]) -> Any:
     that (unordered) Categorical.
     """
     dt = series.dtype
-    if (isinstance(dt, pd.CategoricalDtype) and not dt.ordered
-            and len(dt.categories) == len(levels) and list(dt.categories) == list(levels)):
+    if (
+        isinstance(dt, pd.CategoricalDtype)
+        and not dt.ordered
+        and len(dt.categories) == len(levels)
+        and list(dt.categories) == list(levels)
+    ):
         return series
     return as_categorical(series, levels)
 
@@ -419,21 +453,27 @@ def has_missing(frame: pd.DataFrame, cols: Sequence[str]) -> bool:
     return False
 
 
-def drop_missing(frame: pd.DataFrame, cols: Sequence[str], nan_policy: NanPolicy,
-                 stacklevel: int) -> tuple[pd.DataFrame, int]:
+def drop_missing(
+    frame: pd.DataFrame, cols: Sequence[str], nan_policy: NanPolicy, stacklevel: int
+) -> tuple[pd.DataFrame, int]:
     """``(rows without a missing value in cols, number dropped)``; announce or raise
     (``nan_policy``); the frame itself when nothing is missing.
     """
     if has_missing(frame, cols):
-        return drop_missing_rows(frame, list(cols), nan_policy=nan_policy,
-                                 stacklevel=stacklevel + 1)
+        return drop_missing_rows(
+            frame, list(cols), nan_policy=nan_policy, stacklevel=stacklevel + 1
+        )
     check_nan_policy(nan_policy)
     return frame, 0
 
 
 # --------------------------------------------------------------------------- subject level
-def subject_level_factors(frame: pd.DataFrame, cols: Sequence[str], subject_codes: np.ndarray,
-                          exclude: Sequence[str | None] = ()) -> list[str]:
+def subject_level_factors(
+    frame: pd.DataFrame,
+    cols: Sequence[str],
+    subject_codes: np.ndarray,
+    exclude: Sequence[str | None] = (),
+) -> list[str]:
     """The factor columns of ``cols`` (not numeric) constant within every subject."""
     out = []
     for c in cols:
@@ -447,31 +487,50 @@ def subject_level_factors(frame: pd.DataFrame, cols: Sequence[str], subject_code
     return out
 
 
-def subject_level_numeric(frame: pd.DataFrame, cols: Sequence[str], subject_codes: np.ndarray,
-                          exclude: Sequence[str | None] = ()) -> tuple[str, ...]:
+def subject_level_numeric(
+    frame: pd.DataFrame,
+    cols: Sequence[str],
+    subject_codes: np.ndarray,
+    exclude: Sequence[str | None] = (),
+) -> tuple[str, ...]:
     """The numeric columns of ``cols`` constant within every subject."""
-    return tuple(c for c in cols if c not in exclude and is_plain_numeric(frame[c])
-                 and constant_within(subject_codes, frame[c]))
+    return tuple(
+        c
+        for c in cols
+        if c not in exclude
+        and is_plain_numeric(frame[c])
+        and constant_within(subject_codes, frame[c])
+    )
 
 
-def choose_arm(frame: pd.DataFrame, arm: str | None, reference: Any,
-               subject_factors: Sequence[str], *, stacklevel: int) -> tuple[str | None, Any]:
+def choose_arm(
+    frame: pd.DataFrame,
+    arm: str | None,
+    reference: Any,
+    subject_factors: Sequence[str],
+    *,
+    stacklevel: int,
+) -> tuple[str | None, Any]:
     """The arm (``arm`` or the first subject-level factor) and its reference level;
     sets the arm column of ``frame`` to a Categorical with the reference first.
     """
     if arm is None:
         arm = subject_factors[0] if subject_factors else None
     elif is_plain_numeric(frame[arm]):
-        raise DataError(f"The 'arm' column {arm!r} is numeric; code the arms as labels "
-                        "(strings or a Categorical) so that they form a factor.")
+        raise DataError(
+            f"The 'arm' column {arm!r} is numeric; code the arms as labels "
+            "(strings or a Categorical) so that they form a factor."
+        )
     ref_arm = None
     if arm is not None:
         lv = present_levels(frame[arm])
         ref_arm = default_reference(lv, reference, name=arm, stacklevel=stacklevel + 1)
         _set_categorical(frame, arm, [ref_arm, *[v for v in lv if v != ref_arm]])
     elif reference is not None:
-        raise DataError("'reference' was given but the formula has no arm factor (a "
-                        "subject-level factor); name it with arm=....")
+        raise DataError(
+            "'reference' was given but the formula has no arm factor (a "
+            "subject-level factor); name it with arm=...."
+        )
     return arm, ref_arm
 
 
@@ -482,8 +541,9 @@ def _lonely_level(frame: pd.DataFrame, fac: str, subject: str, level: Any) -> De
     )
 
 
-def check_subject_levels(frame: pd.DataFrame, factors: Sequence[str], subject: str,
-                         subject_codes: np.ndarray) -> None:
+def check_subject_levels(
+    frame: pd.DataFrame, factors: Sequence[str], subject: str, subject_codes: np.ndarray
+) -> None:
     """A DesignError when a level of a subject-level factor has a single subject."""
     n_sub = int(subject_codes.max()) + 1 if subject_codes.size else 0
     for fac in factors:
@@ -508,8 +568,9 @@ def check_subject_levels(frame: pd.DataFrame, factors: Sequence[str], subject: s
             raise _lonely_level(frame, fac, subject, level)
 
 
-def check_baseline(frame: pd.DataFrame, baseline: str, subject_codes: np.ndarray,
-                   subject: str) -> None:
+def check_baseline(
+    frame: pd.DataFrame, baseline: str, subject_codes: np.ndarray, subject: str
+) -> None:
     """A DataError when the baseline covariate varies within a subject."""
     n_sub = int(subject_codes.max()) + 1 if subject_codes.size else 0
     counts = n_distinct_within(subject_codes, codes_of(frame[baseline]), n_sub)
@@ -522,8 +583,9 @@ def check_baseline(frame: pd.DataFrame, baseline: str, subject_codes: np.ndarray
         )
 
 
-def check_levels(design_info: Any, frame: pd.DataFrame, subject: str,
-                 subject_codes: np.ndarray) -> None:
+def check_levels(
+    design_info: Any, frame: pd.DataFrame, subject: str, subject_codes: np.ndarray
+) -> None:
     """Every level of a formula factor needs two observations, and a level of a
     between-subject factor two subjects (the LMM's check).
     """
@@ -563,8 +625,9 @@ def subject_rows(frame: pd.DataFrame, subject: str, covariates: list[str]) -> pd
     return rows.drop_duplicates(subject).reset_index(drop=True)
 
 
-def all_visit_levels(series: pd.Series, present: list[Any],
-                     visit_order: Sequence[Any] | None) -> list[Any]:
+def all_visit_levels(
+    series: pd.Series, present: list[Any], visit_order: Sequence[Any] | None
+) -> list[Any]:
     """Every visit level (``drop_visit_levels=False``): ``visit_order``, else a
     Categorical's categories, else every label in the data (missing outcomes included).
     """
@@ -589,10 +652,17 @@ def _duplicate_visit(frame: pd.DataFrame, subject: str, visit: str) -> DataError
     )
 
 
-def _fixed_effects(rhs: str, frame: pd.DataFrame, cols: list[str], y: np.ndarray,
-                   outcome: str, model: str, stacklevel: int,
-                   parse_error: str, accept_singular: bool = True
-                   ) -> tuple[np.ndarray, Any, RankInfo]:
+def _fixed_effects(
+    rhs: str,
+    frame: pd.DataFrame,
+    cols: list[str],
+    y: np.ndarray,
+    outcome: str,
+    model: str,
+    stacklevel: int,
+    parse_error: str,
+    accept_singular: bool = True,
+) -> tuple[np.ndarray, Any, RankInfo]:
     """The full-rank design matrix, its DesignInfo and RankInfo; an exact fit refused.
 
     ``accept_singular=False`` refuses a rank-deficient design (mmrm's
@@ -610,20 +680,33 @@ def _fixed_effects(rhs: str, frame: pd.DataFrame, cols: list[str], y: np.ndarray
                 f"{', '.join(repr(a) for a in aliased)} are linear combinations of the others "
                 "(an empty arm x visit cell, a constant or collinear covariate). "
                 "accept_singular=False refuses to drop them (mmrm's accept_singular = FALSE); "
-                "use accept_singular=True to drop them with a warning, or change the formula.")
+                "use accept_singular=True to drop them with a warning, or change the formula."
+            )
     X, rank_info = drop_aliased(X, coef_names_of(design_info), stacklevel=stacklevel + 1)
     check_exact_fit(y, X, outcome, model=model)
     return X, design_info, rank_info
 
 
 # --------------------------------------------------------------------------- MMRM
-def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
-                nan_policy: NanPolicy = "omit", visit_order: Sequence[Any] | None = None,
-                arm: str | None = None, reference: Any = None, baseline: str | None = None,
-                time: Sequence[str] | None = None, group: str | None = None,
-                weights: str | None = None, drop_visit_levels: bool = True,
-                accept_singular: bool = True, single_visit_ok: bool = False,
-                stacklevel: int = 3) -> ModelDesign:
+def mmrm_design(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    visit: str,
+    nan_policy: NanPolicy = "omit",
+    visit_order: Sequence[Any] | None = None,
+    arm: str | None = None,
+    reference: Any = None,
+    baseline: str | None = None,
+    time: Sequence[str] | None = None,
+    group: str | None = None,
+    weights: str | None = None,
+    drop_visit_levels: bool = True,
+    accept_singular: bool = True,
+    single_visit_ok: bool = False,
+    stacklevel: int = 3,
+) -> ModelDesign:
     """The checked design of :func:`~rehabstats.models.mmrm` (step 1 of design -> fit -> assemble).
 
     Parameters
@@ -663,9 +746,18 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
     """
     outcome, rhs = formula_parts(formula)
     time_cols = list(time or [])
-    check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline,
-                         **{f"time[{i}]" if len(time_cols) > 1 else "time": c
-                            for i, c in enumerate(time_cols)}, "group": group, "weights": weights})
+    check_columns(
+        data,
+        {
+            "subject": subject,
+            "visit": visit,
+            "arm": arm,
+            "baseline": baseline,
+            **{f"time[{i}]" if len(time_cols) > 1 else "time": c for i, c in enumerate(time_cols)},
+            "group": group,
+            "weights": weights,
+        },
+    )
     check_outcome_column(data, outcome)
     rhs_cols = rhs_columns(rhs, data)
     if arm is not None and arm not in rhs_cols:
@@ -674,13 +766,17 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
     y_all = None if y_dtype == np.float64 else check_numeric_column(data, outcome, "outcome")
     cols = list(dict.fromkeys([subject, visit, *rhs_cols]))
     # validated columns outside the formula
-    extra = [c for c in dict.fromkeys([baseline, *time_cols, group, weights])
-             if c is not None and c not in cols]
+    extra = [
+        c
+        for c in dict.fromkeys([baseline, *time_cols, group, weights])
+        if c is not None and c not in cols
+    ]
     frame = model_frame(data, [*cols, *extra, outcome])
     if y_all is not None:
         frame[outcome] = y_all.to_numpy()
-    check_finite(frame, [outcome, *rhs_cols, *[c for c in extra if c != group]],
-                 {outcome: "outcome"})
+    check_finite(
+        frame, [outcome, *rhs_cols, *[c for c in extra if c != group]], {outcome: "outcome"}
+    )
     for c in rhs_cols:  # the visit column is checked by resolve_visit_order below
         if c != visit:
             check_labels(frame[c], c)
@@ -698,9 +794,13 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
         raise DataError(f"No rows with an observed {outcome!r} remain.")
     if drop_visit_levels:
         # every level of all_levels occurs in the rows; only dropped rows can remove one
-        levels = (drop_unobserved_visits(all_levels, frame[visit], visit=visit, outcome=outcome,
-                                         stacklevel=stacklevel + 1)
-                  if n_omitted else list(all_levels))
+        levels = (
+            drop_unobserved_visits(
+                all_levels, frame[visit], visit=visit, outcome=outcome, stacklevel=stacklevel + 1
+            )
+            if n_omitted
+            else list(all_levels)
+        )
     else:  # mmrm's drop_visit_levels = FALSE: keep every level (they count in the distances)
         levels = all_visit_levels(data[visit], all_levels, visit_order)
     _set_categorical(frame, visit, levels)
@@ -714,8 +814,11 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
     if np.unique(subj_codes * m_lev + visit_codes).size < len(frame):
         raise _duplicate_visit(frame, subject, visit)
     counts = np.bincount(visit_codes, minlength=m_lev)
-    single = [v for i, v in enumerate(levels)
-              if 0 < counts[i] < 2 or (counts[i] == 0 and drop_visit_levels)]
+    single = [
+        v
+        for i, v in enumerate(levels)
+        if 0 < counts[i] < 2 or (counts[i] == 0 and drop_visit_levels)
+    ]
     if single and not single_visit_ok:
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
@@ -727,24 +830,59 @@ def mmrm_design(formula: str, data: pd.DataFrame, *, subject: str, visit: str,
     candidates = subject_level_numeric(frame, rhs_cols, subj_codes, (subject, visit, baseline, arm))
     y = frame[outcome].to_numpy(float)
     X, design_info, rank_info = _fixed_effects(
-        rhs, frame, rhs_cols, y, outcome, "mmrm()", stacklevel + 1,
-        f"Cannot build the design matrix for {rhs!r}", accept_singular=accept_singular)
+        rhs,
+        frame,
+        rhs_cols,
+        y,
+        outcome,
+        "mmrm()",
+        stacklevel + 1,
+        f"Cannot build the design matrix for {rhs!r}",
+        accept_singular=accept_singular,
+    )
     return ModelDesign(
-        formula=formula, outcome=outcome, rhs=rhs, columns=tuple(rhs_cols), frame=frame, y=y,
-        X=X, design_info=design_info, rank_info=rank_info, subject=subject,
-        subject_codes=subj_codes, visit=visit, visit_levels=list(levels),
-        visit_codes=visit_codes, arm=arm, reference=ref_arm, baseline=baseline,
-        baseline_candidates=candidates, n_omitted=n_omitted,
-        time=tuple(time_cols) if time_cols else None, group=group, group_levels=group_levels,
-        weights=weights, subject_data=subject_data)
+        formula=formula,
+        outcome=outcome,
+        rhs=rhs,
+        columns=tuple(rhs_cols),
+        frame=frame,
+        y=y,
+        X=X,
+        design_info=design_info,
+        rank_info=rank_info,
+        subject=subject,
+        subject_codes=subj_codes,
+        visit=visit,
+        visit_levels=list(levels),
+        visit_codes=visit_codes,
+        arm=arm,
+        reference=ref_arm,
+        baseline=baseline,
+        baseline_candidates=candidates,
+        n_omitted=n_omitted,
+        time=tuple(time_cols) if time_cols else None,
+        group=group,
+        group_levels=group_levels,
+        weights=weights,
+        subject_data=subject_data,
+    )
 
 
 # --------------------------------------------------------------------------- LMM
-def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
-               nan_policy: NanPolicy = "omit", visit: str | None = None,
-               visit_order: Sequence[Any] | None = None, arm: str | None = None,
-               reference: Any = None, baseline: str | None = None,
-               stacklevel: int = 3) -> ModelDesign:
+def lmm_design(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    random: str = "1",
+    nan_policy: NanPolicy = "omit",
+    visit: str | None = None,
+    visit_order: Sequence[Any] | None = None,
+    arm: str | None = None,
+    reference: Any = None,
+    baseline: str | None = None,
+    stacklevel: int = 3,
+) -> ModelDesign:
     """The checked design of :func:`~rehabstats.models.lmm` (step 1 of design -> fit -> assemble).
 
     As :func:`mmrm_design`, except that the visit is optional (default: a
@@ -799,8 +937,10 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
     if visit is not None:
         all_visits = resolve_visit_order(frame, visit, subject, visit_order)
     elif visit_order is not None:
-        raise DataError("'visit_order' was given without a visit column: pass visit=... "
-                        "(the column whose labels it orders).")
+        raise DataError(
+            "'visit_order' was given without a visit column: pass visit=... "
+            "(the column whose labels it orders)."
+        )
     work, n_omitted = drop_missing(frame, used_cols, nan_policy, stacklevel + 1)
     if len(work) == 0:
         raise DataError(
@@ -812,9 +952,13 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
     visit_levels: list[Any] | None = None
     visit_codes: np.ndarray | None = None
     if visit is not None and all_visits is not None:
-        visit_levels = (drop_unobserved_visits(all_visits, work[visit], visit=visit,
-                                               outcome=outcome, stacklevel=stacklevel + 1)
-                        if n_omitted else list(all_visits))
+        visit_levels = (
+            drop_unobserved_visits(
+                all_visits, work[visit], visit=visit, outcome=outcome, stacklevel=stacklevel + 1
+            )
+            if n_omitted
+            else list(all_visits)
+        )
         if not is_plain_numeric(work[visit]):
             _set_categorical(work, visit, visit_levels)
             visit_codes = np.asarray(work[visit].array.codes, dtype=np.int64)
@@ -827,22 +971,33 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
             warnings.warn(
                 f"{n_dup} row(s) repeat a subject-visit combination (column "
                 f"{visit!r}); they are kept as replicate measurements, which a linear mixed "
-                "model allows (mmrm() refuses them).", RehabStatsWarning,
-                stacklevel=stacklevel)
+                "model allows (mmrm() refuses them).",
+                RehabStatsWarning,
+                stacklevel=stacklevel,
+            )
     for c in work.columns:
-        if c not in (outcome, subject, *slope_cols) and not pd.api.types.is_numeric_dtype(
-                work[c].dtype) and not isinstance(work[c].dtype, pd.CategoricalDtype):
+        if (
+            c not in (outcome, subject, *slope_cols)
+            and not pd.api.types.is_numeric_dtype(work[c].dtype)
+            and not isinstance(work[c].dtype, pd.CategoricalDtype)
+        ):
             work[c] = as_categorical(work[c], arm_levels(work[c]))
-    factors = [c for c in work.columns if c in rhs_cols and c not in (outcome, subject, visit)
-               and isinstance(work[c].dtype, pd.CategoricalDtype)
-               and constant_within(subj_codes, work[c])]
+    factors = [
+        c
+        for c in work.columns
+        if c in rhs_cols
+        and c not in (outcome, subject, visit)
+        and isinstance(work[c].dtype, pd.CategoricalDtype)
+        and constant_within(subj_codes, work[c])
+    ]
     arm, ref_arm = choose_arm(work, arm, reference, factors, stacklevel=stacklevel + 1)
     if baseline is not None:
         work[baseline] = check_numeric_column(work, baseline, "baseline")
         check_baseline(work, baseline, subj_codes, subject)
     in_data_order = [c for c in work.columns if c in rhs_cols]
-    candidates = subject_level_numeric(work, in_data_order, subj_codes,
-                                       (subject, visit, baseline, arm, *slope_cols))
+    candidates = subject_level_numeric(
+        work, in_data_order, subj_codes, (subject, visit, baseline, arm, *slope_cols)
+    )
     work = work.reset_index(drop=True)
     y = work[outcome].to_numpy(dtype=float)
     try:
@@ -868,8 +1023,24 @@ def lmm_design(formula: str, data: pd.DataFrame, *, subject: str, random: str = 
             f"{n} observations from {m} subjects; it needs more observations."
         )
     return ModelDesign(
-        formula=formula, outcome=outcome, rhs=rhs, columns=tuple(rhs_cols), frame=work, y=y,
-        X=X, design_info=design_info, rank_info=rank_info, subject=subject,
-        subject_codes=subj_codes, visit=visit, visit_levels=visit_levels,
-        visit_codes=visit_codes, arm=arm, reference=ref_arm, baseline=baseline,
-        baseline_candidates=candidates, n_omitted=n_omitted, slopes=tuple(slope_cols))
+        formula=formula,
+        outcome=outcome,
+        rhs=rhs,
+        columns=tuple(rhs_cols),
+        frame=work,
+        y=y,
+        X=X,
+        design_info=design_info,
+        rank_info=rank_info,
+        subject=subject,
+        subject_codes=subj_codes,
+        visit=visit,
+        visit_levels=visit_levels,
+        visit_codes=visit_codes,
+        arm=arm,
+        reference=ref_arm,
+        baseline=baseline,
+        baseline_candidates=candidates,
+        n_omitted=n_omitted,
+        slopes=tuple(slope_cols),
+    )

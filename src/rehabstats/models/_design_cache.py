@@ -72,8 +72,11 @@ def _schema(frame: pd.DataFrame, cols: list[str]) -> tuple[Any, ...] | None:
 
 def _codes(series: pd.Series, categories: tuple[Any, ...]) -> np.ndarray | None:
     arr = series.array
-    if isinstance(arr, pd.Categorical) and len(arr.categories) == len(categories) and all(
-            a == b for a, b in zip(arr.categories, categories, strict=True)):
+    if (
+        isinstance(arr, pd.Categorical)
+        and len(arr.categories) == len(categories)
+        and all(a == b for a, b in zip(arr.categories, categories, strict=True))
+    ):
         codes = arr.codes
     else:
         codes = pd.Categorical(series.to_numpy(), categories=list(categories)).codes
@@ -120,8 +123,10 @@ def _stateful(design_info: Any) -> bool:
     ...): its state (a mean, knots) comes from the data, so its DesignInfo must not be
     reused for other data with the same schema.
     """
-    return any(isinstance(fi.state, dict) and fi.state.get("transforms")
-               for fi in design_info.factor_infos.values())
+    return any(
+        isinstance(fi.state, dict) and fi.state.get("transforms")
+        for fi in design_info.factor_infos.values()
+    )
 
 
 def design_matrix(rhs: str, frame: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, Any]:

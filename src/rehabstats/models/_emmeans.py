@@ -44,8 +44,9 @@ def _columns_in_code(code: str, columns: pd.Index) -> list[str]:
     return [c for c in columns if isinstance(c, str) and c in names]
 
 
-def factor_variables(design_info: patsy.DesignInfo, frame: pd.DataFrame
-                     ) -> tuple[dict[str, list[Any]], list[str]]:
+def factor_variables(
+    design_info: patsy.DesignInfo, frame: pd.DataFrame
+) -> tuple[dict[str, list[Any]], list[str]]:
     """Data columns behind the formula: categorical ones with their levels, numeric ones.
 
     Returns ``(categorical, numeric)``: ``categorical`` maps a column name to
@@ -55,8 +56,9 @@ def factor_variables(design_info: patsy.DesignInfo, frame: pd.DataFrame
     categorical: dict[str, list[Any]] = {}
     numeric: list[str] = []
     for factor, info in design_info.factor_infos.items():
-        cols = _columns_in_code(factor.code if hasattr(factor, "code") else factor.name(),
-                                frame.columns)
+        cols = _columns_in_code(
+            factor.code if hasattr(factor, "code") else factor.name(), frame.columns
+        )
         if info.type == "categorical":
             if len(cols) != 1:
                 raise DataError(
@@ -74,8 +76,8 @@ def factor_variables(design_info: patsy.DesignInfo, frame: pd.DataFrame
 class ReferenceGrid:
     """The reference grid: one row per combination of factor levels."""
 
-    grid: pd.DataFrame          # factor columns (levels) + numeric columns (means)
-    X: np.ndarray               # fixed-effects design rows of the grid, (n_grid, p)
+    grid: pd.DataFrame  # factor columns (levels) + numeric columns (means)
+    X: np.ndarray  # fixed-effects design rows of the grid, (n_grid, p)
     levels: dict[str, list[Any]]
 
 
@@ -92,16 +94,22 @@ def reference_grid(design_info: patsy.DesignInfo, frame: pd.DataFrame) -> Refere
     for n in names:
         col = frame[n]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            grid[n] = pd.Categorical(grid[n], categories=col.cat.categories,
-                                     ordered=col.cat.ordered)
+            grid[n] = pd.Categorical(
+                grid[n], categories=col.cat.categories, ordered=col.cat.ordered
+            )
     for n in numeric:
         grid[n] = float(pd.to_numeric(frame[n]).mean())
     X = np.asarray(patsy.build_design_matrices([design_info], grid)[0], dtype=float)
     return ReferenceGrid(grid=grid, X=X, levels=categorical)
 
 
-def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str], weights: str = "equal",
-             frame: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+def emm_rows(
+    rg: ReferenceGrid,
+    specs: list[str],
+    by: list[str],
+    weights: str = "equal",
+    frame: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Linear functions of the fixed effects giving the marginal means.
 
     Returns a DataFrame of the ``by`` then ``specs`` levels and the matching
@@ -119,8 +127,7 @@ def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str], weights: str = 
     for name in [*specs, *by]:
         if name not in rg.levels:
             raise DataError(
-                f"'{name}' is not a factor of the model; the model's factors are "
-                f"{list(rg.levels)}."
+                f"'{name}' is not a factor of the model; the model's factors are {list(rg.levels)}."
             )
     if len(set(specs) | set(by)) != len(specs) + len(by):
         raise DataError(f"'specs' {specs} and 'by' {by} must name different factors.")
@@ -144,8 +151,9 @@ def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str], weights: str = 
             cells = [tuple(r) for r in rg.grid[others].astype(object).itertuples(index=False)]
             w = np.array([float(counts.get(c, 0)) for c in cells])
     elif weights != "equal":
-        raise DataError(f"The 'weights' argument must be 'equal' or 'proportional'; "
-                        f"got {weights!r}.")
+        raise DataError(
+            f"The 'weights' argument must be 'equal' or 'proportional'; got {weights!r}."
+        )
     for i, combo in enumerate(combos):
         mask = np.ones(len(rg.grid), dtype=bool)
         for k in keys:
@@ -158,8 +166,7 @@ def emm_rows(rg: ReferenceGrid, specs: list[str], by: list[str], weights: str = 
 CONTRAST_METHODS = ("pairwise", "revpairwise", "trt.vs.ctrl")
 
 
-def contrast_matrix(levels: list[str], method: str, ref: int = 0
-                    ) -> tuple[np.ndarray, list[str]]:
+def contrast_matrix(levels: list[str], method: str, ref: int = 0) -> tuple[np.ndarray, list[str]]:
     """Emmeans' ``pairwise``, ``revpairwise`` and ``trt.vs.ctrl`` contrast coefficients.
 
     With levels ``a, b, c`` in model order:

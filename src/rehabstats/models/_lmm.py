@@ -28,7 +28,6 @@ from .df import DFEngine, KRPieces, expected_information_w, kr_adjusted_vcov
 __all__ = ["LMMResult", "lmm"]
 
 
-
 # --------------------------------------------------------------------------- result
 class LMMResult(LinearModelResult):
     """Result of :func:`lmm`.
@@ -58,19 +57,31 @@ class LMMResult(LinearModelResult):
         lme4 drops them); ``coef_names`` and ``coef()`` hold the estimated ones.
     """
 
-    def __init__(self, *, prob: LMMProblem, theta: np.ndarray, deviance: float,
-                 design_info: patsy.DesignInfo, frame: pd.DataFrame, formula: str,
-                 random: str, re_names: list[str], subject: str, reml: bool,
-                 gradient: float, n_omitted: int, outcome: str,
-                 rank_info: RankInfo | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        prob: LMMProblem,
+        theta: np.ndarray,
+        deviance: float,
+        design_info: patsy.DesignInfo,
+        frame: pd.DataFrame,
+        formula: str,
+        random: str,
+        re_names: list[str],
+        subject: str,
+        reml: bool,
+        gradient: float,
+        n_omitted: int,
+        outcome: str,
+        rank_info: RankInfo | None = None,
+    ) -> None:
         self._prob = prob
         self.outcome_name = outcome
         self.formula, self.random, self.subject, self.reml = formula, random, subject, reml
         self.design_info = design_info
         self.frame = frame
         names = r_coef_names(design_info)
-        self._rank_info = rank_info if rank_info is not None else pivoted_rank(
-            prob.X, names)
+        self._rank_info = rank_info if rank_info is not None else pivoted_rank(prob.X, names)
         self.coef_names = self._rank_info.kept_names
         self.aliased = self._rank_info.aliased
         self.theta = theta
@@ -93,8 +104,11 @@ class LMMResult(LinearModelResult):
         self.bic = deviance + np.log(prob.n) * npar
         categorical, _ = factor_variables(design_info, frame)
         self.arm_name = next(iter(categorical), None)
-        self.df_methods = (("satterthwaite", "kenward-roger", "residual", "asymptotic") if reml
-                           else ("satterthwaite", "residual", "asymptotic"))
+        self.df_methods = (
+            ("satterthwaite", "kenward-roger", "residual", "asymptotic")
+            if reml
+            else ("satterthwaite", "residual", "asymptotic")
+        )
         self._inference()
 
     # the linear parametrisation phi = (vech(G), sigma^2): V = sum phi_k V_k
@@ -121,8 +135,14 @@ class LMMResult(LinearModelResult):
         self._A = 2 * np.linalg.pinv((Hv + Hv.T) / 2)
         self._dC = np.einsum("aij,ab->bij", dC_phi, J)
         self._rank = int(prob.p)
-        self._df = DFEngine(beta=self.beta, C=self.vcov, dC=self._dC, A=self._A,
-                            resid_df=float(self.nobs - self._rank), kr=self._kr_pieces)
+        self._df = DFEngine(
+            beta=self.beta,
+            C=self.vcov,
+            dC=self._dC,
+            A=self._A,
+            resid_df=float(self.nobs - self._rank),
+            kr=self._kr_pieces,
+        )
 
     def _kr_pieces(self, method: str) -> KRPieces:
         """Pbkrtest's vcovAdj: expected-information W, V linear in phi (R = 0)."""
@@ -138,16 +158,36 @@ class LMMResult(LinearModelResult):
         rows = []
         sd = np.sqrt(np.diag(self.G))
         for i, name in enumerate(self.re_names):
-            rows.append({"group": self.subject, "var1": name, "var2": None,
-                         "variance_or_cov": self.G[i, i], "sd_or_cor": sd[i]})
+            rows.append(
+                {
+                    "group": self.subject,
+                    "var1": name,
+                    "var2": None,
+                    "variance_or_cov": self.G[i, i],
+                    "sd_or_cor": sd[i],
+                }
+            )
         for j in range(len(self.re_names)):
             for i in range(j + 1, len(self.re_names)):
                 cor = self.G[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
-                rows.append({"group": self.subject, "var1": self.re_names[j],
-                             "var2": self.re_names[i], "variance_or_cov": self.G[i, j],
-                             "sd_or_cor": cor})
-        rows.append({"group": "Residual", "var1": None, "var2": None,
-                     "variance_or_cov": self.sigma2, "sd_or_cor": self.sigma})
+                rows.append(
+                    {
+                        "group": self.subject,
+                        "var1": self.re_names[j],
+                        "var2": self.re_names[i],
+                        "variance_or_cov": self.G[i, j],
+                        "sd_or_cor": cor,
+                    }
+                )
+        rows.append(
+            {
+                "group": "Residual",
+                "var1": None,
+                "var2": None,
+                "variance_or_cov": self.sigma2,
+                "sd_or_cor": self.sigma,
+            }
+        )
         return pd.DataFrame(rows)
 
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
@@ -173,18 +213,33 @@ class LMMResult(LinearModelResult):
             where = f" (at {self.re_names[1]} = 0)" if len(self.re_names) > 1 else ""
             return sd, ("model SD sqrt(var(random intercept) + var(residual))" + where)
         levels = getattr(self, "visit_levels", None)
-        return baseline_sd(self.frame, outcome=self.outcome_name, subject=self.subject,
-                           visit=getattr(self, "visit_name", None),
-                           first_visit=levels[0] if levels else None, arm=self.arm_name,
-                           baseline=getattr(self, "baseline_name", None),
-                           candidates=getattr(self, "_baseline_candidates", ()))
+        return baseline_sd(
+            self.frame,
+            outcome=self.outcome_name,
+            subject=self.subject,
+            visit=getattr(self, "visit_name", None),
+            first_visit=levels[0] if levels else None,
+            arm=self.arm_name,
+            baseline=getattr(self, "baseline_name", None),
+            candidates=getattr(self, "_baseline_candidates", ()),
+        )
 
 
 # --------------------------------------------------------------------------- model
-def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
-        reml: bool = True, nan_policy: NanPolicy = "omit", visit: str | None = None,
-        visit_order: Sequence[Any] | None = None, arm: str | None = None,
-        reference: Any = None, baseline: str | None = None) -> LMMResult:
+def lmm(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    subject: str,
+    random: str = "1",
+    reml: bool = True,
+    nan_policy: NanPolicy = "omit",
+    visit: str | None = None,
+    visit_order: Sequence[Any] | None = None,
+    arm: str | None = None,
+    reference: Any = None,
+    baseline: str | None = None,
+) -> LMMResult:
     r"""Linear mixed model with per-subject random effects, with lmerTest-style inference.
 
     Fits :math:`y = X\beta + Z u + \varepsilon`, :math:`u_i \sim N(0, G)` per
@@ -317,9 +372,18 @@ def lmm(formula: str, data: pd.DataFrame, *, subject: str, random: str = "1",
     if not isinstance(reml, (bool, np.bool_)):
         raise DataError(f"The 'reml' argument must be True or False; got {reml!r}.")
     with single_thread_blas():  # the design checks' QR too (see rehabstats._blas)
-        design = lmm_design(formula, data, subject=subject, random=random,
-                            nan_policy=nan_policy, visit=visit, visit_order=visit_order,
-                            arm=arm, reference=reference, baseline=baseline)
+        design = lmm_design(
+            formula,
+            data,
+            subject=subject,
+            random=random,
+            nan_policy=nan_policy,
+            visit=visit,
+            visit_order=visit_order,
+            arm=arm,
+            reference=reference,
+            baseline=baseline,
+        )
         prob, theta, dev, gnorm = _fit(design, reml)
         return _assemble(design, prob, theta, dev, gnorm, random=random, reml=reml)
 
@@ -338,15 +402,34 @@ def _fit(design: ModelDesign, reml: bool) -> tuple[LMMProblem, np.ndarray, float
     return prob, theta, dev, gnorm
 
 
-def _assemble(design: ModelDesign, prob: LMMProblem, theta: np.ndarray, dev: float,
-              gnorm: float, *, random: str, reml: bool) -> LMMResult:
+def _assemble(
+    design: ModelDesign,
+    prob: LMMProblem,
+    theta: np.ndarray,
+    dev: float,
+    gnorm: float,
+    *,
+    random: str,
+    reml: bool,
+) -> LMMResult:
     """The result object of a fit (step 3 of :func:`lmm`)."""
     subject = design.subject
-    res = LMMResult(prob=prob, theta=theta, deviance=dev, design_info=design.design_info,
-                    frame=design.frame, formula=design.formula, random=random,
-                    re_names=["(Intercept)", *design.slopes], subject=subject, reml=reml,
-                    gradient=gnorm, n_omitted=design.n_omitted, outcome=design.outcome,
-                    rank_info=design.rank_info)
+    res = LMMResult(
+        prob=prob,
+        theta=theta,
+        deviance=dev,
+        design_info=design.design_info,
+        frame=design.frame,
+        formula=design.formula,
+        random=random,
+        re_names=["(Intercept)", *design.slopes],
+        subject=subject,
+        reml=reml,
+        gradient=gnorm,
+        n_omitted=design.n_omitted,
+        outcome=design.outcome,
+        rank_info=design.rank_info,
+    )
     res.arm_name = design.arm
     res.reference_arm = design.reference
     res.visit_name = design.visit
@@ -358,9 +441,13 @@ def _assemble(design: ModelDesign, prob: LMMProblem, theta: np.ndarray, dev: flo
             f"Singular fit: a random-effect variance of ({random} | {subject}) is estimated "
             "at (or next to) zero, or the random effects are perfectly correlated. "
             "Inference treats the variance parameters as interior; check `variance_components`.",
-            ConvergenceWarning, stacklevel=3)
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     if not res.converged:
         warnings.warn(
             f"The REML/ML optimiser did not converge (max |gradient| = {gnorm:.2g}).",
-            ConvergenceWarning, stacklevel=3)
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     return res

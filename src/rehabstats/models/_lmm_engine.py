@@ -29,6 +29,7 @@ __all__ = [
 
 _LOG2PI = float(np.log(2 * np.pi))
 
+
 # --------------------------------------------------------------------------- deviance
 @functools.lru_cache(maxsize=16)
 def _tri(q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,8 +105,8 @@ def _sandwich(S: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-_MAX_GROUPS = 64   # distinct cluster sizes up to which q = 1 works on per-size sums
-_GROUP_FRACTION = 0.25   # q > 1: per-pattern sums also while #patterns <= this x subjects
+_MAX_GROUPS = 64  # distinct cluster sizes up to which q = 1 works on per-size sums
+_GROUP_FRACTION = 0.25  # q > 1: per-pattern sums also while #patterns <= this x subjects
 
 
 class _Q1Stats:
@@ -192,16 +193,18 @@ class _PatternStats:
     Used when there are at most ``max(_MAX_GROUPS, _GROUP_FRACTION * m)`` patterns.
     """
 
-    def __init__(self, prob: LMMProblem, first: np.ndarray, gidx: np.ndarray,
-                 cnt: np.ndarray) -> None:
+    def __init__(
+        self, prob: LMMProblem, first: np.ndarray, gidx: np.ndarray, cnt: np.ndarray
+    ) -> None:
         m, q, p = prob.m, prob.q, prob.p
         self.ng = ng = len(first)
         self.gidx = gidx = np.asarray(gidx).reshape(-1)
         self.cnt = cnt.astype(float)
-        self.T = prob.T[first]                                   # (ng, q, q)
-        self.xt, self.yt = prob.Xt, prob.yt                      # (m, q, p), (m, q)
-        self.members = (np.split(np.argsort(gidx, kind="stable"), np.cumsum(cnt)[:-1])
-                        if ng > 1 else None)
+        self.T = prob.T[first]  # (ng, q, q)
+        self.xt, self.yt = prob.Xt, prob.yt  # (m, q, p), (m, q)
+        self.members = (
+            np.split(np.argsort(gidx, kind="stable"), np.cumsum(cnt)[:-1]) if ng > 1 else None
+        )
         self.Sxx = np.empty((ng, q, q, p, p))
         self.Sxy = np.empty((ng, q, q, p))
         self.Syy = np.empty((ng, q, q))
@@ -218,15 +221,17 @@ class _PatternStats:
         """``sum_i x~_i' B_g(i) x~_i`` for ``B`` (..., ng, q, q): (..., p, p)."""
         ng, q, _, p, _ = self.Sxx.shape
         lead = B.shape[:-3]
-        out: np.ndarray = (B.reshape(-1, ng * q * q) @ self.Sxx.reshape(ng * q * q, p * p)
-                           ).reshape((*lead, p, p))
+        out: np.ndarray = (B.reshape(-1, ng * q * q) @ self.Sxx.reshape(ng * q * q, p * p)).reshape(
+            (*lead, p, p)
+        )
         return out
 
     def xy(self, B: np.ndarray) -> np.ndarray:
         ng, q, _, p = self.Sxy.shape
         lead = B.shape[:-3]
-        out: np.ndarray = (B.reshape(-1, ng * q * q) @ self.Sxy.reshape(ng * q * q, p)
-                           ).reshape((*lead, p))
+        out: np.ndarray = (B.reshape(-1, ng * q * q) @ self.Sxy.reshape(ng * q * q, p)).reshape(
+            (*lead, p)
+        )
         return out
 
     def resid(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,8 +239,10 @@ class _PatternStats:
         m, q, p = self.xt.shape
         rh = self.yt - (self.xt.reshape(-1, p) @ beta).reshape(m, q)
         outer = (rh[:, :, None] * rh[:, None, :]).reshape(m, q * q)
-        R = np.stack([np.bincount(self.gidx, weights=outer[:, j], minlength=self.ng)
-                      for j in range(q * q)], axis=1).reshape(self.ng, q, q)
+        R = np.stack(
+            [np.bincount(self.gidx, weights=outer[:, j], minlength=self.ng) for j in range(q * q)],
+            axis=1,
+        ).reshape(self.ng, q, q)
         return rh, R
 
     def xr(self, B: np.ndarray, rh: np.ndarray) -> np.ndarray:
@@ -243,7 +250,7 @@ class _PatternStats:
         ``sum_g <B_g, XR_g>`` with ``XR_g[c, d] = sum_{i in g} x~_i[c] r~_i[d]``.
         """
         _, q, p = self.xt.shape
-        if self.ng > 8:     # many patterns: B gathered per subject
+        if self.ng > 8:  # many patterns: B gathered per subject
             v = np.einsum("kmcd,md->kmc", B[:, self.gidx], rh)
             many: np.ndarray = np.einsum("kmc,mcp->kp", v, self.xt)
             return many
@@ -296,8 +303,9 @@ class LMMProblem:
     profiled deviance in theta are in closed form (:meth:`_profiled_q1`).
     """
 
-    def __init__(self, y: np.ndarray, X: np.ndarray, Zs: np.ndarray, groups: np.ndarray,
-                 reml: bool) -> None:
+    def __init__(
+        self, y: np.ndarray, X: np.ndarray, Zs: np.ndarray, groups: np.ndarray, reml: bool
+    ) -> None:
         self.y = y = np.asarray(y, dtype=float)
         self.X = X = np.asarray(X, dtype=float)
         self.Zs = Zs = np.asarray(Zs, dtype=float)
@@ -319,14 +327,14 @@ class LMMProblem:
             return out.reshape((m, *v.shape[1:]))
 
         # per-subject cross-products
-        self.ZtZ = gsum(Zs[:, :, None] * Zs[:, None, :])          # (m, q, q)
-        self.ZtX = gsum(Zs[:, :, None] * X[:, None, :])           # (m, q, p)
+        self.ZtZ = gsum(Zs[:, :, None] * Zs[:, None, :])  # (m, q, q)
+        self.ZtX = gsum(Zs[:, :, None] * X[:, None, :])  # (m, q, p)
         self.XtX, self.Xty, self.yty = X.T @ X, X.T @ y, float(y @ y)
         # every y-statistic is taken of y - X b0 (b0 the least-squares fit): the fit is
         # equivariant, beta gains b0 back, and no sum of squares carries y's offset
         self._b0 = np.linalg.pinv(self.XtX) @ self.Xty
         y = y - X @ self._b0
-        self.Zty = gsum(Zs * y[:, None])                           # (m, q)
+        self.Zty = gsum(Zs * y[:, None])  # (m, q)
         # Z_i'Z_i = T_i'T_i; coordinates of X and y on span(Z_i); within residuals
         if q == 1:
             # scalars per subject: broadcasting instead of batched 1 x 1 products
@@ -345,11 +353,11 @@ class LMMProblem:
             Et = E.transpose(0, 2, 1)
             pos = lam > 1e-12 * np.max(lam, axis=1, keepdims=True)
             safe = np.where(pos, lam, 1.0)
-            self.T = np.where(pos, np.sqrt(safe), 0.0)[:, :, None] * Et   # (m, q, q)
+            self.T = np.where(pos, np.sqrt(safe), 0.0)[:, :, None] * Et  # (m, q, q)
             Pz = np.where(pos, 1.0 / np.sqrt(safe), 0.0)[:, :, None] * Et  # Lambda^-1/2 E'
-            self.Xt = Pz @ self.ZtX                                      # (m, q, p)
-            self.yt = (Pz @ self.Zty[:, :, None])[:, :, 0]               # (m, q)
-            bX = (Pz.transpose(0, 2, 1) @ self.Xt)[G]                    # (Z'Z)^+ Z'X per row
+            self.Xt = Pz @ self.ZtX  # (m, q, p)
+            self.yt = (Pz @ self.Zty[:, :, None])[:, :, 0]  # (m, q)
+            bX = (Pz.transpose(0, 2, 1) @ self.Xt)[G]  # (Z'Z)^+ Z'X per row
             by = (Pz.transpose(0, 2, 1) @ self.yt[:, :, None])[G, :, 0]
             self.Xd = X - np.einsum("nj,njp->np", Zs, bX)
             self.yd = y - np.einsum("nj,nj->n", Zs, by)
@@ -363,9 +371,12 @@ class LMMProblem:
         if q > 1:
             # distinct rows of Z_i'Z_i: a 1-D unique of the rows' bytes
             rows = np.ascontiguousarray(self.ZtZ.reshape(self.m, q * q))
-            _, first, gidx, cnt = np.unique(rows.view(np.dtype((np.void, rows.itemsize * q * q))
-                                                      ).reshape(-1), return_index=True,
-                                            return_inverse=True, return_counts=True)
+            _, first, gidx, cnt = np.unique(
+                rows.view(np.dtype((np.void, rows.itemsize * q * q))).reshape(-1),
+                return_index=True,
+                return_inverse=True,
+                return_counts=True,
+            )
             if len(first) <= max(_MAX_GROUPS, _GROUP_FRACTION * self.m):
                 self._pat = _PatternStats(self, first, gidx, cnt)
 
@@ -386,11 +397,12 @@ class LMMProblem:
         self._last = (key, out)
         return out
 
-    def _solve_uncached(self, theta: np.ndarray
-                        ) -> tuple[float, np.ndarray, np.ndarray, float] | None:
+    def _solve_uncached(
+        self, theta: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray, float] | None:
         if self._q1 is not None:
             st = self._q1
-            d = theta[0] ** 2 * st.lam                 # eigenvalue of T Lam Lam' T' per size
+            d = theta[0] ** 2 * st.lam  # eigenvalue of T Lam Lam' T' per size
             w = 1.0 / (1.0 + d)
             logdet = float(st.cnt @ np.log1p(d))
             XVX = self.XdXd + st.wxx(w)
@@ -410,7 +422,7 @@ class LMMProblem:
             XVy = self.Xdyd + pt.xy(Minv)
             yVy = self.ydyd + float(np.sum(Minv * pt.Syy))
         else:
-            TL = self.T @ blocks_from_theta(theta, self.q)      # (m, q, q)
+            TL = self.T @ blocks_from_theta(theta, self.q)  # (m, q, q)
             M = np.eye(self.q) + TL @ TL.transpose(0, 2, 1)
             try:
                 Mc = np.linalg.cholesky(M)
@@ -471,7 +483,7 @@ class LMMProblem:
         S = self._S
         nG = len(S)
         k = nG + 1
-        B = self.T @ G @ self.T.transpose(0, 2, 1)                 # (m, q, q)
+        B = self.T @ G @ self.T.transpose(0, 2, 1)  # (m, q, q)
         if q == 1:
             d = B[:, :, 0]
             xh, th, yh = self.Xt, self.T, self.yt
@@ -490,16 +502,16 @@ class LMMProblem:
         C = np.linalg.inv(XWX)
         C = (C + C.T) / 2
         beta = C @ XWy
-        rd = self.yd - self.Xd @ beta                              # within residuals
-        rh = yh - (xh.reshape(-1, p) @ beta).reshape(m, q)          # (m, q)
+        rd = self.yd - self.Xd @ beta  # within residuals
+        rh = yh - (xh.reshape(-1, p) @ beta).reshape(m, q)  # (m, q)
         rdrd = float(rd @ rd)
         thT = th.transpose(0, 2, 1)
         ZWX = mm(thT, (e1[:, :, None] * xh))  # Z'V^-1 X   (m, q, p)
         ZW2X = mm(thT, (e2[:, :, None] * xh))  # Z'V^-2 X
         ZWZ = mm(thT, (e1[:, :, None] * th))  # Z'V^-1 Z   (m, q, q)
         ZW2Z = mm(thT, (e2[:, :, None] * th))
-        z = mm(thT, (e1 * rh)[:, :, None])[:, :, 0]                 # Z'P y
-        ZWPy = mm(thT, (e2 * rh)[:, :, None])[:, :, 0]              # Z'V^-1 P y
+        z = mm(thT, (e1 * rh)[:, :, None])[:, :, 0]  # Z'P y
+        ZWPy = mm(thT, (e2 * rh)[:, :, None])[:, :, 0]  # Z'V^-1 P y
         XW2X = self.XdXd / s**2 + _bsum(xh * e2[:, :, None], xh)
         XW3X = self.XdXd / s**3 + _bsum(xh * e3[:, :, None], xh)
         nq = self.n - m * q
@@ -519,7 +531,7 @@ class LMMProblem:
         Q: np.ndarray | None = None
         trCQ = np.empty((k, k))
         if full:
-            Us = S[:, None] @ ZWX[None]                            # S_a Z'V^-1 X
+            Us = S[:, None] @ ZWX[None]  # S_a Z'V^-1 X
             BU = mm(ZWZ[None], Us)
             Q = np.empty((k, k, p, p))
             Q[:nG, :nG] = np.tensordot(Us, BU, axes=([1, 2], [1, 2])).transpose(0, 2, 1, 3)
@@ -530,15 +542,16 @@ class LMMProblem:
             trCQ[:] = np.einsum("pq,abqp->ab", C, Q)
         else:
             ZWXC = (ZWX.reshape(-1, p) @ C).reshape(m, q, p)
-            Y = (np.sum(ZWXC * ZWX, axis=2)[:, :, None] if q == 1
-                 else ZWXC @ ZWX.transpose(0, 2, 1))    # Z'V^-1 X C X'V^-1 Z
+            Y = (
+                np.sum(ZWXC * ZWX, axis=2)[:, :, None] if q == 1 else ZWXC @ ZWX.transpose(0, 2, 1)
+            )  # Z'V^-1 X C X'V^-1 Z
             trCQ[:nG, :nG] = np.einsum("aij,bkl,jkli->ab", S, S, _pair4(ZWZ, Y))
             Y2 = np.einsum("mip,mjp->ij", (ZW2X.reshape(-1, p) @ C).reshape(m, q, p), ZWX)
             trCQ[:nG, nG] = trCQ[nG, :nG] = np.einsum("aij,ji->a", S, Y2)
             trCQ[nG, nG] = float(np.sum(C * XW3X))
         CK = C @ K
         trPVPV = T1 - 2 * trCQ + np.einsum("apq,bqp->ab", CK, CK)
-        sz = mm(S[:, None], z[None, :, :, None])[..., 0]           # S_a Z'P y  (nG, m, q)
+        sz = mm(S[:, None], z[None, :, :, None])[..., 0]  # S_a Z'P y  (nG, m, q)
         Xu = np.empty((k, p))
         Xu[:nG] = np.tensordot(sz, ZWX, axes=([1, 2], [0, 1]))
         Xu[nG] = XWPy
@@ -556,8 +569,9 @@ class LMMProblem:
         else:
             grad = trWV - yPVPy
             H = -T1 + 2 * quad
-        return Moments(beta=beta + self._b0, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
-                        H=(H + H.T) / 2)
+        return Moments(
+            beta=beta + self._b0, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad, H=(H + H.T) / 2
+        )
 
     def _moments_q1(self, g: float, s: float, full: bool) -> Moments:
         """:meth:`moments` for a random intercept, from the per-size sums (:class:`_Q1Stats`).
@@ -615,8 +629,9 @@ class LMMProblem:
         else:
             grad = trWV - yPVPy
             H = -T1 + 2 * quad
-        return Moments(beta=beta + self._b0, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad,
-                       H=(H + H.T) / 2)
+        return Moments(
+            beta=beta + self._b0, C=C, K=K, Q=Q, T1=T1, trPVPV=trPVPV, grad=grad, H=(H + H.T) / 2
+        )
 
     def _moments_pattern(self, G: np.ndarray, s: float, full: bool) -> Moments:
         """:meth:`moments` for q > 1 from the per-pattern sums (:class:`_PatternStats`).
@@ -643,8 +658,8 @@ class LMMProblem:
         beta = C @ (self.Xdyd / s + pt.xy(W1))
         rh, R = pt.resid(beta)
         rdrd, Xdrd = pt.within(beta)
-        BA = np.einsum("gji,ajk,gkl->agil", A1, S, A1)          # A1' S_a A1
-        BAs = np.einsum("gji,ajk,gkl->agil", A1, S, A2)         # A1' S_a A2
+        BA = np.einsum("gji,ajk,gkl->agil", A1, S, A1)  # A1' S_a A1
+        BAs = np.einsum("gji,ajk,gkl->agil", A1, S, A2)  # A1' S_a A2
         BAA = np.einsum("gji,ajk,gkl,blm,gmn->abgin", A1, S, ZWZ, S, A1)
         K = np.empty((k, p, p))
         K[:nG] = pt.xx(BA)
@@ -656,7 +671,7 @@ class LMMProblem:
         Q[nG, :nG] = QGs.transpose(0, 2, 1)
         Q[nG, nG] = XdXd / s**3 + pt.xx(W3)
         T1 = np.empty((k, k))
-        SZ = np.einsum("aij,gjk->agik", S, ZWZ)                  # S_a Z'V^-1 Z
+        SZ = np.einsum("aij,gjk->agik", S, ZWZ)  # S_a Z'V^-1 Z
         T1[:nG, :nG] = np.einsum("g,agij,bgji->ab", cnt, SZ, SZ)
         T1[:nG, nG] = T1[nG, :nG] = np.einsum("g,aij,gji->a", cnt, S, ZW2Z)
         T1[nG, nG] = pt.nq / s**2 + float(cnt @ np.trace(W2, axis1=1, axis2=2))
@@ -670,8 +685,10 @@ class LMMProblem:
         uWu[:nG, nG] = uWu[nG, :nG] = np.einsum("agij,gij->a", BAs, R)
         uWu[nG, nG] = rdrd / s**3 + float(np.sum(W3 * R))
         quad = uWu - Xu @ C @ Xu.T
-        trWV = np.append(np.einsum("g,aij,gji->a", cnt, S, ZWZ),
-                         pt.nq / s + float(cnt @ np.trace(W1, axis1=1, axis2=2)))
+        trWV = np.append(
+            np.einsum("g,aij,gji->a", cnt, S, ZWZ),
+            pt.nq / s + float(cnt @ np.trace(W1, axis1=1, axis2=2)),
+        )
         yPVPy = np.append(np.einsum("agij,gij->a", BA, R), rdrd / s**2 + float(np.sum(W2 * R)))
         if self.reml:
             grad = trWV - np.trace(CK, axis1=1, axis2=2) - yPVPy
@@ -679,8 +696,16 @@ class LMMProblem:
         else:
             grad = trWV - yPVPy
             H = -T1 + 2 * quad
-        return Moments(beta=beta + self._b0, C=C, K=K, Q=Q if full else None, T1=T1, trPVPV=trPVPV,
-                       grad=grad, H=(H + H.T) / 2)
+        return Moments(
+            beta=beta + self._b0,
+            C=C,
+            K=K,
+            Q=Q if full else None,
+            T1=T1,
+            trPVPV=trPVPV,
+            grad=grad,
+            H=(H + H.T) / 2,
+        )
 
     def _profiled_q1(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian of the profiled deviance in theta (q = 1), in closed form.
@@ -761,8 +786,9 @@ def num_hess(f: Any, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
         for j in range(i + 1, k):
             ej = np.zeros(k)
             ej[j] = h
-            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                 + f(x - ei - ej)) / (4 * h * h)
+            H[i, j] = H[j, i] = (
+                f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
+            ) / (4 * h * h)
     return H
 
 
@@ -776,7 +802,7 @@ def fold_theta(theta: np.ndarray, q: int) -> np.ndarray:
     pos = 0
     for j in range(q):
         if out[pos] < 0:
-            out[pos:pos + q - j] *= -1
+            out[pos : pos + q - j] *= -1
         pos += q - j
     return out
 
@@ -809,7 +835,7 @@ def tr_step(g: np.ndarray, H: np.ndarray, delta: float) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return float(np.linalg.norm(gv / (ev + lam)))
 
-    if norm_at(lam_lo + 1e-12 * max(1.0, lam_lo)) < delta:   # hard case
+    if norm_at(lam_lo + 1e-12 * max(1.0, lam_lo)) < delta:  # hard case
         shifted = ev + lam_lo
         keep = shifted > 1e-12 * max(1.0, lam_lo)
         s_v = np.where(keep, -gv / np.where(keep, shifted, 1.0), 0.0)
@@ -946,15 +972,15 @@ def phi_derivatives(v: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = _tri(q)
     E = np.zeros((t, q, q))
     E[np.arange(t), rows, cols] = 1.0
-    EL = E @ Lam.T + Lam @ E.transpose(0, 2, 1)              # (t, q, q)
-    vEL = EL[:, rows, cols]                                  # vech(EL_a), (t, t)
+    EL = E @ Lam.T + Lam @ E.transpose(0, 2, 1)  # (t, q, q)
+    vEL = EL[:, rows, cols]  # vech(EL_a), (t, t)
     vLL = (Lam @ Lam.T)[rows, cols]
     J = np.zeros((k, k))
     D2 = np.zeros((k, k, k))
     J[:t, :t] = sigma**2 * vEL.T
     J[:t, t] = 2 * sigma * vLL
     J[t, t] = 2 * sigma
-    EE = np.einsum("aij,bkj->abik", E, E)                    # E_a E_b'
+    EE = np.einsum("aij,bkj->abik", E, E)  # E_a E_b'
     EEs = EE + EE.transpose(1, 0, 2, 3)
     D2[:t, :t, :t] = sigma**2 * EEs[:, :, rows, cols].transpose(2, 0, 1)
     D2[:t, :t, t] = D2[:t, t, :t] = 2 * sigma * vEL.T

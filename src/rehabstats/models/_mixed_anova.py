@@ -64,9 +64,11 @@ class MixedAnovaResult(Result):
 
     def summary(self) -> str:
         """The table plus the sample and the correction used."""
-        head = (f"Mixed ANOVA (type III, {self.n_subjects} complete subjects, "
-                f"{self.n_dropped} dropped; correction = {self.correction}, "
-                f"GG epsilon = {self.gg_epsilon:.4f})")
+        head = (
+            f"Mixed ANOVA (type III, {self.n_subjects} complete subjects, "
+            f"{self.n_dropped} dropped; correction = {self.correction}, "
+            f"GG epsilon = {self.gg_epsilon:.4f})"
+        )
         if self.visit_levels:
             head += "\nvisit order: " + " < ".join(str(v) for v in self.visit_levels)
         return head + "\n" + super().summary()
@@ -86,9 +88,16 @@ def _hypothesis_sscp(X: np.ndarray, Y: np.ndarray, L: np.ndarray) -> np.ndarray:
     return LB.T @ np.linalg.solve(L @ XtXi @ L.T, LB)
 
 
-def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subject: str,
-                correction: str = "gg",
-                visit_order: Sequence[Any] | None = None) -> MixedAnovaResult:
+def mixed_anova(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str,
+    subject: str,
+    correction: str = "gg",
+    visit_order: Sequence[Any] | None = None,
+) -> MixedAnovaResult:
     r"""Mixed (split-plot) ANOVA with a Greenhouse-Geisser correction, as ``afex::aov_ez``.
 
     Subjects (nested in ``arm``) are measured at every level of ``visit``.
@@ -159,8 +168,10 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     check_finite(work, [outcome], {outcome: "outcome"})
     for col, name in ((subject, "subject"), (arm, "arm"), (visit, "visit")):
         if work[col].isna().any():
-            raise DataError(f"Column {col!r} ('{name}') has {int(work[col].isna().sum())} "
-                            "missing value(s); every row needs a subject, an arm and a visit.")
+            raise DataError(
+                f"Column {col!r} ('{name}') has {int(work[col].isna().sum())} "
+                "missing value(s); every row needs a subject, an arm and a visit."
+            )
     check_labels(work[arm], arm)
     dup = work.duplicated([subject, visit])
     if dup.any():
@@ -181,8 +192,10 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
     if work[outcome].isna().all():
         raise DataError(f"Column {outcome!r} ('outcome') has no observed values.")
     if len(visits) < 2:
-        raise DesignError(f"mixed_anova needs at least two visits in column {visit!r}; got "
-                          f"{show_list(visits) or 'none'}.")
+        raise DesignError(
+            f"mixed_anova needs at least two visits in column {visit!r}; got "
+            f"{show_list(visits) or 'none'}."
+        )
     per_visit = work.dropna(subset=[outcome]).groupby(visit, observed=True).size()
     single = [v for v in visits if per_visit.get(v, 0) <= 1]
     if single:
@@ -192,22 +205,29 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
         )
     observed = work[outcome].dropna()
     if len(observed) and float(observed.max()) == float(observed.min()):
-        raise DataError(f"The outcome {outcome!r} is constant ({show(observed.iloc[0])}); "
-                        "the F tests are undefined (0/0).")
+        raise DataError(
+            f"The outcome {outcome!r} is constant ({show(observed.iloc[0])}); "
+            "the F tests are undefined (0/0)."
+        )
     wide = work.pivot(index=subject, columns=visit, values=outcome).reindex(columns=visits)
     complete = wide.notna().all(axis=1)
     n_dropped = int((~complete).sum())
     if n_dropped:
         warnings.warn(
             f"mixed_anova uses complete cases: {n_dropped} subject(s) with a missing outcome "
-            "at some visit were dropped.", RehabStatsWarning, stacklevel=2)
+            "at some visit were dropped.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     wide = wide.loc[complete]
     subj_arm = work.drop_duplicates(subject).set_index(subject)[arm].reindex(wide.index)
     arms = [a for a in arms if (subj_arm == a).any()]
     counts = subj_arm.value_counts()
     if len(arms) < 2:
-        raise DesignError(f"mixed_anova needs at least two arms with complete data in column "
-                          f"{arm!r}; got {show_list(arms) or 'none'}.")
+        raise DesignError(
+            f"mixed_anova needs at least two arms with complete data in column "
+            f"{arm!r}; got {show_list(arms) or 'none'}."
+        )
     small = [a for a in arms if counts.get(a, 0) < 2]
     if small:
         raise DesignError(
@@ -266,12 +286,26 @@ def mixed_anova(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subje
         for term, ss, df1, sse, df2, e in rows:
             F = (ss / df1) / (sse / df2)
             f = e if use_eps else 1.0
-            out.append({"term": term, "num_df": df1 * f, "den_df": df2 * f,
-                        "MSE": sse / (df2 * f), "F": F, "ges": ss / (ss + sse_total),
-                        "p": float(stats.f.sf(F, df1 * f, df2 * f)),
-                        "epsilon": e if use_eps else 1.0})
+            out.append(
+                {
+                    "term": term,
+                    "num_df": df1 * f,
+                    "den_df": df2 * f,
+                    "MSE": sse / (df2 * f),
+                    "F": F,
+                    "ges": ss / (ss + sse_total),
+                    "p": float(stats.f.sf(F, df1 * f, df2 * f)),
+                    "epsilon": e if use_eps else 1.0,
+                }
+            )
         return pd.DataFrame(out)
 
-    return MixedAnovaResult(table=table(correction == "gg"), uncorrected=table(False),
-                            gg_epsilon=eps, n_subjects=n, n_dropped=n_dropped,
-                            correction=correction, visit_levels=tuple(visits))
+    return MixedAnovaResult(
+        table=table(correction == "gg"),
+        uncorrected=table(False),
+        gg_epsilon=eps,
+        n_subjects=n,
+        n_dropped=n_dropped,
+        correction=correction,
+        visit_levels=tuple(visits),
+    )

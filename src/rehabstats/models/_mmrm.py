@@ -187,9 +187,8 @@ class MMRMResult(LinearModelResult):
         if levels is None:
             return pd.DataFrame(big, index=labels, columns=labels)
         m = len(labels)
-        blocks = [big[g * m:(g + 1) * m, g * m:(g + 1) * m] for g in range(len(levels))]
-        index = pd.MultiIndex.from_product([list(levels), labels],
-                                           names=[self.group_name, None])
+        blocks = [big[g * m : (g + 1) * m, g * m : (g + 1) * m] for g in range(len(levels))]
+        index = pd.MultiIndex.from_product([list(levels), labels], names=[self.group_name, None])
         return pd.DataFrame(np.vstack(blocks), index=index, columns=labels)
 
     def _sqrt_weights(self, n: int, w: np.ndarray | None) -> np.ndarray:
@@ -288,9 +287,15 @@ class MMRMResult(LinearModelResult):
             r = out
         return pd.Series(r, index=self.frame.index, name=f"residuals_{type}")
 
-    def predict(self, newdata: pd.DataFrame | None = None, *, conditional: bool = True,
-                interval: str = "none", level: float = 0.95,
-                df_method: str | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        conditional: bool = True,
+        interval: str = "none",
+        level: float = 0.95,
+        df_method: str | None = None,
+    ) -> pd.DataFrame:
         r"""Predictions, conditional on each subject's observed outcomes.
 
         For a subject with observed visits ``o`` and visits to predict ``u``
@@ -357,7 +362,9 @@ class MMRMResult(LinearModelResult):
         True
         """
         if not isinstance(conditional, (bool, np.bool_)):
-            raise DataError(f"The 'conditional' argument must be True or False; got {conditional!r}.")
+            raise DataError(
+                f"The 'conditional' argument must be True or False; got {conditional!r}."
+            )
         check_option(interval, "interval", ("none", "confidence", "prediction"))
         level = check_ci(level, "level")
         V = self.vcov(df_method).to_numpy()
@@ -391,8 +398,14 @@ class MMRMResult(LinearModelResult):
             out["ci_low"], out["ci_high"] = est - z * se, est + z * se
         return out
 
-    def simulate(self, n: int = 1, *, newdata: pd.DataFrame | None = None,
-                 method: str = "unconditional", rng: Any = None) -> pd.DataFrame:
+    def simulate(
+        self,
+        n: int = 1,
+        *,
+        newdata: pd.DataFrame | None = None,
+        method: str = "unconditional",
+        rng: Any = None,
+    ) -> pd.DataFrame:
         r"""Simulate outcomes from the fitted model.
 
         ``method="unconditional"`` (default): every row of every subject is
@@ -465,42 +478,46 @@ class MMRMResult(LinearModelResult):
             ev = self._engine.evaluate(theta)
             if not ev.ok:  # a draw outside the positive definite region: redraw at most 100x
                 for _retry in range(100):
-                    theta = (np.asarray(self.theta, dtype=float)
-                             + root @ gen.standard_normal(len(w)))
+                    theta = np.asarray(self.theta, dtype=float) + root @ gen.standard_normal(len(w))
                     ev = self._engine.evaluate(theta)
                     if ev.ok:
                         break
                 else:
-                    raise DesignError("simulate(method='marginal'): no draw of theta gave a "
-                                      "positive definite covariance matrix in 100 tries.")
+                    raise DesignError(
+                        "simulate(method='marginal'): no draw of theta gave a "
+                        "positive definite covariance matrix in 100 tries."
+                    )
             Vb = np.asarray(ev.Ainv, dtype=float)
             lb = np.linalg.cholesky(0.5 * (Vb + Vb.T))
             beta = np.asarray(ev.beta, dtype=float) + lb @ gen.standard_normal(len(ev.beta))
             X, subj, codes, y, index, S, sw = self._new_rows(newdata, theta)
             cols.append(_draw(X, subj, codes, y, S, sw, beta, 1, gen)[:, 0])
-        return pd.DataFrame(np.column_stack(cols), index=index,
-                            columns=[f"sim_{k + 1}" for k in range(n)])
+        return pd.DataFrame(
+            np.column_stack(cols), index=index, columns=[f"sim_{k + 1}" for k in range(n)]
+        )
 
     def _sigma_at(self, theta: np.ndarray | None) -> np.ndarray:
         """Sigma over the fitted grid: the estimate, or at other covariance parameters."""
         if theta is None:
             return self._sigma
-        out: np.ndarray = self._engine.structure.sigma(np.asarray(theta, dtype=float),
-                                                       self._engine.m)
+        out: np.ndarray = self._engine.structure.sigma(
+            np.asarray(theta, dtype=float), self._engine.m
+        )
         return out
 
     def _fit_design(self) -> np.ndarray:
         cache: dict[str, Any] = self._kr_cache
         if "X" not in cache:
-            X = np.asarray(patsy.build_design_matrices([self.design_info], self.frame)[0],
-                           dtype=float)
+            X = np.asarray(
+                patsy.build_design_matrices([self.design_info], self.frame)[0], dtype=float
+            )
             cache["X"] = X[:, self._rank_info.keep]
         out: np.ndarray = cache["X"]
         return out
 
-    def _new_rows(self, newdata: pd.DataFrame | None, theta: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray,
-                             np.ndarray]:
+    def _new_rows(
+        self, newdata: pd.DataFrame | None, theta: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray, np.ndarray]:
         """(X, subject codes, grid codes, outcome or NaN, index, Sigma over the grid,
         sqrt(weights)); rows of ``newdata`` without a weights column have weight 1.
         ``theta``: Sigma at these covariance parameters instead of the estimate.
@@ -511,33 +528,56 @@ class MMRMResult(LinearModelResult):
             subj = pd.factorize(self.frame[self.subject_name])[0]
             y = self.frame[self.outcome_name].to_numpy(float)
             sw = self._sqrt_weights(len(y), getattr(self, "_weights", None))
-            return (self._fit_design(), subj, np.asarray(self._grid_codes), y,
-                    self.frame.index, self._sigma_at(theta), sw)
+            return (
+                self._fit_design(),
+                subj,
+                np.asarray(self._grid_codes),
+                y,
+                self.frame.index,
+                self._sigma_at(theta),
+                sw,
+            )
         if not isinstance(newdata, pd.DataFrame):
             raise DataError(f"'newdata' must be a pandas DataFrame; got {type(newdata).__name__}.")
         time_cols = _time_columns(self.time_name)
-        check_columns(newdata, {"subject": self.subject_name, "visit": self.visit_name,
-                                **{f"time[{i}]" if len(time_cols) > 1 else "time": c
-                                   for i, c in enumerate(time_cols)}, "group": group})
+        check_columns(
+            newdata,
+            {
+                "subject": self.subject_name,
+                "visit": self.visit_name,
+                **{
+                    f"time[{i}]" if len(time_cols) > 1 else "time": c
+                    for i, c in enumerate(time_cols)
+                },
+                "group": group,
+            },
+        )
         frame = newdata.copy()
         for c in self.frame.columns:
             if c in frame.columns and isinstance(self.frame[c].dtype, pd.CategoricalDtype):
                 cats = list(self.frame[c].cat.categories)
                 bad = ~frame[c].isin(cats) & frame[c].notna()
                 if bad.any():
-                    raise DataError(f"Column {c!r} of 'newdata' has value "
-                                    f"{show(frame.loc[bad, c].iloc[0])}, not one of the fitted "
-                                    f"levels {show_list(cats)}.")
+                    raise DataError(
+                        f"Column {c!r} of 'newdata' has value "
+                        f"{show(frame.loc[bad, c].iloc[0])}, not one of the fitted "
+                        f"levels {show_list(cats)}."
+                    )
                 frame[c] = pd.Categorical(frame[c], categories=cats)
         if frame[[self.subject_name, self.visit_name]].isna().any().any():
-            raise DataError(f"'newdata' has missing {self.subject_name!r} or "
-                            f"{self.visit_name!r} values.")
+            raise DataError(
+                f"'newdata' has missing {self.subject_name!r} or {self.visit_name!r} values."
+            )
         try:
-            X = np.asarray(patsy.build_design_matrices([self.design_info], frame,
-                                                       NA_action="raise")[0], dtype=float)
+            X = np.asarray(
+                patsy.build_design_matrices([self.design_info], frame, NA_action="raise")[0],
+                dtype=float,
+            )
         except patsy.PatsyError as exc:
-            raise DataError(f"Cannot build the design for 'newdata' (a covariate is missing or "
-                            f"not usable): {exc}") from None
+            raise DataError(
+                f"Cannot build the design for 'newdata' (a covariate is missing or "
+                f"not usable): {exc}"
+            ) from None
         X = X[:, self._rank_info.keep]
         if self.outcome_name in frame.columns:
             y = pd.to_numeric(frame[self.outcome_name], errors="coerce").to_numpy(float)
@@ -545,13 +585,13 @@ class MMRMResult(LinearModelResult):
             y = np.full(len(frame), np.nan)
         subj = pd.factorize(frame[self.subject_name])[0]
         if time_cols:
-            t = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
-                                 for c in time_cols])
+            t = np.column_stack(
+                [pd.to_numeric(frame[c], errors="coerce").to_numpy(float) for c in time_cols]
+            )
             if not np.all(np.isfinite(t)):
                 bad = time_cols[int(np.argmin(np.isfinite(t).all(axis=0)))]
                 raise DataError(f"Column {bad!r} of 'newdata' must be numeric and finite.")
-            grid, codes = np.unique(t if t.shape[1] > 1 else t[:, 0], axis=0,
-                                    return_inverse=True)
+            grid, codes = np.unique(t if t.shape[1] > 1 else t[:, 0], axis=0, return_inverse=True)
             codes = np.asarray(codes).reshape(-1)
             st = get_structure(self.covariance).bind(grid)
             n_grid = len(grid)
@@ -563,33 +603,50 @@ class MMRMResult(LinearModelResult):
             S = st.sigma(self.theta if theta is None else theta, n_grid)
             dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
         else:
-            codes = frame[self.visit_name].cat.codes.to_numpy() if isinstance(
-                frame[self.visit_name].dtype, pd.CategoricalDtype) else np.array(
-                [self.visit_levels.index(v) if v in self.visit_levels else -1
-                 for v in frame[self.visit_name]])
+            codes = (
+                frame[self.visit_name].cat.codes.to_numpy()
+                if isinstance(frame[self.visit_name].dtype, pd.CategoricalDtype)
+                else np.array(
+                    [
+                        self.visit_levels.index(v) if v in self.visit_levels else -1
+                        for v in frame[self.visit_name]
+                    ]
+                )
+            )
             if (codes < 0).any():
                 bad = frame[self.visit_name].to_numpy()[codes < 0][0]
-                raise DataError(f"Visit {show(bad)} of 'newdata' is not a fitted visit level "
-                                f"{show_list(self.visit_levels)}.")
+                raise DataError(
+                    f"Visit {show(bad)} of 'newdata' is not a fitted visit level "
+                    f"{show_list(self.visit_levels)}."
+                )
             S = self._sigma_at(theta)
             if levels is not None:
                 assert group is not None
                 codes = group_codes(frame[group], levels, group) * len(self.visit_levels) + codes
             dup = pd.Series(list(zip(subj, codes, strict=True))).duplicated().to_numpy()
         if dup.any():
-            raise DataError(f"Subject {show(frame[self.subject_name].to_numpy()[dup][0])} has a "
-                            "visit listed twice in 'newdata'.")
+            raise DataError(
+                f"Subject {show(frame[self.subject_name].to_numpy()[dup][0])} has a "
+                "visit listed twice in 'newdata'."
+            )
         if levels is not None:
             assert group is not None
             first = pd.Series(codes // (S.shape[0] // len(levels))).groupby(subj).nunique()
             if (first > 1).any():
-                raise DataError(f"The group column {group!r} of 'newdata' must be constant "
-                                "within subject.")
+                raise DataError(
+                    f"The group column {group!r} of 'newdata' must be constant within subject."
+                )
         sw = self._sqrt_weights(len(frame), weights_of(frame, wname))
         return X, subj, np.asarray(codes), y, frame.index, S, sw
 
-    def augment(self, newdata: pd.DataFrame | None = None, *, conditional: bool = False,
-                interval: str = "none", level: float = 0.95) -> pd.DataFrame:
+    def augment(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        conditional: bool = False,
+        interval: str = "none",
+        level: float = 0.95,
+    ) -> pd.DataFrame:
         r"""The data with fitted values and residuals (``broom::augment``).
 
         Columns added: ``.fitted`` -- the marginal :math:`X\hat\beta`
@@ -630,7 +687,9 @@ class MMRMResult(LinearModelResult):
         True
         """
         if not isinstance(conditional, (bool, np.bool_)):
-            raise DataError(f"The 'conditional' argument must be True or False; got {conditional!r}.")
+            raise DataError(
+                f"The 'conditional' argument must be True or False; got {conditional!r}."
+            )
         check_option(interval, "interval", ("none", "confidence", "prediction"))
         rows = self.frame if newdata is None else newdata
         out = rows.copy()
@@ -652,10 +711,17 @@ class MMRMResult(LinearModelResult):
         return out
 
     # ------------------------------------------------------------------ G-computation
-    def marginal_effect(self, arm: str | None = None, *, reference: Any = None,
-                        type: str = "difference", subjects: str = "data",
-                        variance: str = "conditional", df_method: str | None = None,
-                        ci: float = 0.95) -> pd.DataFrame:
+    def marginal_effect(
+        self,
+        arm: str | None = None,
+        *,
+        reference: Any = None,
+        type: str = "difference",
+        subjects: str = "data",
+        variance: str = "conditional",
+        df_method: str | None = None,
+        ci: float = 0.95,
+    ) -> pd.DataFrame:
         r"""Marginal (G-computation) arm means and differences at each visit.
 
         For arm ``a`` and visit ``v`` the marginal mean is the model's
@@ -734,12 +800,18 @@ class MMRMResult(LinearModelResult):
         method = self._df_method(df_method)
         ci = check_ci(ci)
         arm = arm if arm is not None else self.arm_name
-        if arm is None or arm not in self.frame.columns or not isinstance(
-                self.frame[arm].dtype, pd.CategoricalDtype):
+        if (
+            arm is None
+            or arm not in self.frame.columns
+            or not isinstance(self.frame[arm].dtype, pd.CategoricalDtype)
+        ):
             raise DataError(f"'arm' must name the treatment factor of the model; got {arm!r}.")
         arms = present_levels(self.frame[arm])
-        ref = reference if reference is not None else (
-            self.reference_arm if arm == self.arm_name else arms[0])
+        ref = (
+            reference
+            if reference is not None
+            else (self.reference_arm if arm == self.arm_name else arms[0])
+        )
         if ref not in arms:
             raise DataError(f"'reference' is {ref!r}, not one of the arms {show_list(arms)}.")
         sub = self._gcomp_subjects(subjects, arm)
@@ -758,8 +830,11 @@ class MMRMResult(LinearModelResult):
             X = np.asarray(patsy.build_design_matrices([self.design_info], cf)[0], dtype=float)
             Lfull[k] = X.mean(axis=0)
             vhat[:, k] = X[:, keep] @ self.beta
-        S = np.atleast_2d(np.cov(vhat, rowvar=False)) / n if (
-            variance == "population" and n > 1) else np.zeros((len(cells), len(cells)))
+        S = (
+            np.atleast_2d(np.cov(vhat, rowvar=False)) / n
+            if (variance == "population" and n > 1)
+            else np.zeros((len(cells), len(cells)))
+        )
         rows: list[dict[str, Any]] = []
         for v in visits:
             for a in arms:
@@ -776,17 +851,28 @@ class MMRMResult(LinearModelResult):
                     if method == "satterthwaite" and getattr(self, "_emp_df", None) is None:
                         df = df * (var_c / (se * se)) ** 2
                     se = math.sqrt(var_c)
-                lab: dict[str, Any] = ({"contrast": f"{a} - {ref}"} if type == "difference"
-                                       else {arm: a})
+                lab: dict[str, Any] = (
+                    {"contrast": f"{a} - {ref}"} if type == "difference" else {arm: a}
+                )
                 if by_visit:
                     lab[self.visit_name] = v
                 rows.append({**lab, "estimate": est, "se": se, "df": df})
         out = pd.DataFrame(rows)
-        tab = _t_table(out["estimate"].to_numpy(float), out["se"].to_numpy(float),
-                       out["df"].to_numpy(float), ci)
+        tab = _t_table(
+            out["estimate"].to_numpy(float),
+            out["se"].to_numpy(float),
+            out["df"].to_numpy(float),
+            ci,
+        )
         res = pd.concat([out.drop(columns=["estimate", "se", "df"]), tab], axis=1)
-        res.attrs.update(n_subjects=n, variance=variance, df_method=method, subjects=subjects,
-                         reference=ref, level=ci)
+        res.attrs.update(
+            n_subjects=n,
+            variance=variance,
+            df_method=method,
+            subjects=subjects,
+            reference=ref,
+            level=ci,
+        )
         return res
 
     def _gcomp_subjects(self, subjects: str, arm: str) -> pd.DataFrame:
@@ -797,15 +883,21 @@ class MMRMResult(LinearModelResult):
             sub = self._subject_data.copy()
         ok = np.ones(len(sub), dtype=bool)
         for c in self.frame.columns:
-            if c in sub.columns and c not in (arm, self.visit_name) and isinstance(
-                    self.frame[c].dtype, pd.CategoricalDtype):
+            if (
+                c in sub.columns
+                and c not in (arm, self.visit_name)
+                and isinstance(self.frame[c].dtype, pd.CategoricalDtype)
+            ):
                 cats = self.frame[c].cat.categories
                 ok &= sub[c].isin(cats).to_numpy()
                 sub[c] = pd.Categorical(sub[c].astype(object), categories=cats)
         if not ok.all():
-            warnings.warn(f"{int((~ok).sum())} subject(s) have a covariate level not in the "
-                          "fitted data and are left out of the marginal means.",
-                          RehabStatsWarning, stacklevel=3)
+            warnings.warn(
+                f"{int((~ok).sum())} subject(s) have a covariate level not in the "
+                "fitted data and are left out of the marginal means.",
+                RehabStatsWarning,
+                stacklevel=3,
+            )
             sub = sub.loc[ok].reset_index(drop=True)
         return sub
 
@@ -885,8 +977,9 @@ class MMRMResult(LinearModelResult):
             ka, Ja = len(act), Jo[act]
             T = (Ja @ ev.Omega[s][np.ix_(o, o)]).reshape(ka * ms, ms)
             TT = (T @ Ja.transpose(1, 0, 2).reshape(ms, ka * ms)).reshape(ka, ms, ka, ms)
-            Q[(act[:, None] * k + act[None, :]).ravel()] += (
-                TT.transpose(0, 2, 1, 3).reshape(ka * ka, ms * ms) @ Zs.reshape(ms * ms, p * p))
+            Q[(act[:, None] * k + act[None, :]).ravel()] += TT.transpose(0, 2, 1, 3).reshape(
+                ka * ka, ms * ms
+            ) @ Zs.reshape(ms * ms, p * p)
         return P, Q.reshape(k, k, p, p), R
 
     def _kr_pieces(self, method: str) -> KRPieces:
@@ -898,16 +991,20 @@ class MMRMResult(LinearModelResult):
             if full and "R" not in cache:
                 cache["R"] = self._pqr("r")[0]
         P, WQ = cache["PQ"]
-        adj = kr_adjusted_vcov_sums(self._V, self.theta_vcov, P, WQ,
-                                    cache["R"] if full else None)
+        adj = kr_adjusted_vcov_sums(self._V, self.theta_vcov, P, WQ, cache["R"] if full else None)
         return KRPieces(PhiA=adj, P=P, W=self.theta_vcov)
 
     def _df(self) -> DFEngine:
         cache: dict[str, Any] = self._kr_cache
         if "engine" not in cache:
             cache["engine"] = DFEngine(
-                beta=self.beta, C=self._C, dC=self._jac, A=self.theta_vcov,
-                resid_df=float(self.nobs - len(self.beta)), kr=self._kr_pieces)
+                beta=self.beta,
+                C=self._C,
+                dC=self._jac,
+                A=self.theta_vcov,
+                resid_df=float(self.nobs - len(self.beta)),
+                kr=self._kr_pieces,
+            )
         out: DFEngine = cache["engine"]
         return out
 
@@ -973,24 +1070,43 @@ class MMRMResult(LinearModelResult):
         """(SD, a sentence saying which SD it is) for :meth:`effect_sizes`."""
         if kind == "residual_sd":
             sd = np.sqrt(np.diag(self._sigma))
-            return float(np.mean(sd)), "mean of the model's SDs at the visits, mean(sqrt(diag(Sigma)))"
-        return baseline_sd(self.frame, outcome=self.outcome_name, subject=self.subject_name,
-                           visit=self.visit_name, first_visit=self.visit_levels[0],
-                           arm=self.arm_name, baseline=self.baseline_name,
-                           candidates=self._baseline_candidates)
+            return float(
+                np.mean(sd)
+            ), "mean of the model's SDs at the visits, mean(sqrt(diag(Sigma)))"
+        return baseline_sd(
+            self.frame,
+            outcome=self.outcome_name,
+            subject=self.subject_name,
+            visit=self.visit_name,
+            first_visit=self.visit_levels[0],
+            arm=self.arm_name,
+            baseline=self.baseline_name,
+            candidates=self._baseline_candidates,
+        )
 
     def __repr__(self) -> str:
         ref = f" reference={self.reference_arm!r}" if self.reference_arm is not None else ""
         grp = getattr(self, "group_levels", None)
         by = f" by {self.group_name}={[*map(str, grp)]}" if grp is not None else ""
         wt = f" weights={self.weights_name!r}" if getattr(self, "weights_name", None) else ""
-        return (f"<MMRMResult {self.covariance}{by}{wt} {'REML' if self.reml else 'ML'} "
-                f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
-                f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>")
+        return (
+            f"<MMRMResult {self.covariance}{by}{wt} {'REML' if self.reml else 'ML'} "
+            f"n={self.nobs} subjects={self.n_subjects} p={len(self.beta)} "
+            f"visits={[*map(str, self.visit_levels)]}{ref} converged={self.converged}>"
+        )
 
 
-def _draw(X: np.ndarray, subj: np.ndarray, codes: np.ndarray, y: np.ndarray, S: np.ndarray,
-          sw: np.ndarray, beta: np.ndarray, n: int, gen: np.random.Generator) -> np.ndarray:
+def _draw(
+    X: np.ndarray,
+    subj: np.ndarray,
+    codes: np.ndarray,
+    y: np.ndarray,
+    S: np.ndarray,
+    sw: np.ndarray,
+    beta: np.ndarray,
+    n: int,
+    gen: np.random.Generator,
+) -> np.ndarray:
     """``n`` draws of every row: observed ``y`` kept, missing ones drawn given the subject's
     observed rows (on the ``sqrt(w)`` scale, where the covariance is ``Sigma``).
     """
@@ -1004,10 +1120,10 @@ def _draw(X: np.ndarray, subj: np.ndarray, codes: np.ndarray, y: np.ndarray, S: 
             continue
         cm = codes[rows_m[0]]
         S_mm = S[np.ix_(cm, cm)]
-        mean = mu[rows_m]                                                    # (s, k_m)
+        mean = mu[rows_m]  # (s, k_m)
         if rows_o.shape[1]:
             co = codes[rows_o[0]]
-            A = np.linalg.solve(S[np.ix_(co, co)], S[np.ix_(co, cm)]).T      # S_mo S_oo^-1
+            A = np.linalg.solve(S[np.ix_(co, co)], S[np.ix_(co, cm)]).T  # S_mo S_oo^-1
             mean = mean + (z[rows_o] - mu[rows_o]) @ A.T
             S_mm = S_mm - A @ S[np.ix_(co, cm)]
         L = np.linalg.cholesky(0.5 * (S_mm + S_mm.T))
@@ -1016,8 +1132,9 @@ def _draw(X: np.ndarray, subj: np.ndarray, codes: np.ndarray, y: np.ndarray, S: 
     return out / sw[:, None]
 
 
-def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
-                    split: np.ndarray | None = None) -> list[Any]:
+def _pattern_blocks(
+    subj: np.ndarray, codes: np.ndarray, m: int, split: np.ndarray | None = None
+) -> list[Any]:
     """Row indices of the subjects grouped by their set of visits (grid positions).
 
     Without ``split``: a list of ``(n_subjects_in_pattern, k)`` arrays of row
@@ -1050,15 +1167,32 @@ def _pattern_blocks(subj: np.ndarray, codes: np.ndarray, m: int,
     return res
 
 
-def _sandwich(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray, sigma: np.ndarray,
-              subj: np.ndarray, codes: np.ndarray, m: int, kind: str) -> np.ndarray:
+def _sandwich(
+    y: np.ndarray,
+    X: np.ndarray,
+    beta: np.ndarray,
+    V: np.ndarray,
+    sigma: np.ndarray,
+    subj: np.ndarray,
+    codes: np.ndarray,
+    m: int,
+    kind: str,
+) -> np.ndarray:
     """Sandwich covariance of beta (see ``vcov=`` of :func:`mmrm`), by missingness pattern."""
     return _sandwich_pieces(y, X, beta, V, sigma, subj, codes, m, kind)[0]
 
 
-def _sandwich_pieces(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarray,
-                     sigma: np.ndarray, subj: np.ndarray, codes: np.ndarray, m: int, kind: str
-                     ) -> tuple[np.ndarray, EmpiricalDF]:
+def _sandwich_pieces(
+    y: np.ndarray,
+    X: np.ndarray,
+    beta: np.ndarray,
+    V: np.ndarray,
+    sigma: np.ndarray,
+    subj: np.ndarray,
+    codes: np.ndarray,
+    m: int,
+    kind: str,
+) -> tuple[np.ndarray, EmpiricalDF]:
     """The sandwich covariance and its Bell-McCaffrey df engine (whitened rows, ``A_i X~_i``)."""
     r = y - X @ beta
     meat = np.zeros_like(V)
@@ -1067,9 +1201,9 @@ def _sandwich_pieces(y: np.ndarray, X: np.ndarray, beta: np.ndarray, V: np.ndarr
     AX_all = np.zeros_like(X, dtype=float)
     for rows in _pattern_blocks(subj, codes, m):
         c = codes[rows[0]]
-        Winv = np.linalg.inv(np.linalg.cholesky(sigma[np.ix_(c, c)]))   # L^-1
-        Xt = np.einsum("ab,nbp->nap", Winv, X[rows])                    # (n, k, p)
-        rt = np.einsum("ab,nb->na", Winv, r[rows])                      # (n, k)
+        Winv = np.linalg.inv(np.linalg.cholesky(sigma[np.ix_(c, c)]))  # L^-1
+        Xt = np.einsum("ab,nbp->nap", Winv, X[rows])  # (n, k, p)
+        rt = np.einsum("ab,nb->na", Winv, r[rows])  # (n, k)
         AXt = Xt
         if kind != "empirical":
             k = len(c)
@@ -1102,8 +1236,9 @@ def _time_columns(time: str | Sequence[str] | None) -> list[str]:
     return [time] if isinstance(time, str) else list(time)
 
 
-def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str,
-                  time: list[str]) -> tuple[CovarianceStructure, np.ndarray, list[Any]]:
+def _spatial_grid(
+    frame: pd.DataFrame, st: CovarianceStructure, *, subject: str, time: list[str]
+) -> tuple[CovarianceStructure, np.ndarray, list[Any]]:
     """Bind a spatial structure to the distinct observation times (or coordinate tuples).
 
     Returns the bound structure, each row's index into the grid of distinct
@@ -1117,23 +1252,30 @@ def _spatial_grid(frame: pd.DataFrame, st: CovarianceStructure, *, subject: str,
     dup = frame.duplicated([subject, *time], keep=False).to_numpy()
     if dup.any():
         first = frame.loc[dup].iloc[0]
-        at = (f"time {show(first[time[0]])} (column {time[0]!r})" if one else
-              f"coordinates {show(tuple(first[c] for c in time))} (columns {show_list(time)})")
+        at = (
+            f"time {show(first[time[0]])} (column {time[0]!r})"
+            if one
+            else f"coordinates {show(tuple(first[c] for c in time))} (columns {show_list(time)})"
+        )
         raise DesignError(
             f"Subject {show(first[subject])} has two observations at {at}; at distance 0 the "
             "spatial correlation is 1 and the covariance matrix is singular. Give each "
             "observation its own " + ("time." if one else "point.")
         )
     if len(grid) > _MAX_SPATIAL_POINTS:
-        what = (f"The column {time[0]!r} has {len(grid)} distinct times" if one else
-                f"The columns {show_list(time)} have {len(grid)} distinct coordinate points")
+        what = (
+            f"The column {time[0]!r} has {len(grid)} distinct times"
+            if one
+            else f"The columns {show_list(time)} have {len(grid)} distinct coordinate points"
+        )
         raise DesignError(
             f"{what}; spatial structures support at most {_MAX_SPATIAL_POINTS} (the covariance "
             "is kept over the grid of distinct points; observation-specific coordinates, as in "
             "mmrm's fev_data VISITN2, are not supported yet). Round them to a coarser grid."
         )
-    labels: list[Any] = ([float(g) for g in grid] if one
-                         else [tuple(float(v) for v in g) for g in grid])
+    labels: list[Any] = (
+        [float(g) for g in grid] if one else [tuple(float(v) for v in g) for g in grid]
+    )
     return st.bind(grid), codes, labels
 
 
@@ -1151,16 +1293,32 @@ def std_start(cov_type: str, n_visits: int, n_groups: int = 1, **_: Any) -> np.n
     [0.0, 0.0, 0.0, 0.5]
     """
     m = int(n_visits)
-    base = {"us": np.zeros(m * (m + 1) // 2), "toep": np.zeros(m), "toeph": np.zeros(2 * m - 1),
-            "ar1": np.array([0.0, 0.5]), "ar1h": np.r_[np.zeros(m), 0.5], "ad": np.zeros(m),
-            "adh": np.zeros(2 * m - 1), "cs": np.zeros(2), "csh": np.zeros(m + 1),
-            "sp_exp": np.zeros(2), "sp_gau": np.zeros(2)}[cov_type]
+    base = {
+        "us": np.zeros(m * (m + 1) // 2),
+        "toep": np.zeros(m),
+        "toeph": np.zeros(2 * m - 1),
+        "ar1": np.array([0.0, 0.5]),
+        "ar1h": np.r_[np.zeros(m), 0.5],
+        "ad": np.zeros(m),
+        "adh": np.zeros(2 * m - 1),
+        "cs": np.zeros(2),
+        "csh": np.zeros(m + 1),
+        "sp_exp": np.zeros(2),
+        "sp_gau": np.zeros(2),
+    }[cov_type]
     return np.tile(base, int(n_groups))
 
 
-def emp_start(y_vector: np.ndarray, x_matrix: np.ndarray, subject_codes: np.ndarray,
-              visit_codes: np.ndarray, n_visits: int, cov_type: str = "us",
-              structure: CovarianceStructure | None = None, **_: Any) -> np.ndarray:
+def emp_start(
+    y_vector: np.ndarray,
+    x_matrix: np.ndarray,
+    subject_codes: np.ndarray,
+    visit_codes: np.ndarray,
+    n_visits: int,
+    cov_type: str = "us",
+    structure: CovarianceStructure | None = None,
+    **_: Any,
+) -> np.ndarray:
     """Mmrm's ``emp_start``: ``theta`` of the empirical covariance of OLS residuals.
 
     The residuals of ``lm.fit(X, y)`` arranged subject x visit, their
@@ -1192,8 +1350,9 @@ def emp_start(y_vector: np.ndarray, x_matrix: np.ndarray, subject_codes: np.ndar
             ok = np.isfinite(R[:, a]) & np.isfinite(R[:, b])
             if ok.sum() > 1:
                 xa, xb = R[ok, a], R[ok, b]
-                cov[a, b] = cov[b, a] = float(np.sum((xa - xa.mean()) * (xb - xb.mean()))
-                                              / (ok.sum() - 1))
+                cov[a, b] = cov[b, a] = float(
+                    np.sum((xa - xa.mean()) * (xb - xb.mean())) / (ok.sum() - 1)
+                )
     d = np.diag(cov).copy()
     d[d == 0] = 1.0
     np.fill_diagonal(cov, d)
@@ -1204,45 +1363,71 @@ def emp_start(y_vector: np.ndarray, x_matrix: np.ndarray, subject_codes: np.ndar
     return np.asarray(st.start(cov, m), dtype=float)
 
 
-def _check_control(optimizer: Any, start: Any, accept_singular: Any,
-                   drop_visit_levels: Any) -> tuple[str, ...] | None:
+def _check_control(
+    optimizer: Any, start: Any, accept_singular: Any, drop_visit_levels: Any
+) -> tuple[str, ...] | None:
     """Validate the fit-control keywords of :func:`mmrm`; the optimiser names (or None)."""
-    for name, flag in (("accept_singular", accept_singular),
-                       ("drop_visit_levels", drop_visit_levels)):
+    for name, flag in (
+        ("accept_singular", accept_singular),
+        ("drop_visit_levels", drop_visit_levels),
+    ):
         if not isinstance(flag, (bool, np.bool_)):
             raise DataError(f"The {name!r} argument must be True or False; got {flag!r}.")
     if (isinstance(start, (str, bytes)) and start not in ("default", "std", "emp")) or not (
-            start is None or callable(start) or isinstance(start, (str, Sequence, np.ndarray,
-                                                                   pd.Series))):
-        raise DataError("The 'start' argument must be None/'default', 'std' (mmrm's "
-                        "std_start), 'emp' (mmrm's emp_start), an array of theta or a "
-                        f"callable; got {start!r}.")
+        start is None
+        or callable(start)
+        or isinstance(start, (str, Sequence, np.ndarray, pd.Series))
+    ):
+        raise DataError(
+            "The 'start' argument must be None/'default', 'std' (mmrm's "
+            "std_start), 'emp' (mmrm's emp_start), an array of theta or a "
+            f"callable; got {start!r}."
+        )
     if optimizer is None or (isinstance(optimizer, str) and optimizer == "default"):
         return None
     try:
         return resolve_optimizers(optimizer)
     except (ValueError, TypeError):
         valid = ", ".join(repr(o) for o in [*OPTIMIZERS, "nlminb"])
-        raise DataError(f"The 'optimizer' argument must be None ('default': the chain "
-                        f"newton -> trust-exact -> L-BFGS-B -> BFGS -> Nelder-Mead), one of "
-                        f"{valid} or a list of them; got {optimizer!r}.") from None
+        raise DataError(
+            f"The 'optimizer' argument must be None ('default': the chain "
+            f"newton -> trust-exact -> L-BFGS-B -> BFGS -> Nelder-Mead), one of "
+            f"{valid} or a list of them; got {optimizer!r}."
+        ) from None
 
 
-def _start_values(start: Any, engine: MMRMEngine, covariance: str, m: int, y: np.ndarray,
-                  X: np.ndarray, subj_codes: np.ndarray, grid_codes: np.ndarray
-                  ) -> np.ndarray | None:
+def _start_values(
+    start: Any,
+    engine: MMRMEngine,
+    covariance: str,
+    m: int,
+    y: np.ndarray,
+    X: np.ndarray,
+    subj_codes: np.ndarray,
+    grid_codes: np.ndarray,
+) -> np.ndarray | None:
     """theta0 for :meth:`MMRMEngine.fit` from ``start=`` (None: the engine's default)."""
     if start is None or (isinstance(start, str) and start == "default"):
         return None
     k = engine.structure.n_theta(m)
     if isinstance(start, str):
-        theta = (std_start(covariance, m) if start == "std" else
-                 emp_start(y, X, subj_codes, grid_codes, m, covariance, engine.structure))
+        theta = (
+            std_start(covariance, m)
+            if start == "std"
+            else emp_start(y, X, subj_codes, grid_codes, m, covariance, engine.structure)
+        )
     else:
         if callable(start):
-            out = start(cov_type=covariance, n_visits=m, n_groups=1, y_vector=y, x_matrix=X,
-                        subject_codes=subj_codes, visit_codes=grid_codes,
-                        structure=engine.structure)
+            out = start(
+                cov_type=covariance,
+                n_visits=m,
+                n_groups=1,
+                y_vector=y,
+                x_matrix=X,
+                subject_codes=subj_codes,
+                visit_codes=grid_codes,
+                structure=engine.structure,
+            )
         else:
             out = start
         try:
@@ -1250,18 +1435,28 @@ def _start_values(start: Any, engine: MMRMEngine, covariance: str, m: int, y: np
         except (TypeError, ValueError):
             raise DataError(f"The start values must be numbers; got {out!r}.") from None
     if theta.shape != (k,) or not np.all(np.isfinite(theta)):
-        raise DataError(f"The start values must be {k} finite numbers (theta of "
-                        f"covariance={covariance!r} over {m} visits, on mmrm's scale, see "
-                        f"`fit.theta`); got {theta.tolist()}.")
+        raise DataError(
+            f"The start values must be {k} finite numbers (theta of "
+            f"covariance={covariance!r} over {m} visits, on mmrm's scale, see "
+            f"`fit.theta`); got {theta.tolist()}."
+        )
     if not math.isfinite(engine.objective(theta)):
-        raise DataError(f"At the start values {theta.tolist()} the covariance matrix is not "
-                        "positive definite (or the likelihood is not finite); give other "
-                        "start values.")
+        raise DataError(
+            f"At the start values {theta.tolist()} the covariance matrix is not "
+            "positive definite (or the likelihood is not finite); give other "
+            "start values."
+        )
     return theta
 
 
-def _check_empty_visits(levels: list[Any], counts: np.ndarray, covariance: str, visit: str,
-                        subj_codes: np.ndarray, visit_codes: np.ndarray) -> None:
+def _check_empty_visits(
+    levels: list[Any],
+    counts: np.ndarray,
+    covariance: str,
+    visit: str,
+    subj_codes: np.ndarray,
+    visit_codes: np.ndarray,
+) -> None:
     """Kept visit levels without observations must leave ``Sigma``'s parameters identified."""
     empty = [v for i, v in enumerate(levels) if counts[i] == 0]
     if not empty:
@@ -1278,7 +1473,8 @@ def _check_empty_visits(levels: list[Any], counts: np.ndarray, covariance: str, 
             f"which have no observation; with covariance={covariance!r} the variance or "
             "correlation parameters of those visits cannot be estimated (mmrm fails to "
             "converge there). Use drop_visit_levels=True, or a structure whose parameters "
-            "are shared across visits ('cs', 'ar1', or 'toep' with every lag observed).")
+            "are shared across visits ('cs', 'ar1', or 'toep' with every lag observed)."
+        )
 
 
 def mmrm(
@@ -1564,29 +1760,62 @@ def mmrm(
     optimizers = _check_control(optimizer, start, accept_singular, drop_visit_levels)
     with single_thread_blas():  # the design checks' QR too (see rehabstats._blas)
         spatial = bool(COVARIANCE_STRUCTURES[covariance].spatial)
-        design = mmrm_design(formula, data, subject=subject, visit=visit, nan_policy=nan_policy,
-                             visit_order=visit_order, arm=arm, reference=reference,
-                             baseline=baseline, time=_time_columns(time) or None, group=group,
-                             weights=weights, drop_visit_levels=drop_visit_levels or spatial,
-                             accept_singular=accept_singular, single_visit_ok=spatial)
+        design = mmrm_design(
+            formula,
+            data,
+            subject=subject,
+            visit=visit,
+            nan_policy=nan_policy,
+            visit_order=visit_order,
+            arm=arm,
+            reference=reference,
+            baseline=baseline,
+            time=_time_columns(time) or None,
+            group=group,
+            weights=weights,
+            drop_visit_levels=drop_visit_levels or spatial,
+            accept_singular=accept_singular,
+            single_visit_ok=spatial,
+        )
         if not (drop_visit_levels or spatial):
             assert design.visit_levels is not None
             assert design.visit_codes is not None
             counts = np.bincount(design.visit_codes, minlength=len(design.visit_levels))
-            _check_empty_visits(design.visit_levels, counts, covariance, visit,
-                                design.subject_codes, design.visit_codes)
+            _check_empty_visits(
+                design.visit_levels,
+                counts,
+                covariance,
+                visit,
+                design.subject_codes,
+                design.visit_codes,
+            )
         fitted = _fit(design, covariance, reml, optimizers=optimizers, start=start)
-        return _assemble(design, fitted, covariance=covariance, reml=reml, df_method=df_method,
-                         methods=methods, vcov=vcov, time=time)
+        return _assemble(
+            design,
+            fitted,
+            covariance=covariance,
+            reml=reml,
+            df_method=df_method,
+            methods=methods,
+            vcov=vcov,
+            time=time,
+        )
 
 
-_DF_METHODS = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual",
-               "asymptotic", "between-within")
+_DF_METHODS = (
+    "satterthwaite",
+    "kenward-roger",
+    "kenward-roger-linear",
+    "residual",
+    "asymptotic",
+    "between-within",
+)
 _VCOV_TYPES = ("empirical", "empirical-jackknife", "empirical-bias-reduced")
 
 
-def _check_options(covariance: Any, reml: Any, time: Any, df_method: Any,
-                   vcov: Any) -> tuple[str, ...]:
+def _check_options(
+    covariance: Any, reml: Any, time: Any, df_method: Any, vcov: Any
+) -> tuple[str, ...]:
     """Validate the model options (before any data check); return the df methods."""
     if not isinstance(covariance, str) or covariance not in COVARIANCE_STRUCTURES:
         valid = ", ".join(repr(c) for c in COVARIANCE_STRUCTURES)
@@ -1595,24 +1824,35 @@ def _check_options(covariance: Any, reml: Any, time: Any, df_method: Any,
         raise DataError(f"The 'reml' argument must be True or False; got {reml!r}.")
     spatial = bool(COVARIANCE_STRUCTURES[covariance].spatial)
     if spatial and time is None:
-        raise DataError(f"covariance={covariance!r} is a spatial structure: name the numeric "
-                        "column of observation times with time=... (the distances between "
-                        "a subject's observations are the differences of its times).")
+        raise DataError(
+            f"covariance={covariance!r} is a spatial structure: name the numeric "
+            "column of observation times with time=... (the distances between "
+            "a subject's observations are the differences of its times)."
+        )
     if time is not None and not spatial:
         spatial_names = ", ".join(repr(c) for c in SPATIAL_STRUCTURES)
-        raise DataError(f"The 'time' argument applies to the spatial covariance structures "
-                        f"({spatial_names}) only; covariance is {covariance!r}.")
+        raise DataError(
+            f"The 'time' argument applies to the spatial covariance structures "
+            f"({spatial_names}) only; covariance is {covariance!r}."
+        )
     if time is not None and not isinstance(time, str):
-        if (not isinstance(time, Sequence) or len(time) == 0
-                or not all(isinstance(c, str) for c in time)):
-            raise DataError("The 'time' argument must be a column name or a non-empty list of "
-                            f"column names (the coordinates); got {time!r}.")
+        if (
+            not isinstance(time, Sequence)
+            or len(time) == 0
+            or not all(isinstance(c, str) for c in time)
+        ):
+            raise DataError(
+                "The 'time' argument must be a column name or a non-empty list of "
+                f"column names (the coordinates); got {time!r}."
+            )
         if len(set(time)) < len(time):
             raise DataError(f"The 'time' columns {list(time)!r} name a column twice.")
     methods = _DF_METHODS
     if not isinstance(df_method, str) or df_method not in methods:
-        raise DataError(f"The 'df_method' argument must be one of "
-                        f"{', '.join(repr(m) for m in methods)}; got {df_method!r}.")
+        raise DataError(
+            f"The 'df_method' argument must be one of "
+            f"{', '.join(repr(m) for m in methods)}; got {df_method!r}."
+        )
     if df_method in _KR and not reml:
         raise DesignError(
             f"df_method={df_method!r} is defined for REML fits only (as in mmrm and SAS); "
@@ -1620,13 +1860,17 @@ def _check_options(covariance: Any, reml: Any, time: Any, df_method: Any,
         )
     if vcov is not None:
         if not isinstance(vcov, str) or vcov not in _VCOV_TYPES:
-            raise DataError(f"The 'vcov' argument must be None (model-based) or one of "
-                            f"{', '.join(repr(v) for v in _VCOV_TYPES)}; got {vcov!r}.")
+            raise DataError(
+                f"The 'vcov' argument must be None (model-based) or one of "
+                f"{', '.join(repr(v) for v in _VCOV_TYPES)}; got {vcov!r}."
+            )
         if df_method not in _EMPIRICAL_DF:
-            raise DesignError(f"vcov={vcov!r} needs df_method='satterthwaite', 'residual', "
-                              f"'asymptotic' or 'between-within'; got df_method={df_method!r}: "
-                              "Kenward-Roger uses its own adjusted covariance (mmrm rejects it "
-                              "with a sandwich too).")
+            raise DesignError(
+                f"vcov={vcov!r} needs df_method='satterthwaite', 'residual', "
+                f"'asymptotic' or 'between-within'; got df_method={df_method!r}: "
+                "Kenward-Roger uses its own adjusted covariance (mmrm rejects it "
+                "with a sandwich too)."
+            )
     return methods
 
 
@@ -1650,16 +1894,18 @@ class _Fit:
     weights: np.ndarray | None
 
 
-def _fit(design: ModelDesign, covariance: str, reml: bool, *,
-         optimizers: Any = None, start: Any = None) -> _Fit:
+def _fit(
+    design: ModelDesign, covariance: str, reml: bool, *, optimizers: Any = None, start: Any = None
+) -> _Fit:
     """Fit the covariance parameters of the design (step 2 of :func:`mmrm`)."""
     frame, X = design.frame, design.X
     n, p = X.shape
     st = get_structure(covariance)
     time_points: list[Any] | None = None
     if design.time is not None:
-        st, grid_codes, time_points = _spatial_grid(frame, st, subject=design.subject,
-                                                    time=list(design.time))
+        st, grid_codes, time_points = _spatial_grid(
+            frame, st, subject=design.subject, time=list(design.time)
+        )
         m = len(time_points)
     else:
         assert design.visit_codes is not None
@@ -1667,21 +1913,31 @@ def _fit(design: ModelDesign, covariance: str, reml: bool, *,
         grid_codes = design.visit_codes
         m = len(design.visit_levels)
     if m < st.min_visits:
-        what = (f"distinct times (column(s) {show_list(list(design.time))})"
-                if design.time is not None else f"visit levels (column {design.visit!r})")
-        raise DesignError(f"covariance={covariance!r} needs at least {st.min_visits} {what}; "
-                          f"the data have {m}.")
+        what = (
+            f"distinct times (column(s) {show_list(list(design.time))})"
+            if design.time is not None
+            else f"visit levels (column {design.visit!r})"
+        )
+        raise DesignError(
+            f"covariance={covariance!r} needs at least {st.min_visits} {what}; the data have {m}."
+        )
     m_visits = m
     if design.group is not None:  # a separate Sigma per group: grid point g * m + j
         assert design.group_levels is not None
         assert design.visit is not None
-        levels = (list(time_points) if time_points is not None
-                  else list(design.visit_levels or []))
-        gcodes = check_group(frame, design.group, subject=design.subject, visit=design.visit,
-                             subj_codes=design.subject_codes,
-                             visit_codes=np.asarray(grid_codes), n_visits=m,
-                             visit_levels=levels, levels=design.group_levels,
-                             spatial=design.time is not None)
+        levels = list(time_points) if time_points is not None else list(design.visit_levels or [])
+        gcodes = check_group(
+            frame,
+            design.group,
+            subject=design.subject,
+            visit=design.visit,
+            subj_codes=design.subject_codes,
+            visit_codes=np.asarray(grid_codes),
+            n_visits=m,
+            visit_levels=levels,
+            levels=design.group_levels,
+            spatial=design.time is not None,
+        )
         grid_codes = gcodes * m + np.asarray(grid_codes)
         st = grouped_structure(st, len(design.group_levels))
         m = m * len(design.group_levels)
@@ -1694,17 +1950,28 @@ def _fit(design: ModelDesign, covariance: str, reml: bool, *,
             "covariance structure (e.g. 'cs' or 'ar1') or fewer terms."
         )
     with single_thread_blas():  # small matrices: threaded BLAS only slows them
-        engine = MMRMEngine(design.y, X, design.subject_codes, grid_codes, m, st, reml,
-                            weights=w_obs)
+        engine = MMRMEngine(
+            design.y, X, design.subject_codes, grid_codes, m, st, reml, weights=w_obs
+        )
         sw = np.ones(n) if w_obs is None else np.sqrt(w_obs)  # the engine's scaled rows
-        theta0 = _start_values(start, engine, covariance, m, design.y * sw, X * sw[:, None],
-                               design.subject_codes, np.asarray(grid_codes))
+        theta0 = _start_values(
+            start,
+            engine,
+            covariance,
+            m,
+            design.y * sw,
+            X * sw[:, None],
+            design.subject_codes,
+            np.asarray(grid_codes),
+        )
         theta, info = engine.fit(theta0, optimizers=optimizers)
         ev = engine.evaluate(theta)
         converged = info.converged
         if not ev.ok:
-            raise DesignError("The model could not be fitted: the covariance matrix is not "
-                              f"positive definite at any point tried ({info.message}).")
+            raise DesignError(
+                "The model could not be fitted: the covariance matrix is not "
+                f"positive definite at any point tried ({info.message})."
+            )
         H = engine.hessian(theta)
         try:
             W = 2.0 * np.linalg.inv(H)
@@ -1723,20 +1990,48 @@ def _fit(design: ModelDesign, covariance: str, reml: bool, *,
                 ConvergenceWarning,
                 stacklevel=3,
             )
-            info = OptimizerInfo(info.method, False, info.n_iterations, info.max_abs_gradient,
-                                 info.hessian_pd, info.message, info.attempts)
+            info = OptimizerInfo(
+                info.method,
+                False,
+                info.n_iterations,
+                info.max_abs_gradient,
+                info.hessian_pd,
+                info.message,
+                info.attempts,
+            )
         V = ev.Ainv
         dS = engine.jacobian(theta)
         B = engine.b_matrices(ev, dS)
         jac = np.matmul(np.matmul(V, B), V)
-    return _Fit(engine=engine, theta=theta, info=info, converged=bool(converged), ev=ev, W=W,
-                V=V, jac=jac, grid_codes=np.asarray(grid_codes), m=m, m_visits=m_visits,
-                n_theta=n_theta, time_points=time_points, weights=w_obs)
+    return _Fit(
+        engine=engine,
+        theta=theta,
+        info=info,
+        converged=bool(converged),
+        ev=ev,
+        W=W,
+        V=V,
+        jac=jac,
+        grid_codes=np.asarray(grid_codes),
+        m=m,
+        m_visits=m_visits,
+        n_theta=n_theta,
+        time_points=time_points,
+        weights=w_obs,
+    )
 
 
-def _assemble(design: ModelDesign, fit: _Fit, *, covariance: str, reml: bool,
-              df_method: str, methods: tuple[str, ...], vcov: str | None,
-              time: str | Sequence[str] | None) -> MMRMResult:
+def _assemble(
+    design: ModelDesign,
+    fit: _Fit,
+    *,
+    covariance: str,
+    reml: bool,
+    df_method: str,
+    methods: tuple[str, ...],
+    vcov: str | None,
+    time: str | Sequence[str] | None,
+) -> MMRMResult:
     """The result object of a fit (step 3 of :func:`mmrm`)."""
     ev, V = fit.ev, fit.V
     n, p = design.X.shape
@@ -1750,9 +2045,17 @@ def _assemble(design: ModelDesign, fit: _Fit, *, covariance: str, reml: bool,
     if vcov is not None:
         allowed = tuple(mm for mm in allowed if mm in _EMPIRICAL_DF)
         sw = np.ones(n) if fit.weights is None else np.sqrt(fit.weights)
-        V_emp, emp_df = _sandwich_pieces(design.y * sw, design.X * sw[:, None], ev.beta, V,
-                                         ev.sigma, design.subject_codes, fit.grid_codes, fit.m,
-                                         vcov)
+        V_emp, emp_df = _sandwich_pieces(
+            design.y * sw,
+            design.X * sw[:, None],
+            ev.beta,
+            V,
+            ev.sigma,
+            design.subject_codes,
+            fit.grid_codes,
+            fit.m,
+            vcov,
+        )
     visit = design.visit
     assert visit is not None
     assert design.visit_levels is not None

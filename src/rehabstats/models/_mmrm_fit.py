@@ -59,14 +59,13 @@ from .._blas import single_thread_blas
 from ._cov_derivs import SigmaDerivatives, derivatives_for
 from ._covariance import CovarianceStructure
 
-__all__ = ["OPTIMIZERS", "MMRMEngine", "OptimizerInfo", "resolve_optimizers",
-           "single_thread_blas"]
+__all__ = ["OPTIMIZERS", "MMRMEngine", "OptimizerInfo", "resolve_optimizers", "single_thread_blas"]
 
 #: Optimiser names accepted by ``mmrm(optimizer=...)`` and what each runs.
 OPTIMIZERS: dict[str, str] = {
     "newton": "damped Newton with the exact Hessian and backtracking line search (rehabstats)",
     "trust-exact": "scipy trust-region Newton with the exact Hessian (closest to R's nlminb, "
-                   "a PORT trust-region method that mmrm runs with the Hessian)",
+    "a PORT trust-region method that mmrm runs with the Hessian)",
     "trust-ncg": "scipy trust-region Newton-CG with the exact Hessian",
     "L-BFGS-B": "scipy L-BFGS-B with the exact gradient (R optim's L-BFGS-B; mmrm's first)",
     "BFGS": "scipy BFGS with the exact gradient (R optim's BFGS)",
@@ -100,10 +99,12 @@ def resolve_optimizers(optimizer: str | Sequence[str]) -> tuple[str, ...]:
         raise ValueError(optimizer)
     return tuple(out)
 
+
 _LOG2PI = math.log(2.0 * math.pi)
 #: from this many covariance parameters the Newton path starts with BFGS steps
 #: (``us`` has 28 over 7 visits, 55 over 10, 105 over 14)
 _QUASI_NEWTON_MIN_PARAMS = 30
+
 
 @dataclass(frozen=True)
 class OptimizerInfo:
@@ -121,8 +122,23 @@ class OptimizerInfo:
 class _Eval:
     """Quantities at one theta (internal); gradient pieces are filled in lazily."""
 
-    __slots__ = ("A", "Ainv", "G", "J", "M", "OMO", "Omega", "RR", "S", "ZZsum", "beta",
-                 "f", "ok", "sigma", "theta")
+    __slots__ = (
+        "A",
+        "Ainv",
+        "G",
+        "J",
+        "M",
+        "OMO",
+        "Omega",
+        "RR",
+        "S",
+        "ZZsum",
+        "beta",
+        "f",
+        "ok",
+        "sigma",
+        "theta",
+    )
     A: np.ndarray
     Ainv: np.ndarray
     G: np.ndarray | None
@@ -224,11 +240,12 @@ class MMRMEngine:
         cidx: list[np.ndarray] = []
         for s, o in enumerate(self.patterns):
             ms = len(o)
-            Xs = Xf[starts[s]:starts[s + 1]][:, o]  # (n_s, m_s, p): observed visits only
-            ys = yf[starts[s]:starts[s + 1]][:, o]
+            Xs = Xf[starts[s] : starts[s + 1]][:, o]  # (n_s, m_s, p): observed visits only
+            ys = yf[starts[s] : starts[s + 1]][:, o]
             X2 = Xs.reshape(len(Xs), ms * p)
-            XXcs.append((X2.T @ X2).reshape(ms, p, ms, p).transpose(0, 2, 1, 3)
-                        .reshape(ms * ms, p * p))
+            XXcs.append(
+                (X2.T @ X2).reshape(ms, p, ms, p).transpose(0, 2, 1, 3).reshape(ms * ms, p * p)
+            )
             Xycs.append((X2.T @ ys).reshape(ms, p, ms).transpose(0, 2, 1).reshape(ms * ms, p))
             yy[s][self._ix[s]] = ys.T @ ys
             cidx.append((s * m * m + o[:, None] * m + o[None, :]).ravel())
@@ -239,13 +256,18 @@ class MMRMEngine:
         self._XXcat = np.concatenate(XXcs)
         self._Xycat = np.concatenate(Xycs)
         offs = np.concatenate([[0], np.cumsum([len(o) ** 2 for o in self.patterns])])
-        self._XXc = [self._XXcat[offs[s]:offs[s + 1]].reshape(len(o), len(o) * p * p)
-                     for s, o in enumerate(self.patterns)]
-        self._Xyc = [self._Xycat[offs[s]:offs[s + 1]].reshape(len(o), len(o), p)
-                     for s, o in enumerate(self.patterns)]
+        self._XXc = [
+            self._XXcat[offs[s] : offs[s + 1]].reshape(len(o), len(o) * p * p)
+            for s, o in enumerate(self.patterns)
+        ]
+        self._Xyc = [
+            self._Xycat[offs[s] : offs[s + 1]].reshape(len(o), len(o), p)
+            for s, o in enumerate(self.patterns)
+        ]
         self._mask2 = bits[:, :, None] & bits[:, None, :]  # (S, m, m) observed pairs
-        self._pad = np.where(bits[:, :, None] | bits[:, None, :], 0.0,
-                             np.eye(m)[None])  # identity on unobserved visits
+        self._pad = np.where(
+            bits[:, :, None] | bits[:, None, :], 0.0, np.eye(m)[None]
+        )  # identity on unobserved visits
         self._XXpad: np.ndarray | None = None
         self._cache: OrderedDict[bytes, _Eval] = OrderedDict()
         self._hess_cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
@@ -260,8 +282,7 @@ class MMRMEngine:
     @property
     def XXab(self) -> np.ndarray:
         """``XX[s, a, b, p, q]`` zero-padded (built on request; the engine uses the compact form)."""
-        return self._padded(self._XXcat).reshape(len(self.patterns), self.m, self.m, self.p,
-                                                 self.p)
+        return self._padded(self._XXcat).reshape(len(self.patterns), self.m, self.m, self.p, self.p)
 
     @property
     def Xyab(self) -> np.ndarray:
@@ -521,8 +542,12 @@ class MMRMEngine:
         cov = c * np.outer(d, d)
         return np.asarray(self.structure.start(cov, m), dtype=float)
 
-    def fit(self, theta0: np.ndarray | None = None, method: str = "newton",
-            optimizers: Sequence[str] | None = None) -> tuple[np.ndarray, OptimizerInfo]:
+    def fit(
+        self,
+        theta0: np.ndarray | None = None,
+        method: str = "newton",
+        optimizers: Sequence[str] | None = None,
+    ) -> tuple[np.ndarray, OptimizerInfo]:
         """Minimise the objective (with one BLAS thread, see :func:`single_thread_blas`).
 
         ``method="newton"`` (default): the engine's damped Newton iteration with
@@ -548,12 +573,20 @@ class MMRMEngine:
             x, nit, msg = self._newton(x0)
             return x, self.objective(x), nit, msg
         table: dict[str, dict[str, Any]] = {
-            "trust-exact": {"jac": self.gradient, "hess": self.hessian,
-                            "options": {"gtol": 1e-9, "maxiter": 150}},
-            "trust-ncg": {"jac": self.gradient, "hess": self.hessian,
-                          "options": {"gtol": 1e-9, "maxiter": 300}},
-            "L-BFGS-B": {"jac": self.gradient,
-                         "options": {"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000}},
+            "trust-exact": {
+                "jac": self.gradient,
+                "hess": self.hessian,
+                "options": {"gtol": 1e-9, "maxiter": 150},
+            },
+            "trust-ncg": {
+                "jac": self.gradient,
+                "hess": self.hessian,
+                "options": {"gtol": 1e-9, "maxiter": 300},
+            },
+            "L-BFGS-B": {
+                "jac": self.gradient,
+                "options": {"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000},
+            },
             "BFGS": {"jac": self.gradient, "options": {"gtol": 1e-8, "maxiter": 2000}},
             "CG": {"jac": self.gradient, "options": {"gtol": 1e-8, "maxiter": 5000}},
             "Nelder-Mead": {"options": {"xatol": 1e-10, "fatol": 1e-12, "maxfev": 3000}},
@@ -564,8 +597,9 @@ class MMRMEngine:
             res = optimize.minimize(self.objective, x0, method=name, **kwargs)
         return np.asarray(res.x, dtype=float), float(res.fun), int(res.nit), str(res.message)
 
-    def _fit_listed(self, theta0: np.ndarray | None, names: tuple[str, ...]
-                    ) -> tuple[np.ndarray, OptimizerInfo]:
+    def _fit_listed(
+        self, theta0: np.ndarray | None, names: tuple[str, ...]
+    ) -> tuple[np.ndarray, OptimizerInfo]:
         x0 = self.start() if theta0 is None else np.asarray(theta0, dtype=float)
         if theta0 is None and not math.isfinite(self.objective(x0)):
             x0 = self._fallback_start(x0)
@@ -576,8 +610,12 @@ class MMRMEngine:
         def run(name: str, start: np.ndarray) -> bool:
             try:
                 x, fx, nit, msg = self._run_one(name, start)
-            except (ValueError, np.linalg.LinAlgError, FloatingPointError,
-                    UnboundLocalError) as exc:  # see _fit on scipy's trust-exact
+            except (
+                ValueError,
+                np.linalg.LinAlgError,
+                FloatingPointError,
+                UnboundLocalError,
+            ) as exc:  # see _fit on scipy's trust-exact
                 attempts.append(f"{name}: failed ({exc})")
                 return False
             if not math.isfinite(fx):
@@ -588,8 +626,10 @@ class MMRMEngine:
                 x = self._newton_polish(x)
                 fx = self.objective(x)
                 ok, gmax, pd = self._check(x)
-            attempts.append(f"{name}: {msg} (-2logL = {fx:.10g}, max|grad| = {gmax:.2g}, "
-                            f"{'converged' if ok else 'not converged'})")
+            attempts.append(
+                f"{name}: {msg} (-2logL = {fx:.10g}, max|grad| = {gmax:.2g}, "
+                f"{'converged' if ok else 'not converged'})"
+            )
             runs.append((ok, fx, x, name, nit, msg))
             return ok
 
@@ -613,14 +653,14 @@ class MMRMEngine:
         else:
             x, name, nit = x0, "start", 0
         _, gmax, pd = self._check(x)
-        return x, OptimizerInfo(name, False, nit, gmax, pd, "; ".join(attempts),
-                                tuple(attempts))
+        return x, OptimizerInfo(name, False, nit, gmax, pd, "; ".join(attempts), tuple(attempts))
 
     def _fallback_start(self, x0: np.ndarray) -> np.ndarray:
         """Unit correlations off, a common log-SD: used when ``x0`` gives no finite objective."""
         out = np.zeros_like(x0)
         out[: (self.m if self.structure.heterogeneous else 1)] = math.log(
-            max(float(np.std(self.yy.sum(axis=0).diagonal())) ** 0.25, 1e-3))
+            max(float(np.std(self.yy.sum(axis=0).diagonal())) ** 0.25, 1e-3)
+        )
         return out
 
     def _fit(self, theta0: np.ndarray | None, method: str) -> tuple[np.ndarray, OptimizerInfo]:
@@ -637,13 +677,20 @@ class MMRMEngine:
             ok, gmax, pd = self._check(best_x)
             attempts.append(f"newton: {msg} (max|grad| = {gmax:.2g})")
             if ok:
-                return best_x, OptimizerInfo("newton", True, nit, gmax, pd, msg,
-                                             tuple(attempts))
+                return best_x, OptimizerInfo("newton", True, nit, gmax, pd, msg, tuple(attempts))
         chain: list[tuple[str, dict[str, Any]]] = [
-            ("trust-exact", {"jac": self.gradient, "hess": self.hessian,
-                             "options": {"gtol": 1e-9, "maxiter": 150}}),
-            ("L-BFGS-B", {"jac": self.gradient,
-                          "options": {"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000}}),
+            (
+                "trust-exact",
+                {
+                    "jac": self.gradient,
+                    "hess": self.hessian,
+                    "options": {"gtol": 1e-9, "maxiter": 150},
+                },
+            ),
+            (
+                "L-BFGS-B",
+                {"jac": self.gradient, "options": {"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000}},
+            ),
             ("BFGS", {"jac": self.gradient, "options": {"gtol": 1e-8, "maxiter": 2000}}),
             ("Nelder-Mead", {"options": {"xatol": 1e-10, "fatol": 1e-12, "maxfev": 3000}}),
         ]
@@ -654,8 +701,12 @@ class MMRMEngine:
                     res = optimize.minimize(self.objective, best_x, method=name, **kwargs)
                 # UnboundLocalError: scipy's trust-exact subproblem solver on a non-finite
                 # Hessian (scipy/optimize/_trustregion_exact.py, 'p' never assigned)
-                except (ValueError, np.linalg.LinAlgError, FloatingPointError,
-                        UnboundLocalError) as exc:
+                except (
+                    ValueError,
+                    np.linalg.LinAlgError,
+                    FloatingPointError,
+                    UnboundLocalError,
+                ) as exc:
                     attempts.append(f"{name}: failed ({exc})")
                     continue
             if math.isfinite(res.fun) and res.fun <= best_f:
@@ -666,11 +717,13 @@ class MMRMEngine:
                 # polish with Newton steps using the exact Hessian
                 best_x = self._newton_polish(best_x)
                 ok, gmax, pd = self._check(best_x)
-                return best_x, OptimizerInfo(best_method, True, best_nit, gmax, pd,
-                                             str(res.message), tuple(attempts))
+                return best_x, OptimizerInfo(
+                    best_method, True, best_nit, gmax, pd, str(res.message), tuple(attempts)
+                )
         ok, gmax, pd = self._check(best_x)
-        return best_x, OptimizerInfo(best_method, False, best_nit, gmax, pd,
-                                     "; ".join(attempts), tuple(attempts))
+        return best_x, OptimizerInfo(
+            best_method, False, best_nit, gmax, pd, "; ".join(attempts), tuple(attempts)
+        )
 
     def _newton(self, x0: np.ndarray, maxiter: int = 200) -> tuple[np.ndarray, int, str]:
         """Damped Newton with the exact Hessian; returns (theta, iterations, message).
@@ -733,8 +786,9 @@ class MMRMEngine:
             x, f = xn, fn
         return x, maxiter, "iteration limit"
 
-    def _quasi_newton(self, x: np.ndarray, f: float, maxiter: int = 60
-                      ) -> tuple[np.ndarray, float, int]:
+    def _quasi_newton(
+        self, x: np.ndarray, f: float, maxiter: int = 60
+    ) -> tuple[np.ndarray, float, int]:
         """BFGS steps from the exact Hessian at ``x`` until close to the optimum.
 
         With many covariance parameters (105 for ``us`` over 14 visits) one exact

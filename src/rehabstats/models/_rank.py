@@ -113,15 +113,17 @@ class RankInfo:
         if L.shape[-1] != self.p:
             raise DesignError(
                 f"A contrast has {L.shape[-1]} entries; the design has {self.p} columns "
-                f"({self.rank} estimable).")
+                f"({self.rank} estimable)."
+            )
         L2 = np.atleast_2d(L)
         out = L2[:, self.keep].copy()
         out[~self.estimable(L2)] = np.nan
         return out.reshape(*L.shape[:-1], self.rank)
 
 
-def pivoted_rank(X: np.ndarray, names: Sequence[str] | None = None,
-                 tol: float = RANK_TOL) -> RankInfo:
+def pivoted_rank(
+    X: np.ndarray, names: Sequence[str] | None = None, tol: float = RANK_TOL
+) -> RankInfo:
     """Columns kept by R's limited-pivoting QR (``qr(X, tol = 1e-7, LAPACK = FALSE)``).
 
     Column ``j`` is kept when the norm of its residual after projection on the
@@ -179,8 +181,11 @@ def pivoted_rank(X: np.ndarray, names: Sequence[str] | None = None,
     if dropped.size:
         # null space: x_d = X_keep c_d  ->  n_d = (c_d on keep, -1 on d)
         Xk = X[:, keep_arr]
-        coefs = np.linalg.lstsq(Xk, X[:, dropped], rcond=None)[0] if keep_arr.size else \
-            np.zeros((0, dropped.size))
+        coefs = (
+            np.linalg.lstsq(Xk, X[:, dropped], rcond=None)[0]
+            if keep_arr.size
+            else np.zeros((0, dropped.size))
+        )
         N = np.zeros((p, dropped.size))
         N[keep_arr] = coefs
         N[dropped, np.arange(dropped.size)] = -1.0
@@ -190,8 +195,9 @@ def pivoted_rank(X: np.ndarray, names: Sequence[str] | None = None,
     return RankInfo(keep=keep_arr, p=p, names=names, nullspace=N)
 
 
-def drop_aliased(X: np.ndarray, names: Sequence[str], *, what: str = "fixed-effects design",
-                 stacklevel: int = 3) -> tuple[np.ndarray, RankInfo]:
+def drop_aliased(
+    X: np.ndarray, names: Sequence[str], *, what: str = "fixed-effects design", stacklevel: int = 3
+) -> tuple[np.ndarray, RankInfo]:
     """Drop aliased columns of ``X`` (as R), warning with their names.
 
     Returns the reduced design and its :class:`RankInfo`. A design without any
@@ -217,6 +223,8 @@ def drop_aliased(X: np.ndarray, names: Sequence[str], *, what: str = "fixed-effe
             f"The {what} is rank deficient (rank {info.rank} < {info.p} columns): "
             f"dropping {k} aliased column{'s' if k > 1 else ''} ({dropped}), as R's lm/lmer/mmrm "
             "do; their coefficients are not estimable (see the result's `aliased`).",
-            RehabStatsWarning, stacklevel=stacklevel)
+            RehabStatsWarning,
+            stacklevel=stacklevel,
+        )
         return X[:, info.keep], info
     return X, info

@@ -37,19 +37,34 @@ def _sample(fit: Any) -> str:
 def _mmrm(fit: Any) -> list[str]:
     info = fit.optimizer_info
     k = len(fit.theta)
-    state = (f"converged ({info.method}, {info.n_iterations} iterations, "
-             f"max|gradient| = {info.max_abs_gradient:.1e})" if fit.converged
-             else f"NOT converged ({info.message}; max|gradient| = {info.max_abs_gradient:.1e})")
+    state = (
+        f"converged ({info.method}, {info.n_iterations} iterations, "
+        f"max|gradient| = {info.max_abs_gradient:.1e})"
+        if fit.converged
+        else f"NOT converged ({info.message}; max|gradient| = {info.max_abs_gradient:.1e})"
+    )
     k_aic = k if fit.reml else k + len(fit.beta)
     what = "covariance parameters" if fit.reml else "covariance parameters + fixed effects"
     levels = getattr(fit, "group_levels", None)
-    groups = (f" ({len(levels)} groups of {fit.group_name!r}: {k // len(levels)} each)"
-              if levels is not None else "")
+    groups = (
+        f" ({len(levels)} groups of {fit.group_name!r}: {k // len(levels)} each)"
+        if levels is not None
+        else ""
+    )
     weights = getattr(fit, "weights_name", None)
     vc = getattr(fit, "vcov_type", None)
-    sandwich = ([f"fixed-effects covariance: {vc} (sandwich, as mmrm's vcov = \"{vc.title()}\")"
-                 + ("; Satterthwaite df: Bell & McCaffrey (2002)"
-                    if "satterthwaite" in fit.df_methods else "")] if vc else [])
+    sandwich = (
+        [
+            f'fixed-effects covariance: {vc} (sandwich, as mmrm\'s vcov = "{vc.title()}")'
+            + (
+                "; Satterthwaite df: Bell & McCaffrey (2002)"
+                if "satterthwaite" in fit.df_methods
+                else ""
+            )
+        ]
+        if vc
+        else []
+    )
     out = [
         _sample(fit),
         f"covariance: {fit.covariance}, {k} parameters{groups}; "
@@ -73,11 +88,21 @@ def _lmm(fit: Any) -> list[str]:
     rows = []
     for r in comp.itertuples(index=False):
         if pd.isna(r.var2):  # a variance
-            rows.append((r.group, "" if pd.isna(r.var1) else r.var1, _fmt(r.variance_or_cov), _fmt(r.sd_or_cor), ""))
+            rows.append(
+                (
+                    r.group,
+                    "" if pd.isna(r.var1) else r.var1,
+                    _fmt(r.variance_or_cov),
+                    _fmt(r.sd_or_cor),
+                    "",
+                )
+            )
         else:  # a correlation between two random effects: lme4 prints it beside the SD
             rows.append((r.group, f"cor({r.var1}, {r.var2})", "", "", _fmt(r.sd_or_cor)))
-    width = [max(len(str(x[i])) for x in [("Groups", "Name", "Variance", "Std.Dev.", "Corr"),
-                                             *rows]) for i in range(5)]
+    width = [
+        max(len(str(x[i])) for x in [("Groups", "Name", "Variance", "Std.Dev.", "Corr"), *rows])
+        for i in range(5)
+    ]
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(str(c).ljust(w) for c, w in zip(cells, width, strict=True)).rstrip()
@@ -86,21 +111,30 @@ def _lmm(fit: Any) -> list[str]:
     state = "converged" if fit.converged else "NOT converged"
     if getattr(fit, "gradient_norm", None) is not None and np.isfinite(fit.gradient_norm):
         state += f" (|gradient| = {fit.gradient_norm:.1e})"
-    out = [_sample(fit), f"random effects: {fit.random} | {fit.subject}; "
-           f"{'REML' if fit.reml else 'ML'}; {state}"]
+    out = [
+        _sample(fit),
+        f"random effects: {fit.random} | {fit.subject}; {'REML' if fit.reml else 'ML'}; {state}",
+    ]
     if getattr(fit, "singular", False):
         out.append("singular fit: a random-effect variance or correlation is on the boundary")
-    out += [f"AIC/BIC as lme4: k = {k_aic} (fixed effects + variance parameters + residual), "
-            f"BIC with log({fit.nobs} observations)", "", "Random effects:",
-            line(("Groups", "Name", "Variance", "Std.Dev.", "Corr")), *map(line, rows)]
+    out += [
+        f"AIC/BIC as lme4: k = {k_aic} (fixed effects + variance parameters + residual), "
+        f"BIC with log({fit.nobs} observations)",
+        "",
+        "Random effects:",
+        line(("Groups", "Name", "Variance", "Std.Dev.", "Corr")),
+        *map(line, rows),
+    ]
     return out
 
 
 def _ancova(fit: Any) -> list[str]:
     df = float(fit._df_resid)
-    return [_sample(fit),
-            f"residual SD = {_fmt(fit.sigma)} on {df:g} df; least squares",
-            f"AIC/BIC as R lm: k = {len(fit.beta) + 1} (coefficients + residual variance)"]
+    return [
+        _sample(fit),
+        f"residual SD = {_fmt(fit.sigma)} on {df:g} df; least squares",
+        f"AIC/BIC as R lm: k = {len(fit.beta) + 1} (coefficients + residual variance)",
+    ]
 
 
 def summary_details(fit: Any) -> list[str]:

@@ -48,8 +48,7 @@ def _residualize(x0: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def type2_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
-                     ) -> dict[str, np.ndarray]:
+def type2_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """``{term label: L}`` type II hypothesis matrices, in the estimated coefficients.
 
     ``L`` has one row per design column of the term (rows on aliased columns
@@ -64,8 +63,10 @@ def type2_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
     """
     terms = design_info.terms
     if not any(not t.factors for t in terms):
-        raise DesignError("Type II tests need a model with an intercept; the formula has none "
-                          "(remove '- 1' / '0 +', or use anova(type=3)).")
+        raise DesignError(
+            "Type II tests need a model with an intercept; the formula has none "
+            "(remove '- 1' / '0 +', or use anova(type=3))."
+        )
     X = np.asarray(patsy.build_design_matrices([design_info], frame)[0], dtype=float)
     keep = pivoted_rank(X).keep
     p = X.shape[1]

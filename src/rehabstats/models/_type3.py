@@ -50,8 +50,9 @@ def _zapsmall(x: np.ndarray, digits: int = 7) -> np.ndarray:
     return np.round(x, max(0, digits - int(np.ceil(np.log10(mx)))))
 
 
-def _recode(design_info: patsy.DesignInfo, frame: pd.DataFrame, coding: str
-            ) -> tuple[np.ndarray, patsy.DesignInfo, list[patsy.Term]]:
+def _recode(
+    design_info: patsy.DesignInfo, frame: pd.DataFrame, coding: str
+) -> tuple[np.ndarray, patsy.DesignInfo, list[patsy.Term]]:
     """The same terms with every categorical factor coded by ``coding`` (Treatment/Sum)."""
     new_terms = []
     for term in design_info.terms:
@@ -62,13 +63,15 @@ def _recode(design_info: patsy.DesignInfo, frame: pd.DataFrame, coding: str
             else:
                 factors.append(factor)
         new_terms.append(patsy.Term(factors))
-    mat = patsy.dmatrix(patsy.ModelDesc([], new_terms), frame, NA_action="raise",
-                        return_type="matrix")
+    mat = patsy.dmatrix(
+        patsy.ModelDesc([], new_terms), frame, NA_action="raise", return_type="matrix"
+    )
     return np.asarray(mat, dtype=float), mat.design_info, new_terms
 
 
-def _term_vars(term: patsy.Term, design_info: patsy.DesignInfo, frame: pd.DataFrame
-               ) -> tuple[set[str], set[str], list[np.ndarray]]:
+def _term_vars(
+    term: patsy.Term, design_info: patsy.DesignInfo, frame: pd.DataFrame
+) -> tuple[set[str], set[str], list[np.ndarray]]:
     """(variables, numeric variables, full-dummy column block) of a term (lmerTest's rdX)."""
     variables: set[str] = set()
     numerics: set[str] = set()
@@ -81,19 +84,26 @@ def _term_vars(term: patsy.Term, design_info: patsy.DesignInfo, frame: pd.DataFr
             # no intercept in the description: patsy codes every level; Treatment's
             # full-rank coding is the indicator of each level (Sum's would not be)
             ind = patsy.EvalFactor(f"C({factor.code}, Treatment)")
-            cols = np.asarray(patsy.dmatrix(patsy.ModelDesc([], [patsy.Term([ind])]),
-                                            frame, NA_action="raise"), dtype=float)
+            cols = np.asarray(
+                patsy.dmatrix(patsy.ModelDesc([], [patsy.Term([ind])]), frame, NA_action="raise"),
+                dtype=float,
+            )
         else:
             numerics.add(label)
-            cols = np.asarray(patsy.dmatrix(patsy.ModelDesc([], [patsy.Term([factor])]),
-                                            frame, NA_action="raise"), dtype=float)
+            cols = np.asarray(
+                patsy.dmatrix(
+                    patsy.ModelDesc([], [patsy.Term([factor])]), frame, NA_action="raise"
+                ),
+                dtype=float,
+            )
         blocks = [b[:, :, None] * cols[:, None, :] for b in blocks]
         blocks = [b.reshape(len(frame), -1) for b in blocks]
     return variables, numerics, blocks
 
 
-def _distinct_rows(design_info: patsy.DesignInfo, frame: pd.DataFrame
-                   ) -> tuple[pd.DataFrame, np.ndarray]:
+def _distinct_rows(
+    design_info: patsy.DesignInfo, frame: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The distinct rows of the design's data columns and ``sqrt(count)`` weights.
 
     Every matrix below enters through ``X^+ Y = (X'X)^+ X'Y`` (and column
@@ -116,8 +126,7 @@ def _distinct_rows(design_info: patsy.DesignInfo, frame: pd.DataFrame
     return frame.iloc[first].reset_index(drop=True), np.sqrt(counts.astype(float))
 
 
-def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
-                     ) -> dict[str, np.ndarray]:
+def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Hypothesis matrices ``L`` (one per non-intercept term) for type III tests.
 
     Follows lmerTest's ``get_contrasts_type3``: with treatment coding ``X``
@@ -177,7 +186,7 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
     for t, tt in enumerate(tterms):
         col_term[tinfo.term_slices[tt]] = t
     col_term = col_term[treat_rank.keep]
-    term_cols: list[np.ndarray] = []      # X columns of each term
+    term_cols: list[np.ndarray] = []  # X columns of each term
     rd_blocks: list[np.ndarray] = []
     info: list[tuple[set[str], set[str]]] = []
     for t, term in enumerate(design_info.terms):
@@ -190,16 +199,15 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
         rd_blocks.append(w * blocks[0])
         info.append((variables, numerics))
     rdX = np.hstack(rd_blocks)
-    Xpinv = np.linalg.pinv(X)                     # X has full column rank
-    L0 = _zapsmall((Xpinv @ rdX).T)               # rows: rdX columns; columns: X columns
+    Xpinv = np.linalg.pinv(X)  # X has full column rank
+    L0 = _zapsmall((Xpinv @ rdX).T)  # rows: rdX columns; columns: X columns
     # rows of L0 that correspond to the model's coefficients (same column vectors)
     offsets = np.cumsum([0] + [b.shape[1] for b in rd_blocks])
     rows = np.empty(p, dtype=int)
     for t, cols in enumerate(term_cols):
         block = rd_blocks[t]
         for j in cols:
-            hit = np.flatnonzero(np.all(np.isclose(block, X[:, [j]], rtol=0, atol=1e-10),
-                                        axis=0))
+            hit = np.flatnonzero(np.all(np.isclose(block, X[:, [j]], rtol=0, atol=1e-10), axis=0))
             if hit.size == 0:
                 raise DesignError("Cannot map the design columns to type III contrasts.")
             rows[j] = offsets[t] + hit[0]
@@ -210,8 +218,15 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
         va, na = info[a]
         if not design_info.terms[a].factors:
             continue
-        contains = [b for b in range(len(labels)) if b != a and design_info.terms[b].factors
-                    and va <= info[b][0] and info[b][0] - va and na == info[b][1]]
+        contains = [
+            b
+            for b in range(len(labels))
+            if b != a
+            and design_info.terms[b].factors
+            and va <= info[b][0]
+            and info[b][0] - va
+            and na == info[b][1]
+        ]
         if contains and term_cols[a].size:
             Z = L0[:, np.concatenate([term_cols[b] for b in contains])]
             Y = L0[:, term_cols[a]]
@@ -220,14 +235,19 @@ def type3_hypotheses(design_info: patsy.DesignInfo, frame: pd.DataFrame
                 L0[:, term_cols[a]] = _zapsmall(Y - Z @ coef)
     L = L0[rows, :]
     mapping = _zapsmall(Xpinv @ X_user)
-    empty = [labels[t] for t, tt in enumerate(tterms)
-             if design_info.terms[t].factors and X_full[:, tinfo.term_slices[tt]].shape[1] == 0]
+    empty = [
+        labels[t]
+        for t, tt in enumerate(tterms)
+        if design_info.terms[t].factors and X_full[:, tinfo.term_slices[tt]].shape[1] == 0
+    ]
     if empty:
         warnings.warn(
             f"Term(s) {', '.join(repr(e) for e in empty)} have no column in the design "
             "(a factor with a single level in the data, e.g. one arm): nothing to test, so "
             "their type III rows are NaN with num_df 0.",
-            RehabStatsWarning, stacklevel=3)
+            RehabStatsWarning,
+            stacklevel=3,
+        )
     out: dict[str, np.ndarray] = {}
     for t, term in enumerate(design_info.terms):
         if not term.factors:

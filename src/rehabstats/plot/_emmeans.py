@@ -15,10 +15,18 @@ if TYPE_CHECKING:
 __all__ = ["emmeans"]
 
 
-def emmeans(fit: Any, *, arm: str | None = None, visit: str | None = None,
-            df_method: str | None = None, ci: float = 0.95, ax: Any = None,
-            ylabel: str | None = None, dodge: float = 0.06,
-            colors: Sequence[str] | None = None) -> Figure:
+def emmeans(
+    fit: Any,
+    *,
+    arm: str | None = None,
+    visit: str | None = None,
+    df_method: str | None = None,
+    ci: float = 0.95,
+    ax: Any = None,
+    ylabel: str | None = None,
+    dodge: float = 0.06,
+    colors: Sequence[str] | None = None,
+) -> Figure:
     """Estimated marginal means by arm and visit with their CIs (emmeans' ``emmip(..., CIs = TRUE)``).
 
     The points and intervals are ``fit.emmeans(arm, by=visit)`` (model-based means,
@@ -61,16 +69,19 @@ def emmeans(fit: Any, *, arm: str | None = None, visit: str | None = None,
     import matplotlib.pyplot as plt
 
     if not hasattr(fit, "emmeans"):
-        raise DataError(f"'fit' must be a fitted model result (rs.mmrm, rs.lmm, rs.ancova); "
-                        f"got {type(fit).__name__}.")
+        raise DataError(
+            f"'fit' must be a fitted model result (rs.mmrm, rs.lmm, rs.ancova); "
+            f"got {type(fit).__name__}."
+        )
     arm = arm if arm is not None else getattr(fit, "arm_name", None)
     if arm is None:
         raise DesignError("The model has no arm factor; pass arm=.")
     levels = fit._grid().levels
     visit = visit if visit is not None else getattr(fit, "visit_name", None)
     if visit is not None and visit not in levels:
-        raise DesignError(f"'{visit}' is not a factor of the model; its factors are "
-                          f"{list(levels)}.")
+        raise DesignError(
+            f"'{visit}' is not a factor of the model; its factors are {list(levels)}."
+        )
     table = fit.emmeans(arm, by=visit, df_method=df_method, ci=ci)
     arms = list(levels[arm])
     visits = list(levels[visit]) if visit is not None else [""]
@@ -92,8 +103,9 @@ def emmeans(fit: Any, *, arm: str | None = None, visit: str | None = None,
         else:
             xs = x + offsets[i]
         est = rows["estimate"].to_numpy(dtype=float)
-        err = np.vstack([est - rows["ci_low"].to_numpy(float),
-                         rows["ci_high"].to_numpy(float) - est])
+        err = np.vstack(
+            [est - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - est]
+        )
         ax.errorbar(xs, est, yerr=err, marker="o", capsize=3, color=palette[i], label=str(a))
     ax.set_xticks(x)
     ax.set_xticklabels([str(v) for v in visits])

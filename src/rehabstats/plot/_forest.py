@@ -21,7 +21,15 @@ __all__ = ["forest"]
 #: Columns tried, in this order, to label the rows of a tidy table when ``label`` is not given.
 #: ``rs.sced.effect_sizes`` gives case/pair/index, model tables contrast + by columns.
 LABEL_COLUMNS: tuple[str, ...] = (
-    "label", "case", "pair", "outcome", "contrast", "measure", "index", "term", "visit",
+    "label",
+    "case",
+    "pair",
+    "outcome",
+    "contrast",
+    "measure",
+    "index",
+    "term",
+    "visit",
 )
 
 
@@ -33,12 +41,21 @@ def _frame_from_results(results: Sequence[Any]) -> pd.DataFrame:
                 "'results' must be a list of EffectSizeResult or a DataFrame with columns "
                 f"estimate, ci_low, ci_high; element {i} is a {type(res).__name__}."
             )
-        row = {"measure": res.measure, "estimate": res.estimate, "ci_low": res.ci_low,
-               "ci_high": res.ci_high, "ci_level": res.ci_level, "text": None}
+        row = {
+            "measure": res.measure,
+            "estimate": res.estimate,
+            "ci_low": res.ci_low,
+            "ci_high": res.ci_high,
+            "ci_level": res.ci_level,
+            "text": None,
+        }
         if res.details.get("ci_through_infinity"):
             # an NNT whose confidence set runs through infinity is not the bar [low, high]
-            row.update(ci_low=math.nan, ci_high=math.nan,
-                       text=f"{format_number(res.estimate, 2)} [{res.details.get('ci_text')}]")
+            row.update(
+                ci_low=math.nan,
+                ci_high=math.nan,
+                text=f"{format_number(res.estimate, 2)} [{res.details.get('ci_text')}]",
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -149,48 +166,73 @@ def forest(
     >>> len(fig.axes[0].get_yticklabels())
     2
     """
-    if isinstance(digits, (bool, np.bool_)) or not isinstance(digits, numbers.Integral) or not (
-            0 <= int(digits) <= 15):
-        raise DataError("The 'digits' argument is the number of decimals printed and must be a "
-                        f"whole number from 0 to 15; got {show_value(digits)}.")
+    if (
+        isinstance(digits, (bool, np.bool_))
+        or not isinstance(digits, numbers.Integral)
+        or not (0 <= int(digits) <= 15)
+    ):
+        raise DataError(
+            "The 'digits' argument is the number of decimals printed and must be a "
+            f"whole number from 0 to 15; got {show_value(digits)}."
+        )
     digits = int(digits)
     if null_value is not None and (
-            isinstance(null_value, (bool, np.bool_)) or not isinstance(null_value, numbers.Real)
-            or not math.isfinite(float(null_value))):
-        raise DataError("The 'null_value' argument must be a finite number or None; got "
-                        f"{show_value(null_value)}.")
+        isinstance(null_value, (bool, np.bool_))
+        or not isinstance(null_value, numbers.Real)
+        or not math.isfinite(float(null_value))
+    ):
+        raise DataError(
+            "The 'null_value' argument must be a finite number or None; got "
+            f"{show_value(null_value)}."
+        )
     if ax is not None and not isinstance(ax, Axes):
         raise DataError(f"'ax' must be a matplotlib Axes or None; got {type(ax).__name__}.")
     for arg, col in (("estimate", estimate), ("ci_low", ci_low), ("ci_high", ci_high)):
         if not isinstance(col, str):
-            raise DataError(f"'{arg}' names a table column and must be a string; got "
-                            f"{show_value(col)}.")
-    if label is not None and not isinstance(label, str) and not (
-            isinstance(label, Sequence) and all(isinstance(c, str) for c in label)):
-        raise DataError("'label' must be a column name or a list of column names; got "
-                        f"{show_value(label)}.")
-    if labels is not None and not isinstance(labels, str) and not (
-            hasattr(labels, "__len__") and hasattr(labels, "__iter__")):
-        raise DataError("'labels' must be a list of row labels; got "
-                        f"{show_value(labels)}.")
+            raise DataError(
+                f"'{arg}' names a table column and must be a string; got {show_value(col)}."
+            )
+    if (
+        label is not None
+        and not isinstance(label, str)
+        and not (isinstance(label, Sequence) and all(isinstance(c, str) for c in label))
+    ):
+        raise DataError(
+            f"'label' must be a column name or a list of column names; got {show_value(label)}."
+        )
+    if (
+        labels is not None
+        and not isinstance(labels, str)
+        and not (hasattr(labels, "__len__") and hasattr(labels, "__iter__"))
+    ):
+        raise DataError(f"'labels' must be a list of row labels; got {show_value(labels)}.")
     from ..meta._result import MetaAnalysisResult
 
     if isinstance(results, MetaAnalysisResult):  # studies, pooled diamond, prediction interval
         from ._forest_meta import forest_meta
 
-        return forest_meta(results, labels=labels, ax=ax, xlabel=None if xlabel == "Effect size"
-                           else xlabel, title=title, digits=digits, null_value=null_value)
+        return forest_meta(
+            results,
+            labels=labels,
+            ax=ax,
+            xlabel=None if xlabel == "Effect size" else xlabel,
+            title=title,
+            digits=digits,
+            null_value=null_value,
+        )
     if isinstance(results, EffectSizeResult):
         results = [results]
     if isinstance(results, pd.DataFrame):
         if len(results) == 0:
             raise DataError("'results' is an empty table; there is nothing to plot.")
         check_columns(results, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high})
-        frame = pd.DataFrame({
-            "estimate": check_numeric_column(results, estimate, "estimate"),
-            "ci_low": check_numeric_column(results, ci_low, "ci_low"),
-            "ci_high": check_numeric_column(results, ci_high, "ci_high"),
-        }).reset_index(drop=True)
+        frame = pd.DataFrame(
+            {
+                "estimate": check_numeric_column(results, estimate, "estimate"),
+                "ci_low": check_numeric_column(results, ci_low, "ci_low"),
+                "ci_high": check_numeric_column(results, ci_high, "ci_high"),
+            }
+        ).reset_index(drop=True)
         source = results.reset_index(drop=True)
         if label is not None:
             cols = [label] if isinstance(label, str) else list(label)
@@ -256,8 +298,7 @@ def forest(
     pct = f"{format_number(100 * float(levels[0]), 0)}% CI" if len(levels) == 1 else "CI"
     texts = [_ci_text(e, lo, hi, digits) for e, lo, hi in zip(est, low, high, strict=True)]
     if "text" in frame:  # results that describe their own interval (NNT through infinity)
-        texts = [t if isinstance(t, str) else d for t, d in zip(frame["text"], texts,
-                                                                strict=True)]
+        texts = [t if isinstance(t, str) else d for t, d in zip(frame["text"], texts, strict=True)]
     right = ax.twinx()
     right.set_ylim(ax.get_ylim())
     right.set_yticks([*y, n - 0.35], [*texts, f"Estimate [{pct}]"])

@@ -83,8 +83,9 @@ def forest_meta(
     weights = studies["weight"].to_numpy()
     pooled = float(tr(result.estimate))
     p_low, p_high = float(tr(result.ci_low)), float(tr(result.ci_high))
-    show_pi = prediction_interval and result.method != "EE" and k >= 2 and \
-        np.isfinite(result.pi_low)
+    show_pi = (
+        prediction_interval and result.method != "EE" and k >= 2 and np.isfinite(result.pi_low)
+    )
     pi_low, pi_high = float(tr(result.pi_low)), float(tr(result.pi_high))
 
     n_rows = k + 1
@@ -99,19 +100,33 @@ def forest_meta(
     ax.hlines(y_study, low, high, color="0.15", linewidth=1.3, zorder=2)
     sizes = 20 + 180 * weights / max(float(weights.max()), 1e-12)
     ax.scatter(est, y_study, s=sizes, marker="s", color="0.25", zorder=3)
-    diamond = Polygon([(p_low, y_pool), (pooled, y_pool + 0.3), (p_high, y_pool),
-                       (pooled, y_pool - 0.3)], closed=True, facecolor="0.35",
-                      edgecolor="0.1", zorder=4)
+    diamond = Polygon(
+        [(p_low, y_pool), (pooled, y_pool + 0.3), (p_high, y_pool), (pooled, y_pool - 0.3)],
+        closed=True,
+        facecolor="0.35",
+        edgecolor="0.1",
+        zorder=4,
+    )
     ax.add_patch(diamond)
     if show_pi:
-        ax.hlines([y_pool], [pi_low], [pi_high], color="tab:red", linewidth=2.0, zorder=3,
-                  label="prediction interval")
+        ax.hlines(
+            [y_pool],
+            [pi_low],
+            [pi_high],
+            color="tab:red",
+            linewidth=2.0,
+            zorder=3,
+            label="prediction interval",
+        )
     null = (1.0 if use_exp else 0.0) if null_value is None else float(null_value)
     ax.axvline(null, color="0.5", linestyle="--", linewidth=0.9, zorder=1)
     if use_exp:
         ax.set_xscale("log")
-    pooled_label = ("Common effect" if result.method == "EE" else
-                    f"Random effects ({result.method}{', HKSJ' if result.test == 'hksj' else ''})")
+    pooled_label = (
+        "Common effect"
+        if result.method == "EE"
+        else f"Random effects ({result.method}{', HKSJ' if result.test == 'hksj' else ''})"
+    )
     ax.set_yticks([*y_study, y_pool], [*names, pooled_label])
     ax.get_yticklabels()[-1].set_fontweight("bold")
     ax.set_ylim(0.3, n_rows + 0.8)
@@ -119,8 +134,11 @@ def forest_meta(
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     measure = result.measure or "Effect size"
-    ax.set_xlabel(xlabel if xlabel is not None else
-                  (f"{measure} (exp scale)" if use_exp and result.measure else measure))
+    ax.set_xlabel(
+        xlabel
+        if xlabel is not None
+        else (f"{measure} (exp scale)" if use_exp and result.measure else measure)
+    )
     ax.grid(axis="x", color="0.92", linewidth=0.8, zorder=0)
     ax.set_axisbelow(True)
 
@@ -128,20 +146,23 @@ def forest_meta(
         return format_number(v, digits)
 
     pct = format_number(100 * result.ci_level, 0)
-    texts = [f"{f(e)} [{f(lo)}, {f(hi)}]  {w:.1f}%"
-             for e, lo, hi, w in zip(est, low, high, weights, strict=True)]
+    texts = [
+        f"{f(e)} [{f(lo)}, {f(hi)}]  {w:.1f}%"
+        for e, lo, hi, w in zip(est, low, high, weights, strict=True)
+    ]
     texts.append(f"{f(pooled)} [{f(p_low)}, {f(p_high)}]  100%")
     right = ax.twinx()
     right.set_ylim(ax.get_ylim())
-    right.set_yticks([*y_study, y_pool, n_rows + 0.45],
-                     [*texts, f"Estimate [{pct}% CI]  Weight"])
+    right.set_yticks([*y_study, y_pool, n_rows + 0.45], [*texts, f"Estimate [{pct}% CI]  Weight"])
     right.get_yticklabels()[-1].set_fontweight("bold")
     right.get_yticklabels()[-2].set_fontweight("bold")
     right.tick_params(axis="y", length=0)
     for side in ("top", "right", "left", "bottom"):
         right.spines[side].set_visible(False)
-    het = (f"Heterogeneity: tau² = {format_number(result.tau2, 3)}, I² = {result.i2:.0f}%, "
-           f"Q({result.q_df}) = {format_number(result.q, 2)}, p = {format_number(result.q_p, 3)}")
+    het = (
+        f"Heterogeneity: tau² = {format_number(result.tau2, 3)}, I² = {result.i2:.0f}%, "
+        f"Q({result.q_df}) = {format_number(result.q, 2)}, p = {format_number(result.q_p, 3)}"
+    )
     if show_pi:
         het += f"\n{pct}% prediction interval [{f(pi_low)}, {f(pi_high)}] (red bar)"
     ax.set_title(het if title is None else f"{title}\n{het}", loc="left", fontsize=8.5)

@@ -111,13 +111,16 @@ def sced(
 
     improvement, measure_label = _from_measure(measure, improvement)
     if not isinstance(legend, bool) or not isinstance(sharey, bool):
-        raise DataError("'legend' and 'sharey' must be True or False; got "
-                        f"legend={legend!r}, sharey={sharey!r}.")
+        raise DataError(
+            "'legend' and 'sharey' must be True or False; got "
+            f"legend={legend!r}, sharey={sharey!r}."
+        )
     chosen: tuple[str, ...] = (overlays,) if isinstance(overlays, str) else tuple(overlays)
     bad = [o for o in chosen if o not in OVERLAYS]
     if bad:
-        raise DataError(f"'overlays' entries must be among {', '.join(map(repr, OVERLAYS))}; "
-                        f"got {bad[0]!r}.")
+        raise DataError(
+            f"'overlays' entries must be among {', '.join(map(repr, OVERLAYS))}; got {bad[0]!r}."
+        )
     frame = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
     labels = [str(v) for v in pd.unique(frame["phase"])]
     if str(baseline_phase) not in labels:
@@ -128,22 +131,39 @@ def sced(
     baseline_phase = str(baseline_phase)
     cases = list(pd.unique(frame["case"]))
     if ax is not None and len(cases) > 1:
-        raise DataError(f"'ax' can only be given for a single case; the data have {len(cases)} "
-                        "cases (one panel each).")
+        raise DataError(
+            f"'ax' can only be given for a single case; the data have {len(cases)} "
+            "cases (one panel each)."
+        )
     if ax is None:
-        fig, axes = plt.subplots(len(cases), 1, sharex=True, sharey=sharey, squeeze=False,
-                                 figsize=(7.5, 1.0 + 2.1 * len(cases)))
+        fig, axes = plt.subplots(
+            len(cases),
+            1,
+            sharex=True,
+            sharey=sharey,
+            squeeze=False,
+            figsize=(7.5, 1.0 + 2.1 * len(cases)),
+        )
         axes = axes[:, 0]
     else:
         fig, axes = ax.figure, np.array([ax])
     change_x: list[list[float]] = []
     for k, (label, panel) in enumerate(zip(cases, axes, strict=True)):
         grp = frame[frame["case"] == label]
-        change_x.append(_draw_case(panel, grp, chosen, improvement, baseline_phase,
-                                   label_phases=True))
+        change_x.append(
+            _draw_case(panel, grp, chosen, improvement, baseline_phase, label_phases=True)
+        )
         if len(cases) > 1:
-            panel.text(1.01, 0.5, str(label), transform=panel.transAxes, rotation=270,
-                       va="center", ha="left", fontsize=10)
+            panel.text(
+                1.01,
+                0.5,
+                str(label),
+                transform=panel.transAxes,
+                rotation=270,
+                va="center",
+                ha="left",
+                fontsize=10,
+            )
         panel.spines[["top", "right"]].set_visible(False)
         label_y = ylabel or measure_label or outcome
         panel.set_ylabel(label_y if k == len(cases) // 2 or len(cases) == 1 else "")
@@ -163,8 +183,13 @@ def sced(
         fig.tight_layout(rect=(0, 0.06 if handles else 0, 1, 1))
     if handles:
         if ax is None:
-            fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4),
-                       fontsize=8, frameon=False)
+            fig.legend(
+                handles=handles,
+                loc="lower center",
+                ncol=min(len(handles), 4),
+                fontsize=8,
+                frameon=False,
+            )
         else:
             ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
     return fig
@@ -178,8 +203,10 @@ def _from_measure(measure: str | None, improvement: str | None) -> tuple[Any, st
 
     m = get(measure)
     if improvement is not None and check_improvement(improvement) != m.improvement:
-        raise DataError(f"'improvement' is {improvement!r}, but {m.label} ({measure!r}) "
-                        f"improves by {m.improvement}; leave 'improvement' out or fix it.")
+        raise DataError(
+            f"'improvement' is {improvement!r}, but {m.label} ({measure!r}) "
+            f"improves by {m.improvement}; leave 'improvement' out or fix it."
+        )
     label = f"{m.label} ({m.unit})" if m.unit else m.label
     return m.improvement, label
 
@@ -189,8 +216,11 @@ _LEGEND: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("mean", "phase mean", {"color": "tab:blue", "linewidth": 1.2}),
     ("median", "phase median", {"color": "tab:green", "linewidth": 1.2, "linestyle": "-."}),
     ("trend", "phase trend (OLS)", {"color": "tab:orange", "linewidth": 1.1}),
-    ("celeration", "baseline celeration line", {"color": "tab:red", "linestyle": ":",
-                                                "linewidth": 1.4}),
+    (
+        "celeration",
+        "baseline celeration line",
+        {"color": "tab:red", "linestyle": ":", "linewidth": 1.4},
+    ),
 )
 
 
@@ -203,16 +233,23 @@ def _legend_handles(overlays: Sequence[str], baseline_phase: str) -> list[Any]:
         Line2D([], [], markerfacecolor="black", label=f"baseline ({baseline_phase})", **point),
         Line2D([], [], markerfacecolor="white", label="intervention", **point),
     ]
-    handles += [Line2D([], [], label=label, **style)
-                for name, label, style in _LEGEND if name in overlays]
+    handles += [
+        Line2D([], [], label=label, **style) for name, label, style in _LEGEND if name in overlays
+    ]
     if "band" in overlays:
         handles.append(Patch(color="tab:purple", alpha=0.12, label="baseline mean ± 2 SD"))
     return handles
 
 
-def _draw_case(ax: Any, grp: pd.DataFrame, overlays: Sequence[str],
-               improvement: Literal["increase", "decrease"],
-               baseline_phase: str, *, label_phases: bool) -> list[float]:
+def _draw_case(
+    ax: Any,
+    grp: pd.DataFrame,
+    overlays: Sequence[str],
+    improvement: Literal["increase", "decrease"],
+    baseline_phase: str,
+    *,
+    label_phases: bool,
+) -> list[float]:
     """Draw one case's series; return the x positions of its phase-change lines."""
     from ..sced._classic import celeration_line
 
@@ -227,23 +264,46 @@ def _draw_case(ax: Any, grp: pd.DataFrame, overlays: Sequence[str],
         sel = runs == r
         x, y = x_all[sel], y_all[sel]
         ph = grp["phase"].to_numpy()[sel][0]
-        ax.plot(x, y, color="black", marker="o", markersize=4.5, linewidth=1.2,
-                markerfacecolor="black" if ph == baseline_phase else "white", zorder=3,
-                label="_series")
+        ax.plot(
+            x,
+            y,
+            color="black",
+            marker="o",
+            markersize=4.5,
+            linewidth=1.2,
+            markerfacecolor="black" if ph == baseline_phase else "white",
+            zorder=3,
+            label="_series",
+        )
         if i > 0:
             prev_last = x_all[runs == run_ids[i - 1]].max()
             cx = (prev_last + x.min()) / 2
             changes.append(cx)
             ax.axvline(cx, color="0.3", linestyle="--", linewidth=1.0, label="_phase_change")
         if label_phases:
-            ax.text((x.min() + x.max()) / 2, 1.02, ph, transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=10)
+            ax.text(
+                (x.min() + x.max()) / 2,
+                1.02,
+                ph,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=10,
+            )
         if "mean" in overlays:
-            ax.hlines(y.mean(), x.min(), x.max(), color="tab:blue", linewidth=1.2,
-                      label="_overlay_mean")
+            ax.hlines(
+                y.mean(), x.min(), x.max(), color="tab:blue", linewidth=1.2, label="_overlay_mean"
+            )
         if "median" in overlays:
-            ax.hlines(np.median(y), x.min(), x.max(), color="tab:green", linewidth=1.2,
-                      linestyle="-.", label="_overlay_median")
+            ax.hlines(
+                np.median(y),
+                x.min(),
+                x.max(),
+                color="tab:green",
+                linewidth=1.2,
+                linestyle="-.",
+                label="_overlay_median",
+            )
         if "trend" in overlays and len(x) >= 2:
             unit = pow2_unit(y)  # exact rescaling: no overflow for huge outcomes
             b, a = np.polyfit(x, y / unit, 1) * unit
@@ -254,16 +314,28 @@ def _draw_case(ax: Any, grp: pd.DataFrame, overlays: Sequence[str],
     if "band" in overlays and len(first_base) >= 2:
         m = first_base["outcome"].mean()
         sd = _sd(first_base["outcome"].to_numpy(dtype=float))
-        ax.axhspan(m - 2 * sd, m + 2 * sd, color="tab:purple", alpha=0.12, zorder=0,
-                   label="_overlay_band")
+        ax.axhspan(
+            m - 2 * sd, m + 2 * sd, color="tab:purple", alpha=0.12, zorder=0, label="_overlay_band"
+        )
         ax.axhline(m, color="tab:purple", linewidth=0.8, alpha=0.6, label="_overlay_band_mean")
     if "celeration" in overlays and len(first_base) >= 2 and len(rest):
-        line = celeration_line(first_base["outcome"], rest["outcome"], improvement=improvement,
-                               null=0.5, baseline_sessions=first_base["session"],
-                               treatment_sessions=rest["session"])
+        line = celeration_line(
+            first_base["outcome"],
+            rest["outcome"],
+            improvement=improvement,
+            null=0.5,
+            baseline_sessions=first_base["session"],
+            treatment_sessions=rest["session"],
+        )
         xs = np.array([first_base["session"].min(), x_hi])
-        ax.plot(xs, line.intercept + line.slope * xs, color="tab:red", linestyle=":",
-                linewidth=1.4, label="_overlay_celeration")
+        ax.plot(
+            xs,
+            line.intercept + line.slope * xs,
+            color="tab:red",
+            linestyle=":",
+            linewidth=1.4,
+            label="_overlay_celeration",
+        )
     return changes
 
 
@@ -271,15 +343,21 @@ def _staircase(fig: Any, axes: Any, change_x: list[list[float]]) -> None:
     """Join the first phase change of each panel to the next panel's (the staircase)."""
     from matplotlib.patches import ConnectionPatch
 
-    for upper, lower, cu, cl in zip(axes[:-1], axes[1:], change_x[:-1], change_x[1:],
-                                    strict=True):
+    for upper, lower, cu, cl in zip(axes[:-1], axes[1:], change_x[:-1], change_x[1:], strict=True):
         if not cu or not cl:
             continue
         # from the bottom of the upper panel's line, across, then down into the lower panel
         bottom = upper.get_ylim()[0]
         top = lower.get_ylim()[1]
-        elbow = ConnectionPatch(xyA=(cu[0], bottom), coordsA=upper.transData,
-                                xyB=(cl[0], top), coordsB=lower.transData,
-                                connectionstyle="angle,angleA=0,angleB=90,rad=0",
-                                color="0.3", linestyle="--", linewidth=1.0, label="_staircase")
+        elbow = ConnectionPatch(
+            xyA=(cu[0], bottom),
+            coordsA=upper.transData,
+            xyB=(cl[0], top),
+            coordsB=lower.transData,
+            connectionstyle="angle,angleA=0,angleB=90,rad=0",
+            color="0.3",
+            linestyle="--",
+            linewidth=1.0,
+            label="_staircase",
+        )
         fig.add_artist(elbow)

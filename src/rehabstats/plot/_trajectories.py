@@ -33,9 +33,17 @@ from ..errors import DataError, RehabStatsWarning
 __all__ = ["trajectories", "trajectory_summary"]
 
 
-def _prepare(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subject: str | None,
-             visit_order: Sequence[Any] | None, reference: Any,
-             nan_policy: NanPolicy) -> tuple[pd.DataFrame, list[Any], list[Any], int]:
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str,
+    subject: str | None,
+    visit_order: Sequence[Any] | None,
+    reference: Any,
+    nan_policy: NanPolicy,
+) -> tuple[pd.DataFrame, list[Any], list[Any], int]:
     """Checked copy of the columns, the visit and arm orders, and the rows dropped."""
     nan_policy = check_nan_policy(nan_policy)
     check_columns(data, {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject})
@@ -50,16 +58,26 @@ def _prepare(data: pd.DataFrame, *, outcome: str, arm: str, visit: str, subject:
     arms = [ref, *[a for a in arm_lv if a != ref]] if arm_lv else []
     labels_missing = frame[[arm, visit]].isna().any(axis=1)
     if labels_missing.any():
-        raise DataError(f"Columns {arm!r} ('arm') and {visit!r} ('visit') must not contain "
-                        f"missing values; {int(labels_missing.sum())} row(s) do.")
+        raise DataError(
+            f"Columns {arm!r} ('arm') and {visit!r} ('visit') must not contain "
+            f"missing values; {int(labels_missing.sum())} row(s) do."
+        )
     _, n_dropped = drop_missing_rows(frame, [outcome], nan_policy=nan_policy, stacklevel=4)
     return frame, visits, arms, n_dropped
 
 
-def trajectory_summary(data: pd.DataFrame, *, outcome: str, arm: str, visit: str,
-                       ci: float = 0.95, subject: str | None = None,
-                       visit_order: Sequence[Any] | None = None, reference: Any = None,
-                       nan_policy: NanPolicy = "omit") -> pd.DataFrame:
+def trajectory_summary(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str,
+    ci: float = 0.95,
+    subject: str | None = None,
+    visit_order: Sequence[Any] | None = None,
+    reference: Any = None,
+    nan_policy: NanPolicy = "omit",
+) -> pd.DataFrame:
     r"""Per arm and visit: n, mean, SD and the t interval :math:`\bar y \pm t_{n-1} s/\sqrt n`.
 
     Missing outcomes are left out of each cell (observed cases; ``n`` says how
@@ -73,9 +91,16 @@ def trajectory_summary(data: pd.DataFrame, *, outcome: str, arm: str, visit: str
     announced with a ``RehabStatsWarning``.
     """
     ci = check_ci(ci)
-    frame, visits, arms, _ = _prepare(data, outcome=outcome, arm=arm, visit=visit,
-                                      subject=subject, visit_order=visit_order,
-                                      reference=reference, nan_policy=nan_policy)
+    frame, visits, arms, _ = _prepare(
+        data,
+        outcome=outcome,
+        arm=arm,
+        visit=visit,
+        subject=subject,
+        visit_order=visit_order,
+        reference=reference,
+        nan_policy=nan_policy,
+    )
     y = frame[outcome]
     rows = []
     for a in arms:
@@ -86,8 +111,17 @@ def trajectory_summary(data: pd.DataFrame, *, outcome: str, arm: str, visit: str
             mean = float(vals.mean()) if n else np.nan
             sd = float(vals.std(ddof=1)) if n > 1 else np.nan
             half = float(stats.t.ppf(0.5 + ci / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
-            rows.append({"arm": a, "visit": v, "n": n, "mean": mean, "sd": sd,
-                         "ci_low": mean - half, "ci_high": mean + half})
+            rows.append(
+                {
+                    "arm": a,
+                    "visit": v,
+                    "n": n,
+                    "mean": mean,
+                    "sd": sd,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                }
+            )
     table = pd.DataFrame(rows, columns=["arm", "visit", "n", "mean", "sd", "ci_low", "ci_high"])
     _warn_thin_cells(table, arm=arm, visit=visit, outcome=outcome)
     return table
@@ -100,18 +134,31 @@ def _warn_thin_cells(table: pd.DataFrame, *, arm: str, visit: str, outcome: str)
     thin = table[table["n"] < 2]
     if len(thin) == 0:
         return
-    cells = ", ".join(f"{show(a)} at {show(v)} (n = {int(n)})"
-                      for a, v, n in thin[["arm", "visit", "n"]].itertuples(index=False))
+    cells = ", ".join(
+        f"{show(a)} at {show(v)} (n = {int(n)})"
+        for a, v, n in thin[["arm", "visit", "n"]].itertuples(index=False)
+    )
     warnings.warn(
         f"{len(thin)} cell(s) of {arm!r} by {visit!r} have fewer than two observed "
         f"{outcome!r} values: {cells}; their SD and confidence interval are NaN (and the "
-        "mean too when no value is observed).", RehabStatsWarning, stacklevel=4)
+        "mean too when no value is observed).",
+        RehabStatsWarning,
+        stacklevel=4,
+    )
 
 
-def trajectories(data: pd.DataFrame, *, outcome: str, arm: str, visit: str,
-                 subject: str | None = None, ci: float = 0.95,
-                 visit_order: Sequence[Any] | None = None, reference: Any = None,
-                 nan_policy: NanPolicy = "omit") -> Figure:
+def trajectories(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str,
+    subject: str | None = None,
+    ci: float = 0.95,
+    visit_order: Sequence[Any] | None = None,
+    reference: Any = None,
+    nan_policy: NanPolicy = "omit",
+) -> Figure:
     """Plot mean ± CI of the outcome per arm across visits (optionally each subject's line).
 
     Parameters
@@ -152,14 +199,28 @@ def trajectories(data: pd.DataFrame, *, outcome: str, arm: str, visit: str,
     >>> len(fig.axes)
     1
     """
-    frame, visits, arms, _ = _prepare(data, outcome=outcome, arm=arm, visit=visit,
-                                      subject=subject, visit_order=visit_order,
-                                      reference=reference, nan_policy=nan_policy)
+    frame, visits, arms, _ = _prepare(
+        data,
+        outcome=outcome,
+        arm=arm,
+        visit=visit,
+        subject=subject,
+        visit_order=visit_order,
+        reference=reference,
+        nan_policy=nan_policy,
+    )
     with warnings.catch_warnings():  # the drop was announced once by _prepare
         warnings.simplefilter("ignore", RehabStatsWarning)
-        summary = trajectory_summary(frame, outcome=outcome, arm=arm, visit=visit, ci=ci,
-                                     subject=subject, visit_order=visits, reference=arms[0]
-                                     if arms else None)
+        summary = trajectory_summary(
+            frame,
+            outcome=outcome,
+            arm=arm,
+            visit=visit,
+            ci=ci,
+            subject=subject,
+            visit_order=visits,
+            reference=arms[0] if arms else None,
+        )
     _warn_thin_cells(summary, arm=arm, visit=visit, outcome=outcome)
     if not visits or not arms:
         raise DataError("The data have no visits or arms to plot.")
@@ -174,13 +235,26 @@ def trajectories(data: pd.DataFrame, *, outcome: str, arm: str, visit: str,
             sub = frame[(frame[arm] == a).to_numpy() & frame[outcome].notna().to_numpy()]
             for _, g in sub.groupby(subject, sort=False, observed=True):
                 g = g.assign(_pos=g[visit].map(pos).astype(float)).sort_values("_pos")
-                ax.plot(g["_pos"].to_numpy() + offset, g[outcome].to_numpy(), color=color,
-                        alpha=0.25, linewidth=0.8)
+                ax.plot(
+                    g["_pos"].to_numpy() + offset,
+                    g[outcome].to_numpy(),
+                    color=color,
+                    alpha=0.25,
+                    linewidth=0.8,
+                )
         s = summary[summary["arm"] == a]
         x = s["visit"].map(pos).to_numpy(dtype=float) + offset
         err = np.vstack([s["mean"] - s["ci_low"], s["ci_high"] - s["mean"]])
-        ax.errorbar(x, s["mean"], yerr=err, color=color, marker="o", capsize=4,
-                    linewidth=2, label=f"{a} (n = {int(s['n'].max())})")
+        ax.errorbar(
+            x,
+            s["mean"],
+            yerr=err,
+            color=color,
+            marker="o",
+            capsize=4,
+            linewidth=2,
+            label=f"{a} (n = {int(s['n'].max())})",
+        )
     ax.set_xticks(range(len(visits)), [str(v) for v in visits])
     ax.set_xlabel(visit)
     ax.set_ylabel(outcome)

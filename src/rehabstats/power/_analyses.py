@@ -27,8 +27,15 @@ __all__ = ["PARALLEL_ANALYSES", "SCED_ANALYSES", "run_chunk"]
 
 PARALLEL_ANALYSES = ("ttest", "ancova", "change_ttest", "mmrm", "lmm", "mixed_anova")
 #: Single-case indices usable as analyses (Wald test of the index against its null value).
-SCED_INDEX_NULL = {"nap": 0.5, "tau": 0.0, "tau_u": 0.0, "tau_bc": 0.0, "smd": 0.0,
-                   "lrrd": 0.0, "lrri": 0.0}
+SCED_INDEX_NULL = {
+    "nap": 0.5,
+    "tau": 0.0,
+    "tau_u": 0.0,
+    "tau_bc": 0.0,
+    "smd": 0.0,
+    "lrrd": 0.0,
+    "lrri": 0.0,
+}
 SCED_ANALYSES = ("randomization_test", *SCED_INDEX_NULL)
 
 Chunk = dict[str, np.ndarray]
@@ -52,14 +59,19 @@ def _two_sample(v: np.ndarray, ok: np.ndarray, arm: np.ndarray) -> Chunk:
     with np.errstate(invalid="ignore", divide="ignore"):
         m1 = np.where(w1, v, 0).sum(1) / n1
         m0 = np.where(w0, v, 0).sum(1) / n0
-        ss = (np.where(w1, v - m1[:, None], 0) ** 2).sum(1) + \
-            (np.where(w0, v - m0[:, None], 0) ** 2).sum(1)
+        ss = (np.where(w1, v - m1[:, None], 0) ** 2).sum(1) + (
+            np.where(w0, v - m0[:, None], 0) ** 2
+        ).sum(1)
         df = n1 + n0 - 2
         se = np.sqrt(ss / df * (1 / n1 + 1 / n0))
         est = m1 - m0
         bad = (n1 < 1) | (n0 < 1) | (df < 1) | ~(se > 0)
         p = 2 * stats.t.sf(np.abs(est / se), df)
-    out["estimate"], out["se"], out["df"] = est, np.where(bad, np.nan, se), np.where(bad, np.nan, df)
+    out["estimate"], out["se"], out["df"] = (
+        est,
+        np.where(bad, np.nan, se),
+        np.where(bad, np.nan, df),
+    )
     out["p"] = np.where(bad, np.nan, p)
     out["failed"] = bad
     out["converged"] = ~bad
@@ -77,8 +89,12 @@ def _ancova(y: np.ndarray, base: np.ndarray, ok: np.ndarray, arm: np.ndarray) ->
     n = w.sum(1)
     det = np.linalg.det(XtX)
     scale = np.einsum("sii->s", XtX) ** 3
-    bad = (n - 3 < 1) | ~(np.abs(det) > 1e-12 * np.maximum(scale, 1e-300)) | \
-        ((ok & (arm == 1)).sum(1) < 1) | ((ok & (arm == 0)).sum(1) < 1)
+    bad = (
+        (n - 3 < 1)
+        | ~(np.abs(det) > 1e-12 * np.maximum(scale, 1e-300))
+        | ((ok & (arm == 1)).sum(1) < 1)
+        | ((ok & (arm == 0)).sum(1) < 1)
+    )
     XtX = np.where(bad[:, None, None], np.eye(3), XtX)
     inv = np.linalg.inv(XtX)
     beta = np.einsum("sij,sj->si", inv, Xty)
@@ -97,8 +113,14 @@ def _ancova(y: np.ndarray, base: np.ndarray, ok: np.ndarray, arm: np.ndarray) ->
     return out
 
 
-def _fast_parallel(design: ParallelTrial, analysis: str, options: dict[str, Any],
-                   root: np.random.SeedSequence, lo: int, hi: int) -> Chunk:
+def _fast_parallel(
+    design: ParallelTrial,
+    analysis: str,
+    options: dict[str, Any],
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+) -> Chunk:
     Y, O = design._draw_range(root, lo, hi)
     arm = design.arm_codes()
     if analysis == "ttest":
@@ -130,27 +152,41 @@ def _fast_parallel(design: ParallelTrial, analysis: str, options: dict[str, Any]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             try:
-                est, se, df, _ = _named_parallel(design, "mmrm", options,
-                                                 design._frame(Y[s], O[s]))
+                est, se, df, _ = _named_parallel(design, "mmrm", options, design._frame(Y[s], O[s]))
             except _NotConverged as exc:
                 return exc.values[0], exc.values[1], exc.values[2], False
             except (ValueError, ArithmeticError, np.linalg.LinAlgError):
                 return math.nan, math.nan, math.nan, False
         return est, se, df, True
 
-    res = fit_batch(Yv, Ov, arm, len(design.arm_labels), base, st, theta0,
-                    reml=bool(options.get("reml", True)),
-                    df_method=options.get("df_method", "satterthwaite"), refit=refit)
+    res = fit_batch(
+        Yv,
+        Ov,
+        arm,
+        len(design.arm_labels),
+        base,
+        st,
+        theta0,
+        reml=bool(options.get("reml", True)),
+        df_method=options.get("df_method", "satterthwaite"),
+        refit=refit,
+    )
     return res
 
 
-def _general_parallel(design: ParallelTrial, analysis: str | Callable[..., Any],
-                      options: dict[str, Any], root: np.random.SeedSequence, lo: int, hi: int
-                      ) -> Chunk:
+def _general_parallel(
+    design: ParallelTrial,
+    analysis: str | Callable[..., Any],
+    options: dict[str, Any],
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+) -> Chunk:
     out = _empty(hi - lo)
     Y, O = design._draw_range(root, lo, hi)
     for i in range(hi - lo):
         data = design._frame(Y[i], O[i])
+
         def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
             if isinstance(analysis, str):
                 return _named_parallel(design, analysis, options, d)
@@ -160,34 +196,60 @@ def _general_parallel(design: ParallelTrial, analysis: str | Callable[..., Any],
     return out
 
 
-def _named_parallel(design: ParallelTrial, analysis: str, options: dict[str, Any],
-                    data: pd.DataFrame) -> tuple[float, float, float, float]:
+def _named_parallel(
+    design: ParallelTrial, analysis: str, options: dict[str, Any], data: pd.DataFrame
+) -> tuple[float, float, float, float]:
     from ..models import ancova, lmm, mixed_anova, mmrm
 
     last = design.arm_labels
     ref, trt = last[0], last[1]
     label = f"{trt} - {ref}"
     if analysis == "mmrm":
-        formula = "outcome ~ baseline + arm * visit" if design.baseline_covariate \
+        formula = (
+            "outcome ~ baseline + arm * visit"
+            if design.baseline_covariate
             else "outcome ~ arm * visit"
-        fit = mmrm(formula, data, subject="subject", visit="visit",
-                   covariance=options.get("covariance", "us"),
-                   reml=bool(options.get("reml", True)))
-        tab = fit.contrasts("arm", by="visit", method="trt.vs.ctrl",
-                            df_method=options.get("df_method", "satterthwaite"))
+        )
+        fit = mmrm(
+            formula,
+            data,
+            subject="subject",
+            visit="visit",
+            covariance=options.get("covariance", "us"),
+            reml=bool(options.get("reml", True)),
+        )
+        tab = fit.contrasts(
+            "arm",
+            by="visit",
+            method="trt.vs.ctrl",
+            df_method=options.get("df_method", "satterthwaite"),
+        )
         if not fit.converged:
             raise _NotConverged(_row(tab, label))
         return _row(tab, label)
     if analysis == "lmm":
-        formula = "outcome ~ baseline + arm * visit" if design.baseline_covariate \
+        formula = (
+            "outcome ~ baseline + arm * visit"
+            if design.baseline_covariate
             else "outcome ~ arm * visit"
+        )
         lfit = lmm(formula, data, subject="subject")
-        tab = lfit.contrasts("arm", by="visit", method="trt.vs.ctrl",
-                            df_method=options.get("df_method", "satterthwaite"))
+        tab = lfit.contrasts(
+            "arm",
+            by="visit",
+            method="trt.vs.ctrl",
+            df_method=options.get("df_method", "satterthwaite"),
+        )
         return _row(tab, label)
     if analysis == "mixed_anova":
-        res = mixed_anova(data, outcome="outcome", arm="arm", visit="visit", subject="subject",
-                          correction=options.get("correction", "gg"))
+        res = mixed_anova(
+            data,
+            outcome="outcome",
+            arm="arm",
+            visit="visit",
+            subject="subject",
+            correction=options.get("correction", "gg"),
+        )
         tab = res.to_frame()
         row = tab[tab["term"].astype(str) == "arm:visit"].iloc[0]
         return math.nan, math.nan, math.nan, float(row["p"])
@@ -224,16 +286,19 @@ class _NotConverged(Exception):
         self.values = values
 
 
-def _call(fn: Callable[..., Any], data: pd.DataFrame, options: dict[str, Any]
-          ) -> tuple[float, float, float, float]:
+def _call(
+    fn: Callable[..., Any], data: pd.DataFrame, options: dict[str, Any]
+) -> tuple[float, float, float, float]:
     value = fn(data, **options)
     if isinstance(value, tuple):
         if len(value) == 2:
             return float(value[0]), math.nan, math.nan, float(value[1])
         if len(value) == 3:
             return float(value[0]), float(value[1]), math.nan, float(value[2])
-        raise TypeError(f"the analysis callable returned a tuple of {len(value)} values; "
-                        "expected p, (estimate, p) or (estimate, se, p)")
+        raise TypeError(
+            f"the analysis callable returned a tuple of {len(value)} values; "
+            "expected p, (estimate, p) or (estimate, se, p)"
+        )
     return math.nan, math.nan, math.nan, float(value)
 
 
@@ -246,8 +311,14 @@ def _record(out: Chunk, i: int, fn: Callable[[], tuple[float, float, float, floa
         except _NotConverged as exc:
             est, se, df, p = exc.values
             out["converged"][i] = False
-        except (ValueError, ArithmeticError, np.linalg.LinAlgError, KeyError, IndexError,
-                TypeError) as exc:
+        except (
+            ValueError,
+            ArithmeticError,
+            np.linalg.LinAlgError,
+            KeyError,
+            IndexError,
+            TypeError,
+        ) as exc:
             if isinstance(exc, TypeError) and "analysis callable" in str(exc):
                 raise
             out["failed"][i] = True
@@ -263,8 +334,13 @@ def _record(out: Chunk, i: int, fn: Callable[[], tuple[float, float, float, floa
 
 
 # --------------------------------------------------------------------------- single-case
-def _fast_sced(design: SingleCaseDesign, options: dict[str, Any],
-               root: np.random.SeedSequence, lo: int, hi: int) -> Chunk:
+def _fast_sced(
+    design: SingleCaseDesign,
+    options: dict[str, Any],
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+) -> Chunk:
     from ..sced._randomization import _AGGREGATE, _REPORT_SCALE, _STAT_FUNCS, _masks
 
     stat = options.get("statistic", "mean_difference")
@@ -319,9 +395,14 @@ def _agg(values: np.ndarray, how: str) -> np.ndarray:
     return values.sum(axis=-1) / c
 
 
-def _general_sced(design: SingleCaseDesign, analysis: str | Callable[..., Any],
-                  options: dict[str, Any], root: np.random.SeedSequence, lo: int, hi: int
-                  ) -> Chunk:
+def _general_sced(
+    design: SingleCaseDesign,
+    analysis: str | Callable[..., Any],
+    options: dict[str, Any],
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+) -> Chunk:
     from ..sced import randomization_test
 
     out = _empty(hi - lo)
@@ -329,28 +410,40 @@ def _general_sced(design: SingleCaseDesign, analysis: str | Callable[..., Any],
     for i in range(hi - lo):
         data = design._frame(Y[i], T[i])
         if isinstance(analysis, str) and analysis in SCED_INDEX_NULL:
+
             def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
                 return _index_test(str(analysis), d, options)
         elif isinstance(analysis, str):
+
             def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
                 kw = dict(options)
                 kw.setdefault("min_phase_length", design.min_phase_length)
                 if design.start_points is not None:
-                    wins = {f"case{c + 1}": (cp[:, 0] + 1).tolist()
-                            for c, cp in enumerate(design._cps)}
+                    wins = {
+                        f"case{c + 1}": (cp[:, 0] + 1).tolist() for c, cp in enumerate(design._cps)
+                    }
                     kw["start_sessions"] = wins if design.n_cases > 1 else wins["case1"]
-                res = randomization_test(d, outcome="outcome", phase="phase", session="session",
-                                         case="case" if design.n_cases > 1 else None, **kw)
+                res = randomization_test(
+                    d,
+                    outcome="outcome",
+                    phase="phase",
+                    session="session",
+                    case="case" if design.n_cases > 1 else None,
+                    **kw,
+                )
                 return float(res.statistic), math.nan, math.nan, float(res.p_value)
         else:
+
             def fn(d: pd.DataFrame = data) -> tuple[float, float, float, float]:
                 return _call(analysis, d, options)
+
         _record(out, i, fn)
     return out
 
 
-def _index_test(name: str, data: pd.DataFrame, options: dict[str, Any]
-                ) -> tuple[float, float, float, float]:
+def _index_test(
+    name: str, data: pd.DataFrame, options: dict[str, Any]
+) -> tuple[float, float, float, float]:
     """Index per case (A = baseline, B = treatment), averaged over cases; Wald z test."""
     from .. import sced
 
@@ -368,8 +461,15 @@ def _index_test(name: str, data: pd.DataFrame, options: dict[str, Any]
     return est, se, math.inf, float(2 * stats.norm.sf(abs(z)))
 
 
-def run_chunk(design: Any, analysis: str | Callable[..., Any], options: dict[str, Any],
-              root: np.random.SeedSequence, lo: int, hi: int, fast: bool) -> Chunk:
+def run_chunk(
+    design: Any,
+    analysis: str | Callable[..., Any],
+    options: dict[str, Any],
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+    fast: bool,
+) -> Chunk:
     """Analyse simulations ``lo .. hi - 1`` of ``root`` (module-level, so it pickles)."""
     if isinstance(design, ParallelTrial):
         if fast and isinstance(analysis, str):

@@ -17,8 +17,11 @@ __all__ = ["ancova_power", "mmrm_phi", "mmrm_power", "mmrm_sample_size", "ttest_
 
 def _finite(value: Any, name: str) -> float:
     """A finite real number (not a bool, text or missing value)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+    ):
         raise DesignError(f"'{name}' must be a finite number; got {show_value(value)}.")
     return float(value)
 
@@ -26,8 +29,9 @@ def _finite(value: Any, name: str) -> float:
 def _positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     v = _finite(value, name)
     if v < 0 or (v == 0 and not allow_zero):
-        raise DesignError(f"'{name}' must be {'>= 0' if allow_zero else '> 0'}; got "
-                          f"{show_value(value)}.")
+        raise DesignError(
+            f"'{name}' must be {'>= 0' if allow_zero else '> 0'}; got {show_value(value)}."
+        )
     return v
 
 
@@ -93,8 +97,9 @@ def ttest_power(*, n_per_arm: Any, delta: float, sd: float = 1.0, alpha: float =
     return _noncentral_t_power((d / s) * math.sqrt(n / 2.0), 2 * n - 2, a)
 
 
-def ancova_power(*, n_per_arm: Any, delta: float, sd: float = 1.0, rho: float,
-                 alpha: float = 0.05) -> float:
+def ancova_power(
+    *, n_per_arm: Any, delta: float, sd: float = 1.0, rho: float, alpha: float = 0.05
+) -> float:
     r"""Power of the ANCOVA arm comparison adjusted for the baseline (equal arms).
 
     The residual variance of the outcome given the baseline is
@@ -132,7 +137,9 @@ def ancova_power(*, n_per_arm: Any, delta: float, sd: float = 1.0, rho: float,
         raise DesignError(f"'n_per_arm' must be at least 2; got {show_value(n_per_arm)}.")
     d = _finite(delta, "delta")
     if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not -1 < rho < 1:
-        raise DesignError(f"'rho' must be a correlation between -1 and 1 (exclusive); got {show_value(rho)}.")
+        raise DesignError(
+            f"'rho' must be a correlation between -1 and 1 (exclusive); got {show_value(rho)}."
+        )
     s = _positive(sd, "sd") * math.sqrt(1.0 - float(rho) ** 2)
     return _noncentral_t_power((d / s) * math.sqrt(n / 2.0), 2 * n - 3, _alpha(alpha))
 
@@ -143,14 +150,22 @@ def _corr_retention(correlation: Any, retention: Any) -> tuple[np.ndarray, np.nd
     try:
         ret = np.asarray(retention, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise DesignError(f"'retention' must be proportions; got {show_value(retention)}.") from None
+        raise DesignError(
+            f"'retention' must be proportions; got {show_value(retention)}."
+        ) from None
     m = ret.size
     if m < 1 or not np.isfinite(ret).all():
-        raise DesignError(f"'retention' must be finite proportions per visit; got {show_value(retention)}.")
+        raise DesignError(
+            f"'retention' must be finite proportions per visit; got {show_value(retention)}."
+        )
     if ret[0] != 1 or (ret > 1).any() or (ret <= 0).any():
-        raise DesignError(f"'retention' must start at 1 and stay in (0, 1]; got {show_value(retention)}.")
+        raise DesignError(
+            f"'retention' must start at 1 and stay in (0, 1]; got {show_value(retention)}."
+        )
     if (np.diff(ret) > 0).any():
-        raise DesignError(f"'retention' must be non-increasing (monotone dropout); got {show_value(retention)}.")
+        raise DesignError(
+            f"'retention' must be non-increasing (monotone dropout); got {show_value(retention)}."
+        )
     R = _correlation_matrix(correlation, m)
     return R, ret
 
@@ -195,8 +210,15 @@ def _sd_last(sd: Any, m: int) -> float:
     )
 
 
-def mmrm_power(*, n_per_arm: Any, correlation: Any, retention: Any, sd: float, delta: float,
-               alpha: float = 0.05) -> float:
+def mmrm_power(
+    *,
+    n_per_arm: Any,
+    correlation: Any,
+    retention: Any,
+    sd: float,
+    delta: float,
+    alpha: float = 0.05,
+) -> float:
     r"""Power of the MMRM arm comparison at the last visit (Lu, Luo & Chen 2008).
 
     For two arms of ``n`` subjects with the same correlation ``R``, retention
@@ -254,8 +276,9 @@ def mmrm_power(*, n_per_arm: Any, correlation: Any, retention: Any, sd: float, d
     return float(stats.norm.cdf((d / s) * math.sqrt(n / (2.0 * phi)) - stats.norm.ppf(1 - a / 2)))
 
 
-def mmrm_sample_size(*, power: float, correlation: Any, retention: Any, sd: float, delta: float,
-                     alpha: float = 0.05) -> float:
+def mmrm_sample_size(
+    *, power: float, correlation: Any, retention: Any, sd: float, delta: float, alpha: float = 0.05
+) -> float:
     r"""Subjects per arm for a target MMRM power (inverse of :func:`mmrm_power`).
 
     .. math:: n = \frac{2\phi\,(z_{1-\alpha/2} + z_{\text{power}})^2\sigma^2}{\delta^2}
@@ -283,6 +306,8 @@ def mmrm_sample_size(*, power: float, correlation: Any, retention: Any, sd: floa
     z = stats.norm.ppf(1 - a / 2) + stats.norm.ppf(p)
     ratio = s / d
     if ratio > 1e150:
-        raise DesignError(f"'sd' / 'delta' = {ratio:.3g}: the sample size would exceed the "
-                          "floating-point range; check the units of sd and delta.")
+        raise DesignError(
+            f"'sd' / 'delta' = {ratio:.3g}: the sample size would exceed the "
+            "floating-point range; check the units of sd and delta."
+        )
     return float(2.0 * phi * z * z * ratio * ratio)

@@ -50,12 +50,12 @@ class BatchStats:
     nobs: np.ndarray  # (S,)
 
     def take(self, sel: np.ndarray) -> BatchStats:
-        return BatchStats(self.patterns, self.c[sel], self.XX[sel], self.Xy[sel], self.yy[sel],
-                          self.nobs[sel])
+        return BatchStats(
+            self.patterns, self.c[sel], self.XX[sel], self.Xy[sel], self.yy[sel], self.nobs[sel]
+        )
 
 
-def design_matrix(arm: np.ndarray, m: int, n_arms: int, baseline: np.ndarray | None
-                  ) -> np.ndarray:
+def design_matrix(arm: np.ndarray, m: int, n_arms: int, baseline: np.ndarray | None) -> np.ndarray:
     """Cell-means design ``(S, N, m, p)`` (or ``(1, N, m, p)`` without a baseline)."""
     n = arm.size
     p0 = n_arms * m
@@ -133,8 +133,11 @@ class _Batch:
         quad = np.einsum("skab,skab->s", Omega, RR)
         f = logdet + quad
         if self.reml:
-            f = f + 2.0 * np.log(np.diagonal(cA, axis1=-2, axis2=-1)).sum(-1) \
+            f = (
+                f
+                + 2.0 * np.log(np.diagonal(cA, axis1=-2, axis2=-1)).sum(-1)
                 + (bs.nobs - p) * _LOG2PI
+            )
         else:
             f = f + bs.nobs * _LOG2PI
         f = np.where(ok & np.isfinite(f), f, np.inf)
@@ -144,8 +147,18 @@ class _Batch:
         G = np.einsum("sk,skab->sab", bs.c, Omega) - OmO.sum(axis=1)
         if self.reml:
             G = G - OMO.sum(axis=1)
-        return {"f": f, "ok": ok, "Omega": Omega, "A": A, "Ainv": Ainv, "beta": beta,
-                "OmO": OmO, "OMO": OMO, "G": G, "XXb": XXb}
+        return {
+            "f": f,
+            "ok": ok,
+            "Omega": Omega,
+            "A": A,
+            "Ainv": Ainv,
+            "beta": beta,
+            "OmO": OmO,
+            "OMO": OMO,
+            "G": G,
+            "XXb": XXb,
+        }
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """``dSigma/dtheta`` (S, k, m, m): analytic for ``us``, else the structure's."""
@@ -170,8 +183,9 @@ class _Batch:
         out = np.swapaxes(out, 1, 2)
         return 0.5 * (out + np.swapaxes(out, 1, 2))
 
-    def hessian(self, theta: np.ndarray, ev: dict[str, np.ndarray], bs: BatchStats
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def hessian(
+        self, theta: np.ndarray, ev: dict[str, np.ndarray], bs: BatchStats
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact Hessian of ``-2 log L`` (engine formulas), plus dS and the B matrices."""
         if self.st.name == "us":
             dS, d2S = _us_derivatives(theta, self.m)
@@ -187,8 +201,7 @@ class _Batch:
         W2 = dS[:, None] @ E[:, :, None]
         H = H + np.einsum("skiac,skjca->sij", U, W2, optimize=True)
         T = np.einsum("skac,skcpdq->skapdq", Omega, bs.XX, optimize=True)
-        ZZ = np.einsum("skapdq,skbd->sapbq", T, Omega,
-                       optimize=True)
+        ZZ = np.einsum("skapdq,skbd->sapbq", T, Omega, optimize=True)
         XR = bs.Xy - ev["XXb"]
         ZR = np.einsum("skac,skcpd->skapd", Omega, XR, optimize=True)
         ZR = np.einsum("skapd,skbd->sapb", ZR, Omega, optimize=True)
@@ -249,8 +262,9 @@ def _chol(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return np.linalg.cholesky(eye), np.zeros(A.shape[0], dtype=bool)
 
 
-def _newton(batch: _Batch, theta0: np.ndarray, bs: BatchStats, max_iter: int = 60
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _newton(
+    batch: _Batch, theta0: np.ndarray, bs: BatchStats, max_iter: int = 60
+) -> tuple[np.ndarray, np.ndarray]:
     """Damped Newton per trial; returns theta (S, k) and a converged flag (S,)."""
     S = theta0.shape[0]
     theta = theta0.copy()
@@ -319,8 +333,9 @@ def _newton(batch: _Batch, theta0: np.ndarray, bs: BatchStats, max_iter: int = 6
 _KR = ("kenward-roger", "kenward-roger-linear")
 
 
-def _kr_pieces(batch: _Batch, theta: np.ndarray, ev: dict[str, np.ndarray], bs: BatchStats,
-               linear: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+def _kr_pieces(
+    batch: _Batch, theta: np.ndarray, ev: dict[str, np.ndarray], bs: BatchStats, linear: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Kenward-Roger ``P`` (S, k, p, p), ``Q`` and ``R`` (S, k, k, p, p) of every trial.
 
     As :meth:`rehabstats.models._mmrm.MMRMResult._kr_pieces`, per pattern ``s``:
@@ -385,11 +400,15 @@ def fit_batch(
     # more parameters than observations
     cells = np.stack([O[:, arm == a, :].sum(axis=1) for a in range(n_arms)], axis=1)
     k = st.n_theta(m)
-    invalid = (cells == 0).any(axis=(1, 2)) | (O.sum(axis=1) < 2).any(axis=1) \
+    invalid = (
+        (cells == 0).any(axis=(1, 2))
+        | (O.sum(axis=1) < 2).any(axis=1)
         | (O.sum(axis=(1, 2)) < p + k)
+    )
     if baseline is not None:
-        invalid |= np.array([np.linalg.matrix_rank(X[s][O[s]]) < p if not invalid[s] else True
-                             for s in range(S)])
+        invalid |= np.array(
+            [np.linalg.matrix_rank(X[s][O[s]]) < p if not invalid[s] else True for s in range(S)]
+        )
     out["failed"] = invalid.copy()
     good = np.flatnonzero(~invalid)
     if good.size == 0:
@@ -397,8 +416,7 @@ def fit_batch(
     bs = batch_stats(Y[good], O[good], X if baseline is None else X[good])
     batch = _Batch(st, m, reml)
     with np.errstate(all="ignore"):  # trial steps may overflow; such points are rejected
-        theta, conv = _newton(batch, np.broadcast_to(theta0, (good.size, theta0.size)).copy(),
-                              bs)
+        theta, conv = _newton(batch, np.broadcast_to(theta0, (good.size, theta0.size)).copy(), bs)
         ev = batch.evaluate(theta, bs)
         H, _dS, B = batch.hessian(theta, ev, bs)
     V = ev["Ainv"]
@@ -437,8 +455,11 @@ def fit_batch(
         out[key][good] = res[key]
     tval = out["estimate"] / out["se"]
     with np.errstate(invalid="ignore"):
-        out["p"] = np.where(np.isinf(out["df"]), 2 * stats.norm.sf(np.abs(tval)),
-                            2 * stats.t.sf(np.abs(tval), out["df"]))
+        out["p"] = np.where(
+            np.isinf(out["df"]),
+            2 * stats.norm.sf(np.abs(tval)),
+            2 * stats.t.sf(np.abs(tval), out["df"]),
+        )
     out["converged"][good] = conv
     return out
 

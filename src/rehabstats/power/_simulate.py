@@ -103,13 +103,25 @@ class PowerResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``analysis, power, mc_se, ci_low, ci_high, n_sims, n_failed, alpha, truth, bias, empirical_se, mean_se, coverage``."""
-        return pd.DataFrame([{
-            "analysis": self.analysis, "power": self.power, "mc_se": self.mc_se,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "n_sims": self.n_sims,
-            "n_failed": self.n_failed, "alpha": self.alpha, "truth": self.truth,
-            "bias": self.bias, "empirical_se": self.empirical_se, "mean_se": self.mean_se,
-            "coverage": self.coverage,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "analysis": self.analysis,
+                    "power": self.power,
+                    "mc_se": self.mc_se,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "n_sims": self.n_sims,
+                    "n_failed": self.n_failed,
+                    "alpha": self.alpha,
+                    "truth": self.truth,
+                    "bias": self.bias,
+                    "empirical_se": self.empirical_se,
+                    "mean_se": self.mean_se,
+                    "coverage": self.coverage,
+                }
+            ]
+        )
 
     def summary(self) -> str:
         """Plain-text summary for a protocol or paper."""
@@ -121,9 +133,11 @@ class PowerResult(Result):
             f"({self.n_failed} failed or did not converge, counted as not significant)."
         )
         if math.isfinite(self.truth):
-            text += (f"\nTrue effect {f(self.truth)}: bias {f(self.bias)}, empirical SE "
-                     f"{f(self.empirical_se)}, mean SE {f(self.mean_se)}, coverage of the "
-                     f"{100 * (1 - self.alpha):g}% intervals {f(self.coverage)}.")
+            text += (
+                f"\nTrue effect {f(self.truth)}: bias {f(self.bias)}, empirical SE "
+                f"{f(self.empirical_se)}, mean SE {f(self.mean_se)}, coverage of the "
+                f"{100 * (1 - self.alpha):g}% intervals {f(self.coverage)}."
+            )
         if self.note:
             text += "\n" + self.note
         return text
@@ -185,12 +199,16 @@ class SampleSizeResult(Result):
         """Plain-text summary."""
         if self.n is None:
             top = int(self.curve["n"].max())
-            return (f"Target power {self.target:g} not reached for {self.parameter} up to {top} "
-                    f"({self.analysis}, {self.n_sims} simulations per value; power there "
-                    f"{format_number(float(self.curve['power'].iloc[-1]))}).")
-        return (f"Smallest {self.parameter} with simulated power >= {self.target:g}: {self.n} "
-                f"(power {format_number(self.power)}; {self.analysis}, alpha {self.alpha:g}, "
-                f"{self.n_sims} simulations per value on common random numbers).")
+            return (
+                f"Target power {self.target:g} not reached for {self.parameter} up to {top} "
+                f"({self.analysis}, {self.n_sims} simulations per value; power there "
+                f"{format_number(float(self.curve['power'].iloc[-1]))})."
+            )
+        return (
+            f"Smallest {self.parameter} with simulated power >= {self.target:g}: {self.n} "
+            f"(power {format_number(self.power)}; {self.analysis}, alpha {self.alpha:g}, "
+            f"{self.n_sims} simulations per value on common random numbers)."
+        )
 
     def plot(self, ax: Any = None, analytic: Callable[[float], float] | None = None) -> Any:
         """Power curve with Clopper-Pearson bands and the target; returns the Figure.
@@ -204,8 +222,9 @@ class SampleSizeResult(Result):
         else:
             fig = ax.figure
         c = self.curve
-        ax.fill_between(c["n"], c["ci_low"], c["ci_high"], color="#4c72b0", alpha=0.2,
-                        label="95% CI")
+        ax.fill_between(
+            c["n"], c["ci_low"], c["ci_high"], color="#4c72b0", alpha=0.2, label="95% CI"
+        )
         ax.plot(c["n"], c["power"], "o-", color="#4c72b0", label="simulated")
         if analytic is not None:
             grid = np.linspace(float(c["n"].min()), float(c["n"].max()), 100)
@@ -234,8 +253,11 @@ _MAX_N = 10**6
 
 
 def _check_target(target: Any) -> float:
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) \
-            or not 0 < float(target) < 1:
+    if (
+        isinstance(target, bool)
+        or not isinstance(target, numbers.Real)
+        or not 0 < float(target) < 1
+    ):
         raise DataError(f"'target' must be a power between 0 and 1; got {show_value(target)}.")
     return float(target)
 
@@ -246,11 +268,18 @@ def _check_n_values(n_values: Any) -> list[int]:
         raise DataError(f"'n_values' must be a list of whole numbers; got {show_value(n_values)}.")
     raw = list(n_values.tolist() if hasattr(n_values, "tolist") else n_values)
     for v in raw:
-        ok = (not isinstance(v, (bool, np.bool_)) and isinstance(v, numbers.Real)
-              and math.isfinite(v) and float(v).is_integer() and 1 <= float(v) <= _MAX_N)
+        ok = (
+            not isinstance(v, (bool, np.bool_))
+            and isinstance(v, numbers.Real)
+            and math.isfinite(v)
+            and float(v).is_integer()
+            and 1 <= float(v) <= _MAX_N
+        )
         if not ok:
-            raise DataError(f"'n_values' must be whole numbers from 1 to {_MAX_N}; got "
-                            f"{show_value(v)} in {show_value(raw)}.")
+            raise DataError(
+                f"'n_values' must be whole numbers from 1 to {_MAX_N}; got "
+                f"{show_value(v)} in {show_value(raw)}."
+            )
     if not raw:
         raise DataError("'n_values' is empty.")
     return sorted({int(v) for v in raw})
@@ -266,12 +295,15 @@ _MMRM_OPTIONS = ("covariance", "df_method", "reml")
 _SCED_OPTIONS = ("statistic", "improvement")
 
 
-def _normalise(design: Any, analysis: Any, options: Any) -> tuple[str | Callable[..., Any],
-                                                                     dict[str, Any], bool]:
+def _normalise(
+    design: Any, analysis: Any, options: Any
+) -> tuple[str | Callable[..., Any], dict[str, Any], bool]:
     """Validate the analysis; return it, its options and whether a fast path applies."""
     if not isinstance(design, (ParallelTrial, SingleCaseDesign)):
-        raise DataError(f"'design' must be a rehabstats.design.ParallelTrial or SingleCaseDesign; "
-                        f"got {type(design).__name__}.")
+        raise DataError(
+            f"'design' must be a rehabstats.design.ParallelTrial or SingleCaseDesign; "
+            f"got {type(design).__name__}."
+        )
     if options is None:
         opts: dict[str, Any] = {}
     elif isinstance(options, Mapping):
@@ -282,59 +314,84 @@ def _normalise(design: Any, analysis: Any, options: Any) -> tuple[str | Callable
         return analysis, opts, False
     if isinstance(design, ParallelTrial):
         if analysis not in PARALLEL_ANALYSES:
-            raise DataError(f"'analysis' for a ParallelTrial must be one of "
-                            f"{', '.join(map(repr, PARALLEL_ANALYSES))} or a callable; "
-                            f"got {analysis!r}.")
+            raise DataError(
+                f"'analysis' for a ParallelTrial must be one of "
+                f"{', '.join(map(repr, PARALLEL_ANALYSES))} or a callable; "
+                f"got {analysis!r}."
+            )
         if len(design.arm_labels) != 2:
-            raise DesignError(f"The named analyses compare two arms; this design has "
-                              f"{len(design.arm_labels)}. Pass a callable analysis instead.")
-        allowed = {"mmrm": _MMRM_OPTIONS, "lmm": ("df_method",),
-                   "mixed_anova": ("correction",)}.get(analysis, ())
+            raise DesignError(
+                f"The named analyses compare two arms; this design has "
+                f"{len(design.arm_labels)}. Pass a callable analysis instead."
+            )
+        allowed = {
+            "mmrm": _MMRM_OPTIONS,
+            "lmm": ("df_method",),
+            "mixed_anova": ("correction",),
+        }.get(analysis, ())
         unknown = [k for k in opts if k not in allowed]
         if unknown:
-            raise DataError(f"'analysis_options' {unknown[0]!r} does not apply to "
-                            f"analysis={analysis!r} (allowed: {', '.join(allowed) or 'none'}).")
+            raise DataError(
+                f"'analysis_options' {unknown[0]!r} does not apply to "
+                f"analysis={analysis!r} (allowed: {', '.join(allowed) or 'none'})."
+            )
         if analysis == "mmrm":
             from ..models._covariance import COVARIANCE_STRUCTURES
 
             cov = opts.get("covariance", "us")
             if cov not in COVARIANCE_STRUCTURES:
-                raise DataError(f"'covariance' must be one of "
-                                f"{', '.join(map(repr, COVARIANCE_STRUCTURES))}; got {cov!r}.")
+                raise DataError(
+                    f"'covariance' must be one of "
+                    f"{', '.join(map(repr, COVARIANCE_STRUCTURES))}; got {cov!r}."
+                )
             dfm = opts.get("df_method", "satterthwaite")
-            methods = ("satterthwaite", "kenward-roger", "kenward-roger-linear", "residual",
-                       "asymptotic")
+            methods = (
+                "satterthwaite",
+                "kenward-roger",
+                "kenward-roger-linear",
+                "residual",
+                "asymptotic",
+            )
             if dfm not in methods:
-                raise DataError(f"'df_method' must be one of {', '.join(map(repr, methods))}; "
-                                f"got {dfm!r}.")
+                raise DataError(
+                    f"'df_method' must be one of {', '.join(map(repr, methods))}; got {dfm!r}."
+                )
             # Kenward-Roger needs REML (rs.mmrm refuses it for ML fits: the general path
             # then reports every fit as failed, as rs.mmrm would)
-            fast = dfm in ("satterthwaite", "residual", "asymptotic") or \
-                bool(opts.get("reml", True))
+            fast = dfm in ("satterthwaite", "residual", "asymptotic") or bool(
+                opts.get("reml", True)
+            )
             return analysis, opts, fast
         return analysis, opts, analysis in ("ttest", "ancova", "change_ttest")
     if analysis not in SCED_ANALYSES:
-        raise DataError(f"'analysis' for a SingleCaseDesign must be one of "
-                        f"{', '.join(map(repr, SCED_ANALYSES))} or a callable; got {analysis!r}.")
+        raise DataError(
+            f"'analysis' for a SingleCaseDesign must be one of "
+            f"{', '.join(map(repr, SCED_ANALYSES))} or a callable; got {analysis!r}."
+        )
     if analysis != "randomization_test":
         return analysis, opts, False  # index options are passed to the index function
     from ..sced._randomization import MAX_EXHAUSTIVE, STATISTICS
 
     unknown = [k for k in opts if k not in _SCED_OPTIONS]
     if unknown:
-        raise DataError(f"'analysis_options' {unknown[0]!r} does not apply to the randomization "
-                        f"test (allowed: {', '.join(_SCED_OPTIONS)}).")
+        raise DataError(
+            f"'analysis_options' {unknown[0]!r} does not apply to the randomization "
+            f"test (allowed: {', '.join(_SCED_OPTIONS)})."
+        )
     stat = opts.get("statistic", "mean_difference")
     if callable(stat):
         return analysis, opts, False
     if stat not in STATISTICS:
-        raise DataError(f"'statistic' must be one of {', '.join(map(repr, STATISTICS))} or a "
-                        f"callable; got {stat!r}.")
+        raise DataError(
+            f"'statistic' must be one of {', '.join(map(repr, STATISTICS))} or a "
+            f"callable; got {stat!r}."
+        )
     if stat == "slope_difference" and design.design == "ABAB":
         raise DesignError("statistic='slope_difference' needs A-B series; the design is 'ABAB'.")
     if opts.get("improvement", "increase") not in ("increase", "decrease"):
-        raise DataError(f"'improvement' must be 'increase' or 'decrease'; "
-                        f"got {opts.get('improvement')!r}.")
+        raise DataError(
+            f"'improvement' must be 'increase' or 'decrease'; got {opts.get('improvement')!r}."
+        )
     fast = design.n_assignments <= MAX_EXHAUSTIVE  # beyond, rs.sced samples assignments
     return analysis, opts, fast
 
@@ -380,9 +437,17 @@ def _check_block_memory(design: Any, analysis: Any, fast: bool) -> None:
         )
 
 
-def _execute(design: Any, analysis: Any, opts: dict[str, Any], root: np.random.SeedSequence,
-             n_sims: int, fast: bool, n_jobs: int, backend: str | None, progress: bool
-             ) -> dict[str, np.ndarray]:
+def _execute(
+    design: Any,
+    analysis: Any,
+    opts: dict[str, Any],
+    root: np.random.SeedSequence,
+    n_sims: int,
+    fast: bool,
+    n_jobs: int,
+    backend: str | None,
+    progress: bool,
+) -> dict[str, np.ndarray]:
     """Run simulations ``0 .. n_sims - 1`` of ``root`` in tasks of fixed ranges.
 
     How the range is split into tasks changes nothing in the results (the data
@@ -410,8 +475,9 @@ def _execute(design: Any, analysis: Any, opts: dict[str, Any], root: np.random.S
             from joblib import Parallel, delayed
 
             par = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-            jobs = (delayed(run_chunk)(design, analysis, opts, root, lo, hi, fast)
-                    for lo, hi in ranges)
+            jobs = (
+                delayed(run_chunk)(design, analysis, opts, root, lo, hi, fast) for lo, hi in ranges
+            )
             for i, res in enumerate(par(jobs)):
                 results[i] = res
                 if bar is not None:
@@ -469,8 +535,11 @@ def _task_heap() -> Iterator[None]:
     or the C library is not glibc.
     """
     global _heap_users
-    lib = _libc() if sys.platform.startswith("linux") and \
-        "MALLOC_TRIM_THRESHOLD_" in os.environ else None
+    lib = (
+        _libc()
+        if sys.platform.startswith("linux") and "MALLOC_TRIM_THRESHOLD_" in os.environ
+        else None
+    )
     if lib is None:
         yield
         return
@@ -485,8 +554,9 @@ def _task_heap() -> Iterator[None]:
         with _heap_lock:
             _heap_users -= 1
             if _heap_users == 0:
-                lib.mallopt(_M_MMAP_THRESHOLD,
-                            _env_bytes("MALLOC_MMAP_THRESHOLD_", _GLIBC_MMAP_THRESHOLD))
+                lib.mallopt(
+                    _M_MMAP_THRESHOLD, _env_bytes("MALLOC_MMAP_THRESHOLD_", _GLIBC_MMAP_THRESHOLD)
+                )
                 lib.mallopt(_M_TRIM_THRESHOLD, _env_bytes("MALLOC_TRIM_THRESHOLD_", 0))
                 lib.malloc_trim(0)
 
@@ -504,8 +574,14 @@ def _note_blas() -> None:
         _blas_single = all(p.get("num_threads") == 1 for p in threadpool_info())
 
 
-def _dask_task(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequence,
-               lo: int, hi: int, fast: bool, step: int | None = None) -> dict[str, np.ndarray]:
+def _dask_task(
+    payload: tuple[Any, Any, dict[str, Any]],
+    root: np.random.SeedSequence,
+    lo: int,
+    hi: int,
+    fast: bool,
+    step: int | None = None,
+) -> dict[str, np.ndarray]:
     """One dask task: simulations ``lo .. hi - 1``, ``step`` at a time, BLAS on one thread.
 
     With ``step`` the range is analysed in pieces of ``step`` simulations (the
@@ -523,8 +599,10 @@ def _dask_task(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSeq
     size = hi - lo if step is None else int(step)
 
     def run() -> dict[str, np.ndarray]:
-        parts = [run_chunk(design, analysis, opts, root, a, min(a + size, hi), fast)
-                 for a in range(lo, hi, size)]
+        parts = [
+            run_chunk(design, analysis, opts, root, a, min(a + size, hi), fast)
+            for a in range(lo, hi, size)
+        ]
         if len(parts) == 1:
             return parts[0]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -571,18 +649,27 @@ def _group_ranges(ranges: list[tuple[int, int]], threads: int) -> list[tuple[int
     return [(ranges[a][0], ranges[b - 1][1]) for a, b in itertools.pairwise(cuts)]
 
 
-def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequence,
-              ranges: list[tuple[int, int]], fast: bool, bar: Any) -> list[Any]:
+def _run_dask(
+    payload: tuple[Any, Any, dict[str, Any]],
+    root: np.random.SeedSequence,
+    ranges: list[tuple[int, int]],
+    fast: bool,
+    bar: Any,
+) -> list[Any]:
     try:
         from dask.distributed import as_completed, get_client
     except ImportError:  # pragma: no cover - the dask extra is not installed
-        raise DataError("backend='dask' needs dask.distributed (pip install "
-                        "'rehabstats[dask]') and a running Client.") from None
+        raise DataError(
+            "backend='dask' needs dask.distributed (pip install "
+            "'rehabstats[dask]') and a running Client."
+        ) from None
     try:
         client = get_client()
     except ValueError:
-        raise DataError("backend='dask' runs on the current dask.distributed Client; create "
-                        "one first, e.g. Client('scheduler:8786') or Client(LocalCluster()).") from None
+        raise DataError(
+            "backend='dask' runs on the current dask.distributed Client; create "
+            "one first, e.g. Client('scheduler:8786') or Client(LocalCluster())."
+        ) from None
     # A large payload (e.g. a callable analysis holding data) goes to every worker once
     # instead of with every task; a small one (a design pickles to about 1 kB) travels with
     # the tasks, which saves the round trip of a scatter before the first task can start.
@@ -598,8 +685,16 @@ def _run_dask(payload: tuple[Any, Any, dict[str, Any]], root: np.random.SeedSequ
     # one map: the tasks reach the scheduler in one message (separate submits are
     # batched by the client's 10 ms send interval: ~6 ms more for 4 tasks)
     n = len(ranges)
-    futures = client.map(_dask_task, [shared] * n, [root] * n, [lo for lo, _ in ranges],
-                         [hi for _, hi in ranges], [fast] * n, [step] * n, pure=False)
+    futures = client.map(
+        _dask_task,
+        [shared] * n,
+        [root] * n,
+        [lo for lo, _ in ranges],
+        [hi for _, hi in ranges],
+        [fast] * n,
+        [step] * n,
+        pure=False,
+    )
     order = {f.key: i for i, f in enumerate(futures)}
     results: list[Any] = [None] * len(ranges)
     try:
@@ -626,8 +721,14 @@ def _min_p(design: Any, analysis: Any) -> float:
     return 0.0
 
 
-def _summarise(raw: dict[str, np.ndarray], design: Any, analysis: Any, alpha: float,
-               fast: bool, stacklevel: int = 3) -> PowerResult:
+def _summarise(
+    raw: dict[str, np.ndarray],
+    design: Any,
+    analysis: Any,
+    alpha: float,
+    fast: bool,
+    stacklevel: int = 3,
+) -> PowerResult:
     n = raw["p"].size
     p = raw["p"]
     sig = np.isfinite(p) & (p < alpha)
@@ -636,8 +737,15 @@ def _summarise(raw: dict[str, np.ndarray], design: Any, analysis: Any, alpha: fl
     lo, hi = _clopper_pearson(k, n)
     failed = raw["failed"] | ~raw["converged"]
     n_failed = int(failed.sum())
-    est = pd.DataFrame({"estimate": raw["estimate"], "se": raw["se"], "df": raw["df"], "p": p,
-                        "converged": ~failed})
+    est = pd.DataFrame(
+        {
+            "estimate": raw["estimate"],
+            "se": raw["se"],
+            "df": raw["df"],
+            "p": p,
+            "converged": ~failed,
+        }
+    )
     truth = _truth(design, analysis)
     e = raw["estimate"][np.isfinite(raw["estimate"])]
     bias = emp = mean_se = cov = math.nan
@@ -649,30 +757,49 @@ def _summarise(raw: dict[str, np.ndarray], design: Any, analysis: Any, alpha: fl
         if ok.any():
             mean_se = float(se[ok].mean())
             df = raw["df"][ok]
-            q = np.where(np.isfinite(df), stats.t.ppf(1 - alpha / 2, np.where(np.isfinite(df), df, 1)),
-                         stats.norm.ppf(1 - alpha / 2))
+            q = np.where(
+                np.isfinite(df),
+                stats.t.ppf(1 - alpha / 2, np.where(np.isfinite(df), df, 1)),
+                stats.norm.ppf(1 - alpha / 2),
+            )
             cov = float(np.mean(np.abs(raw["estimate"][ok] - truth) <= q * se[ok]))
     name = analysis if isinstance(analysis, str) else getattr(analysis, "__name__", "callable")
     min_p = _min_p(design, analysis)
     note = ""
     if min_p > alpha:
-        note = (f"Power is 0 by construction: the design has only {design.n_assignments} "
-                f"admissible assignments, so the smallest attainable p is {min_p:.4g} > alpha "
-                f"= {alpha:g}. Lengthen the series, widen the start window or add cases.")
+        note = (
+            f"Power is 0 by construction: the design has only {design.n_assignments} "
+            f"admissible assignments, so the smallest attainable p is {min_p:.4g} > alpha "
+            f"= {alpha:g}. Lengthen the series, widen the start window or add cases."
+        )
     if n_failed:
         warnings.warn(
             f"{n_failed} of {n} simulated analyses failed or did not converge; they are counted "
             "as not significant and flagged in estimates['converged'].",
-            RehabStatsWarning, stacklevel=stacklevel,
+            RehabStatsWarning,
+            stacklevel=stacklevel,
         )
     size: Any = None
     if isinstance(design, ParallelTrial):
         size = dict(zip(design.arm_labels, design._ns, strict=True))
     return PowerResult(
-        power=power, mc_se=math.sqrt(power * (1 - power) / n), ci_low=lo, ci_high=hi,
-        n_sims=n, n_failed=n_failed, estimates=est, bias=bias, empirical_se=emp,
-        mean_se=mean_se, coverage=cov, truth=truth, alpha=alpha, analysis=name,
-        method="vectorised" if fast else "general", min_attainable_p=min_p, note=note,
+        power=power,
+        mc_se=math.sqrt(power * (1 - power) / n),
+        ci_low=lo,
+        ci_high=hi,
+        n_sims=n,
+        n_failed=n_failed,
+        estimates=est,
+        bias=bias,
+        empirical_se=emp,
+        mean_se=mean_se,
+        coverage=cov,
+        truth=truth,
+        alpha=alpha,
+        analysis=name,
+        method="vectorised" if fast else "general",
+        min_attainable_p=min_p,
+        note=note,
         design_size=size,
     )
 
@@ -788,9 +915,13 @@ def simulate(
     n_sims = _check_int(n_sims, "n_sims", 1)
     alpha = _check_alpha(alpha)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise DataError(f"'n_jobs' must be a nonzero whole number (-1 = every core); got {n_jobs!r}.")
+        raise DataError(
+            f"'n_jobs' must be a nonzero whole number (-1 = every core); got {n_jobs!r}."
+        )
     if backend is not None and not isinstance(backend, str):
-        raise DataError(f"'backend' must be None, a joblib backend name or 'dask'; got {backend!r}.")
+        raise DataError(
+            f"'backend' must be None, a joblib backend name or 'dask'; got {backend!r}."
+        )
     if not isinstance(progress, (bool, np.bool_)):
         raise DataError(f"'progress' must be True or False; got {progress!r}.")
     an, opts, fast = _normalise(design, analysis, analysis_options)
@@ -809,8 +940,10 @@ def _parameter(design: Any, parameter: str | None) -> str:
     if parameter is None:
         return default
     if parameter not in allowed:
-        raise DataError(f"'parameter' must be one of {', '.join(map(repr, allowed))} for this "
-                        f"design; got {parameter!r}.")
+        raise DataError(
+            f"'parameter' must be one of {', '.join(map(repr, allowed))} for this "
+            f"design; got {parameter!r}."
+        )
     return parameter
 
 
@@ -881,11 +1014,17 @@ def sample_size(
         elif isinstance(design, SingleCaseDesign):
             shortest = design.n_runs * int(design.min_phase_length)
             n_range = (shortest, max(100, shortest + 1))
-    if (not isinstance(n_range, (tuple, list)) or len(n_range) != 2
-            or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in n_range)
-            or not 1 <= n_range[0] < n_range[1] or n_range[1] > _MAX_N):
-        raise DataError(f"'n_range' must be two whole numbers (low, high) with 1 <= low < high "
-                        f"<= {_MAX_N}; got {show_value(n_range)}.")
+    if (
+        not isinstance(n_range, (tuple, list))
+        or len(n_range) != 2
+        or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in n_range)
+        or not 1 <= n_range[0] < n_range[1]
+        or n_range[1] > _MAX_N
+    ):
+        raise DataError(
+            f"'n_range' must be two whole numbers (low, high) with 1 <= low < high "
+            f"<= {_MAX_N}; got {show_value(n_range)}."
+        )
     target = _check_target(target)
     n_sims = _check_int(n_sims, "n_sims", 1)
     alpha = _check_alpha(alpha)
@@ -897,10 +1036,15 @@ def sample_size(
     def at(n: int) -> PowerResult:
         if n not in results:
             try:
-                d = design.with_n(n) if isinstance(design, ParallelTrial) else \
-                    design.with_n(**{param: n})
+                d = (
+                    design.with_n(n)
+                    if isinstance(design, ParallelTrial)
+                    else design.with_n(**{param: n})
+                )
             except DesignError as exc:
-                raise DesignError(f"{param} = {n} (from n_range) is not a valid design: {exc}") from None
+                raise DesignError(
+                    f"{param} = {n} (from n_range) is not a valid design: {exc}"
+                ) from None
             _, _, f = _normalise(d, an, opts)
             raw = _execute(d, an, opts, root, n_sims, f, int(n_jobs), backend, bool(progress))
             with warnings.catch_warnings():
@@ -913,9 +1057,12 @@ def sample_size(
         found = lo
     elif at(hi).power < target:
         found = None
-        warnings.warn(f"Target power {target:g} is not reached for {param} up to {hi} "
-                      f"(simulated power {results[hi].power:.3f}); widen n_range.",
-                      RehabStatsWarning, stacklevel=2)
+        warnings.warn(
+            f"Target power {target:g} is not reached for {param} up to {hi} "
+            f"(simulated power {results[hi].power:.3f}); widen n_range.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     else:
         a, b = lo, hi  # power(a) < target <= power(b)
         while b - a > 1:
@@ -926,19 +1073,27 @@ def sample_size(
                 a = mid
         found = b
     keys = sorted(results)
-    curve = pd.DataFrame({
-        "n": keys,
-        "power": [results[k].power for k in keys],
-        "mc_se": [results[k].mc_se for k in keys],
-        "ci_low": [results[k].ci_low for k in keys],
-        "ci_high": [results[k].ci_high for k in keys],
-        "n_failed": [results[k].n_failed for k in keys],
-    })
+    curve = pd.DataFrame(
+        {
+            "n": keys,
+            "power": [results[k].power for k in keys],
+            "mc_se": [results[k].mc_se for k in keys],
+            "ci_low": [results[k].ci_low for k in keys],
+            "ci_high": [results[k].ci_high for k in keys],
+            "n_failed": [results[k].n_failed for k in keys],
+        }
+    )
     name = an if isinstance(an, str) else getattr(an, "__name__", "callable")
     return SampleSizeResult(
-        n=found, power=results[found].power if found is not None else math.nan,
-        parameter=param, target=float(target), alpha=alpha, analysis=name, n_sims=n_sims,
-        curve=curve, results=results,
+        n=found,
+        power=results[found].power if found is not None else math.nan,
+        parameter=param,
+        target=float(target),
+        alpha=alpha,
+        analysis=name,
+        n_sims=n_sims,
+        curve=curve,
+        results=results,
     )
 
 
@@ -981,28 +1136,40 @@ def power_curve(
     results: dict[int, PowerResult] = {}
     for n in values:
         try:
-            d = design.with_n(n) if isinstance(design, ParallelTrial) else \
-                design.with_n(**{param: n})
+            d = (
+                design.with_n(n)
+                if isinstance(design, ParallelTrial)
+                else design.with_n(**{param: n})
+            )
         except (DataError, DesignError) as exc:
-            raise DesignError(f"{param} = {n} (from n_values) is not a valid design: "
-                              f"{exc}") from None
+            raise DesignError(
+                f"{param} = {n} (from n_values) is not a valid design: {exc}"
+            ) from None
         _, _, f = _normalise(d, an, opts)
         raw = _execute(d, an, opts, root, n_sims, f, int(n_jobs), backend, False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RehabStatsWarning)
             results[n] = _summarise(raw, d, an, alpha, f)
-    curve = pd.DataFrame({
-        "n": values,
-        "power": [results[k].power for k in values],
-        "mc_se": [results[k].mc_se for k in values],
-        "ci_low": [results[k].ci_low for k in values],
-        "ci_high": [results[k].ci_high for k in values],
-        "n_failed": [results[k].n_failed for k in values],
-    })
+    curve = pd.DataFrame(
+        {
+            "n": values,
+            "power": [results[k].power for k in values],
+            "mc_se": [results[k].mc_se for k in values],
+            "ci_low": [results[k].ci_low for k in values],
+            "ci_high": [results[k].ci_high for k in values],
+            "n_failed": [results[k].n_failed for k in values],
+        }
+    )
     hit = [n for n in values if results[n].power >= target]
     name = an if isinstance(an, str) else getattr(an, "__name__", "callable")
     return SampleSizeResult(
-        n=hit[0] if hit else None, power=results[hit[0]].power if hit else math.nan,
-        parameter=param, target=float(target), alpha=alpha, analysis=name, n_sims=n_sims,
-        curve=curve, results=results,
+        n=hit[0] if hit else None,
+        power=results[hit[0]].power if hit else math.nan,
+        parameter=param,
+        target=float(target),
+        alpha=alpha,
+        analysis=name,
+        n_sims=n_sims,
+        curve=curve,
+        results=results,
     )

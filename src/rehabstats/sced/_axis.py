@@ -57,8 +57,9 @@ def normal_interval(d: np.ndarray, se: np.ndarray, level: float | None) -> Batch
     return d, se, lo, hi, "normal"
 
 
-def sced_batch(name: str, baseline: Any, treatment: Any, *, axis: int,
-               **kw: Any) -> BatchEffectSizeResult:
+def sced_batch(
+    name: str, baseline: Any, treatment: Any, *, axis: int, **kw: Any
+) -> BatchEffectSizeResult:
     """Index ``name`` of the registry for every series of a batch.
 
     ``kw`` are the keyword arguments of the index's one-series function (its
@@ -87,8 +88,10 @@ def sced_batch(name: str, baseline: Any, treatment: Any, *, axis: int,
     chunked = []
     for rows, (a, b) in groups:  # the pairwise cores use (k, n_A, n_B) arrays: bound k
         step = max(1, (1 << 22) // max(1, a.shape[1] * b.shape[1]))
-        chunked += [(rows[s:s + step], (a[s:s + step], b[s:s + step]))
-                    for s in range(0, rows.size, step)]
+        chunked += [
+            (rows[s : s + step], (a[s : s + step], b[s : s + step]))
+            for s in range(0, rows.size, step)
+        ]
     for rows, (a, b) in chunked:
         n_a[rows], n_b[rows] = a.shape[1], b.shape[1]
         out: tuple[Any, ...] | None = None
@@ -106,8 +109,9 @@ def sced_batch(name: str, baseline: Any, treatment: Any, *, axis: int,
             if method != "none":
                 bad |= ~(np.isfinite(lo) & np.isfinite(hi))
             good = rows[~bad]
-            for k, v in zip(("estimate", "se", "ci_low", "ci_high"), (est, se, lo, hi),
-                            strict=True):
+            for k, v in zip(
+                ("estimate", "se", "ci_low", "ci_high"), (est, se, lo, hi), strict=True
+            ):
                 fields[k][good] = np.broadcast_to(v, rows.shape)[~bad]
         for i in np.flatnonzero(bad):
             r = int(rows[i])

@@ -23,8 +23,19 @@ from ._registry import HAS_SE, REGISTRY, check_indices
 __all__ = ["combine_phase_pairs", "effect_sizes", "ird_pooled", "pand_pooled"]
 
 COLUMNS = [
-    "case", "pair", "baseline_phase", "treatment_phase", "index", "estimate", "se", "ci_low",
-    "ci_high", "ci_level", "ci_method", "n_baseline", "n_treatment",
+    "case",
+    "pair",
+    "baseline_phase",
+    "treatment_phase",
+    "index",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "ci_method",
+    "n_baseline",
+    "n_treatment",
 ]
 
 
@@ -82,8 +93,9 @@ def _fast_pairs(frame: pd.DataFrame, baseline_phase: str, treatment_phase: str) 
     )
 
 
-def _call_single(name: str, a: np.ndarray, b: np.ndarray, improvement: str,
-                 opts: dict[str, Any]) -> tuple[float, float, float, float, str]:
+def _call_single(
+    name: str, a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> tuple[float, float, float, float, str]:
     """One series by the index's own function, with the options its registry row names."""
     row = REGISTRY[name]
     res = row.function(a, b, improvement=improvement, **row.call_kwargs(opts))
@@ -209,7 +221,9 @@ def effect_sizes(
     opts: dict[str, Any] = {
         "ci": level,
         "se_method": check_option(se_method, "se_method", _SE_METHODS),
-        "tau_u_method": check_option(tau_u_method, "tau_u_method", ("parker", "complete", "tarlow")),
+        "tau_u_method": check_option(
+            tau_u_method, "tau_u_method", ("parker", "complete", "tarlow")
+        ),
         "pand_method": check_option(pand_method, "pand_method", ("minimum", "sort")),
         "pretest_trend": pretest_trend,
         "kendall": check_option(kendall, "kendall", (True, False)),
@@ -272,28 +286,40 @@ def effect_sizes(
                 method[rows, j] = out[4]
     has_ci = method != "none"
     _announce(names, pairs, est, se, lo, hi, has_ci, messages, opts)
-    result = pd.DataFrame({
-        "case": np.repeat(pairs.case, n_idx),
-        "pair": np.repeat(pairs.pair, n_idx),
-        "baseline_phase": str(baseline_phase),
-        "treatment_phase": str(treatment_phase),
-        "index": np.tile(np.array(names, dtype=object), n_pairs),
-        "estimate": est.ravel(),
-        "se": se.ravel(),
-        "ci_low": lo.ravel(),
-        "ci_high": hi.ravel(),
-        "ci_level": np.where(has_ci.ravel(), level if level is not None else math.nan, math.nan),
-        "ci_method": method.ravel(),
-        "n_baseline": np.repeat(pairs.a_len, n_idx),
-        "n_treatment": np.repeat(pairs.b_len, n_idx),
-    })
+    result = pd.DataFrame(
+        {
+            "case": np.repeat(pairs.case, n_idx),
+            "pair": np.repeat(pairs.pair, n_idx),
+            "baseline_phase": str(baseline_phase),
+            "treatment_phase": str(treatment_phase),
+            "index": np.tile(np.array(names, dtype=object), n_pairs),
+            "estimate": est.ravel(),
+            "se": se.ravel(),
+            "ci_low": lo.ravel(),
+            "ci_high": hi.ravel(),
+            "ci_level": np.where(
+                has_ci.ravel(), level if level is not None else math.nan, math.nan
+            ),
+            "ci_method": method.ravel(),
+            "n_baseline": np.repeat(pairs.a_len, n_idx),
+            "n_treatment": np.repeat(pairs.b_len, n_idx),
+        }
+    )
     result.attrs["n_omitted"] = frame.attrs.get("n_omitted", 0)
     return result
 
 
-def _announce(names: list[str], pairs: _Pairs, est: np.ndarray, se: np.ndarray,
-              lo: np.ndarray, hi: np.ndarray, has_ci: np.ndarray,
-              messages: dict[tuple[int, int], str], opts: dict[str, Any]) -> None:
+def _announce(
+    names: list[str],
+    pairs: _Pairs,
+    est: np.ndarray,
+    se: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    has_ci: np.ndarray,
+    messages: dict[tuple[int, int], str],
+    opts: dict[str, Any],
+) -> None:
     """One RehabStatsWarning per index and reason, naming every case/pair affected."""
     for j, name in enumerate(names):
         with np.errstate(invalid="ignore"):
@@ -309,11 +335,13 @@ def _announce(names: list[str], pairs: _Pairs, est: np.ndarray, se: np.ndarray,
             why = messages.get((r, j)) or f"{name}: not finite ({REGISTRY[name].reason})."
             by_reason.setdefault(why, []).append(r)
         for why, rs_ in by_reason.items():
-            where = ", ".join(f"case {_plain(pairs.case[r])!r} pair {int(pairs.pair[r])}"
-                              for r in rs_[:10])
+            where = ", ".join(
+                f"case {_plain(pairs.case[r])!r} pair {int(pairs.pair[r])}" for r in rs_[:10]
+            )
             more = f" and {len(rs_) - 10} more" if len(rs_) > 10 else ""
-            warnings.warn(f"effect_sizes: {why} Affected: {where}{more}.", RehabStatsWarning,
-                          stacklevel=3)
+            warnings.warn(
+                f"effect_sizes: {why} Affected: {where}{more}.", RehabStatsWarning, stacklevel=3
+            )
 
 
 def _plain(value: Any) -> Any:
@@ -395,17 +423,25 @@ def combine_phase_pairs(
     """
     weighting = check_option(weighting, "weighting", _WEIGHTINGS)
     level = check_optional_ci(ci)
-    if not isinstance(table, pd.DataFrame) or not {"case", "index", "estimate", "se",
-                                                   "n_baseline", "n_treatment"} <= set(table):
+    if not isinstance(table, pd.DataFrame) or not {
+        "case",
+        "index",
+        "estimate",
+        "se",
+        "n_baseline",
+        "n_treatment",
+    } <= set(table):
         raise DataError("'table' must be the DataFrame returned by rehabstats.sced.effect_sizes.")
     if len(table) == 0:
         raise DataError("'table' has no rows: there are no phase pairs to combine.")
     est_k = check_table_column(table, "estimate", "'table'")
     se = check_table_column(table, "se", "'table'", minimum=0)
-    na = check_table_column(table, "n_baseline", "'table'", allow_nan=False, allow_inf=False,
-                            minimum=1)
-    nb = check_table_column(table, "n_treatment", "'table'", allow_nan=False, allow_inf=False,
-                            minimum=1)
+    na = check_table_column(
+        table, "n_baseline", "'table'", allow_nan=False, allow_inf=False, minimum=1
+    )
+    nb = check_table_column(
+        table, "n_treatment", "'table'", allow_nan=False, allow_inf=False, minimum=1
+    )
     index = table["index"].to_numpy()
     # a missing or infinite SE of an index that has one (not PND, PEM, PAND, IRD, Tau-U)
     # makes the case's combined SE and interval non-finite, as in SingleCaseES: announce it
@@ -413,20 +449,34 @@ def combine_phase_pairs(
     # scale-safe: each case-index group's SEs are divided by their largest finite value,
     # so SEs of any magnitude (1e300) neither overflow when squared nor underflow in 1/V
     finite_se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
-    unit = pd.Series(finite_se).groupby([table["case"].to_numpy(), index],
-                                        sort=False).transform("max").to_numpy()
+    unit = (
+        pd.Series(finite_se)
+        .groupby([table["case"].to_numpy(), index], sort=False)
+        .transform("max")
+        .to_numpy()
+    )
     unit = np.where(np.isfinite(unit), unit, 1.0)
     se_r = se / unit
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         w = {
-            "equal": np.ones_like(na), "1/V": 1 / se_r**2, "nA": na, "nB": nb, "nA*nB": na * nb,
+            "equal": np.ones_like(na),
+            "1/V": 1 / se_r**2,
+            "nA": na,
+            "nB": nb,
+            "nA*nB": na * nb,
             "1/nA+1/nB": 1 / na + 1 / nb,
         }[weighting]
     with np.errstate(invalid="ignore", over="ignore"):
-        work = pd.DataFrame({
-            "case": table["case"].to_numpy(), "index": index,
-            "w": w, "we": w * est_k, "w2v": (w * se_r) ** 2, "unit": unit,
-        })
+        work = pd.DataFrame(
+            {
+                "case": table["case"].to_numpy(),
+                "index": index,
+                "w": w,
+                "we": w * est_k,
+                "w2v": (w * se_r) ** 2,
+                "unit": unit,
+            }
+        )
     grouped = work.groupby(["case", "index"], sort=False)
     sums = grouped[["w", "we", "w2v"]].agg(lambda v: v.sum(skipna=False))
     units = grouped["unit"].first().to_numpy()
@@ -442,49 +492,67 @@ def combine_phase_pairs(
         lo = hi = np.full_like(est, np.nan)
     if lost.any():
         rows = table.index[lost]
-        where = ", ".join(f"case {_plain(c)!r} index {i!r} (row {_plain(r)!r}: se = {v!r})"
-                          for c, i, r, v in list(zip(table["case"][lost], index[lost], rows,
-                                                     se[lost].tolist(), strict=True))[:10])
+        where = ", ".join(
+            f"case {_plain(c)!r} index {i!r} (row {_plain(r)!r}: se = {v!r})"
+            for c, i, r, v in list(
+                zip(table["case"][lost], index[lost], rows, se[lost].tolist(), strict=True)
+            )[:10]
+        )
         warnings.warn(
             f"combine_phase_pairs: {int(lost.sum())} phase pair(s) have a missing or infinite "
             f"'se': {where}{' and more' if lost.sum() > 10 else ''}. The combined se and "
             "confidence interval of those cases are not finite (as in SingleCaseES)"
-            + (", nor is the 1/V-weighted estimate" if weighting == "1/V" else "") + ".",
-            RehabStatsWarning, stacklevel=2,
+            + (", nor is the 1/V-weighted estimate" if weighting == "1/V" else "")
+            + ".",
+            RehabStatsWarning,
+            stacklevel=2,
         )
     out = sums.reset_index()[["case", "index"]]
     out["estimate"] = est
     out["se"] = se_c
     out["ci_low"] = lo
     out["ci_high"] = hi
-    out["ci_level"] = np.where(np.isnan(se_c) | (level is None), np.nan,
-                               level if level is not None else np.nan)
+    out["ci_level"] = np.where(
+        np.isnan(se_c) | (level is None), np.nan, level if level is not None else np.nan
+    )
     out["n_pairs"] = counts.to_numpy()
     bad = ~np.isfinite(est)
     if bad.any():
-        where = ", ".join(f"case {_plain(c)!r} index {i!r}"
-                          for c, i in zip(out["case"][bad][:10], out["index"][bad][:10],
-                                          strict=True))
+        where = ", ".join(
+            f"case {_plain(c)!r} index {i!r}"
+            for c, i in zip(out["case"][bad][:10], out["index"][bad][:10], strict=True)
+        )
         warnings.warn(
             f"combine_phase_pairs: the combined estimate is not finite for {where}"
             f"{' and more' if bad.sum() > 10 else ''}: a phase pair's estimate is not finite"
-            + (", or an index without a standard error was weighted by 1/V"
-               if weighting == "1/V" else "") + ".",
-            RehabStatsWarning, stacklevel=2,
+            + (
+                ", or an index without a standard error was weighted by 1/V"
+                if weighting == "1/V"
+                else ""
+            )
+            + ".",
+            RehabStatsWarning,
+            stacklevel=2,
         )
     return out
 
 
-def _first_pairs(data: pd.DataFrame, outcome: str, phase: str, session: str, case: str | None,
-                 baseline_phase: str, treatment_phase: str
-                 ) -> tuple[list[str], list[np.ndarray], list[np.ndarray], int]:
+def _first_pairs(
+    data: pd.DataFrame,
+    outcome: str,
+    phase: str,
+    session: str,
+    case: str | None,
+    baseline_phase: str,
+    treatment_phase: str,
+) -> tuple[list[str], list[np.ndarray], list[np.ndarray], int]:
     frame = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
     pairs = _fast_pairs(frame, str(baseline_phase), str(treatment_phase))
     y = frame["outcome"].to_numpy()
     first = np.flatnonzero(pairs.pair == 1)
     labels = [str(_plain(pairs.case[r])) for r in first]
-    a = [y[pairs.a_start[r]:pairs.a_start[r] + pairs.a_len[r]] for r in first]
-    b = [y[pairs.b_start[r]:pairs.b_start[r] + pairs.b_len[r]] for r in first]
+    a = [y[pairs.a_start[r] : pairs.a_start[r] + pairs.a_len[r]] for r in first]
+    b = [y[pairs.b_start[r] : pairs.b_start[r] + pairs.b_len[r]] for r in first]
     return labels, a, b, int(frame.attrs.get("n_omitted", 0))
 
 
@@ -551,8 +619,9 @@ def pand_pooled(
     """
     improvement = check_improvement(improvement)
     method = check_option(method, "method", ("minimum", "sort"))
-    labels, a_list, b_list, omitted = _first_pairs(data, outcome, phase, session, case,
-                                                   baseline_phase, treatment_phase)
+    labels, a_list, b_list, omitted = _first_pairs(
+        data, outcome, phase, session, case, baseline_phase, treatment_phase
+    )
     na = np.array([x.size for x in a_list])
     nb = np.array([x.size for x in b_list])
     total = int(na.sum() + nb.sum())
@@ -569,16 +638,25 @@ def pand_pooled(
             counts += c_i
             p_i = float((c_i[0, 0] + c_i[1, 1]) / c_i.sum())
         rows.append({"case": lab, "n_baseline": a.size, "n_treatment": b.size, "pand": p_i})
-    details: dict[str, Any] = {"method": method, "n_cases": len(labels),
-                               "cases": pd.DataFrame(rows)}
+    details: dict[str, Any] = {
+        "method": method,
+        "n_cases": len(labels),
+        "cases": pd.DataFrame(rows),
+    }
     if method == "minimum":
         est = keep / total
         details["overlaps"] = int(total - keep)
     else:
         est = float((counts[0, 0] + counts[1, 1]) / counts.sum())
         details.update(_pand_phi(counts))
-    return make_result("pand_pooled", est, n_baseline=int(na.sum()), n_treatment=int(nb.sum()),
-                       n_omitted=omitted, details=details)
+    return make_result(
+        "pand_pooled",
+        est,
+        n_baseline=int(na.sum()),
+        n_treatment=int(nb.sum()),
+        n_omitted=omitted,
+        details=details,
+    )
 
 
 def ird_pooled(
@@ -641,17 +719,31 @@ def ird_pooled(
     >>> round(ird_pooled(df, outcome="y", phase="ph", session="t", case="case").estimate, 4)
     0.6571
     """
-    pooled = pand_pooled(data, outcome=outcome, phase=phase, session=session, case=case,
-                         baseline_phase=baseline_phase, treatment_phase=treatment_phase,
-                         improvement=improvement, method="minimum")
+    pooled = pand_pooled(
+        data,
+        outcome=outcome,
+        phase=phase,
+        session=session,
+        case=case,
+        baseline_phase=baseline_phase,
+        treatment_phase=treatment_phase,
+        improvement=improvement,
+        method="minimum",
+    )
     n_a, n_b = int(pooled.n_y or 0), int(pooled.n_x or 0)
     total = n_a + n_b
     est = 1 - total**2 / (2 * n_a * n_b) * (1 - pooled.estimate)
     cases = pooled.details["cases"].copy()
-    cases["ird"] = _ird_from_pand(cases["pand"].to_numpy(float),
-                                  cases["n_baseline"].to_numpy(float),
-                                  cases["n_treatment"].to_numpy(float))
-    return make_result("ird_pooled", est, n_baseline=n_a, n_treatment=n_b,
-                       n_omitted=pooled.n_omitted,
-                       details={"pand": pooled.estimate, "n_cases": pooled.details["n_cases"],
-                                "cases": cases})
+    cases["ird"] = _ird_from_pand(
+        cases["pand"].to_numpy(float),
+        cases["n_baseline"].to_numpy(float),
+        cases["n_treatment"].to_numpy(float),
+    )
+    return make_result(
+        "ird_pooled",
+        est,
+        n_baseline=n_a,
+        n_treatment=n_b,
+        n_omitted=pooled.n_omitted,
+        details={"pand": pooled.estimate, "n_cases": pooled.details["n_cases"], "cases": cases},
+    )

@@ -134,21 +134,37 @@ class BCSMDResult(Result):
         ``estimate`` and ``variance`` (or ``se``) are what
         :func:`rehabstats.meta.meta_analysis` takes as ``yi`` and ``vi``.
         """
-        return pd.DataFrame([{
-            "measure": "bc_smd", "estimate": self.estimate, "se": self.se,
-            "variance": self.variance, "ci_low": self.ci_low, "ci_high": self.ci_high,
-            "ci_level": self.ci_level, "df": self.df, "phi": self.phi, "rho": self.rho,
-            "a": self.a, "b": self.b, "converged": self.converged, "n_obs": self.n_obs,
-            "n_cases": self.n_cases,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": "bc_smd",
+                    "estimate": self.estimate,
+                    "se": self.se,
+                    "variance": self.variance,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "ci_level": self.ci_level,
+                    "df": self.df,
+                    "phi": self.phi,
+                    "rho": self.rho,
+                    "a": self.a,
+                    "b": self.b,
+                    "converged": self.converged,
+                    "n_obs": self.n_obs,
+                    "n_cases": self.n_cases,
+                }
+            ]
+        )
 
     def summary(self) -> str:
         """One line, e.g. ``BC-SMD g_AB = 1.405 (SE 0.286) [95% CI 0.805, 2.005]; df 18.6 ...``."""
         pct = format_number(100 * self.ci_level, 0 if (100 * self.ci_level).is_integer() else 1)
-        text = (f"BC-SMD g_AB = {format_number(self.estimate)} (SE {format_number(self.se)}) "
-                f"[{pct}% CI {format_number(self.ci_low)}, {format_number(self.ci_high)}]; "
-                f"df {format_number(self.df, 1)}, phi {format_number(self.phi)}, "
-                f"rho {format_number(self.rho)}")
+        text = (
+            f"BC-SMD g_AB = {format_number(self.estimate)} (SE {format_number(self.se)}) "
+            f"[{pct}% CI {format_number(self.ci_low)}, {format_number(self.ci_high)}]; "
+            f"df {format_number(self.df, 1)}, phi {format_number(self.phi)}, "
+            f"rho {format_number(self.rho)}"
+        )
         if not math.isnan(self.a):
             text += f", A = {format_number(self.a)}, B = {format_number(self.b)}"
         if not self.converged:
@@ -169,8 +185,10 @@ def _powers(value: Any, name: str, allow_none: bool) -> tuple[int, ...]:
     if value is None:
         if allow_none:
             return ()
-        raise DataError(f"The '{name}' argument must be a non-negative integer or a sequence "
-                        "of them (0 = level, 1 = linear trend); got None.")
+        raise DataError(
+            f"The '{name}' argument must be a non-negative integer or a sequence "
+            "of them (0 = level, 1 = linear trend); got None."
+        )
     vals = [value] if isinstance(value, numbers.Number) else value
     try:
         vals = list(vals)
@@ -180,16 +198,23 @@ def _powers(value: Any, name: str, allow_none: bool) -> tuple[int, ...]:
     for v in vals:
         fv = float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool) else math.nan
         if not math.isfinite(fv) or fv != round(fv) or fv < 0:
-            raise DataError(f"The '{name}' argument must hold non-negative integers (0 = level, "
-                            f"1 = linear trend, ...); got {value!r}.")
+            raise DataError(
+                f"The '{name}' argument must hold non-negative integers (0 = level, "
+                f"1 = linear trend, ...); got {value!r}."
+            )
         out.append(round(fv))
     if not out and not allow_none:
         raise DataError(f"The '{name}' argument must not be empty.")
     return tuple(sorted(set(out)))
 
 
-def _terms(powers: tuple[int, ...], level: str | None, var: str, time: np.ndarray,
-           indicator: np.ndarray | None) -> tuple[list[str], list[np.ndarray]]:
+def _terms(
+    powers: tuple[int, ...],
+    level: str | None,
+    var: str,
+    time: np.ndarray,
+    indicator: np.ndarray | None,
+) -> tuple[list[str], list[np.ndarray]]:
     """Columns of scdhlm's ``write_formula``: a level term if 0 is in ``powers``,
     then ``I(var^k)`` for each other power.
     """
@@ -383,11 +408,29 @@ def bc_smd(
     >>> round(res.estimate, 1) > 3
     True
     """
-    spec = _build(data, outcome=outcome, phase=phase, session=session, case=case,
-                  design=design, fe_base=fe_base, re_base=re_base, fe_trt=fe_trt,
-                  re_trt=re_trt, cor_struct=cor_struct, var_struct=var_struct, center=center,
-                  a=a, b=b, series=series, cluster=cluster, treatment_phase=treatment_phase,
-                  ci=ci, re_base_2=re_base_2, re_trt_2=re_trt_2)
+    spec = _build(
+        data,
+        outcome=outcome,
+        phase=phase,
+        session=session,
+        case=case,
+        design=design,
+        fe_base=fe_base,
+        re_base=re_base,
+        fe_trt=fe_trt,
+        re_trt=re_trt,
+        cor_struct=cor_struct,
+        var_struct=var_struct,
+        center=center,
+        a=a,
+        b=b,
+        series=series,
+        cluster=cluster,
+        treatment_phase=treatment_phase,
+        ci=ci,
+        re_base_2=re_base_2,
+        re_trt_2=re_trt_2,
+    )
     model = spec["model"]
     design, ci, center, var_struct = spec["design"], spec["ci"], spec["center"], spec["var_struct"]
     a_val, b_val, re_powers = spec["a"], spec["b"], spec["re_powers"]
@@ -397,9 +440,12 @@ def bc_smd(
     except np.linalg.LinAlgError as exc:  # pragma: no cover - defensive
         raise DesignError(f"The model cannot be fitted to these data ({exc}).") from exc
     if not fit.converged:
-        warnings.warn(f"The REML fit of the BC-SMD model did not converge "
-                      f"({fit.message or 'iteration limit'}); results may be unreliable.",
-                      ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"The REML fit of the BC-SMD model did not converge "
+            f"({fit.message or 'iteration limit'}); results may be unreliable.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
 
     # r_const: baseline variance at time B, in lmeInfo's parameter order
     r_const: list[float] = []
@@ -413,16 +459,47 @@ def bc_smd(
                 consts[e] = bc_mat[i, j]
         r_const.extend(consts.tolist())
     r_const.extend([0.0] * model.n_cor + [0.0] * int(var_struct == "het") + [1.0])
-    return _g_mlm(fit, model, np.array(spec["p_const"]), np.array(r_const), spec["x_names"],
-                  spec["z_names"], spec["level_names"], design, ci, a_val, b_val, spec["data"],
-                  var_struct == "het")
+    return _g_mlm(
+        fit,
+        model,
+        np.array(spec["p_const"]),
+        np.array(r_const),
+        spec["x_names"],
+        spec["z_names"],
+        spec["level_names"],
+        design,
+        ci,
+        a_val,
+        b_val,
+        spec["data"],
+        var_struct == "het",
+    )
 
 
-def _build(data: pd.DataFrame, *, outcome: str, phase: str, session: str, case: str,
-           design: Any, fe_base: Powers, re_base: Powers, fe_trt: Powers, re_trt: Powers,
-           cor_struct: Any, var_struct: Any, center: Any, a: Any, b: Any,
-           series: str | None, cluster: str | None, treatment_phase: Any, ci: Any,
-           re_base_2: Powers, re_trt_2: Powers) -> dict[str, Any]:
+def _build(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    phase: str,
+    session: str,
+    case: str,
+    design: Any,
+    fe_base: Powers,
+    re_base: Powers,
+    fe_trt: Powers,
+    re_trt: Powers,
+    cor_struct: Any,
+    var_struct: Any,
+    center: Any,
+    a: Any,
+    b: Any,
+    series: str | None,
+    cluster: str | None,
+    treatment_phase: Any,
+    ci: Any,
+    re_base_2: Powers,
+    re_trt_2: Powers,
+) -> dict[str, Any]:
     """Check the arguments and data and set up the model of :func:`bc_smd` (unfitted)."""
     design = check_option(design, "design", ("MBP", "TR", "RMBB", "CMB"))
     cor_struct = check_option(cor_struct, "cor_struct", ("AR1", "MA1", "IID"))
@@ -436,23 +513,31 @@ def _build(data: pd.DataFrame, *, outcome: str, phase: str, session: str, case: 
     rb2 = _powers(re_base_2, "re_base_2", allow_none=True)
     rt2 = _powers(re_trt_2, "re_trt_2", allow_none=True)
     if design == "RMBB" and series is None:
-        raise DesignError("design='RMBB' needs 'series', the column naming each case's data series.")
+        raise DesignError(
+            "design='RMBB' needs 'series', the column naming each case's data series."
+        )
     if design == "CMB" and cluster is None:
-        raise DesignError("design='CMB' needs 'cluster', the column naming the cluster of each case.")
+        raise DesignError(
+            "design='CMB' needs 'cluster', the column naming the cluster of each case."
+        )
     if design != "RMBB" and series is not None:
         raise DesignError(f"'series' is only used with design='RMBB'; got design={design!r}.")
     if design != "CMB" and cluster is not None:
         raise DesignError(f"'cluster' is only used with design='CMB'; got design={design!r}.")
     if design == "TR":
         if fb != (0,) or rb != (0,) or ft != (0,) or rt not in ((), (0,)):
-            raise DesignError("design='TR' (treatment reversal) supports only the level model: "
-                              "fe_base=0, re_base=0, fe_trt=0 and re_trt=None or 0.")
+            raise DesignError(
+                "design='TR' (treatment reversal) supports only the level model: "
+                "fe_base=0, re_base=0, fe_trt=0 and re_trt=None or 0."
+            )
         if a is not None or b is not None:
             raise DesignError("'a' and 'b' do not apply to design='TR' (no time trends).")
     nested = design in ("RMBB", "CMB")
     if nested and not rb2 and not rt2:
-        raise DesignError(f"design={design!r} needs random effects at the outer level "
-                          "('re_base_2', e.g. 0 for random intercepts).")
+        raise DesignError(
+            f"design={design!r} needs random effects at the outer level "
+            "('re_base_2', e.g. 0 for random intercepts)."
+        )
     if not rb and not rt:
         raise DesignError("At least one random effect is needed ('re_base' or 're_trt').")
     if not fb and not ft:
@@ -460,14 +545,25 @@ def _build(data: pd.DataFrame, *, outcome: str, phase: str, session: str, case: 
     if not ft:
         raise DesignError("'fe_trt' must include a treatment term (0 = change in level).")
 
-    d = prepare_bcsmd_data(data, outcome=outcome, phase=phase, session=session, case=case,
-                           treatment_phase=treatment_phase, series=series, cluster=cluster,
-                           allow_untreated=design != "TR")
+    d = prepare_bcsmd_data(
+        data,
+        outcome=outcome,
+        phase=phase,
+        session=session,
+        case=case,
+        treatment_phase=treatment_phase,
+        series=series,
+        cluster=cluster,
+        allow_untreated=design != "TR",
+    )
     s_int = np.round(d.session)
     if np.any(s_int != d.session):
-        warnings.warn(f"Column {session!r} has non-integer sessions; they were rounded to "
-                      "integers (as scdhlm does) for the trends and the correlation lags.",
-                      RehabStatsWarning, stacklevel=3)
+        warnings.warn(
+            f"Column {session!r} has non-integer sessions; they were rounded to "
+            "integers (as scdhlm does) for the trends and the correlation lags.",
+            RehabStatsWarning,
+            stacklevel=3,
+        )
     n_units = int(d.unit.max()) + 1
     first_trt = np.full(n_units, np.inf)
     np.minimum.at(first_trt, d.unit[d.trt == 1], s_int[d.trt == 1])
@@ -501,8 +597,12 @@ def _build(data: pd.DataFrame, *, outcome: str, phase: str, session: str, case: 
         p_const = [0.0] * len(fb) + [float((b_val - a_val) ** k) for k in ft]
     x = np.column_stack(x_cols)
     z_levels = [np.column_stack(z_cols_in)]
-    level_names = {"MBP": ["case"], "TR": ["case"], "RMBB": ["case", "series"],
-                   "CMB": ["cluster", "case"]}[design]
+    level_names = {
+        "MBP": ["case"],
+        "TR": ["case"],
+        "RMBB": ["case", "series"],
+        "CMB": ["cluster", "case"],
+    }[design]
     z_names = [z_names_in]
     re_powers = [(rb, rt)]
     if nested:
@@ -512,19 +612,54 @@ def _build(data: pd.DataFrame, *, outcome: str, phase: str, session: str, case: 
         z_names.insert(0, n5 + n6)
         re_powers.insert(0, (rb2, rt2))
     if np.linalg.matrix_rank(x) < x.shape[1]:
-        raise DesignError(f"The fixed effects {', '.join(x_names)} are collinear in these data; "
-                          "simplify 'fe_base'/'fe_trt'.")
+        raise DesignError(
+            f"The fixed effects {', '.join(x_names)} are collinear in these data; "
+            "simplify 'fe_base'/'fe_trt'."
+        )
 
-    model = REMLModel(y, x, d.top[keep], d.unit[keep], s_int[keep].astype(np.int64), trt,
-                      z_levels, cor_struct, var_struct == "het")
-    return {"model": model, "x_names": x_names, "z_names": z_names, "level_names": level_names,
-            "re_powers": re_powers, "p_const": p_const, "design": design, "ci": ci,
-            "center": center, "var_struct": var_struct, "a": a_val, "b": b_val, "data": d}
+    model = REMLModel(
+        y,
+        x,
+        d.top[keep],
+        d.unit[keep],
+        s_int[keep].astype(np.int64),
+        trt,
+        z_levels,
+        cor_struct,
+        var_struct == "het",
+    )
+    return {
+        "model": model,
+        "x_names": x_names,
+        "z_names": z_names,
+        "level_names": level_names,
+        "re_powers": re_powers,
+        "p_const": p_const,
+        "design": design,
+        "ci": ci,
+        "center": center,
+        "var_struct": var_struct,
+        "a": a_val,
+        "b": b_val,
+        "data": d,
+    }
 
 
-def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndarray,
-           x_names: list[str], z_names: list[list[str]], level_names: list[str], design: str,
-           ci: float, a_val: float, b_val: float, d: SCDData, het: bool) -> BCSMDResult:
+def _g_mlm(
+    fit: REMLFit,
+    model: REMLModel,
+    p_const: np.ndarray,
+    r_const: np.ndarray,
+    x_names: list[str],
+    z_names: list[list[str]],
+    level_names: list[str],
+    design: str,
+    ci: float,
+    a_val: float,
+    b_val: float,
+    d: SCDData,
+    het: bool,
+) -> BCSMDResult:
     """LmeInfo's ``g_mlm`` on a fitted model."""
     theta = fit.theta
     p_beta = float(p_const @ fit.beta)
@@ -538,9 +673,12 @@ def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndar
     except np.linalg.LinAlgError:
         info_inv = np.full_like(fit.info, np.nan)
         nu = math.nan
-        warnings.warn("The information matrix of the variance components is singular; "
-                      "the degrees of freedom are not available.", ConvergenceWarning,
-                      stacklevel=3)
+        warnings.warn(
+            "The information matrix of the variance components is singular; "
+            "the degrees of freedom are not available.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     jn = j_correction(nu)
     g = jn * delta
     var_g = g_variance(g, math.sqrt(kappa_sq), nu)
@@ -563,10 +701,26 @@ def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndar
     else:
         rho, rho3 = inner / (inner + fit.sigma_sq), math.nan
     return BCSMDResult(
-        estimate=g, se=se, variance=var_g, ci_low=g - q * se, ci_high=g + q * se, ci_level=ci,
-        df=nu, delta_unadjusted=delta, kappa=math.sqrt(kappa_sq), j_nu=jn, phi=fit.phi,
-        var_param=fit.delta, rho=float(rho), rho_level3=float(rho3), a=a_val, b=b_val,
-        converged=fit.converged, design=design, sigma_sq=fit.sigma_sq, loglik=fit.loglik,
+        estimate=g,
+        se=se,
+        variance=var_g,
+        ci_low=g - q * se,
+        ci_high=g + q * se,
+        ci_level=ci,
+        df=nu,
+        delta_unadjusted=delta,
+        kappa=math.sqrt(kappa_sq),
+        j_nu=jn,
+        phi=fit.phi,
+        var_param=fit.delta,
+        rho=float(rho),
+        rho_level3=float(rho3),
+        a=a_val,
+        b=b_val,
+        converged=fit.converged,
+        design=design,
+        sigma_sq=fit.sigma_sq,
+        loglik=fit.loglik,
         n_obs=int(model.n),
         n_cases=len(d.top_labels) if design == "RMBB" else len(d.unit_labels),
         n_omitted=d.n_omitted,
@@ -574,8 +728,7 @@ def _g_mlm(fit: REMLFit, model: REMLModel, p_const: np.ndarray, r_const: np.ndar
         fixed_se=pd.Series(np.sqrt(np.diag(fit.vcov_beta)), index=x_names),
         variance_components=pd.Series(theta, index=names),
         info_inv=pd.DataFrame(info_inv, index=names, columns=names),
-        p_const=tuple(float(v) for v in p_const), r_const=tuple(float(v) for v in r_const),
+        p_const=tuple(float(v) for v in p_const),
+        r_const=tuple(float(v) for v in r_const),
         message=fit.message,
     )
-
-

@@ -74,8 +74,14 @@ def prepare_bcsmd_data(
     """
     if case is None:
         raise DataError("'case' must name the column identifying the cases; got None.")
-    columns = {"outcome": outcome, "phase": phase, "session": session, "case": case,
-               "series": series, "cluster": cluster}
+    columns = {
+        "outcome": outcome,
+        "phase": phase,
+        "session": session,
+        "case": case,
+        "series": series,
+        "cluster": cluster,
+    }
     columns.update(extra_columns or {})
     check_columns(data, columns)
     y = check_numeric_column(data, outcome, "outcome").to_numpy(dtype=float)
@@ -85,11 +91,15 @@ def prepare_bcsmd_data(
         raise DataError(f"Column {session!r} ('session') has a missing value in row {row!r}.")
     if np.isinf(t).any() or np.isinf(y).any():
         which, col = ("session", session) if np.isinf(t).any() else ("outcome", outcome)
-        raise DataError(f"Column {col!r} ('{which}') has an infinite value; finite numbers expected.")
+        raise DataError(
+            f"Column {col!r} ('{which}') has an infinite value; finite numbers expected."
+        )
     big = np.nanmax(np.abs(y)) if np.isfinite(y).any() else 0.0
     if big > 1e150:  # the REML variances (squares of the outcome) could not be represented
-        raise DataError(f"Column {outcome!r} ('outcome') has values of magnitude "
-                        f"{big:.3g}; rescale it (e.g. to other units) below 1e150.")
+        raise DataError(
+            f"Column {outcome!r} ('outcome') has values of magnitude "
+            f"{big:.3g}; rescale it (e.g. to other units) below 1e150."
+        )
     ph = _labels(data, phase, "phase")
     cs = _labels(data, case, "case")
     labels = sorted(set(ph))
@@ -144,11 +154,8 @@ def prepare_bcsmd_data(
     for flag, lab in checks:
         if not flag.all():
             bad = unit_names[int(np.flatnonzero(~flag)[0])]
-            need = ("a baseline phase" if allow_untreated
-                    else "a baseline and a treatment phase")
-            raise DesignError(
-                f"Case {bad!r} has no {lab!r} phase; every case needs {need}."
-            )
+            need = "a baseline phase" if allow_untreated else "a baseline and a treatment phase"
+            raise DesignError(f"Case {bad!r} has no {lab!r} phase; every case needs {need}.")
     n_top = int(top_codes.max()) + 1
     if n_top < min_units or n_units < min_units:
         what = "clusters" if cluster is not None else "cases"
@@ -166,12 +173,25 @@ def prepare_bcsmd_data(
         )
     n_missing = int((~keep).sum())
     if n_missing:
-        warnings.warn(f"{n_missing} missing value(s) in column {outcome!r} were omitted.",
-                      RehabStatsWarning, stacklevel=3)
+        warnings.warn(
+            f"{n_missing} missing value(s) in column {outcome!r} were omitted.",
+            RehabStatsWarning,
+            stacklevel=3,
+        )
     extra = {}
     for arg, col in (extra_columns or {}).items():
         extra[arg] = data[col].to_numpy()[order]
-    return SCDData(outcome=y, session=t, trt=trt, case=cs, unit=unit_codes,
-                   top=top_codes, unit_labels=unit_names,
-                   top_labels=[str(v) for v in top_uniques],
-                   baseline_phase=base_label, treatment_phase=trt_label, keep=keep, extra=extra)
+    return SCDData(
+        outcome=y,
+        session=t,
+        trt=trt,
+        case=cs,
+        unit=unit_codes,
+        top=top_codes,
+        unit_labels=unit_names,
+        top_labels=[str(v) for v in top_uniques],
+        baseline_phase=base_label,
+        treatment_phase=trt_label,
+        keep=keep,
+        extra=extra,
+    )

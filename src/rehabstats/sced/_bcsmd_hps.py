@@ -71,18 +71,30 @@ class HPSResult(Result):
         """One row: ``measure, estimate, se, variance, df, delta_unadjusted, phi, rho,
         n_obs, n_cases``; ``estimate``/``variance`` feed ``rs.meta.meta_analysis``.
         """
-        return pd.DataFrame([{
-            "measure": "bc_smd_hps", "estimate": self.estimate, "se": self.se,
-            "variance": self.variance, "df": self.df,
-            "delta_unadjusted": self.delta_unadjusted, "phi": self.phi, "rho": self.rho,
-            "n_obs": self.n_obs, "n_cases": self.n_cases,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": "bc_smd_hps",
+                    "estimate": self.estimate,
+                    "se": self.se,
+                    "variance": self.variance,
+                    "df": self.df,
+                    "delta_unadjusted": self.delta_unadjusted,
+                    "phi": self.phi,
+                    "rho": self.rho,
+                    "n_obs": self.n_obs,
+                    "n_cases": self.n_cases,
+                }
+            ]
+        )
 
     def summary(self) -> str:
         """One line, e.g. ``HPS delta = 1.388 (SE 0.317); df 13.1, phi 0.017, rho 0.694``."""
-        return (f"HPS delta = {format_number(self.estimate)} (SE {format_number(self.se)}); "
-                f"df {format_number(self.df, 1)}, phi {format_number(self.phi)}, "
-                f"rho {format_number(self.rho)} ({self.design}, {self.n_cases} cases)")
+        return (
+            f"HPS delta = {format_number(self.estimate)} (SE {format_number(self.se)}); "
+            f"df {format_number(self.df, 1)}, phi {format_number(self.phi)}, "
+            f"rho {format_number(self.rho)} ({self.design}, {self.n_cases} cases)"
+        )
 
     def __repr__(self) -> str:
         return f"<HPSResult {self.summary()}>"
@@ -118,8 +130,7 @@ def _auto_ss(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.nda
     e = values - means[codes]
     g0 = np.bincount(codes, weights=e * e, minlength=n_groups)
     same_next = codes[1:] == codes[:-1]
-    g1 = np.bincount(codes[1:][same_next], weights=(e[1:] * e[:-1])[same_next],
-                     minlength=n_groups)
+    g1 = np.bincount(codes[1:][same_next], weights=(e[1:] * e[:-1])[same_next], minlength=n_groups)
     return g0, g1, n
 
 
@@ -237,8 +248,15 @@ def bc_smd_hps(
     if design == "MB" and phase_pair is not None:
         raise DataError("'phase_pair' is only used with design='ABk'.")
     extra = {"phase_pair": phase_pair} if phase_pair is not None else None
-    d = prepare_bcsmd_data(data, outcome=outcome, phase=phase, session=session, case=case,
-                           treatment_phase=treatment_phase, extra_columns=extra)
+    d = prepare_bcsmd_data(
+        data,
+        outcome=outcome,
+        phase=phase,
+        session=session,
+        case=case,
+        treatment_phase=treatment_phase,
+        extra_columns=extra,
+    )
     keep = d.keep
     y = d.outcome[keep]
     t = d.session[keep]
@@ -259,16 +277,19 @@ def bc_smd_hps(
         time_cell = pd.factorize(pd.Series(list(zip(t, trt, strict=True))))[0]
         k = int(time_cell.max()) + 1
         if n - k < 1:
-            raise DesignError("No degrees of freedom are left for the pooled variance: every "
-                              "session-by-phase cell holds a single observation.")
+            raise DesignError(
+                "No degrees of freedom are left for the pooled variance: every "
+                "session-by-phase cell holds a single observation."
+            )
         tc_means = np.bincount(time_cell, weights=y) / np.bincount(time_cell)
         s_sq = float(((y - tc_means[time_cell]) ** 2).sum() / (n - k))
         resid = y - means[case_cell]
         g0, g1, _ = _auto_ss(resid, ids)
         n_case = np.bincount(ids).astype(float)
         ok = n_case > 1
-        phi = float(g1[ok].sum() / max(g0[ok].sum(), 1e-300)
-                    + ((cnt - 1) / cnt).sum() / (n - 2 * m))
+        phi = float(
+            g1[ok].sum() / max(g0[ok].sum(), 1e-300) + ((cnt - 1) / cnt).sum() / (n - 2 * m)
+        )
         proj_case = _cell_projection(case_cell)
         corr = _ar_matrix(ids, t, 0.0, phi)
         correction = n - float((proj_case * corr).sum())
@@ -300,14 +321,23 @@ def bc_smd_hps(
         include = n_cases_in[pcell] == m
         k = int((n_cases_in == m).sum())
         if k == 0:
-            raise DesignError("No phase point is observed in every case; the (AB)^k estimator "
-                              "needs at least one.")
+            raise DesignError(
+                "No phase point is observed in every case; the (AB)^k estimator needs at least one."
+            )
         cp = pd.factorize(cell)[0]
         cnt = np.bincount(cp).astype(float)
         means = np.bincount(cp, weights=y) / cnt
         # treatment effects of the (case, pair) cells holding both phases
-        cp_base = pd.Series(cp[trt == 0], index=(ids * n_pairs + pairs)[trt == 0]).groupby(level=0).first()
-        cp_trt = pd.Series(cp[trt == 1], index=(ids * n_pairs + pairs)[trt == 1]).groupby(level=0).first()
+        cp_base = (
+            pd.Series(cp[trt == 0], index=(ids * n_pairs + pairs)[trt == 0])
+            .groupby(level=0)
+            .first()
+        )
+        cp_trt = (
+            pd.Series(cp[trt == 1], index=(ids * n_pairs + pairs)[trt == 1])
+            .groupby(level=0)
+            .first()
+        )
         both = cp_base.index.intersection(cp_trt.index)
         if len(both) == 0:
             raise DesignError("No case has a phase pair with both phases.")
@@ -323,8 +353,9 @@ def bc_smd_hps(
         s_sq = float(((yi - pc_means[pc_codes]) ** 2).sum() / (k * (m - 1))) if m > 1 else math.nan
         g0, g1, nn = _auto_ss(y, cp)
         ok = nn > 1
-        phi = float(g1[ok].sum() / max(g0[ok].sum(), 1e-300)
-                    + (1.0 - 1.0 / nn).sum() / (nn - 1.0).sum())
+        phi = float(
+            g1[ok].sum() / max(g0[ok].sum(), 1e-300) + (1.0 - 1.0 / nn).sum() / (nn - 1.0).sum()
+        )
         proj = _cell_projection(cp)
         corr = _ar_matrix(ids, point.astype(float), 0.0, phi)
         correction = n - float((proj * corr).sum())
@@ -335,8 +366,12 @@ def bc_smd_hps(
         av = a_mat @ v_mat[np.ix_(include, include)]
         nu = (k * (m - 1)) ** 2 / float((av * av.T).sum())
     total_ss = float(((y - y.mean()) ** 2).sum())
-    if not (s_sq > 1e-12 * total_ss / n and float(g0[ok].sum()) > 1e-12 * total_ss
-            and math.isfinite(phi) and math.isfinite(sigma_sq_w)):
+    if not (
+        s_sq > 1e-12 * total_ss / n
+        and float(g0[ok].sum()) > 1e-12 * total_ss
+        and math.isfinite(phi)
+        and math.isfinite(sigma_sq_w)
+    ):
         raise DesignError(
             "The outcome does not vary within the session-by-phase cells or within the "
             "cases' phases; the HPS variance components are undefined for these data."
@@ -349,8 +384,20 @@ def bc_smd_hps(
     nt = max(nu, 2.001)
     var = jn**2 * (kappa**2 * nt / (nt - 2.0) + delta**2 * (nt / (nt - 2.0) - 1.0 / jn**2))
     return HPSResult(
-        estimate=delta, variance=var, se=math.sqrt(var) if var >= 0 else math.nan, df=nu,
-        delta_unadjusted=delta_unadj, phi=phi, rho=rho, d_bar=d_bar, s_sq=s_sq,
-        sigma_sq_w=sigma_sq_w, kappa=kappa, k=k, n_obs=n, n_cases=m,
-        n_omitted=d.n_omitted, design=design,
+        estimate=delta,
+        variance=var,
+        se=math.sqrt(var) if var >= 0 else math.nan,
+        df=nu,
+        delta_unadjusted=delta_unadj,
+        phi=phi,
+        rho=rho,
+        d_bar=d_bar,
+        s_sq=s_sq,
+        sigma_sq_w=sigma_sq_w,
+        kappa=kappa,
+        k=k,
+        n_obs=n,
+        n_cases=m,
+        n_omitted=d.n_omitted,
+        design=design,
     )

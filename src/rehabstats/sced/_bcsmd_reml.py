@@ -85,9 +85,18 @@ class REMLModel:
         innermost unit (``unit``), an earlier one the top block.
     """
 
-    def __init__(self, y: np.ndarray, x: np.ndarray, top: np.ndarray, unit: np.ndarray,
-                 time: np.ndarray, trt: np.ndarray, z_levels: list[np.ndarray],
-                 cor_struct: CorStruct, het: bool) -> None:
+    def __init__(
+        self,
+        y: np.ndarray,
+        x: np.ndarray,
+        top: np.ndarray,
+        unit: np.ndarray,
+        time: np.ndarray,
+        trt: np.ndarray,
+        z_levels: list[np.ndarray],
+        cor_struct: CorStruct,
+        het: bool,
+    ) -> None:
         self.cor_struct = cor_struct
         self.het = het
         n, p = x.shape
@@ -149,19 +158,19 @@ class REMLModel:
         k = 0
         for q in self.tau_dims:
             nl = q * (q + 1) // 2
-            lvec = u[k:k + nl]
+            lvec = u[k : k + nl]
             low = np.zeros((q, q))
             lower = [(j, i) for (i, j) in upper_pairs(q)]  # (row, col) with row >= col
             for e, (r, c) in enumerate(lower):
                 low[r, c] = _exp(lvec[e]) if r == c else lvec[e]
             tau = low @ low.T
             pairs = upper_pairs(q)
-            theta[k:k + nl] = [tau[i, j] for i, j in pairs]
+            theta[k : k + nl] = [tau[i, j] for i, j in pairs]
             for e, (r, c) in enumerate(lower):
                 dl = np.zeros((q, q))
                 dl[r, c] = low[r, c] if r == c else 1.0
                 dtau = dl @ low.T + low @ dl.T
-                jac[k:k + nl, k + e] = [dtau[i, j] for i, j in pairs]
+                jac[k : k + nl, k + e] = [dtau[i, j] for i, j in pairs]
             k += nl
         if self.n_cor:
             phi = math.tanh(u[k] / 2.0)
@@ -255,8 +264,9 @@ class REMLModel:
     # ------------------------------------------------------------------
     # likelihood, gradient, information
     # ------------------------------------------------------------------
-    def evaluate(self, theta: np.ndarray, need: int = 2
-                 ) -> tuple[float, np.ndarray | None, np.ndarray | None, dict[str, np.ndarray]]:
+    def evaluate(
+        self, theta: np.ndarray, need: int = 2
+    ) -> tuple[float, np.ndarray | None, np.ndarray | None, dict[str, np.ndarray]]:
         """REML log-likelihood, gradient and expected information at ``theta``.
 
         ``need`` = 0 (likelihood only), 1 (+ gradient), 2 (+ information).
@@ -315,18 +325,29 @@ class REMLModel:
         yf = self.y[self.mask]
         coef, *_ = np.linalg.lstsq(xf, yf, rcond=None)
         res = yf - xf @ coef
-        s2 = max(float(res @ res) / max(self.n - self.p, 1), 1e-8 * max(float(yf @ yf) / self.n, 1.0))
+        s2 = max(
+            float(res @ res) / max(self.n - self.p, 1), 1e-8 * max(float(yf @ yf) / self.n, 1.0)
+        )
         s2 = s2 if s2 > 0 else 1.0
         theta = np.empty(self.n_theta)
         k = 0
         n_levels = len(self.tau_dims)
         for q in self.tau_dims:
-            diag_scale = np.array([
-                float(np.mean(np.diagonal(self.re_templates[k + e][:, :, :], axis1=1, axis2=2)[self.mask]))
-                for e, (i, j) in enumerate(upper_pairs(q)) if i == j
-            ])
+            diag_scale = np.array(
+                [
+                    float(
+                        np.mean(
+                            np.diagonal(self.re_templates[k + e][:, :, :], axis1=1, axis2=2)[
+                                self.mask
+                            ]
+                        )
+                    )
+                    for e, (i, j) in enumerate(upper_pairs(q))
+                    if i == j
+                ]
+            )
             tau = np.diag(0.5 * s2 / n_levels / np.maximum(diag_scale, 1e-12))
-            theta[k:k + q * (q + 1) // 2] = [tau[i, j] for i, j in upper_pairs(q)]
+            theta[k : k + q * (q + 1) // 2] = [tau[i, j] for i, j in upper_pairs(q)]
             k += q * (q + 1) // 2
         if self.n_cor:
             theta[k] = 0.01
@@ -373,8 +394,14 @@ class REMLModel:
                 break
         return best
 
-    def _fit_from(self, u0: np.ndarray, max_iter: int = 200, tol: float = 1e-10,
-                  max_step: float = 2.0, polish: bool = True) -> tuple[REMLFit, np.ndarray]:
+    def _fit_from(
+        self,
+        u0: np.ndarray,
+        max_iter: int = 200,
+        tol: float = 1e-10,
+        max_step: float = 2.0,
+        polish: bool = True,
+    ) -> tuple[REMLFit, np.ndarray]:
         """Fisher scoring (BFGS fallback) from ``u0``; returns the fit and final u."""
         u = u0.copy()
         theta, jac = self.theta_from_u(u)
@@ -401,7 +428,9 @@ class REMLModel:
             gu_s = gu / scale
             step0 = np.linalg.lstsq(iu_s, gu_s, rcond=1e-12)[0]
             decrement = float(gu_s @ step0)
-            if abs(decrement) < tol and (np.max(np.abs(gu_s)) < 1e-4 or abs(decrement) < tol * 1e-3):
+            if abs(decrement) < tol and (
+                np.max(np.abs(gu_s)) < 1e-4 or abs(decrement) < tol * 1e-3
+            ):
                 converged = True
                 break
             try:
@@ -434,8 +463,11 @@ class REMLModel:
             ll_new, g_new, i_new, _ = self.evaluate(th_new)
             assert g_new is not None
             assert i_new is not None
-            stalled = stalled + 1 if (t == 1.0 and lam == 0.0
-                                       and ll_new - ll < 1e-12 * max(1.0, abs(ll))) else 0
+            stalled = (
+                stalled + 1
+                if (t == 1.0 and lam == 0.0 and ll_new - ll < 1e-12 * max(1.0, abs(ll)))
+                else 0
+            )
             u, theta, jac, ll, grad, info = u_new, th_new, jac_new, ll_new, g_new, i_new
             if stalled >= 4:
                 converged = True
@@ -449,8 +481,9 @@ class REMLModel:
                     return 1e300, np.zeros_like(uu)
                 return -val, -(jj.T @ gr)
 
-            res = optimize.minimize(negll, u, jac=True, method="BFGS",
-                                    options={"gtol": 1e-8, "maxiter": 2000})
+            res = optimize.minimize(
+                negll, u, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000}
+            )
             if -res.fun >= ll:
                 u = res.x
                 theta, jac = self.theta_from_u(u)
@@ -475,6 +508,17 @@ class REMLModel:
         phi = float(theta[k]) if self.n_cor else math.nan
         k += self.n_cor
         delta = float(theta[k]) if self.het else math.nan
-        return REMLFit(beta=extra["beta"], vcov_beta=extra["vcov"], taus=taus, phi=phi,
-                       delta=delta, sigma_sq=float(theta[-1]), theta=theta, info=info,
-                       loglik=ll, converged=converged, iterations=it, message=message), u
+        return REMLFit(
+            beta=extra["beta"],
+            vcov_beta=extra["vcov"],
+            taus=taus,
+            phi=phi,
+            delta=delta,
+            sigma_sq=float(theta[-1]),
+            theta=theta,
+            info=info,
+            loglik=ll,
+            converged=converged,
+            iterations=it,
+            message=message,
+        ), u

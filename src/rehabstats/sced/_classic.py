@@ -177,7 +177,11 @@ def two_sd_band(
     (13.88, 5, True)
     """
     improvement = check_improvement(improvement)
-    if isinstance(consecutive, bool) or not isinstance(consecutive, (int, np.integer)) or consecutive < 1:
+    if (
+        isinstance(consecutive, bool)
+        or not isinstance(consecutive, (int, np.integer))
+        or consecutive < 1
+    ):
         raise DataError(f"'consecutive' must be a whole number >= 1; got {consecutive!r}.")
     if isinstance(n_sd, bool) or not isinstance(n_sd, (int, float)) or not n_sd > 0:
         raise DataError(f"'n_sd' must be a positive number; got {n_sd!r}.")
@@ -370,14 +374,20 @@ def celeration_line(
     if isinstance(null, str):
         check_option(null, "null", ("baseline",))
     elif isinstance(null, bool) or not isinstance(null, (int, float)) or not 0 < null < 1:
-        raise DataError(f"'null' must be 'baseline' or a proportion strictly between 0 and 1; "
-                        f"got {null!r}.")
+        raise DataError(
+            f"'null' must be 'baseline' or a proportion strictly between 0 and 1; got {null!r}."
+        )
     a, _ = as_float_array(baseline, "baseline", min_size=2, nan_policy="raise")
     b, _ = as_float_array(treatment, "treatment", min_size=1, nan_policy="raise")
-    xa = _sessions(baseline_sessions, np.arange(1, a.size + 1, dtype=float), a.size,
-                   "baseline_sessions")
-    xb = _sessions(treatment_sessions, np.arange(a.size + 1, a.size + b.size + 1, dtype=float),
-                   b.size, "treatment_sessions")
+    xa = _sessions(
+        baseline_sessions, np.arange(1, a.size + 1, dtype=float), a.size, "baseline_sessions"
+    )
+    xb = _sessions(
+        treatment_sessions,
+        np.arange(a.size + 1, a.size + b.size + 1, dtype=float),
+        b.size,
+        "treatment_sessions",
+    )
     slope, intercept = _split_middle(xa, a)
     fit_a = intercept + slope * xa
     fit_b = intercept + slope * xb
@@ -523,8 +533,11 @@ def c_statistic(
     x = x / pow2_unit(x)  # C is scale free: exact rescaling keeps 1e300 data finite
     ss = float(((x - x.mean()) ** 2).sum())
     if ss == 0:
-        warnings.warn("The series is constant: the C statistic is undefined (NaN).",
-                      RehabStatsWarning, stacklevel=2)
+        warnings.warn(
+            "The series is constant: the C statistic is undefined (NaN).",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
         return CStatisticResult(math.nan, se, math.nan, math.nan, n, alternative)
     c = 1.0 - float((np.diff(x) ** 2).sum()) / (2.0 * ss)
     z = c / se

@@ -25,7 +25,13 @@ from .._validate import as_float_array, check_ci, check_improvement
 from ..errors import DataError, RehabStatsWarning
 
 __all__ = [
-    "as_phase_arrays", "check_optional_ci", "make_result", "orient", "pow2_unit", "sd", "zcrit",
+    "as_phase_arrays",
+    "check_optional_ci",
+    "make_result",
+    "orient",
+    "pow2_unit",
+    "sd",
+    "zcrit",
 ]
 
 
@@ -114,10 +120,16 @@ def make_result(
     (``reason``), unless ``warn=False`` (the caller has already warned).
     """
     low, high = ci if ci is not None else (math.nan, math.nan)
-    bad = [name for name, value, wanted in (
-        ("estimate", estimate, True), ("standard error", se, se is not None),
-        ("confidence interval", low, ci is not None), ("confidence interval", high, ci is not None),
-    ) if wanted and not math.isfinite(float(value if value is not None else math.nan))]
+    bad = [
+        name
+        for name, value, wanted in (
+            ("estimate", estimate, True),
+            ("standard error", se, se is not None),
+            ("confidence interval", low, ci is not None),
+            ("confidence interval", high, ci is not None),
+        )
+        if wanted and not math.isfinite(float(value if value is not None else math.nan))
+    ]
     if bad and warn:
         shown = ", ".join(dict.fromkeys(bad))
         why = reason or "the data are degenerate for this index"

@@ -84,29 +84,38 @@ def prepare_sced(
     y = _numeric_column(data, outcome, "outcome")
     t = _numeric_column(data, session, "session")
     if np.isnan(t).any():
-        raise DataError(f"Column {session!r} ('session') has a missing value in row "
-                        f"{_row(data, np.isnan(t))}.")
+        raise DataError(
+            f"Column {session!r} ('session') has a missing value in row {_row(data, np.isnan(t))}."
+        )
     if np.isinf(t).any():
-        raise DataError(f"Column {session!r} ('session') has an infinite value in row "
-                        f"{_row(data, np.isinf(t))}.")
+        raise DataError(
+            f"Column {session!r} ('session') has an infinite value in row "
+            f"{_row(data, np.isinf(t))}."
+        )
     if np.isinf(y).any():
-        raise DataError(f"Column {outcome!r} ('outcome') has an infinite value in row "
-                        f"{_row(data, np.isinf(y))}; single-case indices need finite "
-                        "measurements.")
+        raise DataError(
+            f"Column {outcome!r} ('outcome') has an infinite value in row "
+            f"{_row(data, np.isinf(y))}; single-case indices need finite "
+            "measurements."
+        )
     if np.isnan(y).all():
         raise DataError(f"Column {outcome!r} ('outcome') has no observed (non-missing) value.")
     ph = data[phase]
     if ph.isna().any():
-        raise DataError(f"Column {phase!r} ('phase') has a missing label in row "
-                        f"{_row(data, ph.isna().to_numpy())}.")
+        raise DataError(
+            f"Column {phase!r} ('phase') has a missing label in row "
+            f"{_row(data, ph.isna().to_numpy())}."
+        )
     phase_labels = ph.astype(str).to_numpy(dtype=object)
     _check_confusable(phase_labels, phase, "phase")
     if case is None:
         cases = np.full(len(data), "1", dtype=object)
     else:
         if data[case].isna().any():
-            raise DataError(f"Column {case!r} ('case') has a missing value in row "
-                            f"{_row(data, data[case].isna().to_numpy())}.")
+            raise DataError(
+                f"Column {case!r} ('case') has a missing value in row "
+                f"{_row(data, data[case].isna().to_numpy())}."
+            )
         cases = data[case].astype(str).to_numpy(dtype=object)
         _check_confusable(cases, case, "case")
     # Work on numpy arrays (this runs once per call of every SCED function).
@@ -196,8 +205,10 @@ def _numeric_column(data: pd.DataFrame, column: str, arg: str) -> np.ndarray:
     bad = (converted.isna() & series.notna()).to_numpy()
     if bad.any():
         value = _plain(series.iloc[int(np.flatnonzero(bad)[0])])
-        raise DataError(f"Column {column!r} ('{arg}') must be numeric; found {value!r} in row "
-                        f"{_row(data, bad)}.")
+        raise DataError(
+            f"Column {column!r} ('{arg}') must be numeric; found {value!r} in row "
+            f"{_row(data, bad)}."
+        )
     return converted.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -256,7 +267,10 @@ def iter_phase_pairs(
         runs = [(int(r), g) for r, g in grp.groupby("run", sort=True)]
         count = 0
         for (_, first), (_, second) in itertools.pairwise(runs):
-            if first["phase"].iat[0] == baseline_phase and second["phase"].iat[0] == treatment_phase:
+            if (
+                first["phase"].iat[0] == baseline_phase
+                and second["phase"].iat[0] == treatment_phase
+            ):
                 count += 1
                 yield PhasePair(
                     case=str(label),

@@ -124,27 +124,42 @@ def describe(
             ph = str(g["phase"].iat[0])
             runs.append((int(run), ph, t, y))
             sd = _sd(y)
-            phase_rows.append({
-                "case": label, "run": int(run), "phase": ph, "n": int(y.size),
-                "mean": float(y.mean()), "median": float(np.median(y)), "sd": sd,
-                "mad": float(1.4826 * np.median(np.abs(y - np.median(y)))),
-                "min": float(y.min()), "max": float(y.max()), "trend": _slope(t, y),
-            })
+            phase_rows.append(
+                {
+                    "case": label,
+                    "run": int(run),
+                    "phase": ph,
+                    "n": int(y.size),
+                    "mean": float(y.mean()),
+                    "median": float(np.median(y)),
+                    "sd": sd,
+                    "mad": float(1.4826 * np.median(np.abs(y - np.median(y)))),
+                    "min": float(y.min()),
+                    "max": float(y.max()),
+                    "trend": _slope(t, y),
+                }
+            )
         for (r1, p1, t1, y1), (r2, p2, t2, y2) in itertools.pairwise(runs):
             oa, ob = orient(y1[None, :], y2[None, :], improvement)
             with np.errstate(all="ignore"):
                 nap_v = float(_nap_core(oa, ob, "null")[0][0])
                 ratio = float(np.float64(_sd(y2)) / _sd(y1))
-            trans_rows.append({
-                "case": label, "from_run": r1, "to_run": r2, "from_phase": p1, "to_phase": p2,
-                "level_change": float(y2.mean() - y1.mean()),
-                "median_change": float(np.median(y2) - np.median(y1)),
-                "trend_change": _slope(t2, y2) - _slope(t1, y1),
-                "variability_ratio": ratio,
-                "immediacy": float(y2[:3].mean() - y1[-3:].mean()),
-                "pnd": float(_pnd_core(oa, ob)[0]),
-                "nap": nap_v,
-            })
+            trans_rows.append(
+                {
+                    "case": label,
+                    "from_run": r1,
+                    "to_run": r2,
+                    "from_phase": p1,
+                    "to_phase": p2,
+                    "level_change": float(y2.mean() - y1.mean()),
+                    "median_change": float(np.median(y2) - np.median(y1)),
+                    "trend_change": _slope(t2, y2) - _slope(t1, y1),
+                    "variability_ratio": ratio,
+                    "immediacy": float(y2[:3].mean() - y1[-3:].mean()),
+                    "pnd": float(_pnd_core(oa, ob)[0]),
+                    "nap": nap_v,
+                }
+            )
         by_phase: dict[str, list[tuple[float, float]]] = {}
         for _, ph, t, y in runs:
             by_phase.setdefault(ph, []).append((float(y.mean()), _slope(t, y)))
@@ -153,25 +168,55 @@ def describe(
                 continue
             means = np.array([v[0] for v in vals])
             trends = np.array([v[1] for v in vals])
-            cons_rows.append({
-                "case": label, "phase": ph, "n_runs": len(vals),
-                "mean_of_means": float(means.mean()), "sd_of_means": float(np.std(means, ddof=1)),
-                "range_of_means": float(means.max() - means.min()),
-                "sd_of_trends": float(np.std(trends, ddof=1)),
-            })
+            cons_rows.append(
+                {
+                    "case": label,
+                    "phase": ph,
+                    "n_runs": len(vals),
+                    "mean_of_means": float(means.mean()),
+                    "sd_of_means": float(np.std(means, ddof=1)),
+                    "range_of_means": float(means.max() - means.min()),
+                    "sd_of_trends": float(np.std(trends, ddof=1)),
+                }
+            )
     single = [r for r in phase_rows if r["n"] < 2]
     if single:
-        where = ", ".join((f"case {show_value(r['case'])} " if case is not None else "")
-                          + f"run {r['run']} (phase {r['phase']!r})" for r in single[:10])
+        where = ", ".join(
+            (f"case {show_value(r['case'])} " if case is not None else "")
+            + f"run {r['run']} (phase {r['phase']!r})"
+            for r in single[:10]
+        )
         warnings.warn(
             f"describe: {len(single)} phase run(s) have a single observation: {where}"
             f"{' and more' if len(single) > 10 else ''}. Their SD and trend (and the trend "
             "change and variability ratio of the transitions they take part in) are NaN by "
-            "definition, as in scan.", RehabStatsWarning, stacklevel=2)
-    trans_cols = ["case", "from_run", "to_run", "from_phase", "to_phase", "level_change",
-                  "median_change", "trend_change", "variability_ratio", "immediacy", "pnd", "nap"]
-    cons_cols = ["case", "phase", "n_runs", "mean_of_means", "sd_of_means", "range_of_means",
-                 "sd_of_trends"]
+            "definition, as in scan.",
+            RehabStatsWarning,
+            stacklevel=2,
+        )
+    trans_cols = [
+        "case",
+        "from_run",
+        "to_run",
+        "from_phase",
+        "to_phase",
+        "level_change",
+        "median_change",
+        "trend_change",
+        "variability_ratio",
+        "immediacy",
+        "pnd",
+        "nap",
+    ]
+    cons_cols = [
+        "case",
+        "phase",
+        "n_runs",
+        "mean_of_means",
+        "sd_of_means",
+        "range_of_means",
+        "sd_of_trends",
+    ]
     return SCEDDescription(
         phases=pd.DataFrame(phase_rows),
         transitions=pd.DataFrame(trans_rows, columns=trans_cols),

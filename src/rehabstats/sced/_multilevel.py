@@ -5,6 +5,7 @@ and design matrix) fitted to several cases at once, with case-level random
 effects, by REML or ML through the LMM engine of
 :mod:`rehabstats.models._lmm_engine` (imported at module level).
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,8 @@ _GRAD_TOL = 1e-4
 @dataclass(frozen=True)
 class _LmeFit:
     beta: np.ndarray
-    xvx: np.ndarray      # X' V0^-1 X with V0 = V / sigma^2
-    cov_re: np.ndarray   # G, covariance of the case-level random effects
+    xvx: np.ndarray  # X' V0^-1 X with V0 = V / sigma^2
+    cov_re: np.ndarray  # G, covariance of the case-level random effects
     sigma2: float
     loglik: float
     gradient: float
@@ -52,7 +53,7 @@ def _fold(theta: np.ndarray, q: int) -> np.ndarray:
     pos = 0
     for j in range(q):
         if out[pos] < 0:
-            out[pos:pos + q - j] *= -1
+            out[pos : pos + q - j] *= -1
         pos += q - j
     return out
 
@@ -77,14 +78,16 @@ def _optimize_general(prob: Any, start: np.ndarray) -> tuple[np.ndarray, float, 
     scaled[0] = 1.0
     lam0 = np.array([scaled[i] if i == j else 0.0 for j in range(q) for i in range(j, q)])
     for x0 in (start, start * 0.1, lam0, lam0 * 0.1, start * 10):
-        r = optimize.minimize(prob.deviance, x0, method="BFGS",
-                              options={"gtol": 1e-9, "maxiter": 5000})
+        r = optimize.minimize(
+            prob.deviance, x0, method="BFGS", options={"gtol": 1e-9, "maxiter": 5000}
+        )
         if np.isfinite(r.fun) and r.fun < best_f:
             best_x, best_f = np.asarray(r.x), float(r.fun)
     for _ in range(5):
         # BFGS restarts (a fresh Hessian approximation) while they still gain
-        r = optimize.minimize(prob.deviance, best_x, method="BFGS",
-                              options={"gtol": 1e-9, "maxiter": 5000})
+        r = optimize.minimize(
+            prob.deviance, best_x, method="BFGS", options={"gtol": 1e-9, "maxiter": 5000}
+        )
         if not (np.isfinite(r.fun) and r.fun < best_f - 1e-9):
             break
         best_x, best_f = np.asarray(r.x), float(r.fun)
@@ -126,8 +129,9 @@ def _optimize_general(prob: Any, start: np.ndarray) -> tuple[np.ndarray, float, 
     return theta, float(prob.deviance(theta)), gnorm
 
 
-def _fit_lme(y: np.ndarray, x: np.ndarray, z: np.ndarray, groups: np.ndarray,
-             reml: bool) -> _LmeFit:
+def _fit_lme(
+    y: np.ndarray, x: np.ndarray, z: np.ndarray, groups: np.ndarray, reml: bool
+) -> _LmeFit:
     """ML/REML fit of y = X b + Z u_i + e with u_i ~ N(0, G) (G unstructured).
 
     Reuses the LMM engine of :mod:`rehabstats.models._lmm_engine`: it minimises lme4's
@@ -156,8 +160,14 @@ def _fit_lme(y: np.ndarray, x: np.ndarray, z: np.ndarray, groups: np.ndarray,
     _, xvx, beta, _ = out
     sigma2 = prob.sigma2(theta)
     lam = blocks_from_theta(theta, q)
-    return _LmeFit(beta=np.asarray(beta), xvx=np.asarray(xvx), cov_re=sigma2 * lam @ lam.T,
-                   sigma2=float(sigma2), loglik=-0.5 * float(dev), gradient=float(gnorm))
+    return _LmeFit(
+        beta=np.asarray(beta),
+        xvx=np.asarray(xvx),
+        cov_re=sigma2 * lam @ lam.T,
+        sigma2=float(sigma2),
+        loglik=-0.5 * float(dev),
+        gradient=float(gnorm),
+    )
 
 
 @dataclass(frozen=True)
@@ -306,13 +316,16 @@ def multilevel(
     scan_names: Sequence[str] = ()
     for label, grp in frame.groupby("case", sort=False):
         try:
-            x, nm, snm = _design(grp["session"].to_numpy(dtype=float), grp["phase"].to_numpy(),
-                                 model)
+            x, nm, snm = _design(
+                grp["session"].to_numpy(dtype=float), grp["phase"].to_numpy(), model
+            )
         except DesignError as exc:
             raise DesignError(f"Case {label!r}: {exc} (phase column {phase!r})") from None
         if names and list(nm) != list(names):
-            raise DesignError(f"Case {label!r} has phases {snm[2:]} but the first case has "
-                              f"{list(scan_names)[2:]}; all cases need the same phase sequence.")
+            raise DesignError(
+                f"Case {label!r} has phases {snm[2:]} but the first case has "
+                f"{list(scan_names)[2:]}; all cases need the same phase sequence."
+            )
         names, scan_names = nm, snm
         yy = grp["outcome"].to_numpy(dtype=float)
         keep = ~np.isnan(yy)
@@ -321,8 +334,9 @@ def multilevel(
         groups += [str(label)] * int(keep.sum())
     n_cases = len(blocks)
     if n_cases < 2:
-        raise DesignError(f"multilevel() needs at least two cases (column {case!r}); got "
-                          f"{n_cases}.")
+        raise DesignError(
+            f"multilevel() needs at least two cases (column {case!r}); got {n_cases}."
+        )
     x_all = np.vstack(blocks)
     y_all = np.concatenate(ys)
     big = float(np.max(np.abs(y_all))) if y_all.size else 0.0
@@ -333,16 +347,21 @@ def multilevel(
             "the outcome (e.g. to other units) first."
         )
     if np.ptp(y_all) == 0:
-        raise DataError(f"Column {outcome!r} ('outcome') is constant: a multilevel model "
-                        "needs variation in the outcome.")
+        raise DataError(
+            f"Column {outcome!r} ('outcome') is constant: a multilevel model "
+            "needs variation in the outcome."
+        )
     p = x_all.shape[1]
     z_all = x_all if random_slopes else np.ones((len(y_all), 1))
     fit = _fit_lme(y_all, x_all, z_all, np.asarray(groups), method == "REML")
     converged = fit.gradient < _GRAD_TOL
     if not converged:
-        warnings.warn("The multilevel model fit did not converge cleanly (max |gradient| of "
-                      f"the profiled deviance = {fit.gradient:.2g}).", ConvergenceWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "The multilevel model fit did not converge cleanly (max |gradient| of "
+            f"the profiled deviance = {fit.gradient:.2g}).",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     beta, cov_re, scale = fit.beta, fit.cov_re, fit.sigma2
     # Var(beta) = sigma^2 (X' V0^-1 X)^-1, V0 = I + Z Lambda Lambda' Z': the generalised
     # least-squares covariance at the estimated variance components (as nlme).
@@ -358,10 +377,19 @@ def multilevel(
     t = beta / se
     pval = 2 * stats.t.sf(np.abs(t), dfs)
     q = stats.t.ppf(0.5 + ci / 2, dfs)
-    coefficients = pd.DataFrame({
-        "term": list(names), "scan_term": list(scan_names), "estimate": beta, "se": se,
-        "df": dfs, "t": t, "p": pval, "ci_low": beta - q * se, "ci_high": beta + q * se,
-    })
+    coefficients = pd.DataFrame(
+        {
+            "term": list(names),
+            "scan_term": list(scan_names),
+            "estimate": beta,
+            "se": se,
+            "df": dfs,
+            "t": t,
+            "p": pval,
+            "ci_low": beta - q * se,
+            "ci_high": beta + q * se,
+        }
+    )
     re_names = list(names) if random_slopes else ["intercept"]
     comp = [f"case: {nm}" for nm in re_names] + ["residual"]
     var = np.r_[np.diag(cov_re), scale]
@@ -371,7 +399,15 @@ def multilevel(
     loglik = fit.loglik
     n_eff = n - p if method == "REML" else n
     return MultilevelResult(
-        coefficients=coefficients, random=random, model=model, method=method, loglik=loglik,
-        aic=-2 * loglik + 2 * k, bic=-2 * loglik + math.log(n_eff) * k, icc=icc,
-        n_cases=n_cases, n=n, converged=converged,
+        coefficients=coefficients,
+        random=random,
+        model=model,
+        method=method,
+        loglik=loglik,
+        aic=-2 * loglik + 2 * k,
+        bic=-2 * loglik + math.log(n_eff) * k,
+        icc=icc,
+        n_cases=n_cases,
+        n=n,
+        converged=converged,
     )

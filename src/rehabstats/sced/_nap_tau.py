@@ -38,9 +38,7 @@ def _q_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (bj > ai) + 0.5 * (bj == ai)
 
 
-def _nap_core(
-    a: np.ndarray, b: np.ndarray, se_method: str
-) -> tuple[np.ndarray, np.ndarray]:
+def _nap_core(a: np.ndarray, b: np.ndarray, se_method: str) -> tuple[np.ndarray, np.ndarray]:
     """NAP and its standard error (SingleCaseES formulas, truncated NAP in the variance)."""
     m, n = a.shape[1], b.shape[1]
     q = _q_matrix(a, b)
@@ -223,8 +221,16 @@ def nap(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("nap", baseline, treatment, axis=batch,
-                          improvement=improvement, ci=ci, se_method=se_method, ci_method=ci_method)
+        return sced_batch(
+            "nap",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            ci=ci,
+            se_method=se_method,
+            ci_method=ci_method,
+        )
     se_method = check_option(se_method, "se_method", _SE_METHODS)
     ci_method = check_option(ci_method, "ci_method", ("newcombe", "score"))
     level = check_optional_ci(ci)
@@ -243,12 +249,22 @@ def nap(
                 interval = (lo_i, hi_i)
     reason = None
     if min(a.size, b.size) < 2 and se_method == "unbiased":
-        reason = ("a phase has one observation, so the unbiased variance divides by "
-                  "(m - 1)(n - 1) = 0 (SingleCaseES reports the same value); use "
-                  "se_method='hanley' or 'null' for a finite standard error")
+        reason = (
+            "a phase has one observation, so the unbiased variance divides by "
+            "(m - 1)(n - 1) = 0 (SingleCaseES reports the same value); use "
+            "se_method='hanley' or 'null' for a finite standard error"
+        )
     return make_result(
-        "nap", est[0], se=se[0], ci=interval, ci_level=level, ci_method=ci_method,
-        n_baseline=a.size, n_treatment=b.size, n_omitted=omitted, details=details,
+        "nap",
+        est[0],
+        se=se[0],
+        ci=interval,
+        ci_level=level,
+        ci_method=ci_method,
+        n_baseline=a.size,
+        n_treatment=b.size,
+        n_omitted=omitted,
+        details=details,
         reason=reason,
     )
 
@@ -313,10 +329,24 @@ def tau(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("tau", baseline, treatment, axis=batch,
-                          improvement=improvement, ci=ci, se_method=se_method, ci_method=ci_method)
-    res = nap(baseline, treatment, improvement=improvement, ci=ci, se_method=se_method,
-              ci_method=ci_method)
+        return sced_batch(
+            "tau",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            ci=ci,
+            se_method=se_method,
+            ci_method=ci_method,
+        )
+    res = nap(
+        baseline,
+        treatment,
+        improvement=improvement,
+        ci=ci,
+        se_method=se_method,
+        ci_method=ci_method,
+    )
     assert isinstance(res, EffectSizeResult)  # one series here (batches returned above)
     return _nap_to_tau(res, "tau")
 
@@ -324,14 +354,18 @@ def tau(
 def _nap_to_tau(res: EffectSizeResult, measure: str) -> EffectSizeResult:
     has_ci = res.ci_method != "none"
     return make_result(
-        measure, 2 * res.estimate - 1, se=2 * res.se,
+        measure,
+        2 * res.estimate - 1,
+        se=2 * res.se,
         ci=(2 * res.ci_low - 1, 2 * res.ci_high - 1) if has_ci else None,
-        ci_level=res.ci_level if has_ci else None, ci_method=res.ci_method,
-        n_baseline=res.n_y or 0, n_treatment=res.n_x or 0, n_omitted=res.n_omitted,
+        ci_level=res.ci_level if has_ci else None,
+        ci_method=res.ci_method,
+        n_baseline=res.n_y or 0,
+        n_treatment=res.n_x or 0,
+        n_omitted=res.n_omitted,
         details={**res.details, "trunc": 2 * res.details.get("trunc", math.nan)},
         warn=False,  # nap() has already warned
     )
-
 
 
 # --------------------------------------------------------------------------- batch cores
@@ -359,13 +393,15 @@ def _as_tau(out: BatchCoreResult) -> BatchCoreResult:
     return 2 * est - 1, 2 * se, 2 * lo - 1, 2 * hi - 1, method
 
 
-def _nap_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-               opts: dict[str, Any]) -> BatchCoreResult:
+def _nap_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     return _nap_block(*orient(a, b, improvement), opts)
 
 
-def _tau_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-               opts: dict[str, Any]) -> BatchCoreResult:
+def _tau_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     return _as_tau(_nap_batch(a, b, improvement, opts))
 
 

@@ -118,8 +118,7 @@ def pnd(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("pnd", baseline, treatment, axis=batch,
-                          improvement=improvement)
+        return sced_batch("pnd", baseline, treatment, axis=batch, improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = orient(a[None, :], b[None, :], improvement)
     est = _pnd_core(a2, b2)[0]
@@ -180,8 +179,7 @@ def pem(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("pem", baseline, treatment, axis=batch,
-                          improvement=improvement)
+        return sced_batch("pem", baseline, treatment, axis=batch, improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = orient(a[None, :], b[None, :], improvement)
     est = _pem_core(a2, b2)[0]
@@ -263,21 +261,28 @@ def pand(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("pand", baseline, treatment, axis=batch,
-                          improvement=improvement, method=method)
+        return sced_batch(
+            "pand", baseline, treatment, axis=batch, improvement=improvement, method=method
+        )
     method = check_option(method, "method", ("minimum", "sort"))
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = orient(a[None, :], b[None, :], improvement)
     if method == "minimum":
         est = _pand_minimum_core(a2, b2)[0]
         details: dict[str, Any] = {
-            "method": method, "overlaps": round((1 - est) * (a.size + b.size))}
+            "method": method,
+            "overlaps": round((1 - est) * (a.size + b.size)),
+        }
     else:
         counts = _pand_sort_counts(a2, b2, improvement == "decrease")
         est = (counts[0, 0] + counts[1, 1]) / counts.sum()
         details = {"method": method, **_pand_phi(counts)}
     return make_result(
-        "pand", est, n_baseline=a.size, n_treatment=b.size, n_omitted=omitted,
+        "pand",
+        est,
+        n_baseline=a.size,
+        n_treatment=b.size,
+        n_omitted=omitted,
         details=details,
     )
 
@@ -320,9 +325,12 @@ def _pand_phi(counts: np.ndarray) -> dict[str, Any]:
     fisher_p = float(stats.fisher_exact(table).pvalue)
     odds = float(stats.contingency.odds_ratio(table, kind="conditional").statistic)
     return {
-        "phi": math.sqrt(chi2 / total), "chi_square": chi2,
-        "chi_p": float(stats.chi2.sf(chi2, 1)), "fisher_p": fisher_p,
-        "fisher_odds_ratio": odds, "overlaps": int(counts[0, 1] + counts[1, 0]),
+        "phi": math.sqrt(chi2 / total),
+        "chi_square": chi2,
+        "chi_p": float(stats.chi2.sf(chi2, 1)),
+        "fisher_p": fisher_p,
+        "fisher_odds_ratio": odds,
+        "overlaps": int(counts[0, 1] + counts[1, 0]),
         "matrix_counts": table,
     }
 
@@ -372,8 +380,7 @@ def ird(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("ird", baseline, treatment, axis=batch,
-                          improvement=improvement)
+        return sced_batch("ird", baseline, treatment, axis=batch, improvement=improvement)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = orient(a[None, :], b[None, :], improvement)
     est = _ird_from_pand(_pand_minimum_core(a2, b2), a.size, b.size)[0]
@@ -384,23 +391,25 @@ def _ird_from_pand(p: np.ndarray, m: int, n: int) -> np.ndarray:
     return ((m + n) ** 2 * p - m**2 - n**2) / (2 * m * n)
 
 
-
 # --------------------------------------------------------------------------- batch cores
 # (registry rows: rehabstats.sced._registry; options as in effect_sizes)
 
 
-def _pnd_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-               opts: dict[str, Any]) -> BatchCoreResult:
+def _pnd_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     return no_interval(_pnd_core(*orient(a, b, improvement)))
 
 
-def _pem_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-               opts: dict[str, Any]) -> BatchCoreResult:
+def _pem_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     return no_interval(_pem_core(*orient(a, b, improvement)))
 
 
-def _pand_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-                opts: dict[str, Any]) -> BatchCoreResult:
+def _pand_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     oa, ob = orient(a, b, improvement)
     if opts["pand_method"] == "minimum":
         return no_interval(_pand_minimum_core(oa, ob))
@@ -412,7 +421,8 @@ def _pand_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, An
     return opts
 
 
-def _ird_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-               opts: dict[str, Any]) -> BatchCoreResult:
+def _ird_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     pand_ = _pand_minimum_core(*orient(a, b, improvement))
     return no_interval(_ird_from_pand(pand_, a.shape[1], b.shape[1]))

@@ -81,7 +81,9 @@ def _check_range(a: np.ndarray, b: np.ndarray, measure: str, scale: str) -> None
             )
 
 
-def _normal_ci(est: np.ndarray, se: np.ndarray, level: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _normal_ci(
+    est: np.ndarray, se: np.ndarray, level: float | None
+) -> tuple[np.ndarray, np.ndarray]:
     if level is None:
         nan = np.full_like(est, np.nan)
         return nan, nan
@@ -115,8 +117,9 @@ def _smd_core(
             sv1 = np.hypot(1 / math.sqrt(m), sb / sa / math.sqrt(n))  # sqrt(1/m + sB^2/(n sA^2))
         else:
             df = m + n - 2
-            s = np.hypot(np.nan_to_num(math.sqrt(m - 1) * sa),
-                         np.nan_to_num(math.sqrt(n - 1) * sb)) / math.sqrt(df)
+            s = np.hypot(
+                np.nan_to_num(math.sqrt(m - 1) * sa), np.nan_to_num(math.sqrt(n - 1) * sb)
+            ) / math.sqrt(df)
             sv1 = np.full_like(ma, math.sqrt(1 / m + 1 / n))
         j = 1 - 3 / (4 * df - 1) if bias_correct else 1.0
         d = j * (mb - ma) / s
@@ -197,9 +200,16 @@ def smd(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("smd", baseline, treatment, axis=batch,
-                          improvement=improvement, standardizer=standardizer,
-                          bias_correct=bias_correct, ci=ci)
+        return sced_batch(
+            "smd",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            standardizer=standardizer,
+            bias_correct=bias_correct,
+            ci=ci,
+        )
     standardizer = check_option(standardizer, "standardizer", ("baseline", "pooled"))
     bias_correct = check_option(bias_correct, "bias_correct", (True, False))
     level = check_optional_ci(ci)
@@ -208,12 +218,18 @@ def smd(
     d, se, sd = _smd_core(a[None, :], b[None, :], improvement, standardizer, bias_correct)
     lo, hi = _normal_ci(d, se, level)
     return make_result(
-        "smd", d[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
+        "smd",
+        d[0],
+        se=se[0],
+        ci=(lo[0], hi[0]) if level is not None else None,
+        ci_level=level,
+        ci_method="normal",
+        n_baseline=a.size,
+        n_treatment=b.size,
         n_omitted=omitted,
         details={"sd": float(sd[0]), "standardizer": standardizer, "bias_correct": bias_correct},
         reason=f"the {standardizer} standard deviation is 0: the outcome does not vary, so "
-               "the SMD is not defined",
+        "the SMD is not defined",
         warn=not short or sd[0] == 0,
     )
 
@@ -243,14 +259,22 @@ def _check_lrr_args(
     scale = check_option(scale, "scale", _SCALES)
     check_option(bias_correct, "bias_correct", (True, False))
     out: list[float | None] = []
-    for name, val in (("intervals", intervals), ("observation_length", observation_length),
-                      ("d_const", d_const)):
+    for name, val in (
+        ("intervals", intervals),
+        ("observation_length", observation_length),
+        ("d_const", d_const),
+    ):
         if val is None or (isinstance(val, float) and math.isnan(val)):
             out.append(None)
             continue
-        if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)) \
-                or not float(val) > 0:
-            raise DataError(f"The '{name}' argument must be a positive number or None; got {val!r}.")
+        if (
+            isinstance(val, bool)
+            or not isinstance(val, (int, float, np.integer, np.floating))
+            or not float(val) > 0
+        ):
+            raise DataError(
+                f"The '{name}' argument must be a positive number or None; got {val!r}."
+            )
         out.append(float(val))
     return scale, out[0], out[1], out[2]
 
@@ -321,22 +345,37 @@ def _lrr(
     short = _warn_short(a, b, "LRR")
     dc = d_user if d_user is not None else _trunc_constant(scale, observation_length, intervals)
     est, se = _lrr_core(
-        a[None, :], b[None, :], version=version, improvement=improvement, scale=scale,
-        d_const=dc, bias_correct=bool(bias_correct),
+        a[None, :],
+        b[None, :],
+        version=version,
+        improvement=improvement,
+        scale=scale,
+        d_const=dc,
+        bias_correct=bool(bias_correct),
     )
     lo, hi = _normal_ci(est, se, level)
     pct = {"pct_change": float(100 * np.expm1(est[0]))}
     if level is not None:
-        pct.update({"pct_change_ci_low": float(100 * np.expm1(lo[0])),
-                    "pct_change_ci_high": float(100 * np.expm1(hi[0]))})
+        pct.update(
+            {
+                "pct_change_ci_low": float(100 * np.expm1(lo[0])),
+                "pct_change_ci_high": float(100 * np.expm1(hi[0])),
+            }
+        )
     return make_result(
-        f"lrr{version}", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
+        f"lrr{version}",
+        est[0],
+        se=se[0],
+        ci=(lo[0], hi[0]) if level is not None else None,
+        ci_level=level,
+        ci_method="normal",
+        n_baseline=a.size,
+        n_treatment=b.size,
         n_omitted=omitted,
         details={"scale": scale, "d_const": dc, "bias_correct": bool(bias_correct), **pct},
         reason="a phase mean is 0 and no truncation constant applies (scale='other', or the "
-               "intervals / observation_length are missing); give d_const or the scale "
-               "information to truncate the means",
+        "intervals / observation_length are missing); give d_const or the scale "
+        "information to truncate the means",
         warn=not short,
     )
 
@@ -414,12 +453,31 @@ def lrrd(
 ) -> EffectSizeResult | BatchEffectSizeResult:
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("lrrd", baseline, treatment, axis=batch,
-                          improvement=improvement, scale=scale, intervals=intervals,
-                          observation_length=observation_length, d_const=d_const,
-                          bias_correct=bias_correct, ci=ci)
-    return _lrr("d", baseline, treatment, improvement, scale, intervals, observation_length,
-                d_const, bias_correct, ci)
+        return sced_batch(
+            "lrrd",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            scale=scale,
+            intervals=intervals,
+            observation_length=observation_length,
+            d_const=d_const,
+            bias_correct=bias_correct,
+            ci=ci,
+        )
+    return _lrr(
+        "d",
+        baseline,
+        treatment,
+        improvement,
+        scale,
+        intervals,
+        observation_length,
+        d_const,
+        bias_correct,
+        ci,
+    )
 
 
 def lrri(
@@ -437,17 +495,38 @@ def lrri(
 ) -> EffectSizeResult | BatchEffectSizeResult:
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("lrri", baseline, treatment, axis=batch,
-                          improvement=improvement, scale=scale, intervals=intervals,
-                          observation_length=observation_length, d_const=d_const,
-                          bias_correct=bias_correct, ci=ci)
-    return _lrr("i", baseline, treatment, improvement, scale, intervals, observation_length,
-                d_const, bias_correct, ci)
+        return sced_batch(
+            "lrri",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            scale=scale,
+            intervals=intervals,
+            observation_length=observation_length,
+            d_const=d_const,
+            bias_correct=bias_correct,
+            ci=ci,
+        )
+    return _lrr(
+        "i",
+        baseline,
+        treatment,
+        improvement,
+        scale,
+        intervals,
+        observation_length,
+        d_const,
+        bias_correct,
+        ci,
+    )
 
 
 lrrd.__doc__ = (
-    "Log response ratio, decreasing version (LRRd; default ``improvement=\"decrease\"`` "
-    "as SingleCaseES).\n" + _LRR_DOC + """
+    'Log response ratio, decreasing version (LRRd; default ``improvement="decrease"`` '
+    "as SingleCaseES).\n"
+    + _LRR_DOC
+    + """
     Examples
     --------
     >>> from rehabstats.sced import lrrd
@@ -462,7 +541,9 @@ lrrd.__doc__ = (
     """
 )
 lrri.__doc__ = (
-    "Log response ratio, increasing version (LRRi).\n" + _LRR_DOC + """
+    "Log response ratio, increasing version (LRRi).\n"
+    + _LRR_DOC
+    + """
     Examples
     --------
     >>> from rehabstats.sced import lrri
@@ -547,9 +628,18 @@ def lor(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("lor", baseline, treatment, axis=batch,
-                          improvement=improvement, scale=scale, intervals=intervals,
-                          d_const=d_const, bias_correct=bias_correct, ci=ci)
+        return sced_batch(
+            "lor",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            scale=scale,
+            intervals=intervals,
+            d_const=d_const,
+            bias_correct=bias_correct,
+            ci=ci,
+        )
     check_option(scale, "scale", ("percentage", "proportion"))
     sc, intervals, _, d_user = _check_lrr_args(scale, intervals, None, d_const, bias_correct)
     level = check_optional_ci(ci)
@@ -560,11 +650,18 @@ def lor(
     est, se = _lor_core(a[None, :], b[None, :], improvement, sc, dc, bool(bias_correct))
     lo, hi = _normal_ci(est, se, level)
     return make_result(
-        "lor", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
-        n_omitted=omitted, details={"scale": sc, "d_const": dc},
+        "lor",
+        est[0],
+        se=se[0],
+        ci=(lo[0], hi[0]) if level is not None else None,
+        ci_level=level,
+        ci_method="normal",
+        n_baseline=a.size,
+        n_treatment=b.size,
+        n_omitted=omitted,
+        details={"scale": sc, "d_const": dc},
         reason="a phase mean is 0 or 100% and no truncation constant applies; give "
-               "intervals or d_const to truncate the means",
+        "intervals or d_const to truncate the means",
         warn=not short,
     )
 
@@ -677,8 +774,15 @@ def lrm(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("lrm", baseline, treatment, axis=batch,
-                          improvement=improvement, delta_method=delta_method, ci=ci)
+        return sced_batch(
+            "lrm",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            delta_method=delta_method,
+            ci=ci,
+        )
     delta_method = check_option(delta_method, "delta_method", (True, False))
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
@@ -693,11 +797,18 @@ def lrm(
         se = math.sqrt(va + vb) if va + vb >= 0 else math.nan
     lo, hi = _normal_ci(np.array([est]), np.array([se]), level)
     return make_result(
-        "lrm", est, se=se, ci=(lo[0], hi[0]) if level is not None else None, ci_level=level,
-        ci_method="normal", n_baseline=a.size, n_treatment=b.size, n_omitted=omitted,
+        "lrm",
+        est,
+        se=se,
+        ci=(lo[0], hi[0]) if level is not None else None,
+        ci_level=level,
+        ci_method="normal",
+        n_baseline=a.size,
+        n_treatment=b.size,
+        n_omitted=omitted,
         details={"delta_method": bool(delta_method)},
         reason="a phase median (or an order statistic of its interval) is 0, so its log is "
-               "-Inf; the LRM needs positive values",
+        "-Inf; the LRM needs positive values",
         warn=not short,
     )
 
@@ -770,11 +881,18 @@ def pogo(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("pogo", baseline, treatment, axis=batch,
-                          goal=goal, improvement=improvement, ci=ci)
-    if goal is None or isinstance(goal, bool) or not isinstance(goal, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(goal)):
-        raise DataError(f"The 'goal' argument must be a finite number (the goal level); got {goal!r}.")
+        return sced_batch(
+            "pogo", baseline, treatment, axis=batch, goal=goal, improvement=improvement, ci=ci
+        )
+    if (
+        goal is None
+        or isinstance(goal, bool)
+        or not isinstance(goal, (int, float, np.integer, np.floating))
+        or not math.isfinite(float(goal))
+    ):
+        raise DataError(
+            f"The 'goal' argument must be a finite number (the goal level); got {goal!r}."
+        )
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     short = _warn_short(a, b, "PoGO")
@@ -801,11 +919,19 @@ def pogo(
         se = 100 * np.hypot(np.hypot(ea, eb), np.abs(est / 100) * ea)
     lo, hi = _normal_ci(est, se, level)
     return make_result(
-        "pogo", est[0], se=se[0], ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level, ci_method="normal", n_baseline=a.size, n_treatment=b.size,
-        n_omitted=omitted, details={"goal": g}, warn=not short,
+        "pogo",
+        est[0],
+        se=se[0],
+        ci=(lo[0], hi[0]) if level is not None else None,
+        ci_level=level,
+        ci_method="normal",
+        n_baseline=a.size,
+        n_treatment=b.size,
+        n_omitted=omitted,
+        details={"goal": g},
+        warn=not short,
         reason="the goal is so close to the baseline mean, relative to the spread of the "
-               "data, that PoGO or its standard error exceeds double precision",
+        "data, that PoGO or its standard error exceeds double precision",
     )
 
 
@@ -813,15 +939,15 @@ def pogo(
 # (registry rows: rehabstats.sced._registry; options as in effect_sizes)
 
 
-def _smd_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-               opts: dict[str, Any]) -> BatchCoreResult:
+def _smd_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     d, se, _ = _smd_core(a, b, improvement, opts["standardizer"], opts["bias_correct"])
     return normal_interval(d, se, opts["ci"])
 
 
 def _smd_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
-    opts["standardizer"] = check_option(kw["standardizer"], "standardizer",
-                                        ("baseline", "pooled"))
+    opts["standardizer"] = check_option(kw["standardizer"], "standardizer", ("baseline", "pooled"))
     opts["bias_correct"] = check_option(kw["bias_correct"], "bias_correct", (True, False))
     return opts
 
@@ -829,15 +955,26 @@ def _smd_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any
 def _lrr_batch(version: str) -> BatchCore:
     """The batch core of LRRd (``version="d"``) or LRRi (``"i"``)."""
 
-    def core(a: np.ndarray, b: np.ndarray, improvement: str,
-             opts: dict[str, Any]) -> BatchCoreResult | None:
+    def core(
+        a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+    ) -> BatchCoreResult | None:
         upper = {"percentage": 100.0, "proportion": 1.0}.get(opts["scale"], math.inf)
         if np.any((a < 0) | (a > upper)) or np.any((b < 0) | (b > upper)):
             return None  # the per-series call raises the informative error
-        dc = opts["d_const"] if opts["d_const"] is not None else _trunc_constant(
-            opts["scale"], opts["observation_length"], opts["intervals"])
-        d, se = _lrr_core(a, b, version=version, improvement=improvement, scale=opts["scale"],
-                          d_const=dc, bias_correct=opts["bias_correct"])
+        dc = (
+            opts["d_const"]
+            if opts["d_const"] is not None
+            else _trunc_constant(opts["scale"], opts["observation_length"], opts["intervals"])
+        )
+        d, se = _lrr_core(
+            a,
+            b,
+            version=version,
+            improvement=improvement,
+            scale=opts["scale"],
+            d_const=dc,
+            bias_correct=opts["bias_correct"],
+        )
         return normal_interval(d, se, opts["ci"])
 
     core.__name__ = core.__qualname__ = f"_lrr{version}_batch"
@@ -845,23 +982,36 @@ def _lrr_batch(version: str) -> BatchCore:
 
 
 def _lrr_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
-    sc, iv, ol, dc = _check_lrr_args(kw["scale"], kw.get("intervals"),
-                                     kw.get("observation_length"), kw.get("d_const"),
-                                     kw["bias_correct"])
-    opts.update(scale=sc, intervals=iv, observation_length=ol, d_const=dc,
-                bias_correct=bool(kw["bias_correct"]))
+    sc, iv, ol, dc = _check_lrr_args(
+        kw["scale"],
+        kw.get("intervals"),
+        kw.get("observation_length"),
+        kw.get("d_const"),
+        kw["bias_correct"],
+    )
+    opts.update(
+        scale=sc,
+        intervals=iv,
+        observation_length=ol,
+        d_const=dc,
+        bias_correct=bool(kw["bias_correct"]),
+    )
     return opts
 
 
-def _lor_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-               opts: dict[str, Any]) -> BatchCoreResult | None:
+def _lor_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult | None:
     if opts["scale"] not in ("percentage", "proportion"):
         return None
     upper = 100.0 if opts["scale"] == "percentage" else 1.0
     if np.any((a < 0) | (a > upper)) or np.any((b < 0) | (b > upper)):
         return None  # the per-series call raises the informative error
-    dc = opts["d_const"] if opts["d_const"] is not None else _trunc_constant(
-        opts["scale"], None, opts["intervals"])
+    dc = (
+        opts["d_const"]
+        if opts["d_const"] is not None
+        else _trunc_constant(opts["scale"], None, opts["intervals"])
+    )
     d, se = _lor_core(a, b, improvement, opts["scale"], dc, opts["bias_correct"])
     return normal_interval(d, se, opts["ci"])
 
@@ -872,23 +1022,28 @@ def _lor_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any
 
 
 def _lrm_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
-    opts["delta_method"] = bool(check_option(kw["delta_method"], "delta_method",
-                                             (True, False)))
+    opts["delta_method"] = bool(check_option(kw["delta_method"], "delta_method", (True, False)))
     return opts
 
 
 def _pogo_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
     goal = kw["goal"]
-    if goal is None or isinstance(goal, bool) or not isinstance(
-            goal, (int, float, np.integer, np.floating)) or not math.isfinite(float(goal)):
-        raise DataError(f"The 'goal' argument must be a finite number (the goal level); "
-                        f"got {goal!r}.")
+    if (
+        goal is None
+        or isinstance(goal, bool)
+        or not isinstance(goal, (int, float, np.integer, np.floating))
+        or not math.isfinite(float(goal))
+    ):
+        raise DataError(
+            f"The 'goal' argument must be a finite number (the goal level); got {goal!r}."
+        )
     opts["goal"] = float(goal)
     return opts
 
 
-def _pogo_axis_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-                     opts: dict[str, Any]) -> BatchCoreResult:
+def _pogo_axis_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     """PoGO of a block of series (the arithmetic of ``pogo`` per row); ``axis=`` batches only."""
     g = opts["goal"]
     unit = _pow2_scale(a, b, np.full((a.shape[0], 1), g))
@@ -903,8 +1058,9 @@ def _pogo_axis_batch(a: np.ndarray, b: np.ndarray, improvement: str,
     return est, se, lo, hi, "normal"
 
 
-def _lrm_axis_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-                    opts: dict[str, Any]) -> BatchCoreResult:
+def _lrm_axis_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult:
     """LRM of a block of series (the arithmetic of ``lrm`` per row); ``axis=`` batches only."""
     parts = [_log_median_rows(x, opts["delta_method"]) for x in (a, b)]
     est = parts[1][0] - parts[0][0]
@@ -912,8 +1068,7 @@ def _lrm_axis_batch(a: np.ndarray, b: np.ndarray, improvement: str,
         est = -est
     total = parts[0][1] + parts[1][1]
     se = np.where(total >= 0, np.sqrt(np.where(total >= 0, total, 0.0)), np.nan)
-    bad = ((a < 0).any(axis=1) | (b < 0).any(axis=1) | (a.shape[1] < 2)
-           | (b.shape[1] < 2))
+    bad = (a < 0).any(axis=1) | (b < 0).any(axis=1) | (a.shape[1] < 2) | (b.shape[1] < 2)
     lo, hi = _normal_ci(est, se, opts["ci"])
     est = np.where(bad, np.nan, est)  # recomputed (and announced) by the one-series call
     return est, se, lo, hi, "normal"

@@ -16,6 +16,7 @@ scan's ``plm`` are offered (``model``):
 The multilevel extension (scan's ``hplm``) is in :mod:`rehabstats.sced._multilevel`,
 which shares the design matrix built here.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,9 +60,14 @@ def _run_labels(phases: np.ndarray) -> tuple[list[str], np.ndarray]:
     return labels, run_id
 
 
-def _design(sessions: np.ndarray, phases: np.ndarray, model: str,
-            trend: bool = True, level: bool = True, slope: bool = True
-            ) -> tuple[np.ndarray, list[str], list[str]]:
+def _design(
+    sessions: np.ndarray,
+    phases: np.ndarray,
+    model: str,
+    trend: bool = True,
+    level: bool = True,
+    slope: bool = True,
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Design matrix of the piecewise model for one case.
 
     Returns X, the rehabstats term names and scan's term names.
@@ -70,8 +76,10 @@ def _design(sessions: np.ndarray, phases: np.ndarray, model: str,
     labels, run_id = _run_labels(phases)
     n_runs = len(labels)
     if n_runs < 2:
-        raise DesignError(f"The series has only phase {labels[0]!r}; piecewise regression needs "
-                          "at least two phases.")
+        raise DesignError(
+            f"The series has only phase {labels[0]!r}; piecewise regression needs "
+            "at least two phases."
+        )
     cols = [np.ones(mt.size)]
     names, scan_names = ["intercept"], ["(Intercept)"]
     if trend:
@@ -176,10 +184,15 @@ def _fit(y: np.ndarray, x: np.ndarray, ar: int) -> _Fit:
         return -_gls_profile(y, x, _pacf_to_ar(np.tanh(theta)))[0]
 
     if ar == 1:
-        one = optimize.minimize_scalar(lambda u: negll(np.array([u])), bounds=(-12.0, 12.0),
-                                       method="bounded", options={"xatol": 1e-10})
-        best = optimize.OptimizeResult(x=np.array([one.x]), fun=one.fun, success=one.success,
-                                       jac=np.zeros(1))
+        one = optimize.minimize_scalar(
+            lambda u: negll(np.array([u])),
+            bounds=(-12.0, 12.0),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
+        best = optimize.OptimizeResult(
+            x=np.array([one.x]), fun=one.fun, success=one.success, jac=np.zeros(1)
+        )
     else:
         best = None
         for start in (np.zeros(ar), np.full(ar, 0.3), np.full(ar, -0.3)):
@@ -229,12 +242,16 @@ class PiecewiseRegressionResult(Result):
 
     def summary(self) -> str:
         """The coefficient table and the model fit as text."""
-        head = (f"Piecewise regression (model {self.model}, "
-                f"{'OLS' if self.ar == 0 else f'GLS with AR({self.ar}) errors, ML'})")
+        head = (
+            f"Piecewise regression (model {self.model}, "
+            f"{'OLS' if self.ar == 0 else f'GLS with AR({self.ar}) errors, ML'})"
+        )
         coefs = self.coefficients.drop(columns="scan_term").to_string(
-            index=False, float_format=lambda v: format_number(v, 3), na_rep="NA")
-        fit = self.fit.to_string(index=False, float_format=lambda v: format_number(v, 3),
-                                 na_rep="NA")
+            index=False, float_format=lambda v: format_number(v, 3), na_rep="NA"
+        )
+        fit = self.fit.to_string(
+            index=False, float_format=lambda v: format_number(v, 3), na_rep="NA"
+        )
         return f"{head}\n{coefs}\n\n{fit}"
 
 
@@ -346,8 +363,12 @@ def piecewise_regression(
         raise DataError(f"'ar' must be a whole number >= 0; got {ar!r}.")
     ci = _check_ci(ci)
     trend = _check_flag(trend, "trend", " It says whether the model has a baseline trend term.")
-    level = _check_flag(level, "level", " It says whether the model has level-change terms; "
-                        "the confidence level is 'ci' (e.g. ci=0.95).")
+    level = _check_flag(
+        level,
+        "level",
+        " It says whether the model has level-change terms; "
+        "the confidence level is 'ci' (e.g. ci=0.95).",
+    )
     slope = _check_flag(slope, "slope", " It says whether the model has slope-change terms.")
     frame = _full_frame(data, outcome, phase, session, case)
     n_omitted_total = int(frame.attrs.get("n_omitted", 0))
@@ -355,8 +376,14 @@ def piecewise_regression(
     fit_rows: list[dict[str, Any]] = []
     for label, grp in frame.groupby("case", sort=False):
         try:
-            x, names, scan_names = _design(grp["session"].to_numpy(dtype=float),
-                                           grp["phase"].to_numpy(), model, trend, level, slope)
+            x, names, scan_names = _design(
+                grp["session"].to_numpy(dtype=float),
+                grp["phase"].to_numpy(),
+                model,
+                trend,
+                level,
+                slope,
+            )
         except DesignError as exc:
             raise DesignError(f"Case {label!r}: {exc} (phase column {phase!r})") from None
         y = grp["outcome"].to_numpy(dtype=float)
@@ -369,22 +396,33 @@ def piecewise_regression(
         n, p = x.shape
         if n < p or (ar > 0 and n <= p + ar):
             need = p if ar == 0 else p + ar + 1
-            raise DesignError(f"Case {label!r} has {n} observations; the model has {p} terms "
-                              f"and {ar} AR parameter(s), so it needs at least {need}.")
+            raise DesignError(
+                f"Case {label!r} has {n} observations; the model has {p} terms "
+                f"and {ar} AR parameter(s), so it needs at least {need}."
+            )
         if n == p:
-            warnings.warn(f"Case {label!r}: as many observations as terms; the fit is exact "
-                          "and standard errors, t and p are undefined (NaN).",
-                          RehabStatsWarning, stacklevel=2)
+            warnings.warn(
+                f"Case {label!r}: as many observations as terms; the fit is exact "
+                "and standard errors, t and p are undefined (NaN).",
+                RehabStatsWarning,
+                stacklevel=2,
+            )
         if np.linalg.matrix_rank(x) < p:
-            raise DesignError(f"Case {label!r}: the design matrix is rank deficient (a phase "
-                              "with a single observation cannot estimate its slope).")
+            raise DesignError(
+                f"Case {label!r}: the design matrix is rank deficient (a phase "
+                "with a single observation cannot estimate its slope)."
+            )
         if ar > 0:  # no residual: the AR likelihood is unbounded (log of a zero variance)
-            check_exact_fit(y * unit, x, outcome,
-                            model=f"piecewise_regression(ar={int(ar)}) for case {label!r}")
+            check_exact_fit(
+                y * unit, x, outcome, model=f"piecewise_regression(ar={int(ar)}) for case {label!r}"
+            )
         fit = _fit(y, x, int(ar))
         if not fit.converged:
-            warnings.warn(f"Case {label!r}: the AR({ar}) maximum likelihood fit did not "
-                          "converge.", ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"Case {label!r}: the AR({ar}) maximum likelihood fit did not converge.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         se = np.sqrt(np.diag(fit.cov)) * unit
         fit.beta = fit.beta * unit
         df = fit.df_resid
@@ -393,21 +431,32 @@ def piecewise_regression(
         pval = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(p, math.nan)
         q = stats.t.ppf(0.5 + ci / 2, df) if df > 0 else math.nan
         for j in range(p):
-            coef_rows.append({
-                "case": str(label), "term": names[j], "scan_term": scan_names[j],
-                "estimate": fit.beta[j], "se": se[j], "df": float(df), "t": t[j], "p": pval[j],
-                "ci_low": fit.beta[j] - q * se[j], "ci_high": fit.beta[j] + q * se[j],
-            })
+            coef_rows.append(
+                {
+                    "case": str(label),
+                    "term": names[j],
+                    "scan_term": scan_names[j],
+                    "estimate": fit.beta[j],
+                    "se": se[j],
+                    "df": float(df),
+                    "t": t[j],
+                    "p": pval[j],
+                    "ci_low": fit.beta[j] - q * se[j],
+                    "ci_high": fit.beta[j] + q * se[j],
+                }
+            )
         fit_rows.append(_fit_stats(str(label), y, x, fit, int(ar), unit))
     coefficients = pd.DataFrame(coef_rows)
     fit_frame = pd.DataFrame(fit_rows)
     fit_frame.attrs["n_omitted"] = n_omitted_total
-    return PiecewiseRegressionResult(coefficients=coefficients, fit=fit_frame, model=model,
-                                     ar=int(ar), ci_level=ci)
+    return PiecewiseRegressionResult(
+        coefficients=coefficients, fit=fit_frame, model=model, ar=int(ar), ci_level=ci
+    )
 
 
-def _full_frame(data: pd.DataFrame, outcome: str, phase: str, session: str,
-                case: str | None) -> pd.DataFrame:
+def _full_frame(
+    data: pd.DataFrame, outcome: str, phase: str, session: str, case: str | None
+) -> pd.DataFrame:
     """The standardised frame with rows of missing outcomes kept (outcome NaN).
 
     The time codes and phase dummies are built from every scheduled session, so
@@ -417,18 +466,22 @@ def _full_frame(data: pd.DataFrame, outcome: str, phase: str, session: str,
     observed = prepare_sced(data, outcome=outcome, phase=phase, session=session, case=case)
     if not observed.attrs.get("n_omitted", 0):
         return observed
-    placeholder = data[list(dict.fromkeys(c for c in (phase, session, case) if c is not None))].assign(
-        _placeholder_outcome=0.0)
-    full = prepare_sced(placeholder, outcome="_placeholder_outcome", phase=phase,
-                        session=session, case=case)
+    placeholder = data[
+        list(dict.fromkeys(c for c in (phase, session, case) if c is not None))
+    ].assign(_placeholder_outcome=0.0)
+    full = prepare_sced(
+        placeholder, outcome="_placeholder_outcome", phase=phase, session=session, case=case
+    )
     full = full.drop(columns="outcome").merge(
-        observed[["case", "session", "outcome"]], on=["case", "session"], how="left")
+        observed[["case", "session", "outcome"]], on=["case", "session"], how="left"
+    )
     full.attrs["n_omitted"] = observed.attrs["n_omitted"]
     return full
 
 
-def _fit_stats(label: str, y: np.ndarray, x: np.ndarray, fit: _Fit, ar: int,
-               unit: float = 1.0) -> dict[str, Any]:
+def _fit_stats(
+    label: str, y: np.ndarray, x: np.ndarray, fit: _Fit, ar: int, unit: float = 1.0
+) -> dict[str, Any]:
     """Fit statistics; ``y`` is in units of ``unit`` (``fit.beta`` in data units)."""
     n, p = x.shape
     resid = y - x @ (fit.beta / unit)
@@ -447,9 +500,23 @@ def _fit_stats(label: str, y: np.ndarray, x: np.ndarray, fit: _Fit, ar: int,
     aic = -2 * loglik + 2 * (p + 1 + ar)
     if tss == 0 or (df2 > 0 and not r2 < 1):  # (n == p is announced by the caller)
         what = "the outcome is constant" if tss == 0 else "the model fits every observation"
-        warnings.warn(f"Case {label!r}: {what}, so R², the F test (and with a perfect fit the "
-                      "log-likelihood) are undefined (NaN/Inf).", RehabStatsWarning,
-                      stacklevel=3)
-    return {"case": label, "n": n, "r2": r2, "r2_adj": r2_adj, "f": f, "f_df1": df1,
-            "f_df2": df2, "f_p": f_p, "sigma": fit.sigma * unit, "loglik": loglik, "aic": aic,
-            "ar": tuple(float(v) for v in fit.phi)}
+        warnings.warn(
+            f"Case {label!r}: {what}, so R², the F test (and with a perfect fit the "
+            "log-likelihood) are undefined (NaN/Inf).",
+            RehabStatsWarning,
+            stacklevel=3,
+        )
+    return {
+        "case": label,
+        "n": n,
+        "r2": r2,
+        "r2_adj": r2_adj,
+        "f": f,
+        "f_df1": df1,
+        "f_df2": df2,
+        "f_p": f_p,
+        "sigma": fit.sigma * unit,
+        "loglik": loglik,
+        "aic": aic,
+        "ar": tuple(float(v) for v in fit.phi),
+    }

@@ -142,8 +142,10 @@ class RandomizationResult(Result):
             f"smallest attainable p = 1/{self.n_possible} = {format_number(self.min_p)}"
         )
         if self.min_p > alpha:
-            text += (f" > alpha = {format_number(alpha, 2)}: this design cannot reach "
-                     f"p <= {format_number(alpha, 2)} whatever the data")
+            text += (
+                f" > alpha = {format_number(alpha, 2)}: this design cannot reach "
+                f"p <= {format_number(alpha, 2)} whatever the data"
+            )
         return text
 
     def __repr__(self) -> str:
@@ -337,8 +339,11 @@ def _cases_from_frame(
 
 
 def _case_table(
-    case: _Case, stat: str | Callable[[np.ndarray, np.ndarray], float], min_len: int,
-    sign: float, window: np.ndarray | None = None,
+    case: _Case,
+    stat: str | Callable[[np.ndarray, np.ndarray], float],
+    min_len: int,
+    sign: float,
+    window: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, bool]:
     """Statistic for every admissible assignment of one case, and the observed value."""
     n = case.y.size
@@ -346,8 +351,10 @@ def _case_table(
     if window is not None:
         # an explicit start window: the B phase may start at these sessions
         if n_runs != 2:
-            raise DesignError(f"Case {case.label!r}: 'start_sessions' applies to A-B series; "
-                              f"this case has {n_runs} phases.")
+            raise DesignError(
+                f"Case {case.label!r}: 'start_sessions' applies to A-B series; "
+                f"this case has {n_runs} phases."
+            )
         pos = np.flatnonzero(np.isin(case.sessions, window))
         pos = pos[pos >= 1]
         missing = np.setdiff1d(window, case.sessions[1:])
@@ -370,9 +377,7 @@ def _case_table(
         cps = np.vstack([cps, case.observed_cps[None, :]])
     masks = _masks(n, cps, case.first_is_treatment)
     if callable(stat):
-        vals = np.array(
-            [float(stat(case.y[~m], case.y[m])) for m in masks], dtype=float
-        )
+        vals = np.array([float(stat(case.y[~m], case.y[m])) for m in masks], dtype=float)
     else:
         vals = _STAT_FUNCS[stat](case.y, masks, sign)
     obs_index = int(hit[0]) if admissible else len(cps) - 1
@@ -547,7 +552,9 @@ def randomization_test(
     ):
         raise DataError(f"'n_samples' must be None or a whole number >= 1; got {n_samples!r}.")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise DataError(f"'n_jobs' must be a nonzero whole number (-1 = all cores); got {n_jobs!r}.")
+        raise DataError(
+            f"'n_jobs' must be a nonzero whole number (-1 = all cores); got {n_jobs!r}."
+        )
     if not isinstance(progress, (bool, np.bool_)):
         raise DataError(f"'progress' must be True or False; got {progress!r}.")
     gen = normalize_rng(rng)  # checked now, also when enumeration makes it unused
@@ -640,8 +647,10 @@ def _start_windows(start_sessions: Any, labels: list[str]) -> dict[str, np.ndarr
     if isinstance(start_sessions, dict):
         unknown = [k for k in start_sessions if str(k) not in labels]
         if unknown:
-            raise DataError(f"'start_sessions' names case {unknown[0]!r}, which is not in the "
-                            f"data (cases: {', '.join(map(repr, labels))}).")
+            raise DataError(
+                f"'start_sessions' names case {unknown[0]!r}, which is not in the "
+                f"data (cases: {', '.join(map(repr, labels))})."
+            )
         items = {str(k): v for k, v in start_sessions.items()}
     else:
         items = dict.fromkeys(labels, start_sessions)
@@ -650,11 +659,14 @@ def _start_windows(start_sessions: Any, labels: list[str]) -> dict[str, np.ndarr
         try:
             arr = np.unique(np.asarray(v, dtype=float).ravel())
         except (TypeError, ValueError):
-            raise DataError(f"'start_sessions' for case {label!r} must be session numbers; "
-                            f"got {v!r}.") from None
+            raise DataError(
+                f"'start_sessions' for case {label!r} must be session numbers; got {v!r}."
+            ) from None
         if arr.size == 0 or not np.isfinite(arr).all():
-            raise DataError(f"'start_sessions' for case {label!r} must be a non-empty set of "
-                            f"session numbers; got {v!r}.")
+            raise DataError(
+                f"'start_sessions' for case {label!r} must be a non-empty set of "
+                f"session numbers; got {v!r}."
+            )
         out[label] = arr
     return out
 
@@ -743,8 +755,10 @@ def randomization_test_batch(
         raise DataError(f"'values' row {row} has a missing or infinite value.")
     m, n = y.shape
     if n < 2:
-        raise DataError(f"'values' must hold series of at least two sessions (one baseline and "
-                        f"one treatment observation); got {n} session(s) per series.")
+        raise DataError(
+            f"'values' must hold series of at least two sessions (one baseline and "
+            f"one treatment observation); got {n} session(s) per series."
+        )
     raw_nb = np.asarray(n_baseline)
     if raw_nb.ndim > 1 or (raw_nb.ndim == 1 and raw_nb.size not in (1, m)):
         raise DataError(
@@ -752,8 +766,12 @@ def randomization_test_batch(
             f"of 'values'); got {raw_nb.size} values."
         )
     nb = np.broadcast_to(raw_nb.reshape(-1) if raw_nb.ndim else raw_nb, (m,))
-    if nb.dtype.kind == "b" or not np.issubdtype(nb.dtype, np.integer) or (nb < 1).any() \
-            or (nb > n - 1).any():
+    if (
+        nb.dtype.kind == "b"
+        or not np.issubdtype(nb.dtype, np.integer)
+        or (nb < 1).any()
+        or (nb > n - 1).any()
+    ):
         shown = raw_nb.tolist() if raw_nb.size <= 10 else f"{raw_nb.size} values"
         raise DataError(
             f"'n_baseline' must be whole numbers between 1 and {n - 1} (series length {n}); "
@@ -783,7 +801,8 @@ def randomization_test_batch(
             f"randomization_test_batch: the statistic {stat!r} is not finite for series "
             f"{', '.join(str(int(r)) for r in rows[:10])}{' and more' if rows.size > 10 else ''}"
             " (e.g. 'smd' with a phase of constant values), so their p-values are NaN.",
-            RehabStatsWarning, stacklevel=2,
+            RehabStatsWarning,
+            stacklevel=2,
         )
     off = (nb < min_len) | (nb > n - min_len)
     if off.any():
@@ -793,7 +812,8 @@ def randomization_test_batch(
             f"{' and more' if rows.size > 10 else ''}: the observed assignment has a phase "
             f"shorter than min_phase_length={min_len}, so it is not among the admissible "
             "assignments.",
-            RehabStatsWarning, stacklevel=2,
+            RehabStatsWarning,
+            stacklevel=2,
         )
     return pd.DataFrame(
         {

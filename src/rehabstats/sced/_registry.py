@@ -114,57 +114,135 @@ class SCEDIndex:
         return {kw: opts[opt] for kw, opt in self.options.items()}
 
 
-_UNBIASED_1 = ("a phase has one observation, so the unbiased variance divides by 0 (use "
-               "se_method='hanley' or 'null')")
+_UNBIASED_1 = (
+    "a phase has one observation, so the unbiased variance divides by 0 (use "
+    "se_method='hanley' or 'null')"
+)
 _LRR = "a phase has fewer than 2 observations, or a phase mean is 0 without a truncation constant"
 _NAP_OPTIONS = {"ci": "ci", "se_method": "se_method", "ci_method": "nap_ci_method"}
-_LRR_OPTIONS = {"ci": "ci", "scale": "scale", "intervals": "intervals",
-                "observation_length": "observation_length", "d_const": "d_const",
-                "bias_correct": "bias_correct"}
+_LRR_OPTIONS = {
+    "ci": "ci",
+    "scale": "scale",
+    "intervals": "intervals",
+    "observation_length": "observation_length",
+    "d_const": "d_const",
+    "bias_correct": "bias_correct",
+}
 
 #: canonical index name -> its row; the order is that of :func:`index_names`
 REGISTRY: dict[str, SCEDIndex] = {
     "pnd": SCEDIndex(pnd, "nonoverlap", _pnd_batch),
     "pem": SCEDIndex(pem, "nonoverlap", _pem_batch),
-    "pand": SCEDIndex(pand, "nonoverlap", _pand_batch, {"method": "pand_method"},
-                      _pand_axis_options),
+    "pand": SCEDIndex(
+        pand, "nonoverlap", _pand_batch, {"method": "pand_method"}, _pand_axis_options
+    ),
     "ird": SCEDIndex(ird, "nonoverlap", _ird_batch),
-    "nap": SCEDIndex(nap, "nonoverlap", _nap_batch, _NAP_OPTIONS, _nap_axis_options,
-                     has_se=True, reason=_UNBIASED_1),
-    "tau": SCEDIndex(tau, "nonoverlap", _tau_batch, _NAP_OPTIONS, _nap_axis_options,
-                     has_se=True, reason=_UNBIASED_1),
-    "tau_u": SCEDIndex(tau_u, "nonoverlap", _tau_u_batch,
-                       # effect_sizes' tau_u_ci is the interval and its method together
-                       {"method": "tau_u_method", "ci": "tau_u_level",
-                        "ci_method": "tau_u_ci_method"},
-                       _tau_u_axis_options, se_if=lambda o: o["tau_u_ci"] != "none",
-                       reason="the Tau-U interval is undefined for these data (see "
-                              "rehabstats.sced.tau_u)"),
-    "tau_bc": SCEDIndex(tau_bc, "nonoverlap", _tau_bc_batch,
-                        {"ci": "ci", "se_method": "se_method", "kendall": "kendall",
-                         "pretest_trend": "pretest_trend"},
-                        _tau_bc_axis_options, has_se=True, reason=_UNBIASED_1),
-    "smd": SCEDIndex(smd, "parametric", _smd_batch,
-                     {"ci": "ci", "standardizer": "standardizer", "bias_correct": "bias_correct"},
-                     _smd_axis_options, has_se=True,
-                     reason="the standardising SD is 0 (the outcome does not vary) or a phase "
-                            "has fewer than 2 observations"),
-    "lrrd": SCEDIndex(lrrd, "parametric", _lrr_batch("d"), _LRR_OPTIONS, _lrr_axis_options,
-                      has_se=True, reason=_LRR),
-    "lrri": SCEDIndex(lrri, "parametric", _lrr_batch("i"), _LRR_OPTIONS, _lrr_axis_options,
-                      has_se=True, reason=_LRR),
-    "lor": SCEDIndex(lor, "parametric", _lor_batch,
-                     {"ci": "ci", "scale": "scale", "intervals": "intervals",
-                      "d_const": "d_const", "bias_correct": "bias_correct"},
-                     _lor_axis_options, has_se=True,
-                     reason="a phase has fewer than 2 observations, or a phase mean is 0 or "
-                            "100% without a truncation constant"),
-    "lrm": SCEDIndex(lrm, "parametric", None, {"ci": "ci", "delta_method": "delta_method"},
-                     _lrm_axis_options, axis_core=_lrm_axis_batch, has_se=True,
-                     reason="a phase has fewer than 2 observations or a median of 0"),
-    "pogo": SCEDIndex(pogo, "parametric", None, {"ci": "ci", "goal": "goal"},
-                      _pogo_axis_options, axis_core=_pogo_axis_batch, has_se=True,
-                      reason="a phase has fewer than 2 observations"),
+    "nap": SCEDIndex(
+        nap,
+        "nonoverlap",
+        _nap_batch,
+        _NAP_OPTIONS,
+        _nap_axis_options,
+        has_se=True,
+        reason=_UNBIASED_1,
+    ),
+    "tau": SCEDIndex(
+        tau,
+        "nonoverlap",
+        _tau_batch,
+        _NAP_OPTIONS,
+        _nap_axis_options,
+        has_se=True,
+        reason=_UNBIASED_1,
+    ),
+    "tau_u": SCEDIndex(
+        tau_u,
+        "nonoverlap",
+        _tau_u_batch,
+        # effect_sizes' tau_u_ci is the interval and its method together
+        {"method": "tau_u_method", "ci": "tau_u_level", "ci_method": "tau_u_ci_method"},
+        _tau_u_axis_options,
+        se_if=lambda o: o["tau_u_ci"] != "none",
+        reason="the Tau-U interval is undefined for these data (see rehabstats.sced.tau_u)",
+    ),
+    "tau_bc": SCEDIndex(
+        tau_bc,
+        "nonoverlap",
+        _tau_bc_batch,
+        {
+            "ci": "ci",
+            "se_method": "se_method",
+            "kendall": "kendall",
+            "pretest_trend": "pretest_trend",
+        },
+        _tau_bc_axis_options,
+        has_se=True,
+        reason=_UNBIASED_1,
+    ),
+    "smd": SCEDIndex(
+        smd,
+        "parametric",
+        _smd_batch,
+        {"ci": "ci", "standardizer": "standardizer", "bias_correct": "bias_correct"},
+        _smd_axis_options,
+        has_se=True,
+        reason="the standardising SD is 0 (the outcome does not vary) or a phase "
+        "has fewer than 2 observations",
+    ),
+    "lrrd": SCEDIndex(
+        lrrd,
+        "parametric",
+        _lrr_batch("d"),
+        _LRR_OPTIONS,
+        _lrr_axis_options,
+        has_se=True,
+        reason=_LRR,
+    ),
+    "lrri": SCEDIndex(
+        lrri,
+        "parametric",
+        _lrr_batch("i"),
+        _LRR_OPTIONS,
+        _lrr_axis_options,
+        has_se=True,
+        reason=_LRR,
+    ),
+    "lor": SCEDIndex(
+        lor,
+        "parametric",
+        _lor_batch,
+        {
+            "ci": "ci",
+            "scale": "scale",
+            "intervals": "intervals",
+            "d_const": "d_const",
+            "bias_correct": "bias_correct",
+        },
+        _lor_axis_options,
+        has_se=True,
+        reason="a phase has fewer than 2 observations, or a phase mean is 0 or "
+        "100% without a truncation constant",
+    ),
+    "lrm": SCEDIndex(
+        lrm,
+        "parametric",
+        None,
+        {"ci": "ci", "delta_method": "delta_method"},
+        _lrm_axis_options,
+        axis_core=_lrm_axis_batch,
+        has_se=True,
+        reason="a phase has fewer than 2 observations or a median of 0",
+    ),
+    "pogo": SCEDIndex(
+        pogo,
+        "parametric",
+        None,
+        {"ci": "ci", "goal": "goal"},
+        _pogo_axis_options,
+        axis_core=_pogo_axis_batch,
+        has_se=True,
+        reason="a phase has fewer than 2 observations",
+    ),
 }
 
 #: canonical index name -> function ``f(baseline, treatment, *, improvement, ...)``

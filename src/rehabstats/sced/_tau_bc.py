@@ -160,14 +160,23 @@ def tau_bc(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("tau_bc", baseline, treatment, axis=batch,
-                          improvement=improvement, pretest_trend=pretest_trend,
-                          kendall=kendall, ci=ci, se_method=se_method)
+        return sced_batch(
+            "tau_bc",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            pretest_trend=pretest_trend,
+            kendall=kendall,
+            ci=ci,
+            se_method=se_method,
+        )
     se_method = check_option(se_method, "se_method", _SE_METHODS)
     kendall = check_option(kendall, "kendall", (True, False))
     level = check_optional_ci(ci)
     if pretest_trend is not False and not (
-        isinstance(pretest_trend, (int, float)) and not isinstance(pretest_trend, bool)
+        isinstance(pretest_trend, (int, float))
+        and not isinstance(pretest_trend, bool)
         and 0 < float(pretest_trend) < 1
     ):
         raise DataError(
@@ -216,17 +225,30 @@ def tau_bc(
             zc = zcrit(level)
             interval = (est - zc * se, est + zc * se)
         return make_result(
-            "tau_bc", est, se=se, ci=interval, ci_level=level, ci_method="normal",
-            n_baseline=m, n_treatment=n, n_omitted=omitted,
+            "tau_bc",
+            est,
+            se=se,
+            ci=interval,
+            ci_level=level,
+            ci_method="normal",
+            n_baseline=m,
+            n_treatment=n,
+            n_omitted=omitted,
             details={**details, "kendall": True},
         )
     res = nap(ra, rb, improvement=improvement, ci=level, se_method=se_method)
     assert isinstance(res, EffectSizeResult)  # one series here
     out = _nap_to_tau(res, "tau_bc")
     return make_result(
-        "tau_bc", out.estimate, se=out.se,
-        ci=out.ci if level is not None else None, ci_level=level, ci_method=out.ci_method,
-        n_baseline=m, n_treatment=n, n_omitted=omitted,
+        "tau_bc",
+        out.estimate,
+        se=out.se,
+        ci=out.ci if level is not None else None,
+        ci_level=level,
+        ci_method=out.ci_method,
+        n_baseline=m,
+        n_treatment=n,
+        n_omitted=omitted,
         details={**details, "kendall": False, "se_method": se_method},
         warn=False,  # nap() has already warned
     )
@@ -324,17 +346,24 @@ def corrected_tau(
     (0.6325, False)
     """
     tau_method = check_option(tau_method, "tau_method", ("b", "a"))
-    continuity_correction = check_option(continuity_correction, "continuity_correction",
-                                         (True, False))
+    continuity_correction = check_option(
+        continuity_correction, "continuity_correction", (True, False)
+    )
     repeated = check_option(repeated, "repeated", (True, False))
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise DataError(f"The 'alpha' argument must be strictly between 0 and 1; got {alpha!r}.")
     a, b, _, omitted = as_phase_arrays(baseline, treatment, "increase")
     m, n = a.size, b.size
-    ta = np.arange(1, m + 1, dtype=float) if baseline_sessions is None else np.asarray(
-        baseline_sessions, dtype=float)
-    tb = np.arange(m + 1, m + n + 1, dtype=float) if treatment_sessions is None else np.asarray(
-        treatment_sessions, dtype=float)
+    ta = (
+        np.arange(1, m + 1, dtype=float)
+        if baseline_sessions is None
+        else np.asarray(baseline_sessions, dtype=float)
+    )
+    tb = (
+        np.arange(m + 1, m + n + 1, dtype=float)
+        if treatment_sessions is None
+        else np.asarray(treatment_sessions, dtype=float)
+    )
     if ta.shape != (m,) or tb.shape != (n,):
         raise DataError(
             "'baseline_sessions' and 'treatment_sessions' must have one session per observation "
@@ -365,29 +394,42 @@ def corrected_tau(
     uncorrected = ktau(values, group)
     applied = not math.isnan(auto[2]) and auto[2] <= alpha
     chosen = corrected if applied else uncorrected
-    table = pd.DataFrame({
-        "model": ["Baseline autocorrelation", "Uncorrected tau", "Baseline corrected tau"],
-        "tau": [auto[0], uncorrected[0], corrected[0]],
-        "z": [auto[1], uncorrected[1], corrected[1]],
-        "p": [auto[2], uncorrected[2], corrected[2]],
-    })
-    return make_result(
-        "corrected_tau", chosen[0], n_baseline=m, n_treatment=n, n_omitted=omitted,
-        details={"p": chosen[2], "z": chosen[1], "correction_applied": applied,
-                 "slope": slope, "intercept": icpt, "table": table, "tau_method": tau_method,
-                 "repeated": bool(repeated)},
-        reason="all (corrected) values are tied, so Kendall's tau and its z test are 0/0; "
-               "scan reports NaN too",
+    table = pd.DataFrame(
+        {
+            "model": ["Baseline autocorrelation", "Uncorrected tau", "Baseline corrected tau"],
+            "tau": [auto[0], uncorrected[0], corrected[0]],
+            "z": [auto[1], uncorrected[1], corrected[1]],
+            "p": [auto[2], uncorrected[2], corrected[2]],
+        }
     )
-
+    return make_result(
+        "corrected_tau",
+        chosen[0],
+        n_baseline=m,
+        n_treatment=n,
+        n_omitted=omitted,
+        details={
+            "p": chosen[2],
+            "z": chosen[1],
+            "correction_applied": applied,
+            "slope": slope,
+            "intercept": icpt,
+            "table": table,
+            "tau_method": tau_method,
+            "repeated": bool(repeated),
+        },
+        reason="all (corrected) values are tied, so Kendall's tau and its z test are 0/0; "
+        "scan reports NaN too",
+    )
 
 
 # --------------------------------------------------------------------------- batch core
 # (registry row: rehabstats.sced._registry; options as in effect_sizes)
 
 
-def _tau_bc_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-                  opts: dict[str, Any]) -> BatchCoreResult | None:
+def _tau_bc_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult | None:
     """Tau-BC with the baseline trend always removed (no pretest, Tau-A scale)."""
     m, n = a.shape[1], b.shape[1]
     if opts["pretest_trend"] is not False or opts["kendall"] or m < 2:
@@ -406,8 +448,11 @@ def _tau_bc_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, 
     opts["pretest_trend"] = kw["pretest_trend"]
     opts["nap_ci_method"] = "newcombe"
     pt = kw["pretest_trend"]
-    if pt is not False and not (isinstance(pt, (int, float)) and not isinstance(pt, bool)
-                                and 0 < float(pt) < 1):
-        raise DataError(f"The 'pretest_trend' argument must be False or a significance "
-                        f"level strictly between 0 and 1; got {pt!r}.")
+    if pt is not False and not (
+        isinstance(pt, (int, float)) and not isinstance(pt, bool) and 0 < float(pt) < 1
+    ):
+        raise DataError(
+            f"The 'pretest_trend' argument must be False or a significance "
+            f"level strictly between 0 and 1; got {pt!r}."
+        )
     return opts

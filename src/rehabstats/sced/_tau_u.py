@@ -219,16 +219,21 @@ def tau_u_table(
     method = check_option(method, "method", ("complete", "parker", "tarlow"))
     tau_method = check_option(tau_method, "tau_method", ("a", "b"))
     ci_method = check_option(ci_method, "ci_method", ("z", "tau", "s"))
-    continuity_correction = check_option(continuity_correction, "continuity_correction", (True, False))
+    continuity_correction = check_option(
+        continuity_correction, "continuity_correction", (True, False)
+    )
     level = check_optional_ci(ci)
     a, b, _, _ = as_phase_arrays(baseline, treatment, "increase", min_size=1)
-    tab = _tau_u_table_arrays(a, b, method, tau_method, bool(continuity_correction), level,
-                              ci_method)
+    tab = _tau_u_table_arrays(
+        a, b, method, tau_method, bool(continuity_correction), level, ci_method
+    )
     cols = ["Tau", "Z", "p", "SE_Tau"] + (["ci_low", "ci_high"] if level is not None else [])
     bad = ~np.isfinite(tab[cols].to_numpy(dtype=float))
     if bad.any():
-        rows = [f"{tab['model'].iat[i]!r} ({', '.join(dict.fromkeys(c for c, x in zip(cols, bad[i], strict=True) if x))})"
-                for i in np.flatnonzero(bad.any(axis=1))]
+        rows = [
+            f"{tab['model'].iat[i]!r} ({', '.join(dict.fromkeys(c for c, x in zip(cols, bad[i], strict=True) if x))})"
+            for i in np.flatnonzero(bad.any(axis=1))
+        ]
         warnings.warn(
             "Tau-U table: undefined (NaN or infinite) values in " + "; ".join(rows) + ". A phase "
             "with fewer than 2 observations has no within-phase pairs (its trend rows are 0/0), "
@@ -290,9 +295,15 @@ def _tau_u_table_arrays(
     if method == "parker":
         pairs[3] = p_ab
         pairs[5] = big_n * (big_n - 1) / 2
-    pos = np.array([ab_pos, aa_pos, bb_pos, ab_pos + aa_neg, ab_pos + bb_pos, ab_pos + bb_pos + aa_neg])
-    neg = np.array([ab_neg, aa_neg, bb_neg, ab_neg + aa_pos, ab_neg + bb_neg, ab_neg + bb_neg + aa_pos])
-    ties = np.array([ab_tie, aa_tie, bb_tie, ab_tie + aa_tie, ab_tie + bb_tie, ab_tie + bb_tie + aa_tie])
+    pos = np.array(
+        [ab_pos, aa_pos, bb_pos, ab_pos + aa_neg, ab_pos + bb_pos, ab_pos + bb_pos + aa_neg]
+    )
+    neg = np.array(
+        [ab_neg, aa_neg, bb_neg, ab_neg + aa_pos, ab_neg + bb_neg, ab_neg + bb_neg + aa_pos]
+    )
+    ties = np.array(
+        [ab_tie, aa_tie, bb_tie, ab_tie + aa_tie, ab_tie + bb_tie, ab_tie + bb_tie + aa_tie]
+    )
     s = np.array([k["S"] for k in ks])
     if method == "complete" and tau_method == "b":
         d = np.array([k["D"] for k in ks])
@@ -311,10 +322,16 @@ def _tau_u_table_arrays(
                 return math.nan
             return math.sqrt(k * (k - 1) * (2 * k + 5) / 18)
 
-        sd_s = np.array([
-            math.sqrt(m * n * (m + n + 1) / 12) * 2, trend_sd(m), trend_sd(n),
-            ks[3]["sdS"], ks[4]["sdS"], ks[5]["sdS"],
-        ])
+        sd_s = np.array(
+            [
+                math.sqrt(m * n * (m + n + 1) / 12) * 2,
+                trend_sd(m),
+                trend_sd(n),
+                ks[3]["sdS"],
+                ks[4]["sdS"],
+                ks[5]["sdS"],
+            ]
+        )
     z = np.array([k["z"] for k in ks])
     with np.errstate(divide="ignore", invalid="ignore"):
         p = 2 * stats.norm.sf(np.abs(z))
@@ -329,11 +346,26 @@ def _tau_u_table_arrays(
             lo, hi = (s_adj - sd_s * zc) / d, (s_adj + sd_s * zc) / d
     else:
         lo, hi = _fisher_ci(tau_v, nn, level, ci_method)
-    return pd.DataFrame({
-        "model": list(_TAU_U_MODELS), "pairs": pairs, "pos": pos, "neg": neg, "ties": ties,
-        "S": s, "D": d, "Tau": tau_v, "ci_low": lo, "ci_high": hi, "SD_S": sd_s,
-        "VAR_S": sd_s**2, "SE_Tau": se_tau, "Z": z, "p": p, "n": nn,
-    })
+    return pd.DataFrame(
+        {
+            "model": list(_TAU_U_MODELS),
+            "pairs": pairs,
+            "pos": pos,
+            "neg": neg,
+            "ties": ties,
+            "S": s,
+            "D": d,
+            "Tau": tau_v,
+            "ci_low": lo,
+            "ci_high": hi,
+            "SD_S": sd_s,
+            "VAR_S": sd_s**2,
+            "SE_Tau": se_tau,
+            "Z": z,
+            "p": p,
+            "n": nn,
+        }
+    )
 
 
 def tau_u(
@@ -433,22 +465,35 @@ def tau_u(
     """
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch("tau_u", baseline, treatment, axis=batch,
-                          improvement=improvement, method=method, tau_method=tau_method,
-                          continuity_correction=continuity_correction, model=model, ci=ci,
-                          ci_method=ci_method)
+        return sced_batch(
+            "tau_u",
+            baseline,
+            treatment,
+            axis=batch,
+            improvement=improvement,
+            method=method,
+            tau_method=tau_method,
+            continuity_correction=continuity_correction,
+            model=model,
+            ci=ci,
+            ci_method=ci_method,
+        )
     key = check_option(model, "model", tuple(_TAU_U_MODEL_KEYS))
     method = check_option(method, "method", ("parker", "complete", "tarlow"))
     tau_method = check_option(tau_method, "tau_method", ("a", "b"))
     ci_method = check_option(ci_method, "ci_method", ("z", "tau", "s"))
-    continuity_correction = check_option(continuity_correction, "continuity_correction", (True, False))
+    continuity_correction = check_option(
+        continuity_correction, "continuity_correction", (True, False)
+    )
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     a2, b2 = orient(a, b, improvement)
     if a.size < 2 and key in ("trend_a",):
         raise DataError("Tau-U 'trend_a' needs at least 2 baseline observations.")
     with np.errstate(divide="ignore", invalid="ignore"):
-        tab = _tau_u_table_arrays(a2, b2, method, tau_method, bool(continuity_correction), level, ci_method)
+        tab = _tau_u_table_arrays(
+            a2, b2, method, tau_method, bool(continuity_correction), level, ci_method
+        )
     row = tab.iloc[list(_TAU_U_MODELS).index(_TAU_U_MODEL_KEYS[key])]
     est = float(row["Tau"])
     se: float | None = None
@@ -461,22 +506,37 @@ def tau_u(
         else:
             n_row = float(row["n"])
             with np.errstate(divide="ignore", invalid="ignore"):
-                se_z = math.sqrt(0.437 / (n_row - 4)) if ci_method == "tau" and n_row > 4 else (
-                    1 / math.sqrt(n_row - 3) if ci_method == "z" and n_row > 3 else math.nan)
+                se_z = (
+                    math.sqrt(0.437 / (n_row - 4))
+                    if ci_method == "tau" and n_row > 4
+                    else (1 / math.sqrt(n_row - 3) if ci_method == "z" and n_row > 3 else math.nan)
+                )
             se = (1 - est**2) * se_z if abs(est) < 1 else math.nan
-            reason = (f"the Fisher-z interval needs |Tau-U| < 1 (here {format_number(est)}) "
-                      f"and enough observations (N = {int(n_row)}); ci_method='s' gives an "
-                      "interval on the scale of S")
+            reason = (
+                f"the Fisher-z interval needs |Tau-U| < 1 (here {format_number(est)}) "
+                f"and enough observations (N = {int(n_row)}); ci_method='s' gives an "
+                "interval on the scale of S"
+            )
         interval = (float(row["ci_low"]), float(row["ci_high"]))
         if not (math.isfinite(interval[0]) and math.isfinite(interval[1])):
             se = math.nan
     return make_result(
-        "tau_u", est, se=se, ci=interval,
-        ci_level=level, ci_method=f"fisher_{ci_method}" if ci_method != "s" else "s",
-        n_baseline=a.size, n_treatment=b.size, n_omitted=omitted,
+        "tau_u",
+        est,
+        se=se,
+        ci=interval,
+        ci_level=level,
+        ci_method=f"fisher_{ci_method}" if ci_method != "s" else "s",
+        n_baseline=a.size,
+        n_treatment=b.size,
+        n_omitted=omitted,
         details={
-            "S": float(row["S"]), "D": float(row["D"]), "pairs": float(row["pairs"]),
-            "Z": float(row["Z"]), "p": float(row["p"]), "model": _TAU_U_MODEL_KEYS[key],
+            "S": float(row["S"]),
+            "D": float(row["D"]),
+            "pairs": float(row["pairs"]),
+            "Z": float(row["Z"]),
+            "p": float(row["p"]),
+            "model": _TAU_U_MODEL_KEYS[key],
             "method": method,
             "tau_method": "a" if method != "complete" else tau_method,
             "se_null": float(row["SE_Tau"]),
@@ -490,8 +550,10 @@ def _check_tau_u_tables(tables: Any, models: tuple[str, ...]) -> tuple[np.ndarra
     :func:`tau_u_table` outputs whose ``Tau`` and ``n`` columns are numbers.
     """
     if isinstance(tables, pd.DataFrame) or not isinstance(tables, (list, tuple)):
-        raise DataError("'tables' must be a list of Tau-U tables (outputs of tau_u_table), "
-                        f"one per case; got {type(tables).__name__}.")
+        raise DataError(
+            "'tables' must be a list of Tau-U tables (outputs of tau_u_table), "
+            f"one per case; got {type(tables).__name__}."
+        )
     if not tables:
         raise DataError("'tables' must hold at least one Tau-U table.")
     tau = np.empty((len(tables), len(models)))
@@ -499,16 +561,20 @@ def _check_tau_u_tables(tables: Any, models: tuple[str, ...]) -> tuple[np.ndarra
     for i, t in enumerate(tables):
         what = f"tables[{i}]"
         if not isinstance(t, pd.DataFrame) or not {"model", "Tau", "n"} <= set(t.columns):
-            raise DataError(f"{what} must be a DataFrame returned by tau_u_table (with columns "
-                            f"'model', 'Tau' and 'n'); got {type(t).__name__}.")
+            raise DataError(
+                f"{what} must be a DataFrame returned by tau_u_table (with columns "
+                f"'model', 'Tau' and 'n'); got {type(t).__name__}."
+            )
         labels = t["model"].astype(object).to_numpy()
         tv = check_table_column(t, "Tau", what, allow_inf=False)
         nv = check_table_column(t, "n", what, allow_inf=False)
         for j, model in enumerate(models):
             hit = np.flatnonzero(labels == model)
             if hit.size == 0:
-                raise DataError(f"{what} has no row for model {model!r} (column 'model'); "
-                                "pass the complete tables returned by tau_u_table.")
+                raise DataError(
+                    f"{what} has no row for model {model!r} (column 'model'); "
+                    "pass the complete tables returned by tau_u_table."
+                )
             tau[i, j], n[i, j] = tv[hit[0]], nv[hit[0]]
     return tau, np.where(np.isnan(n), 0.0, n)
 
@@ -576,27 +642,41 @@ def combine_tau_u(
         for i in np.flatnonzero(np.isnan(tau_all[:, j])):
             problems.append(f"tables[{i}] {model!r}: Tau is missing (left out)")
         for i in np.flatnonzero(n_all[:, j] < n_min):
-            problems.append(f"tables[{i}] {model!r}: n = {n_all[i, j]:g} < {n_min}, so its "
-                            f"weight is undefined (left out)")
+            problems.append(
+                f"tables[{i}] {model!r}: n = {n_all[i, j]:g} < {n_min}, so its "
+                f"weight is undefined (left out)"
+            )
         for i in np.flatnonzero(np.abs(tau_all[:, j]) >= 1):
-            problems.append(f"tables[{i}] {model!r}: |Tau| = {abs(tau_all[i, j]):g} >= 1 has "
-                            "no finite Fisher z")
+            problems.append(
+                f"tables[{i}] {model!r}: |Tau| = {abs(tau_all[i, j]):g} >= 1 has no finite Fisher z"
+            )
     if problems:
         warnings.warn(
-            "combine_tau_u: " + "; ".join(problems[:12]) + (" and more" if len(problems) > 12
-                                                           else "")
+            "combine_tau_u: "
+            + "; ".join(problems[:12])
+            + (" and more" if len(problems) > 12 else "")
             + ". A model whose cases are all left out is NaN; a case with |Tau| = 1 makes the "
             "pooled Tau-U +/-1 with an infinite z, one with |Tau| > 1 makes it NaN.",
-            RehabStatsWarning, stacklevel=2)
+            RehabStatsWarning,
+            stacklevel=2,
+        )
     zc = zcrit(level)
     rows = []
     for j, model in enumerate(models):
         keep = ~np.isnan(tau_all[:, j]) & (n_all[:, j] >= n_min)
         tv, nv = tau_all[keep, j], n_all[keep, j]
         if not keep.any():
-            rows.append({"model": model, "tau_u": math.nan, "se": math.nan,
-                         "ci_low": math.nan, "ci_high": math.nan, "z": math.nan,
-                         "p": math.nan})
+            rows.append(
+                {
+                    "model": model,
+                    "tau_u": math.nan,
+                    "se": math.nan,
+                    "ci_low": math.nan,
+                    "ci_high": math.nan,
+                    "z": math.nan,
+                    "p": math.nan,
+                }
+            )
             continue
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             tz = 0.5 * np.log((1 + tv) / (1 - tv))
@@ -608,21 +688,27 @@ def combine_tau_u(
             def inv(u: float) -> float:
                 return float(np.tanh(u))  # +/-1 at +/-inf, no overflow for large u
 
-            rows.append({
-                "model": model, "tau_u": inv(te), "se": se, "ci_low": inv(te - zc * se),
-                "ci_high": inv(te + zc * se), "z": te / se,
-                "p": float(2 * stats.norm.sf(abs(te / se))),
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "tau_u": inv(te),
+                    "se": se,
+                    "ci_low": inv(te - zc * se),
+                    "ci_high": inv(te + zc * se),
+                    "z": te / se,
+                    "p": float(2 * stats.norm.sf(abs(te / se))),
+                }
+            )
     return pd.DataFrame(rows)
-
 
 
 # --------------------------------------------------------------------------- batch core
 # (registry row: rehabstats.sced._registry; options as in effect_sizes)
 
 
-def _tau_u_batch(a: np.ndarray, b: np.ndarray, improvement: str,
-                 opts: dict[str, Any]) -> BatchCoreResult | None:
+def _tau_u_batch(
+    a: np.ndarray, b: np.ndarray, improvement: str, opts: dict[str, Any]
+) -> BatchCoreResult | None:
     """Parker's Tau-U without an interval; the other variants go series by series."""
     if opts["tau_u_method"] != "parker" or opts["tau_u_ci"] != "none":
         return None
@@ -630,9 +716,18 @@ def _tau_u_batch(a: np.ndarray, b: np.ndarray, improvement: str,
 
 
 def _tau_u_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any] | None:
-    model = check_option(kw["model"], "model", ("ab", "trend_a", "trend_b",
-                                                "ab_minus_trend_a", "ab_plus_trend_b",
-                                                "ab_plus_trend_b_minus_trend_a"))
+    model = check_option(
+        kw["model"],
+        "model",
+        (
+            "ab",
+            "trend_a",
+            "trend_b",
+            "ab_minus_trend_a",
+            "ab_plus_trend_b",
+            "ab_plus_trend_b_minus_trend_a",
+        ),
+    )
     method = check_option(kw["method"], "method", ("parker", "complete", "tarlow"))
     check_option(kw["tau_method"], "tau_method", ("a", "b"))
     check_option(kw["ci_method"], "ci_method", ("z", "tau", "s"))

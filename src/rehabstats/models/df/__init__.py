@@ -30,9 +30,18 @@ from .kenward_roger import (
 )
 from .satterthwaite import fstat_ddf, satterthwaite_1d, satterthwaite_md
 
-__all__ = ["DFEngine", "KRPieces", "expected_information_w", "fstat_ddf", "kr_adjusted_vcov",
-           "kr_adjusted_vcov_sums",
-           "kr_df", "kr_test", "satterthwaite_1d", "satterthwaite_md"]
+__all__ = [
+    "DFEngine",
+    "KRPieces",
+    "expected_information_w",
+    "fstat_ddf",
+    "kr_adjusted_vcov",
+    "kr_adjusted_vcov_sums",
+    "kr_df",
+    "kr_test",
+    "satterthwaite_1d",
+    "satterthwaite_md",
+]
 
 _EPS = float(np.sqrt(np.finfo(float).eps))
 

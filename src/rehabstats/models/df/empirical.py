@@ -76,14 +76,14 @@ class EmpiricalDF:
         """Satterthwaite df of the contrast ``c`` (length ``p``)."""
         c = np.asarray(c, dtype=float)
         n_sub = int(self.subject.max()) + 1
-        u = self.AX @ (self.V @ c)                                   # (n,)
+        u = self.AX @ (self.V @ c)  # (n,)
         d = np.bincount(self.subject, weights=u * u, minlength=n_sub)  # u_i'u_i
         p = self.Xt.shape[1]
-        Q = np.empty((p, n_sub))                                      # q_i = Xt_i' u_i
+        Q = np.empty((p, n_sub))  # q_i = Xt_i' u_i
         for j in range(p):
             Q[j] = np.bincount(self.subject, weights=self.Xt[:, j] * u, minlength=n_sub)
         VQ = self.V @ Q
-        qvq = np.einsum("ji,ji->i", Q, VQ)                            # diag(Q'VQ)
+        qvq = np.einsum("ji,ji->i", Q, VQ)  # diag(Q'VQ)
         tr = float(d.sum() - qvq.sum())
         K = Q @ Q.T
         VK = self.V @ K
@@ -92,8 +92,9 @@ class EmpiricalDF:
             return math.nan
         return tr * tr / fro2
 
-    def test_md(self, L: np.ndarray, beta: np.ndarray, C: np.ndarray,
-                eps: float = _EPS) -> tuple[float, float, float]:
+    def test_md(
+        self, L: np.ndarray, beta: np.ndarray, C: np.ndarray, eps: float = _EPS
+    ) -> tuple[float, float, float]:
         """``(F, num_df, den_df)`` of ``L beta = 0`` with the sandwich ``C`` (mmrm's rule)."""
         L = np.atleast_2d(np.asarray(L, dtype=float))
         if L.shape[0] == 0:

@@ -76,12 +76,18 @@ import math
 
 import numpy as np
 
-__all__ = ["expected_information_w", "kr_adjusted_vcov", "kr_adjusted_vcov_sums", "kr_df",
-           "kr_test"]
+__all__ = [
+    "expected_information_w",
+    "kr_adjusted_vcov",
+    "kr_adjusted_vcov_sums",
+    "kr_df",
+    "kr_test",
+]
 
 
-def expected_information_w(Phi: np.ndarray, P: np.ndarray, Q: np.ndarray,
-                           T: np.ndarray) -> np.ndarray:
+def expected_information_w(
+    Phi: np.ndarray, P: np.ndarray, Q: np.ndarray, T: np.ndarray
+) -> np.ndarray:
     r"""``W = 2 I_E^{-1}`` from the expected REML information (pbkrtest).
 
     ``2 I_E[i, j] = tr(V^-1 V_i V^-1 V_j) - 2 tr(Phi Q_ij) + tr(Phi P_i Phi P_j)``
@@ -104,8 +110,9 @@ def expected_information_w(Phi: np.ndarray, P: np.ndarray, Q: np.ndarray,
     return out
 
 
-def kr_adjusted_vcov(Phi: np.ndarray, W: np.ndarray, P: np.ndarray, Q: np.ndarray,
-                     R: np.ndarray | None = None) -> np.ndarray:
+def kr_adjusted_vcov(
+    Phi: np.ndarray, W: np.ndarray, P: np.ndarray, Q: np.ndarray, R: np.ndarray | None = None
+) -> np.ndarray:
     """Kenward-Roger adjusted covariance ``Phi_A`` (linear variant when ``R`` is None).
 
     ``P`` is ``(k, p, p)``, ``Q`` and ``R`` are ``(k, k, p, p)``.
@@ -125,8 +132,9 @@ def kr_adjusted_vcov(Phi: np.ndarray, W: np.ndarray, P: np.ndarray, Q: np.ndarra
     return kr_adjusted_vcov_sums(Phi, W, P, S, WR)
 
 
-def kr_adjusted_vcov_sums(Phi: np.ndarray, W: np.ndarray, P: np.ndarray, WQ: np.ndarray,
-                          WR: np.ndarray | None = None) -> np.ndarray:
+def kr_adjusted_vcov_sums(
+    Phi: np.ndarray, W: np.ndarray, P: np.ndarray, WQ: np.ndarray, WR: np.ndarray | None = None
+) -> np.ndarray:
     r""":func:`kr_adjusted_vcov` from the sums :math:`\sum_{ij} W_{ij} Q_{ij}` and
     :math:`\sum_{ij} W_{ij} R_{ij}` (``p x p`` each).
 
@@ -183,15 +191,16 @@ def kr_df(L: np.ndarray, Phi: np.ndarray, W: np.ndarray, P: np.ndarray) -> tuple
     v0 = 1.0 + c1 * b
     v0 = 0.0 if abs(v0) < 1e-10 else v0
     v1, v2 = 1.0 - c2 * b, 1.0 - c3 * b
-    e_inv = 1.0 - a2 / q                     # 1 / E*
+    e_inv = 1.0 - a2 / q  # 1 / E*
     rho = (e_inv / v1) ** 2 * v0 / v2 / q if v1 != 0 else 0.0
     m = 4.0 + (q + 2.0) / (q * rho - 1.0)
     lam = 1.0 if abs(m - 2.0) < 1e-2 else m * e_inv / (m - 2.0)
     return float(m), float(lam)
 
 
-def kr_test(L: np.ndarray, beta: np.ndarray, Phi: np.ndarray, PhiA: np.ndarray,
-            W: np.ndarray, P: np.ndarray) -> tuple[float, float, float, float]:
+def kr_test(
+    L: np.ndarray, beta: np.ndarray, Phi: np.ndarray, PhiA: np.ndarray, W: np.ndarray, P: np.ndarray
+) -> tuple[float, float, float, float]:
     """Kenward-Roger F test of ``L beta = 0``: ``(lambda * F, q, m, lambda)``.
 
     ``F = (L b)' (L Phi_A L')^-1 (L b) / q`` on the rows of ``L`` (full row rank).

@@ -38,8 +38,9 @@ __all__ = ["fstat_ddf", "satterthwaite_1d", "satterthwaite_md"]
 _EPS = float(np.sqrt(np.finfo(float).eps))
 
 
-def satterthwaite_1d(L: np.ndarray, C: np.ndarray, dC: np.ndarray, A: np.ndarray
-                     ) -> tuple[float, float]:
+def satterthwaite_1d(
+    L: np.ndarray, C: np.ndarray, dC: np.ndarray, A: np.ndarray
+) -> tuple[float, float]:
     """Variance of ``L beta`` and its Satterthwaite df.
 
     Parameters
@@ -109,8 +110,9 @@ def fstat_ddf(nu: np.ndarray, tol: float = 1e-8) -> float:
     return 2 * E / (E - nu.size)
 
 
-def satterthwaite_md(L: np.ndarray, beta: np.ndarray, C: np.ndarray, dC: np.ndarray,
-                     A: np.ndarray, eps: float = _EPS) -> tuple[float, float, float]:
+def satterthwaite_md(
+    L: np.ndarray, beta: np.ndarray, C: np.ndarray, dC: np.ndarray, A: np.ndarray, eps: float = _EPS
+) -> tuple[float, float, float]:
     """F statistic, numerator df and Satterthwaite denominator df for ``L beta = 0``.
 
     Returns ``(nan, 0, nan)`` when ``L`` has no estimable direction.

@@ -44,14 +44,16 @@ def simulate(n_ctl: int, n_act: int, k: int, missing: str, seed: int) -> pd.Data
             p = 1 / (1 + np.exp(-(-2.2 - 0.15 * (y[:, j - 1] - mu[:, j - 1]))))
             drop = rng.random(n) < p
             keep[:, j] = keep[:, j - 1] & ~drop
-    df = pd.DataFrame({
-        "subject": np.repeat([f"P{i:03d}" for i in range(n)], k),
-        "arm": np.repeat(arm, k),
-        "visit": np.tile([f"v{j}" for j in range(k)], n),
-        "visit_index": np.tile(t + 1, n),
-        "outcome": np.where(keep, y, np.nan).ravel(),
-        "age": np.repeat(age, k),
-    })
+    df = pd.DataFrame(
+        {
+            "subject": np.repeat([f"P{i:03d}" for i in range(n)], k),
+            "arm": np.repeat(arm, k),
+            "visit": np.tile([f"v{j}" for j in range(k)], n),
+            "visit_index": np.tile(t + 1, n),
+            "outcome": np.where(keep, y, np.nan).ravel(),
+            "age": np.repeat(age, k),
+        }
+    )
     return df
 
 
