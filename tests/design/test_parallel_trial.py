@@ -174,7 +174,8 @@ def test_from_pilot_recovers_known_parameters(seed: int) -> None:
     est = ParallelTrial.from_pilot(
         data, outcome="outcome", arm="arm", visit="visit", subject="subject"
     )
-    np.testing.assert_allclose(est._means, truth._means, atol=0.25)
+    # 4 SEs of a visit-3 mean (SD 2, about 300 observed per arm)
+    np.testing.assert_allclose(est._means, truth._means, atol=0.5)
     np.testing.assert_allclose(est._sd, truth._sd, rtol=0.12)
     np.testing.assert_allclose(est._R, truth._R, atol=0.1)
     np.testing.assert_allclose(est._ret, truth._ret, atol=0.05)
