@@ -66,8 +66,8 @@ CIMT_FINAL = (
     CIMT
     + """
 final = cimt[cimt["visit"] == "followup"]
-x = final.loc[final["arm"] == "cimt", "outcome"]      # treatment
-y = final.loc[final["arm"] == "control", "outcome"]   # control"""
+x = final.loc[final["arm"] == "cimt", "outcome"]  # treatment
+y = final.loc[final["arm"] == "control", "outcome"]  # control"""
 )
 
 RCT = "validation/rct/cimt_n20_3v.json"
@@ -419,10 +419,8 @@ MMRM_PKG = Package(
     setup=CIMT
     + """
 fit = rs.mmrm("outcome ~ arm * visit", cimt, subject="subject", visit="visit", covariance="us")
-fit_cs = rs.mmrm("outcome ~ arm * visit", cimt, subject="subject", visit="visit",
-                 covariance="cs")
-fit_ar1 = rs.mmrm("outcome ~ arm * visit", cimt, subject="subject", visit="visit",
-                  covariance="ar1")""",
+fit_cs = rs.mmrm("outcome ~ arm * visit", cimt, subject="subject", visit="visit", covariance="cs")
+fit_ar1 = rs.mmrm("outcome ~ arm * visit", cimt, subject="subject", visit="visit", covariance="ar1")""",
     rows=(
         Row("logLik(fit)", "fit.loglik", MMRM, _out("mmrm.us.tight", "reml_loglik"), rtol=CLOSED),
         Row("AIC(fit)", "fit.aic", MMRM, _out("mmrm.us.tight", "AIC"), rtol=CLOSED),
@@ -525,9 +523,9 @@ a = rs.models.mixed_anova(cimt, outcome="outcome", arm="arm", visit="visit", sub
 )
 
 SCED_SETUP = """\
-p09 = pd.read_csv(VALIDATION / "sced/datasets/Parker2009.csv")   # Case1, A1-B1-A2-B2
-A = p09.loc[p09["phase"] == "A1", "outcome"].to_numpy()          # first baseline
-B = p09.loc[p09["phase"] == "B1", "outcome"].to_numpy()          # first treatment phase"""
+p09 = pd.read_csv(VALIDATION / "sced/datasets/Parker2009.csv")  # Case1, A1-B1-A2-B2
+A = p09.loc[p09["phase"] == "A1", "outcome"].to_numpy()  # first baseline
+B = p09.loc[p09["phase"] == "B1", "outcome"].to_numpy()  # first treatment phase"""
 
 
 def _rec(rid: int, *rest: Any) -> Key:
@@ -607,11 +605,19 @@ SCAN = Package(
     "where rehabstats reports proportions.",
     setup=SCED_SETUP
     + """
-ab2 = p09[p09["phase"].isin(["A2", "B2"])]                       # second A-B pair
-plm = rs.sced.piecewise_regression(ab2, outcome="outcome", phase="phase",
-                                   session="session").to_frame()
-rt = rs.sced.randomization_test(ab2, outcome="outcome", phase="phase", session="session",
-                                baseline_phase="A2", treatment_phase="B2", min_phase_length=4)""",
+ab2 = p09[p09["phase"].isin(["A2", "B2"])]  # second A-B pair
+plm = rs.sced.piecewise_regression(
+    ab2, outcome="outcome", phase="phase", session="session"
+).to_frame()
+rt = rs.sced.randomization_test(
+    ab2,
+    outcome="outcome",
+    phase="phase",
+    session="session",
+    baseline_phase="A2",
+    treatment_phase="B2",
+    min_phase_length=4,
+)""",
     rows=(
         Row(
             "nap(scdf)$nap$NAP",
@@ -701,9 +707,10 @@ PSYCH = Package(
     intro="`ICC(sf)` on Shrout & Fleiss's (1979) 6 targets x 4 judges, in long format.",
     setup="""\
 ref = json.loads((REFERENCE / "change/icc_reference.json").read_text())
-sf = np.array(ref["shrout_fleiss_alpha0.05"]["data"])          # 6 targets x 4 judges
-ratings = pd.DataFrame({"subject": np.repeat(np.arange(6), 4), "rater": np.tile(np.arange(4), 6),
-                        "score": sf.ravel()})
+sf = np.array(ref["shrout_fleiss_alpha0.05"]["data"])  # 6 targets x 4 judges
+ratings = pd.DataFrame(
+    {"subject": np.repeat(np.arange(6), 4), "rater": np.tile(np.arange(4), 6), "score": sf.ravel()}
+)
 icc = rs.change.icc(ratings, subject="subject", rater="rater", score="score").to_frame()""",
     rows=(
         Row(
@@ -758,8 +765,9 @@ MMRM_FEV = Package(
     versions="mmrm 0.3.18 tests/testthat (SAS PROC MIXED; mmrm snapshots)",
     intro="mmrm's own `fev_data`; the numbers are the SAS PROC MIXED values and mmrm snapshots "
     "written in mmrm's test files (source line in the fixture), at mmrm's tolerances.",
-    setup="""
+    setup="""\
 import json
+
 fev = pd.read_csv(VALIDATION / "peer_data/mmrm__fev_data.csv")
 for k, v in json.loads((VALIDATION / "peer_data/mmrm__fev_data.levels.json").read_text()).items():
     fev[k] = pd.Categorical(fev[k], categories=v)
