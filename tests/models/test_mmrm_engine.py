@@ -125,3 +125,99 @@ def test_design_cache_equals_patsy() -> None:
     sub = data[data["site"] == "a"]
     X, info = design_matrix("site + base", sub, ["site", "base"])
     assert info.column_names == patsy.dmatrix("site + base", sub).design_info.column_names
+
+
+def _subject_visits(data: pd.DataFrame) -> list[np.ndarray]:
+    """Per subject: the observed visit codes, for the brute-force formulas below."""
+    subj = pd.factorize(data["subject"])[0]
+    vis = data["visit"].cat.codes.to_numpy()
+    return [vis[subj == i] for i in range(subj.max() + 1)]
+
+
+def test_expected_information_equals_its_definition() -> None:
+    # I_ij = sum_subjects tr(Omega_n Sigma_i Omega_n Sigma_j) on each subject's visits
+    data = _trial(40, 5, seed=8)
+    eng = _engine(data)
+    theta = eng.start() + 0.05
+    J = eng.jacobian(theta)
+    sigma = eng.structure.sigma(theta, eng.m)
+    k = J.shape[0]
+    ref = np.zeros((k, k))
+    for o in _subject_visits(data):
+        Om = np.linalg.inv(sigma[np.ix_(o, o)])
+        T = [Om @ J[i][np.ix_(o, o)] for i in range(k)]
+        ref += np.array([[np.sum(T[i] * T[j].T) for j in range(k)] for i in range(k)])
+    info = eng.expected_information(theta)
+    assert_allclose(info, ref, rtol=1e-11, atol=1e-12 * np.abs(ref).max())
+    assert np.linalg.eigvalsh(info).min() > 0
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_triplet_and_dense_statistics_agree(reml: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # XX kept as (row, column, value) triplets (a factor design) or dense: same numbers
+    from rehabstats.models import _mmrm_fit
+
+    data = _trial(60, 6, seed=21)
+    data["x"] = np.random.default_rng(2).normal(size=len(data))
+    X = np.asarray(patsy.dmatrix("arm * visit + x", data))
+    args = (
+        data["y"].to_numpy(float),
+        X,
+        pd.factorize(data["subject"])[0],
+        data["visit"].cat.codes.to_numpy(),
+        6,
+        get_structure("us"),
+        reml,
+    )
+    monkeypatch.setattr(_mmrm_fit, "_SPARSE_MAX_DENSITY", 1.0)
+    coo = MMRMEngine(*args)
+    monkeypatch.setattr(_mmrm_fit, "_SPARSE_MAX_DENSITY", 0.0)
+    dense = MMRMEngine(*args)
+    assert coo._xx_coo is not None
+    assert dense._xx_coo is None
+    # the stored statistics equal their definition sum_n X_n[a, p] X_n[b, q]
+    assert_allclose(coo._XXcat, dense._XXcat, rtol=0, atol=0)
+    subj = pd.factorize(data["subject"])[0]
+    vis = data["visit"].cat.codes.to_numpy()
+    for s, o in enumerate(coo.patterns):
+        members = [i for i in range(subj.max() + 1) if np.array_equal(np.sort(vis[subj == i]), o)]
+        Xn = np.stack([X[subj == i][np.argsort(vis[subj == i])] for i in members])
+        ref = np.einsum("nap,nbq->abpq", Xn, Xn).reshape(len(o) ** 2, -1)
+        got = coo._XXcat[coo._offs[s] : coo._offs[s + 1]]
+        assert_allclose(got, ref, rtol=1e-13, atol=1e-12)
+    theta = coo.start() + 0.02
+    assert coo.objective(theta) == pytest.approx(dense.objective(theta), rel=1e-13)
+    assert_allclose(coo.gradient(theta), dense.gradient(theta), rtol=1e-10, atol=1e-10)
+    assert_allclose(coo.hessian(theta), dense.hessian(theta), rtol=1e-10, atol=1e-9)
+
+
+def test_quasi_newton_path_equals_newton_with_one_exact_hessian(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 55 covariance parameters (us over 10 visits): BFGS from the Fisher information, then
+    # exact Newton, reaches the pure Newton optimum, and computes the exact Hessian only
+    # at the optimum (which the inference reuses)
+    from rehabstats.models import _mmrm_fit
+
+    data = _trial(120, 10, seed=10)
+    calls = {"n": 0}
+    original = MMRMEngine._hessian
+
+    def counting(self: MMRMEngine, theta: np.ndarray) -> np.ndarray:
+        calls["n"] += 1
+        return original(self, theta)
+
+    monkeypatch.setattr(MMRMEngine, "_hessian", counting)
+    eng = _engine(data)
+    theta_q, info_q = eng.fit()
+    hessians_q = calls["n"]
+    monkeypatch.setattr(_mmrm_fit, "_QUASI_NEWTON_MIN_PARAMS", 10**6)
+    ref = _engine(data)
+    theta_n, info_n = ref.fit()
+    assert info_q.converged
+    assert info_n.converged
+    assert theta_q.size == 55
+    assert hessians_q <= 2
+    assert_allclose(theta_q, theta_n, rtol=0, atol=1e-6)
+    assert eng.objective(theta_q) == pytest.approx(ref.objective(theta_n), rel=1e-12, abs=1e-9)
+    assert np.max(np.abs(eng.gradient(theta_q))) < 1e-6

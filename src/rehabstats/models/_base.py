@@ -325,9 +325,13 @@ class LinearModelResult(Result):
             object.__setattr__(self, "_cached_grid", cached)
         return cached
 
-    def _rows_table(self, L: np.ndarray, df_method: str, ci: float) -> pd.DataFrame:
+    def _contrast_table_rows(self, L: np.ndarray, df_method: str) -> np.ndarray:
+        """``(estimate, se, df)`` of every row of ``L``, ``(rows, 3)`` (models may batch it)."""
         res = np.array([self._contrast_1d(row, df_method) for row in L], dtype=float)
-        res = res.reshape(-1, 3)
+        return res.reshape(-1, 3)
+
+    def _rows_table(self, L: np.ndarray, df_method: str, ci: float) -> pd.DataFrame:
+        res = self._contrast_table_rows(L, df_method)
         return _t_table(res[:, 0], res[:, 1], res[:, 2], ci)
 
     # ------------------------------------------------------------------ public API

@@ -42,6 +42,8 @@ method (exact to rounding error) for first derivatives; second derivatives
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -76,11 +78,20 @@ def _cs_inverse(rho: float, m: int) -> float:
     return float(np.log(q / (1.0 - q)))
 
 
+@functools.lru_cache(maxsize=64)
+def _strict_lower(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.tril_indices(m, -1)``, once per size (the objective builds Sigma every step)."""
+    rows, cols = np.tril_indices(m, -1)
+    rows.flags.writeable = False
+    cols.flags.writeable = False
+    return rows, cols
+
+
 def _us(theta: np.ndarray, m: int) -> np.ndarray:
     sd = np.exp(theta[..., :m])
     low = np.zeros((*theta.shape[:-1], m, m), dtype=theta.dtype)
     low[..., np.arange(m), np.arange(m)] = 1.0
-    rows, cols = np.tril_indices(m, -1)  # row by row, as mmrm fills L
+    rows, cols = _strict_lower(m)  # row by row, as mmrm fills L
     low[..., rows, cols] = theta[..., m:]
     chol = sd[..., :, None] * low
     return chol @ np.swapaxes(chol, -1, -2)

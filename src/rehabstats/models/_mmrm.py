@@ -936,7 +936,7 @@ class MMRMResult(LinearModelResult):
             return (WR.reshape(p, p),)
         dS = eng.jacobian(self.theta)
         k = dS.shape[0]
-        P = -eng.b_matrices(ev, dS)
+        P = -eng.b_matrices_at(ev)
         # WQ = sum_s sum_ad (sum_ij W_ij Sigma_i Omega_s Sigma_j)[a, d] ZZ_s[a, d] on observed visits
         WQ = np.zeros(p * p)
         for s, (o, Zs) in enumerate(eng.zz_blocks(ev)):
@@ -958,7 +958,7 @@ class MMRMResult(LinearModelResult):
         ev = eng.evaluate(self.theta)
         dS = eng.jacobian(self.theta)
         k, p = dS.shape[0], eng.p
-        P = -eng.b_matrices(ev, dS)
+        P = -eng.b_matrices_at(ev)
         ZZ4 = eng.zz_sum(ev)
         # second derivatives block by block (one block per group of a grouped structure:
         # never the (k, k, m, m) array over all groups)
@@ -1006,6 +1006,17 @@ class MMRMResult(LinearModelResult):
                 kr=self._kr_pieces,
             )
         out: DFEngine = cache["engine"]
+        return out
+
+    def _contrast_table_rows(self, L: np.ndarray, df_method: str) -> np.ndarray:
+        # model-based Satterthwaite, the default: all rows in one set of array products
+        if df_method != "satterthwaite" or getattr(self, "_emp_df", None) is not None:
+            return super()._contrast_table_rows(L, df_method)
+        Lr = self._rank_info.reduce(np.atleast_2d(np.asarray(L, dtype=float)))
+        ok = np.all(np.isfinite(Lr), axis=1)  # not estimable: an aliased combination
+        out = np.full((len(Lr), 3), math.nan)
+        if ok.any():
+            out[ok] = self._df().contrast_rows_satterthwaite(Lr[ok])
         return out
 
     def _contrast_1d(self, L: np.ndarray, df_method: str) -> tuple[float, float, float]:
@@ -2000,8 +2011,7 @@ def _fit(
                 info.attempts,
             )
         V = ev.Ainv
-        dS = engine.jacobian(theta)
-        B = engine.b_matrices(ev, dS)
+        B = engine.b_matrices_at(ev)
         jac = np.matmul(np.matmul(V, B), V)
     return _Fit(
         engine=engine,

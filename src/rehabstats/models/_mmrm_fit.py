@@ -37,10 +37,18 @@ first term uses the closed forms of :mod:`rehabstats.models._cov_derivs` (for
 ``us``: ``O(k^2 m)``). One Newton step therefore costs
 ``O(patterns * m^3 p^2 + k m^4 + k^2 (m^2 + p^2))``.
 
+The pattern statistics are built from the columns of each pattern's design that
+are nonzero (a factor design such as ``arm * visit`` has a few per visit), and
+``XX`` is kept as compressed sparse rows when mostly zero (2% nonzero for
+``arm * visit`` over 14 visits), so the products of every step follow its nonzeros.
+
 The optimiser is a damped Newton method with the exact Hessian (a
 modified-Cholesky step where the Hessian is indefinite, backtracking line
-search); should it not converge, scipy's trust-region Newton, L-BFGS-B, BFGS and
-Nelder-Mead are tried in turn.
+search). With many covariance parameters (``_QUASI_NEWTON_MIN_PARAMS``) it starts
+with BFGS updates of the expected information (:meth:`MMRMEngine.expected_information`)
+run to a tight decrement, so that the Newton phase typically needs just the one
+exact Hessian at the optimum that the inference reuses. Should it not converge,
+scipy's trust-region Newton, L-BFGS-B, BFGS and Nelder-Mead are tried in turn.
 """
 
 from __future__ import annotations
@@ -53,7 +61,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, sparse
 
 from .._blas import single_thread_blas
 from ._cov_derivs import SigmaDerivatives, derivatives_for
@@ -104,6 +112,13 @@ _LOG2PI = math.log(2.0 * math.pi)
 #: from this many covariance parameters the Newton path starts with BFGS steps
 #: (``us`` has 28 over 7 visits, 55 over 10, 105 over 14)
 _QUASI_NEWTON_MIN_PARAMS = 30
+#: the quasi-Newton phase runs until its decrement (under the BFGS matrix) is this
+#: small, so that the exact Newton phase usually needs only the one Hessian that the
+#: inference uses anyway
+_QN_FINAL_DECREMENT = 1e-17
+#: ``XX`` is kept as triplets when at most this share of its entries is nonzero
+#: (arm * visit: 8% over 7 visits, 2% over 14)
+_SPARSE_MAX_DENSITY = 0.3
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,7 @@ class _Eval:
     __slots__ = (
         "A",
         "Ainv",
+        "B",
         "G",
         "J",
         "M",
@@ -141,6 +157,7 @@ class _Eval:
     )
     A: np.ndarray
     Ainv: np.ndarray
+    B: np.ndarray | None
     G: np.ndarray | None
     J: np.ndarray | None
     M: np.ndarray | None
@@ -159,7 +176,7 @@ class _Eval:
         self.theta = theta
         self.ok = False
         self.f = math.inf
-        self.G = self.J = self.M = self.OMO = self.S = self.ZZsum = None
+        self.B = self.G = self.J = self.M = self.OMO = self.S = self.ZZsum = None
 
 
 class MMRMEngine:
@@ -228,38 +245,55 @@ class MMRMEngine:
         rank = np.empty(n_sub, dtype=np.int64)
         rank[order] = np.arange(n_sub)
         yf = np.zeros((n_sub, m))
-        Xf = np.zeros((n_sub, m, p))
         r_sub = rank[subject_codes]
         yf[r_sub, visit_codes] = y
-        Xf[r_sub, visit_codes] = X
         starts = np.concatenate([[0], np.cumsum(counts)])
+        sizes = bits.sum(axis=1)  # visits observed per pattern
+        offs = np.concatenate([[0], np.cumsum(sizes**2)])
+        Xf = np.zeros((n_sub, m, p))
+        Xf[r_sub, visit_codes] = X
         yy = np.zeros((S, m, m))
         self._ix = [np.ix_(o, o) for o in self.patterns]
-        XXcs: list[np.ndarray] = []
-        Xycs: list[np.ndarray] = []
         cidx: list[np.ndarray] = []
+        Xy = np.zeros((int(offs[-1]), p))
+        xx_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for s, o in enumerate(self.patterns):
             ms = len(o)
-            Xs = Xf[starts[s] : starts[s + 1]][:, o]  # (n_s, m_s, p): observed visits only
+            Xs = Xf[starts[s] : starts[s + 1]][:, o].reshape(-1, ms * p)  # [n, (a, p)]
             ys = yf[starts[s] : starts[s + 1]][:, o]
-            X2 = Xs.reshape(len(Xs), ms * p)
-            XXcs.append(
-                (X2.T @ X2).reshape(ms, p, ms, p).transpose(0, 2, 1, 3).reshape(ms * ms, p * p)
-            )
-            Xycs.append((X2.T @ ys).reshape(ms, p, ms).transpose(0, 2, 1).reshape(ms * ms, p))
             yy[s][self._ix[s]] = ys.T @ ys
             cidx.append((s * m * m + o[:, None] * m + o[None, :]).ravel())
+            # only the columns (visit, coefficient) that are nonzero for some subject of
+            # the pattern: a factor design (arm * visit) has a few per visit, so the
+            # products cost O(n (m_s q)^2) with q of them per visit, not O(n (m_s p)^2)
+            nz = np.flatnonzero(np.any(Xs != 0.0, axis=0))
+            Xn = Xs[:, nz]
+            va, ca = np.divmod(nz, p)  # visit (within the pattern) and coefficient
+            rows = offs[s] + va[:, None] * ms + va[None, :]
+            cols = ca[:, None] * p + ca[None, :]
+            xx_parts.append((rows.ravel(), cols.ravel(), (Xn.T @ Xn).ravel()))
+            Xy[offs[s] + va[:, None] * ms + np.arange(ms)[None, :], ca[:, None]] = Xn.T @ ys
         self.yy = yy
         # the statistics of every pattern restricted to its observed visits (the rest is
-        # zero), stacked: rows are the (s, a, b) in self._cidx of the padded S x m x m space
+        # zero), stacked: rows are the (s, a, b) in self._cidx of the padded S x m x m
+        # space, columns (p, q); XX is kept as (row, column, value) triplets when
+        # mostly zero (2% nonzero for arm * visit over 14 visits), else dense
         self._cidx = np.concatenate(cidx)
-        self._XXcat = np.concatenate(XXcs)
-        self._Xycat = np.concatenate(Xycs)
-        offs = np.concatenate([[0], np.cumsum([len(o) ** 2 for o in self.patterns])])
-        self._XXc = [
-            self._XXcat[offs[s] : offs[s + 1]].reshape(len(o), len(o) * p * p)
-            for s, o in enumerate(self.patterns)
-        ]
+        self._offs = offs
+        self._Xycat = Xy
+        self._xx_shape = (int(offs[-1]), p * p)
+        xr, xc, xv = (np.concatenate(t) for t in zip(*xx_parts, strict=True))
+        self._XXdense: np.ndarray | None = None
+        self._xx_coo: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if xv.size <= _SPARSE_MAX_DENSITY * self._xx_shape[0] * self._xx_shape[1]:
+            self._xx_coo = (xr, xc, xv)
+            # compressed rows of XX and of its transpose for the products of every step
+            self._xx_csr = sparse.csr_matrix((xv, (xr, xc)), shape=self._xx_shape)
+            self._xx_csr_t = self._xx_csr.T.tocsr()
+        else:
+            self._XXdense = np.zeros(self._xx_shape)
+            self._XXdense[xr, xc] = xv
+        self._XXc_blocks: list[np.ndarray] | None = None
         self._Xyc = [
             self._Xycat[offs[s] : offs[s + 1]].reshape(len(o), len(o), p)
             for s, o in enumerate(self.patterns)
@@ -273,6 +307,50 @@ class MMRMEngine:
         self._hess_cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     # ------------------------------------------------------------------ layouts
+    @property
+    def _XXcat(self) -> np.ndarray:
+        """``XX`` in the stacked compact layout, dense (built once, on first use)."""
+        if self._XXdense is None:
+            assert self._xx_coo is not None
+            r, c, v = self._xx_coo
+            self._XXdense = np.zeros(self._xx_shape)
+            self._XXdense[r, c] = v
+        return self._XXdense
+
+    def _xx_dot(self, w: np.ndarray) -> np.ndarray:
+        """``XX @ w`` for ``w`` over the ``(p, q)`` columns: one value per stacked row."""
+        if self._xx_coo is None:
+            return self._XXcat @ w
+        out: np.ndarray = self._xx_csr @ w
+        return out
+
+    def _xx_tdot(self, u: np.ndarray) -> np.ndarray:
+        """``u @ XX`` for ``u`` over the stacked rows: a ``p * p`` vector."""
+        if self._xx_coo is None:
+            return u @ self._XXcat
+        out: np.ndarray = self._xx_csr_t @ u
+        return out
+
+    @property
+    def _XXc(self) -> list[np.ndarray]:
+        """Per pattern, ``XX[a, (b, p, q)]`` on its observed visits (views of the dense form)."""
+        if self._XXc_blocks is None:
+            p, offs = self.p, self._offs
+            self._XXc_blocks = [
+                self._XXcat[offs[s] : offs[s + 1]].reshape(len(o), len(o) * p * p)
+                for s, o in enumerate(self.patterns)
+            ]
+        return self._XXc_blocks
+
+    def _xx_beta(self, beta: np.ndarray) -> np.ndarray:
+        """``sum_q XX[(s, a, b), (p, q)] beta_q``, shape ``(rows, p)``."""
+        p = self.p
+        if self._xx_coo is None:
+            return (self._XXcat.reshape(-1, p) @ beta).reshape(-1, p)
+        r, c, v = self._xx_coo
+        flat = np.bincount(r * p + c // p, weights=v * beta[c % p], minlength=self._xx_shape[0] * p)
+        return flat.reshape(-1, p)
+
     def _padded(self, cat: np.ndarray) -> np.ndarray:
         S, m = len(self.patterns), self.m
         out = np.zeros((S * m * m, cat.shape[1]))
@@ -328,7 +406,7 @@ class MMRMEngine:
         Omega *= self._mask2
         Of = Omega.reshape(-1)
         Oc = Of[self._cidx]
-        A = (Oc @ self._XXcat).reshape(p, p)
+        A = self._xx_tdot(Oc).reshape(p, p)
         A = 0.5 * (A + A.T)
         b = Oc @ self._Xycat
         try:
@@ -359,7 +437,7 @@ class MMRMEngine:
         cp[self._cidx] = self._Xycat @ beta
         XyB = cp.reshape(S, m, m)
         XXBB = np.zeros(S * m * m)
-        XXBB[self._cidx] = self._XXcat @ np.outer(beta, beta).reshape(-1)
+        XXBB[self._cidx] = self._xx_dot(np.outer(beta, beta).reshape(-1))
         out: np.ndarray = self.yy - XyB - XyB.transpose(0, 2, 1) + XXBB.reshape(S, m, m)
         return out
 
@@ -372,7 +450,7 @@ class MMRMEngine:
             G = np.einsum("s,sab->ab", self.n_per_pattern, Omega) - OmO.sum(axis=0)
             if self.reml:
                 Mf = np.zeros(S * m * m)
-                Mf[self._cidx] = self._XXcat @ ev.Ainv.reshape(-1)
+                Mf[self._cidx] = self._xx_dot(ev.Ainv.reshape(-1))
                 M = Mf.reshape(S, m, m)
                 OMO = np.matmul(np.matmul(Omega, M), Omega)
                 G -= OMO.sum(axis=0)
@@ -462,6 +540,14 @@ class MMRMEngine:
         Z = self.zz_sum(ev).reshape(m * m, p * p)
         return (dS.reshape(k, m * m) @ Z).reshape(k, p, p)
 
+    def b_matrices_at(self, ev: _Eval) -> np.ndarray:
+        """:meth:`b_matrices` for the Jacobian at ``ev``'s theta, computed once per theta
+        (the REML Hessian, the Satterthwaite Jacobian and Kenward-Roger's ``P`` share it).
+        """
+        if ev.B is None:
+            ev.B = self.b_matrices(ev, self._jac(ev))
+        return ev.B
+
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """Exact Hessian of :meth:`objective` (see the module docstring)."""
         key = np.asarray(theta, dtype=float).tobytes()
@@ -497,25 +583,48 @@ class MMRMEngine:
         H += Jf @ K @ Jf.T
         # e_i = X' Omega Sigma_i Omega r
         XR = np.zeros((S * m * m, p))  # sum_n X_n[a, p] r_n[b], zero padded
-        XR[self._cidx] = self._Xycat - (self._XXcat.reshape(-1, p) @ ev.beta).reshape(-1, p)
+        XR[self._cidx] = self._Xycat - self._xx_beta(ev.beta)
         XRt = XR.reshape(S, m, m, p).transpose(0, 3, 1, 2)  # [s, p, a, b]
         Om = ev.Omega[:, None]
         ZR = np.matmul(np.matmul(Om, XRt), Om).sum(axis=0)  # [p, a, b]
         e = Jf @ ZR.reshape(p, m * m).T  # (k, p)
         H -= 2.0 * e @ ev.Ainv @ e.T
         if self.reml:
-            B = self.b_matrices(ev, J)
+            B = self.b_matrices_at(ev)
             C = np.linalg.cholesky(ev.Ainv)
             CB = np.matmul(np.matmul(C.T, B), C).reshape(k, p * p)
             H -= CB @ CB.T
         return 0.5 * (H + H.T)
+
+    def expected_information(self, theta: np.ndarray) -> np.ndarray:
+        """Expected (Fisher) information of ``-2 log L`` under ML, ``(k, k)``.
+
+        ``I_ij = sum_s n_s tr(Omega_s Sigma_i Omega_s Sigma_j)`` (Jennrich &
+        Schluchter 1986, doi:10.2307/2530695): the exact Hessian's ``K`` term with
+        ``E_s`` replaced by its expectation ``n_s Omega_s``, without the terms that
+        need the fixed-effects statistics. Positive definite wherever ``Sigma`` is
+        and its Jacobian has full rank; it costs ``O(patterns * m^4 + k m^4)``,
+        a fraction of one exact Hessian, and serves as the quasi-Newton start.
+        """
+        ev = self.evaluate(theta)
+        if not ev.ok:
+            k = np.size(theta)
+            return np.full((k, k), np.nan)
+        m, S = self.m, len(self.patterns)
+        Jf = self._jac(ev).reshape(-1, m * m)
+        Om = ev.Omega.reshape(S, m * m)
+        # K[(a, b), (c, d)] = sum_s n_s Omega_s[b, c] Omega_s[d, a]
+        T = (Om.T @ (self.n_per_pattern[:, None] * Om)).reshape(m, m, m, m)
+        K = T.transpose(3, 0, 1, 2).reshape(m * m, m * m)
+        info: np.ndarray = Jf @ K @ Jf.T
+        return 0.5 * (info + info.T)
 
     # ------------------------------------------------------------------ fitting
     def start(self) -> np.ndarray:
         """Starting theta from the covariance of OLS residuals (pairwise complete)."""
         m = self.m
         diag = (self._cidx % (m * m)) % (m + 1) == 0  # rows with a == b
-        A = self._XXcat[diag].sum(axis=0).reshape(self.p, self.p)
+        A = self._xx_tdot(diag.astype(float)).reshape(self.p, self.p)
         b = self._Xycat[diag].sum(axis=0)
         beta = np.linalg.lstsq(A, b, rcond=None)[0]
         RR = self._resid_cp(beta).sum(axis=0)
@@ -789,16 +898,18 @@ class MMRMEngine:
     def _quasi_newton(
         self, x: np.ndarray, f: float, maxiter: int = 60
     ) -> tuple[np.ndarray, float, int]:
-        """BFGS steps from the exact Hessian at ``x`` until close to the optimum.
+        """BFGS steps from the expected information at ``x`` until close to the optimum.
 
         With many covariance parameters (105 for ``us`` over 14 visits) one exact
-        Hessian costs as much as dozens of gradients; BFGS updates of the exact
-        starting Hessian reach the neighbourhood of the optimum (Newton decrement
-        below 1e-8 under the approximation) for a few gradients each, and the exact
-        Newton steps of :meth:`_newton` then finish (one or two Hessians). Returns
-        ``(theta, objective, iterations)``; the iterations count toward the limit.
+        Hessian costs as much as a dozen objective evaluations; BFGS updates of the
+        Fisher information (:meth:`expected_information`, cheap) reach the
+        neighbourhood of the optimum (Newton decrement below 1e-8 under the
+        approximation) for a few gradients each, and the exact Newton steps of
+        :meth:`_newton` then finish (usually two Hessians, the last of which the
+        inference reuses). Returns ``(theta, objective, iterations)``; the
+        iterations count toward the limit.
         """
-        H = self.hessian(x)
+        H = self.expected_information(x)
         g = self.gradient(x)
         if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
             return x, f, 0
@@ -814,21 +925,29 @@ class MMRMEngine:
                 return x, f, it
             step = np.linalg.solve(c.T, np.linalg.solve(c, g))
             dec = float(g @ step)
-            if not dec > 0 or dec < 1e-8:
+            if not dec > 0 or dec < _QN_FINAL_DECREMENT:
                 return x, f, it
             big = float(np.max(np.abs(step)))
             if big > 5.0:
                 step = step * (5.0 / big)
                 dec = float(g @ step)
-            t = 1.0
-            while True:
-                xn = x - t * step
+            if dec < 1e-8:
+                # near the optimum the decrease is below the objective's rounding: take
+                # the full step unless the objective clearly rises (as the Newton phase)
+                xn = x - step
                 fn = self.objective(xn)
-                if fn <= f - 1e-4 * t * dec:
-                    break
-                t *= 0.5
-                if t < 1e-6:
+                if not fn <= f + 1e-12 * abs(f):
                     return x, f, it
+            else:
+                t = 1.0
+                while True:
+                    xn = x - t * step
+                    fn = self.objective(xn)
+                    if fn <= f - 1e-4 * t * dec:
+                        break
+                    t *= 0.5
+                    if t < 1e-6:
+                        return x, f, it
             gn = self.gradient(xn)
             if not np.all(np.isfinite(gn)):
                 return x, f, it

@@ -28,7 +28,7 @@ from .kenward_roger import (
     kr_df,
     kr_test,
 )
-from .satterthwaite import fstat_ddf, satterthwaite_1d, satterthwaite_md
+from .satterthwaite import fstat_ddf, satterthwaite_1d, satterthwaite_md, satterthwaite_rows
 
 __all__ = [
     "DFEngine",
@@ -41,6 +41,7 @@ __all__ = [
     "kr_test",
     "satterthwaite_1d",
     "satterthwaite_md",
+    "satterthwaite_rows",
 ]
 
 _EPS = float(np.sqrt(np.finfo(float).eps))
@@ -98,6 +99,12 @@ class DFEngine:
             return est, float(np.sqrt(v)), df
         se = float(np.sqrt(L @ self.C @ L))
         return est, se, float(self.resid_df) if method == "residual" else math.inf
+
+    def contrast_rows_satterthwaite(self, L: np.ndarray) -> np.ndarray:
+        """``(estimate, se, df)`` of every row of ``L`` with Satterthwaite df, ``(r, 3)``."""
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        v, df = satterthwaite_rows(L, self.C, self.dC, self.A)
+        return np.column_stack([L @ self.beta, np.sqrt(v), df])
 
     def contrast_md(self, L: np.ndarray, method: str) -> tuple[float, float, float]:
         """``(F, num_df, den_df)`` for ``L beta = 0``.

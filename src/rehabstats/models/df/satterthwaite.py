@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-__all__ = ["fstat_ddf", "satterthwaite_1d", "satterthwaite_md"]
+__all__ = ["fstat_ddf", "satterthwaite_1d", "satterthwaite_md", "satterthwaite_rows"]
 
 _EPS = float(np.sqrt(np.finfo(float).eps))
 
@@ -67,11 +67,33 @@ def satterthwaite_1d(
     >>> v, df
     (2.0, 16.0)
     """
-    L = np.asarray(L, dtype=float)
-    v = float(L @ C @ L)
-    g = np.einsum("i,kij,j->k", L, dC, L)
-    denom = float(g @ A @ g)
-    df = 2.0 * v * v / denom if denom > 0 and math.isfinite(denom) else math.inf
+    v, df = satterthwaite_rows(np.asarray(L, dtype=float)[None, :], C, dC, A)
+    return float(v[0]), float(df[0])
+
+
+def satterthwaite_rows(
+    L: np.ndarray, C: np.ndarray, dC: np.ndarray, A: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`satterthwaite_1d` for every row of ``L`` (``(r, p)``) at once.
+
+    Returns ``(variances, dfs)``, each of shape ``(r,)``: the coefficient table
+    of a model with 28 coefficients is one set of array products, not 28 calls.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v, df = satterthwaite_rows(np.eye(2), np.diag([2.0, 1.0]),
+    ...                            np.array([np.diag([1.0, 0.5])]), np.array([[0.5]]))
+    >>> v.tolist(), df.tolist()
+    ([2.0, 1.0], [16.0, 16.0])
+    """
+    L = np.atleast_2d(np.asarray(L, dtype=float))
+    v = np.einsum("ri,ij,rj->r", L, C, L)
+    g = np.einsum("ri,kij,rj->rk", L, dC, L)
+    denom = np.einsum("rk,kl,rl->r", g, A, g)
+    ok = (denom > 0) & np.isfinite(denom)
+    df = np.full(len(L), math.inf)
+    df[ok] = 2.0 * v[ok] ** 2 / denom[ok]
     return v, df
 
 
