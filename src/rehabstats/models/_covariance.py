@@ -43,7 +43,6 @@ method (exact to rounding error) for first derivatives; second derivatives
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
