@@ -234,6 +234,26 @@ TRIAL_WIDE = (
     .merge(WIDE[["pid", "group"]], on="pid")
 )
 MMRM_FIT = rs.mmrm("score ~ group * visit", TRIAL, subject="pid", visit="visit")
+# ---- MMRM keywords and the fitted MMRM's methods (helper hostile)
+_WEEKS = {"week0": 0.0, "week4": 4.0, "week12": 12.0}
+#: TRIAL with observation weights ``w``, numeric times ``weeks`` and a second spatial
+#: coordinate ``dist`` (distinct within subject)
+TRIAL_KW = TRIAL.assign(
+    w=1.0 + 0.5 * (np.arange(len(TRIAL)) % 3),
+    weeks=TRIAL["visit"].map(_WEEKS),
+    dist=TRIAL["visit"].map({"week0": 0.0, "week4": 1.0, "week12": 2.5})
+    + 0.5 * (np.arange(len(TRIAL)) // 3 % 3),
+)
+MMRM_KW = {"subject": "pid", "visit": "visit"}
+#: a grouped, weighted fit with a baseline covariate (the methods' entries use it)
+MMRM_GW_FIT = rs.mmrm(
+    "score ~ base + group * visit", TRIAL_KW, **MMRM_KW, group="group", weights="w"
+)
+#: theta of the valid ``cs`` fit: valid start values
+CS_THETA = [
+    float(v) for v in rs.mmrm("score ~ group * visit", TRIAL, **MMRM_KW, covariance="cs").theta
+]
+MMRM_STRUCTURES = ("us", "cs", "csh", "ar1", "ar1h", "toep", "toeph", "ad", "adh")
 ALLOC = pd.DataFrame(
     {
         "gmfcs": ["I", "I", "II", "II", "III", "III"],
@@ -359,6 +379,16 @@ def _single_case_simulate(design: Any, rng: Any = 1) -> pd.DataFrame:
     return design.simulate(rng=rng)
 
 
+def _mmrm_start_callable(formula: str, data: pd.DataFrame, *, theta: Any, **kw: Any) -> Any:
+    """mmrm with ``start=`` a callable (mmrm's keywords) that returns ``theta``."""
+    return rs.mmrm(formula, data, start=lambda **_: theta, **kw)
+
+
+def _fit_method(fit: Any, name: str, /, **kwargs: Any) -> Any:
+    """A method of a fitted model, ``fit.name(**kwargs)`` (the fit is an input too)."""
+    return getattr(fit, name)(**kwargs)
+
+
 # --------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class Slot:
@@ -415,8 +445,8 @@ def S(arg: int | str, *names: str) -> Slot:
     return Slot("scalar", arg, names)
 
 
-def N(arg: int | str, *names: str) -> Slot:
-    return Slot("name", arg, names)
+def N(arg: int | str, *names: str, wrap: Any = None) -> Slot:
+    return Slot("name", arg, names, wrap=wrap)
 
 
 def F(arg: int | str, column: str, *names: str, wrap: Any = None) -> Slot:
@@ -462,6 +492,38 @@ def _counts(name: str, f: Callable[..., Any]) -> Entry:
 
 es = rs.effect_sizes
 TRIAL_NAMES = ("score", "outcome")
+
+
+def _mm(
+    label: str,
+    *slots: Slot,
+    data: pd.DataFrame = TRIAL,
+    formula: str = "score ~ group * visit",
+    **kw: Any,
+) -> Entry:
+    """An entry of ``rs.mmrm`` with keywords ``kw`` (besides subject and visit)."""
+    return Entry(f"mmrm[{label}]", rs.mmrm, (formula, data), {**MMRM_KW, **kw}, slots)
+
+
+def _baseline_visit_entry(name: str, f: Callable[..., Any]) -> Entry:
+    """The entry of a long-data reshaper around a baseline visit (``baseline_as_covariate``,
+    ``change_scores``): TRIAL, its week0 as the baseline, one row out per subject."""
+    return Entry(
+        name,
+        f,
+        (TRIAL,),
+        {"outcome": "score", "visit": "visit", "subject": "pid", "baseline_visit": "week0"},
+        (
+            F(0, "score", *TRIAL_NAMES, "long"),
+            L(0, "visit", "visit"),
+            L(0, "pid", "pid", "subject"),
+            N("baseline_visit", "baseline_visit"),
+        ),
+        row_wise=True,
+        passes_missing=True,
+    )
+
+
 SCED_KW = {"outcome": "y", "phase": "stage", "session": "sess", "case": "unit"}
 
 REGISTRY: list[Entry] = [
@@ -738,7 +800,198 @@ REGISTRY: list[Entry] = [
         rs.mmrm,
         ("score ~ group * visit", TRIAL),
         {"subject": "pid", "visit": "visit"},
-        (F(1, "score", *TRIAL_NAMES), L(1, "group", "group", "arm"), L(1, "visit", "visit")),
+        (
+            F(1, "score", *TRIAL_NAMES),
+            L(1, "group", "group", "arm"),
+            L(1, "visit", "visit"),
+            N("covariance", "covariance"),
+            N("optimizer", "optimizer"),
+            N("start", "start"),
+            S("accept_singular", "accept_singular"),
+            S("drop_visit_levels", "drop_visit_levels"),
+        ),
+    ),
+    # ---- mmrm keywords (helper hostile)
+    *[
+        _mm(
+            f"covariance={cov}", F(1, "score", *TRIAL_NAMES), L(1, "visit", "visit"), covariance=cov
+        )
+        for cov in MMRM_STRUCTURES
+    ],
+    _mm(
+        "group",
+        F(1, "score", *TRIAL_NAMES),
+        L(1, "group", "group", "arm"),
+        L(1, "visit", "visit"),
+        L(1, "pid", "pid", "subject"),
+        N("group", "group"),
+        data=TRIAL_KW,
+        group="group",
+    ),
+    _mm(
+        "weights",
+        F(1, "w", "w", "weights"),
+        F(1, "score", *TRIAL_NAMES),
+        N("weights", "weights"),
+        data=TRIAL_KW,
+        weights="w",
+    ),
+    _mm(
+        "group, weights",
+        F(1, "w", "w", "weights"),
+        F(1, "base", "base", "baseline"),
+        L(1, "group", "group", "arm"),
+        data=TRIAL_KW,
+        formula="score ~ base + group * visit",
+        group="group",
+        weights="w",
+        covariance="cs",
+        baseline="base",
+    ),
+    _mm(
+        "optimizer", N("optimizer", "optimizer"), F(1, "score", *TRIAL_NAMES), optimizer="L-BFGS-B"
+    ),
+    _mm(
+        "optimizer=list",
+        N("optimizer", "optimizer", wrap=lambda s: ["BFGS", s]),
+        optimizer=["L-BFGS-B", "BFGS", "CG", "nlminb"],
+    ),
+    _mm("start", N("start", "start"), F(1, "score", *TRIAL_NAMES), start="emp"),
+    _mm(
+        "group, start",
+        N("start", "start"),
+        N("optimizer", "optimizer"),
+        L(1, "group", "group", "arm"),
+        data=TRIAL_KW,
+        group="group",
+        start="std",
+        optimizer=["BFGS", "nlminb"],
+    ),
+    _mm(
+        "start=array",
+        V("start", "start"),
+        F(1, "score", *TRIAL_NAMES),
+        covariance="cs",
+        start=CS_THETA,
+    ),
+    Entry(
+        "mmrm[start=callable]",
+        _mmrm_start_callable,
+        ("score ~ group * visit", TRIAL),
+        {**MMRM_KW, "covariance": "cs", "theta": CS_THETA},
+        (V("theta", "start"),),
+    ),
+    _mm(
+        "accept_singular=False",
+        F(1, "base", "base", "baseline"),
+        F(1, "score", *TRIAL_NAMES),
+        L(1, "group", "group", "arm"),
+        S("accept_singular", "accept_singular"),
+        formula="score ~ base + group * visit",
+        accept_singular=False,
+        baseline="base",
+    ),
+    _mm(
+        "drop_visit_levels=False",
+        F(1, "score", *TRIAL_NAMES),
+        L(1, "visit", "visit"),
+        S("drop_visit_levels", "drop_visit_levels"),
+        N("covariance", "covariance"),
+        covariance="ar1",
+        drop_visit_levels=False,
+        visit_order=["week0", "week4", "week8", "week12"],
+    ),
+    _mm(
+        "sp_exp",
+        F(1, "weeks", "weeks", "time"),
+        F(1, "score", *TRIAL_NAMES),
+        N("time", "time"),
+        N("covariance", "covariance"),
+        data=TRIAL_KW,
+        covariance="sp_exp",
+        time="weeks",
+    ),
+    _mm(
+        "sp_exp, 2 coordinates",
+        F(1, "weeks", "weeks", "time"),
+        F(1, "dist", "dist", "time"),
+        N("time", "time", wrap=lambda s: ["weeks", s]),
+        data=TRIAL_KW,
+        covariance="sp_exp",
+        time=["weeks", "dist"],
+    ),
+    # ---- the fitted MMRM's methods (helper hostile)
+    Entry(
+        "MMRMResult.marginal_effect",
+        _fit_method,
+        (MMRM_GW_FIT, "marginal_effect"),
+        {
+            "arm": "group",
+            "reference": "usual",
+            "type": "difference",
+            "subjects": "data",
+            "variance": "population",
+            "df_method": "satterthwaite",
+            "ci": 0.95,
+        },
+        (
+            N("arm", "arm"),
+            N("reference", "reference"),
+            N("type", "type"),
+            N("subjects", "subjects"),
+            N("variance", "variance"),
+            N("df_method", "df_method"),
+            S("ci", "ci"),
+        ),
+    ),
+    Entry(
+        "MMRMResult.tidy",
+        _fit_method,
+        (MMRM_GW_FIT, "tidy"),
+        {"conf_int": True, "conf_level": 0.95, "df_method": "kenward-roger"},
+        (S("conf_int", "conf_int"), S("conf_level", "conf_level"), N("df_method", "df_method")),
+    ),
+    Entry("MMRMResult.glance", _fit_method, (MMRM_GW_FIT, "glance"), {}),
+    Entry(
+        "MMRMResult.augment",
+        _fit_method,
+        (MMRM_GW_FIT, "augment"),
+        {"newdata": TRIAL_KW, "conditional": False, "interval": "prediction", "level": 0.9},
+        (
+            F("newdata", "score", *TRIAL_NAMES),
+            F("newdata", "base", "base"),
+            F("newdata", "w", "w", "weights"),
+            L("newdata", "group", "group"),
+            L("newdata", "visit", "visit"),
+            S("conditional", "conditional"),
+            N("interval", "interval"),
+            S("level", "level"),
+        ),
+        row_wise=True,
+        passes_missing=True,
+    ),
+    *[
+        Entry(
+            f"MMRMResult.simulate[{method}]",
+            _fit_method,
+            (MMRM_GW_FIT, "simulate"),
+            {"n": 2, "method": method, "rng": 1},
+            (N("method", "method"), S("n", "n"), S("rng", "rng")),
+        )
+        for method in ("unconditional", "conditional", "marginal")
+    ],
+    Entry(
+        "MMRMResult.simulate[conditional, newdata]",
+        _fit_method,
+        (MMRM_GW_FIT, "simulate"),
+        {"n": 2, "method": "conditional", "rng": 1, "newdata": TRIAL_KW},
+        (
+            F("newdata", "score", *TRIAL_NAMES),
+            F("newdata", "w", "w", "weights"),
+            L("newdata", "pid", "pid", "subject"),
+        ),
+        row_wise=True,
+        passes_missing=True,
     ),
     Entry(
         "mixed_anova",
@@ -841,34 +1094,8 @@ REGISTRY: list[Entry] = [
     Entry("sced.bc_smd", rs.sced.bc_smd, (SCED,), SCED_KW, (F(0, "y", "y", "outcome"),)),
     Entry("plot.emmeans", rs.plot.emmeans, (EMM_FIT,), {}),
     # ---- data, tables, allocation, meta, design, power (helper hostilenew; keep together)
-    Entry(
-        "data.baseline_as_covariate",
-        rs.data.baseline_as_covariate,
-        (TRIAL,),
-        {"outcome": "score", "visit": "visit", "subject": "pid", "baseline_visit": "week0"},
-        (
-            F(0, "score", *TRIAL_NAMES, "long"),
-            L(0, "visit", "visit"),
-            L(0, "pid", "pid", "subject"),
-            N("baseline_visit", "baseline_visit"),
-        ),
-        row_wise=True,
-        passes_missing=True,
-    ),
-    Entry(
-        "data.change_scores",
-        rs.data.change_scores,
-        (TRIAL,),
-        {"outcome": "score", "visit": "visit", "subject": "pid", "baseline_visit": "week0"},
-        (
-            F(0, "score", *TRIAL_NAMES, "long"),
-            L(0, "visit", "visit"),
-            L(0, "pid", "pid", "subject"),
-            N("baseline_visit", "baseline_visit"),
-        ),
-        row_wise=True,
-        passes_missing=True,
-    ),
+    _baseline_visit_entry("data.baseline_as_covariate", rs.data.baseline_as_covariate),
+    _baseline_visit_entry("data.change_scores", rs.data.change_scores),
     Entry(
         "data.check_outcome",
         rs.data.check_outcome,

@@ -40,7 +40,7 @@ import patsy
 from scipy import special, stats
 
 from .._results import Result, format_number
-from .._validate import check_ci, check_option
+from .._validate import check_ci, check_option, show_value
 from ..errors import DataError, RehabStatsError, RehabStatsWarning
 from ._adjust import ADJUST_METHODS, adjust_family, canonical_adjust
 from ._emmeans import (
@@ -784,7 +784,10 @@ class LinearModelResult(Result):
         ['term', 'estimate', 'std.error', 'df', 'statistic', 'p.value', 'conf.low', 'conf.high']
         """
         if not isinstance(conf_int, (bool, np.bool_)):
-            raise DataError(f"The 'conf_int' argument must be True or False; got {conf_int!r}.")
+            raise DataError(
+                f"The 'conf_int' argument must be True or False; got {show_value(conf_int)}."
+            )
+        conf_level = check_ci(conf_level, "conf_level")
         tab = self.coef(df_method=df_method, ci=conf_level).rename(
             columns={
                 "se": "std.error",

@@ -446,8 +446,8 @@ def has_missing(frame: pd.DataFrame, cols: Sequence[str]) -> bool:
         if isinstance(s.dtype, pd.CategoricalDtype):
             if (s.array.codes < 0).any():
                 return True
-        elif s.dtype.kind in "iub":
-            continue
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub":
+            continue  # numpy ints and bools cannot be missing (pandas' Int64 / boolean can)
         elif bool(pd.isna(s.to_numpy()).any()):
             return True
     return False
@@ -465,6 +465,31 @@ def drop_missing(
         )
     check_nan_policy(nan_policy)
     return frame, 0
+
+
+def no_complete_rows(frame: pd.DataFrame, cols: Sequence[str], outcome: str) -> DataError:
+    """The error for a model frame that :func:`drop_missing` emptied, naming the culprits.
+
+    ``frame`` is the frame before the rows were dropped: the columns of ``cols``
+    without any observed value are named (the weights, say, not the outcome);
+    when every column has some value, every row misses one of them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"y": [1.0, 2.0], "w": [float("nan")] * 2})
+    >>> str(no_complete_rows(f, ["y", "w"], "y"))
+    "No complete rows remain: column(s) 'w' hold no observed value."
+    """
+    empty = [c for c in dict.fromkeys(cols) if bool(frame[c].isna().all())]
+    if empty:
+        return DataError(
+            f"No complete rows remain: column(s) {show_list(empty)} hold no observed value."
+        )
+    return DataError(
+        f"No complete rows remain: every row misses {outcome!r} or another column of the "
+        f"model ({', '.join(map(repr, dict.fromkeys(cols)))})."
+    )
 
 
 # --------------------------------------------------------------------------- subject level
@@ -789,9 +814,10 @@ def mmrm_design(
     needed = [outcome, *cols, *time_cols, *[c for c in (group, weights) if c is not None]]
     # every subject's covariates (outcome missing or not), for marginal_effect (G-computation)
     subject_data = subject_rows(frame, subject, [c for c in cols if c not in (subject, visit)])
+    before = frame
     frame, n_omitted = drop_missing(frame, needed, nan_policy, stacklevel + 1)
     if len(frame) == 0:
-        raise DataError(f"No rows with an observed {outcome!r} remain.")
+        raise no_complete_rows(before, needed, outcome)
     if drop_visit_levels:
         # every level of all_levels occurs in the rows; only dropped rows can remove one
         levels = (
@@ -820,6 +846,12 @@ def mmrm_design(
         if 0 < counts[i] < 2 or (counts[i] == 0 and drop_visit_levels)
     ]
     if single and not single_visit_ok:
+        if int(subj_codes.max()) == 0:  # every visit has one observation: name the cause
+            raise DesignError(
+                f"The data have a single subject ({show(frame[subject].iloc[0])}, column "
+                f"{subject!r}); an MMRM estimates the covariance across subjects and needs "
+                "several."
+            )
         raise DesignError(
             f"Visit(s) {show_list(single)} of column {visit!r} have a single "
             "observation; the visit variance cannot be estimated. Drop or merge that visit."
@@ -943,10 +975,7 @@ def lmm_design(
         )
     work, n_omitted = drop_missing(frame, used_cols, nan_policy, stacklevel + 1)
     if len(work) == 0:
-        raise DataError(
-            f"No complete rows remain: every row misses {outcome!r} or another column of the "
-            f"model ({', '.join(map(repr, used_cols))})."
-        )
+        raise no_complete_rows(frame, used_cols, outcome)
     for c in slope_cols:
         work[c] = check_numeric_column(work, c, "random")
     visit_levels: list[Any] | None = None

@@ -21,6 +21,7 @@ from scipy import stats
 
 from .._entry import (
     baseline_sd,
+    check_finite,
     show,
     show_list,
 )
@@ -28,6 +29,7 @@ from .._validate import (
     NanPolicy,
     check_ci,
     check_columns,
+    check_numeric_column,
     check_option,
     normalize_rng,
 )
@@ -40,7 +42,7 @@ from ._covariance import (
     get_structure,
     grouped_structure,
 )
-from ._design import ModelDesign, mmrm_design, present_levels
+from ._design import ModelDesign, is_plain_numeric, mmrm_design, present_levels
 from ._mmrm_fit import (
     OPTIMIZERS,
     MMRMEngine,
@@ -58,6 +60,10 @@ __all__ = ["MMRMResult", "emp_start", "mmrm", "std_start"]
 _KR = ("kenward-roger", "kenward-roger-linear")
 #: df methods allowed with a sandwich ``vcov=`` (mmrm: Satterthwaite and Residual; plus ours)
 _EMPIRICAL_DF = ("satterthwaite", "residual", "asymptotic", "between-within")
+
+
+#: the most values ``simulate`` returns (``n`` x rows): 10**8 doubles are 0.8 GB
+_MAX_SIMULATED_VALUES = 10**8
 
 
 class MMRMResult(LinearModelResult):
@@ -363,7 +369,7 @@ class MMRMResult(LinearModelResult):
         """
         if not isinstance(conditional, (bool, np.bool_)):
             raise DataError(
-                f"The 'conditional' argument must be True or False; got {conditional!r}."
+                f"The 'conditional' argument must be True or False; got {show(conditional)}."
             )
         check_option(interval, "interval", ("none", "confidence", "prediction"))
         level = check_ci(level, "level")
@@ -459,7 +465,14 @@ class MMRMResult(LinearModelResult):
         True
         """
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise DataError(f"The 'n' argument must be a positive integer; got {n!r}.")
+            raise DataError(f"The 'n' argument must be a positive integer; got {show(n)}.")
+        n_rows = len(self.frame) if not isinstance(newdata, pd.DataFrame) else len(newdata)
+        if int(n) * max(n_rows, 1) > _MAX_SIMULATED_VALUES:
+            raise DataError(
+                f"The 'n' argument asks for {int(n)} simulations of {n_rows} rows; at most "
+                f"{_MAX_SIMULATED_VALUES:.0e} simulated values are supported. Simulate in "
+                "batches (a smaller n, several calls with one Generator as rng)."
+            )
         check_option(method, "method", ("unconditional", "conditional", "marginal"))
         gen = normalize_rng(rng)
         n = int(n)
@@ -539,6 +552,8 @@ class MMRMResult(LinearModelResult):
             )
         if not isinstance(newdata, pd.DataFrame):
             raise DataError(f"'newdata' must be a pandas DataFrame; got {type(newdata).__name__}.")
+        if len(newdata) == 0:
+            raise DataError("'newdata' has no rows.")
         time_cols = _time_columns(self.time_name)
         check_columns(
             newdata,
@@ -564,10 +579,20 @@ class MMRMResult(LinearModelResult):
                         f"levels {show_list(cats)}."
                     )
                 frame[c] = pd.Categorical(frame[c], categories=cats)
+        numeric = self._newdata_numeric(frame, group)
         if frame[[self.subject_name, self.visit_name]].isna().any().any():
             raise DataError(
                 f"'newdata' has missing {self.subject_name!r} or {self.visit_name!r} values."
             )
+        for c in self.frame.columns:  # the covariates (the fit's rows have them all)
+            if c in frame.columns and c not in (self.outcome_name, wname):
+                miss = frame[c].isna().to_numpy()
+                if miss.any():
+                    raise DataError(
+                        f"Column {c!r} of 'newdata' has a missing value in row "
+                        f"{show(frame.index[int(np.flatnonzero(miss)[0])])}; predictions need "
+                        "every covariate (drop or fill those rows)."
+                    )
         try:
             X = np.asarray(
                 patsy.build_design_matrices([self.design_info], frame, NA_action="raise")[0],
@@ -579,10 +604,11 @@ class MMRMResult(LinearModelResult):
                 f"not usable): {exc}"
             ) from None
         X = X[:, self._rank_info.keep]
-        if self.outcome_name in frame.columns:
-            y = pd.to_numeric(frame[self.outcome_name], errors="coerce").to_numpy(float)
-        else:
-            y = np.full(len(frame), np.nan)
+        y = (
+            frame[self.outcome_name].to_numpy(float)
+            if self.outcome_name in numeric
+            else np.full(len(frame), np.nan)
+        )
         subj = pd.factorize(frame[self.subject_name])[0]
         if time_cols:
             t = np.column_stack(
@@ -639,6 +665,33 @@ class MMRMResult(LinearModelResult):
         sw = self._sqrt_weights(len(frame), weights_of(frame, wname))
         return X, subj, np.asarray(codes), y, frame.index, S, sw
 
+    def _newdata_numeric(self, frame: pd.DataFrame, group: str | None) -> list[str]:
+        """Check (and make float, in place) the numeric columns of the fit in ``newdata``.
+
+        The outcome and the numeric covariates must hold numbers (missing as
+        NaN, ``pd.NA``), finite and of magnitude at most 1e150 as in the fit: a
+        string, boolean or Categorical column, an infinite value would otherwise
+        reach patsy (a bare exception) or give infinite predictions and
+        residuals. Returns the checked columns.
+        """
+        skip = {self.subject_name, self.visit_name, group, getattr(self, "weights_name", None)}
+        cols = [
+            c
+            for c in self.frame.columns
+            if c in frame.columns and c not in skip and is_plain_numeric(self.frame[c])
+        ]
+        for c in cols:
+            s = frame[c]
+            if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s.dtype):
+                raise DataError(
+                    f"Column {c!r} of 'newdata' must be numeric, as in the fit; it has "
+                    f"dtype {s.dtype}."
+                )
+            role = "outcome" if c == self.outcome_name else "newdata"
+            frame[c] = check_numeric_column(frame, c, role)
+        check_finite(frame, cols, dict.fromkeys(cols, "newdata"))
+        return cols
+
     def augment(
         self,
         newdata: pd.DataFrame | None = None,
@@ -688,7 +741,7 @@ class MMRMResult(LinearModelResult):
         """
         if not isinstance(conditional, (bool, np.bool_)):
             raise DataError(
-                f"The 'conditional' argument must be True or False; got {conditional!r}."
+                f"The 'conditional' argument must be True or False; got {show(conditional)}."
             )
         check_option(interval, "interval", ("none", "confidence", "prediction"))
         rows = self.frame if newdata is None else newdata
@@ -696,11 +749,7 @@ class MMRMResult(LinearModelResult):
         marg = self.predict(newdata, conditional=False)["estimate"].to_numpy(float)
         pred = self.predict(newdata, conditional=conditional, interval=interval, level=level)
         out[".fitted"] = pred["estimate"].to_numpy(float)
-        if self.outcome_name in rows.columns:
-            y = pd.to_numeric(rows[self.outcome_name], errors="coerce").to_numpy(float)
-        else:
-            y = np.full(len(rows), np.nan)
-        _, _, codes, _, _, S, sw = self._new_rows(newdata)
+        _, _, codes, y, _, S, sw = self._new_rows(newdata)  # y: checked, NaN where missing
         resid = y - marg
         out[".resid"] = resid
         out[".pearson"] = resid * sw / np.sqrt(np.diag(S))[codes]  # Var(y_ij) = S_jj / w_ij
@@ -802,6 +851,7 @@ class MMRMResult(LinearModelResult):
         arm = arm if arm is not None else self.arm_name
         if (
             arm is None
+            or arm == self.visit_name  # each cell (visit, arm) must be a distinct column
             or arm not in self.frame.columns
             or not isinstance(self.frame[arm].dtype, pd.CategoricalDtype)
         ):
@@ -1383,7 +1433,7 @@ def _check_control(
         ("drop_visit_levels", drop_visit_levels),
     ):
         if not isinstance(flag, (bool, np.bool_)):
-            raise DataError(f"The {name!r} argument must be True or False; got {flag!r}.")
+            raise DataError(f"The {name!r} argument must be True or False; got {show(flag)}.")
     if (isinstance(start, (str, bytes)) and start not in ("default", "std", "emp")) or not (
         start is None
         or callable(start)
@@ -1392,7 +1442,7 @@ def _check_control(
         raise DataError(
             "The 'start' argument must be None/'default', 'std' (mmrm's "
             "std_start), 'emp' (mmrm's emp_start), an array of theta or a "
-            f"callable; got {start!r}."
+            f"callable; got {show(start)}."
         )
     if optimizer is None or (isinstance(optimizer, str) and optimizer == "default"):
         return None
@@ -1416,14 +1466,21 @@ def _start_values(
     X: np.ndarray,
     subj_codes: np.ndarray,
     grid_codes: np.ndarray,
+    n_groups: int = 1,
 ) -> np.ndarray | None:
-    """theta0 for :meth:`MMRMEngine.fit` from ``start=`` (None: the engine's default)."""
+    """theta0 for :meth:`MMRMEngine.fit` from ``start=`` (None: the engine's default).
+
+    ``m`` is the size of the engine's grid: ``n_groups`` blocks of ``m // n_groups``
+    visits (or distinct times) with ``group=``; ``std_start`` and a callable get
+    mmrm's ``n_visits`` (per group) and ``n_groups``.
+    """
     if start is None or (isinstance(start, str) and start == "default"):
         return None
     k = engine.structure.n_theta(m)
+    m_visits = m // n_groups
     if isinstance(start, str):
         theta = (
-            std_start(covariance, m)
+            std_start(covariance, m_visits, n_groups)
             if start == "std"
             else emp_start(y, X, subj_codes, grid_codes, m, covariance, engine.structure)
         )
@@ -1431,8 +1488,8 @@ def _start_values(
         if callable(start):
             out = start(
                 cov_type=covariance,
-                n_visits=m,
-                n_groups=1,
+                n_visits=m_visits,
+                n_groups=n_groups,
                 y_vector=y,
                 x_matrix=X,
                 subject_codes=subj_codes,
@@ -1446,12 +1503,15 @@ def _start_values(
         except (TypeError, ValueError):
             raise DataError(f"The start values must be numbers; got {out!r}.") from None
     if theta.shape != (k,) or not np.all(np.isfinite(theta)):
+        groups = f" in each of {n_groups} groups" if n_groups > 1 else ""
         raise DataError(
             f"The start values must be {k} finite numbers (theta of "
-            f"covariance={covariance!r} over {m} visits, on mmrm's scale, see "
+            f"covariance={covariance!r} over {m_visits} visits{groups}, on mmrm's scale, see "
             f"`fit.theta`); got {theta.tolist()}."
         )
-    if not math.isfinite(engine.objective(theta)):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # exp(1e300): inf
+        objective = engine.objective(theta)
+    if not math.isfinite(objective):
         raise DataError(
             f"At the start values {theta.tolist()} the covariance matrix is not "
             "positive definite (or the likelihood is not finite); give other "
@@ -1974,6 +2034,7 @@ def _fit(
             X * sw[:, None],
             design.subject_codes,
             np.asarray(grid_codes),
+            m // m_visits,
         )
         theta, info = engine.fit(theta0, optimizers=optimizers)
         ev = engine.evaluate(theta)
