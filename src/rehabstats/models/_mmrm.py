@@ -351,8 +351,11 @@ class MMRMResult(LinearModelResult):
         Raises
         ------
         DataError
-            Missing columns, a visit (or subject-visit pair) not usable, a
-            covariate value outside the fitted levels, bad options.
+            Missing columns, no rows, a visit (or subject-visit pair) not
+            usable, a covariate value outside the fitted levels, a missing
+            covariate, an outcome or numeric covariate that is not numeric
+            (strings, booleans, a Categorical) or infinite or above 1e150 in
+            magnitude (as in the fit), bad options.
 
         Examples
         --------
@@ -450,6 +453,12 @@ class MMRMResult(LinearModelResult):
         -------
         pandas.DataFrame
             One column per simulation (``sim_1``, ...), indexed like the rows.
+
+        Raises
+        ------
+        DataError
+            ``n`` not a positive integer or ``n`` x rows above 10**8 values;
+            ``newdata`` as for :meth:`predict`; an unknown ``method``.
 
         Examples
         --------
@@ -585,7 +594,7 @@ class MMRMResult(LinearModelResult):
                 f"'newdata' has missing {self.subject_name!r} or {self.visit_name!r} values."
             )
         for c in self.frame.columns:  # the covariates (the fit's rows have them all)
-            if c in frame.columns and c not in (self.outcome_name, wname):
+            if c in frame.columns and c not in (self.outcome_name, wname, *time_cols):
                 miss = frame[c].isna().to_numpy()
                 if miss.any():
                     raise DataError(
@@ -1717,8 +1726,10 @@ def mmrm(
         definite); ``"std"``: mmrm's default :func:`std_start` (zeros, AR(1)
         correlation 0.5); ``"emp"``: mmrm's :func:`emp_start`; an array of
         ``len(theta)`` numbers; or a callable called with mmrm's keyword names
-        (``cov_type, n_visits, n_groups, y_vector, x_matrix``) plus
-        ``subject_codes, visit_codes, structure``, returning such an array.
+        (``cov_type, n_visits, n_groups, y_vector, x_matrix``; with ``group=``
+        ``n_visits`` per group, as mmrm) plus ``subject_codes, visit_codes,
+        structure``, returning such an array. ``"std"`` with ``group=``
+        repeats :func:`std_start` per group.
     accept_singular : bool, optional
         ``True`` (default, mmrm's): aliased columns of a rank-deficient design
         are dropped with a warning (see ``aliased``). ``False``: a
