@@ -40,15 +40,18 @@ def _mean_var(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, x.var(axis=1, ddof=1)
 
 
-def _warn_short(a: np.ndarray, b: np.ndarray, measure: str) -> bool:
-    """Warn (as SingleCaseES does) when a phase has fewer than 2 observations."""
+def _warn_short(a: np.ndarray, b: np.ndarray, measure: str, stacklevel: int = 3) -> bool:
+    """Warn (as SingleCaseES does) when a phase has fewer than 2 observations.
+
+    ``stacklevel`` 3 names the caller of the index function that calls this one.
+    """
     short = [name for name, x in (("baseline", a), ("treatment", b)) if x.size < 2]
     if short:
         warnings.warn(
             f"The {' and '.join(short)} phase has fewer than 2 observations: the {measure} "
             "variance cannot be estimated (standard error and possibly estimate are NaN).",
             RehabStatsWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     return bool(short)
 
@@ -104,11 +107,14 @@ def _normal_result(
     details: dict[str, Any],
     reason: str,
     warn: bool,
+    stacklevel: int = 4,
 ) -> EffectSizeResult:
     """The one-series result of SMD, LRR, LOR, LRM and PoGO: the estimate ``est[0]``, its
     standard error and normal interval ``est -/+ z se`` (none when ``level`` is None).
 
     One assembly for the five indices, so that they report intervals and warn alike.
+    ``stacklevel`` 4 (make_result, this helper, the index function) names the caller of
+    the index function that calls this one.
     """
     lo, hi = _normal_ci(est, se, level)
     return make_result(
@@ -124,7 +130,7 @@ def _normal_result(
         details=details,
         reason=reason,
         warn=warn,
-        stacklevel=4,  # make_result, this helper, the index function: its caller
+        stacklevel=stacklevel,
     )
 
 
@@ -379,7 +385,7 @@ def _lrr(
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement, stacklevel=5)
     _check_range(a, b, f"LRR{version}", scale)
-    short = _warn_short(a, b, "LRR")
+    short = _warn_short(a, b, "LRR", stacklevel=4)  # lrrd/lrri -> _lrr -> _warn_short
     dc = d_user if d_user is not None else _trunc_constant(scale, observation_length, intervals)
     est, se = _lrr_core(
         a[None, :],
@@ -412,6 +418,7 @@ def _lrr(
         "intervals / observation_length are missing); give d_const or the scale "
         "information to truncate the means",
         warn=not short,
+        stacklevel=5,  # one frame deeper than the other indices: lrrd/lrri -> _lrr
     )
 
 
