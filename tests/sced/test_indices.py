@@ -265,3 +265,30 @@ def test_nap_complete_separation_interval() -> None:
     rev = sced.nap([1, 2, 3], [4, 5, 6], improvement="decrease")
     assert rev.ci == (0.0, 0.0)
     assert rev.details["ci_high_interior"] == pytest.approx(1 - res.details["ci_low_interior"])
+
+
+# ------------------------------------------------------------------ warnings name the caller
+
+_ONE_OBSERVATION_WARNS = ("lor", "lrm", "lrrd", "lrri", "nap", "pogo", "smd", "tau")
+_CALLER_CASES = (
+    [("missing", name, [1.0, np.nan, 2.0], [2.0, 3.0, 4.0], {}) for name in ALL]
+    + [("one_observation", n, [1.0], [2.0, 3.0, 4.0], {}) for n in _ONE_OBSERVATION_WARNS]
+    + [
+        ("zero_mean", n, [0.0, 0.0, 0.0], [2.0, 3.0, 4.0], {"scale": "other"})
+        for n in ("lrrd", "lrri")
+    ]
+    + [("one_treatment_observation", "tau_bc", [1.0, 3.0, 2.0, 4.0], [5.0], {})]
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "a", "b", "kw"), _CALLER_CASES, ids=[f"{c[1]}-{c[0]}" for c in _CALLER_CASES]
+)
+def test_warnings_point_at_the_caller(case: str, name: str, a, b, kw) -> None:
+    # every warning of a one-series index names the line that called it, also where the
+    # index hands the series to a shared body (lrrd/lrri -> _lrr, nap/tau/tau_bc -> _nap)
+    if name == "pogo":
+        kw = {"goal": 30.0}
+    with pytest.warns(RehabStatsWarning) as record:
+        sced.INDICES[name](a, b, **kw)  # called here, not through _call: one frame counts
+    assert [w.filename for w in record] == [__file__] * len(record), case

@@ -35,6 +35,8 @@ from ._intervals import z_quantile
 __all__ = ["_cliffs_delta_core", "cliffs_delta", "prob_superiority", "rank_biserial"]
 
 _Arrays = dict[str, NDArray[np.float64]]
+#: the interval of prob_superiority: Cliff's delta's, mapped by (v + 1) / 2
+_PS_CI_METHOD = "normal (Fisher z of Cliff's delta, transformed)"
 
 
 def _fisher_limits(
@@ -78,11 +80,7 @@ def _rank_batch(
 
     check_nan_policy(nan_policy)
     constants: dict[str, Any] = {"paired": paired} if measure == "rank_biserial" else {}
-    ci_method = (
-        "normal (Fisher z of Cliff's delta, transformed)"
-        if measure == "prob_superiority"
-        else "normal (Fisher z)"
-    )
+    ci_method = _PS_CI_METHOD if measure == "prob_superiority" else "normal (Fisher z)"
     return run_batch(
         measure,
         [x, y],
@@ -100,8 +98,16 @@ def _rank_batch(
 
 
 def _independent(
-    x: Any, y: Any, ci: float, nan_policy: NanPolicy
-) -> tuple[float, float, float, float, int, int, int]:
+    measure: str, x: Any, y: Any, ci: float, nan_policy: NanPolicy, **extra: Any
+) -> EffectSizeResult:
+    """The two-sample result of ``measure``: the rank-biserial r (= Cliff's delta) and its
+    Fisher-z interval, or for ``prob_superiority`` their map ``(v + 1) / 2``.
+
+    The one computation behind :func:`rank_biserial` (independent), :func:`cliffs_delta`
+    and :func:`prob_superiority`, so that the three always agree; ``extra`` details follow
+    ``se_z``. Called directly by the public functions: the warnings' ``stacklevel`` counts
+    on that.
+    """
     a, na = as_float_array(x, "x", nan_policy=nan_policy, min_size=1, stacklevel=4)
     b, nb = as_float_array(y, "y", nan_policy=nan_policy, min_size=1, stacklevel=4)
     n_x, n_y = a.size, b.size
@@ -110,8 +116,27 @@ def _independent(
     u2 = ranks[n_x:].sum() - n_y * (n_y + 1) / 2.0
     r = float((u1 - u2) / (n_x * n_y))
     se_z = math.sqrt((n_x + n_y + 1.0) / (3.0 * n_x * n_y))
-    lo, hi = _fisher_limits(r, se_z, ci)
-    return r, se_z, scalar(lo), scalar(hi), int(n_x), int(n_y), na + nb
+    lo_r, hi_r = _fisher_limits(r, se_z, ci)
+    est, lo, hi = r, scalar(lo_r), scalar(hi_r)
+    ci_method = "normal (Fisher z)"
+    details = {"se_z": se_z, **extra}
+    if measure == "prob_superiority":  # an increasing map: the limits map to the limits
+        est, lo, hi = (r + 1.0) / 2.0, (lo + 1.0) / 2.0, (hi + 1.0) / 2.0
+        ci_method = _PS_CI_METHOD
+        details = {"cliffs_delta": r, "se_z": se_z}
+    return EffectSizeResult(
+        measure=measure,
+        estimate=est,
+        se=math.nan,
+        ci_low=lo,
+        ci_high=hi,
+        ci_level=ci,
+        ci_method=ci_method,
+        n_x=int(n_x),
+        n_y=int(n_y),
+        n_omitted=na + nb,
+        details=details,
+    )
 
 
 def rank_biserial(
@@ -202,20 +227,7 @@ def rank_biserial(
             ),
         )
     if not paired:
-        r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
-        return EffectSizeResult(
-            measure="rank_biserial",
-            estimate=r,
-            se=math.nan,
-            ci_low=lo,
-            ci_high=hi,
-            ci_level=ci,
-            ci_method="normal (Fisher z)",
-            n_x=n_x,
-            n_y=n_y,
-            n_omitted=om,
-            details={"se_z": se_z, "paired": False},
-        )
+        return _independent("rank_biserial", x, y, ci, nan_policy, paired=False)
     a, b, om = as_paired_arrays(x, y, ("x", "y"), nan_policy=nan_policy, min_size=1)
     diff = a - b
     nonzero = diff[diff != 0]
@@ -290,20 +302,7 @@ def cliffs_delta(
             axis=batch,
             one_sample=lambda a, b: cliffs_delta(a, b, ci=ci, nan_policy=nan_policy),
         )
-    r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
-    return EffectSizeResult(
-        measure="cliffs_delta",
-        estimate=r,
-        se=math.nan,
-        ci_low=lo,
-        ci_high=hi,
-        ci_level=ci,
-        ci_method="normal (Fisher z)",
-        n_x=n_x,
-        n_y=n_y,
-        n_omitted=om,
-        details={"se_z": se_z},
-    )
+    return _independent("cliffs_delta", x, y, ci, nan_policy)
 
 
 def prob_superiority(
@@ -355,17 +354,4 @@ def prob_superiority(
             axis=batch,
             one_sample=lambda a, b: prob_superiority(a, b, ci=ci, nan_policy=nan_policy),
         )
-    r, se_z, lo, hi, n_x, n_y, om = _independent(x, y, ci, nan_policy)
-    return EffectSizeResult(
-        measure="prob_superiority",
-        estimate=(r + 1.0) / 2.0,
-        se=math.nan,
-        ci_low=(lo + 1.0) / 2.0,
-        ci_high=(hi + 1.0) / 2.0,
-        ci_level=ci,
-        ci_method="normal (Fisher z of Cliff's delta, transformed)",
-        n_x=n_x,
-        n_y=n_y,
-        n_omitted=om,
-        details={"cliffs_delta": r, "se_z": se_z},
-    )
+    return _independent("prob_superiority", x, y, ci, nan_policy)

@@ -186,6 +186,34 @@ def _details(out: _Arrays, keys: tuple[str, ...], **extra: Any) -> dict[str, Any
     return det
 
 
+def _ncp_result(
+    measure: str,
+    out: _Arrays,
+    ci: float,
+    *,
+    n_x: int,
+    n_y: int | None,
+    n_omitted: int = 0,
+    details: dict[str, Any],
+) -> EffectSizeResult:
+    """The result of one SMD from a core's ``out`` (estimate, SE, noncentral-t limits):
+    one assembly for d, g, Glass's delta, d_z and :func:`smd_from_summary`.
+    """
+    return EffectSizeResult(
+        measure=measure,
+        estimate=scalar(out["estimate"]),
+        se=scalar(out["se"]),
+        ci_low=scalar(out["ci_low"]),
+        ci_high=scalar(out["ci_high"]),
+        ci_level=ci,
+        ci_method="ncp",
+        n_x=n_x,
+        n_y=n_y,
+        n_omitted=n_omitted,
+        details=details,
+    )
+
+
 def _standardized(
     x: Any,
     y: Any,
@@ -255,14 +283,10 @@ def _standardized(
             )
         out = _paired_smd_core(m_diff, sd, diff.size, correction=kind == "g", ci=ci)
         _check_finite_out(out, measure)
-        return EffectSizeResult(
-            measure=measure,
-            estimate=scalar(out["estimate"]),
-            se=scalar(out["se"]),
-            ci_low=scalar(out["ci_low"]),
-            ci_high=scalar(out["ci_high"]),
-            ci_level=ci,
-            ci_method="ncp",
+        return _ncp_result(
+            measure,
+            out,
+            ci,
             n_x=int(diff.size),
             n_y=None,
             n_omitted=n_omitted,
@@ -306,14 +330,10 @@ def _standardized(
         extra["var_unbiased"] = float(
             scalar(out["hn"]) + (1.0 - (m - 2.0) / (m * j**2)) * np.square(g)
         )
-    return EffectSizeResult(
-        measure=measure,
-        estimate=scalar(out["estimate"]),
-        se=scalar(out["se"]),
-        ci_low=scalar(out["ci_low"]),
-        ci_high=scalar(out["ci_high"]),
-        ci_level=ci,
-        ci_method="ncp",
+    return _ncp_result(
+        measure,
+        out,
+        ci,
         n_x=int(a.size),
         n_y=int(b.size),
         n_omitted=n_omitted,
@@ -558,14 +578,10 @@ def smd_from_summary(
     _check_finite_out(
         out, "the standardized mean difference", "'mean_x'/'mean_y' and 'sd_x'/'sd_y'"
     )
-    return EffectSizeResult(
-        measure="hedges_g" if kind == "g" else "cohens_d",
-        estimate=scalar(out["estimate"]),
-        se=scalar(out["se"]),
-        ci_low=scalar(out["ci_low"]),
-        ci_high=scalar(out["ci_high"]),
-        ci_level=ci,
-        ci_method="ncp",
+    return _ncp_result(
+        "hedges_g" if kind == "g" else "cohens_d",
+        out,
+        ci,
         n_x=int(nx),
         n_y=int(ny),
         details=_details(out, ("df", "t", "J", "hn", "sd", "mean_diff"), pooled_sd=True),

@@ -231,10 +231,19 @@ def nap(
             se_method=se_method,
             ci_method=ci_method,
         )
+    return _nap(baseline, treatment, improvement, ci, se_method, ci_method)
+
+
+def _nap(
+    baseline: Any, treatment: Any, improvement: Any, ci: Any, se_method: Any, ci_method: Any
+) -> EffectSizeResult:
+    """The one-series NAP, called directly by :func:`nap`, :func:`tau` and ``tau_bc`` (one
+    frame below each), so that its warnings name the caller of each.
+    """
     se_method = check_option(se_method, "se_method", _SE_METHODS)
     ci_method = check_option(ci_method, "ci_method", ("newcombe", "score"))
     level = check_optional_ci(ci)
-    a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
+    a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement, stacklevel=5)
     a2, b2 = orient(a[None, :], b[None, :], improvement)
     est, se = _nap_core(a2, b2, se_method)
     interval = None
@@ -266,6 +275,7 @@ def nap(
         n_omitted=omitted,
         details=details,
         reason=reason,
+        stacklevel=4,  # make_result, _nap, nap or tau: their caller
     )
 
 
@@ -339,16 +349,7 @@ def tau(
             se_method=se_method,
             ci_method=ci_method,
         )
-    res = nap(
-        baseline,
-        treatment,
-        improvement=improvement,
-        ci=ci,
-        se_method=se_method,
-        ci_method=ci_method,
-    )
-    assert isinstance(res, EffectSizeResult)  # one series here (batches returned above)
-    return _nap_to_tau(res, "tau")
+    return _nap_to_tau(_nap(baseline, treatment, improvement, ci, se_method, ci_method), "tau")
 
 
 def _nap_to_tau(res: EffectSizeResult, measure: str) -> EffectSizeResult:

@@ -46,13 +46,14 @@ def _pand_minimum_core(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.max(np.where(ok, kept[None, :, :], 0), axis=(1, 2)) / (m + n)
 
 
-def _pand_sort_core(a: np.ndarray, b: np.ndarray, decrease: bool = False) -> np.ndarray:
-    """Scan's default PAND: sort all values, count A points in the upper n_B ranks and vice versa.
+def _pand_sorted_phases(a: np.ndarray, b: np.ndarray, decrease: bool) -> np.ndarray:
+    """Scan's ``pand(method = "sort")`` ranking: per row, True where the value at that rank
+    (lowest first) is a treatment point.
 
     ``a`` and ``b`` are already oriented (negated for a decrease). Ties keep the
     session order (baseline first) for an increase; for a decrease scan sorts
     the original values in decreasing order, which puts tied treatment points
-    first.
+    first. Shared by the PAND estimate and its 2 x 2 table, so both rank alike.
     """
     k, m = a.shape
     n = b.shape[1]
@@ -63,7 +64,16 @@ def _pand_sort_core(a: np.ndarray, b: np.ndarray, decrease: bool = False) -> np.
         order = np.lexsort((pos, values), axis=1)
     else:
         order = np.argsort(values, axis=1, kind="stable")
-    sorted_b = np.take_along_axis(is_b, order, axis=1)
+    return np.take_along_axis(is_b, order, axis=1)
+
+
+def _pand_sort_core(a: np.ndarray, b: np.ndarray, decrease: bool = False) -> np.ndarray:
+    """Scan's default PAND: sort all values, count A points in the upper n_B ranks and vice versa.
+
+    ``a`` and ``b`` are already oriented (ties: :func:`_pand_sorted_phases`).
+    """
+    m, n = a.shape[1], b.shape[1]
+    sorted_b = _pand_sorted_phases(a, b, decrease)
     a_high = np.sum(~sorted_b[:, m:], axis=1)  # A points among the top n ranks
     b_low = np.sum(sorted_b[:, :m], axis=1)  # B points among the bottom m ranks
     return 1 - (a_high + b_low) / (m + n)
@@ -295,17 +305,9 @@ def _pand_sort_counts(a: np.ndarray, b: np.ndarray, decrease: bool) -> np.ndarra
     points among the lowest ``n_A`` ranks, ``[B, A]`` baseline points among the
     highest ``n_B`` ranks (the overlaps).
     """
-    m = a.shape[1]
+    k, m = a.shape
     n = b.shape[1]
-    k = a.shape[0]
-    values = np.concatenate([a, b], axis=1)
-    is_b = np.concatenate([np.zeros((k, m), bool), np.ones((k, n), bool)], axis=1)
-    if decrease:
-        pos = np.broadcast_to(-np.arange(m + n), values.shape)
-        order = np.lexsort((pos, values), axis=1)
-    else:
-        order = np.argsort(values, axis=1, kind="stable")
-    sorted_b = np.take_along_axis(is_b, order, axis=1)
+    sorted_b = _pand_sorted_phases(a, b, decrease)
     b_low = int(np.sum(sorted_b[:, :m]))
     a_high = int(np.sum(~sorted_b[:, m:]))
     return np.array([[k * m - b_low, b_low], [a_high, k * n - a_high]], dtype=float)

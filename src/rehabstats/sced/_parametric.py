@@ -40,15 +40,18 @@ def _mean_var(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, x.var(axis=1, ddof=1)
 
 
-def _warn_short(a: np.ndarray, b: np.ndarray, measure: str) -> bool:
-    """Warn (as SingleCaseES does) when a phase has fewer than 2 observations."""
+def _warn_short(a: np.ndarray, b: np.ndarray, measure: str, stacklevel: int = 3) -> bool:
+    """Warn (as SingleCaseES does) when a phase has fewer than 2 observations.
+
+    ``stacklevel`` 3 names the caller of the index function that calls this one.
+    """
     short = [name for name, x in (("baseline", a), ("treatment", b)) if x.size < 2]
     if short:
         warnings.warn(
             f"The {' and '.join(short)} phase has fewer than 2 observations: the {measure} "
             "variance cannot be estimated (standard error and possibly estimate are NaN).",
             RehabStatsWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     return bool(short)
 
@@ -90,6 +93,45 @@ def _normal_ci(
     z = zcrit(level)
     with np.errstate(invalid="ignore"):
         return est - z * se, est + z * se
+
+
+def _normal_result(
+    measure: str,
+    est: np.ndarray,
+    se: np.ndarray,
+    level: float | None,
+    a: np.ndarray,
+    b: np.ndarray,
+    omitted: int,
+    *,
+    details: dict[str, Any],
+    reason: str,
+    warn: bool,
+    stacklevel: int = 4,
+) -> EffectSizeResult:
+    """The one-series result of SMD, LRR, LOR, LRM and PoGO: the estimate ``est[0]``, its
+    standard error and normal interval ``est -/+ z se`` (none when ``level`` is None).
+
+    One assembly for the five indices, so that they report intervals and warn alike.
+    ``stacklevel`` 4 (make_result, this helper, the index function) names the caller of
+    the index function that calls this one.
+    """
+    lo, hi = _normal_ci(est, se, level)
+    return make_result(
+        measure,
+        est[0],
+        se=se[0],
+        ci=(lo[0], hi[0]) if level is not None else None,
+        ci_level=level,
+        ci_method="normal",
+        n_baseline=a.size,
+        n_treatment=b.size,
+        n_omitted=omitted,
+        details=details,
+        reason=reason,
+        warn=warn,
+        stacklevel=stacklevel,
+    )
 
 
 # --------------------------------------------------------------------------- SMD
@@ -216,17 +258,14 @@ def smd(
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     short = _warn_short(a, b, "SMD")
     d, se, sd = _smd_core(a[None, :], b[None, :], improvement, standardizer, bias_correct)
-    lo, hi = _normal_ci(d, se, level)
-    return make_result(
+    return _normal_result(
         "smd",
-        d[0],
-        se=se[0],
-        ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level,
-        ci_method="normal",
-        n_baseline=a.size,
-        n_treatment=b.size,
-        n_omitted=omitted,
+        d,
+        se,
+        level,
+        a,
+        b,
+        omitted,
         details={"sd": float(sd[0]), "standardizer": standardizer, "bias_correct": bias_correct},
         reason=f"the {standardizer} standard deviation is 0: the outcome does not vary, so "
         "the SMD is not defined",
@@ -328,6 +367,7 @@ def _lrr(
     version: str,
     baseline: Any,
     treatment: Any,
+    *,
     improvement: str,
     scale: Any,
     intervals: Any,
@@ -336,13 +376,16 @@ def _lrr(
     bias_correct: Any,
     ci: Any,
 ) -> EffectSizeResult:
+    """The one-series LRRd (``version="d"``) or LRRi (``"i"``): the body of :func:`lrrd` and
+    :func:`lrri`, which differ only in the version and the default improvement.
+    """
     scale, intervals, observation_length, d_user = _check_lrr_args(
         scale, intervals, observation_length, d_const, bias_correct
     )
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement, stacklevel=5)
     _check_range(a, b, f"LRR{version}", scale)
-    short = _warn_short(a, b, "LRR")
+    short = _warn_short(a, b, "LRR", stacklevel=4)  # lrrd/lrri -> _lrr -> _warn_short
     dc = d_user if d_user is not None else _trunc_constant(scale, observation_length, intervals)
     est, se = _lrr_core(
         a[None, :],
@@ -353,7 +396,7 @@ def _lrr(
         d_const=dc,
         bias_correct=bool(bias_correct),
     )
-    lo, hi = _normal_ci(est, se, level)
+    lo, hi = _normal_ci(est, se, level)  # for the interval of pct_change
     pct = {"pct_change": float(100 * np.expm1(est[0]))}
     if level is not None:
         pct.update(
@@ -362,21 +405,20 @@ def _lrr(
                 "pct_change_ci_high": float(100 * np.expm1(hi[0])),
             }
         )
-    return make_result(
+    return _normal_result(
         f"lrr{version}",
-        est[0],
-        se=se[0],
-        ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level,
-        ci_method="normal",
-        n_baseline=a.size,
-        n_treatment=b.size,
-        n_omitted=omitted,
+        est,
+        se,
+        level,
+        a,
+        b,
+        omitted,
         details={"scale": scale, "d_const": dc, "bias_correct": bool(bias_correct), **pct},
         reason="a phase mean is 0 and no truncation constant applies (scale='other', or the "
         "intervals / observation_length are missing); give d_const or the scale "
         "information to truncate the means",
         warn=not short,
+        stacklevel=5,  # one frame deeper than the other indices: lrrd/lrri -> _lrr
     )
 
 
@@ -451,33 +493,19 @@ def lrrd(
     ci: float | None = 0.95,
     axis: int | None = 0,
 ) -> EffectSizeResult | BatchEffectSizeResult:
+    options: dict[str, Any] = {  # the same options go to the batch driver and to _lrr
+        "improvement": improvement,
+        "scale": scale,
+        "intervals": intervals,
+        "observation_length": observation_length,
+        "d_const": d_const,
+        "bias_correct": bias_correct,
+        "ci": ci,
+    }
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch(
-            "lrrd",
-            baseline,
-            treatment,
-            axis=batch,
-            improvement=improvement,
-            scale=scale,
-            intervals=intervals,
-            observation_length=observation_length,
-            d_const=d_const,
-            bias_correct=bias_correct,
-            ci=ci,
-        )
-    return _lrr(
-        "d",
-        baseline,
-        treatment,
-        improvement,
-        scale,
-        intervals,
-        observation_length,
-        d_const,
-        bias_correct,
-        ci,
-    )
+        return sced_batch("lrrd", baseline, treatment, axis=batch, **options)
+    return _lrr("d", baseline, treatment, **options)
 
 
 def lrri(
@@ -493,33 +521,19 @@ def lrri(
     ci: float | None = 0.95,
     axis: int | None = 0,
 ) -> EffectSizeResult | BatchEffectSizeResult:
+    options: dict[str, Any] = {  # the same options go to the batch driver and to _lrr
+        "improvement": improvement,
+        "scale": scale,
+        "intervals": intervals,
+        "observation_length": observation_length,
+        "d_const": d_const,
+        "bias_correct": bias_correct,
+        "ci": ci,
+    }
     (baseline, treatment), batch = batch_axis([baseline, treatment], axis)
     if batch is not None:
-        return sced_batch(
-            "lrri",
-            baseline,
-            treatment,
-            axis=batch,
-            improvement=improvement,
-            scale=scale,
-            intervals=intervals,
-            observation_length=observation_length,
-            d_const=d_const,
-            bias_correct=bias_correct,
-            ci=ci,
-        )
-    return _lrr(
-        "i",
-        baseline,
-        treatment,
-        improvement,
-        scale,
-        intervals,
-        observation_length,
-        d_const,
-        bias_correct,
-        ci,
-    )
+        return sced_batch("lrri", baseline, treatment, axis=batch, **options)
+    return _lrr("i", baseline, treatment, **options)
 
 
 lrrd.__doc__ = (
@@ -648,17 +662,14 @@ def lor(
     short = _warn_short(a, b, "LOR")
     dc = d_user if d_user is not None else _trunc_constant(sc, None, intervals)
     est, se = _lor_core(a[None, :], b[None, :], improvement, sc, dc, bool(bias_correct))
-    lo, hi = _normal_ci(est, se, level)
-    return make_result(
+    return _normal_result(
         "lor",
-        est[0],
-        se=se[0],
-        ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level,
-        ci_method="normal",
-        n_baseline=a.size,
-        n_treatment=b.size,
-        n_omitted=omitted,
+        est,
+        se,
+        level,
+        a,
+        b,
+        omitted,
         details={"scale": sc, "d_const": dc},
         reason="a phase mean is 0 or 100% and no truncation constant applies; give "
         "intervals or d_const to truncate the means",
@@ -795,17 +806,14 @@ def lrm(
         if improvement == "decrease":
             est = -est
         se = math.sqrt(va + vb) if va + vb >= 0 else math.nan
-    lo, hi = _normal_ci(np.array([est]), np.array([se]), level)
-    return make_result(
+    return _normal_result(
         "lrm",
-        est,
-        se=se,
-        ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level,
-        ci_method="normal",
-        n_baseline=a.size,
-        n_treatment=b.size,
-        n_omitted=omitted,
+        np.array([est]),
+        np.array([se]),
+        level,
+        a,
+        b,
+        omitted,
         details={"delta_method": bool(delta_method)},
         reason="a phase median (or an order statistic of its interval) is 0, so its log is "
         "-Inf; the LRM needs positive values",
@@ -814,6 +822,22 @@ def lrm(
 
 
 # --------------------------------------------------------------------------- PoGO
+
+
+def _check_goal(goal: Any) -> float:
+    """The PoGO goal as a float; one check for :func:`pogo` and its ``axis=`` options, so
+    that a batch rejects a goal with the same error as the one-series call.
+    """
+    if (
+        goal is None
+        or isinstance(goal, bool)
+        or not isinstance(goal, (int, float, np.integer, np.floating))
+        or not math.isfinite(float(goal))
+    ):
+        raise DataError(
+            f"The 'goal' argument must be a finite number (the goal level); got {goal!r}."
+        )
+    return float(goal)
 
 
 def pogo(
@@ -884,19 +908,10 @@ def pogo(
         return sced_batch(
             "pogo", baseline, treatment, axis=batch, goal=goal, improvement=improvement, ci=ci
         )
-    if (
-        goal is None
-        or isinstance(goal, bool)
-        or not isinstance(goal, (int, float, np.integer, np.floating))
-        or not math.isfinite(float(goal))
-    ):
-        raise DataError(
-            f"The 'goal' argument must be a finite number (the goal level); got {goal!r}."
-        )
+    g = _check_goal(goal)
     level = check_optional_ci(ci)
     a, b, improvement, omitted = as_phase_arrays(baseline, treatment, improvement)
     short = _warn_short(a, b, "PoGO")
-    g = float(goal)
     # PoGO is a ratio: work in units of a power of two (exact) so 1e300 data do not overflow
     unit = float(_pow2_scale(a[None, :], b[None, :], np.array([[g]]))[0])
     ma = _mean_var(a[None, :] / unit)[0]
@@ -917,17 +932,14 @@ def pogo(
         ea = _sd(a) / unit / math.sqrt(a.size) / np.abs(gap)
         eb = _sd(b) / unit / math.sqrt(b.size) / np.abs(gap)
         se = 100 * np.hypot(np.hypot(ea, eb), np.abs(est / 100) * ea)
-    lo, hi = _normal_ci(est, se, level)
-    return make_result(
+    return _normal_result(
         "pogo",
-        est[0],
-        se=se[0],
-        ci=(lo[0], hi[0]) if level is not None else None,
-        ci_level=level,
-        ci_method="normal",
-        n_baseline=a.size,
-        n_treatment=b.size,
-        n_omitted=omitted,
+        est,
+        se,
+        level,
+        a,
+        b,
+        omitted,
         details={"goal": g},
         warn=not short,
         reason="the goal is so close to the baseline mean, relative to the spread of the "
@@ -1027,17 +1039,7 @@ def _lrm_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any
 
 
 def _pogo_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
-    goal = kw["goal"]
-    if (
-        goal is None
-        or isinstance(goal, bool)
-        or not isinstance(goal, (int, float, np.integer, np.floating))
-        or not math.isfinite(float(goal))
-    ):
-        raise DataError(
-            f"The 'goal' argument must be a finite number (the goal level); got {goal!r}."
-        )
-    opts["goal"] = float(goal)
+    opts["goal"] = _check_goal(kw["goal"])
     return opts
 
 

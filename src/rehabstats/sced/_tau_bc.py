@@ -23,7 +23,7 @@ from .._validate import check_option
 from ..errors import DataError
 from ._axis import BatchCoreResult, sced_batch
 from ._common import as_phase_arrays, check_optional_ci, make_result, orient, zcrit
-from ._nap_tau import _SE_METHODS, SEMethod, _as_tau, _nap_block, _nap_to_tau, nap
+from ._nap_tau import _SE_METHODS, SEMethod, _as_tau, _nap, _nap_block, _nap_to_tau
 from ._tau_u import _kendall_full, _kendall_s_within, _s_between
 
 __all__ = ["corrected_tau", "tau_bc"]
@@ -236,9 +236,8 @@ def tau_bc(
             n_omitted=omitted,
             details={**details, "kendall": True},
         )
-    res = nap(ra, rb, improvement=improvement, ci=level, se_method=se_method)
-    assert isinstance(res, EffectSizeResult)  # one series here
-    out = _nap_to_tau(res, "tau_bc")
+    # _nap (not nap): called from here, its warnings name the caller of tau_bc
+    out = _nap_to_tau(_nap(ra, rb, improvement, level, se_method, "newcombe"), "tau_bc")
     return make_result(
         "tau_bc",
         out.estimate,
