@@ -294,10 +294,6 @@ class MMRMEngine:
             self._XXdense = np.zeros(self._xx_shape)
             self._XXdense[xr, xc] = xv
         self._XXc_blocks: list[np.ndarray] | None = None
-        self._Xyc = [
-            self._Xycat[offs[s] : offs[s + 1]].reshape(len(o), len(o), p)
-            for s, o in enumerate(self.patterns)
-        ]
         self._mask2 = bits[:, :, None] & bits[:, None, :]  # (S, m, m) observed pairs
         self._pad = np.where(
             bits[:, :, None] | bits[:, None, :], 0.0, np.eye(m)[None]
