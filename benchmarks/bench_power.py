@@ -24,7 +24,8 @@ All ratios come from one run on one machine:
    with the ratios. The cluster's start-up and its first run on fresh workers
    (imports, first fits) are timed and printed separately; the ratios are
    medians of ``--repeats`` rounds that run one process, dask, loky and the
-   bare pool one after the other (interleaved).
+   bare pool one after the other (interleaved). A second cluster with dask's
+   worker profiler switched off shows what the profiler costs (printed only).
 
 Run: ``python benchmarks/bench_power.py`` (``--smoke`` for a quick check).
 """
@@ -101,6 +102,9 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
     printed separately; the compared timings are medians over ``repeats``
     rounds in which one process, dask, loky and the bare two-process pool run
     one after the other (interleaved, so a change of load hits all of them).
+    A second cluster, whose workers run without dask's statistical profiler
+    (``distributed.worker.profile.enabled: false``), measures what the
+    profiler costs (printed, not a goal row: the goal is for default workers).
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -113,42 +117,59 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
     def loky() -> Any:
         return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5, n_jobs=2)
 
-    def dask_run() -> Any:
-        return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5, backend="dask")
+    def dask_run(client: Any) -> Any:
+        with client.as_current():
+            return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5, backend="dask")
 
     half = [(0, n_dask // 2), (n_dask // 2, n_dask)]
     try:
+        import dask
         from dask.distributed import Client, LocalCluster
     except ImportError:
         Client = LocalCluster = None
         print("dask.distributed is not installed; the cluster comparison is skipped")
-    times: dict[str, list[float]] = {"one": [], "loky": [], "dask": [], "serial": [], "pool": []}
+    times: dict[str, list[float]] = {
+        "one": [],
+        "loky": [],
+        "dask": [],
+        "dask_noprof": [],
+        "serial": [],
+        "pool": [],
+    }
+    clients: dict[str, Any] = {}
     ref = one()
     loky()  # start both loky workers (imports, first fits), not timed
     with ProcessPoolExecutor(2) as pool, contextlib.ExitStack() as stack:
         list(pool.map(_bare_chunk, [0, 0], [10, 10]))  # imports in both processes
         if LocalCluster is not None:
-            t_start, cluster = _timed(
-                lambda: stack.enter_context(
-                    LocalCluster(
-                        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            for name, profile in (("dask", True), ("dask_noprof", False)):
+                with dask.config.set({"distributed.worker.profile.enabled": profile}):
+                    t_start, cluster = _timed(
+                        lambda: stack.enter_context(
+                            LocalCluster(
+                                n_workers=2,
+                                threads_per_worker=1,
+                                processes=True,
+                                dashboard_address=":0",  # no fixed port: two clusters run side by side
+                            )
+                        )
                     )
+                client = stack.enter_context(Client(cluster, set_as_default=False))
+                clients[name] = client
+                t_cold, got = _timed(lambda c=client: dask_run(c))  # imports, first fits
+                client.run(_warm)  # make sure every worker has imported and fitted once
+                pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
+                print(
+                    f"{name}: LocalCluster(2 workers, 1 thread each, profiler "
+                    f"{'on' if profile else 'off'}): start {t_start:.2f} s; first run on "
+                    f"fresh workers (imports, first fits) {t_cold:.3f} s (not in the ratio)"
                 )
-            )
-            client = stack.enter_context(Client(cluster))
-            t_cold, got = _timed(dask_run)  # fresh workers: imports and first fits included
-            client.run(_warm)  # make sure every worker has imported and fitted once
-            pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
-            print(
-                f"dask LocalCluster(2 workers, 1 thread each): start {t_start:.2f} s; first "
-                f"run on fresh workers (imports, first fits) {t_cold:.3f} s (not in the ratio)"
-            )
         for _ in range(repeats):
             times["one"].append(_timed(one)[0])
-            if LocalCluster is not None:
-                t, got = _timed(dask_run)
+            for name, client in clients.items():
+                t, got = _timed(lambda c=client: dask_run(c))
                 pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
-                times["dask"].append(t)
+                times[name].append(t)
             t, got = _timed(loky)
             pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
             times["loky"].append(t)
@@ -161,9 +182,12 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
         f"median of {repeats} interleaved rounds (s): "
         + ", ".join(f"{k} {v:.3f}" for k, v in med.items())
         + f"; one process / loky {med['one'] / med['loky']:.2f}x"
+        + f"; ceiling (serial / pool) {med['serial'] / med['pool']:.2f}x"
         + (
             f", one process / dask {med['one'] / med['dask']:.2f}x, loky / dask "
-            f"{med['loky'] / med['dask']:.2f}x"
+            f"{med['loky'] / med['dask']:.2f}x, dask with the profiler off "
+            f"{med['one'] / med['dask_noprof']:.2f}x (profiler "
+            f"{100 * (med['dask'] / med['dask_noprof'] - 1):.0f}% of the dask run)"
             if "dask" in med
             else ""
         )

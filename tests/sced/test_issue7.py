@@ -215,6 +215,13 @@ def test_nap_score_interval_does_not_collapse() -> None:
         df, outcome="y", phase="ph", session="t", indices=["nap", "tau"], nap_ci_method="score"
     )
     assert out["ci_low"].tolist() == pytest.approx([score.ci_low, 2 * score.ci_low - 1])
+    # Tau-BC keeps the interval tau_bc() gives: the option is NAP's and Tau's alone
+    both = sced.effect_sizes(
+        df, outcome="y", phase="ph", session="t", indices=["tau_bc"], nap_ci_method="score"
+    )
+    alone = sced.tau_bc(a, b)
+    assert both["ci_method"].tolist() == [alone.ci_method] == ["newcombe"]
+    assert both["ci_low"].tolist() == [alone.ci_low]
 
 
 def test_tau_u_se_and_ci_coherent() -> None:

@@ -161,7 +161,8 @@ def effect_sizes(
     nap_ci_method : {"newcombe", "score"}
         NAP / Tau interval (:func:`rehabstats.sced.nap`): ``"newcombe"`` as
         SingleCaseES (degenerate [1, 1] at NAP = 1), ``"score"`` the same score
-        interval with its interior limit there (never zero width).
+        interval with its interior limit there (never zero width). Tau-BC keeps
+        the Newcombe interval of :func:`rehabstats.sced.tau_bc`.
     tau_u_method : {"parker", "complete", "tarlow"}
         Tau-U variant (:func:`rehabstats.sced.tau_u`).
     tau_u_ci : {"none", "s", "z", "tau"}, optional

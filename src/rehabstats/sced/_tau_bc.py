@@ -438,7 +438,8 @@ def _tau_bc_batch(
     slope, icpt = _theil_sen_core(a, t_a)
     ra = a - icpt[:, None] - slope[:, None] * t_a[None, :]
     rb = b - icpt[:, None] - slope[:, None] * t_b[None, :]
-    return _as_tau(_nap_block(*orient(ra, rb, improvement), opts))
+    # tau_bc() has no interval choice: effect_sizes' nap_ci_method applies to NAP and Tau only
+    return _as_tau(_nap_block(*orient(ra, rb, improvement), {**opts, "nap_ci_method": "newcombe"}))
 
 
 def _tau_bc_axis_options(kw: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
