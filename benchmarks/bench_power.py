@@ -24,8 +24,9 @@ All ratios come from one run on one machine:
    with the ratios. The cluster's start-up and its first run on fresh workers
    (imports, first fits) are timed and printed separately; the ratios are
    medians of ``--repeats`` rounds that run one process, dask, loky and the
-   bare pool one after the other (interleaved). A second cluster with dask's
-   worker profiler switched off shows what the profiler costs (printed only).
+   bare pool one after the other (interleaved). Then a cluster with dask's
+   worker profiler switched off, in rounds of its own against one process,
+   shows what the profiler costs (printed only).
 
 Run: ``python benchmarks/bench_power.py`` (``--smoke`` for a quick check).
 """
@@ -102,9 +103,11 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
     printed separately; the compared timings are medians over ``repeats``
     rounds in which one process, dask, loky and the bare two-process pool run
     one after the other (interleaved, so a change of load hits all of them).
-    A second cluster, whose workers run without dask's statistical profiler
-    (``distributed.worker.profile.enabled: false``), measures what the
-    profiler costs (printed, not a goal row: the goal is for default workers).
+    Then a second cluster (only one runs at a time: an idle cluster takes ~2%
+    of a core per process), whose workers run without dask's statistical
+    profiler (``distributed.worker.profile.enabled: false``), in rounds of its
+    own against one process: what the profiler costs (printed, not a goal row:
+    the goal is for default workers).
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -117,7 +120,7 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
     def loky() -> Any:
         return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5, n_jobs=2)
 
-    def dask_run(client: Any) -> Any:
+    def dask_run(client: Any) -> Any:  # client.as_current(): get_client() finds it
         with client.as_current():
             return rs.power.simulate(trial, "mmrm", n_sims=n_dask, rng=5, backend="dask")
 
@@ -133,43 +136,47 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
         "loky": [],
         "dask": [],
         "dask_noprof": [],
+        "one_noprof_rounds": [],
         "serial": [],
         "pool": [],
     }
-    clients: dict[str, Any] = {}
     ref = one()
-    loky()  # start both loky workers (imports, first fits), not timed
+    for _ in range(2):  # start both loky workers (imports, first fits), not timed; one
+        loky()  # run of 100 trials is one task, and loky starts its second worker later
+
+    def start_cluster(stack: contextlib.ExitStack, profile: bool) -> Any:
+        # an idle cluster costs ~2% of a core per process: one cluster at a time
+        with dask.config.set({"distributed.worker.profile.enabled": profile}):
+            t_start, cluster = _timed(
+                lambda: stack.enter_context(
+                    LocalCluster(
+                        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+                    )
+                )
+            )
+        client = stack.enter_context(Client(cluster, set_as_default=False))
+        t_cold, got = _timed(lambda: dask_run(client))  # fresh workers: imports, first fits
+        client.run(_warm)  # make sure every worker has imported and fitted once
+        pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
+        print(
+            f"LocalCluster(2 workers, 1 thread each, profiler {'on' if profile else 'off'}): "
+            f"start {t_start:.2f} s; first run on fresh workers (imports, first fits) "
+            f"{t_cold:.3f} s (not in the ratio)"
+        )
+        return client
+
+    def timed_dask(client: Any) -> float:
+        t, got = _timed(lambda: dask_run(client))
+        pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
+        return t
+
     with ProcessPoolExecutor(2) as pool, contextlib.ExitStack() as stack:
         list(pool.map(_bare_chunk, [0, 0], [10, 10]))  # imports in both processes
-        if LocalCluster is not None:
-            for name, profile in (("dask", True), ("dask_noprof", False)):
-                with dask.config.set({"distributed.worker.profile.enabled": profile}):
-                    t_start, cluster = _timed(
-                        lambda: stack.enter_context(
-                            LocalCluster(
-                                n_workers=2,
-                                threads_per_worker=1,
-                                processes=True,
-                                dashboard_address=":0",  # no fixed port: two clusters run side by side
-                            )
-                        )
-                    )
-                client = stack.enter_context(Client(cluster, set_as_default=False))
-                clients[name] = client
-                t_cold, got = _timed(lambda c=client: dask_run(c))  # imports, first fits
-                client.run(_warm)  # make sure every worker has imported and fitted once
-                pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
-                print(
-                    f"{name}: LocalCluster(2 workers, 1 thread each, profiler "
-                    f"{'on' if profile else 'off'}): start {t_start:.2f} s; first run on "
-                    f"fresh workers (imports, first fits) {t_cold:.3f} s (not in the ratio)"
-                )
+        client = start_cluster(stack, True) if LocalCluster is not None else None
         for _ in range(repeats):
             times["one"].append(_timed(one)[0])
-            for name, client in clients.items():
-                t, got = _timed(lambda c=client: dask_run(c))
-                pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
-                times[name].append(t)
+            if client is not None:
+                times["dask"].append(timed_dask(client))
             t, got = _timed(loky)
             pd.testing.assert_frame_equal(ref.estimates, got.estimates, check_exact=True)
             times["loky"].append(t)
@@ -177,6 +184,12 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
             times["pool"].append(
                 _timed(lambda: list(pool.map(_bare_chunk, *zip(*half, strict=True))))[0]
             )
+    if LocalCluster is not None:  # what the workers' profiler costs: its own rounds
+        with contextlib.ExitStack() as stack:
+            client = start_cluster(stack, False)
+            for _ in range(repeats):
+                times["one_noprof_rounds"].append(_timed(one)[0])
+                times["dask_noprof"].append(timed_dask(client))
     med = {k: _median(v) for k, v in times.items() if v}
     print(
         f"median of {repeats} interleaved rounds (s): "
@@ -185,9 +198,8 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
         + f"; ceiling (serial / pool) {med['serial'] / med['pool']:.2f}x"
         + (
             f", one process / dask {med['one'] / med['dask']:.2f}x, loky / dask "
-            f"{med['loky'] / med['dask']:.2f}x, dask with the profiler off "
-            f"{med['one'] / med['dask_noprof']:.2f}x (profiler "
-            f"{100 * (med['dask'] / med['dask_noprof'] - 1):.0f}% of the dask run)"
+            f"{med['loky'] / med['dask']:.2f}x; in rounds of their own, one process / dask "
+            f"with the workers' profiler off {med['one_noprof_rounds'] / med['dask_noprof']:.2f}x"
             if "dask" in med
             else ""
         )
