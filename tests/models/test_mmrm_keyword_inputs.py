@@ -248,3 +248,16 @@ def test_simulate_refuses_an_impossible_size(gw_fit: MMRMResult) -> None:
         gw_fit.simulate(10**9)
     with pytest.raises(DataError, match=r"positive integer; got 2\.0\.$"):
         gw_fit.simulate(np.float64(2.0))
+
+
+@pytest.mark.parametrize("fit", [mmrm, lmm])
+def test_data_and_formula_swapped_is_named_not_printed(fit: Any) -> None:
+    """ancova() takes the data first, mmrm() and lmm() the formula first (as R): a
+    swapped call says so in one line instead of printing the whole frame."""
+    df = _trial()
+    before = df.copy()
+    with pytest.raises(DataError, match=r"got a DataFrame\. The formula comes first") as err:
+        fit(df, "y ~ arm * visit", subject="subject", visit="visit")
+    assert f"{fit.__name__}('chg ~ arm * visit', data, ...)" in str(err.value)
+    assert "\n" not in str(err.value)
+    pd.testing.assert_frame_equal(df, before)

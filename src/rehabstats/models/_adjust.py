@@ -54,11 +54,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
+from .._lazy import lazy_module
 from .._roots import zeroin
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:  # ~0.5 s to import, needed only for Tukey's studentized range and F quantiles
+    stats = lazy_module("scipy.stats")
 
 __all__ = [
     "ADJUST_METHODS",
@@ -100,13 +107,55 @@ def canonical_adjust(adjust: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- distributions
+# The t and F tails of every coefficient table, contrast and F test come from
+# scipy.special, which is what scipy.stats.t / .f / .chi2 compute (the same numbers,
+# bit for bit, tested in tests/models/test_distributions.py) without importing
+# scipy.stats or its per-call argument checks.
+
+
+def t_sf(x: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
+    """Upper tail of Student's t (``scipy.stats.t.sf(x, df)``; infinite df is the normal)."""
+    return np.asarray(special.stdtr(df, -np.asarray(x, float)), float)
+
+
+def t_upper_quantile(q: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
+    """``scipy.stats.t.ppf(q, df)`` for ``1/2 <= q < 1``, the critical values of intervals.
+
+    (At ``q = 0`` ``special.stdtrit`` returns +inf where ``stats.t.ppf`` gives -inf:
+    only the upper half is used here.)
+    """
+    return np.asarray(special.stdtrit(df, q), float)
+
+
+def _tail(x: np.ndarray, valid: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """scipy.stats' conventions around a special-function upper tail: nan outside the
+    parameter space, 1 at and below 0, 0 at +inf (where special.* give nan for an
+    infinite df).
+    """
+    with np.errstate(invalid="ignore"):
+        out = np.where(x <= 0, 1.0, np.where(x == np.inf, 0.0, upper))
+    return np.asarray(np.where(valid, out, np.nan), float)
+
+
+def f_sf(x: np.ndarray | float, d1: np.ndarray | float, d2: np.ndarray | float) -> np.ndarray:
+    """Upper tail of F(d1, d2), as ``scipy.stats.f.sf``."""
+    x, d1, d2 = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, d1, d2)))
+    return _tail(x, (d1 > 0) & (d2 > 0), special.fdtrc(d1, d2, x))
+
+
+def chi2_sf(x: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
+    """Upper tail of chi-square(df), as ``scipy.stats.chi2.sf``."""
+    x, df = np.broadcast_arrays(np.asarray(x, float), np.asarray(df, float))
+    return _tail(x, df > 0, special.chdtrc(df, x))
+
+
 def _f_sf(x: np.ndarray, d1: np.ndarray | float, d2: np.ndarray) -> np.ndarray:
     """Upper tail of F(d1, d2), with d2 = inf meaning chi-square(d1) / d1 (scipy gives nan)."""
     x, d1, d2 = np.broadcast_arrays(
         np.asarray(x, float), np.asarray(d1, float), np.asarray(d2, float)
     )
     inf = np.isinf(d2)
-    return np.where(inf, stats.chi2.sf(x * d1, d1), stats.f.sf(x, d1, np.where(inf, 1.0, d2)))
+    return np.where(inf, chi2_sf(x * d1, d1), f_sf(x, d1, np.where(inf, 1.0, d2)))
 
 
 def _f_ppf(p: float, d1: np.ndarray | float, d2: np.ndarray) -> np.ndarray:
@@ -132,8 +181,8 @@ def qtukey(level: float, nmeans: float, df: float) -> float:
     t quantiles for ``nmeans (nmeans - 1) / 2`` comparisons.
     """
     m = nmeans * (nmeans - 1) / 2
-    lo = math.sqrt(2) * float(stats.t.ppf(0.5 + level / 2, df))
-    hi = math.sqrt(2) * float(stats.t.ppf(1 - (1 - level) / (2 * max(m, 1.0)), df)) + 1e-9
+    lo = math.sqrt(2) * float(t_upper_quantile(0.5 + level / 2, df))
+    hi = math.sqrt(2) * float(t_upper_quantile(1 - (1 - level) / (2 * max(m, 1.0)), df)) + 1e-9
     if hi - lo < 1e-12:
         return lo
 
@@ -172,7 +221,7 @@ def _dunnx_sf(x: np.ndarray, k: float, df: np.ndarray) -> np.ndarray:
 def qdunnx(level: float, k: float, df: float) -> float:
     """Emmeans' Dunnett quantile (``.qdunnx``): root of ``pdunnx(x) = level`` to uniroot's 5e-4."""
     if k < 1.005:
-        return float(stats.t.ppf(1 - 0.5 * (1 - level), df))
+        return float(t_upper_quantile(1 - 0.5 * (1 - level), df))
     xtuk = qtukey(level, (1 + math.sqrt(1 + 8 * k)) / 2, df) / math.sqrt(2)
     xsid = math.sqrt(float(_f_ppf(level ** (1 / k), 1.0, np.asarray(df))))
     if abs(xtuk - xsid) < 5e-4:
@@ -277,7 +326,7 @@ def adjust_family(
         adjust = "sidak"
     abst = np.abs(t)
     with np.errstate(invalid="ignore"):
-        p_unadj = 2 * stats.t.sf(abst, df)
+        p_unadj = 2 * t_sf(abst, df)
     if adjust == "none":
         p = p_unadj
     elif adjust == "sidak":
@@ -323,11 +372,11 @@ def _critical(
     level: float, df: np.ndarray, how: str, fam: int, n_means: int, ranks: np.ndarray | None
 ) -> np.ndarray:
     if how == "none":
-        return np.asarray(stats.t.ppf(0.5 + level / 2, df), float)
+        return t_upper_quantile(0.5 + level / 2, df)
     if how == "sidak":
-        return np.asarray(stats.t.ppf(1 - (1 - level ** (1 / fam)) / 2, df), float)
+        return t_upper_quantile(1 - (1 - level ** (1 / fam)) / 2, df)
     if how == "bonferroni":
-        return np.asarray(stats.t.ppf(1 - (1 - level) / fam / 2, df), float)
+        return t_upper_quantile(1 - (1 - level) / fam / 2, df)
     if how == "scheffe":
         r = np.asarray(ranks, float)
         return np.sqrt(r * _f_ppf(level, r, df))

@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import special, stats
+from scipy import special
 
 from .._results import Result, format_number
 from .._validate import check_ci, check_option, show_value
 from ..errors import DataError, RehabStatsError, RehabStatsWarning
-from ._adjust import ADJUST_METHODS, adjust_family, canonical_adjust
+from ._adjust import ADJUST_METHODS, adjust_family, canonical_adjust, f_sf
 from ._emmeans import (
     CONTRAST_METHODS,
     ContrastTable,
@@ -395,7 +395,7 @@ class LinearModelResult(Result):
                     "num_df": num_df,
                     "den_df": den_df,
                     "F": F,
-                    "p": float(stats.f.sf(F, num_df, den_df)),
+                    "p": float(f_sf(F, num_df, den_df)),
                 }
             )
         out = pd.DataFrame(rows, columns=["term", "num_df", "den_df", "F", "p"])
@@ -459,7 +459,7 @@ class LinearModelResult(Result):
             est, se, df = self._contrast_1d(Lm[0], method)
             return _t_table(np.array([est]), np.array([se]), np.array([df]), ci)
         F, num_df, den_df = self._contrast_md(Lm, method)
-        p = float(stats.f.sf(F, num_df, den_df)) if num_df > 0 else math.nan
+        p = float(f_sf(F, num_df, den_df)) if num_df > 0 else math.nan
         return pd.DataFrame({"num_df": [num_df], "den_df": [den_df], "F": [F], "p": [p]})
 
     def _contrast_rows(self, L: Any) -> np.ndarray:

@@ -65,6 +65,7 @@ from .._validate import (
     check_nan_policy,
     check_numeric_column,
     drop_missing_rows,
+    show_value,
 )
 from ..errors import DataError, DesignError, RehabStatsWarning
 from ._base import r_coef_names
@@ -212,7 +213,7 @@ class ModelDesign:
 
 
 # --------------------------------------------------------------------------- formula
-def formula_parts(formula: Any) -> tuple[str, str]:
+def formula_parts(formula: Any, caller: str = "mmrm") -> tuple[str, str]:
     """``(outcome, rhs)`` of ``"outcome ~ terms"``, or a DataError.
 
     Examples
@@ -223,11 +224,21 @@ def formula_parts(formula: Any) -> tuple[str, str]:
     Traceback (most recent call last):
     ...
     rehabstats.errors.DataError: The 'formula' argument must be a string 'outcome ~ terms', e.g. 'chg ~ arm * visit'; got 'chg arm'.
+    >>> formula_parts(pd.DataFrame({"chg": [1.0]}), "lmm")
+    Traceback (most recent call last):
+    ...
+    rehabstats.errors.DataError: The 'formula' argument must be a string 'outcome ~ terms'; got a DataFrame. The formula comes first and the data second, as in R: lmm('chg ~ arm * visit', data, ...).
     """
+    if isinstance(formula, pd.DataFrame):  # data and formula swapped (ancova takes data first)
+        raise DataError(
+            "The 'formula' argument must be a string 'outcome ~ terms'; got a DataFrame. "
+            "The formula comes first and the data second, as in R: "
+            f"{caller}('chg ~ arm * visit', data, ...)."
+        )
     if not isinstance(formula, str) or formula.count("~") != 1:
         raise DataError(
             f"The 'formula' argument must be a string 'outcome ~ terms', e.g. "
-            f"'chg ~ arm * visit'; got {formula!r}."
+            f"'chg ~ arm * visit'; got {show_value(formula)}."
         )
     lhs, rhs = (part.strip() for part in formula.split("~"))
     if not lhs or not rhs:
@@ -945,7 +956,7 @@ def lmm_design(
     >>> design.visit, design.n_omitted == int(df["alsfrs"].isna().sum())
     ('visit', True)
     """
-    outcome, rhs = formula_parts(formula)
+    outcome, rhs = formula_parts(formula, "lmm")
     nan_policy = check_nan_policy(nan_policy)
     check_columns(data, {"subject": subject, "visit": visit, "arm": arm, "baseline": baseline})
     check_outcome_column(data, outcome)

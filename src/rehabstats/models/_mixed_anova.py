@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._entry import (
     check_finite,
@@ -22,6 +21,7 @@ from .._entry import (
 from .._results import Result
 from .._validate import check_columns, check_numeric_column, check_option
 from ..errors import DataError, DesignError, RehabStatsWarning
+from ._adjust import f_sf
 from ._ancova import categorical_levels
 
 __all__ = ["MixedAnovaResult", "mixed_anova"]
@@ -294,7 +294,7 @@ def mixed_anova(
                     "MSE": sse / (df2 * f),
                     "F": F,
                     "ges": ss / (ss + sse_total),
-                    "p": float(stats.f.sf(F, df1 * f, df2 * f)),
+                    "p": float(f_sf(F, df1 * f, df2 * f)),
                     "epsilon": e if use_eps else 1.0,
                 }
             )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import stats
+from scipy import special
 
 from .._entry import (
     baseline_sd,
@@ -402,7 +402,7 @@ class MMRMResult(LinearModelResult):
         out = pd.DataFrame({"estimate": est}, index=index)
         if interval != "none":
             se = np.sqrt(conf_var if interval == "confidence" else var)
-            z = float(stats.norm.ppf(0.5 + level / 2))
+            z = float(special.ndtri(0.5 + level / 2))  # stats.norm.ppf
             out["se"] = se
             out["ci_low"], out["ci_high"] = est - z * se, est + z * se
         return out
