@@ -198,7 +198,9 @@ def _parallel_rows(trial: rs.design.ParallelTrial, n_dask: int, repeats: int) ->
         + f"; ceiling (serial / pool) {med['serial'] / med['pool']:.2f}x"
         + (
             f", one process / dask {med['one'] / med['dask']:.2f}x, loky / dask "
-            f"{med['loky'] / med['dask']:.2f}x; in rounds of their own, one process / dask "
+            f"{med['loky'] / med['dask']:.2f}x, dask reaches "
+            f"{(med['one'] / med['dask']) / (med['serial'] / med['pool']):.0%} of the ceiling"
+            f"; in rounds of their own, one process / dask "
             f"with the workers' profiler off {med['one_noprof_rounds'] / med['dask_noprof']:.2f}x"
             if "dask" in med
             else ""
