@@ -73,10 +73,14 @@ def _warm() -> None:
 
 
 def _bare_chunk(lo: int, hi: int) -> None:
-    """The MMRM batch of simulations lo..hi-1, as a bare process-pool task (the ceiling)."""
+    """MMRM simulations lo..hi-1 as a bare process-pool task (the ceiling): the blocks of
+    100 that simulate() analyses, so the ceiling does the same work as one process."""
     from rehabstats.power._analyses import run_chunk
+    from rehabstats.power._simulate import SIMS_PER_BLOCK
 
-    run_chunk(_trial(), "mmrm", {}, to_seed_sequence(5), lo, hi, True)
+    for a in range(lo, hi, SIMS_PER_BLOCK):
+        b = min(a + SIMS_PER_BLOCK, hi)
+        run_chunk(_trial(), "mmrm", {}, to_seed_sequence(5), a, b, True)
 
 
 def _best(fn: Any, repeats: int) -> tuple[float, Any]:  # section 3
