@@ -13,6 +13,7 @@ and multiple-baseline combinations index those per-case tables.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import warnings
@@ -299,9 +300,14 @@ class _Case:
 
 
 def _cases_from_frame(
-    frame: pd.DataFrame, baseline_phase: str, treatment_phase: str
+    frame: pd.DataFrame, baseline_phase: str, treatment_phase: str, unit: float = 1.0
 ) -> list[_Case]:
-    labels = set(frame["phase"].unique())
+    """The cases of a :func:`prepare_sced` frame, outcomes divided by ``unit``."""
+    case_col = frame["case"].to_numpy()
+    phase_col = frame["phase"].to_numpy()
+    y_col = frame["outcome"].to_numpy(dtype=float) / unit
+    s_col = frame["session"].to_numpy(dtype=float)
+    labels = set(phase_col.tolist())
     for arg, lab in (("baseline_phase", baseline_phase), ("treatment_phase", treatment_phase)):
         if lab not in labels:
             present = ", ".join(repr(v) for v in sorted(labels))
@@ -310,8 +316,11 @@ def _cases_from_frame(
                 f"phase labels present: {present}."
             )
     cases = []
-    for label, grp in frame.groupby("case", sort=False):
-        phases = grp["phase"].to_numpy()
+    # prepare_sced keeps each case's rows together, in order of first appearance
+    edges = np.r_[0, np.flatnonzero(case_col[1:] != case_col[:-1]) + 1, case_col.size]
+    for lo, hi in itertools.pairwise(edges.tolist()):
+        label = case_col[lo]
+        phases = phase_col[lo:hi]
         change = np.flatnonzero(phases[1:] != phases[:-1]) + 1
         runs = (str(phases[0]), *(str(p) for p in phases[change]))
         bad = [r for r in runs if r not in (baseline_phase, treatment_phase)]
@@ -328,8 +337,8 @@ def _cases_from_frame(
         cases.append(
             _Case(
                 label=str(label),
-                y=grp["outcome"].to_numpy(dtype=float),
-                sessions=grp["session"].to_numpy(dtype=float),
+                y=y_col[lo:hi],
+                sessions=s_col[lo:hi],
                 runs=runs,
                 observed_cps=change.astype(np.intp),
                 first_is_treatment=runs[0] == treatment_phase,
@@ -563,8 +572,7 @@ def randomization_test(
     # them in units of a power of two near the largest |value| (exact), so outcomes of
     # magnitude 1e300 do not overflow when squared, and restore the unit afterwards.
     unit = 1.0 if callable(stat) else pow2_unit(frame["outcome"].to_numpy())
-    frame = frame.assign(outcome=frame["outcome"] / unit)
-    cases = _cases_from_frame(frame, str(baseline_phase), str(treatment_phase))
+    cases = _cases_from_frame(frame, str(baseline_phase), str(treatment_phase), unit)
     if stat == "slope_difference" and any(len(c.runs) > 2 for c in cases):
         raise DesignError(
             "statistic='slope_difference' needs A-B series (two phases per case); "
