@@ -231,16 +231,27 @@ def _check_finite(arr: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
-def _announce_dropped(n_dropped: int, what: str, nan_policy: NanPolicy, stacklevel: int) -> None:
+def _announce_dropped(
+    n_dropped: int, what: str, nan_policy: NanPolicy, stacklevel: int, rows: bool = False
+) -> None:
+    """Warn of (or, with nan_policy='raise', refuse) ``n_dropped`` missing values, or rows
+    with a missing value in one of several columns (``rows``).
+    """
     if n_dropped == 0:
         return
-    if nan_policy == "raise":
-        raise DataError(f"{what} contains {n_dropped} missing value(s) and nan_policy='raise'.")
-    warnings.warn(
-        f"{n_dropped} missing value(s) in {what} were omitted.",
-        RehabStatsWarning,
-        stacklevel=stacklevel + 1,
-    )
+    if rows:
+        count = f"{n_dropped} row(s) with a missing value in {what}"
+        if nan_policy == "raise":
+            raise DataError(
+                f"{count}, and nan_policy='raise': drop or fill those rows first, or pass "
+                "nan_policy='omit'."
+            )
+        message = f"{count} were omitted."
+    else:
+        if nan_policy == "raise":
+            raise DataError(f"{what} contains {n_dropped} missing value(s) and nan_policy='raise'.")
+        message = f"{n_dropped} missing value(s) in {what} were omitted."
+    warnings.warn(message, RehabStatsWarning, stacklevel=stacklevel + 1)
 
 
 def as_float_array(
@@ -416,7 +427,8 @@ def drop_missing_rows(
     missing = data[list(columns)].isna().any(axis=1)
     n_dropped = int(missing.sum())
     cols = ", ".join(repr(c) for c in columns)
-    _announce_dropped(n_dropped, f"columns {cols}", nan_policy, stacklevel)
+    what = f"column {cols}" if len(columns) == 1 else f"one of the columns {cols}"
+    _announce_dropped(n_dropped, what, nan_policy, stacklevel, rows=True)
     return data.loc[~missing].copy(), n_dropped
 
 

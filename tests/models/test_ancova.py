@@ -33,7 +33,7 @@ def test_ancova_matches_lm(validation_dir, name, covs):
     out = ref["results"][key]["output"]
     n_missing = int(d.loc[d["visit"] == ref["design"]["final_visit"], "outcome"].isna().sum())
     if n_missing:
-        with pytest.warns(RehabStatsWarning, match=f"{n_missing} missing"):
+        with pytest.warns(RehabStatsWarning, match=rf"{n_missing} row\(s\) with a missing value"):
             res = rsm.ancova(
                 d, outcome="outcome", arm="arm", baseline="baseline", covariates=covs, visit="visit"
             )

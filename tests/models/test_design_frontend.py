@@ -160,24 +160,36 @@ def test_nan_policy_omit_and_raise(fit: object) -> None:
     d = trial()
     d.loc[[2, 7], "y"] = np.nan
     d.loc[10, "age"] = np.nan
-    with pytest.warns(RehabStatsWarning, match="3 missing value"):
+    with pytest.warns(RehabStatsWarning, match=r"3 row\(s\) with a missing value"):
         res = fit("y ~ age + arm * visit", d)  # type: ignore[operator]
     assert res.n_omitted == 3
     assert res.nobs == len(d) - 3
     complete = fit("y ~ age + arm * visit", d.drop(index=[2, 7, 10]))  # type: ignore[operator]
     np.testing.assert_allclose(res.beta, complete.beta, rtol=1e-8, atol=1e-10)
     err = _error(fit, "y ~ age + arm * visit", d, nan_policy="raise")
-    assert "3 missing value(s)" in str(err)
+    assert "3 row(s) with a missing value" in str(err)
     assert "nan_policy='raise'" in str(err)
     err = _error(fit, "y ~ age + arm * visit", d, nan_policy="drop")
     assert "nan_policy" in str(err)
+
+
+@pytest.mark.parametrize("fit", FITS)
+def test_a_row_missing_two_values_is_one_row_omitted(fit: object) -> None:
+    """The warning counts rows (a row missing the outcome and a covariate is one row)."""
+    d = trial()
+    d.loc[2, ["y", "age"]] = np.nan
+    with pytest.warns(RehabStatsWarning, match=r"^1 row\(s\) with a missing value in one of"):
+        res = fit("y ~ age + arm * visit", d)  # type: ignore[operator]
+    assert res.n_omitted == 1
 
 
 def test_lmm_nan_policy_same_message_as_mmrm_for_outcome() -> None:
     d = trial()
     d.loc[[2, 7], "y"] = np.nan
     for fit in (_fit_lmm, _fit_mmrm):
-        with pytest.raises(DataError, match=r"2 missing value\(s\) and nan_policy='raise'"):
+        with pytest.raises(
+            DataError, match=r"2 row\(s\) with a missing value in .*nan_policy='raise'"
+        ):
             fit("y ~ arm * visit", d, nan_policy="raise")
 
 

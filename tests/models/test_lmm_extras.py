@@ -31,7 +31,7 @@ def _long():
 
 def test_trajectory_summary_is_mean_and_t_interval():
     d = _long()
-    with pytest.warns(RehabStatsWarning, match="1 missing"):
+    with pytest.warns(RehabStatsWarning, match=r"1 row\(s\) with a missing value"):
         s = trajectory_summary(d, outcome="y", arm="arm", visit="visit", ci=0.9, subject="id")
     assert list(s["visit"][:3]) == ["pre", "post", "fu"]  # every subject's row sequence
     cell = np.array([3.0, 4.0])  # ctl at fu, one missing
@@ -44,7 +44,7 @@ def test_trajectory_summary_is_mean_and_t_interval():
 
 
 def test_trajectories_returns_figure_with_one_line_per_arm():
-    with pytest.warns(RehabStatsWarning, match="1 missing"):
+    with pytest.warns(RehabStatsWarning, match=r"1 row\(s\) with a missing value"):
         fig = trajectories(_long(), outcome="y", arm="arm", visit="visit", subject="id")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]

@@ -110,7 +110,7 @@ def test_missing_outcomes_dropped_with_warning_and_input_untouched():
     d = trial()
     d.loc[[1, 5], "y"] = np.nan
     before = d.copy()
-    with pytest.warns(RehabStatsWarning, match="2 missing"):
+    with pytest.warns(RehabStatsWarning, match=r"2 row\(s\) with a missing value"):
         fit = rsm.lmm("y ~ arm * visit", d, subject="subject")
     assert fit.n_omitted == 2
     assert fit.nobs == len(d) - 2

@@ -268,7 +268,7 @@ def test_rank_deficient_design_drops_aliased_cell() -> None:
 def test_missing_outcomes_announced_or_raised() -> None:
     data = _toy()
     data.loc[[5, 8], "outcome"] = np.nan
-    with pytest.warns(RehabStatsWarning, match="2 missing"):
+    with pytest.warns(RehabStatsWarning, match=r"2 row\(s\) with a missing value"):
         fit = mmrm("outcome ~ arm * visit", data, subject="subject", visit="visit")
     assert fit.n_omitted == 2
     assert fit.nobs == len(data) - 2
