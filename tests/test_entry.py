@@ -346,7 +346,7 @@ def test_lmm_options_and_replicates() -> None:
 def test_trajectories_announce_dropped_outcomes() -> None:
     d = trial()
     d.loc[[2, 7], "y"] = np.nan
-    with pytest.warns(RehabStatsWarning, match="2 missing"):
+    with pytest.warns(RehabStatsWarning, match=r"2 row\(s\) with a missing value"):
         trajectories(d, outcome="y", arm="arm", visit="visit", subject="subject")
     with pytest.raises(DataError, match="nan_policy='raise'"):
         trajectory_summary(
