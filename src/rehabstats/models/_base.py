@@ -37,12 +37,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import special
 
 from .._results import Result, format_number
 from .._validate import check_ci, check_option, show_value
 from ..errors import DataError, RehabStatsError, RehabStatsWarning
-from ._adjust import ADJUST_METHODS, adjust_family, canonical_adjust, f_sf
+from ._adjust import (
+    ADJUST_METHODS,
+    adjust_family,
+    canonical_adjust,
+    f_sf,
+    t_sf,
+    t_upper_quantile,
+)
 from ._emmeans import (
     CONTRAST_METHODS,
     ContrastTable,
@@ -122,10 +128,8 @@ def _t_table(est: np.ndarray, se: np.ndarray, df: np.ndarray, ci: float) -> pd.D
     """estimate, se, df, t, p, ci_low, ci_high with t (finite df) or z (infinite df)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
-    # scipy.stats.t.sf / .ppf are these two special functions (bit for bit, infinite
-    # df included) behind a few hundred microseconds of argument checking
-    p = 2 * special.stdtr(df, -np.abs(t))
-    q = special.stdtrit(df, 0.5 + ci / 2)
+    p = 2 * t_sf(np.abs(t), df)
+    q = t_upper_quantile(0.5 + ci / 2, df)
     block = np.column_stack([est, se, df, t, p, est - q * se, est + q * se]).astype(float)
     return pd.DataFrame(block, columns=_T_COLUMNS)
 
